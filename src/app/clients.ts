@@ -1,0 +1,79 @@
+/**
+ * OAuth clients: confidential ones have a hashed secret (SHA-256 — secrets are 256-bit random, so
+ * a slow hash adds nothing) compared in constant time; the built-in public client `revokd` is the
+ * first-party web/app client that logs users in.
+ */
+import { RevokdError } from '../core/errors.js';
+import { digestsEqual, newOpaqueToken, sha256Hex } from '../core/tokens/opaque.js';
+import { randomBytes } from 'node:crypto';
+import type { Actor, ClientRecord } from '../stores/types.js';
+import type { AppContext } from './context.js';
+
+export const FIRST_PARTY_CLIENT_ID = 'revokd';
+export const CLIENT_GRANTS = ['refresh_token', 'client_credentials'] as const;
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]{1,64}$/; // RFC 6749 §3.3 scope-token
+
+export function parseScopes(value: unknown): string[] {
+  if (value === undefined || value === null || value === '') return [];
+  const list = Array.isArray(value) ? value : typeof value === 'string' ? value.split(' ') : undefined;
+  if (list === undefined || list.length > 50 || !list.every((s) => typeof s === 'string' && SCOPE_TOKEN.test(s))) {
+    throw new RevokdError('ERR_INVALID_SCOPE', 'scope must be space-separated scope tokens');
+  }
+  return [...new Set(list as string[])];
+}
+
+export async function createClient(
+  ctx: Pick<AppContext, 'store' | 'now'>,
+  input: { name: string; scopes?: string[]; grants?: string[]; public?: boolean; id?: string },
+  actor: Actor,
+): Promise<{ client: ClientRecord; secret: string | null }> {
+  if (typeof input.name !== 'string' || input.name.trim() === '' || input.name.length > 100) {
+    throw new RevokdError('ERR_VALIDATION', 'client name must be 1 to 100 characters');
+  }
+  const grants = input.grants ?? ['client_credentials', 'refresh_token'];
+  for (const g of grants) {
+    if (!(CLIENT_GRANTS as readonly string[]).includes(g)) throw new RevokdError('ERR_VALIDATION', `unknown grant: ${g}`);
+  }
+  const secret = input.public === true ? null : newOpaqueToken('cs_');
+  const client: ClientRecord = {
+    id: input.id ?? `cl_${randomBytes(12).toString('base64url')}`, name: input.name.trim(),
+    secretHash: secret === null ? null : sha256Hex(secret), grants, scopes: input.scopes ?? [], createdAtMs: ctx.now(), disabledAtMs: null,
+  };
+  await ctx.store.createClient(client, {
+    type: 'client.created', actorType: actor.type, actorId: actor.id, targetType: 'client', targetId: client.id, ip: null,
+    details: { name: client.name, grants, scopes: client.scopes, public: secret === null },
+  });
+  return { client, secret };
+}
+
+/** The first-party public client exists on every install. */
+export async function ensureFirstPartyClient(ctx: Pick<AppContext, 'store' | 'now'>): Promise<void> {
+  if ((await ctx.store.findClient(FIRST_PARTY_CLIENT_ID)) !== undefined) return;
+  await createClient(ctx, { id: FIRST_PARTY_CLIENT_ID, name: 'revokd first-party', public: true, grants: ['refresh_token'] }, { type: 'system', id: null });
+}
+
+export interface ClientCredentials {
+  readonly clientId: string | undefined;
+  readonly clientSecret: string | undefined;
+  /** client_secret_basic was used (RFC 6749 §2.3.1). */
+  readonly viaBasic: boolean;
+}
+
+/**
+ * Authenticates a client. Confidential clients must present their secret; a public client is
+ * identified by client_id alone. Any failure is 401 invalid_client (RFC 6749 §5.2).
+ */
+export async function authenticateClient(ctx: Pick<AppContext, 'store'>, creds: ClientCredentials): Promise<ClientRecord> {
+  const fail = (): RevokdError => new RevokdError('ERR_INVALID_CLIENT', 'client authentication failed');
+  if (creds.clientId === undefined || creds.clientId.length === 0 || creds.clientId.length > 128) throw fail();
+  const client = await ctx.store.findClient(creds.clientId);
+  // Hash even when the client is unknown, so the timing does not tell which ids exist.
+  const presented = sha256Hex(creds.clientSecret ?? '');
+  if (client === undefined || client.disabledAtMs !== null) throw fail();
+  if (client.secretHash === null) {
+    if (creds.clientSecret !== undefined && creds.clientSecret !== '') throw fail();
+    return client;
+  }
+  if (creds.clientSecret === undefined || !digestsEqual(presented, client.secretHash)) throw fail();
+  return client;
+}

@@ -1,0 +1,30 @@
+/**
+ * Everything a running revokd needs, assembled once: configuration, the store (system of
+ * record), the in-process revocation replica, the signing keys, a clock and a logger. HTTP routes
+ * and CLI commands receive this and call the named operations in this folder.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../core/config.js';
+import type { KeyManager } from '../keys/key-manager.js';
+import type { KeyRingHolder } from '../keys/key-ring-holder.js';
+import type { RevocationReplica } from '../replica/revocation-replica.js';
+import type { RevokdStore } from '../stores/types.js';
+
+export interface AppContext {
+  readonly config: Config;
+  readonly store: RevokdStore;
+  readonly replica: RevocationReplica;
+  readonly keyManager: KeyManager;
+  readonly keys: KeyRingHolder;
+  readonly now: () => number;
+  readonly log: Logger;
+}
+
+/** How long past a session's end its access tokens can still be accepted (TTL + tolerance + 1 s). */
+export function accessCoverMs(config: Config): number {
+  return (config.accessTtlSeconds + config.clockToleranceSeconds + 1) * 1000;
+}
+
+export function nowSeconds(ctx: Pick<AppContext, 'now'>): number {
+  return Math.floor(ctx.now() / 1000);
+}

@@ -1,0 +1,46 @@
+/**
+ * RFC 7662 introspection. Anything not active — unknown, malformed, expired, revoked — is exactly
+ * `{"active":false}` with no reason (§2.2). A check that cannot be decided is a 503, not inactive.
+ */
+import { isRevokdError } from '../core/errors.js';
+import { REFRESH_PREFIX, looksLikeOpaqueToken, sha256Hex } from '../core/tokens/opaque.js';
+import type { AppContext } from './context.js';
+import { authenticateAccessToken } from './authenticate-access-token.js';
+import { stampOf } from './refresh-session.js';
+
+export type Introspection = { active: false } | ({ active: true } & Record<string, unknown>);
+
+const INACTIVE: Introspection = Object.freeze({ active: false });
+
+export async function introspect(ctx: AppContext, token: unknown, ip: string | null): Promise<Introspection> {
+  if (typeof token !== 'string' || token.length === 0) return INACTIVE;
+  // §2.1: token_type_hint is only a hint; the token's own shape decides where to look.
+  if (token.startsWith(REFRESH_PREFIX)) return introspectRefresh(ctx, token);
+  try {
+    const { claims } = await authenticateAccessToken(ctx, token, ip);
+    return {
+      active: true, token_type: 'access_token', iss: claims.iss, sub: claims.sub, aud: claims.aud, client_id: claims.client_id,
+      scope: claims.scope, exp: claims.exp, iat: claims.iat, nbf: claims.nbf, jti: claims.jti, sid: claims.sid,
+    };
+  } catch (err) {
+    if (isRevokdError(err) && err.code === 'ERR_STORE_UNAVAILABLE') throw err;
+    if (isRevokdError(err)) return INACTIVE;
+    throw err;
+  }
+}
+
+async function introspectRefresh(ctx: AppContext, token: string): Promise<Introspection> {
+  if (!looksLikeOpaqueToken(token, REFRESH_PREFIX)) return INACTIVE;
+  const row = await ctx.store.findRefreshByHash(sha256Hex(token));
+  if (row === undefined) return INACTIVE;
+  const nowMs = ctx.now();
+  const session = await ctx.store.findSession(row.sessionId);
+  if (session === undefined || row.consumedAtMs !== null || row.expiresAtMs <= nowMs || session.revokedAtMs !== null || session.expiresAtMs <= nowMs) {
+    return INACTIVE;
+  }
+  if (ctx.replica.check(stampOf(ctx, row, session)).revoked) return INACTIVE;
+  return {
+    active: true, token_type: 'refresh_token', iss: ctx.config.issuer, sub: session.userId ?? session.clientId, client_id: session.clientId,
+    scope: session.scope, exp: Math.floor(row.expiresAtMs / 1000), iat: Math.floor(row.createdAtMs / 1000), sid: session.id,
+  };
+}

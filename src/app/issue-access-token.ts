@@ -1,0 +1,26 @@
+/** Mints an access token for a session, stamped with the generations the store handed out. */
+import { signAccessToken } from '../core/tokens/access-token.js';
+import { newId } from '../core/tokens/opaque.js';
+import type { Generations } from '../stores/types.js';
+import { type AppContext, nowSeconds } from './context.js';
+
+export interface IssuedAccessToken {
+  readonly token: string;
+  readonly jti: string;
+  readonly iat: number;
+  readonly exp: number;
+}
+
+export async function issueAccessToken(
+  ctx: AppContext,
+  subject: { sub: string; sid: string; clientId: string; scope: string; generations: Generations },
+): Promise<IssuedAccessToken> {
+  const iat = nowSeconds(ctx);
+  const exp = iat + ctx.config.accessTtlSeconds;
+  const jti = newId();
+  const token = await signAccessToken({
+    iss: ctx.config.issuer, sub: subject.sub, aud: ctx.config.audience, iat, exp, jti, sid: subject.sid,
+    client_id: subject.clientId, scope: subject.scope, ...subject.generations,
+  }, ctx.keys.current.signing);
+  return { token, jti, iat, exp };
+}

@@ -1,0 +1,54 @@
+/**
+ * Password login: every failure (unknown email, wrong password, disabled user) gets the same answer
+ * after the same work — a password hash is always verified — so neither the body nor the timing
+ * tells which it was.
+ */
+import { RevokdError } from '../core/errors.js';
+import { DUMMY_PASSWORD_HASH, MAX_PASSWORD_BYTES, verifyPassword } from '../core/passwords.js';
+import { REFRESH_PREFIX, newId, newOpaqueToken, sha256Hex } from '../core/tokens/opaque.js';
+import { FIRST_PARTY_CLIENT_ID } from './clients.js';
+import type { AppContext } from './context.js';
+import { issueAccessToken } from './issue-access-token.js';
+import type { TokenResponse } from './token-response.js';
+
+export interface LoginInput {
+  readonly email: unknown;
+  readonly password: unknown;
+  readonly ip: string;
+  readonly userAgent: string;
+}
+
+export async function login(ctx: AppContext, input: LoginInput): Promise<TokenResponse & { user_id: string }> {
+  const email = typeof input.email === 'string' && input.email.length <= 254 ? input.email : undefined;
+  const password = typeof input.password === 'string' && Buffer.byteLength(input.password) <= MAX_PASSWORD_BYTES ? input.password : undefined;
+  if (email === undefined || password === undefined) throw new RevokdError('ERR_VALIDATION', 'email and password are required strings');
+
+  const user = await ctx.store.findUserByEmail(email);
+  const passwordOk = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
+  if (user === undefined || !passwordOk || user.disabledAtMs !== null) {
+    await ctx.store.appendAudit([{
+      type: 'user.login_failed', actorType: 'anonymous', actorId: null, targetType: 'user', targetId: user?.id ?? null, ip: input.ip,
+      details: { reason: user === undefined ? 'unknown_email' : user.disabledAtMs !== null ? 'disabled' : 'wrong_password' },
+    }], ctx.now());
+    throw new RevokdError('ERR_INVALID_CREDENTIALS', 'invalid email or password');
+  }
+
+  const nowMs = ctx.now();
+  const sessionId = newId();
+  const refreshToken = newOpaqueToken(REFRESH_PREFIX);
+  const sessionEnd = nowMs + ctx.config.sessionMaxSeconds * 1000;
+  const refreshEnd = Math.min(nowMs + ctx.config.refreshTtlSeconds * 1000, sessionEnd);
+  const generations = await ctx.store.createSession({
+    session: {
+      id: sessionId, userId: user.id, clientId: FIRST_PARTY_CLIENT_ID, createdAtMs: nowMs, expiresAtMs: sessionEnd,
+      ip: input.ip, userAgent: input.userAgent.slice(0, 512), scope: '',
+    },
+    refresh: { id: newId(), tokenHash: sha256Hex(refreshToken), createdAtMs: nowMs, expiresAtMs: refreshEnd },
+    audit: { type: 'user.logged_in', actorType: 'user', actorId: user.id, targetType: 'session', targetId: sessionId, ip: input.ip, details: {} },
+  });
+  const access = await issueAccessToken(ctx, { sub: user.id, sid: sessionId, clientId: FIRST_PARTY_CLIENT_ID, scope: '', generations });
+  return {
+    access_token: access.token, refresh_token: refreshToken, token_type: 'Bearer', expires_in: ctx.config.accessTtlSeconds,
+    refresh_expires_in: Math.floor((refreshEnd - nowMs) / 1000), session_id: sessionId, user_id: user.id,
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * Opens everything a process needs from its configuration: store (migrated), first-party client,
+ * first admin, signing keys, key ring and the revocation replica (snapshot loaded, feed followed).
+ * The server and the CLI both start here; `close()` undoes it.
+ */
+import pino, { type Logger } from 'pino';
+import { type Config, sqlitePath } from '../core/config.js';
+import { KeyManager } from '../keys/key-manager.js';
+import { KeyRingHolder } from '../keys/key-ring-holder.js';
+import { RevocationReplica } from '../replica/revocation-replica.js';
+import { createSqliteStore } from '../stores/sqlite/sqlite-store.js';
+import type { RevokdStore } from '../stores/types.js';
+import { ensureFirstPartyClient } from './clients.js';
+import type { AppContext } from './context.js';
+import { bootstrapAdmin } from './users.js';
+
+/** Paths pino removes from every log line: credentials never reach the logs. */
+export const REDACTED_LOG_PATHS = [
+  'req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie',
+  'password', 'refresh_token', 'access_token', 'token', 'client_secret', '*.password', '*.refresh_token', '*.access_token', '*.token', '*.client_secret',
+];
+
+export function createLogger(config: Config): Logger {
+  return pino({ level: config.logLevel, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } });
+}
+
+export async function openStore(config: Config): Promise<RevokdStore> {
+  if (!config.databaseUrl.startsWith('sqlite:')) throw new Error('only sqlite: databases are supported in this version');
+  return createSqliteStore(sqlitePath(config.databaseUrl));
+}
+
+export interface OpenedContext extends AppContext {
+  close(): Promise<void>;
+}
+
+export async function openAppContext(config: Config, options: { log?: Logger; store?: RevokdStore; now?: () => number } = {}): Promise<OpenedContext> {
+  const log = options.log ?? createLogger(config);
+  const now = options.now ?? Date.now;
+  const store = options.store ?? (await openStore(config));
+  const base = { config, store, now, log };
+  await ensureFirstPartyClient(base);
+  await bootstrapAdmin(base);
+  const keyManager = new KeyManager(config, store, now);
+  await keyManager.ensureKeys();
+  const keys = await KeyRingHolder.create(keyManager);
+  const replica = new RevocationReplica({
+    source: store, pollMs: config.feedPollMs, maxStalenessMs: config.maxStalenessMs, failMode: config.failMode, now,
+    onSyncError: (err) => log.warn({ err }, 'revocation feed read failed'),
+  });
+  await replica.start();
+  keys.startReloading((err) => log.warn({ err }, 'key ring reload failed'));
+  if (config.failMode === 'open') {
+    log.warn('REVOKD_FAIL_MODE=open: when revocation state cannot be confirmed, tokens are accepted until they expire');
+  }
+  return {
+    ...base, keyManager, keys, replica,
+    async close() {
+      replica.stop();
+      keys.stop();
+      await store.close();
+    },
+  };
+}

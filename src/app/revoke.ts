@@ -1,0 +1,27 @@
+/**
+ * The one way anything is revoked: commit to the store (durable before we answer), then apply the
+ * feed records to this process's replica so the very next request here sees it.
+ */
+import type { Initiator, ReasonCode } from '../core/revocation/types.js';
+import type { Actor, RevocationReport, RevocationTarget } from '../stores/types.js';
+import { type AppContext, accessCoverMs } from './context.js';
+
+export interface RevokeRequest {
+  readonly initiator: Initiator;
+  readonly reason: ReasonCode;
+  readonly note?: string | undefined;
+  readonly actor: Actor;
+  readonly ip?: string | undefined;
+}
+
+export async function revoke(ctx: AppContext, target: RevocationTarget, request: RevokeRequest): Promise<RevocationReport> {
+  const report = await ctx.store.revoke(target, { ...request, nowMs: ctx.now(), accessCoverMs: accessCoverMs(ctx.config) });
+  ctx.replica.applyLocal(report.records);
+  ctx.log.info({ scope: target.scope, reason: request.reason, initiator: request.initiator, sessions: report.sessions }, 'revoked');
+  return report;
+}
+
+/** Entry lifetime for a single access token: until it can no longer be accepted (exp + tolerance). */
+export function tokenEntryExpiryMs(ctx: AppContext, expSec: number): number {
+  return (expSec + ctx.config.clockToleranceSeconds + 1) * 1000;
+}

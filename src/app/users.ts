@@ -1,0 +1,64 @@
+/** Users: creation (CLI, admin API, first-admin bootstrap) and disabling (which revokes everything). */
+import { randomUUID } from 'node:crypto';
+import { RevokdError } from '../core/errors.js';
+import { MAX_PASSWORD_BYTES, hashPassword } from '../core/passwords.js';
+import type { Actor, Role, UserRecord } from '../stores/types.js';
+import type { AppContext } from './context.js';
+import { revoke } from './revoke.js';
+
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,189}$/;
+
+export function validateEmail(email: unknown): string {
+  if (typeof email !== 'string' || email.length > 254 || !EMAIL.test(email)) {
+    throw new RevokdError('ERR_VALIDATION', 'email must be an email address');
+  }
+  return email;
+}
+
+export function validateNewPassword(password: unknown): string {
+  if (typeof password !== 'string' || password.length < 8 || Buffer.byteLength(password) > MAX_PASSWORD_BYTES) {
+    throw new RevokdError('ERR_VALIDATION', `password must be 8 to ${MAX_PASSWORD_BYTES} bytes`);
+  }
+  return password;
+}
+
+export async function createUser(
+  ctx: Pick<AppContext, 'store' | 'now'>,
+  input: { email: unknown; password: unknown; role?: Role },
+  actor: Actor,
+): Promise<UserRecord> {
+  const email = validateEmail(input.email);
+  const password = validateNewPassword(input.password);
+  if ((await ctx.store.findUserByEmail(email)) !== undefined) throw new RevokdError('ERR_CONFLICT', 'a user with this email exists');
+  const user: UserRecord = {
+    id: randomUUID(), email, role: input.role ?? 'user', passwordHash: await hashPassword(password), createdAtMs: ctx.now(), disabledAtMs: null,
+  };
+  await ctx.store.createUser(user, {
+    type: 'user.created', actorType: actor.type, actorId: actor.id, targetType: 'user', targetId: user.id, ip: null, details: { role: user.role },
+  });
+  return user;
+}
+
+/** Creates the first admin from REVOKD_ADMIN_EMAIL/PASSWORD when no admin exists yet. */
+export async function bootstrapAdmin(ctx: Pick<AppContext, 'store' | 'now' | 'config' | 'log'>): Promise<void> {
+  const { adminEmail, adminPassword } = ctx.config;
+  if (adminEmail === undefined || adminPassword === undefined) return;
+  if ((await ctx.store.countUsersWithRole('admin')) > 0) return;
+  if ((await ctx.store.findUserByEmail(adminEmail)) !== undefined) {
+    ctx.log.warn({ email: adminEmail }, 'REVOKD_ADMIN_EMAIL names an existing non-admin user; not promoting it');
+    return;
+  }
+  await createUser(ctx, { email: adminEmail, password: adminPassword, role: 'admin' }, { type: 'system', id: null });
+  ctx.log.info({ email: adminEmail }, 'created the first admin');
+}
+
+/** Disables a user (no new logins) and revokes every session and token they hold. */
+export async function disableUser(ctx: AppContext, userId: string, actor: Actor, ip?: string): Promise<{ sessions: number }> {
+  const user = await ctx.store.findUserById(userId);
+  if (user === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
+  await ctx.store.disableUser(userId, ctx.now(), {
+    type: 'user.disabled', actorType: actor.type, actorId: actor.id, targetType: 'user', targetId: userId, ip: ip ?? null, details: {},
+  });
+  const report = await revoke(ctx, { scope: 'user', userId }, { initiator: actor.type === 'system' ? 'system' : 'admin', reason: 'user_disabled', actor, ip });
+  return { sessions: report.sessions };
+}

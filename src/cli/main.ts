@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+/**
+ * `revokd` — the command line. Every command has --help; every command that prints has --json.
+ * Commands act on the store named by the same environment as the server (REVOKD_DATA_DIR,
+ * REVOKD_DATABASE_URL), so a revocation made here reaches a running server through its change feed.
+ */
+import { Argument, Command, Option } from 'commander';
+import { createClient } from '../app/clients.js';
+import { OPERATOR_SCOPES, revokeByScope, revokeSigningKey } from '../app/revoke-by-scope.js';
+import { createUser } from '../app/users.js';
+import { loadConfig } from '../core/config.js';
+import { REASON_CODES } from '../core/revocation/types.js';
+import { startServer } from '../server.js';
+import { emit, fail } from './output.js';
+import { withContext } from './with-context.js';
+import { readStdin } from './read-stdin.js';
+
+const CLI_ACTOR = { type: 'cli' as const, id: null };
+const program = new Command();
+program.name('revokd').description('Issue and revoke tokens: JWT access tokens, refresh tokens, API tokens.').version('0.1.0');
+
+program.command('serve').description('run the HTTP service (configured by environment variables; see docs/configuration.md)')
+  .action(async () => {
+    try {
+      const server = await startServer(loadConfig());
+      const stop = (): void => {
+        server.close().then(() => process.exit(0), () => process.exit(1));
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    } catch (err) {
+      fail(false, err);
+    }
+  });
+
+program.command('migrate').description('create or upgrade the database schema').option('--json', 'machine-readable output')
+  .action(async (opts: { json?: boolean }) => {
+    await withContext(opts.json === true, async (ctx) => emit(opts.json === true, { migrated: true, backend: ctx.store.backend }, `schema is up to date (${ctx.store.backend})`));
+  });
+
+const user = program.command('user').description('manage users');
+user.command('create').description('create a user (the password is read from stdin when --password is omitted)')
+  .requiredOption('--email <email>', 'email address').option('--password <password>', 'password (8+ characters)')
+  .option('--admin', 'give the admin role').option('--json', 'machine-readable output')
+  .action(async (opts: { email: string; password?: string; admin?: boolean; json?: boolean }) => {
+    const json = opts.json === true;
+    await withContext(json, async (ctx) => {
+      const password = opts.password ?? (await readStdin()).replace(/\r?\n$/, '');
+      const created = await createUser(ctx, { email: opts.email, password, role: opts.admin === true ? 'admin' : 'user' }, CLI_ACTOR);
+      emit(json, { id: created.id, email: created.email, role: created.role }, `created ${created.role} ${created.email} (${created.id})`);
+    });
+  });
+
+const client = program.command('client').description('manage OAuth clients');
+client.command('create').description('create a client; a confidential client\'s secret is shown once')
+  .requiredOption('--name <name>', 'display name').option('--scope <scope...>', 'scopes the client may request')
+  .option('--public', 'a public client (no secret)').option('--json', 'machine-readable output')
+  .action(async (opts: { name: string; scope?: string[]; public?: boolean; json?: boolean }) => {
+    const json = opts.json === true;
+    await withContext(json, async (ctx) => {
+      const { client: c, secret } = await createClient(ctx, { name: opts.name, scopes: opts.scope ?? [], public: opts.public === true }, CLI_ACTOR);
+      emit(json, { client_id: c.id, client_secret: secret, name: c.name, scopes: c.scopes, grants: c.grants },
+        `client_id: ${c.id}\n${secret === null ? 'public client (no secret)' : `client_secret: ${secret}\n(the secret is shown once; store it now)`}`);
+    });
+  });
+
+program.command('revoke').description('revoke by scope: jti, session, user (id or email), client, key, ip (address or CIDR), window (<from>-<to> epoch seconds) or all')
+  .addArgument(new Argument('<scope>', 'what to revoke').choices(OPERATOR_SCOPES))
+  .argument('[value]', 'the id, address or range (not needed for "all")')
+  .addOption(new Option('--reason <reason>', 'reason code').choices(REASON_CODES).default('admin'))
+  .option('--note <text>', 'free-text note for the audit log').option('--json', 'machine-readable output')
+  .action(async (scope: string, value: string | undefined, opts: { reason: string; note?: string; json?: boolean }) => {
+    const json = opts.json === true;
+    await withContext(json, async (ctx) => {
+      if (scope !== 'all' && (value === undefined || value === '')) throw new Error(`revoke ${scope} needs a value`);
+      const report = await revokeByScope(ctx, scope, value ?? '', { reason: opts.reason, note: opts.note, actor: CLI_ACTOR, initiator: 'admin' });
+      emit(json, { scope, value: value ?? null, sessions: report.sessions, refresh_tokens: report.refreshTokens, generation: report.generation, changed: report.changed },
+        report.changed ? `revoked ${scope} ${value ?? ''}: ${report.sessions} session(s), ${report.refreshTokens} refresh token(s)` : `${scope} ${value ?? ''} was already revoked`);
+    });
+  });
+
+const keys = program.command('keys').description('manage signing keys');
+keys.command('list').description('list signing keys and whether each is still published').option('--json', 'machine-readable output')
+  .action(async (opts: { json?: boolean }) => {
+    const json = opts.json === true;
+    await withContext(json, async (ctx) => {
+      const list = await ctx.keyManager.list();
+      const rows = list.map((k) => ({ kid: k.kid, alg: k.alg, status: k.status, published: k.published, created_at: new Date(k.createdAtMs).toISOString() }));
+      emit(json, rows, rows.map((r) => `${r.kid}  ${r.alg}  ${r.status}${r.published ? '  published' : ''}  ${r.created_at}`).join('\n') || 'no keys');
+    });
+  });
+keys.command('rotate').description('add a new active key; the old one verifies until its tokens expire').option('--json', 'machine-readable output')
+  .action(async (opts: { json?: boolean }) => {
+    const json = opts.json === true;
+    await withContext(json, async (ctx) => {
+      const key = await ctx.keyManager.rotate(CLI_ACTOR);
+      emit(json, { kid: key.kid, alg: key.alg, status: key.status }, `new active key ${key.kid} (${key.alg})`);
+    });
+  });
+keys.command('revoke').description('revoke a key: every token it signed is rejected and it leaves the JWKS')
+  .argument('<kid>', 'key id').option('--note <text>', 'free-text note for the audit log').option('--json', 'machine-readable output')
+  .action(async (kid: string, opts: { note?: string; json?: boolean }) => {
+    const json = opts.json === true;
+    await withContext(json, async (ctx) => {
+      const report = await revokeSigningKey(ctx, kid, { reason: 'key_revoked', note: opts.note, actor: CLI_ACTOR, initiator: 'admin' });
+      emit(json, { kid, revoked: true, changed: report.changed }, report.changed ? `revoked key ${kid}` : `key ${kid} was already revoked`);
+    });
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,24 @@
+/** CLI output: a human line, or exactly one JSON document with --json. Errors go to stderr. */
+import { ConfigError } from '../core/config.js';
+import { isRevokdError } from '../core/errors.js';
+
+export function emit(json: boolean, data: unknown, human: string): void {
+  process.stdout.write(json ? `${JSON.stringify(data)}\n` : `${human}\n`);
+}
+
+export function fail(json: boolean, err: unknown): never {
+  let message: string;
+  let code = 'ERR_INTERNAL';
+  if (err instanceof ConfigError) {
+    message = err.message;
+    code = 'ERR_CONFIG';
+  } else if (isRevokdError(err)) {
+    message = err.message;
+    code = err.code;
+  } else {
+    message = err instanceof Error ? err.message : String(err);
+  }
+  if (json) process.stderr.write(`${JSON.stringify({ error: code, message })}\n`);
+  else process.stderr.write(`revokd: ${message}\n`);
+  process.exit(code === 'ERR_INTERNAL' ? 1 : 2);
+}

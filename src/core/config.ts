@@ -1,0 +1,161 @@
+/**
+ * Configuration: read once from the environment, every problem reported together, then frozen.
+ * Option names carry their units. `docs/configuration.md` documents each variable.
+ */
+import path from 'node:path';
+
+export type JwtAlg = 'EdDSA' | 'ES256' | 'HS256';
+export type FailMode = 'closed' | 'open';
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  /** `sqlite:<path>` (default `sqlite:<dataDir>/revokd.db`) or `postgres://…`. */
+  readonly databaseUrl: string;
+  readonly redisUrl: string | undefined;
+  readonly issuer: string;
+  readonly audience: string;
+  readonly adminEmail: string | undefined;
+  readonly adminPassword: string | undefined;
+  readonly accessTtlSeconds: number;
+  readonly refreshTtlSeconds: number;
+  readonly sessionMaxSeconds: number;
+  readonly refreshGraceSeconds: number;
+  readonly clockToleranceSeconds: number;
+  readonly trustedProxies: readonly string[];
+  readonly failMode: FailMode;
+  readonly smtpUrl: string | undefined;
+  readonly mailFrom: string | undefined;
+  readonly honeypotPaths: readonly string[];
+  readonly honeypotThreshold: number;
+  readonly autoBlockSeconds: number;
+  readonly jwtAlg: JwtAlg;
+  readonly jwtSecret: string | undefined;
+  readonly jwtPreviousSecret: string | undefined;
+  /** How long the in-process revocation view may go without a successful sync before checks fail. */
+  readonly maxStalenessMs: number;
+  /** How often the in-process view reads the change feed. */
+  readonly feedPollMs: number;
+  readonly logLevel: string;
+}
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const DEFAULT_HONEYPOT_PATHS = ['/.env', '/wp-login.php', '/wp-admin', '/.git/config', '/phpmyadmin', '/admin.php'];
+
+/** Parses and validates the environment; throws one ConfigError listing every problem. */
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
+  const problems: string[] = [];
+  const str = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = str(name);
+    if (raw === undefined) return fallback;
+    if (!/^-?\d+$/.test(raw)) {
+      problems.push(`${name} must be a whole number, got "${raw}"`);
+      return fallback;
+    }
+    const n = Number(raw);
+    if (n < min || n > max) problems.push(`${name} must be between ${min} and ${max}, got ${n}`);
+    return n;
+  };
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const raw = str(name);
+    if (raw === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(raw)) {
+      problems.push(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+      return fallback;
+    }
+    return raw as T;
+  };
+  const list = (name: string, fallback: readonly string[]): string[] => {
+    const raw = str(name);
+    if (raw === undefined) return [...fallback];
+    return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  };
+
+  const port = int('PORT', 8080, 0, 65535);
+  const host = str('HOST') ?? '127.0.0.1';
+  const dataDir = path.resolve(cwd, str('REVOKD_DATA_DIR') ?? './data');
+  const databaseUrl = str('REVOKD_DATABASE_URL') ?? `sqlite:${path.join(dataDir, 'revokd.db')}`;
+  if (!databaseUrl.startsWith('sqlite:') && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push(`REVOKD_DATABASE_URL must start with sqlite: or postgres://, got "${databaseUrl}"`);
+  } else if (!databaseUrl.startsWith('sqlite:')) {
+    problems.push('REVOKD_DATABASE_URL: the PostgreSQL backend is not available in this version; use sqlite:');
+  }
+  const redisUrl = str('REVOKD_REDIS_URL');
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
+    problems.push(`REVOKD_REDIS_URL must start with redis:// or rediss://`);
+  }
+  const issuer = str('REVOKD_ISSUER') ?? `http://${host}:${port}`;
+  if (!/^https?:\/\/[^\s]+$/.test(issuer)) problems.push(`REVOKD_ISSUER must be an http(s) URL, got "${issuer}"`);
+  const audience = str('REVOKD_AUDIENCE') ?? issuer;
+
+  const adminEmail = str('REVOKD_ADMIN_EMAIL');
+  const adminPassword = env.REVOKD_ADMIN_PASSWORD === '' ? undefined : env.REVOKD_ADMIN_PASSWORD;
+  if ((adminEmail === undefined) !== (adminPassword === undefined)) {
+    problems.push('REVOKD_ADMIN_EMAIL and REVOKD_ADMIN_PASSWORD must be set together');
+  }
+  if (adminEmail !== undefined && !/^[^\s@]+@[^\s@]+$/.test(adminEmail)) {
+    problems.push(`REVOKD_ADMIN_EMAIL is not an email address: "${adminEmail}"`);
+  }
+  if (adminPassword !== undefined && adminPassword.length < 8) {
+    problems.push('REVOKD_ADMIN_PASSWORD must be at least 8 characters');
+  }
+
+  const accessTtlSeconds = int('REVOKD_ACCESS_TTL_SECONDS', 900, 1, 86_400);
+  const refreshTtlSeconds = int('REVOKD_REFRESH_TTL_SECONDS', 604_800, 60, 31_536_000);
+  const sessionMaxSeconds = int('REVOKD_SESSION_MAX_SECONDS', 2_592_000, 60, 31_536_000);
+  const refreshGraceSeconds = int('REVOKD_REFRESH_GRACE_SECONDS', 10, 0, 60);
+  const clockToleranceSeconds = int('REVOKD_CLOCK_TOLERANCE_SECONDS', 5, 0, 300);
+  const trustedProxies = list('REVOKD_TRUSTED_PROXIES', []);
+  const failMode = oneOf<FailMode>('REVOKD_FAIL_MODE', ['closed', 'open'], 'closed');
+  const smtpUrl = str('REVOKD_SMTP_URL');
+  if (smtpUrl !== undefined && !/^smtps?:\/\//.test(smtpUrl)) problems.push('REVOKD_SMTP_URL must start with smtp:// or smtps://');
+  const mailFrom = str('REVOKD_MAIL_FROM');
+  const honeypotPaths = list('REVOKD_HONEYPOT_PATHS', DEFAULT_HONEYPOT_PATHS);
+  const honeypotThreshold = int('REVOKD_HONEYPOT_THRESHOLD', 3, 1, 1000);
+  const autoBlockSeconds = int('REVOKD_AUTO_BLOCK_SECONDS', 86_400, 1, 31_536_000);
+  const jwtAlg = oneOf<JwtAlg>('REVOKD_JWT_ALG', ['EdDSA', 'ES256', 'HS256'], 'EdDSA');
+  const jwtSecret = env.REVOKD_JWT_SECRET === '' ? undefined : env.REVOKD_JWT_SECRET;
+  const jwtPreviousSecret = env.REVOKD_JWT_PREVIOUS_SECRET === '' ? undefined : env.REVOKD_JWT_PREVIOUS_SECRET;
+  if (jwtAlg === 'HS256') {
+    // RFC 7518 §3.2: an HMAC key must be at least as long as the hash output (32 bytes for HS256).
+    if (jwtSecret === undefined) problems.push('REVOKD_JWT_SECRET is required when REVOKD_JWT_ALG=HS256');
+    else if (Buffer.byteLength(jwtSecret) < 32) problems.push('REVOKD_JWT_SECRET must be at least 32 bytes');
+    if (jwtPreviousSecret !== undefined && Buffer.byteLength(jwtPreviousSecret) < 32) {
+      problems.push('REVOKD_JWT_PREVIOUS_SECRET must be at least 32 bytes');
+    }
+  } else if (jwtSecret !== undefined || jwtPreviousSecret !== undefined) {
+    problems.push('REVOKD_JWT_SECRET / REVOKD_JWT_PREVIOUS_SECRET are only used with REVOKD_JWT_ALG=HS256');
+  }
+  const maxStalenessMs = int('REVOKD_MAX_STALENESS_MS', 5_000, 100, 600_000);
+  const feedPollMs = int('REVOKD_FEED_POLL_MS', 100, 10, 60_000);
+  const logLevel = oneOf('REVOKD_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info');
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({
+    port, host, dataDir, databaseUrl, redisUrl, issuer, audience, adminEmail, adminPassword,
+    accessTtlSeconds, refreshTtlSeconds, sessionMaxSeconds, refreshGraceSeconds, clockToleranceSeconds,
+    trustedProxies: Object.freeze(trustedProxies), failMode, smtpUrl, mailFrom,
+    honeypotPaths: Object.freeze(honeypotPaths), honeypotThreshold, autoBlockSeconds,
+    jwtAlg, jwtSecret, jwtPreviousSecret, maxStalenessMs, feedPollMs, logLevel,
+  });
+}
+
+/** The SQLite file path of a `sqlite:` database URL. */
+export function sqlitePath(databaseUrl: string): string {
+  return databaseUrl.slice('sqlite:'.length);
+}

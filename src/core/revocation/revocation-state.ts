@@ -1,0 +1,150 @@
+/**
+ * The in-memory revocation state: pure data and decisions, no I/O. The replica fills it from the
+ * store's change feed; the check is a handful of map lookups, so it runs on every request.
+ *
+ * Counters, not clocks, for the "everything before now" scopes (global, user, client): a token
+ * carries the generations current when it was issued, and a revocation bumps the generation. This
+ * is correct within the same second (a login after revoke-all reads the bumped counter) and needs
+ * no clock agreement between instances. The single scopes (token, session, key) are sets whose
+ * entries leave once no token they cover can still be alive.
+ */
+import type { CheckOutcome, RevocationRecord, TokenStamp } from './types.js';
+
+const NOT_REVOKED: CheckOutcome = Object.freeze({ revoked: false });
+
+export interface RevocationStateSize {
+  readonly tokens: number;
+  readonly sessions: number;
+  readonly users: number;
+  readonly clients: number;
+  readonly keys: number;
+  readonly windows: number;
+}
+
+export class RevocationState {
+  private globalGeneration = 0;
+  private readonly userGenerations = new Map<string, number>();
+  private readonly clientGenerations = new Map<string, number>();
+  /** `${iss} ${jti}` → expiry (ms). */
+  private readonly revokedTokens = new Map<string, number>();
+  /** sid → expiry (ms). */
+  private readonly revokedSessions = new Map<string, number>();
+  private readonly revokedKeys = new Set<string>();
+  private windows: Array<{ from: number; to: number; expiresAtMs: number | null }> = [];
+  private appliedSeq = 0;
+
+  /** The highest change-feed sequence number applied. */
+  get lastSeq(): number {
+    return this.appliedSeq;
+  }
+
+  /** Applies one feed record. Idempotent and order-tolerant: counters only move up. */
+  apply(record: RevocationRecord): void {
+    switch (record.scope) {
+      case 'token':
+        this.revokedTokens.set(tokenKey(record.issuer ?? '', record.target), record.expiresAtMs ?? Number.MAX_SAFE_INTEGER);
+        break;
+      case 'session':
+        this.revokedSessions.set(record.target, record.expiresAtMs ?? Number.MAX_SAFE_INTEGER);
+        break;
+      case 'user':
+        raise(this.userGenerations, record.target, record.generation ?? 0);
+        break;
+      case 'client':
+        raise(this.clientGenerations, record.target, record.generation ?? 0);
+        break;
+      case 'global':
+        this.globalGeneration = Math.max(this.globalGeneration, record.generation ?? 0);
+        break;
+      case 'key':
+        this.revokedKeys.add(record.target);
+        break;
+      case 'window':
+        if (record.windowFrom !== null && record.windowTo !== null) {
+          this.windows.push({ from: record.windowFrom, to: record.windowTo, expiresAtMs: record.expiresAtMs });
+        }
+        break;
+    }
+    if (record.seq > this.appliedSeq) this.appliedSeq = record.seq;
+  }
+
+  /** Marks every feed record up to `seq` as seen (records pruned from the store leave gaps). */
+  advanceTo(seq: number): void {
+    if (seq > this.appliedSeq) this.appliedSeq = seq;
+  }
+
+  /** Loads counters that the store keeps outside the feed (a snapshot at start). */
+  setGenerations(global: number, users: Iterable<[string, number]>, clients: Iterable<[string, number]>): void {
+    this.globalGeneration = Math.max(this.globalGeneration, global);
+    for (const [id, gen] of users) raise(this.userGenerations, id, gen);
+    for (const [id, gen] of clients) raise(this.clientGenerations, id, gen);
+  }
+
+  /**
+   * Is the token covered by any revocation? A token is valid only if it passes every scope
+   * (SPEC §3 "composition"): each scope is an independent reason to reject, so no scope can mask
+   * another. Entries that have outlived their tokens still answer correctly until pruned.
+   */
+  check(stamp: TokenStamp): CheckOutcome {
+    if (stamp.kid !== undefined && this.revokedKeys.has(stamp.kid)) return { revoked: true, scope: 'key' };
+    if (this.revokedTokens.has(tokenKey(stamp.iss, stamp.jti))) return { revoked: true, scope: 'token' };
+    if (this.revokedSessions.has(stamp.sid)) return { revoked: true, scope: 'session' };
+    if (stamp.gen < this.globalGeneration) return { revoked: true, scope: 'global' };
+    const clientGen = this.clientGenerations.get(stamp.clientId);
+    if (clientGen !== undefined && stamp.cgen < clientGen) return { revoked: true, scope: 'client' };
+    const userGen = this.userGenerations.get(stamp.sub);
+    if (userGen !== undefined && stamp.ugen < userGen) return { revoked: true, scope: 'user' };
+    for (const w of this.windows) {
+      if (stamp.iat >= w.from && stamp.iat < w.to) return { revoked: true, scope: 'window' };
+    }
+    return NOT_REVOKED;
+  }
+
+  isKeyRevoked(kid: string): boolean {
+    return this.revokedKeys.has(kid);
+  }
+
+  generations(sub: string, clientId: string): { gen: number; ugen: number; cgen: number } {
+    return {
+      gen: this.globalGeneration,
+      ugen: this.userGenerations.get(sub) ?? 0,
+      cgen: this.clientGenerations.get(clientId) ?? 0,
+    };
+  }
+
+  /** Drops entries that can no longer cover a live token. Returns how many were dropped. */
+  prune(nowMs: number): number {
+    let dropped = 0;
+    for (const map of [this.revokedTokens, this.revokedSessions]) {
+      for (const [key, expiresAt] of map) {
+        if (expiresAt < nowMs) {
+          map.delete(key);
+          dropped++;
+        }
+      }
+    }
+    const before = this.windows.length;
+    this.windows = this.windows.filter((w) => w.expiresAtMs === null || w.expiresAtMs >= nowMs);
+    return dropped + before - this.windows.length;
+  }
+
+  size(): RevocationStateSize {
+    return {
+      tokens: this.revokedTokens.size,
+      sessions: this.revokedSessions.size,
+      users: this.userGenerations.size,
+      clients: this.clientGenerations.size,
+      keys: this.revokedKeys.size,
+      windows: this.windows.length,
+    };
+  }
+}
+
+function tokenKey(iss: string, jti: string): string {
+  return `${iss} ${jti}`;
+}
+
+function raise(map: Map<string, number>, key: string, value: number): void {
+  const current = map.get(key);
+  if (current === undefined || value > current) map.set(key, value);
+}

@@ -1,0 +1,64 @@
+/**
+ * The shapes of the revocation model (SPEC §3). Every path — bearer routes, introspection, the
+ * refresh grant, the verifier library, the UI — describes a token as a {@link TokenStamp} and asks
+ * the same {@link RevocationState} whether any revocation covers it.
+ */
+
+export const REVOCATION_SCOPES = ['token', 'session', 'user', 'client', 'key', 'window', 'global'] as const;
+export type RevocationScope = (typeof REVOCATION_SCOPES)[number];
+
+export const INITIATORS = ['user', 'admin', 'policy', 'system'] as const;
+export type Initiator = (typeof INITIATORS)[number];
+
+export const REASON_CODES = [
+  'logout', 'logout_all', 'password_change', 'admin', 'compromised', 'refresh_reuse', 'ip_block',
+  'key_revoked', 'user_disabled', 'client_disabled', 'user_request', 'policy', 'unused', 'expired_policy',
+] as const;
+export type ReasonCode = (typeof REASON_CODES)[number];
+
+/** What the revocation model needs to know about a token, whatever its kind. */
+export interface TokenStamp {
+  readonly iss: string;
+  readonly jti: string;
+  readonly sid: string;
+  readonly sub: string;
+  readonly clientId: string;
+  /** Signing key id (access tokens only). */
+  readonly kid?: string | undefined;
+  /** Issued-at, seconds since the epoch. */
+  readonly iat: number;
+  /** Generation counters read from the store when the token was issued. */
+  readonly gen: number;
+  readonly ugen: number;
+  readonly cgen: number;
+}
+
+/**
+ * One entry of the change feed: an append-only log, ordered by `seq`, that every in-process view
+ * (server instances, resource-server verifiers) applies to stay current.
+ */
+export interface RevocationRecord {
+  readonly seq: number;
+  readonly scope: RevocationScope;
+  /**
+   * token: the jti (with `issuer`); session: the sid; user: the user id; client: the client id;
+   * key: the kid; window and global: '*'.
+   */
+  readonly target: string;
+  readonly issuer: string | null;
+  /** For user, client and global: the new generation; tokens stamped below it are revoked. */
+  readonly generation: number | null;
+  /** For window: issued-at bounds in seconds, `from <= iat < to`. */
+  readonly windowFrom: number | null;
+  readonly windowTo: number | null;
+  /** When the entry can no longer cover a live token (ms since epoch); null for counters and keys. */
+  readonly expiresAtMs: number | null;
+  readonly initiator: Initiator;
+  readonly reason: ReasonCode;
+  readonly note: string | null;
+  readonly createdAtMs: number;
+}
+
+export type CheckOutcome =
+  | { readonly revoked: false }
+  | { readonly revoked: true; readonly scope: RevocationScope };

@@ -1,0 +1,120 @@
+/**
+ * Access tokens: JWTs with `typ: at+jwt` (RFC 9068), issued and verified over jose with every check
+ * that jose leaves to the application (REFERENCE.md, "What jose already rejects").
+ */
+import { SignJWT, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
+import { RevokdError } from '../errors.js';
+import type { TokenStamp } from '../revocation/types.js';
+import { KID_PATTERN, type SigningKey, type VerificationKey } from './key-ring.js';
+
+export const ACCESS_TOKEN_TYP = 'at+jwt';
+/** Anything longer is not one of ours; rejected before parsing. */
+export const MAX_JWT_LENGTH = 8192;
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const JTI_PATTERN = /^[A-Za-z0-9_-]{8,128}$/;
+const ID_PATTERN = /^[A-Za-z0-9_.:@-]{1,255}$/;
+
+export interface AccessClaims {
+  readonly iss: string;
+  readonly sub: string;
+  readonly aud: string;
+  readonly exp: number;
+  readonly nbf: number;
+  readonly iat: number;
+  readonly jti: string;
+  readonly sid: string;
+  readonly client_id: string;
+  readonly scope: string;
+  readonly gen: number;
+  readonly ugen: number;
+  readonly cgen: number;
+}
+
+export interface VerifiedAccessToken {
+  readonly claims: AccessClaims;
+  readonly kid: string;
+  readonly stamp: TokenStamp;
+}
+
+export interface VerifyOptions {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly clockToleranceSeconds: number;
+  readonly nowSec: number;
+  readonly resolveKey: (kid: string) => VerificationKey | undefined | Promise<VerificationKey | undefined>;
+}
+
+export async function signAccessToken(
+  claims: Omit<AccessClaims, 'nbf'>,
+  key: SigningKey,
+): Promise<string> {
+  const { iss, sub, aud, exp, iat, jti, ...rest } = claims;
+  return new SignJWT({ ...rest })
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYP })
+    .setIssuer(iss)
+    .setSubject(sub)
+    .setAudience(aud)
+    .setIssuedAt(iat)
+    .setNotBefore(iat)
+    .setExpirationTime(exp)
+    .setJti(jti)
+    .sign(key.privateKey);
+}
+
+const invalid = (message: string): RevokdError => new RevokdError('ERR_INVALID_TOKEN', message);
+
+/** Verifies signature and claims. Throws ERR_INVALID_TOKEN or ERR_TOKEN_EXPIRED; never anything else. */
+export async function verifyAccessToken(token: unknown, options: VerifyOptions): Promise<VerifiedAccessToken> {
+  if (typeof token !== 'string' || token.length === 0) throw invalid('no access token');
+  if (token.length > MAX_JWT_LENGTH || !JWT_SHAPE.test(token)) throw invalid('malformed access token');
+  let header;
+  try {
+    header = decodeProtectedHeader(token);
+  } catch {
+    throw invalid('malformed access token header');
+  }
+  if (typeof header.kid !== 'string' || !KID_PATTERN.test(header.kid)) throw invalid('missing or malformed kid');
+  const key = await options.resolveKey(header.kid);
+  if (key === undefined) throw invalid('unknown signing key');
+  if (header.alg !== key.alg) throw invalid('algorithm not allowed for this key');
+  let payload;
+  try {
+    ({ payload } = await jwtVerify(token, key.key, {
+      algorithms: [key.alg],
+      issuer: options.issuer,
+      audience: options.audience,
+      typ: ACCESS_TOKEN_TYP,
+      requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'sid', 'client_id'],
+      clockTolerance: options.clockToleranceSeconds,
+      currentDate: new Date(options.nowSec * 1000),
+    }));
+  } catch (err) {
+    if (err instanceof joseErrors.JWTExpired) throw new RevokdError('ERR_TOKEN_EXPIRED', 'access token expired');
+    throw invalid('access token signature or claims rejected');
+  }
+  // jose accepts an `iat` in the future and a numeric `jti`; we do not.
+  if (typeof payload.iat !== 'number' || payload.iat > options.nowSec + options.clockToleranceSeconds) throw invalid('iat is in the future');
+  if (typeof payload.jti !== 'string' || !JTI_PATTERN.test(payload.jti)) throw invalid('jti must be a short string');
+  const sid = payload.sid;
+  const clientId = payload.client_id;
+  if (typeof sid !== 'string' || !ID_PATTERN.test(sid)) throw invalid('sid must be a string');
+  if (typeof clientId !== 'string' || !ID_PATTERN.test(clientId)) throw invalid('client_id must be a string');
+  if (typeof payload.sub !== 'string' || !ID_PATTERN.test(payload.sub)) throw invalid('sub must be a string');
+  const gen = payload.gen, ugen = payload.ugen, cgen = payload.cgen;
+  if (!isCounter(gen) || !isCounter(ugen) || !isCounter(cgen)) throw invalid('generation claims missing');
+  const aud = Array.isArray(payload.aud) ? options.audience : (payload.aud as string);
+  const claims: AccessClaims = {
+    iss: payload.iss as string, sub: payload.sub, aud, exp: payload.exp as number, nbf: (payload.nbf as number | undefined) ?? payload.iat,
+    iat: payload.iat, jti: payload.jti, sid, client_id: clientId,
+    scope: typeof payload.scope === 'string' ? payload.scope : '', gen, ugen, cgen,
+  };
+  return {
+    claims,
+    kid: header.kid,
+    stamp: { iss: claims.iss, jti: claims.jti, sid, sub: claims.sub, clientId, kid: header.kid, iat: claims.iat, gen, ugen, cgen },
+  };
+}
+
+function isCounter(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}

@@ -1,0 +1,65 @@
+/**
+ * The Fastify application: hooks that run before any route (client IP, body-type policy), the
+ * routes, and one error shape. Built from an AppContext so tests and the CLI share it.
+ */
+import formbody from '@fastify/formbody';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { AppContext } from '../app/context.js';
+import { resolveClientIp, trustedProxyMatcher } from '../core/containment/client-ip.js';
+import { RevokdError } from '../core/errors.js';
+import './request-context.js';
+import { installErrorHandling } from './send-error.js';
+import { adminRoutes } from './routes/admin.js';
+import { authRoutes } from './routes/auth.js';
+import { healthRoutes } from './routes/health.js';
+import { oauthRoutes } from './routes/oauth.js';
+import { sessionRoutes } from './routes/sessions.js';
+import { wellKnownRoutes } from './routes/well-known.js';
+
+/** Bodies larger than this are refused with 413 before they are parsed. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+const EXPECTED_TYPE = { json: 'application/json', form: 'application/x-www-form-urlencoded' } as const;
+
+export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.log as unknown as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: false,
+    routerOptions: { maxParamLength: 256 },
+    requestIdHeader: false,
+    return503OnClosing: true,
+  });
+  await app.register(formbody, { bodyLimit: BODY_LIMIT_BYTES });
+  const trusted = trustedProxyMatcher(ctx.config.trustedProxies);
+
+  app.decorateRequest('clientIp', '');
+  app.decorateRequest('auth', null);
+  app.addHook('onRequest', async (request) => {
+    request.clientIp = resolveClientIp(request.socket.remoteAddress, request.headers['x-forwarded-for'], trusted);
+  });
+  // Each POST route names the body it takes; a JSON route will not accept a form (no login CSRF via
+  // a cross-site form) and an RFC form endpoint will not accept JSON.
+  app.addHook('preValidation', async (request) => {
+    const expected = request.routeOptions.config.body;
+    if (expected === undefined || expected === 'none') return;
+    const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type === '' && (request.body === undefined || request.body === null)) return;
+    if (type !== EXPECTED_TYPE[expected]) {
+      throw new RevokdError('ERR_UNSUPPORTED_MEDIA_TYPE', `content-type must be ${EXPECTED_TYPE[expected]}`);
+    }
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    return payload;
+  });
+
+  installErrorHandling(app);
+  healthRoutes(app, ctx);
+  wellKnownRoutes(app, ctx);
+  authRoutes(app, ctx);
+  sessionRoutes(app, ctx);
+  oauthRoutes(app, ctx);
+  adminRoutes(app, ctx);
+  return app;
+}

@@ -1,0 +1,21 @@
+/** What revokd attaches to each Fastify request. */
+import type { VerifiedAccessToken } from '../core/tokens/access-token.js';
+import type { UserRecord } from '../stores/types.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The resolved client address (see core/containment/client-ip). */
+    clientIp: string;
+    /** Set by the bearer guard on protected routes. */
+    auth: AuthenticatedBearer | null;
+  }
+  interface FastifyContextConfig {
+    /** Which request body a POST route accepts; anything else is 415. */
+    body?: 'json' | 'form' | 'none';
+  }
+}
+
+export interface AuthenticatedBearer {
+  readonly token: VerifiedAccessToken;
+  readonly user: UserRecord | null;
+}

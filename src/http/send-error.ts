@@ -1,0 +1,60 @@
+/**
+ * One error shape for every failure: `{error, error_description, code}` (SPEC §5), with
+ * `WWW-Authenticate` on every 401 (RFC 7235 §3.1) and `Retry-After` on 429 and 503.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ERROR_CATALOGUE, type ErrorCode, RevokdError, isBearerFailure, isRevokdError } from '../core/errors.js';
+
+export function errorBody(err: RevokdError): { error: string; error_description: string; code: ErrorCode } {
+  return { error: err.oauthError, error_description: err.message, code: err.code };
+}
+
+export function sendError(reply: FastifyReply, err: RevokdError): FastifyReply {
+  if (err.status === 401) reply.header('www-authenticate', challengeFor(err));
+  if (err.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(err.retryAfterSeconds))));
+  return reply.code(err.status).type('application/json; charset=utf-8').send(errorBody(err));
+}
+
+function challengeFor(err: RevokdError): string {
+  if (err.code === 'ERR_INVALID_CLIENT') return 'Basic realm="revokd"';
+  if (isBearerFailure(err.code)) {
+    return `Bearer realm="revokd", error="invalid_token", error_description="${err.message.replace(/["\\]/g, '')}"`;
+  }
+  return 'Bearer realm="revokd"';
+}
+
+/** Maps whatever was thrown to a RevokdError; framework 4xx errors keep their status. */
+export function toRevokdError(err: unknown): RevokdError {
+  if (isRevokdError(err)) return err;
+  const fe = err as Partial<FastifyError> & { statusCode?: number };
+  const status = fe.statusCode;
+  if (fe.validation !== undefined) return new RevokdError('ERR_VALIDATION', fe.message ?? 'invalid request');
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const byStatus: Partial<Record<number, ErrorCode>> = {
+      401: 'ERR_INVALID_TOKEN', 404: 'ERR_NOT_FOUND', 413: 'ERR_PAYLOAD_TOO_LARGE', 415: 'ERR_UNSUPPORTED_MEDIA_TYPE', 429: 'ERR_RATE_LIMITED',
+    };
+    const code = byStatus[status] ?? 'ERR_BAD_REQUEST';
+    return new RevokdError(code, describeFrameworkError(fe, status));
+  }
+  return new RevokdError('ERR_INTERNAL', 'internal error');
+}
+
+function describeFrameworkError(fe: Partial<FastifyError>, status: number): string {
+  if (status === 413) return 'request body is too large';
+  if (status === 415) return 'unsupported content type';
+  if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return 'body must not be empty when content-type is application/json';
+  if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe instanceof SyntaxError) return 'body is not valid JSON';
+  return fe.message ?? 'bad request';
+}
+
+export function installErrorHandling(app: import('fastify').FastifyInstance): void {
+  app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const mapped = toRevokdError(err);
+    if (mapped.status >= 500 && mapped.code !== 'ERR_STORE_UNAVAILABLE') request.log.error({ err }, 'unhandled error');
+    else if (mapped.code === 'ERR_STORE_UNAVAILABLE') request.log.warn({ err }, 'store unavailable');
+    return sendError(reply, mapped);
+  });
+  app.setNotFoundHandler((_request, reply) => sendError(reply, new RevokdError('ERR_NOT_FOUND', 'no such resource')));
+}
+
+export const KNOWN_STATUS = new Set(Object.values(ERROR_CATALOGUE).map((e) => e.status));

@@ -1,0 +1,119 @@
+/**
+ * The in-process view of revocation state that every check reads. It starts from a snapshot,
+ * then follows the change feed; a write made by this process is applied directly after its commit
+ * (so this instance answers correctly at once), and writes by other processes (the CLI, other
+ * instances) arrive with the next poll. If the feed cannot be read for longer than
+ * `maxStalenessMs`, checks refuse to decide (fail closed) unless fail mode is `open`.
+ */
+import { RevokdError } from '../core/errors.js';
+import { RevocationState } from '../core/revocation/revocation-state.js';
+import type { CheckOutcome, RevocationRecord, TokenStamp } from '../core/revocation/types.js';
+import type { FeedSnapshot } from '../stores/types.js';
+
+export interface FeedSource {
+  loadSnapshot(nowMs: number): Promise<FeedSnapshot>;
+  readFeed(afterSeq: number, limit: number): Promise<RevocationRecord[]>;
+}
+
+export interface ReplicaOptions {
+  readonly source: FeedSource;
+  readonly pollMs: number;
+  readonly maxStalenessMs: number;
+  readonly failMode: 'closed' | 'open';
+  readonly now?: () => number;
+  /** Told about each failed sync (for logs and metrics). */
+  readonly onSyncError?: (err: unknown) => void;
+  /** Told about every check whose answer came from fail-open mode. */
+  readonly onFailOpen?: () => void;
+}
+
+const FEED_PAGE = 5000;
+const PRUNE_EVERY_MS = 60_000;
+
+export class RevocationReplica {
+  readonly state = new RevocationState();
+  private readonly options: ReplicaOptions;
+  private readonly now: () => number;
+  private lastSyncMs = 0;
+  private lastPruneMs = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private syncing: Promise<void> | undefined;
+
+  constructor(options: ReplicaOptions) {
+    this.options = options;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Loads the snapshot and starts following the feed. */
+  async start(): Promise<void> {
+    const snapshot = await this.options.source.loadSnapshot(this.now());
+    this.state.setGenerations(snapshot.globalGeneration, snapshot.userGenerations, snapshot.clientGenerations);
+    for (const record of snapshot.records) this.state.apply(record);
+    // Records pruned before the snapshot leave gaps; start after the highest seq the store assigned.
+    this.state.advanceTo(snapshot.lastSeq);
+    this.lastSyncMs = this.now();
+    await this.sync();
+    this.timer = setInterval(() => void this.sync(), this.options.pollMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Reads the feed past what has been applied. Concurrent calls share one read. */
+  sync(): Promise<void> {
+    this.syncing ??= this.readAll().finally(() => {
+      this.syncing = undefined;
+    });
+    return this.syncing;
+  }
+
+  private async readAll(): Promise<void> {
+    try {
+      for (;;) {
+        const records = await this.options.source.readFeed(this.state.lastSeq, FEED_PAGE);
+        for (const record of records) this.state.apply(record);
+        if (records.length < FEED_PAGE) break;
+      }
+      const now = this.now();
+      this.lastSyncMs = now;
+      if (now - this.lastPruneMs > PRUNE_EVERY_MS) {
+        this.state.prune(now);
+        this.lastPruneMs = now;
+      }
+    } catch (err) {
+      this.options.onSyncError?.(err);
+    }
+  }
+
+  /** Applies records this process just committed, before it answers the request. */
+  applyLocal(records: readonly RevocationRecord[]): void {
+    for (const record of records) this.state.apply(record);
+  }
+
+  /** Milliseconds since the view last caught up with the store. */
+  stalenessMs(): number {
+    return this.now() - this.lastSyncMs;
+  }
+
+  isStale(): boolean {
+    return this.stalenessMs() > this.options.maxStalenessMs;
+  }
+
+  /**
+   * Decides whether the token is revoked. Throws ERR_STORE_UNAVAILABLE when the view is too stale
+   * to be trusted and fail mode is closed (SPEC §3 "Fail policy").
+   */
+  check(stamp: TokenStamp): CheckOutcome {
+    if (this.isStale()) {
+      if (this.options.failMode === 'closed') {
+        throw new RevokdError('ERR_STORE_UNAVAILABLE', 'revocation state is not current; try again shortly', { retryAfterSeconds: 1 });
+      }
+      this.options.onFailOpen?.();
+    }
+    return this.state.check(stamp);
+  }
+}
+

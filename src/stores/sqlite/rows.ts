@@ -1,0 +1,67 @@
+/** Row ↔ record mapping for the SQLite schema (snake_case columns, camelCase records). */
+import type { AuditEntry, AuditEventType } from '../../core/audit/audit-event.js';
+import type { Initiator, ReasonCode, RevocationRecord, RevocationScope } from '../../core/revocation/types.js';
+import type { ClientRecord, KeyStatus, RefreshTokenRecord, Role, SessionRecord, SigningKeyRecord, UserRecord } from '../types.js';
+
+type Row = Record<string, unknown>;
+const num = (v: unknown): number => v as number;
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : (v as number));
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : (v as string));
+
+export function toUser(r: Row): UserRecord {
+  return {
+    id: r.id as string, email: r.email as string, role: r.role as Role, passwordHash: r.password_hash as string,
+    createdAtMs: num(r.created_at), disabledAtMs: numOrNull(r.disabled_at),
+  };
+}
+
+export function toClient(r: Row): ClientRecord {
+  return {
+    id: r.id as string, name: r.name as string, secretHash: strOrNull(r.secret_hash),
+    grants: JSON.parse(r.grants as string) as string[], scopes: JSON.parse(r.scopes as string) as string[],
+    createdAtMs: num(r.created_at), disabledAtMs: numOrNull(r.disabled_at),
+  };
+}
+
+export function toSigningKey(r: Row): SigningKeyRecord {
+  return {
+    kid: r.kid as string, alg: r.alg as string, publicJwk: JSON.parse(r.public_jwk as string) as Record<string, unknown>,
+    status: r.status as KeyStatus, createdAtMs: num(r.created_at), retiredAtMs: numOrNull(r.retired_at), revokedAtMs: numOrNull(r.revoked_at),
+  };
+}
+
+export function toSession(r: Row): SessionRecord {
+  return {
+    id: r.id as string, userId: strOrNull(r.user_id), clientId: r.client_id as string, createdAtMs: num(r.created_at),
+    lastUsedAtMs: num(r.last_used_at), expiresAtMs: num(r.expires_at), ip: r.ip as string, lastIp: r.last_ip as string,
+    userAgent: r.user_agent as string, scope: r.scope as string, revokedAtMs: numOrNull(r.revoked_at),
+    revokeReason: strOrNull(r.revoke_reason) as ReasonCode | null,
+  };
+}
+
+export function toRefresh(r: Row): RefreshTokenRecord {
+  return {
+    id: r.id as string, sessionId: r.session_id as string, tokenHash: r.token_hash as string, parentId: strOrNull(r.parent_id),
+    createdAtMs: num(r.created_at), expiresAtMs: num(r.expires_at), consumedAtMs: numOrNull(r.consumed_at),
+    successorId: strOrNull(r.successor_id), successorSealed: strOrNull(r.successor_sealed),
+    gen: num(r.gen), ugen: num(r.ugen), cgen: num(r.cgen),
+  };
+}
+
+export function toRevocation(r: Row): RevocationRecord {
+  return {
+    seq: num(r.seq), scope: r.scope as RevocationScope, target: r.target as string, issuer: strOrNull(r.issuer),
+    generation: numOrNull(r.generation), windowFrom: numOrNull(r.window_from), windowTo: numOrNull(r.window_to),
+    expiresAtMs: numOrNull(r.expires_at), initiator: r.initiator as Initiator, reason: r.reason as ReasonCode,
+    note: strOrNull(r.note), createdAtMs: num(r.created_at),
+  };
+}
+
+export function toAudit(r: Row): AuditEntry {
+  return {
+    seq: num(r.seq), atMs: num(r.at), type: r.type as AuditEventType, actorType: r.actor_type as AuditEntry['actorType'],
+    actorId: strOrNull(r.actor_id), initiator: strOrNull(r.initiator), reason: strOrNull(r.reason),
+    targetType: strOrNull(r.target_type), targetId: strOrNull(r.target_id), ip: strOrNull(r.ip),
+    details: JSON.parse(r.details as string) as Record<string, unknown>, prevHash: r.prev_hash as string, hash: r.hash as string,
+  };
+}

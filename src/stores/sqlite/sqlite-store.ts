@@ -1,0 +1,237 @@
+/**
+ * The embedded backend: one SQLite file (WAL, synchronous=FULL). better-sqlite3 is synchronous;
+ * each method is async only to honour the contract shared with the networked backends.
+ */
+import type { AuditEventInput, AuditEntry } from '../../core/audit/audit-event.js';
+import { RevokdError } from '../../core/errors.js';
+import type { RevocationRecord } from '../../core/revocation/types.js';
+import type {
+  AuditQuery, ClientRecord, ConsumeOutcome, ConsumeRefreshInput, FeedSnapshot, Generations, NewSession, RefreshTokenRecord,
+  RevocationContext, RevocationReport, RevocationTarget, RevokdStore, Role, SessionRecord, SigningKeyRecord, UserRecord,
+} from '../types.js';
+import { appendAuditRows } from './audit-writer.js';
+import { readGenerationsIn } from './generations.js';
+import { consumeRefreshInSqlite } from './consume-refresh.js';
+import { migrateSqlite } from './migrate.js';
+import { type SqliteDatabase, openDatabase } from './open-database.js';
+import { revokeInSqlite } from './revoke.js';
+import { toAudit, toClient, toRefresh, toRevocation, toSession, toSigningKey, toUser } from './rows.js';
+
+type Row = Record<string, unknown>;
+
+export interface SqliteStoreOptions {
+  /** Called before each query; tests use it to count database work. */
+  readonly onQuery?: () => void;
+}
+
+export class SqliteStore implements RevokdStore {
+  readonly backend = 'sqlite' as const;
+  readonly db: SqliteDatabase;
+  private readonly onQuery: () => void;
+
+  constructor(db: SqliteDatabase, options: SqliteStoreOptions = {}) {
+    this.db = db;
+    this.onQuery = options.onQuery ?? (() => undefined);
+  }
+
+  private run<T>(work: () => T): Promise<T> {
+    this.onQuery();
+    try {
+      return Promise.resolve(work());
+    } catch (err) {
+      return Promise.reject(translateError(err));
+    }
+  }
+
+  async migrate(): Promise<void> {
+    await this.run(() => migrateSqlite(this.db, Date.now()));
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  async ping(): Promise<void> {
+    await this.run(() => this.db.prepare('SELECT 1').get());
+  }
+
+  createUser(user: UserRecord, audit: AuditEventInput): Promise<void> {
+    return this.run(() => this.db.transaction(() => {
+      this.db.prepare(`INSERT INTO users (id, email, role, password_hash, created_at, disabled_at) VALUES (?, ?, ?, ?, ?, ?)`)
+        .run(user.id, user.email, user.role, user.passwordHash, user.createdAtMs, user.disabledAtMs);
+      appendAuditRows(this.db, [audit], user.createdAtMs);
+    }).immediate());
+  }
+
+  findUserById(id: string): Promise<UserRecord | undefined> {
+    return this.run(() => mapOne(this.db.prepare('SELECT * FROM users WHERE id = ?').get(id), toUser));
+  }
+
+  findUserByEmail(email: string): Promise<UserRecord | undefined> {
+    return this.run(() => mapOne(this.db.prepare('SELECT * FROM users WHERE email = ?').get(email), toUser));
+  }
+
+  listUsers(query: { limit: number; offset: number; search?: string }): Promise<UserRecord[]> {
+    return this.run(() => {
+      const search = query.search === undefined ? '%' : `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      return (this.db.prepare(`SELECT * FROM users WHERE email LIKE ? ESCAPE '\\' ORDER BY created_at, id LIMIT ? OFFSET ?`)
+        .all(search, query.limit, query.offset) as Row[]).map(toUser);
+    });
+  }
+
+  countUsersWithRole(role: Role): Promise<number> {
+    return this.run(() => this.db.prepare('SELECT COUNT(*) FROM users WHERE role = ?').pluck().get(role) as number);
+  }
+
+  disableUser(id: string, nowMs: number, audit: AuditEventInput): Promise<boolean> {
+    return this.run(() => this.db.transaction(() => {
+      const changed = this.db.prepare('UPDATE users SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL').run(nowMs, id).changes > 0;
+      if (changed) appendAuditRows(this.db, [audit], nowMs);
+      return changed;
+    }).immediate());
+  }
+
+  createClient(client: ClientRecord, audit: AuditEventInput): Promise<void> {
+    return this.run(() => this.db.transaction(() => {
+      this.db.prepare(`INSERT INTO clients (id, name, secret_hash, grants, scopes, created_at, disabled_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+        .run(client.id, client.name, client.secretHash, JSON.stringify(client.grants), JSON.stringify(client.scopes), client.createdAtMs, client.disabledAtMs);
+      appendAuditRows(this.db, [audit], client.createdAtMs);
+    }).immediate());
+  }
+
+  findClient(id: string): Promise<ClientRecord | undefined> {
+    return this.run(() => mapOne(this.db.prepare('SELECT * FROM clients WHERE id = ?').get(id), toClient));
+  }
+
+  listClients(): Promise<ClientRecord[]> {
+    return this.run(() => (this.db.prepare('SELECT * FROM clients ORDER BY created_at, id').all() as Row[]).map(toClient));
+  }
+
+  insertSigningKey(key: SigningKeyRecord, retireActive: boolean, audit: AuditEventInput): Promise<void> {
+    return this.run(() => this.db.transaction(() => {
+      if (retireActive) {
+        this.db.prepare(`UPDATE signing_keys SET status = 'retired', retired_at = ? WHERE status = 'active'`).run(key.createdAtMs);
+      }
+      this.db.prepare(`INSERT INTO signing_keys (kid, alg, public_jwk, status, created_at, retired_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+        .run(key.kid, key.alg, JSON.stringify(key.publicJwk), key.status, key.createdAtMs, key.retiredAtMs, key.revokedAtMs);
+      appendAuditRows(this.db, [audit], key.createdAtMs);
+    }).immediate());
+  }
+
+  listSigningKeys(): Promise<SigningKeyRecord[]> {
+    return this.run(() => (this.db.prepare('SELECT * FROM signing_keys ORDER BY created_at, kid').all() as Row[]).map(toSigningKey));
+  }
+
+  readGenerations(sub: string, clientId: string): Promise<Generations> {
+    return this.run(() => readGenerationsIn(this.db, sub, clientId));
+  }
+
+  createSession(input: NewSession): Promise<Generations> {
+    return this.run(() => this.db.transaction((): Generations => {
+      const s = input.session;
+      this.db.prepare(`INSERT INTO sessions (id, user_id, client_id, created_at, last_used_at, expires_at, ip, last_ip, user_agent, scope)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(s.id, s.userId, s.clientId, s.createdAtMs, s.createdAtMs, s.expiresAtMs, s.ip, s.ip, s.userAgent, s.scope);
+      this.db.prepare('INSERT INTO session_ips (session_id, ip, first_seen_at) VALUES (?, ?, ?)').run(s.id, s.ip, s.createdAtMs);
+      const gens = readGenerationsIn(this.db, s.userId ?? s.clientId, s.clientId);
+      const r = input.refresh;
+      if (r !== null) {
+        this.db.prepare(`INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id, created_at, expires_at, gen, ugen, cgen)
+          VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?)`).run(r.id, s.id, r.tokenHash, r.createdAtMs, Math.min(r.expiresAtMs, s.expiresAtMs), gens.gen, gens.ugen, gens.cgen);
+      }
+      appendAuditRows(this.db, [input.audit], s.createdAtMs);
+      return gens;
+    }).immediate());
+  }
+
+  findSession(id: string): Promise<SessionRecord | undefined> {
+    return this.run(() => mapOne(this.db.prepare('SELECT * FROM sessions WHERE id = ?').get(id), toSession));
+  }
+
+  listLiveSessions(userId: string, nowMs: number): Promise<SessionRecord[]> {
+    return this.run(() => (this.db.prepare(`SELECT * FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?
+      ORDER BY last_used_at DESC, id`).all(userId, nowMs) as Row[]).map(toSession));
+  }
+
+  findRefreshByHash(tokenHash: string): Promise<RefreshTokenRecord | undefined> {
+    return this.run(() => mapOne(this.db.prepare('SELECT * FROM refresh_tokens WHERE token_hash = ?').get(tokenHash), toRefresh));
+  }
+
+  findRefreshById(id: string): Promise<RefreshTokenRecord | undefined> {
+    return this.run(() => mapOne(this.db.prepare('SELECT * FROM refresh_tokens WHERE id = ?').get(id), toRefresh));
+  }
+
+  consumeRefresh(input: ConsumeRefreshInput): Promise<ConsumeOutcome> {
+    return this.run(() => consumeRefreshInSqlite(this.db, input));
+  }
+
+  revoke(target: RevocationTarget, context: RevocationContext): Promise<RevocationReport> {
+    return this.run(() => revokeInSqlite(this.db, target, context));
+  }
+
+  readFeed(afterSeq: number, limit: number): Promise<RevocationRecord[]> {
+    return this.run(() => (this.db.prepare('SELECT * FROM revocations WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as Row[]).map(toRevocation));
+  }
+
+  loadSnapshot(nowMs: number): Promise<FeedSnapshot> {
+    return this.run(() => this.db.transaction((): FeedSnapshot => {
+      const records = (this.db.prepare('SELECT * FROM revocations WHERE expires_at IS NULL OR expires_at >= ? ORDER BY seq').all(nowMs) as Row[]).map(toRevocation);
+      const gens = this.db.prepare('SELECT scope, target, generation FROM generations').all() as Array<{ scope: string; target: string; generation: number }>;
+      const lastSeq = (this.db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'revocations'`).pluck().get() as number | undefined) ?? 0;
+      return {
+        records,
+        globalGeneration: gens.find((g) => g.scope === 'global')?.generation ?? 0,
+        userGenerations: gens.filter((g) => g.scope === 'user').map((g) => [g.target, g.generation]),
+        clientGenerations: gens.filter((g) => g.scope === 'client').map((g) => [g.target, g.generation]),
+        lastSeq,
+      };
+    })());
+  }
+
+  appendAudit(events: readonly AuditEventInput[], nowMs: number): Promise<void> {
+    return this.run(() => this.db.transaction(() => appendAuditRows(this.db, events, nowMs)).immediate());
+  }
+
+  listAudit(query: AuditQuery): Promise<AuditEntry[]> {
+    return this.run(() => (this.db.prepare('SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?')
+      .all(query.afterSeq ?? 0, query.limit) as Row[]).map(toAudit));
+  }
+
+  prune(nowMs: number): Promise<{ feedRecords: number; refreshTokens: number }> {
+    return this.run(() => this.db.transaction(() => {
+      const feedRecords = this.db.prepare('DELETE FROM revocations WHERE expires_at IS NOT NULL AND expires_at < ?').run(nowMs).changes;
+      // Consumed or expired refresh rows of sessions that are over are no longer needed for reuse detection.
+      const refreshTokens = this.db.prepare(`DELETE FROM refresh_tokens WHERE session_id IN
+        (SELECT id FROM sessions WHERE expires_at < ?)`).run(nowMs).changes;
+      // Sealed successors only serve the grace window (at most 60 s); drop them once it has passed.
+      this.db.prepare('UPDATE refresh_tokens SET successor_sealed = NULL WHERE successor_sealed IS NOT NULL AND consumed_at < ?').run(nowMs - 120_000);
+      return { feedRecords, refreshTokens };
+    }).immediate());
+  }
+}
+
+/** Opens (creating if needed) a SQLite store at `file` and applies migrations. */
+export async function createSqliteStore(file: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+  const store = new SqliteStore(openDatabase(file), options);
+  await store.migrate();
+  return store;
+}
+
+function mapOne<T>(row: unknown, map: (r: Row) => T): T | undefined {
+  return row === undefined ? undefined : map(row as Row);
+}
+
+/** Constraint violations are conflicts; busy/locked/IO errors mean the store is unavailable. */
+function translateError(err: unknown): unknown {
+  if (err instanceof RevokdError || err instanceof TypeError) return err;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (code.startsWith('SQLITE_CONSTRAINT')) return new RevokdError('ERR_CONFLICT', 'already exists', { cause: err });
+    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_FULL' || code === 'SQLITE_CANTOPEN') {
+      return new RevokdError('ERR_STORE_UNAVAILABLE', 'the store is unavailable', { retryAfterSeconds: 1, cause: err });
+    }
+  }
+  if (err instanceof Error && /database connection is not open/.test(err.message)) {
+    return new RevokdError('ERR_STORE_UNAVAILABLE', 'the store is closed', { retryAfterSeconds: 1, cause: err });
+  }
+  return err;
+}

@@ -1,0 +1,222 @@
+/**
+ * The store contract. Every backend (SQLite now; PostgreSQL and Redis later) implements exactly
+ * this and passes the one conformance suite in `test/stores/`. Units: times are milliseconds since
+ * the epoch (`…Ms`), except JWT-style `…Sec` fields. "Not found" is `undefined`, never a throw.
+ * Every method that writes is atomic: it commits everything it describes, or nothing.
+ */
+import type { AuditEventInput, AuditEntry } from '../core/audit/audit-event.js';
+import type { Initiator, ReasonCode, RevocationRecord } from '../core/revocation/types.js';
+
+export type Role = 'user' | 'admin';
+
+export interface UserRecord {
+  readonly id: string;
+  readonly email: string;
+  readonly role: Role;
+  readonly passwordHash: string;
+  readonly createdAtMs: number;
+  readonly disabledAtMs: number | null;
+}
+
+export interface ClientRecord {
+  readonly id: string;
+  readonly name: string;
+  /** SHA-256 of the client secret (hex); null for a public client. */
+  readonly secretHash: string | null;
+  readonly grants: readonly string[];
+  readonly scopes: readonly string[];
+  readonly createdAtMs: number;
+  readonly disabledAtMs: number | null;
+}
+
+export interface SessionRecord {
+  readonly id: string;
+  /** null for a client_credentials session (the client is the subject). */
+  readonly userId: string | null;
+  readonly clientId: string;
+  readonly createdAtMs: number;
+  readonly lastUsedAtMs: number;
+  /** Absolute end of the session, whatever the refreshes. */
+  readonly expiresAtMs: number;
+  readonly ip: string;
+  readonly lastIp: string;
+  readonly userAgent: string;
+  readonly scope: string;
+  readonly revokedAtMs: number | null;
+  readonly revokeReason: ReasonCode | null;
+}
+
+/** Generation counters stamped into a token when it is issued. */
+export interface Generations {
+  readonly gen: number;
+  readonly ugen: number;
+  readonly cgen: number;
+}
+
+export interface RefreshTokenRecord extends Generations {
+  readonly id: string;
+  readonly sessionId: string;
+  /** SHA-256 (hex) of the token string; the token itself is never stored. */
+  readonly tokenHash: string;
+  readonly parentId: string | null;
+  readonly createdAtMs: number;
+  readonly expiresAtMs: number;
+  readonly consumedAtMs: number | null;
+  readonly successorId: string | null;
+  /**
+   * The successor token sealed with a key derived from this token (see core/tokens/refresh-seal),
+   * kept only so a replay inside the grace window can return the same successor.
+   */
+  readonly successorSealed: string | null;
+}
+
+export type KeyStatus = 'active' | 'retired' | 'revoked';
+
+export interface SigningKeyRecord {
+  readonly kid: string;
+  readonly alg: string;
+  readonly publicJwk: Record<string, unknown>;
+  readonly status: KeyStatus;
+  readonly createdAtMs: number;
+  readonly retiredAtMs: number | null;
+  readonly revokedAtMs: number | null;
+}
+
+export interface Actor {
+  readonly type: 'user' | 'admin' | 'client' | 'system' | 'cli';
+  readonly id: string | null;
+}
+
+/** What every revocation carries (SPEC §3 "Reasons"). */
+export interface RevocationContext {
+  readonly initiator: Initiator;
+  readonly reason: ReasonCode;
+  readonly note?: string | undefined;
+  readonly actor: Actor;
+  /** The client IP of the request that asked for it, if any. */
+  readonly ip?: string | undefined;
+  readonly nowMs: number;
+  /**
+   * How long after a session ends its access tokens can still be accepted
+   * (access TTL + clock tolerance): session entries live at least that long.
+   */
+  readonly accessCoverMs: number;
+}
+
+export type RevocationTarget =
+  | { readonly scope: 'token'; readonly issuer: string; readonly jti: string; readonly expiresAtMs: number; readonly sessionId?: string }
+  | { readonly scope: 'session'; readonly sessionId: string }
+  | { readonly scope: 'user'; readonly userId: string }
+  | { readonly scope: 'client'; readonly clientId: string }
+  | { readonly scope: 'key'; readonly kid: string }
+  /** Sessions created or refreshed from an address in the CIDR (a plain IP is a /32 or /128). */
+  | { readonly scope: 'ip'; readonly cidr: string }
+  | { readonly scope: 'window'; readonly fromSec: number; readonly toSec: number }
+  | { readonly scope: 'global' };
+
+export interface RevocationReport {
+  /** Sessions newly marked revoked. */
+  readonly sessions: number;
+  /** Refresh tokens that were live in those sessions. */
+  readonly refreshTokens: number;
+  /** The new generation for user/client/global revocations. */
+  readonly generation: number | null;
+  /** Feed records appended (what replicas will apply). */
+  readonly records: readonly RevocationRecord[];
+  /** False when the target was already revoked (e.g. the same session twice). */
+  readonly changed: boolean;
+}
+
+export type ConsumeOutcome =
+  | { readonly kind: 'rotated'; readonly consumed: RefreshTokenRecord; readonly successor: RefreshTokenRecord; readonly session: SessionRecord }
+  /** The token was already consumed, or its session is over: the caller classifies grace vs reuse. */
+  | { readonly kind: 'already_consumed'; readonly token: RefreshTokenRecord; readonly successor: RefreshTokenRecord | undefined; readonly session: SessionRecord }
+  | { readonly kind: 'session_inactive'; readonly token: RefreshTokenRecord; readonly session: SessionRecord }
+  | { readonly kind: 'expired'; readonly token: RefreshTokenRecord }
+  | { readonly kind: 'unknown' };
+
+export interface NewSession {
+  readonly session: Omit<SessionRecord, 'revokedAtMs' | 'revokeReason' | 'lastIp' | 'lastUsedAtMs'>;
+  /** The first refresh token; it is stamped with the generations current at commit. */
+  readonly refresh: Pick<RefreshTokenRecord, 'id' | 'tokenHash' | 'createdAtMs' | 'expiresAtMs'> | null;
+  readonly audit: AuditEventInput;
+}
+
+export interface ConsumeRefreshInput {
+  readonly tokenHash: string;
+  readonly nowMs: number;
+  readonly ip: string;
+  /** The successor's row; the store stamps it with the generations current at commit. */
+  readonly successor: Pick<RefreshTokenRecord, 'id' | 'tokenHash' | 'createdAtMs' | 'expiresAtMs'>;
+  /** The successor token, sealed under a key derived from the presented token. */
+  readonly successorSealed: string;
+  readonly audit: AuditEventInput;
+}
+
+export interface FeedSnapshot {
+  readonly records: readonly RevocationRecord[];
+  readonly globalGeneration: number;
+  readonly userGenerations: ReadonlyArray<[string, number]>;
+  readonly clientGenerations: ReadonlyArray<[string, number]>;
+  readonly lastSeq: number;
+}
+
+export interface AuditQuery {
+  readonly afterSeq?: number;
+  readonly limit: number;
+}
+
+export interface RevokdStore {
+  readonly backend: 'sqlite' | 'postgres';
+  /** Creates or upgrades the schema; safe to run on every start. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+  /** Throws when the store cannot answer. */
+  ping(): Promise<void>;
+
+  createUser(user: UserRecord, audit: AuditEventInput): Promise<void>;
+  findUserById(id: string): Promise<UserRecord | undefined>;
+  /** Case-insensitive. */
+  findUserByEmail(email: string): Promise<UserRecord | undefined>;
+  listUsers(query: { limit: number; offset: number; search?: string }): Promise<UserRecord[]>;
+  countUsersWithRole(role: Role): Promise<number>;
+  /** Marks the user disabled (no new logins); revoking what they hold is a separate revoke(). */
+  disableUser(id: string, nowMs: number, audit: AuditEventInput): Promise<boolean>;
+
+  createClient(client: ClientRecord, audit: AuditEventInput): Promise<void>;
+  findClient(id: string): Promise<ClientRecord | undefined>;
+  listClients(): Promise<ClientRecord[]>;
+
+  /** Adds a key; with `retireActive`, every other active key becomes retired in the same commit. */
+  insertSigningKey(key: SigningKeyRecord, retireActive: boolean, audit: AuditEventInput): Promise<void>;
+  listSigningKeys(): Promise<SigningKeyRecord[]>;
+
+  /** The counters a token issued now must carry. Read from the system of record, never a cache. */
+  readGenerations(sub: string, clientId: string): Promise<Generations>;
+
+  /** Creates the session (and its first refresh token); returns the generations stamped on it. */
+  createSession(input: NewSession): Promise<Generations>;
+  findSession(id: string): Promise<SessionRecord | undefined>;
+  /** Sessions of the user not revoked and not past their absolute end, newest first. */
+  listLiveSessions(userId: string, nowMs: number): Promise<SessionRecord[]>;
+  findRefreshByHash(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
+  findRefreshById(id: string): Promise<RefreshTokenRecord | undefined>;
+  /**
+   * Atomically consumes a live refresh token and inserts its successor in the same session.
+   * Exactly one concurrent caller can get `rotated` for a given token.
+   */
+  consumeRefresh(input: ConsumeRefreshInput): Promise<ConsumeOutcome>;
+
+  /** Commits a revocation, its feed records and its audit entry together, then returns. */
+  revoke(target: RevocationTarget, context: RevocationContext): Promise<RevocationReport>;
+  /** Feed records with seq > afterSeq, in seq order. */
+  readFeed(afterSeq: number, limit: number): Promise<RevocationRecord[]>;
+  /** Every record that can still cover a live token, plus all generation counters. */
+  loadSnapshot(nowMs: number): Promise<FeedSnapshot>;
+
+  appendAudit(events: readonly AuditEventInput[], nowMs: number): Promise<void>;
+  listAudit(query: AuditQuery): Promise<AuditEntry[]>;
+
+  /** Deletes feed records and refresh rows that can no longer matter. */
+  prune(nowMs: number): Promise<{ feedRecords: number; refreshTokens: number }>;
+}
