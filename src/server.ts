@@ -8,8 +8,6 @@ import { openAppContext, type OpenedContext } from './app/open-app-context.js';
 import type { Config } from './core/config.js';
 import { buildApp } from './http/app.js';
 
-const PRUNE_EVERY_MS = 60_000;
-
 export interface RunningServer {
   readonly app: FastifyInstance;
   readonly ctx: OpenedContext;
@@ -23,7 +21,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const url = await app.listen({ port: config.port, host: config.host });
   const pruner = setInterval(() => {
     ctx.store.prune(ctx.now()).catch((err: unknown) => ctx.log.warn({ err }, 'prune failed'));
-  }, PRUNE_EVERY_MS);
+  }, config.pruneIntervalMs);
   pruner.unref();
   ctx.log.info({ url, backend: ctx.store.backend, dataDir: config.dataDir, alg: config.jwtAlg }, 'revokd listening');
   return {

@@ -44,7 +44,7 @@ export async function openAppContext(config: Config, options: { log?: Logger; st
   await keyManager.ensureKeys();
   const keys = await KeyRingHolder.create(keyManager);
   const replica = new RevocationReplica({
-    source: store, pollMs: config.feedPollMs, maxStalenessMs: config.maxStalenessMs, failMode: config.failMode, now,
+    source: store, pollMs: config.feedPollMs, maxStalenessMs: config.maxStalenessMs, pruneIntervalMs: config.pruneIntervalMs, failMode: config.failMode, now,
     onSyncError: (err) => log.warn({ err }, 'revocation feed read failed'),
   });
   await replica.start();

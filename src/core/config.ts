@@ -37,6 +37,8 @@ export interface Config {
   readonly maxStalenessMs: number;
   /** How often the in-process view reads the change feed. */
   readonly feedPollMs: number;
+  /** How often expired revocation entries are dropped from the store and the in-process view. */
+  readonly pruneIntervalMs: number;
   readonly logLevel: string;
 }
 
@@ -143,6 +145,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   }
   const maxStalenessMs = int('REVOKD_MAX_STALENESS_MS', 5_000, 100, 600_000);
   const feedPollMs = int('REVOKD_FEED_POLL_MS', 100, 10, 60_000);
+  const pruneIntervalMs = int('REVOKD_PRUNE_INTERVAL_MS', 60_000, 100, 86_400_000);
   const logLevel = oneOf('REVOKD_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info');
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -151,7 +154,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     accessTtlSeconds, refreshTtlSeconds, sessionMaxSeconds, refreshGraceSeconds, clockToleranceSeconds,
     trustedProxies: Object.freeze(trustedProxies), failMode, smtpUrl, mailFrom,
     honeypotPaths: Object.freeze(honeypotPaths), honeypotThreshold, autoBlockSeconds,
-    jwtAlg, jwtSecret, jwtPreviousSecret, maxStalenessMs, feedPollMs, logLevel,
+    jwtAlg, jwtSecret, jwtPreviousSecret, maxStalenessMs, feedPollMs, pruneIntervalMs, logLevel,
   });
 }
 

@@ -19,6 +19,8 @@ export interface ReplicaOptions {
   readonly source: FeedSource;
   readonly pollMs: number;
   readonly maxStalenessMs: number;
+  /** How often entries past their expiry are dropped from memory. */
+  readonly pruneIntervalMs: number;
   readonly failMode: 'closed' | 'open';
   readonly now?: () => number;
   /** Told about each failed sync (for logs and metrics). */
@@ -28,7 +30,6 @@ export interface ReplicaOptions {
 }
 
 const FEED_PAGE = 5000;
-const PRUNE_EVERY_MS = 60_000;
 
 export class RevocationReplica {
   readonly state = new RevocationState();
@@ -79,7 +80,7 @@ export class RevocationReplica {
       }
       const now = this.now();
       this.lastSyncMs = now;
-      if (now - this.lastPruneMs > PRUNE_EVERY_MS) {
+      if (now - this.lastPruneMs >= this.options.pruneIntervalMs) {
         this.state.prune(now);
         this.lastPruneMs = now;
       }

@@ -222,6 +222,9 @@ function mapOne<T>(row: unknown, map: (r: Row) => T): T | undefined {
 
 /** Constraint violations are conflicts; busy/locked/IO errors mean the store is unavailable. */
 function translateError(err: unknown): unknown {
+  if (err instanceof Error && /database connection is not open/.test(err.message)) {
+    return new RevokdError('ERR_STORE_UNAVAILABLE', 'the store is closed', { retryAfterSeconds: 1, cause: err });
+  }
   if (err instanceof RevokdError || err instanceof TypeError) return err;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string') {
@@ -229,9 +232,6 @@ function translateError(err: unknown): unknown {
     if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_FULL' || code === 'SQLITE_CANTOPEN') {
       return new RevokdError('ERR_STORE_UNAVAILABLE', 'the store is unavailable', { retryAfterSeconds: 1, cause: err });
     }
-  }
-  if (err instanceof Error && /database connection is not open/.test(err.message)) {
-    return new RevokdError('ERR_STORE_UNAVAILABLE', 'the store is closed', { retryAfterSeconds: 1, cause: err });
   }
   return err;
 }

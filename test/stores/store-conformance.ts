@@ -1,0 +1,251 @@
+/**
+ * The store contract's conformance suite (src/stores/types.ts). Every backend runs exactly this:
+ * SQLite now; PostgreSQL and Redis later. Each test uses its own ids, so one store instance can
+ * serve the whole suite.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { verifyChain } from '../../src/core/audit/audit-event.js';
+import type { AuditEventInput } from '../../src/core/audit/audit-event.js';
+import { RevocationState } from '../../src/core/revocation/revocation-state.js';
+import { newId, sha256Hex } from '../../src/core/tokens/opaque.js';
+import type { RevocationContext, RevokdStore } from '../../src/stores/types.js';
+
+const NOW = 1_800_000_000_000;
+const COVER = 906_000;
+
+const audit = (type: AuditEventInput['type'] = 'session.created'): AuditEventInput => ({
+  type, actorType: 'system', actorId: null, targetType: null, targetId: null, ip: null, details: {},
+});
+const ctx = (over: Partial<RevocationContext> = {}): RevocationContext => ({
+  initiator: 'admin', reason: 'admin', actor: { type: 'cli', id: null }, nowMs: NOW, accessCoverMs: COVER, ...over,
+});
+
+export function describeStoreConformance(name: string, open: () => Promise<RevokdStore>, close: (s: RevokdStore) => Promise<void>): void {
+  describe(`store conformance: ${name}`, () => {
+    let store: RevokdStore;
+    before(async () => { store = await open(); });
+    after(async () => { await close(store); });
+
+    async function newUser(email = `${randomUUID()}@example.com`) {
+      const user = { id: randomUUID(), email, role: 'user' as const, passwordHash: 'scrypt$x', createdAtMs: NOW, disabledAtMs: null };
+      await store.createUser(user, audit('user.created'));
+      return user;
+    }
+
+    async function newSession(userId: string, ip = '192.0.2.1', opts: { expiresAtMs?: number; clientId?: string } = {}) {
+      const id = newId();
+      const token = `rt_${newId()}${newId()}`;
+      const gens = await store.createSession({
+        session: { id, userId, clientId: opts.clientId ?? 'revokd', createdAtMs: NOW, expiresAtMs: opts.expiresAtMs ?? NOW + 3_600_000, ip, userAgent: 'ua', scope: '' },
+        refresh: { id: newId(), tokenHash: sha256Hex(token), createdAtMs: NOW, expiresAtMs: NOW + 600_000 },
+        audit: audit(),
+      });
+      return { id, token, gens };
+    }
+
+    const consume = (token: string, nowMs = NOW + 1000, ip = '192.0.2.1') => {
+      const next = `rt_${newId()}${newId()}`;
+      return store.consumeRefresh({
+        tokenHash: sha256Hex(token), nowMs, ip, successorSealed: 'sealed',
+        successor: { id: newId(), tokenHash: sha256Hex(next), createdAtMs: nowMs, expiresAtMs: nowMs + 600_000 },
+        audit: audit('refresh_token.rotated'),
+      }).then((outcome) => ({ outcome, next }));
+    };
+
+    test('users: found by id and by email ignoring case; a second user with the same email is a conflict', async () => {
+      const user = await newUser(`Mixed-${randomUUID()}@Example.com`);
+      assert.equal((await store.findUserById(user.id))?.email, user.email);
+      assert.equal((await store.findUserByEmail(user.email.toLowerCase()))?.id, user.id);
+      await assert.rejects(newUser(user.email.toUpperCase()), (err: { code?: string }) => err.code === 'ERR_CONFLICT');
+      assert.equal(await store.findUserById(randomUUID()), undefined);
+    });
+
+    test('users: list searches by email substring and treats % and _ literally', async () => {
+      const tag = randomUUID().slice(0, 8);
+      await newUser(`${tag}-a@example.com`);
+      await newUser(`${tag}-b@example.com`);
+      assert.equal((await store.listUsers({ limit: 10, offset: 0, search: tag })).length, 2);
+      assert.equal((await store.listUsers({ limit: 10, offset: 0, search: `${tag}%` })).length, 0);
+      assert.equal((await store.listUsers({ limit: 1, offset: 0, search: tag })).length, 1);
+    });
+
+    test('users: disable is recorded once', async () => {
+      const user = await newUser();
+      assert.equal(await store.disableUser(user.id, NOW, audit('user.disabled')), true);
+      assert.equal(await store.disableUser(user.id, NOW, audit('user.disabled')), false);
+      assert.equal((await store.findUserById(user.id))?.disabledAtMs, NOW);
+    });
+
+    test('generations start at zero and a user revocation bumps only that user', async () => {
+      const a = await newUser();
+      const b = await newUser();
+      assert.deepEqual(await store.readGenerations(a.id, 'revokd'), (await store.readGenerations(b.id, 'revokd')));
+      const before = await store.readGenerations(a.id, 'revokd');
+      const report = await store.revoke({ scope: 'user', userId: a.id }, ctx());
+      assert.equal(report.generation, before.ugen + 1);
+      assert.equal((await store.readGenerations(a.id, 'revokd')).ugen, before.ugen + 1);
+      assert.equal((await store.readGenerations(b.id, 'revokd')).ugen, 0);
+    });
+
+    test('a session is created with the current generations and listed until revoked', async () => {
+      const user = await newUser();
+      await store.revoke({ scope: 'user', userId: user.id }, ctx());
+      const s = await newSession(user.id);
+      assert.equal(s.gens.ugen, 1);
+      assert.deepEqual((await store.listLiveSessions(user.id, NOW)).map((x) => x.id), [s.id]);
+      const report = await store.revoke({ scope: 'session', sessionId: s.id }, ctx({ reason: 'logout' }));
+      assert.equal(report.sessions, 1);
+      assert.equal(report.refreshTokens, 1);
+      assert.equal(report.records.length, 1);
+      assert.equal(report.records[0]?.expiresAtMs, NOW + 3_600_000 + COVER);
+      assert.deepEqual(await store.listLiveSessions(user.id, NOW), []);
+      assert.equal((await store.findSession(s.id))?.revokeReason, 'logout');
+    });
+
+    test('revoking the same session twice changes nothing the second time', async () => {
+      const user = await newUser();
+      const s = await newSession(user.id);
+      assert.equal((await store.revoke({ scope: 'session', sessionId: s.id }, ctx())).changed, true);
+      const again = await store.revoke({ scope: 'session', sessionId: s.id }, ctx());
+      assert.equal(again.changed, false);
+      assert.equal(again.records.length, 0);
+    });
+
+    test('refresh: exactly one rotation per token; then already_consumed naming the successor', async () => {
+      const user = await newUser();
+      const s = await newSession(user.id);
+      const first = await consume(s.token);
+      assert.equal(first.outcome.kind, 'rotated');
+      const second = await consume(s.token);
+      assert.equal(second.outcome.kind, 'already_consumed');
+      if (first.outcome.kind !== 'rotated' || second.outcome.kind !== 'already_consumed') return;
+      assert.equal(second.outcome.successor?.id, first.outcome.successor.id);
+      assert.equal(second.outcome.token.successorSealed, 'sealed');
+      assert.equal(first.outcome.successor.parentId, first.outcome.consumed.id);
+      // The successor rotates in turn.
+      assert.equal((await consume(first.next)).outcome.kind, 'rotated');
+    });
+
+    test('refresh: concurrent consumers of one token — exactly one rotates', async () => {
+      const user = await newUser();
+      const s = await newSession(user.id);
+      const results = await Promise.all(Array.from({ length: 20 }, () => consume(s.token)));
+      assert.equal(results.filter((r) => r.outcome.kind === 'rotated').length, 1);
+    });
+
+    test('refresh: unknown, expired, and revoked-session tokens are reported as such', async () => {
+      assert.equal((await consume('rt_nope')).outcome.kind, 'unknown');
+      const user = await newUser();
+      const s = await newSession(user.id);
+      assert.equal((await consume(s.token, NOW + 700_000)).outcome.kind, 'expired');
+      const t = await newSession(user.id);
+      await store.revoke({ scope: 'session', sessionId: t.id }, ctx());
+      assert.equal((await consume(t.token)).outcome.kind, 'session_inactive');
+    });
+
+    test('refresh: the session records every address it was refreshed from, and an IP revocation finds it', async () => {
+      const user = await newUser();
+      const s = await newSession(user.id, '198.51.100.1');
+      await consume(s.token, NOW + 1000, '203.0.113.77');
+      const other = await newSession(user.id, '198.51.100.2');
+      const report = await store.revoke({ scope: 'ip', cidr: '203.0.113.0/24' }, ctx({ reason: 'ip_block' }));
+      assert.equal(report.sessions, 1);
+      assert.equal((await store.findSession(s.id))?.revokedAtMs, NOW);
+      assert.equal((await store.findSession(other.id))?.revokedAtMs, null);
+      assert.equal((await store.findSession(s.id))?.lastIp, '203.0.113.77');
+    });
+
+    test('token revocations are idempotent and carry their expiry', async () => {
+      const jti = newId();
+      const first = await store.revoke({ scope: 'token', issuer: 'https://iss', jti, expiresAtMs: NOW + 5000 }, ctx());
+      assert.equal(first.changed, true);
+      assert.equal(first.records[0]?.expiresAtMs, NOW + 5000);
+      assert.equal((await store.revoke({ scope: 'token', issuer: 'https://iss', jti, expiresAtMs: NOW + 5000 }, ctx())).changed, false);
+    });
+
+    test('the feed is ordered by seq, and a snapshot plus the feed rebuild the same decisions', async () => {
+      const start = (await store.loadSnapshot(NOW)).lastSeq;
+      const user = await newUser();
+      const s = await newSession(user.id);
+      await store.revoke({ scope: 'session', sessionId: s.id }, ctx());
+      await store.revoke({ scope: 'global' }, ctx());
+      await store.revoke({ scope: 'window', fromSec: 100, toSec: 200 }, ctx());
+      const feed = await store.readFeed(start, 100);
+      assert.deepEqual(feed.map((r) => r.scope), ['session', 'global', 'window']);
+      assert.ok(feed.every((r, i) => i === 0 || r.seq > (feed[i - 1]?.seq ?? 0)));
+      assert.equal((await store.readFeed(feed[0]!.seq, 100)).length, 2);
+
+      const snap = await store.loadSnapshot(NOW);
+      const state = new RevocationState();
+      state.setGenerations(snap.globalGeneration, snap.userGenerations, snap.clientGenerations);
+      for (const r of snap.records) state.apply(r);
+      const stamp = { iss: 'x', jti: newId(), sid: s.id, sub: user.id, clientId: 'revokd', iat: 150, ...s.gens };
+      assert.deepEqual(state.check(stamp), { revoked: true, scope: 'session' });
+      assert.deepEqual(state.check({ ...stamp, sid: 'other' }), { revoked: true, scope: 'global' });
+      assert.deepEqual(state.check({ ...stamp, sid: 'other', gen: snap.globalGeneration }), { revoked: true, scope: 'window' });
+      assert.deepEqual(state.check({ ...stamp, sid: 'other', gen: snap.globalGeneration, iat: 300 }), { revoked: false });
+    });
+
+    test('expired entries leave the snapshot and are pruned; counters stay', async () => {
+      const jti = newId();
+      await store.revoke({ scope: 'token', issuer: 'i', jti, expiresAtMs: NOW + 10 }, ctx());
+      const later = NOW + 1000;
+      assert.ok(!(await store.loadSnapshot(later)).records.some((r) => r.target === jti));
+      const pruned = await store.prune(later);
+      assert.ok(pruned.feedRecords >= 1);
+      assert.ok((await store.loadSnapshot(NOW)).globalGeneration >= 1);
+    });
+
+    test('key revocation flips status once and is in the feed', async () => {
+      const kid = `k${newId()}`;
+      await store.insertSigningKey({ kid, alg: 'EdDSA', publicJwk: { kty: 'OKP' }, status: 'active', createdAtMs: NOW, retiredAtMs: null, revokedAtMs: null }, true, audit('key.rotated'));
+      const report = await store.revoke({ scope: 'key', kid }, ctx({ reason: 'key_revoked' }));
+      assert.equal(report.records[0]?.scope, 'key');
+      assert.equal((await store.listSigningKeys()).find((k) => k.kid === kid)?.status, 'revoked');
+      assert.equal((await store.revoke({ scope: 'key', kid }, ctx())).changed, false);
+    });
+
+    test('rotating keys retires the previous active key in the same commit', async () => {
+      const a = `a${newId()}`;
+      const b = `b${newId()}`;
+      const key = (kid: string) => ({ kid, alg: 'EdDSA', publicJwk: {}, status: 'active' as const, createdAtMs: NOW, retiredAtMs: null, revokedAtMs: null });
+      await store.insertSigningKey(key(a), true, audit('key.rotated'));
+      await store.insertSigningKey(key(b), true, audit('key.rotated'));
+      const keys = await store.listSigningKeys();
+      assert.deepEqual(keys.filter((k) => k.status === 'active').map((k) => k.kid), [b]);
+      assert.equal(keys.find((k) => k.kid === a)?.status, 'retired');
+    });
+
+    test('client revocation bumps the client generation and revokes its sessions', async () => {
+      const clientId = `cl_${newId()}`;
+      await store.createClient({ id: clientId, name: 'c', secretHash: null, grants: [], scopes: [], createdAtMs: NOW, disabledAtMs: null }, audit('client.created'));
+      const user = await newUser();
+      const s = await newSession(user.id, '192.0.2.1', { clientId });
+      const report = await store.revoke({ scope: 'client', clientId }, ctx());
+      assert.equal(report.generation, 1);
+      assert.equal(report.sessions, 1);
+      assert.equal((await store.readGenerations(user.id, clientId)).cgen, 1);
+      assert.equal((await store.findSession(s.id))?.revokedAtMs, NOW);
+    });
+
+    test('every write is in the audit log and the chain verifies', async () => {
+      const user = await newUser();
+      await store.revoke({ scope: 'user', userId: user.id }, ctx({ note: 'conformance' }));
+      const entries = [];
+      let after = 0;
+      for (;;) {
+        const page = await store.listAudit({ afterSeq: after, limit: 500 });
+        if (page.length === 0) break;
+        entries.push(...page);
+        after = page[page.length - 1]!.seq;
+      }
+      assert.deepEqual(verifyChain(entries), { ok: true, entries: entries.length });
+      const last = entries[entries.length - 1]!;
+      assert.equal(last.type, 'user.tokens_revoked');
+      assert.equal(last.targetId, user.id);
+      assert.equal(last.details.note, 'conformance');
+    });
+  });
+}

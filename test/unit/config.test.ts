@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/core/config.js';
+
+test('defaults: port 8080 on 127.0.0.1, SQLite in ./data, EdDSA, fail closed', () => {
+  const c = loadConfig({}, '/srv');
+  assert.equal(c.port, 8080);
+  assert.equal(c.host, '127.0.0.1');
+  assert.equal(c.databaseUrl, 'sqlite:/srv/data/revokd.db');
+  assert.equal(c.jwtAlg, 'EdDSA');
+  assert.equal(c.failMode, 'closed');
+  assert.equal(c.refreshGraceSeconds, 10);
+  assert.ok(Object.isFrozen(c));
+});
+
+test('every problem is reported at once, naming the variable', () => {
+  assert.throws(() => loadConfig({ PORT: 'eighty', REVOKD_REFRESH_GRACE_SECONDS: '61', REVOKD_FAIL_MODE: 'maybe', REVOKD_ADMIN_EMAIL: 'a@b.c' }), (err: unknown) => {
+    assert.ok(err instanceof ConfigError);
+    assert.equal(err.problems.length, 4);
+    for (const name of ['PORT', 'REVOKD_REFRESH_GRACE_SECONDS', 'REVOKD_FAIL_MODE', 'REVOKD_ADMIN_PASSWORD']) {
+      assert.ok(err.message.includes(name), name);
+    }
+    return true;
+  });
+});
+
+test('HS256 refuses a secret shorter than 32 bytes (RFC 7518 §3.2), and a missing one', () => {
+  assert.throws(() => loadConfig({ REVOKD_JWT_ALG: 'HS256', REVOKD_JWT_SECRET: 'short-secret' }), /at least 32 bytes/);
+  assert.throws(() => loadConfig({ REVOKD_JWT_ALG: 'HS256' }), /REVOKD_JWT_SECRET is required/);
+  assert.throws(() => loadConfig({ REVOKD_JWT_ALG: 'HS256', REVOKD_JWT_SECRET: 'x'.repeat(32), REVOKD_JWT_PREVIOUS_SECRET: 'short' }), /PREVIOUS_SECRET/);
+  assert.equal(loadConfig({ REVOKD_JWT_ALG: 'HS256', REVOKD_JWT_SECRET: 'x'.repeat(32) }).jwtAlg, 'HS256');
+});
