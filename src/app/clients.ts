@@ -8,6 +8,7 @@ import { digestsEqual, newOpaqueToken, sha256Hex } from '../core/tokens/opaque.j
 import { randomBytes } from 'node:crypto';
 import type { Actor, ClientRecord } from '../stores/types.js';
 import type { AppContext } from './context.js';
+import { UNPRINTABLE } from './users.js';
 
 export const FIRST_PARTY_CLIENT_ID = 'revokd';
 export const CLIENT_GRANTS = ['refresh_token', 'client_credentials'] as const;
@@ -27,7 +28,7 @@ export async function createClient(
   input: { name: string; scopes?: string[]; grants?: string[]; public?: boolean; id?: string },
   actor: Actor,
 ): Promise<{ client: ClientRecord; secret: string | null }> {
-  if (typeof input.name !== 'string' || input.name.trim() === '' || input.name.length > 100) {
+  if (typeof input.name !== 'string' || input.name.trim() === '' || input.name.length > 100 || UNPRINTABLE.test(input.name)) {
     throw new RevokdError('ERR_VALIDATION', 'client name must be 1 to 100 characters');
   }
   const grants = input.grants ?? ['client_credentials', 'refresh_token'];

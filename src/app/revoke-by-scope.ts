@@ -34,7 +34,7 @@ export async function resolveTarget(ctx: AppContext, scope: string, value: strin
     case 'jti':
       if (!/^[A-Za-z0-9_-]{8,128}$/.test(value)) throw bad('not a token id');
       // Without the token we do not know its exp: cover the longest an access token can live.
-      return { scope: 'token', issuer: ctx.config.issuer, jti: value, expiresAtMs: ctx.now() + accessCoverMs(ctx.config) };
+      return { scope: 'token', issuer: null, jti: value, expiresAtMs: ctx.now() + accessCoverMs(ctx.config) };
     case 'session': {
       if (!ID.test(value) || (await ctx.store.findSession(value)) === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such session');
       return { scope: 'session', sessionId: value };

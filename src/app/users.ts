@@ -7,9 +7,11 @@ import type { AppContext } from './context.js';
 import { revoke } from './revoke.js';
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,189}$/;
+/** Control characters (NUL included) and lone UTF-16 surrogates (stored as U+FFFD, i.e. not what was validated). */
+export const UNPRINTABLE = /[\u0000-\u001f\u007f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export function validateEmail(email: unknown): string {
-  if (typeof email !== 'string' || email.length > 254 || !EMAIL.test(email)) {
+  if (typeof email !== 'string' || email.length > 254 || !EMAIL.test(email) || UNPRINTABLE.test(email)) {
     throw new RevokdError('ERR_VALIDATION', 'email must be an email address');
   }
   return email;

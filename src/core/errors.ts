@@ -21,6 +21,7 @@ export const ERROR_CATALOGUE = {
   ERR_NOT_FOUND: { status: 404, oauth: 'not_found' },
   ERR_CONFLICT: { status: 409, oauth: 'conflict' },
   ERR_PAYLOAD_TOO_LARGE: { status: 413, oauth: 'invalid_request' },
+  ERR_HEADERS_TOO_LARGE: { status: 431, oauth: 'invalid_request' },
   ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, oauth: 'invalid_request' },
   ERR_RATE_LIMITED: { status: 429, oauth: 'slow_down' },
   ERR_STORE_UNAVAILABLE: { status: 503, oauth: 'temporarily_unavailable' },

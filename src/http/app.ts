@@ -8,7 +8,7 @@ import type { AppContext } from '../app/context.js';
 import { resolveClientIp, trustedProxyMatcher } from '../core/containment/client-ip.js';
 import { RevokdError } from '../core/errors.js';
 import './request-context.js';
-import { installErrorHandling } from './send-error.js';
+import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './send-error.js';
 import { adminRoutes } from './routes/admin.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
@@ -29,6 +29,9 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 256 },
     requestIdHeader: false,
     return503OnClosing: true,
+    // Errors answered before routing get the same {error, error_description, code} shape (SPEC §5).
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
   });
   await app.register(formbody, { bodyLimit: BODY_LIMIT_BYTES });
   const trusted = trustedProxyMatcher(ctx.config.trustedProxies);

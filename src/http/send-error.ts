@@ -2,6 +2,7 @@
  * One error shape for every failure: `{error, error_description, code}` (SPEC §5), with
  * `WWW-Authenticate` on every 401 (RFC 7235 §3.1) and `Retry-After` on 429 and 503.
  */
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CATALOGUE, type ErrorCode, RevokdError, isBearerFailure, isRevokdError } from '../core/errors.js';
 
@@ -55,6 +56,35 @@ export function installErrorHandling(app: import('fastify').FastifyInstance): vo
     return sendError(reply, mapped);
   });
   app.setNotFoundHandler((_request, reply) => sendError(reply, new RevokdError('ERR_NOT_FOUND', 'no such resource')));
+}
+
+/**
+ * Fastify `frameworkErrors`: a URL that does not decode or a path parameter over the length limit is
+ * answered before routing; give it the same error shape as everything else.
+ */
+export function frameworkErrorHandler(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : err.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid' : 'bad request';
+  void sendError(reply, new RevokdError('ERR_BAD_REQUEST', message));
+}
+
+/**
+ * Fastify `clientErrorHandler`: requests Node's HTTP parser refuses (oversize headers, malformed
+ * request lines or header values) never reach a route; answer them in the same shape (SPEC §5), then
+ * close the connection, as Node and Fastify do.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, error] = err.code === 'HPE_HEADER_OVERFLOW'
+    ? [431, 'Request Header Fields Too Large', new RevokdError('ERR_HEADERS_TOO_LARGE', 'request headers are too large')]
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', new RevokdError('ERR_BAD_REQUEST', 'request timed out')]
+      : [400, 'Bad Request', new RevokdError('ERR_BAD_REQUEST', 'malformed HTTP request')];
+  const body = JSON.stringify(errorBody(error));
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(err);
 }
 
 export const KNOWN_STATUS = new Set(Object.values(ERROR_CATALOGUE).map((e) => e.status));

@@ -104,7 +104,8 @@ export interface RevocationContext {
 }
 
 export type RevocationTarget =
-  | { readonly scope: 'token'; readonly issuer: string; readonly jti: string; readonly expiresAtMs: number; readonly sessionId?: string }
+  /** issuer null: the jti from this service, whatever its issuer URL (operator revocations by bare jti). */
+  | { readonly scope: 'token'; readonly issuer: string | null; readonly jti: string; readonly expiresAtMs: number }
   | { readonly scope: 'session'; readonly sessionId: string }
   | { readonly scope: 'user'; readonly userId: string }
   | { readonly scope: 'client'; readonly clientId: string }

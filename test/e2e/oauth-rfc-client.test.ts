@@ -287,6 +287,9 @@ describe('OAuth endpoints through oauth4webapi', () => {
     // An unknown client id fails the same way.
     const ghost: oauth.Client = { client_id: 'cl_does-not-exist' };
     await expectInvalidClient(async () => oauth.processRevocationResponse(await oauth.revocationRequest(as, ghost, wrongBasic, session.access_token, insecure)));
+    // Introspection needs a confidential client: the public client revokd is refused the same way.
+    await expectInvalidClient(async () => oauth.processIntrospectionResponse(as, FIRST_PARTY,
+      await oauth.introspectionRequest(as, FIRST_PARTY, oauth.None(), session.access_token, insecure)));
     // Nothing was revoked by the failed attempts.
     assert.equal((await introspectVia(as, clientA, session.access_token)).active, true);
 

@@ -105,6 +105,13 @@ describe('revocation state', () => {
     assert.equal(state.check(token).revoked, false);
   });
 
+  test('an entry that names no issuer (operator revocation of a bare jti) covers that jti', () => {
+    const state = new RevocationState();
+    state.apply(record({ scope: 'token', target: token.jti, issuer: null }));
+    assert.deepEqual(state.check(token), { revoked: true, scope: 'token' });
+    assert.equal(state.check({ ...token, jti: 'jti-00000002' }).revoked, false);
+  });
+
   test('prune drops only entries past their expiry', () => {
     const state = new RevocationState();
     state.apply(record({ scope: 'token', target: token.jti, issuer: token.iss, expiresAtMs: 5000 }));

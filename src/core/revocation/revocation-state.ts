@@ -25,7 +25,7 @@ export class RevocationState {
   private globalGeneration = 0;
   private readonly userGenerations = new Map<string, number>();
   private readonly clientGenerations = new Map<string, number>();
-  /** `${iss} ${jti}` → expiry (ms). */
+  /** `${iss} ${jti}` → expiry (ms); `* ${jti}` for an entry that names no issuer (see tokenKey). */
   private readonly revokedTokens = new Map<string, number>();
   /** sid → expiry (ms). */
   private readonly revokedSessions = new Map<string, number>();
@@ -42,7 +42,7 @@ export class RevocationState {
   apply(record: RevocationRecord): void {
     switch (record.scope) {
       case 'token':
-        this.revokedTokens.set(tokenKey(record.issuer ?? '', record.target), record.expiresAtMs ?? Number.MAX_SAFE_INTEGER);
+        this.revokedTokens.set(tokenKey(record.issuer, record.target), record.expiresAtMs ?? Number.MAX_SAFE_INTEGER);
         break;
       case 'session':
         this.revokedSessions.set(record.target, record.expiresAtMs ?? Number.MAX_SAFE_INTEGER);
@@ -87,7 +87,9 @@ export class RevocationState {
    */
   check(stamp: TokenStamp): CheckOutcome {
     if (stamp.kid !== undefined && this.revokedKeys.has(stamp.kid)) return { revoked: true, scope: 'key' };
-    if (this.revokedTokens.has(tokenKey(stamp.iss, stamp.jti))) return { revoked: true, scope: 'token' };
+    if (this.revokedTokens.has(tokenKey(stamp.iss, stamp.jti)) || this.revokedTokens.has(tokenKey(null, stamp.jti))) {
+      return { revoked: true, scope: 'token' };
+    }
     if (this.revokedSessions.has(stamp.sid)) return { revoked: true, scope: 'session' };
     if (stamp.gen < this.globalGeneration) return { revoked: true, scope: 'global' };
     const clientGen = this.clientGenerations.get(stamp.clientId);
@@ -140,8 +142,13 @@ export class RevocationState {
   }
 }
 
-function tokenKey(iss: string, jti: string): string {
-  return `${iss} ${jti}`;
+/**
+ * An entry names the issuer whose token it revokes (always, on paths that verified the token). An
+ * operator revoking a bare jti (CLI, admin API) names none: it covers that jti from this service,
+ * whatever issuer URL the operator's environment would compute. jtis are 128-bit random.
+ */
+function tokenKey(iss: string | null, jti: string): string {
+  return `${iss ?? '*'} ${jti}`;
 }
 
 function raise(map: Map<string, number>, key: string, value: number): void {

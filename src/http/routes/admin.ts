@@ -36,7 +36,8 @@ export function adminRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get<{ Querystring: Record<string, string | undefined> }>('/api/v1/admin/users', { preHandler: admin }, async (request) => {
     const limit = boundedInt(request.query.limit, 50, 1, 500, 'limit');
     const offset = boundedInt(request.query.offset, 0, 0, 1_000_000, 'offset');
-    const search = request.query.search;
+    const search: unknown = request.query.search;
+    if (search !== undefined && typeof search !== 'string') throw new RevokdError('ERR_VALIDATION', 'search must be given once');
     if (search !== undefined && search.length > 254) throw new RevokdError('ERR_VALIDATION', 'search is too long');
     const users = await ctx.store.listUsers({ limit, offset, ...(search === undefined || search === '' ? {} : { search }) });
     return { users: users.map(publicUser), limit, offset };

@@ -39,7 +39,7 @@ export function revokeInSqlite(db: SqliteDatabase, target: RevocationTarget, ctx
     switch (target.scope) {
       case 'token': {
         auditTargetId = truncateId(target.jti);
-        const existing = db.prepare(`SELECT 1 FROM revocations WHERE scope = 'token' AND target = ? AND issuer = ?`).get(target.jti, target.issuer);
+        const existing = db.prepare(`SELECT 1 FROM revocations WHERE scope = 'token' AND target = ? AND issuer IS ?`).get(target.jti, target.issuer);
         if (existing !== undefined) changed = false;
         else feed({ scope: 'token', target: target.jti, issuer: target.issuer, expiresAtMs: target.expiresAtMs });
         break;

@@ -1,0 +1,145 @@
+/**
+ * Timing helpers for the benchmark: fixed op counts, interleaved rounds, medians, and a record of
+ * the garbage-collection pauses that fell inside each scenario's timed windows.
+ */
+import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { constants } from 'node:perf_hooks';
+
+export interface Scenario {
+  /** Stable key used in the JSON output. */
+  readonly key: string;
+  readonly label: string;
+  /** Ops per timed round. */
+  readonly ops: number;
+  readonly kind: 'throughput' | 'latency';
+  /** Runs `ops` operations back to back (each awaited before the next starts). */
+  readonly run: (ops: number) => Promise<void> | void;
+}
+
+export interface ScenarioResult {
+  readonly key: string;
+  readonly label: string;
+  readonly opsPerRound: number;
+  /** ops/s of each timed round, in round order. */
+  readonly opsPerSec: number[];
+  /** ns/op of each timed round, in round order. */
+  readonly nsPerOp: number[];
+  readonly medianOpsPerSec: number;
+  readonly medianNsPerOp: number;
+  readonly minOpsPerSec: number;
+  readonly maxOpsPerSec: number;
+  /** GC pauses observed while this scenario's rounds were being timed. */
+  readonly gc: { readonly pauseMs: number; readonly majorCount: number; readonly timedMs: number };
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+interface Window {
+  readonly key: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Collects GC entries and attributes them to the timed window they started in. */
+class GcRecorder {
+  private readonly entries: Array<{ start: number; duration: number; major: boolean }> = [];
+  private readonly observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const detail = (entry as unknown as { detail?: { kind?: number } }).detail;
+      this.entries.push({
+        start: entry.startTime,
+        duration: entry.duration,
+        major: detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR,
+      });
+    }
+  });
+
+  start(): void {
+    this.observer.observe({ entryTypes: ['gc'] });
+  }
+
+  /** Lets queued observer callbacks run, then stops observing. */
+  async stop(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    this.observer.disconnect();
+  }
+
+  summarize(windows: readonly Window[], key: string): { pauseMs: number; majorCount: number; timedMs: number } {
+    let pauseMs = 0;
+    let majorCount = 0;
+    let timedMs = 0;
+    for (const w of windows) {
+      if (w.key !== key) continue;
+      timedMs += w.end - w.start;
+      for (const e of this.entries) {
+        if (e.start >= w.start && e.start < w.end) {
+          pauseMs += e.duration;
+          if (e.major) majorCount++;
+        }
+      }
+    }
+    return { pauseMs, majorCount, timedMs };
+  }
+}
+
+/**
+ * Warms every scenario up, then runs `rounds` rounds; in each round every scenario runs once, the
+ * order rotating from round to round, so slow drift (CPU frequency, a noisy neighbour) lands on
+ * all scenarios alike instead of on whichever happened to run last.
+ */
+export async function runInterleaved(
+  scenarios: readonly Scenario[],
+  options: { rounds: number; warmupFraction: number; onRound?: (round: number) => void },
+): Promise<ScenarioResult[]> {
+  for (const s of scenarios) {
+    await s.run(Math.max(1, Math.round(s.ops * options.warmupFraction)));
+  }
+  const perRound = new Map<string, number[]>(scenarios.map((s) => [s.key, []]));
+  const windows: Window[] = [];
+  const gc = new GcRecorder();
+  gc.start();
+  for (let round = 0; round < options.rounds; round++) {
+    for (let i = 0; i < scenarios.length; i++) {
+      const s = scenarios[(i + round) % scenarios.length]!;
+      const startMs = performance.now();
+      const t0 = process.hrtime.bigint();
+      await s.run(s.ops);
+      const elapsedNs = Number(process.hrtime.bigint() - t0);
+      windows.push({ key: s.key, start: startMs, end: performance.now() });
+      perRound.get(s.key)!.push(elapsedNs);
+    }
+    options.onRound?.(round);
+  }
+  await gc.stop();
+  return scenarios.map((s) => {
+    const elapsed = perRound.get(s.key)!;
+    const opsPerSec = elapsed.map((ns) => (s.ops * 1e9) / ns);
+    const nsPerOp = elapsed.map((ns) => ns / s.ops);
+    return {
+      key: s.key,
+      label: s.label,
+      opsPerRound: s.ops,
+      opsPerSec,
+      nsPerOp,
+      medianOpsPerSec: median(opsPerSec),
+      medianNsPerOp: median(nsPerOp),
+      minOpsPerSec: Math.min(...opsPerSec),
+      maxOpsPerSec: Math.max(...opsPerSec),
+      gc: gc.summarize(windows, s.key),
+    };
+  });
+}
+
+export function forceGc(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) {
+    throw new Error('global.gc is not exposed: run through `npm run bench` (node --expose-gc --import tsx bench/run.ts)');
+  }
+  // Several passes: weak callbacks and finalizers queued by one pass are collected by the next.
+  for (let i = 0; i < 4; i++) gc();
+}

@@ -1,0 +1,78 @@
+/**
+ * The replica's fail policy (SPEC §3): when the feed cannot be read for longer than the staleness
+ * bound, checks refuse to decide (503) unless fail mode is open, which is reported per check.
+ * The feed source here is an in-memory one whose reads can be made to fail: SQLite itself cannot
+ * be made unreadable from a test, and the policy is the replica's, whatever the source.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { RevocationRecord } from '../../src/core/revocation/types.js';
+import { RevocationReplica, type FeedSource } from '../../src/replica/revocation-replica.js';
+
+class MemoryFeed implements FeedSource {
+  records: RevocationRecord[] = [];
+  failing = false;
+  async loadSnapshot() {
+    return { records: [...this.records], globalGeneration: 0, userGenerations: [], clientGenerations: [], lastSeq: this.records.length };
+  }
+  async readFeed(afterSeq: number) {
+    if (this.failing) throw new Error('store unreachable');
+    return this.records.filter((r) => r.seq > afterSeq);
+  }
+}
+
+const stamp = { iss: 'i', jti: 'jti-00000001', sid: 's', sub: 'u', clientId: 'c', iat: 1, gen: 0, ugen: 0, cgen: 0 };
+const sessionRecord = (seq: number): RevocationRecord => ({
+  seq, scope: 'session', target: 's', issuer: null, generation: null, windowFrom: null, windowTo: null, expiresAtMs: null,
+  initiator: 'user', reason: 'logout', note: null, createdAtMs: 0,
+});
+
+function replica(feed: MemoryFeed, clock: { now: number }, failMode: 'open' | 'closed', onFailOpen?: () => void) {
+  return new RevocationReplica({ source: feed, pollMs: 60_000, maxStalenessMs: 1000, pruneIntervalMs: 60_000, failMode, now: () => clock.now, onFailOpen });
+}
+
+test('records written by another process arrive with the next sync', async () => {
+  const feed = new MemoryFeed();
+  const clock = { now: 0 };
+  const r = replica(feed, clock, 'closed');
+  await r.start();
+  assert.equal(r.check(stamp).revoked, false);
+  feed.records.push(sessionRecord(1));
+  await r.sync();
+  assert.equal(r.check(stamp).revoked, true);
+  r.stop();
+});
+
+test('fail closed: past the staleness bound a check throws ERR_STORE_UNAVAILABLE with Retry-After', async () => {
+  const feed = new MemoryFeed();
+  const clock = { now: 0 };
+  const r = replica(feed, clock, 'closed');
+  await r.start();
+  feed.failing = true;
+  clock.now = 900;
+  await r.sync();
+  assert.equal(r.check(stamp).revoked, false, 'inside the bound the last known state answers');
+  clock.now = 1500;
+  await r.sync();
+  assert.throws(() => r.check(stamp), (err: { code?: string; retryAfterSeconds?: number }) => err.code === 'ERR_STORE_UNAVAILABLE' && err.retryAfterSeconds === 1);
+  feed.failing = false;
+  await r.sync();
+  assert.equal(r.check(stamp).revoked, false, 'a successful sync restores service');
+  r.stop();
+});
+
+test('fail open: a stale check still answers from the last known state, and is reported', async () => {
+  const feed = new MemoryFeed();
+  feed.records.push(sessionRecord(1));
+  const clock = { now: 0 };
+  let reported = 0;
+  const r = replica(feed, clock, 'open', () => { reported++; });
+  await r.start();
+  feed.failing = true;
+  clock.now = 5000;
+  await r.sync();
+  assert.equal(r.check(stamp).revoked, true, 'known revocations are still enforced');
+  assert.equal(r.check({ ...stamp, sid: 'other' }).revoked, false);
+  assert.equal(reported, 2);
+  r.stop();
+});
