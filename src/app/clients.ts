@@ -15,7 +15,7 @@ export const CLIENT_GRANTS = ['refresh_token', 'client_credentials'] as const;
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]{1,64}$/; // RFC 6749 §3.3 scope-token
 
 export function parseScopes(value: unknown): string[] {
-  if (value === undefined || value === null || value === '') return [];
+  if (value === undefined || value === '') return [];
   const list = Array.isArray(value) ? value : typeof value === 'string' ? value.split(' ') : undefined;
   if (list === undefined || list.length > 50 || !list.every((s) => typeof s === 'string' && SCOPE_TOKEN.test(s))) {
     throw new RevokdError('ERR_INVALID_SCOPE', 'scope must be space-separated scope tokens');

@@ -46,11 +46,14 @@ export class ServerProcess {
   readonly url: string;
   private readonly options: ServerProcessOptions;
   private child: ChildProcess | undefined;
+  /** The data directory was made for this server (not passed in), so stop() removes it. */
+  private readonly ownsDataDir: boolean;
   /** Everything the process printed (stdout + stderr), across restarts. */
   output = '';
 
   private constructor(options: ServerProcessOptions, dataDir: string, port: number) {
     this.options = options;
+    this.ownsDataDir = options.dataDir === undefined;
     this.dataDir = dataDir;
     this.port = port;
     this.url = `http://127.0.0.1:${port}`;
@@ -130,6 +133,7 @@ export class ServerProcess {
     }, 5000);
     await exited;
     clearTimeout(timer);
+    if (this.ownsDataDir) fs.rmSync(this.dataDir, { recursive: true, force: true });
   }
 
   /** Runs the CLI against this server's data directory. */

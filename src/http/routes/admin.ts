@@ -27,7 +27,7 @@ export function adminRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.post('/api/v1/admin/users', { preHandler: admin, config: { body: 'json' } }, async (request, reply) => {
     const body = jsonBody(request);
-    const role = body.role ?? 'user';
+    const role = body.role === undefined ? 'user' : body.role;
     if (role !== 'user' && role !== 'admin') throw new RevokdError('ERR_VALIDATION', 'role must be user or admin');
     const user = await createUser(ctx, { email: body.email, password: body.password, role }, actorOf(request));
     return reply.code(201).send(publicUser(user));
@@ -52,7 +52,7 @@ export function adminRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post('/api/v1/admin/clients', { preHandler: admin, config: { body: 'json' } }, async (request, reply) => {
     const body = jsonBody(request);
     const name = requiredString(body, 'name', 100);
-    const scopes = parseScopes(body.scopes ?? body.scope);
+    const scopes = parseScopes(body.scopes !== undefined ? body.scopes : body.scope);
     if (body.public !== undefined && typeof body.public !== 'boolean') throw new RevokdError('ERR_VALIDATION', 'public must be a boolean');
     const { client, secret } = await createClient(ctx, { name, scopes, public: body.public === true }, actorOf(request));
     return reply.code(201).send({ client_id: client.id, client_secret: secret, name: client.name, scopes: client.scopes, grants: client.grants });
