@@ -9,7 +9,7 @@ export interface Scenario {
   /** Stable key used in the JSON output. */
   readonly key: string;
   readonly label: string;
-  /** Ops per timed round. */
+  /** Ops per timed round (rounded to a multiple of the slice count). */
   readonly ops: number;
   readonly kind: 'throughput' | 'latency';
   /** Runs `ops` operations back to back (each awaited before the next starts). */
@@ -28,6 +28,11 @@ export interface ScenarioResult {
   readonly medianNsPerOp: number;
   readonly minOpsPerSec: number;
   readonly maxOpsPerSec: number;
+  /**
+   * Process CPU time (user + system, all threads — the libuv pool that runs WebCrypto included)
+   * per op, median of rounds. Work done by other processes (the Redis server) is not in it.
+   */
+  readonly medianCpuNsPerOp: number;
   /** GC pauses observed while this scenario's rounds were being timed. */
   readonly gc: { readonly pauseMs: number; readonly majorCount: number; readonly timedMs: number };
 }
@@ -88,48 +93,68 @@ class GcRecorder {
 }
 
 /**
- * Warms every scenario up, then runs `rounds` rounds; in each round every scenario runs once, the
- * order rotating from round to round, so slow drift (CPU frequency, a noisy neighbour) lands on
- * all scenarios alike instead of on whichever happened to run last.
+ * Warms every scenario up, then runs `rounds` rounds. A round is `ops` operations of every
+ * scenario, cut into `slices` slices that take turns (the order rotating from slice to slice), so
+ * that noise lasting seconds — CPU frequency, another process on the machine — lands on every
+ * scenario of the round alike instead of on whichever happened to run during it. A scenario's
+ * time for the round is the sum of its slices.
  */
 export async function runInterleaved(
   scenarios: readonly Scenario[],
-  options: { rounds: number; warmupFraction: number; onRound?: (round: number) => void },
+  options: { rounds: number; slices: number; warmupFraction: number; onRound?: (round: number) => void },
 ): Promise<ScenarioResult[]> {
   for (const s of scenarios) {
     await s.run(Math.max(1, Math.round(s.ops * options.warmupFraction)));
   }
   const perRound = new Map<string, number[]>(scenarios.map((s) => [s.key, []]));
+  const cpuPerRound = new Map<string, number[]>(scenarios.map((s) => [s.key, []]));
+  const sliceOps = new Map<string, number>(scenarios.map((s) => [s.key, Math.max(1, Math.round(s.ops / options.slices))]));
   const windows: Window[] = [];
   const gc = new GcRecorder();
   gc.start();
+  let turn = 0;
   for (let round = 0; round < options.rounds; round++) {
-    for (let i = 0; i < scenarios.length; i++) {
-      const s = scenarios[(i + round) % scenarios.length]!;
-      const startMs = performance.now();
-      const t0 = process.hrtime.bigint();
-      await s.run(s.ops);
-      const elapsedNs = Number(process.hrtime.bigint() - t0);
-      windows.push({ key: s.key, start: startMs, end: performance.now() });
-      perRound.get(s.key)!.push(elapsedNs);
+    const roundNs = new Map<string, number>(scenarios.map((s) => [s.key, 0]));
+    const roundCpuUs = new Map<string, number>(scenarios.map((s) => [s.key, 0]));
+    for (let slice = 0; slice < options.slices; slice++) {
+      for (let i = 0; i < scenarios.length; i++) {
+        const s = scenarios[(i + turn) % scenarios.length]!;
+        const ops = sliceOps.get(s.key)!;
+        const startMs = performance.now();
+        const cpu0 = process.cpuUsage();
+        const t0 = process.hrtime.bigint();
+        await s.run(ops);
+        const elapsedNs = Number(process.hrtime.bigint() - t0);
+        const cpu = process.cpuUsage(cpu0);
+        roundCpuUs.set(s.key, roundCpuUs.get(s.key)! + cpu.user + cpu.system);
+        windows.push({ key: s.key, start: startMs, end: performance.now() });
+        roundNs.set(s.key, roundNs.get(s.key)! + elapsedNs);
+      }
+      turn++;
+    }
+    for (const s of scenarios) {
+      perRound.get(s.key)!.push(roundNs.get(s.key)!);
+      cpuPerRound.get(s.key)!.push(roundCpuUs.get(s.key)!);
     }
     options.onRound?.(round);
   }
   await gc.stop();
   return scenarios.map((s) => {
     const elapsed = perRound.get(s.key)!;
-    const opsPerSec = elapsed.map((ns) => (s.ops * 1e9) / ns);
-    const nsPerOp = elapsed.map((ns) => ns / s.ops);
+    const opsPerRound = sliceOps.get(s.key)! * options.slices;
+    const opsPerSec = elapsed.map((ns) => (opsPerRound * 1e9) / ns);
+    const nsPerOp = elapsed.map((ns) => ns / opsPerRound);
     return {
       key: s.key,
       label: s.label,
-      opsPerRound: s.ops,
+      opsPerRound,
       opsPerSec,
       nsPerOp,
       medianOpsPerSec: median(opsPerSec),
       medianNsPerOp: median(nsPerOp),
       minOpsPerSec: Math.min(...opsPerSec),
       maxOpsPerSec: Math.max(...opsPerSec),
+      medianCpuNsPerOp: median(cpuPerRound.get(s.key)!.map((us) => (us * 1000) / opsPerRound)),
       gc: gc.summarize(windows, s.key),
     };
   });

@@ -9,6 +9,7 @@ import type { KeyManager } from '../keys/key-manager.js';
 import type { KeyRingHolder } from '../keys/key-ring-holder.js';
 import type { RevocationReplica } from '../replica/revocation-replica.js';
 import type { RevokdStore } from '../stores/types.js';
+import type { ApiTokenUsageRecorder } from './api-tokens/usage-recorder.js';
 
 export interface AppContext {
   readonly config: Config;
@@ -18,6 +19,8 @@ export interface AppContext {
   readonly keys: KeyRingHolder;
   readonly now: () => number;
   readonly log: Logger;
+  /** Batches API-token last-use writes. */
+  readonly apiTokenUsage: ApiTokenUsageRecorder;
 }
 
 /** How long past a session's end its access tokens can still be accepted (TTL + tolerance + 1 s). */

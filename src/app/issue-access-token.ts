@@ -20,7 +20,9 @@ export async function issueAccessToken(
   const jti = newId();
   const token = await signAccessToken({
     iss: ctx.config.issuer, sub: subject.sub, aud: ctx.config.audience, iat, exp, jti, sid: subject.sid,
-    client_id: subject.clientId, scope: subject.scope, ...subject.generations,
+    // Only the three counters: callers may pass a larger record (e.g. a refresh-token row).
+    client_id: subject.clientId, scope: subject.scope,
+    gen: subject.generations.gen, ugen: subject.generations.ugen, cgen: subject.generations.cgen,
   }, ctx.keys.current.signing);
   return { token, jti, iat, exp };
 }

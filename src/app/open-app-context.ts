@@ -10,6 +10,7 @@ import { KeyRingHolder } from '../keys/key-ring-holder.js';
 import { RevocationReplica } from '../replica/revocation-replica.js';
 import { createSqliteStore } from '../stores/sqlite/sqlite-store.js';
 import type { RevokdStore } from '../stores/types.js';
+import { ApiTokenUsageRecorder } from './api-tokens/usage-recorder.js';
 import { ensureFirstPartyClient } from './clients.js';
 import type { AppContext } from './context.js';
 import { bootstrapAdmin } from './users.js';
@@ -29,6 +30,19 @@ export async function openStore(config: Config): Promise<RevokdStore> {
   return createSqliteStore(sqlitePath(config.databaseUrl));
 }
 
+/** Logs fail-open decisions at most once every 10 s (metrics come with the monitoring work). */
+function failOpenReporter(log: Logger): () => void {
+  let count = 0;
+  let lastLogMs = 0;
+  return () => {
+    count++;
+    const now = Date.now();
+    if (now - lastLogMs < 10_000) return;
+    lastLogMs = now;
+    log.warn({ failOpenChecks: count }, 'revocation state is stale: accepting tokens without a current check (REVOKD_FAIL_MODE=open)');
+  };
+}
+
 export interface OpenedContext extends AppContext {
   close(): Promise<void>;
 }
@@ -45,18 +59,23 @@ export async function openAppContext(config: Config, options: { log?: Logger; st
   const keys = await KeyRingHolder.create(keyManager);
   const replica = new RevocationReplica({
     source: store, pollMs: config.feedPollMs, maxStalenessMs: config.maxStalenessMs, pruneIntervalMs: config.pruneIntervalMs, failMode: config.failMode, now,
+    failOpenMaxMs: config.accessTtlSeconds * 1000,
     onSyncError: (err) => log.warn({ err }, 'revocation feed read failed'),
+    onFailOpen: failOpenReporter(log),
   });
   await replica.start();
   keys.startReloading((err) => log.warn({ err }, 'key ring reload failed'));
+  const apiTokenUsage = new ApiTokenUsageRecorder(store, log);
+  apiTokenUsage.start(config.apiTokenUsageFlushMs);
   if (config.failMode === 'open') {
     log.warn('REVOKD_FAIL_MODE=open: when revocation state cannot be confirmed, tokens are accepted until they expire');
   }
   return {
-    ...base, keyManager, keys, replica,
+    ...base, keyManager, keys, replica, apiTokenUsage,
     async close() {
       replica.stop();
       keys.stop();
+      await apiTokenUsage.stop();
       await store.close();
     },
   };

@@ -2,17 +2,11 @@
  * The one way anything is revoked: commit to the store (durable before we answer), then apply the
  * feed records to this process's replica so the very next request here sees it.
  */
-import type { Initiator, ReasonCode } from '../core/revocation/types.js';
-import type { Actor, RevocationReport, RevocationTarget } from '../stores/types.js';
+import type { RevocationContext, RevocationReport, RevocationTarget } from '../stores/types.js';
 import { type AppContext, accessCoverMs } from './context.js';
 
-export interface RevokeRequest {
-  readonly initiator: Initiator;
-  readonly reason: ReasonCode;
-  readonly note?: string | undefined;
-  readonly actor: Actor;
-  readonly ip?: string | undefined;
-}
+/** Who asks and why; the clock and the entry lifetimes are filled in here. */
+export type RevokeRequest = Omit<RevocationContext, 'nowMs' | 'accessCoverMs'>;
 
 export async function revoke(ctx: AppContext, target: RevocationTarget, request: RevokeRequest): Promise<RevocationReport> {
   const report = await ctx.store.revoke(target, { ...request, nowMs: ctx.now(), accessCoverMs: accessCoverMs(ctx.config) });

@@ -18,7 +18,7 @@ export function validateEmail(email: unknown): string {
 }
 
 export function validateNewPassword(password: unknown): string {
-  if (typeof password !== 'string' || password.length < 8 || Buffer.byteLength(password) > MAX_PASSWORD_BYTES) {
+  if (typeof password !== 'string' || password.length < 8 || Buffer.byteLength(password) > MAX_PASSWORD_BYTES || password.includes('\u0000')) {
     throw new RevokdError('ERR_VALIDATION', `password must be 8 to ${MAX_PASSWORD_BYTES} bytes`);
   }
   return password;

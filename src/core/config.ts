@@ -3,6 +3,7 @@
  * Option names carry their units. `docs/configuration.md` documents each variable.
  */
 import path from 'node:path';
+import { parseCidr } from './containment/ip-address.js';
 
 export type JwtAlg = 'EdDSA' | 'ES256' | 'HS256';
 export type FailMode = 'closed' | 'open';
@@ -40,6 +41,12 @@ export interface Config {
   /** How often expired revocation entries are dropped from the store and the in-process view. */
   readonly pruneIntervalMs: number;
   readonly logLevel: string;
+  /** Live API tokens a user may hold at once (null: no limit). */
+  readonly apiTokenMaxPerUser: number | null;
+  /** Revoke API tokens unused for this many days (null: never). */
+  readonly apiTokenUnusedDays: number | null;
+  /** How often batched API-token last-use times are written. */
+  readonly apiTokenUsageFlushMs: number;
 }
 
 export class ConfigError extends Error {
@@ -123,6 +130,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const refreshGraceSeconds = int('REVOKD_REFRESH_GRACE_SECONDS', 10, 0, 60);
   const clockToleranceSeconds = int('REVOKD_CLOCK_TOLERANCE_SECONDS', 5, 0, 300);
   const trustedProxies = list('REVOKD_TRUSTED_PROXIES', []);
+  for (const entry of trustedProxies) {
+    if (parseCidr(entry) === undefined) problems.push(`REVOKD_TRUSTED_PROXIES: "${entry}" is not an IP address or CIDR range`);
+  }
   const failMode = oneOf<FailMode>('REVOKD_FAIL_MODE', ['closed', 'open'], 'closed');
   const smtpUrl = str('REVOKD_SMTP_URL');
   if (smtpUrl !== undefined && !/^smtps?:\/\//.test(smtpUrl)) problems.push('REVOKD_SMTP_URL must start with smtp:// or smtps://');
@@ -148,6 +158,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const pruneIntervalMs = int('REVOKD_PRUNE_INTERVAL_MS', 60_000, 100, 86_400_000);
   const logLevel = oneOf('REVOKD_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info');
 
+  const maxPerUser = int('REVOKD_API_TOKEN_MAX_PER_USER', 100, 0, 100_000);
+  const unusedDays = int('REVOKD_API_TOKEN_UNUSED_DAYS', 0, 0, 3650);
+  const apiTokenUsageFlushMs = int('REVOKD_API_TOKEN_USAGE_FLUSH_MS', 5_000, 10, 600_000);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     port, host, dataDir, databaseUrl, redisUrl, issuer, audience, adminEmail, adminPassword,
@@ -155,6 +169,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     trustedProxies: Object.freeze(trustedProxies), failMode, smtpUrl, mailFrom,
     honeypotPaths: Object.freeze(honeypotPaths), honeypotThreshold, autoBlockSeconds,
     jwtAlg, jwtSecret, jwtPreviousSecret, maxStalenessMs, feedPollMs, pruneIntervalMs, logLevel,
+    apiTokenMaxPerUser: maxPerUser === 0 ? null : maxPerUser, apiTokenUnusedDays: unusedDays === 0 ? null : unusedDays, apiTokenUsageFlushMs,
   });
 }
 

@@ -31,5 +31,8 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const [, n, r, p, salt, hash] = parts as [string, string, string, string, string, string];
   const expected = Buffer.from(hash, 'base64url');
   const actual = await derive(password, Buffer.from(salt, 'base64url'), Number(n), Number(r), Number(p));
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+  const same = actual.length === expected.length && timingSafeEqual(actual, expected);
+  // scrypt's PBKDF2 step uses the password as an HMAC key, and HMAC zero-pads short keys: "pw" and
+  // "pw\0" derive the same hash. A password with a NUL never verifies (and none can be set).
+  return same && !password.includes('\u0000');
 }

@@ -10,7 +10,7 @@ import type { Role } from '../stores/types.js';
 
 const BEARER = /^Bearer +([^\s]+) *$/i;
 
-/** The token in an Authorization header, or throws 401 (no error code when none was sent, RFC 6750 §3.1). */
+/** The token in an Authorization header, or throws 401 invalid_token (SPEC §5: every 401 names invalid_token). */
 export function bearerTokenOf(request: FastifyRequest): string {
   const header = request.headers.authorization;
   if (header === undefined || header === '') throw new RevokdError('ERR_INVALID_TOKEN', 'no bearer token');

@@ -6,11 +6,12 @@ export type BodyObject = Record<string, unknown>;
 
 export function jsonBody(request: FastifyRequest, options: { allowEmpty?: boolean } = {}): BodyObject {
   const body = request.body;
-  if (body === undefined || body === null) {
+  if (body === undefined) {
     if (options.allowEmpty === true) return {};
     throw new RevokdError('ERR_VALIDATION', 'a JSON object body is required');
   }
-  if (typeof body !== 'object' || Array.isArray(body)) throw new RevokdError('ERR_VALIDATION', 'body must be a JSON object');
+  // A literal `null` body is a malformed request, not an empty one.
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new RevokdError('ERR_VALIDATION', 'body must be a JSON object');
   return body as BodyObject;
 }
 

@@ -22,6 +22,11 @@ export interface ReplicaOptions {
   /** How often entries past their expiry are dropped from memory. */
   readonly pruneIntervalMs: number;
   readonly failMode: 'closed' | 'open';
+  /**
+   * Fail-open is bounded: once the view is older than this (the access-token TTL — by then every
+   * token it could wrongly accept has been issued after the outage began), checks fail closed anyway.
+   */
+  readonly failOpenMaxMs?: number;
   readonly now?: () => number;
   /** Told about each failed sync (for logs and metrics). */
   readonly onSyncError?: (err: unknown) => void;
@@ -39,6 +44,14 @@ export class RevocationReplica {
   private lastPruneMs = 0;
   private timer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> | undefined;
+  private readonly listeners = new Set<(record: RevocationRecord) => void>();
+  /**
+   * The highest feed sequence read from the store. Local writes do not move it: another process
+   * may have committed a lower seq that this view has not read yet, and it must still be read.
+   */
+  private cursor = 0;
+  /** Records applied from a local commit that the feed has not returned yet (to tell listeners once). */
+  private readonly appliedAhead = new Set<number>();
 
   constructor(options: ReplicaOptions) {
     this.options = options;
@@ -52,6 +65,7 @@ export class RevocationReplica {
     for (const record of snapshot.records) this.state.apply(record);
     // Records pruned before the snapshot leave gaps; start after the highest seq the store assigned.
     this.state.advanceTo(snapshot.lastSeq);
+    this.cursor = snapshot.lastSeq;
     this.lastSyncMs = this.now();
     await this.sync();
     this.timer = setInterval(() => void this.sync(), this.options.pollMs);
@@ -74,8 +88,11 @@ export class RevocationReplica {
   private async readAll(): Promise<void> {
     try {
       for (;;) {
-        const records = await this.options.source.readFeed(this.state.lastSeq, FEED_PAGE);
-        for (const record of records) this.state.apply(record);
+        const records = await this.options.source.readFeed(this.cursor, FEED_PAGE);
+        for (const record of records) {
+          if (!this.appliedAhead.delete(record.seq)) this.applyAndTell(record);
+          this.cursor = Math.max(this.cursor, record.seq);
+        }
         if (records.length < FEED_PAGE) break;
       }
       const now = this.now();
@@ -91,7 +108,31 @@ export class RevocationReplica {
 
   /** Applies records this process just committed, before it answers the request. */
   applyLocal(records: readonly RevocationRecord[]): void {
-    for (const record of records) this.state.apply(record);
+    for (const record of records) {
+      if (record.seq <= this.cursor || this.appliedAhead.has(record.seq)) continue;
+      this.appliedAhead.add(record.seq);
+      this.applyAndTell(record);
+    }
+  }
+
+  /**
+   * Calls `listener` for every revocation this view learns of from now on (local or from the feed),
+   * e.g. to drop the connections a revoked token holds. Returns the unsubscribe function.
+   */
+  onRecord(listener: (record: RevocationRecord) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private applyAndTell(record: RevocationRecord): void {
+    this.state.apply(record);
+    for (const listener of this.listeners) {
+      try {
+        listener(record);
+      } catch {
+        // A listener's failure must not stop the feed.
+      }
+    }
   }
 
   /** Milliseconds since the view last caught up with the store. */
@@ -109,7 +150,8 @@ export class RevocationReplica {
    */
   check(stamp: TokenStamp): CheckOutcome {
     if (this.isStale()) {
-      if (this.options.failMode === 'closed') {
+      const beyondOpenBound = this.options.failOpenMaxMs !== undefined && this.stalenessMs() > this.options.failOpenMaxMs;
+      if (this.options.failMode === 'closed' || beyondOpenBound) {
         throw new RevokdError('ERR_STORE_UNAVAILABLE', 'revocation state is not current; try again shortly', { retryAfterSeconds: 1 });
       }
       this.options.onFailOpen?.();

@@ -162,6 +162,60 @@ export interface FeedSnapshot {
   readonly lastSeq: number;
 }
 
+export interface ApiTokenRecord {
+  readonly id: string;
+  readonly userId: string;
+  readonly name: string;
+  /** SHA-256 (hex) of the token string. */
+  readonly tokenHash: string;
+  /** The first characters of the token, kept so the owner can recognise it. */
+  readonly tokenPrefix: string;
+  readonly scopes: readonly string[];
+  readonly createdAtMs: number;
+  readonly expiresAtMs: number | null;
+  readonly lastUsedAtMs: number | null;
+  readonly lastUsedIp: string | null;
+  readonly isActive: boolean;
+  readonly revokedAtMs: number | null;
+  readonly revokedBy: string | null;
+  readonly revokeReason: string | null;
+  /** A decoy planted by an admin: any use of it is an attack signal. */
+  readonly isCanary: boolean;
+}
+
+export type NewApiToken = Omit<ApiTokenRecord, 'lastUsedAtMs' | 'lastUsedIp' | 'isActive' | 'revokedAtMs' | 'revokedBy' | 'revokeReason'>;
+
+export interface OutboxMessage {
+  readonly kind: string;
+  readonly recipient: string;
+  readonly subject: string;
+  readonly body: string;
+}
+
+export interface OutboxRecord extends OutboxMessage {
+  readonly id: number;
+  readonly createdAtMs: number;
+  readonly attempts: number;
+  readonly nextAttemptAtMs: number;
+  readonly sentAtMs: number | null;
+  readonly lastError: string | null;
+}
+
+export interface ApiTokenRevocation {
+  /** Which tokens: these ids (each must belong to `userId` when given), or every live token of the user. */
+  readonly selection: { readonly kind: 'ids'; readonly ids: readonly string[]; readonly userId?: string } | { readonly kind: 'all_of_user'; readonly userId: string };
+  readonly context: RevocationContext;
+  /** Who revoked (a user id, or null for the system/CLI) — stored as revoked_by. */
+  readonly revokedBy: string | null;
+  /**
+   * Once-per-window limit checked and recorded in the same commit (e.g. bulk revoke once an hour):
+   * over the limit, nothing is revoked and ERR_RATE_LIMITED carries the seconds to wait.
+   */
+  readonly rateWindow?: { readonly key: string; readonly windowMs: number };
+  /** The owner notification for each revoked token, queued in the same commit. */
+  readonly notify: (token: ApiTokenRecord, owner: UserRecord) => OutboxMessage | null;
+}
+
 export interface AuditQuery {
   readonly afterSeq?: number;
   readonly limit: number;
@@ -217,6 +271,28 @@ export interface RevokdStore {
 
   appendAudit(events: readonly AuditEventInput[], nowMs: number): Promise<void>;
   listAudit(query: AuditQuery): Promise<AuditEntry[]>;
+
+  /** Creates an API token; with `maxLivePerUser`, refuses (409) when the user already has that many live. */
+  createApiToken(token: NewApiToken, limits: { maxLivePerUser: number | null }, audit: AuditEventInput): Promise<void>;
+  findApiTokenById(id: string): Promise<ApiTokenRecord | undefined>;
+  findApiTokenByHash(tokenHash: string): Promise<ApiTokenRecord | undefined>;
+  /** The user's tokens, revoked ones included, newest first. */
+  listApiTokens(userId: string): Promise<ApiTokenRecord[]>;
+  /** Live tokens unused (by last use, or creation) since before `unusedSinceMs`. */
+  listUnusedApiTokens(unusedSinceMs: number, limit: number): Promise<ApiTokenRecord[]>;
+  /**
+   * Revokes API tokens (soft, permanent), appending feed records, audit entries and owner emails
+   * in one commit. Returns the tokens that were revoked now (already-revoked ones are skipped).
+   */
+  revokeApiTokens(request: ApiTokenRevocation): Promise<ApiTokenRecord[]>;
+  /** Records last use in bulk (the hot path batches these; never a write per request). */
+  recordApiTokenUse(uses: ReadonlyArray<{ id: string; atMs: number; ip: string }>): Promise<void>;
+
+  /** Outbox messages due for sending, leased to the caller for `leaseMs` so no other worker sends them. */
+  claimOutbox(nowMs: number, leaseMs: number, limit: number): Promise<OutboxRecord[]>;
+  markOutboxSent(id: number, nowMs: number): Promise<void>;
+  markOutboxFailed(id: number, error: string, nextAttemptAtMs: number): Promise<void>;
+  countPendingOutbox(): Promise<number>;
 
   /** Deletes feed records and refresh rows that can no longer matter. */
   prune(nowMs: number): Promise<{ feedRecords: number; refreshTokens: number }>;

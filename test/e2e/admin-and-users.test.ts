@@ -85,6 +85,16 @@ describe('admin users and token ownership', () => {
     assert.deepEqual({ service: status.body.service, status: status.body.status, backend: status.body.backend }, { service: 'token_revocation', status: 'healthy', backend: 'sqlite' });
   });
 
+  test('access tokens from login and from refresh carry exactly the documented claims', async () => {
+    const s = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+    const refreshed = await request(`${server.url}/api/v1/auth/refresh`, { method: 'POST', json: { refresh_token: s.refresh_token } });
+    const expected = ['aud', 'cgen', 'client_id', 'exp', 'gen', 'iat', 'iss', 'jti', 'nbf', 'scope', 'sid', 'sub', 'ugen'];
+    for (const token of [s.access_token, refreshed.body.access_token as string]) {
+      const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
+      assert.deepEqual(Object.keys(payload).sort(), expected);
+    }
+  });
+
   test('logs never contain a token or password that was used', async () => {
     const s = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
     await request(`${server.url}/api/v1/auth/me`, { bearer: s.access_token });

@@ -28,7 +28,7 @@ const sessionRecord = (seq: number): RevocationRecord => ({
 });
 
 function replica(feed: MemoryFeed, clock: { now: number }, failMode: 'open' | 'closed', onFailOpen?: () => void) {
-  return new RevocationReplica({ source: feed, pollMs: 60_000, maxStalenessMs: 1000, pruneIntervalMs: 60_000, failMode, now: () => clock.now, onFailOpen });
+  return new RevocationReplica({ source: feed, pollMs: 60_000, maxStalenessMs: 1000, failOpenMaxMs: 10_000, pruneIntervalMs: 60_000, failMode, now: () => clock.now, onFailOpen });
 }
 
 test('records written by another process arrive with the next sync', async () => {
@@ -40,6 +40,24 @@ test('records written by another process arrive with the next sync', async () =>
   feed.records.push(sessionRecord(1));
   await r.sync();
   assert.equal(r.check(stamp).revoked, true);
+  r.stop();
+});
+
+test('a local write does not skip a lower seq another process committed but this view has not read yet', async () => {
+  const feed = new MemoryFeed();
+  const clock = { now: 0 };
+  const r = replica(feed, clock, 'closed');
+  await r.start();
+  const told: number[] = [];
+  r.onRecord((rec) => told.push(rec.seq));
+  const fromCli = { ...sessionRecord(1), target: 'from-cli' };
+  const local = { ...sessionRecord(2), target: 'local' };
+  feed.records.push(fromCli, local);
+  r.applyLocal([local]);
+  assert.equal(r.check({ ...stamp, sid: 'local' }).revoked, true);
+  await r.sync();
+  assert.equal(r.check({ ...stamp, sid: 'from-cli' }).revoked, true, 'seq 1 must still be read after seq 2 was applied locally');
+  assert.deepEqual(told, [2, 1], 'each record is told once');
   r.stop();
 });
 
@@ -74,5 +92,8 @@ test('fail open: a stale check still answers from the last known state, and is r
   assert.equal(r.check(stamp).revoked, true, 'known revocations are still enforced');
   assert.equal(r.check({ ...stamp, sid: 'other' }).revoked, false);
   assert.equal(reported, 2);
+  clock.now = 10_001;
+  await r.sync();
+  assert.throws(() => r.check(stamp), (err: { code?: string }) => err.code === 'ERR_STORE_UNAVAILABLE', 'fail-open ends after the access-token TTL');
   r.stop();
 });

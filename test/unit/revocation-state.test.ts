@@ -4,6 +4,9 @@ import { describe, test } from 'node:test';
 import { RevocationState } from '../../src/core/revocation/revocation-state.js';
 import type { RevocationRecord, RevocationScope, TokenStamp } from '../../src/core/revocation/types.js';
 
+/** The scopes a token stamp is checked against (API tokens are checked by id, below). */
+type StampScope = Exclude<RevocationScope, 'api_token'>;
+
 let seq = 0;
 const record = (over: Partial<RevocationRecord> & Pick<RevocationRecord, 'scope' | 'target'>): RevocationRecord => ({
   seq: ++seq, issuer: null, generation: null, windowFrom: null, windowTo: null, expiresAtMs: null,
@@ -13,7 +16,7 @@ const record = (over: Partial<RevocationRecord> & Pick<RevocationRecord, 'scope'
 const token: TokenStamp = { iss: 'https://iss', jti: 'jti-00000001', sid: 'sid-1', sub: 'user-1', clientId: 'client-1', kid: 'kid-1', iat: 1000, gen: 0, ugen: 0, cgen: 0 };
 
 /** One revocation of each scope that covers `token`. */
-const covering: Record<RevocationScope, RevocationRecord> = {
+const covering: Record<StampScope, RevocationRecord> = {
   token: record({ scope: 'token', target: token.jti, issuer: token.iss, expiresAtMs: 10_000 }),
   session: record({ scope: 'session', target: token.sid, expiresAtMs: 10_000 }),
   user: record({ scope: 'user', target: token.sub, generation: 1 }),
@@ -24,7 +27,7 @@ const covering: Record<RevocationScope, RevocationRecord> = {
 };
 
 /** The same scopes aimed elsewhere: they must not touch `token`. */
-const elsewhere: Record<RevocationScope, RevocationRecord> = {
+const elsewhere: Record<StampScope, RevocationRecord> = {
   token: record({ scope: 'token', target: 'jti-other', issuer: token.iss }),
   session: record({ scope: 'session', target: 'sid-other' }),
   user: record({ scope: 'user', target: 'user-other', generation: 5 }),
@@ -34,7 +37,7 @@ const elsewhere: Record<RevocationScope, RevocationRecord> = {
   global: record({ scope: 'global', target: '*', generation: 0 }),
 };
 
-const scopes = Object.keys(covering) as RevocationScope[];
+const scopes = Object.keys(covering) as StampScope[];
 
 describe('revocation state', () => {
   test('an empty state revokes nothing', () => {
@@ -110,6 +113,16 @@ describe('revocation state', () => {
     state.apply(record({ scope: 'token', target: token.jti, issuer: null }));
     assert.deepEqual(state.check(token), { revoked: true, scope: 'token' });
     assert.equal(state.check({ ...token, jti: 'jti-00000002' }).revoked, false);
+  });
+
+  test('api_token records are tracked by id and never touch JWT checks', () => {
+    const state = new RevocationState();
+    state.apply(record({ scope: 'api_token', target: 'api-1', expiresAtMs: 5000 }));
+    assert.equal(state.isApiTokenRevoked('api-1'), true);
+    assert.equal(state.isApiTokenRevoked('api-2'), false);
+    assert.equal(state.check(token).revoked, false);
+    state.prune(6000);
+    assert.equal(state.isApiTokenRevoked('api-1'), false);
   });
 
   test('prune drops only entries past their expiry', () => {

@@ -11,7 +11,7 @@ export const AUDIT_EVENT_TYPES = [
   'session.created', 'session.revoked', 'refresh_token.rotated', 'refresh_token.replayed_in_grace',
   'refresh_token.reused', 'access_token.issued', 'token.revoked', 'user.tokens_revoked',
   'client.tokens_revoked', 'ip.tokens_revoked', 'window.tokens_revoked', 'global.tokens_revoked',
-  'token.revoked_token_used',
+  'token.revoked_token_used', 'api_token.created', 'api_token.revoked', 'api_token.all_revoked', 'api_token.used_after_revoke',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

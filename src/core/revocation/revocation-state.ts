@@ -19,6 +19,7 @@ export interface RevocationStateSize {
   readonly clients: number;
   readonly keys: number;
   readonly windows: number;
+  readonly apiTokens: number;
 }
 
 export class RevocationState {
@@ -30,6 +31,8 @@ export class RevocationState {
   /** sid → expiry (ms). */
   private readonly revokedSessions = new Map<string, number>();
   private readonly revokedKeys = new Set<string>();
+  /** API token id → expiry (ms). Their system of record is the store; this feeds push consumers. */
+  private readonly revokedApiTokens = new Map<string, number>();
   private windows: Array<{ from: number; to: number; expiresAtMs: number | null }> = [];
   private appliedSeq = 0;
 
@@ -58,6 +61,9 @@ export class RevocationState {
         break;
       case 'key':
         this.revokedKeys.add(record.target);
+        break;
+      case 'api_token':
+        this.revokedApiTokens.set(record.target, record.expiresAtMs ?? Number.MAX_SAFE_INTEGER);
         break;
       case 'window':
         if (record.windowFrom !== null && record.windowTo !== null) {
@@ -102,6 +108,10 @@ export class RevocationState {
     return NOT_REVOKED;
   }
 
+  isApiTokenRevoked(id: string): boolean {
+    return this.revokedApiTokens.has(id);
+  }
+
   isKeyRevoked(kid: string): boolean {
     return this.revokedKeys.has(kid);
   }
@@ -117,7 +127,7 @@ export class RevocationState {
   /** Drops entries that can no longer cover a live token. Returns how many were dropped. */
   prune(nowMs: number): number {
     let dropped = 0;
-    for (const map of [this.revokedTokens, this.revokedSessions]) {
+    for (const map of [this.revokedTokens, this.revokedSessions, this.revokedApiTokens]) {
       for (const [key, expiresAt] of map) {
         if (expiresAt < nowMs) {
           map.delete(key);
@@ -138,6 +148,7 @@ export class RevocationState {
       clients: this.clientGenerations.size,
       keys: this.revokedKeys.size,
       windows: this.windows.length,
+      apiTokens: this.revokedApiTokens.size,
     };
   }
 }

@@ -4,7 +4,7 @@
  * the same {@link RevocationState} whether any revocation covers it.
  */
 
-export const REVOCATION_SCOPES = ['token', 'session', 'user', 'client', 'key', 'window', 'global'] as const;
+export const REVOCATION_SCOPES = ['token', 'session', 'user', 'client', 'key', 'window', 'global', 'api_token'] as const;
 export type RevocationScope = (typeof REVOCATION_SCOPES)[number];
 
 export const INITIATORS = ['user', 'admin', 'policy', 'system'] as const;
@@ -42,7 +42,7 @@ export interface RevocationRecord {
   readonly scope: RevocationScope;
   /**
    * token: the jti (with `issuer`); session: the sid; user: the user id; client: the client id;
-   * key: the kid; window and global: '*'.
+   * key: the kid; window and global: '*'; api_token: the API token id.
    */
   readonly target: string;
   readonly issuer: string | null;
@@ -61,4 +61,4 @@ export interface RevocationRecord {
 
 export type CheckOutcome =
   | { readonly revoked: false }
-  | { readonly revoked: true; readonly scope: RevocationScope };
+  | { readonly revoked: true; readonly scope: Exclude<RevocationScope, 'api_token'> };

@@ -6,10 +6,13 @@ import type { AuditEventInput, AuditEntry } from '../../core/audit/audit-event.j
 import { RevokdError } from '../../core/errors.js';
 import type { RevocationRecord } from '../../core/revocation/types.js';
 import type {
+  ApiTokenRecord, ApiTokenRevocation, NewApiToken, OutboxRecord,
   AuditQuery, ClientRecord, ConsumeOutcome, ConsumeRefreshInput, FeedSnapshot, Generations, NewSession, RefreshTokenRecord,
   RevocationContext, RevocationReport, RevocationTarget, RevokdStore, Role, SessionRecord, SigningKeyRecord, UserRecord,
 } from '../types.js';
+import { insertApiToken, recordApiTokenUseInSqlite, revokeApiTokensInSqlite, toApiToken } from './api-tokens.js';
 import { appendAuditRows } from './audit-writer.js';
+import { claimOutboxInSqlite, markOutboxFailedInSqlite, markOutboxSentInSqlite } from './outbox.js';
 import { readGenerationsIn } from './generations.js';
 import { consumeRefreshInSqlite } from './consume-refresh.js';
 import { migrateSqlite } from './migrate.js';
@@ -194,6 +197,51 @@ export class SqliteStore implements RevokdStore {
   listAudit(query: AuditQuery): Promise<AuditEntry[]> {
     return this.run(() => (this.db.prepare('SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?')
       .all(query.afterSeq ?? 0, query.limit) as Row[]).map(toAudit));
+  }
+
+  createApiToken(token: NewApiToken, limits: { maxLivePerUser: number | null }, audit: AuditEventInput): Promise<void> {
+    return this.run(() => insertApiToken(this.db, token, limits.maxLivePerUser, audit));
+  }
+
+  findApiTokenById(id: string): Promise<ApiTokenRecord | undefined> {
+    return this.run(() => mapOne(this.db.prepare('SELECT * FROM api_tokens WHERE id = ?').get(id), toApiToken));
+  }
+
+  findApiTokenByHash(tokenHash: string): Promise<ApiTokenRecord | undefined> {
+    return this.run(() => mapOne(this.db.prepare('SELECT * FROM api_tokens WHERE token_hash = ?').get(tokenHash), toApiToken));
+  }
+
+  listApiTokens(userId: string): Promise<ApiTokenRecord[]> {
+    return this.run(() => (this.db.prepare('SELECT * FROM api_tokens WHERE user_id = ? ORDER BY created_at DESC, id').all(userId) as Row[]).map(toApiToken));
+  }
+
+  listUnusedApiTokens(unusedSinceMs: number, limit: number): Promise<ApiTokenRecord[]> {
+    return this.run(() => (this.db.prepare(`SELECT * FROM api_tokens WHERE is_active = 1 AND is_canary = 0 AND COALESCE(last_used_at, created_at) < ?
+      ORDER BY created_at LIMIT ?`).all(unusedSinceMs, limit) as Row[]).map(toApiToken));
+  }
+
+  revokeApiTokens(request: ApiTokenRevocation): Promise<ApiTokenRecord[]> {
+    return this.run(() => revokeApiTokensInSqlite(this.db, request));
+  }
+
+  recordApiTokenUse(uses: ReadonlyArray<{ id: string; atMs: number; ip: string }>): Promise<void> {
+    return this.run(() => recordApiTokenUseInSqlite(this.db, uses));
+  }
+
+  claimOutbox(nowMs: number, leaseMs: number, limit: number): Promise<OutboxRecord[]> {
+    return this.run(() => claimOutboxInSqlite(this.db, nowMs, leaseMs, limit));
+  }
+
+  markOutboxSent(id: number, nowMs: number): Promise<void> {
+    return this.run(() => markOutboxSentInSqlite(this.db, id, nowMs));
+  }
+
+  markOutboxFailed(id: number, error: string, nextAttemptAtMs: number): Promise<void> {
+    return this.run(() => markOutboxFailedInSqlite(this.db, id, error, nextAttemptAtMs));
+  }
+
+  countPendingOutbox(): Promise<number> {
+    return this.run(() => this.db.prepare('SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL').pluck().get() as number);
   }
 
   prune(nowMs: number): Promise<{ feedRecords: number; refreshTokens: number }> {

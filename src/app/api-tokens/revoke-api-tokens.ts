@@ -1,0 +1,60 @@
+/**
+ * Revoking API tokens: by the owner (one, or all once an hour), by an admin, or by policy. Every
+ * path queues an email to the owner in the same commit and publishes to the change feed.
+ */
+import { RevokdError } from '../../core/errors.js';
+import type { Initiator, ReasonCode } from '../../core/revocation/types.js';
+import { apiTokenRevokedMessage } from '../../mail/api-token-revoked-message.js';
+import type { Actor, ApiTokenRecord } from '../../stores/types.js';
+import { type AppContext, accessCoverMs } from '../context.js';
+
+export const BULK_REVOKE_WINDOW_MS = 3_600_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function validateTokenId(id: string): string {
+  if (!UUID.test(id)) throw new RevokdError('ERR_VALIDATION', 'token id must be a UUID');
+  return id.toLowerCase();
+}
+
+export interface ApiTokenRevokeRequest {
+  readonly actor: Actor;
+  readonly initiator: Initiator;
+  readonly reason: ReasonCode;
+  readonly note?: string | undefined;
+  readonly ip?: string | undefined;
+}
+
+function apply(ctx: AppContext, selection: Parameters<AppContext['store']['revokeApiTokens']>[0]['selection'], request: ApiTokenRevokeRequest, rateWindow?: { key: string; windowMs: number }) {
+  return ctx.store.revokeApiTokens({
+    selection,
+    context: { ...request, nowMs: ctx.now(), accessCoverMs: accessCoverMs(ctx.config) },
+    revokedBy: request.actor.id,
+    ...(rateWindow === undefined ? {} : { rateWindow }),
+    notify: (token, owner) => apiTokenRevokedMessage(token, owner, request.note),
+  });
+}
+
+/**
+ * Revokes one token. `ownerId` limits it to that user's token (404 otherwise — the same answer as
+ * for a token that does not exist); an already revoked token is 409.
+ */
+export async function revokeApiToken(ctx: AppContext, tokenId: string, ownerId: string | null, request: ApiTokenRevokeRequest): Promise<ApiTokenRecord> {
+  const id = validateTokenId(tokenId);
+  const existing = await ctx.store.findApiTokenById(id);
+  if (existing === undefined || (ownerId !== null && existing.userId !== ownerId)) throw new RevokdError('ERR_NOT_FOUND', 'no such token');
+  if (!existing.isActive) throw new RevokdError('ERR_CONFLICT', 'token is already revoked');
+  const [revoked] = await apply(ctx, { kind: 'ids', ids: [id], ...(ownerId === null ? {} : { userId: ownerId }) }, request);
+  // Lost a race with another revocation of the same token.
+  if (revoked === undefined) throw new RevokdError('ERR_CONFLICT', 'token is already revoked');
+  return revoked;
+}
+
+/** The owner's "revoke all", limited to once per hour (kept in the store: holds across restarts). */
+export async function revokeAllApiTokensOfOwner(ctx: AppContext, userId: string, request: ApiTokenRevokeRequest): Promise<ApiTokenRecord[]> {
+  return apply(ctx, { kind: 'all_of_user', userId }, request, { key: `api_token.revoke_all:${userId}`, windowMs: BULK_REVOKE_WINDOW_MS });
+}
+
+/** Revoke every live token of a user with no rate limit (admin, user disabled, revoke-all with include_api_tokens). */
+export async function revokeAllApiTokensOfUser(ctx: AppContext, userId: string, request: ApiTokenRevokeRequest): Promise<ApiTokenRecord[]> {
+  return apply(ctx, { kind: 'all_of_user', userId }, request);
+}

@@ -1,0 +1,43 @@
+/**
+ * Authenticating an API token, for HTTP and for anything else (a TCP server, a job runner): the
+ * checksum is checked first (no database work for a mistyped or invented token), then the hash is
+ * looked up and compared in constant time, then activity, expiry and the owner are checked.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { RevokdError } from '../../core/errors.js';
+import { hasValidApiTokenChecksum } from '../../core/tokens/api-token.js';
+import { sha256Hex } from '../../core/tokens/opaque.js';
+import type { ApiTokenRecord, UserRecord } from '../../stores/types.js';
+import type { AppContext } from '../context.js';
+
+export interface VerifiedApiToken {
+  readonly token: ApiTokenRecord;
+  readonly user: UserRecord;
+}
+
+const rejected = (message: string): RevokdError => new RevokdError('ERR_INVALID_TOKEN', message);
+
+export async function verifyApiToken(ctx: AppContext, presented: unknown, ip: string | null): Promise<VerifiedApiToken> {
+  if (!hasValidApiTokenChecksum(presented)) throw rejected('malformed API token');
+  const hash = sha256Hex(presented);
+  const token = await ctx.store.findApiTokenByHash(hash);
+  if (token === undefined || !timingSafeEqual(Buffer.from(token.tokenHash), Buffer.from(hash))) throw rejected('unknown API token');
+  const nowMs = ctx.now();
+  if (!token.isActive || ctx.replica.state.isApiTokenRevoked(token.id)) {
+    recordRevokedUse(ctx, token, ip);
+    throw new RevokdError('ERR_TOKEN_REVOKED', 'API token has been revoked');
+  }
+  if (token.expiresAtMs !== null && token.expiresAtMs <= nowMs) throw new RevokdError('ERR_TOKEN_EXPIRED', 'API token has expired');
+  const user = await ctx.store.findUserById(token.userId);
+  if (user === undefined || user.disabledAtMs !== null) throw new RevokdError('ERR_TOKEN_REVOKED', 'the owner of this API token is disabled');
+  ctx.apiTokenUsage.record(token.id, nowMs, ip ?? 'unknown');
+  return { token, user };
+}
+
+/** A revoked token came back: worth an audit entry (and, with the monitoring work, an alert). */
+function recordRevokedUse(ctx: AppContext, token: ApiTokenRecord, ip: string | null): void {
+  ctx.store.appendAudit([{
+    type: 'api_token.used_after_revoke', actorType: 'anonymous', actorId: null, targetType: 'api_token', targetId: token.id, ip,
+    details: { owner: token.userId, prefix: token.tokenPrefix, revoke_reason: token.revokeReason },
+  }], ctx.now()).catch((err: unknown) => ctx.log.warn({ err }, 'could not record revoked API token use'));
+}

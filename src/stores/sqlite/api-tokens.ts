@@ -1,0 +1,96 @@
+/** API token rows for SQLite: creation under a per-user cap, permanent soft revocation, batched last use. */
+import { type AuditEventInput, truncateId } from '../../core/audit/audit-event.js';
+import { RevokdError } from '../../core/errors.js';
+import type { ApiTokenRecord, ApiTokenRevocation, NewApiToken, UserRecord } from '../types.js';
+import { appendAuditRows } from './audit-writer.js';
+import type { SqliteDatabase } from './open-database.js';
+import { toUser } from './rows.js';
+
+type Row = Record<string, unknown>;
+
+export function toApiToken(r: Row): ApiTokenRecord {
+  return {
+    id: r.id as string, userId: r.user_id as string, name: r.name as string, tokenHash: r.token_hash as string,
+    tokenPrefix: r.token_prefix as string, scopes: JSON.parse(r.scopes as string) as string[], createdAtMs: r.created_at as number,
+    expiresAtMs: (r.expires_at as number | null) ?? null, lastUsedAtMs: (r.last_used_at as number | null) ?? null,
+    lastUsedIp: (r.last_used_ip as string | null) ?? null, isActive: r.is_active === 1, revokedAtMs: (r.revoked_at as number | null) ?? null,
+    revokedBy: (r.revoked_by as string | null) ?? null, revokeReason: (r.revoke_reason as string | null) ?? null, isCanary: r.is_canary === 1,
+  };
+}
+
+export function insertApiToken(db: SqliteDatabase, token: NewApiToken, maxLivePerUser: number | null, audit: AuditEventInput): void {
+  db.transaction(() => {
+    if (maxLivePerUser !== null) {
+      const live = db.prepare(`SELECT COUNT(*) FROM api_tokens WHERE user_id = ? AND is_active = 1 AND (expires_at IS NULL OR expires_at > ?)`)
+        .pluck().get(token.userId, token.createdAtMs) as number;
+      if (live >= maxLivePerUser) throw new RevokdError('ERR_CONFLICT', `you already have ${live} live API tokens (the limit is ${maxLivePerUser}); revoke one first`);
+    }
+    db.prepare(`INSERT INTO api_tokens (id, user_id, name, token_hash, token_prefix, scopes, created_at, expires_at, is_canary)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(token.id, token.userId, token.name, token.tokenHash, token.tokenPrefix,
+      JSON.stringify(token.scopes), token.createdAtMs, token.expiresAtMs, token.isCanary ? 1 : 0);
+    appendAuditRows(db, [audit], token.createdAtMs);
+  }).immediate();
+}
+
+export function revokeApiTokensInSqlite(db: SqliteDatabase, request: ApiTokenRevocation): ApiTokenRecord[] {
+  return db.transaction((): ApiTokenRecord[] => {
+    const ctx = request.context;
+    if (request.rateWindow !== undefined) {
+      const last = db.prepare('SELECT last_at FROM rate_windows WHERE key = ?').pluck().get(request.rateWindow.key) as number | undefined;
+      if (last !== undefined && ctx.nowMs - last < request.rateWindow.windowMs) {
+        const waitMs = request.rateWindow.windowMs - (ctx.nowMs - last);
+        throw new RevokdError('ERR_RATE_LIMITED', 'this can be done once per hour', { retryAfterSeconds: Math.ceil(waitMs / 1000) });
+      }
+      db.prepare('INSERT INTO rate_windows (key, last_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET last_at = excluded.last_at')
+        .run(request.rateWindow.key, ctx.nowMs);
+    }
+    const sel = request.selection;
+    let candidates: Row[];
+    if (sel.kind === 'all_of_user') {
+      candidates = db.prepare('SELECT * FROM api_tokens WHERE user_id = ? AND is_active = 1 ORDER BY created_at').all(sel.userId) as Row[];
+    } else {
+      const byId = db.prepare('SELECT * FROM api_tokens WHERE id = ?');
+      candidates = sel.ids.map((id) => byId.get(id) as Row | undefined)
+        .filter((r): r is Row => r !== undefined && r.is_active === 1 && (sel.userId === undefined || r.user_id === sel.userId));
+    }
+    const mark = db.prepare(`UPDATE api_tokens SET is_active = 0, revoked_at = ?, revoked_by = ?, revoke_reason = ?
+      WHERE id = ? AND is_active = 1 RETURNING *`);
+    const feed = db.prepare(`INSERT INTO revocations (scope, target, expires_at, initiator, reason, note, created_at) VALUES ('api_token', ?, ?, ?, ?, ?, ?)`);
+    const owner = db.prepare('SELECT * FROM users WHERE id = ?');
+    const enqueue = db.prepare(`INSERT INTO outbox (kind, recipient, subject, body, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)`);
+    const revoked: ApiTokenRecord[] = [];
+    const audits: AuditEventInput[] = [];
+    for (const row of candidates) {
+      const updated = mark.get(ctx.nowMs, request.revokedBy, ctx.reason, row.id) as Row | undefined;
+      if (updated === undefined) continue;
+      const token = toApiToken(updated);
+      revoked.push(token);
+      feed.run(token.id, token.expiresAtMs, ctx.initiator, ctx.reason, ctx.note ?? null, ctx.nowMs);
+      audits.push({
+        type: 'api_token.revoked', actorType: ctx.actor.type, actorId: ctx.actor.id, initiator: ctx.initiator, reason: ctx.reason,
+        targetType: 'api_token', targetId: token.id, ip: ctx.ip ?? null,
+        details: { name: token.name, prefix: truncateId(token.tokenPrefix), owner: token.userId, note: ctx.note ?? null },
+      });
+      const ownerRow = owner.get(token.userId) as Row | undefined;
+      const message = ownerRow === undefined ? null : request.notify(token, toUser(ownerRow) as UserRecord);
+      if (message !== null) enqueue.run(message.kind, message.recipient, message.subject, message.body, ctx.nowMs, ctx.nowMs);
+    }
+    if (sel.kind === 'all_of_user') {
+      audits.push({
+        type: 'api_token.all_revoked', actorType: ctx.actor.type, actorId: ctx.actor.id, initiator: ctx.initiator, reason: ctx.reason,
+        targetType: 'user', targetId: sel.userId, ip: ctx.ip ?? null, details: { count: revoked.length },
+      });
+    }
+    appendAuditRows(db, audits, ctx.nowMs);
+    return revoked;
+  }).immediate();
+}
+
+export function recordApiTokenUseInSqlite(db: SqliteDatabase, uses: ReadonlyArray<{ id: string; atMs: number; ip: string }>): void {
+  if (uses.length === 0) return;
+  // last_used only moves forward; revoked rows may still record their final use (the trigger allows it).
+  const update = db.prepare(`UPDATE api_tokens SET last_used_at = ?, last_used_ip = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`);
+  db.transaction(() => {
+    for (const use of uses) update.run(use.atMs, use.ip, use.id, use.atMs);
+  }).immediate();
+}
