@@ -11,7 +11,7 @@
  *   (c)  the hand-rolled alternative: jose `jwtVerify` + one Redis `EXISTS revoked:<jti>` round trip;
  *   and `RevocationState.check` alone (ns/op), and heap bytes per revoked-token entry.
  *
- * Knobs (environment): BENCH_ROUNDS, BENCH_VERIFY_OPS, BENCH_REDIS_OPS, BENCH_CHECK_OPS,
+ * Knobs (environment): BENCH_ROUNDS, BENCH_SLICES, BENCH_VERIFY_OPS, BENCH_REDIS_OPS, BENCH_CHECK_OPS,
  * BENCH_TOKEN_ENTRIES, BENCH_SESSIONS, BENCH_USERS, BENCH_REDIS_ENTRIES, BENCH_REDIS_URL.
  * Results: stdout, and bench/results/latest.json.
  */
@@ -41,7 +41,7 @@ function intEnv(name: string, fallback: number): number {
 const config = {
   rounds: intEnv('BENCH_ROUNDS', 7),
   /** Each round is cut into this many slices that alternate between scenarios. */
-  slices: intEnv('BENCH_SLICES', 10),
+  slices: intEnv('BENCH_SLICES', 50),
   /** Ops per round for the signature-verifying scenarios. */
   verifyOps: intEnv('BENCH_VERIFY_OPS', 5_000),
   /** Ops per round for the Redis scenarios (one network round trip each). */

@@ -4,6 +4,8 @@
  */
 import { isRevokdError } from '../core/errors.js';
 import { REFRESH_PREFIX, looksLikeOpaqueToken, sha256Hex } from '../core/tokens/opaque.js';
+import { API_TOKEN_PREFIX } from '../core/tokens/api-token.js';
+import { verifyApiToken } from './api-tokens/verify-api-token.js';
 import type { AppContext } from './context.js';
 import { authenticateAccessToken } from './authenticate-access-token.js';
 import { stampOf } from './refresh-session.js';
@@ -16,6 +18,7 @@ export async function introspect(ctx: AppContext, token: unknown, ip: string | n
   if (typeof token !== 'string' || token.length === 0) return INACTIVE;
   // §2.1: token_type_hint is only a hint; the token's own shape decides where to look.
   if (token.startsWith(REFRESH_PREFIX)) return introspectRefresh(ctx, token);
+  if (token.startsWith(API_TOKEN_PREFIX)) return introspectApiToken(ctx, token, ip);
   try {
     const { claims } = await authenticateAccessToken(ctx, token, ip);
     return {
@@ -43,4 +46,17 @@ async function introspectRefresh(ctx: AppContext, token: string): Promise<Intros
     active: true, token_type: 'refresh_token', iss: ctx.config.issuer, sub: session.userId ?? session.clientId, client_id: session.clientId,
     scope: session.scope, exp: Math.floor(row.expiresAtMs / 1000), iat: Math.floor(row.createdAtMs / 1000), sid: session.id,
   };
+}
+
+async function introspectApiToken(ctx: AppContext, token: string, ip: string | null): Promise<Introspection> {
+  try {
+    const { token: t, user } = await verifyApiToken(ctx, token, ip);
+    return {
+      active: true, token_type: 'api_token', iss: ctx.config.issuer, sub: user.id, username: user.email, scope: t.scopes.join(' '),
+      iat: Math.floor(t.createdAtMs / 1000), ...(t.expiresAtMs === null ? {} : { exp: Math.floor(t.expiresAtMs / 1000) }), token_id: t.id,
+    };
+  } catch (err) {
+    if (isRevokdError(err) && err.code !== 'ERR_STORE_UNAVAILABLE') return INACTIVE;
+    throw err;
+  }
 }

@@ -10,7 +10,8 @@ import type { Actor, RevocationReport, RevocationTarget } from '../stores/types.
 import { type AppContext, accessCoverMs } from './context.js';
 import { revoke } from './revoke.js';
 
-export const OPERATOR_SCOPES = ['jti', 'session', 'user', 'client', 'key', 'ip', 'window', 'all'] as const;
+/** Scopes an operator can name (the CLI's `revoke <scope>`; `api-token` is handled by the API-token module). */
+export const OPERATOR_SCOPES = ['jti', 'session', 'user', 'client', 'key', 'ip', 'window', 'api-token', 'all'] as const;
 const ID = /^[A-Za-z0-9_.:@-]{1,255}$/;
 
 export interface OperatorRequest {

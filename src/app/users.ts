@@ -4,6 +4,7 @@ import { RevokdError } from '../core/errors.js';
 import { MAX_PASSWORD_BYTES, hashPassword } from '../core/passwords.js';
 import type { Actor, Role, UserRecord } from '../stores/types.js';
 import type { AppContext } from './context.js';
+import { revokeAllApiTokensOfUser } from './api-tokens/revoke-api-tokens.js';
 import { revoke } from './revoke.js';
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,189}$/;
@@ -55,12 +56,14 @@ export async function bootstrapAdmin(ctx: Pick<AppContext, 'store' | 'now' | 'co
 }
 
 /** Disables a user (no new logins) and revokes every session and token they hold. */
-export async function disableUser(ctx: AppContext, userId: string, actor: Actor, ip?: string): Promise<{ sessions: number }> {
+export async function disableUser(ctx: AppContext, userId: string, actor: Actor, ip?: string): Promise<{ sessions: number; apiTokens: number }> {
   const user = await ctx.store.findUserById(userId);
   if (user === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
   await ctx.store.disableUser(userId, ctx.now(), {
     type: 'user.disabled', actorType: actor.type, actorId: actor.id, targetType: 'user', targetId: userId, ip: ip ?? null, details: {},
   });
-  const report = await revoke(ctx, { scope: 'user', userId }, { initiator: actor.type === 'system' ? 'system' : 'admin', reason: 'user_disabled', actor, ip });
-  return { sessions: report.sessions };
+  const request = { initiator: actor.type === 'system' ? 'system' as const : 'admin' as const, reason: 'user_disabled' as const, actor, ip };
+  const report = await revoke(ctx, { scope: 'user', userId }, request);
+  const apiTokens = await revokeAllApiTokensOfUser(ctx, userId, request);
+  return { sessions: report.sessions, apiTokens: apiTokens.length };
 }

@@ -6,8 +6,9 @@
  */
 import { Argument, Command, Option } from 'commander';
 import { createClient } from '../app/clients.js';
-import { OPERATOR_SCOPES, revokeByScope, revokeSigningKey } from '../app/revoke-by-scope.js';
+import { OPERATOR_SCOPES, parseReason, revokeByScope, revokeSigningKey } from '../app/revoke-by-scope.js';
 import { createUser } from '../app/users.js';
+import { revokeApiToken } from '../app/api-tokens/revoke-api-tokens.js';
 import { loadConfig } from '../core/config.js';
 import { REASON_CODES } from '../core/revocation/types.js';
 import { startServer } from '../server.js';
@@ -64,7 +65,7 @@ client.command('create').description('create a client; a confidential client\'s 
     });
   });
 
-program.command('revoke').description('revoke by scope: jti, session, user (id or email), client, key, ip (address or CIDR), window (<from>-<to> epoch seconds) or all')
+program.command('revoke').description('revoke by scope: jti, session, user (id or email), client, key, ip (address or CIDR), window (<from>-<to> epoch seconds), api-token (id) or all')
   .addArgument(new Argument('<scope>', 'what to revoke').choices(OPERATOR_SCOPES))
   .argument('[value]', 'the id, address or range (not needed for "all")')
   .addOption(new Option('--reason <reason>', 'reason code').choices(REASON_CODES).default('admin'))
@@ -73,6 +74,11 @@ program.command('revoke').description('revoke by scope: jti, session, user (id o
     const json = opts.json === true;
     await withContext(json, async (ctx) => {
       if (scope !== 'all' && (value === undefined || value === '')) throw new Error(`revoke ${scope} needs a value`);
+      if (scope === 'api-token') {
+        const t = await revokeApiToken(ctx, value!, null, { actor: CLI_ACTOR, initiator: 'admin', reason: parseReason(opts.reason), note: opts.note });
+        emit(json, { scope, value, token_id: t.id, owner: t.userId, revoked_at: new Date(t.revokedAtMs!).toISOString(), changed: true }, `revoked API token ${t.id} (${t.name}); the owner will be emailed`);
+        return;
+      }
       const report = await revokeByScope(ctx, scope, value ?? '', { reason: opts.reason, note: opts.note, actor: CLI_ACTOR, initiator: 'admin' });
       emit(json, { scope, value: value ?? null, sessions: report.sessions, refresh_tokens: report.refreshTokens, generation: report.generation, changed: report.changed },
         report.changed ? `revoked ${scope} ${value ?? ''}: ${report.sessions} session(s), ${report.refreshTokens} refresh token(s)` : `${scope} ${value ?? ''} was already revoked`);

@@ -10,6 +10,7 @@ export const ERROR_CATALOGUE = {
   ERR_UNSUPPORTED_GRANT_TYPE: { status: 400, oauth: 'unsupported_grant_type' },
   ERR_UNAUTHORIZED_CLIENT: { status: 400, oauth: 'unauthorized_client' },
   ERR_INVALID_SCOPE: { status: 400, oauth: 'invalid_scope' },
+  ERR_UNSUPPORTED_TOKEN_TYPE: { status: 400, oauth: 'unsupported_token_type' },
   ERR_INVALID_CLIENT: { status: 401, oauth: 'invalid_client' },
   ERR_INVALID_CREDENTIALS: { status: 401, oauth: 'invalid_credentials' },
   ERR_INVALID_TOKEN: { status: 401, oauth: 'invalid_token' },

@@ -10,6 +10,7 @@ import { RevokdError } from '../core/errors.js';
 import './request-context.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './send-error.js';
 import { adminRoutes } from './routes/admin.js';
+import { apiTokenRoutes } from './routes/api-tokens.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { oauthRoutes } from './routes/oauth.js';
@@ -38,6 +39,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
 
   app.decorateRequest('clientIp', '');
   app.decorateRequest('auth', null);
+  app.decorateRequest('apiAuth', null);
   app.addHook('onRequest', async (request) => {
     request.clientIp = resolveClientIp(request.socket.remoteAddress, request.headers['x-forwarded-for'], trusted);
   });
@@ -64,5 +66,6 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   sessionRoutes(app, ctx);
   oauthRoutes(app, ctx);
   adminRoutes(app, ctx);
+  apiTokenRoutes(app, ctx);
   return app;
 }

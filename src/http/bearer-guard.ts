@@ -5,6 +5,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app/context.js';
 import { authenticateAccessToken } from '../app/authenticate-access-token.js';
+import { verifyApiToken } from '../app/api-tokens/verify-api-token.js';
+import { API_TOKEN_PREFIX } from '../core/tokens/api-token.js';
 import { RevokdError } from '../core/errors.js';
 import type { Role } from '../stores/types.js';
 
@@ -48,4 +50,14 @@ export function requireUser(request: FastifyRequest) {
 export function bearerSubject(request: FastifyRequest): string {
   if (request.auth === null) throw new RevokdError('ERR_INVALID_TOKEN', 'no bearer token');
   return request.auth.token.claims.sub;
+}
+
+/** For routes that take either an access token or an API token (`Bearer rvk_…`); loads the user. */
+export function bearerOrApiTokenGuard(ctx: AppContext) {
+  const accessGuard = bearerGuard(ctx, { loadUser: true });
+  return async function requireBearerOrApiToken(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const token = bearerTokenOf(request);
+    if (!token.startsWith(API_TOKEN_PREFIX)) return accessGuard(request, reply);
+    request.apiAuth = await verifyApiToken(ctx, token, request.clientIp);
+  };
 }

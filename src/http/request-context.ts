@@ -1,4 +1,5 @@
 /** What revokd attaches to each Fastify request. */
+import type { VerifiedApiToken } from '../app/api-tokens/verify-api-token.js';
 import type { VerifiedAccessToken } from '../core/tokens/access-token.js';
 import type { UserRecord } from '../stores/types.js';
 
@@ -8,6 +9,8 @@ declare module 'fastify' {
     clientIp: string;
     /** Set by the bearer guard on protected routes. */
     auth: AuthenticatedBearer | null;
+    /** Set instead of `auth` when a route that accepts API tokens was called with one. */
+    apiAuth: VerifiedApiToken | null;
   }
   interface FastifyContextConfig {
     /** Which request body a POST route accepts; anything else is 415. */

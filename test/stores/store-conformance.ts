@@ -230,6 +230,102 @@ export function describeStoreConformance(name: string, open: () => Promise<Revok
       assert.equal((await store.findSession(s.id))?.revokedAtMs, NOW);
     });
 
+    async function newApiToken(userId: string, over: Partial<{ expiresAtMs: number | null; isCanary: boolean }> = {}, cap: number | null = null) {
+      const id = randomUUID();
+      await store.createApiToken({
+        id, userId, name: `t-${id.slice(0, 4)}`, tokenHash: sha256Hex(id), tokenPrefix: 'rvk_abcd', scopes: ['read'], createdAtMs: NOW,
+        expiresAtMs: over.expiresAtMs ?? null, isCanary: over.isCanary ?? false,
+      }, { maxLivePerUser: cap }, audit('api_token.created'));
+      return id;
+    }
+    const apiCtx = (userId: string, ids?: string[], rateWindow?: { key: string; windowMs: number }, nowMs = NOW) => ({
+      selection: ids === undefined ? { kind: 'all_of_user' as const, userId } : { kind: 'ids' as const, ids, userId },
+      context: ctx({ nowMs }), revokedBy: userId, ...(rateWindow === undefined ? {} : { rateWindow }),
+      notify: (t: { name: string }, owner: { email: string }) => ({ kind: 'api_token.revoked', recipient: owner.email, subject: `revoked ${t.name}`, body: 'b' }),
+    });
+
+    test('api tokens: found by id and hash; the per-user cap counts only live tokens', async () => {
+      const user = await newUser();
+      const a = await newApiToken(user.id, {}, 2);
+      await newApiToken(user.id, {}, 2);
+      await assert.rejects(newApiToken(user.id, {}, 2), (err: { code?: string }) => err.code === 'ERR_CONFLICT');
+      assert.equal((await store.findApiTokenByHash(sha256Hex(a)))?.id, a);
+      await store.revokeApiTokens(apiCtx(user.id, [a]));
+      await newApiToken(user.id, {}, 2);
+      assert.equal((await store.listApiTokens(user.id)).length, 3);
+    });
+
+    test('api tokens: revocation is soft, permanent, once; it feeds replicas, the audit log and the outbox', async () => {
+      const user = await newUser();
+      const id = await newApiToken(user.id);
+      const pendingBefore = await store.countPendingOutbox();
+      const feedStart = (await store.loadSnapshot(NOW)).lastSeq;
+      const [revoked] = await store.revokeApiTokens(apiCtx(user.id, [id]));
+      assert.equal(revoked?.isActive, false);
+      assert.equal(revoked?.revokedAtMs, NOW);
+      assert.equal(revoked?.revokedBy, user.id);
+      assert.equal(revoked?.revokeReason, 'admin');
+      assert.deepEqual(await store.revokeApiTokens(apiCtx(user.id, [id])), [], 'a second revocation changes nothing');
+      assert.equal((await store.countPendingOutbox()) - pendingBefore, 1);
+      const feed = await store.readFeed(feedStart, 10);
+      assert.deepEqual(feed.map((r) => [r.scope, r.target]), [['api_token', id]]);
+      const found = await store.findApiTokenById(id);
+      assert.equal(found?.isActive, false);
+    });
+
+    test('api tokens: an id of another user is not revoked when the owner is named', async () => {
+      const owner = await newUser();
+      const other = await newUser();
+      const id = await newApiToken(owner.id);
+      assert.deepEqual(await store.revokeApiTokens(apiCtx(other.id, [id])), []);
+      assert.equal((await store.findApiTokenById(id))?.isActive, true);
+    });
+
+    test('api tokens: bulk revocation honours its once-per-window limit atomically', async () => {
+      const user = await newUser();
+      await newApiToken(user.id);
+      await newApiToken(user.id);
+      const window = { key: `bulk:${user.id}`, windowMs: 3_600_000 };
+      assert.equal((await store.revokeApiTokens(apiCtx(user.id, undefined, window))).length, 2);
+      await newApiToken(user.id);
+      await assert.rejects(store.revokeApiTokens(apiCtx(user.id, undefined, window, NOW + 60_000)),
+        (err: { code?: string; retryAfterSeconds?: number }) => err.code === 'ERR_RATE_LIMITED' && err.retryAfterSeconds === 3540);
+      assert.equal((await store.listApiTokens(user.id)).filter((t) => t.isActive).length, 1, 'nothing revoked when limited');
+      assert.equal((await store.revokeApiTokens(apiCtx(user.id, undefined, window, NOW + 3_600_000))).length, 1);
+    });
+
+    test('api tokens: last use is recorded in bulk and only moves forward; unused ones are found', async () => {
+      const user = await newUser();
+      const used = await newApiToken(user.id);
+      const idle = await newApiToken(user.id);
+      await store.recordApiTokenUse([{ id: used, atMs: NOW + 5000, ip: '192.0.2.5' }]);
+      await store.recordApiTokenUse([{ id: used, atMs: NOW + 1000, ip: '192.0.2.6' }]);
+      const t = await store.findApiTokenById(used);
+      assert.equal(t?.lastUsedAtMs, NOW + 5000);
+      assert.equal(t?.lastUsedIp, '192.0.2.5');
+      const unused = (await store.listUnusedApiTokens(NOW + 2000, 1000)).map((x) => x.id);
+      assert.ok(unused.includes(idle));
+      assert.ok(!unused.includes(used));
+    });
+
+    test('outbox: a claim leases messages; failures come back after their backoff; sent ones never', async () => {
+      const user = await newUser();
+      const id = await newApiToken(user.id);
+      await store.revokeApiTokens(apiCtx(user.id, [id]));
+      const t0 = NOW + 10;
+      const claimed = (await store.claimOutbox(t0, 30_000, 100)).filter((m) => m.recipient === user.email);
+      assert.equal(claimed.length, 1);
+      assert.equal(claimed[0]?.attempts, 1);
+      assert.equal((await store.claimOutbox(t0 + 1, 30_000, 100)).filter((m) => m.recipient === user.email).length, 0, 'leased');
+      await store.markOutboxFailed(claimed[0]!.id, 'smtp down', t0 + 5000);
+      assert.equal((await store.claimOutbox(t0 + 100, 30_000, 100)).filter((m) => m.recipient === user.email).length, 0, 'backing off');
+      const retry = (await store.claimOutbox(t0 + 5000, 30_000, 100)).filter((m) => m.recipient === user.email);
+      assert.equal(retry[0]?.attempts, 2);
+      assert.equal(retry[0]?.lastError, 'smtp down');
+      await store.markOutboxSent(retry[0]!.id, t0 + 5001);
+      assert.equal((await store.claimOutbox(t0 + 999_999, 30_000, 100)).filter((m) => m.recipient === user.email).length, 0, 'sent');
+    });
+
     test('every write is in the audit log and the chain verifies', async () => {
       const user = await newUser();
       await store.revoke({ scope: 'user', userId: user.id }, ctx({ note: 'conformance' }));

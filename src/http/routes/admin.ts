@@ -3,6 +3,8 @@
  * and revocation by any scope of the model.
  */
 import type { FastifyInstance } from 'fastify';
+import { presentApiToken } from '../../app/api-tokens/create-api-token.js';
+import { revokeApiToken } from '../../app/api-tokens/revoke-api-tokens.js';
 import { createClient, parseScopes } from '../../app/clients.js';
 import type { AppContext } from '../../app/context.js';
 import { revokeByScope } from '../../app/revoke-by-scope.js';
@@ -46,7 +48,22 @@ export function adminRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post<{ Params: { id: string } }>('/api/v1/admin/users/:id/disable', { preHandler: admin, config: { body: 'none' } }, async (request) => {
     if (!UUID.test(request.params.id)) throw new RevokdError('ERR_VALIDATION', 'user id must be a UUID');
     const result = await disableUser(ctx, request.params.id, actorOf(request), request.clientIp);
-    return { user_id: request.params.id, disabled: true, revoked: { sessions: result.sessions } };
+    return { user_id: request.params.id, disabled: true, revoked: { sessions: result.sessions, api_tokens: result.apiTokens } };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/v1/admin/users/:id/api-tokens', { preHandler: admin }, async (request) => {
+    if (!UUID.test(request.params.id)) throw new RevokdError('ERR_VALIDATION', 'user id must be a UUID');
+    if ((await ctx.store.findUserById(request.params.id)) === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
+    return (await ctx.store.listApiTokens(request.params.id)).map((t) => ({ ...presentApiToken(t), canary: t.isCanary }));
+  });
+
+  app.post<{ Params: { id: string } }>('/api/v1/admin/api-tokens/:id/revoke', { preHandler: admin, config: { body: 'json' } }, async (request) => {
+    const body = jsonBody(request);
+    const reason = requiredString(body, 'reason', 500);
+    const revoked = await revokeApiToken(ctx, request.params.id, null, {
+      actor: actorOf(request), initiator: 'admin', reason: 'admin', note: reason, ip: request.clientIp,
+    });
+    return { message: 'Token revoked successfully', token_id: revoked.id, revoked_at: new Date(revoked.revokedAtMs!).toISOString(), owner: revoked.userId };
   });
 
   app.post('/api/v1/admin/clients', { preHandler: admin, config: { body: 'json' } }, async (request, reply) => {

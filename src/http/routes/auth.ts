@@ -6,12 +6,13 @@ import { refreshSession } from '../../app/refresh-session.js';
 import { revoke, tokenEntryExpiryMs } from '../../app/revoke.js';
 import { identifyToken, notYours, ownerOf, revokeIdentified } from '../../app/revoke-presented-token.js';
 import { RevokdError } from '../../core/errors.js';
-import { bearerGuard, bearerSubject, requireUser } from '../bearer-guard.js';
+import { bearerGuard, bearerOrApiTokenGuard, bearerSubject, requireUser } from '../bearer-guard.js';
+import { revokeAllApiTokensOfUser } from '../../app/api-tokens/revoke-api-tokens.js';
 import { jsonBody, optionalString } from '../body.js';
 
 export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
   const bearer = bearerGuard(ctx);
-  const bearerWithUser = bearerGuard(ctx, { loadUser: true });
+  const bearerOrApiToken = bearerOrApiTokenGuard(ctx);
   const userActor = (sub: string) => ({ type: 'user' as const, id: sub });
 
   app.post('/api/v1/auth/login', { config: { body: 'json' } }, async (request, reply) => {
@@ -66,14 +67,21 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
       throw new RevokdError('ERR_VALIDATION', 'include_api_tokens must be a boolean');
     }
     const sub = bearerSubject(request);
-    const report = await revoke(ctx, { scope: 'user', userId: sub }, { initiator: 'user', reason: 'logout_all', actor: userActor(sub), ip: request.clientIp });
+    const request_ = { initiator: 'user' as const, reason: 'logout_all' as const, actor: userActor(sub), ip: request.clientIp };
+    const report = await revoke(ctx, { scope: 'user', userId: sub }, request_);
+    // API tokens are long-lived credentials: only revoked here when asked for explicitly.
+    const apiTokens = body.include_api_tokens === true ? (await revokeAllApiTokensOfUser(ctx, sub, request_)).length : 0;
     return {
       message: 'All tokens revoked successfully', user_id: sub,
-      revoked: { sessions: report.sessions, access_tokens_cutoff: new Date(ctx.now()).toISOString(), generation: report.generation, api_tokens: 0 },
+      revoked: { sessions: report.sessions, access_tokens_cutoff: new Date(ctx.now()).toISOString(), generation: report.generation, api_tokens: apiTokens },
     };
   });
 
-  app.get('/api/v1/auth/me', { preHandler: bearerWithUser }, async (request) => {
+  app.get('/api/v1/auth/me', { preHandler: bearerOrApiToken }, async (request) => {
+    if (request.apiAuth !== null) {
+      const { user, token } = request.apiAuth;
+      return { id: user.id, email: user.email, role: user.role, api_token: { id: token.id, name: token.name, scopes: token.scopes } };
+    }
     const user = requireUser(request);
     return { id: user.id, email: user.email, role: user.role, session_id: request.auth!.token.claims.sid };
   });

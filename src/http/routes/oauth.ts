@@ -8,6 +8,7 @@ import { refreshSession } from '../../app/refresh-session.js';
 import { identifyToken, ownerOf, revokeIdentified } from '../../app/revoke-presented-token.js';
 import { RevokdError, isRevokdError } from '../../core/errors.js';
 import { clientCredentialsOf } from '../client-credentials.js';
+import { hasValidApiTokenChecksum } from '../../core/tokens/api-token.js';
 import { jsonBody } from '../body.js';
 
 const MAX_TOKEN_PARAM = 16_384;
@@ -49,7 +50,10 @@ export function oauthRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post('/oauth/revoke', { config: { body: 'form' } }, async (request, reply) => {
     const body = jsonBody(request);
     const client = await authenticateClient(ctx, clientCredentialsOf(request, body));
-    const token = await identifyToken(ctx, tokenParam(body));
+    const presented = tokenParam(body);
+    // RFC 7009 §2.2.1: API tokens belong to users, not clients; they are revoked through /api/v1/tokens.
+    if (hasValidApiTokenChecksum(presented)) throw new RevokdError('ERR_UNSUPPORTED_TOKEN_TYPE', 'API tokens are revoked by their owner at /api/v1/tokens');
+    const token = await identifyToken(ctx, presented);
     // RFC 7009 §2.2: unknown, invalid, expired or already revoked tokens get 200 — nothing to reveal.
     if (token.kind === 'unknown') return reply.code(200).send();
     if (ownerOf(token).clientId !== client.id) {

@@ -18,6 +18,9 @@ export function openDatabase(file: string): SqliteDatabase {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
+  // REPLACE deletes the conflicting row; without this its DELETE triggers would not fire, and an
+  // INSERT OR REPLACE could bring a revoked API token back (see migration 002).
+  db.pragma('recursive_triggers = ON');
   // Another process (the CLI) may hold the write lock briefly; wait rather than fail.
   db.pragma('busy_timeout = 5000');
   return db;

@@ -34,6 +34,15 @@ BEGIN
   SELECT RAISE(ABORT, 'API tokens are never deleted; revoke them');
 END;
 
+-- INSERT OR REPLACE over a revoked row would delete and re-create it; refuse before that happens,
+-- whatever the connection's recursive_triggers setting.
+CREATE TRIGGER api_tokens_no_replace_of_revoked
+BEFORE INSERT ON api_tokens
+WHEN EXISTS (SELECT 1 FROM api_tokens WHERE (id = NEW.id OR token_hash = NEW.token_hash) AND is_active = 0)
+BEGIN
+  SELECT RAISE(ABORT, 'revoked API tokens cannot be reactivated or changed');
+END;
+
 -- Once-per-window operations whose limit must hold across restarts and instances.
 CREATE TABLE rate_windows (
   key          TEXT PRIMARY KEY,
