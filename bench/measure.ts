@@ -94,31 +94,43 @@ class GcRecorder {
 
 /**
  * Warms every scenario up, then runs `rounds` rounds. A round is `ops` operations of every
- * scenario, cut into `slices` slices that take turns (the order rotating from slice to slice), so
- * that noise lasting seconds — CPU frequency, another process on the machine — lands on every
- * scenario of the round alike instead of on whichever happened to run during it. A scenario's
- * time for the round is the sum of its slices.
+ * scenario, cut into `slices` slices that take turns, so that noise lasting more than a few
+ * milliseconds — CPU frequency, another process on the machine — lands on every scenario of the
+ * round alike instead of on whichever happened to run during it. The order of the scenarios is
+ * shuffled for every slice (seeded, so runs are comparable): a fixed order would always put the
+ * same scenario after the same neighbour and charge it, say, for the garbage its neighbour left in
+ * the young generation. A scenario's time for the round is the sum of its slices.
  */
 export async function runInterleaved(
   scenarios: readonly Scenario[],
-  options: { rounds: number; slices: number; warmupFraction: number; onRound?: (round: number) => void },
+  options: {
+    rounds: number;
+    slices: number;
+    warmupFraction: number;
+    /** Called once, after the warm-up and before the first timed round. */
+    onWarm?: () => void;
+    onRound?: (round: number) => void;
+  },
 ): Promise<ScenarioResult[]> {
   for (const s of scenarios) {
     await s.run(Math.max(1, Math.round(s.ops * options.warmupFraction)));
   }
+  options.onWarm?.();
   const perRound = new Map<string, number[]>(scenarios.map((s) => [s.key, []]));
   const cpuPerRound = new Map<string, number[]>(scenarios.map((s) => [s.key, []]));
   const sliceOps = new Map<string, number>(scenarios.map((s) => [s.key, Math.max(1, Math.round(s.ops / options.slices))]));
   const windows: Window[] = [];
   const gc = new GcRecorder();
   gc.start();
-  let turn = 0;
+  const random = mulberry32(0x5eed);
+  const order = scenarios.map((_, i) => i);
   for (let round = 0; round < options.rounds; round++) {
     const roundNs = new Map<string, number>(scenarios.map((s) => [s.key, 0]));
     const roundCpuUs = new Map<string, number>(scenarios.map((s) => [s.key, 0]));
     for (let slice = 0; slice < options.slices; slice++) {
-      for (let i = 0; i < scenarios.length; i++) {
-        const s = scenarios[(i + turn) % scenarios.length]!;
+      shuffle(order, random);
+      for (const index of order) {
+        const s = scenarios[index]!;
         const ops = sliceOps.get(s.key)!;
         const startMs = performance.now();
         const cpu0 = process.cpuUsage();
@@ -130,7 +142,6 @@ export async function runInterleaved(
         windows.push({ key: s.key, start: startMs, end: performance.now() });
         roundNs.set(s.key, roundNs.get(s.key)! + elapsedNs);
       }
-      turn++;
     }
     for (const s of scenarios) {
       perRound.get(s.key)!.push(roundNs.get(s.key)!);
@@ -158,6 +169,27 @@ export async function runInterleaved(
       gc: gc.summarize(windows, s.key),
     };
   });
+}
+
+/** A small seeded PRNG (mulberry32): the slice orders are the same from run to run. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffle(values: number[], random: () => number): void {
+  for (let i = values.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const tmp = values[i]!;
+    values[i] = values[j]!;
+    values[j] = tmp;
+  }
 }
 
 export function forceGc(): void {

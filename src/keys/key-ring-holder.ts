@@ -43,14 +43,16 @@ export class KeyRingHolder {
     this.ring = await this.manager.loadRing();
   }
 
-  /** Resolves a kid, reloading once (rate-limited) if it is unknown. */
-  async resolve(kid: string): Promise<VerificationKey | undefined> {
+  /**
+   * Resolves a kid: synchronously when known (the hot path pays no extra tick), otherwise by
+   * reloading the ring once (rate-limited, so random kids cannot make us hammer the store).
+   */
+  resolve(kid: string): VerificationKey | undefined | Promise<VerificationKey | undefined> {
     const known = this.ring.verification.get(kid);
     if (known !== undefined) return known;
     const now = Date.now();
     if (now - this.lastMissReloadMs < MISS_RELOAD_MIN_MS) return undefined;
     this.lastMissReloadMs = now;
-    await this.reload().catch(() => undefined);
-    return this.ring.verification.get(kid);
+    return this.reload().then(() => this.ring.verification.get(kid), () => undefined);
   }
 }

@@ -102,17 +102,14 @@ describe('revocation state', () => {
     assert.equal(state.check({ ...token, iat: 1010 }).revoked, false);
   });
 
-  test('a token entry is keyed on issuer and jti together', () => {
-    const state = new RevocationState();
-    state.apply(record({ scope: 'token', target: token.jti, issuer: 'https://other-issuer' }));
-    assert.equal(state.check(token).revoked, false);
-  });
-
-  test('an entry that names no issuer (operator revocation of a bare jti) covers that jti', () => {
-    const state = new RevocationState();
-    state.apply(record({ scope: 'token', target: token.jti, issuer: null }));
-    assert.deepEqual(state.check(token), { revoked: true, scope: 'token' });
-    assert.equal(state.check({ ...token, jti: 'jti-00000002' }).revoked, false);
+  test('a token entry is keyed on the verified jti (a feed is one issuer\'s), with or without an issuer named', () => {
+    const named = new RevocationState();
+    named.apply(record({ scope: 'token', target: token.jti, issuer: token.iss }));
+    assert.deepEqual(named.check(token), { revoked: true, scope: 'token' });
+    const bare = new RevocationState();
+    bare.apply(record({ scope: 'token', target: token.jti, issuer: null }));
+    assert.deepEqual(bare.check(token), { revoked: true, scope: 'token' });
+    assert.equal(bare.check({ ...token, jti: 'jti-00000002' }).revoked, false);
   });
 
   test('api_token records are tracked by id and never touch JWT checks', () => {

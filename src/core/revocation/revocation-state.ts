@@ -26,7 +26,11 @@ export class RevocationState {
   private globalGeneration = 0;
   private readonly userGenerations = new Map<string, number>();
   private readonly clientGenerations = new Map<string, number>();
-  /** `${iss} ${jti}` → expiry (ms); `* ${jti}` for an entry that names no issuer (see tokenKey). */
+  /**
+   * jti → expiry (ms). A feed is one issuer's (one revokd, one `iss`), and jtis are 128-bit random,
+   * so the verified jti alone identifies the token; the record keeps the issuer for consumers that
+   * merge feeds. Never the token string: signatures are malleable.
+   */
   private readonly revokedTokens = new Map<string, number>();
   /** sid → expiry (ms). */
   private readonly revokedSessions = new Map<string, number>();
@@ -45,7 +49,7 @@ export class RevocationState {
   apply(record: RevocationRecord): void {
     switch (record.scope) {
       case 'token':
-        this.revokedTokens.set(tokenKey(record.issuer, record.target), record.expiresAtMs ?? Number.MAX_SAFE_INTEGER);
+        this.revokedTokens.set(record.target, record.expiresAtMs ?? Number.MAX_SAFE_INTEGER);
         break;
       case 'session':
         this.revokedSessions.set(record.target, record.expiresAtMs ?? Number.MAX_SAFE_INTEGER);
@@ -93,9 +97,7 @@ export class RevocationState {
    */
   check(stamp: TokenStamp): CheckOutcome {
     if (stamp.kid !== undefined && this.revokedKeys.has(stamp.kid)) return { revoked: true, scope: 'key' };
-    if (this.revokedTokens.has(tokenKey(stamp.iss, stamp.jti)) || this.revokedTokens.has(tokenKey(null, stamp.jti))) {
-      return { revoked: true, scope: 'token' };
-    }
+    if (this.revokedTokens.has(stamp.jti)) return { revoked: true, scope: 'token' };
     if (this.revokedSessions.has(stamp.sid)) return { revoked: true, scope: 'session' };
     if (stamp.gen < this.globalGeneration) return { revoked: true, scope: 'global' };
     const clientGen = this.clientGenerations.get(stamp.clientId);
@@ -151,15 +153,6 @@ export class RevocationState {
       apiTokens: this.revokedApiTokens.size,
     };
   }
-}
-
-/**
- * An entry names the issuer whose token it revokes (always, on paths that verified the token). An
- * operator revoking a bare jti (CLI, admin API) names none: it covers that jti from this service,
- * whatever issuer URL the operator's environment would compute. jtis are 128-bit random.
- */
-function tokenKey(iss: string | null, jti: string): string {
-  return `${iss ?? '*'} ${jti}`;
 }
 
 function raise(map: Map<string, number>, key: string, value: number): void {

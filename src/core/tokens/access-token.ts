@@ -63,10 +63,18 @@ export async function signAccessToken(
 
 const invalid = (message: string): RevokdError => new RevokdError('ERR_INVALID_TOKEN', message);
 
-/** Verifies signature and claims. Throws ERR_INVALID_TOKEN or ERR_TOKEN_EXPIRED; never anything else. */
-export async function verifyAccessToken(token: unknown, options: VerifyOptions): Promise<VerifiedAccessToken> {
-  if (typeof token !== 'string' || token.length === 0) throw invalid('no access token');
-  if (token.length > MAX_JWT_LENGTH || !JWT_SHAPE.test(token)) throw invalid('malformed access token');
+/**
+ * Parsed protected headers by their encoded segment. Every token signed by one key has the same
+ * header segment, so our own tokens skip the second base64url + JSON parse (jose parses it too).
+ * Bounded: junk headers cannot grow it without limit.
+ */
+const headerCache = new Map<string, { kid: string; alg: unknown }>();
+const HEADER_CACHE_MAX = 64;
+
+function parseHeader(token: string): { kid: string; alg: unknown } {
+  const segment = token.slice(0, token.indexOf('.'));
+  const cached = headerCache.get(segment);
+  if (cached !== undefined) return cached;
   let header;
   try {
     header = decodeProtectedHeader(token);
@@ -74,9 +82,23 @@ export async function verifyAccessToken(token: unknown, options: VerifyOptions):
     throw invalid('malformed access token header');
   }
   if (typeof header.kid !== 'string' || !KID_PATTERN.test(header.kid)) throw invalid('missing or malformed kid');
-  const key = await options.resolveKey(header.kid);
+  const parsed = { kid: header.kid, alg: header.alg };
+  if (headerCache.size >= HEADER_CACHE_MAX) headerCache.clear();
+  headerCache.set(segment, parsed);
+  return parsed;
+}
+
+/** Verifies signature and claims. Throws ERR_INVALID_TOKEN or ERR_TOKEN_EXPIRED; never anything else. */
+export async function verifyAccessToken(token: unknown, options: VerifyOptions): Promise<VerifiedAccessToken> {
+  if (typeof token !== 'string' || token.length === 0) throw invalid('no access token');
+  if (token.length > MAX_JWT_LENGTH || !JWT_SHAPE.test(token)) throw invalid('malformed access token');
+  const { kid, alg } = parseHeader(token);
+  // The key comes from our in-memory ring by kid — never from jku/x5u/jwk — and must be of the
+  // header's algorithm; jose is then told to accept that one algorithm only.
+  const found = options.resolveKey(kid);
+  const key = found instanceof Promise ? await found : found;
   if (key === undefined) throw invalid('unknown signing key');
-  if (header.alg !== key.alg) throw invalid('algorithm not allowed for this key');
+  if (alg !== key.alg) throw invalid('algorithm not allowed for this key');
   let payload;
   try {
     ({ payload } = await jwtVerify(token, key.key, {
@@ -110,8 +132,8 @@ export async function verifyAccessToken(token: unknown, options: VerifyOptions):
   };
   return {
     claims,
-    kid: header.kid,
-    stamp: { iss: claims.iss, jti: claims.jti, sid, sub: claims.sub, clientId, kid: header.kid, iat: claims.iat, gen, ugen, cgen },
+    kid,
+    stamp: { iss: claims.iss, jti: claims.jti, sid, sub: claims.sub, clientId, kid, iat: claims.iat, gen, ugen, cgen },
   };
 }
 
