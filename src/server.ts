@@ -7,6 +7,9 @@ import type { FastifyInstance } from 'fastify';
 import { openAppContext, type OpenedContext } from './app/open-app-context.js';
 import type { Config } from './core/config.js';
 import { buildApp } from './http/app.js';
+import { DEFAULT_MAIL_FROM } from './mail/mail-transport.js';
+import { OutboxWorker } from './mail/outbox-worker.js';
+import { createSmtpTransport } from './mail/smtp-transport.js';
 
 export interface RunningServer {
   readonly app: FastifyInstance;
@@ -23,12 +26,20 @@ export async function startServer(config: Config): Promise<RunningServer> {
     ctx.store.prune(ctx.now()).catch((err: unknown) => ctx.log.warn({ err }, 'prune failed'));
   }, config.pruneIntervalMs);
   pruner.unref();
+  // Owner emails wait in the outbox (committed with the revocation) until a mail server is configured.
+  const mailer = config.smtpUrl === undefined ? undefined : new OutboxWorker({
+    store: ctx.store, transport: createSmtpTransport(config.smtpUrl), from: config.mailFrom ?? DEFAULT_MAIL_FROM,
+    log: ctx.log, now: ctx.now, pollMs: config.mailPollMs,
+  });
+  mailer?.start();
+  if (mailer === undefined) ctx.log.info('REVOKD_SMTP_URL is unset: owner emails are kept in the outbox and not sent');
   ctx.log.info({ url, backend: ctx.store.backend, dataDir: config.dataDir, alg: config.jwtAlg }, 'revokd listening');
   return {
     app, ctx, url,
     async close() {
       clearInterval(pruner);
       await app.close();
+      await mailer?.stop();
       await ctx.close();
     },
   };

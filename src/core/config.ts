@@ -27,7 +27,10 @@ export interface Config {
   readonly trustedProxies: readonly string[];
   readonly failMode: FailMode;
   readonly smtpUrl: string | undefined;
+  /** Sender of owner notifications (`addr@host` or `Name <addr@host>`); the mail worker defaults it. */
   readonly mailFrom: string | undefined;
+  /** How often the mail worker looks for outbox messages that are due. */
+  readonly mailPollMs: number;
   readonly honeypotPaths: readonly string[];
   readonly honeypotThreshold: number;
   readonly autoBlockSeconds: number;
@@ -137,6 +140,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const smtpUrl = str('REVOKD_SMTP_URL');
   if (smtpUrl !== undefined && !/^smtps?:\/\//.test(smtpUrl)) problems.push('REVOKD_SMTP_URL must start with smtp:// or smtps://');
   const mailFrom = str('REVOKD_MAIL_FROM');
+  if (mailFrom !== undefined && (/[\u0000-\u001f\u007f]/.test(mailFrom) || !/^(?:[^\s@<>]+@[^\s@<>]+|[^<>]*<[^\s@<>]+@[^\s@<>]+>)$/.test(mailFrom))) {
+    problems.push(`REVOKD_MAIL_FROM must be an email address (addr@host or "Name <addr@host>"), got "${mailFrom}"`);
+  }
+  const mailPollMs = int('REVOKD_MAIL_POLL_MS', 500, 10, 60_000);
   const honeypotPaths = list('REVOKD_HONEYPOT_PATHS', DEFAULT_HONEYPOT_PATHS);
   const honeypotThreshold = int('REVOKD_HONEYPOT_THRESHOLD', 3, 1, 1000);
   const autoBlockSeconds = int('REVOKD_AUTO_BLOCK_SECONDS', 86_400, 1, 31_536_000);
@@ -166,7 +173,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   return Object.freeze({
     port, host, dataDir, databaseUrl, redisUrl, issuer, audience, adminEmail, adminPassword,
     accessTtlSeconds, refreshTtlSeconds, sessionMaxSeconds, refreshGraceSeconds, clockToleranceSeconds,
-    trustedProxies: Object.freeze(trustedProxies), failMode, smtpUrl, mailFrom,
+    trustedProxies: Object.freeze(trustedProxies), failMode, smtpUrl, mailFrom, mailPollMs,
     honeypotPaths: Object.freeze(honeypotPaths), honeypotThreshold, autoBlockSeconds,
     jwtAlg, jwtSecret, jwtPreviousSecret, maxStalenessMs, feedPollMs, pruneIntervalMs, logLevel,
     apiTokenMaxPerUser: maxPerUser === 0 ? null : maxPerUser, apiTokenUnusedDays: unusedDays === 0 ? null : unusedDays, apiTokenUsageFlushMs,

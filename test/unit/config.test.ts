@@ -30,3 +30,16 @@ test('HS256 refuses a secret shorter than 32 bytes (RFC 7518 §3.2), and a missi
   assert.throws(() => loadConfig({ REVOKD_JWT_ALG: 'HS256', REVOKD_JWT_SECRET: 'x'.repeat(32), REVOKD_JWT_PREVIOUS_SECRET: 'short' }), /PREVIOUS_SECRET/);
   assert.equal(loadConfig({ REVOKD_JWT_ALG: 'HS256', REVOKD_JWT_SECRET: 'x'.repeat(32) }).jwtAlg, 'HS256');
 });
+
+test('mail: SMTP URL scheme, sender address and poll interval are checked', () => {
+  const c = loadConfig({ REVOKD_SMTP_URL: 'smtp://127.0.0.1:2525', REVOKD_MAIL_FROM: 'Revokd <noreply@example.com>' });
+  assert.equal(c.smtpUrl, 'smtp://127.0.0.1:2525');
+  assert.equal(c.mailFrom, 'Revokd <noreply@example.com>');
+  assert.equal(c.mailPollMs, 500);
+  assert.equal(loadConfig({ REVOKD_MAIL_FROM: 'noreply@example.com' }).mailFrom, 'noreply@example.com');
+  assert.equal(loadConfig({}).smtpUrl, undefined);
+  assert.throws(() => loadConfig({ REVOKD_SMTP_URL: 'http://mail.example.com' }), /REVOKD_SMTP_URL/);
+  assert.throws(() => loadConfig({ REVOKD_MAIL_FROM: 'not an address' }), /REVOKD_MAIL_FROM/);
+  assert.throws(() => loadConfig({ REVOKD_MAIL_FROM: 'a@b.c\r\nBcc: x@y.z' }), /REVOKD_MAIL_FROM/);
+  assert.throws(() => loadConfig({ REVOKD_MAIL_POLL_MS: '5' }), /REVOKD_MAIL_POLL_MS/);
+});

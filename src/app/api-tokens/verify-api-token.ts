@@ -1,7 +1,8 @@
 /**
  * Authenticating an API token, for HTTP and for anything else (a TCP server, a job runner): the
  * checksum is checked first (no database work for a mistyped or invented token), then the hash is
- * looked up and compared in constant time, then activity, expiry and the owner are checked.
+ * looked up and compared in constant time, then the token's standing: active, not expired, owner
+ * not disabled.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { RevokdError } from '../../core/errors.js';
@@ -15,27 +16,41 @@ export interface VerifiedApiToken {
   readonly user: UserRecord;
 }
 
+/** What API-token verification needs (no signing keys): the server's context, or the library's. */
+export type ApiTokenContext = Pick<AppContext, 'store' | 'replica' | 'now' | 'apiTokenUsage' | 'log'>;
+
 const rejected = (message: string): RevokdError => new RevokdError('ERR_INVALID_TOKEN', message);
 
-export async function verifyApiToken(ctx: AppContext, presented: unknown, ip: string | null): Promise<VerifiedApiToken> {
+export async function verifyApiToken(ctx: ApiTokenContext, presented: unknown, ip: string | null): Promise<VerifiedApiToken> {
   if (!hasValidApiTokenChecksum(presented)) throw rejected('malformed API token');
   const hash = sha256Hex(presented);
   const token = await ctx.store.findApiTokenByHash(hash);
   if (token === undefined || !timingSafeEqual(Buffer.from(token.tokenHash), Buffer.from(hash))) throw rejected('unknown API token');
-  const nowMs = ctx.now();
-  if (!token.isActive || ctx.replica.state.isApiTokenRevoked(token.id)) {
-    recordRevokedUse(ctx, token, ip);
-    throw new RevokdError('ERR_TOKEN_REVOKED', 'API token has been revoked');
+  let user: UserRecord;
+  try {
+    user = await checkApiTokenStanding(ctx, token);
+  } catch (err) {
+    if (err instanceof RevokdError && err.code === 'ERR_TOKEN_REVOKED' && !token.isActive) recordRevokedUse(ctx, token, ip);
+    throw err;
   }
-  if (token.expiresAtMs !== null && token.expiresAtMs <= nowMs) throw new RevokdError('ERR_TOKEN_EXPIRED', 'API token has expired');
-  const user = await ctx.store.findUserById(token.userId);
-  if (user === undefined || user.disabledAtMs !== null) throw new RevokdError('ERR_TOKEN_REVOKED', 'the owner of this API token is disabled');
-  ctx.apiTokenUsage.record(token.id, nowMs, ip ?? 'unknown');
+  ctx.apiTokenUsage.record(token.id, ctx.now(), ip ?? 'unknown');
   return { token, user };
 }
 
+/**
+ * Is this (already identified) token still good? Throws ERR_TOKEN_REVOKED / ERR_TOKEN_EXPIRED;
+ * returns the owner. No side effects: long-lived connections re-check with this.
+ */
+export async function checkApiTokenStanding(ctx: Pick<ApiTokenContext, 'store' | 'replica' | 'now'>, token: ApiTokenRecord): Promise<UserRecord> {
+  if (!token.isActive || ctx.replica.state.isApiTokenRevoked(token.id)) throw new RevokdError('ERR_TOKEN_REVOKED', 'API token has been revoked');
+  if (token.expiresAtMs !== null && token.expiresAtMs <= ctx.now()) throw new RevokdError('ERR_TOKEN_EXPIRED', 'API token has expired');
+  const user = await ctx.store.findUserById(token.userId);
+  if (user === undefined || user.disabledAtMs !== null) throw new RevokdError('ERR_TOKEN_REVOKED', 'the owner of this API token is disabled');
+  return user;
+}
+
 /** A revoked token came back: worth an audit entry (and, with the monitoring work, an alert). */
-function recordRevokedUse(ctx: AppContext, token: ApiTokenRecord, ip: string | null): void {
+function recordRevokedUse(ctx: ApiTokenContext, token: ApiTokenRecord, ip: string | null): void {
   ctx.store.appendAudit([{
     type: 'api_token.used_after_revoke', actorType: 'anonymous', actorId: null, targetType: 'api_token', targetId: token.id, ip,
     details: { owner: token.userId, prefix: token.tokenPrefix, revoke_reason: token.revokeReason },

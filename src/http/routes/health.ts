@@ -13,9 +13,14 @@ export function healthRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get('/readyz', async (_request, reply) => {
     const p = await probe();
     const ready = p.store && p.replicaCurrent;
+    // Mail is optional: it never makes the service unready. Pending = outbox messages not yet sent.
+    const mailPending = p.store ? await ctx.store.countPendingOutbox().catch(() => null) : null;
     return reply.code(ready ? 200 : 503).send({
       status: ready ? 'ready' : 'not_ready',
-      checks: { store: p.store ? 'ok' : 'unreachable', replica: p.replicaCurrent ? 'current' : 'stale', replica_staleness_ms: p.replicaStalenessMs },
+      checks: {
+        store: p.store ? 'ok' : 'unreachable', replica: p.replicaCurrent ? 'current' : 'stale', replica_staleness_ms: p.replicaStalenessMs,
+        mail: ctx.config.smtpUrl === undefined ? 'not_configured' : 'configured', mail_pending: mailPending,
+      },
     });
   });
 
