@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { openAppContext, type OpenedContext } from './app/open-app-context.js';
 import type { Config } from './core/config.js';
+import { sweepUnusedApiTokens } from './app/api-tokens/unused-token-sweep.js';
 import { buildApp } from './http/app.js';
 import { DEFAULT_MAIL_FROM } from './mail/mail-transport.js';
 import { OutboxWorker } from './mail/outbox-worker.js';
@@ -22,8 +23,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const ctx = await openAppContext(config);
   const app = await buildApp(ctx);
   const url = await app.listen({ port: config.port, host: config.host });
+  // Housekeeping on one timer: drop expired state, and apply the unused-API-token policy.
   const pruner = setInterval(() => {
     ctx.store.prune(ctx.now()).catch((err: unknown) => ctx.log.warn({ err }, 'prune failed'));
+    sweepUnusedApiTokens(ctx).catch((err: unknown) => ctx.log.warn({ err }, 'unused API token sweep failed'));
   }, config.pruneIntervalMs);
   pruner.unref();
   // Owner emails wait in the outbox (committed with the revocation) until a mail server is configured.
