@@ -234,7 +234,9 @@ const scenarios: Scenario[] = [
     async run(ops) {
       for (let i = 0; i < ops; i++) {
         const verified = await verifyAccessToken(liveTokens[i & tokenMask], verifyOptions());
-        if (timedCheck(verified.stamp, inSitu.live)) throw new Error('live token reported revoked');
+        // Time one check in 16 in place (the clock reads would otherwise weigh on the throughput).
+        const revoked = (i & 15) === 0 ? timedCheck(verified.stamp, inSitu.live) : state.check(verified.stamp).revoked;
+        if (revoked) throw new Error('live token reported revoked');
       }
     },
   },
@@ -243,7 +245,8 @@ const scenarios: Scenario[] = [
     async run(ops) {
       for (let i = 0; i < ops; i++) {
         const verified = await verifyAccessToken(revokedTokens[i & tokenMask], verifyOptions());
-        if (!timedCheck(verified.stamp, inSitu.revoked)) throw new Error('revoked token reported live');
+        const revoked = (i & 15) === 0 ? timedCheck(verified.stamp, inSitu.revoked) : state.check(verified.stamp).revoked;
+        if (!revoked) throw new Error('revoked token reported live');
       }
     },
   },
