@@ -6,8 +6,20 @@ import { RevokdError } from '../core/errors.js';
 import { type VerifiedAccessToken, verifyAccessToken } from '../core/tokens/access-token.js';
 import { truncateId } from '../core/audit/audit-event.js';
 import { type AppContext, nowSeconds } from './context.js';
+import { outcomeOf } from './api-tokens/verify-api-token.js';
 
 export async function authenticateAccessToken(ctx: AppContext, token: unknown, ip: string | null): Promise<VerifiedAccessToken> {
+  try {
+    const verified = await check(ctx, token, ip);
+    ctx.events.emit('check', { kind: 'access_token', outcome: 'valid' });
+    return verified;
+  } catch (err) {
+    ctx.events.emit('check', { kind: 'access_token', outcome: outcomeOf(err) });
+    throw err;
+  }
+}
+
+async function check(ctx: AppContext, token: unknown, ip: string | null): Promise<VerifiedAccessToken> {
   const verified = await verifyAccessToken(token, {
     issuer: ctx.config.issuer,
     audience: ctx.config.audience,
@@ -23,6 +35,7 @@ export async function authenticateAccessToken(ctx: AppContext, token: unknown, i
       targetId: truncateId(verified.claims.jti), ip,
       details: { sub: verified.claims.sub, sid: verified.claims.sid, scope: outcome.scope },
     }], ctx.now()).catch((err: unknown) => ctx.log.warn({ err }, 'could not record revoked-token use'));
+    ctx.events.emit('revoked_token_used', { kind: 'access_token', subject: verified.claims.sub, tokenId: verified.claims.jti, ip });
     throw new RevokdError('ERR_TOKEN_REVOKED', 'access token has been revoked');
   }
   return verified;

@@ -31,5 +31,6 @@ export async function clientCredentialsGrant(ctx: AppContext, client: ClientReco
     audit: { type: 'access_token.issued', actorType: 'client', actorId: client.id, targetType: 'session', targetId: sessionId, ip, details: { scope } },
   });
   const access = await issueAccessToken(ctx, { sub: client.id, sid: sessionId, clientId: client.id, scope, generations });
+  ctx.events.emit('token_issued', { subject: client.id, kind: 'client_credentials', ip });
   return { access_token: access.token, token_type: 'Bearer', expires_in: ctx.config.accessTtlSeconds, session_id: sessionId, ...(scope === '' ? {} : { scope }) };
 }

@@ -10,6 +10,10 @@ import type { KeyRingHolder } from '../keys/key-ring-holder.js';
 import type { RevocationReplica } from '../replica/revocation-replica.js';
 import type { RevokdStore } from '../stores/types.js';
 import type { ApiTokenUsageRecorder } from './api-tokens/usage-recorder.js';
+import type { EventBus } from './events.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { ActiveBlocks } from './security/ip-blocks.js';
+import type { SecurityMonitor } from './security/security-monitor.js';
 
 export interface AppContext {
   readonly config: Config;
@@ -21,6 +25,11 @@ export interface AppContext {
   readonly log: Logger;
   /** Batches API-token last-use writes. */
   readonly apiTokenUsage: ApiTokenUsageRecorder;
+  /** Security and operations events: detectors, alerts and metrics listen here. */
+  readonly events: EventBus;
+  readonly metrics: Metrics;
+  /** Active IP blocks (checked before every route) and the detectors that raise alerts. */
+  readonly security: { readonly blocks: ActiveBlocks; readonly monitor: SecurityMonitor };
 }
 
 /** How long past a session's end its access tokens can still be accepted (TTL + tolerance + 1 s). */

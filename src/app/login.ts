@@ -11,6 +11,8 @@ import type { AppContext } from './context.js';
 import { issueAccessToken } from './issue-access-token.js';
 import type { TokenResponse } from './token-response.js';
 
+const LOGIN_WINDOW_MS = 3_600_000;
+
 export interface LoginInput {
   readonly email: unknown;
   readonly password: unknown;
@@ -23,13 +25,26 @@ export async function login(ctx: AppContext, input: LoginInput): Promise<TokenRe
   const password = typeof input.password === 'string' && Buffer.byteLength(input.password) <= MAX_PASSWORD_BYTES ? input.password : undefined;
   if (email === undefined || password === undefined) throw new RevokdError('ERR_VALIDATION', 'email and password are required strings');
 
+  // Brute force: after too many failures for this email from this address, refuse without checking.
+  // Keyed on the pair, so an attacker's address cannot lock the victim out from theirs.
+  const pairKey = `login_fail:pair:${email.toLowerCase()}|${input.ip}`;
+  const attempts = await ctx.store.readCounter(pairKey, LOGIN_WINDOW_MS, ctx.now());
+  if (attempts.count >= ctx.config.loginAttemptsPerUserAndIp) {
+    ctx.events.emit('login_failed', { email, userId: null, ip: input.ip });
+    throw new RevokdError('ERR_RATE_LIMITED', 'too many failed logins; try again later', {
+      retryAfterSeconds: Math.max(1, Math.ceil((attempts.resetAtMs - ctx.now()) / 1000)),
+    });
+  }
   const user = await ctx.store.findUserByEmail(email);
+  if (user?.isDecoy === true) ctx.events.emit('deception_hit', { kind: 'decoy', ip: input.ip, detail: `login as decoy ${email}` });
   const passwordOk = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
-  if (user === undefined || !passwordOk || user.disabledAtMs !== null) {
+  if (user === undefined || !passwordOk || user.disabledAtMs !== null || user.isDecoy === true) {
     await ctx.store.appendAudit([{
       type: 'user.login_failed', actorType: 'anonymous', actorId: null, targetType: 'user', targetId: user?.id ?? null, ip: input.ip,
       details: { reason: user === undefined ? 'unknown_email' : user.disabledAtMs !== null ? 'disabled' : 'wrong_password' },
     }], ctx.now());
+    await ctx.store.incrementCounter(pairKey, LOGIN_WINDOW_MS, ctx.now());
+    ctx.events.emit('login_failed', { email, userId: user?.id ?? null, ip: input.ip });
     throw new RevokdError('ERR_INVALID_CREDENTIALS', 'invalid email or password');
   }
 
@@ -47,6 +62,8 @@ export async function login(ctx: AppContext, input: LoginInput): Promise<TokenRe
     audit: { type: 'user.logged_in', actorType: 'user', actorId: user.id, targetType: 'session', targetId: sessionId, ip: input.ip, details: {} },
   });
   const access = await issueAccessToken(ctx, { sub: user.id, sid: sessionId, clientId: FIRST_PARTY_CLIENT_ID, scope: '', generations });
+  ctx.events.emit('login_succeeded', { userId: user.id, ip: input.ip });
+  ctx.events.emit('token_issued', { subject: user.id, kind: 'login', ip: input.ip });
   return {
     access_token: access.token, refresh_token: refreshToken, token_type: 'Bearer', expires_in: ctx.config.accessTtlSeconds,
     refresh_expires_in: Math.floor((refreshEnd - nowMs) / 1000), session_id: sessionId, user_id: user.id,

@@ -12,6 +12,11 @@ import { createSqliteStore } from '../stores/sqlite/sqlite-store.js';
 import type { RevokdStore } from '../stores/types.js';
 import { ApiTokenUsageRecorder } from './api-tokens/usage-recorder.js';
 import { ensureFirstPartyClient } from './clients.js';
+import { EventBus } from './events.js';
+import { ActiveBlocks } from './security/ip-blocks.js';
+import { SecurityMonitor } from './security/security-monitor.js';
+import { Metrics } from '../metrics/metrics.js';
+import { instrumentStore } from '../metrics/instrument-store.js';
 import type { AppContext } from './context.js';
 import { bootstrapAdmin } from './users.js';
 
@@ -50,8 +55,9 @@ export interface OpenedContext extends AppContext {
 export async function openAppContext(config: Config, options: { log?: Logger; store?: RevokdStore; now?: () => number } = {}): Promise<OpenedContext> {
   const log = options.log ?? createLogger(config);
   const now = options.now ?? Date.now;
-  const store = options.store ?? (await openStore(config));
-  const base = { config, store, now, log };
+  const metrics = new Metrics();
+  const store = instrumentStore(options.store ?? (await openStore(config)), metrics);
+  const base = { config, store, now, log, events: new EventBus(log), metrics };
   await ensureFirstPartyClient(base);
   await bootstrapAdmin(base);
   const keyManager = new KeyManager(config, store, now);
@@ -65,18 +71,30 @@ export async function openAppContext(config: Config, options: { log?: Logger; st
   });
   await replica.start();
   keys.startReloading((err) => log.warn({ err }, 'key ring reload failed'));
+  metrics.attach(base.events, { replicaStalenessMs: () => replica.stalenessMs() });
   const apiTokenUsage = new ApiTokenUsageRecorder(store, log);
   apiTokenUsage.start(config.apiTokenUsageFlushMs);
   if (config.failMode === 'open') {
     log.warn('REVOKD_FAIL_MODE=open: when revocation state cannot be confirmed, tokens are accepted until they expire');
   }
-  return {
+  const blocks = new ActiveBlocks(base);
+  await blocks.start();
+  const ctx: OpenedContext = {
     ...base, keyManager, keys, replica, apiTokenUsage,
+    // The monitor needs the finished context; it is set right below.
+    security: { blocks, monitor: undefined as unknown as SecurityMonitor },
     async close() {
+      blocks.stop();
+      await ctx.security.monitor.settled();
       replica.stop();
       keys.stop();
+      metrics.stop();
       await apiTokenUsage.stop();
       await store.close();
     },
   };
+  const monitor = new SecurityMonitor(ctx, blocks);
+  monitor.attach();
+  (ctx.security as { monitor: SecurityMonitor }).monitor = monitor;
+  return ctx;
 }

@@ -54,6 +54,7 @@ export async function refreshSession(ctx: AppContext, input: RefreshInput): Prom
     case 'session_inactive':
       throw invalidGrant();
     case 'rotated':
+      ctx.events.emit('token_issued', { subject: session.userId ?? session.clientId, kind: 'refresh', ip: input.ip });
       return respond(ctx, outcome.session, outcome.successor, successor, nowMs);
     case 'already_consumed': {
       const graceMs = ctx.config.refreshGraceSeconds * 1000;
@@ -85,6 +86,7 @@ async function reportReuse(ctx: AppContext, session: SessionRecord, token: Refre
   }], ctx.now());
   await revoke(ctx, { scope: 'session', sessionId: session.id }, { initiator: 'system', reason: 'refresh_reuse', actor: { type: 'system', id: null }, ip });
   ctx.log.warn({ sid: session.id, user: session.userId, ip }, 'refresh token reuse: session revoked');
+  ctx.events.emit('refresh_reused', { userId: session.userId, sessionId: session.id, ip });
 }
 
 async function respond(ctx: AppContext, session: SessionRecord, row: RefreshTokenRecord, refreshToken: string, nowMs: number): Promise<TokenResponse> {

@@ -11,6 +11,9 @@ export type RevokeRequest = Omit<RevocationContext, 'nowMs' | 'accessCoverMs'>;
 export async function revoke(ctx: AppContext, target: RevocationTarget, request: RevokeRequest): Promise<RevocationReport> {
   const report = await ctx.store.revoke(target, { ...request, nowMs: ctx.now(), accessCoverMs: accessCoverMs(ctx.config) });
   ctx.replica.applyLocal(report.records);
+  if (report.changed) {
+    ctx.events.emit('revoked', { scope: target.scope, reason: request.reason, initiator: request.initiator, count: Math.max(1, report.sessions) });
+  }
   ctx.log.info({ scope: target.scope, reason: request.reason, initiator: request.initiator, sessions: report.sessions }, 'revoked');
   return report;
 }

@@ -50,6 +50,12 @@ export interface Config {
   readonly apiTokenUnusedDays: number | null;
   /** How often batched API-token last-use times are written. */
   readonly apiTokenUsageFlushMs: number;
+  /** Detector thresholds (per hour) and the login limit per (email, IP) pair. */
+  readonly failedLoginsPerUserPerHour: number;
+  readonly failedLoginsPerIpPerHour: number;
+  readonly tokenRequestsPerUserPerHour: number;
+  readonly loginAttemptsPerUserAndIp: number;
+  readonly canaryThreshold: number;
 }
 
 export class ConfigError extends Error {
@@ -169,6 +175,12 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const unusedDays = int('REVOKD_API_TOKEN_UNUSED_DAYS', 0, 0, 3650);
   const apiTokenUsageFlushMs = int('REVOKD_API_TOKEN_USAGE_FLUSH_MS', 5_000, 10, 600_000);
 
+  const failedLoginsPerUserPerHour = int('REVOKD_ALERT_FAILED_LOGINS_PER_USER', 10, 1, 100_000);
+  const failedLoginsPerIpPerHour = int('REVOKD_ALERT_FAILED_LOGINS_PER_IP', 50, 1, 1_000_000);
+  const tokenRequestsPerUserPerHour = int('REVOKD_ALERT_TOKEN_REQUESTS_PER_USER', 100, 1, 1_000_000);
+  const loginAttemptsPerUserAndIp = int('REVOKD_LOGIN_FAILURES_PER_USER_AND_IP', 10, 1, 100_000);
+  const canaryThreshold = int('REVOKD_CANARY_THRESHOLD', 1, 1, 1000);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     port, host, dataDir, databaseUrl, redisUrl, issuer, audience, adminEmail, adminPassword,
@@ -177,6 +189,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     honeypotPaths: Object.freeze(honeypotPaths), honeypotThreshold, autoBlockSeconds,
     jwtAlg, jwtSecret, jwtPreviousSecret, maxStalenessMs, feedPollMs, pruneIntervalMs, logLevel,
     apiTokenMaxPerUser: maxPerUser === 0 ? null : maxPerUser, apiTokenUnusedDays: unusedDays === 0 ? null : unusedDays, apiTokenUsageFlushMs,
+    failedLoginsPerUserPerHour, failedLoginsPerIpPerHour, tokenRequestsPerUserPerHour, loginAttemptsPerUserAndIp, canaryThreshold,
   });
 }
 

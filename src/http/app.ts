@@ -8,8 +8,10 @@ import type { AppContext } from '../app/context.js';
 import { resolveClientIp, trustedProxyMatcher } from '../core/containment/client-ip.js';
 import { RevokdError } from '../core/errors.js';
 import './request-context.js';
+import { installHttpMetrics } from '../metrics/http-metrics.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './send-error.js';
 import { adminRoutes } from './routes/admin.js';
+import { honeypotRoutes } from './routes/honeypot.js';
 import { apiTokenRoutes } from './routes/api-tokens.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
@@ -42,6 +44,10 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   app.decorateRequest('apiAuth', null);
   app.addHook('onRequest', async (request) => {
     request.clientIp = resolveClientIp(request.socket.remoteAddress, request.headers['x-forwarded-for'], trusted);
+    // Lockdown: a blocked address gets 403 before any route runs, login and honeypots included.
+    if (ctx.security.blocks.blockFor(request.clientIp) !== undefined) {
+      throw new RevokdError('ERR_IP_BLOCKED', 'requests from this address are blocked');
+    }
   });
   // Each POST route names the body it takes; a JSON route will not accept a form (no login CSRF via
   // a cross-site form) and an RFC form endpoint will not accept JSON.
@@ -60,12 +66,14 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   });
 
   installErrorHandling(app);
+  installHttpMetrics(app, ctx);
   healthRoutes(app, ctx);
   wellKnownRoutes(app, ctx);
   authRoutes(app, ctx);
   sessionRoutes(app, ctx);
   oauthRoutes(app, ctx);
   adminRoutes(app, ctx);
+  honeypotRoutes(app, ctx);
   apiTokenRoutes(app, ctx);
   return app;
 }

@@ -15,6 +15,7 @@ import { REDACTED_LOG_PATHS, openStore } from '../app/open-app-context.js';
 import { type Config, loadConfig } from '../core/config.js';
 import { RevokdError } from '../core/errors.js';
 import { RevocationReplica } from '../replica/revocation-replica.js';
+import { EventBus } from '../app/events.js';
 import { ApiTokenUsageRecorder } from '../app/api-tokens/usage-recorder.js';
 import type { RevokdStore } from '../stores/types.js';
 
@@ -181,5 +182,5 @@ function libraryLogger(config: Config): Logger {
 }
 
 function libraryContext(store: RevokdStore, replica: RevocationReplica, apiTokenUsage: ApiTokenUsageRecorder, log: Logger): ApiTokenContext {
-  return { store, replica, apiTokenUsage, log, now: Date.now };
+  return { store, replica, apiTokenUsage, log, now: Date.now, events: new EventBus(log) };
 }

@@ -16,6 +16,8 @@ export interface UserRecord {
   readonly passwordHash: string;
   readonly createdAtMs: number;
   readonly disabledAtMs: number | null;
+  /** A decoy account an admin planted: any login attempt on it is an attack signal. */
+  readonly isDecoy?: boolean;
 }
 
 export interface ClientRecord {
@@ -216,6 +218,45 @@ export interface ApiTokenRevocation {
   readonly notify: (token: ApiTokenRecord, owner: UserRecord) => OutboxMessage | null;
 }
 
+export type BlockSource = 'manual' | 'honeypot' | 'canary' | 'decoy' | 'brute_force';
+
+export interface IpBlockRecord {
+  readonly id: string;
+  /** Canonical CIDR text (a single address is /32 or /128). */
+  readonly cidr: string;
+  readonly reason: string;
+  readonly source: BlockSource;
+  readonly createdAtMs: number;
+  /** null: until lifted. */
+  readonly expiresAtMs: number | null;
+  readonly createdBy: string | null;
+  readonly liftedAtMs: number | null;
+  readonly liftedBy: string | null;
+}
+
+export type AlertSeverity = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW';
+
+export interface AlertRecord {
+  readonly id: string;
+  readonly severity: AlertSeverity;
+  readonly type: string;
+  readonly subject: string | null;
+  readonly ip: string | null;
+  readonly details: Readonly<Record<string, unknown>>;
+  readonly createdAtMs: number;
+  readonly acknowledgedAtMs: number | null;
+  readonly acknowledgedBy: string | null;
+  /** At most one alert per key (e.g. one per replayed token). */
+  readonly dedupeKey: string | null;
+}
+
+export interface AlertQuery {
+  readonly severity?: AlertSeverity;
+  readonly acknowledged?: boolean;
+  readonly limit: number;
+  readonly offset: number;
+}
+
 export interface AuditQuery {
   readonly afterSeq?: number;
   readonly limit: number;
@@ -293,6 +334,30 @@ export interface RevokdStore {
   markOutboxSent(id: number, nowMs: number): Promise<void>;
   markOutboxFailed(id: number, error: string, nextAttemptAtMs: number): Promise<void>;
   countPendingOutbox(): Promise<number>;
+
+  /**
+   * Creates an IP block and, in the same commit, revokes every live session created or refreshed
+   * from a matching address (the report says how many).
+   */
+  createIpBlock(block: Omit<IpBlockRecord, 'liftedAtMs' | 'liftedBy'>, context: RevocationContext): Promise<RevocationReport>;
+  /** Blocks not lifted and not expired at `nowMs` (all blocks when nowMs is null), newest first. */
+  listIpBlocks(nowMs: number | null): Promise<IpBlockRecord[]>;
+  /** Lifts a block (tokens it revoked stay revoked); undefined when unknown or already lifted. */
+  liftIpBlock(id: string, nowMs: number, by: string | null, audit: AuditEventInput): Promise<IpBlockRecord | undefined>;
+  /** Marks a user as a decoy (or not). */
+  setUserDecoy(id: string, isDecoy: boolean): Promise<void>;
+
+  /** Adds one to a counter whose window opens at its first event; returns the count in the window. */
+  incrementCounter(key: string, windowMs: number, nowMs: number): Promise<number>;
+  /** The count in the open window (0 when none) and when that window closes. */
+  readCounter(key: string, windowMs: number, nowMs: number): Promise<{ count: number; resetAtMs: number }>;
+  /** Audit entries where the user is the actor or the target, newest first. */
+  listAuditForUser(userId: string, limit: number): Promise<AuditEntry[]>;
+
+  /** Stores an alert; with a dedupeKey already used, stores nothing and returns created=false. */
+  raiseAlert(alert: Omit<AlertRecord, 'acknowledgedAtMs' | 'acknowledgedBy'>, audit: AuditEventInput): Promise<{ alert: AlertRecord; created: boolean }>;
+  listAlerts(query: AlertQuery): Promise<AlertRecord[]>;
+  acknowledgeAlert(id: string, by: string, nowMs: number): Promise<AlertRecord | undefined>;
 
   /** Deletes feed records and refresh rows that can no longer matter. */
   prune(nowMs: number): Promise<{ feedRecords: number; refreshTokens: number }>;

@@ -46,6 +46,7 @@ export async function createApiToken(ctx: AppContext, input: CreateApiTokenInput
     type: 'api_token.created', actorType: 'user', actorId: input.userId, targetType: 'api_token', targetId: record.id, ip: input.ip,
     details: { name, prefix: record.tokenPrefix, scopes, expires_at: expiresAtMs, canary: record.isCanary },
   });
+  ctx.events.emit('token_issued', { subject: input.userId, kind: 'api_token', ip: input.ip });
   return { record, token };
 }
 

@@ -10,6 +10,7 @@ import { hasValidApiTokenChecksum } from '../../core/tokens/api-token.js';
 import { sha256Hex } from '../../core/tokens/opaque.js';
 import type { ApiTokenRecord, UserRecord } from '../../stores/types.js';
 import type { AppContext } from '../context.js';
+import type { CheckOutcome } from '../events.js';
 
 export interface VerifiedApiToken {
   readonly token: ApiTokenRecord;
@@ -17,15 +18,40 @@ export interface VerifiedApiToken {
 }
 
 /** What API-token verification needs (no signing keys): the server's context, or the library's. */
-export type ApiTokenContext = Pick<AppContext, 'store' | 'replica' | 'now' | 'apiTokenUsage' | 'log'>;
+export type ApiTokenContext = Pick<AppContext, 'store' | 'replica' | 'now' | 'apiTokenUsage' | 'log' | 'events'>;
 
 const rejected = (message: string): RevokdError => new RevokdError('ERR_INVALID_TOKEN', message);
 
 export async function verifyApiToken(ctx: ApiTokenContext, presented: unknown, ip: string | null): Promise<VerifiedApiToken> {
+  try {
+    const verified = await verifyOrThrow(ctx, presented, ip);
+    ctx.events.emit('check', { kind: 'api_token', outcome: 'valid' });
+    return verified;
+  } catch (err) {
+    ctx.events.emit('check', { kind: 'api_token', outcome: outcomeOf(err) });
+    throw err;
+  }
+}
+
+/** The check outcome an error stands for (metrics and detectors share this vocabulary). */
+export function outcomeOf(err: unknown): CheckOutcome {
+  if (!(err instanceof RevokdError)) return 'invalid';
+  if (err.code === 'ERR_TOKEN_REVOKED') return 'revoked';
+  if (err.code === 'ERR_TOKEN_EXPIRED') return 'expired';
+  if (err.code === 'ERR_STORE_UNAVAILABLE') return 'unavailable';
+  return 'invalid';
+}
+
+async function verifyOrThrow(ctx: ApiTokenContext, presented: unknown, ip: string | null): Promise<VerifiedApiToken> {
   if (!hasValidApiTokenChecksum(presented)) throw rejected('malformed API token');
   const hash = sha256Hex(presented);
   const token = await ctx.store.findApiTokenByHash(hash);
   if (token === undefined || !timingSafeEqual(Buffer.from(token.tokenHash), Buffer.from(hash))) throw rejected('unknown API token');
+  // A canary never authenticates: whoever holds it took it from where only an attacker would look.
+  if (token.isCanary) {
+    ctx.events.emit('deception_hit', { kind: 'canary', ip: ip ?? 'unknown', detail: `canary token ${token.tokenPrefix}` });
+    throw rejected('unknown API token');
+  }
   let user: UserRecord;
   try {
     user = await checkApiTokenStanding(ctx, token);
@@ -55,4 +81,5 @@ function recordRevokedUse(ctx: ApiTokenContext, token: ApiTokenRecord, ip: strin
     type: 'api_token.used_after_revoke', actorType: 'anonymous', actorId: null, targetType: 'api_token', targetId: token.id, ip,
     details: { owner: token.userId, prefix: token.tokenPrefix, revoke_reason: token.revokeReason },
   }], ctx.now()).catch((err: unknown) => ctx.log.warn({ err }, 'could not record revoked API token use'));
+  ctx.events.emit('revoked_token_used', { kind: 'api_token', subject: token.userId, tokenId: token.id, ip });
 }

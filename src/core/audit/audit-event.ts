@@ -12,6 +12,7 @@ export const AUDIT_EVENT_TYPES = [
   'refresh_token.reused', 'access_token.issued', 'token.revoked', 'user.tokens_revoked',
   'client.tokens_revoked', 'ip.tokens_revoked', 'window.tokens_revoked', 'global.tokens_revoked',
   'token.revoked_token_used', 'api_token.created', 'api_token.revoked', 'api_token.all_revoked', 'api_token.used_after_revoke',
+  'ip.blocked', 'ip.unblocked', 'alert.raised', 'alert.acknowledged', 'deception.triggered', 'user.marked_decoy',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

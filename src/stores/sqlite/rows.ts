@@ -11,7 +11,7 @@ const strOrNull = (v: unknown): string | null => (v === null || v === undefined 
 export function toUser(r: Row): UserRecord {
   return {
     id: r.id as string, email: r.email as string, role: r.role as Role, passwordHash: r.password_hash as string,
-    createdAtMs: num(r.created_at), disabledAtMs: numOrNull(r.disabled_at),
+    createdAtMs: num(r.created_at), disabledAtMs: numOrNull(r.disabled_at), isDecoy: r.is_decoy === 1,
   };
 }
 

@@ -6,12 +6,16 @@ import type { AuditEventInput, AuditEntry } from '../../core/audit/audit-event.j
 import { RevokdError } from '../../core/errors.js';
 import type { RevocationRecord } from '../../core/revocation/types.js';
 import type {
-  ApiTokenRecord, ApiTokenRevocation, NewApiToken, OutboxRecord,
+  ApiTokenRecord, ApiTokenRevocation, NewApiToken, OutboxRecord, AlertQuery, AlertRecord, IpBlockRecord,
   AuditQuery, ClientRecord, ConsumeOutcome, ConsumeRefreshInput, FeedSnapshot, Generations, NewSession, RefreshTokenRecord,
   RevocationContext, RevocationReport, RevocationTarget, RevokdStore, Role, SessionRecord, SigningKeyRecord, UserRecord,
 } from '../types.js';
 import { insertApiToken, recordApiTokenUseInSqlite, revokeApiTokensInSqlite, toApiToken } from './api-tokens.js';
 import { appendAuditRows } from './audit-writer.js';
+import {
+  acknowledgeAlertInSqlite, createIpBlockInSqlite, incrementCounterInSqlite, liftIpBlockInSqlite, listAlertsInSqlite, listIpBlocksInSqlite,
+  raiseAlertInSqlite, readCounterInSqlite,
+} from './containment.js';
 import { claimOutboxInSqlite, markOutboxFailedInSqlite, markOutboxSentInSqlite } from './outbox.js';
 import { readGenerationsIn } from './generations.js';
 import { consumeRefreshInSqlite } from './consume-refresh.js';
@@ -242,6 +246,47 @@ export class SqliteStore implements RevokdStore {
 
   countPendingOutbox(): Promise<number> {
     return this.run(() => this.db.prepare('SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL').pluck().get() as number);
+  }
+
+  createIpBlock(block: Omit<IpBlockRecord, 'liftedAtMs' | 'liftedBy'>, context: RevocationContext): Promise<RevocationReport> {
+    return this.run(() => createIpBlockInSqlite(this.db, block, context));
+  }
+
+  listIpBlocks(nowMs: number | null): Promise<IpBlockRecord[]> {
+    return this.run(() => listIpBlocksInSqlite(this.db, nowMs));
+  }
+
+  liftIpBlock(id: string, nowMs: number, by: string | null, audit: AuditEventInput): Promise<IpBlockRecord | undefined> {
+    return this.run(() => liftIpBlockInSqlite(this.db, id, nowMs, by, audit));
+  }
+
+  setUserDecoy(id: string, isDecoy: boolean): Promise<void> {
+    return this.run(() => { this.db.prepare('UPDATE users SET is_decoy = ? WHERE id = ?').run(isDecoy ? 1 : 0, id); });
+  }
+
+  incrementCounter(key: string, windowMs: number, nowMs: number): Promise<number> {
+    return this.run(() => incrementCounterInSqlite(this.db, key, windowMs, nowMs));
+  }
+
+  readCounter(key: string, windowMs: number, nowMs: number): Promise<{ count: number; resetAtMs: number }> {
+    return this.run(() => readCounterInSqlite(this.db, key, windowMs, nowMs));
+  }
+
+  listAuditForUser(userId: string, limit: number): Promise<AuditEntry[]> {
+    return this.run(() => (this.db.prepare(`SELECT * FROM audit_log WHERE actor_id = ? OR target_id = ? ORDER BY seq DESC LIMIT ?`)
+      .all(userId, userId, limit) as Row[]).map(toAudit));
+  }
+
+  raiseAlert(alert: Omit<AlertRecord, 'acknowledgedAtMs' | 'acknowledgedBy'>, audit: AuditEventInput): Promise<{ alert: AlertRecord; created: boolean }> {
+    return this.run(() => raiseAlertInSqlite(this.db, alert, audit));
+  }
+
+  listAlerts(query: AlertQuery): Promise<AlertRecord[]> {
+    return this.run(() => listAlertsInSqlite(this.db, query));
+  }
+
+  acknowledgeAlert(id: string, by: string, nowMs: number): Promise<AlertRecord | undefined> {
+    return this.run(() => acknowledgeAlertInSqlite(this.db, id, by, nowMs));
   }
 
   prune(nowMs: number): Promise<{ feedRecords: number; refreshTokens: number }> {

@@ -1,0 +1,30 @@
+/** Raising alerts: stored (deduplicated by key), audited, logged, and announced on the event bus. */
+import { randomUUID } from 'node:crypto';
+import type { AlertRecord, AlertSeverity } from '../../stores/types.js';
+import type { AppContext } from '../context.js';
+
+export interface AlertInput {
+  readonly severity: AlertSeverity;
+  readonly type: string;
+  readonly subject?: string | null;
+  readonly ip?: string | null;
+  readonly details?: Record<string, unknown>;
+  /** At most one alert per key (e.g. per replayed token). */
+  readonly dedupeKey?: string;
+}
+
+export async function raiseAlert(ctx: Pick<AppContext, 'store' | 'now' | 'log' | 'events'>, input: AlertInput): Promise<AlertRecord> {
+  const nowMs = ctx.now();
+  const { alert, created } = await ctx.store.raiseAlert({
+    id: randomUUID(), severity: input.severity, type: input.type, subject: input.subject ?? null, ip: input.ip ?? null,
+    details: input.details ?? {}, createdAtMs: nowMs, dedupeKey: input.dedupeKey ?? null,
+  }, {
+    type: 'alert.raised', actorType: 'system', actorId: null, targetType: input.subject === undefined || input.subject === null ? null : 'subject',
+    targetId: input.subject ?? null, ip: input.ip ?? null, details: { severity: input.severity, alert_type: input.type },
+  });
+  if (created) {
+    ctx.log.warn({ alert: { id: alert.id, severity: alert.severity, type: alert.type, subject: alert.subject, ip: alert.ip } }, 'security alert');
+    ctx.events.emit('alert_raised', { severity: alert.severity, type: alert.type });
+  }
+  return alert;
+}
