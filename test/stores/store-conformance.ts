@@ -326,6 +326,50 @@ export function describeStoreConformance(name: string, open: () => Promise<Revok
       assert.equal((await store.claimOutbox(t0 + 999_999, 30_000, 100)).filter((m) => m.recipient === user.email).length, 0, 'sent');
     });
 
+    test('ip blocks: creating one revokes matching sessions in the same commit; lifting keeps them revoked', async () => {
+      const user = await newUser();
+      const hit = await newSession(user.id, '203.0.113.9');
+      const miss = await newSession(user.id, '198.51.100.9');
+      const id = randomUUID();
+      const report = await store.createIpBlock({ id, cidr: '203.0.113.0/24', reason: 'test', source: 'manual', createdAtMs: NOW, expiresAtMs: NOW + 1000, createdBy: null },
+        ctx({ reason: 'ip_block' }));
+      assert.equal(report.sessions, 1);
+      assert.equal((await store.findSession(hit.id))?.revokeReason, 'ip_block');
+      assert.equal((await store.findSession(miss.id))?.revokedAtMs, null);
+      assert.ok((await store.listIpBlocks(NOW)).some((b) => b.id === id));
+      assert.ok(!(await store.listIpBlocks(NOW + 1000)).some((b) => b.id === id), 'expired blocks are not active');
+      const lifted = await store.liftIpBlock(id, NOW + 1, null, audit('ip.unblocked'));
+      assert.equal(lifted?.liftedAtMs, NOW + 1);
+      assert.equal(await store.liftIpBlock(id, NOW + 2, null, audit('ip.unblocked')), undefined);
+      assert.ok(!(await store.listIpBlocks(NOW)).some((b) => b.id === id));
+      assert.ok((await store.listIpBlocks(null)).some((b) => b.id === id));
+      assert.notEqual((await store.findSession(hit.id))?.revokedAtMs, null, 'unblocking restores nothing');
+    });
+
+    test('counters: a window opens at the first event and lasts windowMs', async () => {
+      const key = `c:${randomUUID()}`;
+      assert.equal(await store.incrementCounter(key, 1000, NOW), 1);
+      assert.equal(await store.incrementCounter(key, 1000, NOW + 999), 2);
+      assert.deepEqual(await store.readCounter(key, 1000, NOW + 500), { count: 2, resetAtMs: NOW + 1000 });
+      assert.equal(await store.incrementCounter(key, 1000, NOW + 1000), 1, 'a new window');
+      assert.equal((await store.readCounter(key, 1000, NOW + 5000)).count, 0);
+    });
+
+    test('alerts: stored once per dedupe key, filtered, acknowledged once', async () => {
+      const key = `k:${randomUUID()}`;
+      const base = { severity: 'CRITICAL' as const, type: 'revoked_token_replay', subject: 'u', ip: '192.0.2.1', details: { a: 1 }, createdAtMs: NOW, dedupeKey: key };
+      const first = await store.raiseAlert({ ...base, id: randomUUID() }, audit('alert.raised'));
+      const second = await store.raiseAlert({ ...base, id: randomUUID() }, audit('alert.raised'));
+      assert.equal(first.created, true);
+      assert.equal(second.created, false);
+      assert.equal(second.alert.id, first.alert.id);
+      const open = await store.listAlerts({ severity: 'CRITICAL', acknowledged: false, limit: 1000, offset: 0 });
+      assert.ok(open.some((a) => a.id === first.alert.id));
+      assert.equal((await store.acknowledgeAlert(first.alert.id, 'admin-1', NOW + 5))?.acknowledgedBy, 'admin-1');
+      assert.equal(await store.acknowledgeAlert(first.alert.id, 'admin-1', NOW + 6), undefined);
+      assert.ok(!(await store.listAlerts({ acknowledged: false, limit: 1000, offset: 0 })).some((a) => a.id === first.alert.id));
+    });
+
     test('every write is in the audit log and the chain verifies', async () => {
       const user = await newUser();
       await store.revoke({ scope: 'user', userId: user.id }, ctx({ note: 'conformance' }));
