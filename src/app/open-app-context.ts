@@ -27,7 +27,17 @@ export const REDACTED_LOG_PATHS = [
 ];
 
 export function createLogger(config: Config): Logger {
-  return pino({ level: config.logLevel, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } });
+  return pino({
+    level: config.logLevel,
+    redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
+    // Requests are logged by path only: a client that puts a token in a query string must not see
+    // it land in the logs.
+    serializers: {
+      req: (req: { method?: string; url?: string; socket?: { remoteAddress?: string } }) => ({
+        method: req.method, url: (req.url ?? '').split('?')[0], remoteAddress: req.socket?.remoteAddress,
+      }),
+    },
+  });
 }
 
 export async function openStore(config: Config): Promise<RevokdStore> {

@@ -15,6 +15,7 @@ import { startServer } from '../server.js';
 import { emit, fail } from './output.js';
 import { withContext } from './with-context.js';
 import { readStdin } from './read-stdin.js';
+import { registerSecurityCommands } from './security-commands.js';
 
 const CLI_ACTOR = { type: 'cli' as const, id: null };
 const program = new Command();
@@ -112,5 +113,7 @@ keys.command('revoke').description('revoke a key: every token it signed is rejec
       emit(json, { kid, revoked: true, changed: report.changed }, report.changed ? `revoked key ${kid}` : `key ${kid} was already revoked`);
     });
   });
+
+registerSecurityCommands(program);
 
 await program.parseAsync(process.argv);

@@ -1,7 +1,10 @@
 /** Runs a CLI action against the configured store, then closes it (a CLI process must exit). */
-import { openAppContext } from '../app/open-app-context.js';
+import { openAppContext, openStore } from '../app/open-app-context.js';
+import type { RevokdStore } from '../stores/types.js';
 import type { AppContext } from '../app/context.js';
-import { loadConfig } from '../core/config.js';
+import fs from 'node:fs';
+import { loadConfig, sqlitePath } from '../core/config.js';
+import { RevokdError } from '../core/errors.js';
 import { fail } from './output.js';
 import pino from 'pino';
 
@@ -17,4 +20,26 @@ export async function withContext(json: boolean, action: (ctx: AppContext) => Pr
     fail(json, err);
   }
   await ctx.close();
+}
+
+/**
+ * Runs a CLI action against the store alone — no keys generated, no admin bootstrapped, no replica:
+ * for commands that only read (audit verify/export), so pointing one at a copy of a data directory
+ * (forensics) leaves the copy as it was.
+ */
+export async function withStore(json: boolean, action: (store: RevokdStore) => Promise<void>): Promise<void> {
+  let store: RevokdStore | undefined;
+  try {
+    const config = loadConfig();
+    // Reading must not create: a mistyped data directory is an error, not an empty, valid log.
+    if (config.databaseUrl.startsWith('sqlite:') && !fs.existsSync(sqlitePath(config.databaseUrl))) {
+      throw new RevokdError('ERR_NOT_FOUND', `no database at ${sqlitePath(config.databaseUrl)} (check REVOKD_DATA_DIR / REVOKD_DATABASE_URL)`);
+    }
+    store = await openStore(config);
+    await action(store);
+  } catch (err) {
+    await store?.close().catch(() => undefined);
+    fail(json, err);
+  }
+  await store.close();
 }

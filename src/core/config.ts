@@ -56,6 +56,24 @@ export interface Config {
   readonly tokenRequestsPerUserPerHour: number;
   readonly loginAttemptsPerUserAndIp: number;
   readonly canaryThreshold: number;
+  /** Requests per minute per client IP (and per user on bearer routes); 0 turns that limit off. */
+  readonly rateLimits: RateLimitConfig;
+  /** Prefix of every Redis key revokd writes (rate-limit counters), so deployments can share a Redis. */
+  readonly redisPrefix: string;
+  /** When set, GET /metrics requires `Authorization: Bearer <this>`; unset: /metrics is open. */
+  readonly metricsToken: string | undefined;
+}
+
+/** Per-minute request budgets (SPEC §5.4); see src/http/rate-limits.ts for the routes in each. */
+export interface RateLimitConfig {
+  /** POST /api/v1/auth/login, per IP. */
+  readonly loginPerMinute: number;
+  /** POST /api/v1/auth/refresh and POST /oauth/token, per IP. */
+  readonly refreshPerMinute: number;
+  /** The revoke routes (revoke, revoke-all, logout-all, /oauth/revoke, API-token revocation), per IP and per user. */
+  readonly revokePerMinute: number;
+  /** POST /api/v1/tokens (API-token creation), per IP and per user. */
+  readonly tokenCreatePerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -180,6 +198,21 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const tokenRequestsPerUserPerHour = int('REVOKD_ALERT_TOKEN_REQUESTS_PER_USER', 100, 1, 1_000_000);
   const loginAttemptsPerUserAndIp = int('REVOKD_LOGIN_FAILURES_PER_USER_AND_IP', 10, 1, 100_000);
   const canaryThreshold = int('REVOKD_CANARY_THRESHOLD', 1, 1, 1000);
+  const rateLimits: RateLimitConfig = Object.freeze({
+    loginPerMinute: int('REVOKD_RATE_LIMIT_LOGIN_PER_MINUTE', 60, 0, 1_000_000),
+    refreshPerMinute: int('REVOKD_RATE_LIMIT_REFRESH_PER_MINUTE', 120, 0, 1_000_000),
+    revokePerMinute: int('REVOKD_RATE_LIMIT_REVOKE_PER_MINUTE', 120, 0, 1_000_000),
+    tokenCreatePerMinute: int('REVOKD_RATE_LIMIT_TOKEN_CREATE_PER_MINUTE', 30, 0, 1_000_000),
+  });
+  const redisPrefix = str('REVOKD_REDIS_PREFIX') ?? 'revokd:';
+  if (redisPrefix.length > 64 || /[\s\u0000-\u001f\u007f]/.test(redisPrefix)) {
+    problems.push('REVOKD_REDIS_PREFIX must be at most 64 characters, without spaces or control characters');
+  }
+  const metricsToken = str('REVOKD_METRICS_TOKEN');
+  // Never echo the value: it is a credential.
+  if (metricsToken !== undefined && (metricsToken.length < 16 || !/^[\x21-\x7e]+$/.test(metricsToken))) {
+    problems.push('REVOKD_METRICS_TOKEN must be at least 16 printable ASCII characters without spaces');
+  }
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
@@ -190,6 +223,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     jwtAlg, jwtSecret, jwtPreviousSecret, maxStalenessMs, feedPollMs, pruneIntervalMs, logLevel,
     apiTokenMaxPerUser: maxPerUser === 0 ? null : maxPerUser, apiTokenUnusedDays: unusedDays === 0 ? null : unusedDays, apiTokenUsageFlushMs,
     failedLoginsPerUserPerHour, failedLoginsPerIpPerHour, tokenRequestsPerUserPerHour, loginAttemptsPerUserAndIp, canaryThreshold,
+    rateLimits, redisPrefix,
+    metricsToken,
   });
 }
 

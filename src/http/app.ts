@@ -10,12 +10,14 @@ import { RevokdError } from '../core/errors.js';
 import './request-context.js';
 import { installHttpMetrics } from '../metrics/http-metrics.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './send-error.js';
+import { installRateLimits } from './rate-limits.js';
 import { adminRoutes } from './routes/admin.js';
 import { honeypotRoutes } from './routes/honeypot.js';
 import { apiTokenRoutes } from './routes/api-tokens.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { oauthRoutes } from './routes/oauth.js';
+import { securityRoutes } from './routes/security.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 
@@ -65,6 +67,9 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     return payload;
   });
 
+  // Per-IP limits run as route-level onRequest hooks, so after the client-IP/lockdown hook above;
+  // before any route is declared (it attaches to the routes it names as they are added).
+  await installRateLimits(app, ctx);
   installErrorHandling(app);
   installHttpMetrics(app, ctx);
   healthRoutes(app, ctx);
@@ -73,6 +78,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   sessionRoutes(app, ctx);
   oauthRoutes(app, ctx);
   adminRoutes(app, ctx);
+  securityRoutes(app, ctx);
   honeypotRoutes(app, ctx);
   apiTokenRoutes(app, ctx);
   return app;

@@ -4,7 +4,7 @@
  * the epoch (`…Ms`), except JWT-style `…Sec` fields. "Not found" is `undefined`, never a throw.
  * Every method that writes is atomic: it commits everything it describes, or nothing.
  */
-import type { AuditEventInput, AuditEntry } from '../core/audit/audit-event.js';
+import type { AuditEventInput, AuditEntry, AuditEventType } from '../core/audit/audit-event.js';
 import type { Initiator, ReasonCode, RevocationRecord } from '../core/revocation/types.js';
 
 export type Role = 'user' | 'admin';
@@ -260,7 +260,12 @@ export interface AlertQuery {
 export interface AuditQuery {
   readonly afterSeq?: number;
   readonly limit: number;
+  /** Only entries of this type (seq order and paging by afterSeq are unchanged). */
+  readonly type?: AuditEventType;
 }
+
+/** Alerts counted per severity: all of them, and those not acknowledged yet. */
+export type AlertCounts = Readonly<Record<AlertSeverity, { readonly total: number; readonly unacknowledged: number }>>;
 
 export interface RevokdStore {
   readonly backend: 'sqlite' | 'postgres';
@@ -295,6 +300,11 @@ export interface RevokdStore {
   findSession(id: string): Promise<SessionRecord | undefined>;
   /** Sessions of the user not revoked and not past their absolute end, newest first. */
   listLiveSessions(userId: string, nowMs: number): Promise<SessionRecord[]>;
+  /**
+   * Refresh tokens still usable in these sessions (not consumed, not expired at `nowMs`): what
+   * revoking the sessions would report as `refreshTokens`. Read-only (blast-radius previews).
+   */
+  countLiveRefreshTokens(sessionIds: readonly string[], nowMs: number): Promise<number>;
   findRefreshByHash(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
   findRefreshById(id: string): Promise<RefreshTokenRecord | undefined>;
   /**
@@ -312,6 +322,8 @@ export interface RevokdStore {
 
   appendAudit(events: readonly AuditEventInput[], nowMs: number): Promise<void>;
   listAudit(query: AuditQuery): Promise<AuditEntry[]>;
+  /** Entries per type written at or after `sinceMs` (all entries when null). */
+  countAuditByType(sinceMs: number | null): Promise<Partial<Record<AuditEventType, number>>>;
 
   /** Creates an API token; with `maxLivePerUser`, refuses (409) when the user already has that many live. */
   createApiToken(token: NewApiToken, limits: { maxLivePerUser: number | null }, audit: AuditEventInput): Promise<void>;
@@ -358,6 +370,7 @@ export interface RevokdStore {
   raiseAlert(alert: Omit<AlertRecord, 'acknowledgedAtMs' | 'acknowledgedBy'>, audit: AuditEventInput): Promise<{ alert: AlertRecord; created: boolean }>;
   listAlerts(query: AlertQuery): Promise<AlertRecord[]>;
   acknowledgeAlert(id: string, by: string, nowMs: number): Promise<AlertRecord | undefined>;
+  countAlerts(): Promise<AlertCounts>;
 
   /** Deletes feed records and refresh rows that can no longer matter. */
   prune(nowMs: number): Promise<{ feedRecords: number; refreshTokens: number }>;

@@ -99,6 +99,8 @@ describe('admin users and token ownership', () => {
     const s = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
     await request(`${server.url}/api/v1/auth/me`, { bearer: s.access_token });
     await request(`${server.url}/api/v1/auth/refresh`, { method: 'POST', json: { refresh_token: s.refresh_token } });
+    // A client that wrongly puts a token in the query string.
+    await request(`${server.url}/api/v1/auth/me?access_token=${s.access_token}`);
     const sig = s.access_token.split('.')[2]!;
     assert.ok(server.output.length > 0);
     assert.ok(!server.output.includes(sig), 'access token in logs');

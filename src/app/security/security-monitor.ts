@@ -38,11 +38,14 @@ export class SecurityMonitor {
     }));
     events.on('login_failed', (e) => this.track(async () => {
       const nowMs = this.ctx.now();
-      const subject = e.userId ?? `email:${e.email.toLowerCase()}`;
+      // A login refused by the per-(email, IP) limit reports no user id (it is refused before any
+      // lookup); resolve it here, off the request path, so it counts against the same user.
+      const userId = e.userId ?? (await this.ctx.store.findUserByEmail(e.email))?.id ?? null;
+      const subject = userId ?? `email:${e.email.toLowerCase()}`;
       const perUser = await this.ctx.store.incrementCounter(`login_fail:user:${subject}`, HOUR_MS, nowMs);
       if (perUser > config.failedLoginsPerUserPerHour) {
         await raiseAlert(this.ctx, {
-          severity: 'HIGH', type: 'brute_force_user', subject: e.userId ?? e.email, ip: e.ip,
+          severity: 'HIGH', type: 'brute_force_user', subject: userId ?? e.email, ip: e.ip,
           details: { failures_in_window: perUser }, dedupeKey: `brute_user:${subject}:${windowOf(nowMs)}`,
         });
       }

@@ -67,24 +67,63 @@ export type ChainVerification =
   | { readonly ok: true; readonly entries: number }
   | { readonly ok: false; readonly entries: number; readonly firstBadSeq: number; readonly problem: string };
 
+/**
+ * Checks a chain one entry at a time, so a log of any length can be verified page by page in
+ * constant memory. Feed entries in seq order with {@link push}; once an entry breaks the chain the
+ * verifier stops (later entries are ignored) and {@link result} names that entry.
+ *
+ * What each tampering looks like: an edited entry fails its own hash; a deleted entry leaves a gap,
+ * reported at the entry after it; two entries swapped (or any entry moved) fail the `prev_hash`
+ * link at the first moved position.
+ */
+export class ChainVerifier {
+  private prevHash = GENESIS_HASH;
+  private prevSeq = 0;
+  private count = 0;
+  private failure: { readonly firstBadSeq: number; readonly problem: string } | undefined;
+
+  /** True while the chain holds; false from the first entry that breaks it. */
+  get ok(): boolean {
+    return this.failure === undefined;
+  }
+
+  /** The last verified entry: seq 0 and the genesis hash before any. */
+  get head(): { readonly seq: number; readonly hash: string } {
+    return { seq: this.prevSeq, hash: this.prevHash };
+  }
+
+  /** Checks the next entry; returns whether the chain still holds. */
+  push(entry: AuditEntry): boolean {
+    if (this.failure !== undefined) return false;
+    this.count++;
+    if (entry.seq !== this.prevSeq + 1) {
+      return this.fail(entry.seq, `expected entry ${this.prevSeq + 1}, found ${entry.seq} (deleted or reordered)`);
+    }
+    if (entry.prevHash !== this.prevHash) return this.fail(entry.seq, 'previous-hash link broken');
+    if (chainHash(this.prevHash, entry) !== entry.hash) return this.fail(entry.seq, 'content does not match its hash (edited)');
+    this.prevHash = entry.hash;
+    this.prevSeq = entry.seq;
+    return true;
+  }
+
+  /** The outcome so far: entries counts every entry pushed up to and including the first bad one. */
+  result(): ChainVerification {
+    return this.failure === undefined
+      ? { ok: true, entries: this.count }
+      : { ok: false, entries: this.count, firstBadSeq: this.failure.firstBadSeq, problem: this.failure.problem };
+  }
+
+  private fail(firstBadSeq: number, problem: string): false {
+    this.failure = { firstBadSeq, problem };
+    return false;
+  }
+}
+
 /** Walks entries in seq order; reports the first entry whose link or hash does not hold. */
 export function verifyChain(entries: Iterable<AuditEntry>): ChainVerification {
-  let prevHash = GENESIS_HASH;
-  let prevSeq = 0;
-  let count = 0;
+  const verifier = new ChainVerifier();
   for (const entry of entries) {
-    count++;
-    if (entry.seq !== prevSeq + 1) {
-      return { ok: false, entries: count, firstBadSeq: entry.seq, problem: `expected entry ${prevSeq + 1}, found ${entry.seq} (deleted or reordered)` };
-    }
-    if (entry.prevHash !== prevHash) {
-      return { ok: false, entries: count, firstBadSeq: entry.seq, problem: 'previous-hash link broken' };
-    }
-    if (chainHash(prevHash, entry) !== entry.hash) {
-      return { ok: false, entries: count, firstBadSeq: entry.seq, problem: 'content does not match its hash (edited)' };
-    }
-    prevHash = entry.hash;
-    prevSeq = entry.seq;
+    if (!verifier.push(entry)) break;
   }
-  return { ok: true, entries: count };
+  return verifier.result();
 }

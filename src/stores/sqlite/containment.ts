@@ -1,6 +1,6 @@
 /** Containment for SQLite: IP blocks (with the IP revocation in the same commit), counters, alerts. */
 import type { AuditEventInput } from '../../core/audit/audit-event.js';
-import type { AlertQuery, AlertRecord, IpBlockRecord, RevocationContext, RevocationReport } from '../types.js';
+import type { AlertCounts, AlertQuery, AlertRecord, IpBlockRecord, RevocationContext, RevocationReport } from '../types.js';
 import { appendAuditRows } from './audit-writer.js';
 import type { SqliteDatabase } from './open-database.js';
 import { revokeInSqlite } from './revoke.js';
@@ -102,4 +102,12 @@ export function acknowledgeAlertInSqlite(db: SqliteDatabase, id: string, by: str
     appendAuditRows(db, [{ type: 'alert.acknowledged', actorType: 'admin', actorId: by, targetType: 'alert', targetId: id, ip: null, details: { severity: row.severity, alert_type: row.type } }], nowMs);
     return toAlert(row);
   }).immediate();
+}
+
+export function countAlertsInSqlite(db: SqliteDatabase): AlertCounts {
+  const counts = { CRITICAL: { total: 0, unacknowledged: 0 }, HIGH: { total: 0, unacknowledged: 0 }, MEDIUM: { total: 0, unacknowledged: 0 }, LOW: { total: 0, unacknowledged: 0 } };
+  const rows = db.prepare(`SELECT severity, COUNT(*) AS total, SUM(acknowledged_at IS NULL) AS open FROM alerts GROUP BY severity`)
+    .all() as Array<{ severity: AlertRecord['severity']; total: number; open: number }>;
+  for (const r of rows) counts[r.severity] = { total: r.total, unacknowledged: r.open };
+  return counts;
 }

@@ -2,18 +2,18 @@
  * The embedded backend: one SQLite file (WAL, synchronous=FULL). better-sqlite3 is synchronous;
  * each method is async only to honour the contract shared with the networked backends.
  */
-import type { AuditEventInput, AuditEntry } from '../../core/audit/audit-event.js';
+import type { AuditEventInput, AuditEntry, AuditEventType } from '../../core/audit/audit-event.js';
 import { RevokdError } from '../../core/errors.js';
 import type { RevocationRecord } from '../../core/revocation/types.js';
 import type {
-  ApiTokenRecord, ApiTokenRevocation, NewApiToken, OutboxRecord, AlertQuery, AlertRecord, IpBlockRecord,
+  ApiTokenRecord, ApiTokenRevocation, NewApiToken, OutboxRecord, AlertCounts, AlertQuery, AlertRecord, IpBlockRecord,
   AuditQuery, ClientRecord, ConsumeOutcome, ConsumeRefreshInput, FeedSnapshot, Generations, NewSession, RefreshTokenRecord,
   RevocationContext, RevocationReport, RevocationTarget, RevokdStore, Role, SessionRecord, SigningKeyRecord, UserRecord,
 } from '../types.js';
 import { insertApiToken, recordApiTokenUseInSqlite, revokeApiTokensInSqlite, toApiToken } from './api-tokens.js';
 import { appendAuditRows } from './audit-writer.js';
 import {
-  acknowledgeAlertInSqlite, createIpBlockInSqlite, incrementCounterInSqlite, liftIpBlockInSqlite, listAlertsInSqlite, listIpBlocksInSqlite,
+  acknowledgeAlertInSqlite, countAlertsInSqlite, createIpBlockInSqlite, incrementCounterInSqlite, liftIpBlockInSqlite, listAlertsInSqlite, listIpBlocksInSqlite,
   raiseAlertInSqlite, readCounterInSqlite,
 } from './containment.js';
 import { claimOutboxInSqlite, markOutboxFailedInSqlite, markOutboxSentInSqlite } from './outbox.js';
@@ -159,6 +159,16 @@ export class SqliteStore implements RevokdStore {
       ORDER BY last_used_at DESC, id`).all(userId, nowMs) as Row[]).map(toSession));
   }
 
+  countLiveRefreshTokens(sessionIds: readonly string[], nowMs: number): Promise<number> {
+    return this.run(() => {
+      // The same test revokeSessions() counts with, one session at a time (no unbounded IN list).
+      const count = this.db.prepare('SELECT COUNT(*) FROM refresh_tokens WHERE session_id = ? AND consumed_at IS NULL AND expires_at > ?').pluck();
+      let total = 0;
+      for (const id of new Set(sessionIds)) total += count.get(id, nowMs) as number;
+      return total;
+    });
+  }
+
   findRefreshByHash(tokenHash: string): Promise<RefreshTokenRecord | undefined> {
     return this.run(() => mapOne(this.db.prepare('SELECT * FROM refresh_tokens WHERE token_hash = ?').get(tokenHash), toRefresh));
   }
@@ -199,8 +209,21 @@ export class SqliteStore implements RevokdStore {
   }
 
   listAudit(query: AuditQuery): Promise<AuditEntry[]> {
-    return this.run(() => (this.db.prepare('SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?')
-      .all(query.afterSeq ?? 0, query.limit) as Row[]).map(toAudit));
+    return this.run(() => {
+      const rows = query.type === undefined
+        ? this.db.prepare('SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?').all(query.afterSeq ?? 0, query.limit)
+        : this.db.prepare('SELECT * FROM audit_log WHERE seq > ? AND type = ? ORDER BY seq LIMIT ?').all(query.afterSeq ?? 0, query.type, query.limit);
+      return (rows as Row[]).map(toAudit);
+    });
+  }
+
+  countAuditByType(sinceMs: number | null): Promise<Partial<Record<AuditEventType, number>>> {
+    return this.run(() => {
+      const rows = (sinceMs === null
+        ? this.db.prepare('SELECT type, COUNT(*) AS n FROM audit_log GROUP BY type').all()
+        : this.db.prepare('SELECT type, COUNT(*) AS n FROM audit_log WHERE at >= ? GROUP BY type').all(sinceMs)) as Array<{ type: AuditEventType; n: number }>;
+      return Object.fromEntries(rows.map((r) => [r.type, r.n]));
+    });
   }
 
   createApiToken(token: NewApiToken, limits: { maxLivePerUser: number | null }, audit: AuditEventInput): Promise<void> {
@@ -287,6 +310,10 @@ export class SqliteStore implements RevokdStore {
 
   acknowledgeAlert(id: string, by: string, nowMs: number): Promise<AlertRecord | undefined> {
     return this.run(() => acknowledgeAlertInSqlite(this.db, id, by, nowMs));
+  }
+
+  countAlerts(): Promise<AlertCounts> {
+    return this.run(() => countAlertsInSqlite(this.db));
   }
 
   prune(nowMs: number): Promise<{ feedRecords: number; refreshTokens: number }> {

@@ -1,0 +1,28 @@
+/**
+ * Planting decoys (SPEC §5.4 "Deception"): a canary API token and a decoy account. Neither can ever
+ * authenticate; touching one is an attack signal, and the SecurityMonitor blocks the address at
+ * REVOKD_CANARY_THRESHOLD touches (default 1). The detection lives in verifyApiToken and login.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Actor, NewApiToken, UserRecord } from '../../stores/types.js';
+import { createApiToken } from '../api-tokens/create-api-token.js';
+import type { AppContext } from '../context.js';
+import { createUser } from '../users.js';
+
+/** A canary API token owned by the admin who plants it; the secret is returned once. */
+export async function createCanaryToken(ctx: AppContext, ownerId: string, name: unknown, ip: string | null): Promise<{ record: NewApiToken; token: string }> {
+  return createApiToken(ctx, { userId: ownerId, name: name ?? 'canary', isCanary: true, ip });
+}
+
+/**
+ * A decoy account: a user with a long random password nobody knows, marked decoy. Any login attempt
+ * on it — right password or not — fails like any bad login and blocks the address.
+ */
+export async function createDecoyUser(ctx: AppContext, email: unknown, actor: Actor, ip: string | null): Promise<UserRecord> {
+  const user = await createUser(ctx, { email, password: randomBytes(48).toString('base64url') }, actor);
+  await ctx.store.setUserDecoy(user.id, true);
+  await ctx.store.appendAudit([{
+    type: 'user.marked_decoy', actorType: actor.type, actorId: actor.id, targetType: 'user', targetId: user.id, ip, details: {},
+  }], ctx.now());
+  return { ...user, isDecoy: true };
+}

@@ -1,0 +1,129 @@
+/**
+ * Containment and audit commands: `block`, `unblock`, `audit verify`, `audit export`. A block made
+ * here is enforced by a running server within about a second (it reloads its blocks every second);
+ * the sessions it revokes reach the server through the change feed.
+ */
+import fs from 'node:fs';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import type { Command } from 'commander';
+import { auditEntries, presentAuditEntry, presentVerification, verifyAuditLog } from '../app/security/audit-verify.js';
+import { blockIp, unblockIp } from '../app/security/ip-blocks.js';
+import { RevokdError } from '../core/errors.js';
+import { emit } from './output.js';
+import { withContext, withStore } from './with-context.js';
+
+const CLI_ACTOR = { type: 'cli' as const, id: null };
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Exit status of `audit verify` when the chain is broken (1 and 2 are errors, see output.ts). */
+export const EXIT_CHAIN_BROKEN = 3;
+/** Long operations report progress on stderr at most this often. */
+const PROGRESS_EVERY_MS = 1000;
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** Prints "<verb> N entries…" to stderr, at most once a second, so short runs print nothing. */
+function progressReporter(verb: string): (entries: number) => void {
+  let last = Date.now();
+  return (entries) => {
+    const now = Date.now();
+    if (now - last < PROGRESS_EVERY_MS) return;
+    last = now;
+    process.stderr.write(`${verb} ${entries} entries…\n`);
+  };
+}
+
+async function write(out: Writable, chunk: string): Promise<void> {
+  if (!out.write(chunk)) await once(out, 'drain');
+}
+
+export function registerSecurityCommands(program: Command): void {
+  program.command('block').description('block an address or range: every session created or refreshed from it is revoked, and it gets 403 on every route')
+    .argument('<ip|cidr>', 'an IP address (a /32 or /128) or a CIDR range')
+    .requiredOption('--reason <text>', 'why (kept with the block and in the audit log)')
+    .option('--duration <seconds>', 'lift the block by itself after this many seconds (default: until unblocked)')
+    .option('--json', 'machine-readable output')
+    .action(async (target: string, opts: { reason: string; duration?: string; json?: boolean }) => {
+      const json = opts.json === true;
+      await withContext(json, async (ctx) => {
+        let durationSeconds: number | undefined;
+        if (opts.duration !== undefined) {
+          if (!/^\d{1,9}$/.test(opts.duration)) throw new RevokdError('ERR_VALIDATION', '--duration must be a whole number of seconds');
+          durationSeconds = Number(opts.duration);
+        }
+        const { block, report } = await blockIp(ctx, ctx.security.blocks, { target, reason: opts.reason, durationSeconds, source: 'manual', actor: CLI_ACTOR });
+        emit(json, {
+          id: block.id, cidr: block.cidr, reason: block.reason, source: block.source, created_at: iso(block.createdAtMs), expires_at: iso(block.expiresAtMs),
+          revoked_sessions: report.sessions,
+        }, `blocked ${block.cidr} (${block.id})${block.expiresAtMs === null ? '' : ` until ${iso(block.expiresAtMs)}`}: revoked ${report.sessions} session(s)`);
+      });
+    });
+
+  program.command('unblock').description('lift a block (tokens it revoked stay revoked)')
+    .argument('<id>', 'the block id (see GET /api/v1/security/blocks)')
+    .option('--json', 'machine-readable output')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const json = opts.json === true;
+      await withContext(json, async (ctx) => {
+        if (!UUID.test(id)) throw new RevokdError('ERR_VALIDATION', 'block id must be a UUID');
+        const lifted = await unblockIp(ctx, ctx.security.blocks, id.toLowerCase(), CLI_ACTOR);
+        emit(json, { id: lifted.id, cidr: lifted.cidr, lifted_at: iso(lifted.liftedAtMs) }, `unblocked ${lifted.cidr} (${lifted.id})`);
+      });
+    });
+
+  const audit = program.command('audit').description('the hash-chained audit log');
+  audit.command('verify').description(`check the whole chain; exit ${EXIT_CHAIN_BROKEN} and name the first bad entry when an entry was edited, deleted or reordered`)
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      const json = opts.json === true;
+      await withStore(json, async (store) => {
+        const { result, head } = await verifyAuditLog(store, { onProgress: progressReporter('verified') });
+        emit(json, presentVerification(result), result.ok
+          ? `audit log intact: ${result.entries} entries (head seq ${head.seq}, hash ${head.hash})`
+          : `audit log BROKEN at entry ${result.firstBadSeq}: ${result.problem} (${result.entries - 1} entries verified before it)`);
+        if (!result.ok) process.exitCode = EXIT_CHAIN_BROKEN;
+      });
+    });
+
+  audit.command('export').description('write the log as NDJSON (one entry per line, every field including prev_hash and hash) for a SIEM')
+    .option('--after <seq>', 'only entries after this seq (resume an earlier export)', '0')
+    .option('--out <file>', 'write to this file (mode 0600) instead of stdout')
+    .option('--json', 'with --out: print the summary as JSON')
+    .action(async (opts: { after: string; out?: string; json?: boolean }) => {
+      const json = opts.json === true;
+      await withStore(json, async (store) => {
+        if (!/^\d{1,15}$/.test(opts.after)) throw new RevokdError('ERR_VALIDATION', '--after must be a whole number (a seq)');
+        const out: Writable = opts.out === undefined ? process.stdout : fs.createWriteStream(opts.out, { mode: 0o600 });
+        let count = 0;
+        let lastSeq: number | null = null;
+        let readerGone = false;
+        if (out === process.stdout) {
+          process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+            if (err.code === 'EPIPE') readerGone = true;
+          });
+        }
+        try {
+          for await (const entry of auditEntries(store, { afterSeq: Number(opts.after), onProgress: progressReporter('exported') })) {
+            if (readerGone) return;
+            await write(out, `${JSON.stringify(presentAuditEntry(entry))}\n`);
+            count++;
+            lastSeq = entry.seq;
+          }
+        } catch (err) {
+          // The reader went away (`… | head`): stop quietly, like any Unix filter.
+          if (out === process.stdout && (err as { code?: unknown }).code === 'EPIPE') return;
+          throw err;
+        } finally {
+          if (out !== process.stdout) {
+            out.end();
+            await once(out, 'close');
+          }
+        }
+        const summary = { exported: count, last_seq: lastSeq, out: opts.out ?? null };
+        const human = `exported ${count} entries${lastSeq === null ? '' : ` (through seq ${lastSeq}; resume with --after ${lastSeq})`}`;
+        // stdout is the export itself unless --out was given.
+        if (opts.out === undefined) process.stderr.write(`${human}\n`);
+        else emit(json, summary, `${human} to ${opts.out}`);
+      });
+    });
+}

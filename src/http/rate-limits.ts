@@ -1,0 +1,114 @@
+/**
+ * Rate limits (SPEC §5.4) on login, refresh, revoke, revoke-all and token creation, with
+ * `@fastify/rate-limit`. Every route in LIMITED_ROUTES gets its own fixed one-minute window:
+ *
+ * - per client IP (`request.clientIp`, resolved by the app's first onRequest hook): the limiter runs
+ *   as a route-level onRequest hook, so after the client IP is known and after the lockdown check
+ *   (a blocked address gets 403 and spends nothing), and before the body is read;
+ * - per user on bearer routes: a second limiter keyed by the bearer's subject, appended to the
+ *   route's preHandlers so it runs after authentication (a stolen token used from many addresses
+ *   still meets one budget). Only authenticated requests count against a user.
+ *
+ * Routes without a known user are limited per IP only: login (a per-email budget would let anyone
+ * lock a victim out; wrong passwords are limited per (email, IP) in app/login.ts and alerted on per
+ * user by the detectors), refresh and /oauth/token (the user is only known once the refresh token
+ * has been consumed) and /oauth/revoke (a client, not a user, calls it).
+ *
+ * Counters live in process memory, or in Redis when REVOKD_REDIS_URL is set, shared by every
+ * instance (see rate-limit-redis.ts; a Redis failure lets requests through and is logged). Over
+ * the limit: 429 `ERR_RATE_LIMITED` in the usual error shape, with `Retry-After`.
+ */
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import type { AppContext } from '../app/context.js';
+import type { RateLimitConfig } from '../core/config.js';
+import { RevokdError } from '../core/errors.js';
+import { connectRateLimitRedis } from './rate-limit-redis.js';
+
+const WINDOW_MS = 60_000;
+/** Keys kept per route by the in-memory store (least recently used dropped first). */
+const LOCAL_CACHE_ENTRIES = 10_000;
+
+export interface LimitedRoute {
+  readonly method: 'POST' | 'DELETE';
+  readonly url: string;
+  readonly budget: keyof RateLimitConfig;
+  /** Also limited per authenticated user (bearer routes). */
+  readonly perUser: boolean;
+}
+
+export const LIMITED_ROUTES: readonly LimitedRoute[] = [
+  { method: 'POST', url: '/api/v1/auth/login', budget: 'loginPerMinute', perUser: false },
+  { method: 'POST', url: '/api/v1/auth/refresh', budget: 'refreshPerMinute', perUser: false },
+  { method: 'POST', url: '/oauth/token', budget: 'refreshPerMinute', perUser: false },
+  { method: 'POST', url: '/api/v1/auth/revoke', budget: 'revokePerMinute', perUser: true },
+  { method: 'POST', url: '/api/v1/auth/revoke-all', budget: 'revokePerMinute', perUser: true },
+  { method: 'POST', url: '/api/v1/auth/logout-all', budget: 'revokePerMinute', perUser: true },
+  { method: 'POST', url: '/api/v1/auth/logout-all-devices', budget: 'revokePerMinute', perUser: true },
+  { method: 'POST', url: '/oauth/revoke', budget: 'revokePerMinute', perUser: false },
+  { method: 'POST', url: '/api/v1/tokens', budget: 'tokenCreatePerMinute', perUser: true },
+  { method: 'POST', url: '/api/v1/tokens/revoke-all', budget: 'revokePerMinute', perUser: true },
+  { method: 'DELETE', url: '/api/v1/tokens/:id', budget: 'revokePerMinute', perUser: true },
+];
+
+function rateLimited(scope: 'address' | 'user', ttlMs: number): RevokdError {
+  return new RevokdError('ERR_RATE_LIMITED', `too many requests from this ${scope}; try again later`, {
+    retryAfterSeconds: Math.max(1, Math.ceil(ttlMs / 1000)),
+  });
+}
+
+/** The authenticated subject of a bearer route (access token or API token), if any. */
+function subjectOf(request: FastifyRequest): string | undefined {
+  return request.auth?.token.claims.sub ?? request.apiAuth?.user.id;
+}
+
+/** Registers the limiter; call before any route is declared. */
+export async function installRateLimits(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const limits = ctx.config.rateLimits;
+  const redis = ctx.config.redisUrl === undefined ? undefined : connectRateLimitRedis(ctx.config.redisUrl, ctx.config.redisPrefix, ctx.log);
+  if (redis !== undefined) app.addHook('onClose', async () => redis.close());
+
+  const matched = new Set<LimitedRoute>();
+  // Runs before the plugin's own onRoute hook (added below), so the plugin sees the config it sets.
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const limited = LIMITED_ROUTES.find((r) => r.url === route.url && methods.includes(r.method));
+    if (limited === undefined) return;
+    matched.add(limited);
+    const max = limits[limited.budget];
+    if (max === 0) return;
+    route.config = { ...route.config, rateLimit: { max, timeWindow: WINDOW_MS } };
+    if (limited.perUser) {
+      const routeId = `${limited.method} ${limited.url}`;
+      const perUser = app.createRateLimit({ max, timeWindow: WINDOW_MS, keyGenerator: (request) => `user:${routeId}:${subjectOf(request) ?? ''}` });
+      const limitUser = async (request: FastifyRequest): Promise<void> => {
+        if (subjectOf(request) === undefined) return;
+        const result = await perUser(request);
+        if (!result.isAllowed && result.isExceeded) throw rateLimited('user', result.ttl);
+      };
+      const existing = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];
+      route.preHandler = [...existing, limitUser];
+    }
+  });
+  app.addHook('onReady', async () => {
+    const missing = LIMITED_ROUTES.filter((r) => !matched.has(r)).map((r) => `${r.method} ${r.url}`);
+    if (missing.length > 0) throw new Error(`rate limits name routes that do not exist: ${missing.join(', ')}`);
+  });
+
+  await app.register(rateLimit, {
+    global: false,
+    hook: 'onRequest',
+    timeWindow: WINDOW_MS,
+    keyGenerator: (request) => `ip:${request.clientIp}`,
+    // Redis down or slow: let the request through (logged by the Redis wiring). Never deny on a
+    // store failure — the revocation checks do not depend on it.
+    skipOnError: true,
+    cache: LOCAL_CACHE_ENTRIES,
+    // No X-RateLimit-* headers: they would make otherwise identical answers differ (e.g. the 404 for
+    // another user's token and for a random id). A 429 carries Retry-After, set by sendError.
+    addHeaders: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false, 'retry-after': false },
+    addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
+    ...(redis === undefined ? {} : { store: redis.Store }),
+    errorResponseBuilder: (_request, context) => rateLimited('address', context.ttl),
+  });
+}

@@ -1,0 +1,275 @@
+/**
+ * Containment and security API (SPEC §5.4), admin role only, under /api/v1/security: IP blocks,
+ * alerts, monitoring views, the audit log (pages, summary, chain verification), revoking a user
+ * with a mandatory reason (with a dry-run preview), and planting decoys.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { presentApiToken } from '../../app/api-tokens/create-api-token.js';
+import type { AppContext } from '../../app/context.js';
+import { auditEntries, presentAuditEntry, presentVerification, verifyAuditLog } from '../../app/security/audit-verify.js';
+import { createCanaryToken, createDecoyUser } from '../../app/security/deception.js';
+import { blockIp, unblockIp } from '../../app/security/ip-blocks.js';
+import { presentRevokeUserReport, revokeUserEverything } from '../../app/security/revoke-user.js';
+import { AUDIT_EVENT_TYPES, type AuditEventType } from '../../core/audit/audit-event.js';
+import { RevokdError } from '../../core/errors.js';
+import type { AlertRecord, AlertSeverity, IpBlockRecord, SessionRecord } from '../../stores/types.js';
+import { bearerGuard, requireUser } from '../bearer-guard.js';
+import { jsonBody, optionalString, requiredString } from '../body.js';
+import { publicUser } from './admin.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SEVERITIES: readonly AlertSeverity[] = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'];
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+type Query = Record<string, string | string[] | undefined>;
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+export function presentBlock(b: IpBlockRecord, nowMs: number) {
+  return {
+    id: b.id, cidr: b.cidr, reason: b.reason, source: b.source, created_at: iso(b.createdAtMs), expires_at: iso(b.expiresAtMs),
+    created_by: b.createdBy, lifted_at: iso(b.liftedAtMs), lifted_by: b.liftedBy,
+    active: b.liftedAtMs === null && (b.expiresAtMs === null || b.expiresAtMs > nowMs),
+  };
+}
+
+export function presentAlert(a: AlertRecord) {
+  return {
+    id: a.id, severity: a.severity, type: a.type, subject: a.subject, ip: a.ip, details: a.details, created_at: iso(a.createdAtMs),
+    acknowledged: a.acknowledgedAtMs !== null, acknowledged_at: iso(a.acknowledgedAtMs), acknowledged_by: a.acknowledgedBy,
+  };
+}
+
+function presentSession(s: SessionRecord) {
+  return {
+    id: s.id, client_id: s.clientId, created_at: iso(s.createdAtMs), last_used_at: iso(s.lastUsedAtMs), expires_at: iso(s.expiresAtMs),
+    ip: s.ip, last_ip: s.lastIp, user_agent: s.userAgent,
+  };
+}
+
+export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const admin = bearerGuard(ctx, { role: 'admin' });
+  const actorOf = (request: FastifyRequest) => ({ type: 'admin' as const, id: requireUser(request).id });
+  const { blocks } = ctx.security;
+
+  // ---- IP blocks ----------------------------------------------------------------------------
+
+  app.post('/api/v1/security/blocks', { preHandler: admin, config: { body: 'json' } }, async (request, reply) => {
+    const body = jsonBody(request);
+    if (body.ip !== undefined && body.cidr !== undefined) throw new RevokdError('ERR_VALIDATION', 'give ip or cidr, not both');
+    const target = body.ip ?? body.cidr;
+    if (target === undefined) throw new RevokdError('ERR_VALIDATION', 'ip or cidr is required');
+    const { block, report } = await blockIp(ctx, blocks, {
+      target, reason: body.reason, durationSeconds: body.duration_seconds, source: 'manual', actor: actorOf(request), ip: request.clientIp,
+    });
+    return reply.code(201).send({
+      id: block.id, cidr: block.cidr, reason: block.reason, source: block.source, created_at: iso(block.createdAtMs),
+      expires_at: iso(block.expiresAtMs), revoked_sessions: report.sessions,
+    });
+  });
+
+  app.get<{ Querystring: Query }>('/api/v1/security/blocks', { preHandler: admin }, async (request) => {
+    const all = booleanParam(request.query, 'all') === true;
+    const nowMs = ctx.now();
+    const list = await ctx.store.listIpBlocks(all ? null : nowMs);
+    return { blocks: list.map((b) => presentBlock(b, nowMs)) };
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/v1/security/blocks/:id', { preHandler: admin }, async (request) => {
+    if (!UUID.test(request.params.id)) throw new RevokdError('ERR_VALIDATION', 'block id must be a UUID');
+    const lifted = await unblockIp(ctx, blocks, request.params.id.toLowerCase(), actorOf(request), request.clientIp);
+    return { id: lifted.id, cidr: lifted.cidr, lifted_at: iso(lifted.liftedAtMs) };
+  });
+
+  // ---- Alerts -------------------------------------------------------------------------------
+
+  app.get<{ Querystring: Query }>('/api/v1/security/alerts', { preHandler: admin }, async (request) => {
+    const q = request.query;
+    const severity = single(q, 'severity');
+    if (severity !== undefined && !(SEVERITIES as readonly string[]).includes(severity)) {
+      throw new RevokdError('ERR_VALIDATION', `severity must be one of ${SEVERITIES.join(', ')}`);
+    }
+    const acknowledged = booleanParam(q, 'acknowledged');
+    const limit = boundedInt(q, 'limit', 50, 1, 500);
+    const offset = boundedInt(q, 'offset', 0, 0, 1_000_000);
+    const alerts = await ctx.store.listAlerts({
+      limit, offset, ...(severity === undefined ? {} : { severity: severity as AlertSeverity }), ...(acknowledged === undefined ? {} : { acknowledged }),
+    });
+    return { alerts: alerts.map(presentAlert), limit, offset };
+  });
+
+  app.post<{ Params: { id: string } }>('/api/v1/security/alerts/:id/acknowledge', { preHandler: admin, config: { body: 'none' } }, async (request) => {
+    if (!UUID.test(request.params.id)) throw new RevokdError('ERR_VALIDATION', 'alert id must be a UUID');
+    const alert = await ctx.store.acknowledgeAlert(request.params.id.toLowerCase(), requireUser(request).id, ctx.now());
+    if (alert === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such unacknowledged alert');
+    return presentAlert(alert);
+  });
+
+  // ---- Monitoring views ---------------------------------------------------------------------
+
+  const stateSize = () => {
+    const size = ctx.replica.state.size();
+    return {
+      tokens: size.tokens, sessions: size.sessions, users: size.users, clients: size.clients, keys: size.keys, windows: size.windows, api_tokens: size.apiTokens,
+    };
+  };
+  const replicaStatus = () => ({
+    entries: stateSize(), staleness_ms: ctx.replica.stalenessMs(), stale: ctx.replica.isStale(),
+    max_staleness_ms: ctx.config.maxStalenessMs, feed_poll_ms: ctx.config.feedPollMs, fail_mode: ctx.config.failMode,
+  });
+
+  app.get('/api/v1/security/metrics', { preHandler: admin }, async () => {
+    const nowMs = ctx.now();
+    const alertCounts = await ctx.store.countAlerts();
+    const active = await ctx.store.listIpBlocks(nowMs);
+    const bySource: Record<string, number> = {};
+    for (const b of active) bySource[b.source] = (bySource[b.source] ?? 0) + 1;
+    const values = Object.values(alertCounts);
+    return {
+      generated_at: iso(nowMs),
+      alerts: {
+        total: values.reduce((n, c) => n + c.total, 0), unacknowledged: values.reduce((n, c) => n + c.unacknowledged, 0), by_severity: alertCounts,
+      },
+      blocks: { active: active.length, by_source: bySource },
+      revocation_state: stateSize(),
+      replica: { staleness_ms: ctx.replica.stalenessMs(), stale: ctx.replica.isStale(), max_staleness_ms: ctx.config.maxStalenessMs },
+    };
+  });
+
+  app.get<{ Params: { id: string }; Querystring: Query }>('/api/v1/security/user/:id/activity', { preHandler: admin }, async (request) => {
+    if (!UUID.test(request.params.id)) throw new RevokdError('ERR_VALIDATION', 'user id must be a UUID');
+    const limit = boundedInt(request.query, 'limit', 50, 1, 500);
+    const user = await ctx.store.findUserById(request.params.id.toLowerCase());
+    if (user === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
+    const nowMs = ctx.now();
+    const sessions = await ctx.store.listLiveSessions(user.id, nowMs);
+    const apiTokens = await ctx.store.listApiTokens(user.id);
+    const failures = await ctx.store.readCounter(`login_fail:user:${user.id}`, HOUR_MS, nowMs);
+    const audit = await ctx.store.listAuditForUser(user.id, limit);
+    return {
+      user: { ...publicUser(user), decoy: user.isDecoy === true },
+      sessions: sessions.map(presentSession),
+      api_tokens: apiTokens.map((t) => ({ ...presentApiToken(t), canary: t.isCanary })),
+      failed_logins_last_hour: failures.count,
+      recent_audit: audit.map(presentAuditEntry),
+    };
+  });
+
+  app.get('/api/v1/security/blacklist/status', { preHandler: admin }, async () => {
+    const store = await ctx.store.ping().then(() => true, () => false);
+    const replica = replicaStatus();
+    return {
+      backend: ctx.store.backend, store: store ? 'ok' : 'unreachable',
+      status: store && !replica.stale ? 'healthy' : !replica.stale ? 'degraded' : 'unavailable',
+      replica,
+    };
+  });
+
+  app.get('/api/v1/security/health', { preHandler: admin }, async () => {
+    const nowMs = ctx.now();
+    const store = await ctx.store.ping().then(() => true, () => false);
+    const stale = ctx.replica.isStale();
+    const alertCounts = store ? await ctx.store.countAlerts() : undefined;
+    const activeBlocks = store ? (await ctx.store.listIpBlocks(nowMs)).length : null;
+    const openCritical = alertCounts?.CRITICAL.unacknowledged ?? null;
+    const status = !store || stale ? 'unhealthy' : (openCritical ?? 0) > 0 ? 'degraded' : 'healthy';
+    return {
+      status, generated_at: iso(nowMs),
+      checks: {
+        store: store ? 'ok' : 'unreachable', replica: stale ? 'stale' : 'current', replica_staleness_ms: ctx.replica.stalenessMs(),
+        fail_mode: ctx.config.failMode, active_blocks: activeBlocks, unacknowledged_critical_alerts: openCritical,
+        trusted_proxies: ctx.config.trustedProxies.length,
+      },
+    };
+  });
+
+  // ---- Audit log ----------------------------------------------------------------------------
+
+  app.get('/api/v1/security/audit/summary', { preHandler: admin }, async () => {
+    const nowMs = ctx.now();
+    const since = nowMs - DAY_MS;
+    const lastDay = await ctx.store.countAuditByType(since);
+    const allTime = await ctx.store.countAuditByType(null);
+    const sum = (counts: Partial<Record<AuditEventType, number>>) => Object.values(counts).reduce((n, c) => n + (c ?? 0), 0);
+    const verification = await verifyAuditLog(ctx.store);
+    return {
+      generated_at: iso(nowMs),
+      last_24h: { since: iso(since), total: sum(lastDay), by_type: lastDay },
+      all_time: { total: sum(allTime), by_type: allTime },
+      chain: { ...presentVerification(verification.result), head_seq: verification.head.seq, head_hash: verification.head.hash },
+    };
+  });
+
+  app.get<{ Querystring: Query }>('/api/v1/security/audit', { preHandler: admin }, async (request) => {
+    const q = request.query;
+    const afterSeq = boundedInt(q, 'after_seq', 0, 0, Number.MAX_SAFE_INTEGER);
+    const limit = boundedInt(q, 'limit', 100, 1, 1000);
+    const type = single(q, 'type');
+    if (type !== undefined && !(AUDIT_EVENT_TYPES as readonly string[]).includes(type)) throw new RevokdError('ERR_VALIDATION', 'type is not an audit event type');
+    const entries = await ctx.store.listAudit({ afterSeq, limit, ...(type === undefined ? {} : { type: type as AuditEventType }) });
+    return {
+      entries: entries.map(presentAuditEntry), limit,
+      // Pass as after_seq for the next page; null when this page was the last.
+      next_after_seq: entries.length === limit ? entries[entries.length - 1]!.seq : null,
+    };
+  });
+
+  app.get('/api/v1/security/audit/verify', { preHandler: admin }, async () => {
+    return presentVerification((await verifyAuditLog(ctx.store)).result);
+  });
+
+  // ---- Revoking a user, with a preview ------------------------------------------------------
+
+  app.post<{ Params: { user_id: string }; Querystring: Query }>('/api/v1/security/token/revoke-user/:user_id', { preHandler: admin, config: { body: 'json' } }, async (request) => {
+    if (!UUID.test(request.params.user_id)) throw new RevokdError('ERR_VALIDATION', 'user id must be a UUID');
+    const dryRun = booleanParam(request.query, 'dry_run') === true;
+    const reason = requiredString(jsonBody(request), 'reason', 500);
+    if (reason.trim() === '') throw new RevokdError('ERR_VALIDATION', 'reason is required');
+    const report = await revokeUserEverything(ctx, request.params.user_id.toLowerCase(), {
+      reason: reason.trim(), actor: actorOf(request), ip: request.clientIp, dryRun,
+    });
+    return presentRevokeUserReport(report);
+  });
+
+  // ---- Decoys -------------------------------------------------------------------------------
+
+  app.post('/api/v1/security/canaries', { preHandler: admin, config: { body: 'json' } }, async (request, reply) => {
+    const body = jsonBody(request, { allowEmpty: true });
+    const { record, token } = await createCanaryToken(ctx, requireUser(request).id, body.name, request.clientIp);
+    const view = presentApiToken(record);
+    return reply.code(201).header('cache-control', 'no-store').send({
+      id: view.id, name: view.name, token, token_prefix: view.token_prefix, canary: true, created_at: view.created_at,
+    });
+  });
+
+  app.post('/api/v1/security/decoys', { preHandler: admin, config: { body: 'json' } }, async (request, reply) => {
+    const email = requiredString(jsonBody(request), 'email', 254);
+    const user = await createDecoyUser(ctx, email, actorOf(request), request.clientIp);
+    return reply.code(201).send({ ...publicUser(user), decoy: true });
+  });
+}
+
+/** A query parameter given at most once. */
+function single(q: Query, name: string): string | undefined {
+  const v = q[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw new RevokdError('ERR_VALIDATION', `${name} must be given once`);
+  return v;
+}
+
+function booleanParam(q: Query, name: string): boolean | undefined {
+  const v = single(q, name);
+  if (v === undefined || v === '') return undefined;
+  if (v !== 'true' && v !== 'false') throw new RevokdError('ERR_VALIDATION', `${name} must be true or false`);
+  return v === 'true';
+}
+
+function boundedInt(q: Query, name: string, fallback: number, min: number, max: number): number {
+  const raw = single(q, name);
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d{1,15}$/.test(raw)) throw new RevokdError('ERR_VALIDATION', `${name} must be a whole number`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new RevokdError('ERR_VALIDATION', `${name} must be between ${min} and ${max}`);
+  return n;
+}
