@@ -56,6 +56,7 @@ async function introspectApiToken(ctx: AppContext, token: string, ip: string | n
       iat: Math.floor(t.createdAtMs / 1000), ...(t.expiresAtMs === null ? {} : { exp: Math.floor(t.expiresAtMs / 1000) }), token_id: t.id,
     };
   } catch (err) {
+    await ctx.security.monitor.settled(); // a canary's block lands before we answer
     if (isRevokdError(err) && err.code !== 'ERR_STORE_UNAVAILABLE') return INACTIVE;
     throw err;
   }

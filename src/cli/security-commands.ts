@@ -93,7 +93,8 @@ export function registerSecurityCommands(program: Command): void {
       const json = opts.json === true;
       await withStore(json, async (store) => {
         if (!/^\d{1,15}$/.test(opts.after)) throw new RevokdError('ERR_VALIDATION', '--after must be a whole number (a seq)');
-        const out: Writable = opts.out === undefined ? process.stdout : fs.createWriteStream(opts.out, { mode: 0o600 });
+        // Opened here, synchronously, so a bad path is a clean error before anything is read.
+        const out: Writable = opts.out === undefined ? process.stdout : fs.createWriteStream('', { fd: fs.openSync(opts.out, 'w', 0o600) });
         let count = 0;
         let lastSeq: number | null = null;
         let readerGone = false;

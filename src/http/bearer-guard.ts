@@ -58,6 +58,12 @@ export function bearerOrApiTokenGuard(ctx: AppContext) {
   return async function requireBearerOrApiToken(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const token = bearerTokenOf(request);
     if (!token.startsWith(API_TOKEN_PREFIX)) return accessGuard(request, reply);
-    request.apiAuth = await verifyApiToken(ctx, token, request.clientIp);
+    try {
+      request.apiAuth = await verifyApiToken(ctx, token, request.clientIp);
+    } catch (err) {
+      // A canary token blocks its holder: let that land before answering, so the next request sees it.
+      await ctx.security.monitor.settled();
+      throw err;
+    }
   };
 }

@@ -165,6 +165,14 @@ describe('audit chain: verify and export', () => {
     assert.match(tail.stderr, /exported 3 entries/);
   });
 
+  test('the containment and audit commands answer --help', async () => {
+    for (const args of [['block'], ['unblock'], ['audit'], ['audit', 'verify'], ['audit', 'export']]) {
+      const out = await cli(dataDir, [...args, '--help']);
+      assert.equal(out.code, 0, `${args.join(' ')} --help: ${out.stderr}`);
+      assert.match(out.stdout, /Usage: revokd/);
+    }
+  });
+
   test('verify refuses a data directory with no database instead of calling an empty log intact', async () => {
     const empty = tempDir('audit-empty');
     copies.push(empty);
