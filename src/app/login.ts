@@ -45,6 +45,8 @@ export async function login(ctx: AppContext, input: LoginInput): Promise<TokenRe
     }], ctx.now());
     await ctx.store.incrementCounter(pairKey, LOGIN_WINDOW_MS, ctx.now());
     ctx.events.emit('login_failed', { email, userId: user?.id ?? null, ip: input.ip });
+    // A decoy login blocks its source: let that land before answering, as for canaries.
+    if (user?.isDecoy === true) await ctx.security.monitor.settled();
     throw new RevokdError('ERR_INVALID_CREDENTIALS', 'invalid email or password');
   }
 

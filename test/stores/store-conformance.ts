@@ -370,6 +370,29 @@ export function describeStoreConformance(name: string, open: () => Promise<Revok
       assert.ok(!(await store.listAlerts({ acknowledged: false, limit: 1000, offset: 0 })).some((a) => a.id === first.alert.id));
     });
 
+    test('read-only summaries: live refresh tokens of sessions, audit counts by type, audit filtered by type and user', async () => {
+      const user = await newUser();
+      const a = await newSession(user.id);
+      const b = await newSession(user.id);
+      assert.equal(await store.countLiveRefreshTokens([a.id, b.id], NOW), 2);
+      await consume(a.token);
+      assert.equal(await store.countLiveRefreshTokens([a.id, b.id], NOW + 2000), 2, 'a rotation replaces, it does not add');
+      await store.revoke({ scope: 'session', sessionId: b.id }, ctx());
+      const counts = await store.countAuditByType(null);
+      assert.ok((counts['session.revoked'] ?? 0) >= 1);
+      assert.equal(Object.keys(await store.countAuditByType(NOW + 10 ** 12)).length, 0);
+      const revokedOnly = await store.listAudit({ limit: 1000, type: 'session.revoked' });
+      assert.ok(revokedOnly.length >= 1 && revokedOnly.every((e) => e.type === 'session.revoked'));
+      await store.appendAudit([{ ...audit('user.logged_in'), actorType: 'user', actorId: user.id }], NOW);
+      await store.appendAudit([{ ...audit('user.disabled'), targetType: 'user', targetId: user.id }], NOW);
+      const mine = await store.listAuditForUser(user.id, 100);
+      assert.deepEqual(mine.map((e) => e.type), ['user.disabled', 'user.logged_in'], 'newest first, as actor or target');
+      const counts2 = await store.countAlerts();
+      for (const severity of ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'] as const) {
+        assert.ok(counts2[severity].total >= counts2[severity].unacknowledged, severity);
+      }
+    });
+
     test('every write is in the audit log and the chain verifies', async () => {
       const user = await newUser();
       await store.revoke({ scope: 'user', userId: user.id }, ctx({ note: 'conformance' }));
