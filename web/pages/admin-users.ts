@@ -56,7 +56,7 @@ export function adminUsersPage(viewer: Viewer, view: UsersView): SafeHtml {
           <thead><tr><th scope="col">User</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col">Live sessions</th><th scope="col">Active API tokens</th><th scope="col">Created</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
           <tbody>${view.users.map(userRow)}</tbody>
         </table>`}
-        ${pager({ offset: view.offset, pageSize: view.pageSize, hasMore: view.hasMore, href: query, label: 'Users pages' })}
+        ${pager({ offset: view.offset, pageSize: view.pageSize, shown: view.users.length, hasMore: view.hasMore, href: query, label: 'Users pages' })}
       </section>`,
   });
 }
