@@ -26,6 +26,8 @@ export interface PageOptions {
   readonly dialogs?: Interpolation;
   /** A page without the top bar (sign-in). */
   readonly bare?: boolean;
+  /** Use the width of a large screen (wide tables). */
+  readonly wide?: boolean;
 }
 
 const LOGO = raw(`<svg class="logo" viewBox="0 0 32 32" aria-hidden="true" focusable="false"><rect width="32" height="32" rx="8" fill="currentColor"/><path d="M16 6l8 3v6c0 5.2-3.4 9.4-8 11-4.6-1.6-8-5.8-8-11V9z" fill="none" stroke="#fff" stroke-width="2.2" stroke-linejoin="round"/><path d="M12.5 16.5l2.5 2.5 4.5-5" fill="none" stroke="#fff" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round"/></svg>`);
@@ -85,10 +87,10 @@ export function page(options: PageOptions): SafeHtml {
 <link rel="stylesheet" href="${assetUrl('app.css')}">
 <script src="${assetUrl('app.js')}" defer></script>
 </head>
-<body class="${options.bare === true ? 'bare' : ''}">
+<body class="${[options.bare === true ? 'bare' : '', options.wide === true ? 'page-wide' : ''].filter(Boolean).join(' ')}">
 <a class="skip-link" href="#main">Skip to content</a>
 ${viewer === undefined || options.bare === true ? '' : topBar(viewer, options.section ?? 'none')}
-<main id="main" class="container" tabindex="-1">
+<main id="main" class="container${options.wide === true ? ' container-wide' : ''}" tabindex="-1">
 ${flashBanner(options.flash)}
 ${options.body}
 </main>

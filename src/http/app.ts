@@ -20,6 +20,7 @@ import { oauthRoutes } from './routes/oauth.js';
 import { securityRoutes } from './routes/security.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { wellKnownRoutes } from './routes/well-known.js';
+import { webRoutes } from './routes/web.js';
 
 /** Bodies larger than this are refused with 413 before they are parsed. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -81,5 +82,6 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   securityRoutes(app, ctx);
   honeypotRoutes(app, ctx);
   apiTokenRoutes(app, ctx);
+  webRoutes(app, ctx);
   return app;
 }

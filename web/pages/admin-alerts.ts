@@ -77,7 +77,7 @@ function alertRow(a: AlertRow, view: AlertsView, csrf: string): SafeHtml {
     : html`<span class="muted small">${badge('Acknowledged')}<br>${a.acknowledgedByEmail === null ? '' : html`by ${a.acknowledgedByEmail} `}${time(a.acknowledgedAtMs, { relative: true })}</span>`;
   return html`<tr${a.acknowledgedAtMs === null ? '' : html` class="row-muted"`}>
     <td data-label="Severity">${badge(a.severity, SEVERITY_TONE[a.severity])}</td>
-    <td data-label="Alert"><span class="strong">${alertTitle(a.type)}</span>${details === '' ? '' : html`<div class="muted small details-text">${details}</div>`}</td>
+    <td data-label="Alert" class="cell-primary"><span class="strong">${alertTitle(a.type)}</span>${details === '' ? '' : html`<div class="muted small details-text">${details}</div>`}</td>
     <td data-label="Subject">${a.subject === null ? html`<span class="muted">—</span>` : a.subjectEmail !== undefined ? a.subjectEmail : html`<span class="mono small">${a.subject}</span>`}</td>
     <td data-label="IP">${a.ip === null ? html`<span class="muted">—</span>` : html`<code>${a.ip}</code>`}</td>
     <td data-label="Raised">${time(a.createdAtMs, { relative: true })}</td>

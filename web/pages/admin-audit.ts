@@ -42,9 +42,10 @@ function typeTone(type: string) {
   return 'neutral' as const;
 }
 
-function detailText(details: Readonly<Record<string, unknown>>): string {
+/** Details as one `key value` line each (values of any shape, shown as text). */
+function detailLines(details: Readonly<Record<string, unknown>>): SafeHtml[] {
   return Object.entries(details).filter(([, v]) => v !== null && v !== undefined)
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+    .map(([k, v]) => html`<span class="kv"><span class="kv-key">${k}</span> ${typeof v === 'string' ? v : JSON.stringify(v)}</span>`);
 }
 
 function chainBanner(chain: ChainState): SafeHtml {
@@ -57,16 +58,15 @@ function chainBanner(chain: ChainState): SafeHtml {
 }
 
 function row(e: AuditRow): SafeHtml {
-  const details = detailText(e.details);
+  const details = detailLines(e.details);
   return html`<tr>
     <td data-label="#" class="mono">${e.seq}</td>
-    <td data-label="Time">${time(e.atMs)}</td>
-    <td data-label="Event">${badge(e.type, typeTone(e.type))}</td>
-    <td data-label="Actor">${e.actor === null ? html`<span class="muted">${e.actorType}</span>` : html`${e.actor}<div class="muted small">${e.actorType}</div>`}</td>
-    <td data-label="Target">${e.target === null ? html`<span class="muted">—</span>` : html`<span class="break">${e.target}</span><div class="muted small">${e.targetType ?? ''}</div>`}</td>
+    <td data-label="Time" class="nowrap">${time(e.atMs)}</td>
+    <td data-label="Event" class="nowrap">${badge(e.type, typeTone(e.type))}</td>
+    <td data-label="Actor">${e.actor === null ? '' : html`${e.actor}`}<div class="muted small">${e.actorType}${e.ip === null ? '' : html` · from <code>${e.ip}</code>`}</div></td>
+    <td data-label="Target" class="cell-target">${e.target === null ? html`<span class="muted">—</span>` : html`<span class="break">${e.target}</span><div class="muted small">${e.targetType ?? ''}</div>`}</td>
     <td data-label="Reason">${e.reason === null ? html`<span class="muted">—</span>` : html`${e.reason}${e.initiator === null ? '' : html`<div class="muted small">by ${e.initiator}</div>`}`}</td>
-    <td data-label="IP">${e.ip === null ? html`<span class="muted">—</span>` : html`<code>${e.ip}</code>`}</td>
-    <td data-label="Details" class="details-cell">${details === '' ? html`<span class="muted">—</span>` : html`<span class="mono small break">${details}</span>`}</td>
+    <td data-label="Details" class="details-cell">${details.length === 0 ? html`<span class="muted">—</span>` : html`<span class="mono small">${details}</span>`}</td>
   </tr>`;
 }
 
@@ -80,7 +80,7 @@ export function adminAuditPage(viewer: Viewer, view: AuditView): SafeHtml {
     return q === '' ? '/admin/audit' : `/admin/audit?${q}`;
   };
   return page({
-    title: 'Audit log', viewer, section: 'admin-audit',
+    title: 'Audit log', viewer, section: 'admin-audit', wide: true,
     body: html`
       ${pageHeader('Audit log', 'Every issue, revocation, block and admin action, hash-chained so that any edit, deletion or reordering shows.')}
       ${chainBanner(view.chain)}
@@ -102,10 +102,10 @@ export function adminAuditPage(viewer: Viewer, view: AuditView): SafeHtml {
           <div class="field field-submit"><button type="submit" class="btn btn-secondary">Filter</button></div>
         </form>
         ${view.entries.length === 0 ? emptyState('No entries', 'No audit entry matches these filters.') : html`
-        <table class="table responsive table-dense">
-          <thead><tr><th scope="col">#</th><th scope="col">Time</th><th scope="col">Event</th><th scope="col">Actor</th><th scope="col">Target</th><th scope="col">Reason</th><th scope="col">IP</th><th scope="col">Details</th></tr></thead>
+        <div class="table-scroll"><table class="table responsive table-dense">
+          <thead><tr><th scope="col">#</th><th scope="col">Time</th><th scope="col">Event</th><th scope="col">Actor</th><th scope="col">Target</th><th scope="col">Reason</th><th scope="col">Details</th></tr></thead>
           <tbody>${view.entries.map(row)}</tbody>
-        </table>`}
+        </table></div>`}
         ${pager({ offset: view.offset, pageSize: view.pageSize, shown: view.entries.length, hasMore: view.hasMore, href, label: 'Audit pages', newerOlder: true })}
       </section>`,
   });

@@ -53,7 +53,7 @@ const SOURCE_LABEL: Record<string, string> = { manual: 'manual', honeypot: 'hone
 function blockRow(b: BlockRow, trigger: SafeHtml | undefined): SafeHtml {
   const state = b.active ? badge('Active', 'danger') : b.liftedAtMs !== null ? badge('Lifted') : badge('Expired');
   return html`<tr${b.active ? '' : html` class="row-muted"`}>
-    <td data-label="Address"><code class="strong">${b.cidr}</code></td>
+    <td data-label="Address" class="cell-primary"><code class="strong">${b.cidr}</code></td>
     <td data-label="Reason">${b.reason}</td>
     <td data-label="Source">${badge(SOURCE_LABEL[b.source] ?? b.source, b.source === 'manual' ? 'neutral' : 'info')}${b.createdByEmail === null ? '' : html`<div class="muted small">by ${b.createdByEmail}</div>`}</td>
     <td data-label="Blocked">${time(b.createdAtMs)}</td>

@@ -27,7 +27,7 @@ export interface UsersView {
 function userRow(u: UserRow): SafeHtml {
   const state = u.disabledAtMs !== null ? badge('Disabled', 'neutral') : u.isDecoy ? badge('Decoy', 'warning') : badge('Active', 'success');
   return html`<tr>
-    <td data-label="User"><span class="strong">${u.email}</span><div class="muted small mono">${u.id}</div></td>
+    <td data-label="User" class="cell-primary"><span class="strong">${u.email}</span><div class="muted small mono">${u.id}</div></td>
     <td data-label="Role">${u.role === 'admin' ? badge('admin', 'accent') : badge('user')}</td>
     <td data-label="Status">${state}</td>
     <td data-label="Sessions">${u.liveSessions}</td>

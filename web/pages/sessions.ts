@@ -46,7 +46,7 @@ function sessionRow(s: SessionRow, csrf: string): SafeHtml {
         aria-label="${s.current ? 'Sign out of this device' : `Revoke the session on ${device.label}`}">${s.current ? 'Sign out' : 'Revoke'}</button>
     </form>`;
   return html`<tr${s.current ? html` class="row-current"` : ''}>
-    <td data-label="Device"><span class="device"><span class="device-icon">${ICONS[device.kind]}</span>
+    <td data-label="Device" class="cell-primary"><span class="device"><span class="device-icon">${ICONS[device.kind]}</span>
       <span><span class="device-name">${device.label}</span>${s.current ? html` ${badge('This device', 'success')}` : ''}
       <span class="device-ua muted" title="${s.userAgent}">${s.userAgent === '' ? 'no user agent' : s.userAgent}</span></span></span></td>
     <td data-label="IP address"><code>${s.lastIp}</code>${s.lastIp !== s.ip ? html`<div class="muted small">signed in from <code>${s.ip}</code></div>` : ''}</td>

@@ -121,7 +121,7 @@ function createForm(csrf: string, form: TokenForm | undefined): SafeHtml {
 
 function tokenRow(t: TokenRow, view: TokensView, trigger: SafeHtml | undefined): SafeHtml {
   return html`<tr${t.isActive ? '' : html` class="row-muted"`}>
-    <td data-label="Name"><span class="strong">${t.name}</span></td>
+    <td data-label="Name" class="cell-primary"><span class="strong">${t.name}</span></td>
     <td data-label="Token"><code>${t.tokenPrefix}…</code></td>
     <td data-label="Scopes">${t.scopes.length === 0 ? html`<span class="muted">all</span>` : t.scopes.map((s) => html`<span class="chip">${s}</span> `)}</td>
     <td data-label="Created">${time(t.createdAtMs)}</td>

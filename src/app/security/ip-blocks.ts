@@ -89,9 +89,10 @@ export async function blockIp(ctx: AppContext, blocks: ActiveBlocks, request: Bl
   return { block: { ...block, liftedAtMs: null, liftedBy: null }, report };
 }
 
-export async function unblockIp(ctx: AppContext, blocks: ActiveBlocks, id: string, actor: Actor, ip?: string): Promise<IpBlockRecord> {
+/** Lifts an active block (404 when there is none); `note`, the operator's reason, goes into the audit entry. */
+export async function unblockIp(ctx: AppContext, blocks: ActiveBlocks, id: string, actor: Actor, ip?: string, note?: string): Promise<IpBlockRecord> {
   const lifted = await ctx.store.liftIpBlock(id, ctx.now(), actor.id, {
-    type: 'ip.unblocked', actorType: actor.type, actorId: actor.id, targetType: 'ip', targetId: null, ip: ip ?? null, details: {},
+    type: 'ip.unblocked', actorType: actor.type, actorId: actor.id, targetType: 'ip', targetId: null, ip: ip ?? null, details: note === undefined ? {} : { note },
   });
   if (lifted === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such active block');
   await blocks.reload();

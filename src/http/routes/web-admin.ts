@@ -1,0 +1,298 @@
+/**
+ * The web UI's security console (admin role): users (search; revoke everything with a mandatory
+ * reason after a dry-run preview), alerts (filter, acknowledge), IP blocks (add and lift, each with
+ * a reason), and the audit log (newest first, paged, filtered, with the hash chain's state).
+ * The same app functions as /api/v1/security do the work.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AppContext } from '../../app/context.js';
+import { auditEntries, verifyAuditLog } from '../../app/security/audit-verify.js';
+import { blockIp, unblockIp } from '../../app/security/ip-blocks.js';
+import { revokeUserEverything } from '../../app/security/revoke-user.js';
+import { AUDIT_EVENT_TYPES, type AuditEntry, type AuditEventType } from '../../core/audit/audit-event.js';
+import { IpMatcher, parseCidr } from '../../core/containment/ip-address.js';
+import { RevokdError } from '../../core/errors.js';
+import type { Actor, AlertSeverity, IpBlockRecord, UserRecord } from '../../stores/types.js';
+import { adminAlertsPage, type AlertState, SEVERITIES } from '../../../web/pages/admin-alerts.js';
+import { adminAuditPage, type AuditRow, type ChainState } from '../../../web/pages/admin-audit.js';
+import { type BlockForm, type BlockRow, DURATION_CHOICES, adminBlocksPage, unblockConfirmPage, unblockSpec } from '../../../web/pages/admin-blocks.js';
+import { adminRevokeUserPage } from '../../../web/pages/admin-revoke-user.js';
+import { adminUsersPage } from '../../../web/pages/admin-users.js';
+import { type WebGuard, formField, isCode, redirect, sendPage } from '../web-guard.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const USERS_PAGE = 25;
+const ALERTS_PAGE = 25;
+const AUDIT_PAGE_SIZE = 50;
+/** How far back a per-user audit view reaches. */
+const AUDIT_USER_WINDOW = 5000;
+
+type Query = Record<string, string | string[] | undefined>;
+
+function one(q: Query, name: string): string | undefined {
+  const v = q[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function offsetParam(q: Query): number {
+  const raw = one(q, 'offset');
+  return raw !== undefined && /^\d{1,7}$/.test(raw) ? Number(raw) : 0;
+}
+
+/** Resolves user ids to emails for display, one lookup per id per request. */
+function emailLookup(ctx: AppContext) {
+  const cache = new Map<string, Promise<UserRecord | undefined>>();
+  return async (id: string | null | undefined): Promise<string | undefined> => {
+    if (id === null || id === undefined || !UUID.test(id)) return undefined;
+    let found = cache.get(id);
+    if (found === undefined) {
+      found = ctx.store.findUserById(id);
+      cache.set(id, found);
+    }
+    return (await found)?.email;
+  };
+}
+
+export function webAdminRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): void {
+  const page = { preHandler: [guard.page, guard.admin] };
+  const max = ctx.config.rateLimits.revokePerMinute;
+  const post = { preHandler: [guard.post, guard.admin], config: { body: 'form' as const, ...(max === 0 ? {} : { rateLimit: { max, timeWindow: 60_000 } }) } };
+  const adminActor = (request: FastifyRequest): Actor => ({ type: 'admin', id: request.webSession!.user.id });
+
+  app.get('/admin', page, async (_request, reply) => redirect(reply, '/admin/users'));
+
+  // ---- Users --------------------------------------------------------------------------------
+
+  app.get<{ Querystring: Query }>('/admin/users', page, async (request, reply) => {
+    const search = (one(request.query, 'q') ?? '').trim().slice(0, 254);
+    const offset = offsetParam(request.query);
+    const users = await ctx.store.listUsers({ limit: USERS_PAGE + 1, offset, ...(search === '' ? {} : { search }) });
+    const nowMs = ctx.now();
+    const rows = await Promise.all(users.slice(0, USERS_PAGE).map(async (u) => ({
+      id: u.id, email: u.email, role: u.role, createdAtMs: u.createdAtMs, disabledAtMs: u.disabledAtMs, isDecoy: u.isDecoy === true,
+      liveSessions: (await ctx.store.listLiveSessions(u.id, nowMs)).length,
+      liveApiTokens: (await ctx.store.listApiTokens(u.id)).filter((t) => t.isActive && !t.isCanary).length,
+    })));
+    return sendPage(reply, adminUsersPage(guard.viewer(request), {
+      users: rows, search, offset, pageSize: USERS_PAGE, hasMore: users.length > USERS_PAGE, flash: guard.takeFlash(request, reply),
+    }));
+  });
+
+  const findUser = async (id: string): Promise<UserRecord> => {
+    const user = UUID.test(id) ? await ctx.store.findUserById(id.toLowerCase()) : undefined;
+    if (user === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
+    return user;
+  };
+
+  const preview = async (request: FastifyRequest, user: UserRecord) => {
+    // The dry run changes nothing: it is safe on a GET.
+    const report = await revokeUserEverything(ctx, user.id, { reason: 'preview', actor: adminActor(request), ip: request.clientIp, dryRun: true });
+    return { userId: user.id, email: user.email, sessions: report.sessions, refreshTokens: report.refreshTokens, apiTokens: report.apiTokens };
+  };
+
+  app.get<{ Params: { id: string } }>('/admin/users/:id/revoke', page, async (request, reply) => {
+    const user = await findUser(request.params.id);
+    return sendPage(reply, adminRevokeUserPage(guard.viewer(request), await preview(request, user)));
+  });
+
+  app.post<{ Params: { id: string } }>('/admin/users/:id/revoke', post, async (request, reply) => {
+    const user = await findUser(request.params.id);
+    const reason = (formField(request, 'reason') ?? '').trim();
+    if (reason === '' || reason.length > 500) {
+      return sendPage(reply, adminRevokeUserPage(guard.viewer(request), await preview(request, user), {
+        reason, error: reason === '' ? 'A reason is required: it goes into the audit log and the owner emails.' : 'Keep the reason under 500 characters.',
+      }), 400);
+    }
+    const report = await revokeUserEverything(ctx, user.id, { reason, actor: adminActor(request), ip: request.clientIp, dryRun: false });
+    guard.setFlash(request, reply, {
+      kind: 'success',
+      text: `Revoked everything ${user.email} held: ${report.sessions} sessions, ${report.refreshTokens} refresh tokens, ${report.apiTokens} API tokens, and every access token issued before now.`,
+    });
+    return redirect(reply, `/admin/users?${new URLSearchParams({ q: user.email })}`);
+  });
+
+  // ---- Alerts -------------------------------------------------------------------------------
+
+  const alertsHref = (severity: string | undefined, status: string | undefined): string => {
+    const p = new URLSearchParams();
+    if (severity !== undefined && (SEVERITIES as readonly string[]).includes(severity)) p.set('severity', severity);
+    if (status === 'open' || status === 'acknowledged' || status === 'all') p.set('status', status);
+    const q = p.toString();
+    return q === '' ? '/admin/alerts' : `/admin/alerts?${q}`;
+  };
+
+  app.get<{ Querystring: Query }>('/admin/alerts', page, async (request, reply) => {
+    const q = request.query;
+    const rawSeverity = one(q, 'severity');
+    const severity = (SEVERITIES as readonly string[]).includes(rawSeverity ?? '') ? rawSeverity as AlertSeverity : undefined;
+    const rawState = one(q, 'status');
+    const state: AlertState = rawState === 'acknowledged' || rawState === 'all' ? rawState : 'open';
+    const offset = offsetParam(q);
+    const alerts = await ctx.store.listAlerts({
+      limit: ALERTS_PAGE + 1, offset, ...(severity === undefined ? {} : { severity }), ...(state === 'all' ? {} : { acknowledged: state === 'acknowledged' }),
+    });
+    const email = emailLookup(ctx);
+    const rows = await Promise.all(alerts.slice(0, ALERTS_PAGE).map(async (a) => ({
+      id: a.id, severity: a.severity, type: a.type, subject: a.subject, subjectEmail: await email(a.subject), ip: a.ip, details: a.details,
+      createdAtMs: a.createdAtMs, acknowledgedAtMs: a.acknowledgedAtMs, acknowledgedByEmail: (await email(a.acknowledgedBy)) ?? a.acknowledgedBy,
+    })));
+    return sendPage(reply, adminAlertsPage(guard.viewer(request), {
+      alerts: rows, severity, state, counts: await ctx.store.countAlerts(), offset, pageSize: ALERTS_PAGE, hasMore: alerts.length > ALERTS_PAGE,
+      flash: guard.takeFlash(request, reply),
+    }));
+  });
+
+  app.post<{ Params: { id: string } }>('/admin/alerts/:id/acknowledge', post, async (request, reply) => {
+    if (!UUID.test(request.params.id)) throw new RevokdError('ERR_NOT_FOUND', 'no such alert');
+    const alert = await ctx.store.acknowledgeAlert(request.params.id.toLowerCase(), request.webSession!.user.id, ctx.now());
+    guard.setFlash(request, reply, alert === undefined
+      ? { kind: 'info', text: 'That alert was already acknowledged.' }
+      : { kind: 'success', text: `Alert acknowledged (${alert.severity} ${alert.type}).` });
+    return redirect(reply, alertsHref(formField(request, 'severity'), formField(request, 'status')));
+  });
+
+  // ---- IP blocks ----------------------------------------------------------------------------
+
+  const blockRows = async (showAll: boolean): Promise<BlockRow[]> => {
+    const nowMs = ctx.now();
+    const email = emailLookup(ctx);
+    const blocks = await ctx.store.listIpBlocks(showAll ? null : nowMs);
+    return Promise.all(blocks.map(async (b) => toBlockRow(b, nowMs, (await email(b.createdBy)) ?? null)));
+  };
+
+  const renderBlocks = async (request: FastifyRequest, showAll: boolean, form?: BlockForm) =>
+    adminBlocksPage(guard.viewer(request), { blocks: await blockRows(showAll), showAll, yourIp: request.clientIp, form, flash: undefined });
+
+  app.get<{ Querystring: Query }>('/admin/blocks', page, async (request, reply) => {
+    const showAll = one(request.query, 'all') === '1';
+    const flash = guard.takeFlash(request, reply);
+    return sendPage(reply, adminBlocksPage(guard.viewer(request), { blocks: await blockRows(showAll), showAll, yourIp: request.clientIp, flash }));
+  });
+
+  app.post('/admin/blocks', post, async (request, reply) => {
+    const form = { target: (formField(request, 'target') ?? '').trim(), reason: (formField(request, 'reason') ?? '').trim(), duration: formField(request, 'duration') ?? '86400' };
+    const refuse = async (error: string) => sendPage(reply, await renderBlocks(request, false, { ...form, error }), 400);
+    const range = parseCidr(form.target);
+    if (range === undefined) return refuse('Enter an IP address (203.0.113.7) or a CIDR range (198.51.100.0/24).');
+    if (form.reason === '') return refuse('A reason is required: it is kept with the block and in the audit log.');
+    if (!DURATION_CHOICES.some(([v]) => v === form.duration)) return refuse('Choose a duration from the list.');
+    // Blocking your own address would lock you out of this console (and everything else) at once.
+    if (new IpMatcher([range]).matches(request.clientIp)) {
+      return refuse(`${range.text} contains your own address (${request.clientIp}); blocking it would lock you out. Block it from another network, or with the CLI.`);
+    }
+    try {
+      const { block, report } = await blockIp(ctx, ctx.security.blocks, {
+        target: form.target, reason: form.reason, durationSeconds: form.duration === 'permanent' ? undefined : Number(form.duration),
+        source: 'manual', actor: adminActor(request), ip: request.clientIp,
+      });
+      guard.setFlash(request, reply, { kind: 'success', text: `Blocked ${block.cidr}. ${report.sessions} ${report.sessions === 1 ? 'session' : 'sessions'} from it revoked.` });
+      return redirect(reply, '/admin/blocks');
+    } catch (err) {
+      if (isCode(err, 'ERR_VALIDATION')) return refuse(err.message);
+      throw err;
+    }
+  });
+
+  const activeBlock = async (id: string): Promise<IpBlockRecord> => {
+    const nowMs = ctx.now();
+    const block = UUID.test(id) ? (await ctx.store.listIpBlocks(nowMs)).find((b) => b.id === id.toLowerCase()) : undefined;
+    if (block === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such active block');
+    return block;
+  };
+
+  app.get<{ Params: { id: string } }>('/admin/blocks/:id/unblock', page, async (request, reply) => {
+    const block = await activeBlock(request.params.id);
+    return sendPage(reply, unblockConfirmPage(guard.viewer(request), unblockSpec(toBlockRow(block, ctx.now(), null), request.webSession!.csrfToken)));
+  });
+
+  app.post<{ Params: { id: string } }>('/admin/blocks/:id/unblock', post, async (request, reply) => {
+    const block = await activeBlock(request.params.id);
+    const reason = (formField(request, 'reason') ?? '').trim();
+    if (reason === '' || reason.length > 500) {
+      const spec = unblockSpec(toBlockRow(block, ctx.now(), null), request.webSession!.csrfToken, reason);
+      return sendPage(reply, unblockConfirmPage(guard.viewer(request), spec, 'A reason (up to 500 characters) is required to lift a block.'), 400);
+    }
+    let lifted: IpBlockRecord | undefined;
+    try {
+      lifted = await unblockIp(ctx, ctx.security.blocks, block.id, adminActor(request), request.clientIp, reason);
+    } catch (err) {
+      if (!isCode(err, 'ERR_NOT_FOUND')) throw err; // lifted (or expired) since the page was shown
+    }
+    guard.setFlash(request, reply, lifted === undefined
+      ? { kind: 'info', text: `${block.cidr} was already unblocked.` }
+      : { kind: 'success', text: `Unblocked ${block.cidr}. Tokens the block revoked stay revoked.` });
+    return redirect(reply, '/admin/blocks');
+  });
+
+  // ---- Audit log ----------------------------------------------------------------------------
+
+  app.get<{ Querystring: Query }>('/admin/audit', page, async (request, reply) => {
+    const q = request.query;
+    const rawType = one(q, 'type') ?? '';
+    const type = (AUDIT_EVENT_TYPES as readonly string[]).includes(rawType) ? rawType as AuditEventType : undefined;
+    const userQuery = (one(q, 'user') ?? '').trim().slice(0, 254);
+    const offset = offsetParam(q);
+
+    const verification = await verifyAuditLog(ctx.store);
+    const chain: ChainState = verification.result.ok
+      ? { ok: true, entries: verification.result.entries, headSeq: verification.head.seq }
+      : { ok: false, entries: Math.max(0, verification.result.entries - 1), firstBadSeq: verification.result.firstBadSeq, problem: verification.result.problem };
+
+    let entries: AuditEntry[] = [];
+    let hasMore = false;
+    let userError: string | undefined;
+    if (userQuery !== '') {
+      const user = userQuery.includes('@') ? await ctx.store.findUserByEmail(userQuery) : UUID.test(userQuery) ? await ctx.store.findUserById(userQuery.toLowerCase()) : undefined;
+      if (user === undefined) {
+        userError = 'No user with that email or id.';
+      } else {
+        const all = (await ctx.store.listAuditForUser(user.id, AUDIT_USER_WINDOW)).filter((e) => type === undefined || e.type === type);
+        entries = all.slice(offset, offset + AUDIT_PAGE_SIZE);
+        hasMore = all.length > offset + AUDIT_PAGE_SIZE;
+      }
+    } else {
+      ({ entries, hasMore } = await newestFirst(ctx, type, offset));
+    }
+    const email = emailLookup(ctx);
+    const rows: AuditRow[] = await Promise.all(entries.map(async (e) => ({
+      seq: e.seq, atMs: e.atMs, type: e.type, actorType: e.actorType, actor: (await email(e.actorId)) ?? e.actorId, initiator: e.initiator ?? null,
+      reason: e.reason ?? null, targetType: e.targetType, target: (e.targetType === 'user' || e.targetType === 'subject' ? await email(e.targetId) : undefined) ?? e.targetId,
+      ip: e.ip, details: e.details,
+    })));
+    return sendPage(reply, adminAuditPage(guard.viewer(request), {
+      chain, entries: rows, types: AUDIT_EVENT_TYPES, type, user: userQuery, userError, offset, pageSize: AUDIT_PAGE_SIZE, hasMore,
+    }));
+  });
+}
+
+/**
+ * One page of the log, newest first, `offset` entries from the newest. The store pages forward by
+ * seq, so the page's position is found from the per-type counts; without a type filter the seqs of
+ * an intact chain are 1..N and the page is read directly, otherwise the matching entries are walked.
+ */
+async function newestFirst(ctx: AppContext, type: AuditEventType | undefined, offset: number): Promise<{ entries: AuditEntry[]; hasMore: boolean }> {
+  const counts = await ctx.store.countAuditByType(null);
+  const total = type === undefined ? Object.values(counts).reduce((n, c) => n + (c ?? 0), 0) : counts[type] ?? 0;
+  const end = total - offset;
+  if (end <= 0) return { entries: [], hasMore: false };
+  const start = Math.max(0, end - AUDIT_PAGE_SIZE);
+  if (type === undefined) {
+    const page = await ctx.store.listAudit({ afterSeq: start, limit: end - start });
+    if (page[0]?.seq === start + 1 && page.length === end - start) return { entries: page.reverse(), hasMore: start > 0 };
+  }
+  const window: AuditEntry[] = [];
+  let index = 0;
+  for await (const entry of auditEntries(ctx.store, type === undefined ? {} : { type })) {
+    if (index >= start && index < end) window.push(entry);
+    index++;
+    if (index >= end) break;
+  }
+  return { entries: window.reverse(), hasMore: start > 0 };
+}
+
+function toBlockRow(b: IpBlockRecord, nowMs: number, createdByEmail: string | null): BlockRow {
+  return {
+    id: b.id, cidr: b.cidr, reason: b.reason, source: b.source, createdAtMs: b.createdAtMs, createdByEmail, expiresAtMs: b.expiresAtMs,
+    liftedAtMs: b.liftedAtMs, active: b.liftedAtMs === null && (b.expiresAtMs === null || b.expiresAtMs > nowMs),
+  };
+}

@@ -1,0 +1,251 @@
+/**
+ * The web UI (SPEC §8), served at `/`: sign in, sessions, API tokens, and (web-admin.ts) the
+ * security console. Server-rendered pages (web/), progressive enhancement by web/static/app.js.
+ *
+ * Every route here is registered in one encapsulated plugin, so the security headers (strict CSP,
+ * no framing, no referrer) and the HTML error pages apply to the UI and nowhere else. All state
+ * changes are POST forms guarded by web-guard.ts; every GET is read-only.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createApiToken } from '../../app/api-tokens/create-api-token.js';
+import { BULK_REVOKE_WINDOW_MS, revokeAllApiTokensOfOwner, revokeApiToken } from '../../app/api-tokens/revoke-api-tokens.js';
+import type { AppContext } from '../../app/context.js';
+import { login } from '../../app/login.js';
+import { revoke } from '../../app/revoke.js';
+import { reportCompromise } from '../../app/security/report-compromise.js';
+import { RevokdError } from '../../core/errors.js';
+import type { ApiTokenRecord } from '../../stores/types.js';
+import { loginPage } from '../../../web/pages/login.js';
+import { sessionsConfirmPage, sessionsPage } from '../../../web/pages/sessions.js';
+import { EXPIRY_CHOICES, type TokenForm, type TokenRow, revokeAllSpec, revokeTokenSpec, tokenConfirmPage, tokensPage } from '../../../web/pages/tokens.js';
+import { STATIC_ASSETS } from '../../../web/static-assets.js';
+import { SECURITY_HEADERS, type WebGuard, formField, isCode, redirect, safeNext, sendPage, webErrorHandler, webGuard } from '../web-guard.js';
+import { webAdminRoutes } from './web-admin.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function webRoutes(app: FastifyInstance, ctx: AppContext): void {
+  void app.register(async (scope) => {
+    const guard = webGuard(ctx);
+    scope.decorateRequest('webSession', null);
+    scope.addHook('onSend', async (_request, reply, payload) => {
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
+      return payload;
+    });
+    scope.setErrorHandler(webErrorHandler(guard));
+    staticRoutes(scope);
+    accountRoutes(scope, ctx, guard);
+    webAdminRoutes(scope, ctx, guard);
+  });
+}
+
+function staticRoutes(app: FastifyInstance): void {
+  app.get<{ Params: { name: string } }>('/static/:name', async (request, reply) => {
+    const asset = STATIC_ASSETS.get(request.params.name);
+    if (asset === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such file');
+    const etag = `"${asset.version}"`;
+    reply.header('cache-control', 'public, max-age=31536000, immutable').header('etag', etag).type(asset.contentType);
+    if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+    return reply.send(asset.body);
+  });
+}
+
+/** Per-IP budgets of the API routes the forms stand for (same @fastify/rate-limit, same keys). */
+function limited(ctx: AppContext, budget: keyof AppContext['config']['rateLimits']) {
+  const max = ctx.config.rateLimits[budget];
+  return max === 0 ? {} : { rateLimit: { max, timeWindow: 60_000 } };
+}
+
+function accountRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): void {
+  const page = { preHandler: guard.page };
+  const post = (budget: keyof AppContext['config']['rateLimits'] = 'revokePerMinute') =>
+    ({ preHandler: guard.post, config: { body: 'form' as const, ...limited(ctx, budget) } });
+  const userActor = (request: FastifyRequest) => ({ type: 'user' as const, id: request.webSession!.user.id });
+
+  app.get('/', async (request, reply) => redirect(reply, (await guard.loadSession(request)) === undefined ? '/login' : '/sessions'));
+
+  // ---- Sign in / out ------------------------------------------------------------------------
+
+  app.get<{ Querystring: { next?: string } }>('/login', async (request, reply) => {
+    const next = safeNext(request.query.next);
+    if ((await guard.loadSession(request)) !== undefined) return redirect(reply, next ?? '/sessions');
+    request.webSession = null;
+    return sendPage(reply, loginPage({ loginCsrf: guard.loginToken(request, reply), notice: guard.takeFlash(request, reply), next }));
+  });
+
+  app.post('/login', { config: { body: 'form', ...limited(ctx, 'loginPerMinute') } }, async (request, reply) => {
+    guard.checkSameOrigin(request);
+    const email = formField(request, 'email')?.trim() ?? '';
+    const next = safeNext(formField(request, 'next'));
+    const again = (status: number, error: string) =>
+      sendPage(reply, loginPage({ loginCsrf: guard.loginToken(request, reply), error, email, next }), status);
+    // No session yet: the form's token is double-submitted in a cookie. A stale form gets a fresh one.
+    if (!guard.loginTokenMatches(request)) return again(403, 'This sign-in form expired. Enter your password again.');
+    if (email === '' || (formField(request, 'password') ?? '') === '') return again(400, 'Enter your email and your password.');
+    try {
+      const result = await login(ctx, { email, password: formField(request, 'password'), ip: request.clientIp, userAgent: String(request.headers['user-agent'] ?? '') });
+      if (result.refresh_token === undefined) throw new RevokdError('ERR_INTERNAL', 'login returned no refresh token');
+      guard.setSession(request, reply, result.refresh_token, result.refresh_expires_in ?? ctx.config.refreshTtlSeconds);
+      return redirect(reply, next ?? '/sessions');
+    } catch (err) {
+      if (isCode(err, 'ERR_INVALID_CREDENTIALS')) return again(401, 'That email and password do not match an active account. Check both and try again.');
+      if (isCode(err, 'ERR_VALIDATION')) return again(400, 'Enter a valid email address and password.');
+      if (isCode(err, 'ERR_RATE_LIMITED')) {
+        const minutes = Math.max(1, Math.ceil((err.retryAfterSeconds ?? 60) / 60));
+        reply.header('retry-after', String(Math.ceil(err.retryAfterSeconds ?? 60)));
+        return again(429, `Too many failed attempts for this account from your network. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`);
+      }
+      throw err;
+    }
+  });
+
+  app.post('/logout', post(), async (request, reply) => {
+    const { session, user } = request.webSession!;
+    await revoke(ctx, { scope: 'session', sessionId: session.id }, { initiator: 'user', reason: 'logout', actor: { type: 'user', id: user.id }, ip: request.clientIp });
+    guard.clearSession(request, reply);
+    guard.setFlash(request, reply, { kind: 'success', text: 'You have signed out.' });
+    return redirect(reply, '/login');
+  });
+
+  // ---- Sessions -----------------------------------------------------------------------------
+
+  app.get('/sessions', page, async (request, reply) => {
+    const { user, session: current } = request.webSession!;
+    const sessions = await ctx.store.listLiveSessions(user.id, ctx.now());
+    const rows = sessions.map((s) => ({
+      id: s.id, createdAtMs: s.createdAtMs, lastUsedAtMs: s.lastUsedAtMs, ip: s.ip, lastIp: s.lastIp, userAgent: s.userAgent, current: s.id === current.id,
+    })).sort((a, b) => Number(b.current) - Number(a.current));
+    return sendPage(reply, sessionsPage(guard.viewer(request), rows, guard.takeFlash(request, reply)));
+  });
+
+  app.get('/sessions/logout-all', page, async (request, reply) => sendPage(reply, sessionsConfirmPage(guard.viewer(request), 'logout-all')));
+  app.get('/sessions/not-me', page, async (request, reply) => sendPage(reply, sessionsConfirmPage(guard.viewer(request), 'not-me')));
+
+  app.post<{ Params: { id: string } }>('/sessions/:id/revoke', post(), async (request, reply) => {
+    const { user, session: current } = request.webSession!;
+    const id = request.params.id;
+    const target = SESSION_ID.test(id) ? await ctx.store.findSession(id) : undefined;
+    if (target === undefined || target.userId !== user.id || target.revokedAtMs !== null) throw new RevokdError('ERR_NOT_FOUND', 'no such session');
+    await revoke(ctx, { scope: 'session', sessionId: id }, { initiator: 'user', reason: 'logout', actor: userActor(request), ip: request.clientIp });
+    if (id === current.id) {
+      guard.clearSession(request, reply);
+      guard.setFlash(request, reply, { kind: 'success', text: 'You have signed out of this device.' });
+      return redirect(reply, '/login');
+    }
+    guard.setFlash(request, reply, { kind: 'success', text: 'Session revoked. That device is signed out.' });
+    return redirect(reply, '/sessions');
+  });
+
+  app.post('/sessions/logout-all', post(), async (request, reply) => {
+    const { user } = request.webSession!;
+    const report = await revoke(ctx, { scope: 'user', userId: user.id }, { initiator: 'user', reason: 'logout_all', actor: userActor(request), ip: request.clientIp });
+    guard.clearSession(request, reply);
+    guard.setFlash(request, reply, { kind: 'success', text: `You were signed out everywhere (${report.sessions} ${report.sessions === 1 ? 'session' : 'sessions'} ended).` });
+    return redirect(reply, '/login');
+  });
+
+  // "This wasn't me": everything the user holds is revoked, and the security team hears of it.
+  app.post('/sessions/not-me', post(), async (request, reply) => {
+    const { user, session } = request.webSession!;
+    const report = await reportCompromise(ctx, user, session.id, request.clientIp);
+    guard.clearSession(request, reply);
+    guard.setFlash(request, reply, {
+      kind: 'success',
+      text: `Done: ${report.sessions} ${report.sessions === 1 ? 'session' : 'sessions'} and ${report.apiTokens} API ${report.apiTokens === 1 ? 'token' : 'tokens'} revoked, and the security team was alerted. Sign in again, and change your password if you use it anywhere else.`,
+    });
+    return redirect(reply, '/login');
+  });
+
+  // ---- API tokens ---------------------------------------------------------------------------
+
+  const ownTokens = async (userId: string): Promise<ApiTokenRecord[]> => (await ctx.store.listApiTokens(userId)).filter((t) => !t.isCanary);
+
+  /** When the owner's "revoke all" (once an hour) can be used again, from its audit entry. */
+  const revokeAllAvailableAt = async (userId: string): Promise<number | undefined> => {
+    const recent = await ctx.store.listAuditForUser(userId, 500);
+    const last = recent.find((e) => e.type === 'api_token.all_revoked' && e.actorId === userId && e.initiator === 'user' && e.reason === 'logout_all');
+    const at = last === undefined ? undefined : last.atMs + BULK_REVOKE_WINDOW_MS;
+    return at !== undefined && at > ctx.now() ? at : undefined;
+  };
+
+  const renderTokens = async (request: FastifyRequest, reply: FastifyReply, extra: { form?: TokenForm; created?: { name: string; token: string; expiresAtMs: number | null } } = {}, status = 200) => {
+    const userId = request.webSession!.user.id;
+    return sendPage(reply, tokensPage(guard.viewer(request), {
+      tokens: (await ownTokens(userId)).map(toTokenRow), nowMs: ctx.now(), revokeAllAvailableAtMs: await revokeAllAvailableAt(userId),
+      flash: guard.takeFlash(request, reply), ...extra,
+    }), status);
+  };
+
+  app.get('/tokens', page, async (request, reply) => renderTokens(request, reply));
+
+  app.post('/tokens', post('tokenCreatePerMinute'), async (request, reply) => {
+    const form = { name: formField(request, 'name') ?? '', scopes: formField(request, 'scopes') ?? '', expires: formField(request, 'expires') ?? '90' };
+    if (!EXPIRY_CHOICES.some(([v]) => v === form.expires)) return renderTokens(request, reply, { form: { ...form, error: 'Choose an expiry from the list.' } }, 400);
+    const scopes = form.scopes.trim() === '' ? [] : form.scopes.trim().split(/\s+/);
+    try {
+      const { record, token } = await createApiToken(ctx, {
+        userId: request.webSession!.user.id, name: form.name, scopes, expiresInDays: form.expires === 'never' ? undefined : Number(form.expires), ip: request.clientIp,
+      });
+      // The secret is in this response only: never stored, never cached.
+      return renderTokens(request, reply, { created: { name: record.name, token, expiresAtMs: record.expiresAtMs } }, 201);
+    } catch (err) {
+      if (isCode(err, 'ERR_VALIDATION', 'ERR_INVALID_SCOPE', 'ERR_CONFLICT')) {
+        const message = isCode(err, 'ERR_INVALID_SCOPE') ? 'Scopes are words separated by spaces (no quotes or backslashes), at most 50.'
+          : isCode(err, 'ERR_CONFLICT') ? 'You have as many active tokens as allowed. Revoke one you no longer use first.'
+            : 'Give the token a name of 1 to 100 characters.';
+        return renderTokens(request, reply, { form: { ...form, error: message } }, isCode(err, 'ERR_CONFLICT') ? 409 : 400);
+      }
+      throw err;
+    }
+  });
+
+  const ownActiveToken = async (request: FastifyRequest, id: string): Promise<ApiTokenRecord> => {
+    const token = UUID.test(id) ? await ctx.store.findApiTokenById(id.toLowerCase()) : undefined;
+    if (token === undefined || token.userId !== request.webSession!.user.id || token.isCanary) throw new RevokdError('ERR_NOT_FOUND', 'no such token');
+    return token;
+  };
+
+  app.get<{ Params: { id: string } }>('/tokens/:id/revoke', page, async (request, reply) => {
+    const token = await ownActiveToken(request, request.params.id);
+    if (!token.isActive) return redirect(reply, '/tokens');
+    return sendPage(reply, tokenConfirmPage(guard.viewer(request), revokeTokenSpec(toTokenRow(token), request.webSession!.csrfToken)));
+  });
+
+  app.post<{ Params: { id: string } }>('/tokens/:id/revoke', post(), async (request, reply) => {
+    const token = await ownActiveToken(request, request.params.id);
+    try {
+      await revokeApiToken(ctx, token.id, request.webSession!.user.id, { actor: userActor(request), initiator: 'user', reason: 'user_request', ip: request.clientIp });
+      guard.setFlash(request, reply, { kind: 'success', text: `Token “${token.name}” was revoked. Anything still using it is refused.` });
+    } catch (err) {
+      if (!isCode(err, 'ERR_CONFLICT')) throw err;
+      guard.setFlash(request, reply, { kind: 'info', text: `Token “${token.name}” was already revoked.` });
+    }
+    return redirect(reply, '/tokens');
+  });
+
+  app.get('/tokens/revoke-all', page, async (request, reply) => {
+    const live = (await ownTokens(request.webSession!.user.id)).filter((t) => t.isActive).length;
+    return sendPage(reply, tokenConfirmPage(guard.viewer(request), revokeAllSpec(request.webSession!.csrfToken, live)));
+  });
+
+  app.post('/tokens/revoke-all', post(), async (request, reply) => {
+    const userId = request.webSession!.user.id;
+    try {
+      const revoked = await revokeAllApiTokensOfOwner(ctx, userId, { actor: userActor(request), initiator: 'user', reason: 'logout_all', ip: request.clientIp });
+      guard.setFlash(request, reply, { kind: 'success', text: `Revoked ${revoked.length} ${revoked.length === 1 ? 'token' : 'tokens'}. Revoke all can be used again in an hour.` });
+    } catch (err) {
+      if (!isCode(err, 'ERR_RATE_LIMITED')) throw err;
+      const minutes = Math.max(1, Math.ceil((err.retryAfterSeconds ?? 3600) / 60));
+      guard.setFlash(request, reply, { kind: 'error', text: `Revoke all can be used once an hour. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}, or revoke tokens one by one.` });
+    }
+    return redirect(reply, '/tokens');
+  });
+}
+
+export function toTokenRow(t: ApiTokenRecord): TokenRow {
+  return {
+    id: t.id, name: t.name, tokenPrefix: t.tokenPrefix, scopes: t.scopes, createdAtMs: t.createdAtMs, expiresAtMs: t.expiresAtMs,
+    lastUsedAtMs: t.lastUsedAtMs, lastUsedIp: t.lastUsedIp, isActive: t.isActive, revokedAtMs: t.revokedAtMs, revokeReason: t.revokeReason,
+  };
+}

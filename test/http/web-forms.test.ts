@@ -1,0 +1,154 @@
+/**
+ * The web UI's forms against junk and forgery, through the real HTTP stack in-process (real SQLite
+ * file): every bad request gets a clear 4xx page (never a 5xx), and nothing changes — no token
+ * revoked, no session ended — unless a same-origin form of a live session, with its anti-CSRF
+ * token, asked for it.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import pino from 'pino';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { createApiToken } from '../../src/app/api-tokens/create-api-token.js';
+import { type OpenedContext, openAppContext } from '../../src/app/open-app-context.js';
+import { createUser } from '../../src/app/users.js';
+import { loadConfig } from '../../src/core/config.js';
+import { buildApp } from '../../src/http/app.js';
+import { tempDir } from '../support/server-process.js';
+
+const EMAIL = 'web@example.com';
+const PASSWORD = 'user-password-1';
+
+let ctx: OpenedContext;
+let app: FastifyInstance;
+let userId: string;
+
+function cookiesOf(res: LightMyRequestResponse): Record<string, string> {
+  const out: Record<string, string> = {};
+  const header = res.headers['set-cookie'];
+  for (const line of Array.isArray(header) ? header : header === undefined ? [] : [header]) {
+    const [pair] = line.split(';');
+    const eq = pair!.indexOf('=');
+    out[pair!.slice(0, eq)] = decodeURIComponent(pair!.slice(eq + 1));
+  }
+  return out;
+}
+
+/** A POST of URL-encoded form fields, as a browser sends a <form>. */
+function formPost(url: string, headers: Record<string, string>, fields: Record<string, string>): InjectOptions {
+  return { method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, payload: new URLSearchParams(fields).toString() };
+}
+
+function hiddenCsrf(body: string): string {
+  const match = /name="_csrf" value="([^"]+)"/.exec(body);
+  assert.ok(match !== null, 'no anti-CSRF field on the page');
+  return match[1]!;
+}
+
+/** Signs in through the form; returns the session cookie header and the session's anti-CSRF token. */
+async function signIn(): Promise<{ cookie: string; csrf: string }> {
+  const page0 = await app.inject({ method: 'GET', url: '/login' });
+  const loginCookie = cookiesOf(page0)['revokd_login']!;
+  const res = await app.inject(formPost('/login', { cookie: `revokd_login=${loginCookie}`, origin: 'http://127.0.0.1:8080' }, { _csrf: hiddenCsrf(page0.body), email: EMAIL, password: PASSWORD }));
+  assert.equal(res.statusCode, 303, res.body);
+  const cookie = `revokd_session=${encodeURIComponent(cookiesOf(res)['revokd_session']!)}`;
+  const page = await app.inject({ method: 'GET', url: '/tokens', headers: { cookie } });
+  assert.equal(page.statusCode, 200);
+  return { cookie, csrf: hiddenCsrf(page.body) };
+}
+
+async function liveTokens(): Promise<number> {
+  return (await ctx.store.listApiTokens(userId)).filter((t) => t.isActive).length;
+}
+
+describe('web UI forms: junk and forgery', () => {
+  before(async () => {
+    const config = loadConfig({ REVOKD_DATA_DIR: tempDir('web-forms'), REVOKD_LOG_LEVEL: 'silent', PORT: '8080' });
+    ctx = await openAppContext(config, { log: pino({ level: 'silent' }) });
+    userId = (await createUser(ctx, { email: EMAIL, password: PASSWORD }, { type: 'cli', id: null })).id;
+    await createApiToken(ctx, { userId, name: 'keep me', ip: null });
+    app = await buildApp(ctx);
+  });
+  after(async () => {
+    await app?.close();
+    await ctx?.close();
+  });
+
+  test('state-changing posts without a session, with a forged or missing anti-CSRF token, or from another origin change nothing', async () => {
+    const { cookie, csrf } = await signIn();
+    const id = (await ctx.store.listApiTokens(userId))[0]!.id;
+    const url = `/tokens/${id}/revoke`;
+    const attempts: Array<[string, Record<string, string>, Record<string, string>, number]> = [
+      ['no session', {}, { _csrf: csrf }, 303],
+      ['no anti-CSRF field', { cookie }, {}, 403],
+      ['wrong anti-CSRF field', { cookie }, { _csrf: 'A'.repeat(43) }, 403],
+      ['another session\'s token shape', { cookie }, { _csrf: csrf.slice(0, -1) }, 403],
+      ['foreign Origin', { cookie, origin: 'https://evil.example' }, { _csrf: csrf }, 403],
+      ['opaque Origin', { cookie, origin: 'null' }, { _csrf: csrf }, 403],
+      ['cross-site fetch metadata', { cookie, 'sec-fetch-site': 'cross-site' }, { _csrf: csrf }, 403],
+      ['same-site (sibling subdomain)', { cookie, 'sec-fetch-site': 'same-site' }, { _csrf: csrf }, 403],
+    ];
+    for (const [what, headers, payload, status] of attempts) {
+      const res = await app.inject(formPost(url, headers, payload));
+      assert.equal(res.statusCode, status, `${what}: ${res.statusCode}`);
+      if (status === 303) assert.equal(res.headers.location, '/login');
+      if (status === 403) assert.match(res.body, /nothing was changed/);
+      assert.equal(await liveTokens(), 1, `${what} revoked a token`);
+    }
+    // GET on a state-changing URL is only the confirmation page.
+    const confirm = await app.inject({ method: 'GET', url, headers: { cookie } });
+    assert.equal(confirm.statusCode, 200);
+    assert.equal(await liveTokens(), 1);
+    // The real thing works: same origin, live session, right token.
+    const ok = await app.inject(formPost(url, { cookie, origin: 'http://127.0.0.1:8080', 'sec-fetch-site': 'same-origin' }, { _csrf: csrf }));
+    assert.equal(ok.statusCode, 303);
+    assert.equal(await liveTokens(), 0);
+  });
+
+  test('junk gets a 4xx page, never a 5xx', async () => {
+    const { cookie, csrf } = await signIn();
+    const cases: Array<[string, InjectOptions]> = [
+      ['JSON instead of a form', { method: 'POST', url: '/tokens', headers: { cookie, 'content-type': 'application/json' }, payload: JSON.stringify({ _csrf: csrf, name: 'x' }) }],
+      ['no body type', { method: 'POST', url: '/tokens', headers: { cookie, 'content-type': 'text/plain' }, payload: 'name=x' }],
+      ['1 MiB form', { method: 'POST', url: '/tokens', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: `_csrf=${csrf}&name=${'a'.repeat(1 << 20)}` }],
+      ['repeated fields', { method: 'POST', url: '/tokens', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: `_csrf=${csrf}&_csrf=${csrf}&name=a` }],
+      ['NUL in the name', formPost('/tokens', { cookie }, { _csrf: csrf, name: 'a\u0000b' })],
+      ['a 500-character name', formPost('/tokens', { cookie }, { _csrf: csrf, name: 'n'.repeat(500) })],
+      ['an unknown expiry', formPost('/tokens', { cookie }, { _csrf: csrf, name: 'x', expires: '-1' })],
+      ['quotes in scopes', formPost('/tokens', { cookie }, { _csrf: csrf, name: 'x', scopes: 'read "write"' })],
+      ['a malformed token id', formPost('/tokens/not-a-uuid/revoke', { cookie }, { _csrf: csrf })],
+      ['an unknown token id', formPost('/tokens/00000000-0000-4000-8000-000000000000/revoke', { cookie }, { _csrf: csrf })],
+      ['a malformed session id', formPost(`/sessions/${'%00'.repeat(3)}/revoke`, { cookie }, { _csrf: csrf })],
+      ['another user\'s page as a non-admin', { method: 'GET', url: '/admin/users', headers: { cookie } }],
+      ['a garbled cookie', { method: 'GET', url: '/tokens', headers: { cookie: 'revokd_session=%E0%A4%A; revokd_flash=%7B' } }],
+      ['a 16 KiB cookie', { method: 'GET', url: '/sessions', headers: { cookie: `revokd_session=${'x'.repeat(16_500)}` } }],
+      ['a static path outside the assets', { method: 'GET', url: '/static/..%2F..%2Fpackage.json' }],
+      ['sign-in with an expired form', formPost('/login', {}, { _csrf: 'stale', email: EMAIL, password: PASSWORD })],
+      ['sign-in with nothing', formPost('/login', {}, {})],
+      ['sign-in with NULs', formPost('/login', { cookie: 'revokd_login=' + 'a'.repeat(43) }, { _csrf: 'a'.repeat(43), email: 'a\u0000@example.com', password: '\u0000' })],
+    ];
+    const before = await ctx.store.listApiTokens(userId);
+    for (const [what, request] of cases) {
+      const res = await app.inject(request);
+      assert.ok(res.statusCode >= 300 && res.statusCode < 500, `${what}: ${res.statusCode} ${res.body.slice(0, 200)}`);
+      if (res.statusCode >= 400) assert.match(String(res.headers['content-type']), /text\/html|application\/json/, what);
+    }
+    assert.deepEqual((await ctx.store.listApiTokens(userId)).map((t) => [t.id, t.isActive]), before.map((t) => [t.id, t.isActive]), 'junk changed the tokens');
+  });
+
+  test('sign-in never redirects off the site, and a sign-out ends the session it came from', async () => {
+    const form = await app.inject({ method: 'GET', url: '/login?next=//evil.example/x' });
+    assert.doesNotMatch(form.body, /evil\.example/);
+    const loginCookie = cookiesOf(form)['revokd_login']!;
+    for (const next of ['//evil.example', 'https://evil.example', '/\\evil.example', '/tokens']) {
+      const res = await app.inject(formPost('/login', { cookie: `revokd_login=${loginCookie}` }, { _csrf: hiddenCsrf(form.body), email: EMAIL, password: PASSWORD, next }));
+      assert.equal(res.statusCode, 303);
+      assert.equal(res.headers.location, next === '/tokens' ? '/tokens' : '/sessions', next);
+    }
+    const { cookie, csrf } = await signIn();
+    const out = await app.inject(formPost('/logout', { cookie }, { _csrf: csrf }));
+    assert.equal(out.statusCode, 303);
+    const after = await app.inject({ method: 'GET', url: '/sessions', headers: { cookie } });
+    assert.equal(after.statusCode, 303);
+    assert.match(String(after.headers.location), /^\/login/);
+  });
+});
