@@ -152,3 +152,66 @@ describe('web UI forms: junk and forgery', () => {
     assert.match(String(after.headers.location), /^\/login/);
   });
 });
+
+describe('web UI cookies over HTTPS', () => {
+  const cookieLines = (res: LightMyRequestResponse): string[] => {
+    const header = res.headers['set-cookie'];
+    return Array.isArray(header) ? header : header === undefined ? [] : [header];
+  };
+
+  async function open(env: Record<string, string>): Promise<{ ctx: OpenedContext; app: FastifyInstance }> {
+    const config = loadConfig({ REVOKD_DATA_DIR: tempDir('web-https'), REVOKD_LOG_LEVEL: 'silent', ...env });
+    const opened = await openAppContext(config, { log: pino({ level: 'silent' }) });
+    await createUser(opened, { email: EMAIL, password: PASSWORD }, { type: 'cli', id: null });
+    return { ctx: opened, app: await buildApp(opened) };
+  }
+
+  async function signInCookies(target: FastifyInstance, headers: Record<string, string>): Promise<string[]> {
+    const page = await target.inject({ method: 'GET', url: '/login', headers });
+    const login = cookieLines(page).find((c) => c.includes('revokd_login='))!;
+    assert.ok(login !== undefined);
+    const [pair] = login.split(';');
+    const res = await target.inject(formPost('/login', { ...headers, cookie: pair! }, { _csrf: hiddenCsrf(page.body), email: EMAIL, password: PASSWORD }));
+    assert.equal(res.statusCode, 303, res.body);
+    return cookieLines(res);
+  }
+
+  test('an https issuer: the session cookie is __Host-, Secure, HttpOnly, SameSite=Strict', async () => {
+    const { ctx: c, app: a } = await open({ REVOKD_ISSUER: 'https://auth.example.com' });
+    try {
+      const session = (await signInCookies(a, { host: 'auth.example.com' })).find((l) => l.includes('revokd_session='));
+      assert.ok(session !== undefined);
+      assert.match(session, /^__Host-revokd_session=/);
+      for (const attribute of ['Secure', 'HttpOnly', 'SameSite=Strict', 'Path=/']) assert.ok(session.split('; ').includes(attribute), `${attribute} missing: ${session}`);
+      assert.doesNotMatch(session, /Domain=/i);
+    } finally {
+      await a.close();
+      await c.close();
+    }
+  });
+
+  test('behind a trusted TLS-terminating proxy: Secure only when that proxy says https', async () => {
+    const { ctx: c, app: a } = await open({ REVOKD_TRUSTED_PROXIES: '127.0.0.1' });
+    try {
+      const viaProxy = (await signInCookies(a, { 'x-forwarded-proto': 'https' })).find((l) => l.includes('revokd_session='))!;
+      assert.match(viaProxy, /^__Host-revokd_session=.*; Secure/);
+      const plain = (await signInCookies(a, {})).find((l) => l.includes('revokd_session='))!;
+      assert.match(plain, /^revokd_session=/);
+      assert.ok(!plain.split('; ').includes('Secure'));
+    } finally {
+      await a.close();
+      await c.close();
+    }
+  });
+
+  test('the header from an untrusted peer is ignored', async () => {
+    const { ctx: c, app: a } = await open({});
+    try {
+      const spoofed = (await signInCookies(a, { 'x-forwarded-proto': 'https' })).find((l) => l.includes('revokd_session='))!;
+      assert.match(spoofed, /^revokd_session=/);
+    } finally {
+      await a.close();
+      await c.close();
+    }
+  });
+});

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { presentApiToken } from '../../app/api-tokens/create-api-token.js';
 import type { AppContext } from '../../app/context.js';
-import { auditEntries, presentAuditEntry, presentVerification, verifyAuditLog } from '../../app/security/audit-verify.js';
+import { presentAuditEntry, presentVerification, verifyAuditLog } from '../../app/security/audit-verify.js';
 import { createCanaryToken, createDecoyUser } from '../../app/security/deception.js';
 import { blockIp, unblockIp } from '../../app/security/ip-blocks.js';
 import { presentRevokeUserReport, revokeUserEverything } from '../../app/security/revoke-user.js';
@@ -14,7 +14,7 @@ import { AUDIT_EVENT_TYPES, type AuditEventType } from '../../core/audit/audit-e
 import { RevokdError } from '../../core/errors.js';
 import type { AlertRecord, AlertSeverity, IpBlockRecord, SessionRecord } from '../../stores/types.js';
 import { bearerGuard, requireUser } from '../bearer-guard.js';
-import { jsonBody, optionalString, requiredString } from '../body.js';
+import { jsonBody, requiredString } from '../body.js';
 import { publicUser } from './admin.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
