@@ -7,13 +7,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
-import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance, InjectOptions } from 'fastify';
 import { createApiToken } from '../../src/app/api-tokens/create-api-token.js';
 import { type OpenedContext, openAppContext } from '../../src/app/open-app-context.js';
 import { createUser } from '../../src/app/users.js';
 import { loadConfig } from '../../src/core/config.js';
 import { buildApp } from '../../src/http/app.js';
 import { tempDir } from '../support/server-process.js';
+import { cookiesOf, formPost, hiddenCsrf, setCookieLines, signInByForm } from '../support/web-form-client.js';
 
 const EMAIL = 'web@example.com';
 const PASSWORD = 'user-password-1';
@@ -22,39 +23,8 @@ let ctx: OpenedContext;
 let app: FastifyInstance;
 let userId: string;
 
-function cookiesOf(res: LightMyRequestResponse): Record<string, string> {
-  const out: Record<string, string> = {};
-  const header = res.headers['set-cookie'];
-  for (const line of Array.isArray(header) ? header : header === undefined ? [] : [header]) {
-    const [pair] = line.split(';');
-    const eq = pair!.indexOf('=');
-    out[pair!.slice(0, eq)] = decodeURIComponent(pair!.slice(eq + 1));
-  }
-  return out;
-}
-
-/** A POST of URL-encoded form fields, as a browser sends a <form>. */
-function formPost(url: string, headers: Record<string, string>, fields: Record<string, string>): InjectOptions {
-  return { method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, payload: new URLSearchParams(fields).toString() };
-}
-
-function hiddenCsrf(body: string): string {
-  const match = /name="_csrf" value="([^"]+)"/.exec(body);
-  assert.ok(match !== null, 'no anti-CSRF field on the page');
-  return match[1]!;
-}
-
-/** Signs in through the form; returns the session cookie header and the session's anti-CSRF token. */
-async function signIn(): Promise<{ cookie: string; csrf: string }> {
-  const page0 = await app.inject({ method: 'GET', url: '/login' });
-  const loginCookie = cookiesOf(page0)['revokd_login']!;
-  const res = await app.inject(formPost('/login', { cookie: `revokd_login=${loginCookie}`, origin: 'http://127.0.0.1:8080' }, { _csrf: hiddenCsrf(page0.body), email: EMAIL, password: PASSWORD }));
-  assert.equal(res.statusCode, 303, res.body);
-  const cookie = `revokd_session=${encodeURIComponent(cookiesOf(res)['revokd_session']!)}`;
-  const page = await app.inject({ method: 'GET', url: '/tokens', headers: { cookie } });
-  assert.equal(page.statusCode, 200);
-  return { cookie, csrf: hiddenCsrf(page.body) };
-}
+/** Signs in as the test user. */
+const signIn = (): Promise<{ cookie: string; csrf: string }> => signInByForm(app, EMAIL, PASSWORD);
 
 async function liveTokens(): Promise<number> {
   return (await ctx.store.listApiTokens(userId)).filter((t) => t.isActive).length;
@@ -154,11 +124,6 @@ describe('web UI forms: junk and forgery', () => {
 });
 
 describe('web UI cookies over HTTPS', () => {
-  const cookieLines = (res: LightMyRequestResponse): string[] => {
-    const header = res.headers['set-cookie'];
-    return Array.isArray(header) ? header : header === undefined ? [] : [header];
-  };
-
   async function open(env: Record<string, string>): Promise<{ ctx: OpenedContext; app: FastifyInstance }> {
     const config = loadConfig({ REVOKD_DATA_DIR: tempDir('web-https'), REVOKD_LOG_LEVEL: 'silent', ...env });
     const opened = await openAppContext(config, { log: pino({ level: 'silent' }) });
@@ -168,12 +133,12 @@ describe('web UI cookies over HTTPS', () => {
 
   async function signInCookies(target: FastifyInstance, headers: Record<string, string>): Promise<string[]> {
     const page = await target.inject({ method: 'GET', url: '/login', headers });
-    const login = cookieLines(page).find((c) => c.includes('revokd_login='))!;
+    const login = setCookieLines(page).find((c) => c.includes('revokd_login='))!;
     assert.ok(login !== undefined);
     const [pair] = login.split(';');
     const res = await target.inject(formPost('/login', { ...headers, cookie: pair! }, { _csrf: hiddenCsrf(page.body), email: EMAIL, password: PASSWORD }));
     assert.equal(res.statusCode, 303, res.body);
-    return cookieLines(res);
+    return setCookieLines(res);
   }
 
   test('an https issuer: the session cookie is __Host-, Secure, HttpOnly, SameSite=Strict', async () => {
