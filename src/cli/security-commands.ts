@@ -12,9 +12,9 @@ import { blockIp, unblockIp } from '../app/security/ip-blocks.js';
 import { RevokdError } from '../core/errors.js';
 import { emit } from './output.js';
 import { withContext, withStore } from './with-context.js';
+import { UUID_PATTERN } from '../core/ids.js';
 
 const CLI_ACTOR = { type: 'cli' as const, id: null };
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Exit status of `audit verify` when the chain is broken (1 and 2 are errors, see output.ts). */
 export const EXIT_CHAIN_BROKEN = 3;
 /** Long operations report progress on stderr at most this often. */
@@ -65,7 +65,7 @@ export function registerSecurityCommands(program: Command): void {
     .action(async (id: string, opts: { json?: boolean }) => {
       const json = opts.json === true;
       await withContext(json, async (ctx) => {
-        if (!UUID.test(id)) throw new RevokdError('ERR_VALIDATION', 'block id must be a UUID');
+        if (!UUID_PATTERN.test(id)) throw new RevokdError('ERR_VALIDATION', 'block id must be a UUID_PATTERN');
         const lifted = await unblockIp(ctx, ctx.security.blocks, id.toLowerCase(), CLI_ACTOR);
         emit(json, { id: lifted.id, cidr: lifted.cidr, lifted_at: iso(lifted.liftedAtMs) }, `unblocked ${lifted.cidr} (${lifted.id})`);
       });

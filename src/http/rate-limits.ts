@@ -49,6 +49,19 @@ export const LIMITED_ROUTES: readonly LimitedRoute[] = [
   { method: 'POST', url: '/api/v1/tokens', budget: 'tokenCreatePerMinute', perUser: true },
   { method: 'POST', url: '/api/v1/tokens/revoke-all', budget: 'revokePerMinute', perUser: true },
   { method: 'DELETE', url: '/api/v1/tokens/:id', budget: 'revokePerMinute', perUser: true },
+  // The web UI's forms, on the budgets of the API routes they stand for (own keys per route).
+  { method: 'POST', url: '/login', budget: 'loginPerMinute', perUser: false },
+  { method: 'POST', url: '/logout', budget: 'revokePerMinute', perUser: true },
+  { method: 'POST', url: '/sessions/:id/revoke', budget: 'revokePerMinute', perUser: true },
+  { method: 'POST', url: '/sessions/logout-all', budget: 'revokePerMinute', perUser: true },
+  { method: 'POST', url: '/sessions/not-me', budget: 'revokePerMinute', perUser: true },
+  { method: 'POST', url: '/tokens', budget: 'tokenCreatePerMinute', perUser: true },
+  { method: 'POST', url: '/tokens/:id/revoke', budget: 'revokePerMinute', perUser: true },
+  { method: 'POST', url: '/tokens/revoke-all', budget: 'revokePerMinute', perUser: true },
+  { method: 'POST', url: '/admin/users/:id/revoke', budget: 'revokePerMinute', perUser: true },
+  { method: 'POST', url: '/admin/alerts/:id/acknowledge', budget: 'revokePerMinute', perUser: true },
+  { method: 'POST', url: '/admin/blocks', budget: 'revokePerMinute', perUser: true },
+  { method: 'POST', url: '/admin/blocks/:id/unblock', budget: 'revokePerMinute', perUser: true },
 ];
 
 function rateLimited(scope: 'address' | 'user', ttlMs: number): RevokdError {
@@ -57,9 +70,9 @@ function rateLimited(scope: 'address' | 'user', ttlMs: number): RevokdError {
   });
 }
 
-/** The authenticated subject of a bearer route (access token or API token), if any. */
+/** The authenticated subject of a bearer route (access token or API token) or a UI form (cookie session), if any. */
 function subjectOf(request: FastifyRequest): string | undefined {
-  return request.auth?.token.claims.sub ?? request.apiAuth?.user.id;
+  return request.auth?.token.claims.sub ?? request.apiAuth?.user.id ?? request.webSession?.user.id;
 }
 
 /** Registers the limiter; call before any route is declared. */

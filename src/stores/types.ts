@@ -338,6 +338,8 @@ export interface RevokdStore {
    * in one commit. Returns the tokens that were revoked now (already-revoked ones are skipped).
    */
   revokeApiTokens(request: ApiTokenRevocation): Promise<ApiTokenRecord[]>;
+  /** When a once-per-window limit (`ApiTokenRevocation.rateWindow`) was last used, or undefined if never. */
+  findRateWindowLastUse(key: string): Promise<number | undefined>;
   /** Records last use in bulk (the hot path batches these; never a write per request). */
   recordApiTokenUse(uses: ReadonlyArray<{ id: string; atMs: number; ip: string }>): Promise<void>;
 

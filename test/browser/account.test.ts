@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { focusedText, launchChromium, newContext, sessionCookie, signIn } from '../support/browser.js';
 import { createUserViaAdmin, login, request } from '../support/http-client.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess } from '../support/server-process.js';
@@ -28,6 +28,22 @@ describe('web UI: tokens and sessions', () => {
     return email;
   };
 
+  /** A new user signed in through the form in a fresh browser context. */
+  const signedInUser = async (): Promise<{ email: string; context: BrowserContext; page: Page }> => {
+    const email = await newUser();
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    await signIn(page, server.url, email, PASSWORD);
+    return { email, context, page };
+  };
+
+  /** Creates an API token through the form; returns the secret the page shows once. */
+  const createTokenInPage = async (page: Page, name: string): Promise<string> => {
+    await page.getByLabel('Name').fill(name);
+    await page.getByRole('button', { name: 'Create token' }).click();
+    return page.getByLabel('New API token').inputValue();
+  };
+
   before(async () => {
     server = await ServerProcess.start();
     adminToken = (await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token;
@@ -39,10 +55,7 @@ describe('web UI: tokens and sessions', () => {
   });
 
   test('create a token, see its secret once, cancel then confirm the revoke dialog; the API refuses it afterwards', async () => {
-    const email = await newUser();
-    const context = await newContext(browser);
-    const page = await context.newPage();
-    await signIn(page, server.url, email, PASSWORD);
+    const { context, page } = await signedInUser();
 
     await page.getByRole('link', { name: 'API tokens' }).click();
     await page.getByLabel('Name').fill('deploy bot');
@@ -85,17 +98,10 @@ describe('web UI: tokens and sessions', () => {
   });
 
   test('revoke all is offered once an hour and says when it comes back', async () => {
-    const email = await newUser();
-    const context = await newContext(browser);
-    const page = await context.newPage();
-    await signIn(page, server.url, email, PASSWORD);
+    const { context, page } = await signedInUser();
     await page.goto(`${server.url}/tokens`);
     const secrets: string[] = [];
-    for (const name of ['ci', 'backup job']) {
-      await page.getByLabel('Name').fill(name);
-      await page.getByRole('button', { name: 'Create token' }).click();
-      secrets.push(await page.getByLabel('New API token').inputValue());
-    }
+    for (const name of ['ci', 'backup job']) secrets.push(await createTokenInPage(page, name));
     await page.getByRole('button', { name: 'Revoke all…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Revoke all API tokens?' });
     await dialog.getByText('All 2 active tokens').waitFor();
@@ -145,15 +151,26 @@ describe('web UI: tokens and sessions', () => {
   test('revoking another device ends it; "this wasn\'t me" revokes every session and API token and raises an alert', async () => {
     const email = await newUser();
     const mine = await newContext(browser);
+    const oldPhone = await newContext(browser, { userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1' });
     const thief = await newContext(browser);
     const page = await mine.newPage();
     await signIn(page, server.url, email, PASSWORD);
+    const oldPhonePage = await oldPhone.newPage();
+    await signIn(oldPhonePage, server.url, email, PASSWORD);
     await signIn(await thief.newPage(), server.url, email, PASSWORD);
     const api = await login(server.url, email, PASSWORD);
     const created = await request(`${server.url}/api/v1/tokens`, { method: 'POST', bearer: api.access_token, json: { name: 'laptop script' } });
     assert.equal(created.status, 201);
 
+    // Revoke one other device from its row: that browser is signed out, the rest are not.
     await page.reload();
+    await page.getByRole('button', { name: 'Revoke the session on Safari 17 on iPhone' }).click();
+    await page.getByText('Session revoked. That device is signed out.').waitFor();
+    assert.equal(await page.getByRole('row', { name: /Safari 17 on iPhone/ }).count(), 0);
+    await oldPhonePage.goto(`${server.url}/tokens`);
+    assert.equal(new URL(oldPhonePage.url()).pathname, '/login');
+    assert.equal((await request(`${server.url}/api/v1/auth/me`, { bearer: api.access_token })).status, 200, 'only that session ends');
+
     await page.getByRole('button', { name: 'This wasn’t me…' }).click();
     await page.getByRole('dialog', { name: 'Secure your account?' }).getByRole('button', { name: 'Revoke everything and alert' }).click();
     await page.waitForURL(`${server.url}/login`);
@@ -170,6 +187,7 @@ describe('web UI: tokens and sessions', () => {
     assert.ok(alert !== undefined, `no alert for ${email}: ${alerts.text}`);
     assert.equal(alert.severity, 'HIGH');
     await mine.close();
+    await oldPhone.close();
     await thief.close();
   });
 
@@ -210,14 +228,9 @@ describe('web UI: tokens and sessions', () => {
   });
 
   test('a cross-site form post to a revoke URL is refused with 403 and revokes nothing, even carrying the victim\'s cookie', async () => {
-    const email = await newUser();
-    const context = await newContext(browser);
-    const page = await context.newPage();
-    await signIn(page, server.url, email, PASSWORD);
+    const { context, page } = await signedInUser();
     await page.goto(`${server.url}/tokens`);
-    await page.getByLabel('Name').fill('victim token');
-    await page.getByRole('button', { name: 'Create token' }).click();
-    const secret = await page.getByLabel('New API token').inputValue();
+    const secret = await createTokenInPage(page, 'victim token');
     const revokeUrl = await page.locator('form[action$="/revoke"][action^="/tokens/"]').first().getAttribute('action');
     assert.ok(revokeUrl !== null);
 

@@ -45,13 +45,16 @@ describe('web UI forms: junk and forgery', () => {
 
   test('state-changing posts without a session, with a forged or missing anti-CSRF token, or from another origin change nothing', async () => {
     const { cookie, csrf } = await signIn();
+    const other = await signIn(); // the same user's second session: its token must not fit this one
+    assert.notEqual(other.csrf, csrf);
     const id = (await ctx.store.listApiTokens(userId))[0]!.id;
     const url = `/tokens/${id}/revoke`;
     const attempts: Array<[string, Record<string, string>, Record<string, string>, number]> = [
       ['no session', {}, { _csrf: csrf }, 303],
       ['no anti-CSRF field', { cookie }, {}, 403],
       ['wrong anti-CSRF field', { cookie }, { _csrf: 'A'.repeat(43) }, 403],
-      ['another session\'s token shape', { cookie }, { _csrf: csrf.slice(0, -1) }, 403],
+      ['another session\'s anti-CSRF token', { cookie }, { _csrf: other.csrf }, 403],
+      ['a truncated anti-CSRF token', { cookie }, { _csrf: csrf.slice(0, -1) }, 403],
       ['foreign Origin', { cookie, origin: 'https://evil.example' }, { _csrf: csrf }, 403],
       ['opaque Origin', { cookie, origin: 'null' }, { _csrf: csrf }, 403],
       ['cross-site fetch metadata', { cookie, 'sec-fetch-site': 'cross-site' }, { _csrf: csrf }, 403],
@@ -174,6 +177,37 @@ describe('web UI cookies over HTTPS', () => {
     try {
       const spoofed = (await signInCookies(a, { 'x-forwarded-proto': 'https' })).find((l) => l.includes('revokd_session='))!;
       assert.match(spoofed, /^revokd_session=/);
+    } finally {
+      await a.close();
+      await c.close();
+    }
+  });
+});
+
+describe('web UI form posts share the API\'s rate limits', () => {
+  test('per address and per signed-in user, answered with 429, Retry-After and a page', async () => {
+    const config = loadConfig({ REVOKD_DATA_DIR: tempDir('web-limits'), REVOKD_LOG_LEVEL: 'silent', REVOKD_RATE_LIMIT_REVOKE_PER_MINUTE: '2' });
+    const c = await openAppContext(config, { log: pino({ level: 'silent' }) });
+    await createUser(c, { email: EMAIL, password: PASSWORD }, { type: 'cli', id: null });
+    const a = await buildApp(c);
+    try {
+      const { cookie, csrf } = await signInByForm(a, EMAIL, PASSWORD);
+      const unknown = '/tokens/00000000-0000-4000-8000-000000000000/revoke';
+      // One user from three addresses: the per-user budget (2 a minute) is spent on the third.
+      const statuses: number[] = [];
+      for (const remoteAddress of ['10.0.0.1', '10.0.0.2', '10.0.0.3']) {
+        const res = await a.inject({ ...formPost(unknown, { cookie }, { _csrf: csrf }), remoteAddress });
+        statuses.push(res.statusCode);
+        if (res.statusCode === 429) {
+          assert.match(String(res.headers['retry-after']), /^\d+$/);
+          assert.match(res.body, /Too many requests/);
+        }
+      }
+      assert.deepEqual(statuses, [404, 404, 429]);
+      // One address without a session: the per-address budget of that form.
+      const anonymous = [];
+      for (let i = 0; i < 3; i++) anonymous.push((await a.inject({ ...formPost('/logout', {}, {}), remoteAddress: '10.0.0.9' })).statusCode);
+      assert.deepEqual(anonymous, [303, 303, 429]);
     } finally {
       await a.close();
       await c.close();

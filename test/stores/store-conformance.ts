@@ -286,12 +286,16 @@ export function describeStoreConformance(name: string, open: () => Promise<Revok
       await newApiToken(user.id);
       await newApiToken(user.id);
       const window = { key: `bulk:${user.id}`, windowMs: 3_600_000 };
+      assert.equal(await store.findRateWindowLastUse(window.key), undefined);
       assert.equal((await store.revokeApiTokens(apiCtx(user.id, undefined, window))).length, 2);
+      assert.equal(await store.findRateWindowLastUse(window.key), NOW, 'the window records when it was used');
       await newApiToken(user.id);
       await assert.rejects(store.revokeApiTokens(apiCtx(user.id, undefined, window, NOW + 60_000)),
         (err: { code?: string; retryAfterSeconds?: number }) => err.code === 'ERR_RATE_LIMITED' && err.retryAfterSeconds === 3540);
       assert.equal((await store.listApiTokens(user.id)).filter((t) => t.isActive).length, 1, 'nothing revoked when limited');
+      assert.equal(await store.findRateWindowLastUse(window.key), NOW, 'a refused use does not move the window');
       assert.equal((await store.revokeApiTokens(apiCtx(user.id, undefined, window, NOW + 3_600_000))).length, 1);
+      assert.equal(await store.findRateWindowLastUse(window.key), NOW + 3_600_000);
     });
 
     test('api tokens: last use is recorded in bulk and only moves forward; unused ones are found', async () => {

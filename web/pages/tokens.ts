@@ -5,21 +5,11 @@
 import { badge, confirmAction, confirmPanel, type ConfirmSpec, csrfField, emptyState, pageHeader, time } from '../components.js';
 import { ICONS } from '../icons.js';
 import { type SafeHtml, html, raw } from '../html.js';
+import type { ApiTokenRecord } from '../../src/stores/types.js';
 import { type Flash, type Viewer, page } from '../layout.js';
 
-export interface TokenRow {
-  readonly id: string;
-  readonly name: string;
-  readonly tokenPrefix: string;
-  readonly scopes: readonly string[];
-  readonly createdAtMs: number;
-  readonly expiresAtMs: number | null;
-  readonly lastUsedAtMs: number | null;
-  readonly lastUsedIp: string | null;
-  readonly isActive: boolean;
-  readonly revokedAtMs: number | null;
-  readonly revokeReason: string | null;
-}
+/** What the page shows of a token: the stored record's own fields (never a secret: only the hash is stored). */
+export type TokenRow = Pick<ApiTokenRecord, 'id' | 'name' | 'tokenPrefix' | 'scopes' | 'createdAtMs' | 'expiresAtMs' | 'lastUsedAtMs' | 'lastUsedIp' | 'isActive' | 'revokedAtMs'>;
 
 export interface CreatedToken {
   readonly name: string;

@@ -7,12 +7,12 @@ import type { Initiator, ReasonCode } from '../../core/revocation/types.js';
 import { apiTokenRevokedMessage } from '../../mail/api-token-revoked-message.js';
 import type { Actor, ApiTokenRecord } from '../../stores/types.js';
 import { type AppContext, accessCoverMs } from '../context.js';
+import { UUID_PATTERN } from '../../core/ids.js';
 
 export const BULK_REVOKE_WINDOW_MS = 3_600_000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function validateTokenId(id: string): string {
-  if (!UUID.test(id)) throw new RevokdError('ERR_VALIDATION', 'token id must be a UUID');
+  if (!UUID_PATTERN.test(id)) throw new RevokdError('ERR_VALIDATION', 'token id must be a UUID_PATTERN');
   return id.toLowerCase();
 }
 
@@ -49,9 +49,19 @@ export async function revokeApiToken(ctx: AppContext, tokenId: string, ownerId: 
   return revoked;
 }
 
+const ownerRevokeAllWindow = (userId: string) => ({ key: `api_token.revoke_all:${userId}`, windowMs: BULK_REVOKE_WINDOW_MS });
+
 /** The owner's "revoke all", limited to once per hour (kept in the store: holds across restarts). */
 export async function revokeAllApiTokensOfOwner(ctx: AppContext, userId: string, request: ApiTokenRevokeRequest): Promise<ApiTokenRecord[]> {
-  return apply(ctx, { kind: 'all_of_user', userId }, request, { key: `api_token.revoke_all:${userId}`, windowMs: BULK_REVOKE_WINDOW_MS });
+  return apply(ctx, { kind: 'all_of_user', userId }, request, ownerRevokeAllWindow(userId));
+}
+
+/** When the owner's "revoke all" may be used again, or undefined when it may be used now. */
+export async function ownerRevokeAllAvailableAt(ctx: AppContext, userId: string): Promise<number | undefined> {
+  const window = ownerRevokeAllWindow(userId);
+  const last = await ctx.store.findRateWindowLastUse(window.key);
+  const at = last === undefined ? undefined : last + window.windowMs;
+  return at !== undefined && at > ctx.now() ? at : undefined;
 }
 
 /** Revoke every live token of a user with no rate limit (admin, user disabled, revoke-all with include_api_tokens). */

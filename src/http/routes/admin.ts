@@ -13,8 +13,8 @@ import { RevokdError } from '../../core/errors.js';
 import type { UserRecord } from '../../stores/types.js';
 import { bearerGuard, requireUser } from '../bearer-guard.js';
 import { jsonBody, optionalString, requiredString } from '../body.js';
+import { UUID_PATTERN } from '../../core/ids.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function publicUser(u: UserRecord) {
   return {
@@ -46,13 +46,13 @@ export function adminRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
 
   app.post<{ Params: { id: string } }>('/api/v1/admin/users/:id/disable', { preHandler: admin, config: { body: 'none' } }, async (request) => {
-    if (!UUID.test(request.params.id)) throw new RevokdError('ERR_VALIDATION', 'user id must be a UUID');
+    if (!UUID_PATTERN.test(request.params.id)) throw new RevokdError('ERR_VALIDATION', 'user id must be a UUID_PATTERN');
     const result = await disableUser(ctx, request.params.id, actorOf(request), request.clientIp);
     return { user_id: request.params.id, disabled: true, revoked: { sessions: result.sessions, api_tokens: result.apiTokens } };
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/admin/users/:id/api-tokens', { preHandler: admin }, async (request) => {
-    if (!UUID.test(request.params.id)) throw new RevokdError('ERR_VALIDATION', 'user id must be a UUID');
+    if (!UUID_PATTERN.test(request.params.id)) throw new RevokdError('ERR_VALIDATION', 'user id must be a UUID_PATTERN');
     if ((await ctx.store.findUserById(request.params.id)) === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
     return (await ctx.store.listApiTokens(request.params.id)).map((t) => ({ ...presentApiToken(t), canary: t.isCanary }));
   });

@@ -19,8 +19,8 @@ import { type BlockForm, type BlockRow, DURATION_CHOICES, adminBlocksPage, unblo
 import { adminRevokeUserPage } from '../../../web/pages/admin-revoke-user.js';
 import { adminUsersPage } from '../../../web/pages/admin-users.js';
 import { type WebGuard, formField, isCode, redirect, sendPage } from '../web-guard.js';
+import { UUID_PATTERN } from '../../core/ids.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const USERS_PAGE = 25;
 const ALERTS_PAGE = 25;
 const AUDIT_PAGE_SIZE = 50;
@@ -43,7 +43,7 @@ function offsetParam(q: Query): number {
 function emailLookup(ctx: AppContext) {
   const cache = new Map<string, Promise<UserRecord | undefined>>();
   return async (id: string | null | undefined): Promise<string | undefined> => {
-    if (id === null || id === undefined || !UUID.test(id)) return undefined;
+    if (id === null || id === undefined || !UUID_PATTERN.test(id)) return undefined;
     let found = cache.get(id);
     if (found === undefined) {
       found = ctx.store.findUserById(id);
@@ -55,8 +55,7 @@ function emailLookup(ctx: AppContext) {
 
 export function webAdminRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): void {
   const page = { preHandler: [guard.page, guard.admin] };
-  const max = ctx.config.rateLimits.revokePerMinute;
-  const post = { preHandler: [guard.post, guard.admin], config: { body: 'form' as const, ...(max === 0 ? {} : { rateLimit: { max, timeWindow: 60_000 } }) } };
+  const post = { preHandler: [guard.post, guard.admin], config: { body: 'form' as const } };
   const adminActor = (request: FastifyRequest): Actor => ({ type: 'admin', id: request.webSession!.user.id });
 
   app.get('/admin', page, async (_request, reply) => redirect(reply, '/admin/users'));
@@ -79,7 +78,7 @@ export function webAdminRoutes(app: FastifyInstance, ctx: AppContext, guard: Web
   });
 
   const findUser = async (id: string): Promise<UserRecord> => {
-    const user = UUID.test(id) ? await ctx.store.findUserById(id.toLowerCase()) : undefined;
+    const user = UUID_PATTERN.test(id) ? await ctx.store.findUserById(id.toLowerCase()) : undefined;
     if (user === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
     return user;
   };
@@ -143,7 +142,7 @@ export function webAdminRoutes(app: FastifyInstance, ctx: AppContext, guard: Web
   });
 
   app.post<{ Params: { id: string } }>('/admin/alerts/:id/acknowledge', post, async (request, reply) => {
-    if (!UUID.test(request.params.id)) throw new RevokdError('ERR_NOT_FOUND', 'no such alert');
+    if (!UUID_PATTERN.test(request.params.id)) throw new RevokdError('ERR_NOT_FOUND', 'no such alert');
     const alert = await ctx.store.acknowledgeAlert(request.params.id.toLowerCase(), request.webSession!.user.id, ctx.now());
     guard.setFlash(request, reply, alert === undefined
       ? { kind: 'info', text: 'That alert was already acknowledged.' }
@@ -195,7 +194,7 @@ export function webAdminRoutes(app: FastifyInstance, ctx: AppContext, guard: Web
 
   const activeBlock = async (id: string): Promise<IpBlockRecord> => {
     const nowMs = ctx.now();
-    const block = UUID.test(id) ? (await ctx.store.listIpBlocks(nowMs)).find((b) => b.id === id.toLowerCase()) : undefined;
+    const block = UUID_PATTERN.test(id) ? (await ctx.store.listIpBlocks(nowMs)).find((b) => b.id === id.toLowerCase()) : undefined;
     if (block === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such active block');
     return block;
   };
@@ -242,7 +241,7 @@ export function webAdminRoutes(app: FastifyInstance, ctx: AppContext, guard: Web
     let hasMore = false;
     let userError: string | undefined;
     if (userQuery !== '') {
-      const user = userQuery.includes('@') ? await ctx.store.findUserByEmail(userQuery) : UUID.test(userQuery) ? await ctx.store.findUserById(userQuery.toLowerCase()) : undefined;
+      const user = userQuery.includes('@') ? await ctx.store.findUserByEmail(userQuery) : UUID_PATTERN.test(userQuery) ? await ctx.store.findUserById(userQuery.toLowerCase()) : undefined;
       if (user === undefined) {
         userError = 'No user with that email or id.';
       } else {

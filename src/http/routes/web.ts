@@ -8,7 +8,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createApiToken } from '../../app/api-tokens/create-api-token.js';
-import { BULK_REVOKE_WINDOW_MS, revokeAllApiTokensOfOwner, revokeApiToken } from '../../app/api-tokens/revoke-api-tokens.js';
+import { ownerRevokeAllAvailableAt, revokeAllApiTokensOfOwner, revokeApiToken } from '../../app/api-tokens/revoke-api-tokens.js';
 import type { AppContext } from '../../app/context.js';
 import { login } from '../../app/login.js';
 import { revoke } from '../../app/revoke.js';
@@ -17,12 +17,12 @@ import { RevokdError } from '../../core/errors.js';
 import type { ApiTokenRecord } from '../../stores/types.js';
 import { loginPage } from '../../../web/pages/login.js';
 import { sessionsConfirmPage, sessionsPage } from '../../../web/pages/sessions.js';
-import { EXPIRY_CHOICES, type TokenForm, type TokenRow, revokeAllSpec, revokeTokenSpec, tokenConfirmPage, tokensPage } from '../../../web/pages/tokens.js';
+import { EXPIRY_CHOICES, type TokenForm, revokeAllSpec, revokeTokenSpec, tokenConfirmPage, tokensPage } from '../../../web/pages/tokens.js';
 import { STATIC_ASSETS } from '../../../web/static-assets.js';
 import { SECURITY_HEADERS, type WebGuard, formField, isCode, redirect, safeNext, sendPage, webErrorHandler, webGuard } from '../web-guard.js';
 import { webAdminRoutes } from './web-admin.js';
+import { UUID_PATTERN } from '../../core/ids.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function webRoutes(app: FastifyInstance, ctx: AppContext): void {
@@ -51,16 +51,10 @@ function staticRoutes(app: FastifyInstance): void {
   });
 }
 
-/** Per-IP budgets of the API routes the forms stand for (same @fastify/rate-limit, same keys). */
-function limited(ctx: AppContext, budget: keyof AppContext['config']['rateLimits']) {
-  const max = ctx.config.rateLimits[budget];
-  return max === 0 ? {} : { rateLimit: { max, timeWindow: 60_000 } };
-}
-
 function accountRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): void {
   const page = { preHandler: guard.page };
-  const post = (budget: keyof AppContext['config']['rateLimits'] = 'revokePerMinute') =>
-    ({ preHandler: guard.post, config: { body: 'form' as const, ...limited(ctx, budget) } });
+  // Rate limits: LIMITED_ROUTES (rate-limits.ts) names every form post.
+  const post = { preHandler: guard.post, config: { body: 'form' as const } };
   const userActor = (request: FastifyRequest) => ({ type: 'user' as const, id: request.webSession!.user.id });
 
   app.get('/', async (request, reply) => redirect(reply, (await guard.loadSession(request)) === undefined ? '/login' : '/sessions'));
@@ -74,7 +68,7 @@ function accountRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): 
     return sendPage(reply, loginPage({ loginCsrf: guard.loginToken(request, reply), notice: guard.takeFlash(request, reply), next }));
   });
 
-  app.post('/login', { config: { body: 'form', ...limited(ctx, 'loginPerMinute') } }, async (request, reply) => {
+  app.post('/login', { config: { body: 'form' } }, async (request, reply) => {
     guard.checkSameOrigin(request);
     const email = formField(request, 'email')?.trim() ?? '';
     const next = safeNext(formField(request, 'next'));
@@ -100,7 +94,7 @@ function accountRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): 
     }
   });
 
-  app.post('/logout', post(), async (request, reply) => {
+  app.post('/logout', post, async (request, reply) => {
     const { session, user } = request.webSession!;
     await revoke(ctx, { scope: 'session', sessionId: session.id }, { initiator: 'user', reason: 'logout', actor: { type: 'user', id: user.id }, ip: request.clientIp });
     guard.clearSession(request, reply);
@@ -122,7 +116,7 @@ function accountRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): 
   app.get('/sessions/logout-all', page, async (request, reply) => sendPage(reply, sessionsConfirmPage(guard.viewer(request), 'logout-all')));
   app.get('/sessions/not-me', page, async (request, reply) => sendPage(reply, sessionsConfirmPage(guard.viewer(request), 'not-me')));
 
-  app.post<{ Params: { id: string } }>('/sessions/:id/revoke', post(), async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/sessions/:id/revoke', post, async (request, reply) => {
     const { user, session: current } = request.webSession!;
     const id = request.params.id;
     const target = SESSION_ID.test(id) ? await ctx.store.findSession(id) : undefined;
@@ -137,7 +131,7 @@ function accountRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): 
     return redirect(reply, '/sessions');
   });
 
-  app.post('/sessions/logout-all', post(), async (request, reply) => {
+  app.post('/sessions/logout-all', post, async (request, reply) => {
     const { user } = request.webSession!;
     const report = await revoke(ctx, { scope: 'user', userId: user.id }, { initiator: 'user', reason: 'logout_all', actor: userActor(request), ip: request.clientIp });
     guard.clearSession(request, reply);
@@ -146,7 +140,7 @@ function accountRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): 
   });
 
   // "This wasn't me": everything the user holds is revoked, and the security team hears of it.
-  app.post('/sessions/not-me', post(), async (request, reply) => {
+  app.post('/sessions/not-me', post, async (request, reply) => {
     const { user, session } = request.webSession!;
     const report = await reportCompromise(ctx, user, session.id, request.clientIp);
     guard.clearSession(request, reply);
@@ -161,25 +155,17 @@ function accountRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): 
 
   const ownTokens = async (userId: string): Promise<ApiTokenRecord[]> => (await ctx.store.listApiTokens(userId)).filter((t) => !t.isCanary);
 
-  /** When the owner's "revoke all" (once an hour) can be used again, from its audit entry. */
-  const revokeAllAvailableAt = async (userId: string): Promise<number | undefined> => {
-    const recent = await ctx.store.listAuditForUser(userId, 500);
-    const last = recent.find((e) => e.type === 'api_token.all_revoked' && e.actorId === userId && e.initiator === 'user' && e.reason === 'logout_all');
-    const at = last === undefined ? undefined : last.atMs + BULK_REVOKE_WINDOW_MS;
-    return at !== undefined && at > ctx.now() ? at : undefined;
-  };
-
   const renderTokens = async (request: FastifyRequest, reply: FastifyReply, extra: { form?: TokenForm; created?: { name: string; token: string; expiresAtMs: number | null } } = {}, status = 200) => {
     const userId = request.webSession!.user.id;
     return sendPage(reply, tokensPage(guard.viewer(request), {
-      tokens: (await ownTokens(userId)).map(toTokenRow), nowMs: ctx.now(), revokeAllAvailableAtMs: await revokeAllAvailableAt(userId),
+      tokens: await ownTokens(userId), nowMs: ctx.now(), revokeAllAvailableAtMs: await ownerRevokeAllAvailableAt(ctx, userId),
       flash: guard.takeFlash(request, reply), ...extra,
     }), status);
   };
 
   app.get('/tokens', page, async (request, reply) => renderTokens(request, reply));
 
-  app.post('/tokens', post('tokenCreatePerMinute'), async (request, reply) => {
+  app.post('/tokens', post, async (request, reply) => {
     const form = { name: formField(request, 'name') ?? '', scopes: formField(request, 'scopes') ?? '', expires: formField(request, 'expires') ?? '90' };
     if (!EXPIRY_CHOICES.some(([v]) => v === form.expires)) return renderTokens(request, reply, { form: { ...form, error: 'Choose an expiry from the list.' } }, 400);
     const scopes = form.scopes.trim() === '' ? [] : form.scopes.trim().split(/\s+/);
@@ -201,7 +187,7 @@ function accountRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): 
   });
 
   const ownActiveToken = async (request: FastifyRequest, id: string): Promise<ApiTokenRecord> => {
-    const token = UUID.test(id) ? await ctx.store.findApiTokenById(id.toLowerCase()) : undefined;
+    const token = UUID_PATTERN.test(id) ? await ctx.store.findApiTokenById(id.toLowerCase()) : undefined;
     if (token === undefined || token.userId !== request.webSession!.user.id || token.isCanary) throw new RevokdError('ERR_NOT_FOUND', 'no such token');
     return token;
   };
@@ -209,10 +195,10 @@ function accountRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): 
   app.get<{ Params: { id: string } }>('/tokens/:id/revoke', page, async (request, reply) => {
     const token = await ownActiveToken(request, request.params.id);
     if (!token.isActive) return redirect(reply, '/tokens');
-    return sendPage(reply, tokenConfirmPage(guard.viewer(request), revokeTokenSpec(toTokenRow(token), request.webSession!.csrfToken)));
+    return sendPage(reply, tokenConfirmPage(guard.viewer(request), revokeTokenSpec(token, request.webSession!.csrfToken)));
   });
 
-  app.post<{ Params: { id: string } }>('/tokens/:id/revoke', post(), async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/tokens/:id/revoke', post, async (request, reply) => {
     const token = await ownActiveToken(request, request.params.id);
     try {
       await revokeApiToken(ctx, token.id, request.webSession!.user.id, { actor: userActor(request), initiator: 'user', reason: 'user_request', ip: request.clientIp });
@@ -229,7 +215,7 @@ function accountRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): 
     return sendPage(reply, tokenConfirmPage(guard.viewer(request), revokeAllSpec(request.webSession!.csrfToken, live)));
   });
 
-  app.post('/tokens/revoke-all', post(), async (request, reply) => {
+  app.post('/tokens/revoke-all', post, async (request, reply) => {
     const userId = request.webSession!.user.id;
     try {
       const revoked = await revokeAllApiTokensOfOwner(ctx, userId, { actor: userActor(request), initiator: 'user', reason: 'logout_all', ip: request.clientIp });
@@ -241,11 +227,4 @@ function accountRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): 
     }
     return redirect(reply, '/tokens');
   });
-}
-
-export function toTokenRow(t: ApiTokenRecord): TokenRow {
-  return {
-    id: t.id, name: t.name, tokenPrefix: t.tokenPrefix, scopes: t.scopes, createdAtMs: t.createdAtMs, expiresAtMs: t.expiresAtMs,
-    lastUsedAtMs: t.lastUsedAtMs, lastUsedIp: t.lastUsedIp, isActive: t.isActive, revokedAtMs: t.revokedAtMs, revokeReason: t.revokeReason,
-  };
 }

@@ -251,6 +251,10 @@ export class SqliteStore implements RevokdStore {
     return this.run(() => revokeApiTokensInSqlite(this.db, request));
   }
 
+  findRateWindowLastUse(key: string): Promise<number | undefined> {
+    return this.run(() => this.db.prepare('SELECT last_at FROM rate_windows WHERE key = ?').pluck().get(key) as number | undefined);
+  }
+
   recordApiTokenUse(uses: ReadonlyArray<{ id: string; atMs: number; ip: string }>): Promise<void> {
     return this.run(() => recordApiTokenUseInSqlite(this.db, uses));
   }
