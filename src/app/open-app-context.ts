@@ -5,6 +5,7 @@
  */
 import pino, { type Logger } from 'pino';
 import { type Config, sqlitePath } from '../core/config.js';
+import { secureDataDir } from '../fs/secure-data-dir.js';
 import { KeyManager } from '../keys/key-manager.js';
 import { KeyRingHolder } from '../keys/key-ring-holder.js';
 import { RevocationReplica } from '../replica/revocation-replica.js';
@@ -42,7 +43,7 @@ export function createLogger(config: Config): Logger {
 
 export async function openStore(config: Config): Promise<RevokdStore> {
   if (!config.databaseUrl.startsWith('sqlite:')) throw new Error('only sqlite: databases are supported in this version');
-  return createSqliteStore(sqlitePath(config.databaseUrl));
+  return createSqliteStore(sqlitePath(config.databaseUrl), { storeTimeoutMs: config.storeTimeoutMs });
 }
 
 /** Logs fail-open decisions at most once every 10 s (metrics come with the monitoring work). */
@@ -65,6 +66,8 @@ export interface OpenedContext extends AppContext {
 export async function openAppContext(config: Config, options: { log?: Logger; store?: RevokdStore; now?: () => number } = {}): Promise<OpenedContext> {
   const log = options.log ?? createLogger(config);
   const now = options.now ?? Date.now;
+  // Before anything is written there: the directory 0700 and its files 0600, whatever was left.
+  secureDataDir(config.dataDir);
   const metrics = new Metrics();
   const store = instrumentStore(options.store ?? (await openStore(config)), metrics);
   const base = { config, store, now, log, events: new EventBus(log), metrics };

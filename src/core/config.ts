@@ -62,6 +62,22 @@ export interface Config {
   readonly redisPrefix: string;
   /** When set, GET /metrics requires `Authorization: Bearer <this>`; unset: /metrics is open. */
   readonly metricsToken: string | undefined;
+  /** How long one store operation may wait for another process's SQLite write lock before a 503. */
+  readonly storeTimeoutMs: number;
+  /** Connection limits (docs/architecture.md, "Connection limits"). */
+  readonly http: HttpLimitsConfig;
+}
+
+/** Timeouts and the connection cap of the HTTP server. */
+export interface HttpLimitsConfig {
+  /** A whole request (headers and body) must arrive within this; a stalled body is cut with 408. */
+  readonly requestTimeoutMs: number;
+  /** The request line and headers must arrive within this (at most requestTimeoutMs). */
+  readonly headersTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  readonly keepAliveTimeoutMs: number;
+  /** Open connections accepted at once; further ones are closed as they arrive. */
+  readonly maxConnections: number;
 }
 
 /** Per-minute request budgets (SPEC §5.4); see src/http/rate-limits.ts for the routes in each. */
@@ -214,6 +230,17 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     problems.push('REVOKD_METRICS_TOKEN must be at least 16 printable ASCII characters without spaces');
   }
 
+  const storeTimeoutMs = int('REVOKD_STORE_TIMEOUT_MS', 5_000, 0, 60_000);
+  const http: HttpLimitsConfig = Object.freeze({
+    requestTimeoutMs: int('REVOKD_REQUEST_TIMEOUT_MS', 30_000, 1_000, 600_000),
+    headersTimeoutMs: int('REVOKD_HEADERS_TIMEOUT_MS', 10_000, 1_000, 600_000),
+    keepAliveTimeoutMs: int('REVOKD_KEEP_ALIVE_TIMEOUT_MS', 5_000, 1_000, 600_000),
+    maxConnections: int('REVOKD_MAX_CONNECTIONS', 1_024, 1, 1_000_000),
+  });
+  if (http.headersTimeoutMs > http.requestTimeoutMs) {
+    problems.push(`REVOKD_HEADERS_TIMEOUT_MS (${http.headersTimeoutMs}) must not exceed REVOKD_REQUEST_TIMEOUT_MS (${http.requestTimeoutMs})`);
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     port, host, dataDir, databaseUrl, redisUrl, issuer, audience, adminEmail, adminPassword,
@@ -225,6 +252,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     failedLoginsPerUserPerHour, failedLoginsPerIpPerHour, tokenRequestsPerUserPerHour, loginAttemptsPerUserAndIp, canaryThreshold,
     rateLimits, redisPrefix,
     metricsToken,
+    storeTimeoutMs, http,
   });
 }
 

@@ -10,6 +10,7 @@ import { RevokdError } from '../core/errors.js';
 import './request-context.js';
 import { installHttpMetrics } from '../metrics/http-metrics.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './send-error.js';
+import { applyConnectionCap, connectionLimitOptions } from './connection-limits.js';
 import { installRateLimits } from './rate-limits.js';
 import { adminRoutes } from './routes/admin.js';
 import { honeypotRoutes } from './routes/honeypot.js';
@@ -38,7 +39,9 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     // Errors answered before routing get the same {error, error_description, code} shape (SPEC §5).
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
+    ...connectionLimitOptions(ctx.config.http),
   });
+  applyConnectionCap(app, ctx.config.http);
   await app.register(formbody, { bodyLimit: BODY_LIMIT_BYTES });
   const trusted = trustedProxyMatcher(ctx.config.trustedProxies);
 

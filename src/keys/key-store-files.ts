@@ -7,6 +7,7 @@ import { type KeyObject, createPrivateKey } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { KID_PATTERN } from '../core/tokens/key-ring.js';
+import { ensurePrivateDir, writeNewPrivateFile } from '../fs/private-files.js';
 
 export function keysDir(dataDir: string): string {
   return path.join(dataDir, 'keys');
@@ -18,12 +19,11 @@ function keyFile(dataDir: string, kid: string): string {
 }
 
 export function writePrivateKey(dataDir: string, kid: string, alg: string, privateKey: KeyObject): void {
-  fs.mkdirSync(keysDir(dataDir), { recursive: true, mode: 0o700 });
+  ensurePrivateDir(keysDir(dataDir));
   const file = keyFile(dataDir, kid);
   const body = JSON.stringify({ kid, alg, privateJwk: privateKey.export({ format: 'jwk' }) });
-  // 'wx': never overwrite an existing key; mode applies at creation.
-  fs.writeFileSync(file, body, { mode: 0o600, flag: 'wx' });
-  fs.chmodSync(file, 0o600);
+  // Never overwrite an existing key.
+  writeNewPrivateFile(file, body);
 }
 
 export function readPrivateKey(dataDir: string, kid: string): KeyObject | undefined {

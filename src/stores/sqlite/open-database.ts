@@ -9,11 +9,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { ensurePrivateFile, tightenIfPresent } from '../../fs/private-files.js';
 
 export type SqliteDatabase = Database.Database;
 
 export function openDatabase(file: string): SqliteDatabase {
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
+  if (file !== ':memory:') {
+    // Only a missing directory is created (0700); an existing one may be shared (the data directory
+    // itself is tightened by openAppContext).
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
+    // SQLite gives -wal and -shm the main file's mode, so a 0600 main file keeps all three private.
+    ensurePrivateFile(file);
+    tightenIfPresent(`${file}-wal`);
+    tightenIfPresent(`${file}-shm`);
+  }
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
@@ -21,7 +30,9 @@ export function openDatabase(file: string): SqliteDatabase {
   // REPLACE deletes the conflicting row; without this its DELETE triggers would not fire, and an
   // INSERT OR REPLACE could bring a revoked API token back (see migration 002).
   db.pragma('recursive_triggers = ON');
-  // Another process (the CLI) may hold the write lock briefly; wait rather than fail.
-  db.pragma('busy_timeout = 5000');
+  // Never busy-wait inside a call: better-sqlite3 is synchronous, so SQLite's busy handler would
+  // freeze the event loop while another process (the CLI, a backup) holds the lock. SqliteStore.run()
+  // retries on SQLITE_BUSY asynchronously instead, bounded by the store timeout.
+  db.pragma('busy_timeout = 0');
   return db;
 }

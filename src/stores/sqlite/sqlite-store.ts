@@ -21,6 +21,7 @@ import { readGenerationsIn } from './generations.js';
 import { consumeRefreshInSqlite } from './consume-refresh.js';
 import { migrateSqlite } from './migrate.js';
 import { type SqliteDatabase, openDatabase } from './open-database.js';
+import { retryWhenBusy } from './retry-when-busy.js';
 import { revokeInSqlite } from './revoke.js';
 import { toAudit, toClient, toRefresh, toRevocation, toSession, toSigningKey, toUser } from './rows.js';
 
@@ -29,24 +30,34 @@ type Row = Record<string, unknown>;
 export interface SqliteStoreOptions {
   /** Called before each query; tests use it to count database work. */
   readonly onQuery?: () => void;
+  /** How long a unit of work may wait for another process's write lock before ERR_STORE_UNAVAILABLE (default 5000). */
+  readonly storeTimeoutMs?: number;
 }
+
+export const DEFAULT_STORE_TIMEOUT_MS = 5_000;
 
 export class SqliteStore implements RevokdStore {
   readonly backend = 'sqlite' as const;
   readonly db: SqliteDatabase;
   private readonly onQuery: () => void;
+  private readonly storeTimeoutMs: number;
 
   constructor(db: SqliteDatabase, options: SqliteStoreOptions = {}) {
     this.db = db;
     this.onQuery = options.onQuery ?? (() => undefined);
+    this.storeTimeoutMs = options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
   }
 
-  private run<T>(work: () => T): Promise<T> {
+  /**
+   * Every method's one unit of work (a single transaction or statement). The connection does not
+   * busy-wait (open-database.ts); a locked database is waited for here, off the event loop.
+   */
+  private async run<T>(work: () => T): Promise<T> {
     this.onQuery();
     try {
-      return Promise.resolve(work());
+      return await retryWhenBusy(work, this.storeTimeoutMs);
     } catch (err) {
-      return Promise.reject(translateError(err));
+      throw translateError(err);
     }
   }
 
@@ -333,7 +344,7 @@ export class SqliteStore implements RevokdStore {
   }
 }
 
-/** Opens (creating if needed) a SQLite store at `file` and applies migrations. */
+/** Opens (creating if needed, mode 0600) a SQLite store at `file` and applies migrations. */
 export async function createSqliteStore(file: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
   const store = new SqliteStore(openDatabase(file), options);
   await store.migrate();
@@ -353,7 +364,7 @@ function translateError(err: unknown): unknown {
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string') {
     if (code.startsWith('SQLITE_CONSTRAINT')) return new RevokdError('ERR_CONFLICT', 'already exists', { cause: err });
-    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_FULL' || code === 'SQLITE_CANTOPEN') {
+    if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED') || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_FULL' || code === 'SQLITE_CANTOPEN') {
       return new RevokdError('ERR_STORE_UNAVAILABLE', 'the store is unavailable', { retryAfterSeconds: 1, cause: err });
     }
   }

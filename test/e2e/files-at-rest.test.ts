@@ -1,0 +1,74 @@
+/**
+ * Files at rest (issue 9, item 11): whatever the umask, everything revokd keeps in its data
+ * directory is readable by its own user only — files 0600 (database, -wal, -shm, keys), directories
+ * 0700 — and a directory or database left with laxer modes is tightened at start.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import { login, request } from '../support/http-client.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, REPO_ROOT, ServerProcess, tempDir } from '../support/server-process.js';
+
+/** The real server, started by a shell whose umask is 022 (the common default that leaves files world-readable). */
+function startWithUmask022(dataDir: string): Promise<ServerProcess> {
+  return ServerProcess.start({
+    dataDir,
+    command: ['sh', '-c', `umask 022 && exec "${process.execPath}" --import tsx "${path.join(REPO_ROOT, 'src/cli/main.ts')}" serve`],
+  });
+}
+
+/** Every path under `dir` (itself included) with its permission bits, e.g. {"keys": "700"}. */
+function modesUnder(dir: string): Record<string, string> {
+  const modes: Record<string, string> = { '.': (fs.statSync(dir).mode & 0o777).toString(8) };
+  for (const entry of fs.readdirSync(dir, { recursive: true }) as string[]) {
+    modes[entry] = (fs.statSync(path.join(dir, entry)).mode & 0o777).toString(8);
+  }
+  return modes;
+}
+
+function assertPrivate(dir: string): Record<string, string> {
+  const modes = modesUnder(dir);
+  for (const [entry, mode] of Object.entries(modes)) {
+    const isDir = fs.statSync(path.join(dir, entry)).isDirectory();
+    assert.equal(mode, isDir ? '700' : '600', `${entry} is ${mode}: ${JSON.stringify(modes)}`);
+  }
+  return modes;
+}
+
+test('with umask 022, every file in a fresh data dir is 0600 and the directories 0700', async () => {
+  const dataDir = path.join(tempDir('umask'), 'data');
+  const server = await startWithUmask022(dataDir);
+  try {
+    // Some writes, so the WAL and shared-memory files exist and hold data.
+    const session = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+    assert.equal((await request(`${server.url}/api/v1/auth/revoke`, { method: 'POST', bearer: session.access_token })).status, 200);
+    const modes = assertPrivate(dataDir);
+    for (const expected of ['revokd.db', 'revokd.db-wal', 'revokd.db-shm', 'keys']) assert.ok(expected in modes, `${expected} exists: ${JSON.stringify(modes)}`);
+    assert.ok(Object.keys(modes).some((entry) => entry.startsWith(`keys${path.sep}`)), 'a private key file was written');
+  } finally {
+    await server.stop();
+    fs.rmSync(path.dirname(dataDir), { recursive: true, force: true });
+  }
+});
+
+test('a pre-existing 0755 data dir becomes 0700 and a pre-existing 0644 database becomes 0600', async () => {
+  const dataDir = path.join(tempDir('lax'), 'data');
+  fs.mkdirSync(dataDir);
+  fs.chmodSync(dataDir, 0o755);
+  const dbFile = path.join(dataDir, 'revokd.db');
+  const db = new Database(dbFile);
+  db.exec('CREATE TABLE left_by_an_older_version (x)');
+  db.close();
+  fs.chmodSync(dbFile, 0o644);
+  const server = await startWithUmask022(dataDir);
+  try {
+    const modes = assertPrivate(dataDir);
+    assert.equal(modes['.'], '700');
+    assert.equal(modes['revokd.db'], '600');
+  } finally {
+    await server.stop();
+    fs.rmSync(path.dirname(dataDir), { recursive: true, force: true });
+  }
+});
