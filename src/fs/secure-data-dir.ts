@@ -7,20 +7,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { keysDir } from '../keys/key-store-files.js';
-import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, ensurePrivateDir } from './private-files.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, ensurePrivateDir, restrict } from './private-files.js';
 
 export function secureDataDir(dataDir: string): void {
   ensurePrivateDir(dataDir);
   tightenEntries(dataDir);
   const keys = keysDir(dataDir);
   if (fs.existsSync(keys) && fs.lstatSync(keys).isDirectory()) {
-    fs.chmodSync(keys, PRIVATE_DIR_MODE);
+    restrict(keys, PRIVATE_DIR_MODE);
     tightenEntries(keys);
   }
 }
 
 function tightenEntries(dir: string): void {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    if (entry.isFile()) fs.chmodSync(path.join(dir, entry.name), PRIVATE_FILE_MODE);
+    if (entry.isFile()) restrict(path.join(dir, entry.name), PRIVATE_FILE_MODE);
   }
 }
