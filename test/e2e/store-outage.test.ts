@@ -1,7 +1,8 @@
 /**
  * Fail policy (SPEC §3): when the store cannot take a write, a revoke answers 503 + Retry-After —
  * never 200 — and nothing is half done: once the store is back, the token still works until it is
- * revoked for real. Here another process holds SQLite's write lock past the busy timeout.
+ * revoked for real. Here another process holds SQLite's write lock past the store timeout
+ * (REVOKD_STORE_TIMEOUT_MS, 5 s), which the server waits out without blocking its event loop.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
