@@ -24,6 +24,7 @@ import type { AppContext } from '../app/context.js';
 import type { RateLimitConfig } from '../core/config.js';
 import { RevokdError } from '../core/errors.js';
 import { connectRateLimitRedis } from './rate-limit-redis.js';
+import { countingKey } from '../core/containment/ip-address.js';
 
 const WINDOW_MS = 60_000;
 /** Keys kept per route by the in-memory store (least recently used dropped first). */
@@ -112,7 +113,8 @@ export async function installRateLimits(app: FastifyInstance, ctx: AppContext): 
     global: false,
     hook: 'onRequest',
     timeWindow: WINDOW_MS,
-    keyGenerator: (request) => `ip:${request.clientIp}`,
+    // One key per counting range (an IPv6 client's /64), the same key the detectors count by.
+    keyGenerator: (request) => `ip:${countingKey(request.clientIp)}`,
     // Redis down or slow: let the request through (logged by the Redis wiring). Never deny on a
     // store failure — the revocation checks do not depend on it.
     skipOnError: true,

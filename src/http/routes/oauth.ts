@@ -69,7 +69,7 @@ export function oauthRoutes(app: FastifyInstance, ctx: AppContext): void {
     const body = jsonBody(request);
     const client = await authenticateClient(ctx, clientCredentialsOf(request, body));
     if (client.secretHash === null) throw new RevokdError('ERR_INVALID_CLIENT', 'introspection needs a confidential client');
-    const result = await introspect(ctx, tokenParam(body), request.clientIp);
+    const result = await introspect(ctx, tokenParam(body), request.clientIp, client.id);
     return reply.header('cache-control', 'no-store').send(result);
   });
 }
