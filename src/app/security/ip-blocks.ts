@@ -76,7 +76,7 @@ function checkManualBlock(range: CidrRange, request: BlockRequest): void {
   }
   if (range.prefix < MIN_PREFIX[range.family] && request.force !== true) {
     throw new RevokdError('ERR_VALIDATION',
-      `${range.text} is broader than /${MIN_PREFIX.ipv4} (IPv4) or /${MIN_PREFIX.ipv6} (IPv6); to block it anyway, ask again with force`);
+      `${range.text} is broader than /${MIN_PREFIX.ipv4} (IPv4) or /${MIN_PREFIX.ipv6} (IPv6); to block it anyway, ask again with force (API: "force": true, CLI: --force)`);
   }
   // Blocking your own address would lock you out of the admin API and console at once.
   if (request.ip !== undefined && rangeContains(range, request.ip)) {
