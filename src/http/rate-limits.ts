@@ -2,7 +2,8 @@
  * Rate limits (SPEC §5.4) on login, refresh, revoke, revoke-all and token creation, with
  * `@fastify/rate-limit`. Every route in LIMITED_ROUTES gets its own fixed one-minute window:
  *
- * - per client IP (`request.clientIp`, resolved by the app's first onRequest hook): the limiter runs
+ * - per client IP (`countingKey(request.clientIp)`: an IPv6 client's /64, the key the detectors count
+ *   by; the same key in memory and in Redis), resolved by the app's first onRequest hook: the limiter runs
  *   as a route-level onRequest hook, so after the client IP is known and after the lockdown check
  *   (a blocked address gets 403 and spends nothing), and before the body is read;
  * - per user on bearer routes: a second limiter keyed by the bearer's subject, appended to the
