@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createClientViaAdmin, createUserViaAdmin, introspect, login, request } from '../support/http-client.js';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess, sleep } from '../support/server-process.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess, runCli, sleep } from '../support/server-process.js';
 import { type ReceivedMail, SmtpSink } from '../support/smtp-sink.js';
 
 const xff = (ip: string): Record<string, string> => ({ 'x-forwarded-for': ip });
@@ -245,6 +245,20 @@ describe('containment with no trusted proxy: every hit is from 127.0.0.1', () =>
     assert.equal(suppressed[0]!.ip, '127.0.0.1');
     const warning = 'X-Forwarded-For from a peer that is not in REVOKD_TRUSTED_PROXIES was ignored';
     assert.equal(server.output.split(warning).length - 1, 1, 'warned once, not per request');
+  });
+
+  test('the CLI obeys the prefix rule: a range broader than /8 needs --force', async () => {
+    const cliEnv = { PATH: process.env.PATH, HOME: process.env.HOME, REVOKD_DATA_DIR: server.dataDir };
+    for (const cidr of ['0.0.0.0/0', '::/0', '10.0.0.0/7']) {
+      const refused = await runCli(['block', cidr, '--reason', 'too broad', '--json'], cliEnv);
+      assert.equal(refused.code, 2, `${cidr}: ${refused.stdout}${refused.stderr}`);
+      assert.equal(JSON.parse(refused.stderr).error, 'ERR_VALIDATION');
+    }
+    const forced = await runCli(['block', '10.0.0.0/7', '--reason', 'on purpose', '--force', '--json'], cliEnv);
+    assert.equal(forced.code, 0, forced.stderr);
+    const body = JSON.parse(forced.stdout);
+    assert.equal(body.cidr, '10.0.0.0/7');
+    assert.equal(body.revoked_api_tokens, 0);
   });
 });
 
