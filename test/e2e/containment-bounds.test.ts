@@ -97,6 +97,19 @@ describe('containment behind a trusted proxy', () => {
     assert.equal(alert.subject, `client:${rs.client_id}`);
     assert.equal(alert.details.blocked, false);
 
+    // Passed on to /oauth/revoke by another resource server: the same answer as any API token, an alert naming it, no block.
+    const rs2 = await createClientViaAdmin(server.url, admin.access_token, 'resource-server-revoke');
+    const ordinary = await request(`${server.url}/api/v1/tokens`, { method: 'POST', bearer: user.access_token, json: { name: 'ordinary' } });
+    const revokeVia = (token: string) => request(`${server.url}/oauth/revoke`, {
+      method: 'POST', form: { token, client_id: rs2.client_id, client_secret: rs2.client_secret }, headers: xff('198.51.100.12'),
+    });
+    const revokedCanary = await revokeVia(planted.body.token);
+    const revokedOrdinary = await revokeVia(ordinary.body.token);
+    assert.equal(revokedCanary.status, revokedOrdinary.status);
+    assert.deepEqual(revokedCanary.body, revokedOrdinary.body);
+    assert.equal(await api.isBlocked('198.51.100.12'), false);
+    assert.equal((await api.alerts('canary_triggered')).filter((a) => a.details.relayed_by_client === rs2.client_id).length, 1);
+
     // The same canary presented directly, as a bearer, from another address blocks that address.
     const thief = '198.51.100.11';
     const used = await request(`${server.url}/api/v1/auth/me`, { bearer: planted.body.token, headers: xff(thief) });
