@@ -14,11 +14,12 @@ export type Introspection = { active: false } | ({ active: true } & Record<strin
 
 const INACTIVE: Introspection = Object.freeze({ active: false });
 
-export async function introspect(ctx: AppContext, token: unknown, ip: string | null): Promise<Introspection> {
+/** `clientId`: the authenticated client asking. It relays what it was handed, so a canary alerts on it but never blocks its address. */
+export async function introspect(ctx: AppContext, token: unknown, ip: string | null, clientId: string): Promise<Introspection> {
   if (typeof token !== 'string' || token.length === 0) return INACTIVE;
   // §2.1: token_type_hint is only a hint; the token's own shape decides where to look.
   if (token.startsWith(REFRESH_PREFIX)) return introspectRefresh(ctx, token);
-  if (token.startsWith(API_TOKEN_PREFIX)) return introspectApiToken(ctx, token, ip);
+  if (token.startsWith(API_TOKEN_PREFIX)) return introspectApiToken(ctx, token, ip, clientId);
   try {
     const { claims } = await authenticateAccessToken(ctx, token, ip);
     return {
@@ -48,15 +49,15 @@ async function introspectRefresh(ctx: AppContext, token: string): Promise<Intros
   };
 }
 
-async function introspectApiToken(ctx: AppContext, token: string, ip: string | null): Promise<Introspection> {
+async function introspectApiToken(ctx: AppContext, token: string, ip: string | null, clientId: string): Promise<Introspection> {
   try {
-    const { token: t, user } = await verifyApiToken(ctx, token, ip);
+    const { token: t, user } = await verifyApiToken(ctx, token, ip, { kind: 'relayed_by_client', clientId });
     return {
       active: true, token_type: 'api_token', iss: ctx.config.issuer, sub: user.id, username: user.email, scope: t.scopes.join(' '),
       iat: Math.floor(t.createdAtMs / 1000), ...(t.expiresAtMs === null ? {} : { exp: Math.floor(t.expiresAtMs / 1000) }), token_id: t.id,
     };
   } catch (err) {
-    await ctx.security.monitor.settled(); // a canary's block lands before we answer
+    await ctx.security.monitor.settled(); // a canary's alert lands before we answer
     if (isRevokdError(err) && err.code !== 'ERR_STORE_UNAVAILABLE') return INACTIVE;
     throw err;
   }

@@ -8,6 +8,8 @@ import { DUMMY_PASSWORD_HASH, MAX_PASSWORD_BYTES, verifyPassword } from '../core
 import { REFRESH_PREFIX, newId, newOpaqueToken, sha256Hex } from '../core/tokens/opaque.js';
 import { FIRST_PARTY_CLIENT_ID } from './clients.js';
 import type { AppContext } from './context.js';
+import { DIRECT } from './events.js';
+import { countingKey } from '../core/containment/ip-address.js';
 import { issueAccessToken } from './issue-access-token.js';
 import type { TokenResponse } from './token-response.js';
 
@@ -27,7 +29,7 @@ export async function login(ctx: AppContext, input: LoginInput): Promise<TokenRe
 
   // Brute force: after too many failures for this email from this address, refuse without checking.
   // Keyed on the pair, so an attacker's address cannot lock the victim out from theirs.
-  const pairKey = `login_fail:pair:${email.toLowerCase()}|${input.ip}`;
+  const pairKey = `login_fail:pair:${email.toLowerCase()}|${countingKey(input.ip)}`;
   const attempts = await ctx.store.readCounter(pairKey, LOGIN_WINDOW_MS, ctx.now());
   if (attempts.count >= ctx.config.loginAttemptsPerUserAndIp) {
     ctx.events.emit('login_failed', { email, userId: null, ip: input.ip });
@@ -36,7 +38,7 @@ export async function login(ctx: AppContext, input: LoginInput): Promise<TokenRe
     });
   }
   const user = await ctx.store.findUserByEmail(email);
-  if (user?.isDecoy === true) ctx.events.emit('deception_hit', { kind: 'decoy', ip: input.ip, detail: `login as decoy ${email}` });
+  if (user?.isDecoy === true) ctx.events.emit('deception_hit', { kind: 'decoy', ip: input.ip, detail: `login as decoy ${email}`, via: DIRECT });
   const passwordOk = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
   if (user === undefined || !passwordOk || user.disabledAtMs !== null || user.isDecoy === true) {
     await ctx.store.appendAudit([{

@@ -65,6 +65,8 @@ export async function refreshSession(ctx: AppContext, input: RefreshInput): Prom
           outcome.session.revokedAtMs === null && token.successorSealed !== null) {
         const same = openSuccessor(presented, tokenHash, token.successorSealed);
         if (same !== undefined && sha256Hex(same) === next.tokenHash) {
+          // The replaying address is recorded as a rotation's would be, so blocking it reaches this session.
+          await ctx.store.recordSessionIp(session.id, input.ip, nowMs);
           await ctx.store.appendAudit([{
             type: 'refresh_token.replayed_in_grace', actorType: 'user', actorId: session.userId ?? session.clientId, targetType: 'session',
             targetId: session.id, ip: input.ip, details: { token: truncateId(token.id) },

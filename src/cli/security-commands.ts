@@ -42,8 +42,9 @@ export function registerSecurityCommands(program: Command): void {
     .argument('<ip|cidr>', 'an IP address (a /32 or /128) or a CIDR range')
     .requiredOption('--reason <text>', 'why (kept with the block and in the audit log)')
     .option('--duration <seconds>', 'lift the block by itself after this many seconds (default: until unblocked)')
+    .option('--force', 'allow a range broader than /8 (IPv4) or /32 (IPv6)')
     .option('--json', 'machine-readable output')
-    .action(async (target: string, opts: { reason: string; duration?: string; json?: boolean }) => {
+    .action(async (target: string, opts: { reason: string; duration?: string; force?: boolean; json?: boolean }) => {
       const json = opts.json === true;
       await withContext(json, async (ctx) => {
         let durationSeconds: number | undefined;
@@ -51,11 +52,13 @@ export function registerSecurityCommands(program: Command): void {
           if (!/^\d{1,9}$/.test(opts.duration)) throw new RevokdError('ERR_VALIDATION', '--duration must be a whole number of seconds');
           durationSeconds = Number(opts.duration);
         }
-        const { block, report } = await blockIp(ctx, ctx.security.blocks, { target, reason: opts.reason, durationSeconds, source: 'manual', actor: CLI_ACTOR });
+        const { block, report } = await blockIp(ctx, ctx.security.blocks, {
+          target, reason: opts.reason, durationSeconds, source: 'manual', actor: CLI_ACTOR, force: opts.force === true,
+        });
         emit(json, {
           id: block.id, cidr: block.cidr, reason: block.reason, source: block.source, created_at: iso(block.createdAtMs), expires_at: iso(block.expiresAtMs),
-          revoked_sessions: report.sessions,
-        }, `blocked ${block.cidr} (${block.id})${block.expiresAtMs === null ? '' : ` until ${iso(block.expiresAtMs)}`}: revoked ${report.sessions} session(s)`);
+          revoked_sessions: report.sessions, revoked_api_tokens: report.apiTokens.length,
+        }, `blocked ${block.cidr} (${block.id})${block.expiresAtMs === null ? '' : ` until ${iso(block.expiresAtMs)}`}: revoked ${report.sessions} session(s) and ${report.apiTokens.length} API token(s)`);
       });
     });
 

@@ -34,6 +34,10 @@ export interface Config {
   readonly honeypotPaths: readonly string[];
   readonly honeypotThreshold: number;
   readonly autoBlockSeconds: number;
+  /** Addresses and ranges never blocked automatically (loopback and trusted proxies never are either). */
+  readonly neverBlock: readonly string[];
+  /** Automatic blocks allowed per hour (counted in the store); beyond it, one alert and no more blocks. */
+  readonly autoBlocksPerHour: number;
   readonly jwtAlg: JwtAlg;
   readonly jwtSecret: string | undefined;
   readonly jwtPreviousSecret: string | undefined;
@@ -187,6 +191,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const honeypotPaths = list('REVOKD_HONEYPOT_PATHS', DEFAULT_HONEYPOT_PATHS);
   const honeypotThreshold = int('REVOKD_HONEYPOT_THRESHOLD', 3, 1, 1000);
   const autoBlockSeconds = int('REVOKD_AUTO_BLOCK_SECONDS', 86_400, 1, 31_536_000);
+  const neverBlock = list('REVOKD_NEVER_BLOCK', []);
+  for (const entry of neverBlock) {
+    if (parseCidr(entry) === undefined) problems.push(`REVOKD_NEVER_BLOCK: "${entry}" is not an IP address or CIDR range`);
+  }
+  const autoBlocksPerHour = int('REVOKD_AUTO_BLOCKS_PER_HOUR', 100, 1, 100_000);
   const jwtAlg = oneOf<JwtAlg>('REVOKD_JWT_ALG', ['EdDSA', 'ES256', 'HS256'], 'EdDSA');
   const jwtSecret = env.REVOKD_JWT_SECRET === '' ? undefined : env.REVOKD_JWT_SECRET;
   const jwtPreviousSecret = env.REVOKD_JWT_PREVIOUS_SECRET === '' ? undefined : env.REVOKD_JWT_PREVIOUS_SECRET;
@@ -247,6 +256,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     accessTtlSeconds, refreshTtlSeconds, sessionMaxSeconds, refreshGraceSeconds, clockToleranceSeconds,
     trustedProxies: Object.freeze(trustedProxies), failMode, smtpUrl, mailFrom, mailPollMs,
     honeypotPaths: Object.freeze(honeypotPaths), honeypotThreshold, autoBlockSeconds,
+    neverBlock: Object.freeze(neverBlock), autoBlocksPerHour,
     jwtAlg, jwtSecret, jwtPreviousSecret, maxStalenessMs, feedPollMs, pruneIntervalMs, logLevel,
     apiTokenMaxPerUser: maxPerUser === 0 ? null : maxPerUser, apiTokenUnusedDays: unusedDays === 0 ? null : unusedDays, apiTokenUsageFlushMs,
     failedLoginsPerUserPerHour, failedLoginsPerIpPerHour, tokenRequestsPerUserPerHour, loginAttemptsPerUserAndIp, canaryThreshold,

@@ -44,14 +44,21 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   applyConnectionCap(app, ctx.config.http);
   await app.register(formbody, { bodyLimit: BODY_LIMIT_BYTES });
   const trusted = trustedProxyMatcher(ctx.config.trustedProxies);
+  let warnedUntrustedForwarded = false;
+  const warnUntrustedForwarded = (peer: string): void => {
+    if (warnedUntrustedForwarded) return;
+    warnedUntrustedForwarded = true;
+    ctx.log.warn({ peer }, 'X-Forwarded-For from a peer that is not in REVOKD_TRUSTED_PROXIES was ignored: behind a proxy, list it there or every client looks like the proxy (logged once)');
+  };
 
   app.decorateRequest('clientIp', '');
   app.decorateRequest('auth', null);
   app.decorateRequest('apiAuth', null);
   app.addHook('onRequest', async (request) => {
-    request.clientIp = resolveClientIp(request.socket.remoteAddress, request.headers['x-forwarded-for'], trusted);
-    // Lockdown: a blocked address gets 403 before any route runs, login and honeypots included.
-    if (ctx.security.blocks.blockFor(request.clientIp) !== undefined) {
+    request.clientIp = resolveClientIp(request.socket.remoteAddress, request.headers['x-forwarded-for'], trusted, warnUntrustedForwarded);
+    // Lockdown: a blocked address gets 403 before any route runs, login and honeypots included;
+    // only the probes (lockdownExempt) answer, so a blocked monitor does not take the node out.
+    if (request.routeOptions.config.lockdownExempt !== true && ctx.security.blocks.blockFor(request.clientIp) !== undefined) {
       throw new RevokdError('ERR_IP_BLOCKED', 'requests from this address are blocked');
     }
   });

@@ -2,7 +2,8 @@
  * Rate limits (SPEC §5.4) on login, refresh, revoke, revoke-all and token creation, with
  * `@fastify/rate-limit`. Every route in LIMITED_ROUTES gets its own fixed one-minute window:
  *
- * - per client IP (`request.clientIp`, resolved by the app's first onRequest hook): the limiter runs
+ * - per client IP (`countingKey(request.clientIp)`: an IPv6 client's /64, the key the detectors count
+ *   by; the same key in memory and in Redis), resolved by the app's first onRequest hook: the limiter runs
  *   as a route-level onRequest hook, so after the client IP is known and after the lockdown check
  *   (a blocked address gets 403 and spends nothing), and before the body is read;
  * - per user on bearer routes: a second limiter keyed by the bearer's subject, appended to the
@@ -24,6 +25,7 @@ import type { AppContext } from '../app/context.js';
 import type { RateLimitConfig } from '../core/config.js';
 import { RevokdError } from '../core/errors.js';
 import { connectRateLimitRedis } from './rate-limit-redis.js';
+import { countingKey } from '../core/containment/ip-address.js';
 
 const WINDOW_MS = 60_000;
 /** Keys kept per route by the in-memory store (least recently used dropped first). */
@@ -112,7 +114,8 @@ export async function installRateLimits(app: FastifyInstance, ctx: AppContext): 
     global: false,
     hook: 'onRequest',
     timeWindow: WINDOW_MS,
-    keyGenerator: (request) => `ip:${request.clientIp}`,
+    // One key per counting range (an IPv6 client's /64), the same key the detectors count by.
+    keyGenerator: (request) => `ip:${countingKey(request.clientIp)}`,
     // Redis down or slow: let the request through (logged by the Redis wiring). Never deny on a
     // store failure — the revocation checks do not depend on it.
     skipOnError: true,

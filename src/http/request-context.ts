@@ -15,6 +15,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Which request body a POST route accepts; anything else is 415. */
     body?: 'json' | 'form' | 'none';
+    /** Answered to blocked addresses too (the health probes). */
+    lockdownExempt?: boolean;
   }
 }
 

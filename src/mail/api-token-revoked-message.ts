@@ -9,6 +9,7 @@ const REASON_TEXT: Record<string, string> = {
   unused: 'it had not been used for longer than the allowed period',
   user_disabled: 'your account was disabled',
   policy: 'a security policy revoked it',
+  ip_block: 'the address it was created or last used from was blocked by a security block',
 };
 
 /** Strips control characters so nothing a user typed can break a mail header. */

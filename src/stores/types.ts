@@ -183,6 +183,8 @@ export interface ApiTokenRecord {
   readonly revokeReason: string | null;
   /** A decoy planted by an admin: any use of it is an attack signal. */
   readonly isCanary: boolean;
+  /** The address the token was created from (an IP block revokes tokens created or last used in its range). */
+  readonly createdIp?: string | null;
 }
 
 export type NewApiToken = Omit<ApiTokenRecord, 'lastUsedAtMs' | 'lastUsedIp' | 'isActive' | 'revokedAtMs' | 'revokedBy' | 'revokeReason'>;
@@ -216,6 +218,12 @@ export interface ApiTokenRevocation {
   readonly rateWindow?: { readonly key: string; readonly windowMs: number };
   /** The owner notification for each revoked token, queued in the same commit. */
   readonly notify: (token: ApiTokenRecord, owner: UserRecord) => OutboxMessage | null;
+}
+
+/** What creating an IP block revoked in its commit: sessions (as any IP revocation) and API tokens. */
+export interface IpBlockReport extends RevocationReport {
+  /** API tokens created or last used from the range, revoked now (reason ip_block; owners mailed). */
+  readonly apiTokens: readonly ApiTokenRecord[];
 }
 
 export type BlockSource = 'manual' | 'honeypot' | 'canary' | 'decoy' | 'brute_force';
@@ -353,7 +361,18 @@ export interface RevokdStore {
    * Creates an IP block and, in the same commit, revokes every live session created or refreshed
    * from a matching address (the report says how many).
    */
-  createIpBlock(block: Omit<IpBlockRecord, 'liftedAtMs' | 'liftedBy'>, context: RevocationContext): Promise<RevocationReport>;
+  /**
+   * Creates a block and, in the same commit, revokes every live session created or refreshed from
+   * the range and every live (non-canary) API token created or last used from it — both found
+   * through an index on the address, never a scan — queueing `notify`'s mail to each token owner.
+   */
+  createIpBlock(
+    block: Omit<IpBlockRecord, 'liftedAtMs' | 'liftedBy'>,
+    context: RevocationContext,
+    apiTokens: { readonly notify: ApiTokenRevocation['notify'] },
+  ): Promise<IpBlockReport>;
+  /** Records that a session was used from `ip` (last_ip, and the addresses an IP revocation searches) without rotating it. */
+  recordSessionIp(sessionId: string, ip: string, nowMs: number): Promise<void>;
   /** Blocks not lifted and not expired at `nowMs` (all blocks when nowMs is null), newest first. */
   listIpBlocks(nowMs: number | null): Promise<IpBlockRecord[]>;
   /** Lifts a block (tokens it revoked stay revoked); undefined when unknown or already lifted. */

@@ -67,7 +67,7 @@ describe('detectors and alerts', () => {
   async function waitForBlocked(ip: string): Promise<void> {
     const deadline = Date.now() + DEADLINE_MS;
     for (;;) {
-      const res = await request(`${server.url}/healthz`, { headers: xff(ip) });
+      const res = await request(`${server.url}/api/v1/auth/revocation-status`, { headers: xff(ip) });
       if (res.status === 403) {
         assert.equal(res.body.code, 'ERR_IP_BLOCKED', res.text);
         return;
@@ -101,7 +101,7 @@ describe('detectors and alerts', () => {
       assert.equal(res.body.code, 'ERR_NOT_FOUND');
     }
     // The third hit's answer waited for the block to commit: the very next request is refused.
-    const health = await request(`${server.url}/healthz`, { headers: xff(attacker) });
+    const health = await request(`${server.url}/api/v1/auth/revocation-status`, { headers: xff(attacker) });
     assert.equal(health.status, 403, health.text);
     assert.deepEqual(Object.keys(health.body).sort(), ['code', 'error', 'error_description']);
     assert.equal(health.body.code, 'ERR_IP_BLOCKED');
@@ -136,7 +136,7 @@ describe('detectors and alerts', () => {
     assert.deepEqual(more, []);
     assert.equal(alert!.severity, 'CRITICAL');
     // Someone else's address is not touched.
-    assert.equal((await request(`${server.url}/healthz`, { headers: xff('198.51.100.78') })).status, 200);
+    assert.equal((await request(`${server.url}/api/v1/auth/revocation-status`, { headers: xff('198.51.100.78') })).status, 200);
   });
 
   test('a revoked access token presented again (3× on a bearer route, 1× to introspection) raises exactly one CRITICAL revoked_token_replay alert for its sub', async () => {

@@ -56,11 +56,11 @@ describe('IP blocks behind a trusted proxy', () => {
       assert.equal(res.status, 200);
       assert.deepEqual(res.body, { active: false });
     }
-    // The range gets 403 before any route: a bearer route, login, even liveness.
+    // The range gets 403 before any route: a bearer route, login, an unauthenticated status page.
     for (const [path, init] of [
       ['/api/v1/auth/me', { bearer: spared.access_token }],
       ['/api/v1/auth/login', { method: 'POST', json: { email: 'roaming@example.com', password: 'user-password-1' } }],
-      ['/healthz', {}],
+      ['/api/v1/auth/revocation-status', {}],
     ] as const) {
       const res = await request(`${base}${path}`, { ...init, headers: xff('203.0.113.200') });
       assert.equal(res.status, 403, `${path}: ${res.text}`);
@@ -105,8 +105,8 @@ describe('IP blocks behind a trusted proxy', () => {
     assert.equal(created.status, 201, created.text);
     assert.equal(created.body.cidr, '192.0.2.55/32');
     assert.equal(Date.parse(created.body.expires_at) - Date.parse(created.body.created_at), 1000);
-    assert.equal((await request(`${base}/healthz`, { headers: xff('192.0.2.55') })).status, 403);
-    await eventually('the block expires', 5000, async () => (await request(`${base}/healthz`, { headers: xff('192.0.2.55') })).status === 200);
+    assert.equal((await request(`${base}/api/v1/auth/revocation-status`, { headers: xff('192.0.2.55') })).status, 403);
+    await eventually('the block expires', 5000, async () => (await request(`${base}/api/v1/auth/revocation-status`, { headers: xff('192.0.2.55') })).status === 200);
     const listed = await request(`${base}/api/v1/security/blocks`, { bearer: admin.access_token });
     assert.ok(!listed.body.blocks.some((b: { id: string }) => b.id === created.body.id), 'an expired block is not listed as active');
   });
@@ -160,9 +160,9 @@ describe('IP blocks without a trusted proxy: X-Forwarded-For is ignored', () => 
     const local = JSON.parse(cli.stdout);
     assert.equal(local.cidr, '127.0.0.1/32');
     assert.ok(local.revoked_sessions >= 2, `the admin's two sessions from 127.0.0.1: ${cli.stdout}`);
-    await eventually('the server enforces the CLI block', 5000, async () => (await request(`${base}/healthz`)).status === 403);
+    await eventually('the server enforces the CLI block', 5000, async () => (await request(`${base}/api/v1/auth/revocation-status`)).status === 403);
     // Claiming another address does not get through.
-    const escape = await request(`${base}/healthz`, { headers: xff('198.51.100.1') });
+    const escape = await request(`${base}/api/v1/auth/revocation-status`, { headers: xff('198.51.100.1') });
     assert.equal(escape.status, 403);
     assert.equal(escape.body.code, 'ERR_IP_BLOCKED');
     const escapeLogin = await request(`${base}/api/v1/auth/login`, { method: 'POST', json: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD }, headers: xff('198.51.100.1') });
@@ -171,7 +171,7 @@ describe('IP blocks without a trusted proxy: X-Forwarded-For is ignored', () => 
     const unblock = await runCli(['unblock', local.id, '--json'], cliEnv);
     assert.equal(unblock.code, 0, unblock.stderr);
     assert.deepEqual(Object.keys(JSON.parse(unblock.stdout)).sort(), ['cidr', 'id', 'lifted_at']);
-    await eventually('the server lifts the CLI block', 5000, async () => (await request(`${base}/healthz`)).status === 200);
+    await eventually('the server lifts the CLI block', 5000, async () => (await request(`${base}/api/v1/auth/revocation-status`)).status === 200);
     assert.equal((await request(`${base}/api/v1/auth/me`, { bearer: admin.access_token })).status, 401, 'the block revoked the admin\'s session for good');
     const unknown = await runCli(['unblock', local.id, '--json'], cliEnv);
     assert.equal(unknown.code, 2);

@@ -241,7 +241,7 @@ describe('admin security API', () => {
     const used = await request(`${server.url}/api/v1/auth/me`, { bearer: canary.body.token, headers: xff('198.51.100.66') });
     assert.equal(used.status, 401);
     await eventually('the canary user is blocked', 5000, async () =>
-      (await request(`${server.url}/healthz`, { headers: xff('198.51.100.66') })).status === 403 ? true : undefined);
+      (await request(`${server.url}/api/v1/auth/revocation-status`, { headers: xff('198.51.100.66') })).status === 403 ? true : undefined);
     const blocks = (await api('/blocks')).body.blocks;
     assert.ok(blocks.some((b: { cidr: string; source: string }) => b.cidr === '198.51.100.66/32' && b.source === 'canary'));
     const alert = await eventually('the canary alert', 5000, async () => (await alerts('?severity=CRITICAL')).find((a) => a.type === 'canary_triggered'));
@@ -263,9 +263,9 @@ describe('admin security API', () => {
     assert.equal(attempt.status, 401);
     assert.equal(attempt.text, unknown.text, 'indistinguishable from any failed login');
     await eventually('the decoy user is blocked', 5000, async () =>
-      (await request(`${server.url}/healthz`, { headers: xff('198.51.100.77') })).status === 403 ? true : undefined);
+      (await request(`${server.url}/api/v1/auth/revocation-status`, { headers: xff('198.51.100.77') })).status === 403 ? true : undefined);
     assert.ok((await api('/blocks')).body.blocks.some((b: { cidr: string; source: string }) => b.cidr === '198.51.100.77/32' && b.source === 'decoy'));
-    assert.equal((await request(`${server.url}/healthz`, { headers: xff('198.51.100.76') })).status, 200, 'an ordinary failed login blocks nothing');
+    assert.equal((await request(`${server.url}/api/v1/auth/revocation-status`, { headers: xff('198.51.100.76') })).status, 200, 'an ordinary failed login blocks nothing');
 
     const marked = (await api('/audit?type=user.marked_decoy')).body.entries;
     assert.deepEqual(marked.map((e: { target_id: string }) => e.target_id), [decoy.body.id]);

@@ -30,3 +30,36 @@ test('sqlite: a closed store answers ERR_STORE_UNAVAILABLE, not a crash', async 
   await assert.rejects(store.revoke({ scope: 'global' }, { initiator: 'admin', reason: 'admin', actor: { type: 'cli', id: null }, nowMs: 1, accessCoverMs: 1 }),
     (err: { code?: string }) => err.code === 'ERR_STORE_UNAVAILABLE');
 });
+
+test('sqlite: migration 005 backfills the range-searchable address columns of existing rows, and uses an index to search them', async () => {
+  const file = path.join(tempDir('backfill'), 'revokd.db');
+  const ctx = { initiator: 'admin' as const, reason: 'ip_block' as const, actor: { type: 'cli' as const, id: null }, nowMs: 1000, accessCoverMs: 1 };
+  const audit = { type: 'user.logged_in' as const, actorType: 'system' as const, actorId: null, targetType: null, targetId: null, ip: null, details: {} };
+  const first = await createSqliteStore(file);
+  await first.createUser({ id: 'u1', email: 'u1@example.com', role: 'user', passwordHash: 'scrypt$x', createdAtMs: 1, disabledAtMs: null }, { ...audit, type: 'user.created' });
+  await first.createSession({
+    session: { id: 's1', userId: 'u1', clientId: 'revokd', createdAtMs: 1, expiresAtMs: 10_000_000, ip: '2001:db8:9::5', userAgent: 'ua', scope: '' },
+    refresh: null, audit,
+  });
+  await first.createApiToken({
+    id: 't1', userId: 'u1', name: 'old', tokenHash: 'h1', tokenPrefix: 'rvk_old', scopes: [], createdAtMs: 1, expiresAtMs: null, isCanary: false, createdIp: null,
+  }, { maxLivePerUser: null }, { ...audit, type: 'api_token.created', targetType: 'api_token', targetId: 't1', ip: '198.51.100.3' });
+  // Turn the file back into what 004 left: no 005 columns, indexes or migration record.
+  first.db.exec(`DROP INDEX session_ips_by_ip_hex; DROP INDEX api_tokens_live_by_created_ip; DROP INDEX api_tokens_live_by_last_used_ip;
+    ALTER TABLE session_ips DROP COLUMN ip_hex; ALTER TABLE api_tokens DROP COLUMN created_ip; ALTER TABLE api_tokens DROP COLUMN created_ip_hex;
+    ALTER TABLE api_tokens DROP COLUMN last_used_ip_hex; DELETE FROM schema_migrations WHERE version = 5;`);
+  await first.close();
+
+  const second = await createSqliteStore(file);
+  assert.equal(second.db.prepare('SELECT ip_hex FROM session_ips WHERE session_id = ?').pluck().get('s1'), '20010db8000900000000000000000005');
+  assert.equal((await second.findApiTokenById('t1'))?.createdIp, '198.51.100.3', 'taken from its api_token.created audit entry');
+  const plan = (sql: string) => (second.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('a', 'b', 'a', 'b') as Array<{ detail: string }>).map((r) => r.detail).join('; ');
+  assert.match(plan('SELECT session_id FROM session_ips WHERE ip_hex BETWEEN ? AND ? UNION SELECT session_id FROM session_ips WHERE ip_hex BETWEEN ? AND ?'), /USING (COVERING )?INDEX session_ips_by_ip_hex/);
+  assert.match(plan('SELECT id FROM api_tokens WHERE is_active = 1 AND is_canary = 0 AND created_ip_hex BETWEEN ? AND ? UNION SELECT id FROM api_tokens WHERE is_active = 1 AND is_canary = 0 AND last_used_ip_hex BETWEEN ? AND ?'),
+    /api_tokens_live_by_created_ip.*api_tokens_live_by_last_used_ip/);
+  const report = await second.createIpBlock({ id: 'b1', cidr: '2001:db8:9::/48', reason: 'x', source: 'manual', createdAtMs: 1000, expiresAtMs: null, createdBy: null }, ctx, { notify: () => null });
+  assert.equal(report.sessions, 1);
+  const v4 = await second.createIpBlock({ id: 'b2', cidr: '198.51.100.0/24', reason: 'x', source: 'manual', createdAtMs: 1000, expiresAtMs: null, createdBy: null }, ctx, { notify: () => null });
+  assert.deepEqual(v4.apiTokens.map((t) => t.id), ['t1']);
+  await second.close();
+});

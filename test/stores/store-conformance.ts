@@ -230,11 +230,11 @@ export function describeStoreConformance(name: string, open: () => Promise<Revok
       assert.equal((await store.findSession(s.id))?.revokedAtMs, NOW);
     });
 
-    async function newApiToken(userId: string, over: Partial<{ expiresAtMs: number | null; isCanary: boolean }> = {}, cap: number | null = null) {
+    async function newApiToken(userId: string, over: Partial<{ expiresAtMs: number | null; isCanary: boolean; createdIp: string | null }> = {}, cap: number | null = null) {
       const id = randomUUID();
       await store.createApiToken({
         id, userId, name: `t-${id.slice(0, 4)}`, tokenHash: sha256Hex(id), tokenPrefix: 'rvk_abcd', scopes: ['read'], createdAtMs: NOW,
-        expiresAtMs: over.expiresAtMs ?? null, isCanary: over.isCanary ?? false,
+        expiresAtMs: over.expiresAtMs ?? null, isCanary: over.isCanary ?? false, createdIp: over.createdIp ?? null,
       }, { maxLivePerUser: cap }, audit('api_token.created'));
       return id;
     }
@@ -336,7 +336,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Revok
       const miss = await newSession(user.id, '198.51.100.9');
       const id = randomUUID();
       const report = await store.createIpBlock({ id, cidr: '203.0.113.0/24', reason: 'test', source: 'manual', createdAtMs: NOW, expiresAtMs: NOW + 1000, createdBy: null },
-        ctx({ reason: 'ip_block' }));
+        ctx({ reason: 'ip_block' }), { notify: () => null });
       assert.equal(report.sessions, 1);
       assert.equal((await store.findSession(hit.id))?.revokeReason, 'ip_block');
       assert.equal((await store.findSession(miss.id))?.revokedAtMs, null);
@@ -348,6 +348,68 @@ export function describeStoreConformance(name: string, open: () => Promise<Revok
       assert.ok(!(await store.listIpBlocks(NOW)).some((b) => b.id === id));
       assert.ok((await store.listIpBlocks(null)).some((b) => b.id === id));
       assert.notEqual((await store.findSession(hit.id))?.revokedAtMs, null, 'unblocking restores nothing');
+    });
+
+    const blockOf = (cidr: string) => store.createIpBlock(
+      { id: randomUUID(), cidr, reason: 'test', source: 'manual', createdAtMs: NOW, expiresAtMs: NOW + 1000, createdBy: null },
+      ctx({ reason: 'ip_block' }),
+      { notify: (t, owner) => ({ kind: 'api_token.revoked', recipient: owner.email, subject: `revoked ${t.name}`, body: t.revokeReason ?? '' }) },
+    );
+
+    test('ip blocks: the range match is by address value, IPv6 and IPv4-mapped included, and stops at the range edges', async () => {
+      const user = await newUser();
+      const inside = await newSession(user.id, '2001:db8:77:1::5');
+      const edge = await newSession(user.id, '2001:db8:77:1:ffff:ffff:ffff:ffff');
+      const outside = await newSession(user.id, '2001:db8:77:2::1');
+      const v4Inside = await newSession(user.id, '198.51.77.255');
+      const v4Outside = await newSession(user.id, '198.51.78.0');
+      const v6 = await blockOf('2001:db8:77:1::/64');
+      assert.equal(v6.sessions, 2);
+      assert.notEqual((await store.findSession(inside.id))?.revokedAtMs, null);
+      assert.notEqual((await store.findSession(edge.id))?.revokedAtMs, null);
+      assert.equal((await store.findSession(outside.id))?.revokedAtMs, null);
+      const v4 = await blockOf('198.51.77.0/24');
+      assert.equal(v4.sessions, 1);
+      assert.notEqual((await store.findSession(v4Inside.id))?.revokedAtMs, null);
+      assert.equal((await store.findSession(v4Outside.id))?.revokedAtMs, null);
+    });
+
+    test('ip blocks: a session refreshed from the range, or used from it without rotating (recordSessionIp), is revoked by it', async () => {
+      const user = await newUser();
+      const rotated = await newSession(user.id, '192.0.2.10');
+      await consume(rotated.token, NOW + 1000, '203.0.119.4');
+      const touched = await newSession(user.id, '192.0.2.11');
+      await store.recordSessionIp(touched.id, '203.0.119.5', NOW + 1000);
+      assert.equal((await store.findSession(touched.id))?.lastIp, '203.0.119.5');
+      const report = await blockOf('203.0.119.0/24');
+      assert.equal(report.sessions, 2);
+      assert.notEqual((await store.findSession(rotated.id))?.revokedAtMs, null);
+      assert.notEqual((await store.findSession(touched.id))?.revokedAtMs, null);
+    });
+
+    test('ip blocks: revoke API tokens created or last used from the range (reason ip_block, owner mailed, feed record), never canaries', async () => {
+      const user = await newUser();
+      const createdThere = await newApiToken(user.id, { createdIp: '203.0.118.7' });
+      const usedThere = await newApiToken(user.id, { createdIp: '192.0.2.1' });
+      await store.recordApiTokenUse([{ id: usedThere, atMs: NOW + 10, ip: '203.0.118.8' }]);
+      const elsewhere = await newApiToken(user.id, { createdIp: '192.0.2.1' });
+      const canary = await newApiToken(user.id, { createdIp: '203.0.118.9', isCanary: true });
+      const feedBefore = (await store.readFeed(0, 100_000)).length;
+      const report = await blockOf('203.0.118.0/24');
+      assert.deepEqual(report.apiTokens.map((t) => t.id).sort(), [createdThere, usedThere].sort());
+      for (const id of [createdThere, usedThere]) {
+        const t = await store.findApiTokenById(id);
+        assert.equal(t?.isActive, false);
+        assert.equal(t?.revokeReason, 'ip_block');
+      }
+      assert.equal((await store.findApiTokenById(elsewhere))?.isActive, true);
+      assert.equal((await store.findApiTokenById(canary))?.isActive, true);
+      assert.equal((await store.findApiTokenById(createdThere))?.createdIp, '203.0.118.7');
+      const feed = (await store.readFeed(0, 100_000)).slice(feedBefore);
+      assert.deepEqual(feed.filter((r) => r.scope === 'api_token').map((r) => r.target).sort(), [createdThere, usedThere].sort());
+      const mail = (await store.claimOutbox(NOW + 999_999, 30_000, 1000)).filter((m) => m.recipient === user.email);
+      assert.equal(mail.length, 2);
+      assert.ok(mail.every((m) => m.body === 'ip_block'));
     });
 
     test('counters: a window opens at the first event and lasts windowMs', async () => {

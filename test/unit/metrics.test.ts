@@ -43,7 +43,7 @@ test('every event the bus carries moves its counter; stop() unsubscribes', async
     events.emit('login_failed', { email: 'a@example.com', userId: null, ip: '127.0.0.1' });
     events.emit('refresh_reused', { userId: 'u', sessionId: 's', ip: '127.0.0.1' });
     events.emit('token_issued', { subject: 'c', kind: 'client_credentials', ip: null });
-    events.emit('deception_hit', { kind: 'canary', ip: '127.0.0.1', detail: 'x' });
+    events.emit('deception_hit', { kind: 'canary', ip: '127.0.0.1', detail: 'x', via: { kind: 'direct' } });
   };
   emitAll();
   const expect = async (n: number): Promise<void> => {

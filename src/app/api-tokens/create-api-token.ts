@@ -40,7 +40,7 @@ export async function createApiToken(ctx: AppContext, input: CreateApiTokenInput
   const token = generateApiToken();
   const record: NewApiToken = {
     id: randomUUID(), userId: input.userId, name, tokenHash: sha256Hex(token), tokenPrefix: displayPrefix(token), scopes,
-    createdAtMs: nowMs, expiresAtMs, isCanary: input.isCanary === true,
+    createdAtMs: nowMs, expiresAtMs, isCanary: input.isCanary === true, createdIp: input.ip,
   };
   await ctx.store.createApiToken(record, { maxLivePerUser: input.isCanary === true ? null : ctx.config.apiTokenMaxPerUser }, {
     type: 'api_token.created', actorType: 'user', actorId: input.userId, targetType: 'api_token', targetId: record.id, ip: input.ip,

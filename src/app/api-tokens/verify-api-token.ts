@@ -10,7 +10,7 @@ import { hasValidApiTokenChecksum } from '../../core/tokens/api-token.js';
 import { sha256Hex } from '../../core/tokens/opaque.js';
 import type { ApiTokenRecord, UserRecord } from '../../stores/types.js';
 import type { AppContext } from '../context.js';
-import type { CheckOutcome } from '../events.js';
+import { type CheckOutcome, DIRECT, type Presentation } from '../events.js';
 
 export interface VerifiedApiToken {
   readonly token: ApiTokenRecord;
@@ -22,9 +22,10 @@ export type ApiTokenContext = Pick<AppContext, 'store' | 'replica' | 'now' | 'ap
 
 const rejected = (message: string): RevokdError => new RevokdError('ERR_INVALID_TOKEN', message);
 
-export async function verifyApiToken(ctx: ApiTokenContext, presented: unknown, ip: string | null): Promise<VerifiedApiToken> {
+/** `via`: relayed when a client passes on a token it was handed (introspection), so a canary does not block the client. */
+export async function verifyApiToken(ctx: ApiTokenContext, presented: unknown, ip: string | null, via: Presentation = DIRECT): Promise<VerifiedApiToken> {
   try {
-    const verified = await verifyOrThrow(ctx, presented, ip);
+    const verified = await verifyOrThrow(ctx, presented, ip, via);
     ctx.events.emit('check', { kind: 'api_token', outcome: 'valid' });
     return verified;
   } catch (err) {
@@ -42,14 +43,14 @@ export function outcomeOf(err: unknown): CheckOutcome {
   return 'invalid';
 }
 
-async function verifyOrThrow(ctx: ApiTokenContext, presented: unknown, ip: string | null): Promise<VerifiedApiToken> {
+async function verifyOrThrow(ctx: ApiTokenContext, presented: unknown, ip: string | null, via: Presentation): Promise<VerifiedApiToken> {
   if (!hasValidApiTokenChecksum(presented)) throw rejected('malformed API token');
   const hash = sha256Hex(presented);
   const token = await ctx.store.findApiTokenByHash(hash);
   if (token === undefined || !timingSafeEqual(Buffer.from(token.tokenHash), Buffer.from(hash))) throw rejected('unknown API token');
   // A canary never authenticates: whoever holds it took it from where only an attacker would look.
   if (token.isCanary) {
-    ctx.events.emit('deception_hit', { kind: 'canary', ip: ip ?? 'unknown', detail: `canary token ${token.tokenPrefix}` });
+    ctx.events.emit('deception_hit', { kind: 'canary', ip: ip ?? 'unknown', detail: `canary token ${token.tokenPrefix}`, via });
     throw rejected('unknown API token');
   }
   let user: UserRecord;

@@ -4,6 +4,7 @@
  * REVOKD_CANARY_THRESHOLD touches (default 1). The detection lives in verifyApiToken and login.
  */
 import { randomBytes } from 'node:crypto';
+import { sha256Hex } from '../../core/tokens/opaque.js';
 import type { Actor, NewApiToken, UserRecord } from '../../stores/types.js';
 import { createApiToken } from '../api-tokens/create-api-token.js';
 import type { AppContext } from '../context.js';
@@ -25,4 +26,16 @@ export async function createDecoyUser(ctx: AppContext, email: unknown, actor: Ac
     type: 'user.marked_decoy', actorType: actor.type, actorId: actor.id, targetType: 'user', targetId: user.id, ip, details: {},
   }], ctx.now());
   return { ...user, isDecoy: true };
+}
+
+/**
+ * A client passed an API token on to a client-authenticated call that does not verify it
+ * (/oauth/revoke refuses API tokens): if it is a canary, raise the alert naming the client — the
+ * client only relays what it was handed, so nothing is blocked. The caller's answer is unchanged.
+ */
+export async function noticeRelayedCanary(ctx: AppContext, presented: string, clientId: string, ip: string): Promise<void> {
+  const token = await ctx.store.findApiTokenByHash(sha256Hex(presented));
+  if (token?.isCanary !== true) return;
+  ctx.events.emit('deception_hit', { kind: 'canary', ip, detail: `canary token ${token.tokenPrefix}`, via: { kind: 'relayed_by_client', clientId } });
+  await ctx.security.monitor.settled();
 }

@@ -9,11 +9,19 @@
  * - failed logins from one IP above the limit within an hour → HIGH and the IP is blocked
  * - token requests for one user above the limit within an hour → MEDIUM, once per window
  * - a honeypot path hit REVOKD_HONEYPOT_THRESHOLD times from one IP → HIGH and the IP is blocked
- * - a canary API token or decoy account touched → CRITICAL and the IP is blocked at once
+ * - a canary API token or decoy account touched → CRITICAL and the IP is blocked at once — unless a
+ *   client relayed it (introspection): a resource server passes on what it was handed, so the alert
+ *   names the client and nothing is blocked (else anyone could block a resource server by sending
+ *   it the canary)
+ *
+ * Addresses are counted by their counting key (an IPv6 client's /64); blocks go through autoBlock,
+ * which never blocks loopback, trusted proxies or REVOKD_NEVER_BLOCK and is capped per hour.
  */
+import { countingKey } from '../../core/containment/ip-address.js';
 import type { AppContext } from '../context.js';
 import { raiseAlert } from './alerts.js';
-import { type ActiveBlocks, autoBlock } from './ip-blocks.js';
+import { autoBlock } from './auto-block.js';
+import type { ActiveBlocks } from './ip-blocks.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -49,12 +57,14 @@ export class SecurityMonitor {
           details: { failures_in_window: perUser }, dedupeKey: `brute_user:${subject}:${windowOf(nowMs)}`,
         });
       }
-      const perIp = await this.ctx.store.incrementCounter(`login_fail:ip:${e.ip}`, HOUR_MS, nowMs);
+      const ipKey = countingKey(e.ip);
+      const perIp = await this.ctx.store.incrementCounter(`login_fail:ip:${ipKey}`, HOUR_MS, nowMs);
       if (perIp > config.failedLoginsPerIpPerHour) {
-        await autoBlock(this.ctx, this.blocks, e.ip, 'brute_force', `more than ${config.failedLoginsPerIpPerHour} failed logins within an hour`);
+        const outcome = await autoBlock(this.ctx, this.blocks, e.ip, 'brute_force', `more than ${config.failedLoginsPerIpPerHour} failed logins within an hour`);
         await raiseAlert(this.ctx, {
-          severity: 'HIGH', type: 'brute_force_ip', ip: e.ip, details: { failures_in_window: perIp, blocked: true },
-          dedupeKey: `brute_ip:${e.ip}:${windowOf(nowMs)}`,
+          severity: 'HIGH', type: 'brute_force_ip', ip: e.ip,
+          details: { failures_in_window: perIp, blocked: outcome.kind === 'blocked' || outcome.kind === 'already_blocked' },
+          dedupeKey: `brute_ip:${ipKey}:${windowOf(nowMs)}`,
         });
       }
     }));
@@ -70,18 +80,29 @@ export class SecurityMonitor {
     }));
     events.on('deception_hit', (e) => this.track(async () => {
       const nowMs = this.ctx.now();
+      const relayedBy = e.via.kind === 'relayed_by_client' ? e.via.clientId : null;
       await this.ctx.store.appendAudit([{
-        type: 'deception.triggered', actorType: 'anonymous', actorId: null, targetType: e.kind, targetId: e.detail.slice(0, 100), ip: e.ip,
-        details: { kind: e.kind },
+        type: 'deception.triggered', actorType: relayedBy === null ? 'anonymous' : 'client', actorId: relayedBy, targetType: e.kind,
+        targetId: e.detail.slice(0, 100), ip: e.ip, details: { kind: e.kind, via: e.via.kind },
       }], nowMs);
+      if (relayedBy !== null) {
+        // The client only passed it on: whoever handed it the canary is the one to find.
+        await raiseAlert(this.ctx, {
+          severity: 'CRITICAL', type: `${e.kind}_triggered`, subject: `client:${relayedBy}`, ip: e.ip,
+          details: { relayed_by_client: relayedBy, detail: e.detail.slice(0, 100), blocked: false },
+          dedupeKey: `deception:${e.kind}:client:${relayedBy}:${e.detail.slice(0, 100)}:${windowOf(nowMs)}`,
+        });
+        return;
+      }
+      const ipKey = countingKey(e.ip);
       const threshold = e.kind === 'honeypot' ? config.honeypotThreshold : config.canaryThreshold;
-      const hits = await this.ctx.store.incrementCounter(`deception:${e.kind}:${e.ip}`, HOUR_MS, nowMs);
+      const hits = await this.ctx.store.incrementCounter(`deception:${e.kind}:${ipKey}`, HOUR_MS, nowMs);
       if (hits < threshold) return;
-      const block = await autoBlock(this.ctx, this.blocks, e.ip, e.kind, `${e.kind} touched ${hits} time(s): ${e.detail.slice(0, 100)}`);
+      const outcome = await autoBlock(this.ctx, this.blocks, e.ip, e.kind, `${e.kind} touched ${hits} time(s): ${e.detail.slice(0, 100)}`);
       await raiseAlert(this.ctx, {
         severity: e.kind === 'honeypot' ? 'HIGH' : 'CRITICAL', type: `${e.kind}_triggered`, ip: e.ip,
-        details: { hits, detail: e.detail.slice(0, 100), blocked: block !== undefined || this.blocks.blockFor(e.ip) !== undefined },
-        dedupeKey: `deception:${e.kind}:${e.ip}:${windowOf(nowMs)}`,
+        details: { hits, detail: e.detail.slice(0, 100), blocked: outcome.kind === 'blocked' || outcome.kind === 'already_blocked' },
+        dedupeKey: `deception:${e.kind}:${ipKey}:${windowOf(nowMs)}`,
       });
     }));
   }

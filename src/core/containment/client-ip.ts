@@ -15,8 +15,20 @@ export function trustedProxyMatcher(entries: readonly string[]): IpMatcher {
   return matcher;
 }
 
-export function resolveClientIp(socketIp: string | undefined, forwardedFor: string | string[] | undefined, trusted: IpMatcher): string {
+/**
+ * The canonical client address (see normaliseIp): every consumer — rate limits, detectors, blocks,
+ * sessions, audit — gets this one form. `onIgnoredForwardedFor` is told when the request carried
+ * `X-Forwarded-For` from a peer that is not a trusted proxy (behind an unlisted proxy every client
+ * looks like the proxy, which is worth a warning).
+ */
+export function resolveClientIp(
+  socketIp: string | undefined,
+  forwardedFor: string | string[] | undefined,
+  trusted: IpMatcher,
+  onIgnoredForwardedFor?: (peer: string) => void,
+): string {
   const peer = normaliseIp(socketIp ?? '') ?? '0.0.0.0';
+  if (forwardedFor !== undefined && !trusted.matches(peer)) onIgnoredForwardedFor?.(peer);
   if (trusted.size === 0 || !trusted.matches(peer) || forwardedFor === undefined) return peer;
   const header = Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor;
   const hops = header.split(',').map((h) => h.trim()).filter((h) => h.length > 0);

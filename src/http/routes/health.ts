@@ -3,14 +3,14 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../app/context.js';
 
 export function healthRoutes(app: FastifyInstance, ctx: AppContext): void {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', { config: { lockdownExempt: true } }, async () => ({ status: 'ok' }));
 
   const probe = async (): Promise<{ store: boolean; replicaStalenessMs: number; replicaCurrent: boolean }> => {
     const store = await ctx.store.ping().then(() => true, () => false);
     return { store, replicaStalenessMs: ctx.replica.stalenessMs(), replicaCurrent: !ctx.replica.isStale() };
   };
 
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/readyz', { config: { lockdownExempt: true } }, async (_request, reply) => {
     const p = await probe();
     const ready = p.store && p.replicaCurrent;
     // Mail is optional: it never makes the service unready. Pending = outbox messages not yet sent.

@@ -4,6 +4,7 @@ import { authenticateClient } from '../../app/clients.js';
 import { clientCredentialsGrant } from '../../app/client-credentials.js';
 import type { AppContext } from '../../app/context.js';
 import { introspect } from '../../app/introspect.js';
+import { noticeRelayedCanary } from '../../app/security/deception.js';
 import { refreshSession } from '../../app/refresh-session.js';
 import { identifyToken, ownerOf, revokeIdentified } from '../../app/revoke-presented-token.js';
 import { RevokdError, isRevokdError } from '../../core/errors.js';
@@ -52,7 +53,10 @@ export function oauthRoutes(app: FastifyInstance, ctx: AppContext): void {
     const client = await authenticateClient(ctx, clientCredentialsOf(request, body));
     const presented = tokenParam(body);
     // RFC 7009 §2.2.1: API tokens belong to users, not clients; they are revoked through /api/v1/tokens.
-    if (hasValidApiTokenChecksum(presented)) throw new RevokdError('ERR_UNSUPPORTED_TOKEN_TYPE', 'API tokens are revoked by their owner at /api/v1/tokens');
+    if (hasValidApiTokenChecksum(presented)) {
+      await noticeRelayedCanary(ctx, presented, client.id, request.clientIp);
+      throw new RevokdError('ERR_UNSUPPORTED_TOKEN_TYPE', 'API tokens are revoked by their owner at /api/v1/tokens');
+    }
     const token = await identifyToken(ctx, presented);
     // RFC 7009 §2.2: unknown, invalid, expired or already revoked tokens get 200 — nothing to reveal.
     if (token.kind === 'unknown') return reply.code(200).send();
@@ -69,7 +73,7 @@ export function oauthRoutes(app: FastifyInstance, ctx: AppContext): void {
     const body = jsonBody(request);
     const client = await authenticateClient(ctx, clientCredentialsOf(request, body));
     if (client.secretHash === null) throw new RevokdError('ERR_INVALID_CLIENT', 'introspection needs a confidential client');
-    const result = await introspect(ctx, tokenParam(body), request.clientIp);
+    const result = await introspect(ctx, tokenParam(body), request.clientIp, client.id);
     return reply.header('cache-control', 'no-store').send(result);
   });
 }

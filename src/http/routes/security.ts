@@ -62,10 +62,11 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
     if (target === undefined) throw new RevokdError('ERR_VALIDATION', 'ip or cidr is required');
     const { block, report } = await blockIp(ctx, blocks, {
       target, reason: body.reason, durationSeconds: body.duration_seconds, source: 'manual', actor: actorOf(request), ip: request.clientIp,
+      force: body.force,
     });
     return reply.code(201).send({
       id: block.id, cidr: block.cidr, reason: block.reason, source: block.source, created_at: iso(block.createdAtMs),
-      expires_at: iso(block.expiresAtMs), revoked_sessions: report.sessions,
+      expires_at: iso(block.expiresAtMs), revoked_sessions: report.sessions, revoked_api_tokens: report.apiTokens.length,
     });
   });
 

@@ -10,7 +10,7 @@ import { auditEntries, verifyAuditLog } from '../../app/security/audit-verify.js
 import { blockIp, unblockIp } from '../../app/security/ip-blocks.js';
 import { revokeUserEverything } from '../../app/security/revoke-user.js';
 import { AUDIT_EVENT_TYPES, type AuditEntry, type AuditEventType } from '../../core/audit/audit-event.js';
-import { IpMatcher, parseCidr } from '../../core/containment/ip-address.js';
+import { parseCidr } from '../../core/containment/ip-address.js';
 import { RevokdError } from '../../core/errors.js';
 import type { Actor, AlertSeverity, IpBlockRecord, UserRecord } from '../../stores/types.js';
 import { adminAlertsPage, type AlertState, SEVERITIES } from '../../../web/pages/admin-alerts.js';
@@ -175,10 +175,7 @@ export function webAdminRoutes(app: FastifyInstance, ctx: AppContext, guard: Web
     if (range === undefined) return refuse('Enter an IP address (203.0.113.7) or a CIDR range (198.51.100.0/24).');
     if (form.reason === '') return refuse('A reason is required: it is kept with the block and in the audit log.');
     if (!DURATION_CHOICES.some(([v]) => v === form.duration)) return refuse('Choose a duration from the list.');
-    // Blocking your own address would lock you out of this console (and everything else) at once.
-    if (new IpMatcher([range]).matches(request.clientIp)) {
-      return refuse(`${range.text} contains your own address (${request.clientIp}); blocking it would lock you out. Block it from another network, or with the CLI.`);
-    }
+    // blockIp refuses your own address and over-broad ranges (the same rules as the API); its message is shown.
     try {
       const { block, report } = await blockIp(ctx, ctx.security.blocks, {
         target: form.target, reason: form.reason, durationSeconds: form.duration === 'permanent' ? undefined : Number(form.duration),

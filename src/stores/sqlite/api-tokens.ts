@@ -1,6 +1,7 @@
 /** API token rows for SQLite: creation under a per-user cap, permanent soft revocation, batched last use. */
 import { type AuditEventInput, truncateId } from '../../core/audit/audit-event.js';
 import { RevokdError } from '../../core/errors.js';
+import { ipHex } from '../../core/containment/ip-address.js';
 import type { ApiTokenRecord, ApiTokenRevocation, NewApiToken, UserRecord } from '../types.js';
 import { appendAuditRows } from './audit-writer.js';
 import type { SqliteDatabase } from './open-database.js';
@@ -15,6 +16,7 @@ export function toApiToken(r: Row): ApiTokenRecord {
     expiresAtMs: (r.expires_at as number | null) ?? null, lastUsedAtMs: (r.last_used_at as number | null) ?? null,
     lastUsedIp: (r.last_used_ip as string | null) ?? null, isActive: r.is_active === 1, revokedAtMs: (r.revoked_at as number | null) ?? null,
     revokedBy: (r.revoked_by as string | null) ?? null, revokeReason: (r.revoke_reason as string | null) ?? null, isCanary: r.is_canary === 1,
+    createdIp: (r.created_ip as string | null) ?? null,
   };
 }
 
@@ -25,9 +27,10 @@ export function insertApiToken(db: SqliteDatabase, token: NewApiToken, maxLivePe
         .pluck().get(token.userId, token.createdAtMs) as number;
       if (live >= maxLivePerUser) throw new RevokdError('ERR_CONFLICT', `you already have ${live} live API tokens (the limit is ${maxLivePerUser}); revoke one first`);
     }
-    db.prepare(`INSERT INTO api_tokens (id, user_id, name, token_hash, token_prefix, scopes, created_at, expires_at, is_canary)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(token.id, token.userId, token.name, token.tokenHash, token.tokenPrefix,
-      JSON.stringify(token.scopes), token.createdAtMs, token.expiresAtMs, token.isCanary ? 1 : 0);
+    const createdIp = token.createdIp ?? null;
+    db.prepare(`INSERT INTO api_tokens (id, user_id, name, token_hash, token_prefix, scopes, created_at, expires_at, is_canary, created_ip, created_ip_hex)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(token.id, token.userId, token.name, token.tokenHash, token.tokenPrefix,
+      JSON.stringify(token.scopes), token.createdAtMs, token.expiresAtMs, token.isCanary ? 1 : 0, createdIp, createdIp === null ? null : ipHex(createdIp) ?? null);
     appendAuditRows(db, [audit], token.createdAtMs);
   }).immediate();
 }
@@ -89,8 +92,8 @@ export function revokeApiTokensInSqlite(db: SqliteDatabase, request: ApiTokenRev
 export function recordApiTokenUseInSqlite(db: SqliteDatabase, uses: ReadonlyArray<{ id: string; atMs: number; ip: string }>): void {
   if (uses.length === 0) return;
   // last_used only moves forward; revoked rows may still record their final use (the trigger allows it).
-  const update = db.prepare(`UPDATE api_tokens SET last_used_at = ?, last_used_ip = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`);
+  const update = db.prepare(`UPDATE api_tokens SET last_used_at = ?, last_used_ip = ?, last_used_ip_hex = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`);
   db.transaction(() => {
-    for (const use of uses) update.run(use.atMs, use.ip, use.id, use.atMs);
+    for (const use of uses) update.run(use.atMs, use.ip, ipHex(use.ip) ?? null, use.id, use.atMs);
   }).immediate();
 }

@@ -4,6 +4,7 @@
  * exactly one rotates; the others see the token as already consumed.
  */
 import { appendAuditRows } from './audit-writer.js';
+import { insertSessionIp } from './session-ips.js';
 import type { SqliteDatabase } from './open-database.js';
 import { toRefresh, toSession } from './rows.js';
 import { readGenerationsIn } from './generations.js';
@@ -33,7 +34,7 @@ export function consumeRefreshInSqlite(db: SqliteDatabase, input: ConsumeRefresh
     const successorRow = db.prepare(`INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id, created_at, expires_at, gen, ugen, cgen)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`).get(s.id, session.id, s.tokenHash, token.id, s.createdAtMs, expiresAtMs, gens.gen, gens.ugen, gens.cgen) as Record<string, unknown>;
     const updatedSession = db.prepare('UPDATE sessions SET last_used_at = ?, last_ip = ? WHERE id = ? RETURNING *').get(input.nowMs, input.ip, session.id) as Record<string, unknown>;
-    db.prepare('INSERT OR IGNORE INTO session_ips (session_id, ip, first_seen_at) VALUES (?, ?, ?)').run(session.id, input.ip, input.nowMs);
+    insertSessionIp(db, session.id, input.ip, input.nowMs);
     appendAuditRows(db, [input.audit], input.nowMs);
     return { kind: 'rotated', consumed: toRefresh(consumed), successor: toRefresh(successorRow), session: toSession(updatedSession) };
   }).immediate();

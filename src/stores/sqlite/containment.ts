@@ -1,6 +1,8 @@
 /** Containment for SQLite: IP blocks (with the IP revocation in the same commit), counters, alerts. */
 import type { AuditEventInput } from '../../core/audit/audit-event.js';
-import type { AlertCounts, AlertQuery, AlertRecord, IpBlockRecord, RevocationContext, RevocationReport } from '../types.js';
+import type { AlertCounts, AlertQuery, AlertRecord, ApiTokenRevocation, IpBlockRecord, IpBlockReport, RevocationContext } from '../types.js';
+import { revokeApiTokensInSqlite } from './api-tokens.js';
+import { liveApiTokenIdsInRange } from './session-ips.js';
 import { appendAuditRows } from './audit-writer.js';
 import type { SqliteDatabase } from './open-database.js';
 import { revokeInSqlite } from './revoke.js';
@@ -24,8 +26,13 @@ export function toAlert(r: Row): AlertRecord {
   };
 }
 
-export function createIpBlockInSqlite(db: SqliteDatabase, block: Omit<IpBlockRecord, 'liftedAtMs' | 'liftedBy'>, ctx: RevocationContext): RevocationReport {
-  return db.transaction((): RevocationReport => {
+export function createIpBlockInSqlite(
+  db: SqliteDatabase,
+  block: Omit<IpBlockRecord, 'liftedAtMs' | 'liftedBy'>,
+  ctx: RevocationContext,
+  notify: ApiTokenRevocation['notify'],
+): IpBlockReport {
+  return db.transaction((): IpBlockReport => {
     db.prepare(`INSERT INTO ip_blocks (id, cidr, reason, source, created_at, expires_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)`)
       .run(block.id, block.cidr, block.reason, block.source, block.createdAtMs, block.expiresAtMs, block.createdBy);
     appendAuditRows(db, [{
@@ -33,8 +40,13 @@ export function createIpBlockInSqlite(db: SqliteDatabase, block: Omit<IpBlockRec
       targetType: 'ip', targetId: block.cidr, ip: ctx.ip ?? null,
       details: { block: block.id, source: block.source, reason: block.reason, expires_at: block.expiresAtMs },
     }], ctx.nowMs);
-    // Nested: runs as a savepoint inside this transaction, so the block and the revocation commit together.
-    return revokeInSqlite(db, { scope: 'ip', cidr: block.cidr }, ctx);
+    // Nested: each runs as a savepoint inside this transaction, so the block and the revocations commit together.
+    const report = revokeInSqlite(db, { scope: 'ip', cidr: block.cidr }, ctx);
+    const ids = liveApiTokenIdsInRange(db, block.cidr);
+    const apiTokens = ids.length === 0 ? [] : revokeApiTokensInSqlite(db, {
+      selection: { kind: 'ids', ids }, context: ctx, revokedBy: ctx.actor.id, notify,
+    });
+    return { ...report, apiTokens };
   }).immediate();
 }
 

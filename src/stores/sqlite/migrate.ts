@@ -3,10 +3,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SqliteDatabase } from './open-database.js';
+import { ipHex } from '../../core/containment/ip-address.js';
 
 const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 
 export function migrateSqlite(db: SqliteDatabase, nowMs: number): number[] {
+  // Migrations backfill address columns with the code's own canonical hex form (005).
+  db.function('revokd_ip_hex', { deterministic: true }, (ip: unknown) => (typeof ip === 'string' ? ipHex(ip) ?? null : null));
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
   const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
   const files = fs.readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{3}_.+\.sql$/.test(f)).sort();

@@ -4,12 +4,12 @@
  */
 import type { AuditEventInput, AuditEventType } from '../../core/audit/audit-event.js';
 import { truncateId } from '../../core/audit/audit-event.js';
-import { IpMatcher, parseCidr } from '../../core/containment/ip-address.js';
 import type { RevocationRecord } from '../../core/revocation/types.js';
 import type { RevocationContext, RevocationReport, RevocationTarget } from '../types.js';
 import { appendAuditRows } from './audit-writer.js';
 import type { SqliteDatabase } from './open-database.js';
 import { toRevocation } from './rows.js';
+import { hexBoundsOf, liveSessionIdsInRange } from './session-ips.js';
 
 type FeedInput = Omit<RevocationRecord, 'seq' | 'initiator' | 'reason' | 'note' | 'createdAtMs' | 'issuer' | 'generation' | 'windowFrom' | 'windowTo'> &
   Partial<Pick<RevocationRecord, 'issuer' | 'generation' | 'windowFrom' | 'windowTo'>>;
@@ -77,14 +77,8 @@ export function revokeInSqlite(db: SqliteDatabase, target: RevocationTarget, ctx
         break;
       }
       case 'ip': {
-        const range = parseCidr(target.cidr);
-        if (range === undefined) throw new TypeError(`not an IP address or CIDR range: ${target.cidr}`);
-        auditTargetId = range.text;
-        const matcher = new IpMatcher([range]);
-        const candidates = db.prepare(`SELECT DISTINCT s.id, i.ip FROM session_ips i JOIN sessions s ON s.id = i.session_id
-          WHERE s.revoked_at IS NULL AND s.expires_at > ?`).all(ctx.nowMs) as Array<{ id: string; ip: string }>;
-        const ids = [...new Set(candidates.filter((c) => matcher.matches(c.ip)).map((c) => c.id))];
-        const result = revokeSessions(db, ids, ctx, feed);
+        auditTargetId = hexBoundsOf(target.cidr).text;
+        const result = revokeSessions(db, liveSessionIdsInRange(db, target.cidr, ctx.nowMs), ctx, feed);
         sessions = result.sessions;
         refreshTokens = result.refreshTokens;
         break;

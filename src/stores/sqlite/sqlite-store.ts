@@ -6,7 +6,7 @@ import type { AuditEventInput, AuditEntry, AuditEventType } from '../../core/aud
 import { RevokdError } from '../../core/errors.js';
 import type { RevocationRecord } from '../../core/revocation/types.js';
 import type {
-  ApiTokenRecord, ApiTokenRevocation, NewApiToken, OutboxRecord, AlertCounts, AlertQuery, AlertRecord, IpBlockRecord,
+  ApiTokenRecord, ApiTokenRevocation, NewApiToken, OutboxRecord, AlertCounts, AlertQuery, AlertRecord, IpBlockRecord, IpBlockReport,
   AuditQuery, ClientRecord, ConsumeOutcome, ConsumeRefreshInput, FeedSnapshot, Generations, NewSession, RefreshTokenRecord,
   RevocationContext, RevocationReport, RevocationTarget, RevokdStore, Role, SessionRecord, SigningKeyRecord, UserRecord,
 } from '../types.js';
@@ -19,6 +19,7 @@ import {
 import { claimOutboxInSqlite, markOutboxFailedInSqlite, markOutboxSentInSqlite } from './outbox.js';
 import { readGenerationsIn } from './generations.js';
 import { consumeRefreshInSqlite } from './consume-refresh.js';
+import { insertSessionIp, recordSessionIpInSqlite } from './session-ips.js';
 import { migrateSqlite } from './migrate.js';
 import { type SqliteDatabase, openDatabase } from './open-database.js';
 import { retryWhenBusy } from './retry-when-busy.js';
@@ -149,7 +150,7 @@ export class SqliteStore implements RevokdStore {
       const s = input.session;
       this.db.prepare(`INSERT INTO sessions (id, user_id, client_id, created_at, last_used_at, expires_at, ip, last_ip, user_agent, scope)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(s.id, s.userId, s.clientId, s.createdAtMs, s.createdAtMs, s.expiresAtMs, s.ip, s.ip, s.userAgent, s.scope);
-      this.db.prepare('INSERT INTO session_ips (session_id, ip, first_seen_at) VALUES (?, ?, ?)').run(s.id, s.ip, s.createdAtMs);
+      insertSessionIp(this.db, s.id, s.ip, s.createdAtMs);
       const gens = readGenerationsIn(this.db, s.userId ?? s.clientId, s.clientId);
       const r = input.refresh;
       if (r !== null) {
@@ -286,8 +287,12 @@ export class SqliteStore implements RevokdStore {
     return this.run(() => this.db.prepare('SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL').pluck().get() as number);
   }
 
-  createIpBlock(block: Omit<IpBlockRecord, 'liftedAtMs' | 'liftedBy'>, context: RevocationContext): Promise<RevocationReport> {
-    return this.run(() => createIpBlockInSqlite(this.db, block, context));
+  createIpBlock(block: Omit<IpBlockRecord, 'liftedAtMs' | 'liftedBy'>, context: RevocationContext, apiTokens: { readonly notify: ApiTokenRevocation['notify'] }): Promise<IpBlockReport> {
+    return this.run(() => createIpBlockInSqlite(this.db, block, context, apiTokens.notify));
+  }
+
+  recordSessionIp(sessionId: string, ip: string, nowMs: number): Promise<void> {
+    return this.run(() => recordSessionIpInSqlite(this.db, sessionId, ip, nowMs));
   }
 
   listIpBlocks(nowMs: number | null): Promise<IpBlockRecord[]> {
