@@ -62,6 +62,10 @@ export interface Config {
   readonly redisPrefix: string;
   /** When set, GET /metrics requires `Authorization: Bearer <this>`; unset: /metrics is open. */
   readonly metricsToken: string | undefined;
+  /** Service secret the audit keys are derived from; unset: a secret generated into `<dataDir>/audit-secret`. */
+  readonly secret: string | undefined;
+  /** How often a signed checkpoint of the audit head is written to the service log. */
+  readonly auditCheckpointIntervalMs: number;
 }
 
 /** Per-minute request budgets (SPEC §5.4); see src/http/rate-limits.ts for the routes in each. */
@@ -74,6 +78,8 @@ export interface RateLimitConfig {
   readonly revokePerMinute: number;
   /** POST /api/v1/tokens (API-token creation), per IP and per user. */
   readonly tokenCreatePerMinute: number;
+  /** Every route that takes a bearer token (access or API token), per IP. */
+  readonly bearerPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -203,6 +209,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     refreshPerMinute: int('REVOKD_RATE_LIMIT_REFRESH_PER_MINUTE', 120, 0, 1_000_000),
     revokePerMinute: int('REVOKD_RATE_LIMIT_REVOKE_PER_MINUTE', 120, 0, 1_000_000),
     tokenCreatePerMinute: int('REVOKD_RATE_LIMIT_TOKEN_CREATE_PER_MINUTE', 30, 0, 1_000_000),
+    bearerPerMinute: int('REVOKD_RATE_LIMIT_BEARER_PER_MINUTE', 600, 0, 1_000_000),
   });
   const redisPrefix = str('REVOKD_REDIS_PREFIX') ?? 'revokd:';
   if (redisPrefix.length > 64 || /[\s\u0000-\u001f\u007f]/.test(redisPrefix)) {
@@ -213,6 +220,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (metricsToken !== undefined && (metricsToken.length < 16 || !/^[\x21-\x7e]+$/.test(metricsToken))) {
     problems.push('REVOKD_METRICS_TOKEN must be at least 16 printable ASCII characters without spaces');
   }
+
+  const secret = str('REVOKD_SECRET');
+  // Never echo the value: it is the root of the audit keys.
+  if (secret !== undefined && Buffer.byteLength(secret, 'utf8') < 32) problems.push('REVOKD_SECRET must be at least 32 bytes long');
+  const auditCheckpointIntervalMs = int('REVOKD_AUDIT_CHECKPOINT_INTERVAL_MS', 300_000, 1000, 86_400_000);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
@@ -225,6 +237,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     failedLoginsPerUserPerHour, failedLoginsPerIpPerHour, tokenRequestsPerUserPerHour, loginAttemptsPerUserAndIp, canaryThreshold,
     rateLimits, redisPrefix,
     metricsToken,
+    secret, auditCheckpointIntervalMs,
   });
 }
 

@@ -15,6 +15,7 @@ import { loadConfig } from '../../src/core/config.js';
 import { buildApp } from '../../src/http/app.js';
 import { createSqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
 import { tempDir } from '../support/server-process.js';
+import { resolveAuditKeys } from '../../src/app/security/service-secret.js';
 
 let queries = 0;
 let ctx: OpenedContext;
@@ -24,7 +25,7 @@ let token: string;
 before(async () => {
   const dataDir = tempDir('checksum');
   const config = loadConfig({ REVOKD_DATA_DIR: dataDir, REVOKD_LOG_LEVEL: 'silent' });
-  const store = await createSqliteStore(path.join(dataDir, 'revokd.db'), { onQuery: () => { queries++; } });
+  const store = await createSqliteStore(path.join(dataDir, 'revokd.db'), { onQuery: () => { queries++; }, auditChainKey: resolveAuditKeys(config).chain });
   ctx = await openAppContext(config, { store, log: pino({ level: 'silent' }) });
   // Keep background work (feed polling, key-ring reloads) out of the count.
   ctx.replica.stop();

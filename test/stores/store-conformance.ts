@@ -11,6 +11,7 @@ import type { AuditEventInput } from '../../src/core/audit/audit-event.js';
 import { RevocationState } from '../../src/core/revocation/revocation-state.js';
 import { newId, sha256Hex } from '../../src/core/tokens/opaque.js';
 import type { RevocationContext, RevokdStore } from '../../src/stores/types.js';
+import { TEST_AUDIT_KEY } from '../support/audit-key.js';
 
 const NOW = 1_800_000_000_000;
 const COVER = 906_000;
@@ -408,7 +409,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Revok
         entries.push(...page);
         after = page[page.length - 1]!.seq;
       }
-      assert.deepEqual(verifyChain(entries), { ok: true, entries: entries.length });
+      assert.deepEqual(verifyChain(entries, TEST_AUDIT_KEY), { ok: true, entries: entries.length });
       const last = entries[entries.length - 1]!;
       assert.equal(last.type, 'user.tokens_revoked');
       assert.equal(last.targetId, user.id);

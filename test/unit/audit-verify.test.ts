@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import { auditEntries, verifyAuditLog } from '../../src/app/security/audit-verify.js';
 import { type AuditEntry, GENESIS_HASH, chainHash, verifyChain } from '../../src/core/audit/audit-event.js';
 import type { AuditQuery } from '../../src/stores/types.js';
+import { TEST_AUDIT_KEY } from '../support/audit-key.js';
 
 function chain(n: number): AuditEntry[] {
   const out: AuditEntry[] = [];
@@ -16,7 +17,7 @@ function chain(n: number): AuditEntry[] {
       seq, atMs: 1_700_000_000_000 + seq, type: 'user.logged_in' as const, actorType: 'user' as const, actorId: `u${seq % 3}`,
       initiator: null, reason: null, targetType: 'session', targetId: `s${seq}`, ip: '192.0.2.1', details: { n: seq },
     };
-    const hash = chainHash(prevHash, body);
+    const hash = chainHash(prevHash, body, TEST_AUDIT_KEY);
     out.push({ ...body, prevHash, hash });
     prevHash = hash;
   }
@@ -41,7 +42,7 @@ describe('streaming audit verification', () => {
     const rows = chain(25);
     const store = storeOver(rows);
     const progress: number[] = [];
-    const v = await verifyAuditLog(store, { pageSize: 4, onProgress: (n) => progress.push(n) });
+    const v = await verifyAuditLog(store, TEST_AUDIT_KEY, { pageSize: 4, onProgress: (n) => progress.push(n) });
     assert.deepEqual(v.result, { ok: true, entries: 25 });
     assert.deepEqual(v.head, { seq: 25, hash: rows[24]!.hash });
     assert.equal(store.calls, 7, 'ceil(25 / 4) pages, the last one short');
@@ -52,7 +53,7 @@ describe('streaming audit verification', () => {
   });
 
   test('an empty log is intact', async () => {
-    assert.deepEqual((await verifyAuditLog(storeOver([]))).result, { ok: true, entries: 0 });
+    assert.deepEqual((await verifyAuditLog(storeOver([]), TEST_AUDIT_KEY)).result, { ok: true, entries: 0 });
   });
 
   for (const pageSize of [1, 4, 5, 1000]) {
@@ -60,15 +61,15 @@ describe('streaming audit verification', () => {
       // Rows 4/5 straddle a boundary with pageSize 4; row 5 starts a page with pageSize 4 and ends one with 5.
       for (const at of [1, 4, 5, 6, 25]) {
         const edited = chain(25).map((r) => (r.seq === at ? { ...r, details: { n: -1 } } : r));
-        const e = (await verifyAuditLog(storeOver(edited), { pageSize })).result;
-        assert.deepEqual(e, verifyChain(edited));
+        const e = (await verifyAuditLog(storeOver(edited), TEST_AUDIT_KEY, { pageSize })).result;
+        assert.deepEqual(e, verifyChain(edited, TEST_AUDIT_KEY));
         assert.equal(e.ok ? 0 : e.firstBadSeq, at, `edit at ${at}`);
 
         if (at < 25) {
           const deleted = chain(25).filter((r) => r.seq !== at);
-          const d = (await verifyAuditLog(storeOver(deleted), { pageSize })).result;
+          const d = (await verifyAuditLog(storeOver(deleted), TEST_AUDIT_KEY, { pageSize })).result;
           assert.equal(d.ok ? 0 : d.firstBadSeq, at + 1, `delete at ${at}: reported at the row after the gap`);
-          assert.deepEqual(d, verifyChain(deleted));
+          assert.deepEqual(d, verifyChain(deleted, TEST_AUDIT_KEY));
         }
 
         const rows = chain(25);
@@ -76,7 +77,7 @@ describe('streaming audit verification', () => {
         const [a, b] = [rows[at - 1]!, rows[other - 1]!];
         rows[at - 1] = { ...b, seq: a.seq };
         rows[other - 1] = { ...a, seq: b.seq };
-        const s = (await verifyAuditLog(storeOver(rows), { pageSize })).result;
+        const s = (await verifyAuditLog(storeOver(rows), TEST_AUDIT_KEY, { pageSize })).result;
         assert.equal(s.ok ? 0 : s.firstBadSeq, Math.min(at, other), `swap of ${at} and ${other}: reported at the first`);
       }
     });
@@ -84,6 +85,6 @@ describe('streaming audit verification', () => {
 
   test('a verifier stops at the first bad entry and counts up to it', () => {
     const rows = chain(10).map((r) => (r.seq === 3 ? { ...r, ip: '198.51.100.1' } : r));
-    assert.deepEqual(verifyChain(rows), { ok: false, entries: 3, firstBadSeq: 3, problem: 'content does not match its hash (edited)' });
+    assert.deepEqual(verifyChain(rows, TEST_AUDIT_KEY), { ok: false, entries: 3, firstBadSeq: 3, problem: 'content does not match its hash (edited)' });
   });
 });
