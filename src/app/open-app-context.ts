@@ -107,6 +107,7 @@ export async function openAppContext(config: Config, options: { log?: Logger; st
       stopCheckpoints();
       blocks.stop();
       await ctx.security.monitor.settled();
+      await ctx.security.monitor.stop();
       replica.stop();
       keys.stop();
       metrics.stop();
