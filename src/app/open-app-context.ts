@@ -104,7 +104,7 @@ export async function openAppContext(config: Config, options: { log?: Logger; st
     // The monitor needs the finished context; it is set right below.
     security: { blocks, monitor: undefined as unknown as SecurityMonitor },
     async close() {
-      stopCheckpoints();
+      await stopCheckpoints();
       blocks.stop();
       await ctx.security.monitor.settled();
       await ctx.security.monitor.stop();
@@ -118,6 +118,6 @@ export async function openAppContext(config: Config, options: { log?: Logger; st
   const monitor = new SecurityMonitor(ctx, blocks);
   monitor.attach();
   (ctx.security as { monitor: SecurityMonitor }).monitor = monitor;
-  const stopCheckpoints = options.checkpoints === false ? () => undefined : startCheckpointLog(ctx);
+  const stopCheckpoints = options.checkpoints === false ? async () => undefined : startCheckpointLog(ctx);
   return ctx;
 }

@@ -6,7 +6,9 @@
  */
 import type { AppContext } from '../context.js';
 
-export function startCheckpointLog(ctx: Pick<AppContext, 'audit' | 'store' | 'log' | 'now' | 'config'>): () => void {
+/** Starts the log; the returned stop() waits for a checkpoint in progress (the store is closed next). */
+export function startCheckpointLog(ctx: Pick<AppContext, 'audit' | 'store' | 'log' | 'now' | 'config'>): () => Promise<void> {
+  let inFlight: Promise<void> = Promise.resolve();
   const emit = async (): Promise<void> => {
     try {
       const checkpoint = await ctx.audit.checkpoint(ctx.store, ctx.now());
@@ -16,8 +18,14 @@ export function startCheckpointLog(ctx: Pick<AppContext, 'audit' | 'store' | 'lo
       ctx.log.warn({ err }, 'audit checkpoint failed');
     }
   };
-  void emit();
-  const timer = setInterval(() => void emit(), ctx.config.auditCheckpointIntervalMs);
+  const run = (): void => {
+    inFlight = inFlight.then(emit);
+  };
+  run();
+  const timer = setInterval(run, ctx.config.auditCheckpointIntervalMs);
   timer.unref();
-  return () => clearInterval(timer);
+  return async () => {
+    clearInterval(timer);
+    await inFlight;
+  };
 }

@@ -53,7 +53,8 @@ export function keyLegacyChain(db: SqliteDatabase, allowed: boolean, nowMs: numb
     if (!legacy.ok) return 'legacy_chain_broken';
     const update = db.prepare('UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?');
     let prevHash = GENESIS_HASH;
-    for (const entry of [...allEntries(db)]) {
+    // Paged: each page is read before its rows are rewritten, and the hash depends only on content.
+    for (const entry of allEntries(db)) {
       const hash = chainHash(prevHash, entry, key);
       update.run(prevHash, hash, entry.seq);
       prevHash = hash;
