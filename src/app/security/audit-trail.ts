@@ -75,7 +75,8 @@ export class AuditTrail {
   }
 }
 
-const HEX_64 = /^[0-9a-f]{64}$/;
+/** A SHA-256 / HMAC-SHA256 digest as the chain and checkpoints write it. */
+export const HEX_64 = /^[0-9a-f]{64}$/;
 
 /** Parses a checkpoint as served (saved as JSON); a message for the operator when it is not one. */
 export function parseCheckpoint(value: unknown): AuditCheckpoint | string {
@@ -88,4 +89,3 @@ export function parseCheckpoint(value: unknown): AuditCheckpoint | string {
   return { seq: v.seq, hash: v.hash, signature: v.signature, signed_at: v.signed_at };
 }
 
-export { HEX_64 };
