@@ -29,13 +29,16 @@ async function check(ctx: AppContext, token: unknown, ip: string | null): Promis
   });
   const outcome = ctx.replica.check(verified.stamp);
   if (outcome.revoked) {
-    // A revoked token presented again is worth recording (replay of a stolen token).
-    ctx.store.appendAudit([{
-      type: 'token.revoked_token_used', actorType: 'anonymous', actorId: null, targetType: 'token',
-      targetId: truncateId(verified.claims.jti), ip,
-      details: { sub: verified.claims.sub, sid: verified.claims.sid, scope: outcome.scope },
-    }], ctx.now()).catch((err: unknown) => ctx.log.warn({ err }, 'could not record revoked-token use'));
-    ctx.events.emit('revoked_token_used', { kind: 'access_token', subject: verified.claims.sub, tokenId: verified.claims.jti, ip });
+    // A revoked token presented again is worth recording (replay of a stolen token); the listener
+    // writes the entry, at most one per token per window (app/security/replay-audit.ts).
+    ctx.events.emit('revoked_token_used', {
+      kind: 'access_token', subject: verified.claims.sub, tokenId: verified.claims.jti, ip,
+      audit: {
+        type: 'token.revoked_token_used', actorType: 'anonymous', actorId: null, targetType: 'token',
+        targetId: truncateId(verified.claims.jti), ip,
+        details: { sub: verified.claims.sub, sid: verified.claims.sid, scope: outcome.scope },
+      },
+    });
     throw new RevokdError('ERR_TOKEN_REVOKED', 'access token has been revoked');
   }
   return verified;

@@ -14,6 +14,7 @@ import type { EventBus } from './events.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { ActiveBlocks } from './security/ip-blocks.js';
 import type { SecurityMonitor } from './security/security-monitor.js';
+import type { AuditTrail } from './security/audit-trail.js';
 
 export interface AppContext {
   readonly config: Config;
@@ -30,6 +31,8 @@ export interface AppContext {
   readonly metrics: Metrics;
   /** Active IP blocks (checked before every route) and the detectors that raise alerts. */
   readonly security: { readonly blocks: ActiveBlocks; readonly monitor: SecurityMonitor };
+  /** The audit keys, this process's verified head and checkpoints. */
+  readonly audit: AuditTrail;
 }
 
 /** How long past a session's end its access tokens can still be accepted (TTL + tolerance + 1 s). */

@@ -4,6 +4,7 @@
  * is synchronous and never throws into the request: a failing listener is logged and skipped.
  */
 import type { Logger } from 'pino';
+import type { AuditEventInput } from '../core/audit/audit-event.js';
 
 export type CheckKind = 'access_token' | 'api_token' | 'refresh_token';
 export type CheckOutcome = 'valid' | 'revoked' | 'invalid' | 'expired' | 'unavailable';
@@ -15,8 +16,11 @@ export interface RevokdEvents {
   revoked: { scope: string; reason: string; initiator: string; count: number };
   login_failed: { email: string; userId: string | null; ip: string };
   login_succeeded: { userId: string; ip: string };
-  /** A token that is revoked was presented again (possible replay of a stolen token). */
-  revoked_token_used: { kind: 'access_token' | 'api_token'; subject: string; tokenId: string; ip: string | null };
+  /**
+   * A token that is revoked was presented again (possible replay of a stolen token). `audit` is
+   * the entry that records it; the listener coalesces them (app/security/replay-audit.ts).
+   */
+  revoked_token_used: { kind: 'access_token' | 'api_token'; subject: string; tokenId: string; ip: string | null; audit: AuditEventInput };
   /** A consumed refresh token came back outside the grace window: its session was revoked. */
   refresh_reused: { userId: string | null; sessionId: string; ip: string };
   /** Tokens were issued to a subject (login, refresh, client credentials, API token creation). */

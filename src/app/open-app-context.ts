@@ -20,6 +20,10 @@ import { Metrics } from '../metrics/metrics.js';
 import { instrumentStore } from '../metrics/instrument-store.js';
 import type { AppContext } from './context.js';
 import { bootstrapAdmin } from './users.js';
+import { AuditTrail } from './security/audit-trail.js';
+import { startCheckpointLog } from './security/checkpoint-log.js';
+import { allowLegacyChainUpgrade, markChainKeyed } from './security/chain-keyed-marker.js';
+import { resolveAuditKeys } from './security/service-secret.js';
 
 /** Paths pino removes from every log line: credentials never reach the logs. */
 export const REDACTED_LOG_PATHS = [
@@ -41,9 +45,16 @@ export function createLogger(config: Config): Logger {
   });
 }
 
-export async function openStore(config: Config): Promise<RevokdStore> {
+export async function openStore(config: Config, log?: Logger): Promise<RevokdStore> {
   if (!config.databaseUrl.startsWith('sqlite:')) throw new Error('only sqlite: databases are supported in this version');
-  return createSqliteStore(sqlitePath(config.databaseUrl), { storeTimeoutMs: config.storeTimeoutMs });
+  const file = sqlitePath(config.databaseUrl);
+  const store = await createSqliteStore(file, {
+    storeTimeoutMs: config.storeTimeoutMs, auditChainKey: resolveAuditKeys(config).chain, allowLegacyChainUpgrade: allowLegacyChainUpgrade(file),
+  });
+  if (store.auditKeying === 'keyed') log?.warn('the audit log (plain SHA-256 chain) verified and was re-chained under the audit key');
+  if (store.auditKeying === 'legacy_chain_broken') log?.error('the audit log does not verify (it was not re-chained under the audit key): run `revokd audit verify`');
+  markChainKeyed(file);
+  return store;
 }
 
 /** Logs fail-open decisions at most once every 10 s (metrics come with the monitoring work). */
@@ -63,13 +74,13 @@ export interface OpenedContext extends AppContext {
   close(): Promise<void>;
 }
 
-export async function openAppContext(config: Config, options: { log?: Logger; store?: RevokdStore; now?: () => number } = {}): Promise<OpenedContext> {
+export async function openAppContext(config: Config, options: { log?: Logger; store?: RevokdStore; now?: () => number; checkpoints?: boolean } = {}): Promise<OpenedContext> {
   const log = options.log ?? createLogger(config);
   const now = options.now ?? Date.now;
   // Before anything is written there: the directory 0700 and its files 0600, whatever was left.
   secureDataDir(config.dataDir);
   const metrics = new Metrics();
-  const store = instrumentStore(options.store ?? (await openStore(config)), metrics);
+  const store = instrumentStore(options.store ?? (await openStore(config, log)), metrics);
   const base = { config, store, now, log, events: new EventBus(log), metrics };
   await ensureFirstPartyClient(base);
   await bootstrapAdmin(base);
@@ -92,13 +103,16 @@ export async function openAppContext(config: Config, options: { log?: Logger; st
   }
   const blocks = new ActiveBlocks(base);
   await blocks.start();
+  const audit = new AuditTrail(resolveAuditKeys(config));
   const ctx: OpenedContext = {
-    ...base, keyManager, keys, replica, apiTokenUsage,
+    ...base, keyManager, keys, replica, apiTokenUsage, audit,
     // The monitor needs the finished context; it is set right below.
     security: { blocks, monitor: undefined as unknown as SecurityMonitor },
     async close() {
+      await stopCheckpoints();
       blocks.stop();
       await ctx.security.monitor.settled();
+      await ctx.security.monitor.stop();
       replica.stop();
       keys.stop();
       metrics.stop();
@@ -109,5 +123,6 @@ export async function openAppContext(config: Config, options: { log?: Logger; st
   const monitor = new SecurityMonitor(ctx, blocks);
   monitor.attach();
   (ctx.security as { monitor: SecurityMonitor }).monitor = monitor;
+  const stopCheckpoints = options.checkpoints === false ? async () => undefined : startCheckpointLog(ctx);
   return ctx;
 }

@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { auditEntries, presentAuditEntry, presentVerification, verifyAuditLog } from '../app/security/audit-verify.js';
+import { auditEntries, presentAuditEntry, presentVerification } from '../app/security/audit-verify.js';
+import { type AuditCheckpoint, parseCheckpoint } from '../app/security/audit-trail.js';
 import { blockIp, unblockIp } from '../app/security/ip-blocks.js';
 import { RevokdError } from '../core/errors.js';
 import { emit } from './output.js';
@@ -76,14 +77,21 @@ export function registerSecurityCommands(program: Command): void {
 
   const audit = program.command('audit').description('the hash-chained audit log');
   audit.command('verify').description(`check the whole chain; exit ${EXIT_CHAIN_BROKEN} and name the first bad entry when an entry was edited, deleted or reordered`)
+    .option('--checkpoint <file>', 'a checkpoint as served by GET /api/v1/security/audit/checkpoint (JSON): also fail when the chain no longer contains its head')
     .option('--json', 'machine-readable output')
-    .action(async (opts: { json?: boolean }) => {
+    .action(async (opts: { json?: boolean; checkpoint?: string }) => {
       const json = opts.json === true;
-      await withStore(json, async (store) => {
-        const { result, head } = await verifyAuditLog(store, { onProgress: progressReporter('verified') });
+      await withStore(json, async (store, trail) => {
+        const checkpoint = opts.checkpoint === undefined ? undefined : readCheckpointFile(opts.checkpoint);
+        if (checkpoint !== undefined && !trail.signatureHolds(checkpoint)) {
+          throw new RevokdError('ERR_VALIDATION', `${opts.checkpoint}: the checkpoint signature does not verify (not signed by this service's secret, or edited)`);
+        }
+        const { result, head } = await trail.verifyAll(store, {
+          onProgress: progressReporter('verified'), ...(checkpoint === undefined ? {} : { expectHead: checkpoint }),
+        });
         emit(json, presentVerification(result), result.ok
-          ? `audit log intact: ${result.entries} entries (head seq ${head.seq}, hash ${head.hash})`
-          : `audit log BROKEN at entry ${result.firstBadSeq}: ${result.problem} (${result.entries - 1} entries verified before it)`);
+          ? `audit log intact: ${result.entries} entries (head seq ${head.seq}, hash ${head.hash})${checkpoint === undefined ? '' : `; contains checkpoint head seq ${checkpoint.seq}`}`
+          : `audit log BROKEN at entry ${result.firstBadSeq}: ${result.problem} (${result.firstBadSeq - 1} entries verified before it)`);
         if (!result.ok) process.exitCode = EXIT_CHAIN_BROKEN;
       });
     });
@@ -130,4 +138,23 @@ export function registerSecurityCommands(program: Command): void {
         else emit(json, summary, `${human} to ${opts.out}`);
       });
     });
+}
+
+/** A checkpoint file as saved from the API; a clear error when it is missing or not one. */
+function readCheckpointFile(file: string): AuditCheckpoint {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new RevokdError('ERR_VALIDATION', `${file}: cannot read the checkpoint file`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new RevokdError('ERR_VALIDATION', `${file}: the checkpoint is not valid JSON`);
+  }
+  const parsed = parseCheckpoint(value);
+  if (typeof parsed === 'string') throw new RevokdError('ERR_VALIDATION', `${file}: ${parsed}`);
+  return parsed;
 }

@@ -7,13 +7,15 @@ import { loadConfig, sqlitePath } from '../core/config.js';
 import { RevokdError } from '../core/errors.js';
 import { fail } from './output.js';
 import pino from 'pino';
+import { AuditTrail } from '../app/security/audit-trail.js';
+import { resolveAuditKeys } from '../app/security/service-secret.js';
 
 export async function withContext(json: boolean, action: (ctx: AppContext) => Promise<void>): Promise<void> {
   let ctx;
   try {
     const config = loadConfig();
     // The CLI logs only warnings, to stderr, so stdout stays parseable.
-    ctx = await openAppContext(config, { log: pino({ level: 'warn' }, pino.destination(2)) });
+    ctx = await openAppContext(config, { log: pino({ level: 'warn' }, pino.destination(2)), checkpoints: false });
     await action(ctx);
   } catch (err) {
     await ctx?.close().catch(() => undefined);
@@ -27,7 +29,7 @@ export async function withContext(json: boolean, action: (ctx: AppContext) => Pr
  * for commands that only read (audit verify/export), so pointing one at a copy of a data directory
  * (forensics) leaves the copy as it was.
  */
-export async function withStore(json: boolean, action: (store: RevokdStore) => Promise<void>): Promise<void> {
+export async function withStore(json: boolean, action: (store: RevokdStore, audit: AuditTrail) => Promise<void>): Promise<void> {
   let store: RevokdStore | undefined;
   try {
     const config = loadConfig();
@@ -36,7 +38,8 @@ export async function withStore(json: boolean, action: (store: RevokdStore) => P
       throw new RevokdError('ERR_NOT_FOUND', `no database at ${sqlitePath(config.databaseUrl)} (check REVOKD_DATA_DIR / REVOKD_DATABASE_URL)`);
     }
     store = await openStore(config);
-    await action(store);
+    // The same keys as the server on this data directory (REVOKD_SECRET or <dataDir>/audit-secret).
+    await action(store, new AuditTrail(resolveAuditKeys(config)));
   } catch (err) {
     await store?.close().catch(() => undefined);
     fail(json, err);

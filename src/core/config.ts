@@ -70,6 +70,10 @@ export interface Config {
   readonly storeTimeoutMs: number;
   /** Connection limits (docs/architecture.md, "Connection limits"). */
   readonly http: HttpLimitsConfig;
+  /** Service secret the audit keys are derived from; unset: a secret generated into `<dataDir>/audit-secret`. */
+  readonly secret: string | undefined;
+  /** How often a signed checkpoint of the audit head is written to the service log. */
+  readonly auditCheckpointIntervalMs: number;
 }
 
 /** Timeouts and the connection cap of the HTTP server. */
@@ -94,6 +98,8 @@ export interface RateLimitConfig {
   readonly revokePerMinute: number;
   /** POST /api/v1/tokens (API-token creation), per IP and per user. */
   readonly tokenCreatePerMinute: number;
+  /** Every route that takes a bearer token (access or API token), per IP. */
+  readonly bearerPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -228,6 +234,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     refreshPerMinute: int('REVOKD_RATE_LIMIT_REFRESH_PER_MINUTE', 120, 0, 1_000_000),
     revokePerMinute: int('REVOKD_RATE_LIMIT_REVOKE_PER_MINUTE', 120, 0, 1_000_000),
     tokenCreatePerMinute: int('REVOKD_RATE_LIMIT_TOKEN_CREATE_PER_MINUTE', 30, 0, 1_000_000),
+    bearerPerMinute: int('REVOKD_RATE_LIMIT_BEARER_PER_MINUTE', 600, 0, 1_000_000),
   });
   const redisPrefix = str('REVOKD_REDIS_PREFIX') ?? 'revokd:';
   if (redisPrefix.length > 64 || /[\s\u0000-\u001f\u007f]/.test(redisPrefix)) {
@@ -249,6 +256,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (http.headersTimeoutMs > http.requestTimeoutMs) {
     problems.push(`REVOKD_HEADERS_TIMEOUT_MS (${http.headersTimeoutMs}) must not exceed REVOKD_REQUEST_TIMEOUT_MS (${http.requestTimeoutMs})`);
   }
+  const secret = str('REVOKD_SECRET');
+  // Never echo the value: it is the root of the audit keys.
+  if (secret !== undefined && Buffer.byteLength(secret, 'utf8') < 32) problems.push('REVOKD_SECRET must be at least 32 bytes long');
+  const auditCheckpointIntervalMs = int('REVOKD_AUDIT_CHECKPOINT_INTERVAL_MS', 300_000, 1000, 86_400_000);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
@@ -263,6 +274,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     rateLimits, redisPrefix,
     metricsToken,
     storeTimeoutMs, http,
+    secret, auditCheckpointIntervalMs,
   });
 }
 

@@ -15,6 +15,11 @@
  * user by the detectors), refresh and /oauth/token (the user is only known once the refresh token
  * has been consumed) and /oauth/revoke (a client, not a user, calls it).
  *
+ * Every request presenting a bearer token (`Authorization: Bearer …`: access or API token, any
+ * route, including ones added later) also meets one per-IP budget, REVOKD_RATE_LIMIT_BEARER_PER_MINUTE,
+ * counted before the token is checked: a flood of (revoked or forged) tokens from one address is
+ * cut off without a signature check or a store read per request.
+ *
  * Counters live in process memory, or in Redis when REVOKD_REDIS_URL is set, shared by every
  * instance (see rate-limit-redis.ts; a Redis failure lets requests through and is logged). Over
  * the limit: 429 `ERR_RATE_LIMITED` in the usual error shape, with `Retry-After`.
@@ -126,5 +131,21 @@ export async function installRateLimits(app: FastifyInstance, ctx: AppContext): 
     addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
     ...(redis === undefined ? {} : { store: redis.Store }),
     errorResponseBuilder: (_request, context) => rateLimited('address', context.ttl),
+  });
+  installBearerBudget(app, limits.bearerPerMinute);
+}
+
+const BEARER_HEADER = /^bearer\s/i;
+
+/** The per-IP budget of every request that presents a bearer token (see the module comment). */
+function installBearerBudget(app: FastifyInstance, max: number): void {
+  if (max === 0) return;
+  const perIp = app.createRateLimit({ max, timeWindow: WINDOW_MS, keyGenerator: (request) => `bearer:${countingKey(request.clientIp)}` });
+  // Added after the app's client-IP/lockdown hook, so it runs after it (a blocked address spends nothing).
+  app.addHook('onRequest', async (request) => {
+    const header = request.headers.authorization;
+    if (header === undefined || !BEARER_HEADER.test(header)) return;
+    const result = await perIp(request);
+    if (!result.isAllowed && result.isExceeded) throw rateLimited('address', result.ttl);
   });
 }

@@ -18,6 +18,7 @@ import { RevocationReplica } from '../replica/revocation-replica.js';
 import { EventBus } from '../app/events.js';
 import { ApiTokenUsageRecorder } from '../app/api-tokens/usage-recorder.js';
 import type { RevokdStore } from '../stores/types.js';
+import { ReplayAuditLog } from '../app/security/replay-audit.js';
 
 /** Options for {@link openRevokd}. */
 export interface OpenRevokdOptions {
@@ -142,6 +143,11 @@ export async function openRevokd(options: OpenRevokdOptions = {}): Promise<Revok
   const apiTokenUsage = new ApiTokenUsageRecorder(store, log);
   apiTokenUsage.start(config.apiTokenUsageFlushMs);
   const ctx = libraryContext(store, replica, apiTokenUsage, log);
+  // No detectors run in a library process, but a revoked API token presented here is still audited
+  // (coalesced, like the server's: app/security/replay-audit.ts).
+  const replays = new ReplayAuditLog(store, log);
+  replays.start();
+  ctx.events.on('revoked_token_used', (e) => { replays.record(`${e.kind}:${e.tokenId}`, e.audit, Date.now()); });
   let closing: Promise<void> | undefined;
 
   const subscribe = (scope: 'api_token' | 'user', listener: (id: string) => void): (() => void) =>
@@ -167,6 +173,7 @@ export async function openRevokd(options: OpenRevokdOptions = {}): Promise<Revok
     close() {
       closing ??= (async () => {
         replica.stop();
+        await replays.stop();
         await apiTokenUsage.stop();
         await store.close();
       })();

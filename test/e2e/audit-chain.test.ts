@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { type AuditEntry, verifyChain } from '../../src/core/audit/audit-event.js';
+import { resolveAuditKeys } from '../../src/app/security/service-secret.js';
 import { createClientViaAdmin, createUserViaAdmin, login, request } from '../support/http-client.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess, runCli, tempDir } from '../support/server-process.js';
 
@@ -154,7 +155,7 @@ describe('audit chain: verify and export', () => {
       seq: r.seq, atMs: r.at, type: r.type, actorType: r.actor_type, actorId: r.actor_id, initiator: r.initiator, reason: r.reason,
       targetType: r.target_type, targetId: r.target_id, ip: r.ip, details: r.details, prevHash: r.prev_hash, hash: r.hash,
     }));
-    assert.deepEqual(verifyChain(asEntries), { ok: true, entries });
+    assert.deepEqual(verifyChain(asEntries, resolveAuditKeys({ dataDir, secret: undefined }).chain), { ok: true, entries });
     for (const secret of secrets) assert.ok(!text.includes(secret), `a secret the test used is not in the export: ${secret.slice(0, 6)}…`);
     assert.ok(rows.some((r) => r.type === 'ip.blocked') && rows.some((r) => r.type === 'api_token.revoked'));
 

@@ -47,7 +47,7 @@ async function redisReachable(url: string): Promise<boolean> {
 
 test('configuration: limits are whole numbers ≥ 0 (0 = off), the Redis prefix has no spaces; defaults', () => {
   const c = loadConfig({});
-  assert.deepEqual(c.rateLimits, { loginPerMinute: 60, refreshPerMinute: 120, revokePerMinute: 120, tokenCreatePerMinute: 30 });
+  assert.deepEqual(c.rateLimits, { loginPerMinute: 60, refreshPerMinute: 120, revokePerMinute: 120, tokenCreatePerMinute: 30, bearerPerMinute: 600 });
   assert.equal(c.redisPrefix, 'revokd:');
   assert.equal(loadConfig({ REVOKD_RATE_LIMIT_LOGIN_PER_MINUTE: '0' }).rateLimits.loginPerMinute, 0);
   assert.throws(() => loadConfig({ REVOKD_RATE_LIMIT_LOGIN_PER_MINUTE: '-1', REVOKD_RATE_LIMIT_REVOKE_PER_MINUTE: '5/s', REVOKD_REDIS_PREFIX: 'a b' }), (err: unknown) => {

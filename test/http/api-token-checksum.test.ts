@@ -15,6 +15,7 @@ import { loadConfig } from '../../src/core/config.js';
 import { buildApp } from '../../src/http/app.js';
 import { createSqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
 import { tempDir } from '../support/server-process.js';
+import { resolveAuditKeys } from '../../src/app/security/service-secret.js';
 
 let queries = 0;
 let ctx: OpenedContext;
@@ -23,8 +24,9 @@ let token: string;
 
 before(async () => {
   const dataDir = tempDir('checksum');
-  const config = loadConfig({ REVOKD_DATA_DIR: dataDir, REVOKD_LOG_LEVEL: 'silent' });
-  const store = await createSqliteStore(path.join(dataDir, 'revokd.db'), { onQuery: () => { queries++; } });
+  // The per-address bearer budget off: this counts database work per token, not the flood guard.
+  const config = loadConfig({ REVOKD_DATA_DIR: dataDir, REVOKD_LOG_LEVEL: 'silent', REVOKD_RATE_LIMIT_BEARER_PER_MINUTE: '0' });
+  const store = await createSqliteStore(path.join(dataDir, 'revokd.db'), { onQuery: () => { queries++; }, auditChainKey: resolveAuditKeys(config).chain });
   ctx = await openAppContext(config, { store, log: pino({ level: 'silent' }) });
   // Keep background work (feed polling, key-ring reloads) out of the count.
   ctx.replica.stop();

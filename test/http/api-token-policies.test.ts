@@ -15,6 +15,7 @@ import { createUser } from '../../src/app/users.js';
 import { loadConfig } from '../../src/core/config.js';
 import { createSqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
 import { tempDir } from '../support/server-process.js';
+import { resolveAuditKeys } from '../../src/app/security/service-secret.js';
 
 const DAY = 86_400_000;
 const clock = { now: Date.UTC(2026, 0, 1) };
@@ -24,7 +25,7 @@ let userId: string;
 before(async () => {
   const dataDir = tempDir('policies');
   const config = loadConfig({ REVOKD_DATA_DIR: dataDir, REVOKD_API_TOKEN_UNUSED_DAYS: '30' });
-  const store = await createSqliteStore(path.join(dataDir, 'revokd.db'));
+  const store = await createSqliteStore(path.join(dataDir, 'revokd.db'), { auditChainKey: resolveAuditKeys(config).chain });
   ctx = await openAppContext(config, { store, log: pino({ level: 'silent' }), now: () => clock.now });
   userId = (await createUser(ctx, { email: 'policy@example.com', password: 'user-password-1' }, { type: 'cli', id: null })).id;
 });

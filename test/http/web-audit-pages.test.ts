@@ -1,8 +1,9 @@
 /**
  * The security console's audit log pages through the real HTTP stack in-process (real SQLite file):
  * newest first, 50 a page, "Older" leads to the next 50 with nothing skipped or repeated, the type
- * and user filters page the same way, and a tampered row turns "Chain verified" into "Chain broken
- * at entry #n".
+ * and user filters page the same way, and a row tampered with after the last verified point turns
+ * "Chain verified" into "Chain broken at entry #n" (the pages verify forward only; the full
+ * /audit/verify catches an edit before that point).
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -90,15 +91,37 @@ describe('web UI: audit log pages', () => {
     assert.match(await get('/admin/audit?user=nobody%40example.com'), /No user with that email or id\./);
   });
 
-  test('a row edited in the database shows as a broken chain at that entry', async () => {
-    const db = new Database(path.join(dataDir, 'revokd.db'));
-    try {
-      db.prepare("UPDATE audit_log SET ip = '203.0.113.66' WHERE seq = 30").run();
-    } finally {
-      db.close();
-    }
+  test('verified incrementally: an edit after the last verified point shows on the pages; one before it is caught by the full /audit/verify', async () => {
+    const edit = (sql: string, ...params: unknown[]) => {
+      const db = new Database(path.join(dataDir, 'revokd.db'));
+      try {
+        assert.equal(db.prepare(sql).run(...params).changes, 1);
+      } finally {
+        db.close();
+      }
+    };
+    assert.match(await get('/admin/audit'), /Chain verified/);
+    const verifiedHead = (await ctx.store.listAudit({ afterSeq: 0, limit: 10_000 })).length;
+    for (let i = 0; i < 5; i++) await createUser(ctx, { email: `later${i}@example.com`, password: PASSWORD }, { type: 'cli', id: null });
+    const edited = verifiedHead + 2;
+    const [original] = await ctx.store.listAudit({ afterSeq: edited - 1, limit: 1 });
+    edit("UPDATE audit_log SET ip = '203.0.113.66' WHERE seq = ?", edited);
     const body = await get('/admin/audit');
     assert.doesNotMatch(body, /Chain verified/);
-    assert.match(body, /Chain broken at entry #30/);
+    assert.match(body, new RegExp(`Chain broken at entry #${edited}\\b`));
+
+    // Restored: the pages verify forward again, up to the new head.
+    edit('UPDATE audit_log SET ip = ? WHERE seq = ?', original!.ip, edited);
+    assert.match(await get('/admin/audit'), /Chain verified/);
+
+    // An edit before the verified head is not re-read by the pages (that is what makes them cheap);
+    // the explicit verification reads the whole chain and names it.
+    edit("UPDATE audit_log SET ip = '203.0.113.66' WHERE seq = 30");
+    assert.match(await get('/admin/audit'), /Chain verified/);
+    const loginRes = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: ADMIN, password: PASSWORD } });
+    assert.equal(loginRes.statusCode, 200, loginRes.body);
+    const verify = await app.inject({ method: 'GET', url: '/api/v1/security/audit/verify', headers: { authorization: `Bearer ${loginRes.json().access_token}` } });
+    assert.equal(verify.statusCode, 200);
+    assert.deepEqual({ ok: verify.json().ok, first_bad_seq: verify.json().first_bad_seq }, { ok: false, first_bad_seq: 30 });
   });
 });

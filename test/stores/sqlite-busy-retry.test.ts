@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { backoffDelayMs } from '../../src/stores/sqlite/retry-when-busy.js';
 import { createSqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
+import { TEST_AUDIT_KEY } from '../support/audit-key.js';
 import { tempDir } from '../support/server-process.js';
 
 const revokeAll = { initiator: 'admin', reason: 'admin', actor: { type: 'cli', id: null }, nowMs: 1, accessCoverMs: 1 } as const;
@@ -17,7 +18,7 @@ const revokeAll = { initiator: 'admin', reason: 'admin', actor: { type: 'cli', i
 test('sqlite: a write meeting another connection\'s lock waits without blocking and commits once it is released', async () => {
   const file = path.join(tempDir('busy-wait'), 'revokd.db');
   let queries = 0;
-  const store = await createSqliteStore(file, { storeTimeoutMs: 5_000, onQuery: () => { queries++; } });
+  const store = await createSqliteStore(file, { auditChainKey: TEST_AUDIT_KEY, storeTimeoutMs: 5_000, onQuery: () => { queries++; } });
   const other = new Database(file);
   other.exec('BEGIN EXCLUSIVE');
   let released = false;
@@ -33,7 +34,7 @@ test('sqlite: a write meeting another connection\'s lock waits without blocking 
 
 test('sqlite: a write still locked out when the store timeout runs out is ERR_STORE_UNAVAILABLE and applies nothing', async () => {
   const file = path.join(tempDir('busy-timeout'), 'revokd.db');
-  const store = await createSqliteStore(file, { storeTimeoutMs: 200 });
+  const store = await createSqliteStore(file, { auditChainKey: TEST_AUDIT_KEY, storeTimeoutMs: 200 });
   const other = new Database(file);
   other.exec('BEGIN EXCLUSIVE');
   let ticks = 0;

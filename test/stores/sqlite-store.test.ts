@@ -4,28 +4,29 @@ import { test } from 'node:test';
 import { createSqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
 import { tempDir } from '../support/server-process.js';
 import { describeStoreConformance } from './store-conformance.js';
+import { TEST_AUDIT_KEY } from '../support/audit-key.js';
 
-describeStoreConformance('sqlite', () => createSqliteStore(path.join(tempDir('store'), 'revokd.db')), (s) => s.close());
+describeStoreConformance('sqlite', () => createSqliteStore(path.join(tempDir('store'), 'revokd.db'), { auditChainKey: TEST_AUDIT_KEY }), (s) => s.close());
 
 test('sqlite: a committed revocation is there after the file is reopened', async () => {
   const file = path.join(tempDir('reopen'), 'revokd.db');
-  const first = await createSqliteStore(file);
+  const first = await createSqliteStore(file, { auditChainKey: TEST_AUDIT_KEY });
   await first.revoke({ scope: 'global' }, { initiator: 'admin', reason: 'compromised', actor: { type: 'cli', id: null }, nowMs: 1, accessCoverMs: 1 });
   await first.close();
-  const second = await createSqliteStore(file);
+  const second = await createSqliteStore(file, { auditChainKey: TEST_AUDIT_KEY });
   assert.equal((await second.loadSnapshot(1)).globalGeneration, 1);
   await second.close();
 });
 
 test('sqlite: the database runs in WAL mode with synchronous=FULL', async () => {
-  const store = await createSqliteStore(path.join(tempDir('pragmas'), 'revokd.db'));
+  const store = await createSqliteStore(path.join(tempDir('pragmas'), 'revokd.db'), { auditChainKey: TEST_AUDIT_KEY });
   assert.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');
   assert.equal(store.db.pragma('synchronous', { simple: true }), 2);
   await store.close();
 });
 
 test('sqlite: a closed store answers ERR_STORE_UNAVAILABLE, not a crash', async () => {
-  const store = await createSqliteStore(path.join(tempDir('closed'), 'revokd.db'));
+  const store = await createSqliteStore(path.join(tempDir('closed'), 'revokd.db'), { auditChainKey: TEST_AUDIT_KEY });
   await store.close();
   await assert.rejects(store.revoke({ scope: 'global' }, { initiator: 'admin', reason: 'admin', actor: { type: 'cli', id: null }, nowMs: 1, accessCoverMs: 1 }),
     (err: { code?: string }) => err.code === 'ERR_STORE_UNAVAILABLE');
@@ -35,7 +36,7 @@ test('sqlite: migration 005 backfills the range-searchable address columns of ex
   const file = path.join(tempDir('backfill'), 'revokd.db');
   const ctx = { initiator: 'admin' as const, reason: 'ip_block' as const, actor: { type: 'cli' as const, id: null }, nowMs: 1000, accessCoverMs: 1 };
   const audit = { type: 'user.logged_in' as const, actorType: 'system' as const, actorId: null, targetType: null, targetId: null, ip: null, details: {} };
-  const first = await createSqliteStore(file);
+  const first = await createSqliteStore(file, { auditChainKey: TEST_AUDIT_KEY });
   await first.createUser({ id: 'u1', email: 'u1@example.com', role: 'user', passwordHash: 'scrypt$x', createdAtMs: 1, disabledAtMs: null }, { ...audit, type: 'user.created' });
   await first.createSession({
     session: { id: 's1', userId: 'u1', clientId: 'revokd', createdAtMs: 1, expiresAtMs: 10_000_000, ip: '2001:db8:9::5', userAgent: 'ua', scope: '' },
@@ -50,7 +51,7 @@ test('sqlite: migration 005 backfills the range-searchable address columns of ex
     ALTER TABLE api_tokens DROP COLUMN last_used_ip_hex; DELETE FROM schema_migrations WHERE version = 5;`);
   await first.close();
 
-  const second = await createSqliteStore(file);
+  const second = await createSqliteStore(file, { auditChainKey: TEST_AUDIT_KEY });
   assert.equal(second.db.prepare('SELECT ip_hex FROM session_ips WHERE session_id = ?').pluck().get('s1'), '20010db8000900000000000000000005');
   assert.equal((await second.findApiTokenById('t1'))?.createdIp, '198.51.100.3', 'taken from its api_token.created audit entry');
   const plan = (sql: string) => (second.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('a', 'b', 'a', 'b') as Array<{ detail: string }>).map((r) => r.detail).join('; ');

@@ -11,6 +11,7 @@ import type { AuditEventInput } from '../../src/core/audit/audit-event.js';
 import { RevocationState } from '../../src/core/revocation/revocation-state.js';
 import { newId, sha256Hex } from '../../src/core/tokens/opaque.js';
 import type { RevocationContext, RevokdStore } from '../../src/stores/types.js';
+import { TEST_AUDIT_KEY } from '../support/audit-key.js';
 
 const NOW = 1_800_000_000_000;
 const COVER = 906_000;
@@ -421,6 +422,20 @@ export function describeStoreConformance(name: string, open: () => Promise<Revok
       assert.equal((await store.readCounter(key, 1000, NOW + 5000)).count, 0);
     });
 
+    test('a deduplicated alert writes no audit row (a flood of one alert cannot grow the log)', async () => {
+      const key = `k:${randomUUID()}`;
+      const base = { severity: 'CRITICAL' as const, type: 'revoked_token_replay', subject: 'u', ip: '192.0.2.1', details: {}, createdAtMs: NOW, dedupeKey: key };
+      const lastSeq = async () => {
+        let seq = 0;
+        for (let page = await store.listAudit({ afterSeq: 0, limit: 1000 }); page.length > 0; page = await store.listAudit({ afterSeq: seq, limit: 1000 })) seq = page[page.length - 1]!.seq;
+        return seq;
+      };
+      await store.raiseAlert({ ...base, id: randomUUID() }, audit('alert.raised'));
+      const afterFirst = await lastSeq();
+      for (let i = 0; i < 5; i++) assert.equal((await store.raiseAlert({ ...base, id: randomUUID() }, audit('alert.raised'))).created, false);
+      assert.equal(await lastSeq(), afterFirst);
+    });
+
     test('alerts: stored once per dedupe key, filtered, acknowledged once', async () => {
       const key = `k:${randomUUID()}`;
       const base = { severity: 'CRITICAL' as const, type: 'revoked_token_replay', subject: 'u', ip: '192.0.2.1', details: { a: 1 }, createdAtMs: NOW, dedupeKey: key };
@@ -470,7 +485,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Revok
         entries.push(...page);
         after = page[page.length - 1]!.seq;
       }
-      assert.deepEqual(verifyChain(entries), { ok: true, entries: entries.length });
+      assert.deepEqual(verifyChain(entries, TEST_AUDIT_KEY), { ok: true, entries: entries.length });
       const last = entries[entries.length - 1]!;
       assert.equal(last.type, 'user.tokens_revoked');
       assert.equal(last.targetId, user.id);

@@ -13,6 +13,7 @@ import { Metrics } from '../../src/metrics/metrics.js';
 import { createSqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
 import type { RevokdStore } from '../../src/stores/types.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
+import { TEST_AUDIT_KEY } from '../support/audit-key.js';
 
 class StoreFailure extends Error {
   readonly detail = 'kept';
@@ -111,7 +112,7 @@ test('non-function properties, plain-value methods, identity and prototype are p
 test('the real SQLite store works through the wrapper (private state, backend, close)', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revokd-instrument-'));
   const metrics = new Metrics();
-  const store = instrumentStore(await createSqliteStore(path.join(dir, 'revokd.db')), metrics);
+  const store = instrumentStore(await createSqliteStore(path.join(dir, 'revokd.db'), { auditChainKey: TEST_AUDIT_KEY }), metrics);
   try {
     assert.equal(store.backend, 'sqlite');
     await store.ping();

@@ -39,7 +39,7 @@ test('every event the bus carries moves its counter; stop() unsubscribes', async
     events.emit('check', { kind: 'refresh_token', outcome: 'invalid' });
     events.emit('revoked', { scope: 'user', reason: 'compromised', initiator: 'admin', count: 3 });
     events.emit('alert_raised', { severity: 'HIGH', type: 'credential_stuffing' });
-    events.emit('revoked_token_used', { kind: 'api_token', subject: 'u', tokenId: 't', ip: null });
+    events.emit('revoked_token_used', { kind: 'api_token', subject: 'u', tokenId: 't', ip: null, audit: { type: 'api_token.used_after_revoke', actorType: 'anonymous', actorId: null, targetType: 'api_token', targetId: 't', ip: null, details: {} } });
     events.emit('login_failed', { email: 'a@example.com', userId: null, ip: '127.0.0.1' });
     events.emit('refresh_reused', { userId: 'u', sessionId: 's', ip: '127.0.0.1' });
     events.emit('token_issued', { subject: 'c', kind: 'client_credentials', ip: null });

@@ -78,9 +78,12 @@ export async function checkApiTokenStanding(ctx: Pick<ApiTokenContext, 'store' |
 
 /** A revoked token came back: worth an audit entry (and, with the monitoring work, an alert). */
 function recordRevokedUse(ctx: ApiTokenContext, token: ApiTokenRecord, ip: string | null): void {
-  ctx.store.appendAudit([{
-    type: 'api_token.used_after_revoke', actorType: 'anonymous', actorId: null, targetType: 'api_token', targetId: token.id, ip,
-    details: { owner: token.userId, prefix: token.tokenPrefix, revoke_reason: token.revokeReason },
-  }], ctx.now()).catch((err: unknown) => ctx.log.warn({ err }, 'could not record revoked API token use'));
-  ctx.events.emit('revoked_token_used', { kind: 'api_token', subject: token.userId, tokenId: token.id, ip });
+  // The listener writes the entry, at most one per token per window (app/security/replay-audit.ts).
+  ctx.events.emit('revoked_token_used', {
+    kind: 'api_token', subject: token.userId, tokenId: token.id, ip,
+    audit: {
+      type: 'api_token.used_after_revoke', actorType: 'anonymous', actorId: null, targetType: 'api_token', targetId: token.id, ip,
+      details: { owner: token.userId, prefix: token.tokenPrefix, revoke_reason: token.revokeReason },
+    },
+  });
 }

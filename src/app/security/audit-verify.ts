@@ -4,7 +4,7 @@
  * entry edited, deleted or moved at a page boundary is caught exactly like one in the middle of a
  * page. Between pages it yields to the event loop: a server verifying a long log keeps answering.
  */
-import { type AuditEntry, type AuditEventType, type ChainVerification, ChainVerifier } from '../../core/audit/audit-event.js';
+import { type AuditEntry, type AuditEventType, type ChainVerification, ChainVerifier, GENESIS_HASH } from '../../core/audit/audit-event.js';
 import type { RevokdStore } from '../../stores/types.js';
 
 export const AUDIT_PAGE = 1000;
@@ -42,13 +42,48 @@ export interface AuditVerification {
   readonly head: { readonly seq: number; readonly hash: string };
 }
 
-/** Verifies the whole chain from its first entry; stops at the first entry that breaks it. */
-export async function verifyAuditLog(store: Pick<RevokdStore, 'listAudit'>, options: Pick<AuditPagingOptions, 'pageSize' | 'onProgress'> = {}): Promise<AuditVerification> {
-  const verifier = new ChainVerifier();
-  for await (const entry of auditEntries(store, options)) {
-    if (!verifier.push(entry)) break;
+export interface ChainHead {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+export interface VerifyOptions extends Pick<AuditPagingOptions, 'pageSize' | 'onProgress'> {
+  /** Continue after this already verified entry (its hash is checked again first) instead of from the genesis. */
+  readonly from?: ChainHead;
+  /** Also require the chain to contain this head (a checkpoint): catches a log cut short or rewritten behind it. */
+  readonly expectHead?: ChainHead;
+}
+
+/** Verifies the chain (from its first entry, or forward from `from`); stops at the first entry that breaks it. */
+export async function verifyAuditLog(store: Pick<RevokdStore, 'listAudit'>, chainKey: Buffer, options: VerifyOptions = {}): Promise<AuditVerification> {
+  const from = options.from ?? { seq: 0, hash: GENESIS_HASH };
+  if (from.seq > 0) {
+    const [at] = await store.listAudit({ afterSeq: from.seq - 1, limit: 1 });
+    if (at === undefined || at.seq !== from.seq || at.hash !== from.hash) {
+      return { result: { ok: false, entries: 0, firstBadSeq: from.seq, problem: `entry ${from.seq}, verified earlier, was changed or removed` }, head: from };
+    }
   }
-  return { result: verifier.result(), head: verifier.head };
+  const verifier = new ChainVerifier(chainKey, from);
+  const expect = options.expectHead;
+  let expectedProblem: string | undefined;
+  for await (const entry of auditEntries(store, { ...options, afterSeq: from.seq })) {
+    if (!verifier.push(entry)) break;
+    if (expect !== undefined && entry.seq === expect.seq && entry.hash !== expect.hash) {
+      expectedProblem = `the chain no longer contains the checkpoint head (seq ${expect.seq}, hash ${expect.hash}): entry ${expect.seq} now has hash ${entry.hash}`;
+      break;
+    }
+  }
+  const result = verifier.result();
+  const head = verifier.head;
+  const entries = head.seq;
+  if (result.ok && expect !== undefined && expectedProblem === undefined && head.seq < expect.seq) {
+    expectedProblem = `the chain no longer contains the checkpoint head (seq ${expect.seq}, hash ${expect.hash}): it ends at seq ${head.seq} (entries removed)`;
+  }
+  if (result.ok && expectedProblem !== undefined) {
+    return { result: { ok: false, entries, firstBadSeq: Math.min(expect!.seq, head.seq + 1), problem: expectedProblem }, head };
+  }
+  // Entries are counted from the genesis whatever the starting point, so the number means the same.
+  return { result: result.ok ? { ok: true, entries } : { ...result, entries: from.seq + result.entries }, head };
 }
 
 /** The verification outcome as the API and `revokd audit verify --json` report it. */

@@ -3,7 +3,7 @@
  * its work is asynchronous (store writes), tracked so a caller that must see the outcome (a
  * honeypot route, a failed login) can wait for it with settled().
  *
- * - revoked token presented again → CRITICAL, once per token
+ * - revoked token presented again → CRITICAL, once per token; its audit entry coalesced (replay-audit.ts)
  * - refresh-token reuse → CRITICAL, once per session
  * - failed logins for one user above the limit within an hour → HIGH, once per window
  * - failed logins from one IP above the limit within an hour → HIGH and the IP is blocked
@@ -22,17 +22,25 @@ import type { AppContext } from '../context.js';
 import { raiseAlert } from './alerts.js';
 import { autoBlock } from './auto-block.js';
 import type { ActiveBlocks } from './ip-blocks.js';
+import { ReplayAuditLog } from './replay-audit.js';
 
 const HOUR_MS = 3_600_000;
 
 export class SecurityMonitor {
   private readonly pending = new Set<Promise<void>>();
+  private readonly replays: ReplayAuditLog;
 
-  constructor(private readonly ctx: AppContext, private readonly blocks: ActiveBlocks) {}
+  constructor(private readonly ctx: AppContext, private readonly blocks: ActiveBlocks) {
+    this.replays = new ReplayAuditLog(ctx.store, ctx.log);
+  }
 
   attach(): void {
     const { events, config } = this.ctx;
+    this.replays.start();
     events.on('revoked_token_used', (e) => this.track(async () => {
+      // Later replays in the window are only counted: the alert (deduplicated per token anyway)
+      // was raised by the first, so a flood does not take the write lock once per request.
+      if (!this.replays.record(`${e.kind}:${e.tokenId}`, e.audit, this.ctx.now())) return;
       await raiseAlert(this.ctx, {
         severity: 'CRITICAL', type: 'revoked_token_replay', subject: e.subject, ip: e.ip,
         details: { kind: e.kind, token: e.tokenId.slice(0, 12) }, dedupeKey: `replay:${e.kind}:${e.tokenId}`,
@@ -110,6 +118,11 @@ export class SecurityMonitor {
   /** Resolves when all work started so far has finished. */
   async settled(): Promise<void> {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  /** Writes the replay counts still open (process stopping); call after settled(). */
+  async stop(): Promise<void> {
+    await this.replays.stop();
   }
 
   private track(work: () => Promise<void>): void {

@@ -1,9 +1,10 @@
 /**
  * Audit events: one shape for every issue, refresh, revocation and admin action. Entries form a
  * hash chain (each holds the previous entry's hash) so any edited, deleted or reordered row is
- * detectable. Event types are named `<entity>.<past-verb>`; `docs/events.md` lists them.
+ * detectable. The chain is keyed: each hash is an HMAC under the audit chain key, which is not in the
+ * database (see audit-keys.ts), so whoever can only write the database cannot re-chain an edit. Event types are named `<entity>.<past-verb>`; `docs/events.md` lists them.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 
 export const AUDIT_EVENT_TYPES = [
   'user.created', 'user.disabled', 'user.logged_in', 'user.login_failed',
@@ -13,6 +14,7 @@ export const AUDIT_EVENT_TYPES = [
   'client.tokens_revoked', 'ip.tokens_revoked', 'window.tokens_revoked', 'global.tokens_revoked',
   'token.revoked_token_used', 'api_token.created', 'api_token.revoked', 'api_token.all_revoked', 'api_token.used_after_revoke',
   'ip.blocked', 'ip.unblocked', 'alert.raised', 'alert.acknowledged', 'deception.triggered', 'user.marked_decoy',
+  'audit.chain_keyed',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
@@ -53,14 +55,22 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
-/** SHA-256 over the previous hash and the canonical entry (everything but its own hash). */
-export function chainHash(prevHash: string, entry: Omit<AuditEntry, 'hash' | 'prevHash'>): string {
+/**
+ * The key an entry is chained under: the audit chain key, or LEGACY_UNKEYED for the plain SHA-256
+ * chains written before the chain was keyed (read only to verify them once, before re-keying).
+ */
+export type ChainKey = Buffer | typeof LEGACY_UNKEYED;
+export const LEGACY_UNKEYED = 'legacy-sha256' as const;
+
+/** HMAC-SHA256 (or, legacy, SHA-256) over the previous hash and the canonical entry (everything but its own hash). */
+export function chainHash(prevHash: string, entry: Omit<AuditEntry, 'hash' | 'prevHash'>, key: ChainKey): string {
   const body = canonicalJson({
     seq: entry.seq, atMs: entry.atMs, type: entry.type, actorType: entry.actorType, actorId: entry.actorId,
     initiator: entry.initiator ?? null, reason: entry.reason ?? null, targetType: entry.targetType,
     targetId: entry.targetId, ip: entry.ip, details: entry.details,
   });
-  return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
+  const mac = key === LEGACY_UNKEYED ? createHash('sha256') : createHmac('sha256', key);
+  return mac.update(prevHash).update('\n').update(body).digest('hex');
 }
 
 export type ChainVerification =
@@ -77,10 +87,16 @@ export type ChainVerification =
  * link at the first moved position.
  */
 export class ChainVerifier {
-  private prevHash = GENESIS_HASH;
-  private prevSeq = 0;
+  private prevHash: string;
+  private prevSeq: number;
   private count = 0;
   private failure: { readonly firstBadSeq: number; readonly problem: string } | undefined;
+
+  /** `from`: continue after an already verified entry instead of from the genesis. */
+  constructor(private readonly key: ChainKey, from: { readonly seq: number; readonly hash: string } = { seq: 0, hash: GENESIS_HASH }) {
+    this.prevSeq = from.seq;
+    this.prevHash = from.hash;
+  }
 
   /** True while the chain holds; false from the first entry that breaks it. */
   get ok(): boolean {
@@ -100,7 +116,7 @@ export class ChainVerifier {
       return this.fail(entry.seq, `expected entry ${this.prevSeq + 1}, found ${entry.seq} (deleted or reordered)`);
     }
     if (entry.prevHash !== this.prevHash) return this.fail(entry.seq, 'previous-hash link broken');
-    if (chainHash(this.prevHash, entry) !== entry.hash) return this.fail(entry.seq, 'content does not match its hash (edited)');
+    if (chainHash(this.prevHash, entry, this.key) !== entry.hash) return this.fail(entry.seq, 'content does not match its hash (edited)');
     this.prevHash = entry.hash;
     this.prevSeq = entry.seq;
     return true;
@@ -120,8 +136,8 @@ export class ChainVerifier {
 }
 
 /** Walks entries in seq order; reports the first entry whose link or hash does not hold. */
-export function verifyChain(entries: Iterable<AuditEntry>): ChainVerification {
-  const verifier = new ChainVerifier();
+export function verifyChain(entries: Iterable<AuditEntry>, key: ChainKey): ChainVerification {
+  const verifier = new ChainVerifier(key);
   for (const entry of entries) {
     if (!verifier.push(entry)) break;
   }

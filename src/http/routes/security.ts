@@ -6,7 +6,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { presentApiToken } from '../../app/api-tokens/create-api-token.js';
 import type { AppContext } from '../../app/context.js';
-import { presentAuditEntry, presentVerification, verifyAuditLog } from '../../app/security/audit-verify.js';
+import { presentAuditEntry, presentVerification } from '../../app/security/audit-verify.js';
+import { HEX_64 } from '../../app/security/audit-trail.js';
 import { createCanaryToken, createDecoyUser } from '../../app/security/deception.js';
 import { blockIp, unblockIp } from '../../app/security/ip-blocks.js';
 import { presentRevokeUserReport, revokeUserEverything } from '../../app/security/revoke-user.js';
@@ -193,7 +194,8 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
     const lastDay = await ctx.store.countAuditByType(since);
     const allTime = await ctx.store.countAuditByType(null);
     const sum = (counts: Partial<Record<AuditEventType, number>>) => Object.values(counts).reduce((n, c) => n + (c ?? 0), 0);
-    const verification = await verifyAuditLog(ctx.store);
+    // Forward from the last verified head: a dashboard refresh must not re-read the whole log.
+    const verification = await ctx.audit.verifyForward(ctx.store);
     return {
       generated_at: iso(nowMs),
       last_24h: { since: iso(since), total: sum(lastDay), by_type: lastDay },
@@ -216,8 +218,28 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
     };
   });
 
-  app.get('/api/v1/security/audit/verify', { preHandler: admin }, async () => {
-    return presentVerification((await verifyAuditLog(ctx.store)).result);
+  // The whole chain; with seq and hash (a checkpoint's head), also that the chain still holds it.
+  app.get<{ Querystring: Query }>('/api/v1/security/audit/verify', { preHandler: admin }, async (request) => {
+    const q = request.query;
+    const rawSeq = single(q, 'seq');
+    const hash = single(q, 'hash');
+    if ((rawSeq === undefined) !== (hash === undefined)) throw new RevokdError('ERR_VALIDATION', 'seq and hash must be given together');
+    let expectHead: { seq: number; hash: string } | undefined;
+    if (rawSeq !== undefined && hash !== undefined) {
+      const seq = boundedInt(q, 'seq', 0, 1, Number.MAX_SAFE_INTEGER);
+      if (rawSeq === '') throw new RevokdError('ERR_VALIDATION', 'seq must be a whole number');
+      if (!HEX_64.test(hash)) throw new RevokdError('ERR_VALIDATION', 'hash must be 64 lowercase hex characters');
+      expectHead = { seq, hash };
+    }
+    const { result } = await ctx.audit.verifyAll(ctx.store, expectHead === undefined ? {} : { expectHead });
+    return presentVerification(result);
+  });
+
+  // A signed checkpoint of the verified head; save it and later pass it to `revokd audit verify --checkpoint`.
+  app.get('/api/v1/security/audit/checkpoint', { preHandler: admin }, async () => {
+    const checkpoint = await ctx.audit.checkpoint(ctx.store, ctx.now());
+    if (checkpoint === undefined) throw new RevokdError('ERR_CONFLICT', 'the audit log does not verify; no checkpoint is signed until it does (see /api/v1/security/audit/verify)');
+    return checkpoint;
   });
 
   // ---- Revoking a user, with a preview ------------------------------------------------------

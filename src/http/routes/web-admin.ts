@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app/context.js';
-import { auditEntries, verifyAuditLog } from '../../app/security/audit-verify.js';
+import { auditEntries } from '../../app/security/audit-verify.js';
 import { blockIp, unblockIp } from '../../app/security/ip-blocks.js';
 import { revokeUserEverything } from '../../app/security/revoke-user.js';
 import { AUDIT_EVENT_TYPES, type AuditEntry, type AuditEventType } from '../../core/audit/audit-event.js';
@@ -229,10 +229,11 @@ export function webAdminRoutes(app: FastifyInstance, ctx: AppContext, guard: Web
     const userQuery = (one(q, 'user') ?? '').trim().slice(0, 254);
     const offset = offsetParam(q);
 
-    const verification = await verifyAuditLog(ctx.store);
+    // Forward from the last verified head (see app/security/audit-trail.ts), not the whole log per view.
+    const verification = await ctx.audit.verifyForward(ctx.store);
     const chain: ChainState = verification.result.ok
       ? { ok: true, entries: verification.result.entries, headSeq: verification.head.seq }
-      : { ok: false, entries: Math.max(0, verification.result.entries - 1), firstBadSeq: verification.result.firstBadSeq, problem: verification.result.problem };
+      : { ok: false, entries: Math.max(0, verification.result.firstBadSeq - 1), firstBadSeq: verification.result.firstBadSeq, problem: verification.result.problem };
 
     let entries: AuditEntry[] = [];
     let hasMore = false;

@@ -2,8 +2,26 @@
 import { type AuditEventInput, GENESIS_HASH, chainHash } from '../../core/audit/audit-event.js';
 import type { SqliteDatabase } from './open-database.js';
 
+/**
+ * The chain key of each open database, bound once when the store opens it. Kept beside the handle
+ * rather than threaded through every writer, so no audited write can forget it.
+ */
+const chainKeys = new WeakMap<SqliteDatabase, Buffer>();
+
+export function bindAuditChainKey(db: SqliteDatabase, key: Buffer): void {
+  if (key.length < 32) throw new Error('the audit chain key must be at least 32 bytes');
+  chainKeys.set(db, key);
+}
+
+export function auditChainKeyOf(db: SqliteDatabase): Buffer {
+  const key = chainKeys.get(db);
+  if (key === undefined) throw new Error('no audit chain key bound to this database');
+  return key;
+}
+
 export function appendAuditRows(db: SqliteDatabase, events: readonly AuditEventInput[], nowMs: number): void {
   if (events.length === 0) return;
+  const key = auditChainKeyOf(db);
   const last = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
   let seq = last?.seq ?? 0;
   let prevHash = last?.hash ?? GENESIS_HASH;
@@ -12,7 +30,7 @@ export function appendAuditRows(db: SqliteDatabase, events: readonly AuditEventI
   for (const event of events) {
     seq += 1;
     const entry = { ...event, initiator: event.initiator ?? null, reason: event.reason ?? null, seq, atMs: nowMs };
-    const hash = chainHash(prevHash, entry);
+    const hash = chainHash(prevHash, entry, key);
     insert.run({
       seq, at: nowMs, type: entry.type, actorType: entry.actorType, actorId: entry.actorId, initiator: entry.initiator,
       reason: entry.reason, targetType: entry.targetType, targetId: entry.targetId, ip: entry.ip,

@@ -11,7 +11,8 @@ import type {
   RevocationContext, RevocationReport, RevocationTarget, RevokdStore, Role, SessionRecord, SigningKeyRecord, UserRecord,
 } from '../types.js';
 import { insertApiToken, recordApiTokenUseInSqlite, revokeApiTokensInSqlite, toApiToken } from './api-tokens.js';
-import { appendAuditRows } from './audit-writer.js';
+import { appendAuditRows, bindAuditChainKey } from './audit-writer.js';
+import { type KeyingOutcome, keyLegacyChain } from './key-legacy-chain.js';
 import {
   acknowledgeAlertInSqlite, countAlertsInSqlite, createIpBlockInSqlite, incrementCounterInSqlite, liftIpBlockInSqlite, listAlertsInSqlite, listIpBlocksInSqlite,
   raiseAlertInSqlite, readCounterInSqlite,
@@ -33,6 +34,10 @@ export interface SqliteStoreOptions {
   readonly onQuery?: () => void;
   /** How long a unit of work may wait for another process's write lock before ERR_STORE_UNAVAILABLE (default 5000). */
   readonly storeTimeoutMs?: number;
+  /** The audit chain key (never stored in the database); see app/security/service-secret.ts. */
+  readonly auditChainKey: Buffer;
+  /** May a legacy (plain SHA-256) audit chain be re-chained under the key? See key-legacy-chain.ts. */
+  readonly allowLegacyChainUpgrade?: boolean;
 }
 
 export const DEFAULT_STORE_TIMEOUT_MS = 5_000;
@@ -42,11 +47,16 @@ export class SqliteStore implements RevokdStore {
   readonly db: SqliteDatabase;
   private readonly onQuery: () => void;
   private readonly storeTimeoutMs: number;
+  private readonly allowLegacyChainUpgrade: boolean;
+  /** What opening did to a legacy audit chain (set by migrate()). */
+  auditKeying: KeyingOutcome | undefined;
 
-  constructor(db: SqliteDatabase, options: SqliteStoreOptions = {}) {
+  constructor(db: SqliteDatabase, options: SqliteStoreOptions) {
     this.db = db;
     this.onQuery = options.onQuery ?? (() => undefined);
     this.storeTimeoutMs = options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
+    bindAuditChainKey(db, options.auditChainKey);
+    this.allowLegacyChainUpgrade = options.allowLegacyChainUpgrade ?? false;
   }
 
   /**
@@ -64,6 +74,7 @@ export class SqliteStore implements RevokdStore {
 
   async migrate(): Promise<void> {
     await this.run(() => migrateSqlite(this.db, Date.now()));
+    this.auditKeying = await this.run(() => keyLegacyChain(this.db, this.allowLegacyChainUpgrade, Date.now()));
   }
 
   async close(): Promise<void> {
@@ -350,7 +361,7 @@ export class SqliteStore implements RevokdStore {
 }
 
 /** Opens (creating if needed, mode 0600) a SQLite store at `file` and applies migrations. */
-export async function createSqliteStore(file: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+export async function createSqliteStore(file: string, options: SqliteStoreOptions): Promise<SqliteStore> {
   const store = new SqliteStore(openDatabase(file), options);
   await store.migrate();
   return store;
