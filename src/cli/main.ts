@@ -8,6 +8,7 @@ import { Argument, Command, Option } from 'commander';
 import { createClient } from '../app/clients.js';
 import { OPERATOR_SCOPES, parseReason, revokeByScope, revokeSigningKey } from '../app/revoke-by-scope.js';
 import { createUser } from '../app/users.js';
+import { listLiveWindows } from '../app/list-windows.js';
 import { revokeApiToken } from '../app/api-tokens/revoke-api-tokens.js';
 import { loadConfig } from '../core/config.js';
 import { REASON_CODES } from '../core/revocation/types.js';
@@ -71,9 +72,16 @@ program.command('revoke').description('revoke by scope: jti, session, user (id o
   .argument('[value]', 'the id, address or range (not needed for "all")')
   .addOption(new Option('--reason <reason>', 'reason code').choices(REASON_CODES).default('admin'))
   .option('--note <text>', 'free-text note for the audit log').option('--json', 'machine-readable output')
-  .action(async (scope: string, value: string | undefined, opts: { reason: string; note?: string; json?: boolean }) => {
+  .option('--list', 'with "window": list the live window revocations instead of adding one')
+  .action(async (scope: string, value: string | undefined, opts: { reason: string; note?: string; json?: boolean; list?: boolean }) => {
     const json = opts.json === true;
     await withContext(json, async (ctx) => {
+      if (opts.list === true) {
+        if (scope !== 'window') throw new Error('--list works with "revoke window" only');
+        const rows = await listLiveWindows(ctx);
+        emit(json, rows, rows.map((w) => `${w.from}-${w.to}  ${w.reason}  created ${w.created_at}  expires ${w.expires_at ?? 'never'}${w.note === null ? '' : `  ${w.note}`}`).join('\n') || 'no live window revocations');
+        return;
+      }
       if (scope !== 'all' && (value === undefined || value === '')) throw new Error(`revoke ${scope} needs a value`);
       if (scope === 'api-token') {
         const t = await revokeApiToken(ctx, value!, null, { actor: CLI_ACTOR, initiator: 'admin', reason: parseReason(opts.reason), note: opts.note });
