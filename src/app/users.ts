@@ -53,7 +53,7 @@ export async function bootstrapAdmin(ctx: Pick<AppContext, 'store' | 'now' | 'co
   // A data dir whose admins are all disabled gets a new one: a disabled admin cannot sign in.
   if ((await ctx.store.countActiveUsersWithRole('admin')) > 0) return;
   if ((await ctx.store.findUserByEmail(adminEmail)) !== undefined) {
-    ctx.log.warn({ email: adminEmail }, 'REVOKD_ADMIN_EMAIL names an existing non-admin user; not promoting it');
+    ctx.log.warn({ email: adminEmail }, 'REVOKD_ADMIN_EMAIL names an existing user that is not an active admin; not changing it (set another email)');
     return;
   }
   await createUser(ctx, { email: adminEmail, password: adminPassword, role: 'admin' }, { type: 'system', id: null });

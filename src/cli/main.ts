@@ -7,10 +7,11 @@
 import { Argument, Command, Option } from 'commander';
 import { createClient } from '../app/clients.js';
 import { OPERATOR_SCOPES, parseReason, revokeByScope, revokeSigningKey } from '../app/revoke-by-scope.js';
-import { createUser } from '../app/users.js';
+import { createUser, disableUser } from '../app/users.js';
 import { listLiveWindows } from '../app/list-windows.js';
 import { revokeApiToken } from '../app/api-tokens/revoke-api-tokens.js';
 import { loadConfig } from '../core/config.js';
+import { RevokdError } from '../core/errors.js';
 import { REASON_CODES } from '../core/revocation/types.js';
 import { startServer } from '../server.js';
 import { emit, fail } from './output.js';
@@ -51,6 +52,19 @@ user.command('create').description('create a user (the password is read from std
       const password = opts.password ?? (await readStdin()).replace(/\r?\n$/, '');
       const created = await createUser(ctx, { email: opts.email, password, role: opts.admin === true ? 'admin' : 'user' }, CLI_ACTOR);
       emit(json, { id: created.id, email: created.email, role: created.role }, `created ${created.role} ${created.email} (${created.id})`);
+    });
+  });
+
+user.command('disable').description('disable a user (no new logins) and revoke every session and token they hold; never the last active admin')
+  .argument('<user>', 'user id or email').option('--json', 'machine-readable output')
+  .action(async (who: string, opts: { json?: boolean }) => {
+    const json = opts.json === true;
+    await withContext(json, async (ctx) => {
+      const target = who.includes('@') ? await ctx.store.findUserByEmail(who) : await ctx.store.findUserById(who.toLowerCase());
+      if (target === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
+      const result = await disableUser(ctx, target.id, CLI_ACTOR);
+      emit(json, { user_id: target.id, disabled: true, revoked: { sessions: result.sessions, api_tokens: result.apiTokens } },
+        `disabled ${target.email}: ${result.sessions} session(s) and ${result.apiTokens} API token(s) revoked`);
     });
   });
 
