@@ -10,6 +10,7 @@ import { REFRESH_PREFIX, looksLikeOpaqueToken, newId, newOpaqueToken, sha256Hex 
 import { openSuccessor, sealSuccessor } from '../core/tokens/refresh-seal.js';
 import type { RefreshTokenRecord, SessionRecord } from '../stores/types.js';
 import type { AppContext } from './context.js';
+import type { CheckOutcome } from './events.js';
 import { issueAccessToken } from './issue-access-token.js';
 import { revoke } from './revoke.js';
 import type { TokenResponse } from './token-response.js';
@@ -23,7 +24,22 @@ export interface RefreshInput {
 
 const invalidGrant = (message = 'refresh token is invalid, expired or revoked'): RevokdError => new RevokdError('ERR_REFRESH_INVALID', message);
 
+/** Every refresh attempt's outcome is counted (revokd_token_checks_total{kind="refresh_token"}). */
 export async function refreshSession(ctx: AppContext, input: RefreshInput): Promise<TokenResponse> {
+  const failure: { outcome: CheckOutcome } = { outcome: 'invalid' };
+  try {
+    const response = await rotate(ctx, input, failure);
+    ctx.events.emit('check', { kind: 'refresh_token', outcome: 'valid' });
+    return response;
+  } catch (err) {
+    const storeDown = err instanceof RevokdError && err.code === 'ERR_STORE_UNAVAILABLE';
+    ctx.events.emit('check', { kind: 'refresh_token', outcome: storeDown ? 'unavailable' : failure.outcome });
+    throw err;
+  }
+}
+
+/** `failure.outcome` is set to why the token was refused, for the check metric. */
+async function rotate(ctx: AppContext, input: RefreshInput, failure: { outcome: CheckOutcome }): Promise<TokenResponse> {
   if (!looksLikeOpaqueToken(input.refreshToken, REFRESH_PREFIX)) throw invalidGrant('malformed refresh token');
   const presented = input.refreshToken;
   const tokenHash = sha256Hex(presented);
@@ -35,7 +51,10 @@ export async function refreshSession(ctx: AppContext, input: RefreshInput): Prom
   if (session === undefined) throw invalidGrant();
   if (input.clientId !== undefined && session.clientId !== input.clientId) throw invalidGrant('refresh token was issued to another client');
   // The refresh grant obeys the same revocation model as every other path.
-  if (ctx.replica.check(stampOf(ctx, current, session)).revoked) throw invalidGrant();
+  if (ctx.replica.check(stampOf(ctx, current, session)).revoked) {
+    failure.outcome = 'revoked';
+    throw invalidGrant();
+  }
 
   const successor = newOpaqueToken(REFRESH_PREFIX);
   const outcome = await ctx.store.consumeRefresh({
@@ -50,8 +69,12 @@ export async function refreshSession(ctx: AppContext, input: RefreshInput): Prom
 
   switch (outcome.kind) {
     case 'unknown':
+      throw invalidGrant();
     case 'expired':
+      failure.outcome = 'expired';
+      throw invalidGrant();
     case 'session_inactive':
+      failure.outcome = 'revoked';
       throw invalidGrant();
     case 'rotated':
       ctx.events.emit('token_issued', { subject: session.userId ?? session.clientId, kind: 'refresh', ip: input.ip });
@@ -74,6 +97,7 @@ export async function refreshSession(ctx: AppContext, input: RefreshInput): Prom
           return respond(ctx, outcome.session, next, same, nowMs);
         }
       }
+      failure.outcome = 'revoked';
       await reportReuse(ctx, session, token, input.ip);
       throw new RevokdError('ERR_REFRESH_REUSED', 'refresh token was already used; the session has been revoked');
     }

@@ -1,7 +1,7 @@
 /** Users: creation (CLI, admin API, first-admin bootstrap) and disabling (which revokes everything). */
 import { randomUUID } from 'node:crypto';
 import { RevokdError } from '../core/errors.js';
-import { MAX_PASSWORD_BYTES, hashPassword } from '../core/passwords.js';
+import { MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARACTERS, characterCount, hashPassword } from '../core/passwords.js';
 import type { Actor, Role, UserRecord } from '../stores/types.js';
 import type { AppContext } from './context.js';
 import { revokeAllApiTokensOfUser } from './api-tokens/revoke-api-tokens.js';
@@ -19,8 +19,12 @@ export function validateEmail(email: unknown): string {
 }
 
 export function validateNewPassword(password: unknown): string {
-  if (typeof password !== 'string' || password.length < 8 || Buffer.byteLength(password) > MAX_PASSWORD_BYTES || password.includes('\u0000')) {
-    throw new RevokdError('ERR_VALIDATION', `password must be 8 to ${MAX_PASSWORD_BYTES} bytes`);
+  if (typeof password !== 'string' || characterCount(password) < MIN_PASSWORD_CHARACTERS || password.includes('\u0000')) {
+    throw new RevokdError('ERR_VALIDATION', `password must be at least ${MIN_PASSWORD_CHARACTERS} characters`);
+  }
+  // The cap protects scrypt from huge inputs, so it is in bytes (UTF-8), and says so.
+  if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) {
+    throw new RevokdError('ERR_VALIDATION', `password must be at most ${MAX_PASSWORD_BYTES} bytes (UTF-8)`);
   }
   return password;
 }
@@ -46,9 +50,10 @@ export async function createUser(
 export async function bootstrapAdmin(ctx: Pick<AppContext, 'store' | 'now' | 'config' | 'log'>): Promise<void> {
   const { adminEmail, adminPassword } = ctx.config;
   if (adminEmail === undefined || adminPassword === undefined) return;
-  if ((await ctx.store.countUsersWithRole('admin')) > 0) return;
+  // A data dir whose admins are all disabled gets a new one: a disabled admin cannot sign in.
+  if ((await ctx.store.countActiveUsersWithRole('admin')) > 0) return;
   if ((await ctx.store.findUserByEmail(adminEmail)) !== undefined) {
-    ctx.log.warn({ email: adminEmail }, 'REVOKD_ADMIN_EMAIL names an existing non-admin user; not promoting it');
+    ctx.log.warn({ email: adminEmail }, 'REVOKD_ADMIN_EMAIL names an existing user that is not an active admin; not changing it (set another email)');
     return;
   }
   await createUser(ctx, { email: adminEmail, password: adminPassword, role: 'admin' }, { type: 'system', id: null });
@@ -59,6 +64,7 @@ export async function bootstrapAdmin(ctx: Pick<AppContext, 'store' | 'now' | 'co
 export async function disableUser(ctx: AppContext, userId: string, actor: Actor, ip?: string): Promise<{ sessions: number; apiTokens: number }> {
   const user = await ctx.store.findUserById(userId);
   if (user === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
+  await assertMayDisable(ctx, user, actor);
   await ctx.store.disableUser(userId, ctx.now(), {
     type: 'user.disabled', actorType: actor.type, actorId: actor.id, targetType: 'user', targetId: userId, ip: ip ?? null, details: {},
   });
@@ -66,4 +72,17 @@ export async function disableUser(ctx: AppContext, userId: string, actor: Actor,
   const report = await revoke(ctx, { scope: 'user', userId }, request);
   const apiTokens = await revokeAllApiTokensOfUser(ctx, userId, request);
   return { sessions: report.sessions, apiTokens: apiTokens.length };
+}
+
+/**
+ * The one rule for disabling (admin API, and any UI or CLI path that disables, go through
+ * disableUser): nobody disables themselves, and the last active admin stays, or nobody could
+ * administer the service any more. The check and the disable are two store calls, so two admins
+ * disabling each other at the same instant could both pass; that needs two admins acting at once.
+ */
+async function assertMayDisable(ctx: Pick<AppContext, 'store'>, user: UserRecord, actor: Actor): Promise<void> {
+  if (actor.id !== null && actor.id === user.id) throw new RevokdError('ERR_CONFLICT', 'you cannot disable your own account');
+  if (user.role === 'admin' && user.disabledAtMs === null && (await ctx.store.countActiveUsersWithRole('admin')) <= 1) {
+    throw new RevokdError('ERR_CONFLICT', 'cannot disable the last active admin; make another user an admin first');
+  }
 }

@@ -7,9 +7,11 @@
 import { Argument, Command, Option } from 'commander';
 import { createClient } from '../app/clients.js';
 import { OPERATOR_SCOPES, parseReason, revokeByScope, revokeSigningKey } from '../app/revoke-by-scope.js';
-import { createUser } from '../app/users.js';
+import { createUser, disableUser } from '../app/users.js';
+import { listLiveWindows } from '../app/list-windows.js';
 import { revokeApiToken } from '../app/api-tokens/revoke-api-tokens.js';
 import { loadConfig } from '../core/config.js';
+import { RevokdError } from '../core/errors.js';
 import { REASON_CODES } from '../core/revocation/types.js';
 import { startServer } from '../server.js';
 import { emit, fail } from './output.js';
@@ -53,6 +55,19 @@ user.command('create').description('create a user (the password is read from std
     });
   });
 
+user.command('disable').description('disable a user (no new logins) and revoke every session and token they hold; never the last active admin')
+  .argument('<user>', 'user id or email').option('--json', 'machine-readable output')
+  .action(async (who: string, opts: { json?: boolean }) => {
+    const json = opts.json === true;
+    await withContext(json, async (ctx) => {
+      const target = who.includes('@') ? await ctx.store.findUserByEmail(who) : await ctx.store.findUserById(who.toLowerCase());
+      if (target === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
+      const result = await disableUser(ctx, target.id, CLI_ACTOR);
+      emit(json, { user_id: target.id, disabled: true, revoked: { sessions: result.sessions, api_tokens: result.apiTokens } },
+        `disabled ${target.email}: ${result.sessions} session(s) and ${result.apiTokens} API token(s) revoked`);
+    });
+  });
+
 const client = program.command('client').description('manage OAuth clients');
 client.command('create').description('create a client; a confidential client\'s secret is shown once')
   .requiredOption('--name <name>', 'display name').option('--scope <scope...>', 'scopes the client may request')
@@ -71,9 +86,16 @@ program.command('revoke').description('revoke by scope: jti, session, user (id o
   .argument('[value]', 'the id, address or range (not needed for "all")')
   .addOption(new Option('--reason <reason>', 'reason code').choices(REASON_CODES).default('admin'))
   .option('--note <text>', 'free-text note for the audit log').option('--json', 'machine-readable output')
-  .action(async (scope: string, value: string | undefined, opts: { reason: string; note?: string; json?: boolean }) => {
+  .option('--list', 'with "window": list the live window revocations instead of adding one')
+  .action(async (scope: string, value: string | undefined, opts: { reason: string; note?: string; json?: boolean; list?: boolean }) => {
     const json = opts.json === true;
     await withContext(json, async (ctx) => {
+      if (opts.list === true) {
+        if (scope !== 'window') throw new Error('--list works with "revoke window" only');
+        const rows = await listLiveWindows(ctx);
+        emit(json, rows, rows.map((w) => `${w.from}-${w.to}  ${w.reason}  created ${w.created_at}  expires ${w.expires_at ?? 'never'}${w.note === null ? '' : `  ${w.note}`}`).join('\n') || 'no live window revocations');
+        return;
+      }
       if (scope !== 'all' && (value === undefined || value === '')) throw new Error(`revoke ${scope} needs a value`);
       if (scope === 'api-token') {
         const t = await revokeApiToken(ctx, value!, null, { actor: CLI_ACTOR, initiator: 'admin', reason: parseReason(opts.reason), note: opts.note });

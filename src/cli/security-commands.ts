@@ -69,7 +69,7 @@ export function registerSecurityCommands(program: Command): void {
     .action(async (id: string, opts: { json?: boolean }) => {
       const json = opts.json === true;
       await withContext(json, async (ctx) => {
-        if (!UUID_PATTERN.test(id)) throw new RevokdError('ERR_VALIDATION', 'block id must be a UUID_PATTERN');
+        if (!UUID_PATTERN.test(id)) throw new RevokdError('ERR_VALIDATION', 'block id must be a UUID');
         const lifted = await unblockIp(ctx, ctx.security.blocks, id.toLowerCase(), CLI_ACTOR);
         emit(json, { id: lifted.id, cidr: lifted.cidr, lifted_at: iso(lifted.liftedAtMs) }, `unblocked ${lifted.cidr} (${lifted.id})`);
       });

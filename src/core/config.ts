@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { parseCidr } from './containment/ip-address.js';
+import { MIN_PASSWORD_CHARACTERS, characterCount } from './passwords.js';
 
 export type JwtAlg = 'EdDSA' | 'ES256' | 'HS256';
 export type FailMode = 'closed' | 'open';
@@ -173,7 +174,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (adminEmail !== undefined && !/^[^\s@]+@[^\s@]+$/.test(adminEmail)) {
     problems.push(`REVOKD_ADMIN_EMAIL is not an email address: "${adminEmail}"`);
   }
-  if (adminPassword !== undefined && adminPassword.length < 8) {
+  if (adminPassword !== undefined && characterCount(adminPassword) < MIN_PASSWORD_CHARACTERS) {
     problems.push('REVOKD_ADMIN_PASSWORD must be at least 8 characters');
   }
 

@@ -9,6 +9,14 @@ const R = 8;
 const P = 1;
 const KEY_LENGTH = 32;
 export const MAX_PASSWORD_BYTES = 1024;
+export const MIN_PASSWORD_CHARACTERS = 8;
+
+/** Characters as a person counts them: Unicode code points, so an emoji is one (not two UTF-16 units). */
+export function characterCount(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
 
 function derive(password: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {

@@ -114,7 +114,7 @@ export type RevocationTarget =
   | { readonly scope: 'key'; readonly kid: string }
   /** Sessions created or refreshed from an address in the CIDR (a plain IP is a /32 or /128). */
   | { readonly scope: 'ip'; readonly cidr: string }
-  | { readonly scope: 'window'; readonly fromSec: number; readonly toSec: number }
+  | { readonly scope: 'window'; readonly fromSec: number; readonly toSec: number; /** When the entry can go (set by app/revoke from core's window rules). */ readonly expiresAtMs?: number }
   | { readonly scope: 'global' };
 
 export interface RevocationReport {
@@ -289,6 +289,8 @@ export interface RevokdStore {
   findUserByEmail(email: string): Promise<UserRecord | undefined>;
   listUsers(query: { limit: number; offset: number; search?: string }): Promise<UserRecord[]>;
   countUsersWithRole(role: Role): Promise<number>;
+  /** Users with the role that are not disabled (the last-admin rule and the first-admin bootstrap). */
+  countActiveUsersWithRole(role: Role): Promise<number>;
   /** Marks the user disabled (no new logins); revoking what they hold is a separate revoke(). */
   disableUser(id: string, nowMs: number, audit: AuditEventInput): Promise<boolean>;
 
@@ -325,6 +327,8 @@ export interface RevokdStore {
   revoke(target: RevocationTarget, context: RevocationContext): Promise<RevocationReport>;
   /** Feed records with seq > afterSeq, in seq order. */
   readFeed(afterSeq: number, limit: number): Promise<RevocationRecord[]>;
+  /** Window entries that can still cover a live token (not yet expired at `nowMs`), oldest first. */
+  listWindowRevocations(nowMs: number): Promise<RevocationRecord[]>;
   /** Every record that can still cover a live token, plus all generation counters. */
   loadSnapshot(nowMs: number): Promise<FeedSnapshot>;
 

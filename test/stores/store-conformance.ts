@@ -72,6 +72,16 @@ export function describeStoreConformance(name: string, open: () => Promise<Revok
       assert.equal((await store.listUsers({ limit: 1, offset: 0, search: tag })).length, 1);
     });
 
+    test('users: active admins exclude disabled ones and plain users', async () => {
+      const before = await store.countActiveUsersWithRole('admin');
+      const admin = { ...(await newUser()), id: randomUUID() };
+      await store.createUser({ ...admin, email: `admin-${admin.id}@example.com`, role: 'admin' }, audit('user.created'));
+      assert.equal(await store.countActiveUsersWithRole('admin'), before + 1, 'a new admin counts; the plain user does not');
+      await store.disableUser(admin.id, NOW, audit('user.disabled'));
+      assert.equal(await store.countActiveUsersWithRole('admin'), before, 'a disabled admin does not');
+      assert.ok((await store.countUsersWithRole('admin')) >= before + 1, 'though it is still an admin');
+    });
+
     test('users: disable is recorded once', async () => {
       const user = await newUser();
       assert.equal(await store.disableUser(user.id, NOW, audit('user.disabled')), true);
@@ -164,6 +174,18 @@ export function describeStoreConformance(name: string, open: () => Promise<Revok
       assert.equal(first.changed, true);
       assert.equal(first.records[0]?.expiresAtMs, NOW + 5000);
       assert.equal((await store.revoke({ scope: 'token', issuer: 'https://iss', jti, expiresAtMs: NOW + 5000 }, ctx())).changed, false);
+    });
+
+    test('window entries: listed while live, with their bounds and expiry; gone from the list and the snapshot once expired and pruned', async () => {
+      const from = 10_000 + Math.floor(Math.random() * 1_000_000);
+      await store.revoke({ scope: 'window', fromSec: from, toSec: from + 10, expiresAtMs: NOW + 1000 }, ctx());
+      const mine = <R extends { scope: string; windowFrom: number | null }>(records: readonly R[]) => records.filter((r) => r.scope === 'window' && r.windowFrom === from);
+      const listed = mine(await store.listWindowRevocations(NOW));
+      assert.equal(listed.length, 1);
+      assert.deepEqual([listed[0]!.windowTo, listed[0]!.expiresAtMs, listed[0]!.reason], [from + 10, NOW + 1000, 'admin']);
+      assert.deepEqual(mine(await store.listWindowRevocations(NOW + 1001)), [], 'an expired entry is not listed');
+      await store.prune(NOW + 1001);
+      assert.deepEqual(mine((await store.loadSnapshot(NOW)).records), [], 'pruned from the store');
     });
 
     test('the feed is ordered by seq, and a snapshot plus the feed rebuild the same decisions', async () => {

@@ -12,7 +12,7 @@ import { UUID_PATTERN } from '../../core/ids.js';
 export const BULK_REVOKE_WINDOW_MS = 3_600_000;
 
 export function validateTokenId(id: string): string {
-  if (!UUID_PATTERN.test(id)) throw new RevokdError('ERR_VALIDATION', 'token id must be a UUID_PATTERN');
+  if (!UUID_PATTERN.test(id)) throw new RevokdError('ERR_VALIDATION', 'token id must be a UUID');
   return id.toLowerCase();
 }
 
@@ -24,14 +24,19 @@ export interface ApiTokenRevokeRequest {
   readonly ip?: string | undefined;
 }
 
-function apply(ctx: AppContext, selection: Parameters<AppContext['store']['revokeApiTokens']>[0]['selection'], request: ApiTokenRevokeRequest, rateWindow?: { key: string; windowMs: number }) {
-  return ctx.store.revokeApiTokens({
+async function apply(ctx: AppContext, selection: Parameters<AppContext['store']['revokeApiTokens']>[0]['selection'], request: ApiTokenRevokeRequest, rateWindow?: { key: string; windowMs: number }) {
+  const revoked = await ctx.store.revokeApiTokens({
     selection,
     context: { ...request, nowMs: ctx.now(), accessCoverMs: accessCoverMs(ctx.config) },
     revokedBy: request.actor.id,
     ...(rateWindow === undefined ? {} : { rateWindow }),
     notify: (token, owner) => apiTokenRevokedMessage(token, owner, request.note),
   });
+  // Counted like every other revocation (revokd_revocations_total), once per token revoked.
+  if (revoked.length > 0) {
+    ctx.events.emit('revoked', { scope: 'api_token', reason: request.reason, initiator: request.initiator, count: revoked.length });
+  }
+  return revoked;
 }
 
 /**

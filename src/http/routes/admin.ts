@@ -8,6 +8,7 @@ import { revokeApiToken } from '../../app/api-tokens/revoke-api-tokens.js';
 import { createClient, parseScopes } from '../../app/clients.js';
 import type { AppContext } from '../../app/context.js';
 import { revokeByScope } from '../../app/revoke-by-scope.js';
+import { listLiveWindows } from '../../app/list-windows.js';
 import { createUser, disableUser } from '../../app/users.js';
 import { RevokdError } from '../../core/errors.js';
 import type { UserRecord } from '../../stores/types.js';
@@ -46,13 +47,13 @@ export function adminRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
 
   app.post<{ Params: { id: string } }>('/api/v1/admin/users/:id/disable', { preHandler: admin, config: { body: 'none' } }, async (request) => {
-    if (!UUID_PATTERN.test(request.params.id)) throw new RevokdError('ERR_VALIDATION', 'user id must be a UUID_PATTERN');
+    if (!UUID_PATTERN.test(request.params.id)) throw new RevokdError('ERR_VALIDATION', 'user id must be a UUID');
     const result = await disableUser(ctx, request.params.id, actorOf(request), request.clientIp);
     return { user_id: request.params.id, disabled: true, revoked: { sessions: result.sessions, api_tokens: result.apiTokens } };
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/admin/users/:id/api-tokens', { preHandler: admin }, async (request) => {
-    if (!UUID_PATTERN.test(request.params.id)) throw new RevokdError('ERR_VALIDATION', 'user id must be a UUID_PATTERN');
+    if (!UUID_PATTERN.test(request.params.id)) throw new RevokdError('ERR_VALIDATION', 'user id must be a UUID');
     if ((await ctx.store.findUserById(request.params.id)) === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
     return (await ctx.store.listApiTokens(request.params.id)).map((t) => ({ ...presentApiToken(t), canary: t.isCanary }));
   });
@@ -89,6 +90,8 @@ export function adminRoutes(app: FastifyInstance, ctx: AppContext): void {
     const report = await revokeByScope(ctx, scope, value, { reason, note, actor: actorOf(request), initiator: 'admin', ip: request.clientIp });
     return { scope, value, revoked: { sessions: report.sessions, refresh_tokens: report.refreshTokens, generation: report.generation, changed: report.changed } };
   });
+
+  app.get('/api/v1/admin/revocations/windows', { preHandler: admin }, async () => ({ windows: await listLiveWindows(ctx) }));
 }
 
 function boundedInt(raw: string | undefined, fallback: number, min: number, max: number, name: string): number {

@@ -79,7 +79,7 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
 
   app.delete<{ Params: { id: string } }>('/api/v1/security/blocks/:id', { preHandler: admin }, async (request) => {
-    if (!UUID_PATTERN.test(request.params.id)) throw new RevokdError('ERR_VALIDATION', 'block id must be a UUID_PATTERN');
+    if (!UUID_PATTERN.test(request.params.id)) throw new RevokdError('ERR_VALIDATION', 'block id must be a UUID');
     const lifted = await unblockIp(ctx, blocks, request.params.id.toLowerCase(), actorOf(request), request.clientIp);
     return { id: lifted.id, cidr: lifted.cidr, lifted_at: iso(lifted.liftedAtMs) };
   });
@@ -102,7 +102,7 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
 
   app.post<{ Params: { id: string } }>('/api/v1/security/alerts/:id/acknowledge', { preHandler: admin, config: { body: 'none' } }, async (request) => {
-    if (!UUID_PATTERN.test(request.params.id)) throw new RevokdError('ERR_VALIDATION', 'alert id must be a UUID_PATTERN');
+    if (!UUID_PATTERN.test(request.params.id)) throw new RevokdError('ERR_VALIDATION', 'alert id must be a UUID');
     const alert = await ctx.store.acknowledgeAlert(request.params.id.toLowerCase(), requireUser(request).id, ctx.now());
     if (alert === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such unacknowledged alert');
     return presentAlert(alert);
@@ -140,7 +140,7 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
 
   app.get<{ Params: { id: string }; Querystring: Query }>('/api/v1/security/user/:id/activity', { preHandler: admin }, async (request) => {
-    if (!UUID_PATTERN.test(request.params.id)) throw new RevokdError('ERR_VALIDATION', 'user id must be a UUID_PATTERN');
+    if (!UUID_PATTERN.test(request.params.id)) throw new RevokdError('ERR_VALIDATION', 'user id must be a UUID');
     const limit = boundedInt(request.query, 'limit', 50, 1, 500);
     const user = await ctx.store.findUserById(request.params.id.toLowerCase());
     if (user === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
@@ -245,7 +245,7 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
   // ---- Revoking a user, with a preview ------------------------------------------------------
 
   app.post<{ Params: { user_id: string }; Querystring: Query }>('/api/v1/security/token/revoke-user/:user_id', { preHandler: admin, config: { body: 'json' } }, async (request) => {
-    if (!UUID_PATTERN.test(request.params.user_id)) throw new RevokdError('ERR_VALIDATION', 'user id must be a UUID_PATTERN');
+    if (!UUID_PATTERN.test(request.params.user_id)) throw new RevokdError('ERR_VALIDATION', 'user id must be a UUID');
     const dryRun = booleanParam(request.query, 'dry_run') === true;
     const reason = requiredString(jsonBody(request), 'reason', 500);
     if (reason.trim() === '') throw new RevokdError('ERR_VALIDATION', 'reason is required');

@@ -85,7 +85,7 @@ export function revokeInSqlite(db: SqliteDatabase, target: RevocationTarget, ctx
       }
       case 'window': {
         auditTargetId = `${target.fromSec}-${target.toSec}`;
-        feed({ scope: 'window', target: '*', windowFrom: target.fromSec, windowTo: target.toSec, expiresAtMs: null });
+        feed({ scope: 'window', target: '*', windowFrom: target.fromSec, windowTo: target.toSec, expiresAtMs: target.expiresAtMs ?? null });
         break;
       }
     }

@@ -113,6 +113,10 @@ export class SqliteStore implements RevokdStore {
     return this.run(() => this.db.prepare('SELECT COUNT(*) FROM users WHERE role = ?').pluck().get(role) as number);
   }
 
+  countActiveUsersWithRole(role: Role): Promise<number> {
+    return this.run(() => this.db.prepare('SELECT COUNT(*) FROM users WHERE role = ? AND disabled_at IS NULL').pluck().get(role) as number);
+  }
+
   disableUser(id: string, nowMs: number, audit: AuditEventInput): Promise<boolean> {
     return this.run(() => this.db.transaction(() => {
       const changed = this.db.prepare('UPDATE users SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL').run(nowMs, id).changes > 0;
@@ -210,6 +214,11 @@ export class SqliteStore implements RevokdStore {
 
   readFeed(afterSeq: number, limit: number): Promise<RevocationRecord[]> {
     return this.run(() => (this.db.prepare('SELECT * FROM revocations WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as Row[]).map(toRevocation));
+  }
+
+  listWindowRevocations(nowMs: number): Promise<RevocationRecord[]> {
+    return this.run(() => (this.db.prepare(`SELECT * FROM revocations WHERE scope = 'window' AND (expires_at IS NULL OR expires_at >= ?) ORDER BY seq`)
+      .all(nowMs) as Row[]).map(toRevocation));
   }
 
   loadSnapshot(nowMs: number): Promise<FeedSnapshot> {
