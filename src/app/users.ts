@@ -77,8 +77,9 @@ export async function disableUser(ctx: AppContext, userId: string, actor: Actor,
 /**
  * The one rule for disabling (admin API, and any UI or CLI path that disables, go through
  * disableUser): nobody disables themselves, and the last active admin stays, or nobody could
- * administer the service any more. The check and the disable are two store calls, so two admins
- * disabling each other at the same instant could both pass; that needs two admins acting at once.
+ * administer the service any more. The store checks the last-admin rule again inside the disable's
+ * commit, so two admins disabling each other at the same instant cannot both succeed; this early
+ * check only spares the work before it.
  */
 async function assertMayDisable(ctx: Pick<AppContext, 'store'>, user: UserRecord, actor: Actor): Promise<void> {
   if (actor.id !== null && actor.id === user.id) throw new RevokdError('ERR_CONFLICT', 'you cannot disable your own account');

@@ -291,7 +291,11 @@ export interface RevokdStore {
   countUsersWithRole(role: Role): Promise<number>;
   /** Users with the role that are not disabled (the last-admin rule and the first-admin bootstrap). */
   countActiveUsersWithRole(role: Role): Promise<number>;
-  /** Marks the user disabled (no new logins); revoking what they hold is a separate revoke(). */
+  /**
+   * Marks the user disabled (no new logins); revoking what they hold is a separate revoke().
+   * Refuses (ERR_CONFLICT, nothing written) to disable the last active admin, checked in the same
+   * commit so two admins disabling each other at once cannot both succeed.
+   */
   disableUser(id: string, nowMs: number, audit: AuditEventInput): Promise<boolean>;
 
   createClient(client: ClientRecord, audit: AuditEventInput): Promise<void>;

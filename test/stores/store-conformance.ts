@@ -75,11 +75,29 @@ export function describeStoreConformance(name: string, open: () => Promise<Revok
     test('users: active admins exclude disabled ones and plain users', async () => {
       const before = await store.countActiveUsersWithRole('admin');
       const admin = { ...(await newUser()), id: randomUUID() };
+      const other = randomUUID();
       await store.createUser({ ...admin, email: `admin-${admin.id}@example.com`, role: 'admin' }, audit('user.created'));
-      assert.equal(await store.countActiveUsersWithRole('admin'), before + 1, 'a new admin counts; the plain user does not');
+      await store.createUser({ ...admin, id: other, email: `admin-${other}@example.com`, role: 'admin' }, audit('user.created'));
+      assert.equal(await store.countActiveUsersWithRole('admin'), before + 2, 'new admins count; the plain user does not');
       await store.disableUser(admin.id, NOW, audit('user.disabled'));
-      assert.equal(await store.countActiveUsersWithRole('admin'), before, 'a disabled admin does not');
-      assert.ok((await store.countUsersWithRole('admin')) >= before + 1, 'though it is still an admin');
+      assert.equal(await store.countActiveUsersWithRole('admin'), before + 1, 'a disabled admin does not');
+      assert.ok((await store.countUsersWithRole('admin')) >= before + 2, 'though it is still an admin');
+    });
+
+    test('users: the last active admin cannot be disabled, even by two disables at once', async () => {
+      const ids = [randomUUID(), randomUUID()];
+      const base = await newUser();
+      for (const id of ids) await store.createUser({ ...base, id, email: `last-${id}@example.com`, role: 'admin' }, audit('user.created'));
+      // Leave exactly these two admins active (earlier tests may have made others).
+      for (const u of await store.listUsers({ limit: 1000, offset: 0 })) {
+        if (u.role === 'admin' && u.disabledAtMs === null && !ids.includes(u.id)) await store.disableUser(u.id, NOW, audit('user.disabled'));
+      }
+      assert.equal(await store.countActiveUsersWithRole('admin'), 2);
+      const outcomes = await Promise.allSettled(ids.map((id) => store.disableUser(id, NOW, audit('user.disabled'))));
+      assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1, 'one disable wins');
+      const refused = outcomes.find((o) => o.status === 'rejected');
+      assert.equal((refused as PromiseRejectedResult).reason.code, 'ERR_CONFLICT');
+      assert.equal(await store.countActiveUsersWithRole('admin'), 1, 'an active admin is left');
     });
 
     test('users: disable is recorded once', async () => {

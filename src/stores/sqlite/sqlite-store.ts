@@ -119,6 +119,12 @@ export class SqliteStore implements RevokdStore {
 
   disableUser(id: string, nowMs: number, audit: AuditEventInput): Promise<boolean> {
     return this.run(() => this.db.transaction(() => {
+      const target = this.db.prepare('SELECT role FROM users WHERE id = ? AND disabled_at IS NULL').get(id) as { role: Role } | undefined;
+      if (target === undefined) return false;
+      if (target.role === 'admin'
+        && this.db.prepare("SELECT 1 FROM users WHERE role = 'admin' AND disabled_at IS NULL AND id <> ? LIMIT 1").get(id) === undefined) {
+        throw new RevokdError('ERR_CONFLICT', 'cannot disable the last active admin; make another user an admin first');
+      }
       const changed = this.db.prepare('UPDATE users SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL').run(nowMs, id).changes > 0;
       if (changed) appendAuditRows(this.db, [audit], nowMs);
       return changed;
