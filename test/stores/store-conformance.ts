@@ -85,7 +85,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Revok
     });
 
     test('users: the last active admin cannot be disabled, even by two disables at once', async () => {
-      const ids = [randomUUID(), randomUUID()];
+      const ids: string[] = [randomUUID(), randomUUID()];
       const base = await newUser();
       for (const id of ids) await store.createUser({ ...base, id, email: `last-${id}@example.com`, role: 'admin' }, audit('user.created'));
       // Leave exactly these two admins active (earlier tests may have made others).
