@@ -61,7 +61,7 @@ describe('web UI: security console', () => {
     await admin.getByLabel(/^Reason/).fill('credential stuffing from the hotel network');
     await admin.getByLabel('Duration').selectOption('permanent');
     await admin.getByRole('button', { name: 'Block', exact: true }).click();
-    await admin.getByText('Blocked 203.0.113.0/24. 1 session from it revoked.').waitFor();
+    await admin.getByText('Blocked 203.0.113.0/24. Revoked from it: 1 session and 0 API tokens.').waitFor();
     await admin.getByRole('row', { name: /203\.0\.113\.0\/24/ }).getByText('credential stuffing from the hotel network').waitFor();
 
     // The hotel browser is refused outright; home still works.

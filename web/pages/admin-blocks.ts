@@ -70,7 +70,7 @@ export function adminBlocksPage(viewer: Viewer, view: BlocksView): SafeHtml {
   return page({
     title: 'IP blocks', viewer, section: 'admin-blocks', flash: view.flash,
     body: html`
-      ${pageHeader('IP blocks', 'A blocked address gets 403 on every request, sign-in included, and every session created or refreshed from it is revoked.')}
+      ${pageHeader('IP blocks', 'A blocked address gets 403 on every request, sign-in included, and every session created or refreshed from it, and every API token created or last used from it, is revoked.')}
       <section class="card" aria-labelledby="block-heading">
         <h2 id="block-heading">Block an address or range</h2>
         ${form?.error === undefined ? '' : html`<div class="flash flash-error" role="alert" id="block-error">${form.error}</div>`}

@@ -181,7 +181,7 @@ export function webAdminRoutes(app: FastifyInstance, ctx: AppContext, guard: Web
         target: form.target, reason: form.reason, durationSeconds: form.duration === 'permanent' ? undefined : Number(form.duration),
         source: 'manual', actor: adminActor(request), ip: request.clientIp,
       });
-      guard.setFlash(request, reply, { kind: 'success', text: `Blocked ${block.cidr}. ${report.sessions} ${report.sessions === 1 ? 'session' : 'sessions'} from it revoked.` });
+      guard.setFlash(request, reply, { kind: 'success', text: `Blocked ${block.cidr}. Revoked from it: ${report.sessions} ${report.sessions === 1 ? 'session' : 'sessions'} and ${report.apiTokens.length} API ${report.apiTokens.length === 1 ? 'token' : 'tokens'}.` });
       return redirect(reply, '/admin/blocks');
     } catch (err) {
       if (isCode(err, 'ERR_VALIDATION')) return refuse(err.message);
