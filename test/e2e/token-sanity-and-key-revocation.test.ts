@@ -90,6 +90,7 @@ describe('HS256 kids are revocable like any key', () => {
   });
 
   test('the kid of REVOKD_JWT_PREVIOUS_SECRET is revocable by `revokd keys revoke` while the current one keeps signing', async () => {
+    await server?.stop(); // the previous test's server: a leaked process keeps the runner alive
     const dataDir = tempDir('hsprev');
     server = await ServerProcess.start({ dataDir, env: HS256_ENV });
     const old = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
