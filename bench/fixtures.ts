@@ -57,6 +57,7 @@ export interface UserFixture {
 
 /** A session-bound access token as `login` issues it (sub is a UUID, sid and jti are `newId()`). */
 export async function makeAccessToken(ring: KeyRing, ids: IdSource, user: UserFixture, jti: string, nowSec: number): Promise<string> {
+  if (ring.signing === undefined) throw new Error('the bench ring has no signing key');
   return signAccessToken({
     iss: ISSUER, sub: user.sub, aud: AUDIENCE, iat: nowSec, exp: nowSec + ACCESS_TTL_SECONDS, jti, sid: ids.next(),
     client_id: CLIENT_ID, scope: 'openid profile email', gen: GLOBAL_GENERATION, ugen: user.ugen, cgen: CLIENT_GENERATION,

@@ -25,7 +25,7 @@ import { verifyAccessToken, type VerifyOptions } from '../src/core/tokens/access
 import type { KeyManager } from '../src/keys/key-manager.js';
 import { KeyRingHolder } from '../src/keys/key-ring-holder.js';
 import {
-  AUDIENCE, CLOCK_TOLERANCE_SECONDS, ISSUER, IdSource, applyOtherRevocations, applyTokenRevocations, makeAccessToken, makeKeyRing,
+  ACCESS_TTL_SECONDS, AUDIENCE, CLOCK_TOLERANCE_SECONDS, ISSUER, IdSource, applyOtherRevocations, applyTokenRevocations, makeAccessToken, makeKeyRing,
 } from './fixtures.js';
 import { type Scenario, type ScenarioResult, forceGc, median, runInterleaved } from './measure.js';
 import { cleanup, connectRedis, fillDenylist, revokedKey } from './redis-denylist.js';
@@ -145,11 +145,13 @@ const tokenBytes = liveTokens[0]!.length;
 
 // The production key lookup: KeyRingHolder.resolve (async, a Map hit), as authenticateAccessToken uses it.
 const holder = await KeyRingHolder.create({ loadRing: async () => ring } as unknown as KeyManager);
+if (ring.signing === undefined) throw new Error('the bench ring has no signing key');
 const publicKey = ring.signing.key;
 const verifyOptions = (): VerifyOptions => ({
   issuer: ISSUER,
   audience: AUDIENCE,
   clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS,
+  maxLifetimeSeconds: ACCESS_TTL_SECONDS,
   nowSec: Math.floor(Date.now() / 1000),
   resolveKey: (kid) => holder.resolve(kid),
 });

@@ -24,6 +24,7 @@ async function check(ctx: AppContext, token: unknown, ip: string | null): Promis
     issuer: ctx.config.issuer,
     audience: ctx.config.audience,
     clockToleranceSeconds: ctx.config.clockToleranceSeconds,
+    maxLifetimeSeconds: ctx.config.accessTtlSeconds,
     nowSec: nowSeconds(ctx),
     resolveKey: (kid) => ctx.keys.resolve(kid),
   });

@@ -1,4 +1,5 @@
 /** Mints an access token for a session, stamped with the generations the store handed out. */
+import { RevokdError } from '../core/errors.js';
 import { signAccessToken } from '../core/tokens/access-token.js';
 import { newId } from '../core/tokens/opaque.js';
 import type { Generations } from '../stores/types.js';
@@ -15,6 +16,10 @@ export async function issueAccessToken(
   ctx: AppContext,
   subject: { sub: string; sid: string; clientId: string; scope: string; generations: Generations },
 ): Promise<IssuedAccessToken> {
+  const signing = ctx.keys.current.signing;
+  if (signing === undefined) {
+    throw new RevokdError('ERR_STORE_UNAVAILABLE', 'no usable signing key: the current one has been revoked; configure a new one', { retryAfterSeconds: 60 });
+  }
   const iat = nowSeconds(ctx);
   const exp = iat + ctx.config.accessTtlSeconds;
   const jti = newId();
@@ -23,6 +28,6 @@ export async function issueAccessToken(
     // Only the three counters: callers may pass a larger record (e.g. a refresh-token row).
     client_id: subject.clientId, scope: subject.scope,
     gen: subject.generations.gen, ugen: subject.generations.ugen, cgen: subject.generations.cgen,
-  }, ctx.keys.current.signing);
+  }, signing);
   return { token, jti, iat, exp };
 }

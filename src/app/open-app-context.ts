@@ -93,6 +93,11 @@ export async function openAppContext(config: Config, options: { log?: Logger; st
     onSyncError: (err) => log.warn({ err }, 'revocation feed read failed'),
     onFailOpen: failOpenReporter(log),
   });
+  // A revoked key leaves the ring (and the JWKS) as soon as the feed brings its record, whichever
+  // process revoked it, rather than at the next periodic reload.
+  replica.onRecord((record) => {
+    if (record.scope === 'key') keys.reload().catch((err: unknown) => log.warn({ err }, 'key ring reload failed'));
+  });
   await replica.start();
   keys.startReloading((err) => log.warn({ err }, 'key ring reload failed'));
   metrics.attach(base.events, { replicaStalenessMs: () => replica.stalenessMs() });

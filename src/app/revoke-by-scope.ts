@@ -82,7 +82,9 @@ export async function revokeByScope(ctx: AppContext, scope: string, value: strin
 /** Revoking the active key first rotates, so the service keeps signing with a key that is not revoked. */
 export async function revokeSigningKey(ctx: AppContext, kid: string, request: OperatorRequest): Promise<RevocationReport> {
   const keys = await ctx.store.listSigningKeys();
-  if (keys.find((k) => k.kid === kid)?.status === 'active') await ctx.keyManager.rotate(request.actor);
+  // HS256 keys come from configuration and cannot be rotated here: revoking the current one stops
+  // issuing until a new REVOKD_JWT_SECRET is set (KeyManager.symmetricRing).
+  if (keys.find((k) => k.kid === kid)?.status === 'active' && !ctx.keyManager.symmetric) await ctx.keyManager.rotate(request.actor);
   const report = await revoke(ctx, { scope: 'key', kid }, { ...request, reason: 'key_revoked' });
   await ctx.keys.reload();
   return report;

@@ -30,6 +30,7 @@ export async function identifyToken(ctx: AppContext, token: unknown): Promise<Pr
   try {
     const verified = await verifyAccessToken(token, {
       issuer: ctx.config.issuer, audience: ctx.config.audience, clockToleranceSeconds: ctx.config.clockToleranceSeconds,
+    maxLifetimeSeconds: ctx.config.accessTtlSeconds,
       nowSec: nowSeconds(ctx), resolveKey: (kid) => ctx.keys.resolve(kid),
     });
     return { kind: 'access', verified };

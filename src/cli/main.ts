@@ -6,6 +6,7 @@
  */
 import { Argument, Command, Option } from 'commander';
 import { createClient } from '../app/clients.js';
+import { disableClient, enableClient, rotateClientSecret } from '../app/client-lifecycle.js';
 import { OPERATOR_SCOPES, parseReason, revokeByScope, revokeSigningKey } from '../app/revoke-by-scope.js';
 import { createUser, disableUser } from '../app/users.js';
 import { listLiveWindows } from '../app/list-windows.js';
@@ -78,6 +79,34 @@ client.command('create').description('create a client; a confidential client\'s 
       const { client: c, secret } = await createClient(ctx, { name: opts.name, scopes: opts.scope ?? [], public: opts.public === true }, CLI_ACTOR);
       emit(json, { client_id: c.id, client_secret: secret, name: c.name, scopes: c.scopes, grants: c.grants },
         `client_id: ${c.id}\n${secret === null ? 'public client (no secret)' : `client_secret: ${secret}\n(the secret is shown once; store it now)`}`);
+    });
+  });
+
+client.command('disable').description('refuse the client\'s authentication and revoke everything issued to it')
+  .argument('<id>', 'client id').option('--json', 'machine-readable output')
+  .action(async (id: string, opts: { json?: boolean }) => {
+    const json = opts.json === true;
+    await withContext(json, async (ctx) => {
+      const { changed, revoked } = await disableClient(ctx, id, CLI_ACTOR, null);
+      emit(json, { client_id: id, disabled: true, changed, revoked_sessions: revoked.sessions }, `client ${id} disabled; ${revoked.sessions} session(s) revoked`);
+    });
+  });
+client.command('enable').description('let a disabled client authenticate again (its old tokens stay revoked)')
+  .argument('<id>', 'client id').option('--json', 'machine-readable output')
+  .action(async (id: string, opts: { json?: boolean }) => {
+    const json = opts.json === true;
+    await withContext(json, async (ctx) => {
+      const { changed } = await enableClient(ctx, id, CLI_ACTOR, null);
+      emit(json, { client_id: id, disabled: false, changed }, changed ? `client ${id} enabled` : `client ${id} was not disabled`);
+    });
+  });
+client.command('rotate-secret').description('give a confidential client a new secret (shown once); the old one stops working at once')
+  .argument('<id>', 'client id').option('--json', 'machine-readable output')
+  .action(async (id: string, opts: { json?: boolean }) => {
+    const json = opts.json === true;
+    await withContext(json, async (ctx) => {
+      const { clientId, secret } = await rotateClientSecret(ctx, id, CLI_ACTOR, null);
+      emit(json, { client_id: clientId, client_secret: secret }, `client_secret: ${secret}\n(the secret is shown once; store it now)`);
     });
   });
 

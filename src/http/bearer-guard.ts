@@ -23,12 +23,17 @@ export function bearerTokenOf(request: FastifyRequest): string {
 
 /**
  * `loadUser` reads the user record (routes that show or need it); the revocation decision itself
- * never needs the database — disabling a user bumps their generation.
+ * never needs the database — disabling a user bumps their generation. `userOnly` refuses (403) a
+ * client_credentials token — one with no user, whose subject is the client itself — on routes that
+ * act on a user's own tokens and sessions (revoke-all, logout-all, API tokens, sessions).
  */
-export function bearerGuard(ctx: AppContext, options: { role?: Role; loadUser?: boolean } = {}) {
+export function bearerGuard(ctx: AppContext, options: { role?: Role; loadUser?: boolean; userOnly?: boolean } = {}) {
   const loadUser = options.loadUser === true || options.role !== undefined;
   return async function requireBearer(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const token = await authenticateAccessToken(ctx, bearerTokenOf(request), request.clientIp);
+    if (options.userOnly === true && isClientCredentialsToken(token.claims)) {
+      throw new RevokdError('ERR_FORBIDDEN', 'this route acts for a user; a client_credentials token has none');
+    }
     let user = null;
     if (loadUser) {
       user = (await ctx.store.findUserById(token.claims.sub)) ?? null;
@@ -37,6 +42,11 @@ export function bearerGuard(ctx: AppContext, options: { role?: Role; loadUser?: 
     }
     request.auth = { token, user };
   };
+}
+
+/** clientCredentialsGrant issues tokens whose subject is the client (there is no user). */
+function isClientCredentialsToken(claims: { sub: string; client_id: string }): boolean {
+  return claims.sub === claims.client_id;
 }
 
 /** The authenticated user of a bearer route that requires one (not a client-credentials token). */

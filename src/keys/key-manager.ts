@@ -28,7 +28,7 @@ export class KeyManager {
 
   /** Creates the first signing key if there is no usable one. Safe on every start. */
   async ensureKeys(): Promise<void> {
-    if (this.symmetric) return;
+    if (this.symmetric) return this.registerSymmetricKeys();
     const keys = await this.store.listSigningKeys();
     const active = keys.find((k) => k.status === 'active' && k.alg === this.config.jwtAlg);
     if (active === undefined || readPrivateKey(this.config.dataDir, active.kid) === undefined) {
@@ -61,12 +61,12 @@ export class KeyManager {
   /** Keys as the operator sees them, with whether each is still published. */
   async list(): Promise<Array<SigningKeyRecord & { published: boolean }>> {
     const nowMs = this.now();
-    return (await this.store.listSigningKeys()).map((k) => ({ ...k, published: this.isPublished(k, nowMs) }));
+    return (await this.store.listSigningKeys()).map((k) => ({ ...k, published: k.alg !== 'HS256' && this.isPublished(k, nowMs) }));
   }
 
   /** The keys this process signs and verifies with, read afresh from the store. */
   async loadRing(): Promise<KeyRing> {
-    if (this.symmetric) return this.symmetricRing();
+    if (this.symmetric) return this.symmetricRing(await this.store.listSigningKeys());
     const nowMs = this.now();
     const records = await this.store.listSigningKeys();
     const verification = new Map<string, VerificationKey>();
@@ -86,6 +86,31 @@ export class KeyManager {
     return { signing, verification };
   }
 
+  /**
+   * HS256 keys live in configuration, but their kids are recorded in the store like any key so
+   * that `keys list` shows them and a revocation by kid has a row to mark (and a feed record).
+   */
+  private async registerSymmetricKeys(): Promise<void> {
+    const known = new Set((await this.store.listSigningKeys()).map((k) => k.kid));
+    const configured = [this.config.jwtSecret as string, ...(this.config.jwtPreviousSecret === undefined ? [] : [this.config.jwtPreviousSecret])];
+    for (const [index, secret] of configured.entries()) {
+      const kid = symmetricKid(secret);
+      if (known.has(kid)) continue;
+      const nowMs = this.now();
+      const record: SigningKeyRecord = {
+        kid, alg: 'HS256', publicJwk: {}, status: index === 0 ? 'active' : 'retired', createdAtMs: nowMs, retiredAtMs: index === 0 ? null : nowMs, revokedAtMs: null,
+      };
+      try {
+        await this.store.insertSigningKey(record, false, {
+          type: 'key.created', actorType: 'system', actorId: null, targetType: 'key', targetId: kid, ip: null, details: { alg: 'HS256' },
+        });
+      } catch (err) {
+        // Another process starting at the same moment may have registered it first.
+        if (!(await this.store.listSigningKeys()).some((k) => k.kid === kid)) throw err;
+      }
+    }
+  }
+
   /** A retired key stays published while tokens it signed can still be alive; a revoked one never. */
   private isPublished(record: SigningKeyRecord, nowMs: number): boolean {
     if (record.status === 'revoked') return false;
@@ -94,17 +119,29 @@ export class KeyManager {
     return (record.retiredAtMs ?? 0) + coverMs > nowMs;
   }
 
-  private symmetricRing(): KeyRing {
+  /**
+   * The configured secrets minus any whose kid has been revoked. A revoked current secret leaves
+   * the ring without a signing key: issuing then fails (503) rather than sign with a revoked key,
+   * until the operator sets a new REVOKD_JWT_SECRET.
+   */
+  private symmetricRing(records: readonly SigningKeyRecord[]): KeyRing {
+    const revoked = new Set(records.filter((r) => r.status === 'revoked').map((r) => r.kid));
     const make = (secret: string): VerificationKey => ({
-      kid: `hs256-${createHash('sha256').update(secret).digest('base64url').slice(0, 16)}`,
-      alg: 'HS256', key: createSecretKey(Buffer.from(secret, 'utf8')), publicJwk: null,
+      kid: symmetricKid(secret), alg: 'HS256', key: createSecretKey(Buffer.from(secret, 'utf8')), publicJwk: null,
     });
+    const verification = new Map<string, VerificationKey>();
     const current = make(this.config.jwtSecret as string);
-    const verification = new Map<string, VerificationKey>([[current.kid, current]]);
+    if (!revoked.has(current.kid)) verification.set(current.kid, current);
     if (this.config.jwtPreviousSecret !== undefined) {
       const previous = make(this.config.jwtPreviousSecret);
-      verification.set(previous.kid, previous);
+      if (!revoked.has(previous.kid)) verification.set(previous.kid, previous);
     }
-    return { signing: { ...current, privateKey: current.key as KeyObject }, verification };
+    const signing = revoked.has(current.kid) ? undefined : { ...current, privateKey: current.key as KeyObject };
+    return { signing, verification };
   }
+}
+
+/** Derived from the secret, so every process with the same configuration names it alike. */
+function symmetricKid(secret: string): string {
+  return `hs256-${createHash('sha256').update(secret).digest('base64url').slice(0, 16)}`;
 }

@@ -301,6 +301,10 @@ export interface RevokdStore {
   createClient(client: ClientRecord, audit: AuditEventInput): Promise<void>;
   findClient(id: string): Promise<ClientRecord | undefined>;
   listClients(): Promise<ClientRecord[]>;
+  /** Disables (`disabledAtMs` = nowMs) or enables a client; false (and no audit row) when it was already so or is unknown. */
+  setClientDisabled(id: string, disabled: boolean, nowMs: number, audit: AuditEventInput): Promise<boolean>;
+  /** Replaces a confidential client's secret hash; false when there is no such confidential client. */
+  replaceClientSecret(id: string, secretHash: string, nowMs: number, audit: AuditEventInput): Promise<boolean>;
 
   /** Adds a key; with `retireActive`, every other active key becomes retired in the same commit. */
   insertSigningKey(key: SigningKeyRecord, retireActive: boolean, audit: AuditEventInput): Promise<void>;

@@ -271,6 +271,31 @@ export function describeStoreConformance(name: string, open: () => Promise<Revok
       assert.equal((await store.findSession(s.id))?.revokedAtMs, NOW);
     });
 
+    test('a client is disabled and enabled once each: repeats change nothing and write no audit row', async () => {
+      const clientId = `cl_${newId()}`;
+      await store.createClient({ id: clientId, name: 'c', secretHash: 'a'.repeat(64), grants: [], scopes: [], createdAtMs: NOW, disabledAtMs: null }, audit('client.created'));
+      assert.equal(await store.setClientDisabled(clientId, true, NOW + 1, audit('client.disabled')), true);
+      assert.equal((await store.findClient(clientId))?.disabledAtMs, NOW + 1);
+      assert.equal(await store.setClientDisabled(clientId, true, NOW + 2, audit('client.disabled')), false);
+      assert.equal((await store.findClient(clientId))?.disabledAtMs, NOW + 1);
+      assert.equal(await store.setClientDisabled(clientId, false, NOW + 3, audit('client.enabled')), true);
+      assert.equal((await store.findClient(clientId))?.disabledAtMs, null);
+      assert.equal(await store.setClientDisabled(clientId, false, NOW + 4, audit('client.enabled')), false);
+      assert.equal(await store.setClientDisabled(`cl_${newId()}`, true, NOW, audit('client.disabled')), false);
+    });
+
+    test('a confidential client\'s secret hash is replaced; a public or unknown client has none to replace', async () => {
+      const confidential = `cl_${newId()}`;
+      const publicId = `cl_${newId()}`;
+      await store.createClient({ id: confidential, name: 'c', secretHash: 'a'.repeat(64), grants: [], scopes: [], createdAtMs: NOW, disabledAtMs: null }, audit('client.created'));
+      await store.createClient({ id: publicId, name: 'p', secretHash: null, grants: [], scopes: [], createdAtMs: NOW, disabledAtMs: null }, audit('client.created'));
+      assert.equal(await store.replaceClientSecret(confidential, 'b'.repeat(64), NOW, audit('client.secret_rotated')), true);
+      assert.equal((await store.findClient(confidential))?.secretHash, 'b'.repeat(64));
+      assert.equal(await store.replaceClientSecret(publicId, 'b'.repeat(64), NOW, audit('client.secret_rotated')), false);
+      assert.equal((await store.findClient(publicId))?.secretHash, null);
+      assert.equal(await store.replaceClientSecret(`cl_${newId()}`, 'b'.repeat(64), NOW, audit('client.secret_rotated')), false);
+    });
+
     async function newApiToken(userId: string, over: Partial<{ expiresAtMs: number | null; isCanary: boolean; createdIp: string | null }> = {}, cap: number | null = null) {
       const id = randomUUID();
       await store.createApiToken({

@@ -8,7 +8,7 @@ import { createHash, createHmac } from 'node:crypto';
 
 export const AUDIT_EVENT_TYPES = [
   'user.created', 'user.disabled', 'user.logged_in', 'user.login_failed',
-  'client.created', 'key.created', 'key.rotated', 'key.revoked',
+  'client.created', 'client.disabled', 'client.enabled', 'client.secret_rotated', 'key.created', 'key.rotated', 'key.revoked',
   'session.created', 'session.revoked', 'refresh_token.rotated', 'refresh_token.replayed_in_grace',
   'refresh_token.reused', 'access_token.issued', 'token.revoked', 'user.tokens_revoked',
   'client.tokens_revoked', 'ip.tokens_revoked', 'window.tokens_revoked', 'global.tokens_revoked',

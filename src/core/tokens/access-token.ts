@@ -40,6 +40,8 @@ export interface VerifyOptions {
   readonly issuer: string;
   readonly audience: string;
   readonly clockToleranceSeconds: number;
+  /** The access-token TTL: no token of ours lives longer (`exp - iat`) than this plus the tolerance. */
+  readonly maxLifetimeSeconds: number;
   readonly nowSec: number;
   readonly resolveKey: (kid: string) => VerificationKey | undefined | Promise<VerificationKey | undefined>;
 }
@@ -114,6 +116,7 @@ export async function verifyAccessToken(token: unknown, options: VerifyOptions):
     if (err instanceof joseErrors.JWTExpired) throw new RevokdError('ERR_TOKEN_EXPIRED', 'access token expired');
     throw invalid('access token signature or claims rejected');
   }
+  checkTimes(payload, options);
   // jose accepts an `iat` in the future and a numeric `jti`; we do not.
   if (typeof payload.iat !== 'number' || payload.iat > options.nowSec + options.clockToleranceSeconds) throw invalid('iat is in the future');
   if (typeof payload.jti !== 'string' || !JTI_PATTERN.test(payload.jti)) throw invalid('jti must be a short string');
@@ -135,6 +138,27 @@ export async function verifyAccessToken(token: unknown, options: VerifyOptions):
     kid,
     stamp: { iss: claims.iss, jti: claims.jti, sid, sub: claims.sub, clientId, kid, iat: claims.iat, gen, ugen, cgen },
   };
+}
+
+/**
+ * jose checks that `exp`/`nbf`/`iat` are numbers and compares them with the clock, nothing more:
+ * it accepts 1.5, -1, and an `exp` of 10^30 (a token that never expires if the key ever leaked).
+ * None of ours is like that, so such a token was not issued by this service as it is configured.
+ */
+function checkTimes(payload: Record<string, unknown>, options: VerifyOptions): void {
+  for (const name of ['iat', 'exp', 'nbf'] as const) {
+    const value = payload[name];
+    if (value === undefined && name === 'nbf') continue;
+    // Safe integers only, so the subtraction below is exact. A far-future `exp` fails the lifetime
+    // check (jose refuses an `nbf` in the future, the check after this one an `iat`).
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+      throw invalid(`${name} must be a whole number of seconds since 1970`);
+    }
+  }
+  const lifetime = (payload.exp as number) - (payload.iat as number);
+  if (lifetime > options.maxLifetimeSeconds + options.clockToleranceSeconds) {
+    throw invalid('access token lifetime is longer than this service issues');
+  }
 }
 
 function isCounter(value: unknown): value is number {

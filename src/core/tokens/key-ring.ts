@@ -19,7 +19,8 @@ export interface SigningKey extends VerificationKey {
 }
 
 export interface KeyRing {
-  readonly signing: SigningKey;
+  /** Absent when the only configured signing key has been revoked (HS256): issuing must refuse. */
+  readonly signing: SigningKey | undefined;
   readonly verification: ReadonlyMap<string, VerificationKey>;
 }
 

@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { presentApiToken } from '../../app/api-tokens/create-api-token.js';
 import { revokeApiToken } from '../../app/api-tokens/revoke-api-tokens.js';
+import { disableClient, enableClient, rotateClientSecret } from '../../app/client-lifecycle.js';
 import { createClient, parseScopes } from '../../app/clients.js';
 import type { AppContext } from '../../app/context.js';
 import { revokeByScope } from '../../app/revoke-by-scope.js';
@@ -79,6 +80,22 @@ export function adminRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get('/api/v1/admin/clients', { preHandler: admin }, async () => {
     const clients = await ctx.store.listClients();
     return clients.map((c) => ({ client_id: c.id, name: c.name, public: c.secretHash === null, grants: c.grants, scopes: c.scopes }));
+  });
+
+  app.post<{ Params: { id: string } }>('/api/v1/admin/clients/:id/disable', { preHandler: admin, config: { body: 'none' } }, async (request) => {
+    const { changed, revoked } = await disableClient(ctx, request.params.id, actorOf(request), request.clientIp);
+    return { client_id: request.params.id, disabled: true, changed, revoked: { sessions: revoked.sessions, refresh_tokens: revoked.refreshTokens } };
+  });
+
+  app.post<{ Params: { id: string } }>('/api/v1/admin/clients/:id/enable', { preHandler: admin, config: { body: 'none' } }, async (request) => {
+    const { changed } = await enableClient(ctx, request.params.id, actorOf(request), request.clientIp);
+    return { client_id: request.params.id, disabled: false, changed };
+  });
+
+  app.post<{ Params: { id: string } }>('/api/v1/admin/clients/:id/rotate-secret', { preHandler: admin, config: { body: 'none' } }, async (request, reply) => {
+    const { clientId, secret } = await rotateClientSecret(ctx, request.params.id, actorOf(request), request.clientIp);
+    reply.header('cache-control', 'no-store');
+    return { client_id: clientId, client_secret: secret };
   });
 
   app.post('/api/v1/admin/revocations', { preHandler: admin, config: { body: 'json' } }, async (request) => {

@@ -8,7 +8,7 @@ import { bearerGuard, bearerSubject } from '../bearer-guard.js';
 import { jsonBody } from '../body.js';
 
 export function apiTokenRoutes(app: FastifyInstance, ctx: AppContext): void {
-  const bearer = bearerGuard(ctx);
+  const bearer = bearerGuard(ctx, { userOnly: true });
   const notFound = (): RevokdError => new RevokdError('ERR_NOT_FOUND', 'no such token');
 
   app.post('/api/v1/tokens', { preHandler: bearer, config: { body: 'json' } }, async (request, reply) => {

@@ -12,6 +12,7 @@ import { jsonBody, optionalString } from '../body.js';
 
 export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
   const bearer = bearerGuard(ctx);
+  const userBearer = bearerGuard(ctx, { userOnly: true });
   const bearerOrApiToken = bearerOrApiTokenGuard(ctx);
   const userActor = (sub: string) => ({ type: 'user' as const, id: sub });
 
@@ -42,8 +43,8 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
     await revoke(ctx, { scope: 'user', userId: sub }, { initiator: 'user', reason: 'logout_all', actor: userActor(sub), ip: request.clientIp });
     return reply.code(204).send();
   };
-  app.post('/api/v1/auth/logout-all', { preHandler: bearer, config: { body: 'none' } }, logoutAll);
-  app.post('/api/v1/auth/logout-all-devices', { preHandler: bearer, config: { body: 'none' } }, logoutAll);
+  app.post('/api/v1/auth/logout-all', { preHandler: userBearer, config: { body: 'none' } }, logoutAll);
+  app.post('/api/v1/auth/logout-all-devices', { preHandler: userBearer, config: { body: 'none' } }, logoutAll);
 
   app.post('/api/v1/auth/revoke', { preHandler: bearer, config: { body: 'json' } }, async (request) => {
     const body = jsonBody(request, { allowEmpty: true });
@@ -61,7 +62,7 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
     return { message: 'Token revoked successfully', jti };
   });
 
-  app.post('/api/v1/auth/revoke-all', { preHandler: bearer, config: { body: 'json' } }, async (request) => {
+  app.post('/api/v1/auth/revoke-all', { preHandler: userBearer, config: { body: 'json' } }, async (request) => {
     const body = jsonBody(request, { allowEmpty: true });
     if (body.include_api_tokens !== undefined && typeof body.include_api_tokens !== 'boolean') {
       throw new RevokdError('ERR_VALIDATION', 'include_api_tokens must be a boolean');

@@ -8,7 +8,7 @@ import { bearerGuard, bearerSubject } from '../bearer-guard.js';
 const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
-  const bearer = bearerGuard(ctx);
+  const bearer = bearerGuard(ctx, { userOnly: true });
 
   app.get('/api/v1/sessions', { preHandler: bearer }, async (request) => {
     const sub = bearerSubject(request);

@@ -147,6 +147,25 @@ export class SqliteStore implements RevokdStore {
     return this.run(() => (this.db.prepare('SELECT * FROM clients ORDER BY created_at, id').all() as Row[]).map(toClient));
   }
 
+  setClientDisabled(id: string, disabled: boolean, nowMs: number, audit: AuditEventInput): Promise<boolean> {
+    return this.run(() => this.db.transaction(() => {
+      const update = disabled
+        ? this.db.prepare('UPDATE clients SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL').run(nowMs, id)
+        : this.db.prepare('UPDATE clients SET disabled_at = NULL WHERE id = ? AND disabled_at IS NOT NULL').run(id);
+      const changed = update.changes > 0;
+      if (changed) appendAuditRows(this.db, [audit], nowMs);
+      return changed;
+    }).immediate());
+  }
+
+  replaceClientSecret(id: string, secretHash: string, nowMs: number, audit: AuditEventInput): Promise<boolean> {
+    return this.run(() => this.db.transaction(() => {
+      const changed = this.db.prepare('UPDATE clients SET secret_hash = ? WHERE id = ? AND secret_hash IS NOT NULL').run(secretHash, id).changes > 0;
+      if (changed) appendAuditRows(this.db, [audit], nowMs);
+      return changed;
+    }).immediate());
+  }
+
   insertSigningKey(key: SigningKeyRecord, retireActive: boolean, audit: AuditEventInput): Promise<void> {
     return this.run(() => this.db.transaction(() => {
       if (retireActive) {
