@@ -8,21 +8,13 @@ import { after, before, describe, test } from 'node:test';
 import { createUserViaAdmin, login, request } from '../support/http-client.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess, freePort, sleep } from '../support/server-process.js';
 import { type ReceivedMail, SmtpSink } from '../support/smtp-sink.js';
+import { until } from '../support/until.js';
 
 const PASSWORD = 'user-password-1';
 const MAIL_FROM = 'revokd-test@example.org';
 const FAST_MAIL = { REVOKD_MAIL_POLL_MS: '50', REVOKD_MAIL_FROM: MAIL_FROM, REVOKD_LOG_LEVEL: 'info' };
 const SEND_FAILED_LOG = 'mail outbox: send failed';
 
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 const occurrences = (haystack: string, needle: string): number => haystack.split(needle).length - 1;
 

@@ -14,20 +14,12 @@ import { after, before, describe, test } from 'node:test';
 import { createClientViaAdmin, createUserViaAdmin, introspect, login, request } from '../support/http-client.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess, runCli, sleep } from '../support/server-process.js';
 import { type ReceivedMail, SmtpSink } from '../support/smtp-sink.js';
+import { until } from '../support/until.js';
 
 const xff = (ip: string): Record<string, string> => ({ 'x-forwarded-for': ip });
 /** Not exempt from the lockdown: 403 ERR_IP_BLOCKED exactly when the address is blocked. */
 const STATUS = '/api/v1/auth/revocation-status';
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 type Alert = { type: string; severity: string; subject: string | null; ip: string | null; details: Record<string, unknown> };
 type Block = { cidr: string; source: string; active: boolean };
