@@ -3,10 +3,15 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { createSqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
 import { tempDir } from '../support/server-process.js';
-import { describeStoreConformance } from './store-conformance.js';
+import { describeStoreConformance } from './conformance/index.js';
 import { TEST_AUDIT_KEY } from '../support/audit-key.js';
 
-describeStoreConformance('sqlite', () => createSqliteStore(path.join(tempDir('store'), 'revokd.db'), { auditChainKey: TEST_AUDIT_KEY }), (s) => s.close());
+// Each suite opens a new file, so it starts empty: no reset hook needed.
+describeStoreConformance({
+  name: 'sqlite',
+  open: () => createSqliteStore(path.join(tempDir('store'), 'revokd.db'), { auditChainKey: TEST_AUDIT_KEY }),
+  close: (s) => s.close(),
+});
 
 test('sqlite: a committed revocation is there after the file is reopened', async () => {
   const file = path.join(tempDir('reopen'), 'revokd.db');

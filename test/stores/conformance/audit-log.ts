@@ -1,0 +1,58 @@
+/**
+ * The audit log port: appending, listing (by seq, type and user), counting by type, and the chain.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { verifyChain } from '../../../src/core/audit/audit-event.js';
+import type { RevokdStore } from '../../../src/stores/types.js';
+import { TEST_AUDIT_KEY } from '../../support/audit-key.js';
+import { type StoreBackend, useStore } from './backend.js';
+import { NOW, audit, ctx } from './fixtures.js';
+
+export function describeAuditLogConformance(backend: StoreBackend): void {
+  describe('audit log', () => {
+    let store!: RevokdStore;
+    const { newUser, newSession, consume } = useStore(backend, (opened) => { store = opened; });
+
+    test('read-only summaries: live refresh tokens of sessions, audit counts by type, audit filtered by type and user', async () => {
+      const user = await newUser();
+      const a = await newSession(user.id);
+      const b = await newSession(user.id);
+      assert.equal(await store.countLiveRefreshTokens([a.id, b.id], NOW), 2);
+      await consume(a.token);
+      assert.equal(await store.countLiveRefreshTokens([a.id, b.id], NOW + 2000), 2, 'a rotation replaces, it does not add');
+      await store.revoke({ scope: 'session', sessionId: b.id }, ctx());
+      const counts = await store.countAuditByType(null);
+      assert.ok((counts['session.revoked'] ?? 0) >= 1);
+      assert.equal(Object.keys(await store.countAuditByType(NOW + 10 ** 12)).length, 0);
+      const revokedOnly = await store.listAudit({ limit: 1000, type: 'session.revoked' });
+      assert.ok(revokedOnly.length >= 1 && revokedOnly.every((e) => e.type === 'session.revoked'));
+      await store.appendAudit([{ ...audit('user.logged_in'), actorType: 'user', actorId: user.id }], NOW);
+      await store.appendAudit([{ ...audit('user.disabled'), targetType: 'user', targetId: user.id }], NOW);
+      const mine = await store.listAuditForUser(user.id, 100);
+      assert.deepEqual(mine.map((e) => e.type), ['user.disabled', 'user.logged_in'], 'newest first, as actor or target');
+      const counts2 = await store.countAlerts();
+      for (const severity of ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'] as const) {
+        assert.ok(counts2[severity].total >= counts2[severity].unacknowledged, severity);
+      }
+    });
+
+    test('every write is in the audit log and the chain verifies', async () => {
+      const user = await newUser();
+      await store.revoke({ scope: 'user', userId: user.id }, ctx({ note: 'conformance' }));
+      const entries = [];
+      let after = 0;
+      for (;;) {
+        const page = await store.listAudit({ afterSeq: after, limit: 500 });
+        if (page.length === 0) break;
+        entries.push(...page);
+        after = page[page.length - 1]!.seq;
+      }
+      assert.deepEqual(verifyChain(entries, TEST_AUDIT_KEY), { ok: true, entries: entries.length });
+      const last = entries[entries.length - 1]!;
+      assert.equal(last.type, 'user.tokens_revoked');
+      assert.equal(last.targetId, user.id);
+      assert.equal(last.details.note, 'conformance');
+    });
+  });
+}

@@ -1,0 +1,28 @@
+/**
+ * The store contract's conformance suites (src/stores/types.ts), one per port. Every backend runs
+ * exactly these: SQLite now; PostgreSQL and Redis later. Each suite opens its own store from the
+ * backend (and empties it with the backend's reset hook, when it has one).
+ */
+import { describe } from 'node:test';
+import { describeAuditLogConformance } from './audit-log.js';
+import type { StoreBackend } from './backend.js';
+import { describeContainmentConformance } from './containment.js';
+import { describeCountersConformance } from './counters.js';
+import { describeLifecycleConformance } from './lifecycle.js';
+import { describeOutboxConformance } from './outbox.js';
+import { describeRecordsConformance } from './records.js';
+import { describeRevocationLogConformance } from './revocation-log.js';
+
+export type { StoreBackend } from './backend.js';
+
+export function describeStoreConformance(backend: StoreBackend): void {
+  describe(`store conformance: ${backend.name}`, () => {
+    describeLifecycleConformance(backend);
+    describeRecordsConformance(backend);
+    describeRevocationLogConformance(backend);
+    describeAuditLogConformance(backend);
+    describeCountersConformance(backend);
+    describeOutboxConformance(backend);
+    describeContainmentConformance(backend);
+  });
+}

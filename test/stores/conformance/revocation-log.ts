@@ -1,0 +1,122 @@
+/**
+ * The revocation log port: revoke by every scope, the feed, the snapshot, window entries, prune, and
+ * the generation counters revocations bump.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { RevocationState } from '../../../src/core/revocation/revocation-state.js';
+import { newId } from '../../../src/core/tokens/opaque.js';
+import type { RevokdStore } from '../../../src/stores/types.js';
+import { type StoreBackend, useStore } from './backend.js';
+import { NOW, audit, ctx } from './fixtures.js';
+
+export function describeRevocationLogConformance(backend: StoreBackend): void {
+  describe('revocation log', () => {
+    let store!: RevokdStore;
+    const { newUser, newSession } = useStore(backend, (opened) => { store = opened; });
+
+    test('generations start at zero and a user revocation bumps only that user', async () => {
+      const a = await newUser();
+      const b = await newUser();
+      assert.deepEqual(await store.readGenerations(a.id, 'revokd'), (await store.readGenerations(b.id, 'revokd')));
+      const before = await store.readGenerations(a.id, 'revokd');
+      const report = await store.revoke({ scope: 'user', userId: a.id }, ctx());
+      assert.equal(report.generation, before.ugen + 1);
+      assert.equal((await store.readGenerations(a.id, 'revokd')).ugen, before.ugen + 1);
+      assert.equal((await store.readGenerations(b.id, 'revokd')).ugen, 0);
+    });
+
+    test('revoking the same session twice changes nothing the second time', async () => {
+      const user = await newUser();
+      const s = await newSession(user.id);
+      assert.equal((await store.revoke({ scope: 'session', sessionId: s.id }, ctx())).changed, true);
+      const again = await store.revoke({ scope: 'session', sessionId: s.id }, ctx());
+      assert.equal(again.changed, false);
+      assert.equal(again.records.length, 0);
+    });
+
+    test('token revocations are idempotent and carry their expiry', async () => {
+      const jti = newId();
+      const first = await store.revoke({ scope: 'token', issuer: 'https://iss', jti, expiresAtMs: NOW + 5000 }, ctx());
+      assert.equal(first.changed, true);
+      assert.equal(first.records[0]?.expiresAtMs, NOW + 5000);
+      assert.equal((await store.revoke({ scope: 'token', issuer: 'https://iss', jti, expiresAtMs: NOW + 5000 }, ctx())).changed, false);
+    });
+
+    test('window entries: listed while live, with their bounds and expiry; gone from the list and the snapshot once expired and pruned', async () => {
+      const from = 10_000 + Math.floor(Math.random() * 1_000_000);
+      await store.revoke({ scope: 'window', fromSec: from, toSec: from + 10, expiresAtMs: NOW + 1000 }, ctx());
+      const mine = <R extends { scope: string; windowFrom: number | null }>(records: readonly R[]) => records.filter((r) => r.scope === 'window' && r.windowFrom === from);
+      const listed = mine(await store.listWindowRevocations(NOW));
+      assert.equal(listed.length, 1);
+      assert.deepEqual([listed[0]!.windowTo, listed[0]!.expiresAtMs, listed[0]!.reason], [from + 10, NOW + 1000, 'admin']);
+      assert.deepEqual(mine(await store.listWindowRevocations(NOW + 1001)), [], 'an expired entry is not listed');
+      await store.prune(NOW + 1001);
+      assert.deepEqual(mine((await store.loadSnapshot(NOW)).records), [], 'pruned from the store');
+    });
+
+    test('the feed is ordered by seq, and a snapshot plus the feed rebuild the same decisions', async () => {
+      const start = (await store.loadSnapshot(NOW)).lastSeq;
+      const user = await newUser();
+      const s = await newSession(user.id);
+      await store.revoke({ scope: 'session', sessionId: s.id }, ctx());
+      await store.revoke({ scope: 'global' }, ctx());
+      await store.revoke({ scope: 'window', fromSec: 100, toSec: 200 }, ctx());
+      const feed = await store.readFeed(start, 100);
+      assert.deepEqual(feed.map((r) => r.scope), ['session', 'global', 'window']);
+      assert.ok(feed.every((r, i) => i === 0 || r.seq > (feed[i - 1]?.seq ?? 0)));
+      assert.equal((await store.readFeed(feed[0]!.seq, 100)).length, 2);
+
+      const snap = await store.loadSnapshot(NOW);
+      const state = new RevocationState();
+      state.setGenerations(snap.globalGeneration, snap.userGenerations, snap.clientGenerations);
+      for (const r of snap.records) state.apply(r);
+      const stamp = { iss: 'x', jti: newId(), sid: s.id, sub: user.id, clientId: 'revokd', iat: 150, ...s.gens };
+      assert.deepEqual(state.check(stamp), { revoked: true, scope: 'session' });
+      assert.deepEqual(state.check({ ...stamp, sid: 'other' }), { revoked: true, scope: 'global' });
+      assert.deepEqual(state.check({ ...stamp, sid: 'other', gen: snap.globalGeneration }), { revoked: true, scope: 'window' });
+      assert.deepEqual(state.check({ ...stamp, sid: 'other', gen: snap.globalGeneration, iat: 300 }), { revoked: false });
+    });
+
+    test('expired entries leave the snapshot and are pruned; counters stay', async () => {
+      const jti = newId();
+      await store.revoke({ scope: 'token', issuer: 'i', jti, expiresAtMs: NOW + 10 }, ctx());
+      const later = NOW + 1000;
+      assert.ok(!(await store.loadSnapshot(later)).records.some((r) => r.target === jti));
+      const pruned = await store.prune(later);
+      assert.ok(pruned.feedRecords >= 1);
+      assert.ok((await store.loadSnapshot(NOW)).globalGeneration >= 1);
+    });
+
+    test('key revocation flips status once and is in the feed', async () => {
+      const kid = `k${newId()}`;
+      await store.insertSigningKey({ kid, alg: 'EdDSA', publicJwk: { kty: 'OKP' }, status: 'active', createdAtMs: NOW, retiredAtMs: null, revokedAtMs: null }, true, audit('key.rotated'));
+      const report = await store.revoke({ scope: 'key', kid }, ctx({ reason: 'key_revoked' }));
+      assert.equal(report.records[0]?.scope, 'key');
+      assert.equal((await store.listSigningKeys()).find((k) => k.kid === kid)?.status, 'revoked');
+      assert.equal((await store.revoke({ scope: 'key', kid }, ctx())).changed, false);
+    });
+
+    test('client revocation bumps the client generation and revokes its sessions', async () => {
+      const clientId = `cl_${newId()}`;
+      await store.createClient({ id: clientId, name: 'c', secretHash: null, grants: [], scopes: [], createdAtMs: NOW, disabledAtMs: null }, audit('client.created'));
+      const user = await newUser();
+      const s = await newSession(user.id, '192.0.2.1', { clientId });
+      const report = await store.revoke({ scope: 'client', clientId }, ctx());
+      assert.equal(report.generation, 1);
+      assert.equal(report.sessions, 1);
+      assert.equal((await store.readGenerations(user.id, clientId)).cgen, 1);
+      assert.equal((await store.findSession(s.id))?.revokedAtMs, NOW);
+    });
+
+    test('feed: a read returns at most limit records, the first ones after the cursor', async () => {
+      const start = (await store.loadSnapshot(NOW)).lastSeq;
+      for (let i = 0; i < 3; i++) await store.revoke({ scope: 'token', issuer: null, jti: newId(), expiresAtMs: NOW + 60_000 }, ctx());
+      const all = await store.readFeed(start, 100);
+      assert.equal(all.length, 3);
+      assert.deepEqual(await store.readFeed(start, 2), all.slice(0, 2));
+      assert.deepEqual(await store.readFeed(all[1]!.seq, 2), all.slice(2));
+      assert.deepEqual(await store.readFeed(all[2]!.seq, 2), [], 'nothing after the last record');
+    });
+  });
+}
