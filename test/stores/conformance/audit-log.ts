@@ -54,5 +54,14 @@ export function describeAuditLogConformance(backend: StoreBackend): void {
       assert.equal(last.targetId, user.id);
       assert.equal(last.details.note, 'conformance');
     });
+    test('audit for a user: at most limit entries, the newest ones', async () => {
+      const user = await newUser();
+      for (const type of ['user.logged_in', 'user.login_failed', 'api_token.created'] as const) {
+        await store.appendAudit([{ ...audit(type), actorType: 'user', actorId: user.id }], NOW);
+      }
+      const all = await store.listAuditForUser(user.id, 100);
+      assert.deepEqual(all.map((e) => e.type), ['api_token.created', 'user.login_failed', 'user.logged_in'], 'newest first');
+      assert.deepEqual(await store.listAuditForUser(user.id, 2), all.slice(0, 2));
+    });
   });
 }

@@ -279,5 +279,28 @@ export function describeRecordsConformance(backend: StoreBackend): void {
       assert.equal(await store.findRefreshByHash(sha256Hex('rt_nope')), undefined);
       assert.equal(await store.findRefreshById(newId()), undefined);
     });
+    test('users: pages by limit and offset never overlap, and together list every match', async () => {
+      const tag = randomUUID().slice(0, 8);
+      const made = [await newUser(`${tag}-1@example.com`), await newUser(`${tag}-2@example.com`), await newUser(`${tag}-3@example.com`)];
+      const page = async (offset: number) => (await store.listUsers({ limit: 2, offset, search: tag })).map((u) => u.id);
+      const [first, second, third] = [await page(0), await page(2), await page(4)];
+      assert.deepEqual([first.length, second.length, third.length], [2, 1, 0]);
+      assert.deepEqual([...first, ...second].sort(), made.map((u) => u.id).sort());
+    });
+
+    test('sessions: live ones are listed newest first, and one past its absolute end is not live', async () => {
+      const user = await newUser();
+      const make = async (createdAtMs: number, expiresAtMs: number) => {
+        const id = newId();
+        await store.createSession({ session: { id, userId: user.id, clientId: 'revokd', createdAtMs, expiresAtMs, ip: '192.0.2.1', userAgent: 'ua', scope: '' }, refresh: null, audit: audit() });
+        return id;
+      };
+      const ended = await make(NOW - 3000, NOW - 1);
+      const older = await make(NOW - 2000, NOW + 3_600_000);
+      const newer = await make(NOW - 1000, NOW + 3_600_000);
+      assert.deepEqual((await store.listLiveSessions(user.id, NOW)).map((x) => x.id), [newer, older]);
+      assert.deepEqual((await store.listLiveSessions(user.id, NOW - 2)).map((x) => x.id), [newer, older, ended], 'live until its end');
+      assert.deepEqual((await store.listLiveSessions(randomUUID(), NOW)), []);
+    });
   });
 }
