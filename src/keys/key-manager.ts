@@ -8,15 +8,15 @@ import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { Config, JwtAlg } from '../core/config.js';
 import { RevokdError } from '../core/errors.js';
 import type { KeyRing, SigningKey, VerificationKey } from '../core/tokens/key-ring.js';
-import type { Actor, RevokdStore, SigningKeyRecord } from '../stores/types.js';
+import type { Actor, SigningKeyRecord, SigningKeyRecords } from '../stores/types.js';
 import { readPrivateKey, writePrivateKey } from './key-store-files.js';
 
 export class KeyManager {
   private readonly config: Config;
-  private readonly store: RevokdStore;
+  private readonly store: SigningKeyRecords;
   private readonly now: () => number;
 
-  constructor(config: Config, store: RevokdStore, now: () => number = Date.now) {
+  constructor(config: Config, store: SigningKeyRecords, now: () => number = Date.now) {
     this.config = config;
     this.store = store;
     this.now = now;

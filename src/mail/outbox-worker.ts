@@ -8,11 +8,11 @@
  * The loop never throws; failures are logged without the message body or recipient.
  */
 import type { Logger } from 'pino';
-import type { OutboxRecord, RevokdStore } from '../stores/types.js';
+import type { OutboxPort, OutboxRecord } from '../stores/types.js';
 import type { MailTransport } from './mail-transport.js';
 
 export interface OutboxWorkerOptions {
-  readonly store: Pick<RevokdStore, 'claimOutbox' | 'markOutboxSent' | 'markOutboxFailed'>;
+  readonly store: Pick<OutboxPort, 'claimOutbox' | 'markOutboxSent' | 'markOutboxFailed'>;
   readonly transport: MailTransport;
   readonly from: string;
   readonly log: Logger;

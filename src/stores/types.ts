@@ -6,6 +6,21 @@
  */
 import type { AuditEventInput, AuditEntry, AuditEventType } from '../core/audit/audit-event.js';
 import type { Initiator, ReasonCode, RevocationRecord } from '../core/revocation/types.js';
+import type { AuditLogPort } from './ports/audit-log.js';
+import type { ContainmentPort } from './ports/containment.js';
+import type { CountersPort } from './ports/counters.js';
+import type { StoreLifecycle } from './ports/lifecycle.js';
+import type { OutboxPort } from './ports/outbox.js';
+import type { RecordsPort } from './ports/records.js';
+import type { RevocationLogPort } from './ports/revocation-log.js';
+
+export type { AuditLogPort } from './ports/audit-log.js';
+export type { ContainmentPort } from './ports/containment.js';
+export type { CountersPort } from './ports/counters.js';
+export type { StoreLifecycle } from './ports/lifecycle.js';
+export type { OutboxPort } from './ports/outbox.js';
+export type { ApiTokenRecords, ClientRecords, RecordsPort, SessionRecords, SigningKeyRecords, UserRecords } from './ports/records.js';
+export type { RevocationLogPort } from './ports/revocation-log.js';
 
 export type Role = 'user' | 'admin';
 
@@ -275,136 +290,9 @@ export interface AuditQuery {
 /** Alerts counted per severity: all of them, and those not acknowledged yet. */
 export type AlertCounts = Readonly<Record<AlertSeverity, { readonly total: number; readonly unacknowledged: number }>>;
 
-export interface RevokdStore {
-  readonly backend: 'sqlite' | 'postgres';
-  /** Creates or upgrades the schema; safe to run on every start. */
-  migrate(): Promise<void>;
-  close(): Promise<void>;
-  /** Throws when the store cannot answer. */
-  ping(): Promise<void>;
-
-  createUser(user: UserRecord, audit: AuditEventInput): Promise<void>;
-  findUserById(id: string): Promise<UserRecord | undefined>;
-  /** Case-insensitive. */
-  findUserByEmail(email: string): Promise<UserRecord | undefined>;
-  listUsers(query: { limit: number; offset: number; search?: string }): Promise<UserRecord[]>;
-  countUsersWithRole(role: Role): Promise<number>;
-  /** Users with the role that are not disabled (the last-admin rule and the first-admin bootstrap). */
-  countActiveUsersWithRole(role: Role): Promise<number>;
-  /**
-   * Marks the user disabled (no new logins); revoking what they hold is a separate revoke().
-   * Refuses (ERR_CONFLICT, nothing written) to disable the last active admin, checked in the same
-   * commit so two admins disabling each other at once cannot both succeed.
-   */
-  disableUser(id: string, nowMs: number, audit: AuditEventInput): Promise<boolean>;
-
-  createClient(client: ClientRecord, audit: AuditEventInput): Promise<void>;
-  findClient(id: string): Promise<ClientRecord | undefined>;
-  listClients(): Promise<ClientRecord[]>;
-  /** Disables (`disabledAtMs` = nowMs) or enables a client; false (and no audit row) when it was already so or is unknown. */
-  setClientDisabled(id: string, disabled: boolean, nowMs: number, audit: AuditEventInput): Promise<boolean>;
-  /** Replaces a confidential client's secret hash; false when there is no such confidential client. */
-  replaceClientSecret(id: string, secretHash: string, nowMs: number, audit: AuditEventInput): Promise<boolean>;
-
-  /** Adds a key; with `retireActive`, every other active key becomes retired in the same commit. */
-  insertSigningKey(key: SigningKeyRecord, retireActive: boolean, audit: AuditEventInput): Promise<void>;
-  listSigningKeys(): Promise<SigningKeyRecord[]>;
-
-  /** The counters a token issued now must carry. Read from the system of record, never a cache. */
-  readGenerations(sub: string, clientId: string): Promise<Generations>;
-
-  /** Creates the session (and its first refresh token); returns the generations stamped on it. */
-  createSession(input: NewSession): Promise<Generations>;
-  findSession(id: string): Promise<SessionRecord | undefined>;
-  /** Sessions of the user not revoked and not past their absolute end, newest first. */
-  listLiveSessions(userId: string, nowMs: number): Promise<SessionRecord[]>;
-  /**
-   * Refresh tokens still usable in these sessions (not consumed, not expired at `nowMs`): what
-   * revoking the sessions would report as `refreshTokens`. Read-only (blast-radius previews).
-   */
-  countLiveRefreshTokens(sessionIds: readonly string[], nowMs: number): Promise<number>;
-  findRefreshByHash(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
-  findRefreshById(id: string): Promise<RefreshTokenRecord | undefined>;
-  /**
-   * Atomically consumes a live refresh token and inserts its successor in the same session.
-   * Exactly one concurrent caller can get `rotated` for a given token.
-   */
-  consumeRefresh(input: ConsumeRefreshInput): Promise<ConsumeOutcome>;
-
-  /** Commits a revocation, its feed records and its audit entry together, then returns. */
-  revoke(target: RevocationTarget, context: RevocationContext): Promise<RevocationReport>;
-  /** Feed records with seq > afterSeq, in seq order. */
-  readFeed(afterSeq: number, limit: number): Promise<RevocationRecord[]>;
-  /** Window entries that can still cover a live token (not yet expired at `nowMs`), oldest first. */
-  listWindowRevocations(nowMs: number): Promise<RevocationRecord[]>;
-  /** Every record that can still cover a live token, plus all generation counters. */
-  loadSnapshot(nowMs: number): Promise<FeedSnapshot>;
-
-  appendAudit(events: readonly AuditEventInput[], nowMs: number): Promise<void>;
-  listAudit(query: AuditQuery): Promise<AuditEntry[]>;
-  /** Entries per type written at or after `sinceMs` (all entries when null). */
-  countAuditByType(sinceMs: number | null): Promise<Partial<Record<AuditEventType, number>>>;
-
-  /** Creates an API token; with `maxLivePerUser`, refuses (409) when the user already has that many live. */
-  createApiToken(token: NewApiToken, limits: { maxLivePerUser: number | null }, audit: AuditEventInput): Promise<void>;
-  findApiTokenById(id: string): Promise<ApiTokenRecord | undefined>;
-  findApiTokenByHash(tokenHash: string): Promise<ApiTokenRecord | undefined>;
-  /** The user's tokens, revoked ones included, newest first. */
-  listApiTokens(userId: string): Promise<ApiTokenRecord[]>;
-  /** Live tokens unused (by last use, or creation) since before `unusedSinceMs`. */
-  listUnusedApiTokens(unusedSinceMs: number, limit: number): Promise<ApiTokenRecord[]>;
-  /**
-   * Revokes API tokens (soft, permanent), appending feed records, audit entries and owner emails
-   * in one commit. Returns the tokens that were revoked now (already-revoked ones are skipped).
-   */
-  revokeApiTokens(request: ApiTokenRevocation): Promise<ApiTokenRecord[]>;
-  /** When a once-per-window limit (`ApiTokenRevocation.rateWindow`) was last used, or undefined if never. */
-  findRateWindowLastUse(key: string): Promise<number | undefined>;
-  /** Records last use in bulk (the hot path batches these; never a write per request). */
-  recordApiTokenUse(uses: ReadonlyArray<{ id: string; atMs: number; ip: string }>): Promise<void>;
-
-  /** Outbox messages due for sending, leased to the caller for `leaseMs` so no other worker sends them. */
-  claimOutbox(nowMs: number, leaseMs: number, limit: number): Promise<OutboxRecord[]>;
-  markOutboxSent(id: number, nowMs: number): Promise<void>;
-  markOutboxFailed(id: number, error: string, nextAttemptAtMs: number): Promise<void>;
-  countPendingOutbox(): Promise<number>;
-
-  /**
-   * Creates an IP block and, in the same commit, revokes every live session created or refreshed
-   * from a matching address (the report says how many).
-   */
-  /**
-   * Creates a block and, in the same commit, revokes every live session created or refreshed from
-   * the range and every live (non-canary) API token created or last used from it — both found
-   * through an index on the address, never a scan — queueing `notify`'s mail to each token owner.
-   */
-  createIpBlock(
-    block: Omit<IpBlockRecord, 'liftedAtMs' | 'liftedBy'>,
-    context: RevocationContext,
-    apiTokens: { readonly notify: ApiTokenRevocation['notify'] },
-  ): Promise<IpBlockReport>;
-  /** Records that a session was used from `ip` (last_ip, and the addresses an IP revocation searches) without rotating it. */
-  recordSessionIp(sessionId: string, ip: string, nowMs: number): Promise<void>;
-  /** Blocks not lifted and not expired at `nowMs` (all blocks when nowMs is null), newest first. */
-  listIpBlocks(nowMs: number | null): Promise<IpBlockRecord[]>;
-  /** Lifts a block (tokens it revoked stay revoked); undefined when unknown or already lifted. */
-  liftIpBlock(id: string, nowMs: number, by: string | null, audit: AuditEventInput): Promise<IpBlockRecord | undefined>;
-  /** Marks a user as a decoy (or not). */
-  setUserDecoy(id: string, isDecoy: boolean): Promise<void>;
-
-  /** Adds one to a counter whose window opens at its first event; returns the count in the window. */
-  incrementCounter(key: string, windowMs: number, nowMs: number): Promise<number>;
-  /** The count in the open window (0 when none) and when that window closes. */
-  readCounter(key: string, windowMs: number, nowMs: number): Promise<{ count: number; resetAtMs: number }>;
-  /** Audit entries where the user is the actor or the target, newest first. */
-  listAuditForUser(userId: string, limit: number): Promise<AuditEntry[]>;
-
-  /** Stores an alert; with a dedupeKey already used, stores nothing and returns created=false. */
-  raiseAlert(alert: Omit<AlertRecord, 'acknowledgedAtMs' | 'acknowledgedBy'>, audit: AuditEventInput): Promise<{ alert: AlertRecord; created: boolean }>;
-  listAlerts(query: AlertQuery): Promise<AlertRecord[]>;
-  acknowledgeAlert(id: string, by: string, nowMs: number): Promise<AlertRecord | undefined>;
-  countAlerts(): Promise<AlertCounts>;
-
-  /** Deletes feed records and refresh rows that can no longer matter. */
-  prune(nowMs: number): Promise<{ feedRecords: number; refreshTokens: number }>;
-}
+/**
+ * The whole contract: every port by concern (src/stores/ports/), each with its conformance suite
+ * in test/stores/conformance/. A consumer that needs one concern takes that port instead.
+ */
+export interface RevokdStore
+  extends StoreLifecycle, RecordsPort, RevocationLogPort, AuditLogPort, CountersPort, OutboxPort, ContainmentPort {}

@@ -3,13 +3,13 @@
  * and written in one transaction every REVOKD_API_TOKEN_USAGE_FLUSH_MS, and on close.
  */
 import type { Logger } from 'pino';
-import type { RevokdStore } from '../../stores/types.js';
+import type { ApiTokenRecords } from '../../stores/types.js';
 
 export class ApiTokenUsageRecorder {
   private pending = new Map<string, { atMs: number; ip: string }>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly store: RevokdStore, private readonly log: Logger) {}
+  constructor(private readonly store: Pick<ApiTokenRecords, 'recordApiTokenUse'>, private readonly log: Logger) {}
 
   record(id: string, atMs: number, ip: string): void {
     this.pending.set(id, { atMs, ip });

@@ -12,7 +12,7 @@
  */
 import type { Logger } from 'pino';
 import type { AuditEventInput } from '../../core/audit/audit-event.js';
-import type { RevokdStore } from '../../stores/types.js';
+import type { AuditLogPort } from '../../stores/types.js';
 
 export const REPLAY_WINDOW_MS = 10 * 60_000;
 export const MAX_TRACKED = 10_000;
@@ -32,7 +32,7 @@ export class ReplayAuditLog {
   private readonly pending = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly store: Pick<RevokdStore, 'appendAudit'>, private readonly log: Pick<Logger, 'warn'>, private readonly maxTracked = MAX_TRACKED) {}
+  constructor(private readonly store: Pick<AuditLogPort, 'appendAudit'>, private readonly log: Pick<Logger, 'warn'>, private readonly maxTracked = MAX_TRACKED) {}
 
   start(): void {
     this.timer = setInterval(() => this.sweep(Date.now()), SWEEP_MS);

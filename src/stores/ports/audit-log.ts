@@ -1,0 +1,15 @@
+/**
+ * The audit log port: appending, listing (by seq, type and user) and counting by type; the chain
+ * is the backend's to keep (conformance: test/stores/conformance/audit-log.ts).
+ */
+import type { AuditEntry, AuditEventInput, AuditEventType } from '../../core/audit/audit-event.js';
+import type { AuditQuery } from '../types.js';
+
+export interface AuditLogPort {
+  appendAudit(events: readonly AuditEventInput[], nowMs: number): Promise<void>;
+  listAudit(query: AuditQuery): Promise<AuditEntry[]>;
+  /** Entries per type written at or after `sinceMs` (all entries when null). */
+  countAuditByType(sinceMs: number | null): Promise<Partial<Record<AuditEventType, number>>>;
+  /** Audit entries where the user is the actor or the target, newest first. */
+  listAuditForUser(userId: string, limit: number): Promise<AuditEntry[]>;
+}

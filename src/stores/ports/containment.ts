@@ -1,0 +1,35 @@
+/**
+ * The containment port: IP blocks (and what creating one revokes), the session addresses they
+ * search, alerts and decoys (conformance: test/stores/conformance/containment.ts).
+ */
+import type { AuditEventInput } from '../../core/audit/audit-event.js';
+import type {
+  AlertCounts, AlertQuery, AlertRecord, ApiTokenRevocation, IpBlockRecord, IpBlockReport, RevocationContext,
+} from '../types.js';
+
+export interface ContainmentPort {
+  /**
+   * Creates a block and, in the same commit, revokes every live session created or refreshed from
+   * the range and every live (non-canary) API token created or last used from it — both found
+   * through an index on the address, never a scan — queueing `notify`'s mail to each token owner.
+   */
+  createIpBlock(
+    block: Omit<IpBlockRecord, 'liftedAtMs' | 'liftedBy'>,
+    context: RevocationContext,
+    apiTokens: { readonly notify: ApiTokenRevocation['notify'] },
+  ): Promise<IpBlockReport>;
+  /** Records that a session was used from `ip` (last_ip, and the addresses an IP revocation searches) without rotating it. */
+  recordSessionIp(sessionId: string, ip: string, nowMs: number): Promise<void>;
+  /** Blocks not lifted and not expired at `nowMs` (all blocks when nowMs is null), newest first. */
+  listIpBlocks(nowMs: number | null): Promise<IpBlockRecord[]>;
+  /** Lifts a block (tokens it revoked stay revoked); undefined when unknown or already lifted. */
+  liftIpBlock(id: string, nowMs: number, by: string | null, audit: AuditEventInput): Promise<IpBlockRecord | undefined>;
+  /** Marks a user as a decoy (or not). */
+  setUserDecoy(id: string, isDecoy: boolean): Promise<void>;
+
+  /** Stores an alert; with a dedupeKey already used, stores nothing and returns created=false. */
+  raiseAlert(alert: Omit<AlertRecord, 'acknowledgedAtMs' | 'acknowledgedBy'>, audit: AuditEventInput): Promise<{ alert: AlertRecord; created: boolean }>;
+  listAlerts(query: AlertQuery): Promise<AlertRecord[]>;
+  acknowledgeAlert(id: string, by: string, nowMs: number): Promise<AlertRecord | undefined>;
+  countAlerts(): Promise<AlertCounts>;
+}

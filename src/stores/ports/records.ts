@@ -1,0 +1,82 @@
+/**
+ * The records port: users, clients, signing keys, sessions, refresh tokens and API tokens — the
+ * system of record that issuance reads and writes (conformance: test/stores/conformance/records.ts).
+ */
+import type { AuditEventInput } from '../../core/audit/audit-event.js';
+import type {
+  ApiTokenRecord, ApiTokenRevocation, ClientRecord, ConsumeOutcome, ConsumeRefreshInput, Generations, NewApiToken,
+  NewSession, RefreshTokenRecord, Role, SessionRecord, SigningKeyRecord, UserRecord,
+} from '../types.js';
+
+export interface UserRecords {
+  createUser(user: UserRecord, audit: AuditEventInput): Promise<void>;
+  findUserById(id: string): Promise<UserRecord | undefined>;
+  /** Case-insensitive. */
+  findUserByEmail(email: string): Promise<UserRecord | undefined>;
+  listUsers(query: { limit: number; offset: number; search?: string }): Promise<UserRecord[]>;
+  countUsersWithRole(role: Role): Promise<number>;
+  /** Users with the role that are not disabled (the last-admin rule and the first-admin bootstrap). */
+  countActiveUsersWithRole(role: Role): Promise<number>;
+  /**
+   * Marks the user disabled (no new logins); revoking what they hold is a separate revoke().
+   * Refuses (ERR_CONFLICT, nothing written) to disable the last active admin, checked in the same
+   * commit so two admins disabling each other at once cannot both succeed.
+   */
+  disableUser(id: string, nowMs: number, audit: AuditEventInput): Promise<boolean>;
+}
+
+export interface ClientRecords {
+  createClient(client: ClientRecord, audit: AuditEventInput): Promise<void>;
+  findClient(id: string): Promise<ClientRecord | undefined>;
+  listClients(): Promise<ClientRecord[]>;
+  /** Disables (`disabledAtMs` = nowMs) or enables a client; false (and no audit row) when it was already so or is unknown. */
+  setClientDisabled(id: string, disabled: boolean, nowMs: number, audit: AuditEventInput): Promise<boolean>;
+  /** Replaces a confidential client's secret hash; false when there is no such confidential client. */
+  replaceClientSecret(id: string, secretHash: string, nowMs: number, audit: AuditEventInput): Promise<boolean>;
+}
+
+export interface SigningKeyRecords {
+  /** Adds a key; with `retireActive`, every other active key becomes retired in the same commit. */
+  insertSigningKey(key: SigningKeyRecord, retireActive: boolean, audit: AuditEventInput): Promise<void>;
+  listSigningKeys(): Promise<SigningKeyRecord[]>;
+}
+
+export interface SessionRecords {
+  /** Creates the session (and its first refresh token); returns the generations stamped on it. */
+  createSession(input: NewSession): Promise<Generations>;
+  findSession(id: string): Promise<SessionRecord | undefined>;
+  /** Sessions of the user not revoked and not past their absolute end, newest first. */
+  listLiveSessions(userId: string, nowMs: number): Promise<SessionRecord[]>;
+  /**
+   * Refresh tokens still usable in these sessions (not consumed, not expired at `nowMs`): what
+   * revoking the sessions would report as `refreshTokens`. Read-only (blast-radius previews).
+   */
+  countLiveRefreshTokens(sessionIds: readonly string[], nowMs: number): Promise<number>;
+  findRefreshByHash(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
+  findRefreshById(id: string): Promise<RefreshTokenRecord | undefined>;
+  /**
+   * Atomically consumes a live refresh token and inserts its successor in the same session.
+   * Exactly one concurrent caller can get `rotated` for a given token.
+   */
+  consumeRefresh(input: ConsumeRefreshInput): Promise<ConsumeOutcome>;
+}
+
+export interface ApiTokenRecords {
+  /** Creates an API token; with `maxLivePerUser`, refuses (409) when the user already has that many live. */
+  createApiToken(token: NewApiToken, limits: { maxLivePerUser: number | null }, audit: AuditEventInput): Promise<void>;
+  findApiTokenById(id: string): Promise<ApiTokenRecord | undefined>;
+  findApiTokenByHash(tokenHash: string): Promise<ApiTokenRecord | undefined>;
+  /** The user's tokens, revoked ones included, newest first. */
+  listApiTokens(userId: string): Promise<ApiTokenRecord[]>;
+  /** Live tokens unused (by last use, or creation) since before `unusedSinceMs`. */
+  listUnusedApiTokens(unusedSinceMs: number, limit: number): Promise<ApiTokenRecord[]>;
+  /**
+   * Revokes API tokens (soft, permanent), appending feed records, audit entries and owner emails
+   * in one commit. Returns the tokens that were revoked now (already-revoked ones are skipped).
+   */
+  revokeApiTokens(request: ApiTokenRevocation): Promise<ApiTokenRecord[]>;
+  /** Records last use in bulk (the hot path batches these; never a write per request). */
+  recordApiTokenUse(uses: ReadonlyArray<{ id: string; atMs: number; ip: string }>): Promise<void>;
+}
+
+export interface RecordsPort extends UserRecords, ClientRecords, SigningKeyRecords, SessionRecords, ApiTokenRecords {}
