@@ -4,12 +4,13 @@
  * The server and the CLI both start here; `close()` undoes it.
  */
 import pino, { type Logger } from 'pino';
-import { type Config, sqlitePath } from '../core/config.js';
+import type { Config } from '../core/config.js';
 import { secureDataDir } from '../fs/secure-data-dir.js';
 import { KeyManager } from '../keys/key-manager.js';
 import { KeyRingHolder } from '../keys/key-ring-holder.js';
 import { RevocationReplica } from '../replica/revocation-replica.js';
-import { createSqliteStore } from '../stores/sqlite/sqlite-store.js';
+import { openStore } from '../stores/open-store.js';
+import { parseStoreUrl } from '../core/database-url.js';
 import type { RevokdStore } from '../stores/types.js';
 import { ApiTokenUsageRecorder } from './api-tokens/usage-recorder.js';
 import { ensureFirstPartyClient } from './clients.js';
@@ -45,15 +46,22 @@ export function createLogger(config: Config): Logger {
   });
 }
 
-export async function openStore(config: Config, log?: Logger): Promise<RevokdStore> {
-  if (!config.databaseUrl.startsWith('sqlite:')) throw new Error('only sqlite: databases are supported in this version');
-  const file = sqlitePath(config.databaseUrl);
-  const store = await createSqliteStore(file, {
-    storeTimeoutMs: config.storeTimeoutMs, auditChainKey: resolveAuditKeys(config).chain, allowLegacyChainUpgrade: allowLegacyChainUpgrade(file),
+/**
+ * The configured store, through the composition root (stores/open-store.ts). The keyed-chain
+ * marker is a file beside a SQLite database, so it is read and written only for one.
+ */
+export async function openConfiguredStore(config: Config, log?: Logger): Promise<RevokdStore> {
+  const location = parseStoreUrl(config.databaseUrl);
+  const file = 'backend' in location && location.backend === 'sqlite' ? location.file : undefined;
+  const store = await openStore(config.databaseUrl, {
+    storeTimeoutMs: config.storeTimeoutMs, auditChainKey: resolveAuditKeys(config).chain,
+    allowLegacyChainUpgrade: file !== undefined && allowLegacyChainUpgrade(file),
+    onAuditKeying: (outcome) => {
+      if (outcome === 'keyed') log?.warn('the audit log (plain SHA-256 chain) verified and was re-chained under the audit key');
+      if (outcome === 'legacy_chain_broken') log?.error('the audit log does not verify (it was not re-chained under the audit key): run `revokd audit verify`');
+    },
   });
-  if (store.auditKeying === 'keyed') log?.warn('the audit log (plain SHA-256 chain) verified and was re-chained under the audit key');
-  if (store.auditKeying === 'legacy_chain_broken') log?.error('the audit log does not verify (it was not re-chained under the audit key): run `revokd audit verify`');
-  markChainKeyed(file);
+  if (file !== undefined) markChainKeyed(file);
   return store;
 }
 
@@ -80,7 +88,7 @@ export async function openAppContext(config: Config, options: { log?: Logger; st
   // Before anything is written there: the directory 0700 and its files 0600, whatever was left.
   secureDataDir(config.dataDir);
   const metrics = new Metrics();
-  const store = instrumentStore(options.store ?? (await openStore(config, log)), metrics);
+  const store = instrumentStore(options.store ?? (await openConfiguredStore(config, log)), metrics);
   const base = { config, store, now, log, events: new EventBus(log), metrics };
   await ensureFirstPartyClient(base);
   await bootstrapAdmin(base);

@@ -1,5 +1,5 @@
 /** Runs a CLI action against the configured store, then closes it (a CLI process must exit). */
-import { openAppContext, openStore } from '../app/open-app-context.js';
+import { openAppContext, openConfiguredStore } from '../app/open-app-context.js';
 import type { RevokdStore } from '../stores/types.js';
 import type { AppContext } from '../app/context.js';
 import fs from 'node:fs';
@@ -37,7 +37,7 @@ export async function withStore(json: boolean, action: (store: RevokdStore, audi
     if (config.databaseUrl.startsWith('sqlite:') && !fs.existsSync(sqlitePath(config.databaseUrl))) {
       throw new RevokdError('ERR_NOT_FOUND', `no database at ${sqlitePath(config.databaseUrl)} (check REVOKD_DATA_DIR / REVOKD_DATABASE_URL)`);
     }
-    store = await openStore(config);
+    store = await openConfiguredStore(config);
     // The same keys as the server on this data directory (REVOKD_SECRET or <dataDir>/audit-secret).
     await action(store, new AuditTrail(resolveAuditKeys(config)));
   } catch (err) {

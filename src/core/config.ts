@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { parseCidr } from './containment/ip-address.js';
 import { MIN_PASSWORD_CHARACTERS, characterCount } from './passwords.js';
+import { POSTGRES_NOT_AVAILABLE, parseStoreUrl } from './database-url.js';
 
 export type JwtAlg = 'EdDSA' | 'ES256' | 'HS256';
 export type FailMode = 'closed' | 'open';
@@ -153,10 +154,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const host = str('HOST') ?? '127.0.0.1';
   const dataDir = path.resolve(cwd, str('REVOKD_DATA_DIR') ?? './data');
   const databaseUrl = str('REVOKD_DATABASE_URL') ?? `sqlite:${path.join(dataDir, 'revokd.db')}`;
-  if (!databaseUrl.startsWith('sqlite:') && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    problems.push(`REVOKD_DATABASE_URL must start with sqlite: or postgres://, got "${databaseUrl}"`);
-  } else if (!databaseUrl.startsWith('sqlite:')) {
-    problems.push('REVOKD_DATABASE_URL: the PostgreSQL backend is not available in this version; use sqlite:');
+  const storeLocation = parseStoreUrl(databaseUrl);
+  if ('problem' in storeLocation) {
+    problems.push(`REVOKD_DATABASE_URL ${storeLocation.problem}`);
+  } else if (storeLocation.backend === 'postgres') {
+    problems.push(`REVOKD_DATABASE_URL: ${POSTGRES_NOT_AVAILABLE}`);
   }
   const redisUrl = str('REVOKD_REDIS_URL');
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {

@@ -11,7 +11,7 @@
  */
 import pino, { type Logger } from 'pino';
 import { type ApiTokenContext, checkApiTokenStanding, verifyApiToken as verifyApiTokenInContext } from '../app/api-tokens/verify-api-token.js';
-import { REDACTED_LOG_PATHS, openStore } from '../app/open-app-context.js';
+import { REDACTED_LOG_PATHS, openConfiguredStore } from '../app/open-app-context.js';
 import { type Config, loadConfig } from '../core/config.js';
 import { RevokdError } from '../core/errors.js';
 import { RevocationReplica } from '../replica/revocation-replica.js';
@@ -128,7 +128,7 @@ export interface Revokd {
 export async function openRevokd(options: OpenRevokdOptions = {}): Promise<Revokd> {
   const config = loadConfig(options.env ?? process.env);
   const log = libraryLogger(config);
-  const store = await openStore(config);
+  const store = await openConfiguredStore(config);
   const replica = new RevocationReplica({
     source: store, pollMs: config.feedPollMs, maxStalenessMs: config.maxStalenessMs, pruneIntervalMs: config.pruneIntervalMs,
     failMode: config.failMode, failOpenMaxMs: config.accessTtlSeconds * 1000,
