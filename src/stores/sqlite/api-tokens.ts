@@ -1,5 +1,6 @@
 /** API token rows for SQLite: creation under a per-user cap, permanent soft revocation, batched last use. */
-import { type AuditEventInput, truncateId } from '../../core/audit/audit-event.js';
+import type { AuditEventInput } from '../../core/audit/audit-event.js';
+import { allApiTokensRevokedAudit, apiTokenEntry, apiTokenRevokedAudit } from '../../core/revocation/api-token-revocation.js';
 import { RevokdError } from '../../core/errors.js';
 import { ipHex } from '../../core/containment/ip-address.js';
 import type { ApiTokenRecord, ApiTokenRevocation, NewApiToken, UserRecord } from '../types.js';
@@ -58,7 +59,7 @@ export function revokeApiTokensInSqlite(db: SqliteDatabase, request: ApiTokenRev
     }
     const mark = db.prepare(`UPDATE api_tokens SET is_active = 0, revoked_at = ?, revoked_by = ?, revoke_reason = ?
       WHERE id = ? AND is_active = 1 RETURNING *`);
-    const feed = db.prepare(`INSERT INTO revocations (scope, target, expires_at, initiator, reason, note, created_at) VALUES ('api_token', ?, ?, ?, ?, ?, ?)`);
+    const feed = db.prepare(`INSERT INTO revocations (scope, target, expires_at, initiator, reason, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`);
     const owner = db.prepare('SELECT * FROM users WHERE id = ?');
     const enqueue = db.prepare(`INSERT INTO outbox (kind, recipient, subject, body, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)`);
     const revoked: ApiTokenRecord[] = [];
@@ -68,22 +69,14 @@ export function revokeApiTokensInSqlite(db: SqliteDatabase, request: ApiTokenRev
       if (updated === undefined) continue;
       const token = toApiToken(updated);
       revoked.push(token);
-      feed.run(token.id, token.expiresAtMs, ctx.initiator, ctx.reason, ctx.note ?? null, ctx.nowMs);
-      audits.push({
-        type: 'api_token.revoked', actorType: ctx.actor.type, actorId: ctx.actor.id, initiator: ctx.initiator, reason: ctx.reason,
-        targetType: 'api_token', targetId: token.id, ip: ctx.ip ?? null,
-        details: { name: token.name, prefix: truncateId(token.tokenPrefix), owner: token.userId, note: ctx.note ?? null },
-      });
+      const entry = apiTokenEntry(token);
+      feed.run(entry.scope, entry.target, entry.expiresAtMs, ctx.initiator, ctx.reason, ctx.note ?? null, ctx.nowMs);
+      audits.push(apiTokenRevokedAudit(token, ctx));
       const ownerRow = owner.get(token.userId) as Row | undefined;
       const message = ownerRow === undefined ? null : request.notify(token, toUser(ownerRow) as UserRecord);
       if (message !== null) enqueue.run(message.kind, message.recipient, message.subject, message.body, ctx.nowMs, ctx.nowMs);
     }
-    if (sel.kind === 'all_of_user') {
-      audits.push({
-        type: 'api_token.all_revoked', actorType: ctx.actor.type, actorId: ctx.actor.id, initiator: ctx.initiator, reason: ctx.reason,
-        targetType: 'user', targetId: sel.userId, ip: ctx.ip ?? null, details: { count: revoked.length },
-      });
-    }
+    if (sel.kind === 'all_of_user') audits.push(allApiTokensRevokedAudit(sel.userId, revoked.length, ctx));
     appendAuditRows(db, audits, ctx.nowMs);
     return revoked;
   }).immediate();

@@ -24,6 +24,8 @@ import { insertSessionIp, recordSessionIpInSqlite } from './session-ips.js';
 import { migrateSqlite } from './migrate.js';
 import { type SqliteDatabase, openDatabase } from './open-database.js';
 import { retryWhenBusy } from './retry-when-busy.js';
+import { sealedSuccessorsDroppableBeforeMs } from '../../core/revocation/entry-lifetime.js';
+import { clampRefreshExpiryMs } from '../../core/revocation/refresh-rotation.js';
 import { revokeInSqlite } from './revoke.js';
 import { toAudit, toClient, toRefresh, toRevocation, toSession, toSigningKey, toUser } from './rows.js';
 
@@ -195,7 +197,7 @@ export class SqliteStore implements RevokdStore {
       const r = input.refresh;
       if (r !== null) {
         this.db.prepare(`INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id, created_at, expires_at, gen, ugen, cgen)
-          VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?)`).run(r.id, s.id, r.tokenHash, r.createdAtMs, Math.min(r.expiresAtMs, s.expiresAtMs), gens.gen, gens.ugen, gens.cgen);
+          VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?)`).run(r.id, s.id, r.tokenHash, r.createdAtMs, clampRefreshExpiryMs(r.expiresAtMs, s.expiresAtMs), gens.gen, gens.ugen, gens.cgen);
       }
       appendAuditRows(this.db, [input.audit], s.createdAtMs);
       return gens;
@@ -383,12 +385,13 @@ export class SqliteStore implements RevokdStore {
 
   prune(nowMs: number): Promise<{ feedRecords: number; refreshTokens: number }> {
     return this.run(() => this.db.transaction(() => {
+      // Exactly the entries loadSnapshot no longer loads (core/revocation/entry-lifetime entryMayBePruned).
       const feedRecords = this.db.prepare('DELETE FROM revocations WHERE expires_at IS NOT NULL AND expires_at < ?').run(nowMs).changes;
       // Consumed or expired refresh rows of sessions that are over are no longer needed for reuse detection.
       const refreshTokens = this.db.prepare(`DELETE FROM refresh_tokens WHERE session_id IN
         (SELECT id FROM sessions WHERE expires_at < ?)`).run(nowMs).changes;
-      // Sealed successors only serve the grace window (at most 60 s); drop them once it has passed.
-      this.db.prepare('UPDATE refresh_tokens SET successor_sealed = NULL WHERE successor_sealed IS NOT NULL AND consumed_at < ?').run(nowMs - 120_000);
+      // Sealed successors only serve the grace window; drop them once it has passed (core/revocation/entry-lifetime).
+      this.db.prepare('UPDATE refresh_tokens SET successor_sealed = NULL WHERE successor_sealed IS NOT NULL AND consumed_at < ?').run(sealedSuccessorsDroppableBeforeMs(nowMs));
       return { feedRecords, refreshTokens };
     }).immediate());
   }

@@ -88,6 +88,18 @@ export function describeRevocationLogConformance(backend: StoreBackend): void {
       assert.ok((await store.loadSnapshot(NOW)).globalGeneration >= 1);
     });
 
+    test('an entry expiring at this very instant is still in the snapshot and survives a prune at that instant (core entryIsLive / entryMayBePruned)', async () => {
+      const jti = newId();
+      const at = NOW + 50;
+      await store.revoke({ scope: 'token', issuer: 'i', jti, expiresAtMs: at }, ctx());
+      const mine = async (nowMs: number) => (await store.loadSnapshot(nowMs)).records.filter((r) => r.target === jti);
+      await store.prune(at);
+      assert.equal((await mine(at)).length, 1, 'loaded and kept at its expiry instant');
+      assert.equal((await mine(at + 1)).length, 0, 'no longer loaded one ms later');
+      await store.prune(at + 1);
+      assert.equal((await mine(NOW)).length, 0, 'pruned one ms later');
+    });
+
     test('key revocation flips status once and is in the feed', async () => {
       const kid = `k${newId()}`;
       await store.insertSigningKey({ kid, alg: 'EdDSA', publicJwk: { kty: 'OKP' }, status: 'active', createdAtMs: NOW, retiredAtMs: null, revokedAtMs: null }, true, audit('key.rotated'));

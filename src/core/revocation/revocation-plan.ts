@@ -1,0 +1,174 @@
+/**
+ * What each revocation scope does, decided once for every backend (SPEC §3). A store turns the
+ * target into a {@link RevocationPlan}, performs the reads and writes the plan names inside one
+ * transaction, and builds its audit entry with {@link revocationAudit}. No SQL, no I/O, no clock.
+ *
+ * The shapes here are structural copies of the store's target and context, so core does not
+ * depend on the store contract.
+ */
+import type { AuditEventInput, AuditEventType } from '../audit/audit-event.js';
+import { truncateId } from '../audit/audit-event.js';
+import { parseCidr } from '../containment/ip-address.js';
+import { NEVER_EXPIRES, sessionEntryExpiryMs } from './entry-lifetime.js';
+import type { Initiator, ReasonCode, RevocationRecord } from './types.js';
+
+export type RevocationTargetSpec =
+  | { readonly scope: 'token'; readonly issuer: string | null; readonly jti: string; readonly expiresAtMs: number }
+  | { readonly scope: 'session'; readonly sessionId: string }
+  | { readonly scope: 'user'; readonly userId: string }
+  | { readonly scope: 'client'; readonly clientId: string }
+  | { readonly scope: 'key'; readonly kid: string }
+  | { readonly scope: 'ip'; readonly cidr: string }
+  | { readonly scope: 'window'; readonly fromSec: number; readonly toSec: number; readonly expiresAtMs?: number }
+  | { readonly scope: 'global' };
+
+export type TargetScope = RevocationTargetSpec['scope'];
+
+export interface RevocationContextSpec {
+  readonly initiator: Initiator;
+  readonly reason: ReasonCode;
+  readonly note?: string | undefined;
+  readonly actor: { readonly type: AuditEventInput['actorType']; readonly id: string | null };
+  readonly ip?: string | undefined;
+}
+
+/** A feed entry to append; the store adds seq, initiator, reason, note and createdAt from the context. */
+export type FeedEntry = Pick<RevocationRecord, 'scope' | 'target' | 'expiresAtMs'> &
+  Partial<Pick<RevocationRecord, 'issuer' | 'generation' | 'windowFrom' | 'windowTo'>>;
+
+/** Which live sessions (not revoked, not ended) a scope reaches and marks revoked. */
+export type SessionReach =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'one'; readonly sessionId: string }
+  | { readonly kind: 'of_user'; readonly userId: string }
+  | { readonly kind: 'of_client'; readonly clientId: string }
+  | { readonly kind: 'all' }
+  /** Sessions created or refreshed from an address in the range. */
+  | { readonly kind: 'in_range'; readonly cidr: string };
+
+/**
+ * When the revocation counts as a change (and so is audited): `always`; `unless_entry_exists` (a
+ * token already revoked); `if_sessions_marked` (a session already revoked or over); `if_key_marked`
+ * (a key already revoked).
+ */
+export type ChangeRule = 'always' | 'unless_entry_exists' | 'if_sessions_marked' | 'if_key_marked';
+
+export interface RevocationPlan {
+  readonly scope: TargetScope;
+  /** An entry written as is (token: only when none exists for the same jti and issuer). */
+  readonly entry: FeedEntry | null;
+  /** user / client / global: the generation counter to bump; its entry is {@link generationEntry}. */
+  readonly generation: { readonly scope: 'user' | 'client' | 'global'; readonly target: string } | null;
+  /** key: the signing key to mark revoked; its entry is {@link keyEntry}, written only if marked. */
+  readonly key: string | null;
+  readonly sessions: SessionReach;
+  /**
+   * Whether each newly marked session gets its own entry ({@link sessionEntry}) so replicas drop it.
+   * Not needed when a generation entry already covers every token of those sessions.
+   */
+  readonly entryPerSession: boolean;
+  readonly changed: ChangeRule;
+  readonly auditType: AuditEventType;
+  readonly auditTargetId: string;
+}
+
+export const REVOCATION_AUDIT_TYPE: Readonly<Record<TargetScope, AuditEventType>> = {
+  token: 'token.revoked', session: 'session.revoked', user: 'user.tokens_revoked', client: 'client.tokens_revoked',
+  key: 'key.revoked', ip: 'ip.tokens_revoked', window: 'window.tokens_revoked', global: 'global.tokens_revoked',
+};
+
+const NO_ACTION = { entry: null, generation: null, key: null, sessions: { kind: 'none' }, entryPerSession: false } as const;
+
+export function planRevocation(target: RevocationTargetSpec): RevocationPlan {
+  const auditType = REVOCATION_AUDIT_TYPE[target.scope];
+  switch (target.scope) {
+    case 'token':
+      return {
+        ...NO_ACTION, scope: 'token', auditType, auditTargetId: truncateId(target.jti), changed: 'unless_entry_exists',
+        entry: { scope: 'token', target: target.jti, issuer: target.issuer, expiresAtMs: target.expiresAtMs },
+      };
+    case 'session':
+      return {
+        ...NO_ACTION, scope: 'session', auditType, auditTargetId: target.sessionId, changed: 'if_sessions_marked',
+        sessions: { kind: 'one', sessionId: target.sessionId }, entryPerSession: true,
+      };
+    case 'user':
+      return {
+        ...NO_ACTION, scope: 'user', auditType, auditTargetId: target.userId, changed: 'always',
+        generation: { scope: 'user', target: target.userId }, sessions: { kind: 'of_user', userId: target.userId },
+      };
+    case 'client':
+      return {
+        ...NO_ACTION, scope: 'client', auditType, auditTargetId: target.clientId, changed: 'always',
+        generation: { scope: 'client', target: target.clientId }, sessions: { kind: 'of_client', clientId: target.clientId },
+      };
+    case 'global':
+      return {
+        ...NO_ACTION, scope: 'global', auditType, auditTargetId: '*', changed: 'always',
+        generation: { scope: 'global', target: '*' }, sessions: { kind: 'all' },
+      };
+    case 'key':
+      return { ...NO_ACTION, scope: 'key', auditType, auditTargetId: target.kid, changed: 'if_key_marked', key: target.kid };
+    case 'ip':
+      return {
+        ...NO_ACTION, scope: 'ip', auditType, auditTargetId: canonicalCidr(target.cidr), changed: 'always',
+        sessions: { kind: 'in_range', cidr: target.cidr }, entryPerSession: true,
+      };
+    case 'window':
+      return {
+        ...NO_ACTION, scope: 'window', auditType, auditTargetId: `${target.fromSec}-${target.toSec}`, changed: 'always',
+        entry: { scope: 'window', target: '*', windowFrom: target.fromSec, windowTo: target.toSec, expiresAtMs: target.expiresAtMs ?? null },
+      };
+  }
+}
+
+/** The canonical text of a range (an IP revocation is audited under it, whatever form was given). */
+function canonicalCidr(cidr: string): string {
+  const range = parseCidr(cidr);
+  if (range === undefined) throw new TypeError(`not an IP address or CIDR range: ${cidr}`);
+  return range.text;
+}
+
+/** The entry for a bumped generation counter: tokens stamped below it are revoked, forever. */
+export function generationEntry(generation: NonNullable<RevocationPlan['generation']>, value: number): FeedEntry {
+  return { scope: generation.scope, target: generation.target, generation: value, expiresAtMs: NEVER_EXPIRES };
+}
+
+/** The entry for a revoked signing key: it never expires (the key's tokens must stay refused). */
+export function keyEntry(kid: string): FeedEntry {
+  return { scope: 'key', target: kid, expiresAtMs: NEVER_EXPIRES };
+}
+
+/** A revoked session's entry lives until its last access token can no longer be accepted. */
+export function sessionEntry(sessionId: string, sessionExpiresAtMs: number, accessCoverMs: number): FeedEntry {
+  return { scope: 'session', target: sessionId, expiresAtMs: sessionEntryExpiryMs(sessionExpiresAtMs, accessCoverMs) };
+}
+
+/** What the backend observed while carrying out a plan. */
+export interface PlanFacts {
+  readonly entryExisted: boolean;
+  readonly sessionsMarked: number;
+  readonly keyMarked: boolean;
+}
+
+export function revocationChanged(rule: ChangeRule, facts: PlanFacts): boolean {
+  switch (rule) {
+    case 'always': return true;
+    case 'unless_entry_exists': return !facts.entryExisted;
+    case 'if_sessions_marked': return facts.sessionsMarked > 0;
+    case 'if_key_marked': return facts.keyMarked;
+  }
+}
+
+/** The audit entry of a revocation that changed something (an unchanged one is not audited). */
+export function revocationAudit(
+  plan: RevocationPlan,
+  ctx: RevocationContextSpec,
+  counts: { readonly sessions: number; readonly refreshTokens: number; readonly generation: number | null },
+): AuditEventInput {
+  return {
+    type: plan.auditType, actorType: ctx.actor.type, actorId: ctx.actor.id, initiator: ctx.initiator,
+    reason: ctx.reason, targetType: plan.scope, targetId: plan.auditTargetId, ip: ctx.ip ?? null,
+    details: { sessions: counts.sessions, refreshTokens: counts.refreshTokens, generation: counts.generation, note: ctx.note ?? null },
+  };
+}
