@@ -13,6 +13,7 @@ import type { StoreLifecycle } from './ports/lifecycle.js';
 import type { OutboxPort } from './ports/outbox.js';
 import type { RecordsPort } from './ports/records.js';
 import type { RevocationLogPort } from './ports/revocation-log.js';
+import type { RevocationTargetSpec } from '../core/revocation/revocation-plan.js';
 
 export type { AuditLogPort } from './ports/audit-log.js';
 export type { ContainmentPort } from './ports/containment.js';
@@ -120,17 +121,8 @@ export interface RevocationContext {
   readonly accessCoverMs: number;
 }
 
-export type RevocationTarget =
-  /** issuer null: the jti from this service, whatever its issuer URL (operator revocations by bare jti). */
-  | { readonly scope: 'token'; readonly issuer: string | null; readonly jti: string; readonly expiresAtMs: number }
-  | { readonly scope: 'session'; readonly sessionId: string }
-  | { readonly scope: 'user'; readonly userId: string }
-  | { readonly scope: 'client'; readonly clientId: string }
-  | { readonly scope: 'key'; readonly kid: string }
-  /** Sessions created or refreshed from an address in the CIDR (a plain IP is a /32 or /128). */
-  | { readonly scope: 'ip'; readonly cidr: string }
-  | { readonly scope: 'window'; readonly fromSec: number; readonly toSec: number; /** When the entry can go (set by app/revoke from core's window rules). */ readonly expiresAtMs?: number }
-  | { readonly scope: 'global' };
+/** What a revocation names (defined in core, where the rules for each scope live). */
+export type RevocationTarget = RevocationTargetSpec;
 
 export interface RevocationReport {
   /** Sessions newly marked revoked. */

@@ -3,8 +3,8 @@
  * target into a {@link RevocationPlan}, performs the reads and writes the plan names inside one
  * transaction, and builds its audit entry with {@link revocationAudit}. No SQL, no I/O, no clock.
  *
- * The shapes here are structural copies of the store's target and context, so core does not
- * depend on the store contract.
+ * The target type is defined here and re-exported by the store contract (core does not depend on
+ * the stores); the context is the part of the store's RevocationContext these rules read.
  */
 import type { AuditEventInput, AuditEventType } from '../audit/audit-event.js';
 import { truncateId } from '../audit/audit-event.js';
@@ -12,13 +12,17 @@ import { parseCidr } from '../containment/ip-address.js';
 import { NEVER_EXPIRES, sessionEntryExpiryMs } from './entry-lifetime.js';
 import type { Initiator, ReasonCode, RevocationRecord } from './types.js';
 
+/** What a revocation names; the store contract's `RevocationTarget` is this type. */
 export type RevocationTargetSpec =
+  /** issuer null: the jti from this service, whatever its issuer URL (operator revocations by bare jti). */
   | { readonly scope: 'token'; readonly issuer: string | null; readonly jti: string; readonly expiresAtMs: number }
   | { readonly scope: 'session'; readonly sessionId: string }
   | { readonly scope: 'user'; readonly userId: string }
   | { readonly scope: 'client'; readonly clientId: string }
   | { readonly scope: 'key'; readonly kid: string }
+  /** Sessions created or refreshed from an address in the CIDR (a plain IP is a /32 or /128). */
   | { readonly scope: 'ip'; readonly cidr: string }
+  /** expiresAtMs: when the entry can go (set by app/revoke from core's window rules). */
   | { readonly scope: 'window'; readonly fromSec: number; readonly toSec: number; readonly expiresAtMs?: number }
   | { readonly scope: 'global' };
 
