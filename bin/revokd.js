@@ -1,6 +1,3 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx's loader: revokd ships its sources, with no build step.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../src/cli/main.ts');
+// The `revokd` command: the compiled CLI (`npm install` builds dist/ through `prepare`).
+await import('../dist/src/cli/main.js');

@@ -1,7 +1,7 @@
 /**
  * A copy of the project as a fresh clone would have it: the files git tracks plus the untracked
  * ones it does not ignore (so uncommitted work is tested too), with node_modules linked rather
- * than reinstalled.
+ * than reinstalled, and built as `npm install` would build it (its `prepare` script).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,5 +20,6 @@ export function freshCheckout(): string {
     fs.copyFileSync(from, to);
   }
   fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: dir, stdio: 'ignore' });
   return dir;
 }
