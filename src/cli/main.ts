@@ -5,6 +5,7 @@
  * REVOKD_DATABASE_URL), so a revocation made here reaches a running server through its change feed.
  */
 import { Argument, Command, Option } from 'commander';
+import type { AppContext } from '../app/context.js';
 import { createClient } from '../app/clients.js';
 import { disableClient, enableClient, rotateClientSecret } from '../app/client-lifecycle.js';
 import { OPERATOR_SCOPES, parseReason, revokeByScope, revokeSigningKey } from '../app/revoke-by-scope.js';
@@ -82,33 +83,29 @@ client.command('create').description('create a client; a confidential client\'s 
     });
   });
 
-client.command('disable').description('refuse the client\'s authentication and revoke everything issued to it')
-  .argument('<id>', 'client id').option('--json', 'machine-readable output')
-  .action(async (id: string, opts: { json?: boolean }) => {
-    const json = opts.json === true;
-    await withContext(json, async (ctx) => {
-      const { changed, revoked } = await disableClient(ctx, id, CLI_ACTOR, null);
-      emit(json, { client_id: id, disabled: true, changed, revoked_sessions: revoked.sessions }, `client ${id} disabled; ${revoked.sessions} session(s) revoked`);
+/** `revokd client <name> <id> [--json]`: one operation on one client, its answer as JSON or a line of text. */
+function clientIdCommand(name: string, description: string, run: (ctx: AppContext, id: string) => Promise<{ json: object; text: string }>): void {
+  client.command(name).description(description).argument('<id>', 'client id').option('--json', 'machine-readable output')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const json = opts.json === true;
+      await withContext(json, async (ctx) => {
+        const out = await run(ctx, id);
+        emit(json, out.json, out.text);
+      });
     });
-  });
-client.command('enable').description('let a disabled client authenticate again (its old tokens stay revoked)')
-  .argument('<id>', 'client id').option('--json', 'machine-readable output')
-  .action(async (id: string, opts: { json?: boolean }) => {
-    const json = opts.json === true;
-    await withContext(json, async (ctx) => {
-      const { changed } = await enableClient(ctx, id, CLI_ACTOR, null);
-      emit(json, { client_id: id, disabled: false, changed }, changed ? `client ${id} enabled` : `client ${id} was not disabled`);
-    });
-  });
-client.command('rotate-secret').description('give a confidential client a new secret (shown once); the old one stops working at once')
-  .argument('<id>', 'client id').option('--json', 'machine-readable output')
-  .action(async (id: string, opts: { json?: boolean }) => {
-    const json = opts.json === true;
-    await withContext(json, async (ctx) => {
-      const { clientId, secret } = await rotateClientSecret(ctx, id, CLI_ACTOR, null);
-      emit(json, { client_id: clientId, client_secret: secret }, `client_secret: ${secret}\n(the secret is shown once; store it now)`);
-    });
-  });
+}
+clientIdCommand('disable', 'refuse the client\'s authentication and revoke everything issued to it', async (ctx, id) => {
+  const { changed, revoked } = await disableClient(ctx, id, CLI_ACTOR, null);
+  return { json: { client_id: id, disabled: true, changed, revoked_sessions: revoked.sessions }, text: `client ${id} disabled; ${revoked.sessions} session(s) revoked` };
+});
+clientIdCommand('enable', 'let a disabled client authenticate again (its old tokens stay revoked)', async (ctx, id) => {
+  const { changed } = await enableClient(ctx, id, CLI_ACTOR, null);
+  return { json: { client_id: id, disabled: false, changed }, text: changed ? `client ${id} enabled` : `client ${id} was not disabled` };
+});
+clientIdCommand('rotate-secret', 'give a confidential client a new secret (shown once); the old one stops working at once', async (ctx, id) => {
+  const { clientId, secret } = await rotateClientSecret(ctx, id, CLI_ACTOR, null);
+  return { json: { client_id: clientId, client_secret: secret }, text: `client_secret: ${secret}\n(the secret is shown once; store it now)` };
+});
 
 program.command('revoke').description('revoke by scope: jti, session, user (id or email), client, key, ip (address or CIDR), window (<from>-<to> epoch seconds), api-token (id) or all')
   .addArgument(new Argument('<scope>', 'what to revoke').choices(OPERATOR_SCOPES))
