@@ -18,9 +18,10 @@
  * Every request presenting a bearer token (`Authorization: Bearer …`: access or API token, any
  * route, including ones added later) also meets one per-IP budget, REVOKD_RATE_LIMIT_BEARER_PER_MINUTE,
  * counted before the token is checked: a flood of (revoked or forged) tokens from one address is
- * cut off without a signature check or a store read per request.
+ * cut off without a signature check or a store read per request. That budget is always counted in
+ * this process's memory (per instance), never in Redis: it is on the token-check hot path.
  *
- * Counters live in process memory, or in Redis when REVOKD_REDIS_URL is set, shared by every
+ * The route counters live in process memory, or in Redis when REVOKD_REDIS_URL is set, shared by every
  * instance (see rate-limit-redis.ts; a Redis failure lets requests through and is logged). Over
  * the limit: 429 `ERR_RATE_LIMITED` in the usual error shape, with `Retry-After`.
  */
@@ -30,6 +31,7 @@ import type { AppContext } from '../app/context.js';
 import type { RateLimitConfig } from '../core/config.js';
 import { RevokdError } from '../core/errors.js';
 import { connectRateLimitRedis } from './rate-limit-redis.js';
+import { AddressBudget } from '../core/containment/address-budget.js';
 import { countingKey } from '../core/containment/ip-address.js';
 
 const WINDOW_MS = 60_000;
@@ -137,15 +139,22 @@ export async function installRateLimits(app: FastifyInstance, ctx: AppContext): 
 
 const BEARER_HEADER = /^bearer\s/i;
 
-/** The per-IP budget of every request that presents a bearer token (see the module comment). */
+/** Addresses whose bearer budget is tracked at once (oldest dropped first): bounded memory under a flood. */
+const BEARER_BUDGET_KEYS = 100_000;
+
+/**
+ * The per-IP budget of every request that presents a bearer token (see the module comment). It is
+ * kept in this process's memory even when Redis is configured: it sits on the token-check hot path,
+ * which must not pay a network round trip, and as a flood guard a per-instance bound is enough.
+ */
 function installBearerBudget(app: FastifyInstance, max: number): void {
   if (max === 0) return;
-  const perIp = app.createRateLimit({ max, timeWindow: WINDOW_MS, keyGenerator: (request) => `bearer:${countingKey(request.clientIp)}` });
+  const budget = new AddressBudget({ perKey: max, total: Number.POSITIVE_INFINITY, windowMs: WINDOW_MS, maxKeys: BEARER_BUDGET_KEYS });
   // Added after the app's client-IP/lockdown hook, so it runs after it (a blocked address spends nothing).
   app.addHook('onRequest', async (request) => {
     const header = request.headers.authorization;
     if (header === undefined || !BEARER_HEADER.test(header)) return;
-    const result = await perIp(request);
-    if (!result.isAllowed && result.isExceeded) throw rateLimited('address', result.ttl);
+    const nowMs = Date.now();
+    if (!budget.take(countingKey(request.clientIp), nowMs)) throw rateLimited('address', budget.msUntilReset(nowMs));
   });
 }

@@ -28,4 +28,9 @@ export class AddressBudget {
     this.totalUsed++;
     return true;
   }
+
+  /** How long until the current window ends and every key's budget is whole again. */
+  msUntilReset(nowMs: number): number {
+    return Math.max(0, this.windowStart + this.options.windowMs - nowMs);
+  }
 }
