@@ -24,6 +24,7 @@ import { bootstrapAdmin } from './users.js';
 import { AuditTrail } from './security/audit-trail.js';
 import { startCheckpointLog } from './security/checkpoint-log.js';
 import { allowLegacyChainUpgrade, markChainKeyed } from './security/chain-keyed-marker.js';
+import type { AuditKeys } from '../core/audit/audit-keys.js';
 import { resolveAuditKeys } from './security/service-secret.js';
 
 /** Paths pino removes from every log line: credentials never reach the logs. */
@@ -50,11 +51,11 @@ export function createLogger(config: Config): Logger {
  * The configured store, through the composition root (stores/open-store.ts). The keyed-chain
  * marker is a file beside a SQLite database, so it is read and written only for one.
  */
-export async function openConfiguredStore(config: Config, log?: Logger): Promise<RevokdStore> {
+export async function openConfiguredStore(config: Config, log?: Logger, keys: AuditKeys = resolveAuditKeys(config)): Promise<RevokdStore> {
   const location = parseStoreUrl(config.databaseUrl);
   const file = 'backend' in location && location.backend === 'sqlite' ? location.file : undefined;
   const store = await openStore(config.databaseUrl, {
-    storeTimeoutMs: config.storeTimeoutMs, auditChainKey: resolveAuditKeys(config).chain,
+    storeTimeoutMs: config.storeTimeoutMs, auditChainKey: keys.chain,
     allowLegacyChainUpgrade: file !== undefined && allowLegacyChainUpgrade(file),
     onAuditKeying: (outcome) => {
       if (outcome === 'keyed') log?.warn('the audit log (plain SHA-256 chain) verified and was re-chained under the audit key');
@@ -88,7 +89,9 @@ export async function openAppContext(config: Config, options: { log?: Logger; st
   // Before anything is written there: the directory 0700 and its files 0600, whatever was left.
   secureDataDir(config.dataDir);
   const metrics = new Metrics();
-  const store = instrumentStore(options.store ?? (await openConfiguredStore(config, log)), metrics);
+  // Resolved once: the store chains under these keys and the audit trail verifies with them.
+  const auditKeys = resolveAuditKeys(config);
+  const store = instrumentStore(options.store ?? (await openConfiguredStore(config, log, auditKeys)), metrics);
   const base = { config, store, now, log, events: new EventBus(log), metrics };
   await ensureFirstPartyClient(base);
   await bootstrapAdmin(base);
@@ -116,7 +119,7 @@ export async function openAppContext(config: Config, options: { log?: Logger; st
   }
   const blocks = new ActiveBlocks(base);
   await blocks.start();
-  const audit = new AuditTrail(resolveAuditKeys(config));
+  const audit = new AuditTrail(auditKeys);
   const ctx: OpenedContext = {
     ...base, keyManager, keys, replica, apiTokenUsage, audit,
     // The monitor needs the finished context; it is set right below.

@@ -64,7 +64,7 @@ export async function bootstrapAdmin(ctx: Pick<AppContext, 'store' | 'now' | 'co
 export async function disableUser(ctx: AppContext, userId: string, actor: Actor, ip?: string): Promise<{ sessions: number; apiTokens: number }> {
   const user = await ctx.store.findUserById(userId);
   if (user === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
-  await assertMayDisable(ctx, user, actor);
+  assertMayDisable(user, actor);
   await ctx.store.disableUser(userId, ctx.now(), {
     type: 'user.disabled', actorType: actor.type, actorId: actor.id, targetType: 'user', targetId: userId, ip: ip ?? null, details: {},
   });
@@ -76,14 +76,10 @@ export async function disableUser(ctx: AppContext, userId: string, actor: Actor,
 
 /**
  * The one rule for disabling (admin API, and any UI or CLI path that disables, go through
- * disableUser): nobody disables themselves, and the last active admin stays, or nobody could
- * administer the service any more. The store checks the last-admin rule again inside the disable's
- * commit, so two admins disabling each other at the same instant cannot both succeed; this early
- * check only spares the work before it.
+ * disableUser): nobody disables themselves. The other half — the last active admin stays, or
+ * nobody could administer the service any more — is checked by the store inside the disable's
+ * commit (ERR_CONFLICT), so two admins disabling each other at the same instant cannot both succeed.
  */
-async function assertMayDisable(ctx: Pick<AppContext, 'store'>, user: UserRecord, actor: Actor): Promise<void> {
+function assertMayDisable(user: UserRecord, actor: Actor): void {
   if (actor.id !== null && actor.id === user.id) throw new RevokdError('ERR_CONFLICT', 'you cannot disable your own account');
-  if (user.role === 'admin' && user.disabledAtMs === null && (await ctx.store.countActiveUsersWithRole('admin')) <= 1) {
-    throw new RevokdError('ERR_CONFLICT', 'cannot disable the last active admin; make another user an admin first');
-  }
 }

@@ -37,9 +37,10 @@ export async function withStore(json: boolean, action: (store: RevokdStore, audi
     if (config.databaseUrl.startsWith('sqlite:') && !fs.existsSync(sqlitePath(config.databaseUrl))) {
       throw new RevokdError('ERR_NOT_FOUND', `no database at ${sqlitePath(config.databaseUrl)} (check REVOKD_DATA_DIR / REVOKD_DATABASE_URL)`);
     }
-    store = await openConfiguredStore(config);
     // The same keys as the server on this data directory (REVOKD_SECRET or <dataDir>/audit-secret).
-    await action(store, new AuditTrail(resolveAuditKeys(config)));
+    const keys = resolveAuditKeys(config);
+    store = await openConfiguredStore(config, undefined, keys);
+    await action(store, new AuditTrail(keys));
   } catch (err) {
     await store?.close().catch(() => undefined);
     fail(json, err);

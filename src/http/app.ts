@@ -6,6 +6,7 @@ import formbody from '@fastify/formbody';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppContext } from '../app/context.js';
 import { resolveClientIp, trustedProxyMatcher } from '../core/containment/client-ip.js';
+import { countingKey } from '../core/containment/ip-address.js';
 import { RevokdError } from '../core/errors.js';
 import './request-context.js';
 import { installHttpMetrics } from '../metrics/http-metrics.js';
@@ -52,10 +53,12 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   };
 
   app.decorateRequest('clientIp', '');
+  app.decorateRequest('clientKey', '');
   app.decorateRequest('auth', null);
   app.decorateRequest('apiAuth', null);
   app.addHook('onRequest', async (request) => {
     request.clientIp = resolveClientIp(request.socket.remoteAddress, request.headers['x-forwarded-for'], trusted, warnUntrustedForwarded);
+    request.clientKey = countingKey(request.clientIp);
     // Lockdown: a blocked address gets 403 before any route runs, login and honeypots included;
     // only the probes (lockdownExempt) answer, so a blocked monitor does not take the node out.
     if (request.routeOptions.config.lockdownExempt !== true && ctx.security.blocks.blockFor(request.clientIp) !== undefined) {

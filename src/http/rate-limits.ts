@@ -2,7 +2,7 @@
  * Rate limits (SPEC §5.4) on login, refresh, revoke, revoke-all and token creation, with
  * `@fastify/rate-limit`. Every route in LIMITED_ROUTES gets its own fixed one-minute window:
  *
- * - per client IP (`countingKey(request.clientIp)`: an IPv6 client's /64, the key the detectors count
+ * - per client IP (`request.clientKey`: an IPv6 client's /64, the key the detectors count
  *   by; the same key in memory and in Redis), resolved by the app's first onRequest hook: the limiter runs
  *   as a route-level onRequest hook, so after the client IP is known and after the lockdown check
  *   (a blocked address gets 403 and spends nothing), and before the body is read;
@@ -32,7 +32,6 @@ import type { RateLimitConfig } from '../core/config.js';
 import { RevokdError } from '../core/errors.js';
 import { connectRateLimitRedis } from './rate-limit-redis.js';
 import { AddressBudget } from '../core/containment/address-budget.js';
-import { countingKey } from '../core/containment/ip-address.js';
 
 const WINDOW_MS = 60_000;
 /** Keys kept per route by the in-memory store (least recently used dropped first). */
@@ -122,7 +121,7 @@ export async function installRateLimits(app: FastifyInstance, ctx: AppContext): 
     hook: 'onRequest',
     timeWindow: WINDOW_MS,
     // One key per counting range (an IPv6 client's /64), the same key the detectors count by.
-    keyGenerator: (request) => `ip:${countingKey(request.clientIp)}`,
+    keyGenerator: (request) => `ip:${request.clientKey}`,
     // Redis down or slow: let the request through (logged by the Redis wiring). Never deny on a
     // store failure — the revocation checks do not depend on it.
     skipOnError: true,
@@ -155,6 +154,6 @@ function installBearerBudget(app: FastifyInstance, max: number): void {
     const header = request.headers.authorization;
     if (header === undefined || !BEARER_HEADER.test(header)) return;
     const nowMs = Date.now();
-    if (!budget.take(countingKey(request.clientIp), nowMs)) throw rateLimited('address', budget.msUntilReset(nowMs));
+    if (!budget.take(request.clientKey, nowMs)) throw rateLimited('address', budget.msUntilReset(nowMs));
   });
 }

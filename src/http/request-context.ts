@@ -7,6 +7,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The resolved client address (see core/containment/client-ip). */
     clientIp: string;
+    /** The key the client is counted by (countingKey of clientIp: an IPv6 client's /64), computed once per request. */
+    clientKey: string;
     /** Set by the bearer guard on protected routes. */
     auth: AuthenticatedBearer | null;
     /** Set instead of `auth` when a route that accepts API tokens was called with one. */

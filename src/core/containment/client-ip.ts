@@ -28,8 +28,11 @@ export function resolveClientIp(
   onIgnoredForwardedFor?: (peer: string) => void,
 ): string {
   const peer = normaliseIp(socketIp ?? '') ?? '0.0.0.0';
-  if (forwardedFor !== undefined && !trusted.matches(peer)) onIgnoredForwardedFor?.(peer);
-  if (trusted.size === 0 || !trusted.matches(peer) || forwardedFor === undefined) return peer;
+  if (forwardedFor === undefined) return peer;
+  if (!trusted.matches(peer)) {
+    onIgnoredForwardedFor?.(peer);
+    return peer;
+  }
   const header = Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor;
   const hops = header.split(',').map((h) => h.trim()).filter((h) => h.length > 0);
   for (let i = hops.length - 1; i >= 0; i--) {

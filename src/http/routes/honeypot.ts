@@ -13,7 +13,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app/context.js';
 import { DIRECT } from '../../app/events.js';
 import { AddressBudget } from '../../core/containment/address-budget.js';
-import { countingKey } from '../../core/containment/ip-address.js';
 import { RevokdError } from '../../core/errors.js';
 
 /** Hits recorded per address (counting key) per minute, and in all per minute; more are answered but not recorded. */
@@ -31,7 +30,7 @@ export function honeypotRoutes(app: FastifyInstance, ctx: AppContext): void {
   for (const path of ctx.config.honeypotPaths) {
     if (!path.startsWith('/')) continue;
     app.all(path, async (request) => {
-      if (!mayBeLedByAnotherSite(request) && budget.take(countingKey(request.clientIp), ctx.now())) {
+      if (!mayBeLedByAnotherSite(request) && budget.take(request.clientKey, ctx.now())) {
         ctx.events.emit('deception_hit', { kind: 'honeypot', ip: request.clientIp, detail: `${request.method} ${path}`, via: DIRECT });
         // Wait for the count (and a block, at the threshold) to be committed before answering.
         await ctx.security.monitor.settled();

@@ -23,7 +23,7 @@ import { consumeRefreshInSqlite } from './consume-refresh.js';
 import { insertSessionIp, recordSessionIpInSqlite } from './session-ips.js';
 import { migrateSqlite } from './migrate.js';
 import { type SqliteDatabase, openDatabase } from './open-database.js';
-import { retryWhenBusy } from './retry-when-busy.js';
+import { isBusyError, retryWhenBusy } from './retry-when-busy.js';
 import { sealedSuccessorsDroppableBeforeMs } from '../../core/revocation/entry-lifetime.js';
 import { clampRefreshExpiryMs } from '../../core/revocation/refresh-rotation.js';
 import { revokeInSqlite } from './revoke.js';
@@ -417,7 +417,7 @@ function translateError(err: unknown): unknown {
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string') {
     if (code.startsWith('SQLITE_CONSTRAINT')) return new RevokdError('ERR_CONFLICT', 'already exists', { cause: err });
-    if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED') || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_FULL' || code === 'SQLITE_CANTOPEN') {
+    if (isBusyError(err) || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_FULL' || code === 'SQLITE_CANTOPEN') {
       return new RevokdError('ERR_STORE_UNAVAILABLE', 'the store is unavailable', { retryAfterSeconds: 1, cause: err });
     }
   }
