@@ -129,7 +129,7 @@ export async function openAppContext(config: Config, options: { log?: Logger; st
       blocks.stop();
       await ctx.security.monitor.settled();
       await ctx.security.monitor.stop();
-      replica.stop();
+      await replica.stop();
       keys.stop();
       metrics.stop();
       await apiTokenUsage.stop();

@@ -50,7 +50,7 @@ export class KeyManager {
     writePrivateKey(this.config.dataDir, kid, alg, privateKey);
     const nowMs = this.now();
     const record: SigningKeyRecord = {
-      kid, alg, publicJwk: { ...publicJwk, kid, alg, use: 'sig' }, status: 'active', createdAtMs: nowMs, retiredAtMs: null, revokedAtMs: null,
+      kid, alg, publicJwk: { ...publicJwk, kid, alg, use: 'sig' }, status: 'active', createdAtMs: nowMs, retiredAtMs: null, revokedAtMs: null, privateKeySealed: null,
     };
     await this.store.insertSigningKey(record, true, {
       type: 'key.rotated', actorType: actor.type, actorId: actor.id, targetType: 'key', targetId: kid, ip: null, details: { alg },
@@ -98,7 +98,7 @@ export class KeyManager {
       if (known.has(kid)) continue;
       const nowMs = this.now();
       const record: SigningKeyRecord = {
-        kid, alg: 'HS256', publicJwk: {}, status: index === 0 ? 'active' : 'retired', createdAtMs: nowMs, retiredAtMs: index === 0 ? null : nowMs, revokedAtMs: null,
+        kid, alg: 'HS256', publicJwk: {}, status: index === 0 ? 'active' : 'retired', createdAtMs: nowMs, retiredAtMs: index === 0 ? null : nowMs, revokedAtMs: null, privateKeySealed: null,
       };
       try {
         await this.store.insertSigningKey(record, false, {

@@ -172,7 +172,7 @@ export async function openRevokd(options: OpenRevokdOptions = {}): Promise<Revok
     onUserRevoked: (listener) => subscribe('user', listener),
     close() {
       closing ??= (async () => {
-        replica.stop();
+        await replica.stop();
         await replays.stop();
         await apiTokenUsage.stop();
         await store.close();

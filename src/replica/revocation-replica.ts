@@ -8,16 +8,28 @@
 import { RevokdError } from '../core/errors.js';
 import { RevocationState } from '../core/revocation/revocation-state.js';
 import type { CheckOutcome, RevocationRecord, TokenStamp } from '../core/revocation/types.js';
-import type { FeedSnapshot } from '../stores/types.js';
+import type { FeedCursor, FeedPage, FeedSnapshot } from '../stores/types.js';
 
 export interface FeedSource {
   loadSnapshot(nowMs: number): Promise<FeedSnapshot>;
-  readFeed(afterSeq: number, limit: number): Promise<RevocationRecord[]>;
+  readFeed(after: FeedCursor, limit: number): Promise<FeedPage>;
+}
+
+/**
+ * Something that says "new records were committed: read the feed now" (a PostgreSQL NOTIFY, a
+ * Redis message). A wake-up is only ever a hint: the replica also polls every `pollMs`, so a lost
+ * message delays a record by at most one poll and never loses it.
+ */
+export interface FeedWakeup {
+  start(wake: () => void): Promise<void>;
+  stop(): Promise<void>;
 }
 
 export interface ReplicaOptions {
   readonly source: FeedSource;
   readonly pollMs: number;
+  /** Read the feed as soon as these say so, besides the poll (see FeedWakeup). */
+  readonly wakeups?: readonly FeedWakeup[];
   readonly maxStalenessMs: number;
   /** How often entries past their expiry are dropped from memory. */
   readonly pruneIntervalMs: number;
@@ -35,6 +47,11 @@ export interface ReplicaOptions {
 }
 
 const FEED_PAGE = 5000;
+/**
+ * How many feed ids to remember for applyLocal's duplicate check. A local commit is applied
+ * microseconds after it commits, so the feed can only have overtaken it by a page or two.
+ */
+const RECENTLY_READ_KEPT = 2 * FEED_PAGE;
 
 export class RevocationReplica {
   readonly state = new RevocationState();
@@ -46,12 +63,18 @@ export class RevocationReplica {
   private syncing: Promise<void> | undefined;
   private readonly listeners = new Set<(record: RevocationRecord) => void>();
   /**
-   * The highest feed sequence read from the store. Local writes do not move it: another process
-   * may have committed a lower seq that this view has not read yet, and it must still be read.
+   * Where this view stands in the feed (opaque: the store's). Local writes do not move it: another
+   * process may have committed a record this view has not read yet, and it must still be read.
    */
-  private cursor = 0;
+  private cursor: FeedCursor | undefined;
   /** Records applied from a local commit that the feed has not returned yet (to tell listeners once). */
   private readonly appliedAhead = new Set<number>();
+  /**
+   * Ids of the records read from the feed most recently: a local commit whose records the feed
+   * returned before applyLocal ran (another reader was quicker) is then not applied and told twice.
+   */
+  private readonly recentlyRead = new Set<number>();
+  private started = false;
 
   constructor(options: ReplicaOptions) {
     this.options = options;
@@ -63,18 +86,20 @@ export class RevocationReplica {
     const snapshot = await this.options.source.loadSnapshot(this.now());
     this.state.setGenerations(snapshot.globalGeneration, snapshot.userGenerations, snapshot.clientGenerations);
     for (const record of snapshot.records) this.state.apply(record);
-    // Records pruned before the snapshot leave gaps; start after the highest seq the store assigned.
-    this.state.advanceTo(snapshot.lastSeq);
-    this.cursor = snapshot.lastSeq;
+    this.cursor = snapshot.cursor;
     this.lastSyncMs = this.now();
+    this.started = true;
     await this.sync();
     this.timer = setInterval(() => void this.sync(), this.options.pollMs);
     this.timer.unref();
+    for (const wakeup of this.options.wakeups ?? []) await wakeup.start(() => this.wake());
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
+    this.started = false;
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
+    for (const wakeup of this.options.wakeups ?? []) await wakeup.stop().catch(() => undefined);
   }
 
   /** Reads the feed past what has been applied. Concurrent calls share one read. */
@@ -85,15 +110,33 @@ export class RevocationReplica {
     return this.syncing;
   }
 
+  /**
+   * A wake-up: read now, and once more after a read already under way (it may have started before
+   * the commit it is being woken for).
+   */
+  private wake(): void {
+    if (!this.started) return;
+    const running = this.syncing;
+    if (running === undefined) void this.sync();
+    else this.pendingWake ??= running.then(() => {
+      this.pendingWake = undefined;
+      return this.sync();
+    });
+  }
+
+  private pendingWake: Promise<void> | undefined;
+
   private async readAll(): Promise<void> {
+    if (this.cursor === undefined) return;
     try {
       for (;;) {
-        const records = await this.options.source.readFeed(this.cursor, FEED_PAGE);
-        for (const record of records) {
+        const page = await this.options.source.readFeed(this.cursor, FEED_PAGE);
+        for (const record of page.records) {
+          this.rememberRead(record.seq);
           if (!this.appliedAhead.delete(record.seq)) this.applyAndTell(record);
-          this.cursor = Math.max(this.cursor, record.seq);
         }
-        if (records.length < FEED_PAGE) break;
+        this.cursor = page.cursor;
+        if (page.records.length < FEED_PAGE) break;
       }
       const now = this.now();
       this.lastSyncMs = now;
@@ -109,9 +152,20 @@ export class RevocationReplica {
   /** Applies records this process just committed, before it answers the request. */
   applyLocal(records: readonly RevocationRecord[]): void {
     for (const record of records) {
-      if (record.seq <= this.cursor || this.appliedAhead.has(record.seq)) continue;
+      if (this.recentlyRead.has(record.seq) || this.appliedAhead.has(record.seq)) continue;
       this.appliedAhead.add(record.seq);
       this.applyAndTell(record);
+    }
+  }
+
+  private rememberRead(seq: number): void {
+    this.recentlyRead.add(seq);
+    if (this.recentlyRead.size > RECENTLY_READ_KEPT) {
+      // Sets iterate in insertion order: drop the oldest.
+      for (const old of this.recentlyRead) {
+        this.recentlyRead.delete(old);
+        if (this.recentlyRead.size <= RECENTLY_READ_KEPT) break;
+      }
     }
   }
 

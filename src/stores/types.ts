@@ -98,6 +98,11 @@ export interface SigningKeyRecord {
   readonly createdAtMs: number;
   readonly retiredAtMs: number | null;
   readonly revokedAtMs: number | null;
+  /**
+   * The private JWK, sealed under a key derived from the service secret (keys/sealed-private-key.ts);
+   * null for HS256 kids (their secret is configuration) and for keys whose private half is a file.
+   */
+  readonly privateKeySealed: string | null;
 }
 
 export interface Actor {
@@ -168,7 +173,22 @@ export interface FeedSnapshot {
   readonly globalGeneration: number;
   readonly userGenerations: ReadonlyArray<[string, number]>;
   readonly clientGenerations: ReadonlyArray<[string, number]>;
-  readonly lastSeq: number;
+  /** Where a reader of the feed continues from to see everything committed after this snapshot. */
+  readonly cursor: FeedCursor;
+}
+
+/**
+ * A position in the change feed, made by the store and handed back to it unchanged. Readers never
+ * compare, parse or do arithmetic on it: on SQLite it is the last seq read, but a networked backend
+ * may need more than a number to read in commit order (sequence values are handed out before
+ * commit, so they are not commit-ordered by themselves).
+ */
+export type FeedCursor = string;
+
+/** One read of the feed: the records in commit order and the cursor just past the last of them. */
+export interface FeedPage {
+  readonly records: readonly RevocationRecord[];
+  readonly cursor: FeedCursor;
 }
 
 export interface ApiTokenRecord {

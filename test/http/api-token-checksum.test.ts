@@ -29,7 +29,7 @@ before(async () => {
   const store = await createSqliteStore(path.join(dataDir, 'revokd.db'), { onQuery: () => { queries++; }, auditChainKey: resolveAuditKeys(config).chain });
   ctx = await openAppContext(config, { store, log: pino({ level: 'silent' }) });
   // Keep background work (feed polling, key-ring reloads) out of the count.
-  ctx.replica.stop();
+  await ctx.replica.stop();
   ctx.keys.stop();
   const user = await createUser(ctx, { email: 'owner@example.com', password: 'user-password-1' }, { type: 'cli', id: null });
   ({ token } = await createApiToken(ctx, { userId: user.id, name: 'real', ip: null }));

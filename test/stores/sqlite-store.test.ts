@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { createSqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
+import { SqliteStore, createSqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
 import { tempDir } from '../support/server-process.js';
 import { describeStoreConformance } from './conformance/index.js';
 import { TEST_AUDIT_KEY } from '../support/audit-key.js';
@@ -11,6 +11,8 @@ describeStoreConformance({
   name: 'sqlite',
   open: () => createSqliteStore(path.join(tempDir('store'), 'revokd.db'), { auditChainKey: TEST_AUDIT_KEY }),
   close: (s) => s.close(),
+  // Another connection to the same file: a second process on one SQLite database.
+  openPeer: (s) => createSqliteStore((s as SqliteStore).db.name, { auditChainKey: TEST_AUDIT_KEY }),
 });
 
 test('sqlite: a committed revocation is there after the file is reopened', async () => {

@@ -13,11 +13,13 @@ class MemoryFeed implements FeedSource {
   records: RevocationRecord[] = [];
   failing = false;
   async loadSnapshot() {
-    return { records: [...this.records], globalGeneration: 0, userGenerations: [], clientGenerations: [], lastSeq: this.records.length };
+    return { records: [...this.records], globalGeneration: 0, userGenerations: [], clientGenerations: [], cursor: String(this.records.length) };
   }
-  async readFeed(afterSeq: number) {
+  /** The cursor is a count of records read: records are appended in commit order here. */
+  async readFeed(after: string) {
     if (this.failing) throw new Error('store unreachable');
-    return this.records.filter((r) => r.seq > afterSeq);
+    const records = this.records.slice(Number(after));
+    return { records, cursor: String(this.records.length) };
   }
 }
 
@@ -40,7 +42,7 @@ test('records written by another process arrive with the next sync', async () =>
   feed.records.push(sessionRecord(1));
   await r.sync();
   assert.equal(r.check(stamp).revoked, true);
-  r.stop();
+  await r.stop();
 });
 
 test('a local write does not skip a lower seq another process committed but this view has not read yet', async () => {
@@ -58,7 +60,7 @@ test('a local write does not skip a lower seq another process committed but this
   await r.sync();
   assert.equal(r.check({ ...stamp, sid: 'from-cli' }).revoked, true, 'seq 1 must still be read after seq 2 was applied locally');
   assert.deepEqual(told, [2, 1], 'each record is told once');
-  r.stop();
+  await r.stop();
 });
 
 test('fail closed: past the staleness bound a check throws ERR_STORE_UNAVAILABLE with Retry-After', async () => {
@@ -76,7 +78,7 @@ test('fail closed: past the staleness bound a check throws ERR_STORE_UNAVAILABLE
   feed.failing = false;
   await r.sync();
   assert.equal(r.check(stamp).revoked, false, 'a successful sync restores service');
-  r.stop();
+  await r.stop();
 });
 
 test('fail open: a stale check still answers from the last known state, and is reported', async () => {
@@ -95,5 +97,5 @@ test('fail open: a stale check still answers from the last known state, and is r
   clock.now = 10_001;
   await r.sync();
   assert.throws(() => r.check(stamp), (err: { code?: string }) => err.code === 'ERR_STORE_UNAVAILABLE', 'fail-open ends after the access-token TTL');
-  r.stop();
+  await r.stop();
 });

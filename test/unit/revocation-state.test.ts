@@ -132,14 +132,4 @@ describe('revocation state', () => {
     assert.equal(state.check(token).revoked, false);
     assert.equal(state.check({ ...token, sid: 'sid-keep' }).revoked, true);
   });
-
-  test('lastSeq follows the highest applied record and advanceTo skips gaps', () => {
-    const state = new RevocationState();
-    state.apply(record({ scope: 'key', target: 'k', seq: 7 } as never));
-    assert.equal(state.lastSeq, 7);
-    state.advanceTo(42);
-    assert.equal(state.lastSeq, 42);
-    state.advanceTo(3);
-    assert.equal(state.lastSeq, 42);
-  });
 });

@@ -38,12 +38,6 @@ export class RevocationState {
   /** API token id → expiry (ms). Their system of record is the store; this feeds push consumers. */
   private readonly revokedApiTokens = new Map<string, number>();
   private windows: Array<{ from: number; to: number; expiresAtMs: number | null }> = [];
-  private appliedSeq = 0;
-
-  /** The highest change-feed sequence number applied. */
-  get lastSeq(): number {
-    return this.appliedSeq;
-  }
 
   /** Applies one feed record. Idempotent and order-tolerant: counters only move up. */
   apply(record: RevocationRecord): void {
@@ -75,12 +69,6 @@ export class RevocationState {
         }
         break;
     }
-    if (record.seq > this.appliedSeq) this.appliedSeq = record.seq;
-  }
-
-  /** Marks every feed record up to `seq` as seen (records pruned from the store leave gaps). */
-  advanceTo(seq: number): void {
-    if (seq > this.appliedSeq) this.appliedSeq = seq;
   }
 
   /** Loads counters that the store keeps outside the feed (a snapshot at start). */

@@ -4,15 +4,20 @@
  * (conformance: test/stores/conformance/revocation-log.ts).
  */
 import type { RevocationRecord } from '../../core/revocation/types.js';
-import type { FeedSnapshot, Generations, RevocationContext, RevocationReport, RevocationTarget } from '../types.js';
+import type { FeedCursor, FeedPage, FeedSnapshot, Generations, RevocationContext, RevocationReport, RevocationTarget } from '../types.js';
 
 export interface RevocationLogPort {
   /** The counters a token issued now must carry. Read from the system of record, never a cache. */
   readGenerations(sub: string, clientId: string): Promise<Generations>;
   /** Commits a revocation, its feed records and its audit entry together, then returns. */
   revoke(target: RevocationTarget, context: RevocationContext): Promise<RevocationReport>;
-  /** Feed records with seq > afterSeq, in seq order. */
-  readFeed(afterSeq: number, limit: number): Promise<RevocationRecord[]>;
+  /**
+   * Up to `limit` feed records committed after the position `after` (a cursor this store returned:
+   * from loadSnapshot or an earlier readFeed), in commit order, and the cursor just past them.
+   * A record committed after one that was already read is never skipped by a later read, whatever
+   * ids the backend assigned (ids are identities, not positions: see FeedCursor).
+   */
+  readFeed(after: FeedCursor, limit: number): Promise<FeedPage>;
   /** Window entries that can still cover a live token (not yet expired at `nowMs`), oldest first. */
   listWindowRevocations(nowMs: number): Promise<RevocationRecord[]>;
   /** Every record that can still cover a live token, plus all generation counters. */

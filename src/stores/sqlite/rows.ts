@@ -27,6 +27,7 @@ export function toSigningKey(r: Row): SigningKeyRecord {
   return {
     kid: r.kid as string, alg: r.alg as string, publicJwk: JSON.parse(r.public_jwk as string) as Record<string, unknown>,
     status: r.status as KeyStatus, createdAtMs: num(r.created_at), retiredAtMs: numOrNull(r.retired_at), revokedAtMs: numOrNull(r.revoked_at),
+    privateKeySealed: strOrNull(r.private_key_sealed),
   };
 }
 

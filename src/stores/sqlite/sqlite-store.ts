@@ -7,7 +7,7 @@ import { RevokdError } from '../../core/errors.js';
 import type { RevocationRecord } from '../../core/revocation/types.js';
 import type {
   ApiTokenRecord, ApiTokenRevocation, NewApiToken, OutboxRecord, AlertCounts, AlertQuery, AlertRecord, IpBlockRecord, IpBlockReport,
-  AuditQuery, ClientRecord, ConsumeOutcome, ConsumeRefreshInput, FeedSnapshot, Generations, NewSession, RefreshTokenRecord,
+  AuditQuery, ClientRecord, ConsumeOutcome, ConsumeRefreshInput, FeedCursor, FeedPage, FeedSnapshot, Generations, NewSession, RefreshTokenRecord,
   RevocationContext, RevocationReport, RevocationTarget, RevokdStore, Role, SessionRecord, SigningKeyRecord, UserRecord,
 } from '../types.js';
 import { insertApiToken, recordApiTokenUseInSqlite, revokeApiTokensInSqlite, toApiToken } from './api-tokens.js';
@@ -173,8 +173,8 @@ export class SqliteStore implements RevokdStore {
       if (retireActive) {
         this.db.prepare(`UPDATE signing_keys SET status = 'retired', retired_at = ? WHERE status = 'active'`).run(key.createdAtMs);
       }
-      this.db.prepare(`INSERT INTO signing_keys (kid, alg, public_jwk, status, created_at, retired_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-        .run(key.kid, key.alg, JSON.stringify(key.publicJwk), key.status, key.createdAtMs, key.retiredAtMs, key.revokedAtMs);
+      this.db.prepare(`INSERT INTO signing_keys (kid, alg, public_jwk, status, created_at, retired_at, revoked_at, private_key_sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(key.kid, key.alg, JSON.stringify(key.publicJwk), key.status, key.createdAtMs, key.retiredAtMs, key.revokedAtMs, key.privateKeySealed);
       appendAuditRows(this.db, [audit], key.createdAtMs);
     }).immediate());
   }
@@ -239,8 +239,16 @@ export class SqliteStore implements RevokdStore {
     return this.run(() => revokeInSqlite(this.db, target, context));
   }
 
-  readFeed(afterSeq: number, limit: number): Promise<RevocationRecord[]> {
-    return this.run(() => (this.db.prepare('SELECT * FROM revocations WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as Row[]).map(toRevocation));
+  /**
+   * One writer at a time (IMMEDIATE transactions) hands out seqs in commit order, so on SQLite the
+   * cursor is simply the last seq read.
+   */
+  readFeed(after: FeedCursor, limit: number): Promise<FeedPage> {
+    const afterSeq = seqOfCursor(after);
+    return this.run(() => {
+      const records = (this.db.prepare('SELECT * FROM revocations WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as Row[]).map(toRevocation);
+      return { records, cursor: records.length === 0 ? after : String(records[records.length - 1]!.seq) };
+    });
   }
 
   listWindowRevocations(nowMs: number): Promise<RevocationRecord[]> {
@@ -258,7 +266,8 @@ export class SqliteStore implements RevokdStore {
         globalGeneration: gens.find((g) => g.scope === 'global')?.generation ?? 0,
         userGenerations: gens.filter((g) => g.scope === 'user').map((g) => [g.target, g.generation]),
         clientGenerations: gens.filter((g) => g.scope === 'client').map((g) => [g.target, g.generation]),
-        lastSeq,
+        // Records pruned before the snapshot leave gaps; readers continue after the highest seq assigned.
+        cursor: String(lastSeq),
       };
     })());
   }
@@ -402,6 +411,12 @@ export async function createSqliteStore(file: string, options: SqliteStoreOption
   const store = new SqliteStore(openDatabase(file), options);
   await store.migrate();
   return store;
+}
+
+/** A cursor this store made (a decimal seq); anything else is a programming error. */
+function seqOfCursor(cursor: FeedCursor): number {
+  if (!/^\d{1,15}$/.test(cursor)) throw new TypeError(`not a SQLite feed cursor: ${JSON.stringify(cursor)}`);
+  return Number(cursor);
 }
 
 function mapOne<T>(row: unknown, map: (r: Row) => T): T | undefined {

@@ -22,6 +22,11 @@ export interface StoreBackend {
    * Omit it when `open` already gives an empty store (SQLite opens a new file each time).
    */
   reset?(store: RevokdStore): Promise<void>;
+  /**
+   * A second store on the database `store` uses, opened as another revokd instance would (its own
+   * connection or pool). The concurrency suite writes through both at once. Closed with `close`.
+   */
+  openPeer?(store: RevokdStore): Promise<RevokdStore>;
 }
 
 /**

@@ -71,7 +71,7 @@ export function describeContainmentConformance(backend: StoreBackend): void {
       await store.recordApiTokenUse([{ id: usedThere, atMs: NOW + 10, ip: '203.0.118.8' }]);
       const elsewhere = await newApiToken(user.id, { createdIp: '192.0.2.1' });
       const canary = await newApiToken(user.id, { createdIp: '203.0.118.9', isCanary: true });
-      const feedBefore = (await store.readFeed(0, 100_000)).length;
+      const feedBefore = (await store.loadSnapshot(NOW)).cursor;
       const report = await blockOf('203.0.118.0/24');
       assert.deepEqual(report.apiTokens.map((t) => t.id).sort(), [createdThere, usedThere].sort());
       for (const id of [createdThere, usedThere]) {
@@ -82,7 +82,7 @@ export function describeContainmentConformance(backend: StoreBackend): void {
       assert.equal((await store.findApiTokenById(elsewhere))?.isActive, true);
       assert.equal((await store.findApiTokenById(canary))?.isActive, true);
       assert.equal((await store.findApiTokenById(createdThere))?.createdIp, '203.0.118.7');
-      const feed = (await store.readFeed(0, 100_000)).slice(feedBefore);
+      const feed = (await store.readFeed(feedBefore, 100_000)).records;
       assert.deepEqual(feed.filter((r) => r.scope === 'api_token').map((r) => r.target).sort(), [createdThere, usedThere].sort());
       const mail = (await store.claimOutbox(NOW + 999_999, 30_000, 1000)).filter((m) => m.recipient === user.email);
       assert.equal(mail.length, 2);

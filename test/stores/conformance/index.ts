@@ -1,11 +1,12 @@
 /**
  * The store contract's conformance suites (src/stores/types.ts), one per port. Every backend runs
- * exactly these: SQLite now; PostgreSQL and Redis later. Each suite opens its own store from the
+ * exactly these (SQLite: test/stores/sqlite-store.test.ts; PostgreSQL: test/stores/postgres-store.test.ts). Each suite opens its own store from the
  * backend (and empties it with the backend's reset hook, when it has one).
  */
 import { describe } from 'node:test';
 import { describeAuditLogConformance } from './audit-log.js';
 import type { StoreBackend } from './backend.js';
+import { describeConcurrencyConformance } from './concurrency.js';
 import { describeContainmentConformance } from './containment.js';
 import { describeCountersConformance } from './counters.js';
 import { describeLifecycleConformance } from './lifecycle.js';
@@ -24,5 +25,6 @@ export function describeStoreConformance(backend: StoreBackend): void {
     describeCountersConformance(backend);
     describeOutboxConformance(backend);
     describeContainmentConformance(backend);
+    describeConcurrencyConformance(backend);
   });
 }

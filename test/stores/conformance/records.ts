@@ -128,12 +128,16 @@ export function describeRecordsConformance(backend: StoreBackend): void {
     test('rotating keys retires the previous active key in the same commit', async () => {
       const a = `a${newId()}`;
       const b = `b${newId()}`;
-      const key = (kid: string) => ({ kid, alg: 'EdDSA', publicJwk: {}, status: 'active' as const, createdAtMs: NOW, retiredAtMs: null, revokedAtMs: null });
-      await store.insertSigningKey(key(a), true, audit('key.rotated'));
-      await store.insertSigningKey(key(b), true, audit('key.rotated'));
+      const key = (kid: string, privateKeySealed: string | null) => ({
+        kid, alg: 'EdDSA', publicJwk: { kty: 'OKP', crv: 'Ed25519', x: kid }, status: 'active' as const, createdAtMs: NOW, retiredAtMs: null, revokedAtMs: null, privateKeySealed,
+      });
+      await store.insertSigningKey(key(a, null), true, audit('key.rotated'));
+      await store.insertSigningKey(key(b, `v1.sealed-${b}`), true, audit('key.rotated'));
       const keys = await store.listSigningKeys();
       assert.deepEqual(keys.filter((k) => k.status === 'active').map((k) => k.kid), [b]);
       assert.equal(keys.find((k) => k.kid === a)?.status, 'retired');
+      assert.deepEqual(keys.find((k) => k.kid === b), key(b, `v1.sealed-${b}`), 'read back as written: public JWK and the sealed private half');
+      assert.equal(keys.find((k) => k.kid === a)?.privateKeySealed, null);
     });
 
     test('a client is disabled and enabled once each: repeats change nothing and write no audit row', async () => {
@@ -176,7 +180,7 @@ export function describeRecordsConformance(backend: StoreBackend): void {
       const user = await newUser();
       const id = await newApiToken(user.id);
       const pendingBefore = await store.countPendingOutbox();
-      const feedStart = (await store.loadSnapshot(NOW)).lastSeq;
+      const feedStart = (await store.loadSnapshot(NOW)).cursor;
       const [revoked] = await store.revokeApiTokens(apiCtx(user.id, [id]));
       assert.equal(revoked?.isActive, false);
       assert.equal(revoked?.revokedAtMs, NOW);
@@ -184,7 +188,7 @@ export function describeRecordsConformance(backend: StoreBackend): void {
       assert.equal(revoked?.revokeReason, 'admin');
       assert.deepEqual(await store.revokeApiTokens(apiCtx(user.id, [id])), [], 'a second revocation changes nothing');
       assert.equal((await store.countPendingOutbox()) - pendingBefore, 1);
-      const feed = await store.readFeed(feedStart, 10);
+      const feed = (await store.readFeed(feedStart, 10)).records;
       assert.deepEqual(feed.map((r) => [r.scope, r.target]), [['api_token', id]]);
       const found = await store.findApiTokenById(id);
       assert.equal(found?.isActive, false);

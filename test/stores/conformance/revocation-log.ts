@@ -55,17 +55,21 @@ export function describeRevocationLogConformance(backend: StoreBackend): void {
       assert.deepEqual(mine((await store.loadSnapshot(NOW)).records), [], 'pruned from the store');
     });
 
-    test('the feed is ordered by seq, and a snapshot plus the feed rebuild the same decisions', async () => {
-      const start = (await store.loadSnapshot(NOW)).lastSeq;
+    test('the feed is in commit order and resumes from its cursor, and a snapshot plus the feed rebuild the same decisions', async () => {
+      const start = (await store.loadSnapshot(NOW)).cursor;
       const user = await newUser();
       const s = await newSession(user.id);
       await store.revoke({ scope: 'session', sessionId: s.id }, ctx());
       await store.revoke({ scope: 'global' }, ctx());
       await store.revoke({ scope: 'window', fromSec: 100, toSec: 200 }, ctx());
-      const feed = await store.readFeed(start, 100);
+      const page = await store.readFeed(start, 100);
+      const feed = page.records;
       assert.deepEqual(feed.map((r) => r.scope), ['session', 'global', 'window']);
-      assert.ok(feed.every((r, i) => i === 0 || r.seq > (feed[i - 1]?.seq ?? 0)));
-      assert.equal((await store.readFeed(feed[0]!.seq, 100)).length, 2);
+      assert.equal(new Set(feed.map((r) => r.seq)).size, 3, 'each record has its own id');
+      const first = await store.readFeed(start, 1);
+      assert.deepEqual(first.records, feed.slice(0, 1));
+      assert.deepEqual((await store.readFeed(first.cursor, 100)).records, feed.slice(1), 'resuming from a cursor continues right after it');
+      assert.deepEqual(await store.readFeed(page.cursor, 100), { records: [], cursor: page.cursor }, 'at the head: nothing, and the cursor stays');
 
       const snap = await store.loadSnapshot(NOW);
       const state = new RevocationState();
@@ -102,7 +106,7 @@ export function describeRevocationLogConformance(backend: StoreBackend): void {
 
     test('key revocation flips status once and is in the feed', async () => {
       const kid = `k${newId()}`;
-      await store.insertSigningKey({ kid, alg: 'EdDSA', publicJwk: { kty: 'OKP' }, status: 'active', createdAtMs: NOW, retiredAtMs: null, revokedAtMs: null }, true, audit('key.rotated'));
+      await store.insertSigningKey({ kid, alg: 'EdDSA', publicJwk: { kty: 'OKP' }, status: 'active', createdAtMs: NOW, retiredAtMs: null, revokedAtMs: null, privateKeySealed: null }, true, audit('key.rotated'));
       const report = await store.revoke({ scope: 'key', kid }, ctx({ reason: 'key_revoked' }));
       assert.equal(report.records[0]?.scope, 'key');
       assert.equal((await store.listSigningKeys()).find((k) => k.kid === kid)?.status, 'revoked');
@@ -122,13 +126,15 @@ export function describeRevocationLogConformance(backend: StoreBackend): void {
     });
 
     test('feed: a read returns at most limit records, the first ones after the cursor', async () => {
-      const start = (await store.loadSnapshot(NOW)).lastSeq;
+      const start = (await store.loadSnapshot(NOW)).cursor;
       for (let i = 0; i < 3; i++) await store.revoke({ scope: 'token', issuer: null, jti: newId(), expiresAtMs: NOW + 60_000 }, ctx());
-      const all = await store.readFeed(start, 100);
+      const all = (await store.readFeed(start, 100)).records;
       assert.equal(all.length, 3);
-      assert.deepEqual(await store.readFeed(start, 2), all.slice(0, 2));
-      assert.deepEqual(await store.readFeed(all[1]!.seq, 2), all.slice(2));
-      assert.deepEqual(await store.readFeed(all[2]!.seq, 2), [], 'nothing after the last record');
+      const two = await store.readFeed(start, 2);
+      assert.deepEqual(two.records, all.slice(0, 2));
+      const rest = await store.readFeed(two.cursor, 2);
+      assert.deepEqual(rest.records, all.slice(2));
+      assert.deepEqual((await store.readFeed(rest.cursor, 2)).records, [], 'nothing after the last record');
     });
   });
 }
