@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Stops what scripts/cluster/start.sh started (HAProxy first, so no request is sent to an instance
+# on its way down, then each instance with SIGTERM, which drains), by the pids it recorded.
+#   --purge  also deletes the cluster directory and drops the database start.sh created
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+PURGE=""
+for arg in "$@"; do
+  case "$arg" in
+    --purge) PURGE=1 ;;
+    *) echo "unknown option: $arg" >&2; exit 2 ;;
+  esac
+done
+DIR="${REVOKD_CLUSTER_DIR:-data/cluster}"
+[ -d "$DIR/pids" ] || { echo "no cluster state in $DIR"; exit 0; }
+
+# A recorded pid is signalled only while it still runs the program start.sh started (a pid can be
+# reused by an unrelated process after a reboot).
+stop_pid() {
+  local pidfile="$1" expected="$2" pid
+  pid="$(cat "$pidfile")"
+  if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q -- "$expected"; then
+    kill -TERM "$pid"
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+    echo "stopped $(basename "$pidfile" .pid) (pid $pid)"
+  fi
+  rm -f "$pidfile"
+}
+
+[ -f "$DIR/pids/haproxy.pid" ] && stop_pid "$DIR/pids/haproxy.pid" haproxy
+for pidfile in "$DIR"/pids/instance-*.pid; do
+  [ -f "$pidfile" ] && stop_pid "$pidfile" "dist/src/cli/main.js serve"
+done
+
+if [ -n "$PURGE" ]; then
+  if grep -q '^REVOKD_DATABASE_URL=postgres://postgres@127.0.0.1:5432/revokd_cluster$' "$DIR/cluster.env" 2>/dev/null; then
+    dropdb -h 127.0.0.1 -U postgres --if-exists revokd_cluster && echo "dropped database revokd_cluster"
+  fi
+  redis-cli -u "${REVOKD_REDIS_URL:-redis://127.0.0.1:6379}" --scan --pattern 'revokd-cluster:*' \
+    | xargs -r redis-cli -u "${REVOKD_REDIS_URL:-redis://127.0.0.1:6379}" del >/dev/null || true
+  rm -rf "$DIR"
+  echo "removed $DIR"
+fi
