@@ -38,6 +38,7 @@ export interface ClusterOptions {
 
 /** The system of record the instances share, and how to give it back. */
 interface SharedStore {
+  readonly backend: ClusterBackend;
   readonly env: Record<string, string>;
   /** SQLite: every instance opens one data dir (the signing keys live there). PostgreSQL: undefined. */
   readonly sharedDataDir: string | undefined;
@@ -48,11 +49,11 @@ async function openSharedStore(options: ClusterOptions): Promise<SharedStore> {
   const backend = options.backend ?? 'sqlite';
   if (backend === 'sqlite') {
     const dir = tempDir(`cluster-${options.label}`);
-    return { env: {}, sharedDataDir: dir, release: async () => fs.rmSync(dir, { recursive: true, force: true }) };
+    return { backend, env: {}, sharedDataDir: dir, release: async () => fs.rmSync(dir, { recursive: true, force: true }) };
   }
-  if (options.databaseUrl !== undefined) return { env: { REVOKD_DATABASE_URL: options.databaseUrl }, sharedDataDir: undefined, release: async () => {} };
+  if (options.databaseUrl !== undefined) return { backend, env: { REVOKD_DATABASE_URL: options.databaseUrl }, sharedDataDir: undefined, release: async () => {} };
   const db: TestDatabase = await createTestDatabase(options.label);
-  return { env: { REVOKD_DATABASE_URL: db.url }, sharedDataDir: undefined, release: () => db.drop() };
+  return { backend, env: { REVOKD_DATABASE_URL: db.url }, sharedDataDir: undefined, release: () => db.drop() };
 }
 
 /** Deletes every Redis key under `prefix` (SCAN, never KEYS). */
@@ -125,6 +126,11 @@ export class Cluster {
     private readonly store: SharedStore,
     private readonly workDir: string,
   ) {}
+
+  /** The system of record the instances share. */
+  get backend(): ClusterBackend {
+    return this.store.backend;
+  }
 
   /** The URL clients use: HAProxy's when there is one, else the first instance's. */
   get url(): string {
