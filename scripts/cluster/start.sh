@@ -136,7 +136,7 @@ for i in $(seq 2 "$COUNT"); do wait_ready "$i"; done
 SERVERS=""
 for i in $(seq "$COUNT"); do SERVERS+="    server revokd$i 127.0.0.1:${PORTS[$((i - 1))]} check"$'\n'; done
 
-sed -e "s|@BIND@|127.0.0.1:$PROXY_PORT|" -e "s|@UPSTREAM_PROXIES@|127.0.0.1|" -e "s|@CHECK_INTERVAL_MS@|1000|g" \
+sed -e "s|@BIND@|127.0.0.1:$PROXY_PORT|" -e "s|@UPSTREAM_PROXIES@|127.0.0.1|g" -e "s|@CHECK_INTERVAL_MS@|1000|g" \
   "$REPO/scripts/cluster/haproxy.cfg.template" | awk -v servers="$SERVERS" '{ if ($0 == "@SERVERS@") printf "%s", servers; else print }' \
   > "$DIR/haproxy.cfg"
 haproxy -c -q -f "$DIR/haproxy.cfg" || die "haproxy refused $DIR/haproxy.cfg"
