@@ -36,6 +36,17 @@ export interface ClusterOptions {
   readonly env?: Record<string, string>;
 }
 
+/**
+ * Whether this checkout has the PostgreSQL backend (src/stores/postgres/). Until it does, the
+ * cluster tests share one SQLite file between instances, which agree through the feed poll.
+ */
+export function postgresBackendAvailable(): boolean {
+  return fs.existsSync(path.join(REPO_ROOT, 'src/stores/postgres/postgres-store.ts'));
+}
+
+/** PostgreSQL when the build has it (what the issue asks the cluster to run on), else one SQLite file. */
+export const DEFAULT_BACKEND: ClusterBackend = postgresBackendAvailable() ? 'postgres' : 'sqlite';
+
 /** The system of record the instances share, and how to give it back. */
 interface SharedStore {
   readonly backend: ClusterBackend;
@@ -46,7 +57,7 @@ interface SharedStore {
 }
 
 async function openSharedStore(options: ClusterOptions): Promise<SharedStore> {
-  const backend = options.backend ?? 'sqlite';
+  const backend = options.backend ?? DEFAULT_BACKEND;
   if (backend === 'sqlite') {
     const dir = tempDir(`cluster-${options.label}`);
     return { backend, env: {}, sharedDataDir: dir, release: async () => fs.rmSync(dir, { recursive: true, force: true }) };
