@@ -5,15 +5,15 @@
  * anyone else's.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { freePort, sleep } from './server-process.js';
 
 export const SHARED_REDIS_URL = process.env.REVOKD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-/** A key prefix no other test file uses: `revokd-test:<label>:<uuid>:`. */
+/** A key prefix no other test file uses (`revokd-test:<label>:<random>:`, within REVOKD_REDIS_PREFIX's 64 characters). */
 export function testPrefix(label: string): string {
-  return `revokd-test:${label}:${randomUUID()}:`;
+  return `revokd-test:${label.slice(0, 24)}:${randomBytes(8).toString('hex')}:`;
 }
 
 /** A short-lived client that fails fast (for test setup and assertions, not for revokd). */
