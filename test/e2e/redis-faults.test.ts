@@ -89,6 +89,13 @@ describe('Redis hung (SIGSTOP) and crashed (SIGKILL) under mixed traffic', () =>
     return sampleValue(parsePrometheusText(await res.text()), 'revokd_counters_degraded');
   }
 
+  /** What /readyz says: status and reason codes. */
+  async function readiness(): Promise<{ status: number; state: string; reasons: string[] }> {
+    const res = await fetch(`${server.url}/readyz`);
+    const body = await res.json() as { status: string; reasons: Array<{ reason: string }> };
+    return { status: res.status, state: body.status, reasons: body.reasons.map((r) => r.reason) };
+  }
+
   /** Whether the server's counters reach this Redis: a fresh login leaves its rate-limit key there. */
   async function countsInRedis(): Promise<boolean> {
     const ip = '203.0.113.250';
@@ -124,11 +131,13 @@ describe('Redis hung (SIGSTOP) and crashed (SIGKILL) under mixed traffic', () =>
     try {
       await traffic('hung', 3_000);
       assert.equal(await degradedGauge(), 1, 'the degradation is metered');
+      assert.deepEqual(await readiness(), { status: 200, state: 'degraded', reasons: ['counters_degraded'] }, 'ready (checks are served) but degraded, and why');
     } finally {
       redis.resume();
     }
     assertAllAnswered('hung');
     await until('back on Redis', async () => ((await degradedGauge()) === 0 ? true : undefined), 10_000);
+    assert.deepEqual(await readiness(), { status: 200, state: 'ready', reasons: [] });
     await traffic('after hung', 1_000);
     assertAllAnswered('after hung');
     assert.ok(await countsInRedis(), 'counting in Redis again, without a restart');
