@@ -27,6 +27,7 @@ import { startCheckpointLog } from './security/checkpoint-log.js';
 import { allowLegacyChainUpgrade, markChainKeyed } from './security/chain-keyed-marker.js';
 import type { AuditKeys } from '../core/audit/audit-keys.js';
 import { resolveAuditKeys } from './security/service-secret.js';
+import { openCounters } from './counters/open-counters.js';
 
 /** Paths pino removes from every log line: credentials never reach the logs. */
 export const REDACTED_LOG_PATHS = [
@@ -93,7 +94,8 @@ export async function openAppContext(config: Config, options: { log?: Logger; st
   // Resolved once: the store chains under these keys and the audit trail verifies with them.
   const auditKeys = resolveAuditKeys(config);
   const store = instrumentStore(options.store ?? (await openConfiguredStore(config, log, auditKeys)), metrics);
-  const base = { config, store, now, log, events: new EventBus(log), metrics };
+  const counters = await openCounters(config, store, log, metrics);
+  const base = { config, store, counters: counters.counters, now, log, events: new EventBus(log), metrics };
   await ensureFirstPartyClient(base);
   await bootstrapAdmin(base);
   const keyManager = new KeyManager(config, store, now);
@@ -129,6 +131,7 @@ export async function openAppContext(config: Config, options: { log?: Logger; st
       keys.stop();
       metrics.stop();
       await apiTokenUsage.stop();
+      await counters.close();
       await store.close();
     },
   };
