@@ -37,11 +37,14 @@ export interface ClusterOptions {
 }
 
 /**
- * Whether this checkout has the PostgreSQL backend (src/stores/postgres/). Until it does, the
- * cluster tests share one SQLite file between instances, which agree through the feed poll.
+ * Whether this checkout can run instances on PostgreSQL: the backend (src/stores/postgres/) and
+ * signing keys kept in the database (src/keys/sealed-private-key.ts) — instances on PostgreSQL share
+ * no data dir, so without the second each would sign with a key the others do not know. Until both
+ * are there, the cluster tests share one SQLite file (and data dir) between instances, which agree
+ * through the feed poll.
  */
 export function postgresBackendAvailable(): boolean {
-  return fs.existsSync(path.join(REPO_ROOT, 'src/stores/postgres/postgres-store.ts'));
+  return ['src/stores/postgres/postgres-store.ts', 'src/keys/sealed-private-key.ts'].every((file) => fs.existsSync(path.join(REPO_ROOT, file)));
 }
 
 /** PostgreSQL when the build has it (what the issue asks the cluster to run on), else one SQLite file. */
