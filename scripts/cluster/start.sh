@@ -4,6 +4,7 @@
 # instances", explains the topology and every setting used here.
 #
 #   scripts/cluster/start.sh            # PostgreSQL (the machine's, database revokd_cluster)
+#   scripts/cluster/start.sh --private-postgres  # a PostgreSQL server of its own (initdb; port 55432)
 #   scripts/cluster/start.sh --sqlite   # one shared SQLite file instead (no PostgreSQL needed)
 #   scripts/cluster/stop.sh [--purge]   # stops what this started (--purge: also its data)
 #
@@ -22,7 +23,8 @@ MODE=postgres
 for arg in "$@"; do
   case "$arg" in
     --sqlite) MODE=sqlite ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --private-postgres) MODE=private-postgres ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option: $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -69,11 +71,35 @@ else
   ADMIN_PASSWORD="$(cat "$DIR/admin-password")"
 fi
 
-if [ "$MODE" = postgres ]; then
+# A PostgreSQL server of the cluster's own, for a machine without one running: initdb once (as the
+# postgres user when run as root: initdb refuses root), then pg_ctl start on 127.0.0.1:55432.
+start_private_postgres() {
+  local bin pgdir as_pg=()
+  bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)"
+  [ -x "$bin/initdb" ] || die "no PostgreSQL server binaries under /usr/lib/postgresql (apt-get install postgresql)"
+  if [ -s "$DIR/private-postgres-dir" ]; then pgdir="$(cat "$DIR/private-postgres-dir")"; else
+    # Outside $DIR (0700, the caller's): the postgres user must be able to reach it.
+    pgdir="$(mktemp -d /tmp/revokd-cluster-postgres.XXXXXX)"
+    echo "$pgdir" > "$DIR/private-postgres-dir"
+  fi
+  if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$pgdir"; as_pg=(runuser -u postgres --); fi
+  [ -f "$pgdir/data/PG_VERSION" ] || "${as_pg[@]}" "$bin/initdb" -D "$pgdir/data" -U postgres -A trust -E UTF8 >"$DIR/logs/initdb.log" 2>&1 \
+    || die "initdb failed; see $DIR/logs/initdb.log"
+  "${as_pg[@]}" "$bin/pg_ctl" start -w -D "$pgdir/data" -l "$pgdir/server.log" \
+    -o "-p ${REVOKD_CLUSTER_PG_PORT:-55432} -k $pgdir -c listen_addresses=127.0.0.1" >/dev/null \
+    || die "the private PostgreSQL did not start; see $pgdir/server.log"
+  psql -h 127.0.0.1 -p "${REVOKD_CLUSTER_PG_PORT:-55432}" -U postgres -d postgres -Atqc "SELECT 1 FROM pg_database WHERE datname = 'revokd_cluster'" | grep -q 1 \
+    || createdb -h 127.0.0.1 -p "${REVOKD_CLUSTER_PG_PORT:-55432}" -U postgres revokd_cluster
+  DATABASE_URL="postgres://postgres@127.0.0.1:${REVOKD_CLUSTER_PG_PORT:-55432}/revokd_cluster"
+}
+
+if [ "$MODE" = private-postgres ]; then
+  start_private_postgres
+elif [ "$MODE" = postgres ]; then
   if [ -n "${REVOKD_DATABASE_URL:-}" ]; then
     DATABASE_URL="$REVOKD_DATABASE_URL"
   else
-    pg_isready -h 127.0.0.1 -p 5432 -q || die "no PostgreSQL on 127.0.0.1:5432 (start it, set REVOKD_DATABASE_URL, or use --sqlite)"
+    pg_isready -h 127.0.0.1 -p 5432 -q || die "no PostgreSQL on 127.0.0.1:5432 (start it, set REVOKD_DATABASE_URL, or use --private-postgres or --sqlite)"
     if ! psql -h 127.0.0.1 -U postgres -d postgres -Atqc "SELECT 1 FROM pg_database WHERE datname = 'revokd_cluster'" | grep -q 1; then
       createdb -h 127.0.0.1 -U postgres revokd_cluster || die "could not create database revokd_cluster"
     fi
@@ -97,7 +123,7 @@ ISSUER="http://127.0.0.1:$PROXY_PORT"
 # What the CLI needs to act on this cluster's store (0600: it carries the secret).
 (umask 077 && cat > "$DIR/cluster.env" <<ENV
 REVOKD_DATABASE_URL=$DATABASE_URL
-REVOKD_DATA_DIR=$([ "$MODE" = sqlite ] && echo "$DIR/shared-data" || echo "$DIR/instance-1")
+REVOKD_DATA_DIR=$([ "$MODE" = sqlite ] && echo "$DIR/shared-data" || echo "$DIR/instance-cli")
 REVOKD_SECRET=$SECRET
 REVOKD_ISSUER=$ISSUER
 REVOKD_REDIS_URL=$REDIS_URL
@@ -147,7 +173,7 @@ curl -fsS -o /dev/null "$ISSUER/readyz" || die "HAProxy does not answer on $ISSU
 
 cat <<MSG
 revokd cluster running ($MODE): $COUNT instances on 127.0.0.1:${PORTS[*]}, HAProxy on $ISSUER
-  store:  $([ "$MODE" = postgres ] && echo "${DATABASE_URL%%@*}@${DATABASE_URL#*@}" || echo "$DATABASE_URL")
+  store:  $(echo "$DATABASE_URL" | sed 's|//\([^:@/]*\):[^@]*@|//\1:…@|')
   redis:  $REDIS_URL (keys prefixed revokd-cluster:)
   admin:  $ADMIN_EMAIL, password $([ -n "${REVOKD_ADMIN_PASSWORD:-}" ] && echo "from REVOKD_ADMIN_PASSWORD" || echo "in $DIR/admin-password")
   logs:   $DIR/logs/

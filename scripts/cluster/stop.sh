@@ -34,6 +34,17 @@ for pidfile in "$DIR"/pids/instance-*.pid; do
   [ -f "$pidfile" ] && stop_pid "$pidfile" "dist/src/cli/main.js serve"
 done
 
+# The private PostgreSQL of --private-postgres (after the instances, which hold connections to it).
+if [ -s "$DIR/private-postgres-dir" ]; then
+  PGDIR="$(cat "$DIR/private-postgres-dir")"
+  BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)"
+  AS_PG=(); [ "$(id -u)" -eq 0 ] && AS_PG=(runuser -u postgres --)
+  if [ -f "$PGDIR/data/postmaster.pid" ]; then
+    "${AS_PG[@]}" "$BIN/pg_ctl" stop -w -D "$PGDIR/data" -m fast >/dev/null && echo "stopped the private PostgreSQL"
+  fi
+  [ -n "$PURGE" ] && rm -rf "$PGDIR" && echo "removed $PGDIR"
+fi
+
 if [ -n "$PURGE" ]; then
   if grep -q '^REVOKD_DATABASE_URL=postgres://postgres@127.0.0.1:5432/revokd_cluster$' "$DIR/cluster.env" 2>/dev/null; then
     dropdb -h 127.0.0.1 -U postgres --if-exists revokd_cluster && echo "dropped database revokd_cluster"
