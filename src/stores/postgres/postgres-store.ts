@@ -39,7 +39,10 @@ import { insertSessionIp, recordSessionIpIn } from './session-ips.js';
 import { ClientRunner, type Row, type SqlRunner, type Transaction, runTransaction } from './sql-runner.js';
 import { storeUnavailable, translatePgError } from './translate-error.js';
 
-export { FEED_NOTIFY_CHANNEL } from './feed-notify.js';
+import { FEED_NOTIFY_CHANNEL } from './feed-notify.js';
+import type { FeedNotifications } from '../ports/revocation-log.js';
+
+export { FEED_NOTIFY_CHANNEL };
 
 export interface PostgresStoreOptions {
   /** Bounds every wait: connecting, a pooled client, a statement, a reply (default 5000 ms). */
@@ -52,8 +55,10 @@ export interface PostgresStoreOptions {
 
 export const DEFAULT_STORE_TIMEOUT_MS = 5_000;
 
-export class PostgresStore implements RevokdStore {
+export class PostgresStore implements RevokdStore, FeedNotifications {
   readonly backend = 'postgres' as const;
+  /** The LISTEN channel every feed-appending transaction notifies on commit (feed-notify.ts). */
+  readonly feedNotifyChannel = FEED_NOTIFY_CHANNEL;
   readonly pool: pg.Pool;
   private readonly url: string;
   private readonly timeoutMs: number;
