@@ -21,7 +21,7 @@ const PASSWORD = 'user-password-1';
 /** A request during the outage must be answered within this (pool and statement timeouts are far shorter). */
 const ANSWER_WITHIN_MS = 15_000;
 
-const skip = postgresBackendAvailable() ? false : 'the PostgreSQL backend with signing keys in the database is not in this checkout yet: nothing to take down';
+const skip = postgresBackendAvailable() ? false : 'the PostgreSQL backend is not in this checkout (src/stores/postgres/): nothing to take down';
 
 /** Sends a request that must be answered, not hang, while the database is down. */
 async function answered(url: string, init: Parameters<typeof request>[1]): Promise<JsonResponse> {

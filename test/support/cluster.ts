@@ -36,18 +36,21 @@ export interface ClusterOptions {
   readonly env?: Record<string, string>;
 }
 
-/**
- * Whether this checkout can run instances on PostgreSQL: the backend (src/stores/postgres/) and
- * signing keys kept in the database (src/keys/sealed-private-key.ts) — instances on PostgreSQL share
- * no data dir, so without the second each would sign with a key the others do not know. Until both
- * are there, the cluster tests share one SQLite file (and data dir) between instances, which agree
- * through the feed poll.
- */
+/** Whether this checkout has the PostgreSQL backend (src/stores/postgres/). */
 export function postgresBackendAvailable(): boolean {
-  return ['src/stores/postgres/postgres-store.ts', 'src/keys/sealed-private-key.ts'].every((file) => fs.existsSync(path.join(REPO_ROOT, file)));
+  return fs.existsSync(path.join(REPO_ROOT, 'src/stores/postgres/postgres-store.ts'));
 }
 
-/** PostgreSQL when the build has it (what the issue asks the cluster to run on), else one SQLite file. */
+/**
+ * Whether signing keys live in the database (sealed under REVOKD_SECRET), so instances on
+ * PostgreSQL can each have a data dir of their own. Before that, each would sign with a key of its
+ * own data dir that the others do not know, so they share one data dir (as on one machine).
+ */
+function signingKeysInDatabase(): boolean {
+  return fs.existsSync(path.join(REPO_ROOT, 'src/keys/sealed-private-key.ts'));
+}
+
+/** PostgreSQL when the checkout has it (what the issue asks the cluster to run on), else one SQLite file. */
 export const DEFAULT_BACKEND: ClusterBackend = postgresBackendAvailable() ? 'postgres' : 'sqlite';
 
 /** The system of record the instances share, and how to give it back. */
@@ -65,9 +68,13 @@ async function openSharedStore(options: ClusterOptions): Promise<SharedStore> {
     const dir = tempDir(`cluster-${options.label}`);
     return { backend, env: {}, sharedDataDir: dir, release: async () => fs.rmSync(dir, { recursive: true, force: true }) };
   }
-  if (options.databaseUrl !== undefined) return { backend, env: { REVOKD_DATABASE_URL: options.databaseUrl }, sharedDataDir: undefined, release: async () => {} };
+  const dir = signingKeysInDatabase() ? undefined : tempDir(`cluster-${options.label}`);
+  const removeDir = (): void => { if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true }); };
+  if (options.databaseUrl !== undefined) {
+    return { backend, env: { REVOKD_DATABASE_URL: options.databaseUrl }, sharedDataDir: dir, release: async () => removeDir() };
+  }
   const db: TestDatabase = await createTestDatabase(options.label);
-  return { backend, env: { REVOKD_DATABASE_URL: db.url }, sharedDataDir: undefined, release: () => db.drop() };
+  return { backend, env: { REVOKD_DATABASE_URL: db.url }, sharedDataDir: dir, release: async () => { await db.drop(); removeDir(); } };
 }
 
 /** Deletes every Redis key under `prefix` (SCAN, never KEYS). */
