@@ -183,14 +183,18 @@ export class Cluster {
       });
       // The first creates the schema, the first admin and the signing key; the rest start together.
       instances.push(await startOne(0));
-      instances.push(...(await Promise.all(Array.from({ length: options.instances - 1 }, (_, i) => startOne(i + 1)))));
+      // allSettled: the ones that did start are stopped with the rest if another one failed.
+      const rest = await Promise.allSettled(Array.from({ length: options.instances - 1 }, (_, i) => startOne(i + 1)));
+      for (const r of rest) if (r.status === 'fulfilled') instances.push(r.value);
+      const failed = rest.find((r) => r.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
       if (options.haproxy !== true) return new Cluster(instances, undefined, sharedEnv, store, workDir);
       const configFile = path.join(workDir, 'haproxy.cfg');
       fs.writeFileSync(configFile, haproxyConfig(proxyPort, instances.map((s, i) => ({ name: instanceName(i), port: s.port }))));
       const proxy = await HaproxyProcess.start(configFile, proxyPort);
       return new Cluster(instances, proxy, sharedEnv, store, workDir);
     } catch (err) {
-      await cluster.stop();
+      await cluster.stop().catch(() => undefined);
       throw err;
     }
   }
