@@ -13,7 +13,8 @@
 #   REVOKD_CLUSTER_PORT      HAProxy's port (default 8090); instances on the next free ports from 8081
 #   REVOKD_CLUSTER_INSTANCES how many instances (default 3)
 #   REVOKD_DATABASE_URL      a postgres:// URL to use instead of creating revokd_cluster on 127.0.0.1:5432
-#   REVOKD_REDIS_URL         default redis://127.0.0.1:6379 (keys prefixed revokd-cluster:)
+#   REVOKD_REDIS_URL         default redis://127.0.0.1:6379
+#   REVOKD_REDIS_PREFIX      default revokd-cluster: (stop.sh --purge deletes the keys under it)
 #   REVOKD_ADMIN_EMAIL / REVOKD_ADMIN_PASSWORD   first admin (default admin@example.com, generated password)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,7 +25,7 @@ for arg in "$@"; do
   case "$arg" in
     --sqlite) MODE=sqlite ;;
     --private-postgres) MODE=private-postgres ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option: $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -33,6 +34,7 @@ DIR="$(mkdir -p "${REVOKD_CLUSTER_DIR:-data/cluster}" && cd "${REVOKD_CLUSTER_DI
 PROXY_PORT="${REVOKD_CLUSTER_PORT:-8090}"
 COUNT="${REVOKD_CLUSTER_INSTANCES:-3}"
 REDIS_URL="${REVOKD_REDIS_URL:-redis://127.0.0.1:6379}"
+REDIS_PREFIX="${REVOKD_REDIS_PREFIX:-revokd-cluster:}"
 ADMIN_EMAIL="${REVOKD_ADMIN_EMAIL:-admin@example.com}"
 chmod 700 "$DIR"
 mkdir -p "$DIR/logs" "$DIR/pids"
@@ -127,7 +129,7 @@ REVOKD_DATA_DIR=$([ "$MODE" = sqlite ] && echo "$DIR/shared-data" || echo "$DIR/
 REVOKD_SECRET=$SECRET
 REVOKD_ISSUER=$ISSUER
 REVOKD_REDIS_URL=$REDIS_URL
-REVOKD_REDIS_PREFIX=revokd-cluster:
+REVOKD_REDIS_PREFIX=$REDIS_PREFIX
 ENV
 )
 
@@ -137,7 +139,7 @@ start_instance() {
   mkdir -p "$data"
   env PORT="$port" HOST=127.0.0.1 REVOKD_DATA_DIR="$data" REVOKD_DATABASE_URL="$DATABASE_URL" \
     REVOKD_SECRET="$SECRET" REVOKD_ISSUER="$ISSUER" REVOKD_TRUSTED_PROXIES=127.0.0.1 \
-    REVOKD_REDIS_URL="$REDIS_URL" REVOKD_REDIS_PREFIX=revokd-cluster: \
+    REVOKD_REDIS_URL="$REDIS_URL" REVOKD_REDIS_PREFIX="$REDIS_PREFIX" \
     REVOKD_ADMIN_EMAIL="$ADMIN_EMAIL" REVOKD_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
     nohup node "$REPO/dist/src/cli/main.js" serve >"$DIR/logs/instance-$i.log" 2>&1 &
   echo $! > "$DIR/pids/instance-$i.pid"
@@ -174,7 +176,7 @@ curl -fsS -o /dev/null "$ISSUER/readyz" || die "HAProxy does not answer on $ISSU
 cat <<MSG
 revokd cluster running ($MODE): $COUNT instances on 127.0.0.1:${PORTS[*]}, HAProxy on $ISSUER
   store:  $(echo "$DATABASE_URL" | sed 's|//\([^:@/]*\):[^@]*@|//\1:…@|')
-  redis:  $REDIS_URL (keys prefixed revokd-cluster:)
+  redis:  $REDIS_URL (keys prefixed $REDIS_PREFIX)
   admin:  $ADMIN_EMAIL, password $([ -n "${REVOKD_ADMIN_PASSWORD:-}" ] && echo "from REVOKD_ADMIN_PASSWORD" || echo "in $DIR/admin-password")
   logs:   $DIR/logs/
 

@@ -49,8 +49,12 @@ if [ -n "$PURGE" ]; then
   if grep -q '^REVOKD_DATABASE_URL=postgres://postgres@127.0.0.1:5432/revokd_cluster$' "$DIR/cluster.env" 2>/dev/null; then
     dropdb -h 127.0.0.1 -U postgres --if-exists revokd_cluster && echo "dropped database revokd_cluster"
   fi
-  redis-cli -u "${REVOKD_REDIS_URL:-redis://127.0.0.1:6379}" --scan --pattern 'revokd-cluster:*' \
-    | xargs -r redis-cli -u "${REVOKD_REDIS_URL:-redis://127.0.0.1:6379}" del >/dev/null || true
+  # The Redis keys under the cluster's own prefix, as start.sh recorded it.
+  REDIS_URL="$(sed -n 's/^REVOKD_REDIS_URL=//p' "$DIR/cluster.env" 2>/dev/null)"
+  REDIS_PREFIX="$(sed -n 's/^REVOKD_REDIS_PREFIX=//p' "$DIR/cluster.env" 2>/dev/null)"
+  if [ -n "$REDIS_URL" ] && [ -n "$REDIS_PREFIX" ]; then
+    redis-cli -u "$REDIS_URL" --scan --pattern "$REDIS_PREFIX*" | xargs -r redis-cli -u "$REDIS_URL" del >/dev/null || true
+  fi
   rm -rf "$DIR"
   echo "removed $DIR"
 fi

@@ -46,7 +46,7 @@ export function postgresBackendAvailable(): boolean {
  * PostgreSQL can each have a data dir of their own. Before that, each would sign with a key of its
  * own data dir that the others do not know, so they share one data dir (as on one machine).
  */
-function signingKeysInDatabase(): boolean {
+export function signingKeysInDatabase(): boolean {
   return fs.existsSync(path.join(REPO_ROOT, 'src/keys/sealed-private-key.ts'));
 }
 
