@@ -8,12 +8,13 @@ import type { Config } from '../core/config.js';
 import { secureDataDir } from '../fs/secure-data-dir.js';
 import { KeyManager } from '../keys/key-manager.js';
 import { KeyRingHolder } from '../keys/key-ring-holder.js';
-import { RevocationReplica } from '../replica/revocation-replica.js';
 import { openStore } from '../stores/open-store.js';
 import { parseStoreUrl } from '../core/database-url.js';
 import type { RevokdStore } from '../stores/types.js';
 import { ApiTokenUsageRecorder } from './api-tokens/usage-recorder.js';
 import { ensureFirstPartyClient } from './clients.js';
+import { createConfiguredReplica } from './configured-replica.js';
+import { probeServiceHealth } from './service-health.js';
 import { EventBus } from './events.js';
 import { ActiveBlocks } from './security/ip-blocks.js';
 import { SecurityMonitor } from './security/security-monitor.js';
@@ -100,12 +101,7 @@ export async function openAppContext(config: Config, options: { log?: Logger; st
   const keyReport = await keyManager.ensureKeys();
   for (const kid of keyReport.sealedFromFiles) log.info({ kid }, 'signing key moved from its file in keys/ into the store, sealed under the service secret');
   const keys = await KeyRingHolder.create(keyManager);
-  const replica = new RevocationReplica({
-    source: store, pollMs: config.feedPollMs, maxStalenessMs: config.maxStalenessMs, pruneIntervalMs: config.pruneIntervalMs, failMode: config.failMode, now,
-    failOpenMaxMs: config.accessTtlSeconds * 1000,
-    onSyncError: (err) => log.warn({ err }, 'revocation feed read failed'),
-    onFailOpen: failOpenReporter(log),
-  });
+  const replica = await createConfiguredReplica(config, store, log, { now, onFailOpen: failOpenReporter(log) });
   // A revoked key leaves the ring (and the JWKS) as soon as the feed brings its record, whichever
   // process revoked it, rather than at the next periodic reload.
   replica.onRecord((record) => {
@@ -113,7 +109,7 @@ export async function openAppContext(config: Config, options: { log?: Logger; st
   });
   await replica.start();
   keys.startReloading((err) => log.warn({ err }, 'key ring reload failed'));
-  metrics.attach(base.events, { replicaStalenessMs: () => replica.stalenessMs() });
+  metrics.attach(base.events, { replicaStalenessMs: () => replica.stalenessMs(), health: () => probeServiceHealth(ctx) });
   const apiTokenUsage = new ApiTokenUsageRecorder(store, log);
   apiTokenUsage.start(config.apiTokenUsageFlushMs);
   if (config.failMode === 'open') {

@@ -5,10 +5,12 @@
 import path from 'node:path';
 import { parseCidr } from './containment/ip-address.js';
 import { MIN_PASSWORD_CHARACTERS, characterCount } from './passwords.js';
-import { POSTGRES_NOT_AVAILABLE, parseStoreUrl } from './database-url.js';
+import { parseStoreUrl } from './database-url.js';
 
 export type JwtAlg = 'EdDSA' | 'ES256' | 'HS256';
 export type FailMode = 'closed' | 'open';
+/** notify: PostgreSQL LISTEN/NOTIFY; redis: Redis pub/sub; none: the poll alone. */
+export type FeedWakeup = 'notify' | 'redis' | 'none';
 
 export interface Config {
   readonly port: number;
@@ -45,8 +47,10 @@ export interface Config {
   readonly jwtPreviousSecret: string | undefined;
   /** How long the in-process revocation view may go without a successful sync before checks fail. */
   readonly maxStalenessMs: number;
-  /** How often the in-process view reads the change feed. */
+  /** How often the in-process view reads the change feed (also the catch-up after a missed wake-up). */
   readonly feedPollMs: number;
+  /** What wakes the view to read the feed at once after another process commits (besides the poll). */
+  readonly feedWakeup: FeedWakeup;
   /** How often expired revocation entries are dropped from the store and the in-process view. */
   readonly pruneIntervalMs: number;
   readonly logLevel: string;
@@ -167,16 +171,18 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const dataDir = path.resolve(cwd, str('REVOKD_DATA_DIR') ?? './data');
   const databaseUrl = str('REVOKD_DATABASE_URL') ?? `sqlite:${path.join(dataDir, 'revokd.db')}`;
   const storeLocation = parseStoreUrl(databaseUrl);
-  if ('problem' in storeLocation) {
-    problems.push(`REVOKD_DATABASE_URL ${storeLocation.problem}`);
-  } else if (storeLocation.backend === 'postgres') {
-    problems.push(`REVOKD_DATABASE_URL: ${POSTGRES_NOT_AVAILABLE}`);
-  }
-  const usesPostgres = 'backend' in storeLocation && storeLocation.backend === 'postgres';
+  if ('problem' in storeLocation) problems.push(`REVOKD_DATABASE_URL ${storeLocation.problem}`);
+  const onPostgres = 'backend' in storeLocation && storeLocation.backend === 'postgres';
   const redisUrl = str('REVOKD_REDIS_URL');
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
     problems.push(`REVOKD_REDIS_URL must start with redis:// or rediss://`);
   }
+  // PostgreSQL's own NOTIFY by default: delivered on commit, so no crash window, and nothing more to run.
+  const feedWakeup = oneOf<FeedWakeup>('REVOKD_FEED_WAKEUP', ['notify', 'redis', 'none'], onPostgres ? 'notify' : 'none');
+  if (feedWakeup === 'notify' && !onPostgres && env.REVOKD_FEED_WAKEUP !== undefined) {
+    problems.push('REVOKD_FEED_WAKEUP=notify needs a postgres:// REVOKD_DATABASE_URL (SQLite has no NOTIFY; use redis or none)');
+  }
+  if (feedWakeup === 'redis' && redisUrl === undefined) problems.push('REVOKD_FEED_WAKEUP=redis needs REVOKD_REDIS_URL');
   const issuer = str('REVOKD_ISSUER') ?? `http://${host}:${port}`;
   if (!/^https?:\/\/[^\s]+$/.test(issuer)) problems.push(`REVOKD_ISSUER must be an http(s) URL, got "${issuer}"`);
   const audience = str('REVOKD_AUDIENCE') ?? issuer;
@@ -275,7 +281,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const secret = str('REVOKD_SECRET');
   // Never echo the value: it is the root of the audit keys.
   if (secret !== undefined && Buffer.byteLength(secret, 'utf8') < 32) problems.push('REVOKD_SECRET must be at least 32 bytes long');
-  if (secret === undefined && usesPostgres) problems.push(SECRET_REQUIRED_WITH_POSTGRES);
+  if (secret === undefined && onPostgres) problems.push(SECRET_REQUIRED_WITH_POSTGRES);
   const auditCheckpointIntervalMs = int('REVOKD_AUDIT_CHECKPOINT_INTERVAL_MS', 300_000, 1000, 86_400_000);
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -285,7 +291,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     trustedProxies: Object.freeze(trustedProxies), failMode, smtpUrl, mailFrom, mailPollMs,
     honeypotPaths: Object.freeze(honeypotPaths), honeypotThreshold, autoBlockSeconds,
     neverBlock: Object.freeze(neverBlock), autoBlocksPerHour,
-    jwtAlg, jwtSecret, jwtPreviousSecret, maxStalenessMs, feedPollMs, pruneIntervalMs, logLevel,
+    jwtAlg, jwtSecret, jwtPreviousSecret, maxStalenessMs, feedPollMs, feedWakeup, pruneIntervalMs, logLevel,
     apiTokenMaxPerUser: maxPerUser === 0 ? null : maxPerUser, apiTokenUnusedDays: unusedDays === 0 ? null : unusedDays, apiTokenUsageFlushMs,
     failedLoginsPerUserPerHour, failedLoginsPerIpPerHour, tokenRequestsPerUserPerHour, loginAttemptsPerUserAndIp, canaryThreshold,
     rateLimits, redisPrefix,

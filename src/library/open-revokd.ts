@@ -14,7 +14,8 @@ import { type ApiTokenContext, checkApiTokenStanding, verifyApiToken as verifyAp
 import { REDACTED_LOG_PATHS, openConfiguredStore } from '../app/open-app-context.js';
 import { type Config, loadConfig } from '../core/config.js';
 import { RevokdError } from '../core/errors.js';
-import { RevocationReplica } from '../replica/revocation-replica.js';
+import type { RevocationReplica } from '../replica/revocation-replica.js';
+import { createConfiguredReplica } from '../app/configured-replica.js';
 import { EventBus } from '../app/events.js';
 import { ApiTokenUsageRecorder } from '../app/api-tokens/usage-recorder.js';
 import type { RevokdStore } from '../stores/types.js';
@@ -129,11 +130,7 @@ export async function openRevokd(options: OpenRevokdOptions = {}): Promise<Revok
   const config = loadConfig(options.env ?? process.env);
   const log = libraryLogger(config);
   const store = await openConfiguredStore(config);
-  const replica = new RevocationReplica({
-    source: store, pollMs: config.feedPollMs, maxStalenessMs: config.maxStalenessMs, pruneIntervalMs: config.pruneIntervalMs,
-    failMode: config.failMode, failOpenMaxMs: config.accessTtlSeconds * 1000,
-    onSyncError: (err) => log.warn({ err }, 'revocation feed read failed'),
-  });
+  const replica = await createConfiguredReplica(config, store, log);
   try {
     await replica.start();
   } catch (err) {

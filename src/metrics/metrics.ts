@@ -14,6 +14,11 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EventBus, RevokdEvents } from '../app/events.js';
+import { DEGRADED_REASONS, type HealthState, type ServiceHealth } from '../app/service-health.js';
+
+const HEALTH_STATE_VALUES: Record<HealthState, number> = { ready: 0, degraded: 1, unavailable: 2 };
+/** A scrape reads both health gauges within this long: they share one probe. */
+const PROBE_REUSE_MS = 250;
 
 export const METRICS_PREFIX = 'revokd_';
 
@@ -68,6 +73,7 @@ export class Metrics {
 
   private readonly now: () => number;
   private stalenessMs: (() => number) | undefined;
+  private healthProbe: (() => Promise<ServiceHealth>) | undefined;
   private unsubscribe: Array<() => void> = [];
   private watchedReplica: RecordSource | undefined;
   private unwatchReplica: (() => void) | undefined;
@@ -136,16 +142,49 @@ export class Metrics {
       },
     });
 
+    // Health is probed when scraped (one store ping per scrape): the same answer /readyz gives.
+    new Gauge({
+      name: 'revokd_health_state', help: 'This instance\'s health: 0 ready, 1 degraded (still decides checks), 2 unavailable (checks answer 503).',
+      registers,
+      async collect() {
+        const health = await self.probeForScrape();
+        if (health !== undefined) this.set(HEALTH_STATE_VALUES[health.state]);
+      },
+    });
+    new Gauge({
+      name: 'revokd_degraded', help: 'Why this instance is degraded: 1 for each reason that applies now (see /readyz reasons).',
+      labelNames: ['reason'], registers,
+      async collect() {
+        const health = await self.probeForScrape();
+        if (health === undefined) return;
+        for (const reason of DEGRADED_REASONS) this.set({ reason }, health.reasons.some((r) => r.reason === reason) ? 1 : 0);
+      },
+    });
+
     // Series that should exist (at 0) before the first event, so rate() and alert rules see them.
     for (const severity of SEVERITIES) this.alerts.inc({ severity }, 0);
     for (const kind of CHECK_KINDS) for (const outcome of CHECK_OUTCOMES) this.checks.inc({ kind, outcome }, 0);
     for (const kind of ['access_token', 'api_token'] as const) this.replays.inc({ kind }, 0);
   }
 
+  /** One probe serves both health gauges of a scrape (a failing probe leaves the last values). */
+  private probeForScrape(): Promise<ServiceHealth | undefined> {
+    const probe = this.healthProbe;
+    if (probe === undefined) return Promise.resolve(undefined);
+    const nowMs = Date.now();
+    if (this.lastProbe === undefined || nowMs - this.lastProbe.atMs > PROBE_REUSE_MS) {
+      this.lastProbe = { atMs: nowMs, result: probe().catch(() => undefined) };
+    }
+    return this.lastProbe.result;
+  }
+
+  private lastProbe: { atMs: number; result: Promise<ServiceHealth | undefined> } | undefined;
+
   /** Subscribes to the process's events (checks, revocations, alerts…) and gauges (replica staleness). */
-  attach(events: EventBus, gauges: { replicaStalenessMs: () => number }): void {
+  attach(events: EventBus, gauges: { replicaStalenessMs: () => number; health?: () => Promise<ServiceHealth> }): void {
     this.detachEvents();
     this.stalenessMs = gauges.replicaStalenessMs;
+    this.healthProbe = gauges.health;
     const on = <K extends keyof RevokdEvents>(event: K, listener: (payload: RevokdEvents[K]) => void): void => {
       this.unsubscribe.push(events.on(event, listener));
     };

@@ -21,8 +21,24 @@ export interface FeedSource {
  * message delays a record by at most one poll and never loses it.
  */
 export interface FeedWakeup {
+  /** Shown in /readyz and logs (`notify`, `redis`). */
+  readonly name: string;
   start(wake: () => void): Promise<void>;
   stop(): Promise<void>;
+  /** Whether wake-ups can arrive now (while not, the poll alone keeps the view current). */
+  status(): WakeupStatus;
+}
+
+export type WakeupStatus =
+  | { readonly name: string; readonly connected: true }
+  | { readonly name: string; readonly connected: false; readonly problem: string };
+
+/**
+ * Tells other processes that this one committed records (a Redis publish). Called after the commit
+ * (applyLocal), never before; a backend that notifies inside its transactions needs none.
+ */
+export interface FeedAnnouncer {
+  announce(): void;
 }
 
 export interface ReplicaOptions {
@@ -30,6 +46,8 @@ export interface ReplicaOptions {
   readonly pollMs: number;
   /** Read the feed as soon as these say so, besides the poll (see FeedWakeup). */
   readonly wakeups?: readonly FeedWakeup[];
+  /** Told after every local commit that added records (see FeedAnnouncer). */
+  readonly announcers?: readonly FeedAnnouncer[];
   readonly maxStalenessMs: number;
   /** How often entries past their expiry are dropped from memory. */
   readonly pruneIntervalMs: number;
@@ -151,6 +169,7 @@ export class RevocationReplica {
 
   /** Applies records this process just committed, before it answers the request. */
   applyLocal(records: readonly RevocationRecord[]): void {
+    if (records.length > 0) for (const announcer of this.options.announcers ?? []) announcer.announce();
     for (const record of records) {
       if (this.recentlyRead.has(record.seq) || this.appliedAhead.has(record.seq)) continue;
       this.appliedAhead.add(record.seq);
@@ -189,6 +208,11 @@ export class RevocationReplica {
     }
   }
 
+  /** The wake-up drivers' states (empty when the view follows the feed by polling alone). */
+  wakeupStatus(): WakeupStatus[] {
+    return (this.options.wakeups ?? []).map((w) => w.status());
+  }
+
   /** Milliseconds since the view last caught up with the store. */
   stalenessMs(): number {
     return this.now() - this.lastSyncMs;
@@ -198,14 +222,20 @@ export class RevocationReplica {
     return this.stalenessMs() > this.options.maxStalenessMs;
   }
 
+  /** False when check() would refuse to decide (stale and closed, or stale past the fail-open bound). */
+  canDecide(): boolean {
+    if (!this.isStale()) return true;
+    const beyondOpenBound = this.options.failOpenMaxMs !== undefined && this.stalenessMs() > this.options.failOpenMaxMs;
+    return this.options.failMode === 'open' && !beyondOpenBound;
+  }
+
   /**
    * Decides whether the token is revoked. Throws ERR_STORE_UNAVAILABLE when the view is too stale
    * to be trusted and fail mode is closed (SPEC §3 "Fail policy").
    */
   check(stamp: TokenStamp): CheckOutcome {
     if (this.isStale()) {
-      const beyondOpenBound = this.options.failOpenMaxMs !== undefined && this.stalenessMs() > this.options.failOpenMaxMs;
-      if (this.options.failMode === 'closed' || beyondOpenBound) {
+      if (!this.canDecide()) {
         throw new RevokdError('ERR_STORE_UNAVAILABLE', 'revocation state is not current; try again shortly', { retryAfterSeconds: 1 });
       }
       this.options.onFailOpen?.();

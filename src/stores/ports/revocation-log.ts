@@ -25,3 +25,28 @@ export interface RevocationLogPort {
   /** Deletes feed records and refresh rows that can no longer matter. */
   prune(nowMs: number): Promise<{ feedRecords: number; refreshTokens: number }>;
 }
+
+/** What a feed listener needs of a database connection (a pg.Client fits; structural, so nothing here imports a driver). */
+export interface FeedListenerConnection {
+  query(sql: string): Promise<unknown>;
+  on(event: 'notification', listener: (message: { channel: string }) => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  on(event: 'end', listener: () => void): unknown;
+  end(): Promise<void>;
+}
+
+/**
+ * A backend that announces its own feed commits (PostgreSQL: `pg_notify` inside the transaction,
+ * delivered on commit). Optional: see {@link hasFeedNotifications}.
+ */
+export interface FeedNotifications {
+  /** The LISTEN channel the store notifies on. */
+  readonly feedNotifyChannel: string;
+  /** A dedicated connection (not from a pool: LISTEN holds its session) to LISTEN on. */
+  connectListener(): Promise<FeedListenerConnection>;
+}
+
+export function hasFeedNotifications(store: object): store is FeedNotifications {
+  const candidate = store as Partial<FeedNotifications>;
+  return typeof candidate.feedNotifyChannel === 'string' && typeof candidate.connectListener === 'function';
+}
