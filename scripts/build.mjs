@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
-const RUNTIME_FILES = ['src/stores/sqlite/migrations', 'web/static'];
+const RUNTIME_FILES = ['src/stores/sqlite/migrations', 'src/stores/postgres/migrations', 'web/static'];
 
 fs.rmSync(dist, { recursive: true, force: true });
 execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });

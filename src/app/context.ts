@@ -1,7 +1,7 @@
 /**
  * Everything a running revokd needs, assembled once: configuration, the store (system of
- * record), the in-process revocation replica, the signing keys, a clock and a logger. HTTP routes
- * and CLI commands receive this and call the named operations in this folder.
+ * record), the counters, the in-process revocation replica, the signing keys, a clock and a
+ * logger. HTTP routes and CLI commands receive this and call the named operations in this folder.
  */
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.js';
@@ -15,10 +15,17 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { ActiveBlocks } from './security/ip-blocks.js';
 import type { SecurityMonitor } from './security/security-monitor.js';
 import type { AuditTrail } from './security/audit-trail.js';
+import type { AppCounters } from './counters/counters-status.js';
 
 export interface AppContext {
   readonly config: Config;
   readonly store: RevokdStore;
+  /**
+   * Windowed counters (lockouts, detector thresholds, the automatic-block cap): Redis when
+   * REVOKD_REDIS_URL is set (degrading to memory while it is down), else the store. See
+   * src/app/counters/open-counters.ts.
+   */
+  readonly counters: AppCounters;
   readonly replica: RevocationReplica;
   readonly keyManager: KeyManager;
   readonly keys: KeyRingHolder;

@@ -30,7 +30,7 @@ export async function login(ctx: AppContext, input: LoginInput): Promise<TokenRe
   // Brute force: after too many failures for this email from this address, refuse without checking.
   // Keyed on the pair, so an attacker's address cannot lock the victim out from theirs.
   const pairKey = `login_fail:pair:${email.toLowerCase()}|${countingKey(input.ip)}`;
-  const attempts = await ctx.store.readCounter(pairKey, LOGIN_WINDOW_MS, ctx.now());
+  const attempts = await ctx.counters.readCounter(pairKey, LOGIN_WINDOW_MS, ctx.now());
   if (attempts.count >= ctx.config.loginAttemptsPerUserAndIp) {
     ctx.events.emit('login_failed', { email, userId: null, ip: input.ip });
     throw new RevokdError('ERR_RATE_LIMITED', 'too many failed logins; try again later', {
@@ -45,7 +45,7 @@ export async function login(ctx: AppContext, input: LoginInput): Promise<TokenRe
       type: 'user.login_failed', actorType: 'anonymous', actorId: null, targetType: 'user', targetId: user?.id ?? null, ip: input.ip,
       details: { reason: user === undefined ? 'unknown_email' : user.disabledAtMs !== null ? 'disabled' : 'wrong_password' },
     }], ctx.now());
-    await ctx.store.incrementCounter(pairKey, LOGIN_WINDOW_MS, ctx.now());
+    await ctx.counters.incrementCounter(pairKey, LOGIN_WINDOW_MS, ctx.now());
     ctx.events.emit('login_failed', { email, userId: user?.id ?? null, ip: input.ip });
     // A decoy login blocks its source: let that land before answering, as for canaries.
     if (user?.isDecoy === true) await ctx.security.monitor.settled();

@@ -27,6 +27,7 @@ import { startCheckpointLog } from './security/checkpoint-log.js';
 import { allowLegacyChainUpgrade, markChainKeyed } from './security/chain-keyed-marker.js';
 import type { AuditKeys } from '../core/audit/audit-keys.js';
 import { resolveAuditKeys, resolveServiceKeys } from './security/service-secret.js';
+import { openCounters } from './counters/open-counters.js';
 
 /** Paths pino removes from every log line: credentials never reach the logs. */
 export const REDACTED_LOG_PATHS = [
@@ -94,7 +95,8 @@ export async function openAppContext(config: Config, options: { log?: Logger; st
   // key manager seals and opens signing keys with the same secret.
   const { audit: auditKeys, signingKeySealer } = resolveServiceKeys(config);
   const store = instrumentStore(options.store ?? (await openConfiguredStore(config, log, auditKeys)), metrics);
-  const base = { config, store, now, log, events: new EventBus(log), metrics };
+  const counters = await openCounters(config, store, log, metrics);
+  const base = { config, store, counters: counters.counters, now, log, events: new EventBus(log), metrics };
   await ensureFirstPartyClient(base);
   await bootstrapAdmin(base);
   const keyManager = new KeyManager(config, store, signingKeySealer, now);
@@ -131,6 +133,7 @@ export async function openAppContext(config: Config, options: { log?: Logger; st
       keys.stop();
       metrics.stop();
       await apiTokenUsage.stop();
+      await counters.close();
       await store.close();
     },
   };

@@ -1,14 +1,11 @@
 /**
- * Which backend a database URL names, and why one cannot be used. Pure (no backend module is
- * loaded here), so configuration checking and the composition root (stores/open-store.ts) share the one
- * reading of `REVOKD_DATABASE_URL` and the one wording of its refusals.
+ * Which backend a database URL names, or why it names none. Pure (no backend module is loaded
+ * here), so configuration checking and the composition root (stores/open-store.ts) share the one
+ * reading of `REVOKD_DATABASE_URL` and the one wording of its refusal.
  */
 export type StoreLocation =
   | { readonly backend: 'sqlite'; /** A file path, or `:memory:`. */ readonly file: string }
   | { readonly backend: 'postgres'; readonly url: string };
-
-/** PostgreSQL URLs are recognised (so the refusal is specific) but there is no backend for them yet. */
-export const POSTGRES_NOT_AVAILABLE = 'the PostgreSQL backend is not available in this version; use sqlite:';
 
 export function parseStoreUrl(url: string): StoreLocation | { readonly problem: string } {
   if (url.startsWith('sqlite:')) return { backend: 'sqlite', file: url.slice('sqlite:'.length) };

@@ -21,21 +21,21 @@
  * cut off without a signature check or a store read per request. That budget is always counted in
  * this process's memory (per instance), never in Redis: it is on the token-check hot path.
  *
- * The route counters live in process memory, or in Redis when REVOKD_REDIS_URL is set, shared by every
- * instance (see rate-limit-redis.ts; a Redis failure lets requests through and is logged). Over
- * the limit: 429 `ERR_RATE_LIMITED` in the usual error shape, with `Retry-After`.
+ * The route counters are the app's counters (rate-limit-store.ts over `countersForRequests`): in
+ * Redis when REVOKD_REDIS_URL is set, shared by every instance — and per instance, in memory, while
+ * Redis is down or slow (src/app/counters/degrading-counters.ts) — otherwise in this process's
+ * memory (bounded). Over the limit: 429 `ERR_RATE_LIMITED` in the usual error shape, with `Retry-After`.
  */
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import type { AppContext } from '../app/context.js';
 import type { RateLimitConfig } from '../core/config.js';
 import { RevokdError } from '../core/errors.js';
-import { connectRateLimitRedis } from './rate-limit-redis.js';
+import { countersForRequests } from '../app/counters/open-counters.js';
+import { rateLimitStoreOver } from './rate-limit-store.js';
 import { AddressBudget } from '../core/containment/address-budget.js';
 
 const WINDOW_MS = 60_000;
-/** Keys kept per route by the in-memory store (least recently used dropped first). */
-const LOCAL_CACHE_ENTRIES = 10_000;
 
 export interface LimitedRoute {
   readonly method: 'POST' | 'DELETE';
@@ -86,8 +86,7 @@ function subjectOf(request: FastifyRequest): string | undefined {
 /** Registers the limiter; call before any route is declared. */
 export async function installRateLimits(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const limits = ctx.config.rateLimits;
-  const redis = ctx.config.redisUrl === undefined ? undefined : connectRateLimitRedis(ctx.config.redisUrl, ctx.config.redisPrefix, ctx.log);
-  if (redis !== undefined) app.addHook('onClose', async () => redis.close());
+  const store = rateLimitStoreOver(countersForRequests(ctx), ctx.now);
 
   const matched = new Set<LimitedRoute>();
   // Runs before the plugin's own onRoute hook (added below), so the plugin sees the config it sets.
@@ -122,15 +121,14 @@ export async function installRateLimits(app: FastifyInstance, ctx: AppContext): 
     timeWindow: WINDOW_MS,
     // One key per counting range (an IPv6 client's /64), the same key the detectors count by.
     keyGenerator: (request) => `ip:${request.clientKey}`,
-    // Redis down or slow: let the request through (logged by the Redis wiring). Never deny on a
-    // store failure — the revocation checks do not depend on it.
+    // The counters degrade to memory rather than fail; should one still fail, let the request
+    // through rather than deny it — the revocation checks do not depend on it.
     skipOnError: true,
-    cache: LOCAL_CACHE_ENTRIES,
+    store,
     // No X-RateLimit-* headers: they would make otherwise identical answers differ (e.g. the 404 for
     // another user's token and for a random id). A 429 carries Retry-After, set by sendError.
     addHeaders: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false, 'retry-after': false },
     addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
-    ...(redis === undefined ? {} : { store: redis.Store }),
     errorResponseBuilder: (_request, context) => rateLimited('address', context.ttl),
   });
   installBearerBudget(app, limits.bearerPerMinute);

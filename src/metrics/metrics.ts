@@ -70,6 +70,8 @@ export class Metrics {
   private readonly deceptionHits: Counter<'kind'>;
   private readonly storeCalls: Histogram<'method' | 'ok'>;
   private readonly propagation: Histogram;
+  private readonly countersDegraded: Gauge;
+  private readonly countersFallback: Counter;
 
   private readonly now: () => number;
   private stalenessMs: (() => number) | undefined;
@@ -125,6 +127,14 @@ export class Metrics {
       name: 'revokd_revocation_propagation_seconds',
       help: 'From a revocation\'s commit (its createdAt) until this process\'s revocation view applied it.',
       buckets: PROPAGATION_BUCKETS, registers,
+    });
+    this.countersDegraded = new Gauge({
+      name: 'revokd_counters_degraded',
+      help: '1 while Redis (REVOKD_REDIS_URL) is unreachable or slow and rate limits, lockouts and detector counts are kept per instance; else 0.',
+      registers,
+    });
+    this.countersFallback = new Counter({
+      name: 'revokd_counters_fallback_total', help: 'Counter operations answered from this process\'s memory because Redis was unreachable or slow.', registers,
     });
     // Staleness is read when scraped: no timer.
     const self = this;
@@ -213,6 +223,16 @@ export class Metrics {
       const seconds = Math.max(0, now() - record.createdAtMs) / 1000;
       if (Number.isFinite(seconds)) this.propagation.observe(seconds);
     });
+  }
+
+  /** Whether the shared counters are running on their per-instance fallback (src/app/counters). */
+  setCountersDegraded(degraded: boolean): void {
+    this.countersDegraded.set(degraded ? 1 : 0);
+  }
+
+  /** One counter operation answered from memory instead of Redis. */
+  countCountersFallback(): void {
+    this.countersFallback.inc();
   }
 
   /** Observes one store call. */

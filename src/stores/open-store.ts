@@ -1,10 +1,11 @@
 /**
  * The composition root of the store: the one place that turns a database URL into a RevokdStore.
  * The backend's module is loaded with a dynamic import() only for the backend the URL names, so a
- * process on SQLite never loads a PostgreSQL driver (and, once there is one, vice versa).
+ * process on SQLite never loads the PostgreSQL driver (`pg`), and one on PostgreSQL never loads
+ * better-sqlite3.
  */
 import type { KeyingOutcome } from './sqlite/key-legacy-chain.js';
-import { POSTGRES_NOT_AVAILABLE, parseStoreUrl } from '../core/database-url.js';
+import { parseStoreUrl } from '../core/database-url.js';
 import type { RevokdStore } from './types.js';
 
 export interface OpenStoreOptions {
@@ -18,11 +19,17 @@ export interface OpenStoreOptions {
   readonly onAuditKeying?: (outcome: KeyingOutcome) => void;
 }
 
-/** Opens (and migrates) the store `url` names: `sqlite:<path>`; `postgres://…` is refused for now. */
+/**
+ * Opens (and migrates) the store `url` names: `sqlite:<path>` or `postgres://…` (PostgreSQL
+ * databases start with a keyed audit chain, so there is no legacy keying and `onAuditKeying` is not called).
+ */
 export async function openStore(url: string, options: OpenStoreOptions): Promise<RevokdStore> {
   const location = parseStoreUrl(url);
   if ('problem' in location) throw new Error(`cannot open the store: the database URL ${location.problem}`);
-  if (location.backend === 'postgres') throw new Error(`cannot open the store: ${POSTGRES_NOT_AVAILABLE}`);
+  if (location.backend === 'postgres') {
+    const { createPostgresStore } = await import('./postgres/postgres-store.js');
+    return createPostgresStore(location.url, { storeTimeoutMs: options.storeTimeoutMs, auditChainKey: options.auditChainKey });
+  }
   const { createSqliteStore } = await import('./sqlite/sqlite-store.js');
   const store = await createSqliteStore(location.file, {
     storeTimeoutMs: options.storeTimeoutMs,

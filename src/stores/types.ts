@@ -8,7 +8,7 @@ import type { AuditEventInput, AuditEntry, AuditEventType } from '../core/audit/
 import type { Initiator, ReasonCode, RevocationRecord } from '../core/revocation/types.js';
 import type { AuditLogPort } from './ports/audit-log.js';
 import type { ContainmentPort } from './ports/containment.js';
-import type { CountersPort } from './ports/counters.js';
+import type { CountersPort, RateWindowsPort } from './ports/counters.js';
 import type { StoreLifecycle } from './ports/lifecycle.js';
 import type { OutboxPort } from './ports/outbox.js';
 import type { RecordsPort } from './ports/records.js';
@@ -17,7 +17,7 @@ import type { RevocationTargetSpec } from '../core/revocation/revocation-plan.js
 
 export type { AuditLogPort } from './ports/audit-log.js';
 export type { ContainmentPort } from './ports/containment.js';
-export type { CountersPort } from './ports/counters.js';
+export type { CountersPort, RateWindowsPort } from './ports/counters.js';
 export type { StoreLifecycle } from './ports/lifecycle.js';
 export type { OutboxPort } from './ports/outbox.js';
 export type { ApiTokenRecords, ClientRecords, RecordsPort, SessionRecords, SigningKeyRecords, UserRecords } from './ports/records.js';
@@ -307,4 +307,4 @@ export type AlertCounts = Readonly<Record<AlertSeverity, { readonly total: numbe
  * in test/stores/conformance/. A consumer that needs one concern takes that port instead.
  */
 export interface RevokdStore
-  extends StoreLifecycle, RecordsPort, RevocationLogPort, AuditLogPort, CountersPort, OutboxPort, ContainmentPort {}
+  extends StoreLifecycle, RecordsPort, RevocationLogPort, AuditLogPort, CountersPort, RateWindowsPort, OutboxPort, ContainmentPort {}

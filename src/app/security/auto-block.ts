@@ -7,8 +7,10 @@
  *   blocked automatically: a block that would hit one raises a HIGH `auto_block_suppressed` alert
  *   instead (once per address per hour) — with no trusted proxy configured behind a proxy, every
  *   client *is* the proxy, and blocking it would take the service offline;
- * - at most REVOKD_AUTO_BLOCKS_PER_HOUR automatic blocks an hour, counted in the store (holds across
- *   restarts); beyond it, one HIGH `auto_block_cap_reached` alert an hour and no more blocks.
+ * - at most REVOKD_AUTO_BLOCKS_PER_HOUR automatic blocks an hour across every instance, counted in
+ *   `ctx.counters` (Redis, or the store without it: either way shared by the instances and kept
+ *   across restarts of revokd); beyond it, one HIGH `auto_block_cap_reached` alert an hour and no
+ *   more blocks. While Redis is down the cap holds per instance (its memory fallback).
  */
 import { type CidrRange, countingRange, parseCidr, rangeCovers } from '../../core/containment/ip-address.js';
 import type { Config } from '../../core/config.js';
@@ -19,7 +21,7 @@ import { type ActiveBlocks, blockIp } from './ip-blocks.js';
 
 const HOUR_MS = 3_600_000;
 const LOOPBACK = ['127.0.0.0/8', '::1/128'];
-/** Store counter of automatic blocks in the current hour-long window. */
+/** Counter of automatic blocks in the current hour-long window (one for all instances). */
 export const AUTO_BLOCK_COUNTER = 'auto_blocks';
 
 export type AutoBlockOutcome =
@@ -62,7 +64,7 @@ export async function autoBlock(ctx: AppContext, blocks: ActiveBlocks, ip: strin
     });
     return { kind: 'never_block' };
   }
-  const made = await ctx.store.incrementCounter(AUTO_BLOCK_COUNTER, HOUR_MS, nowMs);
+  const made = await ctx.counters.incrementCounter(AUTO_BLOCK_COUNTER, HOUR_MS, nowMs);
   if (made > ctx.config.autoBlocksPerHour) {
     await raiseAlert(ctx, {
       severity: 'HIGH', type: 'auto_block_cap_reached', ip,

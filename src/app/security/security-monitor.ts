@@ -58,7 +58,7 @@ export class SecurityMonitor {
       // lookup); resolve it here, off the request path, so it counts against the same user.
       const userId = e.userId ?? (await this.ctx.store.findUserByEmail(e.email))?.id ?? null;
       const subject = userId ?? `email:${e.email.toLowerCase()}`;
-      const perUser = await this.ctx.store.incrementCounter(`login_fail:user:${subject}`, HOUR_MS, nowMs);
+      const perUser = await this.ctx.counters.incrementCounter(`login_fail:user:${subject}`, HOUR_MS, nowMs);
       if (perUser > config.failedLoginsPerUserPerHour) {
         await raiseAlert(this.ctx, {
           severity: 'HIGH', type: 'brute_force_user', subject: userId ?? e.email, ip: e.ip,
@@ -66,7 +66,7 @@ export class SecurityMonitor {
         });
       }
       const ipKey = countingKey(e.ip);
-      const perIp = await this.ctx.store.incrementCounter(`login_fail:ip:${ipKey}`, HOUR_MS, nowMs);
+      const perIp = await this.ctx.counters.incrementCounter(`login_fail:ip:${ipKey}`, HOUR_MS, nowMs);
       if (perIp > config.failedLoginsPerIpPerHour) {
         const outcome = await autoBlock(this.ctx, this.blocks, e.ip, 'brute_force', `more than ${config.failedLoginsPerIpPerHour} failed logins within an hour`);
         await raiseAlert(this.ctx, {
@@ -78,7 +78,7 @@ export class SecurityMonitor {
     }));
     events.on('token_issued', (e) => this.track(async () => {
       const nowMs = this.ctx.now();
-      const count = await this.ctx.store.incrementCounter(`token_req:${e.subject}`, HOUR_MS, nowMs);
+      const count = await this.ctx.counters.incrementCounter(`token_req:${e.subject}`, HOUR_MS, nowMs);
       if (count > config.tokenRequestsPerUserPerHour) {
         await raiseAlert(this.ctx, {
           severity: 'MEDIUM', type: 'token_request_rate', subject: e.subject, ip: e.ip, details: { requests_in_window: count },
@@ -104,7 +104,7 @@ export class SecurityMonitor {
       }
       const ipKey = countingKey(e.ip);
       const threshold = e.kind === 'honeypot' ? config.honeypotThreshold : config.canaryThreshold;
-      const hits = await this.ctx.store.incrementCounter(`deception:${e.kind}:${ipKey}`, HOUR_MS, nowMs);
+      const hits = await this.ctx.counters.incrementCounter(`deception:${e.kind}:${ipKey}`, HOUR_MS, nowMs);
       if (hits < threshold) return;
       const outcome = await autoBlock(this.ctx, this.blocks, e.ip, e.kind, `${e.kind} touched ${hits} time(s): ${e.detail.slice(0, 100)}`);
       await raiseAlert(this.ctx, {

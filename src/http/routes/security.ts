@@ -147,7 +147,7 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
     const nowMs = ctx.now();
     const sessions = await ctx.store.listLiveSessions(user.id, nowMs);
     const apiTokens = await ctx.store.listApiTokens(user.id);
-    const failures = await ctx.store.readCounter(`login_fail:user:${user.id}`, HOUR_MS, nowMs);
+    const failures = await ctx.counters.readCounter(`login_fail:user:${user.id}`, HOUR_MS, nowMs);
     const audit = await ctx.store.listAuditForUser(user.id, limit);
     return {
       user: { ...publicUser(user), decoy: user.isDecoy === true },

@@ -1,0 +1,61 @@
+/**
+ * Applies the numbered SQL files in migrations/ that the database has not seen, safely when N
+ * instances start at once: each file is applied in its own transaction that first takes a
+ * transaction-scoped advisory lock (MIGRATION_LOCK_KEY), then re-reads the applied versions under
+ * it. A second instance waits on the lock, then finds the version recorded and skips it; DDL is
+ * transactional in PostgreSQL, so a file is applied entirely or not at all.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type pg from 'pg';
+import { ClientRunner } from './sql-runner.js';
+
+const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+/** Not the feed lock (feed-lock.ts): migrating must not wait for, or hold up, revocations of a running instance. */
+export const MIGRATION_LOCK_KEY = 0x7265766b64_02;
+
+interface MigrationFile { readonly version: number; readonly file: string }
+
+function migrationFiles(): MigrationFile[] {
+  return fs.readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{3}_.+\.sql$/.test(f)).sort()
+    .map((file) => ({ version: Number(file.slice(0, 3)), file }));
+}
+
+/** Returns the versions this call applied (none when another instance got there first). */
+export async function migratePostgres(pool: pg.Pool, nowMs: number): Promise<number[]> {
+  const ran: number[] = [];
+  for (const migration of migrationFiles()) {
+    if (await applyIfMissing(pool, migration, nowMs)) ran.push(migration.version);
+  }
+  return ran;
+}
+
+async function applyIfMissing(pool: pg.Pool, migration: MigrationFile, nowMs: number): Promise<boolean> {
+  const client = await pool.connect();
+  let discard = false;
+  try {
+    const sql = new ClientRunner(client);
+    await client.query('BEGIN');
+    try {
+      await sql.rows('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+      const applied = await sql.one('SELECT 1 FROM schema_migrations WHERE version = $1', [migration.version]);
+      if (applied !== undefined) {
+        await client.query('COMMIT');
+        return false;
+      }
+      // No parameters: the simple query protocol runs every statement of the file.
+      await client.query(fs.readFileSync(path.join(MIGRATIONS_DIR, migration.file), 'utf8'));
+      await sql.rows('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [migration.version, nowMs]);
+      await client.query('COMMIT');
+      return true;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => { discard = true; });
+      throw err;
+    }
+  } finally {
+    client.release(discard);
+  }
+}
