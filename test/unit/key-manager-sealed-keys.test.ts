@@ -4,7 +4,7 @@
  * an instance with another service secret refuses to start instead of replacing the key; a key
  * made by an older version (private half in `<dataDir>/keys/<kid>.json`) still signs and is moved
  * into the store once; and N instances starting at once on a fresh database end up signing with
- * one key. Real SQLite files, real keys.
+ * one key (SQLite and PostgreSQL). Real databases, real keys.
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
@@ -16,8 +16,11 @@ import { type Config, loadConfig } from '../../src/core/config.js';
 import type { KeyRing } from '../../src/core/tokens/key-ring.js';
 import { KeyManager } from '../../src/keys/key-manager.js';
 import { PrivateKeySealer } from '../../src/keys/sealed-private-key.js';
+import { openStore } from '../../src/stores/open-store.js';
 import { createSqliteStore, type SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
+import type { RevokdStore } from '../../src/stores/types.js';
 import { TEST_AUDIT_KEY } from '../support/audit-key.js';
+import { createTestDatabase } from '../support/postgres.js';
 import { tempDir } from '../support/server-process.js';
 
 const SECRET = Buffer.from('the cluster service secret, 32 bytes or more');
@@ -139,9 +142,8 @@ test('a retired legacy key is not copied into the store; a legacy file holding a
   assert.equal(await sealedOf(b.store, swapped.kid), null);
 });
 
-test('three instances starting at once on a fresh database sign with the one active key', async () => {
-  const db = freshDatabase();
-  const all = await Promise.all([instance(db), instance(db), instance(db)]);
+/** Starts `instances` on one fresh database at once: one key stays active and every ring signs with it. */
+async function assertConcurrentStartsAgree(all: ReadonlyArray<{ manager: KeyManager; store: RevokdStore }>): Promise<void> {
   await Promise.all(all.map((i) => i.manager.ensureKeys()));
   const keys = await all[0]!.store.listSigningKeys();
   const active = keys.filter((k) => k.status === 'active');
@@ -150,4 +152,20 @@ test('three instances starting at once on a fresh database sign with the one act
   for (const ring of rings) assertSignsAs(ring, active[0]!.kid, rings[0]);
   // Any key a racing start created and lost stays published, so a token it signed still verifies.
   for (const key of keys) for (const ring of rings) assert.ok(ring.verification.has(key.kid));
+}
+
+test('three instances starting at once on a fresh SQLite database sign with the one active key', async () => {
+  const db = freshDatabase();
+  await assertConcurrentStartsAgree(await Promise.all([instance(db), instance(db), instance(db)]));
+});
+
+test('three instances starting at once on a fresh PostgreSQL database (three pools) sign with the one active key', async (t) => {
+  const database = await createTestDatabase('key_manager_starts');
+  t.after(() => database.drop());
+  const all = await Promise.all([0, 1, 2].map(async () => {
+    const store = await openStore(database.url, { auditChainKey: TEST_AUDIT_KEY });
+    t.after(() => store.close());
+    return { store, manager: new KeyManager(loadConfig({ REVOKD_DATA_DIR: tempDir('keys-instance') }), store, new PrivateKeySealer(SECRET)) };
+  }));
+  await assertConcurrentStartsAgree(all);
 });
