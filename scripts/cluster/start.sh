@@ -108,7 +108,7 @@ elif [ "$MODE" = postgres ]; then
     DATABASE_URL="postgres://postgres@127.0.0.1:5432/revokd_cluster"
   fi
 else
-  # Every instance opens the same file and the same data dir (signing keys live there with SQLite).
+  # Every instance opens the same file, from one data dir: one machine, as SQLite requires.
   mkdir -p "$DIR/shared-data"
   DATABASE_URL="sqlite:$DIR/shared-data/revokd.db"
 fi

@@ -26,7 +26,7 @@ import { AuditTrail } from './security/audit-trail.js';
 import { startCheckpointLog } from './security/checkpoint-log.js';
 import { allowLegacyChainUpgrade, markChainKeyed } from './security/chain-keyed-marker.js';
 import type { AuditKeys } from '../core/audit/audit-keys.js';
-import { resolveAuditKeys } from './security/service-secret.js';
+import { resolveAuditKeys, resolveServiceKeys } from './security/service-secret.js';
 import { openCounters } from './counters/open-counters.js';
 
 /** Paths pino removes from every log line: credentials never reach the logs. */
@@ -91,15 +91,17 @@ export async function openAppContext(config: Config, options: { log?: Logger; st
   // Before anything is written there: the directory 0700 and its files 0600, whatever was left.
   secureDataDir(config.dataDir);
   const metrics = new Metrics();
-  // Resolved once: the store chains under these keys and the audit trail verifies with them.
-  const auditKeys = resolveAuditKeys(config);
+  // Resolved once: the store chains under these keys, the audit trail verifies with them, and the
+  // key manager seals and opens signing keys with the same secret.
+  const { audit: auditKeys, signingKeySealer } = resolveServiceKeys(config);
   const store = instrumentStore(options.store ?? (await openConfiguredStore(config, log, auditKeys)), metrics);
   const counters = await openCounters(config, store, log, metrics);
   const base = { config, store, counters: counters.counters, now, log, events: new EventBus(log), metrics };
   await ensureFirstPartyClient(base);
   await bootstrapAdmin(base);
-  const keyManager = new KeyManager(config, store, now);
-  await keyManager.ensureKeys();
+  const keyManager = new KeyManager(config, store, signingKeySealer, now);
+  const keyReport = await keyManager.ensureKeys();
+  for (const kid of keyReport.sealedFromFiles) log.info({ kid }, 'signing key moved from its file in keys/ into the store, sealed under the service secret');
   const keys = await KeyRingHolder.create(keyManager);
   const replica = await createConfiguredReplica(config, store, log, { now, onFailOpen: failOpenReporter(log) });
   // A revoked key leaves the ring (and the JWKS) as soon as the feed brings its record, whichever

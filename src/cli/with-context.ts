@@ -1,9 +1,13 @@
-/** Runs a CLI action against the configured store, then closes it (a CLI process must exit). */
+/**
+ * Runs a CLI action against the store REVOKD_DATABASE_URL names — SQLite or PostgreSQL, through the
+ * same composition root as the server (openConfiguredStore) — then closes it (a CLI process must exit).
+ */
 import { openAppContext, openConfiguredStore } from '../app/open-app-context.js';
 import type { RevokdStore } from '../stores/types.js';
 import type { AppContext } from '../app/context.js';
 import fs from 'node:fs';
-import { loadConfig, sqlitePath } from '../core/config.js';
+import { loadConfig } from '../core/config.js';
+import { parseStoreUrl } from '../core/database-url.js';
 import { RevokdError } from '../core/errors.js';
 import { fail } from './output.js';
 import pino from 'pino';
@@ -34,8 +38,10 @@ export async function withStore(json: boolean, action: (store: RevokdStore, audi
   try {
     const config = loadConfig();
     // Reading must not create: a mistyped data directory is an error, not an empty, valid log.
-    if (config.databaseUrl.startsWith('sqlite:') && !fs.existsSync(sqlitePath(config.databaseUrl))) {
-      throw new RevokdError('ERR_NOT_FOUND', `no database at ${sqlitePath(config.databaseUrl)} (check REVOKD_DATA_DIR / REVOKD_DATABASE_URL)`);
+    // (Only a SQLite file can be created by opening it; a PostgreSQL database must already exist.)
+    const location = parseStoreUrl(config.databaseUrl);
+    if ('backend' in location && location.backend === 'sqlite' && location.file !== ':memory:' && !fs.existsSync(location.file)) {
+      throw new RevokdError('ERR_NOT_FOUND', `no database at ${location.file} (check REVOKD_DATA_DIR / REVOKD_DATABASE_URL)`);
     }
     // The same keys as the server on this data directory (REVOKD_SECRET or <dataDir>/audit-secret).
     const keys = resolveAuditKeys(config);

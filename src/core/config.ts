@@ -76,7 +76,10 @@ export interface Config {
   readonly storeTimeoutMs: number;
   /** Connection limits (docs/architecture.md, "Connection limits"). */
   readonly http: HttpLimitsConfig;
-  /** Service secret the audit keys are derived from; unset: a secret generated into `<dataDir>/audit-secret`. */
+  /**
+   * Service secret the audit keys and the signing-key seal are derived from; unset (SQLite only): a
+   * secret generated into `<dataDir>/audit-secret`.
+   */
   readonly secret: string | undefined;
   /** How often a signed checkpoint of the audit head is written to the service log. */
   readonly auditCheckpointIntervalMs: number;
@@ -118,6 +121,15 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+
+/**
+ * Why PostgreSQL needs REVOKD_SECRET: on SQLite the secret can be generated into the data
+ * directory, but instances on one PostgreSQL database share no directory, and each must derive the
+ * same audit-chain key and open the signing keys the others sealed.
+ */
+export const SECRET_REQUIRED_WITH_POSTGRES = 'REVOKD_SECRET is required with a PostgreSQL REVOKD_DATABASE_URL: '
+  + 'instances share no data directory to generate it in, and every instance needs the same one, since it keys the audit chain '
+  + 'and seals the signing keys in the database (set the same value, at least 32 bytes, on every instance)';
 
 const DEFAULT_HONEYPOT_PATHS = ['/.env', '/wp-login.php', '/wp-admin', '/.git/config', '/phpmyadmin', '/admin.php'];
 
@@ -269,6 +281,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const secret = str('REVOKD_SECRET');
   // Never echo the value: it is the root of the audit keys.
   if (secret !== undefined && Buffer.byteLength(secret, 'utf8') < 32) problems.push('REVOKD_SECRET must be at least 32 bytes long');
+  if (secret === undefined && onPostgres) problems.push(SECRET_REQUIRED_WITH_POSTGRES);
   const auditCheckpointIntervalMs = int('REVOKD_AUDIT_CHECKPOINT_INTERVAL_MS', 300_000, 1000, 86_400_000);
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -286,9 +299,4 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     storeTimeoutMs, http,
     secret, auditCheckpointIntervalMs,
   });
-}
-
-/** The SQLite file path of a `sqlite:` database URL. */
-export function sqlitePath(databaseUrl: string): string {
-  return databaseUrl.slice('sqlite:'.length);
 }

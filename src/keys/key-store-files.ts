@@ -1,13 +1,14 @@
 /**
- * Private signing keys live in files under `<dataDir>/keys/`, one per kid, mode 0600 in a 0700
- * directory. The database holds only public keys and status, so a database backup leaks nothing
- * that can sign.
+ * Legacy private signing keys: before keys were sealed into the store (keys/sealed-private-key.ts),
+ * each private half was a file `<dataDir>/keys/<kid>.json`, mode 0600 in a 0700 directory. revokd
+ * no longer writes them; it reads one only for a key whose row has no sealed half, and moves it
+ * into the store at start (keys/key-manager.ts). The files are left in place, so a rollback to an
+ * older version still finds them; remove them once no older version will run on the data.
  */
 import { type KeyObject, createPrivateKey } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { KID_PATTERN } from '../core/tokens/key-ring.js';
-import { ensurePrivateDir, writeNewPrivateFile } from '../fs/private-files.js';
 
 export function keysDir(dataDir: string): string {
   return path.join(dataDir, 'keys');
@@ -18,15 +19,8 @@ function keyFile(dataDir: string, kid: string): string {
   return path.join(keysDir(dataDir), `${kid}.json`);
 }
 
-export function writePrivateKey(dataDir: string, kid: string, alg: string, privateKey: KeyObject): void {
-  ensurePrivateDir(keysDir(dataDir));
-  const file = keyFile(dataDir, kid);
-  const body = JSON.stringify({ kid, alg, privateJwk: privateKey.export({ format: 'jwk' }) });
-  // Never overwrite an existing key.
-  writeNewPrivateFile(file, body);
-}
-
-export function readPrivateKey(dataDir: string, kid: string): KeyObject | undefined {
+/** The private key an older revokd wrote for `kid`, or undefined when there is no such file. */
+export function readLegacyPrivateKey(dataDir: string, kid: string): KeyObject | undefined {
   const file = keyFile(dataDir, kid);
   if (!fs.existsSync(file)) return undefined;
   const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as { privateJwk: Record<string, unknown> };

@@ -155,7 +155,7 @@ describe('audit chain: verify and export', () => {
       seq: r.seq, atMs: r.at, type: r.type, actorType: r.actor_type, actorId: r.actor_id, initiator: r.initiator, reason: r.reason,
       targetType: r.target_type, targetId: r.target_id, ip: r.ip, details: r.details, prevHash: r.prev_hash, hash: r.hash,
     }));
-    assert.deepEqual(verifyChain(asEntries, resolveAuditKeys({ dataDir, secret: undefined }).chain), { ok: true, entries });
+    assert.deepEqual(verifyChain(asEntries, resolveAuditKeys({ dataDir, secret: undefined, databaseUrl: `sqlite:${path.join(dataDir, 'revokd.db')}` }).chain), { ok: true, entries });
     for (const secret of secrets) assert.ok(!text.includes(secret), `a secret the test used is not in the export: ${secret.slice(0, 6)}…`);
     assert.ok(rows.some((r) => r.type === 'ip.blocked') && rows.some((r) => r.type === 'api_token.revoked'));
 

@@ -5,19 +5,20 @@
  * rejects": this file checks that the app adds every check jose leaves to it.
  *
  * To prove the claim checks (not just the signature check) we forge tokens with the server's own
- * private key, read from `<dataDir>/keys/<kid>.json`; a correctly forged token is accepted first,
- * so each negative case differs from an accepted token only in the property under test.
+ * private key, opened from its sealed row with the data directory's service secret; a correctly
+ * forged token is accepted first, so each negative case differs from an accepted token only in the
+ * property under test.
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { type KeyObject, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { type KeyObject, createHmac, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { type JWK, SignJWT, calculateJwkThumbprint, decodeJwt, jwtVerify } from 'jose';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess } from '../support/server-process.js';
 import { type JsonResponse, createClientViaAdmin, introspect, login, request } from '../support/http-client.js';
+import { openServerPrivateKey, readSigningKeyRows } from '../support/server-signing-key.js';
 
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
@@ -71,12 +72,8 @@ describe('JWT attack corpus', () => {
     assert.equal(typeof serverKid, 'string');
     serverPublicKey = createPublicKey({ key: publishedJwk as never, format: 'jwk' });
 
-    const keyFile = JSON.parse(fs.readFileSync(path.join(server.dataDir, 'keys', `${serverKid}.json`), 'utf8')) as {
-      kid: string; alg: string; privateJwk: Record<string, unknown>;
-    };
-    assert.equal(keyFile.kid, serverKid);
-    assert.equal(keyFile.alg, 'EdDSA');
-    serverPrivateKey = createPrivateKey({ key: keyFile.privateJwk as never, format: 'jwk' });
+    assert.equal(readSigningKeyRows(server.dataDir).find((row) => row.kid === serverKid)?.alg, 'EdDSA');
+    serverPrivateKey = openServerPrivateKey(server.dataDir, serverKid);
 
     const attacker = generateKeyPairSync('ed25519');
     attackerPrivateKey = attacker.privateKey;

@@ -43,3 +43,32 @@ test('mail: SMTP URL scheme, sender address and poll interval are checked', () =
   assert.throws(() => loadConfig({ REVOKD_MAIL_FROM: 'a@b.c\r\nBcc: x@y.z' }), /REVOKD_MAIL_FROM/);
   assert.throws(() => loadConfig({ REVOKD_MAIL_POLL_MS: '5' }), /REVOKD_MAIL_POLL_MS/);
 });
+
+test('a PostgreSQL REVOKD_DATABASE_URL requires REVOKD_SECRET, reported with the other problems and saying why', () => {
+  const problemsOf = (env: Record<string, string>): readonly string[] => {
+    try {
+      loadConfig(env);
+      return [];
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      return err.problems;
+    }
+  };
+  const url = 'postgres://revokd@127.0.0.1:5432/revokd';
+  const without = problemsOf({ REVOKD_DATABASE_URL: url, PORT: 'eighty' });
+  const secretProblem = without.find((p) => p.startsWith('REVOKD_SECRET is required'));
+  assert.ok(secretProblem !== undefined, without.join('; '));
+  assert.match(secretProblem, /PostgreSQL/);
+  assert.match(secretProblem, /share no data directory/);
+  assert.match(secretProblem, /audit chain/);
+  assert.match(secretProblem, /signing keys/);
+  assert.ok(without.some((p) => p.startsWith('PORT')), 'reported together with the other problems');
+  for (const env of [{ REVOKD_DATABASE_URL: url, REVOKD_SECRET: 's'.repeat(32) }, { REVOKD_DATABASE_URL: 'postgresql://db.example/revokd', REVOKD_SECRET: 's'.repeat(32) }]) {
+    assert.deepEqual(problemsOf(env), [], env.REVOKD_DATABASE_URL);
+    assert.equal(loadConfig(env).databaseUrl, env.REVOKD_DATABASE_URL);
+  }
+  assert.deepEqual(problemsOf({ REVOKD_DATABASE_URL: url, REVOKD_SECRET: 'short' }), ['REVOKD_SECRET must be at least 32 bytes long'], 'a short one is refused as on SQLite, not as missing');
+  assert.ok(problemsOf({ REVOKD_DATABASE_URL: 'postgresql://db.example/revokd' }).some((p) => p.startsWith('REVOKD_SECRET is required')));
+  // SQLite keeps the generated secret: no REVOKD_SECRET needed.
+  assert.equal(loadConfig({ REVOKD_DATABASE_URL: 'sqlite:/srv/revokd.db' }).secret, undefined);
+});

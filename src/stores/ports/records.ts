@@ -39,6 +39,12 @@ export interface SigningKeyRecords {
   /** Adds a key; with `retireActive`, every other active key becomes retired in the same commit. */
   insertSigningKey(key: SigningKeyRecord, retireActive: boolean, audit: AuditEventInput): Promise<void>;
   listSigningKeys(): Promise<SigningKeyRecord[]>;
+  /**
+   * Gives a key made before sealing (its private half a file) its sealed private half; false, and
+   * nothing changed, when the key is unknown, HS256 or already has one — so N instances moving the
+   * same key at once leave exactly the first one's.
+   */
+  storeSealedPrivateKey(kid: string, sealed: string): Promise<boolean>;
 }
 
 export interface SessionRecords {

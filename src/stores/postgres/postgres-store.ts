@@ -223,6 +223,10 @@ export class PostgresStore implements RevokdStore, FeedNotifications {
     return this.run(async (sql) => (await sql.rows('SELECT * FROM signing_keys ORDER BY created_at, kid')).map(toSigningKey));
   }
 
+  storeSealedPrivateKey(kid: string, sealed: string): Promise<boolean> {
+    return this.run(async (sql) => (await sql.changes(`UPDATE signing_keys SET private_key_sealed = $1 WHERE kid = $2 AND alg <> 'HS256' AND private_key_sealed IS NULL`, [sealed, kid])) > 0);
+  }
+
   readGenerations(sub: string, clientId: string): Promise<Generations> {
     return this.run((sql) => readGenerationsIn(sql, sub, clientId));
   }

@@ -183,6 +183,11 @@ export class SqliteStore implements RevokdStore {
     return this.run(() => (this.db.prepare('SELECT * FROM signing_keys ORDER BY created_at, kid').all() as Row[]).map(toSigningKey));
   }
 
+  storeSealedPrivateKey(kid: string, sealed: string): Promise<boolean> {
+    return this.run(() => this.db.prepare(`UPDATE signing_keys SET private_key_sealed = ? WHERE kid = ? AND alg != 'HS256' AND private_key_sealed IS NULL`)
+      .run(sealed, kid).changes > 0);
+  }
+
   readGenerations(sub: string, clientId: string): Promise<Generations> {
     return this.run(() => readGenerationsIn(this.db, sub, clientId));
   }

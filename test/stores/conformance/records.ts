@@ -140,6 +140,21 @@ export function describeRecordsConformance(backend: StoreBackend): void {
       assert.equal(keys.find((k) => k.kid === a)?.privateKeySealed, null);
     });
 
+    test('a key without a sealed private half gets one once; a second, an HS256 kid and an unknown kid change nothing', async () => {
+      const legacy = `l${newId()}`;
+      const hs = `hs256-${newId()}`;
+      await store.insertSigningKey({ kid: legacy, alg: 'EdDSA', publicJwk: { kty: 'OKP', crv: 'Ed25519', x: legacy }, status: 'active', createdAtMs: NOW, retiredAtMs: null, revokedAtMs: null, privateKeySealed: null }, true, audit('key.rotated'));
+      await store.insertSigningKey({ kid: hs, alg: 'HS256', publicJwk: {}, status: 'retired', createdAtMs: NOW, retiredAtMs: NOW, revokedAtMs: null, privateKeySealed: null }, false, audit('key.created'));
+      assert.equal(await store.storeSealedPrivateKey(legacy, `v1.first-${legacy}`), true);
+      assert.equal(await store.storeSealedPrivateKey(legacy, `v1.second-${legacy}`), false);
+      assert.equal(await store.storeSealedPrivateKey(hs, `v1.sealed-${hs}`), false);
+      assert.equal(await store.storeSealedPrivateKey(`u${newId()}`, 'v1.sealed'), false);
+      const keys = await store.listSigningKeys();
+      assert.equal(keys.find((k) => k.kid === legacy)?.privateKeySealed, `v1.first-${legacy}`, 'the first one stays');
+      assert.equal(keys.find((k) => k.kid === legacy)?.status, 'active', 'nothing else about the key changes');
+      assert.equal(keys.find((k) => k.kid === hs)?.privateKeySealed, null);
+    });
+
     test('a client is disabled and enabled once each: repeats change nothing and write no audit row', async () => {
       const clientId = `cl_${newId()}`;
       await store.createClient({ id: clientId, name: 'c', secretHash: 'a'.repeat(64), grants: [], scopes: [], createdAtMs: NOW, disabledAtMs: null }, audit('client.created'));
