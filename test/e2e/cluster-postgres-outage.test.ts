@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Cluster, postgresBackendAvailable } from '../support/cluster.js';
+import { Cluster } from '../support/cluster.js';
 import { createUserViaAdmin, login, request, type JsonResponse } from '../support/http-client.js';
 import { PrivatePostgres } from '../support/private-postgres.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, type ServerProcess } from '../support/server-process.js';
@@ -20,8 +20,6 @@ import { until } from '../support/until.js';
 const PASSWORD = 'user-password-1';
 /** A request during the outage must be answered within this (pool and statement timeouts are far shorter). */
 const ANSWER_WITHIN_MS = 15_000;
-
-const skip = postgresBackendAvailable() ? false : 'the PostgreSQL backend is not in this checkout (src/stores/postgres/): nothing to take down';
 
 /** Sends a request that must be answered, not hang, while the database is down. */
 async function answered(url: string, init: Parameters<typeof request>[1]): Promise<JsonResponse> {
@@ -34,7 +32,7 @@ function assertUnavailable(res: JsonResponse, what: string): void {
   assert.equal(res.body?.code, 'ERR_STORE_UNAVAILABLE', `${what}: ${res.text}`);
 }
 
-describe('PostgreSQL outage under two instances', { skip }, () => {
+describe('PostgreSQL outage under two instances', () => {
   let postgres: PrivatePostgres;
   let cluster: Cluster;
   let a: ServerProcess;

@@ -2,8 +2,7 @@
  * scripts/cluster/start.sh as a user runs it: three instances behind HAProxy come up, requests
  * through HAProxy reach every instance and agree on a revocation, the secret and the CLI's env file
  * are private, and stop.sh stops every process it started and (--purge) removes the state. On the
- * machine's PostgreSQL (a database of the test's own, given as REVOKD_DATABASE_URL) once signing
- * keys live in the database; before that, with --sqlite.
+ * machine's PostgreSQL, in a database of the test's own given as REVOKD_DATABASE_URL.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -12,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { haproxyInstalled, instanceName, signingKeysInDatabase } from '../support/cluster.js';
+import { haproxyInstalled, instanceName } from '../support/cluster.js';
 import { login, request } from '../support/http-client.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { REPO_ROOT, freePort, tempDir } from '../support/server-process.js';
@@ -34,7 +33,7 @@ function alive(pid: number): boolean {
 
 describe('scripts/cluster/start.sh and stop.sh', { skip }, () => {
   const dir = path.join(tempDir('cluster-script'), 'cluster');
-  let database: TestDatabase | undefined;
+  let database: TestDatabase;
   let env: NodeJS.ProcessEnv;
   let proxy: string;
   const script = (name: string, args: string[] = []) =>
@@ -48,10 +47,8 @@ describe('scripts/cluster/start.sh and stop.sh', { skip }, () => {
       REVOKD_CLUSTER_DIR: dir, REVOKD_CLUSTER_PORT: String(port),
       REVOKD_ADMIN_PASSWORD: ADMIN_PASSWORD, REVOKD_REDIS_PREFIX: `revokd-test:cluster-script:${randomBytes(4).toString('hex')}:`,
     };
-    if (signingKeysInDatabase()) {
-      database = await createTestDatabase('cluster_script');
-      env.REVOKD_DATABASE_URL = database.url;
-    }
+    database = await createTestDatabase('cluster_script');
+    env.REVOKD_DATABASE_URL = database.url;
   });
   after(async () => {
     await script('stop.sh', ['--purge']).catch(() => undefined);
@@ -60,7 +57,7 @@ describe('scripts/cluster/start.sh and stop.sh', { skip }, () => {
   });
 
   test('start.sh brings up three instances behind HAProxy that agree; stop.sh stops all of it', async () => {
-    const started = await script('start.sh', database === undefined ? ['--sqlite'] : []);
+    const started = await script('start.sh');
     assert.match(started.stdout, new RegExp(`3 instances on .*HAProxy on ${proxy}`));
     assert.match(started.stdout, /stop\.sh/, 'it says how to stop it');
     assert.ok(!started.stdout.includes(fs.readFileSync(path.join(dir, 'secret'), 'utf8')), 'the secret is never printed');

@@ -1,7 +1,9 @@
 /**
  * Several revokd instances sharing one store, one Redis key prefix and one service configuration
  * (issuer, secret, trusted proxy), optionally with HAProxy in front configured from the same
- * template as scripts/cluster/start.sh — so the tests exercise the configuration users run.
+ * template as scripts/cluster/start.sh — so the tests exercise the configuration users run. By
+ * default on PostgreSQL (a database of its own on the machine's server), each instance with a data
+ * dir of its own, as in a deployment.
  *
  * Instances run the compiled server (`dist/`, built by `npm test`): it starts in a fraction of
  * tsx's time, which matters to tests that SIGKILL and restart an instance many times.
@@ -29,6 +31,7 @@ export interface ClusterOptions {
   readonly instances: number;
   /** Put HAProxy in front (its URL becomes `cluster.url` and the issuer). */
   readonly haproxy?: boolean;
+  /** PostgreSQL (a database of its own on the machine's server, default) or one shared SQLite file. */
   readonly backend?: ClusterBackend;
   /** A postgres:// URL to use instead of a fresh database on the machine's server (a private server). */
   readonly databaseUrl?: string;
@@ -36,45 +39,25 @@ export interface ClusterOptions {
   readonly env?: Record<string, string>;
 }
 
-/** Whether this checkout has the PostgreSQL backend (src/stores/postgres/). */
-export function postgresBackendAvailable(): boolean {
-  return fs.existsSync(path.join(REPO_ROOT, 'src/stores/postgres/postgres-store.ts'));
-}
-
-/**
- * Whether signing keys live in the database (sealed under REVOKD_SECRET), so instances on
- * PostgreSQL can each have a data dir of their own. Before that, each would sign with a key of its
- * own data dir that the others do not know, so they share one data dir (as on one machine).
- */
-export function signingKeysInDatabase(): boolean {
-  return fs.existsSync(path.join(REPO_ROOT, 'src/keys/sealed-private-key.ts'));
-}
-
-/** PostgreSQL when the checkout has it (what the issue asks the cluster to run on), else one SQLite file. */
-export const DEFAULT_BACKEND: ClusterBackend = postgresBackendAvailable() ? 'postgres' : 'sqlite';
-
 /** The system of record the instances share, and how to give it back. */
 interface SharedStore {
   readonly backend: ClusterBackend;
   readonly env: Record<string, string>;
-  /** SQLite: every instance opens one data dir (the signing keys live there). PostgreSQL: undefined. */
+  /** SQLite: every instance opens one data dir (one machine, one file). PostgreSQL: undefined, one each. */
   readonly sharedDataDir: string | undefined;
   release(): Promise<void>;
 }
 
 async function openSharedStore(options: ClusterOptions): Promise<SharedStore> {
-  const backend = options.backend ?? DEFAULT_BACKEND;
+  const backend = options.backend ?? 'postgres';
   if (backend === 'sqlite') {
     const dir = tempDir(`cluster-${options.label}`);
     return { backend, env: {}, sharedDataDir: dir, release: async () => fs.rmSync(dir, { recursive: true, force: true }) };
   }
-  const dir = signingKeysInDatabase() ? undefined : tempDir(`cluster-${options.label}`);
-  const removeDir = (): void => { if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true }); };
-  if (options.databaseUrl !== undefined) {
-    return { backend, env: { REVOKD_DATABASE_URL: options.databaseUrl }, sharedDataDir: dir, release: async () => removeDir() };
-  }
+  // Each instance has a data dir of its own: with PostgreSQL it holds nothing another needs.
+  if (options.databaseUrl !== undefined) return { backend, env: { REVOKD_DATABASE_URL: options.databaseUrl }, sharedDataDir: undefined, release: async () => {} };
   const db: TestDatabase = await createTestDatabase(options.label);
-  return { backend, env: { REVOKD_DATABASE_URL: db.url }, sharedDataDir: dir, release: async () => { await db.drop(); removeDir(); } };
+  return { backend, env: { REVOKD_DATABASE_URL: db.url }, sharedDataDir: undefined, release: () => db.drop() };
 }
 
 /** Deletes every Redis key under `prefix` (SCAN, never KEYS). */
