@@ -143,8 +143,8 @@ export class Cluster {
 
   static async start(options: ClusterOptions): Promise<Cluster> {
     if (!fs.existsSync(COMPILED_CLI)) throw new Error(`${COMPILED_CLI} is missing: run \`npm run build\` first (npm test does)`);
-    const workDir = tempDir(`cluster-${options.label}-work`);
     const store = await openSharedStore(options);
+    const workDir = tempDir(`cluster-${options.label}-work`);
     const proxyPort = await freePort();
     const issuer = options.haproxy === true ? `http://127.0.0.1:${proxyPort}` : `http://revokd-cluster-${options.label}.test`;
     const sharedEnv: Record<string, string> = {
