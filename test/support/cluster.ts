@@ -37,6 +37,11 @@ export interface ClusterOptions {
   readonly databaseUrl?: string;
   /** Extra environment for every instance. */
   readonly env?: Record<string, string>;
+  /**
+   * Start every instance at once on the fresh store (a deployment rolling out N at a time). By
+   * default the first starts alone and makes the schema, the first admin and the first-party client.
+   */
+  readonly startTogether?: boolean;
 }
 
 /** The system of record the instances share, and how to give it back. */
@@ -164,10 +169,11 @@ export class Cluster {
         dataDir: store.sharedDataDir ?? fs.mkdtempSync(path.join(workDir, `instance-${index + 1}-`)),
         env: sharedEnv,
       });
-      // The first creates the schema, the first admin and the signing key; the rest start together.
-      instances.push(await startOne(0));
+      // Unless told otherwise, the first creates the schema, the first admin and the signing key alone.
+      const first = options.startTogether === true ? 0 : 1;
+      if (first === 1) instances.push(await startOne(0));
       // allSettled: the ones that did start are stopped with the rest if another one failed.
-      const rest = await Promise.allSettled(Array.from({ length: options.instances - 1 }, (_, i) => startOne(i + 1)));
+      const rest = await Promise.allSettled(Array.from({ length: options.instances - first }, (_, i) => startOne(i + first)));
       for (const r of rest) if (r.status === 'fulfilled') instances.push(r.value);
       const failed = rest.find((r) => r.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
