@@ -154,8 +154,8 @@ wait_ready() {
   die "instance $i is not ready after 30 s; see $DIR/logs/instance-$i.log"
 }
 
-# The first instance alone creates the schema, the first admin and the signing key; the others then
-# start together against what it made.
+# The first instance alone creates the schema, the first admin and the signing key, so the cluster
+# makes one key rather than one per instance (starting all at once works too: the extras are retired).
 start_instance 1
 wait_ready 1
 for i in $(seq 2 "$COUNT"); do start_instance "$i"; done

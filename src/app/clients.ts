@@ -3,7 +3,7 @@
  * a slow hash adds nothing) compared in constant time; the built-in public client `revokd` is the
  * first-party web/app client that logs users in.
  */
-import { RevokdError } from '../core/errors.js';
+import { RevokdError, isRevokdError } from '../core/errors.js';
 import { digestsEqual, newOpaqueToken, sha256Hex } from '../core/tokens/opaque.js';
 import { randomBytes } from 'node:crypto';
 import type { Actor, ClientRecord } from '../stores/types.js';
@@ -50,7 +50,12 @@ export async function createClient(
 /** The first-party public client exists on every install. */
 export async function ensureFirstPartyClient(ctx: Pick<AppContext, 'store' | 'now'>): Promise<void> {
   if ((await ctx.store.findClient(FIRST_PARTY_CLIENT_ID)) !== undefined) return;
-  await createClient(ctx, { id: FIRST_PARTY_CLIENT_ID, name: 'revokd first-party', public: true, grants: ['refresh_token'] }, { type: 'system', id: null });
+  try {
+    await createClient(ctx, { id: FIRST_PARTY_CLIENT_ID, name: 'revokd first-party', public: true, grants: ['refresh_token'] }, { type: 'system', id: null });
+  } catch (err) {
+    // Instances starting at the same moment on one fresh database: another one made it first.
+    if (!(isRevokdError(err) && err.code === 'ERR_CONFLICT' && (await ctx.store.findClient(FIRST_PARTY_CLIENT_ID)) !== undefined)) throw err;
+  }
 }
 
 export interface ClientCredentials {

@@ -82,6 +82,8 @@ export async function revokeByScope(ctx: AppContext, scope: string, value: strin
 /** Revoking the active key first rotates, so the service keeps signing with a key that is not revoked. */
 export async function revokeSigningKey(ctx: AppContext, kid: string, request: OperatorRequest): Promise<RevocationReport> {
   const keys = await ctx.store.listSigningKeys();
+  // Every key this service signs with is in the store (HS256 kids too): any other kid is a mistake.
+  if (!keys.some((k) => k.kid === kid)) throw new RevokdError('ERR_NOT_FOUND', `no signing key with kid "${kid}" (see \`revokd keys list\`)`);
   // HS256 keys come from configuration and cannot be rotated here: revoking the current one stops
   // issuing until a new REVOKD_JWT_SECRET is set (KeyManager.symmetricRing).
   if (keys.find((k) => k.kid === kid)?.status === 'active' && !ctx.keyManager.symmetric) await ctx.keyManager.rotate(request.actor);

@@ -1,6 +1,6 @@
 /** Users: creation (CLI, admin API, first-admin bootstrap) and disabling (which revokes everything). */
 import { randomUUID } from 'node:crypto';
-import { RevokdError } from '../core/errors.js';
+import { RevokdError, isRevokdError } from '../core/errors.js';
 import { MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARACTERS, characterCount, hashPassword } from '../core/passwords.js';
 import type { Actor, Role, UserRecord } from '../stores/types.js';
 import type { AppContext } from './context.js';
@@ -56,7 +56,13 @@ export async function bootstrapAdmin(ctx: Pick<AppContext, 'store' | 'now' | 'co
     ctx.log.warn({ email: adminEmail }, 'REVOKD_ADMIN_EMAIL names an existing user that is not an active admin; not changing it (set another email)');
     return;
   }
-  await createUser(ctx, { email: adminEmail, password: adminPassword, role: 'admin' }, { type: 'system', id: null });
+  try {
+    await createUser(ctx, { email: adminEmail, password: adminPassword, role: 'admin' }, { type: 'system', id: null });
+  } catch (err) {
+    // Instances starting at the same moment on one fresh database: another one created it first.
+    if (isRevokdError(err) && err.code === 'ERR_CONFLICT' && (await ctx.store.findUserByEmail(adminEmail)) !== undefined) return;
+    throw err;
+  }
   ctx.log.info({ email: adminEmail }, 'created the first admin');
 }
 

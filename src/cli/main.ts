@@ -113,6 +113,9 @@ program.command('revoke').description('revoke by scope: jti, session, user (id o
   .addOption(new Option('--reason <reason>', 'reason code').choices(REASON_CODES).default('admin'))
   .option('--note <text>', 'free-text note for the audit log').option('--json', 'machine-readable output')
   .option('--list', 'with "window": list the live window revocations instead of adding one')
+  // Ids are base64url and may start with "-" (a jti, a kid): read such a word as the value, not as an
+  // unknown option. A mistyped option still fails, as an extra argument.
+  .allowUnknownOption()
   .action(async (scope: string, value: string | undefined, opts: { reason: string; note?: string; json?: boolean; list?: boolean }) => {
     const json = opts.json === true;
     await withContext(json, async (ctx) => {
@@ -154,6 +157,8 @@ keys.command('rotate').description('add a new active key; the old one verifies u
   });
 keys.command('revoke').description('revoke a key: every token it signed is rejected and it leaves the JWKS')
   .argument('<kid>', 'key id').option('--note <text>', 'free-text note for the audit log').option('--json', 'machine-readable output')
+  // A kid (a base64url JWK thumbprint) may start with "-": see `revoke` above.
+  .allowUnknownOption()
   .action(async (kid: string, opts: { note?: string; json?: boolean }) => {
     const json = opts.json === true;
     await withContext(json, async (ctx) => {

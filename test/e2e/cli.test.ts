@@ -65,6 +65,18 @@ describe('revokd CLI', () => {
     assert.equal((await introspect(server.url, client, session.access_token)).text, '{"active":false}');
   });
 
+  test('an id that starts with "-" (base64url jtis and kids can) is read as the value, and a mistyped option still fails', async () => {
+    const dashed = await cli(['revoke', 'jti', '-dashed-jti-0123456789', '--reason', 'compromised', '--json']);
+    assert.equal(dashed.code, 0, dashed.stderr);
+    assert.equal(JSON.parse(dashed.stdout).changed, true);
+    const typo = await cli(['revoke', 'jti', 'some-jti', '--reasn', 'compromised']);
+    assert.notEqual(typo.code, 0);
+    assert.match(typo.stderr, /too many arguments/);
+    const unknownKid = await cli(['keys', 'revoke', '-NoSuchKid0123456789abcdefghijklmnopqrstu', '--json']);
+    assert.notEqual(unknownKid.code, 0, 'an unknown kid is refused, not taken for an option');
+    assert.doesNotMatch(unknownKid.stderr, /unknown option/);
+  });
+
   test('revoke jti / session / client / window / all', async () => {
     const user = ['--email', `cli-${Date.now()}@example.com`];
     assert.equal((await cli(['user', 'create', ...user, '--password', 'cli-password-2'])).code, 0);

@@ -9,13 +9,8 @@ import { Cluster } from '../support/cluster.js';
 import { login, request } from '../support/http-client.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../support/server-process.js';
 
-// Known to fail today: bootstrapAdmin (src/app/users.ts) and ensureFirstPartyClient
-// (src/app/clients.ts) check, then create; the losers of the race get ERR_CONFLICT ("already
-// exists") and the process exits. Remove `todo` once they treat that conflict as "made by another".
-const todo = 'first-start setup is check-then-create: all but one instance exit with "already exists"';
-
 for (const backend of ['postgres', 'sqlite'] as const) {
-  test(`three instances started at once on a fresh ${backend} database all come up and accept each other's tokens`, { todo }, async () => {
+  test(`three instances started at once on a fresh ${backend} database all come up and accept each other's tokens`, async () => {
     const cluster = await Cluster.start({ label: `start_together_${backend}`, instances: 3, backend, startTogether: true });
     try {
       const admins = await Promise.all(cluster.instances.map((s) => login(s.url, ADMIN_EMAIL, ADMIN_PASSWORD)));
