@@ -1,0 +1,171 @@
+/**
+ * A revocation as the push stream carries it (SPEC §5.6, `GET /api/v1/revocations/stream`), named
+ * the way the token's claims name its target — `jti` (with `iss`), `sid`, `sub`, `client_id`,
+ * `kid`, a window of `iat`s, global — with the generation where one applies, so a consumer needs
+ * nothing but this to decide. The service encodes with {@link toWire}; the verifier decodes with
+ * {@link fromWire}, which validates everything it reads (the stream crosses a network).
+ *
+ * The stream itself (Server-Sent Events) is:
+ * - `event: snapshot` — one or more parts; `data` is a {@link WireSnapshotPart}; only the final
+ *   part carries an `id:` (the cursor to resume from). A consumer replaces its whole state with a
+ *   snapshot once the final part has arrived (a snapshot is also what a too-old `Last-Event-ID` gets);
+ * - `event: revocation` — one per revocation in commit order; `id:` is the cursor just past it;
+ *   `data` is a {@link WireRevocation};
+ * - `event: heartbeat` — no `id:`; `data` is `{"at": <ms>}`: sent whenever nothing else was for a
+ *   heartbeat interval, so a quiet stream is never taken for a stale one.
+ */
+import type { Initiator, ReasonCode, RevocationRecord } from './types.js';
+import { INITIATORS, REASON_CODES } from './types.js';
+
+/** What every revocation event carries besides its target. */
+interface WireMeta {
+  /** The record's id in the store's feed (an identity, not a position: resume with the event id). */
+  readonly seq: number;
+  readonly initiator: Initiator;
+  readonly reason: ReasonCode;
+  /** When it was committed, ms since the epoch (propagation latency is measured from it). */
+  readonly created_at: number;
+}
+
+/** When an entry stops mattering (its tokens have all expired), ms since the epoch; null: never. */
+type Expiry = { readonly expires_at: number | null };
+
+export type WireRevocation = WireMeta & (
+  | ({ readonly scope: 'token'; readonly jti: string; readonly iss: string | null } & Expiry)
+  | ({ readonly scope: 'session'; readonly sid: string } & Expiry)
+  | { readonly scope: 'user'; readonly sub: string; readonly generation: number }
+  | { readonly scope: 'client'; readonly client_id: string; readonly generation: number }
+  | { readonly scope: 'key'; readonly kid: string }
+  | ({ readonly scope: 'window'; readonly iat_from: number; readonly iat_to: number } & Expiry)
+  | { readonly scope: 'global'; readonly generation: number }
+  | ({ readonly scope: 'api_token'; readonly api_token_id: string } & Expiry)
+);
+
+/** The counters a snapshot starts from (the revocations carry the rest). */
+export interface WireGenerations {
+  readonly global: number;
+  readonly users: ReadonlyArray<readonly [string, number]>;
+  readonly clients: ReadonlyArray<readonly [string, number]>;
+}
+
+export interface WireSnapshotPart {
+  /** 0, 1, 2, … in order. */
+  readonly part: number;
+  /** The last part: apply the snapshot now; its event carries the cursor as `id:`. */
+  readonly final: boolean;
+  /** In part 0 only. */
+  readonly generations?: WireGenerations;
+  readonly revocations: readonly WireRevocation[];
+}
+
+export function toWire(record: RevocationRecord): WireRevocation {
+  const meta: WireMeta = { seq: record.seq, initiator: record.initiator, reason: record.reason, created_at: record.createdAtMs };
+  const expires_at = record.expiresAtMs;
+  switch (record.scope) {
+    case 'token': return { ...meta, scope: 'token', jti: record.target, iss: record.issuer, expires_at };
+    case 'session': return { ...meta, scope: 'session', sid: record.target, expires_at };
+    case 'user': return { ...meta, scope: 'user', sub: record.target, generation: record.generation ?? 0 };
+    case 'client': return { ...meta, scope: 'client', client_id: record.target, generation: record.generation ?? 0 };
+    case 'key': return { ...meta, scope: 'key', kid: record.target };
+    case 'window': return { ...meta, scope: 'window', iat_from: record.windowFrom ?? 0, iat_to: record.windowTo ?? 0, expires_at };
+    case 'global': return { ...meta, scope: 'global', generation: record.generation ?? 0 };
+    case 'api_token': return { ...meta, scope: 'api_token', api_token_id: record.target, expires_at };
+  }
+}
+
+/** Thrown for anything that is not a well-formed wire revocation (a programming or transport error). */
+export class WireFormatError extends TypeError {
+  constructor(message: string) {
+    super(`malformed revocation on the stream: ${message}`);
+    this.name = 'WireFormatError';
+  }
+}
+
+const ID = /^[A-Za-z0-9_.:@*-]{1,255}$/;
+
+function field(value: Record<string, unknown>, name: string): unknown {
+  if (!(name in value)) throw new WireFormatError(`missing "${name}"`);
+  return value[name];
+}
+
+function idField(value: Record<string, unknown>, name: string): string {
+  const v = field(value, name);
+  if (typeof v !== 'string' || !ID.test(v)) throw new WireFormatError(`"${name}" must be an id`);
+  return v;
+}
+
+function wholeNumber(value: Record<string, unknown>, name: string): number {
+  const v = field(value, name);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new WireFormatError(`"${name}" must be a whole number ≥ 0`);
+  return v;
+}
+
+function expiry(value: Record<string, unknown>): number | null {
+  const v = field(value, 'expires_at');
+  if (v === null) return null;
+  return wholeNumber(value, 'expires_at');
+}
+
+function oneOf<T extends string>(value: Record<string, unknown>, name: string, allowed: readonly T[]): T {
+  const v = field(value, name);
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) throw new WireFormatError(`"${name}" is not one of ${allowed.join(', ')}`);
+  return v as T;
+}
+
+/** Reads a wire revocation back into the record the replica applies. Throws WireFormatError. */
+export function fromWire(input: unknown): RevocationRecord {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new WireFormatError('not an object');
+  const v = input as Record<string, unknown>;
+  const base = {
+    seq: wholeNumber(v, 'seq'), initiator: oneOf(v, 'initiator', INITIATORS), reason: oneOf(v, 'reason', REASON_CODES),
+    // An operator's free-text note stays in the audit log: it is not for every resource server.
+    createdAtMs: wholeNumber(v, 'created_at'), note: null,
+    issuer: null, generation: null, windowFrom: null, windowTo: null, expiresAtMs: null,
+  };
+  const scope = field(v, 'scope');
+  switch (scope) {
+    case 'token': {
+      const iss = field(v, 'iss');
+      if (iss !== null && typeof iss !== 'string') throw new WireFormatError('"iss" must be a string or null');
+      return { ...base, scope, target: idField(v, 'jti'), issuer: iss, expiresAtMs: expiry(v) };
+    }
+    case 'session': return { ...base, scope, target: idField(v, 'sid'), expiresAtMs: expiry(v) };
+    case 'user': return { ...base, scope, target: idField(v, 'sub'), generation: wholeNumber(v, 'generation') };
+    case 'client': return { ...base, scope, target: idField(v, 'client_id'), generation: wholeNumber(v, 'generation') };
+    case 'key': return { ...base, scope, target: idField(v, 'kid') };
+    case 'window': {
+      const from = wholeNumber(v, 'iat_from');
+      const to = wholeNumber(v, 'iat_to');
+      if (to <= from) throw new WireFormatError('"iat_to" must be after "iat_from"');
+      return { ...base, scope, target: '*', windowFrom: from, windowTo: to, expiresAtMs: expiry(v) };
+    }
+    case 'global': return { ...base, scope, target: '*', generation: wholeNumber(v, 'generation') };
+    case 'api_token': return { ...base, scope, target: idField(v, 'api_token_id'), expiresAtMs: expiry(v) };
+    default: throw new WireFormatError('unknown "scope"');
+  }
+}
+
+/** Reads a snapshot part (validating every revocation in it). */
+export function snapshotPartFromWire(input: unknown): { part: number; final: boolean; generations: WireGenerations | undefined; records: RevocationRecord[] } {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new WireFormatError('snapshot part is not an object');
+  const v = input as Record<string, unknown>;
+  const part = wholeNumber(v, 'part');
+  const final = field(v, 'final');
+  if (typeof final !== 'boolean') throw new WireFormatError('"final" must be a boolean');
+  const revocations = field(v, 'revocations');
+  if (!Array.isArray(revocations)) throw new WireFormatError('"revocations" must be an array');
+  let generations: WireGenerations | undefined;
+  if (v.generations !== undefined) {
+    const g = v.generations as Record<string, unknown>;
+    const pairs = (name: string): Array<[string, number]> => {
+      const list = field(g, name);
+      if (!Array.isArray(list)) throw new WireFormatError(`"generations.${name}" must be an array`);
+      return list.map((pair) => {
+        if (!Array.isArray(pair) || pair.length !== 2) throw new WireFormatError(`"generations.${name}" entries are [id, generation]`);
+        return [idField({ id: pair[0] }, 'id'), wholeNumber({ generation: pair[1] }, 'generation')];
+      });
+    };
+    generations = { global: wholeNumber(g, 'global'), users: pairs('users'), clients: pairs('clients') };
+  }
+  return { part, final, generations, records: revocations.map(fromWire) };
+}

@@ -1,0 +1,46 @@
+/** The push stream's wire format (core/revocation/wire-format.ts): every scope round-trips, junk is refused. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { fromWire, snapshotPartFromWire, toWire, WireFormatError } from '../../src/core/revocation/wire-format.js';
+import type { RevocationRecord } from '../../src/core/revocation/types.js';
+
+const base: RevocationRecord = {
+  seq: 7, scope: 'token', target: 'jti-000000001', issuer: 'https://issuer.test', generation: null, windowFrom: null, windowTo: null,
+  expiresAtMs: 1_800_000_000_000, initiator: 'admin', reason: 'compromised', note: null, createdAtMs: 1_799_999_999_000,
+};
+const records: RevocationRecord[] = [
+  base,
+  { ...base, scope: 'session', target: 'sid-1', issuer: null },
+  { ...base, scope: 'user', target: 'user-1', issuer: null, generation: 3, expiresAtMs: null },
+  { ...base, scope: 'client', target: 'client-1', issuer: null, generation: 2, expiresAtMs: null },
+  { ...base, scope: 'key', target: 'kid-1', issuer: null, expiresAtMs: null },
+  { ...base, scope: 'window', target: '*', issuer: null, windowFrom: 100, windowTo: 200 },
+  { ...base, scope: 'global', target: '*', issuer: null, generation: 9, expiresAtMs: null },
+  { ...base, scope: 'api_token', target: 'tok-1', issuer: null, expiresAtMs: null },
+];
+
+test('every scope names its target as the claims do, and reads back as the same record', () => {
+  const names = records.map((r) => Object.keys(toWire(r)).filter((k) => !['seq', 'initiator', 'reason', 'created_at', 'scope', 'expires_at', 'generation'].includes(k)));
+  assert.deepEqual(names, [['jti', 'iss'], ['sid'], ['sub'], ['client_id'], ['kid'], ['iat_from', 'iat_to'], [], ['api_token_id']]);
+  for (const record of records) assert.deepEqual(fromWire(JSON.parse(JSON.stringify(toWire(record)))), record, record.scope);
+});
+
+test('an operator note is not sent to resource servers', () => {
+  assert.equal('note' in toWire({ ...base, note: 'ticket 1234: laptop stolen' }), false);
+});
+
+test('junk is refused with a WireFormatError, never half-read', () => {
+  const good = toWire(base) as unknown as Record<string, unknown>;
+  for (const bad of [null, [], 'x', { ...good, scope: 'everything' }, { ...good, jti: 5 }, { ...good, seq: -1 }, { ...good, reason: 'whim' },
+    { ...good, expires_at: 1.5 }, { ...toWire(records[5]!), iat_to: 50 }, { ...good, jti: 'a b' }]) {
+    assert.throws(() => fromWire(bad), WireFormatError, JSON.stringify(bad));
+  }
+});
+
+test('a snapshot part carries generations in part 0 and validated revocations', () => {
+  const part = snapshotPartFromWire({ part: 0, final: true, generations: { global: 2, users: [['u', 1]], clients: [] }, revocations: records.map(toWire) });
+  assert.deepEqual(part.generations, { global: 2, users: [['u', 1]], clients: [] });
+  assert.deepEqual(part.records, records);
+  assert.throws(() => snapshotPartFromWire({ part: 0, final: 'yes', revocations: [] }), WireFormatError);
+  assert.throws(() => snapshotPartFromWire({ part: 0, final: true, generations: { global: 0, users: [['u']], clients: [] }, revocations: [] }), WireFormatError);
+});
