@@ -13,7 +13,9 @@
  *
  * Knobs (environment): BENCH_ROUNDS, BENCH_SLICES, BENCH_VERIFY_OPS, BENCH_REDIS_OPS, BENCH_CHECK_OPS,
  * BENCH_TOKEN_ENTRIES, BENCH_SESSIONS, BENCH_USERS, BENCH_REDIS_ENTRIES, BENCH_REDIS_URL.
- * Results: stdout, and bench/results/latest.json.
+ * Results: stdout, and bench/results/latest.json. Then the scale-out figures (bench/scale-out.ts:
+ * propagation between instances per wake-up driver, revoke throughput on SQLite and PostgreSQL),
+ * unless BENCH_SCALE_OUT=0.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
@@ -443,6 +445,13 @@ const outFile = `${outDir}latest.json`;
 writeFileSync(outFile, `${JSON.stringify(json, null, 2)}\n`);
 log();
 log(`wrote ${outFile}; total ${totalSec.toFixed(1)} s`);
+
+// The scale-out figures (real instances on PostgreSQL, SQLite and Redis): bench/scale-out.ts.
+if (process.env.BENCH_SCALE_OUT !== '0') {
+  log();
+  const { runScaleOutBench } = await import('./scale-out.js');
+  await runScaleOutBench(log);
+}
 
 // ---------------------------------------------------------------------------------------------
 
