@@ -1,32 +1,35 @@
 /**
- * The in-process view of revocation state that every check reads. It starts from a snapshot,
- * then follows the change feed; a write made by this process is applied directly after its commit
- * (so this instance answers correctly at once), and writes by other processes (the CLI, other
- * instances) arrive with the next poll. If the feed cannot be read for longer than
- * `maxStalenessMs`, checks refuse to decide (fail closed) unless fail mode is `open`.
+ * The in-process view of revocation state that every check reads — in the service and in the
+ * `@revokd/verifier` package alike. It starts from a snapshot and then follows the change feed in
+ * commit order, through a **driver** (src/replica/drivers/): the poll driver reads the store
+ * (woken at once by a NOTIFY or a Redis message), the verifier's SSE driver is pushed the same
+ * records by the stream. A write made by this process is applied directly after its commit
+ * (`applyLocal`, so this instance answers correctly at once) and again, harmlessly, when the feed
+ * brings it. If the driver has not confirmed the view current for longer than `maxStalenessMs`,
+ * checks refuse to decide (fail closed) unless fail mode is `open`.
  */
 import { RevokdError } from '../core/errors.js';
+import type { FeedCursor, FeedPage, FeedSnapshot } from '../core/revocation/feed.js';
 import { RevocationState } from '../core/revocation/revocation-state.js';
 import type { CheckOutcome, RevocationRecord, TokenStamp } from '../core/revocation/types.js';
-import type { FeedCursor, FeedPage, FeedSnapshot } from '../stores/types.js';
 
-export interface FeedSource {
-  loadSnapshot(nowMs: number): Promise<FeedSnapshot>;
-  readFeed(after: FeedCursor, limit: number): Promise<FeedPage>;
+/** What a driver feeds the replica with. */
+export interface ReplicaSink {
+  /** Replaces the whole view with a snapshot (at start, or when a stream must start over). */
+  loadSnapshot(snapshot: FeedSnapshot): void;
+  /** Applies records committed after the last ones, in commit order, with their cursors. */
+  applyCommitted(page: FeedPage): void;
+  /** The view is known to be current now (a read that found nothing new, a stream heartbeat). */
+  markCurrent(): void;
 }
 
-/**
- * Something that says "new records were committed: read the feed now" (a PostgreSQL NOTIFY, a
- * Redis message). A wake-up is only ever a hint: the replica also polls every `pollMs`, so a lost
- * message delays a record by at most one poll and never loses it.
- */
-export interface FeedWakeup {
-  /** Shown in /readyz and logs (`notify`, `redis`). */
-  readonly name: string;
-  start(wake: () => void): Promise<void>;
+/** Keeps a replica current: reads or receives the feed and hands it to the sink. */
+export interface ReplicaDriver {
+  /** Resolves once the first snapshot has been given to the sink; keeps feeding it until stop(). */
+  start(sink: ReplicaSink): Promise<void>;
   stop(): Promise<void>;
-  /** Whether wake-ups can arrive now (while not, the poll alone keeps the view current). */
-  status(): WakeupStatus;
+  /** The states of whatever makes the driver read at once (empty for a plain poll). */
+  wakeupStatus?(): WakeupStatus[];
 }
 
 export type WakeupStatus =
@@ -42,12 +45,7 @@ export interface FeedAnnouncer {
 }
 
 export interface ReplicaOptions {
-  readonly source: FeedSource;
-  readonly pollMs: number;
-  /** Read the feed as soon as these say so, besides the poll (see FeedWakeup). */
-  readonly wakeups?: readonly FeedWakeup[];
-  /** Told after every local commit that added records (see FeedAnnouncer). */
-  readonly announcers?: readonly FeedAnnouncer[];
+  readonly driver: ReplicaDriver;
   readonly maxStalenessMs: number;
   /** How often entries past their expiry are dropped from memory. */
   readonly pruneIntervalMs: number;
@@ -57,115 +55,90 @@ export interface ReplicaOptions {
    * token it could wrongly accept has been issued after the outage began), checks fail closed anyway.
    */
   readonly failOpenMaxMs?: number;
+  /** Told after every local commit that added records (see FeedAnnouncer). */
+  readonly announcers?: readonly FeedAnnouncer[];
   readonly now?: () => number;
-  /** Told about each failed sync (for logs and metrics). */
-  readonly onSyncError?: (err: unknown) => void;
   /** Told about every check whose answer came from fail-open mode. */
   readonly onFailOpen?: () => void;
 }
 
-const FEED_PAGE = 5000;
 /**
  * How many feed ids to remember for applyLocal's duplicate check. A local commit is applied
  * microseconds after it commits, so the feed can only have overtaken it by a page or two.
  */
-const RECENTLY_READ_KEPT = 2 * FEED_PAGE;
+const RECENTLY_READ_KEPT = 10_000;
 
 export class RevocationReplica {
-  readonly state = new RevocationState();
+  private current = new RevocationState();
   private readonly options: ReplicaOptions;
   private readonly now: () => number;
   private lastSyncMs = 0;
   private lastPruneMs = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private syncing: Promise<void> | undefined;
   private readonly listeners = new Set<(record: RevocationRecord) => void>();
-  /**
-   * Where this view stands in the feed (opaque: the store's). Local writes do not move it: another
-   * process may have committed a record this view has not read yet, and it must still be read.
-   */
-  private cursor: FeedCursor | undefined;
+  private readonly committedListeners = new Set<(record: RevocationRecord, cursor: FeedCursor) => void>();
   /** Records applied from a local commit that the feed has not returned yet (to tell listeners once). */
   private readonly appliedAhead = new Set<number>();
   /**
-   * Ids of the records read from the feed most recently: a local commit whose records the feed
+   * Ids of the records the feed brought most recently: a local commit whose records the feed
    * returned before applyLocal ran (another reader was quicker) is then not applied and told twice.
    */
   private readonly recentlyRead = new Set<number>();
-  private started = false;
+  private cursorValue: FeedCursor | undefined;
 
   constructor(options: ReplicaOptions) {
     this.options = options;
     this.now = options.now ?? Date.now;
   }
 
-  /** Loads the snapshot and starts following the feed. */
+  /** The revocation state checks read (replaced whole when a snapshot is loaded). */
+  get state(): RevocationState {
+    return this.current;
+  }
+
+  /** Where this view stands in the feed (undefined before the first snapshot). */
+  get cursor(): FeedCursor | undefined {
+    return this.cursorValue;
+  }
+
+  /** Loads the first snapshot through the driver and keeps following the feed. */
   async start(): Promise<void> {
-    const snapshot = await this.options.source.loadSnapshot(this.now());
-    this.state.setGenerations(snapshot.globalGeneration, snapshot.userGenerations, snapshot.clientGenerations);
-    for (const record of snapshot.records) this.state.apply(record);
-    this.cursor = snapshot.cursor;
-    this.lastSyncMs = this.now();
-    this.started = true;
-    await this.sync();
-    this.timer = setInterval(() => void this.sync(), this.options.pollMs);
-    this.timer.unref();
-    for (const wakeup of this.options.wakeups ?? []) await wakeup.start(() => this.wake());
+    await this.options.driver.start(this.sink);
   }
 
   async stop(): Promise<void> {
-    this.started = false;
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
-    for (const wakeup of this.options.wakeups ?? []) await wakeup.stop().catch(() => undefined);
+    await this.options.driver.stop();
   }
 
-  /** Reads the feed past what has been applied. Concurrent calls share one read. */
-  sync(): Promise<void> {
-    this.syncing ??= this.readAll().finally(() => {
-      this.syncing = undefined;
-    });
-    return this.syncing;
-  }
-
-  /**
-   * A wake-up: read now, and once more after a read already under way (it may have started before
-   * the commit it is being woken for).
-   */
-  private wake(): void {
-    if (!this.started) return;
-    const running = this.syncing;
-    if (running === undefined) void this.sync();
-    else this.pendingWake ??= running.then(() => {
-      this.pendingWake = undefined;
-      return this.sync();
-    });
-  }
-
-  private pendingWake: Promise<void> | undefined;
-
-  private async readAll(): Promise<void> {
-    if (this.cursor === undefined) return;
-    try {
-      for (;;) {
-        const page = await this.options.source.readFeed(this.cursor, FEED_PAGE);
-        for (const record of page.records) {
-          this.rememberRead(record.seq);
-          if (!this.appliedAhead.delete(record.seq)) this.applyAndTell(record);
-        }
-        this.cursor = page.cursor;
-        if (page.records.length < FEED_PAGE) break;
-      }
+  private readonly sink: ReplicaSink = {
+    loadSnapshot: (snapshot) => {
+      const state = new RevocationState();
+      state.setGenerations(snapshot.globalGeneration, snapshot.userGenerations, snapshot.clientGenerations);
+      for (const record of snapshot.records) state.apply(record);
+      // Replaced whole, not merged: a snapshot holds every revocation committed before its cursor
+      // that can still cover a live token, so nothing applied before it can be missing from it.
+      this.current = state;
+      this.appliedAhead.clear();
+      this.cursorValue = snapshot.cursor;
+      this.sink.markCurrent();
+    },
+    applyCommitted: (page) => {
+      page.records.forEach((record, i) => {
+        this.rememberRead(record.seq);
+        if (!this.appliedAhead.delete(record.seq)) this.applyAndTell(record);
+        const cursor = page.cursors[i] ?? page.cursor;
+        for (const listener of this.committedListeners) tellSafely(() => listener(record, cursor));
+      });
+      this.cursorValue = page.cursor;
+    },
+    markCurrent: () => {
       const now = this.now();
       this.lastSyncMs = now;
       if (now - this.lastPruneMs >= this.options.pruneIntervalMs) {
-        this.state.prune(now);
+        this.current.prune(now);
         this.lastPruneMs = now;
       }
-    } catch (err) {
-      this.options.onSyncError?.(err);
-    }
-  }
+    },
+  };
 
   /** Applies records this process just committed, before it answers the request. */
   applyLocal(records: readonly RevocationRecord[]): void {
@@ -190,30 +163,36 @@ export class RevocationReplica {
 
   /**
    * Calls `listener` for every revocation this view learns of from now on (local or from the feed),
-   * e.g. to drop the connections a revoked token holds. Returns the unsubscribe function.
+   * as soon as it is applied, e.g. to drop the connections a revoked token holds. A local commit is
+   * told when it is applied, which may be before records other processes committed earlier.
+   * Returns the unsubscribe function.
    */
   onRecord(listener: (record: RevocationRecord) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * Calls `listener` for every record the feed brings, strictly in commit order, each with the
+   * cursor just past it (what the push stream sends as event ids). Local commits are told here
+   * when the feed brings them, not before. Returns the unsubscribe function.
+   */
+  onCommitted(listener: (record: RevocationRecord, cursor: FeedCursor) => void): () => void {
+    this.committedListeners.add(listener);
+    return () => this.committedListeners.delete(listener);
+  }
+
   private applyAndTell(record: RevocationRecord): void {
-    this.state.apply(record);
-    for (const listener of this.listeners) {
-      try {
-        listener(record);
-      } catch {
-        // A listener's failure must not stop the feed.
-      }
-    }
+    this.current.apply(record);
+    for (const listener of this.listeners) tellSafely(() => listener(record));
   }
 
-  /** The wake-up drivers' states (empty when the view follows the feed by polling alone). */
+  /** The driver's wake-up states (empty when the view follows the feed by polling alone). */
   wakeupStatus(): WakeupStatus[] {
-    return (this.options.wakeups ?? []).map((w) => w.status());
+    return this.options.driver.wakeupStatus?.() ?? [];
   }
 
-  /** Milliseconds since the view last caught up with the store. */
+  /** Milliseconds since the view was last known to be current. */
   stalenessMs(): number {
     return this.now() - this.lastSyncMs;
   }
@@ -240,7 +219,15 @@ export class RevocationReplica {
       }
       this.options.onFailOpen?.();
     }
-    return this.state.check(stamp);
+    return this.current.check(stamp);
   }
 }
 
+/** A listener's failure must not stop the feed. */
+function tellSafely(call: () => void): void {
+  try {
+    call();
+  } catch {
+    // ignored on purpose
+  }
+}

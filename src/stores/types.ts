@@ -168,28 +168,8 @@ export interface ConsumeRefreshInput {
   readonly audit: AuditEventInput;
 }
 
-export interface FeedSnapshot {
-  readonly records: readonly RevocationRecord[];
-  readonly globalGeneration: number;
-  readonly userGenerations: ReadonlyArray<[string, number]>;
-  readonly clientGenerations: ReadonlyArray<[string, number]>;
-  /** Where a reader of the feed continues from to see everything committed after this snapshot. */
-  readonly cursor: FeedCursor;
-}
-
-/**
- * A position in the change feed, made by the store and handed back to it unchanged. Readers never
- * compare, parse or do arithmetic on it: on SQLite it is the last seq read, but a networked backend
- * may need more than a number to read in commit order (sequence values are handed out before
- * commit, so they are not commit-ordered by themselves).
- */
-export type FeedCursor = string;
-
-/** One read of the feed: the records in commit order and the cursor just past the last of them. */
-export interface FeedPage {
-  readonly records: readonly RevocationRecord[];
-  readonly cursor: FeedCursor;
-}
+// The change feed's shapes are the replica's as much as the stores': they live in core.
+export type { FeedCursor, FeedPage, FeedSnapshot } from '../core/revocation/feed.js';
 
 export interface ApiTokenRecord {
   readonly id: string;

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RevocationRecord } from '../../src/core/revocation/types.js';
-import { RevocationReplica, type FeedSource } from '../../src/replica/revocation-replica.js';
+import { RevocationReplica } from '../../src/replica/revocation-replica.js';
+import { PollDriver, type FeedSource } from '../../src/replica/drivers/poll-driver.js';
 
 class MemoryFeed implements FeedSource {
   records: RevocationRecord[] = [];
@@ -19,7 +20,7 @@ class MemoryFeed implements FeedSource {
   async readFeed(after: string) {
     if (this.failing) throw new Error('store unreachable');
     const records = this.records.slice(Number(after));
-    return { records, cursor: String(this.records.length) };
+    return { records, cursors: records.map((_, i) => String(Number(after) + i + 1)), cursor: String(this.records.length) };
   }
 }
 
@@ -29,8 +30,12 @@ const sessionRecord = (seq: number): RevocationRecord => ({
   initiator: 'user', reason: 'logout', note: null, createdAtMs: 0,
 });
 
+/** A replica on the poll driver, with the driver's sync() to read on demand (the poll is a minute). */
 function replica(feed: MemoryFeed, clock: { now: number }, failMode: 'open' | 'closed', onFailOpen?: () => void) {
-  return new RevocationReplica({ source: feed, pollMs: 60_000, maxStalenessMs: 1000, failOpenMaxMs: 10_000, pruneIntervalMs: 60_000, failMode, now: () => clock.now, onFailOpen });
+  const now = () => clock.now;
+  const driver = new PollDriver({ source: feed, pollMs: 60_000, now });
+  const r = new RevocationReplica({ driver, maxStalenessMs: 1000, failOpenMaxMs: 10_000, pruneIntervalMs: 60_000, failMode, now, onFailOpen });
+  return Object.assign(r, { sync: () => driver.sync() });
 }
 
 test('records written by another process arrive with the next sync', async () => {
@@ -60,6 +65,23 @@ test('a local write does not skip a lower seq another process committed but this
   await r.sync();
   assert.equal(r.check({ ...stamp, sid: 'from-cli' }).revoked, true, 'seq 1 must still be read after seq 2 was applied locally');
   assert.deepEqual(told, [2, 1], 'each record is told once');
+  await r.stop();
+});
+
+test('committed listeners are told every record in commit order with its cursor, local ones when the feed brings them', async () => {
+  const feed = new MemoryFeed();
+  const clock = { now: 0 };
+  const r = replica(feed, clock, 'closed');
+  await r.start();
+  const committed: Array<[number, string]> = [];
+  r.onCommitted((rec, cursor) => committed.push([rec.seq, cursor]));
+  const local = { ...sessionRecord(2), target: 'local' };
+  feed.records.push(sessionRecord(1), local, sessionRecord(3));
+  r.applyLocal([local]);
+  assert.deepEqual(committed, [], 'a local commit is not told before the feed orders it');
+  await r.sync();
+  assert.deepEqual(committed, [[1, '1'], [2, '2'], [3, '3']]);
+  assert.equal(r.cursor, '3');
   await r.stop();
 });
 

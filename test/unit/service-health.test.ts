@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { loadConfig } from '../../src/core/config.js';
 import { probeServiceHealth } from '../../src/app/service-health.js';
 import { RevocationReplica } from '../../src/replica/revocation-replica.js';
+import { PollDriver } from '../../src/replica/drivers/poll-driver.js';
 import { createSqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
 import { TEST_AUDIT_KEY } from '../support/audit-key.js';
 import { tempDir } from '../support/server-process.js';
@@ -19,7 +20,7 @@ async function setup(failMode: 'closed' | 'open') {
   const store = await createSqliteStore(path.join(dir, 'revokd.db'), { auditChainKey: TEST_AUDIT_KEY });
   const clock = { now: 1_000_000 };
   const replica = new RevocationReplica({
-    source: store, pollMs: 60_000, maxStalenessMs: 1_000, failOpenMaxMs: 10_000, pruneIntervalMs: 60_000, failMode, now: () => clock.now,
+    driver: new PollDriver({ source: store, pollMs: 60_000, now: () => clock.now }), maxStalenessMs: 1_000, failOpenMaxMs: 10_000, pruneIntervalMs: 60_000, failMode, now: () => clock.now,
   });
   await replica.start();
   return { config, store, replica, clock };

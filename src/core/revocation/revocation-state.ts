@@ -72,7 +72,7 @@ export class RevocationState {
   }
 
   /** Loads counters that the store keeps outside the feed (a snapshot at start). */
-  setGenerations(global: number, users: Iterable<[string, number]>, clients: Iterable<[string, number]>): void {
+  setGenerations(global: number, users: Iterable<readonly [string, number]>, clients: Iterable<readonly [string, number]>): void {
     this.globalGeneration = Math.max(this.globalGeneration, global);
     for (const [id, gen] of users) raise(this.userGenerations, id, gen);
     for (const [id, gen] of clients) raise(this.clientGenerations, id, gen);

@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../../core/config.js';
 import { hasFeedNotifications } from '../../stores/ports/revocation-log.js';
 import type { RevokdStore } from '../../stores/types.js';
-import type { FeedAnnouncer, FeedWakeup } from '../revocation-replica.js';
+import type { FeedWakeup } from '../drivers/poll-driver.js';
+import type { FeedAnnouncer } from '../revocation-replica.js';
 import { throttledWarn } from '../../app/throttled-warn.js';
 
 export interface FeedWakeups {

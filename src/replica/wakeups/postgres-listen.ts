@@ -10,7 +10,8 @@
  * catch up on what was committed meanwhile. Until then the replica's poll keeps it current.
  */
 import type { FeedListenerConnection as ListenerClient } from '../../stores/ports/revocation-log.js';
-import type { FeedWakeup, WakeupStatus } from '../revocation-replica.js';
+import type { FeedWakeup } from '../drivers/poll-driver.js';
+import type { WakeupStatus } from '../revocation-replica.js';
 
 
 const RETRY_MIN_MS = 100;

@@ -8,7 +8,8 @@
  * replica is woken too, to catch up on what was published while the connection was down.
  */
 import { Redis } from 'ioredis';
-import type { FeedAnnouncer, FeedWakeup, WakeupStatus } from '../revocation-replica.js';
+import type { FeedWakeup } from '../drivers/poll-driver.js';
+import type { FeedAnnouncer, WakeupStatus } from '../revocation-replica.js';
 
 const CONNECT_TIMEOUT_MS = 1000;
 const COMMAND_TIMEOUT_MS = 500;

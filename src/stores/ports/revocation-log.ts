@@ -18,6 +18,11 @@ export interface RevocationLogPort {
    * ids the backend assigned (ids are identities, not positions: see FeedCursor).
    */
   readFeed(after: FeedCursor, limit: number): Promise<FeedPage>;
+  /**
+   * A cursor handed back from outside (a push-stream client's Last-Event-ID): this store's cursor
+   * if the text is one, else undefined. Pure (no I/O); never throws.
+   */
+  parseFeedCursor(text: string): FeedCursor | undefined;
   /** Window entries that can still cover a live token (not yet expired at `nowMs`), oldest first. */
   listWindowRevocations(nowMs: number): Promise<RevocationRecord[]>;
   /** Every record that can still cover a live token, plus all generation counters. */

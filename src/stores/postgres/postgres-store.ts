@@ -28,7 +28,7 @@ import { consumeRefreshIn } from './consume-refresh.js';
 import {
   acknowledgeAlertIn, countAlertsIn, createIpBlockIn, incrementCounterIn, liftIpBlockIn, listAlertsIn, listIpBlocksIn, raiseAlertIn, readCounterIn,
 } from './containment.js';
-import { cursorOfSeq, seqOfCursor } from './feed-cursor.js';
+import { cursorOfSeq, parseSeqCursor, seqFeedPage, seqOfCursor } from '../seq-cursor.js';
 import { readGenerationsIn } from './generations.js';
 import { migratePostgres } from './migrate.js';
 import { claimOutboxIn, markOutboxFailedIn, markOutboxSentIn } from './outbox.js';
@@ -279,12 +279,16 @@ export class PostgresStore implements RevokdStore, FeedNotifications {
     return this.tx(true, (tx) => revokeIn(tx, target, context));
   }
 
+  parseFeedCursor(text: string): FeedCursor | undefined {
+    return parseSeqCursor(text);
+  }
+
   /** Seq order is commit order (feed-lock.ts), so the cursor is the last seq read. */
   readFeed(after: FeedCursor, limit: number): Promise<FeedPage> {
     const afterSeq = seqOfCursor(after);
     return this.run(async (sql) => {
       const records = (await sql.rows('SELECT * FROM revocations WHERE seq > $1 ORDER BY seq LIMIT $2', [afterSeq, limit])).map(toRevocation);
-      return { records, cursor: records.length === 0 ? after : cursorOfSeq(records[records.length - 1]!.seq) };
+      return seqFeedPage(after, records);
     });
   }
 

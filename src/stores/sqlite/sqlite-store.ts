@@ -27,6 +27,7 @@ import { isBusyError, retryWhenBusy } from './retry-when-busy.js';
 import { sealedSuccessorsDroppableBeforeMs } from '../../core/revocation/entry-lifetime.js';
 import { clampRefreshExpiryMs } from '../../core/revocation/refresh-rotation.js';
 import { revokeInSqlite } from './revoke.js';
+import { cursorOfSeq, parseSeqCursor, seqFeedPage, seqOfCursor } from '../seq-cursor.js';
 import { toAudit, toClient, toRefresh, toRevocation, toSession, toSigningKey, toUser } from './rows.js';
 
 type Row = Record<string, unknown>;
@@ -244,6 +245,10 @@ export class SqliteStore implements RevokdStore {
     return this.run(() => revokeInSqlite(this.db, target, context));
   }
 
+  parseFeedCursor(text: string): FeedCursor | undefined {
+    return parseSeqCursor(text);
+  }
+
   /**
    * One writer at a time (IMMEDIATE transactions) hands out seqs in commit order, so on SQLite the
    * cursor is simply the last seq read.
@@ -252,7 +257,7 @@ export class SqliteStore implements RevokdStore {
     const afterSeq = seqOfCursor(after);
     return this.run(() => {
       const records = (this.db.prepare('SELECT * FROM revocations WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as Row[]).map(toRevocation);
-      return { records, cursor: records.length === 0 ? after : String(records[records.length - 1]!.seq) };
+      return seqFeedPage(after, records);
     });
   }
 
@@ -272,7 +277,7 @@ export class SqliteStore implements RevokdStore {
         userGenerations: gens.filter((g) => g.scope === 'user').map((g) => [g.target, g.generation]),
         clientGenerations: gens.filter((g) => g.scope === 'client').map((g) => [g.target, g.generation]),
         // Records pruned before the snapshot leave gaps; readers continue after the highest seq assigned.
-        cursor: String(lastSeq),
+        cursor: cursorOfSeq(lastSeq),
       };
     })());
   }
@@ -418,11 +423,6 @@ export async function createSqliteStore(file: string, options: SqliteStoreOption
   return store;
 }
 
-/** A cursor this store made (a decimal seq); anything else is a programming error. */
-function seqOfCursor(cursor: FeedCursor): number {
-  if (!/^\d{1,15}$/.test(cursor)) throw new TypeError(`not a SQLite feed cursor: ${JSON.stringify(cursor)}`);
-  return Number(cursor);
-}
 
 function mapOne<T>(row: unknown, map: (r: Row) => T): T | undefined {
   return row === undefined ? undefined : map(row as Row);

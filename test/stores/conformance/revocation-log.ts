@@ -69,7 +69,12 @@ export function describeRevocationLogConformance(backend: StoreBackend): void {
       const first = await store.readFeed(start, 1);
       assert.deepEqual(first.records, feed.slice(0, 1));
       assert.deepEqual((await store.readFeed(first.cursor, 100)).records, feed.slice(1), 'resuming from a cursor continues right after it');
-      assert.deepEqual(await store.readFeed(page.cursor, 100), { records: [], cursor: page.cursor }, 'at the head: nothing, and the cursor stays');
+      assert.deepEqual(await store.readFeed(page.cursor, 100), { records: [], cursors: [], cursor: page.cursor }, 'at the head: nothing, and the cursor stays');
+      assert.equal(page.cursors.length, 3, 'a cursor per record');
+      assert.equal(page.cursors[2], page.cursor, 'the last record\'s cursor is the page\'s');
+      assert.deepEqual((await store.readFeed(page.cursors[0]!, 100)).records, feed.slice(1), 'resuming from a record\'s cursor continues right after it');
+      assert.equal(store.parseFeedCursor(page.cursors[1]!), page.cursors[1], 'a cursor handed back is recognised');
+      for (const junk of ['', '-1', 'abc', '1e3', '01', ' 1', '9'.repeat(40)]) assert.equal(store.parseFeedCursor(junk), undefined, `not a cursor: ${JSON.stringify(junk)}`);
 
       const snap = await store.loadSnapshot(NOW);
       const state = new RevocationState();

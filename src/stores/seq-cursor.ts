@@ -1,0 +1,31 @@
+/**
+ * The feed cursor of both backends: the last seq read, as a decimal string. That is enough to read
+ * in commit order only because each hands out seqs in commit order — SQLite has one writer at a
+ * time (IMMEDIATE transactions), PostgreSQL takes the feed lock first (postgres/feed-lock.ts).
+ * Readers never look inside it (FeedCursor is opaque to them).
+ */
+import type { FeedCursor, FeedPage } from '../core/revocation/feed.js';
+import type { RevocationRecord } from '../core/revocation/types.js';
+
+const SEQ_CURSOR = /^(0|[1-9]\d{0,14})$/;
+
+export function cursorOfSeq(seq: number): FeedCursor {
+  return String(seq);
+}
+
+/** A cursor this store made (a decimal seq); anything else is a programming error. */
+export function seqOfCursor(cursor: FeedCursor): number {
+  if (!SEQ_CURSOR.test(cursor)) throw new TypeError(`not a feed cursor of this store: ${JSON.stringify(cursor)}`);
+  return Number(cursor);
+}
+
+/** A cursor handed back from outside (an SSE Last-Event-ID): this store's if it is one, else undefined. */
+export function parseSeqCursor(text: string): FeedCursor | undefined {
+  return SEQ_CURSOR.test(text) ? text : undefined;
+}
+
+/** The page for records read after `after`, in seq (= commit) order. */
+export function seqFeedPage(after: FeedCursor, records: RevocationRecord[]): FeedPage {
+  const cursors = records.map((r) => cursorOfSeq(r.seq));
+  return { records, cursors, cursor: cursors[cursors.length - 1] ?? after };
+}
