@@ -4,7 +4,7 @@
  * time (IMMEDIATE transactions), PostgreSQL takes the feed lock first (postgres/feed-lock.ts).
  * Readers never look inside it (FeedCursor is opaque to them).
  */
-import type { FeedCursor, FeedPage } from '../core/revocation/feed.js';
+import type { FeedCursor, FeedPage, FeedSnapshot } from '../core/revocation/feed.js';
 import type { RevocationRecord } from '../core/revocation/types.js';
 
 const SEQ_CURSOR = /^(0|[1-9]\d{0,14})$/;
@@ -28,4 +28,23 @@ export function parseSeqCursor(text: string): FeedCursor | undefined {
 export function seqFeedPage(after: FeedCursor, records: RevocationRecord[]): FeedPage {
   const cursors = records.map((r) => cursorOfSeq(r.seq));
   return { records, cursors, cursor: cursors[cursors.length - 1] ?? after };
+}
+
+/** A generation counter row as both backends keep them (`generations` table). */
+export interface GenerationRow {
+  readonly scope: string;
+  readonly target: string;
+  readonly generation: number;
+}
+
+/** A snapshot from what both backends read: live records, every counter, the highest seq handed out. */
+export function seqFeedSnapshot(records: RevocationRecord[], generations: readonly GenerationRow[], lastSeq: number): FeedSnapshot {
+  return {
+    records,
+    globalGeneration: generations.find((g) => g.scope === 'global')?.generation ?? 0,
+    userGenerations: generations.filter((g) => g.scope === 'user').map((g) => [g.target, g.generation] as const),
+    clientGenerations: generations.filter((g) => g.scope === 'client').map((g) => [g.target, g.generation] as const),
+    // Records pruned before the snapshot leave gaps; readers continue after the highest seq.
+    cursor: cursorOfSeq(lastSeq),
+  };
 }

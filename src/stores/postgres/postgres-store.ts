@@ -28,7 +28,7 @@ import { consumeRefreshIn } from './consume-refresh.js';
 import {
   acknowledgeAlertIn, countAlertsIn, createIpBlockIn, incrementCounterIn, liftIpBlockIn, listAlertsIn, listIpBlocksIn, raiseAlertIn, readCounterIn,
 } from './containment.js';
-import { cursorOfSeq, parseSeqCursor, seqFeedPage, seqOfCursor } from '../seq-cursor.js';
+import { type GenerationRow, parseSeqCursor, seqFeedPage, seqFeedSnapshot, seqOfCursor } from '../seq-cursor.js';
 import { readGenerationsIn } from './generations.js';
 import { migratePostgres } from './migrate.js';
 import { claimOutboxIn, markOutboxFailedIn, markOutboxSentIn } from './outbox.js';
@@ -306,15 +306,9 @@ export class PostgresStore implements RevokdStore, FeedNotifications {
     this.assertOpen();
     return runTransaction(this.pool, this.auditChainKey, { feed: false, snapshot: true }, async (tx): Promise<FeedSnapshot> => {
       const records = (await tx.rows('SELECT * FROM revocations WHERE expires_at IS NULL OR expires_at >= $1 ORDER BY seq', [nowMs])).map(toRevocation);
-      const gens = await tx.rows<{ scope: string; target: string; generation: number }>('SELECT scope, target, generation FROM generations');
+      const gens = await tx.rows<GenerationRow>('SELECT scope, target, generation FROM generations');
       const { last } = (await tx.one<{ last: number }>('SELECT COALESCE(MAX(seq), 0) AS last FROM revocations'))!;
-      return {
-        records,
-        globalGeneration: gens.find((g) => g.scope === 'global')?.generation ?? 0,
-        userGenerations: gens.filter((g) => g.scope === 'user').map((g) => [g.target, g.generation]),
-        clientGenerations: gens.filter((g) => g.scope === 'client').map((g) => [g.target, g.generation]),
-        cursor: cursorOfSeq(last),
-      };
+      return seqFeedSnapshot(records, gens, last);
     });
   }
 

@@ -27,7 +27,7 @@ import { isBusyError, retryWhenBusy } from './retry-when-busy.js';
 import { sealedSuccessorsDroppableBeforeMs } from '../../core/revocation/entry-lifetime.js';
 import { clampRefreshExpiryMs } from '../../core/revocation/refresh-rotation.js';
 import { revokeInSqlite } from './revoke.js';
-import { cursorOfSeq, parseSeqCursor, seqFeedPage, seqOfCursor } from '../seq-cursor.js';
+import { type GenerationRow, parseSeqCursor, seqFeedPage, seqFeedSnapshot, seqOfCursor } from '../seq-cursor.js';
 import { toAudit, toClient, toRefresh, toRevocation, toSession, toSigningKey, toUser } from './rows.js';
 
 type Row = Record<string, unknown>;
@@ -269,16 +269,10 @@ export class SqliteStore implements RevokdStore {
   loadSnapshot(nowMs: number): Promise<FeedSnapshot> {
     return this.run(() => this.db.transaction((): FeedSnapshot => {
       const records = (this.db.prepare('SELECT * FROM revocations WHERE expires_at IS NULL OR expires_at >= ? ORDER BY seq').all(nowMs) as Row[]).map(toRevocation);
-      const gens = this.db.prepare('SELECT scope, target, generation FROM generations').all() as Array<{ scope: string; target: string; generation: number }>;
+      const gens = this.db.prepare('SELECT scope, target, generation FROM generations').all() as GenerationRow[];
+      // The highest seq ever handed out (not MAX(seq): the newest records may have been pruned).
       const lastSeq = (this.db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'revocations'`).pluck().get() as number | undefined) ?? 0;
-      return {
-        records,
-        globalGeneration: gens.find((g) => g.scope === 'global')?.generation ?? 0,
-        userGenerations: gens.filter((g) => g.scope === 'user').map((g) => [g.target, g.generation]),
-        clientGenerations: gens.filter((g) => g.scope === 'client').map((g) => [g.target, g.generation]),
-        // Records pruned before the snapshot leave gaps; readers continue after the highest seq assigned.
-        cursor: cursorOfSeq(lastSeq),
-      };
+      return seqFeedSnapshot(records, gens, lastSeq);
     })());
   }
 
