@@ -22,7 +22,7 @@ export interface ThroughputResult {
   readonly errors: number;
 }
 
-const NO_LIMITS = {
+export const NO_LIMITS = {
   REVOKD_RATE_LIMIT_LOGIN_PER_MINUTE: '0', REVOKD_RATE_LIMIT_REFRESH_PER_MINUTE: '0', REVOKD_RATE_LIMIT_REVOKE_PER_MINUTE: '0',
   REVOKD_RATE_LIMIT_BEARER_PER_MINUTE: '0', REVOKD_LOG_LEVEL: 'warn',
 };

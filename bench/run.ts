@@ -453,6 +453,13 @@ if (process.env.BENCH_SCALE_OUT !== '0') {
   await runScaleOutBench(log);
 }
 
+// /oauth/introspect (API token) and /oauth/revoke vs node-oidc-provider: bench/http-throughput.ts.
+if (process.env.BENCH_HTTP !== '0') {
+  log();
+  const { runHttpThroughputBench } = await import('./http-throughput.js');
+  await runHttpThroughputBench(log);
+}
+
 // ---------------------------------------------------------------------------------------------
 
 function fmtLoad(load: readonly number[]): string {

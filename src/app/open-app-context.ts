@@ -8,8 +8,6 @@ import type { Config } from '../core/config.js';
 import { secureDataDir } from '../fs/secure-data-dir.js';
 import { KeyManager } from '../keys/key-manager.js';
 import { KeyRingHolder } from '../keys/key-ring-holder.js';
-import { openStore } from '../stores/open-store.js';
-import { parseStoreUrl } from '../core/database-url.js';
 import type { RevokdStore } from '../stores/types.js';
 import { ApiTokenUsageRecorder } from './api-tokens/usage-recorder.js';
 import { ensureFirstPartyClient } from './clients.js';
@@ -24,16 +22,13 @@ import type { AppContext } from './context.js';
 import { bootstrapAdmin } from './users.js';
 import { AuditTrail } from './security/audit-trail.js';
 import { startCheckpointLog } from './security/checkpoint-log.js';
-import { allowLegacyChainUpgrade, markChainKeyed } from './security/chain-keyed-marker.js';
-import type { AuditKeys } from '../core/audit/audit-keys.js';
-import { resolveAuditKeys, resolveServiceKeys } from './security/service-secret.js';
+import { resolveServiceKeys } from './security/service-secret.js';
 import { openCounters } from './counters/open-counters.js';
+import { REDACTED_LOG_PATHS } from './redacted-log-paths.js';
+import { openConfiguredStore } from './open-configured-store.js';
 
-/** Paths pino removes from every log line: credentials never reach the logs. */
-export const REDACTED_LOG_PATHS = [
-  'req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie',
-  'password', 'refresh_token', 'access_token', 'token', 'client_secret', '*.password', '*.refresh_token', '*.access_token', '*.token', '*.client_secret',
-];
+// Where they lived before the library entry stopped loading this module (the CLI imports them from here).
+export { REDACTED_LOG_PATHS, openConfiguredStore };
 
 export function createLogger(config: Config): Logger {
   return pino({
@@ -47,25 +42,6 @@ export function createLogger(config: Config): Logger {
       }),
     },
   });
-}
-
-/**
- * The configured store, through the composition root (stores/open-store.ts). The keyed-chain
- * marker is a file beside a SQLite database, so it is read and written only for one.
- */
-export async function openConfiguredStore(config: Config, log?: Logger, keys: AuditKeys = resolveAuditKeys(config)): Promise<RevokdStore> {
-  const location = parseStoreUrl(config.databaseUrl);
-  const file = 'backend' in location && location.backend === 'sqlite' ? location.file : undefined;
-  const store = await openStore(config.databaseUrl, {
-    storeTimeoutMs: config.storeTimeoutMs, auditChainKey: keys.chain,
-    allowLegacyChainUpgrade: file !== undefined && allowLegacyChainUpgrade(file),
-    onAuditKeying: (outcome) => {
-      if (outcome === 'keyed') log?.warn('the audit log (plain SHA-256 chain) verified and was re-chained under the audit key');
-      if (outcome === 'legacy_chain_broken') log?.error('the audit log does not verify (it was not re-chained under the audit key): run `revokd audit verify`');
-    },
-  });
-  if (file !== undefined) markChainKeyed(file);
-  return store;
 }
 
 /** Logs fail-open decisions at most once every 10 s (metrics come with the monitoring work). */

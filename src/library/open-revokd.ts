@@ -8,18 +8,13 @@
  * bootstrap state (no admin, no first-party client, no signing keys): a library process pointed at
  * the server's database must not, for instance, rotate the server's signing key because its own
  * `REVOKD_JWT_ALG` or data directory differs.
+ *
+ * This module is what `import 'revokd'` loads: the types, and a façade that reads the
+ * configuration and only then loads the implementation (revokd-handle.ts) — so importing the
+ * package loads no database driver, no logger and no metrics, and opening it loads the driver of
+ * the backend its URL names (stores/open-store.ts) and never the server's app context.
  */
-import pino, { type Logger } from 'pino';
-import { type ApiTokenContext, checkApiTokenStanding, verifyApiToken as verifyApiTokenInContext } from '../app/api-tokens/verify-api-token.js';
-import { REDACTED_LOG_PATHS, openConfiguredStore } from '../app/open-app-context.js';
-import { type Config, loadConfig } from '../core/config.js';
-import { RevokdError } from '../core/errors.js';
-import type { RevocationReplica } from '../replica/revocation-replica.js';
-import { createConfiguredReplica } from '../app/configured-replica.js';
-import { EventBus } from '../app/events.js';
-import { ApiTokenUsageRecorder } from '../app/api-tokens/usage-recorder.js';
-import type { RevokdStore } from '../stores/types.js';
-import { ReplayAuditLog } from '../app/security/replay-audit.js';
+import { loadConfig } from '../core/config.js';
 
 /** Options for {@link openRevokd}. */
 export interface OpenRevokdOptions {
@@ -128,63 +123,6 @@ export interface Revokd {
  */
 export async function openRevokd(options: OpenRevokdOptions = {}): Promise<Revokd> {
   const config = loadConfig(options.env ?? process.env);
-  const log = libraryLogger(config);
-  const store = await openConfiguredStore(config);
-  const replica = await createConfiguredReplica(config, store, log);
-  try {
-    await replica.start();
-  } catch (err) {
-    await store.close().catch(() => undefined);
-    throw err;
-  }
-  const apiTokenUsage = new ApiTokenUsageRecorder(store, log);
-  apiTokenUsage.start(config.apiTokenUsageFlushMs);
-  const ctx = libraryContext(store, replica, apiTokenUsage, log);
-  // No detectors run in a library process, but a revoked API token presented here is still audited
-  // (coalesced, like the server's: app/security/replay-audit.ts).
-  const replays = new ReplayAuditLog(store, log);
-  replays.start();
-  ctx.events.on('revoked_token_used', (e) => { replays.record(`${e.kind}:${e.tokenId}`, e.audit, Date.now()); });
-  let closing: Promise<void> | undefined;
-
-  const subscribe = (scope: 'api_token' | 'user', listener: (id: string) => void): (() => void) =>
-    replica.onRecord((record) => {
-      if (record.scope === scope) listener(record.target);
-    });
-
-  return {
-    async verifyApiToken(token, verifyOptions = {}) {
-      const { token: record, user } = await verifyApiTokenInContext(ctx, token, verifyOptions.ip ?? null);
-      return {
-        tokenId: record.id, userId: user.id, email: user.email, scopes: [...record.scopes], name: record.name,
-        expiresAt: record.expiresAtMs === null ? null : new Date(record.expiresAtMs),
-      };
-    },
-    async recheckApiToken(tokenId) {
-      const token = await store.findApiTokenById(tokenId);
-      if (token === undefined) throw new RevokdError('ERR_INVALID_TOKEN', 'unknown API token');
-      await checkApiTokenStanding(ctx, token);
-    },
-    onApiTokenRevoked: (listener) => subscribe('api_token', listener),
-    onUserRevoked: (listener) => subscribe('user', listener),
-    close() {
-      closing ??= (async () => {
-        await replica.stop();
-        await replays.stop();
-        await apiTokenUsage.stop();
-        await store.close();
-      })();
-      return closing;
-    },
-  };
-}
-
-/** Warnings and worse, to stderr: a library must not write to its host's stdout. */
-function libraryLogger(config: Config): Logger {
-  const quieter = ['error', 'fatal', 'silent'].includes(config.logLevel);
-  return pino({ level: quieter ? config.logLevel : 'warn', redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } }, pino.destination(2));
-}
-
-function libraryContext(store: RevokdStore, replica: RevocationReplica, apiTokenUsage: ApiTokenUsageRecorder, log: Logger): ApiTokenContext {
-  return { store, replica, apiTokenUsage, log, now: Date.now, events: new EventBus(log) };
+  const { openRevokdHandle } = await import('./revokd-handle.js');
+  return openRevokdHandle(config);
 }

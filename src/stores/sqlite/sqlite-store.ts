@@ -22,6 +22,7 @@ import { readGenerationsIn } from './generations.js';
 import { consumeRefreshInSqlite } from './consume-refresh.js';
 import { insertSessionIp, recordSessionIpInSqlite } from './session-ips.js';
 import { migrateSqlite } from './migrate.js';
+import type { Statement } from 'better-sqlite3';
 import { type SqliteDatabase, openDatabase } from './open-database.js';
 import { isBusyError, retryWhenBusy } from './retry-when-busy.js';
 import { sealedSuccessorsDroppableBeforeMs } from '../../core/revocation/entry-lifetime.js';
@@ -53,6 +54,8 @@ export class SqliteStore implements RevokdStore {
   private readonly allowLegacyChainUpgrade: boolean;
   /** What opening did to a legacy audit chain (set by migrate()). */
   auditKeying: KeyingOutcome | undefined;
+  /** The hot lookups' statements, prepared once (see `prepared`). */
+  private readonly statements = new Map<string, Statement>();
 
   constructor(db: SqliteDatabase, options: SqliteStoreOptions) {
     this.db = db;
@@ -73,6 +76,21 @@ export class SqliteStore implements RevokdStore {
     } catch (err) {
       throw translateError(err);
     }
+  }
+
+  /**
+   * A statement prepared once per connection. Preparing is a fifth of the CPU time of an API-token
+   * introspection otherwise (three lookups per request). Sound to share: better-sqlite3 runs each
+   * statement to completion synchronously, and SQLite re-prepares it itself if the schema changes.
+   * Only for fixed SQL (the cache is keyed by the text and never shrinks).
+   */
+  private prepared(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
   }
 
   async migrate(): Promise<void> {
@@ -97,7 +115,7 @@ export class SqliteStore implements RevokdStore {
   }
 
   findUserById(id: string): Promise<UserRecord | undefined> {
-    return this.run(() => mapOne(this.db.prepare('SELECT * FROM users WHERE id = ?').get(id), toUser));
+    return this.run(() => mapOne(this.prepared('SELECT * FROM users WHERE id = ?').get(id), toUser));
   }
 
   findUserByEmail(email: string): Promise<UserRecord | undefined> {
@@ -143,7 +161,7 @@ export class SqliteStore implements RevokdStore {
   }
 
   findClient(id: string): Promise<ClientRecord | undefined> {
-    return this.run(() => mapOne(this.db.prepare('SELECT * FROM clients WHERE id = ?').get(id), toClient));
+    return this.run(() => mapOne(this.prepared('SELECT * FROM clients WHERE id = ?').get(id), toClient));
   }
 
   listClients(): Promise<ClientRecord[]> {
@@ -303,11 +321,11 @@ export class SqliteStore implements RevokdStore {
   }
 
   findApiTokenById(id: string): Promise<ApiTokenRecord | undefined> {
-    return this.run(() => mapOne(this.db.prepare('SELECT * FROM api_tokens WHERE id = ?').get(id), toApiToken));
+    return this.run(() => mapOne(this.prepared('SELECT * FROM api_tokens WHERE id = ?').get(id), toApiToken));
   }
 
   findApiTokenByHash(tokenHash: string): Promise<ApiTokenRecord | undefined> {
-    return this.run(() => mapOne(this.db.prepare('SELECT * FROM api_tokens WHERE token_hash = ?').get(tokenHash), toApiToken));
+    return this.run(() => mapOne(this.prepared('SELECT * FROM api_tokens WHERE token_hash = ?').get(tokenHash), toApiToken));
   }
 
   listApiTokens(userId: string): Promise<ApiTokenRecord[]> {
