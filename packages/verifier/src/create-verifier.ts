@@ -43,8 +43,11 @@ export interface Verifier {
   close(): Promise<void>;
 }
 
-/** How often an unknown `kid` may refetch the JWKS. */
-const JWKS_REFETCH_INTERVAL_MS = 10_000;
+/**
+ * How often an unknown `kid` may refetch the JWKS: short, because after `revokd keys rotate` the
+ * new kid is used at once; bounded, so junk kids cost the issuer at most one request per interval.
+ */
+const JWKS_REFETCH_INTERVAL_MS = 2_000;
 const JWKS_FETCH_TIMEOUT_MS = 5_000;
 /** Expired entries are dropped from memory at most this often (on a heartbeat). */
 const PRUNE_INTERVAL_MS = 60_000;
@@ -64,7 +67,6 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
     // Every token that could be wrongly accepted was issued before the outage began; after one
     // token lifetime all of them have expired, and fail-open would only protect new ones: stop.
     failOpenMaxMs: o.maxTokenLifetimeSeconds * 1000,
-    onFailOpen: () => { failOpenAccepted++; },
   });
   const keys = new KeySet({
     jwksUri: o.jwksUri, keys: o.keys, refetchIntervalMs: JWKS_REFETCH_INTERVAL_MS, fetchTimeoutMs: JWKS_FETCH_TIMEOUT_MS,
@@ -115,10 +117,12 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
           issuer: o.issuer, audience: o.audience, clockToleranceSeconds: o.clockToleranceSeconds,
           maxLifetimeSeconds: o.maxTokenLifetimeSeconds, nowSec: Math.floor(Date.now() / 1000), resolveKey,
         });
-        const before = failOpenAccepted;
+        const stale = replica.isStale();
+        // Throws ERR_STORE_UNAVAILABLE when stale and closed (or open past the token lifetime).
         const outcome = replica.check(verified.stamp);
         if (outcome.revoked) throw new RevokdError('ERR_TOKEN_REVOKED', `access token revoked (${outcome.scope})`);
-        count(failOpenAccepted > before ? 'fail_open' : 'valid');
+        if (stale) failOpenAccepted++;
+        count(stale ? 'fail_open' : 'valid');
         return verified.claims;
       } catch (err) {
         count(outcomeOf(err));

@@ -28,7 +28,8 @@ export class KeySet {
   private readonly options: KeySetOptions;
   private keys = new Map<string, VerificationKey>();
   private inFlight: Promise<void> | undefined;
-  private lastFetchMs = Number.NEGATIVE_INFINITY;
+  /** When an unknown kid last caused a refetch (the initial load does not count). */
+  private lastUnknownKidFetchMs = Number.NEGATIVE_INFINITY;
   private readonly abort = new AbortController();
 
   constructor(options: KeySetOptions) {
@@ -46,7 +47,10 @@ export class KeySet {
   resolve(kid: string): VerificationKey | undefined | Promise<VerificationKey | undefined> {
     const key = this.keys.get(kid);
     if (key !== undefined || this.options.jwksUri === undefined) return key;
-    if (this.inFlight === undefined && Date.now() - this.lastFetchMs < this.options.refetchIntervalMs) return undefined;
+    if (this.inFlight === undefined) {
+      if (Date.now() - this.lastUnknownKidFetchMs < this.options.refetchIntervalMs) return undefined;
+      this.lastUnknownKidFetchMs = Date.now();
+    }
     return this.refetch().then(() => this.keys.get(kid), () => undefined);
   }
 
@@ -67,7 +71,6 @@ export class KeySet {
   }
 
   private async fetchKeys(): Promise<void> {
-    this.lastFetchMs = Date.now();
     const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.options.fetchTimeoutMs)]);
     const response = await fetch(this.options.jwksUri as string, { signal, redirect: 'error', headers: { accept: 'application/json' } });
     if (response.status !== 200) {
