@@ -7,14 +7,15 @@ import type { AccessClaims } from '../../../../src/core/tokens/access-token.js';
 import type { Verifier } from '../create-verifier.js';
 import { type MiddlewareOptions, authenticateBearer } from './bearer-auth.js';
 
-interface FastifyRequestLike { headers: { authorization?: string | undefined }; auth?: AccessClaims | null }
+/** No `auth` here: an application may have declared its own type for it (declaration merging). */
+interface FastifyRequestLike { headers: { authorization?: string | undefined } }
 interface FastifyReplyLike { code(status: number): FastifyReplyLike; headers(values: Record<string, string>): FastifyReplyLike; send(body: string): unknown }
 
 export function fastifyBearer(verifier: Verifier, options: MiddlewareOptions = {}) {
   return async function requireBearer(request: FastifyRequestLike, reply: FastifyReplyLike): Promise<void> {
     const result = await authenticateBearer(verifier, request.headers.authorization, options);
     if (result.ok) {
-      request.auth = result.claims;
+      (request as { auth?: AccessClaims }).auth = result.claims;
       return;
     }
     // Sending from an async hook ends the request there (Fastify skips the handler).
