@@ -4,9 +4,14 @@
  * key revocation, bad credentials, start timeout, option validation, and close() leaving nothing.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import { createVerifier, type Verifier, type VerifierOptions } from '../../packages/verifier/src/index.js';
+import { REPO_ROOT } from '../support/server-process.js';
 import { until } from '../support/until.js';
 import { AUDIENCE, CLIENT_ID, CLIENT_SECRET, ISSUER, WireStreamServer, makeSigningKey, record, signToken } from './wire-stream-server.js';
 
@@ -177,20 +182,34 @@ describe('createVerifier over the push stream', () => {
   });
 
   test('an unreachable stream rejects createVerifier after startTimeoutMs, leaving nothing running', async () => {
-    const before = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').length;
-    await assert.rejects(
-      createVerifier({ issuer: ISSUER, audience: AUDIENCE, jwksUri: server.jwksUri, stream: { url: 'http://127.0.0.1:9/stream', clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }, maxStalenessMs: 1000, failMode: 'closed', startTimeoutMs: 500 }),
-      /not loaded within 500 ms/,
-    );
-    await until('handles released', async () => (process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').length <= before ? true : undefined));
+    // In a process of its own: it must print the error and then exit by itself (no timer or socket left).
+    const entry = pathToFileURL(path.join(REPO_ROOT, 'packages/verifier/src/index.ts')).href;
+    const script = `import { createVerifier } from ${JSON.stringify(entry)};
+      await createVerifier({ issuer: 'https://i.test', audience: 'a', keys: [${JSON.stringify(server.keys[0]!.publicJwk)}],
+        stream: { url: 'http://127.0.0.1:9/stream', clientId: 'c', clientSecret: 's' }, maxStalenessMs: 1000, failMode: 'closed', startTimeoutMs: 500 })
+        .then(() => console.log('resolved'), (err) => console.log(err.message));`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const [code, signal] = await once(child, 'exit') as [number | null, string | null];
+    clearTimeout(killer);
+    assert.match(output, /not loaded within 500 ms/);
+    assert.deepEqual([code, signal], [0, null], 'the process exited by itself');
   });
 
   test('close() stops the stream and verify answers 503 afterwards', async () => {
-    const v = await createVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: { keys: [server.keys[0]!.publicJwk!] }, stream: { url: server.streamUrl, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }, maxStalenessMs: 1000, failMode: 'closed' });
-    const streams = server.openStreams;
-    await v.close();
-    await until('stream closed at the server', async () => (server.openStreams < streams ? true : undefined));
-    await rejectsWith(v.verify(await signToken(server.keys[0]!)), 'ERR_STORE_UNAVAILABLE', 503);
+    // A server of its own: its only stream is this verifier's.
+    const own = await WireStreamServer.start(server.keys);
+    try {
+      const v = await createVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: { keys: [own.keys[0]!.publicJwk!] }, stream: { url: own.streamUrl, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }, maxStalenessMs: 1000, failMode: 'closed' });
+      assert.equal(own.openStreams, 1);
+      await v.close();
+      await until('stream closed at the server', async () => (own.openStreams === 0 ? true : undefined));
+      await rejectsWith(v.verify(await signToken(own.keys[0]!)), 'ERR_STORE_UNAVAILABLE', 503);
+    } finally {
+      await own.stop();
+    }
   });
 
   test('programming errors in options are TypeErrors naming the option', async () => {

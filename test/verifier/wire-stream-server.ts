@@ -105,8 +105,11 @@ export class WireStreamServer {
 
   async stop(): Promise<void> {
     clearInterval(this.heartbeat);
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // After close(): a socket accepted meanwhile is cut too, so close() cannot wait on it forever.
+    this.server.closeAllConnections();
     for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closed;
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
