@@ -1,15 +1,34 @@
-// `npm run build` (and `npm install`, through `prepare`): compiles src/ and web/ to dist/ with
-// type declarations, then copies the files the compiled code reads at run time (SQL migrations,
-// the UI's static assets) beside it, so `node dist/...` needs neither tsx nor the sources.
+// `npm run build` (and `npm install`, through `prepare`): compiles both packages of the workspace
+// to JavaScript with type declarations, so neither needs tsx or the sources at run time.
+// - revokd: src/ and web/ to dist/, then the files the compiled code reads at run time (SQL
+//   migrations, the UI's static assets) copied beside it;
+// - @revokd/verifier: packages/verifier/src to packages/verifier/dist, together with the shared
+//   modules it imports from src/ (one source, two builds: its rootDir is the repo root, so
+//   dist/src/core/... holds the service's own revocation, token and replica code, nothing else).
+// `node scripts/build.mjs verifier` builds the verifier alone (its `prepack`).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const dist = path.join(root, 'dist');
-const RUNTIME_FILES = ['src/stores/sqlite/migrations', 'src/stores/postgres/migrations', 'web/static'];
+const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
+const only = process.argv[2];
 
-fs.rmSync(dist, { recursive: true, force: true });
-execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
-for (const dir of RUNTIME_FILES) fs.cpSync(path.join(root, dir), path.join(dist, dir), { recursive: true });
+function buildService() {
+  const dist = path.join(root, 'dist');
+  const RUNTIME_FILES = ['src/stores/sqlite/migrations', 'src/stores/postgres/migrations', 'web/static'];
+  fs.rmSync(dist, { recursive: true, force: true });
+  execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+  for (const dir of RUNTIME_FILES) fs.cpSync(path.join(root, dir), path.join(dist, dir), { recursive: true });
+}
+
+function buildVerifier() {
+  const pkg = path.join(root, 'packages/verifier');
+  fs.rmSync(path.join(pkg, 'dist'), { recursive: true, force: true });
+  execFileSync(process.execPath, [tsc, '-p', path.join(pkg, 'tsconfig.build.json')], { stdio: 'inherit' });
+}
+
+if (only !== undefined && only !== 'verifier' && only !== 'service') throw new Error(`unknown build target ${only} (verifier or service)`);
+if (only !== 'verifier') buildService();
+if (only !== 'service') buildVerifier();

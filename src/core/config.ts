@@ -6,8 +6,10 @@ import path from 'node:path';
 import { parseCidr } from './containment/ip-address.js';
 import { MIN_PASSWORD_CHARACTERS, characterCount } from './passwords.js';
 import { parseStoreUrl } from './database-url.js';
+import type { JwtAlg } from './tokens/key-ring.js';
 
-export type JwtAlg = 'EdDSA' | 'ES256' | 'HS256';
+// Defined beside the keys (the verifier package compiles key-ring.ts without this module).
+export type { JwtAlg } from './tokens/key-ring.js';
 export type FailMode = 'closed' | 'open';
 /** notify: PostgreSQL LISTEN/NOTIFY; redis: Redis pub/sub; none: the poll alone. */
 export type FeedWakeup = 'notify' | 'redis' | 'none';

@@ -4,7 +4,9 @@
  * bytes (raw bytes would let an HS256 token HMAC'd with a public key through; see REFERENCE.md).
  */
 import type { KeyObject } from 'node:crypto';
-import type { JwtAlg } from '../config.js';
+
+/** The signing algorithms revokd issues with (`REVOKD_JWT_ALG`). */
+export type JwtAlg = 'EdDSA' | 'ES256' | 'HS256';
 
 export interface VerificationKey {
   readonly kid: string;

@@ -1,0 +1,152 @@
+/**
+ * `createVerifier`: offline verification of revokd access tokens that still honours revocation.
+ * The signature and claim checks are the service's own (verifyAccessToken); the revocation
+ * decision is the service's own replica (RevocationReplica over one RevocationState), fed by the
+ * push stream through the SSE driver instead of the store. So a token the service would reject,
+ * this rejects — within the stream's propagation delay, and never silently past `maxStalenessMs`.
+ */
+import { RevokdError, isRevokdError } from '../../../src/core/errors.js';
+import { type AccessClaims, verifyAccessToken } from '../../../src/core/tokens/access-token.js';
+import { RevocationReplica } from '../../../src/replica/revocation-replica.js';
+import { KeySet } from './jwks.js';
+import { NO_METRICS, type CheckOutcomeLabel, createVerifierMetrics } from './metrics.js';
+import { SseDriver } from './sse-driver.js';
+import { type VerifierOptions, resolveOptions } from './verifier-options.js';
+
+export type { AccessClaims } from '../../../src/core/tokens/access-token.js';
+
+/** What {@link Verifier.status} reports. */
+export interface VerifierStatus {
+  /** Milliseconds since the stream last showed the view current. */
+  readonly stalenessMs: number;
+  readonly stale: boolean;
+  /** False when a stale verifier would refuse to decide (503). */
+  readonly canDecide: boolean;
+  readonly streamConnected: boolean;
+  /** Why the stream is not connected, when it is not. */
+  readonly streamProblem: string | undefined;
+  /** Tokens accepted while stale in fail mode `open` (also `revokd_verifier_checks_total{outcome="fail_open"}`). */
+  readonly failOpenAccepted: number;
+  /** Stream connections made so far (1 + reconnects). */
+  readonly streamConnections: number;
+}
+
+export interface Verifier {
+  /**
+   * The token's claims, or throws a {@link RevokdError}: `ERR_INVALID_TOKEN`, `ERR_TOKEN_EXPIRED`,
+   * `ERR_TOKEN_REVOKED` (status 401); `ERR_STORE_UNAVAILABLE` (503, `retryAfterSeconds`) when the
+   * view is stale and fail mode is closed (or fail-open has lasted a token lifetime).
+   */
+  verify(token: unknown): Promise<AccessClaims>;
+  status(): VerifierStatus;
+  /** Stops the stream and every timer; verify() answers 503 afterwards. */
+  close(): Promise<void>;
+}
+
+/**
+ * How often an unknown `kid` may refetch the JWKS: short, because after `revokd keys rotate` the
+ * new kid is used at once; bounded, so junk kids cost the issuer at most one request per interval.
+ */
+const JWKS_REFETCH_INTERVAL_MS = 2_000;
+const JWKS_FETCH_TIMEOUT_MS = 5_000;
+/** Expired entries are dropped from memory at most this often (on a heartbeat). */
+const PRUNE_INTERVAL_MS = 60_000;
+/** A stream this quiet is dead (heartbeats are ≤ 1 s apart): reconnect rather than wait for TCP. */
+const MIN_IDLE_TIMEOUT_MS = 3_000;
+
+/** Resolves once the keys and the first snapshot are loaded; rejects after `startTimeoutMs` otherwise. */
+export async function createVerifier(options: VerifierOptions): Promise<Verifier> {
+  const o = resolveOptions(options);
+  let failOpenAccepted = 0;
+  const driver = new SseDriver({ ...o.stream, idleTimeoutMs: Math.max(MIN_IDLE_TIMEOUT_MS, o.maxStalenessMs) });
+  const replica = new RevocationReplica({
+    driver,
+    maxStalenessMs: o.maxStalenessMs,
+    pruneIntervalMs: PRUNE_INTERVAL_MS,
+    failMode: o.failMode,
+    // Every token that could be wrongly accepted was issued before the outage began; after one
+    // token lifetime all of them have expired, and fail-open would only protect new ones: stop.
+    failOpenMaxMs: o.maxTokenLifetimeSeconds * 1000,
+  });
+  const keys = new KeySet({
+    jwksUri: o.jwksUri, keys: o.keys, refetchIntervalMs: JWKS_REFETCH_INTERVAL_MS, fetchTimeoutMs: JWKS_FETCH_TIMEOUT_MS,
+    isRevoked: (kid) => replica.state.isKeyRevoked(kid),
+  });
+  const metrics = o.registry === undefined ? NO_METRICS : await createVerifierMetrics(o.registry, () => replica.stalenessMs());
+  const unsubscribe = replica.onRecord((record) => {
+    if (record.scope === 'key') keys.drop(record.target);
+    metrics.propagated(record, Date.now());
+  });
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    unsubscribe();
+    keys.close();
+    await replica.stop();
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(
+      `createVerifier: the keys and the first revocation snapshot were not loaded within ${o.startTimeoutMs} ms ` +
+      `(stream: ${driver.wakeupStatus().map((s) => (s.connected ? 'connected' : s.problem)).join('')})`,
+    )), o.startTimeoutMs);
+  });
+  try {
+    await Promise.race([Promise.all([replica.start(), keys.load()]), timeout]);
+  } catch (err) {
+    await close();
+    throw err instanceof Error && err.message.startsWith('createVerifier:') ? err : new Error(`createVerifier: ${(err as Error).message}`, { cause: err });
+  } finally {
+    clearTimeout(timer);
+  }
+
+  const resolveKey = (kid: string) => {
+    // A revoked key's tokens are revoked (not merely unknown), and never worth a JWKS refetch.
+    if (replica.state.isKeyRevoked(kid)) throw new RevokdError('ERR_TOKEN_REVOKED', 'access token revoked (key)');
+    return keys.resolve(kid);
+  };
+  const count = (outcome: CheckOutcomeLabel): void => metrics.check(outcome);
+
+  return {
+    async verify(token: unknown): Promise<AccessClaims> {
+      if (closed) throw new RevokdError('ERR_STORE_UNAVAILABLE', 'the verifier is closed', { retryAfterSeconds: 1 });
+      try {
+        const verified = await verifyAccessToken(token, {
+          issuer: o.issuer, audience: o.audience, clockToleranceSeconds: o.clockToleranceSeconds,
+          maxLifetimeSeconds: o.maxTokenLifetimeSeconds, nowSec: Math.floor(Date.now() / 1000), resolveKey,
+        });
+        const stale = replica.isStale();
+        // Throws ERR_STORE_UNAVAILABLE when stale and closed (or open past the token lifetime).
+        const outcome = replica.check(verified.stamp);
+        if (outcome.revoked) throw new RevokdError('ERR_TOKEN_REVOKED', `access token revoked (${outcome.scope})`);
+        if (stale) failOpenAccepted++;
+        count(stale ? 'fail_open' : 'valid');
+        return verified.claims;
+      } catch (err) {
+        count(outcomeOf(err));
+        throw err;
+      }
+    },
+    status(): VerifierStatus {
+      const stream = driver.wakeupStatus()[0];
+      return {
+        stalenessMs: replica.stalenessMs(), stale: replica.isStale(), canDecide: replica.canDecide(),
+        streamConnected: stream?.connected === true, streamProblem: stream?.connected === false ? stream.problem : undefined,
+        failOpenAccepted, streamConnections: driver.connections,
+      };
+    },
+    close,
+  };
+}
+
+function outcomeOf(err: unknown): CheckOutcomeLabel {
+  if (!isRevokdError(err)) return 'invalid';
+  switch (err.code) {
+    case 'ERR_TOKEN_REVOKED': return 'revoked';
+    case 'ERR_TOKEN_EXPIRED': return 'expired';
+    case 'ERR_STORE_UNAVAILABLE': return 'unavailable';
+    default: return 'invalid';
+  }
+}

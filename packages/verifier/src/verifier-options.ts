@@ -1,0 +1,120 @@
+/**
+ * The options of {@link createVerifier}, checked once at creation: a wrong option is a programming
+ * error, so it throws a TypeError naming the option, before any network traffic.
+ */
+import type { PublicJwk } from './jwks.js';
+import type { MetricsRegistry } from './metrics.js';
+
+export interface StreamOptions {
+  /** `https://revokd.example/api/v1/revocations/stream` */
+  readonly url: string;
+  /** A client created with `revokd client create --name <n> --scope revocations:read`. */
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
+
+export interface VerifierOptions {
+  /** The service's `REVOKD_ISSUER` (the `iss` of its tokens). */
+  readonly issuer: string;
+  /** The `aud` tokens must carry. */
+  readonly audience: string;
+  /** The issuer's JWKS (`<issuer>/.well-known/jwks.json`). Give this or `keys`. */
+  readonly jwksUri?: string;
+  /** Fixed public JWKs (or a JWKS document) instead of fetching them. */
+  readonly keys?: readonly PublicJwk[] | { readonly keys: readonly PublicJwk[] };
+  readonly stream: StreamOptions;
+  /**
+   * The staleness bound: once the stream has not shown the view to be current (an event or a
+   * heartbeat) for longer than this, `verify` follows `failMode`.
+   */
+  readonly maxStalenessMs: number;
+  /** `closed`: refuse to decide (503) when stale. `open`: accept, count, and stop after one token lifetime. */
+  readonly failMode: 'closed' | 'open';
+  /** Allowed clock skew for `exp`/`nbf`/`iat` (default 5, as the service). */
+  readonly clockToleranceSeconds?: number;
+  /** The service's `REVOKD_ACCESS_TTL_SECONDS` (default 900): longer-lived tokens are refused; bounds fail-open. */
+  readonly maxTokenLifetimeSeconds?: number;
+  /** How long `createVerifier` waits for the keys and the first snapshot (default 10 000). */
+  readonly startTimeoutMs?: number;
+  /** Register Prometheus metrics in this prom-client registry. */
+  readonly metrics?: { readonly registry: MetricsRegistry };
+}
+
+/** The options with defaults applied. */
+export interface ResolvedOptions {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly jwksUri: string | undefined;
+  readonly keys: readonly PublicJwk[] | undefined;
+  readonly stream: StreamOptions;
+  readonly maxStalenessMs: number;
+  readonly failMode: 'closed' | 'open';
+  readonly clockToleranceSeconds: number;
+  readonly maxTokenLifetimeSeconds: number;
+  readonly startTimeoutMs: number;
+  readonly registry: MetricsRegistry | undefined;
+}
+
+const fail = (message: string): never => {
+  throw new TypeError(`createVerifier: ${message}`);
+};
+
+function text(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value.trim() === '') fail(`options.${name} must be a non-empty string`);
+  return value as string;
+}
+
+function httpUrl(value: unknown, name: string): string {
+  text(value, name);
+  let url: URL | undefined;
+  try {
+    url = new URL(value as string);
+  } catch {
+    // reported below
+  }
+  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) fail(`options.${name} must be an http(s) URL`);
+  if (url!.username !== '' || url!.password !== '') fail(`options.${name} must not carry credentials (use options.stream.clientId/clientSecret)`);
+  return value as string;
+}
+
+function wholeNumber(value: unknown, name: string, min: number, max: number, fallback?: number): number {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    fail(`options.${name} must be a whole number from ${min} to ${max}`);
+  }
+  return value as number;
+}
+
+export function resolveOptions(input: unknown): ResolvedOptions {
+  if (typeof input !== 'object' || input === null) fail('options must be an object');
+  const o = input as Record<string, unknown>;
+  const stream = o.stream as Record<string, unknown> | undefined;
+  if (typeof stream !== 'object' || stream === null) fail('options.stream must be { url, clientId, clientSecret }');
+  if (o.jwksUri !== undefined && o.keys !== undefined) fail('give options.jwksUri or options.keys, not both');
+  if (o.jwksUri === undefined && o.keys === undefined) fail('options.jwksUri or options.keys is required');
+  let keys: readonly PublicJwk[] | undefined;
+  if (o.keys !== undefined) {
+    const list = Array.isArray(o.keys) ? o.keys : (o.keys as { keys?: unknown } | null)?.keys;
+    if (!Array.isArray(list) || list.length === 0) fail('options.keys must be a non-empty array of JWKs or a JWKS { keys: [...] }');
+    keys = list as PublicJwk[];
+  }
+  if (o.failMode !== 'closed' && o.failMode !== 'open') fail(`options.failMode must be 'closed' or 'open'`);
+  const metrics = o.metrics as { registry?: unknown } | undefined;
+  if (metrics !== undefined) {
+    const registry = metrics?.registry as Partial<MetricsRegistry> | undefined;
+    if (typeof registry?.registerMetric !== 'function') fail('options.metrics.registry must be a prom-client Registry');
+  }
+  return {
+    issuer: text(o.issuer, 'issuer'),
+    audience: text(o.audience, 'audience'),
+    jwksUri: o.jwksUri === undefined ? undefined : httpUrl(o.jwksUri, 'jwksUri'),
+    keys,
+    stream: { url: httpUrl(stream!.url, 'stream.url'), clientId: text(stream!.clientId, 'stream.clientId'), clientSecret: text(stream!.clientSecret, 'stream.clientSecret') },
+    maxStalenessMs: wholeNumber(o.maxStalenessMs, 'maxStalenessMs', 100, 86_400_000),
+    failMode: o.failMode as 'closed' | 'open',
+    clockToleranceSeconds: wholeNumber(o.clockToleranceSeconds, 'clockToleranceSeconds', 0, 300, 5),
+    maxTokenLifetimeSeconds: wholeNumber(o.maxTokenLifetimeSeconds, 'maxTokenLifetimeSeconds', 1, 86_400, 900),
+    startTimeoutMs: wholeNumber(o.startTimeoutMs, 'startTimeoutMs', 1, 600_000, 10_000),
+    registry: metrics?.registry as MetricsRegistry | undefined,
+  };
+}

@@ -1,0 +1,159 @@
+/**
+ * The verifier as a resource server installs and runs it, against a real revokd process: packed
+ * with `npm pack`, installed into an empty project, run by plain `node`.
+ * - its install adds no `.node` file and no server dependency (issue 11, must-show 6);
+ * - SIGKILL and restart of the service: the verifier catches up, a revocation made while the
+ *   service was down included, without being restarted (must-show 2);
+ * - stream unreachable past maxStalenessMs: closed → 503 only, open → accepted and counted, then
+ *   normal again (must-show 3);
+ * - a token is rejected within 1 s of its revocation through every scope (must-show 1).
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { createClientViaAdmin, createUserViaAdmin, login, request } from '../support/http-client.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess, sleep } from '../support/server-process.js';
+import { until } from '../support/until.js';
+import { type InstalledProject, Probe, installPackedVerifier, installedFiles, installedPackages } from './installed-verifier.js';
+
+const VICTIM = { email: 'victim@example.com', password: 'victim-password-1' };
+/** The bound the issue states: a revocation reaches the verifier within this. */
+const PROPAGATION_BOUND_MS = 1000;
+const MAX_STALENESS_MS = 1500;
+
+describe('@revokd/verifier installed from its tarball, against a running revokd', () => {
+  let server: ServerProcess;
+  let project: InstalledProject;
+  let adminToken: string;
+  let victimId: string;
+  let options: Record<string, unknown>;
+  const probes: Probe[] = [];
+  const startProbe = async (failMode: 'closed' | 'open'): Promise<Probe> => {
+    const probe = await Probe.start(project, { ...options, failMode });
+    probes.push(probe);
+    return probe;
+  };
+  const revoke = async (json: Record<string, unknown>, url = '/api/v1/admin/revocations'): Promise<void> => {
+    const res = await request(`${server.url}${url}`, { method: 'POST', bearer: adminToken, json: { reason: 'admin', ...json } });
+    assert.ok(res.status === 200 || res.status === 201, `revoke ${JSON.stringify(json)}: ${res.status} ${res.text}`);
+  };
+  const victimLogin = (headers: Record<string, string> = {}) => login(server.url, VICTIM.email, VICTIM.password, headers);
+
+  before(async () => {
+    [server, project] = await Promise.all([
+      ServerProcess.start({ env: { REVOKD_TRUSTED_PROXIES: '127.0.0.1' } }),
+      Promise.resolve().then(installPackedVerifier),
+    ]);
+    adminToken = (await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token;
+    victimId = (await createUserViaAdmin(server.url, adminToken, VICTIM.email, VICTIM.password)).id;
+    const streamClient = await createClientViaAdmin(server.url, adminToken, 'resource-server', ['revocations:read']);
+    const metadata = (await request(`${server.url}/.well-known/oauth-authorization-server`)).body as { issuer: string; jwks_uri: string };
+    options = {
+      issuer: metadata.issuer, audience: decodeJwt(adminToken).aud, jwksUri: metadata.jwks_uri,
+      stream: { url: `${server.url}/api/v1/revocations/stream`, clientId: streamClient.client_id, clientSecret: streamClient.client_secret },
+      maxStalenessMs: MAX_STALENESS_MS,
+    };
+  });
+  after(async () => {
+    for (const probe of probes) await probe.close();
+    await server?.stop();
+    project?.remove();
+  });
+
+  test('the install holds the verifier and jose only: no .node file, no server dependency', (t) => {
+    const packages = installedPackages(project);
+    t.diagnostic(`installed packages: ${packages.join(', ')} (tarball ${path.basename(project.tarball)}, ${fs.statSync(project.tarball).size} bytes)`);
+    assert.deepEqual(packages.map((p) => p.replace(/@[^@]+$/, '')), ['@revokd/verifier', 'jose']);
+    const files = installedFiles(project);
+    assert.deepEqual(files.filter((f) => f.endsWith('.node')), []);
+    // The compiled shared modules are the revocation, token and replica code, nothing of the server.
+    const shared = files.filter((f) => f.startsWith(path.join('@revokd', 'verifier', 'dist', 'src')) && f.endsWith('.js'));
+    t.diagnostic(`shared modules compiled into the package: ${shared.map((f) => f.split(`dist${path.sep}`)[1]).join(', ')}`);
+    for (const f of shared) assert.match(f, /dist.src.(core.(errors|revocation.|tokens.)|replica.revocation-replica)/);
+    const imports = new Set<string>();
+    for (const f of files.filter((x) => x.startsWith('@revokd') && x.endsWith('.js'))) {
+      const text = fs.readFileSync(path.join(project.dir, 'node_modules', f), 'utf8');
+      for (const m of text.matchAll(/(?:from\s+|import\()\s*['"]([^'"]+)['"]/g)) if (!m[1]!.startsWith('.')) imports.add(m[1]!);
+    }
+    t.diagnostic(`bare imports in the verifier: ${[...imports].sort().join(', ')}`);
+    for (const spec of imports) assert.ok(spec === 'jose' || spec === 'prom-client' || spec.startsWith('node:'), `unexpected import ${spec}`);
+  });
+
+  test('SIGKILL and restart of the service: the verifier catches up without a restart', async (t) => {
+    const probe = await startProbe('closed');
+    const beforeCrash = (await victimLogin()).access_token;
+    const whileDown = (await victimLogin()).access_token;
+    assert.equal((await probe.verify(whileDown)).ok, true);
+    await server.kill();
+    // Revoked while the service is down (the CLI writes the store): the verifier must get it on resume.
+    const cli = await server.cli(['revoke', 'jti', decodeJwt(whileDown).jti as string, '--reason', 'admin']);
+    assert.equal(cli.code, 0, cli.stderr);
+    await server.spawn();
+    const caughtUp = await probe.waitRejected(whileDown, 20_000);
+    assert.equal(caughtUp.code, 'ERR_TOKEN_REVOKED', JSON.stringify(caughtUp));
+    assert.equal((await probe.verify(beforeCrash)).ok, true);
+    const after = (await victimLogin()).access_token;
+    assert.equal((await probe.verify(after)).ok, true);
+    await revoke({ scope: 'jti', value: decodeJwt(after).jti });
+    const answer = await probe.waitRejected(after, PROPAGATION_BOUND_MS);
+    t.diagnostic(`after the restart: revoked through the API → rejected in ${(answer.afterMs as number).toFixed(1)} ms; ${JSON.stringify(await probe.ask({ cmd: 'status' }))}`);
+    assert.equal(answer.code, 'ERR_TOKEN_REVOKED');
+  });
+
+  test('stream unreachable past maxStalenessMs: closed → 503 only, open → accepted and counted; normal once it returns', async () => {
+    const closed = await startProbe('closed');
+    const open = await startProbe('open');
+    const token = (await victimLogin()).access_token;
+    assert.equal((await closed.verify(token)).ok, true);
+    await server.kill();
+    await until('both stale', async () => ((await closed.ask({ cmd: 'status' })).stale === true && (await open.ask({ cmd: 'status' })).stale === true ? true : undefined));
+    for (let i = 0; i < 5; i++) {
+      const answer = await closed.verify(token);
+      assert.deepEqual([answer.ok, answer.code, answer.status], [false, 'ERR_STORE_UNAVAILABLE', 503]);
+    }
+    const before = (await open.ask({ cmd: 'status' })).failOpenAccepted as number;
+    assert.equal((await open.verify(token)).ok, true);
+    assert.equal((await open.ask({ cmd: 'status' })).failOpenAccepted, before + 1);
+    await server.spawn();
+    await until('current again', async () => ((await closed.ask({ cmd: 'status' })).stale === false ? true : undefined));
+    assert.equal((await closed.verify(token)).ok, true);
+    await revoke({ scope: 'session', value: decodeJwt(token).sid });
+    assert.equal((await closed.waitRejected(token, PROPAGATION_BOUND_MS)).code, 'ERR_TOKEN_REVOKED');
+  });
+
+  test(`a token is rejected within ${PROPAGATION_BOUND_MS} ms of its revocation, through every scope`, async (t) => {
+    const probe = await startProbe('closed');
+    const latencies: string[] = [];
+    const expectRejected = async (scope: string, token: string, doRevoke: () => Promise<void>): Promise<void> => {
+      assert.equal((await probe.verify(token)).ok, true, `${scope}: accepted before the revocation`);
+      await doRevoke();
+      const answer = await probe.waitRejected(token, PROPAGATION_BOUND_MS);
+      assert.deepEqual([answer.code, answer.status], ['ERR_TOKEN_REVOKED', 401], `${scope}: ${JSON.stringify(answer)}`);
+      latencies.push(`${scope} ${(answer.afterMs as number).toFixed(1)} ms`);
+    };
+    const jtiToken = (await victimLogin()).access_token;
+    await expectRejected('jti', jtiToken, () => revoke({ scope: 'jti', value: decodeJwt(jtiToken).jti }));
+    const sessionLogin = await victimLogin();
+    await expectRejected('session', sessionLogin.access_token, () => revoke({ scope: 'session', value: sessionLogin.session_id }));
+    await expectRejected('user', (await victimLogin()).access_token, () => revoke({ scope: 'user', value: victimId }));
+    const machine = await createClientViaAdmin(server.url, adminToken, 'machine');
+    const grant = await request(`${server.url}/oauth/token`, {
+      method: 'POST', form: { grant_type: 'client_credentials' },
+      headers: { authorization: `Basic ${Buffer.from(`${machine.client_id}:${machine.client_secret}`).toString('base64')}` },
+    });
+    assert.equal(grant.status, 200, grant.text);
+    await expectRejected('client', grant.body.access_token, () => revoke({ scope: 'client', value: machine.client_id }));
+    const fromIp = (await victimLogin({ 'x-forwarded-for': '203.0.113.9' })).access_token;
+    await expectRejected('ip block', fromIp, () => revoke({ ip: '203.0.113.9', reason: 'verifier test' }, '/api/v1/security/blocks'));
+    const windowToken = (await victimLogin()).access_token;
+    const iat = decodeJwt(windowToken).iat as number;
+    await expectRejected('window', windowToken, () => revoke({ scope: 'window', value: `${iat}-${iat + 1}` }));
+    await sleep(Math.max(0, (iat + 1) * 1000 - Date.now()) + 50);
+    await expectRejected('global', (await victimLogin()).access_token, () => revoke({ scope: 'all' }));
+    const keyToken = (await victimLogin()).access_token;
+    await expectRejected('key', keyToken, () => revoke({ scope: 'key', value: decodeProtectedHeader(keyToken).kid }));
+    t.diagnostic(`revoked through the API → rejected by the installed verifier: ${latencies.join(', ')}`);
+  });
+});

@@ -1,0 +1,152 @@
+/**
+ * A small real HTTP server that speaks the push stream's wire format (src/core/revocation/
+ * wire-format.ts) and publishes a JWKS, for testing the verifier's parsing, resume, staleness and
+ * middleware without the whole service. The service's own endpoint is exercised by the e2e tests.
+ */
+import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { signAccessToken } from '../../src/core/tokens/access-token.js';
+import type { SigningKey } from '../../src/core/tokens/key-ring.js';
+import type { RevocationRecord } from '../../src/core/revocation/types.js';
+import { toWire } from '../../src/core/revocation/wire-format.js';
+
+export const ISSUER = 'https://issuer.test';
+export const AUDIENCE = 'api.test';
+export const CLIENT_ID = 'rs-client';
+export const CLIENT_SECRET = 'rs-secret with spaces+plus';
+
+export function makeSigningKey(kid: string): SigningKey {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  return { kid, alg: 'EdDSA', key: publicKey as KeyObject, privateKey, publicJwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'EdDSA', use: 'sig' } };
+}
+
+export interface TokenFields { sub?: string; sid?: string; client_id?: string; jti?: string; iat?: number; ttl?: number; gen?: number; ugen?: number; cgen?: number }
+
+export async function signToken(key: SigningKey, fields: TokenFields = {}): Promise<string> {
+  const iat = fields.iat ?? Math.floor(Date.now() / 1000);
+  return signAccessToken({
+    iss: ISSUER, aud: AUDIENCE, sub: fields.sub ?? 'user-1', iat, exp: iat + (fields.ttl ?? 600),
+    jti: fields.jti ?? randomBytes(16).toString('base64url'), sid: fields.sid ?? 'sess-1', client_id: fields.client_id ?? 'web',
+    scope: 'read', gen: fields.gen ?? globalGeneration, ugen: fields.ugen ?? 0, cgen: fields.cgen ?? 0,
+  }, key);
+}
+
+let seqCounter = 0;
+/** The global generation published so far: new tokens are stamped with it, as the service does. */
+let globalGeneration = 0;
+/** A revocation record of a scope, as a store would commit it. */
+export function record(scope: RevocationRecord['scope'], target: string, extra: Partial<RevocationRecord> = {}): RevocationRecord {
+  if (scope === 'global') globalGeneration = Math.max(globalGeneration, extra.generation ?? 0);
+  return {
+    seq: ++seqCounter, scope, target, issuer: scope === 'token' ? ISSUER : null, generation: null, windowFrom: null, windowTo: null,
+    expiresAtMs: scope === 'token' || scope === 'session' || scope === 'window' ? Date.now() + 3_600_000 : null,
+    initiator: 'admin', reason: 'admin', note: null, createdAtMs: Date.now(), ...extra,
+  };
+}
+
+export class WireStreamServer {
+  readonly keys: SigningKey[];
+  readonly records: RevocationRecord[] = [];
+  /** The Last-Event-ID of every stream request, in order (undefined: none sent). */
+  readonly lastEventIds: Array<string | undefined> = [];
+  jwksFetches = 0;
+  private readonly server: http.Server;
+  private readonly streams = new Set<http.ServerResponse>();
+  private readonly sockets = new Set<Socket>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private port = 0;
+  /** When false the stream answers 503 (an outage); connections already open are cut. */
+  private up = true;
+
+  private constructor(keys: SigningKey[]) {
+    this.keys = keys;
+    this.server = http.createServer((req, res) => this.handle(req, res));
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  static async start(keys: SigningKey[] = [makeSigningKey('key-1')]): Promise<WireStreamServer> {
+    const s = new WireStreamServer(keys);
+    await new Promise<void>((resolve) => s.server.listen(0, '127.0.0.1', resolve));
+    s.port = (s.server.address() as AddressInfo).port;
+    s.heartbeat = setInterval(() => s.broadcast(`event: heartbeat\ndata: {"at":${Date.now()}}\n\n`), 200);
+    return s;
+  }
+
+  get url(): string { return `http://127.0.0.1:${this.port}`; }
+  get streamUrl(): string { return `${this.url}/stream`; }
+  get jwksUri(): string { return `${this.url}/jwks.json`; }
+  get openStreams(): number { return this.streams.size; }
+
+  /** Commits a revocation and pushes it to every open stream. */
+  publish(r: RevocationRecord): void {
+    this.records.push(r);
+    this.broadcast(revocationEvent(r));
+  }
+
+  /** Sends raw bytes to every open stream (for malformed-stream tests). */
+  broadcast(raw: string): void {
+    for (const res of this.streams) res.write(raw);
+  }
+
+  /** The stream becomes unreachable: open streams are cut and new ones refused until up(). */
+  down(): void {
+    this.up = false;
+    for (const res of this.streams) res.destroy();
+    this.streams.clear();
+  }
+
+  bringUp(): void {
+    this.up = true;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.heartbeat);
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // After close(): a socket accepted meanwhile is cut too, so close() cannot wait on it forever.
+    this.server.closeAllConnections();
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (req.url === '/jwks.json') {
+      this.jwksFetches++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: this.keys.map((k) => k.publicJwk) }));
+      return;
+    }
+    if (req.url !== '/stream') return void res.writeHead(404).end();
+    const expected = `Basic ${Buffer.from(`${CLIENT_ID}:${encodeURIComponent(CLIENT_SECRET).replace(/%20/g, '+')}`).toString('base64')}`;
+    if (req.headers.authorization !== expected) return void res.writeHead(401, { 'www-authenticate': 'Basic realm="revokd"' }).end();
+    if (!this.up) return void res.writeHead(503, { 'retry-after': '1' }).end();
+    const lastId = req.headers['last-event-id'] as string | undefined;
+    this.lastEventIds.push(lastId);
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+    res.write('retry: 50\n\n');
+    const known = lastId !== undefined && /^[0-9]+$/.test(lastId) && this.records.some((r) => String(r.seq) === lastId);
+    if (known) {
+      for (const r of this.records.filter((x) => x.seq > Number(lastId))) res.write(revocationEvent(r));
+    } else {
+      res.write(this.snapshot());
+    }
+    this.streams.add(res);
+    res.once('close', () => this.streams.delete(res));
+  }
+
+  /** The snapshot in two parts (the first with the generations), the final one carrying the id. */
+  private snapshot(): string {
+    const wire = this.records.map(toWire);
+    const half = Math.floor(wire.length / 2);
+    const cursor = String(this.records.at(-1)?.seq ?? 0);
+    const part0 = { part: 0, final: false, generations: { global: 0, users: [], clients: [] }, revocations: wire.slice(0, half) };
+    const part1 = { part: 1, final: true, revocations: wire.slice(half) };
+    return `event: snapshot\ndata: ${JSON.stringify(part0)}\n\nevent: snapshot\nid: ${cursor}\ndata: ${JSON.stringify(part1)}\n\n`;
+  }
+}
+
+function revocationEvent(r: RevocationRecord): string {
+  return `event: revocation\nid: ${r.seq}\ndata: ${JSON.stringify(toWire(r))}\n\n`;
+}
