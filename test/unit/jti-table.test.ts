@@ -30,12 +30,12 @@ describe('decodeJti128', () => {
   test('refuses a non-canonical spelling of the same bytes, other lengths and other alphabets', () => {
     const out = new Int32Array(4);
     const jti = Buffer.alloc(16, 7).toString('base64url');
-    assert.equal(jti.at(-1), 'c');
-    assert.equal(decodeJti128(`${jti.slice(0, 21)}d`, out), false, 'padding bits set');
+    assert.equal(jti.at(-1), 'w');
+    assert.equal(decodeJti128(`${jti.slice(0, 21)}x`, out), false, 'padding bits set: the same bytes, another string');
     assert.equal(decodeJti128(jti.slice(0, 21), out), false);
     assert.equal(decodeJti128(`${jti}A`, out), false);
-    assert.equal(decodeJti128(`${jti.slice(0, 20)}+c`, out), false, 'base64 (not url) alphabet');
-    assert.equal(decodeJti128(`${jti.slice(0, 20)}éc`, out), false);
+    assert.equal(decodeJti128(`${jti.slice(0, 20)}+w`, out), false, 'base64 (not url) alphabet');
+    assert.equal(decodeJti128(`${jti.slice(0, 20)}éw`, out), false);
   });
 });
 
@@ -87,7 +87,7 @@ describe('JtiTable', () => {
     const table = new JtiTable();
     const canonical = Buffer.alloc(16, 7).toString('base64url');
     const odd = [
-      'operator-typed-this', `${canonical.slice(0, 21)}d`, 'a'.repeat(128), '',
+      'operator-typed-this', `${canonical.slice(0, 21)}x`, 'a'.repeat(128), '',
       // First word 0: the table's free-slot marker, so kept by string.
       Buffer.concat([Buffer.alloc(4), randomBytes(12)]).toString('base64url'),
     ];
@@ -96,7 +96,7 @@ describe('JtiTable', () => {
     assert.equal(table.size, odd.length + 1);
     assert.equal(table.compactSize, 1);
     for (const jti of odd) assert.equal(table.has(jti), true, jti);
-    assert.equal(table.has(`${canonical.slice(0, 21)}e`), false, 'another spelling of the same bytes is another jti');
+    assert.equal(table.has(`${canonical.slice(0, 21)}y`), false, 'another spelling of the same bytes is another jti');
     assert.equal(table.prune(20_000), odd.length + 1);
     assert.equal(table.size, 0);
   });
