@@ -8,6 +8,7 @@
  * no clock agreement between instances. The single scopes (token, session, key) are sets whose
  * entries leave once no token they cover can still be alive.
  */
+import { JtiTable } from './jti-table.js';
 import type { CheckOutcome, RevocationRecord, TokenStamp } from './types.js';
 
 const NOT_REVOKED: CheckOutcome = Object.freeze({ revoked: false });
@@ -27,11 +28,12 @@ export class RevocationState {
   private readonly userGenerations = new Map<string, number>();
   private readonly clientGenerations = new Map<string, number>();
   /**
-   * jti → expiry (ms). A feed is one issuer's (one revokd, one `iss`), and jtis are 128-bit random,
+   * jti → expiry. A feed is one issuer's (one revokd, one `iss`), and jtis are 128-bit random,
    * so the verified jti alone identifies the token; the record keeps the issuer for consumers that
-   * merge feeds. Never the token string: signatures are malleable.
+   * merge feeds. Never the token string: signatures are malleable. A compact table (20 bytes a
+   * slot, expiries rounded up to the second) because this is the set that reaches millions.
    */
-  private readonly revokedTokens = new Map<string, number>();
+  private readonly revokedTokens = new JtiTable();
   /** sid → expiry (ms). */
   private readonly revokedSessions = new Map<string, number>();
   private readonly revokedKeys = new Set<string>();
@@ -116,8 +118,8 @@ export class RevocationState {
 
   /** Drops entries that can no longer cover a live token. Returns how many were dropped. */
   prune(nowMs: number): number {
-    let dropped = 0;
-    for (const map of [this.revokedTokens, this.revokedSessions, this.revokedApiTokens]) {
+    let dropped = this.revokedTokens.prune(nowMs);
+    for (const map of [this.revokedSessions, this.revokedApiTokens]) {
       for (const [key, expiresAt] of map) {
         if (expiresAt < nowMs) {
           map.delete(key);
