@@ -31,12 +31,14 @@ describe('window revocations', () => {
       db.close();
     }
   };
+  // The admin's token lives 2 s: each admin read logs in first, so a slow step before it (a CLI
+  // process on a loaded machine) cannot leave it with an expired token.
   const listWindows = async () => {
+    await freshAdmin();
     const res = await request(`${server.url}/api/v1/admin/revocations/windows`, { bearer: adminToken });
     assert.equal(res.status, 200, res.text);
     return res.body.windows as Array<{ from: number; to: number; reason: string; created_at: string; expires_at: string | null }>;
   };
-  // The admin's own token is short-lived too: log in again whenever it is needed.
   const freshAdmin = async () => { adminToken = (await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token; };
 
   before(async () => {
@@ -100,6 +102,7 @@ describe('window revocations', () => {
     assert.deepEqual(cliRows.map((r) => [r.from, r.to, r.expires_at]), [[iat, iat + 1, listed[0]!.expires_at]]);
 
     const replicaWindows = async () => {
+      await freshAdmin();
       const res = await request(`${server.url}/api/v1/security/blacklist/status`, { bearer: adminToken });
       assert.equal(res.status, 200, res.text);
       return res.body.replica.entries.windows as number;
