@@ -29,7 +29,10 @@ describe('the push stream on SQLite', () => {
   const jtisOf = (events: readonly SseEvent[]): string[] => events.map((e) => e.data.jti as string);
 
   before(async () => {
-    server = await ServerProcess.start({ env: { REVOKD_STREAM_HEARTBEAT_MS: '300' } });
+    // The shortest request, headers and keep-alive timeouts: a stream must outlive all of them.
+    server = await ServerProcess.start({
+      env: { REVOKD_STREAM_HEARTBEAT_MS: '300', REVOKD_REQUEST_TIMEOUT_MS: '1000', REVOKD_HEADERS_TIMEOUT_MS: '1000', REVOKD_KEEP_ALIVE_TIMEOUT_MS: '1000' },
+    });
     client = await createStreamClient((args) => server.cli(args), 'stream-consumer');
     revoke = await adminRevoker(server.url);
   });
@@ -107,13 +110,15 @@ describe('the push stream on SQLite', () => {
     assert.ok(!('events' in bad) && bad.status === 400, 'an absurdly long id is a 400, not a hang');
   });
 
-  test('a quiet stream carries heartbeats about every interval, saying when the view was current', async () => {
+  test('a quiet stream carries heartbeats about every interval, saying when the view was current, past every HTTP timeout', async () => {
     const stream = await openSse(url(), { authorization: client.basic });
     await stream.snapshot();
-    const beats = await stream.until('five heartbeats', (events) => {
+    // 10 × 300 ms: three times the request timeout.
+    const beats = await stream.until('ten heartbeats', (events) => {
       const hb = events.filter((e) => e.event === 'heartbeat');
-      return hb.length >= 5 ? hb : undefined;
+      return hb.length >= 10 ? hb : undefined;
     });
+    assert.equal(stream.ended, false);
     stream.close();
     for (const beat of beats) {
       assert.equal(beat.id, undefined, 'a heartbeat carries no id');

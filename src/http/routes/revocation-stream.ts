@@ -8,6 +8,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app/context.js';
 import { STREAM_SCOPE, type StreamCredentials, authorizeStreamClient } from '../../app/revocation-stream/authorize-stream-client.js';
+import { coalescedSnapshots } from '../../app/revocation-stream/coalesced-snapshots.js';
 import { watchCredentials } from '../../app/revocation-stream/credential-watch.js';
 import { SseWriter } from '../../app/revocation-stream/sse-writer.js';
 import { StreamHub } from '../../app/revocation-stream/stream-hub.js';
@@ -32,6 +33,11 @@ export function revocationStreamRoutes(app: FastifyInstance, ctx: AppContext): v
   // Ticks a quarter of a heartbeat apart: a heartbeat is at most that late.
   const hub = new StreamHub(ctx.replica, settings, Math.max(25, Math.floor(settings.heartbeatMs / 4)));
   ctx.metrics.watchStreams(() => hub.size);
+  const feed = {
+    loadSnapshot: coalescedSnapshots((nowMs) => ctx.store.loadSnapshot(nowMs)),
+    readFeed: (after: string, limit: number) => ctx.store.readFeed(after, limit),
+    parseFeedCursor: (text: string) => ctx.store.parseFeedCursor(text),
+  };
   // preClose runs before Fastify waits for in-flight requests: a stream never ends by itself, so
   // shutdown (SIGTERM) would otherwise wait for every consumer to hang up.
   app.addHook('preClose', async () => hub.closeAll());
@@ -52,7 +58,7 @@ export function revocationStreamRoutes(app: FastifyInstance, ctx: AppContext): v
     const release = hub.admit(who.client.id);
     let start;
     try {
-      start = await streamStart(ctx.store, lastEventId, ctx.now());
+      start = await streamStart(feed, lastEventId, ctx.now());
     } catch (err) {
       release();
       throw err;
@@ -72,7 +78,7 @@ export function revocationStreamRoutes(app: FastifyInstance, ctx: AppContext): v
     res.socket?.setNoDelay(true);
     const writer = new SseWriter(res, settings);
     const session = new StreamSession({
-      hub, feed: ctx.store, view: ctx.replica, writer, log: request.log,
+      hub, feed, view: ctx.replica, writer, log: request.log,
       timing: { heartbeatMs: settings.heartbeatMs, feedPollMs: ctx.config.feedPollMs },
       joinDeadlineMs: ctx.config.maxStalenessMs,
       onEvent: (kind) => ctx.metrics.countStreamEvent(kind),
