@@ -304,9 +304,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     maxBufferBytes: int('REVOKD_STREAM_MAX_BUFFER_BYTES', 4_194_304, 65_536, 1_073_741_824),
     stallTimeoutMs: int('REVOKD_STREAM_STALL_TIMEOUT_MS', 30_000, 1_000, 600_000),
     maxPerClient: int('REVOKD_STREAM_MAX_PER_CLIENT', 16, 1, 10_000),
-    maxTotal: int('REVOKD_STREAM_MAX_TOTAL', 512, 1, 1_000_000),
+    // By default half the connection cap (at most 512): streams hold their connections, the other routes need the rest.
+    maxTotal: int('REVOKD_STREAM_MAX_TOTAL', Math.max(1, Math.min(512, Math.floor(http.maxConnections / 2))), 1, 1_000_000),
   });
-  if (stream.maxTotal >= http.maxConnections) {
+  if (str('REVOKD_STREAM_MAX_TOTAL') !== undefined && stream.maxTotal >= http.maxConnections) {
     problems.push(`REVOKD_STREAM_MAX_TOTAL (${stream.maxTotal}) must be below REVOKD_MAX_CONNECTIONS (${http.maxConnections}): streams hold their connections, and the other routes need some`);
   }
 
