@@ -85,6 +85,22 @@ export interface Config {
   readonly secret: string | undefined;
   /** How often a signed checkpoint of the audit head is written to the service log. */
   readonly auditCheckpointIntervalMs: number;
+  /** The push stream, GET /api/v1/revocations/stream (docs/architecture.md, "The push stream"). */
+  readonly stream: StreamConfig;
+}
+
+/** Heartbeats, back-pressure and connection caps of the push stream. */
+export interface StreamConfig {
+  /** A heartbeat is sent when nothing else was for this long (only while this instance's view is current). */
+  readonly heartbeatMs: number;
+  /** A connection whose unsent output exceeds this is closed (the consumer resumes with Last-Event-ID). */
+  readonly maxBufferBytes: number;
+  /** A connection that accepts nothing for this long while output waits is closed. */
+  readonly stallTimeoutMs: number;
+  /** Streams one client may hold open at once on this instance. */
+  readonly maxPerClient: number;
+  /** Streams this instance serves at once, all clients together. */
+  readonly maxTotal: number;
 }
 
 /** Timeouts and the connection cap of the HTTP server. */
@@ -285,6 +301,17 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (secret !== undefined && Buffer.byteLength(secret, 'utf8') < 32) problems.push('REVOKD_SECRET must be at least 32 bytes long');
   if (secret === undefined && onPostgres) problems.push(SECRET_REQUIRED_WITH_POSTGRES);
   const auditCheckpointIntervalMs = int('REVOKD_AUDIT_CHECKPOINT_INTERVAL_MS', 300_000, 1000, 86_400_000);
+  const stream: StreamConfig = Object.freeze({
+    heartbeatMs: int('REVOKD_STREAM_HEARTBEAT_MS', 1_000, 100, 60_000),
+    maxBufferBytes: int('REVOKD_STREAM_MAX_BUFFER_BYTES', 4_194_304, 65_536, 1_073_741_824),
+    stallTimeoutMs: int('REVOKD_STREAM_STALL_TIMEOUT_MS', 30_000, 1_000, 600_000),
+    maxPerClient: int('REVOKD_STREAM_MAX_PER_CLIENT', 16, 1, 10_000),
+    // By default half the connection cap (at most 512): streams hold their connections, the other routes need the rest.
+    maxTotal: int('REVOKD_STREAM_MAX_TOTAL', Math.max(1, Math.min(512, Math.floor(http.maxConnections / 2))), 1, 1_000_000),
+  });
+  if (str('REVOKD_STREAM_MAX_TOTAL') !== undefined && stream.maxTotal >= http.maxConnections) {
+    problems.push(`REVOKD_STREAM_MAX_TOTAL (${stream.maxTotal}) must be below REVOKD_MAX_CONNECTIONS (${http.maxConnections}): streams hold their connections, and the other routes need some`);
+  }
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
@@ -299,6 +326,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     rateLimits, redisPrefix,
     metricsToken,
     storeTimeoutMs, http,
-    secret, auditCheckpointIntervalMs,
+    secret, auditCheckpointIntervalMs, stream,
   });
 }

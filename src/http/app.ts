@@ -20,6 +20,7 @@ import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { securityRoutes } from './routes/security.js';
+import { revocationStreamRoutes } from './routes/revocation-stream.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 import { webRoutes } from './routes/web.js';
@@ -95,6 +96,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   securityRoutes(app, ctx);
   honeypotRoutes(app, ctx);
   apiTokenRoutes(app, ctx);
+  revocationStreamRoutes(app, ctx);
   webRoutes(app, ctx);
   return app;
 }

@@ -29,6 +29,7 @@ const PROPAGATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
 const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'] as const;
 const CHECK_KINDS = ['access_token', 'api_token', 'refresh_token'] as const;
 const CHECK_OUTCOMES = ['valid', 'revoked', 'invalid', 'expired', 'unavailable'] as const;
+const STREAM_EVENTS = ['snapshot', 'revocation', 'heartbeat'] as const;
 const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
 
 /** What Metrics needs of the revocation replica to time propagation (RevocationReplica fits). */
@@ -72,6 +73,8 @@ export class Metrics {
   private readonly propagation: Histogram;
   private readonly countersDegraded: Gauge;
   private readonly countersFallback: Counter;
+  private readonly streamEvents: Counter<'event'>;
+  private openStreams: (() => number) | undefined;
 
   private readonly now: () => number;
   private stalenessMs: (() => number) | undefined;
@@ -136,8 +139,19 @@ export class Metrics {
     this.countersFallback = new Counter({
       name: 'revokd_counters_fallback_total', help: 'Counter operations answered from this process\'s memory because Redis was unreachable or slow.', registers,
     });
+    this.streamEvents = new Counter({
+      name: 'revokd_stream_events_total', help: 'Events written to push streams (GET /api/v1/revocations/stream), by event: snapshot parts, revocations, heartbeats.',
+      labelNames: ['event'], registers,
+    });
     // Staleness is read when scraped: no timer.
     const self = this;
+    new Gauge({
+      name: 'revokd_streams_open', help: 'Push streams (GET /api/v1/revocations/stream) open on this instance.', registers,
+      collect() {
+        const read = self.openStreams;
+        if (read !== undefined) this.set(read());
+      },
+    });
     new Gauge({
       name: 'revokd_replica_staleness_seconds', help: 'Time since the in-process revocation view last synced with the store.',
       registers,
@@ -175,6 +189,17 @@ export class Metrics {
     for (const severity of SEVERITIES) this.alerts.inc({ severity }, 0);
     for (const kind of CHECK_KINDS) for (const outcome of CHECK_OUTCOMES) this.checks.inc({ kind, outcome }, 0);
     for (const kind of ['access_token', 'api_token'] as const) this.replays.inc({ kind }, 0);
+    for (const event of STREAM_EVENTS) this.streamEvents.inc({ event }, 0);
+  }
+
+  /** Reads the number of open push streams when scraped (the stream hub). */
+  watchStreams(count: () => number): void {
+    this.openStreams = count;
+  }
+
+  /** One event written to a push stream. */
+  countStreamEvent(event: (typeof STREAM_EVENTS)[number]): void {
+    this.streamEvents.inc({ event });
   }
 
   /** One probe serves both health gauges of a scrape (a failing probe leaves the last values). */

@@ -1,0 +1,110 @@
+/**
+ * The per-process hub of the push stream: follows the replica's committed records (in commit order,
+ * each with its cursor) into a {@link CommitRing} and tells every open stream; counts streams per
+ * client and in all against the configured caps; closes them all on shutdown.
+ *
+ * There is one hub per AppContext and one subscription to the replica, whatever the number of
+ * streams: a revocation costs one ring push plus one frame write per stream.
+ */
+import type { FeedCursor } from '../../core/revocation/feed.js';
+import type { RevocationRecord } from '../../core/revocation/types.js';
+import type { StreamConfig } from '../../core/config.js';
+import { RevokdError } from '../../core/errors.js';
+import { CommitRing } from './commit-ring.js';
+
+/** What the hub needs of the replica (RevocationReplica fits). */
+export interface CommittedSource {
+  readonly cursor: FeedCursor | undefined;
+  onCommitted(listener: (record: RevocationRecord, cursor: FeedCursor) => void): () => void;
+}
+
+/** An open stream as the hub sees it. */
+export interface HubSubscriber {
+  /** Told synchronously, in commit order, after the record is in the ring. */
+  committed(record: RevocationRecord, cursor: FeedCursor, index: number): void;
+  /** Called every tick (heartbeats, stall checks, catch-up retries); must not throw. */
+  tick(nowMs: number): void;
+  /** Ends the stream (shutdown); must not throw. */
+  close(): void;
+}
+
+/**
+ * How many recent records are kept for resuming from memory. A consumer that reconnects within
+ * this many revocations (at ~200 bytes each, 20 000 are ~4 MB) needs no store read.
+ */
+export const RING_CAPACITY = 20_000;
+
+export class StreamHub {
+  readonly ring: CommitRing;
+  private readonly subscribers = new Set<HubSubscriber>();
+  private readonly perClient = new Map<string, number>();
+  private readonly limits: Pick<StreamConfig, 'maxPerClient' | 'maxTotal'>;
+  private readonly unsubscribe: () => void;
+  private readonly timer: NodeJS.Timeout;
+  private closed = false;
+
+  /**
+   * `tickMs`: how often every stream is ticked (a fraction of the heartbeat interval, so a heartbeat
+   * goes out at most a tick late). One timer for all streams, not one each.
+   */
+  constructor(source: CommittedSource, limits: Pick<StreamConfig, 'maxPerClient' | 'maxTotal'>, tickMs: number, capacity = RING_CAPACITY) {
+    this.limits = limits;
+    this.timer = setInterval(() => {
+      const nowMs = Date.now();
+      for (const subscriber of [...this.subscribers]) subscriber.tick(nowMs);
+    }, tickMs);
+    this.timer.unref();
+    this.ring = new CommitRing(capacity, source.cursor);
+    this.unsubscribe = source.onCommitted((record, cursor) => {
+      this.ring.push({ record, cursor });
+      const index = this.ring.head;
+      for (const subscriber of this.subscribers) subscriber.committed(record, cursor, index);
+    });
+  }
+
+  /** Open streams on this instance. */
+  get size(): number {
+    return this.subscribers.size;
+  }
+
+  /**
+   * Admits a stream for `clientId` or throws 429 (too many for this client, or for the instance:
+   * the consumer retries later, and no stream ever waits in memory for a slot). Returns release().
+   */
+  admit(clientId: string): () => void {
+    if (this.closed) throw new RevokdError('ERR_STORE_UNAVAILABLE', 'the server is shutting down', { retryAfterSeconds: 1 });
+    const held = this.perClient.get(clientId) ?? 0;
+    if (held >= this.limits.maxPerClient) {
+      throw new RevokdError('ERR_RATE_LIMITED', `this client already holds ${held} open streams`, { retryAfterSeconds: 5 });
+    }
+    if (this.total >= this.limits.maxTotal) throw new RevokdError('ERR_RATE_LIMITED', 'too many open streams on this instance', { retryAfterSeconds: 5 });
+    this.perClient.set(clientId, held + 1);
+    this.total += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.total -= 1;
+      const now = (this.perClient.get(clientId) ?? 1) - 1;
+      if (now === 0) this.perClient.delete(clientId);
+      else this.perClient.set(clientId, now);
+    };
+  }
+
+  private total = 0;
+
+  /** Starts telling `subscriber` every committed record; returns the unsubscribe function. */
+  subscribe(subscriber: HubSubscriber): () => void {
+    this.subscribers.add(subscriber);
+    return () => this.subscribers.delete(subscriber);
+  }
+
+  /** Shutdown: ends every stream and refuses new ones; the replica subscription is dropped. */
+  closeAll(): void {
+    this.closed = true;
+    clearInterval(this.timer);
+    this.unsubscribe();
+    for (const subscriber of [...this.subscribers]) subscriber.close();
+    this.subscribers.clear();
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * `GET /api/v1/revocations/stream` (SPEC §5.6): the push stream resource servers (the
+ * `@revokd/verifier` package) keep their replica current from. Server-Sent Events in the format of
+ * src/core/revocation/wire-format.ts; how a stream starts, catches up, joins the live sequence and
+ * heartbeats is in src/app/revocation-stream/ (stream-session.ts explains why nothing is lost or
+ * repeated). This file is only the HTTP side: credentials, the start read, headers, the hijack.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AppContext } from '../../app/context.js';
+import { STREAM_SCOPE, type StreamCredentials, authorizeStreamClient } from '../../app/revocation-stream/authorize-stream-client.js';
+import { coalescedSnapshots } from '../../app/revocation-stream/coalesced-snapshots.js';
+import { watchCredentials } from '../../app/revocation-stream/credential-watch.js';
+import { SseWriter } from '../../app/revocation-stream/sse-writer.js';
+import { StreamHub } from '../../app/revocation-stream/stream-hub.js';
+import { StreamSession } from '../../app/revocation-stream/stream-session.js';
+import { lastEventIdOf, streamStart } from '../../app/revocation-stream/stream-start.js';
+import { isRevokdError } from '../../core/errors.js';
+import { bearerTokenOf } from '../bearer-guard.js';
+import { clientCredentialsOf } from '../client-credentials.js';
+
+export const STREAM_PATH = '/api/v1/revocations/stream';
+
+function credentialsOf(request: FastifyRequest): StreamCredentials {
+  const header = request.headers.authorization;
+  if (header === undefined || header.trim() === '') return { kind: 'none' };
+  if (/^Basic /i.test(header)) return { kind: 'basic', credentials: clientCredentialsOf(request, {}) };
+  if (/^Bearer /i.test(header)) return { kind: 'bearer', token: bearerTokenOf(request) };
+  return { kind: 'none' };
+}
+
+export function revocationStreamRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const settings = ctx.config.stream;
+  // Ticks a quarter of a heartbeat apart: a heartbeat is at most that late.
+  const hub = new StreamHub(ctx.replica, settings, Math.max(25, Math.floor(settings.heartbeatMs / 4)));
+  ctx.metrics.watchStreams(() => hub.size);
+  const feed = {
+    loadSnapshot: coalescedSnapshots((nowMs) => ctx.store.loadSnapshot(nowMs)),
+    readFeed: (after: string, limit: number) => ctx.store.readFeed(after, limit),
+    parseFeedCursor: (text: string) => ctx.store.parseFeedCursor(text),
+  };
+  // preClose runs before Fastify waits for in-flight requests: a stream never ends by itself, so
+  // shutdown (SIGTERM) would otherwise wait for every consumer to hang up.
+  app.addHook('preClose', async () => hub.closeAll());
+
+  app.get(STREAM_PATH, async (request, reply) => {
+    const presented = credentialsOf(request);
+    let who;
+    try {
+      who = await authorizeStreamClient(ctx, presented, request.clientIp);
+    } catch (err) {
+      // RFC 6750 §3.1: a bearer request lacking the scope is told which one it needs.
+      if (presented.kind === 'bearer' && isRevokdError(err) && err.code === 'ERR_FORBIDDEN') {
+        reply.header('www-authenticate', `Bearer realm="revokd", error="insufficient_scope", scope="${STREAM_SCOPE}"`);
+      }
+      throw err;
+    }
+    const lastEventId = lastEventIdOf(request.headers['last-event-id'], (request.query as Record<string, unknown>).last_event_id);
+    const release = hub.admit(who.client.id);
+    let start;
+    try {
+      start = await streamStart(feed, lastEventId, ctx.now());
+    } catch (err) {
+      release();
+      throw err;
+    }
+
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-store',
+      // nginx and similar proxies buffer responses unless told not to: a buffered stream is a stale one.
+      'x-accel-buffering': 'no',
+      'x-content-type-options': 'nosniff',
+      connection: 'keep-alive',
+    });
+    res.flushHeaders();
+    res.socket?.setNoDelay(true);
+    const writer = new SseWriter(res, settings);
+    const session = new StreamSession({
+      hub, feed, view: ctx.replica, writer, log: request.log,
+      timing: { heartbeatMs: settings.heartbeatMs, feedPollMs: ctx.config.feedPollMs },
+      joinDeadlineMs: ctx.config.maxStalenessMs,
+      onEvent: (kind) => ctx.metrics.countStreamEvent(kind),
+    });
+    const stopWatching = watchCredentials(ctx, who, () => session.end('credentials_ended'));
+    writer.onClose((reason) => {
+      stopWatching();
+      release();
+      request.log.info({ clientId: who.client.id, reason, frames: writer.framesSent }, 'revocation stream closed');
+    });
+    request.log.info({ clientId: who.client.id, start: start.kind }, 'revocation stream opened');
+    void session.run(start);
+  });
+}
