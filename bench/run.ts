@@ -31,14 +31,7 @@ import {
 } from './fixtures.js';
 import { type Scenario, type ScenarioResult, forceGc, median, runInterleaved } from './measure.js';
 import { cleanup, connectRedis, fillDenylist, revokedKey } from './redis-denylist.js';
-
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw.replaceAll('_', ''));
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
+import { intEnv } from './env.js';
 
 const config = {
   rounds: intEnv('BENCH_ROUNDS', 7),

@@ -16,14 +16,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type PropagationResult, runPropagationBench } from './propagation-between-instances.js';
 import { type ThroughputResult, measureRevokeThroughput } from './revoke-throughput.js';
-
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw.replaceAll('_', ''));
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
+import { intEnv } from './env.js';
 
 const WAKEUPS = [
   { key: 'notify', label: 'PostgreSQL LISTEN/NOTIFY', env: { REVOKD_FEED_WAKEUP: 'notify' } },
