@@ -3,9 +3,10 @@
  * in-process replica whether any revocation covers it. No database round trip on this path.
  */
 import { RevokdError } from '../core/errors.js';
-import { type VerifiedAccessToken, verifyAccessToken } from '../core/tokens/access-token.js';
+import type { VerifiedAccessToken } from '../core/tokens/access-token.js';
 import { truncateId } from '../core/audit/audit-event.js';
-import { type AppContext, nowSeconds } from './context.js';
+import type { AppContext } from './context.js';
+import { verifyPresentedAccessToken } from './verify-presented-access-token.js';
 import { outcomeOf } from './api-tokens/verify-api-token.js';
 
 export async function authenticateAccessToken(ctx: AppContext, token: unknown, ip: string | null): Promise<VerifiedAccessToken> {
@@ -20,14 +21,7 @@ export async function authenticateAccessToken(ctx: AppContext, token: unknown, i
 }
 
 async function check(ctx: AppContext, token: unknown, ip: string | null): Promise<VerifiedAccessToken> {
-  const verified = await verifyAccessToken(token, {
-    issuer: ctx.config.issuer,
-    audience: ctx.config.audience,
-    clockToleranceSeconds: ctx.config.clockToleranceSeconds,
-    maxLifetimeSeconds: ctx.config.accessTtlSeconds,
-    nowSec: nowSeconds(ctx),
-    resolveKey: (kid) => ctx.keys.resolve(kid),
-  });
+  const verified = await verifyPresentedAccessToken(ctx, token);
   const outcome = ctx.replica.check(verified.stamp);
   if (outcome.revoked) {
     // A revoked token presented again is worth recording (replay of a stolen token); the listener

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../core/config.js';
 import type { KeyManager } from '../keys/key-manager.js';
 import type { KeyRingHolder } from '../keys/key-ring-holder.js';
+import type { VerifiedTokenCache } from '../core/tokens/verified-token-cache.js';
 import type { RevocationReplica } from '../replica/revocation-replica.js';
 import type { RevokdStore } from '../stores/types.js';
 import type { ApiTokenUsageRecorder } from './api-tokens/usage-recorder.js';
@@ -29,6 +30,8 @@ export interface AppContext {
   readonly replica: RevocationReplica;
   readonly keyManager: KeyManager;
   readonly keys: KeyRingHolder;
+  /** Access tokens whose signature already verified, by exact string (verify-presented-access-token.ts). */
+  readonly verifiedTokens: VerifiedTokenCache;
   readonly now: () => number;
   readonly log: Logger;
   /** Batches API-token last-use writes. */

@@ -8,6 +8,7 @@ import type { Config } from '../core/config.js';
 import { secureDataDir } from '../fs/secure-data-dir.js';
 import { KeyManager } from '../keys/key-manager.js';
 import { KeyRingHolder } from '../keys/key-ring-holder.js';
+import { VerifiedTokenCache } from '../core/tokens/verified-token-cache.js';
 import type { RevokdStore } from '../stores/types.js';
 import { ApiTokenUsageRecorder } from './api-tokens/usage-recorder.js';
 import { ensureFirstPartyClient } from './clients.js';
@@ -97,7 +98,7 @@ export async function openAppContext(config: Config, options: { log?: Logger; st
   await blocks.start();
   const audit = new AuditTrail(auditKeys);
   const ctx: OpenedContext = {
-    ...base, keyManager, keys, replica, apiTokenUsage, audit,
+    ...base, keyManager, keys, replica, apiTokenUsage, audit, verifiedTokens: new VerifiedTokenCache(config.verifiedTokenCacheSize),
     // The monitor needs the finished context; it is set right below.
     security: { blocks, monitor: undefined as unknown as SecurityMonitor },
     async close() {

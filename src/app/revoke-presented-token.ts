@@ -5,10 +5,11 @@
  * its string: signatures are malleable).
  */
 import { RevokdError, isRevokdError } from '../core/errors.js';
-import { type VerifiedAccessToken, verifyAccessToken } from '../core/tokens/access-token.js';
+import type { VerifiedAccessToken } from '../core/tokens/access-token.js';
 import { REFRESH_PREFIX, looksLikeOpaqueToken, sha256Hex } from '../core/tokens/opaque.js';
 import type { Actor } from '../stores/types.js';
-import { type AppContext, nowSeconds } from './context.js';
+import type { AppContext } from './context.js';
+import { verifyPresentedAccessToken } from './verify-presented-access-token.js';
 import { revoke, tokenEntryExpiryMs } from './revoke.js';
 
 export type PresentedToken =
@@ -28,11 +29,7 @@ export async function identifyToken(ctx: AppContext, token: unknown): Promise<Pr
     return { kind: 'refresh', sessionId: session.id, ownerUserId: session.userId, clientId: session.clientId, id: row.id };
   }
   try {
-    const verified = await verifyAccessToken(token, {
-      issuer: ctx.config.issuer, audience: ctx.config.audience, clockToleranceSeconds: ctx.config.clockToleranceSeconds,
-    maxLifetimeSeconds: ctx.config.accessTtlSeconds,
-      nowSec: nowSeconds(ctx), resolveKey: (kid) => ctx.keys.resolve(kid),
-    });
+    const verified = await verifyPresentedAccessToken(ctx, token);
     return { kind: 'access', verified };
   } catch (err) {
     if (isRevokdError(err)) return { kind: 'unknown' };

@@ -7,6 +7,7 @@ import { parseCidr } from './containment/ip-address.js';
 import { MIN_PASSWORD_CHARACTERS, characterCount } from './passwords.js';
 import { parseStoreUrl } from './database-url.js';
 import type { JwtAlg } from './tokens/key-ring.js';
+import { DEFAULT_VERIFIED_TOKEN_CACHE_SIZE } from './tokens/verified-token-cache.js';
 
 // Defined beside the keys (the verifier package compiles key-ring.ts without this module).
 export type { JwtAlg } from './tokens/key-ring.js';
@@ -30,6 +31,8 @@ export interface Config {
   readonly sessionMaxSeconds: number;
   readonly refreshGraceSeconds: number;
   readonly clockToleranceSeconds: number;
+  /** Verified access tokens remembered by their exact string (0 = verify every signature). */
+  readonly verifiedTokenCacheSize: number;
   readonly trustedProxies: readonly string[];
   readonly failMode: FailMode;
   readonly smtpUrl: string | undefined;
@@ -222,6 +225,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const sessionMaxSeconds = int('REVOKD_SESSION_MAX_SECONDS', 2_592_000, 60, 31_536_000);
   const refreshGraceSeconds = int('REVOKD_REFRESH_GRACE_SECONDS', 10, 0, 60);
   const clockToleranceSeconds = int('REVOKD_CLOCK_TOLERANCE_SECONDS', 5, 0, 300);
+  const verifiedTokenCacheSize = int('REVOKD_VERIFIED_TOKEN_CACHE_SIZE', DEFAULT_VERIFIED_TOKEN_CACHE_SIZE, 0, 1_000_000);
   const trustedProxies = list('REVOKD_TRUSTED_PROXIES', []);
   for (const entry of trustedProxies) {
     if (parseCidr(entry) === undefined) problems.push(`REVOKD_TRUSTED_PROXIES: "${entry}" is not an IP address or CIDR range`);
@@ -316,7 +320,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     port, host, dataDir, databaseUrl, redisUrl, issuer, audience, adminEmail, adminPassword,
-    accessTtlSeconds, refreshTtlSeconds, sessionMaxSeconds, refreshGraceSeconds, clockToleranceSeconds,
+    accessTtlSeconds, refreshTtlSeconds, sessionMaxSeconds, refreshGraceSeconds, clockToleranceSeconds, verifiedTokenCacheSize,
     trustedProxies: Object.freeze(trustedProxies), failMode, smtpUrl, mailFrom, mailPollMs,
     honeypotPaths: Object.freeze(honeypotPaths), honeypotThreshold, autoBlockSeconds,
     neverBlock: Object.freeze(neverBlock), autoBlocksPerHour,

@@ -93,6 +93,25 @@ describe('createVerifier over the push stream', () => {
     server.keys.pop();
   });
 
+  test('the verified-token cache: a one-byte variant of a cached token is refused, a cached token still expires, size 0 turns it off', async () => {
+    const key = server.keys[0]!;
+    for (const verifiedTokenCacheSize of [10_000, 0]) {
+      const v = await open({ verifiedTokenCacheSize, clockToleranceSeconds: 0 });
+      const token = await signToken(key, { ttl: 2 });
+      for (let i = 0; i < 5; i++) await v.verify(token);
+      for (const segment of [1, 2]) {
+        const parts = token.split('.');
+        const s = parts[segment]!;
+        const at = Math.floor(s.length / 2);
+        parts[segment] = s.slice(0, at) + (s[at] === 'A' ? 'B' : 'A') + s.slice(at + 1);
+        await rejectsWith(v.verify(parts.join('.')), 'ERR_INVALID_TOKEN', 401);
+      }
+      const exp = (Math.floor(Date.now() / 1000) + 2) * 1000;
+      await until('the cached token to expire', async () => v.verify(token).then(() => undefined, (err) => (err.code === 'ERR_TOKEN_EXPIRED' ? true : undefined)), 6_000);
+      assert.ok(Date.now() >= exp - 1000, 'not before its exp');
+    }
+  });
+
   test('an unknown kid refetches the JWKS once; a flood of unknown kids does not', async () => {
     const v = await open();
     const fetches = server.jwksFetches;

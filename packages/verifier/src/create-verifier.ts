@@ -8,6 +8,7 @@
 import { RevokdError, isRevokdError } from '../../../src/core/errors.js';
 import { type AccessClaims, verifyAccessToken } from '../../../src/core/tokens/access-token.js';
 import { RevocationReplica } from '../../../src/replica/revocation-replica.js';
+import { VerifiedTokenCache } from '../../../src/core/tokens/verified-token-cache.js';
 import { KeySet } from './jwks.js';
 import { NO_METRICS, type CheckOutcomeLabel, createVerifierMetrics } from './metrics.js';
 import { SseDriver } from './sse-driver.js';
@@ -77,12 +78,14 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
     if (record.scope === 'key') keys.drop(record.target);
     metrics.propagated(record, Date.now());
   });
+  const verifiedTokens = new VerifiedTokenCache(o.verifiedTokenCacheSize);
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
     unsubscribe();
     keys.close();
+    verifiedTokens.clear();
     await replica.stop();
   };
 
@@ -116,7 +119,7 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
         const verified = await verifyAccessToken(token, {
           issuer: o.issuer, audience: o.audience, clockToleranceSeconds: o.clockToleranceSeconds,
           maxLifetimeSeconds: o.maxTokenLifetimeSeconds, nowSec: Math.floor(Date.now() / 1000), resolveKey,
-        });
+        }, verifiedTokens);
         const stale = replica.isStale();
         // Throws ERR_STORE_UNAVAILABLE when stale and closed (or open past the token lifetime).
         const outcome = replica.check(verified.stamp);

@@ -2,6 +2,7 @@
  * The options of {@link createVerifier}, checked once at creation: a wrong option is a programming
  * error, so it throws a TypeError naming the option, before any network traffic.
  */
+import { DEFAULT_VERIFIED_TOKEN_CACHE_SIZE } from '../../../src/core/tokens/verified-token-cache.js';
 import type { PublicJwk } from './jwks.js';
 import type { MetricsRegistry } from './metrics.js';
 
@@ -36,6 +37,12 @@ export interface VerifierOptions {
   readonly maxTokenLifetimeSeconds?: number;
   /** How long `createVerifier` waits for the keys and the first snapshot (default 10 000). */
   readonly startTimeoutMs?: number;
+  /**
+   * Verified tokens remembered by their exact string (default 10 000; 0 turns it off): a repeat
+   * token costs a hash lookup, not a signature check. `exp`, the key and revocation are still
+   * checked on every call.
+   */
+  readonly verifiedTokenCacheSize?: number;
   /** Register Prometheus metrics in this prom-client registry. */
   readonly metrics?: { readonly registry: MetricsRegistry };
 }
@@ -52,6 +59,7 @@ export interface ResolvedOptions {
   readonly clockToleranceSeconds: number;
   readonly maxTokenLifetimeSeconds: number;
   readonly startTimeoutMs: number;
+  readonly verifiedTokenCacheSize: number;
   readonly registry: MetricsRegistry | undefined;
 }
 
@@ -115,6 +123,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     clockToleranceSeconds: wholeNumber(o.clockToleranceSeconds, 'clockToleranceSeconds', 0, 300, 5),
     maxTokenLifetimeSeconds: wholeNumber(o.maxTokenLifetimeSeconds, 'maxTokenLifetimeSeconds', 1, 86_400, 900),
     startTimeoutMs: wholeNumber(o.startTimeoutMs, 'startTimeoutMs', 1, 600_000, 10_000),
+    verifiedTokenCacheSize: wholeNumber(o.verifiedTokenCacheSize, 'verifiedTokenCacheSize', 0, 1_000_000, DEFAULT_VERIFIED_TOKEN_CACHE_SIZE),
     registry: metrics?.registry as MetricsRegistry | undefined,
   };
 }

@@ -6,6 +6,7 @@ import { SignJWT, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 
 import { RevokdError } from '../errors.js';
 import type { TokenStamp } from '../revocation/types.js';
 import { KID_PATTERN, type SigningKey, type VerificationKey } from './key-ring.js';
+import type { VerifiedTokenCache } from './verified-token-cache.js';
 
 export const ACCESS_TOKEN_TYP = 'at+jwt';
 /** Anything longer is not one of ours; rejected before parsing. */
@@ -34,6 +35,8 @@ export interface VerifiedAccessToken {
   readonly claims: AccessClaims;
   readonly kid: string;
   readonly stamp: TokenStamp;
+  /** The key that verified the signature (the verified-token cache compares it on every hit). */
+  readonly key: VerificationKey;
 }
 
 export interface VerifyOptions {
@@ -90,8 +93,32 @@ function parseHeader(token: string): { kid: string; alg: unknown } {
   return parsed;
 }
 
-/** Verifies signature and claims. Throws ERR_INVALID_TOKEN or ERR_TOKEN_EXPIRED; never anything else. */
-export async function verifyAccessToken(token: unknown, options: VerifyOptions): Promise<VerifiedAccessToken> {
+/**
+ * Verifies signature and claims, or answers from `cache` when this exact token string verified
+ * before (see verified-token-cache.ts for what a hit still checks). Throws ERR_INVALID_TOKEN or
+ * ERR_TOKEN_EXPIRED; never anything else.
+ */
+export async function verifyAccessToken(token: unknown, options: VerifyOptions, cache?: VerifiedTokenCache): Promise<VerifiedAccessToken> {
+  if (cache === undefined || typeof token !== 'string') return verifySignatureAndClaims(token, options);
+  const hit = cache.get(token);
+  if (hit !== undefined) {
+    // The same comparison jose makes (`exp <= now - tolerance` is expired).
+    if (hit.verified.claims.exp <= options.nowSec - options.clockToleranceSeconds) {
+      cache.forget(token);
+      throw new RevokdError('ERR_TOKEN_EXPIRED', 'access token expired');
+    }
+    const found = options.resolveKey(hit.verified.kid);
+    const key = found instanceof Promise ? await found : found;
+    if (key === hit.key) return hit.verified;
+    // The key was rotated away, revoked or reloaded: the full path decides (and may refuse).
+    cache.forget(token);
+  }
+  const verified = await verifySignatureAndClaims(token, options);
+  cache.remember(token, verified, verified.key);
+  return verified;
+}
+
+async function verifySignatureAndClaims(token: unknown, options: VerifyOptions): Promise<VerifiedAccessToken> {
   if (typeof token !== 'string' || token.length === 0) throw invalid('no access token');
   if (token.length > MAX_JWT_LENGTH || !JWT_SHAPE.test(token)) throw invalid('malformed access token');
   const { kid, alg } = parseHeader(token);
@@ -136,6 +163,7 @@ export async function verifyAccessToken(token: unknown, options: VerifyOptions):
   return {
     claims,
     kid,
+    key,
     stamp: { iss: claims.iss, jti: claims.jti, sid, sub: claims.sub, clientId, kid, iat: claims.iat, gen, ugen, cgen },
   };
 }
