@@ -28,6 +28,8 @@ import { createClientViaAdmin, login, request } from '../test/support/http-clien
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../test/support/server-process.js';
 import { type OidcProviderPeer, peerBasicAuth, startOidcProviderPeer } from './oidc-provider-peer.js';
 import { NO_LIMITS } from './revoke-throughput.js';
+import { ms, printTable } from './table.js';
+import { intEnv } from './env.js';
 
 /** One autocannon run against one endpoint. */
 export interface HttpRun {
@@ -60,14 +62,6 @@ export interface HttpThroughputResults {
 const INTROSPECT_TARGET = 4;
 /** Active tokens introspected in turn on each side (so no single row or cache line is all that is read). */
 const ACTIVE_POOL = 16;
-
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw.replaceAll('_', ''));
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
 
 function backendsEnv(): ClusterBackend[] {
   const raw = process.env.BENCH_HTTP_BACKENDS ?? 'sqlite,postgres';
@@ -285,17 +279,6 @@ export async function runHttpThroughputBench(log: (line?: string) => void): Prom
   }
 }
 
-function ms(value: number): string {
-  return `${value.toFixed(2)} ms`;
-}
-
-function printTable(head: readonly string[], body: readonly string[][], log: (line?: string) => void): void {
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i <= 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
-  log(line(head));
-  log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const row of body) log(line(row));
-}
 
 // Run on its own: node --import tsx bench/http-throughput.ts
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { type PropagationResult, runPropagationBench } from './propagation-between-instances.js';
 import { type ThroughputResult, measureRevokeThroughput } from './revoke-throughput.js';
 import { intEnv } from './env.js';
+import { ms, printTable } from './table.js';
 
 const WAKEUPS = [
   { key: 'notify', label: 'PostgreSQL LISTEN/NOTIFY', env: { REVOKD_FEED_WAKEUP: 'notify' } },
@@ -68,17 +69,6 @@ export async function runScaleOutBench(log: (line?: string) => void): Promise<Sc
   return results;
 }
 
-function ms(value: number): string {
-  return `${value.toFixed(2)} ms`;
-}
-
-function printTable(head: readonly string[], body: readonly string[][], log: (line?: string) => void): void {
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
-  log(line(head));
-  log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const row of body) log(line(row));
-}
 
 // Run on its own: node --import tsx bench/scale-out.ts
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
