@@ -18,11 +18,15 @@ export function migrateSqlite(db: SqliteDatabase, nowMs: number): number[] {
     const version = Number(file.slice(0, 3));
     if (applied.has(version)) continue;
     const sql = fs.readFileSync(path.join(MIGRATIONS_DIR, file), 'utf8');
-    db.transaction(() => {
+    // Asked again under the write lock: instances starting together on one fresh file all read
+    // "not applied" above, and each one after the first must skip what another just applied.
+    const appliedNow = db.transaction(() => {
+      if (db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(version) !== undefined) return false;
       db.exec(sql);
       db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, nowMs);
+      return true;
     }).immediate();
-    ran.push(version);
+    if (appliedNow) ran.push(version);
   }
   return ran;
 }
