@@ -20,7 +20,9 @@ const TokenRevoked = Closed({ message: Type.String(), jti: Type.String() });
 
 // Types only: login and refresh check lengths and formats themselves (the CLI and web UI share them).
 const LoginBody = Type.Object({ email: Type.String(), password: Type.String() });
-const RefreshBody = Type.Object({ refresh_token: Type.String() });
+// Any refresh_token that is not a live one — missing, null, a number — is the same 401 (ERR_REFRESH_INVALID):
+// a refresh failure never says more than that, so the schema does not refuse it with a 400 first.
+const RefreshBody = Type.Object({ refresh_token: Type.Optional(Type.Unknown({ description: 'The refresh token (rt_…); anything else answers 401' })) });
 const RevokeBody = Type.Object({
   token: Type.Optional(Type.String({ minLength: 1, maxLength: 16_384, description: 'An access or refresh token of yours; none: the presented access token' })),
 });
