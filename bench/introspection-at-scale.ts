@@ -21,7 +21,7 @@
  * Writes bench/results/introspection-at-scale.json.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -64,6 +64,8 @@ export interface IntrospectionAtScaleResult {
 }
 
 const BATCH = 200_000;
+/** Rows bound per INSERT statement (4 parameters each; SQLite's limit is 32,766 parameters). */
+const ROWS_PER_INSERT = 500;
 /** The access-token TTL the expiries are spread over (revokd's default, 15 min). */
 const ACCESS_TTL_MS = 900_000;
 
@@ -78,16 +80,31 @@ function fillRevocations(dbFile: string, issuer: string, count: number, include:
     db.pragma('synchronous = OFF');
     const indexes = db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'revocations' AND sql IS NOT NULL`).all() as { name: string; sql: string }[];
     for (const index of indexes) db.exec(`DROP INDEX ${index.name}`);
-    const insert = db.prepare(`INSERT INTO revocations (scope, target, issuer, expires_at, initiator, reason, created_at) VALUES ('token', ?, ?, ?, 'user', 'logout', ?)`);
+    // Many rows per statement: at 10 M rows the per-call cost of one-row inserts dominates the fill.
+    const columns = `INSERT INTO revocations (scope, target, issuer, expires_at, initiator, reason, created_at) VALUES `;
+    const manyRows = db.prepare(columns + Array(ROWS_PER_INSERT).fill(`('token', ?, ?, ?, 'user', 'logout', ?)`).join(', '));
+    const oneRow = db.prepare(`${columns}('token', ?, ?, ?, 'user', 'logout', ?)`);
     const now = Date.now();
-    for (let start = 0; start < count; start += BATCH) {
-      const ids = randomBytes(16 * BATCH);
+    // Expiries spread over the second half of one access TTL from now: all still live when the server loads them.
+    const expiry = (i: number): number => now + ACCESS_TTL_MS - (i % (ACCESS_TTL_MS / 2));
+    oneRow.run(include, issuer, expiry(0), now);
+    const ids = randomBytes(16 * ROWS_PER_INSERT);
+    const params: (string | number)[] = new Array(4 * ROWS_PER_INSERT);
+    for (let start = 1; start < count; start += BATCH) {
+      const end = Math.min(count, start + BATCH);
       db.transaction(() => {
-        for (let i = 0; i < BATCH && start + i < count; i++) {
-          const jti = start + i === 0 ? include : ids.toString('base64url', 16 * i, 16 * i + 16);
-          // Expiries spread over one access TTL from now, all still live when the server loads them.
-          insert.run(jti, issuer, now + ACCESS_TTL_MS - ((start + i) % (ACCESS_TTL_MS / 2)), now);
+        let i = start;
+        for (; i + ROWS_PER_INSERT <= end; i += ROWS_PER_INSERT) {
+          randomFillSync(ids);
+          for (let k = 0; k < ROWS_PER_INSERT; k++) {
+            params[4 * k] = ids.toString('base64url', 16 * k, 16 * k + 16);
+            params[4 * k + 1] = issuer;
+            params[4 * k + 2] = expiry(i + k);
+            params[4 * k + 3] = now;
+          }
+          manyRows.run(params);
         }
+        for (; i < end; i++) oneRow.run(randomBytes(16).toString('base64url'), issuer, expiry(i), now);
       })();
     }
     for (const index of indexes) db.exec(index.sql);
@@ -138,8 +155,9 @@ class LoadedServer {
       }
       await sleep(200);
     }
+    const rss = `RSS ${procStatusMiB(child.pid as number, 'VmRSS').toFixed(0)} MiB, peak ${procStatusMiB(child.pid as number, 'VmHWM').toFixed(0)} MiB`;
     await server.stop();
-    throw new Error(`server not ready after ${timeoutMs / 1000} s`);
+    throw new Error(`server not ready after ${timeoutMs / 1000} s (still loading its snapshot: ${rss})`);
   }
 
   async stop(): Promise<void> {
