@@ -12,6 +12,7 @@ import './request-context.js';
 import { installHttpMetrics } from '../metrics/http-metrics.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './send-error.js';
 import { applyConnectionCap, connectionLimitOptions } from './connection-limits.js';
+import { installCookies } from './cookies.js';
 import { installRateLimits } from './rate-limits.js';
 import { adminRoutes } from './routes/admin.js';
 import { honeypotRoutes } from './routes/honeypot.js';
@@ -45,6 +46,8 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   });
   applyConnectionCap(app, ctx.config.http);
   await app.register(formbody, { bodyLimit: BODY_LIMIT_BYTES });
+  // Before the lockdown hook, so even a request it refuses has its cookies parsed.
+  await installCookies(app);
   const trusted = trustedProxyMatcher(ctx.config.trustedProxies);
   let warnedUntrustedForwarded = false;
   const warnUntrustedForwarded = (peer: string): void => {
