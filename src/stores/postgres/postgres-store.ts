@@ -322,6 +322,10 @@ export class PostgresStore implements RevokdStore, FeedNotifications {
       : await sql.rows('SELECT * FROM audit_log WHERE seq > $1 AND type = $2 ORDER BY seq LIMIT $3', [query.afterSeq ?? 0, query.type, query.limit])).map(toAudit));
   }
 
+  lastAuditEntry(): Promise<AuditEntry | undefined> {
+    return this.run(async (sql) => mapOne(await sql.one('SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1'), toAudit));
+  }
+
   countAuditByType(sinceMs: number | null): Promise<Partial<Record<AuditEventType, number>>> {
     return this.run(async (sql) => {
       const rows = sinceMs === null

@@ -307,6 +307,10 @@ export class SqliteStore implements RevokdStore {
     });
   }
 
+  lastAuditEntry(): Promise<AuditEntry | undefined> {
+    return this.run(() => mapOne(this.db.prepare('SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1').get(), toAudit));
+  }
+
   countAuditByType(sinceMs: number | null): Promise<Partial<Record<AuditEventType, number>>> {
     return this.run(() => {
       const rows = (sinceMs === null
