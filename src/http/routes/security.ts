@@ -32,6 +32,8 @@ export function presentBlock(b: IpBlockRecord, nowMs: number) {
     id: b.id, cidr: b.cidr, reason: b.reason, source: b.source, created_at: iso(b.createdAtMs), expires_at: iso(b.expiresAtMs),
     created_by: b.createdBy, lifted_at: iso(b.liftedAtMs), lifted_by: b.liftedBy,
     active: b.liftedAtMs === null && (b.expiresAtMs === null || b.expiresAtMs > nowMs),
+    // What the block's own commit revoked (null: made before revokd kept it).
+    revoked: b.revoked === null ? null : { sessions: b.revoked.sessions, refresh_tokens: b.revoked.refreshTokens, api_tokens: b.revoked.apiTokens },
   };
 }
 

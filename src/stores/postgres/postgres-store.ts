@@ -19,7 +19,7 @@ import { clampRefreshExpiryMs } from '../../core/revocation/refresh-rotation.js'
 import type { RevocationRecord } from '../../core/revocation/types.js';
 import type {
   AlertCounts, AlertQuery, AlertRecord, ApiTokenRecord, ApiTokenRevocation, AuditQuery, ClientRecord, ConsumeOutcome, ConsumeRefreshInput,
-  FeedCursor, FeedPage, FeedSnapshot, Generations, IpBlockRecord, IpBlockReport, NewApiToken, NewSession, OutboxRecord, RefreshTokenRecord,
+  FeedCursor, FeedPage, FeedSnapshot, Generations, IpBlockRecord, IpBlockReport, NewApiToken, NewIpBlock, NewSession, OutboxRecord, RefreshTokenRecord,
   RevocationContext, RevocationReport, RevocationTarget, RevokdStore, Role, SessionRecord, SigningKeyRecord, UserRecord,
 } from '../types.js';
 import { insertApiTokenIn, recordApiTokenUseIn, revokeApiTokensIn } from './api-tokens.js';
@@ -390,7 +390,7 @@ export class PostgresStore implements RevokdStore, FeedNotifications {
     return this.run(async (sql) => (await sql.one<{ n: number }>('SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL'))!.n);
   }
 
-  createIpBlock(block: Omit<IpBlockRecord, 'liftedAtMs' | 'liftedBy'>, context: RevocationContext, apiTokens: { readonly notify: ApiTokenRevocation['notify'] }): Promise<IpBlockReport> {
+  createIpBlock(block: NewIpBlock, context: RevocationContext, apiTokens: { readonly notify: ApiTokenRevocation['notify'] }): Promise<IpBlockReport> {
     return this.tx(true, (tx) => createIpBlockIn(tx, block, context, apiTokens.notify));
   }
 

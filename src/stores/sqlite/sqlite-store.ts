@@ -6,7 +6,7 @@ import type { AuditEventInput, AuditEntry, AuditEventType } from '../../core/aud
 import { RevokdError } from '../../core/errors.js';
 import type { RevocationRecord } from '../../core/revocation/types.js';
 import type {
-  ApiTokenRecord, ApiTokenRevocation, NewApiToken, OutboxRecord, AlertCounts, AlertQuery, AlertRecord, IpBlockRecord, IpBlockReport,
+  ApiTokenRecord, ApiTokenRevocation, NewApiToken, OutboxRecord, AlertCounts, AlertQuery, AlertRecord, IpBlockRecord, IpBlockReport, NewIpBlock,
   AuditQuery, ClientRecord, ConsumeOutcome, ConsumeRefreshInput, FeedCursor, FeedPage, FeedSnapshot, Generations, NewSession, RefreshTokenRecord,
   RevocationContext, RevocationReport, RevocationTarget, RevokdStore, Role, SessionRecord, SigningKeyRecord, UserRecord,
 } from '../types.js';
@@ -369,7 +369,7 @@ export class SqliteStore implements RevokdStore {
     return this.run(() => this.db.prepare('SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL').pluck().get() as number);
   }
 
-  createIpBlock(block: Omit<IpBlockRecord, 'liftedAtMs' | 'liftedBy'>, context: RevocationContext, apiTokens: { readonly notify: ApiTokenRevocation['notify'] }): Promise<IpBlockReport> {
+  createIpBlock(block: NewIpBlock, context: RevocationContext, apiTokens: { readonly notify: ApiTokenRevocation['notify'] }): Promise<IpBlockReport> {
     return this.run(() => createIpBlockInSqlite(this.db, block, context, apiTokens.notify));
   }
 

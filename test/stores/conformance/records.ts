@@ -200,6 +200,7 @@ export function describeRecordsConformance(backend: StoreBackend): void {
       assert.equal(revoked?.isActive, false);
       assert.equal(revoked?.revokedAtMs, NOW);
       assert.equal(revoked?.revokedBy, user.id);
+      assert.equal(revoked?.revokedByType, 'cli', 'the type of the revoking actor is kept with its id');
       assert.equal(revoked?.revokeReason, 'admin');
       assert.deepEqual(await store.revokeApiTokens(apiCtx(user.id, [id])), [], 'a second revocation changes nothing');
       assert.equal((await store.countPendingOutbox()) - pendingBefore, 1);
@@ -207,6 +208,8 @@ export function describeRecordsConformance(backend: StoreBackend): void {
       assert.deepEqual(feed.map((r) => [r.scope, r.target]), [['api_token', id]]);
       const found = await store.findApiTokenById(id);
       assert.equal(found?.isActive, false);
+      assert.deepEqual([found?.revokedBy, found?.revokedByType], [user.id, 'cli']);
+      assert.equal((await store.listApiTokens(user.id)).find((t) => t.id === id)?.revokedByType, 'cli');
     });
 
     test('api tokens: an id of another user is not revoked when the owner is named', async () => {
