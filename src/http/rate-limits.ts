@@ -62,6 +62,7 @@ export const LIMITED_ROUTES: readonly LimitedRoute[] = [
   // The web UI's forms, on the budgets of the API routes they stand for (own keys per route).
   { method: 'POST', url: '/login', budget: 'loginPerMinute', perUser: false },
   { method: 'POST', url: '/logout', budget: 'revokePerMinute', perUser: true },
+  { method: 'POST', url: '/account/password', budget: 'loginPerMinute', perUser: true },
   { method: 'POST', url: '/sessions/:id/revoke', budget: 'revokePerMinute', perUser: true },
   { method: 'POST', url: '/sessions/logout-all', budget: 'revokePerMinute', perUser: true },
   { method: 'POST', url: '/sessions/not-me', budget: 'revokePerMinute', perUser: true },
