@@ -27,7 +27,7 @@ export function accountPage(viewer: Viewer, view: AccountView): SafeHtml {
         ${view.error === undefined ? '' : html`<div class="flash flash-error" role="alert" id="password-error">${view.error}</div>`}
         <form method="post" action="/account/password" class="stack" novalidate>
           ${csrfField(viewer.csrf)}
-          <input type="text" name="username" value="${viewer.email}" autocomplete="username" hidden readonly>
+          <input type="text" name="username" value="${viewer.email}" autocomplete="username" aria-label="Email" hidden readonly>
           <div class="field">
             <label for="current-password">Current password</label>
             <input id="current-password" name="current_password" type="password" autocomplete="current-password" required maxlength="1024" autofocus ${invalid}>
