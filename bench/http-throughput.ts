@@ -131,7 +131,7 @@ async function startPeer(): Promise<Target> {
 }
 
 /** client_credentials grants at revokd's token endpoint, 8 at a time (each a durable session commit). */
-async function mintClientCredentialsTokens(tokenUrl: string, authorization: string, count: number): Promise<string[]> {
+export async function mintClientCredentialsTokens(tokenUrl: string, authorization: string, count: number): Promise<string[]> {
   const tokens: string[] = [];
   const worker = async (): Promise<void> => {
     while (tokens.length < count) {

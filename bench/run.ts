@@ -1,69 +1,40 @@
 /**
- * `npm run bench` (node --expose-gc --import tsx bench/run.ts)
+ * `npm run bench` (builds, then node --expose-gc --import tsx bench/run.ts): every figure issue 11
+ * asks for, in one run, ending in ONE summary table with ratios and p50/p99 (also in
+ * bench/results/latest.json). The parts, each with its own file and its own detailed table:
  *
- * One process, one thread, every operation awaited before the next starts, so each figure is the
- * throughput of one core. Measured side by side, rounds interleaved:
+ *   1. the hot path at 1 M and 10 M revoked jtis (bench/hot-path.ts): bare jose, verifier
+ *      first-seen and repeat token, the seeds' design (jose + Redis EXISTS, 1 and 50 in flight),
+ *      RevocationState.check alone, bytes per revoked jti;
+ *   2. introspection over HTTP per request against a real revokd holding 1 M / 10 M revocations
+ *      (bench/introspection-at-scale.ts);
+ *   3. propagation revoke-through-API → rejected by verifiers in other processes, 1 and 4
+ *      verifiers (bench/verifier-propagation.ts);
+ *   4. /oauth/introspect (API token) and /oauth/revoke against node-oidc-provider under autocannon
+ *      (bench/http-throughput.ts);
+ *   5. scale-out: propagation between instances per wake-up, revoke throughput per store
+ *      (bench/scale-out.ts).
  *
- *   (a)  bare jose `jwtVerify` of a revokd access token (EdDSA KeyObject, issuer + audience);
- *   (b)  revokd's full check: `verifyAccessToken` + `RevocationState.check` against a state holding
- *        1,000,000 revoked tokens (plus sessions, users, clients, a global generation), for a live
- *        token (the common case) and for a revoked one;
- *   (c)  the hand-rolled alternative: jose `jwtVerify` + one Redis `EXISTS revoked:<jti>` round trip;
- *   and `RevocationState.check` alone (ns/op), and heap bytes per revoked-token entry.
- *
- * Knobs (environment): BENCH_ROUNDS, BENCH_SLICES, BENCH_VERIFY_OPS, BENCH_REDIS_OPS, BENCH_CHECK_OPS,
- * BENCH_TOKEN_ENTRIES, BENCH_SESSIONS, BENCH_USERS, BENCH_REDIS_ENTRIES, BENCH_REDIS_URL.
- * Results: stdout, and bench/results/latest.json. Then the scale-out figures (bench/scale-out.ts:
- * propagation between instances per wake-up driver, revoke throughput on SQLite and PostgreSQL),
- * unless BENCH_SCALE_OUT=0.
+ * Skip parts with BENCH_HOT_PATH=0, BENCH_INTROSPECT_SCALE=0, BENCH_VERIFIER_PROPAGATION=0,
+ * BENCH_HTTP=0, BENCH_SCALE_OUT=0. Knobs of part 1: BENCH_REVOKED (comma list, default
+ * 1000000,10000000), BENCH_ROUNDS, BENCH_SLICES, BENCH_VERIFY_OPS, BENCH_REPEAT_OPS,
+ * BENCH_REDIS_OPS, BENCH_REDIS_IN_FLIGHT, BENCH_LOOKUP_OPS, BENCH_REDIS_URL; the other parts
+ * document theirs. No test asserts any of these numbers.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { jwtVerify } from 'jose';
-import { RevocationState } from '../src/core/revocation/revocation-state.js';
-import type { TokenStamp } from '../src/core/revocation/types.js';
-import { verifyAccessToken, type VerifyOptions } from '../src/core/tokens/access-token.js';
-import type { KeyManager } from '../src/keys/key-manager.js';
-import { KeyRingHolder } from '../src/keys/key-ring-holder.js';
-import {
-  ACCESS_TTL_SECONDS, AUDIENCE, CLOCK_TOLERANCE_SECONDS, ISSUER, IdSource, applyOtherRevocations, applyTokenRevocations, makeAccessToken, makeKeyRing,
-} from './fixtures.js';
-import { type Scenario, type ScenarioResult, forceGc, median, runInterleaved } from './measure.js';
-import { cleanup, connectRedis, fillDenylist, revokedKey } from './redis-denylist.js';
 import { intEnv } from './env.js';
+import { type HotPathSize, runHotPathBench } from './hot-path.js';
+import { duration, int, ms, printTable } from './table.js';
+import type { ScenarioResult } from './measure.js';
+import type { IntrospectionAtScaleResult } from './introspection-at-scale.js';
+import type { VerifierPropagationResult } from './verifier-propagation.js';
 
-const config = {
-  rounds: intEnv('BENCH_ROUNDS', 7),
-  /** Each round is cut into this many slices that alternate between scenarios. */
-  slices: intEnv('BENCH_SLICES', 50),
-  /** Ops per round for the signature-verifying scenarios. */
-  verifyOps: intEnv('BENCH_VERIFY_OPS', 5_000),
-  /** Ops per round for the Redis scenarios (one network round trip each). */
-  redisOps: intEnv('BENCH_REDIS_OPS', 2_500),
-  /** Calls per round for `check` alone. */
-  checkOps: intEnv('BENCH_CHECK_OPS', 500_000),
-  tokenEntries: intEnv('BENCH_TOKEN_ENTRIES', 1_000_000),
-  sessions: intEnv('BENCH_SESSIONS', 5_000),
-  users: intEnv('BENCH_USERS', 5_000),
-  /** EXISTS is O(1): the deny-list's size barely matters to it, so it is smaller than the state to keep the run short. */
-  redisEntries: intEnv('BENCH_REDIS_ENTRIES', 250_000),
-  redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
-  warmupFraction: 0.3,
-  /** Distinct tokens presented in turn (each scenario cycles through its pool). */
-  tokenPool: 256,
-  /** Distinct stamps for `check` alone (spread over the map rather than one hot bucket). */
-  stampPool: 4096,
-};
-
-if (config.tokenEntries < config.stampPool) throw new Error(`BENCH_TOKEN_ENTRIES must be at least ${config.stampPool}`);
-if (config.redisEntries < config.tokenPool) throw new Error(`BENCH_REDIS_ENTRIES must be at least ${config.tokenPool}`);
-
-const benchStart = process.hrtime.bigint();
 const log = (line = ''): void => {
   process.stdout.write(`${line}\n`);
 };
-const elapsedSec = (): string => (Number(process.hrtime.bigint() - benchStart) / 1e9).toFixed(1);
+const enabled = (name: string): boolean => process.env[name] !== '0';
 
 function packageVersion(name: string): string {
   try {
@@ -74,417 +45,206 @@ function packageVersion(name: string): string {
   }
 }
 
+function revokedCounts(): number[] {
+  const raw = process.env.BENCH_REVOKED ?? '1000000,10000000';
+  const list = raw.split(',').map((s) => Number(s.trim().replaceAll('_', '')));
+  for (const n of list) if (!Number.isSafeInteger(n) || n < 4096) throw new Error(`BENCH_REVOKED: each count must be a whole number ≥ 4096, got "${raw}"`);
+  return list;
+}
+
+const started = Date.now();
 const loadAtStart = loadavg();
 const machine = {
-  nproc: availableParallelism(),
-  cpu: cpus()[0]?.model ?? 'unknown',
-  totalMemGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-  node: process.version,
-  v8: process.versions.v8,
-  openssl: process.versions.openssl,
-  jose: packageVersion('jose'),
-  ioredis: packageVersion('ioredis'),
-  platform: `${process.platform}-${process.arch}`,
+  nproc: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', totalMemGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+  node: process.version, v8: process.versions.v8, openssl: process.versions.openssl,
+  jose: packageVersion('jose'), ioredis: packageVersion('ioredis'), oidcProvider: packageVersion('oidc-provider'),
 };
-
-log(`revokd benchmark — ${new Date().toISOString()}`);
+log(`revokd benchmark — ${new Date(started).toISOString()}`);
 log(`machine: ${machine.nproc} cores (${machine.cpu}), ${machine.totalMemGiB} GiB, node ${machine.node}, jose ${machine.jose}, OpenSSL ${machine.openssl}`);
-log(`load average at start: ${fmtLoad(loadAtStart)} (other processes on the machine add noise; the interleaving cancels most of it)`);
-log(`config: ${config.rounds} rounds × ${config.slices} slices; ${config.verifyOps} ops/round (verify), ${config.redisOps} ops/round (Redis), ` +
-  `${config.checkOps} calls/round (check alone); ${config.tokenEntries} revoked tokens, ${config.sessions} sessions, ${config.users} users`);
+log(`load average at start: ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} (a shared machine: read ratios from one run, not absolute figures)`);
 log();
 
-// ---------------------------------------------------------------------------------------------
-// Memory per revoked-token entry, on a fresh state, before anything else fills the heap.
-// ---------------------------------------------------------------------------------------------
-const ids = new IdSource();
-const nowMs = Date.now();
-const nowSec = Math.floor(nowMs / 1000);
-const revokedJtis = Array.from({ length: config.stampPool }, () => ids.next());
-const ring = await makeKeyRing();
-
-log(`[${elapsedSec()}s] applying ${config.tokenEntries} token revocations to a fresh RevocationState...`);
-forceGc();
-const heapBefore = process.memoryUsage();
-const state = new RevocationState();
-const applyStart = process.hrtime.bigint();
-applyTokenRevocations(state, ids, config.tokenEntries, revokedJtis, nowMs);
-const applyNs = Number(process.hrtime.bigint() - applyStart);
-forceGc();
-const heapAfter = process.memoryUsage();
-const memory = {
-  entries: state.size().tokens,
-  heapUsedBefore: heapBefore.heapUsed,
-  heapUsedAfter: heapAfter.heapUsed,
-  bytesPerEntry: (heapAfter.heapUsed - heapBefore.heapUsed) / state.size().tokens,
-  rssBytesPerEntry: (heapAfter.rss - heapBefore.rss) / state.size().tokens,
-  applyNsPerRecord: applyNs / config.tokenEntries,
-};
-log(`[${elapsedSec()}s] heapUsed ${mib(memory.heapUsedBefore)} → ${mib(memory.heapUsedAfter)}: ` +
-  `${memory.bytesPerEntry.toFixed(1)} bytes/entry (apply: ${memory.applyNsPerRecord.toFixed(0)} ns/record)`);
-
-const users = applyOtherRevocations(state, ids, { sessions: config.sessions, users: config.users }, nowMs);
-log(`[${elapsedSec()}s] state: ${JSON.stringify(state.size())}`);
-
-// ---------------------------------------------------------------------------------------------
-// Tokens: a pool of live ones and a pool of revoked ones (their jtis are in the 1M above).
-// ---------------------------------------------------------------------------------------------
-const liveTokens: string[] = [];
-const revokedTokens: string[] = [];
-for (let i = 0; i < config.tokenPool; i++) {
-  const user = users[i % users.length]!;
-  liveTokens.push(await makeAccessToken(ring, ids, user, ids.next(), nowSec));
-  revokedTokens.push(await makeAccessToken(ring, ids, user, revokedJtis[i]!, nowSec));
+/** One line of the summary table. */
+interface SummaryRow {
+  readonly part: string;
+  readonly row: string;
+  readonly value: string;
+  readonly p50: string;
+  readonly p99: string;
+  readonly ratio: string;
+  readonly target: string;
 }
-const tokenBytes = liveTokens[0]!.length;
+const summary: SummaryRow[] = [];
+const json: Record<string, unknown> = { date: new Date(started).toISOString(), command: 'npm run bench', machine, loadAverageAtStart: loadAtStart };
 
-// The production key lookup: KeyRingHolder.resolve (async, a Map hit), as authenticateAccessToken uses it.
-const holder = await KeyRingHolder.create({ loadRing: async () => ring } as unknown as KeyManager);
-if (ring.signing === undefined) throw new Error('the bench ring has no signing key');
-const publicKey = ring.signing.key;
-const verifyOptions = (): VerifyOptions => ({
-  issuer: ISSUER,
-  audience: AUDIENCE,
-  clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS,
-  maxLifetimeSeconds: ACCESS_TTL_SECONDS,
-  nowSec: Math.floor(Date.now() / 1000),
-  resolveKey: (kid) => holder.resolve(kid),
-});
-const bareOptions = { algorithms: ['EdDSA'], issuer: ISSUER, audience: AUDIENCE };
-
-// Sanity: every token verifies, and the state gives the expected answer for each.
-const liveStamps: TokenStamp[] = [];
-const revokedStamps: TokenStamp[] = [];
-for (let i = 0; i < config.tokenPool; i++) {
-  const live = await verifyAccessToken(liveTokens[i], verifyOptions());
-  const revoked = await verifyAccessToken(revokedTokens[i], verifyOptions());
-  if (state.check(live.stamp).revoked) throw new Error('live token reported revoked');
-  const outcome = state.check(revoked.stamp);
-  if (!outcome.revoked || outcome.scope !== 'token') throw new Error('revoked token not reported revoked by token');
-  liveStamps.push(live.stamp);
-  revokedStamps.push(revoked.stamp);
-}
-for (let i = config.tokenPool; i < config.stampPool; i++) {
-  const base = liveStamps[i % config.tokenPool]!;
-  liveStamps.push({ ...base, jti: ids.next() });
-  revokedStamps.push({ ...base, jti: revokedJtis[i]! });
-}
-log(`[${elapsedSec()}s] ${config.tokenPool} live + ${config.tokenPool} revoked access tokens (${tokenBytes} chars each), all verified`);
-
-// ---------------------------------------------------------------------------------------------
-// Scenarios.
-// ---------------------------------------------------------------------------------------------
-const tokenMask = config.tokenPool - 1;
-const stampMask = config.stampPool - 1;
-if ((config.tokenPool & tokenMask) !== 0 || (config.stampPool & stampMask) !== 0) throw new Error('pools must be powers of two');
-
-/**
- * `check` as the full check runs it: right after a signature verification has walked through
- * other memory, so the 1M-entry map is no longer in the CPU caches. Timed inside scenarios (b) and
- * (b') around the `check` call alone; the cost of reading the clock is measured and subtracted.
- */
-const inSitu = { live: { ns: 0, n: 0 }, revoked: { ns: 0, n: 0 } };
-const timerOverheadNs = (() => {
-  let best = Number.POSITIVE_INFINITY;
-  for (let r = 0; r < 5; r++) {
-    const n = 200_000;
-    const t0 = process.hrtime.bigint();
-    let sink = 0n;
-    for (let i = 0; i < n; i++) {
-      const a = process.hrtime.bigint();
-      sink += process.hrtime.bigint() - a;
-    }
-    if (sink < 0n) throw new Error('clock went backwards');
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / n);
-  }
-  return best;
-})();
-const timedCheck = (stamp: TokenStamp, into: { ns: number; n: number }): boolean => {
-  const t0 = process.hrtime.bigint();
-  const revoked = state.check(stamp).revoked;
-  into.ns += Number(process.hrtime.bigint() - t0);
-  into.n++;
-  return revoked;
-};
-
-const scenarios: Scenario[] = [
-  {
-    key: 'bareVerify', label: '(a)  bare jose jwtVerify (EdDSA)', ops: config.verifyOps, kind: 'throughput',
-    async run(ops) {
-      for (let i = 0; i < ops; i++) {
-        const { payload } = await jwtVerify(liveTokens[i & tokenMask]!, publicKey, bareOptions);
-        if (payload.jti === undefined) throw new Error('no jti');
-      }
-    },
-  },
-  {
-    key: 'verifyAccessTokenOnly', label: '     verifyAccessToken only (no revocation)', ops: config.verifyOps, kind: 'throughput',
-    async run(ops) {
-      for (let i = 0; i < ops; i++) {
-        const verified = await verifyAccessToken(liveTokens[i & tokenMask], verifyOptions());
-        if (verified.stamp.jti === '') throw new Error('no jti');
-      }
-    },
-  },
-  {
-    key: 'fullCheckLive', label: '(b)  verifyAccessToken + check, not revoked', ops: config.verifyOps, kind: 'throughput',
-    async run(ops) {
-      for (let i = 0; i < ops; i++) {
-        const verified = await verifyAccessToken(liveTokens[i & tokenMask], verifyOptions());
-        // Time one check in 16 in place (the clock reads would otherwise weigh on the throughput).
-        const revoked = (i & 15) === 0 ? timedCheck(verified.stamp, inSitu.live) : state.check(verified.stamp).revoked;
-        if (revoked) throw new Error('live token reported revoked');
-      }
-    },
-  },
-  {
-    key: 'fullCheckRevoked', label: "(b') verifyAccessToken + check, revoked", ops: config.verifyOps, kind: 'throughput',
-    async run(ops) {
-      for (let i = 0; i < ops; i++) {
-        const verified = await verifyAccessToken(revokedTokens[i & tokenMask], verifyOptions());
-        const revoked = (i & 15) === 0 ? timedCheck(verified.stamp, inSitu.revoked) : state.check(verified.stamp).revoked;
-        if (!revoked) throw new Error('revoked token reported live');
-      }
-    },
-  },
-  {
-    key: 'checkLive', label: '     RevocationState.check alone, not revoked', ops: config.checkOps, kind: 'latency',
-    run(ops) {
-      let revoked = 0;
-      for (let i = 0; i < ops; i++) {
-        if (state.check(liveStamps[i & stampMask]!).revoked) revoked++;
-      }
-      if (revoked !== 0) throw new Error('live stamp reported revoked');
-    },
-  },
-  {
-    key: 'checkRevoked', label: '     RevocationState.check alone, revoked', ops: config.checkOps, kind: 'latency',
-    run(ops) {
-      let revoked = 0;
-      for (let i = 0; i < ops; i++) {
-        if (state.check(revokedStamps[i & stampMask]!).revoked) revoked++;
-      }
-      if (revoked !== ops) throw new Error('revoked stamp reported live');
-    },
-  },
-];
-
-let redisStatus: { reachable: true; version: string; entries: number; deletedAfter: number | null } | { reachable: false; reason: string };
-const connected = await connectRedis(config.redisUrl);
-if ('error' in connected) {
-  redisStatus = { reachable: false, reason: connected.error };
-  log(`[${elapsedSec()}s] Redis at ${config.redisUrl}: skipped: redis not reachable (${connected.error})`);
-} else {
-  const { redis } = connected;
-  const info = await redis.info('server');
-  const version = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
-  redisStatus = { reachable: true, version, entries: config.redisEntries, deletedAfter: null };
-  const stale = await cleanup(redis);
-  if (stale > 0) log(`[${elapsedSec()}s] removed ${stale} keys left by an earlier run`);
-  log(`[${elapsedSec()}s] Redis ${version} at ${config.redisUrl}: writing ${config.redisEntries} revoked:<jti> keys...`);
-  await fillDenylist(redis, ids, config.redisEntries, revokedJtis);
-  if (await redis.exists(revokedKey(revokedJtis[0]!)) !== 1) throw new Error('deny-list fill failed');
-  const denylisted = async (token: string): Promise<boolean> => {
-    const { payload } = await jwtVerify(token, publicKey, bareOptions);
-    return (await redis.exists(revokedKey(payload.jti as string))) === 1;
+// 1. The hot path.
+if (enabled('BENCH_HOT_PATH')) {
+  const config = {
+    revokedCounts: revokedCounts(),
+    rounds: intEnv('BENCH_ROUNDS', 5),
+    slices: intEnv('BENCH_SLICES', 25),
+    verifyOps: intEnv('BENCH_VERIFY_OPS', 4_000),
+    repeatOps: intEnv('BENCH_REPEAT_OPS', 200_000),
+    redisOps: intEnv('BENCH_REDIS_OPS', 2_000),
+    redisInFlight: intEnv('BENCH_REDIS_IN_FLIGHT', 50),
+    lookupOps: intEnv('BENCH_LOOKUP_OPS', 500_000),
+    redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
   };
-  scenarios.push(
-    {
-      key: 'redisLive', label: '(c)  jose jwtVerify + Redis EXISTS, not revoked', ops: config.redisOps, kind: 'throughput',
-      async run(ops) {
-        for (let i = 0; i < ops; i++) {
-          if (await denylisted(liveTokens[i & tokenMask]!)) throw new Error('live token deny-listed');
-        }
-      },
-    },
-    {
-      key: 'redisRevoked', label: "(c') jose jwtVerify + Redis EXISTS, revoked", ops: config.redisOps, kind: 'throughput',
-      async run(ops) {
-        for (let i = 0; i < ops; i++) {
-          if (!(await denylisted(revokedTokens[i & tokenMask]!))) throw new Error('revoked token not deny-listed');
-        }
-      },
-    },
-  );
+  const sizes = await runHotPathBench(log, config);
+  json.hotPath = { config: { ...config, redisUrl: undefined }, sizes };
+  for (const size of sizes) printHotPath(size);
+  for (const size of sizes) summary.push(...hotPathSummary(size));
 }
 
-// ---------------------------------------------------------------------------------------------
-// Run, then clean Redis up whatever happened.
-// ---------------------------------------------------------------------------------------------
-let results: ScenarioResult[];
-try {
-  log(`[${elapsedSec()}s] warm-up, then ${config.rounds} rounds of ${scenarios.length} scenarios, ${config.slices} interleaved slices each...`);
-  results = await runInterleaved(scenarios, {
-    rounds: config.rounds,
-    slices: config.slices,
-    warmupFraction: config.warmupFraction,
-    onWarm: () => {
-      inSitu.live = { ns: 0, n: 0 };
-      inSitu.revoked = { ns: 0, n: 0 };
-    },
-    onRound: (round) => log(`[${elapsedSec()}s]   round ${round + 1}/${config.rounds} done`),
-  });
-} finally {
-  if (!('error' in connected)) {
-    const deleted = await cleanup(connected.redis);
-    if (redisStatus.reachable) redisStatus.deletedAfter = deleted;
-    log(`[${elapsedSec()}s] Redis: deleted ${deleted} revokd-bench:* keys`);
-    connected.redis.disconnect();
+// 2. Introspection over HTTP at scale.
+if (enabled('BENCH_INTROSPECT_SCALE')) {
+  const { runIntrospectionAtScaleBench } = await import('./introspection-at-scale.js');
+  log();
+  // 1 M by default: a server loading 10 M revocations takes ~2 min and several GiB while it loads
+  // its snapshot (docs/performance.md); BENCH_INTROSPECT_REVOKED=1000000,10000000 runs both.
+  const counts = (process.env.BENCH_INTROSPECT_REVOKED ?? '1000000').split(',').map((v) => Number(v.replaceAll('_', '')));
+  const results = await runIntrospectionAtScaleBench(log, { revokedCounts: counts, requests: intEnv('BENCH_INTROSPECT_REQUESTS', 5_000) });
+  json.introspectionAtScale = results;
+  summary.push(...introspectionSummary(results));
+}
+
+// 3. Propagation to verifiers in other processes.
+if (enabled('BENCH_VERIFIER_PROPAGATION')) {
+  const { runVerifierPropagationBench } = await import('./verifier-propagation.js');
+  log();
+  const results = await runVerifierPropagationBench(log, { samples: intEnv('BENCH_VERIFIER_SAMPLES', 1000), verifierCounts: [1, 4] });
+  json.verifierPropagation = results;
+  summary.push(...verifierPropagationSummary(results));
+}
+
+// 4. /oauth/introspect and /oauth/revoke against node-oidc-provider.
+if (enabled('BENCH_HTTP')) {
+  const { runHttpThroughputBench } = await import('./http-throughput.js');
+  log();
+  const http = await runHttpThroughputBench(log);
+  json.httpThroughput = http;
+  const peer = (sides: typeof http.introspect) => sides.at(-1)!.median;
+  for (const [endpoint, sides, target] of [['/oauth/introspect (API token)', http.introspect, '≥ 4×'], ['/oauth/revoke', http.revoke, '—']] as const) {
+    const p = peer(sides);
+    summary.push({ part: 'vs oidc-provider', row: `${endpoint}, ${sides.at(-1)!.server}`, value: `${int(p.requestsPerSec)} req/s`, p50: ms(p.p50Ms), p99: ms(p.p99Ms), ratio: '1.00×', target: '' });
+    for (const side of sides.slice(0, -1)) {
+      const r = side.median.requestsPerSec / p.requestsPerSec;
+      summary.push({
+        part: 'vs oidc-provider', row: `${endpoint}, ${side.server}`, value: `${int(side.median.requestsPerSec)} req/s`,
+        p50: ms(side.median.p50Ms), p99: ms(side.median.p99Ms), ratio: `${r.toFixed(2)}×`, target: target === '—' ? '' : `${target} ${r >= 4 ? 'MET' : 'NOT MET'}`,
+      });
+    }
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Report.
-// ---------------------------------------------------------------------------------------------
-const byKey = new Map(results.map((r) => [r.key, r]));
-const get = (key: string): ScenarioResult => {
-  const r = byKey.get(key);
-  if (r === undefined) throw new Error(`no result for ${key}`);
-  return r;
-};
-const bare = get('bareVerify');
-const full = get('fullCheckLive');
-const fullRevoked = get('fullCheckRevoked');
-const verifyOnly = get('verifyAccessTokenOnly');
-const checkLive = get('checkLive');
-const checkRevoked = get('checkRevoked');
-
-/** Per-round ratios b/a: both ran in the same round, minutes apart at most. */
-const pairedRatios = (a: ScenarioResult, b: ScenarioResult): number[] => b.opsPerSec.map((v, i) => v / a.opsPerSec[i]!);
-const ratio = full.medianOpsPerSec / bare.medianOpsPerSec;
-const ratioRevoked = fullRevoked.medianOpsPerSec / bare.medianOpsPerSec;
-const paired = pairedRatios(bare, full);
-const cpuRatio = bare.medianCpuNsPerOp / full.medianCpuNsPerOp;
-const inSituNs = {
-  notRevoked: Math.max(0, inSitu.live.ns / inSitu.live.n - timerOverheadNs),
-  revoked: Math.max(0, inSitu.revoked.ns / inSitu.revoked.n - timerOverheadNs),
-  timerOverheadNs,
-  samples: inSitu.live.n,
-};
-const TARGET = 0.95;
+// 5. Scale-out.
+if (enabled('BENCH_SCALE_OUT')) {
+  const { runScaleOutBench } = await import('./scale-out.js');
+  log();
+  const scale = await runScaleOutBench(log);
+  json.scaleOut = scale;
+  for (const r of Object.values(scale.propagation)) {
+    summary.push({ part: 'between instances', row: `propagation A→B, ${r.label}`, value: `${r.samples} samples`, p50: ms(r.p50Ms), p99: ms(r.p99Ms), ratio: `max ${ms(r.maxMs)}`, target: '' });
+  }
+  for (const r of scale.revokeThroughput) {
+    summary.push({ part: 'between instances', row: `/api/v1/auth/revoke, ${r.backend}`, value: `${int(r.requestsPerSec)} req/s`, p50: ms(r.p50Ms), p99: ms(r.p99Ms), ratio: '', target: '' });
+  }
+}
 
 log();
-log(`Results — medians of ${config.rounds} rounds, one thread, ops awaited one at a time (higher ops/s is better)`);
-const header = ['scenario', 'median ops/s', 'min – max ops/s', 'per op', 'vs (a)', 'CPU/op', 'GC %'];
-const rows: string[][] = results
-  .filter((r) => r.key !== 'checkLive' && r.key !== 'checkRevoked')
-  .map((r) => [
-    r.label,
-    fmtInt(r.medianOpsPerSec),
-    `${fmtInt(r.minOpsPerSec)} – ${fmtInt(r.maxOpsPerSec)}`,
-    fmtDuration(r.medianNsPerOp),
-    (r.medianOpsPerSec / bare.medianOpsPerSec).toFixed(3),
-    fmtDuration(r.medianCpuNsPerOp),
-    ((100 * r.gc.pauseMs) / r.gc.timedMs).toFixed(1),
-  ]);
-for (const r of [checkLive, checkRevoked]) {
-  rows.push([r.label, fmtInt(r.medianOpsPerSec), `${fmtInt(r.minOpsPerSec)} – ${fmtInt(r.maxOpsPerSec)}`, fmtDuration(r.medianNsPerOp), '—',
-    fmtDuration(r.medianCpuNsPerOp), ((100 * r.gc.pauseMs) / r.gc.timedMs).toFixed(1)]);
-}
-if (!redisStatus.reachable) rows.push(['(c)  jose jwtVerify + Redis EXISTS', 'skipped', '', '', '', '', '']);
-printTable(header, rows);
-log('per op = wall time per op (1 / ops/s); CPU/op = this process\'s CPU time per op, all threads (the libuv pool that');
-log('runs the Ed25519 verify included; the Redis server\'s own CPU is not); GC % = share of timed wall time in GC pauses.');
-
-log();
-log(`RATIO full check / bare verify (not revoked) = ${ratio.toFixed(3)}  ` +
-  `(target ≥ ${TARGET}: ${ratio >= TARGET ? 'MET' : 'NOT MET'}; per-round ratios ${fmtRange(paired)}, median ${median(paired).toFixed(3)})`);
-log(`RATIO full check / bare verify (revoked)     = ${ratioRevoked.toFixed(3)}`);
-log(`RATIO by CPU time per op (bare / full, not revoked) = ${cpuRatio.toFixed(3)}`);
-log(`cost over bare verify, per op: verifyAccessToken ${fmtDelta(verifyOnly.medianNsPerOp - bare.medianNsPerOp)}, ` +
-  `full check ${fmtDelta(full.medianNsPerOp - bare.medianNsPerOp)}`);
-log(`CHECK RevocationState.check: ${checkLive.medianNsPerOp.toFixed(0)} ns not revoked, ${checkRevoked.medianNsPerOp.toFixed(0)} ns revoked ` +
-  `(alone, tight loop, caches warm); ${inSituNs.notRevoked.toFixed(0)} ns not revoked, ${inSituNs.revoked.toFixed(0)} ns revoked ` +
-  `(in situ, right after a verify, mean of ${inSituNs.samples} calls, clock overhead ${timerOverheadNs.toFixed(0)} ns subtracted)`);
-if (redisStatus.reachable) {
-  const redisLive = get('redisLive');
-  log(`jose + Redis EXISTS / bare verify = ${(redisLive.medianOpsPerSec / bare.medianOpsPerSec).toFixed(3)}; ` +
-    `full check / (jose + Redis) = ${(full.medianOpsPerSec / redisLive.medianOpsPerSec).toFixed(2)}×; ` +
-    `Redis adds ${fmtDelta(redisLive.medianNsPerOp - bare.medianNsPerOp)} per op`);
-} else {
-  log('(c) jose + Redis EXISTS: skipped: redis not reachable');
-}
-log(`MEMORY ${memory.bytesPerEntry.toFixed(1)} bytes per revoked-token entry (heapUsed, ${memory.entries} entries, after forced GC; ` +
-  `${mib(memory.heapUsedAfter - memory.heapUsedBefore)} total; RSS delta ${memory.rssBytesPerEntry.toFixed(1)} bytes/entry)`);
-
+log(`SUMMARY — one run, ${new Date(started).toISOString()}, ${machine.nproc} shared cores; ratios are against the row named in the ratio column's part`);
+printTable(['part', 'row', 'value', 'p50', 'p99', 'ratio', 'target'], summary.map((r) => [r.part, r.row, r.value, r.p50, r.p99, r.ratio, r.target]), log, 2);
 const loadAtEnd = loadavg();
-log(`load average at end: ${fmtLoad(loadAtEnd)}`);
-
-const totalSec = Number(process.hrtime.bigint() - benchStart) / 1e9;
-const json = {
-  date: new Date().toISOString(),
-  command: 'npm run bench  (node --expose-gc --import tsx bench/run.ts)',
-  machine,
-  loadAverage: { start: loadAtStart, end: loadAtEnd },
-  config: { ...config, redisUrl: undefined, tokenBytes },
-  redis: redisStatus,
-  ratio: {
-    fullCheckOverBareVerify: ratio,
-    fullCheckRevokedOverBareVerify: ratioRevoked,
-    bareCpuOverFullCheckCpu: cpuRatio,
-    pairedPerRound: paired,
-    target: TARGET,
-    targetMet: ratio >= TARGET,
-  },
-  memory,
-  checkNsPerOp: { notRevoked: checkLive.medianNsPerOp, revoked: checkRevoked.medianNsPerOp },
-  checkInSituNsPerOp: inSituNs,
-  scenarios: results,
-  totalSeconds: totalSec,
-};
+log(`load average at end: ${loadAtEnd.map((l) => l.toFixed(2)).join(' ')}; total ${((Date.now() - started) / 1000).toFixed(0)} s`);
+json.summary = summary;
+json.loadAverageAtEnd = loadAtEnd;
+json.totalSeconds = (Date.now() - started) / 1000;
 const outDir = fileURLToPath(new URL('./results/', import.meta.url));
 mkdirSync(outDir, { recursive: true });
-const outFile = `${outDir}latest.json`;
-writeFileSync(outFile, `${JSON.stringify(json, null, 2)}\n`);
-log();
-log(`wrote ${outFile}; total ${totalSec.toFixed(1)} s`);
-
-// The scale-out figures (real instances on PostgreSQL, SQLite and Redis): bench/scale-out.ts.
-if (process.env.BENCH_SCALE_OUT !== '0') {
-  log();
-  const { runScaleOutBench } = await import('./scale-out.js');
-  await runScaleOutBench(log);
-}
-
-// /oauth/introspect (API token) and /oauth/revoke vs node-oidc-provider: bench/http-throughput.ts.
-if (process.env.BENCH_HTTP !== '0') {
-  log();
-  const { runHttpThroughputBench } = await import('./http-throughput.js');
-  await runHttpThroughputBench(log);
-}
+writeFileSync(`${outDir}latest.json`, `${JSON.stringify(json, null, 2)}\n`);
+log(`wrote ${outDir}latest.json`);
 
 // ---------------------------------------------------------------------------------------------
 
-function fmtLoad(load: readonly number[]): string {
-  return load.map((l) => l.toFixed(2)).join(' ');
+function scenario(size: HotPathSize, key: string): ScenarioResult | undefined {
+  return size.scenarios.find((s) => s.key === key);
 }
 
-function mib(bytes: number): string {
-  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+function countLabel(n: number): string {
+  return n >= 1_000_000 ? `${n / 1_000_000} M` : int(n);
 }
 
-function fmtInt(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
+function printHotPath(size: HotPathSize): void {
+  const bare = scenario(size, 'bare')!;
+  log();
+  log(`hot path, ${countLabel(size.revoked)} revoked jtis — medians of rounds, ops/s of one event loop (ratios against bare jose in the same rounds)`);
+  printTable(['scenario', 'median ops/s', 'min – max', 'per op', 'p50', 'p99', 'vs bare', 'CPU/op', 'GC %'], size.scenarios.map((s) => {
+    const lat = size.latencyNs[s.key];
+    return [
+      s.label, int(s.medianOpsPerSec), `${int(s.minOpsPerSec)} – ${int(s.maxOpsPerSec)}`, duration(s.medianNsPerOp),
+      lat === undefined ? '' : duration(lat.p50), lat === undefined ? '' : duration(lat.p99),
+      s.key.startsWith('lookup') ? '—' : (s.medianOpsPerSec / bare.medianOpsPerSec).toFixed(3), duration(s.medianCpuNsPerOp),
+      ((100 * s.gc.pauseMs) / s.gc.timedMs).toFixed(1),
+    ];
+  }), log);
+  log(`bytes per revoked jti: ${size.bytesPerRevokedJti.toFixed(1)} (heap + typed arrays after forced GC; the table's arrays alone ${size.tableBytesPerRevokedJti.toFixed(1)}); ` +
+    `apply ${size.applyNsPerRecord.toFixed(0)} ns/record${size.redis === 'measured' ? '' : `; seeds' rows: ${size.redis}`}`);
 }
 
-function fmtDuration(ns: number): string {
-  if (Math.abs(ns) >= 1000) return `${(ns / 1000).toFixed(2)} µs`;
-  return `${ns.toFixed(1)} ns`;
+function hotPathSummary(size: HotPathSize): SummaryRow[] {
+  const n = countLabel(size.revoked);
+  const bare = scenario(size, 'bare')!;
+  const seeds1 = scenario(size, 'seeds1');
+  const rows: SummaryRow[] = [];
+  const lat = (key: string) => size.latencyNs[key];
+  const add = (key: string, row: string, ratio: string, target: string): void => {
+    const s = scenario(size, key);
+    if (s === undefined) return;
+    rows.push({ part: `hot path, ${n}`, row, value: `${int(s.medianOpsPerSec)}/s`, p50: lat(key) ? duration(lat(key)!.p50) : '', p99: lat(key) ? duration(lat(key)!.p99) : '', ratio, target });
+  };
+  const vsBare = (key: string) => scenario(size, key)!.medianOpsPerSec / bare.medianOpsPerSec;
+  add('bare', 'bare jose jwtVerify (EdDSA)', '1.000 (bare)', '');
+  const first = vsBare('firstSeen');
+  add('firstSeen', 'verifier, first-seen token', `${first.toFixed(3)} × bare`, `≥ 0.97 × bare ${first >= 0.97 ? 'MET' : 'NOT MET'}`);
+  const repeat = scenario(size, 'repeat')!;
+  const overSeeds = seeds1 === undefined ? undefined : repeat.medianOpsPerSec / seeds1.medianOpsPerSec;
+  add('repeat', 'verifier, repeat token', overSeeds === undefined ? '' : `${overSeeds.toFixed(0)} × seeds(1)`,
+    `≥ 250k/s ${repeat.medianOpsPerSec >= 250_000 ? 'MET' : 'NOT MET'}` + (overSeeds === undefined ? '' : `; ≥ 30 × seeds ${overSeeds >= 30 ? 'MET' : 'NOT MET'}`));
+  add('seeds1', "seeds' design (jose + Redis EXISTS), 1 in flight", seeds1 ? `${vsBare('seeds1').toFixed(3)} × bare` : '', '');
+  add('seeds50', "seeds' design, 50 in flight", scenario(size, 'seeds50') ? `${vsBare('seeds50').toFixed(3)} × bare` : '', '');
+  const lookup = Math.max(size.lookupNs.notRevoked, size.lookupNs.revoked);
+  rows.push({
+    part: `hot path, ${n}`, row: 'revocation lookup (check alone), not revoked / revoked', value: `${duration(size.lookupNs.notRevoked)} / ${duration(size.lookupNs.revoked)}`,
+    p50: '', p99: '', ratio: '', target: `≤ 500 ns ${lookup <= 500 ? 'MET' : 'NOT MET'}`,
+  });
+  rows.push({
+    part: `hot path, ${n}`, row: 'bytes per revoked jti in the replica', value: size.bytesPerRevokedJti.toFixed(1), p50: '', p99: '', ratio: '',
+    target: `≤ 32 B ${size.bytesPerRevokedJti <= 32 ? 'MET' : 'NOT MET'}`,
+  });
+  return rows;
 }
 
-function fmtDelta(ns: number): string {
-  return `${ns >= 0 ? '+' : '−'}${fmtDuration(Math.abs(ns))}`;
+function introspectionSummary(results: IntrospectionAtScaleResult[]): SummaryRow[] {
+  return results.map((r) => ({
+    part: `hot path, ${countLabel(r.revoked)}`, row: 'introspection over HTTP per request (JWT, 1 in flight)', value: `${int(r.requestsPerSec)}/s`,
+    p50: ms(r.p50Ms), p99: ms(r.p99Ms), ratio: '', target: '',
+  }));
 }
 
-function fmtRange(values: readonly number[]): string {
-  return `${Math.min(...values).toFixed(3)}–${Math.max(...values).toFixed(3)}`;
-}
-
-function printTable(head: readonly string[], body: readonly string[][]): void {
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
-  const line = (cells: readonly string[]): string =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
-  log(line(head));
-  log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const row of body) log(line(row));
+function verifierPropagationSummary(results: VerifierPropagationResult[]): SummaryRow[] {
+  const rows: SummaryRow[] = [];
+  for (const r of results) {
+    rows.push({
+      part: 'to verifiers', row: `revoke via API → refused by ${r.verifiers} verifier process(es), until the last`, value: `${r.samples} revocations`,
+      p50: ms(r.last.p50Ms), p99: ms(r.last.p99Ms), ratio: `max ${ms(r.last.maxMs)}`,
+      target: r.verifiers === 4 ? `p99 ≤ 10 ms ${r.last.p99Ms <= 10 ? 'MET' : 'NOT MET'}` : '',
+    });
+    if (r.afterRestartMs.length > 0) {
+      rows.push({
+        part: 'to verifiers', row: `after SIGKILL + restart of the server, ${r.verifiers} verifiers reconnecting`, value: `${r.afterRestartMs.length} trials`,
+        p50: '', p99: '', ratio: `max ${ms(Math.max(...r.afterRestartMs))}`, target: '',
+      });
+    }
+  }
+  return rows;
 }

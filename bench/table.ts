@@ -1,8 +1,9 @@
 /** Plain-text tables and number formats shared by every part of `npm run bench`. */
 
-export function printTable(head: readonly string[], body: readonly string[][], log: (line?: string) => void): void {
+/** Columns before `leftColumns` are text (left-aligned), the rest figures (right-aligned). */
+export function printTable(head: readonly string[], body: readonly string[][], log: (line?: string) => void, leftColumns = 1): void {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: readonly string[]): string => cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   log(line(head));
   log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of body) log(line(row));

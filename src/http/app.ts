@@ -15,6 +15,8 @@ import { applyConnectionCap, connectionLimitOptions } from './connection-limits.
 import { installCookies } from './cookies.js';
 import { installRateLimits } from './rate-limits.js';
 import { adminRoutes } from './routes/admin.js';
+import { adminUserStateRoutes } from './routes/admin-user-state.js';
+import { passwordRoutes } from './routes/passwords.js';
 import { honeypotRoutes } from './routes/honeypot.js';
 import { apiTokenRoutes } from './routes/api-tokens.js';
 import { authRoutes } from './routes/auth.js';
@@ -93,9 +95,11 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   healthRoutes(app, ctx);
   wellKnownRoutes(app, ctx);
   authRoutes(app, ctx);
+  passwordRoutes(app, ctx);
   sessionRoutes(app, ctx);
   oauthRoutes(app, ctx);
   adminRoutes(app, ctx);
+  adminUserStateRoutes(app, ctx);
   securityRoutes(app, ctx);
   honeypotRoutes(app, ctx);
   apiTokenRoutes(app, ctx);

@@ -30,6 +30,11 @@ export interface ReplicaDriver {
   stop(): Promise<void>;
   /** The states of whatever makes the driver read at once (empty for a plain poll). */
   wakeupStatus?(): WakeupStatus[];
+  /**
+   * This process just committed records: read the feed now rather than at the next poll, so that
+   * what follows the feed in commit order (the push stream's onCommitted) gets them at once.
+   */
+  readNow?(): void;
 }
 
 export type WakeupStatus =
@@ -142,7 +147,10 @@ export class RevocationReplica {
 
   /** Applies records this process just committed, before it answers the request. */
   applyLocal(records: readonly RevocationRecord[]): void {
-    if (records.length > 0) for (const announcer of this.options.announcers ?? []) announcer.announce();
+    if (records.length > 0) {
+      for (const announcer of this.options.announcers ?? []) announcer.announce();
+      this.options.driver.readNow?.();
+    }
     for (const record of records) {
       if (this.recentlyRead.has(record.seq) || this.appliedAhead.has(record.seq)) continue;
       this.appliedAhead.add(record.seq);

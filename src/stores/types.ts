@@ -34,6 +34,23 @@ export interface UserRecord {
   readonly disabledAtMs: number | null;
   /** A decoy account an admin planted: any login attempt on it is an attack signal. */
   readonly isDecoy?: boolean;
+  /**
+   * The password was generated or set for the user (the first-run admin): the web UI asks for a
+   * new one before anything else. Cleared when the user changes it. Absent means false.
+   */
+  readonly mustChangePassword?: boolean;
+}
+
+/** A new password hash for a user (change, admin reset). */
+export interface PasswordUpdate {
+  readonly passwordHash: string;
+  readonly mustChangePassword: boolean;
+  readonly nowMs: number;
+  /**
+   * Compare-and-set: only if the stored hash is still this one (the hash the current password was
+   * verified against), so of two changes racing from the same old password only one lands.
+   */
+  readonly ifPasswordHash?: string;
 }
 
 export interface ClientRecord {

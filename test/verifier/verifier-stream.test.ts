@@ -112,6 +112,26 @@ describe('createVerifier over the push stream', () => {
     }
   });
 
+  test('onRevocation tells each applied revocation, after which verify already refuses it; unsubscribe stops it', async () => {
+    const key = server.keys[0]!;
+    const v = await open();
+    const token = await signToken(key, { jti: 'told-jti-0001' });
+    await v.verify(token);
+    const told: Array<{ scope: string; target: string; refused: boolean }> = [];
+    const unsubscribe = v.onRevocation((r) => {
+      told.push({ scope: r.scope, target: r.target, refused: false });
+      const entry = told.at(-1)!;
+      v.verify(token).then(() => undefined, (err: { code?: string }) => { entry.refused = err.code === 'ERR_TOKEN_REVOKED'; });
+    });
+    server.publish(record('token', 'told-jti-0001'));
+    await until('the revocation to be told', async () => (told[0]?.refused === true ? true : undefined));
+    assert.deepEqual(told.map(({ scope, target }) => ({ scope, target })), [{ scope: 'token', target: 'told-jti-0001' }]);
+    unsubscribe();
+    server.publish(record('token', 'told-jti-0002'));
+    await until('the second revocation to be applied', async () => v.verify(await signToken(key, { jti: 'told-jti-0002' })).then(() => undefined, () => true));
+    assert.equal(told.length, 1);
+  });
+
   test('an unknown kid refetches the JWKS once; a flood of unknown kids does not', async () => {
     const v = await open();
     const fetches = server.jwksFetches;

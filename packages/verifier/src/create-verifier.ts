@@ -8,6 +8,7 @@
 import { RevokdError, isRevokdError } from '../../../src/core/errors.js';
 import { type AccessClaims, verifyAccessToken } from '../../../src/core/tokens/access-token.js';
 import { RevocationReplica } from '../../../src/replica/revocation-replica.js';
+import type { RevocationRecord } from '../../../src/core/revocation/types.js';
 import { VerifiedTokenCache } from '../../../src/core/tokens/verified-token-cache.js';
 import { KeySet } from './jwks.js';
 import { NO_METRICS, type CheckOutcomeLabel, createVerifierMetrics } from './metrics.js';
@@ -15,6 +16,15 @@ import { SseDriver } from './sse-driver.js';
 import { type VerifierOptions, resolveOptions } from './verifier-options.js';
 
 export type { AccessClaims } from '../../../src/core/tokens/access-token.js';
+
+/** A revocation as {@link Verifier.onRevocation} reports it (the stream's record). */
+export interface AppliedRevocation {
+  readonly scope: RevocationRecord['scope'];
+  readonly target: string;
+  readonly generation: number | null;
+  /** When the service committed it (ms since 1970, the service's clock). */
+  readonly createdAtMs: number;
+}
 
 /** What {@link Verifier.status} reports. */
 export interface VerifierStatus {
@@ -40,6 +50,11 @@ export interface Verifier {
    */
   verify(token: unknown): Promise<AccessClaims>;
   status(): VerifierStatus;
+  /**
+   * Calls `listener` with each revocation right after the verifier applied it (so `verify` already
+   * refuses what it covers): to drop sessions or caches of your own. Returns the unsubscribe.
+   */
+  onRevocation(listener: (revocation: AppliedRevocation) => void): () => void;
   /** Stops the stream and every timer; verify() answers 503 afterwards. */
   close(): Promise<void>;
 }
@@ -139,6 +154,11 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
         streamConnected: stream?.connected === true, streamProblem: stream?.connected === false ? stream.problem : undefined,
         failOpenAccepted, streamConnections: driver.connections,
       };
+    },
+    onRevocation(listener) {
+      return replica.onRecord((record) => {
+        listener({ scope: record.scope, target: record.target, generation: record.generation, createdAtMs: record.createdAtMs });
+      });
     },
     close,
   };

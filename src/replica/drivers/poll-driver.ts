@@ -82,6 +82,10 @@ export class PollDriver implements ReplicaDriver {
     return this.syncing;
   }
 
+  readNow(): void {
+    this.wake();
+  }
+
   /**
    * A wake-up: read now, and once more after a read already under way (it may have started before
    * the commit it is being woken for).
