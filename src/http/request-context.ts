@@ -23,6 +23,8 @@ declare module 'fastify' {
     validationCode?: import('../core/errors.js').ErrorCode;
     /** Answered to blocked addresses too (the health probes). */
     lockdownExempt?: boolean;
+    /** Web UI: open to a user who must change a generated password first (the Account page, sign-out). */
+    beforePasswordChange?: boolean;
   }
 }
 

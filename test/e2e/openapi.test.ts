@@ -265,7 +265,12 @@ describe('GET /openapi.json', () => {
       await c('POST', '/api/v1/auth/logout-all', {}, { bearer: sixth.access_token });
       const seventh = await login(server.url, 'reader@example.com', 'reader-password-1');
       await c('POST', '/api/v1/auth/logout-all-devices', {}, { bearer: seventh.access_token });
+      const eighth = await login(server.url, 'reader@example.com', 'reader-password-1');
+      await c('POST', '/api/v1/auth/password', {}, { bearer: eighth.access_token, json: { current_password: 'reader-password-1', new_password: 'password' } });
+      await c('POST', '/api/v1/auth/password', {}, { bearer: eighth.access_token, json: { current_password: 'reader-password-1', new_password: 'Quiet-Lantern-Orbit-4821' } });
+      await c('POST', '/api/v1/admin/users/:id/password', { id: userId }, { bearer: admin, json: { new_password: 'Copper-Meadow-Violin-7305' } });
       await c('POST', '/api/v1/admin/users/:id/disable', { id: userId }, { bearer: admin });
+      await c('POST', '/api/v1/admin/users/:id/enable', { id: userId }, { bearer: admin });
 
       // The web UI: pages are text/html, posts redirect.
       const loginPage = await c('GET', '/login', {});
@@ -276,7 +281,7 @@ describe('GET /openapi.json', () => {
       });
       assert.equal(signedIn.status, 303, signedIn.text);
       const session = (signedIn.headers.get('set-cookie') ?? '').split(';')[0]!;
-      for (const page of ['/', '/sessions', '/tokens', '/admin', '/admin/users', '/admin/alerts', '/admin/blocks', '/admin/audit']) {
+      for (const page of ['/', '/sessions', '/tokens', '/account', '/admin', '/admin/users', '/admin/alerts', '/admin/blocks', '/admin/audit']) {
         await c('GET', page, {}, { headers: { cookie: session } });
       }
       await c('GET', '/static/:name', { name: 'app.css' }, {});

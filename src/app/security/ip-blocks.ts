@@ -118,7 +118,8 @@ export async function blockIp(ctx: AppContext, blocks: ActiveBlocks, request: Bl
   ctx.events.emit('revoked', { scope: 'ip', reason: 'ip_block', initiator, count: report.sessions });
   if (report.apiTokens.length > 0) ctx.events.emit('revoked', { scope: 'api_token', reason: 'ip_block', initiator, count: report.apiTokens.length });
   ctx.log.warn({ cidr: block.cidr, source: block.source, sessions: report.sessions, api_tokens: report.apiTokens.length }, 'IP blocked');
-  return { block: { ...block, liftedAtMs: null, liftedBy: null }, report };
+  const revoked = { sessions: report.sessions, refreshTokens: report.refreshTokens, apiTokens: report.apiTokens.length };
+  return { block: { ...block, liftedAtMs: null, liftedBy: null, revoked }, report };
 }
 
 /** Lifts an active block (404 when there is none); `note`, the operator's reason, goes into the audit entry. */

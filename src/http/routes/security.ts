@@ -63,6 +63,8 @@ const SessionView = Closed({
   id: Type.String(), client_id: Type.String(), created_at: IsoTime, last_used_at: IsoTime, expires_at: IsoTime,
   ip: Nullable(Type.String()), last_ip: Nullable(Type.String()), user_agent: Nullable(Type.String()),
 });
+/** The log's real head (its last entry) and the last entry that verified: the same when the chain holds. */
+const CHAIN_HEADS = { head_seq: Type.Integer(), head_hash: Type.String(), verified_seq: Type.Integer(), verified_hash: Type.String() };
 const SeverityCounts = Type.Record(Type.String(), Closed({ total: Type.Integer(), unacknowledged: Type.Integer() }));
 const op = (summary: string, more: Record<string, unknown>) => ({ tags: ['security'], summary, security: SECURITY.bearer, ...more });
 const reply200 = (schema: unknown) => ({ response: { 200: schema, ...ERROR_RESPONSES } });
@@ -80,6 +82,8 @@ export function presentBlock(b: IpBlockRecord, nowMs: number) {
     id: b.id, cidr: b.cidr, reason: b.reason, source: b.source, created_at: iso(b.createdAtMs), expires_at: iso(b.expiresAtMs),
     created_by: b.createdBy, lifted_at: iso(b.liftedAtMs), lifted_by: b.liftedBy,
     active: b.liftedAtMs === null && (b.expiresAtMs === null || b.expiresAtMs > nowMs),
+    // What the block's own commit revoked (null: made before revokd kept it).
+    revoked: b.revoked === null ? null : { sessions: b.revoked.sessions, refresh_tokens: b.revoked.refreshTokens, api_tokens: b.revoked.apiTokens },
   };
 }
 
@@ -300,8 +304,8 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
       last_24h: Closed({ since: IsoTime, total: Type.Integer(), by_type: AuditCounts }),
       all_time: Closed({ total: Type.Integer(), by_type: AuditCounts }),
       chain: Type.Union([
-        Closed({ ok: Type.Literal(true), entries: Type.Integer(), head_seq: Type.Integer(), head_hash: Type.String() }),
-        Closed({ ok: Type.Literal(false), entries: Type.Integer(), first_bad_seq: Type.Integer(), problem: Type.String(), head_seq: Type.Integer(), head_hash: Type.String() }),
+        Closed({ ok: Type.Literal(true), entries: Type.Integer(), ...CHAIN_HEADS }),
+        Closed({ ok: Type.Literal(false), entries: Type.Integer(), first_bad_seq: Type.Integer(), problem: Type.String(), ...CHAIN_HEADS }),
       ]),
     }))),
   }, async () => {
@@ -312,11 +316,19 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
     const sum = (counts: Partial<Record<AuditEventType, number>>) => Object.values(counts).reduce((n, c) => n + (c ?? 0), 0);
     // Forward from the last verified head: a dashboard refresh must not re-read the whole log.
     const verification = await ctx.audit.verifyForward(ctx.store);
+    const verified = verification.head;
+    // A chain that verified was read to its end: its verified head is the log's head. A broken one
+    // stopped early, so the log's real head (its last entry) is read on its own.
+    const last = verification.result.ok ? undefined : await ctx.store.lastAuditEntry();
+    const head = last === undefined ? verified : { seq: last.seq, hash: last.hash };
     return {
       generated_at: iso(nowMs),
       last_24h: { since: iso(since), total: sum(lastDay), by_type: lastDay },
       all_time: { total: sum(allTime), by_type: allTime },
-      chain: { ...presentVerification(verification.result), head_seq: verification.head.seq, head_hash: verification.head.hash },
+      chain: {
+        ...presentVerification(verification.result),
+        head_seq: head.seq, head_hash: head.hash, verified_seq: verified.seq, verified_hash: verified.hash,
+      },
     };
   });
 

@@ -10,6 +10,9 @@ export const IpBlock = Closed({
   id: Type.String({ format: 'uuid' }), cidr: Type.String(), reason: Type.String(), source: Type.String(),
   created_at: IsoTime, expires_at: NullableIsoTime, created_by: Nullable(Type.String()),
   lifted_at: NullableIsoTime, lifted_by: Nullable(Type.String()), active: Type.Boolean(),
+  revoked: Nullable(Closed({ sessions: Type.Integer(), refresh_tokens: Type.Integer(), api_tokens: Type.Integer() }, {
+    description: 'What the block\'s own commit revoked; null for blocks made before revokd kept it',
+  })),
 });
 
 /** presentAlert (src/http/routes/security.ts). */

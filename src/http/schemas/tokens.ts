@@ -31,6 +31,9 @@ const apiTokenFields = {
   id: Type.String({ format: 'uuid' }), name: Type.String(), token_prefix: Type.String(), scopes: Type.Array(Type.String()),
   created_at: IsoTime, expires_at: NullableIsoTime, last_used_at: NullableIsoTime, last_used_ip: Nullable(Type.String()),
   is_active: Type.Boolean(), revoked_at: NullableIsoTime, revoke_reason: Nullable(Type.String()),
+  revoked_by: Nullable(Closed({
+    type: Nullable(Type.String({ description: 'user, admin, system or cli; null if revoked before it was kept' })), id: Nullable(Type.String()),
+  }, { description: 'Who revoked it; null while active' })),
 };
 
 /** presentApiToken (src/app/api-tokens/create-api-token.ts): a token without its secret. */
