@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { openAppContext, type OpenedContext } from './app/open-app-context.js';
 import type { Config } from './core/config.js';
 import { sweepUnusedApiTokens } from './app/api-tokens/unused-token-sweep.js';
+import { ensureFirstRunAdmin } from './app/first-run-admin.js';
 import { buildApp } from './http/app.js';
 import { DEFAULT_MAIL_FROM } from './mail/mail-transport.js';
 import { OutboxWorker } from './mail/outbox-worker.js';
@@ -28,6 +29,8 @@ export interface RunningServer {
 
 export async function startServer(config: Config): Promise<RunningServer> {
   const ctx = await openAppContext(config);
+  // Only `serve` makes the generated first admin: a CLI command on a fresh data dir must not.
+  await ensureFirstRunAdmin(ctx);
   const app = await buildApp(ctx);
   const url = await app.listen({ port: config.port, host: config.host });
   // Housekeeping on one timer: drop expired state, and apply the unused-API-token policy.

@@ -14,7 +14,7 @@ export interface Flash {
   readonly text: string;
 }
 
-export type Section = 'sessions' | 'tokens' | 'admin-users' | 'admin-alerts' | 'admin-blocks' | 'admin-audit' | 'none';
+export type Section = 'sessions' | 'tokens' | 'account' | 'admin-users' | 'admin-alerts' | 'admin-blocks' | 'admin-audit' | 'none';
 
 export interface PageOptions {
   readonly title: string;
@@ -45,6 +45,7 @@ function topBar(viewer: Viewer, section: Section): SafeHtml {
         <ul>
           ${navLink('/sessions', 'Sessions', section === 'sessions')}
           ${navLink('/tokens', 'API tokens', section === 'tokens')}
+          ${navLink('/account', 'Account', section === 'account')}
           ${admin ? navLink('/admin/users', 'Security', section.startsWith('admin-')) : ''}
         </ul>
       </nav>

@@ -1,75 +1,75 @@
 /**
- * A small user-agent reader for the sessions page: "Firefox 128 on Windows", "Safari on iPhone",
- * "curl 8.5". Good enough to recognise one's own devices; not a fingerprinting library.
+ * What the sessions page says about a session's user agent: browser, operating system and device
+ * type, read by bowser ("Chrome 131 on Windows", desktop; "Safari 17 on iOS", phone, Apple iPhone).
+ * Programs bowser does not know (curl, python-requests, SDKs) are shown by their product token.
+ * Enough to recognise one's own devices; not a fingerprint.
+ *
+ * The user agent is whatever the client sent (up to 512 characters are stored): every text made
+ * here is bounded and free of control and bidi-override characters; the templates escape it.
  */
+import Bowser from 'bowser';
 
-export type DeviceKind = 'desktop' | 'phone' | 'tablet' | 'program' | 'unknown';
+export type DeviceKind = 'desktop' | 'phone' | 'tablet' | 'tv' | 'program' | 'unknown';
 
 export interface DeviceDescription {
-  /** e.g. "Chrome 126 on macOS". */
+  /** e.g. "Chrome 131 on macOS", "curl 8.5.0", "Unknown device". */
   readonly label: string;
   readonly kind: DeviceKind;
+  /** The device type in words, with the model when the user agent names one: "Phone · Apple iPhone". */
+  readonly kindLabel: string;
 }
 
-const PROGRAMS: ReadonlyArray<[RegExp, string]> = [
-  [/^curl\/([\d.]+)/i, 'curl'],
-  [/^Wget\/([\d.]+)/i, 'Wget'],
-  [/^python-requests\/([\d.]+)/i, 'Python requests'],
-  [/^python-httpx\/([\d.]+)/i, 'Python httpx'],
-  [/^Python-urllib\/([\d.]+)/i, 'Python urllib'],
-  [/^Go-http-client\/([\d.]+)/i, 'Go HTTP client'],
-  [/^okhttp\/([\d.]+)/i, 'OkHttp'],
-  [/^axios\/([\d.]+)/i, 'axios'],
-  [/^node-fetch/i, 'Node.js'],
-  [/^undici/i, 'Node.js'],
-  [/^node$/i, 'Node.js'],
-  [/^PostmanRuntime\/([\d.]+)/i, 'Postman'],
-  [/^insomnia\/([\d.]+)/i, 'Insomnia'],
-];
+/** Longer user agents are parsed (and shown) only up to here; login stores at most 512 characters. */
+export const USER_AGENT_PARSE_LIMIT = 512;
+/** How much of the raw user agent the page shows under the label. */
+export const USER_AGENT_SHOWN_LIMIT = 160;
 
-const BROWSERS: ReadonlyArray<[RegExp, string]> = [
-  [/\bEdg(?:e|A|iOS)?\/(\d+)/, 'Edge'],
-  [/\bOPR\/(\d+)/, 'Opera'],
-  [/\bSamsungBrowser\/(\d+)/, 'Samsung Internet'],
-  [/\bFirefox\/(\d+)/, 'Firefox'],
-  [/\bFxiOS\/(\d+)/, 'Firefox'],
-  [/\bCriOS\/(\d+)/, 'Chrome'],
-  [/\bHeadlessChrome\/(\d+)/, 'Headless Chrome'],
-  [/\bChrom(?:e|ium)\/(\d+)/, 'Chrome'],
-  [/\bVersion\/(\d+)(?:\.\d+)*.*\bSafari\//, 'Safari'],
-];
+const KIND_WORDS: Readonly<Record<DeviceKind, string>> = {
+  desktop: 'Desktop', phone: 'Phone', tablet: 'Tablet', tv: 'TV', program: 'Program', unknown: 'Unknown device type',
+};
 
-function operatingSystem(ua: string): { os: string; kind: DeviceKind } | undefined {
-  if (/\biPhone\b/.test(ua)) return { os: 'iPhone', kind: 'phone' };
-  if (/\biPad\b/.test(ua)) return { os: 'iPad', kind: 'tablet' };
-  if (/\bAndroid\b/.test(ua)) return { os: 'Android', kind: /\bMobile\b/.test(ua) ? 'phone' : 'tablet' };
-  if (/\bCrOS\b/.test(ua)) return { os: 'ChromeOS', kind: 'desktop' };
-  if (/\bWindows\b/.test(ua)) return { os: 'Windows', kind: 'desktop' };
-  if (/\bMac OS X\b|\bMacintosh\b/.test(ua)) return { os: 'macOS', kind: 'desktop' };
-  if (/\bLinux\b|\bX11\b/.test(ua)) return { os: 'Linux', kind: 'desktop' };
-  return undefined;
+// C0/C1 controls, DEL, and the bidi embeddings/overrides/isolates that could reorder the text around them.
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Text safe to show: whitespace runs become one space, other unprintable characters U+FFFD, at most `max` characters. */
+export function printable(text: string, max: number): string {
+  const clean = text.replace(/\s+/g, ' ').trim().replace(UNPRINTABLE, '\uFFFD');
+  return clean.length <= max ? clean : `${clean.slice(0, max - 1)}…`;
 }
+
+function kindOf(platformType: string | undefined): DeviceKind {
+  switch (platformType) {
+    case 'desktop': return 'desktop';
+    case 'mobile': return 'phone';
+    case 'tablet': return 'tablet';
+    case 'tv': return 'tv';
+    case 'bot': return 'program';
+    default: return 'unknown';
+  }
+}
+
+/** "131" from "131.0.0.0": a major version is what a person recognises (and it stays short). */
+const majorVersion = (version: string | undefined): string => /^\d{1,6}/.exec(version ?? '')?.[0] ?? '';
 
 export function describeUserAgent(userAgent: string): DeviceDescription {
-  const ua = userAgent.trim();
-  if (ua === '') return { label: 'Unknown device', kind: 'unknown' };
-  for (const [pattern, name] of PROGRAMS) {
-    const m = pattern.exec(ua);
-    if (m !== null) return { label: m[1] === undefined ? name : `${name} ${m[1]}`, kind: 'program' };
+  const ua = printable(userAgent.slice(0, USER_AGENT_PARSE_LIMIT), USER_AGENT_PARSE_LIMIT);
+  if (ua === '') return { label: 'Unknown device', kind: 'unknown', kindLabel: KIND_WORDS.unknown };
+  const parsed = Bowser.parse(ua);
+  const browser = printable([parsed.browser.name ?? '', majorVersion(parsed.browser.version)].filter((p) => p !== '').join(' '), 40);
+  const os = printable(parsed.os.name ?? '', 40);
+  let kind = kindOf(parsed.platform.type);
+  let label: string;
+  if (browser !== '' && os !== '') label = `${browser} on ${os}`;
+  else if (browser !== '') label = browser;
+  else if (os !== '') label = `Browser on ${os}`;
+  else {
+    // Not a browser bowser knows: most programs lead with "name/version" (curl/8.5.0, okhttp/4.12.0).
+    const product = /^[^\s/;()]{1,40}(?:\/[^\s;()]{1,20})?/.exec(ua)?.[0];
+    label = product === undefined ? 'Unknown device' : product.replace('/', ' ');
+    if (product !== undefined && kind === 'unknown') kind = 'program';
   }
-  const system = operatingSystem(ua);
-  let browser: string | undefined;
-  for (const [pattern, name] of BROWSERS) {
-    const m = pattern.exec(ua);
-    if (m !== null) {
-      browser = `${name} ${m[1]}`;
-      break;
-    }
-  }
-  if (browser !== undefined && system !== undefined) return { label: `${browser} on ${system.os}`, kind: system.kind };
-  if (browser !== undefined) return { label: browser, kind: 'desktop' };
-  if (system !== undefined) return { label: `Browser on ${system.os}`, kind: system.kind };
-  // Something else: show its product token, shortened.
-  const product = /^[^\s/]{1,40}(?:\/[^\s]{1,20})?/.exec(ua)?.[0] ?? 'Unknown';
-  return { label: product.replace('/', ' '), kind: 'program' };
+  if (kind === 'unknown' && browser !== '') kind = 'desktop';
+  const model = printable([parsed.platform.vendor ?? '', parsed.platform.model ?? ''].filter((p) => p !== '').join(' '), 40);
+  const kindLabel = model === '' || kind === 'desktop' ? KIND_WORDS[kind] : `${KIND_WORDS[kind]} · ${model}`;
+  return { label, kind, kindLabel };
 }

@@ -9,11 +9,9 @@ import { REFRESH_PREFIX, newId, newOpaqueToken, sha256Hex } from '../core/tokens
 import { FIRST_PARTY_CLIENT_ID } from './clients.js';
 import type { AppContext } from './context.js';
 import { DIRECT } from './events.js';
-import { countingKey } from '../core/containment/ip-address.js';
+import { recordFailedPassword, refuseIfTooManyFailures } from './password-attempts.js';
 import { issueAccessToken } from './issue-access-token.js';
 import type { TokenResponse } from './token-response.js';
-
-const LOGIN_WINDOW_MS = 3_600_000;
 
 export interface LoginInput {
   readonly email: unknown;
@@ -28,25 +26,15 @@ export async function login(ctx: AppContext, input: LoginInput): Promise<TokenRe
   if (email === undefined || password === undefined) throw new RevokdError('ERR_VALIDATION', 'email and password are required strings');
 
   // Brute force: after too many failures for this email from this address, refuse without checking.
-  // Keyed on the pair, so an attacker's address cannot lock the victim out from theirs.
-  const pairKey = `login_fail:pair:${email.toLowerCase()}|${countingKey(input.ip)}`;
-  const attempts = await ctx.counters.readCounter(pairKey, LOGIN_WINDOW_MS, ctx.now());
-  if (attempts.count >= ctx.config.loginAttemptsPerUserAndIp) {
-    ctx.events.emit('login_failed', { email, userId: null, ip: input.ip });
-    throw new RevokdError('ERR_RATE_LIMITED', 'too many failed logins; try again later', {
-      retryAfterSeconds: Math.max(1, Math.ceil((attempts.resetAtMs - ctx.now()) / 1000)),
-    });
-  }
+  await refuseIfTooManyFailures(ctx, email, input.ip);
   const user = await ctx.store.findUserByEmail(email);
   if (user?.isDecoy === true) ctx.events.emit('deception_hit', { kind: 'decoy', ip: input.ip, detail: `login as decoy ${email}`, via: DIRECT });
   const passwordOk = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
   if (user === undefined || !passwordOk || user.disabledAtMs !== null || user.isDecoy === true) {
-    await ctx.store.appendAudit([{
-      type: 'user.login_failed', actorType: 'anonymous', actorId: null, targetType: 'user', targetId: user?.id ?? null, ip: input.ip,
-      details: { reason: user === undefined ? 'unknown_email' : user.disabledAtMs !== null ? 'disabled' : 'wrong_password' },
-    }], ctx.now());
-    await ctx.counters.incrementCounter(pairKey, LOGIN_WINDOW_MS, ctx.now());
-    ctx.events.emit('login_failed', { email, userId: user?.id ?? null, ip: input.ip });
+    await recordFailedPassword(ctx, {
+      email, userId: user?.id ?? null, ip: input.ip,
+      reason: user === undefined ? 'unknown_email' : user.disabledAtMs !== null ? 'disabled' : 'wrong_password',
+    });
     // A decoy login blocks its source: let that land before answering, as for canaries.
     if (user?.isDecoy === true) await ctx.security.monitor.settled();
     throw new RevokdError('ERR_INVALID_CREDENTIALS', 'invalid email or password');

@@ -1,7 +1,8 @@
-/** Users: creation (CLI, admin API, first-admin bootstrap) and disabling (which revokes everything). */
+/** Users: creation (CLI, admin API, first-admin bootstrap), disabling (which revokes everything) and enabling. */
 import { randomUUID } from 'node:crypto';
 import { RevokdError, isRevokdError } from '../core/errors.js';
 import { MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARACTERS, characterCount, hashPassword } from '../core/passwords.js';
+import { assertStrongPassword, estimatePasswordStrength } from '../core/password-policy.js';
 import type { Actor, Role, UserRecord } from '../stores/types.js';
 import type { AppContext } from './context.js';
 import { revokeAllApiTokensOfUser } from './api-tokens/revoke-api-tokens.js';
@@ -29,16 +30,23 @@ export function validateNewPassword(password: unknown): string {
   return password;
 }
 
+/**
+ * `checkStrength: false` only where nobody chose the password: the generated first-run admin's, and
+ * REVOKD_ADMIN_PASSWORD (the operator's explicit configuration; bootstrapAdmin warns instead).
+ */
 export async function createUser(
   ctx: Pick<AppContext, 'store' | 'now'>,
-  input: { email: unknown; password: unknown; role?: Role },
+  input: { email: unknown; password: unknown; role?: Role; mustChangePassword?: boolean },
   actor: Actor,
+  options: { checkStrength?: boolean } = {},
 ): Promise<UserRecord> {
   const email = validateEmail(input.email);
   const password = validateNewPassword(input.password);
   if ((await ctx.store.findUserByEmail(email)) !== undefined) throw new RevokdError('ERR_CONFLICT', 'a user with this email exists');
+  if (options.checkStrength !== false) await assertStrongPassword(password, email);
   const user: UserRecord = {
     id: randomUUID(), email, role: input.role ?? 'user', passwordHash: await hashPassword(password), createdAtMs: ctx.now(), disabledAtMs: null,
+    mustChangePassword: input.mustChangePassword === true,
   };
   await ctx.store.createUser(user, {
     type: 'user.created', actorType: actor.type, actorId: actor.id, targetType: 'user', targetId: user.id, ip: null, details: { role: user.role },
@@ -57,13 +65,29 @@ export async function bootstrapAdmin(ctx: Pick<AppContext, 'store' | 'now' | 'co
     return;
   }
   try {
-    await createUser(ctx, { email: adminEmail, password: adminPassword, role: 'admin' }, { type: 'system', id: null });
+    await createUser(ctx, { email: adminEmail, password: adminPassword, role: 'admin' }, { type: 'system', id: null }, { checkStrength: false });
   } catch (err) {
     // Instances starting at the same moment on one fresh database: another one created it first.
     if (isRevokdError(err) && err.code === 'ERR_CONFLICT' && (await ctx.store.findUserByEmail(adminEmail)) !== undefined) return;
     throw err;
   }
   ctx.log.info({ email: adminEmail }, 'created the first admin');
+  // Warned, not refused: the operator set it explicitly, and refusing would stop the service from
+  // starting. Every password chosen later (API, CLI, UI) must pass the check.
+  const verdict = await estimatePasswordStrength(adminPassword, adminEmail);
+  if (!verdict.ok) {
+    ctx.log.warn({ email: adminEmail }, `REVOKD_ADMIN_PASSWORD is easy to guess (${verdict.reasons.join(' ')}); change it after signing in`);
+  }
+}
+
+/** Lets a disabled user sign in again. What the disable revoked stays revoked (generation cutoff, API tokens). */
+export async function enableUser(ctx: AppContext, userId: string, actor: Actor, ip?: string): Promise<{ changed: boolean }> {
+  const user = await ctx.store.findUserById(userId);
+  if (user === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
+  const changed = await ctx.store.enableUser(userId, ctx.now(), {
+    type: 'user.enabled', actorType: actor.type, actorId: actor.id, targetType: 'user', targetId: userId, ip: ip ?? null, details: {},
+  });
+  return { changed };
 }
 
 /** Disables a user (no new logins) and revokes every session and token they hold. */

@@ -9,7 +9,9 @@ import type { AppContext } from '../app/context.js';
 import { createClient } from '../app/clients.js';
 import { disableClient, enableClient, rotateClientSecret } from '../app/client-lifecycle.js';
 import { OPERATOR_SCOPES, parseReason, revokeByScope, revokeSigningKey } from '../app/revoke-by-scope.js';
-import { createUser, disableUser } from '../app/users.js';
+import { createUser, disableUser, enableUser } from '../app/users.js';
+import { resetPassword } from '../app/passwords.js';
+import type { UserRecord } from '../stores/types.js';
 import { listLiveWindows } from '../app/list-windows.js';
 import { revokeApiToken } from '../app/api-tokens/revoke-api-tokens.js';
 import { RevokdError } from '../core/errors.js';
@@ -64,13 +66,44 @@ user.command('disable').description('disable a user (no new logins) and revoke e
   .action(async (who: string, opts: { json?: boolean }) => {
     const json = opts.json === true;
     await withContext(json, async (ctx) => {
-      const target = who.includes('@') ? await ctx.store.findUserByEmail(who) : await ctx.store.findUserById(who.toLowerCase());
-      if (target === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
+      const target = await findUserArg(ctx, who);
       const result = await disableUser(ctx, target.id, CLI_ACTOR);
       emit(json, { user_id: target.id, disabled: true, revoked: { sessions: result.sessions, api_tokens: result.apiTokens } },
         `disabled ${target.email}: ${result.sessions} session(s) and ${result.apiTokens} API token(s) revoked`);
     });
   });
+
+user.command('enable').description('let a disabled user sign in again (what the disable revoked stays revoked)')
+  .argument('<user>', 'user id or email').option('--json', 'machine-readable output')
+  .action(async (who: string, opts: { json?: boolean }) => {
+    const json = opts.json === true;
+    await withContext(json, async (ctx) => {
+      const target = await findUserArg(ctx, who);
+      const { changed } = await enableUser(ctx, target.id, CLI_ACTOR);
+      emit(json, { user_id: target.id, disabled: false, changed }, changed ? `enabled ${target.email}` : `${target.email} was not disabled`);
+    });
+  });
+
+user.command('set-password').description('set a user\'s password (read from stdin) and revoke every session of the user')
+  .argument('<user>', 'user id or email').option('--json', 'machine-readable output')
+  .action(async (who: string, opts: { json?: boolean }) => {
+    const json = opts.json === true;
+    await withContext(json, async (ctx) => {
+      const target = await findUserArg(ctx, who);
+      // From stdin only: a password in the arguments would be in the process list and shell history.
+      const password = (await readStdin()).replace(/\r?\n$/, '');
+      const result = await resetPassword(ctx, target.id, password, CLI_ACTOR);
+      emit(json, { user_id: target.id, password_reset: true, revoked: { sessions: result.sessionsRevoked } },
+        `set the password of ${target.email}: ${result.sessionsRevoked} session(s) revoked`);
+    });
+  });
+
+/** A user named on the command line by id or by email. */
+async function findUserArg(ctx: AppContext, who: string): Promise<UserRecord> {
+  const target = who.includes('@') ? await ctx.store.findUserByEmail(who) : await ctx.store.findUserById(who.toLowerCase());
+  if (target === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
+  return target;
+}
 
 const client = program.command('client').description('manage OAuth clients');
 client.command('create').description('create a client; a confidential client\'s secret is shown once')

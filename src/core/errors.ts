@@ -6,6 +6,7 @@
 export const ERROR_CATALOGUE = {
   ERR_BAD_REQUEST: { status: 400, oauth: 'invalid_request' },
   ERR_VALIDATION: { status: 400, oauth: 'invalid_request' },
+  ERR_WEAK_PASSWORD: { status: 400, oauth: 'invalid_request' },
   ERR_INVALID_GRANT: { status: 400, oauth: 'invalid_grant' },
   ERR_UNSUPPORTED_GRANT_TYPE: { status: 400, oauth: 'unsupported_grant_type' },
   ERR_UNAUTHORIZED_CLIENT: { status: 400, oauth: 'unauthorized_client' },

@@ -12,8 +12,11 @@ import './request-context.js';
 import { installHttpMetrics } from '../metrics/http-metrics.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './send-error.js';
 import { applyConnectionCap, connectionLimitOptions } from './connection-limits.js';
+import { installCookies } from './cookies.js';
 import { installRateLimits } from './rate-limits.js';
 import { adminRoutes } from './routes/admin.js';
+import { adminUserStateRoutes } from './routes/admin-user-state.js';
+import { passwordRoutes } from './routes/passwords.js';
 import { honeypotRoutes } from './routes/honeypot.js';
 import { apiTokenRoutes } from './routes/api-tokens.js';
 import { authRoutes } from './routes/auth.js';
@@ -45,6 +48,8 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   });
   applyConnectionCap(app, ctx.config.http);
   await app.register(formbody, { bodyLimit: BODY_LIMIT_BYTES });
+  // Before the lockdown hook, so even a request it refuses has its cookies parsed.
+  await installCookies(app);
   const trusted = trustedProxyMatcher(ctx.config.trustedProxies);
   let warnedUntrustedForwarded = false;
   const warnUntrustedForwarded = (peer: string): void => {
@@ -95,9 +100,11 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   healthRoutes(app, ctx);
   wellKnownRoutes(app, ctx);
   authRoutes(app, ctx);
+  passwordRoutes(app, ctx);
   sessionRoutes(app, ctx);
   oauthRoutes(app, ctx);
   adminRoutes(app, ctx);
+  adminUserStateRoutes(app, ctx);
   securityRoutes(app, ctx);
   honeypotRoutes(app, ctx);
   apiTokenRoutes(app, ctx);

@@ -12,6 +12,9 @@ import type { Role } from '../stores/types.js';
 
 const BEARER = /^Bearer +([^\s]+) *$/i;
 
+/** The 401 of an access-token route given an API token (`Bearer rvk_…`). */
+export const API_TOKEN_NOT_ACCEPTED = 'this route needs a user access token; an API token was presented';
+
 /** The token in an Authorization header, or throws 401 invalid_token (SPEC §5: every 401 names invalid_token). */
 export function bearerTokenOf(request: FastifyRequest): string {
   const header = request.headers.authorization;
@@ -30,7 +33,14 @@ export function bearerTokenOf(request: FastifyRequest): string {
 export function bearerGuard(ctx: AppContext, options: { role?: Role; loadUser?: boolean; userOnly?: boolean } = {}) {
   const loadUser = options.loadUser === true || options.role !== undefined;
   return async function requireBearer(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
-    const token = await authenticateAccessToken(ctx, bearerTokenOf(request), request.clientIp);
+    const presented = bearerTokenOf(request);
+    // Say what went wrong instead of "malformed token": an API token is a credential, just not one
+    // these routes take. Its validity is not checked here, so the answer tells a prober nothing.
+    if (presented.startsWith(API_TOKEN_PREFIX)) {
+      ctx.events.emit('check', { kind: 'access_token', outcome: 'invalid' }); // counted as before: a failed access-token check
+      throw new RevokdError('ERR_INVALID_TOKEN', API_TOKEN_NOT_ACCEPTED);
+    }
+    const token = await authenticateAccessToken(ctx, presented, request.clientIp);
     if (options.userOnly === true && isClientCredentialsToken(token.claims)) {
       throw new RevokdError('ERR_FORBIDDEN', 'this route acts for a user; a client_credentials token has none');
     }

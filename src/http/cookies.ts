@@ -1,23 +1,26 @@
-/** Reading and writing the few cookies the web UI uses (no cookie plugin needed for that). */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+/**
+ * The web UI's cookies, parsed and serialised by @fastify/cookie. What stays here is this
+ * service's policy for every cookie it sets: HttpOnly and Path=/ always (a `__Host-` name needs
+ * Path=/ and no Domain), SameSite and Secure as the caller decides (web-guard.ts).
+ */
+import fastifyCookie from '@fastify/cookie';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-/** The value of one cookie from the Cookie header (the first one of that name), or undefined. */
+/**
+ * Parses the Cookie header of every request (onRequest). The parser never throws: a pair without
+ * `=` is skipped, a value with a broken %-escape is kept as sent (it then matches no session).
+ */
+export async function installCookies(app: FastifyInstance): Promise<void> {
+  await app.register(fastifyCookie, { hook: 'onRequest' });
+}
+
+/** The value of one cookie (the first one of that name in the header), or undefined. */
 export function readCookie(request: FastifyRequest, name: string): string | undefined {
+  // null when the parsing hook did not run for this request (an error answered before it).
+  const cookies = request.cookies as FastifyRequest['cookies'] | null;
+  if (cookies !== null) return cookies[name];
   const header = request.headers.cookie;
-  if (typeof header !== 'string' || header.length > 16_384) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    if (part.slice(0, eq).trim() !== name) continue;
-    let value = part.slice(eq + 1).trim();
-    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
-    try {
-      return decodeURIComponent(value);
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
+  return typeof header === 'string' ? request.server.parseCookie(header)[name] : undefined;
 }
 
 export interface CookieOptions {
@@ -27,11 +30,10 @@ export interface CookieOptions {
   readonly sameSite: 'Strict' | 'Lax';
 }
 
-/** Appends a Set-Cookie header (HttpOnly, Path=/ always). */
+/** Sets a cookie on the reply (HttpOnly, Path=/ always); setting the same name twice keeps the last. */
 export function setCookie(reply: FastifyReply, name: string, value: string, options: CookieOptions): void {
-  const parts = [`${name}=${encodeURIComponent(value)}`, 'Path=/', 'HttpOnly', `SameSite=${options.sameSite}`];
-  if (options.secure) parts.push('Secure');
-  if (options.maxAgeSeconds !== undefined) parts.push(`Max-Age=${Math.max(0, Math.floor(options.maxAgeSeconds))}`);
-  // Fastify appends to an existing Set-Cookie rather than replacing it.
-  reply.header('set-cookie', parts.join('; '));
+  reply.setCookie(name, value, {
+    path: '/', httpOnly: true, secure: options.secure, sameSite: options.sameSite === 'Strict' ? 'strict' : 'lax',
+    ...(options.maxAgeSeconds === undefined ? {} : { maxAge: Math.max(0, Math.floor(options.maxAgeSeconds)) }),
+  });
 }

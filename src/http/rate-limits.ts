@@ -50,6 +50,8 @@ export const LIMITED_ROUTES: readonly LimitedRoute[] = [
   { method: 'POST', url: '/api/v1/auth/refresh', budget: 'refreshPerMinute', perUser: false },
   { method: 'POST', url: '/oauth/token', budget: 'refreshPerMinute', perUser: false },
   { method: 'POST', url: '/api/v1/auth/revoke', budget: 'revokePerMinute', perUser: true },
+  // A password guess like a sign-in (the login budget), and per user: a stolen token from many addresses meets one.
+  { method: 'POST', url: '/api/v1/auth/password', budget: 'loginPerMinute', perUser: true },
   { method: 'POST', url: '/api/v1/auth/revoke-all', budget: 'revokePerMinute', perUser: true },
   { method: 'POST', url: '/api/v1/auth/logout-all', budget: 'revokePerMinute', perUser: true },
   { method: 'POST', url: '/api/v1/auth/logout-all-devices', budget: 'revokePerMinute', perUser: true },
@@ -60,6 +62,7 @@ export const LIMITED_ROUTES: readonly LimitedRoute[] = [
   // The web UI's forms, on the budgets of the API routes they stand for (own keys per route).
   { method: 'POST', url: '/login', budget: 'loginPerMinute', perUser: false },
   { method: 'POST', url: '/logout', budget: 'revokePerMinute', perUser: true },
+  { method: 'POST', url: '/account/password', budget: 'loginPerMinute', perUser: true },
   { method: 'POST', url: '/sessions/:id/revoke', budget: 'revokePerMinute', perUser: true },
   { method: 'POST', url: '/sessions/logout-all', budget: 'revokePerMinute', perUser: true },
   { method: 'POST', url: '/sessions/not-me', budget: 'revokePerMinute', perUser: true },

@@ -19,6 +19,8 @@ declare module 'fastify' {
     body?: 'json' | 'form' | 'none';
     /** Answered to blocked addresses too (the health probes). */
     lockdownExempt?: boolean;
+    /** Web UI: open to a user who must change a generated password first (the Account page, sign-out). */
+    beforePasswordChange?: boolean;
   }
 }
 

@@ -62,6 +62,9 @@ export class SignInRequired extends Error {
 
 export class AdminRequired extends Error {}
 
+/** A user with a generated password asked for another page: the Account page comes first. */
+export class PasswordChangeRequired extends Error {}
+
 export type WebGuard = ReturnType<typeof webGuard>;
 
 export function webGuard(ctx: AppContext) {
@@ -108,6 +111,11 @@ export function webGuard(ctx: AppContext) {
     return session;
   };
 
+  /** Signed in with a generated password: only routes marked beforePasswordChange open. */
+  const requirePasswordChosen = (request: FastifyRequest, session: WebSession): void => {
+    if (session.user.mustChangePassword === true && request.routeOptions.config.beforePasswordChange !== true) throw new PasswordChangeRequired();
+  };
+
   return {
     isSecure,
     cookieName,
@@ -116,9 +124,9 @@ export function webGuard(ctx: AppContext) {
 
     /** preHandler of signed-in pages (GET): no session ⇒ the sign-in page. */
     async page(request: FastifyRequest): Promise<void> {
-      if ((await loadSession(request)) === undefined) {
-        throw new SignInRequired(readCookie(request, cookieName(request, 'session')) !== undefined);
-      }
+      const session = await loadSession(request);
+      if (session === undefined) throw new SignInRequired(readCookie(request, cookieName(request, 'session')) !== undefined);
+      requirePasswordChosen(request, session);
     },
 
     /** preHandler of signed-in form posts: same-origin, a live session, and its anti-CSRF token. */
@@ -127,6 +135,7 @@ export function webGuard(ctx: AppContext) {
       const session = await loadSession(request);
       if (session === undefined) throw new SignInRequired(readCookie(request, cookieName(request, 'session')) !== undefined);
       if (!csrfTokenMatches(session, formField(request, '_csrf'))) throw new CsrfRefusal('the form’s anti-CSRF token is missing or wrong');
+      requirePasswordChosen(request, session);
     },
 
     /** After page()/post(): the admin role. */
@@ -205,7 +214,7 @@ export function redirect(reply: FastifyReply, location: string): FastifyReply {
 /** A local path safe to redirect to after sign-in (no scheme, no host, no `//`), else undefined. */
 export function safeNext(value: unknown): string | undefined {
   if (typeof value !== 'string' || value.length > 200) return undefined;
-  return /^\/(?:sessions|tokens|admin(?:\/[a-z]+)?)$/.test(value) ? value : undefined;
+  return /^\/(?:sessions|tokens|account|admin(?:\/[a-z]+)?)$/.test(value) ? value : undefined;
 }
 
 /** The error handler of every UI route: HTML pages, never JSON. */
@@ -225,6 +234,13 @@ export function webErrorHandler(guard: WebGuard) {
       return sendPage(reply, errorPage({
         status: 403, viewer, title: 'Request refused',
         message: `This form was not sent from a page of this service (${err.detail}), so nothing was changed. Reload the page and try again.`,
+      }), 403);
+    }
+    if (err instanceof PasswordChangeRequired) {
+      if (request.method === 'GET') return redirect(reply, '/account');
+      return sendPage(reply, errorPage({
+        status: 403, viewer, title: 'Choose a new password first',
+        message: 'Your password was generated when this service was set up. Choose your own on the Account page; nothing was changed.',
       }), 403);
     }
     if (err instanceof AdminRequired) {

@@ -34,6 +34,23 @@ export interface UserRecord {
   readonly disabledAtMs: number | null;
   /** A decoy account an admin planted: any login attempt on it is an attack signal. */
   readonly isDecoy?: boolean;
+  /**
+   * The password was generated or set for the user (the first-run admin): the web UI asks for a
+   * new one before anything else. Cleared when the user changes it. Absent means false.
+   */
+  readonly mustChangePassword?: boolean;
+}
+
+/** A new password hash for a user (change, admin reset). */
+export interface PasswordUpdate {
+  readonly passwordHash: string;
+  readonly mustChangePassword: boolean;
+  readonly nowMs: number;
+  /**
+   * Compare-and-set: only if the stored hash is still this one (the hash the current password was
+   * verified against), so of two changes racing from the same old password only one lands.
+   */
+  readonly ifPasswordHash?: string;
 }
 
 export interface ClientRecord {
@@ -186,7 +203,9 @@ export interface ApiTokenRecord {
   readonly lastUsedIp: string | null;
   readonly isActive: boolean;
   readonly revokedAtMs: number | null;
+  /** Who revoked it: an id (null for the system and the CLI) and its actor type (null if not recorded: revoked before it was kept). */
   readonly revokedBy: string | null;
+  readonly revokedByType: Actor['type'] | null;
   readonly revokeReason: string | null;
   /** A decoy planted by an admin: any use of it is an attack signal. */
   readonly isCanary: boolean;
@@ -194,7 +213,7 @@ export interface ApiTokenRecord {
   readonly createdIp?: string | null;
 }
 
-export type NewApiToken = Omit<ApiTokenRecord, 'lastUsedAtMs' | 'lastUsedIp' | 'isActive' | 'revokedAtMs' | 'revokedBy' | 'revokeReason'>;
+export type NewApiToken = Omit<ApiTokenRecord, 'lastUsedAtMs' | 'lastUsedIp' | 'isActive' | 'revokedAtMs' | 'revokedBy' | 'revokedByType' | 'revokeReason'>;
 
 export interface OutboxMessage {
   readonly kind: string;
@@ -247,7 +266,19 @@ export interface IpBlockRecord {
   readonly createdBy: string | null;
   readonly liftedAtMs: number | null;
   readonly liftedBy: string | null;
+  /** What the block's own commit revoked; null for a block made before this was recorded. */
+  readonly revoked: BlockRevocationCounts | null;
 }
+
+/** What creating an IP block revoked: sessions (and the refresh tokens live in them) and API tokens. */
+export interface BlockRevocationCounts {
+  readonly sessions: number;
+  readonly refreshTokens: number;
+  readonly apiTokens: number;
+}
+
+/** The block as created (lifted and revoked are filled in by the store). */
+export type NewIpBlock = Omit<IpBlockRecord, 'liftedAtMs' | 'liftedBy' | 'revoked'>;
 
 export type AlertSeverity = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW';
 

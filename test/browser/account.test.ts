@@ -132,7 +132,7 @@ describe('web UI: tokens and sessions', () => {
     const rows = laptopPage.getByRole('row').filter({ hasText: '127.0.0.1' });
     assert.equal(await rows.count(), 2);
     await laptopPage.getByRole('row', { name: /This device/ }).getByText('Chrome 131 on Windows').waitFor();
-    await laptopPage.getByRole('row', { name: /Safari 17 on iPhone/ }).waitFor();
+    await laptopPage.getByRole('row', { name: /Safari 17 on iOS/ }).getByText('Phone · Apple iPhone').waitFor();
 
     await laptopPage.getByRole('button', { name: 'Log out everywhere…' }).click();
     const dialog = laptopPage.getByRole('dialog', { name: 'Log out everywhere?' });
@@ -164,9 +164,9 @@ describe('web UI: tokens and sessions', () => {
 
     // Revoke one other device from its row: that browser is signed out, the rest are not.
     await page.reload();
-    await page.getByRole('button', { name: 'Revoke the session on Safari 17 on iPhone' }).click();
+    await page.getByRole('button', { name: 'Revoke the session on Safari 17 on iOS (Phone · Apple iPhone)' }).click();
     await page.getByText('Session revoked. That device is signed out.').waitFor();
-    assert.equal(await page.getByRole('row', { name: /Safari 17 on iPhone/ }).count(), 0);
+    assert.equal(await page.getByRole('row', { name: /Safari 17 on iOS/ }).count(), 0);
     await oldPhonePage.goto(`${server.url}/tokens`);
     assert.equal(new URL(oldPhonePage.url()).pathname, '/login');
     assert.equal((await request(`${server.url}/api/v1/auth/me`, { bearer: api.access_token })).status, 200, 'only that session ends');

@@ -39,10 +39,10 @@ describe('disabling accounts', () => {
 
     const admin = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
     const second = await request(`${server.url}/api/v1/admin/users`, {
-      method: 'POST', bearer: admin.access_token, json: { email: 'second-admin@example.com', password: 'second-admin-pw', role: 'admin' },
+      method: 'POST', bearer: admin.access_token, json: { email: 'second-admin@example.com', password: 'quartz-heron-keeps-77', role: 'admin' },
     });
     assert.equal(second.status, 201, second.text);
-    const secondAdmin = await login(server.url, 'second-admin@example.com', 'second-admin-pw');
+    const secondAdmin = await login(server.url, 'second-admin@example.com', 'quartz-heron-keeps-77');
 
     // The second admin disables the first through the admin API: allowed, two were active.
     const listed = await request(`${server.url}/api/v1/admin/users?search=${encodeURIComponent(ADMIN_EMAIL)}`, { bearer: secondAdmin.access_token });

@@ -69,6 +69,7 @@ describe('API tokens over HTTP', () => {
     assert.equal((await request(`${server.url}/api/v1/auth/me`, { bearer: b.body.token })).status, 401);
     const final = await request(`${server.url}/api/v1/tokens`, { bearer: me.access_token });
     assert.ok(final.body.every((t: { is_active: boolean; revoked_at: string | null }) => !t.is_active && t.revoked_at !== null));
+    assert.ok(final.body.every((t: { revoked_by: unknown }) => JSON.stringify(t.revoked_by) === JSON.stringify({ type: 'user', id: me.id })), 'revoked by their owner');
   });
 
   test('another user gets 404 for GET and DELETE, byte-identical to a random id; bad ids are 400', async () => {
@@ -167,9 +168,16 @@ describe('API tokens over HTTP', () => {
     assert.equal(viaOauth.body.error, 'unsupported_token_type');
     assert.equal((await request(`${server.url}/api/v1/auth/me`, { bearer: c.body.token })).status, 200);
 
-    const reasons = (await request(`${server.url}/api/v1/tokens`, { bearer: me.access_token })).body
-      .map((t: { name: string; revoke_reason: string | null }) => [t.name, t.revoke_reason]).sort();
+    const mine = (await request(`${server.url}/api/v1/tokens`, { bearer: me.access_token })).body;
+    const reasons = mine.map((t: { name: string; revoke_reason: string | null }) => [t.name, t.revoke_reason]).sort();
     assert.deepEqual(reasons, [['a', 'admin'], ['b', 'compromised'], ['c', null]]);
+    // Who revoked each: the admin (by id), the CLI (no id), nobody yet — in the owner's list, the admin's view and GET by id.
+    const adminId = (await request(`${server.url}/api/v1/auth/me`, { bearer: admin.access_token })).body.id;
+    const expected = { a: { type: 'admin', id: adminId }, b: { type: 'cli', id: null }, c: null };
+    const byName = (list: Array<{ name: 'a' | 'b' | 'c'; revoked_by: unknown }>) => Object.fromEntries(list.map((t) => [t.name, t.revoked_by]));
+    assert.deepEqual(byName(mine), expected);
+    assert.deepEqual(byName((await request(`${server.url}/api/v1/admin/users/${me.id}/api-tokens`, { bearer: admin.access_token })).body), expected);
+    assert.deepEqual((await request(`${server.url}/api/v1/tokens/${a.body.id}`, { bearer: me.access_token })).body.revoked_by, expected.a);
   });
 
   test('revocation is permanent: no SQL update path reactivates, rewrites or deletes a revoked token', async () => {
@@ -184,6 +192,7 @@ describe('API tokens over HTTP', () => {
         'UPDATE api_tokens SET is_active = 1, revoked_at = NULL WHERE id = ?',
         'UPDATE api_tokens SET revoked_at = NULL WHERE id = ?',
         'UPDATE api_tokens SET revoked_by = NULL WHERE id = ?',
+        "UPDATE api_tokens SET revoked_by_type = 'system' WHERE id = ?",
         "UPDATE api_tokens SET revoke_reason = 'mistake' WHERE id = ?",
         "UPDATE api_tokens SET token_hash = 'x' WHERE id = ?",
         'DELETE FROM api_tokens WHERE id = ?',

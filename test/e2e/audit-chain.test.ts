@@ -121,6 +121,30 @@ describe('audit chain: verify and export', () => {
     await expectBrokenAt(tamperedCopy((db) => { db.prepare('DELETE FROM audit_log WHERE seq = 1').run(); }), 2);
   });
 
+  test('a server on a tampered log: /audit/summary reports the real head and where the chain broke', async () => {
+    const dir = tamperedCopy((db) => { db.prepare(`UPDATE audit_log SET details = json_set(details, '$.tampered', 1) WHERE seq = 6`).run(); });
+    const tampered = await ServerProcess.start({ dataDir: dir });
+    try {
+      const admin = await login(tampered.url, ADMIN_EMAIL, ADMIN_PASSWORD); // itself audited: the head moves past the copy's
+      const summary = await request(`${tampered.url}/api/v1/security/audit/summary`, { bearer: admin.access_token });
+      assert.equal(summary.status, 200, summary.text);
+      const tail = await request(`${tampered.url}/api/v1/security/audit?after_seq=${entries - 1}&limit=1000`, { bearer: admin.access_token });
+      const last = tail.body.entries[tail.body.entries.length - 1];
+      assert.ok(last.seq > entries, 'the login after the restart was appended');
+      const chain = summary.body.chain;
+      assert.equal(chain.ok, false);
+      assert.equal(chain.first_bad_seq, 6);
+      assert.match(chain.problem, /content does not match its hash/);
+      assert.equal(chain.head_seq, last.seq, 'the head is the log\'s last entry, not the last one that verified');
+      assert.equal(chain.head_hash, last.hash);
+      assert.equal(chain.verified_seq, 5, 'verified up to the entry before the break');
+      const [fifth] = (await request(`${tampered.url}/api/v1/security/audit?after_seq=4&limit=1`, { bearer: admin.access_token })).body.entries;
+      assert.equal(chain.verified_hash, fifth.hash);
+    } finally {
+      await tampered.stop();
+    }
+  });
+
   test('two rows swapped (reordered) fail at the first of them', async () => {
     const dir = tamperedCopy((db) => {
       const columns = ['at', 'type', 'actor_type', 'actor_id', 'initiator', 'reason', 'target_type', 'target_id', 'ip', 'details', 'prev_hash', 'hash'];

@@ -35,6 +35,8 @@ describe('malformed ids are a 400 with a readable message and change nothing', (
 
   const routes: Array<{ method: string; path: (id: string) => string; json?: unknown; message: string }> = [
     { method: 'POST', path: (id) => `/api/v1/admin/users/${id}/disable`, message: 'user id must be a UUID' },
+    { method: 'POST', path: (id) => `/api/v1/admin/users/${id}/enable`, message: 'user id must be a UUID' },
+    { method: 'POST', path: (id) => `/api/v1/admin/users/${id}/password`, json: { new_password: 'a-Strong-enough-passphrase-42' }, message: 'user id must be a UUID' },
     { method: 'GET', path: (id) => `/api/v1/admin/users/${id}/api-tokens`, message: 'user id must be a UUID' },
     { method: 'POST', path: (id) => `/api/v1/admin/api-tokens/${id}/revoke`, json: { reason: 'leaked' }, message: 'token id must be a UUID' },
     { method: 'GET', path: (id) => `/api/v1/tokens/${id}`, message: 'token id must be a UUID' },

@@ -72,6 +72,9 @@ describe('IP blocks behind a trusted proxy', () => {
 
     const listed = await request(`${base}/api/v1/security/blocks`, { bearer: admin.access_token });
     assert.ok(listed.body.blocks.some((b: { id: string; active: boolean }) => b.id === created.body.id && b.active));
+    // The list says what the block revoked: the two sessions from the range and their refresh tokens.
+    const shown = listed.body.blocks.find((b: { id: string }) => b.id === created.body.id);
+    assert.deepEqual(shown.revoked, { sessions: 2, refresh_tokens: 2, api_tokens: 0 });
 
     // Unblock: the address may log in again; what the block revoked stays revoked.
     assert.equal((await request(`${base}/api/v1/security/blocks/not-a-uuid`, { method: 'DELETE', bearer: admin.access_token })).status, 400);
@@ -95,6 +98,7 @@ describe('IP blocks behind a trusted proxy', () => {
     const history = all.body.blocks.find((b: { id: string }) => b.id === created.body.id);
     assert.equal(history.active, false);
     assert.ok(history.lifted_at !== null);
+    assert.deepEqual(history.revoked, { sessions: 2, refresh_tokens: 2, api_tokens: 0 }, 'still known once lifted');
   });
 
   test('a block with duration_seconds lifts itself', async () => {

@@ -216,6 +216,9 @@ describe('admin security API', () => {
     assert.equal(summary.status, 200);
     assert.equal(summary.body.chain.ok, true);
     assert.equal(summary.body.chain.entries, summary.body.all_time.total);
+    // An intact chain: the head is the last entry, and it is the verified one.
+    assert.equal(summary.body.chain.head_seq, summary.body.chain.entries);
+    assert.deepEqual([summary.body.chain.verified_seq, summary.body.chain.verified_hash], [summary.body.chain.head_seq, summary.body.chain.head_hash]);
     assert.ok(summary.body.last_24h.by_type['user.logged_in'] >= 1);
     assert.equal(summary.body.last_24h.total, summary.body.all_time.total, 'everything here happened today');
 

@@ -41,3 +41,37 @@ test('a client_credentials token gets 403 on revoke-all, logout-all, the API-tok
   assert.equal((await request(`${server.url}/api/v1/sessions`, { bearer: admin.access_token })).status, 200);
   assert.equal((await request(`${server.url}/api/v1/auth/me`, { bearer: admin.access_token })).status, 200);
 });
+
+test('an API token on a route that takes a user access token: 401 that says so, and nothing done', async () => {
+  server ??= await ServerProcess.start();
+  const admin = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+  const created = await request(`${server.url}/api/v1/tokens`, { method: 'POST', bearer: admin.access_token, json: { name: 'script' } });
+  assert.equal(created.status, 201, created.text);
+  const apiToken = created.body.token as string;
+  // Control: the API token is good where API tokens are taken.
+  assert.equal((await request(`${server.url}/api/v1/auth/me`, { bearer: apiToken })).status, 200);
+
+  const accessOnly: Array<[string, string, unknown?]> = [
+    ['POST', '/api/v1/auth/logout-all'],
+    ['POST', '/api/v1/auth/revoke-all', {}],
+    ['GET', '/api/v1/tokens'],
+    ['POST', '/api/v1/tokens', { name: 'x' }],
+    ['GET', '/api/v1/sessions'],
+    ['GET', '/api/v1/admin/users'],
+    ['GET', '/api/v1/security/blocks'],
+  ];
+  for (const [method, path, json] of accessOnly) {
+    const res: JsonResponse = await request(`${server.url}${path}`, { method, bearer: apiToken, ...(json === undefined ? {} : { json }) });
+    assert.equal(res.status, 401, `${method} ${path}: ${res.text}`);
+    assert.equal(res.body.error, 'invalid_token', `${method} ${path}`);
+    assert.equal(res.body.error_description, 'this route needs a user access token; an API token was presented', `${method} ${path}`);
+  }
+  // An unknown token that merely looks like one gets the same answer: validity is not revealed here.
+  const forged = await request(`${server.url}/api/v1/sessions`, { bearer: `rvk_${'A'.repeat(40)}` });
+  assert.equal(forged.status, 401);
+  assert.match(forged.text, /an API token was presented/);
+  // Nothing was done: the admin's session lives and the token list holds just the one token.
+  const tokens = await request(`${server.url}/api/v1/tokens`, { bearer: admin.access_token });
+  assert.equal(tokens.status, 200);
+  assert.equal(tokens.body.filter((t: { is_active: boolean }) => t.is_active).length, 1);
+});

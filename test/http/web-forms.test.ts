@@ -124,6 +124,43 @@ describe('web UI forms: junk and forgery', () => {
     assert.equal(after.statusCode, 303);
     assert.match(String(after.headers.location), /^\/login/);
   });
+
+  test('malformed Cookie headers never give a 5xx; a live session among junk pairs still works', async () => {
+    const { cookie } = await signIn();
+    const junk = [';;;', '=', '=x', 'revokd_session', 'revokd_session=', '__proto__=x; constructor=y', 'a=1;'.repeat(2000),
+      'revokd_session="unterminated', 'revokd_flash=%7B%22k%22%3A%22success%22', 'revokd_flash=%ZZ', 'revokd_login=\t  '];
+    for (const header of junk) {
+      const res = await app.inject({ method: 'GET', url: '/sessions', headers: { cookie: header } });
+      assert.ok(res.statusCode === 303 && String(res.headers.location).startsWith('/login'), `${header.slice(0, 40)}: ${res.statusCode}`);
+      const login = await app.inject({ method: 'GET', url: '/login', headers: { cookie: header } });
+      assert.equal(login.statusCode, 200, header.slice(0, 40));
+    }
+    // The first pair of a name wins (as browsers send the most specific first); junk around it is ignored.
+    const res = await app.inject({ method: 'GET', url: '/sessions', headers: { cookie: `=; bogus; ${cookie}; revokd_session=other; x=%E0%A4%A` } });
+    assert.equal(res.statusCode, 200);
+  });
+
+  test('a garbled session cookie is cleared, not left in the browser to fail on every page', async () => {
+    const res = await app.inject({ method: 'GET', url: '/tokens', headers: { cookie: 'revokd_session=%E0%A4%A' } });
+    assert.equal(res.statusCode, 303);
+    const cleared = setCookieLines(res).find((l) => l.startsWith('revokd_session='));
+    assert.ok(cleared !== undefined, `the session cookie is deleted: ${JSON.stringify(res.headers['set-cookie'])}`);
+    assert.match(cleared, /Max-Age=0/);
+    assert.equal(cookiesOf(res)['revokd_session'], '');
+  });
+
+  test('each cookie is set at most once per response, with HttpOnly, SameSite=Strict and Path=/', async () => {
+    // A stale session and a pending message: the sign-in redirect both clears the one and replaces the other.
+    const form = await app.inject({ method: 'GET', url: '/login' });
+    for (const res of [form, await app.inject({ method: 'GET', url: '/tokens', headers: { cookie: 'revokd_session=stale; revokd_flash=%7B%7D' } })]) {
+      const names = setCookieLines(res).map((l) => l.slice(0, l.indexOf('=')));
+      assert.deepEqual(names, [...new Set(names)], `one Set-Cookie per name: ${names.join(', ')}`);
+      for (const line of setCookieLines(res)) {
+        for (const attribute of ['HttpOnly', 'SameSite=Strict', 'Path=/']) assert.ok(line.split('; ').includes(attribute), `${attribute} missing: ${line}`);
+        assert.ok(!line.split('; ').includes('Secure'), `no Secure on http://: ${line}`);
+      }
+    }
+  });
 });
 
 describe('web UI cookies over HTTPS', () => {

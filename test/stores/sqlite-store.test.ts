@@ -71,3 +71,33 @@ test('sqlite: migration 005 backfills the range-searchable address columns of ex
   assert.deepEqual(v4.apiTokens.map((t) => t.id), ['t1']);
   await second.close();
 });
+
+test('sqlite: migration 011 backfills who revoked earlier API tokens from the audit log, and makes the type permanent', async () => {
+  const file = path.join(tempDir('backfill-011'), 'revokd.db');
+  const audit = { type: 'user.created' as const, actorType: 'system' as const, actorId: null, targetType: null, targetId: null, ip: null, details: {} };
+  const first = await createSqliteStore(file, { auditChainKey: TEST_AUDIT_KEY });
+  await first.createUser({ id: 'u1', email: 'u1@example.com', role: 'user', passwordHash: 'scrypt$x', createdAtMs: 1, disabledAtMs: null }, audit);
+  for (const id of ['t1', 't2']) {
+    await first.createApiToken({ id, userId: 'u1', name: id, tokenHash: `h-${id}`, tokenPrefix: 'rvk_old', scopes: [], createdAtMs: 1, expiresAtMs: null, isCanary: false, createdIp: null },
+      { maxLivePerUser: null }, { ...audit, type: 'api_token.created', targetType: 'api_token', targetId: id });
+  }
+  await first.revokeApiTokens({
+    selection: { kind: 'ids', ids: ['t1'] }, revokedBy: 'admin-1', notify: () => null,
+    context: { initiator: 'admin', reason: 'admin', actor: { type: 'admin', id: 'admin-1' }, nowMs: 5, accessCoverMs: 1 },
+  });
+  // Back to what 010 left: no revoked_by_type (and the old trigger), no block counts, no record of 011.
+  first.db.exec(`DROP TRIGGER api_tokens_revocation_is_permanent;
+    ALTER TABLE api_tokens DROP COLUMN revoked_by_type;
+    ALTER TABLE ip_blocks DROP COLUMN revoked_sessions; ALTER TABLE ip_blocks DROP COLUMN revoked_refresh_tokens; ALTER TABLE ip_blocks DROP COLUMN revoked_api_tokens;
+    CREATE TRIGGER api_tokens_revocation_is_permanent BEFORE UPDATE OF is_active, revoked_at, revoked_by, revoke_reason, token_hash ON api_tokens
+      WHEN OLD.is_active = 0 BEGIN SELECT RAISE(ABORT, 'revoked API tokens cannot be reactivated or changed'); END;
+    DELETE FROM schema_migrations WHERE version = 11;`);
+  await first.close();
+
+  const second = await createSqliteStore(file, { auditChainKey: TEST_AUDIT_KEY });
+  const t1 = await second.findApiTokenById('t1');
+  assert.deepEqual([t1?.revokedBy, t1?.revokedByType], ['admin-1', 'admin'], 'taken from its api_token.revoked audit entry');
+  assert.equal((await second.findApiTokenById('t2'))?.revokedByType, null, 'a live token has none');
+  assert.throws(() => second.db.prepare("UPDATE api_tokens SET revoked_by_type = 'system' WHERE id = 't1'").run(), /cannot be reactivated or changed/);
+  await second.close();
+});

@@ -99,3 +99,28 @@ test('docs/configuration.md documents every environment variable config.ts reads
   const phantom = [...documentedRows].filter((name) => !names.includes(name));
   assert.deepEqual(phantom, [], 'docs/configuration.md documents no variable that config.ts does not read');
 });
+
+/** Every error code the source throws with a retry delay (`new RevokdError('ERR_…', …, { retryAfterSeconds …`). */
+function codesWithRetryDelay(): Set<string> {
+  const codes = new Set<string>();
+  const walk = (dir: string): void => {
+    for (const entry of fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
+      const relative = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(relative);
+      else if (entry.name.endsWith('.ts')) {
+        for (const m of read(relative).matchAll(/new RevokdError\(\s*'(ERR_[A-Z_]+)'[^;]*?retryAfterSeconds/gs)) codes.add(m[1]!);
+      }
+    }
+  };
+  walk('src');
+  return codes;
+}
+
+test('docs/errors.md "Headers": the Retry-After table names exactly the codes thrown with a retry delay', () => {
+  const rows = tableRows(read('docs/errors.md'), 'Retry-After with');
+  const documented = new Set(rows.map((r) => (r[0] ?? '').replace(/`/g, '')));
+  const inCode = codesWithRetryDelay();
+  assert.ok(inCode.has('ERR_RATE_LIMITED') && inCode.has('ERR_STORE_UNAVAILABLE'), `the scan finds the delays: ${[...inCode].join(', ')}`);
+  assert.deepEqual([...documented].sort(), [...inCode].sort());
+  for (const row of rows) assert.ok(row.length === 3 && row[1] !== '' && row[2] !== '', `each row says when and what value: ${row.join(' | ')}`);
+});

@@ -3,7 +3,7 @@ import { badge, confirmAction, confirmPanel, csrfField, emptyState, pageHeader, 
 import { type SafeHtml, html } from '../html.js';
 import { type Flash, type Viewer, page } from '../layout.js';
 import { ICONS } from '../icons.js';
-import { describeUserAgent } from '../user-agent.js';
+import { USER_AGENT_PARSE_LIMIT, USER_AGENT_SHOWN_LIMIT, describeUserAgent, printable } from '../user-agent.js';
 
 export interface SessionRow {
   readonly id: string;
@@ -43,12 +43,13 @@ function sessionRow(s: SessionRow, csrf: string): SafeHtml {
   const action = html`<form method="post" action="/sessions/${encodeURIComponent(s.id)}/revoke" class="inline-form">
       ${csrfField(csrf)}
       <button type="submit" class="btn btn-small ${s.current ? 'btn-secondary' : 'btn-danger-outline'}"
-        aria-label="${s.current ? 'Sign out of this device' : `Revoke the session on ${device.label}`}">${s.current ? 'Sign out' : 'Revoke'}</button>
+        aria-label="${s.current ? 'Sign out of this device' : `Revoke the session on ${device.label} (${device.kindLabel})`}">${s.current ? 'Sign out' : 'Revoke'}</button>
     </form>`;
   return html`<tr${s.current ? html` class="row-current"` : ''}>
     <td data-label="Device" class="cell-primary"><span class="device"><span class="device-icon">${ICONS[device.kind]}</span>
       <span><span class="device-name">${device.label}</span>${s.current ? html` ${badge('This device', 'success')}` : ''}
-      <span class="device-ua muted" title="${s.userAgent}">${s.userAgent === '' ? 'no user agent' : s.userAgent}</span></span></span></td>
+      <span class="device-kind muted small">${device.kindLabel}</span>
+      <span class="device-ua muted" title="${printable(s.userAgent, USER_AGENT_PARSE_LIMIT)}">${s.userAgent === '' ? 'no user agent' : printable(s.userAgent, USER_AGENT_SHOWN_LIMIT)}</span></span></span></td>
     <td data-label="IP address"><code>${s.lastIp}</code>${s.lastIp !== s.ip ? html`<div class="muted small">signed in from <code>${s.ip}</code></div>` : ''}</td>
     <td data-label="Signed in">${time(s.createdAtMs)}</td>
     <td data-label="Last active">${time(s.lastUsedAtMs, { relative: true })}</td>

@@ -58,5 +58,7 @@ export function presentApiToken(t: ApiTokenRecord | NewApiToken) {
     id: t.id, name: t.name, token_prefix: t.tokenPrefix, scopes: t.scopes, created_at: iso(t.createdAtMs), expires_at: iso(t.expiresAtMs),
     last_used_at: iso(full.lastUsedAtMs), last_used_ip: full.lastUsedIp ?? null, is_active: full.isActive ?? true,
     revoked_at: iso(full.revokedAtMs), revoke_reason: full.revokeReason ?? null,
+    // Who revoked it: the actor's type (user, admin, system, cli; null if revoked before it was kept) and id (null for system/cli).
+    revoked_by: full.revokedAtMs === null || full.revokedAtMs === undefined ? null : { type: full.revokedByType ?? null, id: full.revokedBy ?? null },
   };
 }

@@ -122,7 +122,8 @@ export async function blockIp(ctx: AppContext, blocks: ActiveBlocks, request: Bl
   const fields = { cidr: block.cidr, source: block.source, sessions: report.sessions, api_tokens: report.apiTokens.length };
   if (request.source === 'manual') ctx.log.info(fields, 'IP blocked');
   else ctx.log.warn(fields, 'IP blocked');
-  return { block: { ...block, liftedAtMs: null, liftedBy: null }, report };
+  const revoked = { sessions: report.sessions, refreshTokens: report.refreshTokens, apiTokens: report.apiTokens.length };
+  return { block: { ...block, liftedAtMs: null, liftedBy: null, revoked }, report };
 }
 
 /** Lifts an active block (404 when there is none); `note`, the operator's reason, goes into the audit entry. */

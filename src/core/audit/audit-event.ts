@@ -7,7 +7,7 @@
 import { createHash, createHmac } from 'node:crypto';
 
 export const AUDIT_EVENT_TYPES = [
-  'user.created', 'user.disabled', 'user.logged_in', 'user.login_failed',
+  'user.created', 'user.disabled', 'user.enabled', 'user.logged_in', 'user.login_failed', 'user.password_changed', 'user.password_reset',
   'client.created', 'client.disabled', 'client.enabled', 'client.secret_rotated', 'key.created', 'key.rotated', 'key.revoked',
   'session.created', 'session.revoked', 'refresh_token.rotated', 'refresh_token.replayed_in_grace',
   'refresh_token.reused', 'access_token.issued', 'token.revoked', 'user.tokens_revoked',

@@ -11,7 +11,7 @@ export const INITIATORS = ['user', 'admin', 'policy', 'system'] as const;
 export type Initiator = (typeof INITIATORS)[number];
 
 export const REASON_CODES = [
-  'logout', 'logout_all', 'password_change', 'admin', 'compromised', 'refresh_reuse', 'ip_block',
+  'logout', 'logout_all', 'password_change', 'password_reset', 'admin', 'compromised', 'refresh_reuse', 'ip_block',
   'key_revoked', 'user_disabled', 'client_disabled', 'user_request', 'policy', 'unused', 'expired_policy',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];

@@ -32,6 +32,8 @@ export function presentBlock(b: IpBlockRecord, nowMs: number) {
     id: b.id, cidr: b.cidr, reason: b.reason, source: b.source, created_at: iso(b.createdAtMs), expires_at: iso(b.expiresAtMs),
     created_by: b.createdBy, lifted_at: iso(b.liftedAtMs), lifted_by: b.liftedBy,
     active: b.liftedAtMs === null && (b.expiresAtMs === null || b.expiresAtMs > nowMs),
+    // What the block's own commit revoked (null: made before revokd kept it).
+    revoked: b.revoked === null ? null : { sessions: b.revoked.sessions, refresh_tokens: b.revoked.refreshTokens, api_tokens: b.revoked.apiTokens },
   };
 }
 
@@ -196,11 +198,19 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
     const sum = (counts: Partial<Record<AuditEventType, number>>) => Object.values(counts).reduce((n, c) => n + (c ?? 0), 0);
     // Forward from the last verified head: a dashboard refresh must not re-read the whole log.
     const verification = await ctx.audit.verifyForward(ctx.store);
+    const verified = verification.head;
+    // A chain that verified was read to its end: its verified head is the log's head. A broken one
+    // stopped early, so the log's real head (its last entry) is read on its own.
+    const last = verification.result.ok ? undefined : await ctx.store.lastAuditEntry();
+    const head = last === undefined ? verified : { seq: last.seq, hash: last.hash };
     return {
       generated_at: iso(nowMs),
       last_24h: { since: iso(since), total: sum(lastDay), by_type: lastDay },
       all_time: { total: sum(allTime), by_type: allTime },
-      chain: { ...presentVerification(verification.result), head_seq: verification.head.seq, head_hash: verification.head.hash },
+      chain: {
+        ...presentVerification(verification.result),
+        head_seq: head.seq, head_hash: head.hash, verified_seq: verified.seq, verified_hash: verified.hash,
+      },
     };
   });
 

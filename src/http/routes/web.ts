@@ -21,6 +21,7 @@ import { EXPIRY_CHOICES, type TokenForm, revokeAllSpec, revokeTokenSpec, tokenCo
 import { STATIC_ASSETS } from '../../../web/static-assets.js';
 import { SECURITY_HEADERS, type WebGuard, formField, isCode, redirect, safeNext, sendPage, webErrorHandler, webGuard } from '../web-guard.js';
 import { webAdminRoutes } from './web-admin.js';
+import { webAccountRoutes } from './web-account.js';
 import { UUID_PATTERN } from '../../core/ids.js';
 
 const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -36,6 +37,7 @@ export function webRoutes(app: FastifyInstance, ctx: AppContext): void {
     scope.setErrorHandler(webErrorHandler(guard));
     staticRoutes(scope);
     accountRoutes(scope, ctx, guard);
+    webAccountRoutes(scope, ctx, guard);
     webAdminRoutes(scope, ctx, guard);
   });
 }
@@ -94,7 +96,7 @@ function accountRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): 
     }
   });
 
-  app.post('/logout', post, async (request, reply) => {
+  app.post('/logout', { ...post, config: { ...post.config, beforePasswordChange: true } }, async (request, reply) => {
     const { session, user } = request.webSession!;
     await revoke(ctx, { scope: 'session', sessionId: session.id }, { initiator: 'user', reason: 'logout', actor: { type: 'user', id: user.id }, ip: request.clientIp });
     guard.clearSession(request, reply);

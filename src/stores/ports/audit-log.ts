@@ -8,6 +8,8 @@ import type { AuditQuery } from '../types.js';
 export interface AuditLogPort {
   appendAudit(events: readonly AuditEventInput[], nowMs: number): Promise<void>;
   listAudit(query: AuditQuery): Promise<AuditEntry[]>;
+  /** The entry with the highest seq (the log's head, whether or not the chain up to it verifies); undefined when empty. */
+  lastAuditEntry(): Promise<AuditEntry | undefined>;
   /** Entries per type written at or after `sinceMs` (all entries when null). */
   countAuditByType(sinceMs: number | null): Promise<Partial<Record<AuditEventType, number>>>;
   /** Audit entries where the user is the actor or the target, newest first. */

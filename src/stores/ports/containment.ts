@@ -4,7 +4,7 @@
  */
 import type { AuditEventInput } from '../../core/audit/audit-event.js';
 import type {
-  AlertCounts, AlertQuery, AlertRecord, ApiTokenRevocation, IpBlockRecord, IpBlockReport, RevocationContext,
+  AlertCounts, AlertQuery, AlertRecord, ApiTokenRevocation, IpBlockReport, NewIpBlock, RevocationContext, IpBlockRecord,
 } from '../types.js';
 
 export interface ContainmentPort {
@@ -14,7 +14,7 @@ export interface ContainmentPort {
    * through an index on the address, never a scan — queueing `notify`'s mail to each token owner.
    */
   createIpBlock(
-    block: Omit<IpBlockRecord, 'liftedAtMs' | 'liftedBy'>,
+    block: NewIpBlock,
     context: RevocationContext,
     apiTokens: { readonly notify: ApiTokenRevocation['notify'] },
   ): Promise<IpBlockReport>;

@@ -5,7 +5,7 @@
 import type { AuditEventInput } from '../../core/audit/audit-event.js';
 import type {
   ApiTokenRecord, ApiTokenRevocation, ClientRecord, ConsumeOutcome, ConsumeRefreshInput, Generations, NewApiToken,
-  NewSession, RefreshTokenRecord, Role, SessionRecord, SigningKeyRecord, UserRecord,
+  NewSession, OutboxMessage, PasswordUpdate, RefreshTokenRecord, Role, SessionRecord, SigningKeyRecord, UserRecord,
 } from '../types.js';
 
 export interface UserRecords {
@@ -23,6 +23,14 @@ export interface UserRecords {
    * commit so two admins disabling each other at once cannot both succeed.
    */
   disableUser(id: string, nowMs: number, audit: AuditEventInput): Promise<boolean>;
+  /** Clears `disabledAtMs`; false (and no audit row) when the user is unknown or not disabled. */
+  enableUser(id: string, nowMs: number, audit: AuditEventInput): Promise<boolean>;
+  /**
+   * Replaces the password hash and the must-change flag, with its audit row and (optionally) the
+   * owner's notification queued in the outbox, in one commit. False, and nothing written, when the
+   * user is unknown or `ifPasswordHash` no longer matches.
+   */
+  setUserPassword(id: string, update: PasswordUpdate, audit: AuditEventInput, mail?: OutboxMessage): Promise<boolean>;
 }
 
 export interface ClientRecords {

@@ -64,8 +64,8 @@ export async function revokeApiTokensIn(tx: Transaction, request: ApiTokenRevoca
   const revoked: ApiTokenRecord[] = [];
   const audits: AuditEventInput[] = [];
   for (const row of candidates) {
-    const updated = await tx.one(`UPDATE api_tokens SET is_active = FALSE, revoked_at = $1, revoked_by = $2, revoke_reason = $3
-      WHERE id = $4 AND is_active RETURNING *`, [ctx.nowMs, request.revokedBy, ctx.reason, row.id]);
+    const updated = await tx.one(`UPDATE api_tokens SET is_active = FALSE, revoked_at = $1, revoked_by = $2, revoked_by_type = $3, revoke_reason = $4
+      WHERE id = $5 AND is_active RETURNING *`, [ctx.nowMs, request.revokedBy, ctx.actor.type, ctx.reason, row.id]);
     if (updated === undefined) continue;
     const token = toApiToken(updated);
     revoked.push(token);

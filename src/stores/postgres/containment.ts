@@ -3,7 +3,7 @@
  * alerts. Carried over from sqlite/containment.ts.
  */
 import type { AuditEventInput } from '../../core/audit/audit-event.js';
-import type { AlertCounts, AlertQuery, AlertRecord, ApiTokenRevocation, IpBlockRecord, IpBlockReport, RevocationContext } from '../types.js';
+import type { AlertCounts, AlertQuery, AlertRecord, ApiTokenRevocation, IpBlockRecord, IpBlockReport, NewIpBlock, RevocationContext } from '../types.js';
 import { revokeApiTokensIn } from './api-tokens.js';
 import { appendAuditRows } from './audit-writer.js';
 import { revokeIn } from './revoke.js';
@@ -18,7 +18,7 @@ import type { SqlRunner, Transaction } from './sql-runner.js';
  */
 export async function createIpBlockIn(
   tx: Transaction,
-  block: Omit<IpBlockRecord, 'liftedAtMs' | 'liftedBy'>,
+  block: NewIpBlock,
   ctx: RevocationContext,
   notify: ApiTokenRevocation['notify'],
 ): Promise<IpBlockReport> {
@@ -34,6 +34,9 @@ export async function createIpBlockIn(
   const apiTokens = ids.length === 0 ? [] : await revokeApiTokensIn(tx, {
     selection: { kind: 'ids', ids }, context: ctx, revokedBy: ctx.actor.id, notify,
   });
+  // Kept with the block, so GET /security/blocks can say what each one revoked.
+  await tx.rows('UPDATE ip_blocks SET revoked_sessions = $1, revoked_refresh_tokens = $2, revoked_api_tokens = $3 WHERE id = $4',
+    [report.sessions, report.refreshTokens, apiTokens.length, block.id]);
   return { ...report, apiTokens };
 }
 

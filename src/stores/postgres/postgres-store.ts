@@ -19,7 +19,7 @@ import { clampRefreshExpiryMs } from '../../core/revocation/refresh-rotation.js'
 import type { RevocationRecord } from '../../core/revocation/types.js';
 import type {
   AlertCounts, AlertQuery, AlertRecord, ApiTokenRecord, ApiTokenRevocation, AuditQuery, ClientRecord, ConsumeOutcome, ConsumeRefreshInput,
-  FeedCursor, FeedPage, FeedSnapshot, Generations, IpBlockRecord, IpBlockReport, NewApiToken, NewSession, OutboxRecord, RefreshTokenRecord,
+  FeedCursor, FeedPage, FeedSnapshot, Generations, IpBlockRecord, IpBlockReport, NewApiToken, NewIpBlock, NewSession, OutboxMessage, OutboxRecord, PasswordUpdate, RefreshTokenRecord,
   RevocationContext, RevocationReport, RevocationTarget, RevokdStore, Role, SessionRecord, SigningKeyRecord, UserRecord,
 } from '../types.js';
 import { insertApiTokenIn, recordApiTokenUseIn, revokeApiTokensIn } from './api-tokens.js';
@@ -129,8 +129,8 @@ export class PostgresStore implements RevokdStore, FeedNotifications {
 
   createUser(user: UserRecord, audit: AuditEventInput): Promise<void> {
     return this.tx(true, async (tx) => {
-      await tx.rows('INSERT INTO users (id, email, role, password_hash, created_at, disabled_at) VALUES ($1, $2, $3, $4, $5, $6)',
-        [user.id, user.email, user.role, user.passwordHash, user.createdAtMs, user.disabledAtMs]);
+      await tx.rows('INSERT INTO users (id, email, role, password_hash, created_at, disabled_at, must_change_password) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+        [user.id, user.email, user.role, user.passwordHash, user.createdAtMs, user.disabledAtMs, user.mustChangePassword === true]);
       await appendAuditRows(tx, [audit], user.createdAtMs);
     });
   }
@@ -176,6 +176,30 @@ export class PostgresStore implements RevokdStore, FeedNotifications {
       const changed = await tx.changes('UPDATE users SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL', [nowMs, id]) > 0;
       if (changed) await appendAuditRows(tx, [audit], nowMs);
       return changed;
+    });
+  }
+
+  enableUser(id: string, nowMs: number, audit: AuditEventInput): Promise<boolean> {
+    return this.tx(true, async (tx) => {
+      const changed = await tx.changes('UPDATE users SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL', [id]) > 0;
+      if (changed) await appendAuditRows(tx, [audit], nowMs);
+      return changed;
+    });
+  }
+
+  setUserPassword(id: string, update: PasswordUpdate, audit: AuditEventInput, mail?: OutboxMessage): Promise<boolean> {
+    return this.tx(true, async (tx) => {
+      const changed = (update.ifPasswordHash === undefined
+        ? await tx.changes('UPDATE users SET password_hash = $1, must_change_password = $2 WHERE id = $3', [update.passwordHash, update.mustChangePassword, id])
+        : await tx.changes('UPDATE users SET password_hash = $1, must_change_password = $2 WHERE id = $3 AND password_hash = $4',
+          [update.passwordHash, update.mustChangePassword, id, update.ifPasswordHash])) > 0;
+      if (!changed) return false;
+      await appendAuditRows(tx, [audit], update.nowMs);
+      if (mail !== undefined) {
+        await tx.rows('INSERT INTO outbox (kind, recipient, subject, body, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6)',
+          [mail.kind, mail.recipient, mail.subject, mail.body, update.nowMs, update.nowMs]);
+      }
+      return true;
     });
   }
 
@@ -325,6 +349,10 @@ export class PostgresStore implements RevokdStore, FeedNotifications {
       : await sql.rows('SELECT * FROM audit_log WHERE seq > $1 AND type = $2 ORDER BY seq LIMIT $3', [query.afterSeq ?? 0, query.type, query.limit])).map(toAudit));
   }
 
+  lastAuditEntry(): Promise<AuditEntry | undefined> {
+    return this.run(async (sql) => mapOne(await sql.one('SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1'), toAudit));
+  }
+
   countAuditByType(sinceMs: number | null): Promise<Partial<Record<AuditEventType, number>>> {
     return this.run(async (sql) => {
       const rows = sinceMs === null
@@ -389,7 +417,7 @@ export class PostgresStore implements RevokdStore, FeedNotifications {
     return this.run(async (sql) => (await sql.one<{ n: number }>('SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL'))!.n);
   }
 
-  createIpBlock(block: Omit<IpBlockRecord, 'liftedAtMs' | 'liftedBy'>, context: RevocationContext, apiTokens: { readonly notify: ApiTokenRevocation['notify'] }): Promise<IpBlockReport> {
+  createIpBlock(block: NewIpBlock, context: RevocationContext, apiTokens: { readonly notify: ApiTokenRevocation['notify'] }): Promise<IpBlockReport> {
     return this.tx(true, (tx) => createIpBlockIn(tx, block, context, apiTokens.notify));
   }
 

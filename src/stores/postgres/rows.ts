@@ -18,7 +18,7 @@ function withFlags(r: Row, ...columns: string[]): Row {
   return copy;
 }
 
-export const toUser = (r: Row): UserRecord => toUserFromFlags(withFlags(r, 'is_decoy'));
+export const toUser = (r: Row): UserRecord => toUserFromFlags(withFlags(r, 'is_decoy', 'must_change_password'));
 export const toApiToken = (r: Row): ApiTokenRecord => toApiTokenFromFlags(withFlags(r, 'is_active', 'is_canary'));
 
 export function toOutbox(r: Row): OutboxRecord {

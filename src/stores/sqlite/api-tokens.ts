@@ -16,7 +16,7 @@ export function toApiToken(r: Row): ApiTokenRecord {
     tokenPrefix: r.token_prefix as string, scopes: JSON.parse(r.scopes as string) as string[], createdAtMs: r.created_at as number,
     expiresAtMs: (r.expires_at as number | null) ?? null, lastUsedAtMs: (r.last_used_at as number | null) ?? null,
     lastUsedIp: (r.last_used_ip as string | null) ?? null, isActive: r.is_active === 1, revokedAtMs: (r.revoked_at as number | null) ?? null,
-    revokedBy: (r.revoked_by as string | null) ?? null, revokeReason: (r.revoke_reason as string | null) ?? null, isCanary: r.is_canary === 1,
+    revokedBy: (r.revoked_by as string | null) ?? null, revokedByType: (r.revoked_by_type as ApiTokenRecord['revokedByType'] | undefined) ?? null, revokeReason: (r.revoke_reason as string | null) ?? null, isCanary: r.is_canary === 1,
     createdIp: (r.created_ip as string | null) ?? null,
   };
 }
@@ -57,7 +57,7 @@ export function revokeApiTokensInSqlite(db: SqliteDatabase, request: ApiTokenRev
       candidates = sel.ids.map((id) => byId.get(id) as Row | undefined)
         .filter((r): r is Row => r !== undefined && r.is_active === 1 && (sel.userId === undefined || r.user_id === sel.userId));
     }
-    const mark = db.prepare(`UPDATE api_tokens SET is_active = 0, revoked_at = ?, revoked_by = ?, revoke_reason = ?
+    const mark = db.prepare(`UPDATE api_tokens SET is_active = 0, revoked_at = ?, revoked_by = ?, revoked_by_type = ?, revoke_reason = ?
       WHERE id = ? AND is_active = 1 RETURNING *`);
     const feed = db.prepare(`INSERT INTO revocations (scope, target, expires_at, initiator, reason, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`);
     const owner = db.prepare('SELECT * FROM users WHERE id = ?');
@@ -65,7 +65,7 @@ export function revokeApiTokensInSqlite(db: SqliteDatabase, request: ApiTokenRev
     const revoked: ApiTokenRecord[] = [];
     const audits: AuditEventInput[] = [];
     for (const row of candidates) {
-      const updated = mark.get(ctx.nowMs, request.revokedBy, ctx.reason, row.id) as Row | undefined;
+      const updated = mark.get(ctx.nowMs, request.revokedBy, ctx.actor.type, ctx.reason, row.id) as Row | undefined;
       if (updated === undefined) continue;
       const token = toApiToken(updated);
       revoked.push(token);

@@ -1,6 +1,6 @@
 /** Containment for SQLite: IP blocks (with the IP revocation in the same commit), counters, alerts. */
 import type { AuditEventInput } from '../../core/audit/audit-event.js';
-import type { AlertCounts, AlertQuery, AlertRecord, ApiTokenRevocation, IpBlockRecord, IpBlockReport, RevocationContext } from '../types.js';
+import type { AlertCounts, AlertQuery, AlertRecord, ApiTokenRevocation, IpBlockRecord, IpBlockReport, NewIpBlock, RevocationContext } from '../types.js';
 import { revokeApiTokensInSqlite } from './api-tokens.js';
 import { liveApiTokenIdsInRange } from './session-ips.js';
 import { appendAuditRows } from './audit-writer.js';
@@ -14,6 +14,9 @@ export function toIpBlock(r: Row): IpBlockRecord {
     id: r.id as string, cidr: r.cidr as string, reason: r.reason as string, source: r.source as IpBlockRecord['source'],
     createdAtMs: r.created_at as number, expiresAtMs: (r.expires_at as number | null) ?? null, createdBy: (r.created_by as string | null) ?? null,
     liftedAtMs: (r.lifted_at as number | null) ?? null, liftedBy: (r.lifted_by as string | null) ?? null,
+    revoked: r.revoked_sessions === null || r.revoked_sessions === undefined ? null : {
+      sessions: Number(r.revoked_sessions), refreshTokens: Number(r.revoked_refresh_tokens ?? 0), apiTokens: Number(r.revoked_api_tokens ?? 0),
+    },
   };
 }
 
@@ -28,7 +31,7 @@ export function toAlert(r: Row): AlertRecord {
 
 export function createIpBlockInSqlite(
   db: SqliteDatabase,
-  block: Omit<IpBlockRecord, 'liftedAtMs' | 'liftedBy'>,
+  block: NewIpBlock,
   ctx: RevocationContext,
   notify: ApiTokenRevocation['notify'],
 ): IpBlockReport {
@@ -46,6 +49,9 @@ export function createIpBlockInSqlite(
     const apiTokens = ids.length === 0 ? [] : revokeApiTokensInSqlite(db, {
       selection: { kind: 'ids', ids }, context: ctx, revokedBy: ctx.actor.id, notify,
     });
+    // Kept with the block, so GET /security/blocks can say what each one revoked.
+    db.prepare('UPDATE ip_blocks SET revoked_sessions = ?, revoked_refresh_tokens = ?, revoked_api_tokens = ? WHERE id = ?')
+      .run(report.sessions, report.refreshTokens, apiTokens.length, block.id);
     return { ...report, apiTokens };
   }).immediate();
 }

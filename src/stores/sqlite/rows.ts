@@ -12,6 +12,7 @@ export function toUser(r: Row): UserRecord {
   return {
     id: r.id as string, email: r.email as string, role: r.role as Role, passwordHash: r.password_hash as string,
     createdAtMs: num(r.created_at), disabledAtMs: numOrNull(r.disabled_at), isDecoy: r.is_decoy === 1,
+    mustChangePassword: r.must_change_password === 1,
   };
 }
 

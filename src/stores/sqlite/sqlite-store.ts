@@ -6,7 +6,7 @@ import type { AuditEventInput, AuditEntry, AuditEventType } from '../../core/aud
 import { RevokdError } from '../../core/errors.js';
 import type { RevocationRecord } from '../../core/revocation/types.js';
 import type {
-  ApiTokenRecord, ApiTokenRevocation, NewApiToken, OutboxRecord, AlertCounts, AlertQuery, AlertRecord, IpBlockRecord, IpBlockReport,
+  ApiTokenRecord, ApiTokenRevocation, NewApiToken, OutboxMessage, OutboxRecord, PasswordUpdate, AlertCounts, AlertQuery, AlertRecord, IpBlockRecord, IpBlockReport, NewIpBlock,
   AuditQuery, ClientRecord, ConsumeOutcome, ConsumeRefreshInput, FeedCursor, FeedPage, FeedSnapshot, Generations, NewSession, RefreshTokenRecord,
   RevocationContext, RevocationReport, RevocationTarget, RevokdStore, Role, SessionRecord, SigningKeyRecord, UserRecord,
 } from '../types.js';
@@ -111,8 +111,8 @@ export class SqliteStore implements RevokdStore {
 
   createUser(user: UserRecord, audit: AuditEventInput): Promise<void> {
     return this.run(() => this.db.transaction(() => {
-      this.db.prepare(`INSERT INTO users (id, email, role, password_hash, created_at, disabled_at) VALUES (?, ?, ?, ?, ?, ?)`)
-        .run(user.id, user.email, user.role, user.passwordHash, user.createdAtMs, user.disabledAtMs);
+      this.db.prepare(`INSERT INTO users (id, email, role, password_hash, created_at, disabled_at, must_change_password) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+        .run(user.id, user.email, user.role, user.passwordHash, user.createdAtMs, user.disabledAtMs, user.mustChangePassword === true ? 1 : 0);
       appendAuditRows(this.db, [audit], user.createdAtMs);
     }).immediate());
   }
@@ -152,6 +152,31 @@ export class SqliteStore implements RevokdStore {
       const changed = this.db.prepare('UPDATE users SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL').run(nowMs, id).changes > 0;
       if (changed) appendAuditRows(this.db, [audit], nowMs);
       return changed;
+    }).immediate());
+  }
+
+  enableUser(id: string, nowMs: number, audit: AuditEventInput): Promise<boolean> {
+    return this.run(() => this.db.transaction(() => {
+      const changed = this.db.prepare('UPDATE users SET disabled_at = NULL WHERE id = ? AND disabled_at IS NOT NULL').run(id).changes > 0;
+      if (changed) appendAuditRows(this.db, [audit], nowMs);
+      return changed;
+    }).immediate());
+  }
+
+  setUserPassword(id: string, update: PasswordUpdate, audit: AuditEventInput, mail?: OutboxMessage): Promise<boolean> {
+    return this.run(() => this.db.transaction(() => {
+      const flag = update.mustChangePassword ? 1 : 0;
+      const result = update.ifPasswordHash === undefined
+        ? this.db.prepare('UPDATE users SET password_hash = ?, must_change_password = ? WHERE id = ?').run(update.passwordHash, flag, id)
+        : this.db.prepare('UPDATE users SET password_hash = ?, must_change_password = ? WHERE id = ? AND password_hash = ?')
+          .run(update.passwordHash, flag, id, update.ifPasswordHash);
+      if (result.changes === 0) return false;
+      appendAuditRows(this.db, [audit], update.nowMs);
+      if (mail !== undefined) {
+        this.db.prepare('INSERT INTO outbox (kind, recipient, subject, body, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(mail.kind, mail.recipient, mail.subject, mail.body, update.nowMs, update.nowMs);
+      }
+      return true;
     }).immediate());
   }
 
@@ -310,6 +335,10 @@ export class SqliteStore implements RevokdStore {
     });
   }
 
+  lastAuditEntry(): Promise<AuditEntry | undefined> {
+    return this.run(() => mapOne(this.db.prepare('SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1').get(), toAudit));
+  }
+
   countAuditByType(sinceMs: number | null): Promise<Partial<Record<AuditEventType, number>>> {
     return this.run(() => {
       const rows = (sinceMs === null
@@ -368,7 +397,7 @@ export class SqliteStore implements RevokdStore {
     return this.run(() => this.db.prepare('SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL').pluck().get() as number);
   }
 
-  createIpBlock(block: Omit<IpBlockRecord, 'liftedAtMs' | 'liftedBy'>, context: RevocationContext, apiTokens: { readonly notify: ApiTokenRevocation['notify'] }): Promise<IpBlockReport> {
+  createIpBlock(block: NewIpBlock, context: RevocationContext, apiTokens: { readonly notify: ApiTokenRevocation['notify'] }): Promise<IpBlockReport> {
     return this.run(() => createIpBlockInSqlite(this.db, block, context, apiTokens.notify));
   }
 

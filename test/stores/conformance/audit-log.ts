@@ -54,6 +54,17 @@ export function describeAuditLogConformance(backend: StoreBackend): void {
       assert.equal(last.targetId, user.id);
       assert.equal(last.details.note, 'conformance');
     });
+    test('the last entry is the one with the highest seq', async () => {
+      const user = await newUser();
+      await store.appendAudit([{ ...audit('user.logged_in'), actorType: 'user', actorId: user.id }, { ...audit('user.disabled'), targetType: 'user', targetId: user.id }], NOW);
+      const last = await store.lastAuditEntry();
+      assert.ok(last !== undefined);
+      assert.equal(last.type, 'user.disabled');
+      assert.equal(last.targetId, user.id);
+      assert.deepEqual(await store.listAudit({ afterSeq: last.seq, limit: 10 }), [], 'nothing after it');
+      assert.deepEqual((await store.listAudit({ afterSeq: last.seq - 1, limit: 1 }))[0], last);
+    });
+
     test('audit for a user: at most limit entries, the newest ones', async () => {
       const user = await newUser();
       for (const type of ['user.logged_in', 'user.login_failed', 'api_token.created'] as const) {

@@ -24,12 +24,16 @@ export function describeContainmentConformance(backend: StoreBackend): void {
       assert.equal((await store.findSession(hit.id))?.revokeReason, 'ip_block');
       assert.equal((await store.findSession(miss.id))?.revokedAtMs, null);
       assert.ok((await store.listIpBlocks(NOW)).some((b) => b.id === id));
+      // What it revoked is kept with it (and still there once it is lifted or expired).
+      const counts = { sessions: 1, refreshTokens: report.refreshTokens, apiTokens: 0 };
+      assert.equal(report.refreshTokens, 1, 'the session\'s live refresh token');
+      assert.deepEqual((await store.listIpBlocks(NOW)).find((b) => b.id === id)?.revoked, counts);
       assert.ok(!(await store.listIpBlocks(NOW + 1000)).some((b) => b.id === id), 'expired blocks are not active');
       const lifted = await store.liftIpBlock(id, NOW + 1, null, audit('ip.unblocked'));
       assert.equal(lifted?.liftedAtMs, NOW + 1);
       assert.equal(await store.liftIpBlock(id, NOW + 2, null, audit('ip.unblocked')), undefined);
       assert.ok(!(await store.listIpBlocks(NOW)).some((b) => b.id === id));
-      assert.ok((await store.listIpBlocks(null)).some((b) => b.id === id));
+      assert.deepEqual((await store.listIpBlocks(null)).find((b) => b.id === id)?.revoked, counts);
       assert.notEqual((await store.findSession(hit.id))?.revokedAtMs, null, 'unblocking restores nothing');
     });
 
@@ -74,6 +78,9 @@ export function describeContainmentConformance(backend: StoreBackend): void {
       const feedBefore = (await store.loadSnapshot(NOW)).cursor;
       const report = await blockOf('203.0.118.0/24');
       assert.deepEqual(report.apiTokens.map((t) => t.id).sort(), [createdThere, usedThere].sort());
+      const block = (await store.listIpBlocks(null)).find((b) => b.cidr === '203.0.118.0/24');
+      assert.deepEqual(block?.revoked, { sessions: 0, refreshTokens: 0, apiTokens: 2 }, 'the block keeps what it revoked');
+      assert.equal((await store.findApiTokenById(createdThere))?.revokedByType, 'cli', 'revoked by the block\'s actor');
       for (const id of [createdThere, usedThere]) {
         const t = await store.findApiTokenById(id);
         assert.equal(t?.isActive, false);

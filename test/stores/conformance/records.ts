@@ -66,6 +66,44 @@ export function describeRecordsConformance(backend: StoreBackend): void {
       assert.equal((await store.findUserById(user.id))?.disabledAtMs, NOW);
     });
 
+    test('users: enable clears the disable once; an active or unknown user is not changed', async () => {
+      const user = await newUser();
+      assert.equal(await store.enableUser(user.id, NOW, audit('user.enabled')), false, 'not disabled');
+      await store.disableUser(user.id, NOW, audit('user.disabled'));
+      assert.equal(await store.enableUser(user.id, NOW + 1, audit('user.enabled')), true);
+      assert.equal((await store.findUserById(user.id))?.disabledAtMs, null);
+      assert.equal(await store.enableUser(user.id, NOW + 2, audit('user.enabled')), false, 'already enabled');
+      assert.equal(await store.enableUser(randomUUID(), NOW, audit('user.enabled')), false);
+    });
+
+    test('users: the must-change-password flag is stored at creation and replaced with the password', async () => {
+      const base = await newUser();
+      const flagged = { ...base, id: randomUUID(), email: `flag-${randomUUID()}@example.com`, mustChangePassword: true };
+      await store.createUser(flagged, audit('user.created'));
+      assert.equal((await store.findUserById(flagged.id))?.mustChangePassword, true);
+      assert.equal((await store.findUserByEmail(flagged.email))?.mustChangePassword, true);
+      assert.equal((await store.findUserById(base.id))?.mustChangePassword, false, 'absent means false');
+      const mail = { kind: 'user.password_changed', recipient: flagged.email, subject: 's', body: 'b' };
+      assert.equal(await store.setUserPassword(flagged.id, { passwordHash: 'scrypt$new', mustChangePassword: false, nowMs: NOW }, audit('user.password_changed'), mail), true);
+      const after = await store.findUserById(flagged.id);
+      assert.equal(after?.passwordHash, 'scrypt$new');
+      assert.equal(after?.mustChangePassword, false);
+      const queued = (await store.claimOutbox(NOW + 999_999, 30_000, 1000)).filter((m) => m.recipient === flagged.email);
+      assert.deepEqual(queued.map((m) => m.kind), ['user.password_changed'], 'the owner mail is queued in the same commit');
+      assert.equal(await store.setUserPassword(randomUUID(), { passwordHash: 'x', mustChangePassword: false, nowMs: NOW }, audit('user.password_reset')), false);
+    });
+
+    test('users: a password change conditioned on the old hash lands once, even when two race', async () => {
+      const user = await newUser();
+      const change = (hash: string) => store.setUserPassword(user.id, { passwordHash: hash, mustChangePassword: false, nowMs: NOW, ifPasswordHash: user.passwordHash },
+        audit('user.password_changed'));
+      const outcomes = await Promise.all([change('scrypt$a'), change('scrypt$b')]);
+      assert.deepEqual(outcomes.filter(Boolean).length, 1, 'exactly one change is applied');
+      const stored = (await store.findUserById(user.id))?.passwordHash;
+      assert.equal(stored, outcomes[0] ? 'scrypt$a' : 'scrypt$b');
+      assert.equal(await change('scrypt$c'), false, 'the old hash no longer matches');
+    });
+
     test('a session is created with the current generations and listed until revoked', async () => {
       const user = await newUser();
       await store.revoke({ scope: 'user', userId: user.id }, ctx());
@@ -200,6 +238,7 @@ export function describeRecordsConformance(backend: StoreBackend): void {
       assert.equal(revoked?.isActive, false);
       assert.equal(revoked?.revokedAtMs, NOW);
       assert.equal(revoked?.revokedBy, user.id);
+      assert.equal(revoked?.revokedByType, 'cli', 'the type of the revoking actor is kept with its id');
       assert.equal(revoked?.revokeReason, 'admin');
       assert.deepEqual(await store.revokeApiTokens(apiCtx(user.id, [id])), [], 'a second revocation changes nothing');
       assert.equal((await store.countPendingOutbox()) - pendingBefore, 1);
@@ -207,6 +246,8 @@ export function describeRecordsConformance(backend: StoreBackend): void {
       assert.deepEqual(feed.map((r) => [r.scope, r.target]), [['api_token', id]]);
       const found = await store.findApiTokenById(id);
       assert.equal(found?.isActive, false);
+      assert.deepEqual([found?.revokedBy, found?.revokedByType], [user.id, 'cli']);
+      assert.equal((await store.listApiTokens(user.id)).find((t) => t.id === id)?.revokedByType, 'cli');
     });
 
     test('api tokens: an id of another user is not revoked when the owner is named', async () => {

@@ -1,0 +1,96 @@
+/**
+ * First run (like GitLab's initial root password): `revokd serve` with no REVOKD_ADMIN_EMAIL /
+ * REVOKD_ADMIN_PASSWORD and no active admin in the store creates one with a generated password,
+ * writes `{"email", "password"}` to `<data dir>/initial-admin.json` (0600), and logs one line
+ * naming the email and the file — never the password. The user is flagged `mustChangePassword`, so
+ * the web UI asks for a new password first; the file is deleted when that admin changes it.
+ *
+ * Several instances starting together on one PostgreSQL database: each one tries, the unique email
+ * lets one create the admin, and only that instance writes the file, in its own data dir (its log
+ * line says which). An instance that sees the admin's password changed deletes a file left in its
+ * data dir, at the change if it served it, otherwise at its next start.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { RevokdError, isRevokdError } from '../core/errors.js';
+import { writeNewPrivateFile } from '../fs/private-files.js';
+import type { AppContext } from './context.js';
+import { createUser } from './users.js';
+
+export const INITIAL_ADMIN_FILE = 'initial-admin.json';
+export const INITIAL_ADMIN_EMAIL = 'admin@localhost';
+/** 24 base64url characters: 144 bits from the CSPRNG. */
+const GENERATED_PASSWORD_BYTES = 18;
+
+type FirstRunContext = Pick<AppContext, 'store' | 'now' | 'config' | 'log'>;
+
+export function initialAdminFile(ctx: Pick<AppContext, 'config'>): string {
+  return path.join(ctx.config.dataDir, INITIAL_ADMIN_FILE);
+}
+
+/** Creates the first admin when none is configured or active; otherwise only tidies a stale file. */
+export async function ensureFirstRunAdmin(ctx: FirstRunContext): Promise<void> {
+  if (ctx.config.adminEmail !== undefined) return;
+  if ((await ctx.store.countActiveUsersWithRole('admin')) > 0) {
+    await removeStaleInitialAdminFile(ctx);
+    return;
+  }
+  const email = await freeAdminEmail(ctx);
+  const password = randomBytes(GENERATED_PASSWORD_BYTES).toString('base64url');
+  try {
+    // Generated, so exempt from the strength check (it is 144 random bits).
+    await createUser(ctx, { email, password, role: 'admin', mustChangePassword: true }, { type: 'system', id: null }, { checkStrength: false });
+  } catch (err) {
+    // Instances starting together on one database: another one created it (and holds the file).
+    if (isRevokdError(err) && err.code === 'ERR_CONFLICT' && (await ctx.store.countActiveUsersWithRole('admin')) > 0) {
+      ctx.log.info('first run: another instance created the first admin; its data directory holds initial-admin.json');
+      return;
+    }
+    throw err;
+  }
+  const file = initialAdminFile(ctx);
+  try {
+    // A file from an earlier database in this data dir names a password that no longer exists.
+    fs.rmSync(file, { force: true });
+    writeNewPrivateFile(file, `${JSON.stringify({ email, password }, null, 2)}\n`);
+  } catch (err) {
+    throw new RevokdError('ERR_INTERNAL', `created the first admin ${email} but could not write ${file}; set its password with \`revokd user set-password ${email}\``, { cause: err });
+  }
+  ctx.log.warn({ email, file }, `first run: created the admin ${email}; its generated password is in ${file} — sign in and change it (the file is then deleted)`);
+}
+
+/** admin@localhost, or admin-2@localhost, … when an earlier (now disabled) admin has that email. */
+async function freeAdminEmail(ctx: FirstRunContext): Promise<string> {
+  for (let n = 1; n <= 100; n++) {
+    const email = n === 1 ? INITIAL_ADMIN_EMAIL : `admin-${n}@localhost`;
+    if ((await ctx.store.findUserByEmail(email)) === undefined) return email;
+  }
+  throw new RevokdError('ERR_CONFLICT', 'no free admin-N@localhost email for the first admin; set REVOKD_ADMIN_EMAIL and REVOKD_ADMIN_PASSWORD');
+}
+
+function readInitialAdminEmail(file: string): string | undefined {
+  try {
+    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as { email?: unknown };
+    return typeof parsed.email === 'string' ? parsed.email : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** After `email` chose a new password (or was given one): the file's password is dead, so the file goes. */
+export function forgetInitialAdminPassword(ctx: Pick<AppContext, 'config' | 'log'>, email: string): void {
+  const file = initialAdminFile(ctx);
+  const named = readInitialAdminEmail(file);
+  if (named === undefined || named.toLowerCase() !== email.toLowerCase()) return;
+  fs.rmSync(file, { force: true });
+  ctx.log.info({ email, file }, 'the first admin has a new password: deleted initial-admin.json');
+}
+
+/** At start: a file whose admin no longer has the generated password (changed on another instance) goes. */
+async function removeStaleInitialAdminFile(ctx: FirstRunContext): Promise<void> {
+  const email = readInitialAdminEmail(initialAdminFile(ctx));
+  if (email === undefined) return;
+  const user = await ctx.store.findUserByEmail(email);
+  if (user === undefined || user.mustChangePassword !== true) forgetInitialAdminPassword(ctx, email);
+}

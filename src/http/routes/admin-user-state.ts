@@ -1,0 +1,74 @@
+/**
+ * Admin actions on one user's credentials and state (admin role):
+ *  - `POST /api/v1/admin/users/{id}/password` `{new_password}` sets the password and revokes every
+ *    session of the user (`password_reset`);
+ *  - `POST /api/v1/admin/users/{id}/enable` lets a disabled user sign in again; what the disable
+ *    revoked stays revoked.
+ * Disabling stays in admin.ts, beside create and list.
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AppContext } from '../../app/context.js';
+import { resetPassword } from '../../app/passwords.js';
+import { enableUser } from '../../app/users.js';
+import { RevokdError } from '../../core/errors.js';
+import { UUID_PATTERN } from '../../core/ids.js';
+import { MAX_PASSWORD_BYTES } from '../../core/passwords.js';
+import { bearerGuard, requireUser } from '../bearer-guard.js';
+import { ErrorResponse } from './schemas/error-response.js';
+
+// Checked in the handler (UUID_PATTERN), so a malformed id gets the same readable message as on
+// every other user route ("user id must be a UUID"), not the validator's pattern.
+const UserIdParams = Type.Object({
+  id: Type.String({ description: 'User id (a UUID)' }),
+});
+
+function userIdOf(request: FastifyRequest<{ Params: { id: string } }>): string {
+  if (!UUID_PATTERN.test(request.params.id)) throw new RevokdError('ERR_VALIDATION', 'user id must be a UUID');
+  return request.params.id.toLowerCase();
+}
+
+const PasswordResetBody = Type.Object({
+  new_password: Type.String({ minLength: 1, maxLength: MAX_PASSWORD_BYTES, description: 'At least 8 characters, at most 1024 bytes, and not easy to guess (zxcvbn score ≥ 3)' }),
+}, { additionalProperties: false });
+
+const PasswordResetResponse = Type.Object({
+  user_id: Type.String(),
+  password_reset: Type.Literal(true),
+  revoked: Type.Object({ sessions: Type.Integer({ description: 'Sessions of the user that were live and are now revoked' }) }),
+});
+
+const EnableResponse = Type.Object({
+  user_id: Type.String(),
+  disabled: Type.Literal(false),
+  changed: Type.Boolean({ description: 'False when the user was not disabled' }),
+});
+
+export function adminUserStateRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const admin = bearerGuard(ctx, { role: 'admin' });
+  const actorOf = (request: FastifyRequest) => ({ type: 'admin' as const, id: requireUser(request).id });
+
+  app.post<{ Params: { id: string }; Body: { new_password: string } }>('/api/v1/admin/users/:id/password', {
+    preHandler: admin,
+    config: { body: 'json' },
+    schema: {
+      params: UserIdParams, body: PasswordResetBody, response: { 200: PasswordResetResponse, '4xx': ErrorResponse },
+    },
+  }, async (request, reply) => {
+    const userId = userIdOf(request);
+    const result = await resetPassword(ctx, userId, request.body.new_password, actorOf(request), request.clientIp);
+    return reply.header('cache-control', 'no-store').send({ user_id: userId, password_reset: true, revoked: { sessions: result.sessionsRevoked } });
+  });
+
+  app.post<{ Params: { id: string } }>('/api/v1/admin/users/:id/enable', {
+    preHandler: admin,
+    config: { body: 'none' },
+    schema: {
+      params: UserIdParams, response: { 200: EnableResponse, '4xx': ErrorResponse },
+    },
+  }, async (request) => {
+    const userId = userIdOf(request);
+    const { changed } = await enableUser(ctx, userId, actorOf(request), request.clientIp);
+    return { user_id: userId, disabled: false as const, changed };
+  });
+}

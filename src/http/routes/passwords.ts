@@ -1,0 +1,38 @@
+/**
+ * `POST /api/v1/auth/password` (SPEC §5.1): a signed-in user changes their own password with the
+ * current one. 204; every other session of the user is revoked (`password_change`), the one that
+ * asked keeps working. Wrong current passwords count like failed sign-ins (app/password-attempts).
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../app/context.js';
+import { changeOwnPassword } from '../../app/passwords.js';
+import { MAX_PASSWORD_BYTES } from '../../core/passwords.js';
+import { bearerGuard } from '../bearer-guard.js';
+import { ErrorResponse } from './schemas/error-response.js';
+
+export const PasswordChangeBody = Type.Object({
+  current_password: Type.String({ minLength: 1, maxLength: MAX_PASSWORD_BYTES, description: 'The password the user signs in with now' }),
+  new_password: Type.String({ minLength: 1, maxLength: MAX_PASSWORD_BYTES, description: 'At least 8 characters, at most 1024 bytes, and not easy to guess (zxcvbn score ≥ 3)' }),
+}, { additionalProperties: false });
+
+export function passwordRoutes(app: FastifyInstance, ctx: AppContext): void {
+  // A user's own access token: not an API token, not a client_credentials token (no user).
+  const userBearer = bearerGuard(ctx, { userOnly: true, loadUser: true });
+
+  app.post('/api/v1/auth/password', {
+    preHandler: userBearer,
+    config: { body: 'json' },
+    schema: {
+      body: PasswordChangeBody,
+      response: { 204: Type.Null({ description: 'Changed; other sessions revoked (reason password_change)' }), '4xx': ErrorResponse },
+    },
+  }, async (request, reply) => {
+    const { claims } = request.auth!.token;
+    const body = request.body as { current_password: string; new_password: string };
+    await changeOwnPassword(ctx, {
+      userId: claims.sub, sessionId: claims.sid, currentPassword: body.current_password, newPassword: body.new_password, ip: request.clientIp,
+    });
+    return reply.code(204).header('cache-control', 'no-store').send();
+  });
+}

@@ -1,0 +1,136 @@
+/**
+ * Must-show 1 of issue 12: a fresh data dir and a plain `npm start` (no REVOKD_ADMIN_* at all) —
+ * the one printed line and `<data dir>/initial-admin.json` (0600) let you sign in; after the
+ * password change the file is gone and the old password fails; the password is never logged.
+ * Also: a restart does not make a second admin, REVOKD_ADMIN_* still skips all of it, and N
+ * instances starting together on one PostgreSQL database make exactly one admin.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { Cluster } from '../support/cluster.js';
+import { login, request } from '../support/http-client.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, REPO_ROOT, ServerProcess, freePort, tempDir } from '../support/server-process.js';
+
+const NEW_PASSWORD = 'Violet tractor hums under 9 quiet bridges';
+
+interface LogLine { msg?: string; email?: string; file?: string }
+
+function logLines(output: string): LogLine[] {
+  return output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
+}
+
+/** The lines that tell the operator where the first admin's password is. */
+function initialAdminLines(output: string): LogLine[] {
+  return logLines(output).filter((l) => (l.msg ?? '').includes('initial-admin.json') || (l.msg ?? '').includes('generated password'));
+}
+
+function readInitialAdmin(dataDir: string): { email: string; password: string } {
+  return JSON.parse(fs.readFileSync(path.join(dataDir, 'initial-admin.json'), 'utf8')) as { email: string; password: string };
+}
+
+/** `npm start` as an operator runs it: only PORT, HOST and the data dir set, nothing about admins. */
+async function plainStart(dataDir: string): Promise<ServerProcess> {
+  const port = await freePort();
+  return ServerProcess.start({
+    command: ['npm', 'start', '--silent'], cwd: REPO_ROOT, dataDir, port, bareEnv: true,
+    env: { PORT: String(port), HOST: '127.0.0.1', REVOKD_DATA_DIR: dataDir },
+  });
+}
+
+describe('first run: a generated admin, announced once, changed at first sign-in', () => {
+  test('npm start on a fresh data dir → one line + initial-admin.json → sign in → change → file gone, old password refused', async () => {
+    const dataDir = path.join(tempDir('first-run'), 'data');
+    let server = await plainStart(dataDir);
+    try {
+      const file = path.join(dataDir, 'initial-admin.json');
+      const lines = initialAdminLines(server.output);
+      assert.equal(lines.length, 1, `exactly one line points at the file:\n${server.output}`);
+      const line = lines[0]!;
+      assert.ok(line.msg!.includes('admin@localhost') && line.msg!.includes(file), `the line names the email and the file: ${line.msg}`);
+      assert.equal(line.email, 'admin@localhost');
+      assert.equal(line.file, file);
+
+      assert.equal(fs.statSync(file).mode & 0o777, 0o600, 'only the service user can read it');
+      const initial = readInitialAdmin(dataDir);
+      assert.equal(initial.email, 'admin@localhost');
+      assert.ok(initial.password.length >= 20, 'a long generated password');
+      assert.ok(!server.output.includes(initial.password), 'the password is never logged');
+
+      // It signs in, as an admin.
+      const session = await login(server.url, initial.email, initial.password);
+      const me = await request(`${server.url}/api/v1/auth/me`, { bearer: session.access_token });
+      assert.equal(me.body.role, 'admin');
+
+      // A restart is not a first run: no second admin, no new line, the same file.
+      await server.stop();
+      const outputs = [server.output];
+      server = await plainStart(dataDir);
+      assert.equal(initialAdminLines(server.output).length, 0, 'no line: the first run is over');
+      assert.deepEqual(readInitialAdmin(dataDir), initial);
+      const again = await login(server.url, initial.email, initial.password);
+      const users = await request(`${server.url}/api/v1/admin/users`, { bearer: again.access_token });
+      assert.deepEqual(users.body.users.map((u: { email: string }) => u.email), ['admin@localhost'], 'one admin, nobody else');
+
+      // A common password is refused with a reason, and the file stays (the generated one still works).
+      const weak = await request(`${server.url}/api/v1/auth/password`, {
+        method: 'POST', bearer: again.access_token, json: { current_password: initial.password, new_password: 'password123' },
+      });
+      assert.equal(weak.status, 400, weak.text);
+      assert.equal(weak.body.code, 'ERR_WEAK_PASSWORD');
+      assert.ok(fs.existsSync(file));
+
+      const changed = await request(`${server.url}/api/v1/auth/password`, {
+        method: 'POST', bearer: again.access_token, json: { current_password: initial.password, new_password: NEW_PASSWORD },
+      });
+      assert.equal(changed.status, 204, changed.text);
+      assert.equal(fs.existsSync(file), false, 'the file is deleted once the admin chose a password');
+
+      const old = await request(`${server.url}/api/v1/auth/login`, { method: 'POST', json: { email: initial.email, password: initial.password } });
+      assert.equal(old.status, 401, 'the generated password no longer works');
+      assert.equal((await login(server.url, initial.email, NEW_PASSWORD)).access_token.length > 0, true);
+
+      // Next start: an admin exists, so nothing is generated and no file comes back.
+      await server.stop();
+      outputs.push(server.output);
+      server = await plainStart(dataDir);
+      assert.equal(initialAdminLines(server.output).length, 0, 'no new line');
+      assert.equal(fs.existsSync(file), false);
+      for (const secret of [initial.password, NEW_PASSWORD]) assert.ok(![...outputs, server.output].join('').includes(secret), 'no password in any log line');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('REVOKD_ADMIN_EMAIL / REVOKD_ADMIN_PASSWORD skip it: that admin, no generated one, no file', async () => {
+    const server = await ServerProcess.start();
+    try {
+      assert.equal(fs.existsSync(path.join(server.dataDir, 'initial-admin.json')), false);
+      assert.equal(initialAdminLines(server.output).length, 0);
+      const admin = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+      const users = await request(`${server.url}/api/v1/admin/users`, { bearer: admin.access_token });
+      assert.deepEqual(users.body.users.map((u: { email: string }) => u.email), [ADMIN_EMAIL]);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('three instances starting together on one fresh PostgreSQL database make one admin, and one file', async () => {
+    const cluster = await Cluster.start({
+      label: 'first_run_pg', instances: 3, backend: 'postgres', startTogether: true, env: { REVOKD_ADMIN_EMAIL: '', REVOKD_ADMIN_PASSWORD: '' },
+    });
+    try {
+      const files = cluster.instances.map((s) => path.join(s.dataDir, 'initial-admin.json')).filter((f) => fs.existsSync(f));
+      assert.equal(files.length, 1, 'the instance that created the admin wrote the file, in its own data dir');
+      const initial = JSON.parse(fs.readFileSync(files[0]!, 'utf8')) as { email: string; password: string };
+      for (const server of cluster.instances) {
+        const session = await login(server.url, initial.email, initial.password);
+        const users = await request(`${server.url}/api/v1/admin/users`, { bearer: session.access_token });
+        assert.deepEqual(users.body.users.map((u: { email: string }) => u.email), ['admin@localhost'], 'one admin, whichever instance made it');
+      }
+    } finally {
+      await cluster.stop();
+    }
+  });
+});
