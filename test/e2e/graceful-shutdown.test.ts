@@ -12,17 +12,31 @@ import { test } from 'node:test';
 import { login, request } from '../support/http-client.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess, sleep, tempDir } from '../support/server-process.js';
 
-/** A raw connection that has sent a login's headers and the first half of its body. */
+/**
+ * A raw connection that has sent a login's headers and the first half of its body. It asks for
+ * `100 Continue` and waits for it: Node sends that as it hands the request to Fastify, so the request
+ * is in flight (routed) before the test signals — not one that merely reached the socket.
+ */
 async function halfSentLogin(port: number): Promise<{ finish: () => void; answer: Promise<string> }> {
   const socket = net.connect(port, '127.0.0.1');
   await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
   const body = JSON.stringify({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
   const half = Math.floor(body.length / 2);
-  socket.write(`POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, half)}`);
   let text = '';
-  socket.on('data', (d: Buffer) => { text += d.toString(); });
   socket.on('error', () => undefined);
+  const continued = new Promise<void>((resolve) => {
+    socket.on('data', (d: Buffer) => {
+      text += d.toString();
+      if (text.startsWith('HTTP/1.1 100 Continue\r\n\r\n')) {
+        text = text.slice('HTTP/1.1 100 Continue\r\n\r\n'.length);
+        resolve();
+      }
+    });
+  });
   const answer = new Promise<string>((resolve) => socket.once('close', () => resolve(text)));
+  socket.write(`POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: ${body.length}\r\n\r\n`);
+  await continued;
+  socket.write(body.slice(0, half));
   return { finish: () => socket.write(body.slice(half)), answer };
 }
 
