@@ -14,6 +14,9 @@ import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from 
 import { applyConnectionCap, connectionLimitOptions } from './connection-limits.js';
 import { installCookies } from './cookies.js';
 import { installRateLimits } from './rate-limits.js';
+import { acceptEmptyJsonBodies } from './json-body.js';
+import { installOpenApi } from './openapi.js';
+import { AJV_OPTIONS, defaultOptionalBody, installSchemaValidation } from './validation.js';
 import { adminRoutes } from './routes/admin.js';
 import { adminUserStateRoutes } from './routes/admin-user-state.js';
 import { passwordRoutes } from './routes/passwords.js';
@@ -44,10 +47,12 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     // Errors answered before routing get the same {error, error_description, code} shape (SPEC §5).
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
+    ajv: AJV_OPTIONS,
     ...connectionLimitOptions(ctx.config.http),
   });
   applyConnectionCap(app, ctx.config.http);
   await app.register(formbody, { bodyLimit: BODY_LIMIT_BYTES });
+  acceptEmptyJsonBodies(app, BODY_LIMIT_BYTES);
   // Before the lockdown hook, so even a request it refuses has its cookies parsed.
   await installCookies(app);
   const trusted = trustedProxyMatcher(ctx.config.trustedProxies);
@@ -77,10 +82,11 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     const expected = request.routeOptions.config.body;
     if (expected === undefined || expected === 'none') return;
     const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (type === '' && (request.body === undefined || request.body === null)) return;
-    if (type !== EXPECTED_TYPE[expected]) {
+    const noBody = type === '' && (request.body === undefined || request.body === null);
+    if (!noBody && type !== EXPECTED_TYPE[expected]) {
       throw new RevokdError('ERR_UNSUPPORTED_MEDIA_TYPE', `content-type must be ${EXPECTED_TYPE[expected]}`);
     }
+    defaultOptionalBody(request);
   });
   // Once closing (SIGTERM), a request finishing in flight is answered with `Connection: close`:
   // its keep-alive connection would otherwise stay open, idle, until the grace period cuts it.
@@ -95,6 +101,9 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   // Per-IP limits run as route-level onRequest hooks, so after the client-IP/lockdown hook above;
   // before any route is declared (it attaches to the routes it names as they are added).
   await installRateLimits(app, ctx);
+  // Both collect routes as they are declared: the schemas validate requests and describe the API.
+  installSchemaValidation(app);
+  await installOpenApi(app, ctx.config.issuer);
   installErrorHandling(app);
   installHttpMetrics(app, ctx);
   healthRoutes(app, ctx);

@@ -17,6 +17,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Which request body a POST route accepts; anything else is 415. */
     body?: 'json' | 'form' | 'none';
+    /** A JSON route whose body may be left out (or sent empty): it is then `{}` (validation.ts). */
+    bodyOptional?: boolean;
+    /** The code a schema failure answers with (ERR_VALIDATION unless the route says otherwise, e.g. RFC endpoints). */
+    validationCode?: import('../core/errors.js').ErrorCode;
     /** Answered to blocked addresses too (the health probes). */
     lockdownExempt?: boolean;
     /** Web UI: open to a user who must change a generated password first (the Account page, sign-out). */

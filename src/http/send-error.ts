@@ -5,6 +5,7 @@
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CATALOGUE, type ErrorCode, RevokdError, isBearerFailure, isRevokdError } from '../core/errors.js';
+import { validationFailure } from './validation.js';
 
 export function errorBody(err: RevokdError): { error: string; error_description: string; code: ErrorCode } {
   return { error: err.oauthError, error_description: err.message, code: err.code };
@@ -25,11 +26,12 @@ function challengeFor(err: RevokdError): string {
 }
 
 /** Maps whatever was thrown to a RevokdError; framework 4xx errors keep their status. */
-export function toRevokdError(err: unknown): RevokdError {
+export function toRevokdError(err: unknown, request?: FastifyRequest): RevokdError {
   if (isRevokdError(err)) return err;
   const fe = err as Partial<FastifyError> & { statusCode?: number };
   const status = fe.statusCode;
-  if (fe.validation !== undefined) return new RevokdError('ERR_VALIDATION', fe.message ?? 'invalid request');
+  // A schema failure on a route without attachValidation (validation.ts attaches it everywhere).
+  if (fe.validation !== undefined) return validationFailure(fe, request);
   if (typeof status === 'number' && status >= 400 && status < 500) {
     const byStatus: Partial<Record<number, ErrorCode>> = {
       401: 'ERR_INVALID_TOKEN', 404: 'ERR_NOT_FOUND', 413: 'ERR_PAYLOAD_TOO_LARGE', 415: 'ERR_UNSUPPORTED_MEDIA_TYPE', 429: 'ERR_RATE_LIMITED',
@@ -50,7 +52,7 @@ function describeFrameworkError(fe: Partial<FastifyError>, status: number): stri
 
 export function installErrorHandling(app: import('fastify').FastifyInstance): void {
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const mapped = toRevokdError(err);
+    const mapped = toRevokdError(err, request);
     if (mapped.status >= 500 && mapped.code !== 'ERR_STORE_UNAVAILABLE') request.log.error({ err }, 'unhandled error');
     else if (mapped.code === 'ERR_STORE_UNAVAILABLE') request.log.warn({ err }, 'store unavailable');
     return sendError(reply, mapped);

@@ -246,7 +246,7 @@ export function webErrorHandler(guard: WebGuard) {
     if (err instanceof AdminRequired) {
       return sendPage(reply, errorPage({ status: 403, viewer, title: 'Administrators only', message: 'The security console needs the admin role.' }), 403);
     }
-    const mapped = toRevokdError(err);
+    const mapped = toRevokdError(err, request);
     if (mapped.status >= 500 && mapped.code !== 'ERR_STORE_UNAVAILABLE') request.log.error({ err }, 'unhandled error in the web UI');
     if (mapped.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(mapped.retryAfterSeconds))));
     const copy: Partial<Record<string, [string, string]>> = {

@@ -9,6 +9,8 @@
  * With REVOKD_METRICS_TOKEN set, /metrics requires `Authorization: Bearer <token>`.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { ErrorBody as ERROR_BODY } from '../http/schemas/error.js';
+import { SECURITY } from '../http/openapi.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app/context.js';
 import { RevokdError } from '../core/errors.js';
@@ -49,7 +51,16 @@ export function installHttpMetrics(app: FastifyInstance, ctx: AppContext): void 
     }
   });
 
-  app.get(METRICS_PATH, async (request, reply) => {
+  app.get(METRICS_PATH, {
+    schema: {
+      tags: ['health'], summary: 'Prometheus metrics (bearer REVOKD_METRICS_TOKEN when one is configured)',
+      security: SECURITY.optionalBearer,
+      response: {
+        200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } },
+        '4xx': ERROR_BODY,
+      },
+    },
+  }, async (request, reply) => {
     const expected = ctx.config.metricsToken;
     if (expected !== undefined && !metricsTokenMatches(request.headers.authorization, expected)) {
       throw new RevokdError('ERR_INVALID_TOKEN', 'a valid metrics token is required');

@@ -154,11 +154,12 @@ describe('junk input', () => {
   const asAdmin = (): Record<string, string> => ({ authorization: `Bearer ${admin.access_token}` });
 
   /** JSON routes, with the headers that get a body past authentication to the route. */
-  const jsonRoutes = (): Array<{ path: string; headers: Record<string, string> }> => [
+  const jsonRoutes = (): Array<{ path: string; headers: Record<string, string>; bodyOptional?: true }> => [
     { path: '/api/v1/auth/login', headers: {} },
     { path: '/api/v1/auth/refresh', headers: {} },
-    { path: '/api/v1/auth/revoke', headers: asAdmin() },
-    { path: '/api/v1/auth/revoke-all', headers: asAdmin() },
+    // An empty body is no body on these (test/e2e/empty-json-body.test.ts): not junk, so not sent here.
+    { path: '/api/v1/auth/revoke', headers: asAdmin(), bodyOptional: true },
+    { path: '/api/v1/auth/revoke-all', headers: asAdmin(), bodyOptional: true },
     { path: '/api/v1/admin/users', headers: asAdmin() },
     { path: '/api/v1/admin/clients', headers: asAdmin() },
     { path: '/api/v1/admin/revocations', headers: asAdmin() },
@@ -274,9 +275,12 @@ describe('junk input', () => {
       '{"__proto__":{"role":"admin"}}', '{"constructor":{"prototype":{"role":"admin"}}}', '['.repeat(20_000) + ']'.repeat(20_000),
       '{"email":"\\ud800","password":"\\x"}'];
     const cases: JunkCase[] = [];
-    for (const { path, headers } of jsonRoutes()) {
+    for (const { path, headers, bodyOptional } of jsonRoutes()) {
       for (const body of notObjects) cases.push(json(`non-object ${body.slice(0, 20)}`, path, body, { headers, status: 400 }));
-      for (const body of invalid) cases.push(json(`invalid JSON ${JSON.stringify(body.slice(0, 20))}`, path, body, { headers, status: 400 }));
+      for (const body of invalid) {
+        if (body === '' && bodyOptional === true) continue;
+        cases.push(json(`invalid JSON ${JSON.stringify(body.slice(0, 20))}`, path, body, { headers, status: 400 }));
+      }
     }
     await runAll(cases);
   });

@@ -62,7 +62,7 @@ describe('two instances, one SQLite file, one Redis prefix: counters shared', { 
       const res = await loginAs(server.url, email, 'lockout-password-1', ip);
       assert.equal(res.status, 429, res.text);
       assert.equal(res.body.code, 'ERR_RATE_LIMITED');
-      assert.match(res.body.error_description, /failed logins/);
+      assert.match(res.body.error_description, /too many failed password attempts/);
     }
     assert.equal((await loginAs(second.url, email, 'lockout-password-1', '203.0.113.72')).status, 200, 'the user from another address is not locked out');
   });

@@ -15,13 +15,13 @@ import { RevokdError } from '../../core/errors.js';
 import { UUID_PATTERN } from '../../core/ids.js';
 import { MAX_PASSWORD_BYTES } from '../../core/passwords.js';
 import { bearerGuard, requireUser } from '../bearer-guard.js';
-import { ErrorResponse } from './schemas/error-response.js';
+import { SECURITY } from '../openapi.js';
+import { ERROR_RESPONSES } from '../schemas/error.js';
+import { UuidParam } from '../schemas/ids.js';
+import { Closed } from '../schemas/shapes.js';
 
-// Checked in the handler (UUID_PATTERN), so a malformed id gets the same readable message as on
-// every other user route ("user id must be a UUID"), not the validator's pattern.
-const UserIdParams = Type.Object({
-  id: Type.String({ description: 'User id (a UUID)' }),
-});
+// The schema's x-invalid gives the readable message of every other user route ("user id must be a UUID").
+const UserIdParams = UuidParam('user id');
 
 function userIdOf(request: FastifyRequest<{ Params: { id: string } }>): string {
   if (!UUID_PATTERN.test(request.params.id)) throw new RevokdError('ERR_VALIDATION', 'user id must be a UUID');
@@ -32,13 +32,13 @@ const PasswordResetBody = Type.Object({
   new_password: Type.String({ minLength: 1, maxLength: MAX_PASSWORD_BYTES, description: 'At least 8 characters, at most 1024 bytes, and not easy to guess (zxcvbn score ≥ 3)' }),
 }, { additionalProperties: false });
 
-const PasswordResetResponse = Type.Object({
+const PasswordResetResponse = Closed({
   user_id: Type.String(),
   password_reset: Type.Literal(true),
-  revoked: Type.Object({ sessions: Type.Integer({ description: 'Sessions of the user that were live and are now revoked' }) }),
+  revoked: Closed({ sessions: Type.Integer({ description: 'Sessions of the user that were live and are now revoked' }) }),
 });
 
-const EnableResponse = Type.Object({
+const EnableResponse = Closed({
   user_id: Type.String(),
   disabled: Type.Literal(false),
   changed: Type.Boolean({ description: 'False when the user was not disabled' }),
@@ -52,7 +52,8 @@ export function adminUserStateRoutes(app: FastifyInstance, ctx: AppContext): voi
     preHandler: admin,
     config: { body: 'json' },
     schema: {
-      params: UserIdParams, body: PasswordResetBody, response: { 200: PasswordResetResponse, '4xx': ErrorResponse },
+      tags: ['admin'], summary: 'Set a user\'s password (revokes every session of the user)', security: SECURITY.bearer,
+      params: UserIdParams, body: PasswordResetBody, response: { 200: PasswordResetResponse, ...ERROR_RESPONSES },
     },
   }, async (request, reply) => {
     const userId = userIdOf(request);
@@ -64,7 +65,8 @@ export function adminUserStateRoutes(app: FastifyInstance, ctx: AppContext): voi
     preHandler: admin,
     config: { body: 'none' },
     schema: {
-      params: UserIdParams, response: { 200: EnableResponse, '4xx': ErrorResponse },
+      tags: ['admin'], summary: 'Let a disabled user sign in again (what the disable revoked stays revoked)', security: SECURITY.bearer,
+      params: UserIdParams, response: { 200: EnableResponse, ...ERROR_RESPONSES },
     },
   }, async (request) => {
     const userId = userIdOf(request);

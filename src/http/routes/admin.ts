@@ -14,8 +14,50 @@ import { createUser, disableUser } from '../../app/users.js';
 import { RevokdError } from '../../core/errors.js';
 import type { UserRecord } from '../../stores/types.js';
 import { bearerGuard, requireUser } from '../bearer-guard.js';
-import { jsonBody, optionalString, requiredString } from '../body.js';
-import { UUID_PATTERN } from '../../core/ids.js';
+import type { Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import { SECURITY } from '../openapi.js';
+import { ERROR_RESPONSES } from '../schemas/error.js';
+import { IdParam, UuidParam } from '../schemas/ids.js';
+import { Closed, IsoTime, Nullable, StringEnum } from '../schemas/shapes.js';
+import { AdminApiTokenView } from '../schemas/tokens.js';
+import { PublicUser } from '../schemas/users.js';
+
+/** A non-empty string of at most `max` characters, with the message the API has always given. */
+const Text = (name: string, max: number, description?: string) =>
+  Type.String({ minLength: 1, maxLength: max, 'x-invalid': `${name} must be a non-empty string of at most ${max} characters`, ...(description === undefined ? {} : { description }) });
+/** A whole-number query parameter (query values are strings; the handler checks the range). */
+const WholeNumber = (name: string, description: string) => Type.Optional(Type.String({ pattern: '^\\d{0,9}$', 'x-invalid': `${name} must be a whole number`, description }));
+const Scopes = Type.Union([Type.Array(Type.String()), Type.String({ description: 'Space-separated' })]);
+
+// Types only for email and password: createUser checks their format and strength (the CLI shares it).
+const CreateUserBody = Type.Object({
+  email: Type.String(), password: Type.String(),
+  role: Type.Optional(StringEnum(['user', 'admin'] as const, { 'x-invalid': 'role must be user or admin', default: 'user' })),
+});
+const UsersQuery = Type.Object({
+  limit: WholeNumber('limit', '1 to 500, default 50'), offset: WholeNumber('offset', 'default 0'),
+  search: Type.Optional(Type.String({ maxLength: 254, 'x-invalid': 'search is too long', description: 'Part of an email' })),
+});
+const RevokeApiTokenBody = Type.Object({ reason: Text('reason', 500, 'Kept in the audit log and told to the owner') });
+const CreateClientBody = Type.Object({
+  name: Text('name', 100), scopes: Type.Optional(Scopes), scope: Type.Optional(Scopes),
+  public: Type.Optional(Type.Boolean({ description: 'A public client has no secret' })),
+});
+const RevocationBody = Type.Object({
+  scope: Text('scope', 16, 'token, jti, session, user, client, key, ip, window or global'),
+  value: Type.Optional(Text('value', 256, 'What to revoke (its meaning depends on scope)')),
+  reason: Type.Optional(Text('reason', 32, 'A reason code (default admin)')),
+  note: Type.Optional(Text('note', 500)),
+});
+const ClientView = Closed({ client_id: Type.String(), name: Type.String(), public: Type.Boolean(), grants: Type.Array(Type.String()), scopes: Type.Array(Type.String()) });
+const Window = Closed({
+  seq: Type.Integer(), from: Type.Integer(), to: Type.Integer(), reason: Type.String(), note: Nullable(Type.String()),
+  created_at: IsoTime, expires_at: Nullable(IsoTime),
+});
+const ClientId = IdParam('The client id');
+const op = (summary: string, more: Record<string, unknown>) => ({ tags: ['admin'], summary, security: SECURITY.bearer, ...more });
+const reply200 = (schema: unknown) => ({ response: { 200: schema, ...ERROR_RESPONSES } });
 
 
 export function publicUser(u: UserRecord) {
@@ -29,86 +71,136 @@ export function adminRoutes(app: FastifyInstance, ctx: AppContext): void {
   const admin = bearerGuard(ctx, { role: 'admin' });
   const actorOf = (request: import('fastify').FastifyRequest) => ({ type: 'admin' as const, id: requireUser(request).id });
 
-  app.post('/api/v1/admin/users', { preHandler: admin, config: { body: 'json' } }, async (request, reply) => {
-    const body = jsonBody(request);
-    const role = body.role === undefined ? 'user' : body.role;
-    if (role !== 'user' && role !== 'admin') throw new RevokdError('ERR_VALIDATION', 'role must be user or admin');
-    const user = await createUser(ctx, { email: body.email, password: body.password, role }, actorOf(request));
+  app.post<{ Body: Static<typeof CreateUserBody> }>('/api/v1/admin/users', {
+    preHandler: admin, config: { body: 'json' },
+    schema: op('Create a user', { body: CreateUserBody, response: { 201: PublicUser, ...ERROR_RESPONSES } }),
+  }, async (request, reply) => {
+    const body = request.body;
+    const user = await createUser(ctx, { email: body.email, password: body.password, role: body.role ?? 'user' }, actorOf(request));
     return reply.code(201).send(publicUser(user));
   });
 
-  app.get<{ Querystring: Record<string, string | undefined> }>('/api/v1/admin/users', { preHandler: admin }, async (request) => {
+  app.get<{ Querystring: Static<typeof UsersQuery> }>('/api/v1/admin/users', {
+    preHandler: admin,
+    schema: op('List users', { querystring: UsersQuery, ...reply200(Closed({ users: Type.Array(PublicUser), limit: Type.Integer(), offset: Type.Integer() })) }),
+  }, async (request) => {
     const limit = boundedInt(request.query.limit, 50, 1, 500, 'limit');
     const offset = boundedInt(request.query.offset, 0, 0, 1_000_000, 'offset');
-    const search: unknown = request.query.search;
-    if (search !== undefined && typeof search !== 'string') throw new RevokdError('ERR_VALIDATION', 'search must be given once');
-    if (search !== undefined && search.length > 254) throw new RevokdError('ERR_VALIDATION', 'search is too long');
+    const search = request.query.search;
     const users = await ctx.store.listUsers({ limit, offset, ...(search === undefined || search === '' ? {} : { search }) });
     return { users: users.map(publicUser), limit, offset };
   });
 
-  app.post<{ Params: { id: string } }>('/api/v1/admin/users/:id/disable', { preHandler: admin, config: { body: 'none' } }, async (request) => {
-    if (!UUID_PATTERN.test(request.params.id)) throw new RevokdError('ERR_VALIDATION', 'user id must be a UUID');
+  app.post<{ Params: { id: string } }>('/api/v1/admin/users/:id/disable', {
+    preHandler: admin, config: { body: 'none' },
+    schema: op('Disable a user: revokes every session and API token', {
+      params: UuidParam('user id'),
+      ...reply200(Closed({ user_id: Type.String(), disabled: Type.Literal(true), revoked: Closed({ sessions: Type.Integer(), api_tokens: Type.Integer() }) })),
+    }),
+  }, async (request) => {
     const result = await disableUser(ctx, request.params.id, actorOf(request), request.clientIp);
     return { user_id: request.params.id, disabled: true, revoked: { sessions: result.sessions, api_tokens: result.apiTokens } };
   });
 
-  app.get<{ Params: { id: string } }>('/api/v1/admin/users/:id/api-tokens', { preHandler: admin }, async (request) => {
-    if (!UUID_PATTERN.test(request.params.id)) throw new RevokdError('ERR_VALIDATION', 'user id must be a UUID');
+  app.get<{ Params: { id: string } }>('/api/v1/admin/users/:id/api-tokens', {
+    preHandler: admin, schema: op('A user\'s API tokens, canaries included', { params: UuidParam('user id'), ...reply200(Type.Array(AdminApiTokenView)) }),
+  }, async (request) => {
     if ((await ctx.store.findUserById(request.params.id)) === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
     return (await ctx.store.listApiTokens(request.params.id)).map((t) => ({ ...presentApiToken(t), canary: t.isCanary }));
   });
 
-  app.post<{ Params: { id: string } }>('/api/v1/admin/api-tokens/:id/revoke', { preHandler: admin, config: { body: 'json' } }, async (request) => {
-    const body = jsonBody(request);
-    const reason = requiredString(body, 'reason', 500);
+  app.post<{ Params: { id: string }; Body: Static<typeof RevokeApiTokenBody> }>('/api/v1/admin/api-tokens/:id/revoke', {
+    preHandler: admin, config: { body: 'json' },
+    schema: op('Revoke any user\'s API token, with a reason', {
+      params: UuidParam('token id'), body: RevokeApiTokenBody,
+      ...reply200(Closed({ message: Type.String(), token_id: Type.String(), revoked_at: IsoTime, owner: Type.String() })),
+    }),
+  }, async (request) => {
+    const reason = request.body.reason;
     const revoked = await revokeApiToken(ctx, request.params.id, null, {
       actor: actorOf(request), initiator: 'admin', reason: 'admin', note: reason, ip: request.clientIp,
     });
     return { message: 'Token revoked successfully', token_id: revoked.id, revoked_at: new Date(revoked.revokedAtMs!).toISOString(), owner: revoked.userId };
   });
 
-  app.post('/api/v1/admin/clients', { preHandler: admin, config: { body: 'json' } }, async (request, reply) => {
-    const body = jsonBody(request);
-    const name = requiredString(body, 'name', 100);
+  app.post<{ Body: Static<typeof CreateClientBody> }>('/api/v1/admin/clients', {
+    preHandler: admin, config: { body: 'json' },
+    schema: op('Register an OAuth client (the secret is in this answer only)', {
+      body: CreateClientBody,
+      response: {
+        201: Closed({
+          client_id: Type.String(), client_secret: Nullable(Type.String({ description: 'null for a public client' })), name: Type.String(),
+          scopes: Type.Array(Type.String()), grants: Type.Array(Type.String()),
+        }),
+        ...ERROR_RESPONSES,
+      },
+    }),
+  }, async (request, reply) => {
+    const body = request.body;
+    const name = body.name;
     const scopes = parseScopes(body.scopes !== undefined ? body.scopes : body.scope);
-    if (body.public !== undefined && typeof body.public !== 'boolean') throw new RevokdError('ERR_VALIDATION', 'public must be a boolean');
     const { client, secret } = await createClient(ctx, { name, scopes, public: body.public === true }, actorOf(request));
     return reply.code(201).send({ client_id: client.id, client_secret: secret, name: client.name, scopes: client.scopes, grants: client.grants });
   });
 
-  app.get('/api/v1/admin/clients', { preHandler: admin }, async () => {
+  app.get('/api/v1/admin/clients', { preHandler: admin, schema: op('List OAuth clients', reply200(Type.Array(ClientView))) }, async () => {
     const clients = await ctx.store.listClients();
     return clients.map((c) => ({ client_id: c.id, name: c.name, public: c.secretHash === null, grants: c.grants, scopes: c.scopes }));
   });
 
-  app.post<{ Params: { id: string } }>('/api/v1/admin/clients/:id/disable', { preHandler: admin, config: { body: 'none' } }, async (request) => {
+  app.post<{ Params: { id: string } }>('/api/v1/admin/clients/:id/disable', {
+    preHandler: admin, config: { body: 'none' },
+    schema: op('Disable a client: revokes its sessions and refresh tokens', {
+      params: ClientId,
+      ...reply200(Closed({
+        client_id: Type.String(), disabled: Type.Literal(true), changed: Type.Boolean(),
+        revoked: Closed({ sessions: Type.Integer(), refresh_tokens: Type.Integer() }),
+      })),
+    }),
+  }, async (request) => {
     const { changed, revoked } = await disableClient(ctx, request.params.id, actorOf(request), request.clientIp);
     return { client_id: request.params.id, disabled: true, changed, revoked: { sessions: revoked.sessions, refresh_tokens: revoked.refreshTokens } };
   });
 
-  app.post<{ Params: { id: string } }>('/api/v1/admin/clients/:id/enable', { preHandler: admin, config: { body: 'none' } }, async (request) => {
+  app.post<{ Params: { id: string } }>('/api/v1/admin/clients/:id/enable', {
+    preHandler: admin, config: { body: 'none' },
+    schema: op('Enable a disabled client', { params: ClientId, ...reply200(Closed({ client_id: Type.String(), disabled: Type.Literal(false), changed: Type.Boolean() })) }),
+  }, async (request) => {
     const { changed } = await enableClient(ctx, request.params.id, actorOf(request), request.clientIp);
     return { client_id: request.params.id, disabled: false, changed };
   });
 
-  app.post<{ Params: { id: string } }>('/api/v1/admin/clients/:id/rotate-secret', { preHandler: admin, config: { body: 'none' } }, async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/api/v1/admin/clients/:id/rotate-secret', {
+    preHandler: admin, config: { body: 'none' },
+    schema: op('Give a client a new secret (shown once)', { params: ClientId, ...reply200(Closed({ client_id: Type.String(), client_secret: Type.String() })) }),
+  }, async (request, reply) => {
     const { clientId, secret } = await rotateClientSecret(ctx, request.params.id, actorOf(request), request.clientIp);
     reply.header('cache-control', 'no-store');
     return { client_id: clientId, client_secret: secret };
   });
 
-  app.post('/api/v1/admin/revocations', { preHandler: admin, config: { body: 'json' } }, async (request) => {
-    const body = jsonBody(request);
-    const scope = requiredString(body, 'scope', 16);
-    const value = optionalString(body, 'value', 256) ?? '';
-    const reason = optionalString(body, 'reason', 32) ?? 'admin';
-    const note = optionalString(body, 'note', 500);
+  app.post<{ Body: Static<typeof RevocationBody> }>('/api/v1/admin/revocations', {
+    preHandler: admin, config: { body: 'json' },
+    schema: op('Revoke by any scope of the model', {
+      body: RevocationBody,
+      ...reply200(Closed({
+        scope: Type.String(), value: Type.String(),
+        revoked: Closed({ sessions: Type.Integer(), refresh_tokens: Type.Integer(), generation: Nullable(Type.Integer()), changed: Type.Boolean() }),
+      })),
+    }),
+  }, async (request) => {
+    const body = request.body;
+    const scope = body.scope;
+    const value = body.value ?? '';
+    const reason = body.reason ?? 'admin';
+    const note = body.note;
     const report = await revokeByScope(ctx, scope, value, { reason, note, actor: actorOf(request), initiator: 'admin', ip: request.clientIp });
     return { scope, value, revoked: { sessions: report.sessions, refresh_tokens: report.refreshTokens, generation: report.generation, changed: report.changed } };
   });
 
-  app.get('/api/v1/admin/revocations/windows', { preHandler: admin }, async () => ({ windows: await listLiveWindows(ctx) }));
+  app.get('/api/v1/admin/revocations/windows', {
+    preHandler: admin, schema: op('Live window revocations', reply200(Closed({ windows: Type.Array(Window) }))),
+  }, async () => ({ windows: await listLiveWindows(ctx) }));
 }
 
 function boundedInt(raw: string | undefined, fallback: number, min: number, max: number, name: string): number {

@@ -1,6 +1,14 @@
-/** OAuth endpoints (SPEC §5.2): token (RFC 6749), revocation (RFC 7009), introspection (RFC 7662). Form-encoded. */
-import type { FastifyInstance } from 'fastify';
+/**
+ * OAuth endpoints (SPEC §5.2): token (RFC 6749), revocation (RFC 7009), introspection (RFC 7662). Form-encoded.
+ * The client is authenticated in a preHandler, before the parameters are checked against the
+ * schema (validation.ts reports schema failures after the route's preHandlers): a caller without
+ * valid client credentials learns nothing about the parameters (RFC 6749 §5.2 invalid_client first).
+ */
+import type { Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { authenticateClient } from '../../app/clients.js';
+import type { ClientRecord } from '../../stores/types.js';
 import { clientCredentialsGrant } from '../../app/client-credentials.js';
 import type { AppContext } from '../../app/context.js';
 import { introspect } from '../../app/introspect.js';
@@ -10,21 +18,46 @@ import { identifyToken, ownerOf, revokeIdentified } from '../../app/revoke-prese
 import { RevokdError, isRevokdError } from '../../core/errors.js';
 import { clientCredentialsOf } from '../client-credentials.js';
 import { hasValidApiTokenChecksum } from '../../core/tokens/api-token.js';
-import { jsonBody } from '../body.js';
+import { SECURITY } from '../openapi.js';
+import { ERROR_RESPONSES } from '../schemas/error.js';
+import { Introspection, TokenResponse } from '../schemas/tokens.js';
 
 const MAX_TOKEN_PARAM = 16_384;
 
-function tokenParam(body: Record<string, unknown>): string {
-  const token = body.token;
-  if (typeof token !== 'string' || token.length === 0) throw new RevokdError('ERR_BAD_REQUEST', 'token is required');
-  if (token.length > MAX_TOKEN_PARAM) throw new RevokdError('ERR_BAD_REQUEST', 'token is too long');
-  return token;
-}
+const clientFields = {
+  client_id: Type.Optional(Type.String({ description: 'client_secret_post / public clients (or HTTP Basic instead)' })),
+  client_secret: Type.Optional(Type.String({ description: 'client_secret_post (or HTTP Basic instead)' })),
+};
+// grant_type is any string: an unknown one is unsupported_grant_type (RFC 6749 §5.2), not a malformed request.
+const TokenForm = Type.Object({
+  grant_type: Type.String({ description: 'refresh_token or client_credentials' }),
+  refresh_token: Type.Optional(Type.String()), scope: Type.Optional(Type.String()), ...clientFields,
+});
+const TokenParam = Type.String({ minLength: 1, maxLength: MAX_TOKEN_PARAM, 'x-invalid': `token must be a non-empty string of at most ${MAX_TOKEN_PARAM} characters` });
+const TokenParamForm = Type.Object({ token: TokenParam, token_type_hint: Type.Optional(Type.String()), ...clientFields });
+
+/** The RFC endpoints answer malformed parameters with ERR_BAD_REQUEST (invalid_request). */
+const config = { body: 'form', validationCode: 'ERR_BAD_REQUEST' } as const;
+const FORM = 'application/x-www-form-urlencoded';
+
+type Authenticated = FastifyRequest & { oauthClient?: ClientRecord };
+const clientOf = (request: FastifyRequest): ClientRecord => (request as Authenticated).oauthClient!;
 
 export function oauthRoutes(app: FastifyInstance, ctx: AppContext): void {
-  app.post('/oauth/token', { config: { body: 'form' } }, async (request, reply) => {
-    const body = jsonBody(request);
-    const client = await authenticateClient(ctx, clientCredentialsOf(request, body));
+  const authenticate = async (request: FastifyRequest): Promise<void> => {
+    const body = request.body !== null && typeof request.body === 'object' ? request.body as Record<string, unknown> : {};
+    (request as Authenticated).oauthClient = await authenticateClient(ctx, clientCredentialsOf(request, body));
+  };
+
+  app.post<{ Body: Static<typeof TokenForm> }>('/oauth/token', {
+    preHandler: authenticate, config,
+    schema: {
+      tags: ['oauth'], summary: 'Token endpoint (RFC 6749 §3.2): refresh_token and client_credentials grants', security: SECURITY.clientBasic,
+      consumes: [FORM], body: TokenForm, response: { 200: TokenResponse, ...ERROR_RESPONSES },
+    },
+  }, async (request, reply) => {
+    const body = request.body;
+    const client = clientOf(request);
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     switch (body.grant_type) {
       case 'refresh_token': {
@@ -41,17 +74,20 @@ export function oauthRoutes(app: FastifyInstance, ctx: AppContext): void {
       }
       case 'client_credentials':
         return clientCredentialsGrant(ctx, client, body.scope, request.clientIp);
-      case undefined:
-        throw new RevokdError('ERR_BAD_REQUEST', 'grant_type is required');
       default:
         throw new RevokdError('ERR_UNSUPPORTED_GRANT_TYPE', 'supported grant types: refresh_token, client_credentials');
     }
   });
 
-  app.post('/oauth/revoke', { config: { body: 'form' } }, async (request, reply) => {
-    const body = jsonBody(request);
-    const client = await authenticateClient(ctx, clientCredentialsOf(request, body));
-    const presented = tokenParam(body);
+  app.post<{ Body: Static<typeof TokenParamForm> }>('/oauth/revoke', {
+    preHandler: authenticate, config,
+    schema: {
+      tags: ['oauth'], summary: 'Revocation endpoint (RFC 7009): unknown or invalid tokens also answer 200', security: SECURITY.clientBasic,
+      consumes: [FORM], body: TokenParamForm, response: { 200: Type.Null({ description: 'Revoked, or nothing to revoke (no body)' }), ...ERROR_RESPONSES },
+    },
+  }, async (request, reply) => {
+    const client = clientOf(request);
+    const presented = request.body.token;
     // RFC 7009 §2.2.1: API tokens belong to users, not clients; they are revoked through /api/v1/tokens.
     if (hasValidApiTokenChecksum(presented)) {
       await noticeRelayedCanary(ctx, presented, client.id, request.clientIp);
@@ -69,11 +105,18 @@ export function oauthRoutes(app: FastifyInstance, ctx: AppContext): void {
     return reply.code(200).send();
   });
 
-  app.post('/oauth/introspect', { config: { body: 'form' } }, async (request, reply) => {
-    const body = jsonBody(request);
-    const client = await authenticateClient(ctx, clientCredentialsOf(request, body));
-    if (client.secretHash === null) throw new RevokdError('ERR_INVALID_CLIENT', 'introspection needs a confidential client');
-    const result = await introspect(ctx, tokenParam(body), request.clientIp, client.id);
+  app.post<{ Body: Static<typeof TokenParamForm> }>('/oauth/introspect', {
+    preHandler: [authenticate, async (request) => {
+      if (clientOf(request).secretHash === null) throw new RevokdError('ERR_INVALID_CLIENT', 'introspection needs a confidential client');
+    }],
+    config,
+    schema: {
+      tags: ['oauth'], summary: 'Introspection endpoint (RFC 7662), confidential clients only', security: SECURITY.clientBasic,
+      consumes: [FORM], body: TokenParamForm, response: { 200: Introspection, ...ERROR_RESPONSES },
+    },
+  }, async (request, reply) => {
+    const client = clientOf(request);
+    const result = await introspect(ctx, request.body.token, request.clientIp, client.id);
     return reply.header('cache-control', 'no-store').send(result);
   });
 }

@@ -9,7 +9,8 @@ import type { AppContext } from '../../app/context.js';
 import { changeOwnPassword } from '../../app/passwords.js';
 import { MAX_PASSWORD_BYTES } from '../../core/passwords.js';
 import { bearerGuard } from '../bearer-guard.js';
-import { ErrorResponse } from './schemas/error-response.js';
+import { SECURITY } from '../openapi.js';
+import { ERROR_RESPONSES } from '../schemas/error.js';
 
 export const PasswordChangeBody = Type.Object({
   current_password: Type.String({ minLength: 1, maxLength: MAX_PASSWORD_BYTES, description: 'The password the user signs in with now' }),
@@ -24,8 +25,9 @@ export function passwordRoutes(app: FastifyInstance, ctx: AppContext): void {
     preHandler: userBearer,
     config: { body: 'json' },
     schema: {
+      tags: ['auth'], summary: 'Change your password (other sessions are revoked)', security: SECURITY.bearer,
       body: PasswordChangeBody,
-      response: { 204: Type.Null({ description: 'Changed; other sessions revoked (reason password_change)' }), '4xx': ErrorResponse },
+      response: { 204: Type.Null({ description: 'Changed; other sessions revoked (reason password_change)' }), ...ERROR_RESPONSES },
     },
   }, async (request, reply) => {
     const { claims } = request.auth!.token;

@@ -5,7 +5,7 @@
  * heartbeats is in src/app/revocation-stream/ (stream-session.ts explains why nothing is lost or
  * repeated). This file is only the HTTP side: credentials, the start read, headers, the hijack.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app/context.js';
 import { STREAM_SCOPE, type StreamCredentials, authorizeStreamClient } from '../../app/revocation-stream/authorize-stream-client.js';
 import { coalescedSnapshots } from '../../app/revocation-stream/coalesced-snapshots.js';
@@ -16,9 +16,25 @@ import { StreamSession } from '../../app/revocation-stream/stream-session.js';
 import { lastEventIdOf, streamStart } from '../../app/revocation-stream/stream-start.js';
 import { isRevokdError } from '../../core/errors.js';
 import { bearerTokenOf } from '../bearer-guard.js';
+import { Type } from '@sinclair/typebox';
+import { ERROR_RESPONSES } from '../schemas/error.js';
+import { SECURITY } from '../openapi.js';
 import { clientCredentialsOf } from '../client-credentials.js';
 
 export const STREAM_PATH = '/api/v1/revocations/stream';
+
+const STREAM_SCHEMA = {
+  tags: ['revocations'],
+  summary: 'Server-Sent Events stream of revocations (the @revokd/verifier package consumes it)',
+  description: `A client with the ${STREAM_SCOPE} scope, by HTTP Basic or by a bearer token of client_credentials. Events: snapshot, revocation, heartbeat (src/core/revocation/wire-format.ts).`,
+  security: SECURITY.clientOrBearer,
+  headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ description: 'Resume after this event' })) }),
+  querystring: Type.Object({ last_event_id: Type.Optional(Type.String({ description: 'Same as Last-Event-ID, for clients that cannot set headers' })) }),
+  response: {
+    200: { description: 'The event stream; it stays open', content: { 'text/event-stream': { schema: Type.String() } } },
+    ...ERROR_RESPONSES,
+  },
+};
 
 function credentialsOf(request: FastifyRequest): StreamCredentials {
   const header = request.headers.authorization;
@@ -42,11 +58,11 @@ export function revocationStreamRoutes(app: FastifyInstance, ctx: AppContext): v
   // shutdown (SIGTERM) would otherwise wait for every consumer to hang up.
   app.addHook('preClose', async () => hub.closeAll());
 
-  app.get(STREAM_PATH, async (request, reply) => {
+  // Credentials first, in a preHandler: the schema's failures are reported after it (validation.ts).
+  const authorize = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const presented = credentialsOf(request);
-    let who;
     try {
-      who = await authorizeStreamClient(ctx, presented, request.clientIp);
+      authorized.set(request, await authorizeStreamClient(ctx, presented, request.clientIp));
     } catch (err) {
       // RFC 6750 §3.1: a bearer request lacking the scope is told which one it needs.
       if (presented.kind === 'bearer' && isRevokdError(err) && err.code === 'ERR_FORBIDDEN') {
@@ -54,6 +70,11 @@ export function revocationStreamRoutes(app: FastifyInstance, ctx: AppContext): v
       }
       throw err;
     }
+  };
+  const authorized = new WeakMap<FastifyRequest, Awaited<ReturnType<typeof authorizeStreamClient>>>();
+
+  app.get(STREAM_PATH, { preHandler: authorize, config: { validationCode: 'ERR_BAD_REQUEST' }, schema: STREAM_SCHEMA }, async (request, reply) => {
+    const who = authorized.get(request)!;
     const lastEventId = lastEventIdOf(request.headers['last-event-id'], (request.query as Record<string, unknown>).last_event_id);
     const release = hub.admit(who.client.id);
     let start;

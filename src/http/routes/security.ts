@@ -15,9 +15,59 @@ import { AUDIT_EVENT_TYPES, type AuditEventType } from '../../core/audit/audit-e
 import { RevokdError } from '../../core/errors.js';
 import type { AlertRecord, AlertSeverity, IpBlockRecord, SessionRecord } from '../../stores/types.js';
 import { bearerGuard, requireUser } from '../bearer-guard.js';
-import { jsonBody, requiredString } from '../body.js';
 import { publicUser } from './admin.js';
-import { UUID_PATTERN } from '../../core/ids.js';
+import type { Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import { SECURITY } from '../openapi.js';
+import { ERROR_RESPONSES } from '../schemas/error.js';
+import { UuidParam } from '../schemas/ids.js';
+import { AdminApiTokenView } from '../schemas/tokens.js';
+import { Alert, AuditCounts, AuditEntry, ChainVerification, IpBlock } from '../schemas/security.js';
+import { Closed, IsoTime, Nullable, NullableIsoTime, StringEnum } from '../schemas/shapes.js';
+import { PublicUserWithDecoy } from '../schemas/users.js';
+
+// Query values are strings (no coercion): the schemas check their form, the helpers below their range.
+const WholeNumber = (name: string, digits: number, description: string) =>
+  Type.Optional(Type.String({ pattern: `^\\d{0,${digits}}$`, 'x-invalid': `${name} must be a whole number`, description }));
+const TrueFalse = (name: string, description: string) =>
+  Type.Optional(StringEnum(['true', 'false', ''] as const, { 'x-invalid': `${name} must be true or false`, description }));
+const Reason = (max: number) => Type.String({ minLength: 1, maxLength: max, 'x-invalid': `reason must be a non-empty string of at most ${max} characters` });
+
+// Types only: blockIp checks the target, reason, duration and breadth (the web UI and CLI share it).
+const BlockBody = Type.Object({
+  ip: Type.Optional(Type.String()), cidr: Type.Optional(Type.String()), reason: Type.String({ description: '1 to 500 characters' }),
+  duration_seconds: Type.Optional(Nullable(Type.Integer({ description: 'absent or null: permanent' }))),
+  force: Type.Optional(Nullable(Type.Boolean({ description: 'Allow a range broader than /8 (IPv4) or /32 (IPv6)' }))),
+});
+const AlertsQuery = Type.Object({
+  severity: Type.Optional(StringEnum(['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'] as const, { 'x-invalid': 'severity must be one of CRITICAL, HIGH, MEDIUM, LOW' })),
+  acknowledged: TrueFalse('acknowledged', 'Only acknowledged (true) or open (false) alerts'),
+  limit: WholeNumber('limit', 15, '1 to 500, default 50'), offset: WholeNumber('offset', 15, 'default 0'),
+});
+const AuditQuery = Type.Object({
+  after_seq: WholeNumber('after_seq', 15, 'Entries after this seq (next_after_seq of the previous page)'),
+  limit: WholeNumber('limit', 15, '1 to 1000, default 100'),
+  type: Type.Optional(StringEnum(AUDIT_EVENT_TYPES, { 'x-invalid': 'type is not an audit event type' })),
+});
+const VerifyQuery = Type.Object({
+  seq: WholeNumber('seq', 15, 'With hash: a checkpoint head the chain must still hold'),
+  hash: Type.Optional(Type.String({ pattern: HEX_64.source, 'x-invalid': 'hash must be 64 lowercase hex characters' })),
+});
+const RevokeUserBody = Type.Object({ reason: Reason(500) });
+const CanaryBody = Type.Object({ name: Type.Optional(Type.String({ description: 'default canary' })) });
+const DecoyBody = Type.Object({ email: Type.String({ minLength: 1, maxLength: 254, 'x-invalid': 'email must be a non-empty string of at most 254 characters' }) });
+const ReplicaEntries = Closed({
+  tokens: Type.Integer(), sessions: Type.Integer(), users: Type.Integer(), clients: Type.Integer(), keys: Type.Integer(), windows: Type.Integer(), api_tokens: Type.Integer(),
+});
+const SessionView = Closed({
+  id: Type.String(), client_id: Type.String(), created_at: IsoTime, last_used_at: IsoTime, expires_at: IsoTime,
+  ip: Nullable(Type.String()), last_ip: Nullable(Type.String()), user_agent: Nullable(Type.String()),
+});
+/** The log's real head (its last entry) and the last entry that verified: the same when the chain holds. */
+const CHAIN_HEADS = { head_seq: Type.Integer(), head_hash: Type.String(), verified_seq: Type.Integer(), verified_hash: Type.String() };
+const SeverityCounts = Type.Record(Type.String(), Closed({ total: Type.Integer(), unacknowledged: Type.Integer() }));
+const op = (summary: string, more: Record<string, unknown>) => ({ tags: ['security'], summary, security: SECURITY.bearer, ...more });
+const reply200 = (schema: unknown) => ({ response: { 200: schema, ...ERROR_RESPONSES } });
 
 const SEVERITIES: readonly AlertSeverity[] = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'];
 const DAY_MS = 86_400_000;
@@ -58,8 +108,20 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   // ---- IP blocks ----------------------------------------------------------------------------
 
-  app.post('/api/v1/security/blocks', { preHandler: admin, config: { body: 'json' } }, async (request, reply) => {
-    const body = jsonBody(request);
+  app.post<{ Body: Static<typeof BlockBody> }>('/api/v1/security/blocks', {
+    preHandler: admin, config: { body: 'json' },
+    schema: op('Block an address or range; revokes what was issued to it', {
+      body: BlockBody,
+      response: {
+        201: Closed({
+          id: Type.String(), cidr: Type.String(), reason: Type.String(), source: Type.String(), created_at: IsoTime, expires_at: NullableIsoTime,
+          revoked_sessions: Type.Integer(), revoked_api_tokens: Type.Integer(),
+        }),
+        ...ERROR_RESPONSES,
+      },
+    }),
+  }, async (request, reply) => {
+    const body = request.body;
     if (body.ip !== undefined && body.cidr !== undefined) throw new RevokdError('ERR_VALIDATION', 'give ip or cidr, not both');
     const target = body.ip ?? body.cidr;
     if (target === undefined) throw new RevokdError('ERR_VALIDATION', 'ip or cidr is required');
@@ -73,22 +135,32 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
     });
   });
 
-  app.get<{ Querystring: Query }>('/api/v1/security/blocks', { preHandler: admin }, async (request) => {
+  app.get<{ Querystring: Query }>('/api/v1/security/blocks', {
+    preHandler: admin,
+    schema: op('IP blocks (active ones unless all=true)', {
+      querystring: Type.Object({ all: TrueFalse('all', 'Include lifted and expired blocks') }), ...reply200(Closed({ blocks: Type.Array(IpBlock) })),
+    }),
+  }, async (request) => {
     const all = booleanParam(request.query, 'all') === true;
     const nowMs = ctx.now();
     const list = await ctx.store.listIpBlocks(all ? null : nowMs);
     return { blocks: list.map((b) => presentBlock(b, nowMs)) };
   });
 
-  app.delete<{ Params: { id: string } }>('/api/v1/security/blocks/:id', { preHandler: admin }, async (request) => {
-    if (!UUID_PATTERN.test(request.params.id)) throw new RevokdError('ERR_VALIDATION', 'block id must be a UUID');
+  app.delete<{ Params: { id: string } }>('/api/v1/security/blocks/:id', {
+    preHandler: admin,
+    schema: op('Lift a block', { params: UuidParam('block id'), ...reply200(Closed({ id: Type.String(), cidr: Type.String(), lifted_at: NullableIsoTime })) }),
+  }, async (request) => {
     const lifted = await unblockIp(ctx, blocks, request.params.id.toLowerCase(), actorOf(request), request.clientIp);
     return { id: lifted.id, cidr: lifted.cidr, lifted_at: iso(lifted.liftedAtMs) };
   });
 
   // ---- Alerts -------------------------------------------------------------------------------
 
-  app.get<{ Querystring: Query }>('/api/v1/security/alerts', { preHandler: admin }, async (request) => {
+  app.get<{ Querystring: Query }>('/api/v1/security/alerts', {
+    preHandler: admin,
+    schema: op('Alerts, newest first', { querystring: AlertsQuery, ...reply200(Closed({ alerts: Type.Array(Alert), limit: Type.Integer(), offset: Type.Integer() })) }),
+  }, async (request) => {
     const q = request.query;
     const severity = single(q, 'severity');
     if (severity !== undefined && !(SEVERITIES as readonly string[]).includes(severity)) {
@@ -103,8 +175,9 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
     return { alerts: alerts.map(presentAlert), limit, offset };
   });
 
-  app.post<{ Params: { id: string } }>('/api/v1/security/alerts/:id/acknowledge', { preHandler: admin, config: { body: 'none' } }, async (request) => {
-    if (!UUID_PATTERN.test(request.params.id)) throw new RevokdError('ERR_VALIDATION', 'alert id must be a UUID');
+  app.post<{ Params: { id: string } }>('/api/v1/security/alerts/:id/acknowledge', {
+    preHandler: admin, config: { body: 'none' }, schema: op('Acknowledge an alert', { params: UuidParam('alert id'), ...reply200(Alert) }),
+  }, async (request) => {
     const alert = await ctx.store.acknowledgeAlert(request.params.id.toLowerCase(), requireUser(request).id, ctx.now());
     if (alert === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such unacknowledged alert');
     return presentAlert(alert);
@@ -123,7 +196,16 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
     max_staleness_ms: ctx.config.maxStalenessMs, feed_poll_ms: ctx.config.feedPollMs, fail_mode: ctx.config.failMode,
   });
 
-  app.get('/api/v1/security/metrics', { preHandler: admin }, async () => {
+  app.get('/api/v1/security/metrics', {
+    preHandler: admin,
+    schema: op('Security overview: alerts, blocks, the revocation state', reply200(Closed({
+      generated_at: IsoTime,
+      alerts: Closed({ total: Type.Integer(), unacknowledged: Type.Integer(), by_severity: SeverityCounts }),
+      blocks: Closed({ active: Type.Integer(), by_source: Type.Record(Type.String(), Type.Integer()) }),
+      revocation_state: ReplicaEntries,
+      replica: Closed({ staleness_ms: Type.Number(), stale: Type.Boolean(), max_staleness_ms: Type.Number() }),
+    }))),
+  }, async () => {
     const nowMs = ctx.now();
     const alertCounts = await ctx.store.countAlerts();
     const active = await ctx.store.listIpBlocks(nowMs);
@@ -141,8 +223,16 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
     };
   });
 
-  app.get<{ Params: { id: string }; Querystring: Query }>('/api/v1/security/user/:id/activity', { preHandler: admin }, async (request) => {
-    if (!UUID_PATTERN.test(request.params.id)) throw new RevokdError('ERR_VALIDATION', 'user id must be a UUID');
+  app.get<{ Params: { id: string }; Querystring: Query }>('/api/v1/security/user/:id/activity', {
+    preHandler: admin,
+    schema: op('What a user holds and did: sessions, API tokens, failed logins, recent audit', {
+      params: UuidParam('user id'), querystring: Type.Object({ limit: WholeNumber('limit', 15, 'Audit entries, 1 to 500, default 50') }),
+      ...reply200(Closed({
+        user: PublicUserWithDecoy, sessions: Type.Array(SessionView), api_tokens: Type.Array(AdminApiTokenView),
+        failed_logins_last_hour: Type.Integer(), recent_audit: Type.Array(AuditEntry),
+      })),
+    }),
+  }, async (request) => {
     const limit = boundedInt(request.query, 'limit', 50, 1, 500);
     const user = await ctx.store.findUserById(request.params.id.toLowerCase());
     if (user === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
@@ -160,7 +250,15 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
     };
   });
 
-  app.get('/api/v1/security/blacklist/status', { preHandler: admin }, async () => {
+  app.get('/api/v1/security/blacklist/status', {
+    preHandler: admin,
+    schema: op('Revocation store and replica status', reply200(Closed({
+      backend: Type.String(), store: StringEnum(['ok', 'unreachable'] as const), status: StringEnum(['healthy', 'degraded', 'unavailable'] as const),
+      replica: Closed({
+        entries: ReplicaEntries, staleness_ms: Type.Number(), stale: Type.Boolean(), max_staleness_ms: Type.Number(), feed_poll_ms: Type.Number(), fail_mode: Type.String(),
+      }),
+    }))),
+  }, async () => {
     const store = await ctx.store.ping().then(() => true, () => false);
     const replica = replicaStatus();
     return {
@@ -170,7 +268,16 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
     };
   });
 
-  app.get('/api/v1/security/health', { preHandler: admin }, async () => {
+  app.get('/api/v1/security/health', {
+    preHandler: admin,
+    schema: op('Security health checks', reply200(Closed({
+      status: StringEnum(['healthy', 'degraded', 'unhealthy'] as const), generated_at: IsoTime,
+      checks: Closed({
+        store: StringEnum(['ok', 'unreachable'] as const), replica: StringEnum(['current', 'stale'] as const), replica_staleness_ms: Type.Number(),
+        fail_mode: Type.String(), active_blocks: Nullable(Type.Integer()), unacknowledged_critical_alerts: Nullable(Type.Integer()), trusted_proxies: Type.Integer(),
+      }),
+    }))),
+  }, async () => {
     const nowMs = ctx.now();
     const store = await ctx.store.ping().then(() => true, () => false);
     const stale = ctx.replica.isStale();
@@ -190,7 +297,18 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   // ---- Audit log ----------------------------------------------------------------------------
 
-  app.get('/api/v1/security/audit/summary', { preHandler: admin }, async () => {
+  app.get('/api/v1/security/audit/summary', {
+    preHandler: admin,
+    schema: op('Audit counts and the chain\'s state', reply200(Closed({
+      generated_at: IsoTime,
+      last_24h: Closed({ since: IsoTime, total: Type.Integer(), by_type: AuditCounts }),
+      all_time: Closed({ total: Type.Integer(), by_type: AuditCounts }),
+      chain: Type.Union([
+        Closed({ ok: Type.Literal(true), entries: Type.Integer(), ...CHAIN_HEADS }),
+        Closed({ ok: Type.Literal(false), entries: Type.Integer(), first_bad_seq: Type.Integer(), problem: Type.String(), ...CHAIN_HEADS }),
+      ]),
+    }))),
+  }, async () => {
     const nowMs = ctx.now();
     const since = nowMs - DAY_MS;
     const lastDay = await ctx.store.countAuditByType(since);
@@ -214,7 +332,13 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
     };
   });
 
-  app.get<{ Querystring: Query }>('/api/v1/security/audit', { preHandler: admin }, async (request) => {
+  app.get<{ Querystring: Query }>('/api/v1/security/audit', {
+    preHandler: admin,
+    schema: op('The audit log, oldest first, paged by seq', {
+      querystring: AuditQuery,
+      ...reply200(Closed({ entries: Type.Array(AuditEntry), limit: Type.Integer(), next_after_seq: Nullable(Type.Integer({ description: 'null on the last page' })) })),
+    }),
+  }, async (request) => {
     const q = request.query;
     const afterSeq = boundedInt(q, 'after_seq', 0, 0, Number.MAX_SAFE_INTEGER);
     const limit = boundedInt(q, 'limit', 100, 1, 1000);
@@ -229,7 +353,9 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
 
   // The whole chain; with seq and hash (a checkpoint's head), also that the chain still holds it.
-  app.get<{ Querystring: Query }>('/api/v1/security/audit/verify', { preHandler: admin }, async (request) => {
+  app.get<{ Querystring: Query }>('/api/v1/security/audit/verify', {
+    preHandler: admin, schema: op('Verify the whole audit chain', { querystring: VerifyQuery, ...reply200(ChainVerification) }),
+  }, async (request) => {
     const q = request.query;
     const rawSeq = single(q, 'seq');
     const hash = single(q, 'hash');
@@ -246,7 +372,12 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
 
   // A signed checkpoint of the verified head; save it and later pass it to `revokd audit verify --checkpoint`.
-  app.get('/api/v1/security/audit/checkpoint', { preHandler: admin }, async () => {
+  app.get('/api/v1/security/audit/checkpoint', {
+    preHandler: admin,
+    schema: op('A signed checkpoint of the verified head (409 while the chain does not verify)', reply200(Closed({
+      seq: Type.Integer(), hash: Type.String(), signature: Type.String(), signed_at: IsoTime,
+    }))),
+  }, async () => {
     const checkpoint = await ctx.audit.checkpoint(ctx.store, ctx.now());
     if (checkpoint === undefined) throw new RevokdError('ERR_CONFLICT', 'the audit log does not verify; no checkpoint is signed until it does (see /api/v1/security/audit/verify)');
     return checkpoint;
@@ -254,10 +385,18 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   // ---- Revoking a user, with a preview ------------------------------------------------------
 
-  app.post<{ Params: { user_id: string }; Querystring: Query }>('/api/v1/security/token/revoke-user/:user_id', { preHandler: admin, config: { body: 'json' } }, async (request) => {
-    if (!UUID_PATTERN.test(request.params.user_id)) throw new RevokdError('ERR_VALIDATION', 'user id must be a UUID');
+  app.post<{ Params: { user_id: string }; Querystring: Query; Body: Static<typeof RevokeUserBody> }>('/api/v1/security/token/revoke-user/:user_id', {
+    preHandler: admin, config: { body: 'json' },
+    schema: op('Revoke everything a user holds, with a reason (dry_run=true previews)', {
+      params: UuidParam('user id', 'user_id'), querystring: Type.Object({ dry_run: TrueFalse('dry_run', 'Only count what would be revoked') }), body: RevokeUserBody,
+      ...reply200(Closed({
+        user_id: Type.String(), reason: Type.String(), dry_run: Type.Boolean(),
+        revoked: Closed({ sessions: Type.Integer(), refresh_tokens: Type.Integer(), access_tokens_cutoff: IsoTime, api_tokens: Type.Integer() }),
+      })),
+    }),
+  }, async (request) => {
     const dryRun = booleanParam(request.query, 'dry_run') === true;
-    const reason = requiredString(jsonBody(request), 'reason', 500);
+    const reason = request.body.reason;
     if (reason.trim() === '') throw new RevokdError('ERR_VALIDATION', 'reason is required');
     const report = await revokeUserEverything(ctx, request.params.user_id.toLowerCase(), {
       reason: reason.trim(), actor: actorOf(request), ip: request.clientIp, dryRun,
@@ -267,8 +406,17 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   // ---- Decoys -------------------------------------------------------------------------------
 
-  app.post('/api/v1/security/canaries', { preHandler: admin, config: { body: 'json' } }, async (request, reply) => {
-    const body = jsonBody(request, { allowEmpty: true });
+  app.post<{ Body: Static<typeof CanaryBody> }>('/api/v1/security/canaries', {
+    preHandler: admin, config: { body: 'json', bodyOptional: true },
+    schema: op('Plant a canary API token: any use of it alerts and blocks', {
+      body: CanaryBody,
+      response: {
+        201: Closed({ id: Type.String(), name: Type.String(), token: Type.String(), token_prefix: Type.String(), canary: Type.Literal(true), created_at: IsoTime }),
+        ...ERROR_RESPONSES,
+      },
+    }),
+  }, async (request, reply) => {
+    const body = request.body;
     const { record, token } = await createCanaryToken(ctx, requireUser(request).id, body.name, request.clientIp);
     const view = presentApiToken(record);
     return reply.code(201).header('cache-control', 'no-store').send({
@@ -276,8 +424,11 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
     });
   });
 
-  app.post('/api/v1/security/decoys', { preHandler: admin, config: { body: 'json' } }, async (request, reply) => {
-    const email = requiredString(jsonBody(request), 'email', 254);
+  app.post<{ Body: Static<typeof DecoyBody> }>('/api/v1/security/decoys', {
+    preHandler: admin, config: { body: 'json' },
+    schema: op('Plant a decoy account: any login attempt on it blocks the address', { body: DecoyBody, response: { 201: PublicUserWithDecoy, ...ERROR_RESPONSES } }),
+  }, async (request, reply) => {
+    const email = request.body.email;
     const user = await createDecoyUser(ctx, email, actorOf(request), request.clientIp);
     return reply.code(201).send({ ...publicUser(user), decoy: true });
   });

@@ -8,6 +8,7 @@ import type { AppContext } from '../../app/context.js';
 import { changeOwnPassword } from '../../app/passwords.js';
 import { accountPage } from '../../../web/pages/account.js';
 import { type WebGuard, formField, isCode, redirect, sendPage } from '../web-guard.js';
+import { FormField, formSchema, pageSchema } from '../schemas/web.js';
 
 export function webAccountRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): void {
   const open = { beforePasswordChange: true };
@@ -17,10 +18,15 @@ export function webAccountRoutes(app: FastifyInstance, ctx: AppContext, guard: W
       forced: request.webSession!.user.mustChangePassword === true, error, flash: error === undefined ? guard.takeFlash(request, reply) : undefined,
     }), status);
 
-  app.get('/account', { preHandler: guard.page, config: open }, async (request, reply) => render(request, reply));
+  app.get('/account', { preHandler: guard.page, config: open, schema: pageSchema('Your account: change your password') }, async (request, reply) => render(request, reply));
 
   // Rate limits: LIMITED_ROUTES (rate-limits.ts), on the sign-in budget: it checks a password.
-  app.post('/account/password', { preHandler: guard.post, config: { ...open, body: 'form' } }, async (request, reply) => {
+  app.post('/account/password', {
+    preHandler: guard.post, config: { ...open, body: 'form' },
+    schema: formSchema('Change your password (other sessions are signed out)', {
+      current_password: FormField('Your password now'), new_password: FormField('The new one'), confirm_password: FormField('The new one again'),
+    }, { page: 400 }),
+  }, async (request, reply) => {
     const { user, session } = request.webSession!;
     const current = formField(request, 'current_password') ?? '';
     const next = formField(request, 'new_password') ?? '';

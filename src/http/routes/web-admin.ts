@@ -20,6 +20,12 @@ import { adminRevokeUserPage } from '../../../web/pages/admin-revoke-user.js';
 import { adminUsersPage } from '../../../web/pages/admin-users.js';
 import { type WebGuard, formField, isCode, redirect, sendPage } from '../web-guard.js';
 import { UUID_PATTERN } from '../../core/ids.js';
+import { Type } from '@sinclair/typebox';
+import { FormField, formSchema, pageSchema } from '../schemas/web.js';
+import { IdParam } from '../schemas/ids.js';
+
+// The console is lenient with its query (a bad filter shows everything): FormField allows anything.
+const Offset = FormField('Entries to skip (paging)');
 
 const USERS_PAGE = 25;
 const ALERTS_PAGE = 25;
@@ -58,11 +64,13 @@ export function webAdminRoutes(app: FastifyInstance, ctx: AppContext, guard: Web
   const post = { preHandler: [guard.post, guard.admin], config: { body: 'form' as const } };
   const adminActor = (request: FastifyRequest): Actor => ({ type: 'admin', id: request.webSession!.user.id });
 
-  app.get('/admin', page, async (_request, reply) => redirect(reply, '/admin/users'));
+  app.get('/admin', { ...page, schema: pageSchema('The security console (to /admin/users)') }, async (_request, reply) => redirect(reply, '/admin/users'));
 
   // ---- Users --------------------------------------------------------------------------------
 
-  app.get<{ Querystring: Query }>('/admin/users', page, async (request, reply) => {
+  app.get<{ Querystring: Query }>('/admin/users', {
+    ...page, schema: pageSchema('Users', { querystring: Type.Object({ q: FormField('Search by email'), offset: Offset }) }),
+  }, async (request, reply) => {
     const search = (one(request.query, 'q') ?? '').trim().slice(0, 254);
     const offset = offsetParam(request.query);
     const users = await ctx.store.listUsers({ limit: USERS_PAGE + 1, offset, ...(search === '' ? {} : { search }) });
@@ -89,12 +97,16 @@ export function webAdminRoutes(app: FastifyInstance, ctx: AppContext, guard: Web
     return { userId: user.id, email: user.email, sessions: report.sessions, refreshTokens: report.refreshTokens, apiTokens: report.apiTokens };
   };
 
-  app.get<{ Params: { id: string } }>('/admin/users/:id/revoke', page, async (request, reply) => {
+  app.get<{ Params: { id: string } }>('/admin/users/:id/revoke', {
+    ...page, schema: pageSchema('Preview: revoke everything a user holds', { params: IdParam('A user id') }),
+  }, async (request, reply) => {
     const user = await findUser(request.params.id);
     return sendPage(reply, adminRevokeUserPage(guard.viewer(request), await preview(request, user)));
   });
 
-  app.post<{ Params: { id: string } }>('/admin/users/:id/revoke', post, async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/admin/users/:id/revoke', {
+    ...post, schema: formSchema('Revoke everything a user holds, with a reason', { reason: FormField('1 to 500 characters') }, { params: IdParam('A user id') }),
+  }, async (request, reply) => {
     const user = await findUser(request.params.id);
     const reason = (formField(request, 'reason') ?? '').trim();
     if (reason === '' || reason.length > 500) {
@@ -120,7 +132,12 @@ export function webAdminRoutes(app: FastifyInstance, ctx: AppContext, guard: Web
     return q === '' ? '/admin/alerts' : `/admin/alerts?${q}`;
   };
 
-  app.get<{ Querystring: Query }>('/admin/alerts', page, async (request, reply) => {
+  app.get<{ Querystring: Query }>('/admin/alerts', {
+    ...page,
+    schema: pageSchema('Alerts', {
+      querystring: Type.Object({ severity: FormField('CRITICAL, HIGH, MEDIUM or LOW'), status: FormField('open (default), acknowledged or all'), offset: Offset }),
+    }),
+  }, async (request, reply) => {
     const q = request.query;
     const rawSeverity = one(q, 'severity');
     const severity = (SEVERITIES as readonly string[]).includes(rawSeverity ?? '') ? rawSeverity as AlertSeverity : undefined;
@@ -141,7 +158,10 @@ export function webAdminRoutes(app: FastifyInstance, ctx: AppContext, guard: Web
     }));
   });
 
-  app.post<{ Params: { id: string } }>('/admin/alerts/:id/acknowledge', post, async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/admin/alerts/:id/acknowledge', {
+    ...post,
+    schema: formSchema('Acknowledge an alert', { severity: FormField('The list filter to return to'), status: FormField('The list filter to return to') }, { params: IdParam('An alert id') }),
+  }, async (request, reply) => {
     if (!UUID_PATTERN.test(request.params.id)) throw new RevokdError('ERR_NOT_FOUND', 'no such alert');
     const alert = await ctx.store.acknowledgeAlert(request.params.id.toLowerCase(), request.webSession!.user.id, ctx.now());
     guard.setFlash(request, reply, alert === undefined
@@ -162,13 +182,20 @@ export function webAdminRoutes(app: FastifyInstance, ctx: AppContext, guard: Web
   const renderBlocks = async (request: FastifyRequest, showAll: boolean, form?: BlockForm) =>
     adminBlocksPage(guard.viewer(request), { blocks: await blockRows(showAll), showAll, yourIp: request.clientIp, form, flash: undefined });
 
-  app.get<{ Querystring: Query }>('/admin/blocks', page, async (request, reply) => {
+  app.get<{ Querystring: Query }>('/admin/blocks', {
+    ...page, schema: pageSchema('IP blocks', { querystring: Type.Object({ all: FormField('1: include lifted and expired blocks') }) }),
+  }, async (request, reply) => {
     const showAll = one(request.query, 'all') === '1';
     const flash = guard.takeFlash(request, reply);
     return sendPage(reply, adminBlocksPage(guard.viewer(request), { blocks: await blockRows(showAll), showAll, yourIp: request.clientIp, flash }));
   });
 
-  app.post('/admin/blocks', post, async (request, reply) => {
+  app.post('/admin/blocks', {
+    ...post,
+    schema: formSchema('Block an address or range', {
+      target: FormField('An IP address or CIDR range'), reason: FormField('Why'), duration: FormField('Seconds from the list, or permanent'),
+    }),
+  }, async (request, reply) => {
     const form = { target: (formField(request, 'target') ?? '').trim(), reason: (formField(request, 'reason') ?? '').trim(), duration: formField(request, 'duration') ?? '86400' };
     const refuse = async (error: string) => sendPage(reply, await renderBlocks(request, false, { ...form, error }), 400);
     const range = parseCidr(form.target);
@@ -196,12 +223,16 @@ export function webAdminRoutes(app: FastifyInstance, ctx: AppContext, guard: Web
     return block;
   };
 
-  app.get<{ Params: { id: string } }>('/admin/blocks/:id/unblock', page, async (request, reply) => {
+  app.get<{ Params: { id: string } }>('/admin/blocks/:id/unblock', {
+    ...page, schema: pageSchema('Confirm: lift a block', { params: IdParam('A block id') }),
+  }, async (request, reply) => {
     const block = await activeBlock(request.params.id);
     return sendPage(reply, unblockConfirmPage(guard.viewer(request), unblockSpec(toBlockRow(block, ctx.now(), null), request.webSession!.csrfToken)));
   });
 
-  app.post<{ Params: { id: string } }>('/admin/blocks/:id/unblock', post, async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/admin/blocks/:id/unblock', {
+    ...post, schema: formSchema('Lift a block, with a reason', { reason: FormField('1 to 500 characters') }, { params: IdParam('A block id') }),
+  }, async (request, reply) => {
     const block = await activeBlock(request.params.id);
     const reason = (formField(request, 'reason') ?? '').trim();
     if (reason === '' || reason.length > 500) {
@@ -222,7 +253,12 @@ export function webAdminRoutes(app: FastifyInstance, ctx: AppContext, guard: Web
 
   // ---- Audit log ----------------------------------------------------------------------------
 
-  app.get<{ Querystring: Query }>('/admin/audit', page, async (request, reply) => {
+  app.get<{ Querystring: Query }>('/admin/audit', {
+    ...page,
+    schema: pageSchema('The audit log, newest first', {
+      querystring: Type.Object({ type: FormField('An audit event type'), user: FormField('An email or user id'), offset: Offset }),
+    }),
+  }, async (request, reply) => {
     const q = request.query;
     const rawType = one(q, 'type') ?? '';
     const type = (AUDIT_EVENT_TYPES as readonly string[]).includes(rawType) ? rawType as AuditEventType : undefined;

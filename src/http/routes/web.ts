@@ -23,6 +23,11 @@ import { SECURITY_HEADERS, type WebGuard, formField, isCode, redirect, safeNext,
 import { webAdminRoutes } from './web-admin.js';
 import { webAccountRoutes } from './web-account.js';
 import { UUID_PATTERN } from '../../core/ids.js';
+import { Type } from '@sinclair/typebox';
+import { FormField, HtmlPage, Redirect, WEB_ERROR_RESPONSES, formSchema, pageSchema } from '../schemas/web.js';
+import { IdParam, SessionIdParam } from '../schemas/ids.js';
+
+const TokenId = IdParam('An API token id');
 
 const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -43,7 +48,17 @@ export function webRoutes(app: FastifyInstance, ctx: AppContext): void {
 }
 
 function staticRoutes(app: FastifyInstance): void {
-  app.get<{ Params: { name: string } }>('/static/:name', async (request, reply) => {
+  app.get<{ Params: { name: string } }>('/static/:name', {
+    schema: {
+      tags: ['web'], summary: 'The UI\'s static files (app.css, app.js, favicon.svg), cached for a year', security: [],
+      params: Type.Object({ name: Type.String() }),
+      response: {
+        200: { description: 'The file', content: { 'text/css': { schema: Type.String() }, 'text/javascript': { schema: Type.String() }, 'image/svg+xml': { schema: Type.String() } } },
+        304: Type.Null({ description: 'Not modified (If-None-Match)' }),
+        '4xx': HtmlPage('An error page'),
+      },
+    },
+  }, async (request, reply) => {
     const asset = STATIC_ASSETS.get(request.params.name);
     if (asset === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such file');
     const etag = `"${asset.version}"`;
@@ -59,18 +74,28 @@ function accountRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): 
   const post = { preHandler: guard.post, config: { body: 'form' as const } };
   const userActor = (request: FastifyRequest) => ({ type: 'user' as const, id: request.webSession!.user.id });
 
-  app.get('/', async (request, reply) => redirect(reply, (await guard.loadSession(request)) === undefined ? '/login' : '/sessions'));
+  app.get('/', {
+    schema: { tags: ['web'], summary: 'To /sessions when signed in, else /login', security: [], response: { 303: Redirect('/sessions or /login'), ...WEB_ERROR_RESPONSES } },
+  }, async (request, reply) => redirect(reply, (await guard.loadSession(request)) === undefined ? '/login' : '/sessions'));
 
   // ---- Sign in / out ------------------------------------------------------------------------
 
-  app.get<{ Querystring: { next?: string } }>('/login', async (request, reply) => {
+  app.get<{ Querystring: { next?: string } }>('/login', {
+    schema: pageSchema('The sign-in page', { signedIn: false, querystring: Type.Object({ next: FormField('A local path to go to after signing in') }) }),
+  }, async (request, reply) => {
     const next = safeNext(request.query.next);
     if ((await guard.loadSession(request)) !== undefined) return redirect(reply, next ?? '/sessions');
     request.webSession = null;
     return sendPage(reply, loginPage({ loginCsrf: guard.loginToken(request, reply), notice: guard.takeFlash(request, reply), next }));
   });
 
-  app.post('/login', { config: { body: 'form' } }, async (request, reply) => {
+  app.post('/login', {
+    config: { body: 'form' },
+    schema: formSchema('Sign in (sets the session cookie)', {
+      email: FormField('Email'), password: FormField('Password'), next: FormField('Where to go after'),
+      _csrf: FormField('The sign-in form\'s anti-CSRF token (double-submitted in a cookie)'),
+    }, { signedIn: false, page: 400 }),
+  }, async (request, reply) => {
     guard.checkSameOrigin(request);
     const email = formField(request, 'email')?.trim() ?? '';
     const next = safeNext(formField(request, 'next'));
@@ -96,7 +121,7 @@ function accountRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): 
     }
   });
 
-  app.post('/logout', { ...post, config: { ...post.config, beforePasswordChange: true } }, async (request, reply) => {
+  app.post('/logout', { ...post, config: { ...post.config, beforePasswordChange: true }, schema: formSchema('Sign out', {}) }, async (request, reply) => {
     const { session, user } = request.webSession!;
     await revoke(ctx, { scope: 'session', sessionId: session.id }, { initiator: 'user', reason: 'logout', actor: { type: 'user', id: user.id }, ip: request.clientIp });
     guard.clearSession(request, reply);
@@ -106,7 +131,7 @@ function accountRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): 
 
   // ---- Sessions -----------------------------------------------------------------------------
 
-  app.get('/sessions', page, async (request, reply) => {
+  app.get('/sessions', { ...page, schema: pageSchema('Your sessions') }, async (request, reply) => {
     const { user, session: current } = request.webSession!;
     const sessions = await ctx.store.listLiveSessions(user.id, ctx.now());
     const rows = sessions.map((s) => ({
@@ -115,10 +140,10 @@ function accountRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): 
     return sendPage(reply, sessionsPage(guard.viewer(request), rows, guard.takeFlash(request, reply)));
   });
 
-  app.get('/sessions/logout-all', page, async (request, reply) => sendPage(reply, sessionsConfirmPage(guard.viewer(request), 'logout-all')));
-  app.get('/sessions/not-me', page, async (request, reply) => sendPage(reply, sessionsConfirmPage(guard.viewer(request), 'not-me')));
+  app.get('/sessions/logout-all', { ...page, schema: pageSchema('Confirm: sign out everywhere') }, async (request, reply) => sendPage(reply, sessionsConfirmPage(guard.viewer(request), 'logout-all')));
+  app.get('/sessions/not-me', { ...page, schema: pageSchema('Confirm: this wasn\'t me') }, async (request, reply) => sendPage(reply, sessionsConfirmPage(guard.viewer(request), 'not-me')));
 
-  app.post<{ Params: { id: string } }>('/sessions/:id/revoke', post, async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/sessions/:id/revoke', { ...post, schema: formSchema('Revoke one of your sessions', {}, { params: SessionIdParam }) }, async (request, reply) => {
     const { user, session: current } = request.webSession!;
     const id = request.params.id;
     const target = SESSION_ID.test(id) ? await ctx.store.findSession(id) : undefined;
@@ -133,7 +158,7 @@ function accountRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): 
     return redirect(reply, '/sessions');
   });
 
-  app.post('/sessions/logout-all', post, async (request, reply) => {
+  app.post('/sessions/logout-all', { ...post, schema: formSchema('Sign out everywhere', {}) }, async (request, reply) => {
     const { user } = request.webSession!;
     const report = await revoke(ctx, { scope: 'user', userId: user.id }, { initiator: 'user', reason: 'logout_all', actor: userActor(request), ip: request.clientIp });
     guard.clearSession(request, reply);
@@ -142,7 +167,7 @@ function accountRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): 
   });
 
   // "This wasn't me": everything the user holds is revoked, and the security team hears of it.
-  app.post('/sessions/not-me', post, async (request, reply) => {
+  app.post('/sessions/not-me', { ...post, schema: formSchema('This wasn\'t me: revoke everything and alert the security team', {}) }, async (request, reply) => {
     const { user, session } = request.webSession!;
     const report = await reportCompromise(ctx, user, session.id, request.clientIp);
     guard.clearSession(request, reply);
@@ -165,9 +190,14 @@ function accountRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): 
     }), status);
   };
 
-  app.get('/tokens', page, async (request, reply) => renderTokens(request, reply));
+  app.get('/tokens', { ...page, schema: pageSchema('Your API tokens') }, async (request, reply) => renderTokens(request, reply));
 
-  app.post('/tokens', post, async (request, reply) => {
+  app.post('/tokens', {
+    ...post,
+    schema: formSchema('Create an API token (the page shows the secret once: 201)', {
+      name: FormField('Name'), scopes: FormField('Space-separated scopes'), expires: FormField('Days (30, 90, 365) or never'),
+    }, { page: 201 }),
+  }, async (request, reply) => {
     const form = { name: formField(request, 'name') ?? '', scopes: formField(request, 'scopes') ?? '', expires: formField(request, 'expires') ?? '90' };
     if (!EXPIRY_CHOICES.some(([v]) => v === form.expires)) return renderTokens(request, reply, { form: { ...form, error: 'Choose an expiry from the list.' } }, 400);
     const scopes = form.scopes.trim() === '' ? [] : form.scopes.trim().split(/\s+/);
@@ -194,13 +224,13 @@ function accountRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): 
     return token;
   };
 
-  app.get<{ Params: { id: string } }>('/tokens/:id/revoke', page, async (request, reply) => {
+  app.get<{ Params: { id: string } }>('/tokens/:id/revoke', { ...page, schema: pageSchema('Confirm: revoke a token', { params: TokenId }) }, async (request, reply) => {
     const token = await ownActiveToken(request, request.params.id);
     if (!token.isActive) return redirect(reply, '/tokens');
     return sendPage(reply, tokenConfirmPage(guard.viewer(request), revokeTokenSpec(token, request.webSession!.csrfToken)));
   });
 
-  app.post<{ Params: { id: string } }>('/tokens/:id/revoke', post, async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/tokens/:id/revoke', { ...post, schema: formSchema('Revoke one of your API tokens', {}, { params: TokenId }) }, async (request, reply) => {
     const token = await ownActiveToken(request, request.params.id);
     try {
       await revokeApiToken(ctx, token.id, request.webSession!.user.id, { actor: userActor(request), initiator: 'user', reason: 'user_request', ip: request.clientIp });
@@ -212,12 +242,12 @@ function accountRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): 
     return redirect(reply, '/tokens');
   });
 
-  app.get('/tokens/revoke-all', page, async (request, reply) => {
+  app.get('/tokens/revoke-all', { ...page, schema: pageSchema('Confirm: revoke all your API tokens') }, async (request, reply) => {
     const live = (await ownTokens(request.webSession!.user.id)).filter((t) => t.isActive).length;
     return sendPage(reply, tokenConfirmPage(guard.viewer(request), revokeAllSpec(request.webSession!.csrfToken, live)));
   });
 
-  app.post('/tokens/revoke-all', post, async (request, reply) => {
+  app.post('/tokens/revoke-all', { ...post, schema: formSchema('Revoke all your API tokens (once an hour)', {}) }, async (request, reply) => {
     const userId = request.webSession!.user.id;
     try {
       const revoked = await revokeAllApiTokensOfOwner(ctx, userId, { actor: userActor(request), initiator: 'user', reason: 'logout_all', ip: request.clientIp });

@@ -1,0 +1,118 @@
+/**
+ * Request validation comes from the route schemas (src/http/schemas/, and each route's `schema`):
+ * the same schemas @fastify/swagger turns into GET /openapi.json. This file makes that validation
+ * behave like the rest of the service:
+ *
+ * - No type coercion (`coerceTypes: false`): `{"include_api_tokens": "true"}` is refused, not read
+ *   as true, and a repeated query parameter (an array) is refused where one value is expected.
+ * - Authentication first: a failed schema is remembered (`attachValidation`) and reported by a
+ *   preHandler appended after the route's own (the bearer/web guards, the OAuth client check), so
+ *   an unauthenticated caller still gets its 401, not a description of what the body lacks.
+ * - The project's error shape: a failure is a RevokdError (ERR_VALIDATION, or the route's
+ *   `config.validationCode`) with a sentence a person can read, built from the first failing
+ *   keyword; a schema may carry its own sentence in `x-invalid` (e.g. "user id must be a UUID").
+ * - Responses are serialized with JSON.stringify, not compiled from the response schemas
+ *   (fast-json-stringify drops properties a schema does not list). A field missing from a response
+ *   schema is then a failing conformance test, never data silently lost on the wire.
+ */
+import type { FastifyInstance, FastifyRequest, FastifySchemaValidationError, FastifyServerOptions, RouteOptions, preHandlerHookHandler } from 'fastify';
+import { type ErrorCode, RevokdError } from '../core/errors.js';
+
+/** Fastify's `ajv` server option. `verbose` gives each error its schema (for `x-invalid`); errors are never logged. */
+export const AJV_OPTIONS: NonNullable<FastifyServerOptions['ajv']> = {
+  customOptions: { coerceTypes: false, verbose: true },
+  onCreate: (ajv) => {
+    // An annotation, not a check: the refusal message a schema carries (see validationFailure).
+    ajv.addKeyword({ keyword: 'x-invalid', schemaType: 'string' });
+  },
+};
+
+interface ValidationErrorLike {
+  readonly validation?: FastifySchemaValidationError[];
+  readonly validationContext?: string;
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  string: 'a string', boolean: 'a boolean', integer: 'a whole number', number: 'a number', array: 'a list', object: 'a JSON object', null: 'null',
+};
+
+/** The field an error is about, as a person writes it: `scopes[0]`, `revoked.sessions`. */
+function fieldOf(instancePath: string, context: string): string {
+  const parts = instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (parts.length === 0) return context === 'body' ? 'body' : context;
+  return parts.reduce((name, part) => (/^\d+$/.test(part) ? `${name}[${part}]` : name === '' ? part : `${name}.${part}`), '');
+}
+
+/** One readable sentence for the first failing keyword of a schema. */
+export function describeValidationError(error: FastifySchemaValidationError & { parentSchema?: Record<string, unknown>; data?: unknown }, context: string, bodyAbsent: boolean): string {
+  const field = fieldOf(error.instancePath, context);
+  const params = error.params as Record<string, unknown>;
+  const parent = error.parentSchema ?? {};
+  if (error.keyword === 'required') return `${String(params.missingProperty)} is required`;
+  // Query parameters arrive as strings, or as a list when repeated.
+  if (error.keyword === 'type' && context === 'querystring' && Array.isArray(error.data)) return `${field} must be given once`;
+  if (typeof parent['x-invalid'] === 'string') return parent['x-invalid'];
+  if (context === 'body' && error.instancePath === '' && error.keyword === 'type') {
+    return bodyAbsent ? 'a JSON object body is required' : 'body must be a JSON object';
+  }
+  switch (error.keyword) {
+    case 'type':
+      return `${field} must be ${TYPE_WORDS[String(params.type)] ?? String(params.type)}`;
+    case 'enum':
+      return `${field} must be one of ${(params.allowedValues as unknown[]).map(String).join(', ')}`;
+    case 'const':
+      return `${field} must be ${JSON.stringify(params.allowedValue)}`;
+    case 'minLength':
+      return Number(params.limit) === 1 ? `${field} must not be empty` : `${field} must be at least ${String(params.limit)} characters`;
+    case 'maxLength':
+      return typeof parent.minLength === 'number' && parent.minLength > 0
+        ? `${field} must be a non-empty string of at most ${String(params.limit)} characters`
+        : `${field} must be at most ${String(params.limit)} characters`;
+    case 'minimum': case 'maximum':
+      return typeof parent.minimum === 'number' && typeof parent.maximum === 'number'
+        ? `${field} must be between ${parent.minimum} and ${parent.maximum}`
+        : `${field} ${error.message ?? 'is out of range'}`;
+    case 'maxItems':
+      return `${field} may have at most ${String(params.limit)} items`;
+    case 'pattern': case 'format':
+      return `${field} is not in the expected format`;
+    default:
+      return `${field} ${error.message ?? 'is not valid'}`;
+  }
+}
+
+/** A schema failure as the project's 400 (used by the preHandler below and the error handler). */
+export function validationFailure(err: ValidationErrorLike, request: FastifyRequest | undefined): RevokdError {
+  const first = err.validation?.[0];
+  const context = err.validationContext ?? 'body';
+  const code: ErrorCode = request?.routeOptions.config.validationCode ?? 'ERR_VALIDATION';
+  if (first === undefined) return new RevokdError(code, 'invalid request');
+  return new RevokdError(code, describeValidationError(first, context, request?.body === undefined));
+}
+
+const reportValidation: preHandlerHookHandler = async function reportValidation(request) {
+  const failed = (request as FastifyRequest & { validationError?: ValidationErrorLike }).validationError;
+  if (failed !== undefined) throw validationFailure(failed, request);
+};
+
+/**
+ * Every route with a schema gets `attachValidation` and, last in its preHandlers, the check that
+ * reports a failure. Call before any route is declared.
+ */
+export function installSchemaValidation(app: FastifyInstance): void {
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.addHook('onRoute', (route: RouteOptions) => {
+    if (route.schema === undefined) return;
+    route.attachValidation = true;
+    const existing = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];
+    route.preHandler = [...existing, reportValidation];
+  });
+}
+
+/**
+ * Routes whose JSON body is optional (`config.bodyOptional`): no body is an empty object, so the
+ * schema's defaults apply and an absent body is not "a JSON object body is required".
+ */
+export function defaultOptionalBody(request: FastifyRequest): void {
+  if (request.body === undefined && request.routeOptions.config.bodyOptional === true) request.body = {};
+}
