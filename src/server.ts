@@ -1,7 +1,8 @@
 /**
- * `revokd serve`: the HTTP service. Listens, prunes expired state in the background, and shuts
- * down cleanly on SIGTERM/SIGINT (in-flight requests finish; nothing acknowledged is lost either
- * way, because every acknowledgement follows a commit).
+ * `revokd serve`: the HTTP service. Listens, prunes expired state in the background, and closes
+ * cleanly (src/cli/serve-command.ts calls close() on SIGTERM/SIGINT): in-flight requests get
+ * REVOKD_SHUTDOWN_GRACE_MS to finish, batched writes are flushed, the store is closed. Nothing
+ * acknowledged is lost either way, because every acknowledgement follows a commit.
  */
 import type { FastifyInstance } from 'fastify';
 import { openAppContext, type OpenedContext } from './app/open-app-context.js';
@@ -13,11 +14,17 @@ import { DEFAULT_MAIL_FROM } from './mail/mail-transport.js';
 import { OutboxWorker } from './mail/outbox-worker.js';
 import { createSmtpTransport } from './mail/smtp-transport.js';
 
+/** What close() had to do; the shutdown log line reports it. */
+export interface ShutdownReport {
+  /** Connections still open when the grace period ended (a stalled upload, a slow client), cut then. */
+  readonly cutConnections: number;
+}
+
 export interface RunningServer {
   readonly app: FastifyInstance;
   readonly ctx: OpenedContext;
   readonly url: string;
-  close(): Promise<void>;
+  close(): Promise<ShutdownReport>;
 }
 
 export async function startServer(config: Config): Promise<RunningServer> {
@@ -44,9 +51,28 @@ export async function startServer(config: Config): Promise<RunningServer> {
     app, ctx, url,
     async close() {
       clearInterval(pruner);
-      await app.close();
+      // app.close() stops accepting, answers new requests on open connections with 503, ends the
+      // push streams (their preClose hook) and waits for the requests in flight. A client can hold
+      // a request open for up to REVOKD_REQUEST_TIMEOUT_MS (30 s) by sending slowly: past the grace
+      // period its connection is cut, so a stop is bounded whatever clients do.
+      let cutConnections = 0;
+      const grace = setTimeout(() => {
+        app.server.getConnections((err, count) => {
+          cutConnections = err === null ? count : 0;
+          app.server.closeAllConnections();
+        });
+      }, config.http.shutdownGraceMs);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(grace);
+      }
+      // Then the writers: the mail worker finishes the message it is sending, and ctx.close()
+      // flushes the batched API-token last-use times and replay counts before closing the store,
+      // the Redis counters and the PostgreSQL pool.
       await mailer?.stop();
       await ctx.close();
+      return { cutConnections };
     },
   };
 }

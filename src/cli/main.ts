@@ -14,11 +14,10 @@ import { resetPassword } from '../app/passwords.js';
 import type { UserRecord } from '../stores/types.js';
 import { listLiveWindows } from '../app/list-windows.js';
 import { revokeApiToken } from '../app/api-tokens/revoke-api-tokens.js';
-import { loadConfig } from '../core/config.js';
 import { RevokdError } from '../core/errors.js';
 import { REASON_CODES } from '../core/revocation/types.js';
-import { startServer } from '../server.js';
-import { emit, fail } from './output.js';
+import { emit, fail, textTable } from './output.js';
+import { whileWorking } from './progress.js';
 import { withContext } from './with-context.js';
 import { readStdin } from './read-stdin.js';
 import { registerSecurityCommands } from './security-commands.js';
@@ -27,15 +26,13 @@ const CLI_ACTOR = { type: 'cli' as const, id: null };
 const program = new Command();
 program.name('revokd').description('Issue and revoke tokens: JWT access tokens, refresh tokens, API tokens.').version('0.1.0');
 
-program.command('serve').description('run the HTTP service (configured by environment variables; see docs/configuration.md)')
+program.command('serve').description('run the HTTP service (configured by environment variables; see docs/configuration.md); SIGTERM or Ctrl-C stops it cleanly')
   .action(async () => {
     try {
-      const server = await startServer(loadConfig());
-      const stop = (): void => {
-        server.close().then(() => process.exit(0), () => process.exit(1));
-      };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
+      // Imported here, not at the top: the HTTP app (Fastify, routes, metrics) is for `serve` only,
+      // and the other commands start faster without it.
+      const { serve } = await import('./serve-command.js');
+      await serve();
     } catch (err) {
       fail(false, err);
     }
@@ -43,7 +40,12 @@ program.command('serve').description('run the HTTP service (configured by enviro
 
 program.command('migrate').description('create or upgrade the database schema').option('--json', 'machine-readable output')
   .action(async (opts: { json?: boolean }) => {
-    await withContext(opts.json === true, async (ctx) => emit(opts.json === true, { migrated: true, backend: ctx.store.backend }, `schema is up to date (${ctx.store.backend})`));
+    // Opening the store migrates it; its schema state says what that did. Both outputs say the same.
+    await withContext(opts.json === true, async (ctx) => {
+      const { version, applied } = ctx.store.schema;
+      emit(opts.json === true, { backend: ctx.store.backend, schema_version: version, applied: [...applied] },
+        `schema is up to date (${ctx.store.backend}, version ${version})${applied.length === 0 ? '' : `; applied now: ${applied.join(', ')}`}`);
+    });
   });
 
 const user = program.command('user').description('manage users');
@@ -164,9 +166,12 @@ program.command('revoke').description('revoke by scope: jti, session, user (id o
         emit(json, { scope, value, token_id: t.id, owner: t.userId, revoked_at: new Date(t.revokedAtMs!).toISOString(), changed: true }, `revoked API token ${t.id} (${t.name}); the owner will be emailed`);
         return;
       }
-      const report = await revokeByScope(ctx, scope, value ?? '', { reason: opts.reason, note: opts.note, actor: CLI_ACTOR, initiator: 'admin' });
+      // `revoke ip` over a wide range (or `user`, `all`) can revoke many sessions in one transaction.
+      const report = await whileWorking(json, `revoking ${value === undefined ? scope : `${scope} ${value}`}`,
+        revokeByScope(ctx, scope, value ?? '', { reason: opts.reason, note: opts.note, actor: CLI_ACTOR, initiator: 'admin' }));
+      const what = value === undefined ? scope : `${scope} ${value}`;
       emit(json, { scope, value: value ?? null, sessions: report.sessions, refresh_tokens: report.refreshTokens, generation: report.generation, changed: report.changed },
-        report.changed ? `revoked ${scope} ${value ?? ''}: ${report.sessions} session(s), ${report.refreshTokens} refresh token(s)` : `${scope} ${value ?? ''} was already revoked`);
+        report.changed ? `revoked ${what}: ${report.sessions} session(s), ${report.refreshTokens} refresh token(s)` : `${what} was already revoked`);
     });
   });
 
@@ -177,7 +182,9 @@ keys.command('list').description('list signing keys and whether each is still pu
     await withContext(json, async (ctx) => {
       const list = await ctx.keyManager.list();
       const rows = list.map((k) => ({ kid: k.kid, alg: k.alg, status: k.status, published: k.published, created_at: new Date(k.createdAtMs).toISOString() }));
-      emit(json, rows, rows.map((r) => `${r.kid}  ${r.alg}  ${r.status}${r.published ? '  published' : ''}  ${r.created_at}`).join('\n') || 'no keys');
+      // Every key gets every column (a revoked key says "no" rather than leaving a gap), under a header.
+      emit(json, rows, rows.length === 0 ? 'no keys' : textTable(['KID', 'ALG', 'STATUS', 'PUBLISHED', 'CREATED'],
+        rows.map((r) => [r.kid, r.alg, r.status, r.published ? 'yes' : 'no', r.created_at])));
     });
   });
 keys.command('rotate').description('add a new active key; the old one verifies until its tokens expire').option('--json', 'machine-readable output')

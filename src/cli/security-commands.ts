@@ -12,27 +12,14 @@ import { type AuditCheckpoint, parseCheckpoint } from '../app/security/audit-tra
 import { blockIp, unblockIp } from '../app/security/ip-blocks.js';
 import { RevokdError } from '../core/errors.js';
 import { emit } from './output.js';
+import { entryProgress, whileWorking } from './progress.js';
 import { withContext, withStore } from './with-context.js';
 import { UUID_PATTERN } from '../core/ids.js';
 
 const CLI_ACTOR = { type: 'cli' as const, id: null };
 /** Exit status of `audit verify` when the chain is broken (1 and 2 are errors, see output.ts). */
 export const EXIT_CHAIN_BROKEN = 3;
-/** Long operations report progress on stderr at most this often. */
-const PROGRESS_EVERY_MS = 1000;
-
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-
-/** Prints "<verb> N entries…" to stderr, at most once a second, so short runs print nothing. */
-function progressReporter(verb: string): (entries: number) => void {
-  let last = Date.now();
-  return (entries) => {
-    const now = Date.now();
-    if (now - last < PROGRESS_EVERY_MS) return;
-    last = now;
-    process.stderr.write(`${verb} ${entries} entries…\n`);
-  };
-}
 
 async function write(out: Writable, chunk: string): Promise<void> {
   if (!out.write(chunk)) await once(out, 'drain');
@@ -53,9 +40,10 @@ export function registerSecurityCommands(program: Command): void {
           if (!/^\d{1,9}$/.test(opts.duration)) throw new RevokdError('ERR_VALIDATION', '--duration must be a whole number of seconds');
           durationSeconds = Number(opts.duration);
         }
-        const { block, report } = await blockIp(ctx, ctx.security.blocks, {
+        // One transaction revokes every session from the range: no count to show, only that it is working.
+        const { block, report } = await whileWorking(json, `blocking ${target} and revoking its sessions`, blockIp(ctx, ctx.security.blocks, {
           target, reason: opts.reason, durationSeconds, source: 'manual', actor: CLI_ACTOR, force: opts.force === true,
-        });
+        }));
         emit(json, {
           id: block.id, cidr: block.cidr, reason: block.reason, source: block.source, created_at: iso(block.createdAtMs), expires_at: iso(block.expiresAtMs),
           revoked_sessions: report.sessions, revoked_api_tokens: report.apiTokens.length,
@@ -86,9 +74,10 @@ export function registerSecurityCommands(program: Command): void {
         if (checkpoint !== undefined && !trail.signatureHolds(checkpoint)) {
           throw new RevokdError('ERR_VALIDATION', `${opts.checkpoint}: the checkpoint signature does not verify (not signed by this service's secret, or edited)`);
         }
+        const shown = entryProgress(json, 'verified');
         const { result, head } = await trail.verifyAll(store, {
-          onProgress: progressReporter('verified'), ...(checkpoint === undefined ? {} : { expectHead: checkpoint }),
-        });
+          onProgress: shown.onProgress, ...(checkpoint === undefined ? {} : { expectHead: checkpoint }),
+        }).finally(shown.done);
         emit(json, presentVerification(result), result.ok
           ? `audit log intact: ${result.entries} entries (head seq ${head.seq}, hash ${head.hash})${checkpoint === undefined ? '' : `; contains checkpoint head seq ${checkpoint.seq}`}`
           : `audit log BROKEN at entry ${result.firstBadSeq}: ${result.problem} (${result.firstBadSeq - 1} entries verified before it)`);
@@ -114,8 +103,9 @@ export function registerSecurityCommands(program: Command): void {
             if (err.code === 'EPIPE') readerGone = true;
           });
         }
+        const shown = entryProgress(json, 'exported');
         try {
-          for await (const entry of auditEntries(store, { afterSeq: Number(opts.after), onProgress: progressReporter('exported') })) {
+          for await (const entry of auditEntries(store, { afterSeq: Number(opts.after), onProgress: shown.onProgress })) {
             if (readerGone) return;
             await write(out, `${JSON.stringify(presentAuditEntry(entry))}\n`);
             count++;
@@ -126,6 +116,7 @@ export function registerSecurityCommands(program: Command): void {
           if (out === process.stdout && (err as { code?: unknown }).code === 'EPIPE') return;
           throw err;
         } finally {
+          shown.done();
           if (out !== process.stdout) {
             out.end();
             await once(out, 'close');

@@ -10,7 +10,7 @@ import { loadConfig } from '../core/config.js';
 import { parseStoreUrl } from '../core/database-url.js';
 import { RevokdError } from '../core/errors.js';
 import { fail } from './output.js';
-import pino from 'pino';
+import { cliLogger } from './cli-log.js';
 import { AuditTrail } from '../app/security/audit-trail.js';
 import { resolveAuditKeys } from '../app/security/service-secret.js';
 
@@ -18,8 +18,8 @@ export async function withContext(json: boolean, action: (ctx: AppContext) => Pr
   let ctx;
   try {
     const config = loadConfig();
-    // The CLI logs only warnings, to stderr, so stdout stays parseable.
-    ctx = await openAppContext(config, { log: pino({ level: 'warn' }, pino.destination(2)), checkpoints: false });
+    // Warnings only, as text on stderr, so stdout stays the answer (cli-log.ts).
+    ctx = await openAppContext(config, { log: cliLogger(), checkpoints: false });
     await action(ctx);
   } catch (err) {
     await ctx?.close().catch(() => undefined);

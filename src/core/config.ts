@@ -116,6 +116,8 @@ export interface HttpLimitsConfig {
   readonly keepAliveTimeoutMs: number;
   /** Open connections accepted at once; further ones are closed as they arrive. */
   readonly maxConnections: number;
+  /** On SIGTERM/SIGINT, requests in flight get this long to finish before their connections are cut. */
+  readonly shutdownGraceMs: number;
 }
 
 /** Per-minute request budgets (SPEC §5.4); see src/http/rate-limits.ts for the routes in each. */
@@ -296,6 +298,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     headersTimeoutMs: int('REVOKD_HEADERS_TIMEOUT_MS', 10_000, 1_000, 600_000),
     keepAliveTimeoutMs: int('REVOKD_KEEP_ALIVE_TIMEOUT_MS', 5_000, 1_000, 600_000),
     maxConnections: int('REVOKD_MAX_CONNECTIONS', 1_024, 1, 1_000_000),
+    shutdownGraceMs: int('REVOKD_SHUTDOWN_GRACE_MS', 3_000, 0, 60_000),
   });
   if (http.headersTimeoutMs > http.requestTimeoutMs) {
     problems.push(`REVOKD_HEADERS_TIMEOUT_MS (${http.headersTimeoutMs}) must not exceed REVOKD_REQUEST_TIMEOUT_MS (${http.requestTimeoutMs})`);

@@ -88,8 +88,13 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     }
     defaultOptionalBody(request);
   });
+  // Once closing (SIGTERM), a request finishing in flight is answered with `Connection: close`:
+  // its keep-alive connection would otherwise stay open, idle, until the grace period cuts it.
+  let closing = false;
+  app.addHook('preClose', async () => { closing = true; });
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
+    if (closing) reply.header('connection', 'close');
     return payload;
   });
 

@@ -18,7 +18,7 @@ import type { RevocationTargetSpec } from '../core/revocation/revocation-plan.js
 export type { AuditLogPort } from './ports/audit-log.js';
 export type { ContainmentPort } from './ports/containment.js';
 export type { CountersPort, RateWindowsPort } from './ports/counters.js';
-export type { StoreLifecycle } from './ports/lifecycle.js';
+export type { SchemaState, StoreLifecycle } from './ports/lifecycle.js';
 export type { OutboxPort } from './ports/outbox.js';
 export type { ApiTokenRecords, ClientRecords, RecordsPort, SessionRecords, SigningKeyRecords, UserRecords } from './ports/records.js';
 export type { RevocationLogPort } from './ports/revocation-log.js';

@@ -31,10 +31,14 @@ describe('revokd CLI', () => {
     }
   });
 
-  test('migrate --json', async () => {
+  test('migrate --json says what the text says: the backend, the schema version, nothing applied on a current schema', async () => {
     const out = await cli(['migrate', '--json']);
     assert.equal(out.code, 0, out.stderr);
-    assert.deepEqual(JSON.parse(out.stdout), { migrated: true, backend: 'sqlite' });
+    const report = JSON.parse(out.stdout);
+    assert.equal(report.backend, 'sqlite');
+    assert.deepEqual(report.applied, [], 'the server migrated this data directory already');
+    const text = await cli(['migrate']);
+    assert.equal(text.stdout, `schema is up to date (sqlite, version ${report.schema_version})\n`);
   });
 
   test('user create (password on stdin) → the user can log in; a duplicate is refused with exit 2', async () => {

@@ -104,6 +104,20 @@ export class ServerProcess {
     throw new Error(`server did not become ready:\n${this.output}`);
   }
 
+  /** The process spawned (with `command: ['npm', 'start']`, npm itself); its pid is also its process group's id. */
+  get pid(): number {
+    if (this.child?.pid === undefined) throw new Error('not started');
+    return this.child.pid;
+  }
+
+  /** Resolves when the spawned process exits, with its exit code (null when a signal ended it) and signal. */
+  exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    const child = this.child;
+    if (child === undefined) throw new Error('not started');
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+    return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
   /** SIGKILL the whole process group: no shutdown hooks, no flushing — a crash. */
   async kill(): Promise<void> {
     const child = this.child;

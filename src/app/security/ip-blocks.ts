@@ -117,7 +117,11 @@ export async function blockIp(ctx: AppContext, blocks: ActiveBlocks, request: Bl
   const initiator = request.source === 'manual' ? 'admin' : 'system';
   ctx.events.emit('revoked', { scope: 'ip', reason: 'ip_block', initiator, count: report.sessions });
   if (report.apiTokens.length > 0) ctx.events.emit('revoked', { scope: 'api_token', reason: 'ip_block', initiator, count: report.apiTokens.length });
-  ctx.log.warn({ cidr: block.cidr, source: block.source, sessions: report.sessions, api_tokens: report.apiTokens.length }, 'IP blocked');
+  // An automatic block is an alarm (warn); a manual one is an operator's own action, already
+  // answered to them and audited (info: in the server log, not echoed again by the CLI).
+  const fields = { cidr: block.cidr, source: block.source, sessions: report.sessions, api_tokens: report.apiTokens.length };
+  if (request.source === 'manual') ctx.log.info(fields, 'IP blocked');
+  else ctx.log.warn(fields, 'IP blocked');
   const revoked = { sessions: report.sessions, refreshTokens: report.refreshTokens, apiTokens: report.apiTokens.length };
   return { block: { ...block, liftedAtMs: null, liftedBy: null, revoked }, report };
 }

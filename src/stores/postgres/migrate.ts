@@ -32,6 +32,12 @@ export async function migratePostgres(pool: pg.Pool, nowMs: number): Promise<num
   return ran;
 }
 
+/** The latest version recorded in the database (0 before the first migration). */
+export async function postgresSchemaVersion(pool: pg.Pool): Promise<number> {
+  const { rows } = await pool.query<{ version: number | null }>('SELECT MAX(version) AS version FROM schema_migrations');
+  return rows[0]?.version ?? 0;
+}
+
 async function applyIfMissing(pool: pg.Pool, migration: MigrationFile, nowMs: number): Promise<boolean> {
   const client = await pool.connect();
   let discard = false;

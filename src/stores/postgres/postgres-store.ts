@@ -30,7 +30,8 @@ import {
 } from './containment.js';
 import { type GenerationRow, parseSeqCursor, seqFeedPage, seqFeedSnapshot, seqOfCursor } from '../seq-cursor.js';
 import { readGenerationsIn } from './generations.js';
-import { migratePostgres } from './migrate.js';
+import { migratePostgres, postgresSchemaVersion } from './migrate.js';
+import type { SchemaState } from '../ports/lifecycle.js';
 import { claimOutboxIn, markOutboxFailedIn, markOutboxSentIn } from './outbox.js';
 import { connectionSettings, createPool } from './pool.js';
 import { revokeIn } from './revoke.js';
@@ -57,6 +58,7 @@ export const DEFAULT_STORE_TIMEOUT_MS = 5_000;
 
 export class PostgresStore implements RevokdStore, FeedNotifications {
   readonly backend = 'postgres' as const;
+  schema: SchemaState = { version: 0, applied: [] };
   /** The LISTEN channel every feed-appending transaction notifies on commit (feed-notify.ts). */
   readonly feedNotifyChannel = FEED_NOTIFY_CHANNEL;
   readonly pool: pg.Pool;
@@ -94,7 +96,8 @@ export class PostgresStore implements RevokdStore, FeedNotifications {
   }
 
   async migrate(): Promise<void> {
-    await this.run(() => migratePostgres(this.pool, Date.now()));
+    const ran = await this.run(() => migratePostgres(this.pool, Date.now()));
+    this.schema = { version: await this.run(() => postgresSchemaVersion(this.pool)), applied: [...this.schema.applied, ...ran] };
   }
 
   /** Ends the pool (idempotent); every later call answers ERR_STORE_UNAVAILABLE. */

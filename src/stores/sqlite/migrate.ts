@@ -30,3 +30,8 @@ export function migrateSqlite(db: SqliteDatabase, nowMs: number): number[] {
   }
   return ran;
 }
+
+/** The latest version recorded in the database (0 before the first migration). */
+export function sqliteSchemaVersion(db: SqliteDatabase): number {
+  return (db.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get() as number | null) ?? 0;
+}

@@ -21,7 +21,8 @@ import { claimOutboxInSqlite, markOutboxFailedInSqlite, markOutboxSentInSqlite }
 import { readGenerationsIn } from './generations.js';
 import { consumeRefreshInSqlite } from './consume-refresh.js';
 import { insertSessionIp, recordSessionIpInSqlite } from './session-ips.js';
-import { migrateSqlite } from './migrate.js';
+import { migrateSqlite, sqliteSchemaVersion } from './migrate.js';
+import type { SchemaState } from '../ports/lifecycle.js';
 import type { Statement } from 'better-sqlite3';
 import { type SqliteDatabase, openDatabase } from './open-database.js';
 import { isBusyError, retryWhenBusy } from './retry-when-busy.js';
@@ -54,6 +55,7 @@ export class SqliteStore implements RevokdStore {
   private readonly allowLegacyChainUpgrade: boolean;
   /** What opening did to a legacy audit chain (set by migrate()). */
   auditKeying: KeyingOutcome | undefined;
+  schema: SchemaState = { version: 0, applied: [] };
   /** The hot lookups' statements, prepared once (see `prepared`). */
   private readonly statements = new Map<string, Statement>();
 
@@ -94,7 +96,8 @@ export class SqliteStore implements RevokdStore {
   }
 
   async migrate(): Promise<void> {
-    await this.run(() => migrateSqlite(this.db, Date.now()));
+    const ran = await this.run(() => migrateSqlite(this.db, Date.now()));
+    this.schema = { version: sqliteSchemaVersion(this.db), applied: [...this.schema.applied, ...ran] };
     this.auditKeying = await this.run(() => keyLegacyChain(this.db, this.allowLegacyChainUpgrade, Date.now()));
   }
 
