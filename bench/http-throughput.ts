@@ -30,6 +30,7 @@ import { type OidcProviderPeer, peerBasicAuth, startOidcProviderPeer } from './o
 import { NO_LIMITS } from './revoke-throughput.js';
 import { ms, printTable } from './table.js';
 import { intEnv } from './env.js';
+import { basicAuth } from '../test/support/sse-client.js';
 
 /** One autocannon run against one endpoint. */
 export interface HttpRun {
@@ -84,9 +85,6 @@ interface Target {
   stop(): Promise<void>;
 }
 
-function basic(clientId: string, secret: string): string {
-  return `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`;
-}
 
 async function startRevokd(backend: ClusterBackend): Promise<Target> {
   const cluster = await Cluster.start({
@@ -102,7 +100,7 @@ async function startRevokd(backend: ClusterBackend): Promise<Target> {
       if (res.status !== 201) throw new Error(`create API token: ${res.status} ${res.text}`);
       activeTokens.push(res.body.token);
     }
-    const authorization = basic(client.client_id, client.client_secret);
+    const authorization = basicAuth(client.client_id, client.client_secret);
     return {
       name: `revokd (${backend === 'sqlite' ? 'SQLite' : 'PostgreSQL'})`, url: base, introspectPath: '/oauth/introspect', revokePath: '/oauth/revoke',
       authorization, activeTokens,

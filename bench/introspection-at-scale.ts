@@ -35,6 +35,7 @@ import { quantile } from './propagation-between-instances.js';
 import { writeResult } from './results-file.js';
 import { NO_LIMITS } from './revoke-throughput.js';
 import { int, ms, printTable } from './table.js';
+import { basicAuth } from '../test/support/sse-client.js';
 
 export interface IntrospectionRun {
   readonly concurrency: number;
@@ -225,7 +226,7 @@ export async function runIntrospectionAtScaleBench(
       }
       const startMs = performance.now() - t0;
       const server = loaded;
-      const authorization = `Basic ${Buffer.from(`${encodeURIComponent(client.client_id)}:${encodeURIComponent(client.client_secret)}`).toString('base64')}`;
+      const authorization = basicAuth(client.client_id, client.client_secret);
       const introspect = (token: string) => request(`${server.url}/oauth/introspect`, { method: 'POST', headers: { authorization }, form: { token } });
       const revoked = await introspect(doomed);
       if (revoked.status !== 200 || revoked.body.active !== false) throw new Error(`a token among the ${count} written introspects ${revoked.status} ${revoked.text}`);

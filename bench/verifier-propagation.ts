@@ -40,6 +40,7 @@ import { quantile } from './propagation-between-instances.js';
 import { writeResult } from './results-file.js';
 import { NO_LIMITS } from './revoke-throughput.js';
 import { ms, printTable } from './table.js';
+import { basicAuth } from '../test/support/sse-client.js';
 
 export interface Stats {
   readonly p50Ms: number;
@@ -191,7 +192,7 @@ export async function runVerifierPropagation(
   try {
     const admin = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
     const revoker = await createClientViaAdmin(server.url, admin.access_token, 'bench revoker');
-    const basic = `Basic ${Buffer.from(`${encodeURIComponent(revoker.client_id)}:${encodeURIComponent(revoker.client_secret)}`).toString('base64')}`;
+    const basic = basicAuth(revoker.client_id, revoker.client_secret);
     const stream = await createStreamClient((args) => server.cli(args), 'bench verifiers');
     const tapClient = await createStreamClient((args) => server.cli(args), 'bench wire tap');
     tapStream = await openSse(`${server.url}${STREAM_PATH}`, { authorization: tapClient.basic });
