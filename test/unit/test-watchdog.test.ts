@@ -3,7 +3,7 @@
  * silent fails the run within REVOKD_TEST_SILENCE_MS, named, with every process it started killed
  * (issue 17, item 11: a hang used to freeze CI for 90 minutes). Healthy files that run longer than
  * the limit, or wait behind another file, are left alone, and node's closing summary stays. Runs the
- * real runner on fixture files outside the test/*\/*.test.ts glob, with a limit of a few seconds.
+ * real runner on fixture files outside the test/*\/*.test.ts glob, with limits of seconds.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -16,10 +16,10 @@ import { until } from '../support/until.js';
 const RUNNER = path.join(REPO_ROOT, 'scripts/run-tests.mjs');
 /**
  * The limits given to the runner. A file's clock starts when its process does, so a limit must
- * cover starting node with tsx — seconds, when the machine is busy running the suite beside this.
+ * cover starting node with tsx: 5 s seen for a one-line file on a loaded 2-core machine.
  */
-const SILENT_FILE_LIMIT_MS = 8000;
-const HEALTHY_FILES_LIMIT_MS = 10_000;
+const SILENT_FILE_LIMIT_MS = 10_000;
+const HEALTHY_FILES_LIMIT_MS = 15_000;
 /** Bounds this test's own wait on the runner: a watchdog that never fires fails here, not by hanging. */
 const OUTER_SILENCE_MS = 60_000;
 
@@ -68,7 +68,7 @@ test('files that keep reporting, or wait quietly behind another, finish even pas
   assert.doesNotMatch(run.output, /watchdog:/);
   assert.equal(run.code, 0, run.output);
   // Not a terminal here, so node's default reporter (TAP on node 20) and its closing summary.
-  assert.match(run.output, /^# pass 25$/m);
+  assert.match(run.output, /^# pass 21$/m);
   assert.match(run.output, /^# fail 0$/m);
 });
 
