@@ -2,9 +2,10 @@
  * Benchmark fixtures: an Ed25519 key ring, access tokens shaped like the ones revokd issues, and a
  * RevocationState filled the way the replica fills it (one feed record at a time).
  */
-import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { signAccessToken } from '../src/core/tokens/access-token.js';
+import { newKeyPair } from '../src/keys/new-key-pair.js';
 import type { KeyRing, SigningKey } from '../src/core/tokens/key-ring.js';
 import type { RevocationState } from '../src/core/revocation/revocation-state.js';
 import type { RevocationRecord } from '../src/core/revocation/types.js';
@@ -22,7 +23,7 @@ export const CLIENT_GENERATION = 1;
 
 /** An Ed25519 key ring with one key, built the way KeyManager builds it (kid = JWK thumbprint). */
 export async function makeKeyRing(): Promise<KeyRing> {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const { privateKey, publicKey } = newKeyPair('EdDSA');
   const publicJwk = publicKey.export({ format: 'jwk' }) as Record<string, unknown>;
   const kid = await calculateJwkThumbprint(publicJwk as JWK, 'sha256');
   const signing: SigningKey = {

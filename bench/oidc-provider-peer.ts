@@ -19,6 +19,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { newKeyPair } from '../src/keys/new-key-pair.js';
 
 /** The peer's one client (a benchmark fixture, not a secret). */
 export const PEER_CLIENT = { clientId: 'bench-rs', clientSecret: 'bench-rs-secret-0123456789abcdef' } as const;
@@ -131,11 +132,10 @@ class MapAdapter {
 
 async function serve(): Promise<void> {
   const { Provider } = await import('oidc-provider');
-  const { generateKeyPair, exportJWK } = await import('jose');
   // A signing key of its own (it signs nothing measured here, but without one it falls back to a
-  // development key and says so).
-  const { privateKey } = await generateKeyPair('EdDSA', { extractable: true });
-  const jwk = { ...(await exportJWK(privateKey)), alg: 'EdDSA', use: 'sig', kid: 'bench' };
+  // development key and says so). Made the one way revokd makes keys, safe to export to JWK.
+  const { privateKey } = newKeyPair('EdDSA');
+  const jwk = { ...privateKey.export({ format: 'jwk' }), alg: 'EdDSA', use: 'sig', kid: 'bench' };
   // The issuer is only echoed back as `iss` in introspection responses: no port needed in it.
   const provider = new Provider('http://127.0.0.1', {
     adapter: MapAdapter,

@@ -6,13 +6,14 @@
  * Keys made before sealing have their private half in a legacy file (keys/key-store-files.ts),
  * moved into the store on the first start that finds it.
  */
-import { type KeyObject, createHash, createPublicKey, createSecretKey, generateKeyPairSync } from 'node:crypto';
+import { type KeyObject, createHash, createPublicKey, createSecretKey } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { Config, JwtAlg } from '../core/config.js';
 import { RevokdError } from '../core/errors.js';
 import type { KeyRing, SigningKey, VerificationKey } from '../core/tokens/key-ring.js';
 import type { Actor, SigningKeyRecord, SigningKeyRecords } from '../stores/types.js';
 import { readLegacyPrivateKey } from './key-store-files.js';
+import { type AsymmetricAlg, newKeyPair } from './new-key-pair.js';
 import type { PrivateKeySealer } from './sealed-private-key.js';
 
 /** A key as the operator sees it: everything but the sealed private half. */
@@ -71,10 +72,9 @@ export class KeyManager {
     if (this.symmetric) {
       throw new RevokdError('ERR_BAD_REQUEST', 'HS256 keys come from REVOKD_JWT_SECRET: set the new secret there and the old one in REVOKD_JWT_PREVIOUS_SECRET');
     }
-    const alg = this.config.jwtAlg;
-    const { privateKey, publicKey } = alg === 'EdDSA'
-      ? generateKeyPairSync('ed25519')
-      : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const alg = this.config.jwtAlg as AsymmetricAlg; // HS256 refused just above
+    // Never generateKeyPairSync's own KeyObjects: exported to JWK below, they can deadlock (new-key-pair.ts).
+    const { privateKey, publicKey } = newKeyPair(alg);
     const publicJwk = publicKey.export({ format: 'jwk' }) as Record<string, unknown>;
     const kid = await calculateJwkThumbprint(publicJwk as JWK, 'sha256');
     const view: SigningKeyView = {

@@ -11,11 +11,12 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { type KeyObject, createHmac, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { type KeyObject, createHmac, createPublicKey, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type JWK, SignJWT, calculateJwkThumbprint, decodeJwt, jwtVerify } from 'jose';
+import { newKeyPair } from '../../src/keys/new-key-pair.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess } from '../support/server-process.js';
 import { type JsonResponse, createClientViaAdmin, introspect, login, request } from '../support/http-client.js';
 import { openServerPrivateKey, readSigningKeyRows } from '../support/server-signing-key.js';
@@ -75,7 +76,7 @@ describe('JWT attack corpus', () => {
     assert.equal(readSigningKeyRows(server.dataDir).find((row) => row.kid === serverKid)?.alg, 'EdDSA');
     serverPrivateKey = openServerPrivateKey(server.dataDir, serverKid);
 
-    const attacker = generateKeyPairSync('ed25519');
+    const attacker = newKeyPair('EdDSA');
     attackerPrivateKey = attacker.privateKey;
     attackerPublicJwk = attacker.publicKey.export({ format: 'jwk' }) as Record<string, unknown>;
     attackerKid = await calculateJwkThumbprint(attackerPublicJwk as JWK, 'sha256');

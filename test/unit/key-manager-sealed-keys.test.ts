@@ -7,7 +7,7 @@
  * one key (SQLite and PostgreSQL). Real databases, real keys.
  */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, sign, verify } from 'node:crypto';
+import { sign, verify } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -15,6 +15,7 @@ import { calculateJwkThumbprint, type JWK } from 'jose';
 import { type Config, loadConfig } from '../../src/core/config.js';
 import type { KeyRing } from '../../src/core/tokens/key-ring.js';
 import { KeyManager } from '../../src/keys/key-manager.js';
+import { newKeyPair } from '../../src/keys/new-key-pair.js';
 import { PrivateKeySealer } from '../../src/keys/sealed-private-key.js';
 import { openStore } from '../../src/stores/open-store.js';
 import { createSqliteStore, type SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
@@ -53,7 +54,7 @@ function assertSignsAs(ring: KeyRing, kid: string, other: KeyRing = ring): void 
 
 /** What an older revokd left: a key row without a sealed half and `<dataDir>/keys/<kid>.json`. */
 async function legacyKey(store: SqliteStore, dataDir: string, status: 'active' | 'retired' = 'active'): Promise<{ kid: string; file: string }> {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const { privateKey, publicKey } = newKeyPair('EdDSA');
   const publicJwk = publicKey.export({ format: 'jwk' }) as Record<string, unknown>;
   const kid = await calculateJwkThumbprint(publicJwk as JWK, 'sha256');
   const now = Date.now();
@@ -136,7 +137,7 @@ test('a retired legacy key is not copied into the store; a legacy file holding a
 
   const b = await instance(freshDatabase());
   const swapped = await legacyKey(b.store, b.config.dataDir);
-  const other = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
+  const other = newKeyPair('EdDSA').privateKey.export({ format: 'jwk' });
   fs.writeFileSync(swapped.file, JSON.stringify({ kid: swapped.kid, alg: 'EdDSA', privateJwk: other }));
   await assert.rejects(b.manager.ensureKeys(), new RegExp(`legacy key file of signing key ${swapped.kid} holds a different key`));
   assert.equal(await sealedOf(b.store, swapped.kid), null);

@@ -5,9 +5,10 @@
  * never a raw crypto message; and the sealed string holds nothing of the private key in clear.
  */
 import assert from 'node:assert/strict';
-import { type KeyObject, generateKeyPairSync, sign, verify } from 'node:crypto';
+import { type KeyObject, sign, verify } from 'node:crypto';
 import { test } from 'node:test';
 import { RevokdError } from '../../src/core/errors.js';
+import { newKeyPair } from '../../src/keys/new-key-pair.js';
 import { PrivateKeySealer } from '../../src/keys/sealed-private-key.js';
 
 const SECRET = Buffer.from('a service secret of at least 32 bytes, for tests');
@@ -32,17 +33,17 @@ function refused(pattern: RegExp): (err: unknown) => boolean {
 
 test('round trip: an Ed25519 and a P-256 key open to the same key; each seal uses a fresh IV', () => {
   const sealer = new PrivateKeySealer(SECRET);
-  const ed = generateKeyPairSync('ed25519');
+  const ed = newKeyPair('EdDSA');
   const first = sealer.seal(KID, ed.privateKey);
   assertSameKey(sealer.open(KID, first), ed);
   assert.notEqual(sealer.seal(KID, ed.privateKey), first, 'two seals of one key differ');
   assertSameKey(new PrivateKeySealer(Buffer.from(SECRET)).open(KID, first), ed);
-  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const ec = newKeyPair('ES256');
   assertSameKey(sealer.open('kid-two', sealer.seal('kid-two', ec.privateKey)), ec);
 });
 
 test('the sealed string is v1.<iv>.<tag>.<ciphertext> and contains neither the private d nor the JWK', () => {
-  const pair = generateKeyPairSync('ed25519');
+  const pair = newKeyPair('EdDSA');
   const sealed = new PrivateKeySealer(SECRET).seal(KID, pair.privateKey);
   assert.match(sealed, /^v1\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]+$/);
   const d = (pair.privateKey.export({ format: 'jwk' }) as { d: string }).d;
@@ -52,19 +53,19 @@ test('the sealed string is v1.<iv>.<tag>.<ciphertext> and contains neither the p
 });
 
 test('a wrong service secret is refused with a message naming REVOKD_SECRET', () => {
-  const sealed = new PrivateKeySealer(SECRET).seal(KID, generateKeyPairSync('ed25519').privateKey);
+  const sealed = new PrivateKeySealer(SECRET).seal(KID, newKeyPair('EdDSA').privateKey);
   assert.throws(() => new PrivateKeySealer(OTHER_SECRET).open(KID, sealed), refused(new RegExp(`signing key ${KID} does not open .*REVOKD_SECRET`)));
 });
 
 test('a blob copied into another kid\'s row does not open (the kid is bound)', () => {
   const sealer = new PrivateKeySealer(SECRET);
-  const sealed = sealer.seal(KID, generateKeyPairSync('ed25519').privateKey);
+  const sealed = sealer.seal(KID, newKeyPair('EdDSA').privateKey);
   assert.throws(() => sealer.open('kid-other', sealed), refused(/signing key kid-other does not open/));
 });
 
 test('any altered part (iv, tag, ciphertext) is refused', () => {
   const sealer = new PrivateKeySealer(SECRET);
-  const sealed = sealer.seal(KID, generateKeyPairSync('ed25519').privateKey);
+  const sealed = sealer.seal(KID, newKeyPair('EdDSA').privateKey);
   const parts = sealed.split('.');
   for (const index of [1, 2, 3]) {
     const bytes = Buffer.from(parts[index] as string, 'base64url');
@@ -76,7 +77,7 @@ test('any altered part (iv, tag, ciphertext) is refused', () => {
 
 test('malformed values are refused as not a v1 sealed key, not decrypted', () => {
   const sealer = new PrivateKeySealer(SECRET);
-  const sealed = sealer.seal(KID, generateKeyPairSync('ed25519').privateKey);
+  const sealed = sealer.seal(KID, newKeyPair('EdDSA').privateKey);
   const [, iv, tag, ciphertext] = sealed.split('.');
   for (const value of ['', 'v1', `v2.${iv}.${tag}.${ciphertext}`, `v1.${iv}.${tag}`, `v1.${iv}.${tag}.${ciphertext}.x`, `v1.${iv}.${tag}.`,
     `v1.${iv}.${tag?.slice(0, 20)}.${ciphertext}`, `v1.${iv}x.${tag}.${ciphertext}`, `v1.${iv}.${tag}.${ciphertext}==`, '{"d":"x"}']) {

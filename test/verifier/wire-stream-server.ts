@@ -3,10 +3,11 @@
  * wire-format.ts) and publishes a JWKS, for testing the verifier's parsing, resume, staleness and
  * middleware without the whole service. The service's own endpoint is exercised by the e2e tests.
  */
-import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { signAccessToken } from '../../src/core/tokens/access-token.js';
+import { newKeyPair } from '../../src/keys/new-key-pair.js';
 import type { SigningKey } from '../../src/core/tokens/key-ring.js';
 import type { RevocationRecord } from '../../src/core/revocation/types.js';
 import { toWire } from '../../src/core/revocation/wire-format.js';
@@ -17,8 +18,8 @@ export const CLIENT_ID = 'rs-client';
 export const CLIENT_SECRET = 'rs-secret with spaces+plus';
 
 export function makeSigningKey(kid: string): SigningKey {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  return { kid, alg: 'EdDSA', key: publicKey as KeyObject, privateKey, publicJwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'EdDSA', use: 'sig' } };
+  const { publicKey, privateKey } = newKeyPair('EdDSA');
+  return { kid, alg: 'EdDSA', key: publicKey, privateKey, publicJwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'EdDSA', use: 'sig' } };
 }
 
 export interface TokenFields { sub?: string; sid?: string; client_id?: string; jti?: string; iat?: number; ttl?: number; gen?: number; ugen?: number; cgen?: number }

@@ -1,0 +1,64 @@
+// Which test file is silent, as node's test runner lets a reporter see it.
+//
+// With --test-concurrency=2 two files run at once, but only the HEAD file — the first, in run
+// order, that has not finished — reaches the reporters live. Node holds back the events of a file
+// behind it until that file's turn comes (and flushes them with its next event), so a file behind
+// the head looks silent while it may be working fine: judging it would kill healthy runs. The head
+// is judged instead: its clock runs from its last event, or from the moment it became the head.
+// A file that hangs behind the head is caught once the files before it finish and it becomes the
+// head. Seen in node 20's runner; file-level events (enqueue, dequeue, complete) always arrive live.
+import path from 'node:path';
+
+/** @typedef {{ file: string, done: boolean, lastActivityMs: number }} FileState */
+
+export class HeadFileClock {
+  /** @type {FileState[]} in run order */
+  #files = [];
+  /** @type {Map<string, FileState>} */
+  #byPath = new Map();
+
+  /**
+   * Notes one reporter event.
+   * @param {string} type e.g. 'test:pass'
+   * @param {{ file?: string, name?: string, nesting?: number } | undefined} data
+   * @param {number} nowMs
+   */
+  record(type, data, nowMs) {
+    const file = data?.file;
+    if (typeof file !== 'string') return; // run-level events (plan, summary diagnostics)
+    let state = this.#byPath.get(file);
+    if (state === undefined) {
+      // A file's first event is its file-level enqueue, in run order.
+      state = { file, done: false, lastActivityMs: nowMs };
+      this.#files.push(state);
+      this.#byPath.set(file, state);
+    }
+    state.lastActivityMs = nowMs;
+    if (isFileLevel(data) && (type === 'test:complete' || type === 'test:pass' || type === 'test:fail') && !state.done) {
+      state.done = true;
+      // Whoever is head now starts its clock now: its earlier silence was node holding it back.
+      const head = this.head();
+      if (head !== undefined) head.lastActivityMs = Math.max(head.lastActivityMs, nowMs);
+    }
+  }
+
+  /** @returns {FileState | undefined} the first file in run order that has not finished */
+  head() {
+    return this.#files.find((state) => !state.done);
+  }
+
+  /**
+   * @param {number} nowMs
+   * @param {number} limitMs
+   * @returns {FileState | undefined} the head file, when it has been silent for `limitMs` or more
+   */
+  silentHead(nowMs, limitMs) {
+    const head = this.head();
+    return head !== undefined && nowMs - head.lastActivityMs >= limitMs ? head : undefined;
+  }
+}
+
+/** The event of a file as a whole (its name is the file's path), not of a test inside it. */
+function isFileLevel(data) {
+  return data.nesting === 0 && typeof data.name === 'string' && path.resolve(data.name) === data.file;
+}
