@@ -21,6 +21,7 @@ export function toClient(r: Row): ClientRecord {
     id: r.id as string, name: r.name as string, secretHash: strOrNull(r.secret_hash),
     grants: JSON.parse(r.grants as string) as string[], scopes: JSON.parse(r.scopes as string) as string[],
     createdAtMs: num(r.created_at), disabledAtMs: numOrNull(r.disabled_at),
+    previousSecretHash: strOrNull(r.previous_secret_hash), previousSecretExpiresAtMs: numOrNull(r.previous_secret_expires_at),
   };
 }
 
