@@ -12,7 +12,7 @@ import { createVerifier, type Verifier } from '../../packages/verifier/src/index
 import { type JsonResponse, createClientViaAdmin, introspect, login, request } from '../support/http-client.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess } from '../support/server-process.js';
-import { type SseStream, basicAuth, connectSse, openSse } from '../support/sse-client.js';
+import { SseStream, basicAuth, connectSse, openSse } from '../support/sse-client.js';
 import { STREAM_PATH, type StreamClient, clientCredentialsToken, createStreamClient } from '../support/stream-setup.js';
 import { until } from '../support/until.js';
 
@@ -117,6 +117,21 @@ for (const backend of BACKENDS) {
       await until('the verifier refuses them', async () => ((await verifies(before)) ? undefined : true), 10_000);
       const fresh: StreamClient = { ...holder, client_secret: rotated.body.client_secret, basic: basicAuth(holder.client_id, rotated.body.client_secret) };
       assert.equal((await grant(fresh)).status, 200, 'the new secret works');
+    });
+
+    test('grants and stream opens racing the rotation: no token obtained outlives it, no stream opened stays open', async () => {
+      const holder = await createStreamClient((args) => server.cli(args), 'raced');
+      const grants = Array.from({ length: 16 }, () => grant(holder));
+      const streams = Array.from({ length: 6 }, () => connectSse(`${server.url}${STREAM_PATH}`, { authorization: holder.basic }));
+      const rotated = await rotate(holder.client_id);
+      assert.equal(rotated.status, 200, rotated.text);
+      for (const answer of await Promise.all(grants)) {
+        assert.ok(answer.status === 200 || answer.status === 401, answer.text);
+        if (answer.status === 200) assert.equal(await validate(answer.body.access_token), 401, 'a token obtained with the old secret is refused');
+      }
+      for (const opened of await Promise.all(streams)) {
+        if (opened instanceof SseStream) await until('a stream opened with the old secret ends', () => (opened.ended ? true : undefined), 10_000);
+      }
     });
 
     test('an out-of-bounds grace_seconds is a 400 and changes nothing', async () => {
