@@ -65,13 +65,13 @@ export function describeClientSecretsConformance(backend: StoreBackend): void {
       assert.equal(await store.endSecretGrace(client.id, GRACE_END), true);
       assert.equal(await store.endSecretGrace(client.id, GRACE_END), false, 'once');
       const ended = await store.findClient(client.id);
-      assert.equal(ended?.previousSecretHash, null);
-      assert.equal(ended?.previousSecretExpiresAtMs, null);
+      assert.equal(ended?.previousSecretHash ?? null, null);
+      assert.equal(ended?.previousSecretExpiresAtMs ?? null, null);
 
       const other = await newClient();
       await store.replaceClientSecret(other.id, NEW, NOW, audit('client.secret_rotated'), GRACE_END);
       await store.replaceClientSecret(other.id, 'c'.repeat(64), NOW, audit('client.secret_rotated'));
-      assert.equal((await store.findClient(other.id))?.previousSecretHash, null, 'a rotation without grace ends a running one');
+      assert.equal((await store.findClient(other.id))?.previousSecretHash ?? null, null, 'a rotation without grace ends a running one');
       await assert.rejects(sessionWith(other.id, NEW), refusedAsInvalidClient);
       await assert.rejects(sessionWith(other.id, OLD), refusedAsInvalidClient);
     });
