@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { openAppContext, type OpenedContext } from './app/open-app-context.js';
 import type { Config } from './core/config.js';
 import { sweepUnusedApiTokens } from './app/api-tokens/unused-token-sweep.js';
+import { finishEndedSecretGraces } from './app/client-secret-grace.js';
 import { ensureFirstRunAdmin } from './app/first-run-admin.js';
 import { buildApp } from './http/app.js';
 import { DEFAULT_MAIL_FROM } from './mail/mail-transport.js';
@@ -33,10 +34,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
   await ensureFirstRunAdmin(ctx);
   const app = await buildApp(ctx);
   const url = await app.listen({ port: config.port, host: config.host });
-  // Housekeeping on one timer: drop expired state, and apply the unused-API-token policy.
+  // Housekeeping on one timer: drop expired state, apply the unused-API-token policy, and finish
+  // the client-secret graces that have ended.
   const pruner = setInterval(() => {
     ctx.store.prune(ctx.now()).catch((err: unknown) => ctx.log.warn({ err }, 'prune failed'));
     sweepUnusedApiTokens(ctx).catch((err: unknown) => ctx.log.warn({ err }, 'unused API token sweep failed'));
+    finishEndedSecretGraces(ctx).catch((err: unknown) => ctx.log.warn({ err }, 'finishing client secret graces failed'));
   }, config.pruneIntervalMs);
   pruner.unref();
   // Owner emails wait in the outbox (committed with the revocation) until a mail server is configured.

@@ -46,12 +46,50 @@ export async function enableClient(ctx: AppContext, id: string, actor: Actor, ip
   return { changed: await ctx.store.setClientDisabled(client.id, false, ctx.now(), auditOf('client.enabled', actor, client.id, ip)) };
 }
 
-/** A new secret, returned once; only its hash is stored and the old one stops working at once. */
-export async function rotateClientSecret(ctx: AppContext, id: string, actor: Actor, ip: string | null): Promise<{ clientId: string; secret: string }> {
+/** The longest grace a rotation may give the replaced secret: a week (604 800 s). */
+export const MAX_SECRET_GRACE_SECONDS = 7 * 24 * 3600;
+
+/** The outcome of a rotation: the new secret (shown once) and when the old one stops working. */
+export interface RotatedSecret {
+  readonly clientId: string;
+  readonly secret: string;
+  readonly graceSeconds: number;
+  /** When the replaced secret stops working (now, without a grace). */
+  readonly oldSecretExpiresAtMs: number;
+  /** What the rotation revoked at once (nothing with a grace: that waits for its end). */
+  readonly revoked: RevocationReport | null;
+}
+
+/** `grace_seconds`: a whole number of seconds, 0 to a week. */
+export function parseGraceSeconds(value: unknown): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_SECRET_GRACE_SECONDS) {
+    throw new RevokdError('ERR_VALIDATION', `grace_seconds must be a whole number of seconds from 0 to ${MAX_SECRET_GRACE_SECONDS}`);
+  }
+  return value;
+}
+
+/**
+ * A new secret, returned once; only its hash is stored. Rotation is the response to a leaked
+ * secret, so by default it cuts the old holder off at once: the old secret stops working, and a
+ * client-scope revocation ends the client's open streams and revokes every token issued to it.
+ * With `graceSeconds` (routine rotation, audited) the old secret keeps working until the grace
+ * ends, and that same cut-off happens then (finishEndedSecretGraces).
+ */
+export async function rotateClientSecret(ctx: AppContext, id: string, actor: Actor, ip: string | null, graceSeconds = 0): Promise<RotatedSecret> {
+  const grace = parseGraceSeconds(graceSeconds);
   const client = await findClientOrFail(ctx, id);
   if (client.secretHash === null) throw new RevokdError('ERR_CONFLICT', 'a public client has no secret to rotate');
   const secret = newOpaqueToken('cs_');
-  const replaced = await ctx.store.replaceClientSecret(client.id, sha256Hex(secret), ctx.now(), auditOf('client.secret_rotated', actor, client.id, ip));
+  const nowMs = ctx.now();
+  const oldSecretExpiresAtMs = nowMs + grace * 1000;
+  const audit = { ...auditOf('client.secret_rotated', actor, client.id, ip), details: { grace_seconds: grace } };
+  const replaced = await ctx.store.replaceClientSecret(client.id, sha256Hex(secret), nowMs, audit, grace === 0 ? null : oldSecretExpiresAtMs);
   if (!replaced) throw new RevokdError('ERR_NOT_FOUND', 'no such client');
-  return { clientId: client.id, secret };
+  // After the new hash is committed, as for disableClient: a token minted with the old secret
+  // either committed before it (and this revocation covers it) or was refused at its commit.
+  const revoked = grace > 0 ? null : await revoke(ctx, { scope: 'client', clientId: client.id }, {
+    initiator: actor.type === 'system' ? 'system' : 'admin', reason: 'compromised', note: 'client secret rotated', actor, ip: ip ?? undefined,
+  });
+  return { clientId: client.id, secret, graceSeconds: grace, oldSecretExpiresAtMs, revoked };
 }

@@ -4,7 +4,8 @@
  * first-party web/app client that logs users in.
  */
 import { RevokdError, isRevokdError } from '../core/errors.js';
-import { digestsEqual, newOpaqueToken, sha256Hex } from '../core/tokens/opaque.js';
+import { matchClientSecret } from '../core/client-secret-match.js';
+import { newOpaqueToken, sha256Hex } from '../core/tokens/opaque.js';
 import { randomBytes } from 'node:crypto';
 import type { Actor, ClientRecord } from '../stores/types.js';
 import type { AppContext } from './context.js';
@@ -12,6 +13,8 @@ import { UNPRINTABLE } from './users.js';
 
 export const FIRST_PARTY_CLIENT_ID = 'revokd';
 export const CLIENT_GRANTS = ['refresh_token', 'client_credentials'] as const;
+/** The client scope /oauth/introspect requires (see mayIntrospect). */
+export const INTROSPECT_SCOPE = 'introspect';
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]{1,64}$/; // RFC 6749 §3.3 scope-token
 
 export function parseScopes(value: unknown): string[] {
@@ -66,10 +69,23 @@ export interface ClientCredentials {
 }
 
 /**
- * Authenticates a client. Confidential clients must present their secret; a public client is
- * identified by client_id alone. Any failure is 401 invalid_client (RFC 6749 §5.2).
+ * An authenticated client, and which of its secrets authenticated it: what a token or a stream
+ * obtained with it must be re-checked against when it is committed (a rotation or a disable can
+ * land between the check and the write).
  */
-export async function authenticateClient(ctx: Pick<AppContext, 'store'>, creds: ClientCredentials): Promise<ClientRecord> {
+export interface AuthenticatedClient extends ClientRecord {
+  /** SHA-256 of the secret presented (null for a public client). */
+  readonly presentedSecretHash: string | null;
+  /** When the presented secret stops working: a rotation's grace end; null for the current secret. */
+  readonly secretEndsAtMs: number | null;
+}
+
+/**
+ * Authenticates a client. Confidential clients must present their secret (or, during a rotation's
+ * grace period, the replaced one); a public client is identified by client_id alone. Any failure
+ * is 401 invalid_client (RFC 6749 §5.2).
+ */
+export async function authenticateClient(ctx: Pick<AppContext, 'store' | 'now'>, creds: ClientCredentials): Promise<AuthenticatedClient> {
   const fail = (): RevokdError => new RevokdError('ERR_INVALID_CLIENT', 'client authentication failed');
   if (creds.clientId === undefined || creds.clientId.length === 0 || creds.clientId.length > 128) throw fail();
   const client = await ctx.store.findClient(creds.clientId);
@@ -78,8 +94,17 @@ export async function authenticateClient(ctx: Pick<AppContext, 'store'>, creds: 
   if (client === undefined || client.disabledAtMs !== null) throw fail();
   if (client.secretHash === null) {
     if (creds.clientSecret !== undefined && creds.clientSecret !== '') throw fail();
-    return client;
+    return { ...client, presentedSecretHash: null, secretEndsAtMs: null };
   }
-  if (creds.clientSecret === undefined || !digestsEqual(presented, client.secretHash)) throw fail();
-  return client;
+  const match = creds.clientSecret === undefined ? undefined : matchClientSecret(client, presented, ctx.now());
+  if (match === undefined) throw fail();
+  return { ...client, presentedSecretHash: presented, secretEndsAtMs: match.kind === 'previous' ? match.endsAtMs : null };
+}
+
+/**
+ * Whether the client may introspect (RFC 7662): it holds the scope `introspect`, or it was created
+ * without any scope — what every client could do before the scope existed, kept for them.
+ */
+export function mayIntrospect(client: Pick<ClientRecord, 'scopes'>): boolean {
+  return client.scopes.length === 0 || client.scopes.includes(INTROSPECT_SCOPE);
 }

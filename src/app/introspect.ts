@@ -49,11 +49,12 @@ async function introspectRefresh(ctx: AppContext, token: string): Promise<Intros
   };
 }
 
+/** The owner is named by id only: an email is personal data the asking client has no need of. */
 async function introspectApiToken(ctx: AppContext, token: string, ip: string | null, clientId: string): Promise<Introspection> {
   try {
     const { token: t, user } = await verifyApiToken(ctx, token, ip, { kind: 'relayed_by_client', clientId });
     return {
-      active: true, token_type: 'api_token', iss: ctx.config.issuer, sub: user.id, username: user.email, scope: t.scopes.join(' '),
+      active: true, token_type: 'api_token', iss: ctx.config.issuer, sub: user.id, scope: t.scopes.join(' '),
       iat: Math.floor(t.createdAtMs / 1000), ...(t.expiresAtMs === null ? {} : { exp: Math.floor(t.expiresAtMs / 1000) }), token_id: t.id,
     };
   } catch (err) {

@@ -15,13 +15,15 @@ export interface IssuedAccessToken {
 export async function issueAccessToken(
   ctx: AppContext,
   subject: { sub: string; sid: string; clientId: string; scope: string; generations: Generations },
+  /** The token expires no later than this (seconds): what it was obtained with stops working then. */
+  notAfterSec?: number,
 ): Promise<IssuedAccessToken> {
   const signing = ctx.keys.current.signing;
   if (signing === undefined) {
     throw new RevokdError('ERR_STORE_UNAVAILABLE', 'no usable signing key: the current one has been revoked; configure a new one', { retryAfterSeconds: 60 });
   }
   const iat = nowSeconds(ctx);
-  const exp = iat + ctx.config.accessTtlSeconds;
+  const exp = Math.min(iat + ctx.config.accessTtlSeconds, notAfterSec ?? Number.POSITIVE_INFINITY);
   const jti = newId();
   const token = await signAccessToken({
     iss: ctx.config.issuer, sub: subject.sub, aud: ctx.config.audience, iat, exp, jti, sid: subject.sid,

@@ -7,7 +7,7 @@
 import { Argument, Command, Option } from 'commander';
 import type { AppContext } from '../app/context.js';
 import { createClient } from '../app/clients.js';
-import { disableClient, enableClient, rotateClientSecret } from '../app/client-lifecycle.js';
+import { MAX_SECRET_GRACE_SECONDS, disableClient, enableClient, rotateClientSecret } from '../app/client-lifecycle.js';
 import { OPERATOR_SCOPES, parseReason, revokeByScope, revokeSigningKey } from '../app/revoke-by-scope.js';
 import { createUser, disableUser, enableUser } from '../app/users.js';
 import { resetPassword } from '../app/passwords.js';
@@ -137,10 +137,25 @@ clientIdCommand('enable', 'let a disabled client authenticate again (its old tok
   const { changed } = await enableClient(ctx, id, CLI_ACTOR, null);
   return { json: { client_id: id, disabled: false, changed }, text: changed ? `client ${id} enabled` : `client ${id} was not disabled` };
 });
-clientIdCommand('rotate-secret', 'give a confidential client a new secret (shown once); the old one stops working at once', async (ctx, id) => {
-  const { clientId, secret } = await rotateClientSecret(ctx, id, CLI_ACTOR, null);
-  return { json: { client_id: clientId, client_secret: secret }, text: `client_secret: ${secret}\n(the secret is shown once; store it now)` };
-});
+client.command('rotate-secret')
+  .description('give a confidential client a new secret (shown once); the old one stops working, its streams end and its tokens are revoked — at once, or when --grace-seconds have passed')
+  .argument('<id>', 'client id')
+  .option('--grace-seconds <n>', `keep the old secret working this long (0 to ${MAX_SECRET_GRACE_SECONDS}; default 0)`)
+  .option('--json', 'machine-readable output')
+  .action(async (id: string, opts: { graceSeconds?: string; json?: boolean }) => {
+    const json = opts.json === true;
+    await withContext(json, async (ctx) => {
+      const grace = opts.graceSeconds === undefined ? 0 : /^\d{1,9}$/.test(opts.graceSeconds) ? Number(opts.graceSeconds) : Number.NaN;
+      const rotated = await rotateClientSecret(ctx, id, CLI_ACTOR, null, grace);
+      const until = new Date(rotated.oldSecretExpiresAtMs).toISOString();
+      emit(json, {
+        client_id: rotated.clientId, client_secret: rotated.secret, grace_seconds: rotated.graceSeconds, old_secret_expires_at: until,
+        revoked_sessions: rotated.revoked?.sessions ?? null,
+      }, `client_secret: ${rotated.secret}\n(the secret is shown once; store it now)\n${rotated.graceSeconds === 0
+        ? `the old secret no longer works; ${rotated.revoked?.sessions ?? 0} session(s) revoked`
+        : `the old secret works until ${until}; then the client's tokens are revoked and its streams end`}`);
+    });
+  });
 
 program.command('revoke').description('revoke by scope: jti, session, user (id or email), client, key, ip (address or CIDR), window (<from>-<to> epoch seconds), api-token (id) or all')
   .addArgument(new Argument('<scope>', 'what to revoke').choices(OPERATOR_SCOPES))

@@ -62,6 +62,12 @@ export interface ClientRecord {
   readonly scopes: readonly string[];
   readonly createdAtMs: number;
   readonly disabledAtMs: number | null;
+  /**
+   * After a rotation with a grace period: the replaced secret's hash, which still authenticates
+   * until `previousSecretExpiresAtMs`. Absent or null when no grace is running.
+   */
+  readonly previousSecretHash?: string | null;
+  readonly previousSecretExpiresAtMs?: number | null;
 }
 
 export interface SessionRecord {
@@ -172,6 +178,13 @@ export interface NewSession {
   /** The first refresh token; it is stamped with the generations current at commit. */
   readonly refresh: Pick<RefreshTokenRecord, 'id' | 'tokenHash' | 'createdAtMs' | 'expiresAtMs'> | null;
   readonly audit: AuditEventInput;
+  /**
+   * The client secret the caller verified: the session is created only if, at commit, the client
+   * is still enabled and this hash is still its secret (or its previous one, grace not over at
+   * `nowMs`); otherwise nothing is written and ERR_INVALID_CLIENT is thrown. The secret check runs
+   * before the commit, so a rotation or a disable can land in between.
+   */
+  readonly clientSecret?: { readonly hash: string; readonly nowMs: number };
 }
 
 export interface ConsumeRefreshInput {

@@ -55,11 +55,12 @@ describe('revokd CLI', () => {
   });
 
   test('client create --json returns a secret that introspects; revoke user by email from the CLI reaches the server', async () => {
-    const made = await cli(['client', 'create', '--name', 'rs', '--scope', 'read', 'write', '--json']);
+    // Explicit scopes must include introspect for the client to introspect (issue 17 item 4).
+    const made = await cli(['client', 'create', '--name', 'rs', '--scope', 'read', 'write', 'introspect', '--json']);
     assert.equal(made.code, 0, made.stderr);
     const client = JSON.parse(made.stdout);
     assert.match(client.client_secret, /^cs_/);
-    assert.deepEqual(client.scopes, ['read', 'write']);
+    assert.deepEqual(client.scopes, ['read', 'write', 'introspect']);
     const session = await login(server.url, 'cli-user@example.com', 'cli-password-1');
     assert.equal((await introspect(server.url, client, session.access_token)).body.active, true);
     const out = await cli(['revoke', 'user', 'cli-user@example.com', '--reason', 'compromised', '--json']);

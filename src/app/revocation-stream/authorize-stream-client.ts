@@ -21,6 +21,15 @@ import type { ClientRecord } from '../../stores/types.js';
 export interface StreamClient {
   readonly client: ClientRecord;
   readonly token?: { readonly stamp: TokenStamp; readonly expiresAtMs: number };
+  /**
+   * HTTP Basic only: the client's revocation generation in this instance's replica before its
+   * secret was checked. A client revocation (rotation, disable) that lands while the stream is
+   * being opened raises it, and the stream is then refused (credential-watch.ts). A bearer
+   * stream has its token's stamp for that.
+   */
+  readonly clientGeneration?: number;
+  /** Opened with a secret a rotation replaced: when its grace ends, and the stream with it. */
+  readonly secretEndsAtMs?: number;
 }
 
 export const STREAM_SCOPE = 'revocations:read';
@@ -30,6 +39,11 @@ export type StreamCredentials =
   | { readonly kind: 'basic'; readonly credentials: ClientCredentials }
   | { readonly kind: 'bearer'; readonly token: string }
   | { readonly kind: 'none' };
+
+/** The client's revocation generation as this instance's replica knows it now. */
+export function clientGenerationOf(ctx: Pick<AppContext, 'replica'>, clientId: string): number {
+  return ctx.replica.state.generations(clientId, clientId).cgen;
+}
 
 function insufficientScope(message: string): RevokdError {
   return new RevokdError('ERR_FORBIDDEN', message);
@@ -41,11 +55,13 @@ export async function authorizeStreamClient(ctx: AppContext, presented: StreamCr
     case 'none':
       throw new RevokdError('ERR_INVALID_CLIENT', 'client credentials are required (HTTP Basic, or a client_credentials bearer token)');
     case 'basic': {
+      // Read before the secret check (synchronously, before any store read): see StreamClient.
+      const clientGeneration = clientGenerationOf(ctx, presented.credentials.clientId ?? '');
       const client = await authenticateClient(ctx, presented.credentials);
       // A public client has no secret: anyone could name it.
       if (client.secretHash === null) throw new RevokdError('ERR_INVALID_CLIENT', 'the stream needs a confidential client');
       if (!client.scopes.includes(STREAM_SCOPE)) throw insufficientScope(`the client does not have the scope ${STREAM_SCOPE}`);
-      return { client };
+      return { client, clientGeneration, ...(client.secretEndsAtMs === null ? {} : { secretEndsAtMs: client.secretEndsAtMs }) };
     }
     case 'bearer': {
       if (presented.token.startsWith(API_TOKEN_PREFIX)) throw insufficientScope('an API token acts for a user; the stream needs a client');

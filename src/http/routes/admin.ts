@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { presentApiToken } from '../../app/api-tokens/create-api-token.js';
 import { revokeApiToken } from '../../app/api-tokens/revoke-api-tokens.js';
-import { disableClient, enableClient, rotateClientSecret } from '../../app/client-lifecycle.js';
+import { MAX_SECRET_GRACE_SECONDS, disableClient, enableClient, rotateClientSecret } from '../../app/client-lifecycle.js';
 import { createClient, parseScopes } from '../../app/clients.js';
 import type { AppContext } from '../../app/context.js';
 import { revokeByScope } from '../../app/revoke-by-scope.js';
@@ -49,6 +49,19 @@ const RevocationBody = Type.Object({
   value: Type.Optional(Text('value', 256, 'What to revoke (its meaning depends on scope)')),
   reason: Type.Optional(Text('reason', 32, 'A reason code (default admin)')),
   note: Type.Optional(Text('note', 500)),
+});
+const RotateSecretBody = Type.Object({
+  grace_seconds: Type.Optional(Type.Integer({
+    minimum: 0, maximum: MAX_SECRET_GRACE_SECONDS, default: 0,
+    'x-invalid': `grace_seconds must be a whole number of seconds from 0 to ${MAX_SECRET_GRACE_SECONDS}`,
+    description: 'How long the old secret keeps working (audited). 0, the default: it stops at once, the client\'s streams end and its tokens are revoked now; otherwise all that happens when the grace ends.',
+  })),
+});
+const RotatedSecret = Closed({
+  client_id: Type.String(), client_secret: Type.String(),
+  grace_seconds: Type.Integer({ description: 'The grace given to the old secret' }),
+  old_secret_expires_at: IsoTime,
+  revoked: Nullable(Closed({ sessions: Type.Integer(), refresh_tokens: Type.Integer() }, { description: 'What was revoked now; null with a grace (revoked when it ends)' })),
 });
 const ClientView = Closed({ client_id: Type.String(), name: Type.String(), public: Type.Boolean(), grants: Type.Array(Type.String()), scopes: Type.Array(Type.String()) });
 const Window = Closed({
@@ -170,13 +183,19 @@ export function adminRoutes(app: FastifyInstance, ctx: AppContext): void {
     return { client_id: request.params.id, disabled: false, changed };
   });
 
-  app.post<{ Params: { id: string } }>('/api/v1/admin/clients/:id/rotate-secret', {
-    preHandler: admin, config: { body: 'none' },
-    schema: op('Give a client a new secret (shown once)', { params: ClientId, ...reply200(Closed({ client_id: Type.String(), client_secret: Type.String() })) }),
+  app.post<{ Params: { id: string }; Body: Static<typeof RotateSecretBody> }>('/api/v1/admin/clients/:id/rotate-secret', {
+    preHandler: admin, config: { body: 'json', bodyOptional: true },
+    schema: op('Give a client a new secret (shown once); without a grace, cut the old secret\'s holder off at once', {
+      params: ClientId, body: RotateSecretBody, ...reply200(RotatedSecret),
+    }),
   }, async (request, reply) => {
-    const { clientId, secret } = await rotateClientSecret(ctx, request.params.id, actorOf(request), request.clientIp);
+    const rotated = await rotateClientSecret(ctx, request.params.id, actorOf(request), request.clientIp, request.body.grace_seconds ?? 0);
     reply.header('cache-control', 'no-store');
-    return { client_id: clientId, client_secret: secret };
+    return {
+      client_id: rotated.clientId, client_secret: rotated.secret, grace_seconds: rotated.graceSeconds,
+      old_secret_expires_at: new Date(rotated.oldSecretExpiresAtMs).toISOString(),
+      revoked: rotated.revoked === null ? null : { sessions: rotated.revoked.sessions, refresh_tokens: rotated.revoked.refreshTokens },
+    };
   });
 
   app.post<{ Body: Static<typeof RevocationBody> }>('/api/v1/admin/revocations', {

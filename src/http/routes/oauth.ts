@@ -7,8 +7,7 @@
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { authenticateClient } from '../../app/clients.js';
-import type { ClientRecord } from '../../stores/types.js';
+import { type AuthenticatedClient, INTROSPECT_SCOPE, authenticateClient, mayIntrospect } from '../../app/clients.js';
 import { clientCredentialsGrant } from '../../app/client-credentials.js';
 import type { AppContext } from '../../app/context.js';
 import { introspect } from '../../app/introspect.js';
@@ -40,8 +39,8 @@ const TokenParamForm = Type.Object({ token: TokenParam, token_type_hint: Type.Op
 const config = { body: 'form', validationCode: 'ERR_BAD_REQUEST' } as const;
 const FORM = 'application/x-www-form-urlencoded';
 
-type Authenticated = FastifyRequest & { oauthClient?: ClientRecord };
-const clientOf = (request: FastifyRequest): ClientRecord => (request as Authenticated).oauthClient!;
+type Authenticated = FastifyRequest & { oauthClient?: AuthenticatedClient };
+const clientOf = (request: FastifyRequest): AuthenticatedClient => (request as Authenticated).oauthClient!;
 
 export function oauthRoutes(app: FastifyInstance, ctx: AppContext): void {
   const authenticate = async (request: FastifyRequest): Promise<void> => {
@@ -106,12 +105,19 @@ export function oauthRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
 
   app.post<{ Body: Static<typeof TokenParamForm> }>('/oauth/introspect', {
-    preHandler: [authenticate, async (request) => {
-      if (clientOf(request).secretHash === null) throw new RevokdError('ERR_INVALID_CLIENT', 'introspection needs a confidential client');
+    preHandler: [authenticate, async (request, reply) => {
+      const client = clientOf(request);
+      if (client.secretHash === null) throw new RevokdError('ERR_INVALID_CLIENT', 'introspection needs a confidential client');
+      // Introspection reveals other principals' tokens: a client made for one job (a stream
+      // reader) must not get it by default. RFC 6750 §3.1 names the scope it lacks.
+      if (!mayIntrospect(client)) {
+        reply.header('www-authenticate', `Bearer realm="revokd", error="insufficient_scope", scope="${INTROSPECT_SCOPE}"`);
+        throw new RevokdError('ERR_FORBIDDEN', `the client does not have the scope ${INTROSPECT_SCOPE}`);
+      }
     }],
     config,
     schema: {
-      tags: ['oauth'], summary: 'Introspection endpoint (RFC 7662), confidential clients only', security: SECURITY.clientBasic,
+      tags: ['oauth'], summary: `Introspection endpoint (RFC 7662): confidential clients with the scope ${INTROSPECT_SCOPE} (or created without scopes)`, security: SECURITY.clientBasic,
       consumes: [FORM], body: TokenParamForm, response: { 200: Introspection, ...ERROR_RESPONSES },
     },
   }, async (request, reply) => {

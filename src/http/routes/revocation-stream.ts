@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app/context.js';
 import { STREAM_SCOPE, type StreamCredentials, authorizeStreamClient } from '../../app/revocation-stream/authorize-stream-client.js';
 import { coalescedSnapshots } from '../../app/revocation-stream/coalesced-snapshots.js';
-import { watchCredentials } from '../../app/revocation-stream/credential-watch.js';
+import { staleCredentials, watchCredentials } from '../../app/revocation-stream/credential-watch.js';
 import { SseWriter } from '../../app/revocation-stream/sse-writer.js';
 import { StreamHub } from '../../app/revocation-stream/stream-hub.js';
 import { StreamSession } from '../../app/revocation-stream/stream-session.js';
@@ -80,6 +80,9 @@ export function revocationStreamRoutes(app: FastifyInstance, ctx: AppContext): v
     let start;
     try {
       start = await streamStart(feed, lastEventId, ctx.now());
+      // From here to watchCredentials nothing awaits: a record the replica applies now is seen by the watch.
+      const stale = staleCredentials(ctx, who);
+      if (stale !== undefined) throw stale;
     } catch (err) {
       release();
       throw err;

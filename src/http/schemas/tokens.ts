@@ -21,7 +21,7 @@ export const Introspection = Type.Union([
     token_type: Type.Union([Type.Literal('access_token'), Type.Literal('refresh_token'), Type.Literal('api_token')]),
     iss: Type.String(), sub: Type.String(),
     aud: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
-    client_id: Type.Optional(Type.String()), username: Type.Optional(Type.String()), scope: Type.Optional(Type.String()),
+    client_id: Type.Optional(Type.String()), scope: Type.Optional(Type.String()),
     exp: Type.Optional(Type.Integer()), iat: Type.Optional(Type.Integer()), nbf: Type.Optional(Type.Integer()),
     jti: Type.Optional(Type.String()), sid: Type.Optional(Type.String()), token_id: Type.Optional(Type.String()),
   }),

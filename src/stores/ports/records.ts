@@ -39,8 +39,19 @@ export interface ClientRecords {
   listClients(): Promise<ClientRecord[]>;
   /** Disables (`disabledAtMs` = nowMs) or enables a client; false (and no audit row) when it was already so or is unknown. */
   setClientDisabled(id: string, disabled: boolean, nowMs: number, audit: AuditEventInput): Promise<boolean>;
-  /** Replaces a confidential client's secret hash; false when there is no such confidential client. */
-  replaceClientSecret(id: string, secretHash: string, nowMs: number, audit: AuditEventInput): Promise<boolean>;
+  /**
+   * Replaces a confidential client's secret hash; false when there is no such confidential client.
+   * With `previousSecretExpiresAtMs`, the replaced hash keeps authenticating until then (a grace
+   * period; one running before is dropped); without, no previous secret is kept.
+   */
+  replaceClientSecret(id: string, secretHash: string, nowMs: number, audit: AuditEventInput, previousSecretExpiresAtMs?: number | null): Promise<boolean>;
+  /** Clients whose secret grace ended at or before `nowMs` and is not yet finished (endSecretGrace). */
+  listEndedSecretGraces(nowMs: number): Promise<ClientRecord[]>;
+  /**
+   * Forgets the previous secret of a grace that ends at `expiresAtMs`; false when it is no longer
+   * that grace (already finished by another instance, or a newer rotation replaced it).
+   */
+  endSecretGrace(id: string, expiresAtMs: number): Promise<boolean>;
 }
 
 export interface SigningKeyRecords {

@@ -35,6 +35,7 @@ import type { SchemaState } from '../ports/lifecycle.js';
 import { claimOutboxIn, markOutboxFailedIn, markOutboxSentIn } from './outbox.js';
 import { connectionSettings, createPool } from './pool.js';
 import { revokeIn } from './revoke.js';
+import { assertClientSecretStillGood } from './client-secret-check.js';
 import { toApiToken, toAudit, toClient, toRefresh, toRevocation, toSession, toSigningKey, toUser } from './rows.js';
 import { insertSessionIp, recordSessionIpIn } from './session-ips.js';
 import { ClientRunner, type Row, type SqlRunner, type Transaction, runTransaction } from './sql-runner.js';
@@ -229,12 +230,22 @@ export class PostgresStore implements RevokdStore, FeedNotifications {
     });
   }
 
-  replaceClientSecret(id: string, secretHash: string, nowMs: number, audit: AuditEventInput): Promise<boolean> {
+  replaceClientSecret(id: string, secretHash: string, nowMs: number, audit: AuditEventInput, previousSecretExpiresAtMs: number | null = null): Promise<boolean> {
     return this.tx(true, async (tx) => {
-      const changed = await tx.changes('UPDATE clients SET secret_hash = $1 WHERE id = $2 AND secret_hash IS NOT NULL', [secretHash, id]) > 0;
+      const changed = await tx.changes(`UPDATE clients SET previous_secret_hash = CASE WHEN $1::bigint IS NULL THEN NULL ELSE secret_hash END,
+        previous_secret_expires_at = $1, secret_hash = $2 WHERE id = $3 AND secret_hash IS NOT NULL`, [previousSecretExpiresAtMs, secretHash, id]) > 0;
       if (changed) await appendAuditRows(tx, [audit], nowMs);
       return changed;
     });
+  }
+
+  listEndedSecretGraces(nowMs: number): Promise<ClientRecord[]> {
+    return this.run(async (sql) => (await sql.rows('SELECT * FROM clients WHERE previous_secret_expires_at <= $1 ORDER BY id', [nowMs])).map(toClient));
+  }
+
+  endSecretGrace(id: string, expiresAtMs: number): Promise<boolean> {
+    return this.run(async (sql) => (await sql.changes(`UPDATE clients SET previous_secret_hash = NULL, previous_secret_expires_at = NULL
+      WHERE id = $1 AND previous_secret_expires_at = $2`, [id, expiresAtMs])) > 0);
   }
 
   insertSigningKey(key: SigningKeyRecord, retireActive: boolean, audit: AuditEventInput): Promise<void> {
@@ -261,6 +272,7 @@ export class PostgresStore implements RevokdStore, FeedNotifications {
   createSession(input: NewSession): Promise<Generations> {
     return this.tx(true, async (tx) => {
       const s = input.session;
+      if (input.clientSecret !== undefined) await assertClientSecretStillGood(tx, s.clientId, input.clientSecret);
       await tx.rows(`INSERT INTO sessions (id, user_id, client_id, created_at, last_used_at, expires_at, ip, last_ip, user_agent, scope)
         VALUES ($1, $2, $3, $4, $4, $5, $6, $6, $7, $8)`, [s.id, s.userId, s.clientId, s.createdAtMs, s.expiresAtMs, s.ip, s.userAgent, s.scope]);
       await insertSessionIp(tx, s.id, s.ip, s.createdAtMs);

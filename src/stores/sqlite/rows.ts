@@ -21,6 +21,10 @@ export function toClient(r: Row): ClientRecord {
     id: r.id as string, name: r.name as string, secretHash: strOrNull(r.secret_hash),
     grants: JSON.parse(r.grants as string) as string[], scopes: JSON.parse(r.scopes as string) as string[],
     createdAtMs: num(r.created_at), disabledAtMs: numOrNull(r.disabled_at),
+    // Only while a rotation's grace runs: otherwise the record is exactly what was created.
+    ...(r.previous_secret_hash === null || r.previous_secret_hash === undefined ? {} : {
+      previousSecretHash: r.previous_secret_hash as string, previousSecretExpiresAtMs: numOrNull(r.previous_secret_expires_at),
+    }),
   };
 }
 

@@ -30,6 +30,7 @@ import { sealedSuccessorsDroppableBeforeMs } from '../../core/revocation/entry-l
 import { clampRefreshExpiryMs } from '../../core/revocation/refresh-rotation.js';
 import { revokeInSqlite } from './revoke.js';
 import { type GenerationRow, parseSeqCursor, seqFeedPage, seqFeedSnapshot, seqOfCursor } from '../seq-cursor.js';
+import { assertClientSecretStillGood } from './client-secret-check.js';
 import { toAudit, toClient, toRefresh, toRevocation, toSession, toSigningKey, toUser } from './rows.js';
 
 type Row = Record<string, unknown>;
@@ -207,12 +208,23 @@ export class SqliteStore implements RevokdStore {
     }).immediate());
   }
 
-  replaceClientSecret(id: string, secretHash: string, nowMs: number, audit: AuditEventInput): Promise<boolean> {
+  replaceClientSecret(id: string, secretHash: string, nowMs: number, audit: AuditEventInput, previousSecretExpiresAtMs: number | null = null): Promise<boolean> {
     return this.run(() => this.db.transaction(() => {
-      const changed = this.db.prepare('UPDATE clients SET secret_hash = ? WHERE id = ? AND secret_hash IS NOT NULL').run(secretHash, id).changes > 0;
+      const changed = this.db.prepare(`UPDATE clients SET previous_secret_hash = CASE WHEN ? IS NULL THEN NULL ELSE secret_hash END,
+        previous_secret_expires_at = ?, secret_hash = ? WHERE id = ? AND secret_hash IS NOT NULL`)
+        .run(previousSecretExpiresAtMs, previousSecretExpiresAtMs, secretHash, id).changes > 0;
       if (changed) appendAuditRows(this.db, [audit], nowMs);
       return changed;
     }).immediate());
+  }
+
+  listEndedSecretGraces(nowMs: number): Promise<ClientRecord[]> {
+    return this.run(() => (this.db.prepare('SELECT * FROM clients WHERE previous_secret_expires_at <= ? ORDER BY id').all(nowMs) as Row[]).map(toClient));
+  }
+
+  endSecretGrace(id: string, expiresAtMs: number): Promise<boolean> {
+    return this.run(() => this.db.prepare(`UPDATE clients SET previous_secret_hash = NULL, previous_secret_expires_at = NULL
+      WHERE id = ? AND previous_secret_expires_at = ?`).run(id, expiresAtMs).changes > 0);
   }
 
   insertSigningKey(key: SigningKeyRecord, retireActive: boolean, audit: AuditEventInput): Promise<void> {
@@ -242,6 +254,7 @@ export class SqliteStore implements RevokdStore {
   createSession(input: NewSession): Promise<Generations> {
     return this.run(() => this.db.transaction((): Generations => {
       const s = input.session;
+      if (input.clientSecret !== undefined) assertClientSecretStillGood(this.db, s.clientId, input.clientSecret);
       this.db.prepare(`INSERT INTO sessions (id, user_id, client_id, created_at, last_used_at, expires_at, ip, last_ip, user_agent, scope)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(s.id, s.userId, s.clientId, s.createdAtMs, s.createdAtMs, s.expiresAtMs, s.ip, s.ip, s.userAgent, s.scope);
       insertSessionIp(this.db, s.id, s.ip, s.createdAtMs);

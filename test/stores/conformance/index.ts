@@ -6,6 +6,7 @@
 import { describe } from 'node:test';
 import { describeAuditLogConformance } from './audit-log.js';
 import type { StoreBackend } from './backend.js';
+import { describeClientSecretsConformance } from './client-secrets.js';
 import { describeConcurrencyConformance } from './concurrency.js';
 import { describeContainmentConformance } from './containment.js';
 import { describeCountersConformance } from './counters.js';
@@ -20,6 +21,7 @@ export function describeStoreConformance(backend: StoreBackend): void {
   describe(`store conformance: ${backend.name}`, () => {
     describeLifecycleConformance(backend);
     describeRecordsConformance(backend);
+    describeClientSecretsConformance(backend);
     describeRevocationLogConformance(backend);
     describeAuditLogConformance(backend);
     describeCountersConformance(backend);
