@@ -66,7 +66,8 @@ describe('postgres: migrations', () => {
       const versions = await withClient(db.url, async (c) => (await c.query('SELECT version FROM schema_migrations ORDER BY version')).rows.map((r) => Number(r.version)));
       assert.ok(versions.length > 0);
       assert.deepEqual(ran.flat().sort((a, b) => a - b), versions, 'every version applied by exactly one instance');
-      assert.equal(ran.filter((r) => r.length > 0).length, 1, 'the first instance applied them; the others found them applied');
+      // Which instance applies which version is a race (each file takes the lock on its own), so
+      // only "each version exactly once" is asserted, not that one instance applied them all.
       // And the schema works from every instance.
       const user = await storeFixtures(() => stores[3]!).newUser();
       assert.equal((await stores[0]!.findUserById(user.id))?.email, user.email);
