@@ -23,7 +23,10 @@ declare module 'fastify' {
     validationCode?: import('../core/errors.js').ErrorCode;
     /** Answered to blocked addresses too (the health probes). */
     lockdownExempt?: boolean;
-    /** Web UI: open to a user who must change a generated password first (the Account page, sign-out). */
+    /**
+     * Open to a user who must change a generated password first: in the web UI the Account page and
+     * sign-out, in the API the password change, `/me` and logout (password-change-gate.ts).
+     */
     beforePasswordChange?: boolean;
   }
 }

@@ -59,7 +59,7 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
 
   const noBody = (summary: string) => schemaOf(summary, { security: SECURITY.bearer, response: { 204: NO_CONTENT, ...ERROR_RESPONSES } });
-  app.post('/api/v1/auth/logout', { preHandler: bearer, config: { body: 'none' }, schema: noBody('Sign out this session') }, async (request, reply) => {
+  app.post('/api/v1/auth/logout', { preHandler: bearer, config: { body: 'none', beforePasswordChange: true }, schema: noBody('Sign out this session') }, async (request, reply) => {
     const { claims } = request.auth!.token;
     // The session entry outlives every access token minted in it, this one included.
     await revoke(ctx, { scope: 'session', sessionId: claims.sid }, { initiator: 'user', reason: 'logout', actor: userActor(claims.sub), ip: request.clientIp });
@@ -118,7 +118,7 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
 
   app.get('/api/v1/auth/me', {
-    preHandler: bearerOrApiToken,
+    preHandler: bearerOrApiToken, config: { beforePasswordChange: true },
     schema: schemaOf('Who the presented access token or API token belongs to', {
       security: SECURITY.bearerOrApiToken,
       response: {
