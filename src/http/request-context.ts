@@ -21,6 +21,11 @@ declare module 'fastify' {
     bodyOptional?: boolean;
     /** The code a schema failure answers with (ERR_VALIDATION unless the route says otherwise, e.g. RFC endpoints). */
     validationCode?: import('../core/errors.js').ErrorCode;
+    /**
+     * The handler reads nothing from the request (the honeypots): no NUL check (validation.ts), so
+     * such a route answers junk exactly as an unknown path does.
+     */
+    ignoresInput?: boolean;
     /** Answered to blocked addresses too (the health probes). */
     lockdownExempt?: boolean;
     /**
