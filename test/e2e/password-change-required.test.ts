@@ -4,7 +4,8 @@
  * SQLite and on PostgreSQL: every bearer route of the API that /openapi.json lists answers 403
  * ERR_PASSWORD_CHANGE_REQUIRED with a message saying what to do — for the login's token, a refreshed
  * one and one from /oauth/token alike — except the password change, /me and logout; nothing is
- * changed meanwhile; after the change the same token (and a new login) can use the admin API.
+ * changed meanwhile; after the change the same token (and a new login) can use the admin API. An
+ * operator's `revokd user set-password` lifts it too (and ends the sessions holding it).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -12,6 +13,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type JsonResponse, type LoginResult, login, request } from '../support/http-client.js';
 import { BACKENDS, type ServerOnBackend, startServerOn } from '../support/server-on-backend.js';
+import { until } from '../support/until.js';
 import type { ServerProcess } from '../support/server-process.js';
 
 const CHOSEN = 'Amber otters juggle 7 midnight lanterns';
@@ -111,5 +113,29 @@ for (const backend of BACKENDS) {
       const validate = await request(`${server.url}/api/v1/auth/token/validate`, { bearer: fresh.access_token });
       assert.equal(validate.status, 200, validate.text);
     });
+  });
+}
+
+for (const backend of BACKENDS) {
+  test(`an operator's \`revokd user set-password\` also lifts it: a new sign-in uses the admin API (${backend})`, async () => {
+    const running = await startServerOn(backend, 'password_change_cli', { env: NO_CONFIGURED_ADMIN });
+    try {
+      const { server } = running;
+      const initial = JSON.parse(fs.readFileSync(path.join(server.dataDir, 'initial-admin.json'), 'utf8')) as { email: string; password: string };
+      const before_ = await login(server.url, initial.email, initial.password);
+      const early = await request(`${server.url}/api/v1/admin/users`, { bearer: before_.access_token });
+      assert.equal(early.body?.code, 'ERR_PASSWORD_CHANGE_REQUIRED', early.text);
+
+      const reset = await server.cli(['user', 'set-password', initial.email], `${CHOSEN}\n`);
+      assert.equal(reset.code, 0, reset.stderr);
+      // A reset ends every session of the user (SPEC §5.2), the one holding the generated password's token included.
+      // (The server learns of the CLI's revocation from the store's feed: within a poll, not at once.)
+      await until('the old token refused', async () => ((await request(`${server.url}/api/v1/auth/me`, { bearer: before_.access_token })).status === 401 ? true : undefined));
+      const after_ = await login(server.url, initial.email, CHOSEN);
+      const users = await request(`${server.url}/api/v1/admin/users`, { bearer: after_.access_token });
+      assert.equal(users.status, 200, users.text);
+    } finally {
+      await running.stop();
+    }
   });
 }
