@@ -54,6 +54,8 @@ for (const backend of BACKENDS) describe(`junk input (${backend})`, () => {
   let adminId: string;
   let client: { client_id: string; client_secret: string };
   let clientBasic: string;
+  /** A client allowed to open the revocation stream (Basic header). */
+  let streamBasic: string;
   let before_: Snapshot;
 
   interface Snapshot {
@@ -89,6 +91,8 @@ for (const backend of BACKENDS) describe(`junk input (${backend})`, () => {
     adminId = me.body.id;
     client = await createClientViaAdmin(server.url, admin.access_token, 'junk-input-introspector');
     clientBasic = basic(encodeURIComponent(client.client_id), encodeURIComponent(client.client_secret));
+    const streamClient = await createClientViaAdmin(server.url, admin.access_token, 'junk-input-stream', ['revocations:read']);
+    streamBasic = basic(encodeURIComponent(streamClient.client_id), encodeURIComponent(streamClient.client_secret));
     before_ = await snapshot();
   });
 
@@ -103,6 +107,13 @@ for (const backend of BACKENDS) describe(`junk input (${backend})`, () => {
     return new Promise((resolve, reject) => {
       let answered = false;
       const req = http.request({ host: url.hostname, port: url.port, method: c.method, path: c.path, headers, agent: false }, (res) => {
+        // An opened event stream never ends: report it (a 200, so a failure) instead of waiting for its end.
+        if (String(res.headers['content-type'] ?? '').startsWith('text/event-stream')) {
+          answered = true;
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text: '' });
+          req.destroy();
+          return;
+        }
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => {
@@ -365,6 +376,8 @@ for (const backend of BACKENDS) describe(`junk input (${backend})`, () => {
       { label: 'audit type + NUL', method: 'GET', path: '/api/v1/security/audit?type=user.created%00', headers: asAdmin(), status: 400 },
       { label: 'stream: Basic client_id with NUL', method: 'GET', path: '/api/v1/revocations/stream', headers: { authorization: basic(`${client.client_id}\u0000`, client.client_secret) }, status: 401 },
       { label: 'stream: Basic client_id %00', method: 'GET', path: '/api/v1/revocations/stream', headers: { authorization: basic(`${client.client_id}%00`, client.client_secret) }, status: 401 },
+      { label: 'stream: last_event_id NUL', method: 'GET', path: '/api/v1/revocations/stream?last_event_id=%00', headers: { authorization: streamBasic }, status: 400 },
+      { label: 'stream: last_event_id + NUL', method: 'GET', path: '/api/v1/revocations/stream?last_event_id=1%00', headers: { authorization: streamBasic }, status: 400 },
     ];
     await runAll(cases);
   });
