@@ -14,7 +14,11 @@ export interface IssuedAccessToken {
 
 export async function issueAccessToken(
   ctx: AppContext,
-  subject: { sub: string; sid: string; clientId: string; scope: string; generations: Generations },
+  subject: {
+    sub: string; sid: string; clientId: string; scope: string; generations: Generations;
+    /** The user must still replace a password they did not choose: the token says so (AccessClaims). */
+    passwordChangeRequired?: boolean;
+  },
   /** The token expires no later than this (seconds): what it was obtained with stops working then. */
   notAfterSec?: number,
 ): Promise<IssuedAccessToken> {
@@ -30,6 +34,7 @@ export async function issueAccessToken(
     // Only the three counters: callers may pass a larger record (e.g. a refresh-token row).
     client_id: subject.clientId, scope: subject.scope,
     gen: subject.generations.gen, ugen: subject.generations.ugen, cgen: subject.generations.cgen,
+    ...(subject.passwordChangeRequired === true ? { password_change_required: true as const } : {}),
   }, signing);
   return { token, jti, iat, exp };
 }

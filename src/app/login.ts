@@ -53,7 +53,9 @@ export async function login(ctx: AppContext, input: LoginInput): Promise<TokenRe
     refresh: { id: newId(), tokenHash: sha256Hex(refreshToken), createdAtMs: nowMs, expiresAtMs: refreshEnd },
     audit: { type: 'user.logged_in', actorType: 'user', actorId: user.id, targetType: 'session', targetId: sessionId, ip: input.ip, details: {} },
   });
-  const access = await issueAccessToken(ctx, { sub: user.id, sid: sessionId, clientId: FIRST_PARTY_CLIENT_ID, scope: '', generations });
+  const access = await issueAccessToken(ctx, {
+    sub: user.id, sid: sessionId, clientId: FIRST_PARTY_CLIENT_ID, scope: '', generations, passwordChangeRequired: user.mustChangePassword === true,
+  });
   ctx.events.emit('login_succeeded', { userId: user.id, ip: input.ip });
   ctx.events.emit('token_issued', { subject: user.id, kind: 'login', ip: input.ip });
   return {

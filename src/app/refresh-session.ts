@@ -116,8 +116,11 @@ async function reportReuse(ctx: AppContext, session: SessionRecord, token: Refre
 }
 
 async function respond(ctx: AppContext, session: SessionRecord, row: RefreshTokenRecord, refreshToken: string, nowMs: number): Promise<TokenResponse> {
+  // A refreshed token must carry the password-change mark as a login's would (the user is read for it).
+  const user = session.userId === null ? undefined : await ctx.store.findUserById(session.userId);
   const access = await issueAccessToken(ctx, {
     sub: session.userId ?? session.clientId, sid: session.id, clientId: session.clientId, scope: session.scope, generations: row,
+    passwordChangeRequired: user?.mustChangePassword === true,
   });
   return {
     access_token: access.token, refresh_token: refreshToken, token_type: 'Bearer', expires_in: ctx.config.accessTtlSeconds,

@@ -21,6 +21,7 @@ export const ERROR_CATALOGUE = {
   ERR_REFRESH_REUSED: { status: 401, oauth: 'invalid_grant' },
   ERR_FORBIDDEN: { status: 403, oauth: 'insufficient_scope' },
   ERR_IP_BLOCKED: { status: 403, oauth: 'access_denied' },
+  ERR_PASSWORD_CHANGE_REQUIRED: { status: 403, oauth: 'password_change_required' },
   ERR_NOT_FOUND: { status: 404, oauth: 'not_found' },
   ERR_CONFLICT: { status: 409, oauth: 'conflict' },
   ERR_PAYLOAD_TOO_LARGE: { status: 413, oauth: 'invalid_request' },

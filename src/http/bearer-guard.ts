@@ -9,6 +9,7 @@ import { verifyApiToken } from '../app/api-tokens/verify-api-token.js';
 import { API_TOKEN_PREFIX } from '../core/tokens/api-token.js';
 import { RevokdError } from '../core/errors.js';
 import type { Role } from '../stores/types.js';
+import { refuseMarkedTokenUntilPasswordChanged, refuseUntilPasswordChanged } from './password-change-gate.js';
 
 const BEARER = /^Bearer +([^\s]+) *$/i;
 
@@ -48,7 +49,11 @@ export function bearerGuard(ctx: AppContext, options: { role?: Role; loadUser?: 
     if (loadUser) {
       user = (await ctx.store.findUserById(token.claims.sub)) ?? null;
       if (user !== null && user.disabledAtMs !== null) throw new RevokdError('ERR_TOKEN_REVOKED', 'user is disabled');
+      // Before the role check: the generated first admin is told what to do, not that it is no admin.
+      refuseUntilPasswordChanged(request, user);
       if (options.role === 'admin' && user?.role !== 'admin') throw new RevokdError('ERR_FORBIDDEN', 'admin role required');
+    } else {
+      await refuseMarkedTokenUntilPasswordChanged(ctx, request, token);
     }
     request.auth = { token, user };
   };
@@ -80,6 +85,7 @@ export function bearerOrApiTokenGuard(ctx: AppContext) {
     if (!token.startsWith(API_TOKEN_PREFIX)) return accessGuard(request, reply);
     try {
       request.apiAuth = await verifyApiToken(ctx, token, request.clientIp);
+      refuseUntilPasswordChanged(request, request.apiAuth.user);
     } catch (err) {
       // A canary token blocks its holder: let that land before answering, so the next request sees it.
       await ctx.security.monitor.settled();

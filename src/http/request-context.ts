@@ -21,9 +21,17 @@ declare module 'fastify' {
     bodyOptional?: boolean;
     /** The code a schema failure answers with (ERR_VALIDATION unless the route says otherwise, e.g. RFC endpoints). */
     validationCode?: import('../core/errors.js').ErrorCode;
+    /**
+     * The handler reads nothing from the request (the honeypots): no NUL check (validation.ts), so
+     * such a route answers junk exactly as an unknown path does.
+     */
+    ignoresInput?: boolean;
     /** Answered to blocked addresses too (the health probes). */
     lockdownExempt?: boolean;
-    /** Web UI: open to a user who must change a generated password first (the Account page, sign-out). */
+    /**
+     * Open to a user who must change a generated password first: in the web UI the Account page and
+     * sign-out, in the API the password change, `/me` and logout (password-change-gate.ts).
+     */
     beforePasswordChange?: boolean;
   }
 }

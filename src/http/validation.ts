@@ -11,12 +11,16 @@
  * - The project's error shape: a failure is a RevokdError (ERR_VALIDATION, or the route's
  *   `config.validationCode`) with a sentence a person can read, built from the first failing
  *   keyword; a schema may carry its own sentence in `x-invalid` (e.g. "user id must be a UUID").
+ * - No NUL bytes: a NUL in any string of the body, query string or path parameters is refused with
+ *   the same 400, after the schema's own failures (nul-bytes.ts says why and what is exempt). Every
+ *   route gets this check, with a schema or without, except those marked `config.ignoresInput`.
  * - Responses are serialized with JSON.stringify, not compiled from the response schemas
  *   (fast-json-stringify drops properties a schema does not list). A field missing from a response
  *   schema is then a failing conformance test, never data silently lost on the wire.
  */
 import type { FastifyInstance, FastifyRequest, FastifySchemaValidationError, FastifyServerOptions, RouteOptions, preHandlerHookHandler } from 'fastify';
 import { type ErrorCode, RevokdError } from '../core/errors.js';
+import { fieldWithNul } from './nul-bytes.js';
 
 /** Fastify's `ajv` server option. `verbose` gives each error its schema (for `x-invalid`); errors are never logged. */
 export const AJV_OPTIONS: NonNullable<FastifyServerOptions['ajv']> = {
@@ -24,6 +28,8 @@ export const AJV_OPTIONS: NonNullable<FastifyServerOptions['ajv']> = {
   onCreate: (ajv) => {
     // An annotation, not a check: the refusal message a schema carries (see validationFailure).
     ajv.addKeyword({ keyword: 'x-invalid', schemaType: 'string' });
+    // An annotation read by the NUL check (nul-bytes.ts, PRESENTED_TOKEN).
+    ajv.addKeyword({ keyword: 'x-presented-token', schemaType: 'boolean' });
   },
 };
 
@@ -93,17 +99,21 @@ export function validationFailure(err: ValidationErrorLike, request: FastifyRequ
 const reportValidation: preHandlerHookHandler = async function reportValidation(request) {
   const failed = (request as FastifyRequest & { validationError?: ValidationErrorLike }).validationError;
   if (failed !== undefined) throw validationFailure(failed, request);
+  const withNul = fieldWithNul(request);
+  if (withNul !== undefined) {
+    throw new RevokdError(request.routeOptions.config.validationCode ?? 'ERR_VALIDATION', `${withNul} must not contain a NUL character (\\u0000)`);
+  }
 };
 
 /**
- * Every route with a schema gets `attachValidation` and, last in its preHandlers, the check that
- * reports a failure. Call before any route is declared.
+ * Every route gets, last in its preHandlers, the check that reports a schema failure (routes with
+ * a schema get `attachValidation`) or a NUL byte in its input. Call before any route is declared.
  */
 export function installSchemaValidation(app: FastifyInstance): void {
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.addHook('onRoute', (route: RouteOptions) => {
-    if (route.schema === undefined) return;
-    route.attachValidation = true;
+    if (route.config?.ignoresInput === true) return;
+    if (route.schema !== undefined) route.attachValidation = true;
     const existing = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];
     route.preHandler = [...existing, reportValidation];
   });

@@ -70,8 +70,10 @@ describe('first run: a generated admin, announced once, changed at first sign-in
       assert.equal(initialAdminLines(server.output).length, 0, 'no line: the first run is over');
       assert.deepEqual(readInitialAdmin(dataDir), initial);
       const again = await login(server.url, initial.email, initial.password);
-      const users = await request(`${server.url}/api/v1/admin/users`, { bearer: again.access_token });
-      assert.deepEqual(users.body.users.map((u: { email: string }) => u.email), ['admin@localhost'], 'one admin, nobody else');
+      // The API waits for the new password too (SPEC §5.2; test/e2e/password-change-required.test.ts).
+      const early = await request(`${server.url}/api/v1/admin/users`, { bearer: again.access_token });
+      assert.equal(early.status, 403, early.text);
+      assert.equal(early.body.code, 'ERR_PASSWORD_CHANGE_REQUIRED');
 
       // A common password is refused with a reason, and the file stays (the generated one still works).
       const weak = await request(`${server.url}/api/v1/auth/password`, {
@@ -89,7 +91,9 @@ describe('first run: a generated admin, announced once, changed at first sign-in
 
       const old = await request(`${server.url}/api/v1/auth/login`, { method: 'POST', json: { email: initial.email, password: initial.password } });
       assert.equal(old.status, 401, 'the generated password no longer works');
-      assert.equal((await login(server.url, initial.email, NEW_PASSWORD)).access_token.length > 0, true);
+      const chosen = await login(server.url, initial.email, NEW_PASSWORD);
+      const users = await request(`${server.url}/api/v1/admin/users`, { bearer: chosen.access_token });
+      assert.deepEqual(users.body.users.map((u: { email: string }) => u.email), ['admin@localhost'], 'one admin, nobody else');
 
       // Next start: an admin exists, so nothing is generated and no file comes back.
       await server.stop();
@@ -124,8 +128,20 @@ describe('first run: a generated admin, announced once, changed at first sign-in
       const files = cluster.instances.map((s) => path.join(s.dataDir, 'initial-admin.json')).filter((f) => fs.existsSync(f));
       assert.equal(files.length, 1, 'the instance that created the admin wrote the file, in its own data dir');
       const initial = JSON.parse(fs.readFileSync(files[0]!, 'utf8')) as { email: string; password: string };
+      // Every instance holds the generated admin to the password change, whichever one made it.
+      const sessions = [];
       for (const server of cluster.instances) {
         const session = await login(server.url, initial.email, initial.password);
+        const early = await request(`${server.url}/api/v1/admin/users`, { bearer: session.access_token });
+        assert.equal(early.body?.code, 'ERR_PASSWORD_CHANGE_REQUIRED', early.text);
+        sessions.push(session);
+      }
+      const changed = await request(`${cluster.instances[0]!.url}/api/v1/auth/password`, {
+        method: 'POST', bearer: sessions[0]!.access_token, json: { current_password: initial.password, new_password: NEW_PASSWORD },
+      });
+      assert.equal(changed.status, 204, changed.text);
+      for (const server of cluster.instances) {
+        const session = await login(server.url, initial.email, NEW_PASSWORD);
         const users = await request(`${server.url}/api/v1/admin/users`, { bearer: session.access_token });
         assert.deepEqual(users.body.users.map((u: { email: string }) => u.email), ['admin@localhost'], 'one admin, whichever instance made it');
       }

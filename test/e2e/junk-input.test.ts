@@ -1,9 +1,11 @@
 /**
- * Junk input against one real server process: malformed credentials, oversize headers and bodies,
- * wrong content types, non-object JSON, invalid JSON, `null` in every field and NUL bytes inside
- * strings. Each gets a 4xx (never a 5xx) in the one error shape `{error, error_description, code}`
- * (SPEC §5), and none of it changes anything: the user list, the client list, the admin's sessions
- * and a previously issued access + refresh token are exactly as they were before the barrage.
+ * Junk input against one real server process, on SQLite and on PostgreSQL: malformed credentials,
+ * oversize headers and bodies, wrong content types, non-object JSON, invalid JSON, `null` in every
+ * field and NUL bytes inside strings (body, query, path, form, Basic credentials, the web UI's
+ * forms — PostgreSQL refuses a NUL in text outright, which was a 500). Each gets a 4xx (never a
+ * 5xx) in the one error shape `{error, error_description, code}` (SPEC §5; the web UI answers an
+ * error page), and none of it changes anything: the user list, the client list, the admin's
+ * sessions and a previously issued access + refresh token are exactly as they were before the barrage.
  *
  * Requests go over node:http with a fresh connection each (agent: false), so header values and
  * bodies are sent byte for byte, and malformed HTTP goes over a raw socket.
@@ -12,8 +14,10 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess } from '../support/server-process.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, type ServerProcess } from '../support/server-process.js';
+import { BACKENDS, type ServerOnBackend, startServerOn } from '../support/server-on-backend.js';
 import { type LoginResult, createClientViaAdmin, introspect, login, request } from '../support/http-client.js';
+import { hiddenCsrf } from '../support/web-form-client.js';
 
 interface RawResponse {
   readonly status: number;
@@ -42,12 +46,16 @@ const MULTIPART_BODY = '--xyz\r\nContent-Disposition: form-data; name="email"\r\
 const b64url = (text: string | Buffer): string => Buffer.from(text).toString('base64url');
 const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
-describe('junk input', () => {
+// On both stores: a value SQLite merely fails to match can be an error in PostgreSQL (a NUL byte).
+for (const backend of BACKENDS) describe(`junk input (${backend})`, () => {
+  let running: ServerOnBackend;
   let server: ServerProcess;
   let admin: LoginResult;
   let adminId: string;
   let client: { client_id: string; client_secret: string };
   let clientBasic: string;
+  /** A client allowed to open the revocation stream (Basic header). */
+  let streamBasic: string;
   let before_: Snapshot;
 
   interface Snapshot {
@@ -75,18 +83,21 @@ describe('junk input', () => {
   }
 
   before(async () => {
-    server = await ServerProcess.start();
+    running = await startServerOn(backend, 'junk_input');
+    server = running.server;
     admin = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
     const me = await request<{ id: string }>(`${server.url}/api/v1/auth/me`, { bearer: admin.access_token });
     assert.equal(me.status, 200, me.text);
     adminId = me.body.id;
     client = await createClientViaAdmin(server.url, admin.access_token, 'junk-input-introspector');
     clientBasic = basic(encodeURIComponent(client.client_id), encodeURIComponent(client.client_secret));
+    const streamClient = await createClientViaAdmin(server.url, admin.access_token, 'junk-input-stream', ['revocations:read']);
+    streamBasic = basic(encodeURIComponent(streamClient.client_id), encodeURIComponent(streamClient.client_secret));
     before_ = await snapshot();
   });
 
   after(async () => {
-    await server?.stop();
+    await running?.stop();
   });
 
   function send(c: JunkCase): Promise<RawResponse> {
@@ -96,6 +107,13 @@ describe('junk input', () => {
     return new Promise((resolve, reject) => {
       let answered = false;
       const req = http.request({ host: url.hostname, port: url.port, method: c.method, path: c.path, headers, agent: false }, (res) => {
+        // An opened event stream never ends: report it (a 200, so a failure) instead of waiting for its end.
+        if (String(res.headers['content-type'] ?? '').startsWith('text/event-stream')) {
+          answered = true;
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text: '' });
+          req.destroy();
+          return;
+        }
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => {
@@ -315,12 +333,12 @@ describe('junk input', () => {
   test('NUL bytes inside strings: 4xx, and never a truncated match', async () => {
     const nul = '\u0000';
     const cases: JunkCase[] = [
-      json('login email + NUL', '/api/v1/auth/login', { email: `${ADMIN_EMAIL}${nul}`, password: ADMIN_PASSWORD }, { status: 401 }),
-      json('login email with NUL inside', '/api/v1/auth/login', { email: `admin${nul}@example.com`, password: ADMIN_PASSWORD }, { status: 401 }),
-      // The right password plus a NUL: scrypt alone would accept it (HMAC zero-pads short keys).
-      json('login password + NUL', '/api/v1/auth/login', { email: ADMIN_EMAIL, password: `${ADMIN_PASSWORD}${nul}` }, { status: 401 }),
-      json('login password + NULs', '/api/v1/auth/login', { email: ADMIN_EMAIL, password: `${ADMIN_PASSWORD}${nul.repeat(8)}` }, { status: 401 }),
-      json('login all NUL', '/api/v1/auth/login', { email: nul, password: nul }, { status: 401 }),
+      json('login email + NUL', '/api/v1/auth/login', { email: `${ADMIN_EMAIL}${nul}`, password: ADMIN_PASSWORD }, { status: 400 }),
+      json('login email with NUL inside', '/api/v1/auth/login', { email: `admin${nul}@example.com`, password: ADMIN_PASSWORD }, { status: 400 }),
+      // The right password plus a NUL: scrypt alone would accept it (HMAC zero-pads short keys). Refused at the edge.
+      json('login password + NUL', '/api/v1/auth/login', { email: ADMIN_EMAIL, password: `${ADMIN_PASSWORD}${nul}` }, { status: 400 }),
+      json('login password + NULs', '/api/v1/auth/login', { email: ADMIN_EMAIL, password: `${ADMIN_PASSWORD}${nul.repeat(8)}` }, { status: 400 }),
+      json('login all NUL', '/api/v1/auth/login', { email: nul, password: nul }, { status: 400 }),
       json('refresh + NUL', '/api/v1/auth/refresh', { refresh_token: `${admin.refresh_token}${nul}` }, { status: 401 }),
       json('refresh NUL inside', '/api/v1/auth/refresh', { refresh_token: `rt_${nul}${admin.refresh_token.slice(4)}` }, { status: 401 }),
       json('refresh NUL', '/api/v1/auth/refresh', { refresh_token: nul }, { status: 401 }),
@@ -338,14 +356,62 @@ describe('junk input', () => {
       json('admin clients name NUL', '/api/v1/admin/clients', { name: nul }, { headers: asAdmin(), status: 400 }),
       json('admin clients scope with NUL', '/api/v1/admin/clients', { name: 'junk-never-created', scopes: [`read${nul}`] }, { headers: asAdmin(), status: 400 }),
       json('admin revocations scope + NUL', '/api/v1/admin/revocations', { scope: `user${nul}`, value: ADMIN_EMAIL }, { headers: asAdmin(), status: 400 }),
-      json('admin revocations user + NUL', '/api/v1/admin/revocations', { scope: 'user', value: `${ADMIN_EMAIL}${nul}` }, { headers: asAdmin(), status: 404 }),
-      json('admin revocations user id + NUL', '/api/v1/admin/revocations', { scope: 'user', value: `${adminId}${nul}` }, { headers: asAdmin(), status: 404 }),
-      json('admin revocations session + NUL', '/api/v1/admin/revocations', { scope: 'session', value: `${admin.session_id}${nul}` }, { headers: asAdmin(), status: 404 }),
+      json('admin revocations user + NUL', '/api/v1/admin/revocations', { scope: 'user', value: `${ADMIN_EMAIL}${nul}` }, { headers: asAdmin(), status: 400 }),
+      json('admin revocations user id + NUL', '/api/v1/admin/revocations', { scope: 'user', value: `${adminId}${nul}` }, { headers: asAdmin(), status: 400 }),
+      json('admin revocations session + NUL', '/api/v1/admin/revocations', { scope: 'session', value: `${admin.session_id}${nul}` }, { headers: asAdmin(), status: 400 }),
       json('admin revocations jti + NUL', '/api/v1/admin/revocations', { scope: 'jti', value: `abcdefgh${nul}` }, { headers: asAdmin(), status: 400 }),
       json('admin revocations reason + NUL', '/api/v1/admin/revocations', { scope: 'session', value: 'no-such-session', reason: `admin${nul}` }, { headers: asAdmin(), status: 400 }),
-      { label: 'session id with NUL', method: 'DELETE', path: `/api/v1/sessions/${admin.session_id}%00`, headers: asAdmin(), status: 404 },
+      json('admin revocations note + NUL', '/api/v1/admin/revocations', { scope: 'session', value: 'no-such-session', note: `n${nul}` }, { headers: asAdmin(), status: 400 }),
+      json('admin revocations client + NUL', '/api/v1/admin/revocations', { scope: 'client', value: `${client.client_id}${nul}` }, { headers: asAdmin(), status: 400 }),
+      json('admin clients scope + NUL (key)', '/api/v1/admin/clients', { name: 'junk-never-created', [`scopes${nul}`]: ['read'] }, { headers: asAdmin(), status: 400 }),
+      json('API token name + NUL', '/api/v1/tokens', { name: `junk${nul}` }, { headers: asAdmin(), status: 400 }),
+      json('password change current_password + NUL', '/api/v1/auth/password', { current_password: `${ADMIN_PASSWORD}${nul}`, new_password: 'Velvet kites fold 4 slow harbours' }, { headers: asAdmin(), status: 400 }),
+      json('security block reason + NUL', '/api/v1/security/blocks', { ip: '203.0.113.77', reason: `junk${nul}` }, { headers: asAdmin(), status: 400 }),
+      json('security revoke-user reason + NUL', `/api/v1/security/token/revoke-user/${adminId}?dry_run=true`, { reason: `junk${nul}` }, { headers: asAdmin(), status: 400 }),
+      // Path parameters and query strings: the NUL is refused before any lookup (no 404 that needed one).
+      { label: 'session id with NUL', method: 'DELETE', path: `/api/v1/sessions/${admin.session_id}%00`, headers: asAdmin(), status: 400 },
+      { label: 'client id with NUL', method: 'POST', path: `/api/v1/admin/clients/${client.client_id}%00/disable`, headers: asAdmin(), status: 400 },
+      { label: 'admin user search NUL', method: 'GET', path: '/api/v1/admin/users?search=%00', headers: asAdmin(), status: 400 },
+      { label: 'admin user search + NUL', method: 'GET', path: '/api/v1/admin/users?search=admin%00', headers: asAdmin(), status: 400 },
+      { label: 'audit type + NUL', method: 'GET', path: '/api/v1/security/audit?type=user.created%00', headers: asAdmin(), status: 400 },
+      { label: 'stream: Basic client_id with NUL', method: 'GET', path: '/api/v1/revocations/stream', headers: { authorization: basic(`${client.client_id}\u0000`, client.client_secret) }, status: 401 },
+      { label: 'stream: Basic client_id %00', method: 'GET', path: '/api/v1/revocations/stream', headers: { authorization: basic(`${client.client_id}%00`, client.client_secret) }, status: 401 },
+      { label: 'stream: last_event_id NUL', method: 'GET', path: '/api/v1/revocations/stream?last_event_id=%00', headers: { authorization: streamBasic }, status: 400 },
+      { label: 'stream: last_event_id + NUL', method: 'GET', path: '/api/v1/revocations/stream?last_event_id=1%00', headers: { authorization: streamBasic }, status: 400 },
     ];
     await runAll(cases);
+  });
+
+  test('NUL bytes in the web UI\'s sign-in form and the console\'s search: an error page (4xx), never a 500', async () => {
+    const nul = '\u0000';
+    const cookiesOf = (res: Response): string => res.headers.getSetCookie().map((c) => c.split(';')[0]!).filter((c) => !c.endsWith('=')).join('; ');
+    const formPost = (path: string, cookie: string, fields: Record<string, string>) => fetch(`${server.url}${path}`, {
+      method: 'POST', redirect: 'manual', headers: { 'content-type': FORM_TYPE, cookie }, body: new URLSearchParams(fields).toString(),
+    });
+    const page = await fetch(`${server.url}/login`);
+    const loginCookie = cookiesOf(page);
+    const csrf = hiddenCsrf(await page.text());
+    const problems: string[] = [];
+    const expect4xx = async (label: string, res: Response): Promise<void> => {
+      const text = await res.text();
+      if (res.status < 400 || res.status > 499) problems.push(`${label} → ${res.status} ${text.slice(0, 200)}`);
+    };
+    for (const [label, email, password] of [
+      ['sign-in email + NUL', `${ADMIN_EMAIL}${nul}`, ADMIN_PASSWORD], ['sign-in email NUL inside', `admin${nul}@example.com`, ADMIN_PASSWORD],
+      ['sign-in password + NUL', ADMIN_EMAIL, `${ADMIN_PASSWORD}${nul}`],
+    ] as const) await expect4xx(label, await formPost('/login', loginCookie, { _csrf: csrf, email, password }));
+
+    // Signed in as the admin: the security console's user search, then sign out (the session list is as before).
+    const signedIn = await formPost('/login', loginCookie, { _csrf: csrf, email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+    assert.equal(signedIn.status, 303, await signedIn.text());
+    const session = cookiesOf(signedIn);
+    await expect4xx('console search NUL', await fetch(`${server.url}/admin/users?q=%00`, { headers: { cookie: session }, redirect: 'manual' }));
+    await expect4xx('console search + NUL', await fetch(`${server.url}/admin/users?q=admin%00`, { headers: { cookie: session }, redirect: 'manual' }));
+    const sessionsPage = await fetch(`${server.url}/sessions`, { headers: { cookie: session }, redirect: 'manual' });
+    assert.equal(sessionsPage.status, 200);
+    const out = await formPost('/logout', session, { _csrf: hiddenCsrf(await sessionsPage.text()) });
+    assert.equal(out.status, 303, await out.text());
+    assert.deepEqual(problems, [], problems.join('\n'));
   });
 
   test('junk at the OAuth endpoints (client authentication and parameters): 4xx', async () => {
@@ -364,6 +430,9 @@ describe('junk input', () => {
       ['Basic without colon', { authorization: `Basic ${Buffer.from('nocolon').toString('base64')}` }, ''],
       ['Basic bad percent-encoding', { authorization: basic('%ZZ', '%ZZ') }, ''],
       ['Basic with NUL', { authorization: basic(client.client_id, `${client.client_secret}\u0000`) }, ''],
+      ['Basic client_id with NUL', { authorization: basic(`${client.client_id}\u0000`, client.client_secret) }, ''],
+      ['Basic client_id %00', { authorization: basic(`${client.client_id}%00`, client.client_secret) }, ''],
+      ['client_id + NUL', {}, `client_id=${client.client_id}%00&client_secret=${client.client_secret}`],
       ['Basic and client_secret both', { authorization: clientBasic }, `client_secret=${client.client_secret}`],
       ['Basic and a different client_id', { authorization: clientBasic }, 'client_id=revokd'],
     ];
@@ -382,6 +451,7 @@ describe('junk input', () => {
       form('token: unknown grant_type', '/oauth/token', 'grant_type=password&username=admin@example.com&password=admin-password-1', auth, 400),
       form('token: grant_type repeated', '/oauth/token', 'grant_type=refresh_token&grant_type=client_credentials', auth, 400),
       form('token: grant_type NUL', '/oauth/token', 'grant_type=%00', auth, 400),
+      form('introspect: token_type_hint NUL', '/oauth/introspect', `token=${admin.access_token}&token_type_hint=%00`, auth, 400),
       form('token: refresh_token missing', '/oauth/token', 'grant_type=refresh_token', auth, 400),
       form('token: refresh_token + NUL', '/oauth/token', `grant_type=refresh_token&refresh_token=${admin.refresh_token}%00`, auth, 400),
       form('token: refresh_token repeated', '/oauth/token', `grant_type=refresh_token&refresh_token=${admin.refresh_token}&refresh_token=${admin.refresh_token}`, auth, 400),

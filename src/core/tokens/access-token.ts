@@ -29,6 +29,13 @@ export interface AccessClaims {
   readonly gen: number;
   readonly ugen: number;
   readonly cgen: number;
+  /**
+   * Present (true) on tokens issued while the user's password was one they did not choose (the
+   * generated first-run admin's): a hint that the bearer guard must read the user before letting
+   * the token past the password change (src/http/password-change-gate.ts). Absent otherwise, so
+   * every other token is decided without the database.
+   */
+  readonly password_change_required?: true;
 }
 
 export interface VerifiedAccessToken {
@@ -154,11 +161,14 @@ async function verifySignatureAndClaims(token: unknown, options: VerifyOptions):
   if (typeof payload.sub !== 'string' || !ID_PATTERN.test(payload.sub)) throw invalid('sub must be a string');
   const gen = payload.gen, ugen = payload.ugen, cgen = payload.cgen;
   if (!isCounter(gen) || !isCounter(ugen) || !isCounter(cgen)) throw invalid('generation claims missing');
+  const passwordChange = payload.password_change_required;
+  if (passwordChange !== undefined && passwordChange !== true) throw invalid('password_change_required must be true when present');
   const aud = Array.isArray(payload.aud) ? options.audience : (payload.aud as string);
   const claims: AccessClaims = {
     iss: payload.iss as string, sub: payload.sub, aud, exp: payload.exp as number, nbf: (payload.nbf as number | undefined) ?? payload.iat,
     iat: payload.iat, jti: payload.jti, sid, client_id: clientId,
     scope: typeof payload.scope === 'string' ? payload.scope : '', gen, ugen, cgen,
+    ...(passwordChange === true ? { password_change_required: true as const } : {}),
   };
   return {
     claims,

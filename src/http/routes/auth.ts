@@ -9,6 +9,7 @@ import { identifyToken, notYours, ownerOf, revokeIdentified } from '../../app/re
 import { bearerGuard, bearerOrApiTokenGuard, bearerSubject, requireUser } from '../bearer-guard.js';
 import { revokeAllApiTokensOfUser } from '../../app/api-tokens/revoke-api-tokens.js';
 import { Type } from '@sinclair/typebox';
+import { PRESENTED_TOKEN } from '../nul-bytes.js';
 import { SECURITY } from '../openapi.js';
 import { ERROR_RESPONSES } from '../schemas/error.js';
 import { Closed, IsoTime, Nullable } from '../schemas/shapes.js';
@@ -22,9 +23,9 @@ const TokenRevoked = Closed({ message: Type.String(), jti: Type.String() });
 const LoginBody = Type.Object({ email: Type.String(), password: Type.String() });
 // Any refresh_token that is not a live one — missing, null, a number — is the same 401 (ERR_REFRESH_INVALID):
 // a refresh failure never says more than that, so the schema does not refuse it with a 400 first.
-const RefreshBody = Type.Object({ refresh_token: Type.Optional(Type.Unknown({ description: 'The refresh token (rt_…); anything else answers 401' })) });
+const RefreshBody = Type.Object({ refresh_token: Type.Optional(Type.Unknown({ description: 'The refresh token (rt_…); anything else answers 401', ...PRESENTED_TOKEN })) });
 const RevokeBody = Type.Object({
-  token: Type.Optional(Type.String({ minLength: 1, maxLength: 16_384, description: 'An access or refresh token of yours; none: the presented access token' })),
+  token: Type.Optional(Type.String({ minLength: 1, maxLength: 16_384, description: 'An access or refresh token of yours; none: the presented access token', ...PRESENTED_TOKEN })),
 });
 const RevokeAllBody = Type.Object({
   include_api_tokens: Type.Optional(Type.Boolean({ description: 'Also revoke your API tokens (default false)' })),
@@ -59,7 +60,7 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
 
   const noBody = (summary: string) => schemaOf(summary, { security: SECURITY.bearer, response: { 204: NO_CONTENT, ...ERROR_RESPONSES } });
-  app.post('/api/v1/auth/logout', { preHandler: bearer, config: { body: 'none' }, schema: noBody('Sign out this session') }, async (request, reply) => {
+  app.post('/api/v1/auth/logout', { preHandler: bearer, config: { body: 'none', beforePasswordChange: true }, schema: noBody('Sign out this session') }, async (request, reply) => {
     const { claims } = request.auth!.token;
     // The session entry outlives every access token minted in it, this one included.
     await revoke(ctx, { scope: 'session', sessionId: claims.sid }, { initiator: 'user', reason: 'logout', actor: userActor(claims.sub), ip: request.clientIp });
@@ -118,7 +119,7 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
 
   app.get('/api/v1/auth/me', {
-    preHandler: bearerOrApiToken,
+    preHandler: bearerOrApiToken, config: { beforePasswordChange: true },
     schema: schemaOf('Who the presented access token or API token belongs to', {
       security: SECURITY.bearerOrApiToken,
       response: {

@@ -30,7 +30,8 @@ export function honeypotRoutes(app: FastifyInstance, ctx: AppContext): void {
   for (const path of ctx.config.honeypotPaths) {
     if (!path.startsWith('/')) continue;
     // Hidden from GET /openapi.json: a published list of decoys is a list of paths to avoid.
-    app.all(path, { schema: { hide: true } }, async (request) => {
+    // ignoresInput: a NUL in the query would otherwise be a 400 here and a 404 on a real unknown path.
+    app.all(path, { schema: { hide: true }, config: { ignoresInput: true } }, async (request) => {
       if (!mayBeLedByAnotherSite(request) && budget.take(request.clientKey, ctx.now())) {
         ctx.events.emit('deception_hit', { kind: 'honeypot', ip: request.clientIp, detail: `${request.method} ${path}`, via: DIRECT });
         // Wait for the count (and a block, at the threshold) to be committed before answering.

@@ -17,6 +17,7 @@ import { identifyToken, ownerOf, revokeIdentified } from '../../app/revoke-prese
 import { RevokdError, isRevokdError } from '../../core/errors.js';
 import { clientCredentialsOf } from '../client-credentials.js';
 import { hasValidApiTokenChecksum } from '../../core/tokens/api-token.js';
+import { PRESENTED_TOKEN } from '../nul-bytes.js';
 import { SECURITY } from '../openapi.js';
 import { ERROR_RESPONSES } from '../schemas/error.js';
 import { Introspection, TokenResponse } from '../schemas/tokens.js';
@@ -30,9 +31,11 @@ const clientFields = {
 // grant_type is any string: an unknown one is unsupported_grant_type (RFC 6749 §5.2), not a malformed request.
 const TokenForm = Type.Object({
   grant_type: Type.String({ description: 'refresh_token or client_credentials' }),
-  refresh_token: Type.Optional(Type.String()), scope: Type.Optional(Type.String()), ...clientFields,
+  refresh_token: Type.Optional(Type.String(PRESENTED_TOKEN)), scope: Type.Optional(Type.String()), ...clientFields,
 });
-const TokenParam = Type.String({ minLength: 1, maxLength: MAX_TOKEN_PARAM, 'x-invalid': `token must be a non-empty string of at most ${MAX_TOKEN_PARAM} characters` });
+const TokenParam = Type.String({
+  minLength: 1, maxLength: MAX_TOKEN_PARAM, 'x-invalid': `token must be a non-empty string of at most ${MAX_TOKEN_PARAM} characters`, ...PRESENTED_TOKEN,
+});
 const TokenParamForm = Type.Object({ token: TokenParam, token_type_hint: Type.Optional(Type.String()), ...clientFields });
 
 /** The RFC endpoints answer malformed parameters with ERR_BAD_REQUEST (invalid_request). */

@@ -23,7 +23,8 @@ export function passwordRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.post('/api/v1/auth/password', {
     preHandler: userBearer,
-    config: { body: 'json' },
+    // The way out for a user with a generated password (password-change-gate.ts).
+    config: { body: 'json', beforePasswordChange: true },
     schema: {
       tags: ['auth'], summary: 'Change your password (other sessions are revoked)', security: SECURITY.bearer,
       body: PasswordChangeBody,

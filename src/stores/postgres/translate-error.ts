@@ -3,7 +3,9 @@
  * a constraint violation is a conflict (409); anything that means "the database cannot answer now"
  * (refused, reset or terminated connections, a server shutting down or starting, connection
  * exceptions, timeouts) is ERR_STORE_UNAVAILABLE with Retry-After, so a revoke answers 503, never
- * 200 and never a hang. Anything else is a bug and passes through unchanged.
+ * 200 and never a hang; a data exception (class 22: a NUL byte in text, a number out of range, a
+ * malformed value) is the request's fault, so a 400. Anything else is a bug and passes through
+ * unchanged.
  */
 import { RevokdError } from '../../core/errors.js';
 
@@ -35,6 +37,10 @@ export function translatePgError(err: unknown): unknown {
   if (typeof code === 'string') {
     // Class 23: unique, foreign key, check, not-null and the api_tokens permanence triggers.
     if (code.startsWith('23')) return new RevokdError('ERR_CONFLICT', 'already exists', { cause: err });
+    // Class 22 is a backstop: the HTTP edge refuses such input first (src/http/nul-bytes.ts), so
+    // reaching it means a check is missing there — still a 4xx, never a 500. The message names no
+    // value (PostgreSQL's may quote it).
+    if (code.startsWith('22')) return new RevokdError('ERR_BAD_REQUEST', `the store refused a value in this request as invalid data (SQLSTATE ${code})`, { cause: err });
     if (code.startsWith('08') || UNAVAILABLE_STATES.has(code) || NETWORK_CODES.has(code) || isRetryableConflict(err)) {
       return storeUnavailable('the store is unavailable', err);
     }
