@@ -12,6 +12,7 @@ import { describeCountersConformance } from './counters.js';
 import { describeLifecycleConformance } from './lifecycle.js';
 import { describeOutboxConformance } from './outbox.js';
 import { describeRecordsConformance } from './records.js';
+import { describeRemediesConformance } from './remedies.js';
 import { describeRevocationLogConformance } from './revocation-log.js';
 
 export type { StoreBackend } from './backend.js';
@@ -20,6 +21,7 @@ export function describeStoreConformance(backend: StoreBackend): void {
   describe(`store conformance: ${backend.name}`, () => {
     describeLifecycleConformance(backend);
     describeRecordsConformance(backend);
+    describeRemediesConformance(backend);
     describeRevocationLogConformance(backend);
     describeAuditLogConformance(backend);
     describeCountersConformance(backend);
