@@ -129,11 +129,10 @@ for (const backend of ['sqlite', 'postgres'] as const satisfies readonly Cluster
       const { logins, remedy } = await burstAround(email, () => request(`${instances[0]!.url}/api/v1/auth/password`, {
         method: 'POST', bearer: changer.access_token, json: { current_password: PASSWORD, new_password: NEW_PASSWORD },
       }));
+      await assertNoneLive(logins);
       assert.equal(remedy.status, 200, remedy.text);
       const reissued = remedy.body as LoginResult;
       assert.equal(reissued.session_id, changer.session_id, 'the same session, re-issued');
-
-      await assertNoneLive(logins);
       // The tokens the changer presented are covered by the change too; the new ones work everywhere.
       await assertDead(changer, 'the changer\'s tokens from before the change');
       for (const server of instances) {
