@@ -69,9 +69,16 @@ async function introspectApiToken(ctx: AppContext, token: string, ip: string | n
 /**
  * Defence in depth: a disabled user's tokens are inactive even before the disable's revocation has
  * committed or reached this instance (the disable and its revocation are two commits). A client's
- * subject is not a user id, so it is never found here.
+ * subject is not a user id, so it is never found here. Best effort: with the store unreachable the
+ * replica's verdict stands (it decides access tokens without the store, and the revocation that
+ * follows every disable reaches it through the feed), so an outage does not turn this into a 503.
  */
 async function isDisabledUser(ctx: AppContext, sub: string): Promise<boolean> {
-  const user = await ctx.store.findUserById(sub);
-  return user !== undefined && user.disabledAtMs !== null;
+  try {
+    const user = await ctx.store.findUserById(sub);
+    return user !== undefined && user.disabledAtMs !== null;
+  } catch (err) {
+    if (isRevokdError(err) && err.code === 'ERR_STORE_UNAVAILABLE') return false;
+    throw err;
+  }
 }
