@@ -1,6 +1,7 @@
 /**
  * RFC 7662 introspection. Anything not active — unknown, malformed, expired, revoked — is exactly
- * `{"active":false}` with no reason (§2.2). A check that cannot be decided is a 503, not inactive.
+ * `{"active":false}` with no reason (§2.2), and so is a token of a disabled user. A check that
+ * cannot be decided is a 503, not inactive.
  */
 import { isRevokdError } from '../core/errors.js';
 import { REFRESH_PREFIX, looksLikeOpaqueToken, sha256Hex } from '../core/tokens/opaque.js';
@@ -22,6 +23,7 @@ export async function introspect(ctx: AppContext, token: unknown, ip: string | n
   if (token.startsWith(API_TOKEN_PREFIX)) return introspectApiToken(ctx, token, ip, clientId);
   try {
     const { claims } = await authenticateAccessToken(ctx, token, ip);
+    if (await isDisabledUser(ctx, claims.sub)) return INACTIVE;
     return {
       active: true, token_type: 'access_token', iss: claims.iss, sub: claims.sub, aud: claims.aud, client_id: claims.client_id,
       scope: claims.scope, exp: claims.exp, iat: claims.iat, nbf: claims.nbf, jti: claims.jti, sid: claims.sid,
@@ -43,6 +45,7 @@ async function introspectRefresh(ctx: AppContext, token: string): Promise<Intros
     return INACTIVE;
   }
   if (ctx.replica.check(stampOf(ctx, row, session)).revoked) return INACTIVE;
+  if (session.userId !== null && await isDisabledUser(ctx, session.userId)) return INACTIVE;
   return {
     active: true, token_type: 'refresh_token', iss: ctx.config.issuer, sub: session.userId ?? session.clientId, client_id: session.clientId,
     scope: session.scope, exp: Math.floor(row.expiresAtMs / 1000), iat: Math.floor(row.createdAtMs / 1000), sid: session.id,
@@ -60,6 +63,23 @@ async function introspectApiToken(ctx: AppContext, token: string, ip: string | n
   } catch (err) {
     await ctx.security.monitor.settled(); // a canary's alert lands before we answer
     if (isRevokdError(err) && err.code !== 'ERR_STORE_UNAVAILABLE') return INACTIVE;
+    throw err;
+  }
+}
+
+/**
+ * Defence in depth: a disabled user's tokens are inactive even before the disable's revocation has
+ * committed or reached this instance (the disable and its revocation are two commits). A client's
+ * subject is not a user id, so it is never found here. Best effort: with the store unreachable the
+ * replica's verdict stands (it decides access tokens without the store, and the revocation that
+ * follows every disable reaches it through the feed), so an outage does not turn this into a 503.
+ */
+async function isDisabledUser(ctx: AppContext, sub: string): Promise<boolean> {
+  try {
+    const user = await ctx.store.findUserById(sub);
+    return user !== undefined && user.disabledAtMs !== null;
+  } catch (err) {
+    if (isRevokdError(err) && err.code === 'ERR_STORE_UNAVAILABLE') return false;
     throw err;
   }
 }

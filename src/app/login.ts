@@ -1,9 +1,10 @@
 /**
  * Password login: every failure (unknown email, wrong password, disabled user) gets the same answer
  * after the same work — a password hash is always verified — so neither the body nor the timing
- * tells which it was.
+ * tells which it was. The session is created only if, in that commit, the user is still enabled and
+ * the hash is still the one verified (SPEC §5.2 "Remedies are final").
  */
-import { RevokdError } from '../core/errors.js';
+import { RevokdError, isRevokdError } from '../core/errors.js';
 import { DUMMY_PASSWORD_HASH, MAX_PASSWORD_BYTES, verifyPassword } from '../core/passwords.js';
 import { REFRESH_PREFIX, newId, newOpaqueToken, sha256Hex } from '../core/tokens/opaque.js';
 import { FIRST_PARTY_CLIENT_ID } from './clients.js';
@@ -12,6 +13,7 @@ import { DIRECT } from './events.js';
 import { recordFailedPassword, refuseIfTooManyFailures } from './password-attempts.js';
 import { issueAccessToken } from './issue-access-token.js';
 import type { TokenResponse } from './token-response.js';
+import type { Generations } from '../stores/types.js';
 
 export interface LoginInput {
   readonly email: unknown;
@@ -45,16 +47,26 @@ export async function login(ctx: AppContext, input: LoginInput): Promise<TokenRe
   const refreshToken = newOpaqueToken(REFRESH_PREFIX);
   const sessionEnd = nowMs + ctx.config.sessionMaxSeconds * 1000;
   const refreshEnd = Math.min(nowMs + ctx.config.refreshTtlSeconds * 1000, sessionEnd);
-  const generations = await ctx.store.createSession({
-    session: {
-      id: sessionId, userId: user.id, clientId: FIRST_PARTY_CLIENT_ID, createdAtMs: nowMs, expiresAtMs: sessionEnd,
-      ip: input.ip, userAgent: input.userAgent.slice(0, 512), scope: '',
-    },
-    refresh: { id: newId(), tokenHash: sha256Hex(refreshToken), createdAtMs: nowMs, expiresAtMs: refreshEnd },
-    audit: { type: 'user.logged_in', actorType: 'user', actorId: user.id, targetType: 'session', targetId: sessionId, ip: input.ip, details: {} },
-  });
-  const access = await issueAccessToken(ctx, {
-    sub: user.id, sid: sessionId, clientId: FIRST_PARTY_CLIENT_ID, scope: '', generations, passwordChangeRequired: user.mustChangePassword === true,
+  let generations: Generations;
+  try {
+    generations = await ctx.store.createSession({
+      session: {
+        id: sessionId, userId: user.id, clientId: FIRST_PARTY_CLIENT_ID, createdAtMs: nowMs, expiresAtMs: sessionEnd,
+        ip: input.ip, userAgent: input.userAgent.slice(0, 512), scope: '',
+      },
+      refresh: { id: newId(), tokenHash: sha256Hex(refreshToken), createdAtMs: nowMs, expiresAtMs: refreshEnd },
+      audit: { type: 'user.logged_in', actorType: 'user', actorId: user.id, targetType: 'session', targetId: sessionId, ip: input.ip, details: {} },
+      // The password check above is slow: a disable, reset or change that commits meanwhile must
+      // win, so the store re-checks what was verified in the commit that creates the session.
+      ifUserUnchanged: { passwordHash: user.passwordHash },
+    });
+  } catch (err) {
+    // Not a failed guess (the password was right a moment ago), so not counted as one: just the same answer.
+    if (isRevokdError(err) && err.code === 'ERR_CONFLICT') throw new RevokdError('ERR_INVALID_CREDENTIALS', 'invalid email or password');
+    throw err;
+  }
+  const access = await issueAccessToken(ctx, { sub: user.id, sid: sessionId, clientId: FIRST_PARTY_CLIENT_ID, scope: '', generations,
+    passwordChangeRequired: user.mustChangePassword === true,
   });
   ctx.events.emit('login_succeeded', { userId: user.id, ip: input.ip });
   ctx.events.emit('token_issued', { subject: user.id, kind: 'login', ip: input.ip });

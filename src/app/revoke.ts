@@ -1,6 +1,7 @@
 /**
  * The one way anything is revoked: commit to the store (durable before we answer), then apply the
- * feed records to this process's replica so the very next request here sees it.
+ * feed records to this process's replica so the very next request here sees it. A revocation that
+ * commits inside another write (a new password's) goes through the same two halves.
  */
 import type { RevocationContext, RevocationReport, RevocationTarget } from '../stores/types.js';
 import { assertWindowInPast, windowEntryExpiryMs } from '../core/revocation/window-rules.js';
@@ -12,13 +13,23 @@ export type RevokeRequest = Omit<RevocationContext, 'nowMs' | 'accessCoverMs'>;
 export async function revoke(ctx: AppContext, requested: RevocationTarget, request: RevokeRequest): Promise<RevocationReport> {
   const nowMs = ctx.now();
   const target = withEntryLifetime(ctx, requested, nowMs);
-  const report = await ctx.store.revoke(target, { ...request, nowMs, accessCoverMs: accessCoverMs(ctx.config) });
+  const report = await ctx.store.revoke(target, revocationContext(ctx, request, nowMs));
+  revocationCommitted(ctx, target.scope, request, report);
+  return report;
+}
+
+/** The full context of a revocation committed by another store write (e.g. a new password's). */
+export function revocationContext(ctx: AppContext, request: RevokeRequest, nowMs: number): RevocationContext {
+  return { ...request, nowMs, accessCoverMs: accessCoverMs(ctx.config) };
+}
+
+/** After any revocation's commit: this replica applies it at once, and it is counted and logged. */
+export function revocationCommitted(ctx: AppContext, scope: RevocationTarget['scope'], request: RevokeRequest, report: RevocationReport): void {
   ctx.replica.applyLocal(report.records);
   if (report.changed) {
-    ctx.events.emit('revoked', { scope: target.scope, reason: request.reason, initiator: request.initiator, count: Math.max(1, report.sessions) });
+    ctx.events.emit('revoked', { scope, reason: request.reason, initiator: request.initiator, count: Math.max(1, report.sessions) });
   }
-  ctx.log.info({ scope: target.scope, reason: request.reason, initiator: request.initiator, sessions: report.sessions }, 'revoked');
-  return report;
+  ctx.log.info({ scope, reason: request.reason, initiator: request.initiator, sessions: report.sessions }, 'revoked');
 }
 
 /** A window is checked against the clock and given its entry lifetime (core/revocation/window-rules). */

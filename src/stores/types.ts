@@ -51,7 +51,40 @@ export interface PasswordUpdate {
    * verified against), so of two changes racing from the same old password only one lands.
    */
   readonly ifPasswordHash?: string;
+  /**
+   * What the old password opened ends in the same commit (a remedy must not leave a gap a login in
+   * flight, a crash or another instance could slip through): see {@link PasswordSessionsEnd}.
+   */
+  readonly endSessions?: PasswordSessionsEnd;
 }
+
+/**
+ * Ending a user's sessions with a new password: ONE user-scope revocation (a generation bump, so
+ * every access and refresh token the user holds is covered by one feed record, and every live
+ * session marked revoked) committed with the new hash.
+ */
+export interface PasswordSessionsEnd {
+  /** Who ends them and why (`password_change`, `password_reset`). */
+  readonly context: RevocationContext;
+  /**
+   * The owner's change keeps the session it was made from: it is not marked revoked, and since the
+   * bump kills its tokens too, it is re-issued — a fresh refresh token (parent null) stamped with
+   * the generations after the bump. The change is refused (ERR_TOKEN_REVOKED, nothing written)
+   * when this is no longer a live session of the user.
+   */
+  readonly keep?: { readonly sessionId: string; readonly refresh: NewRefreshToken };
+}
+
+/** What a password update committed; undefined from the store means nothing was (unknown user, hash moved). */
+export interface PasswordSetReport {
+  /** The user-scope revocation, when `endSessions` was asked for. */
+  readonly revocation: RevocationReport | null;
+  /** The kept session re-issued: its refresh token row (stamped with the new generations) and the session. */
+  readonly kept: { readonly session: SessionRecord; readonly refresh: RefreshTokenRecord } | null;
+}
+
+/** A refresh token about to be inserted; the store stamps it with the generations current at commit. */
+export type NewRefreshToken = Pick<RefreshTokenRecord, 'id' | 'tokenHash' | 'createdAtMs' | 'expiresAtMs'>;
 
 export interface ClientRecord {
   readonly id: string;
@@ -176,7 +209,7 @@ export type ConsumeOutcome =
 export interface NewSession {
   readonly session: Omit<SessionRecord, 'revokedAtMs' | 'revokeReason' | 'lastIp' | 'lastUsedAtMs'>;
   /** The first refresh token; it is stamped with the generations current at commit. */
-  readonly refresh: Pick<RefreshTokenRecord, 'id' | 'tokenHash' | 'createdAtMs' | 'expiresAtMs'> | null;
+  readonly refresh: NewRefreshToken | null;
   readonly audit: AuditEventInput;
   /**
    * The client secret the caller verified: the session is created only if, at commit, the client
@@ -185,6 +218,13 @@ export interface NewSession {
    * before the commit, so a rotation or a disable can land in between.
    */
   readonly clientSecret?: { readonly hash: string; readonly nowMs: number };
+  /**
+   * A password login's precondition, checked in the same commit as the insert: the session's user
+   * is still enabled and its hash is still the one the password was verified against. A disable, a
+   * reset or a change that commits while the (slow) check runs therefore wins: the store refuses
+   * with ERR_CONFLICT and writes nothing, instead of creating a session the remedy never saw.
+   */
+  readonly ifUserUnchanged?: { readonly passwordHash: string };
 }
 
 export interface ConsumeRefreshInput {

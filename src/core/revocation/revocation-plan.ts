@@ -17,7 +17,12 @@ export type RevocationTargetSpec =
   /** issuer null: the jti from this service, whatever its issuer URL (operator revocations by bare jti). */
   | { readonly scope: 'token'; readonly issuer: string | null; readonly jti: string; readonly expiresAtMs: number }
   | { readonly scope: 'session'; readonly sessionId: string }
-  | { readonly scope: 'user'; readonly userId: string }
+  /**
+   * exceptSessionId: a session the bump does not mark revoked (the owner's password change keeps the
+   * session it was made from and re-issues its tokens in the same commit); its old tokens are still
+   * covered by the bump.
+   */
+  | { readonly scope: 'user'; readonly userId: string; readonly exceptSessionId?: string }
   | { readonly scope: 'client'; readonly clientId: string }
   | { readonly scope: 'key'; readonly kid: string }
   /** Sessions created or refreshed from an address in the CIDR (a plain IP is a /32 or /128). */
@@ -44,7 +49,7 @@ export type FeedEntry = Pick<RevocationRecord, 'scope' | 'target' | 'expiresAtMs
 export type SessionReach =
   | { readonly kind: 'none' }
   | { readonly kind: 'one'; readonly sessionId: string }
-  | { readonly kind: 'of_user'; readonly userId: string }
+  | { readonly kind: 'of_user'; readonly userId: string; readonly exceptSessionId?: string }
   | { readonly kind: 'of_client'; readonly clientId: string }
   | { readonly kind: 'all' }
   /** Sessions created or refreshed from an address in the range. */
@@ -99,7 +104,8 @@ export function planRevocation(target: RevocationTargetSpec): RevocationPlan {
     case 'user':
       return {
         ...NO_ACTION, scope: 'user', auditType, auditTargetId: target.userId, changed: 'always',
-        generation: { scope: 'user', target: target.userId }, sessions: { kind: 'of_user', userId: target.userId },
+        generation: { scope: 'user', target: target.userId },
+        sessions: { kind: 'of_user', userId: target.userId, ...(target.exceptSessionId === undefined ? {} : { exceptSessionId: target.exceptSessionId }) },
       };
     case 'client':
       return {

@@ -1,6 +1,7 @@
 /**
  * The web UI's Account page: change your password (app/passwords.ts, the same rules as
- * `POST /api/v1/auth/password`). The cookie session that makes the change is the one that survives.
+ * `POST /api/v1/auth/password`). The cookie session that makes the change is the one that survives:
+ * re-issued by the change, so its cookie is replaced with the new refresh token.
  * It is also the page a user with a generated password is sent to first (web-guard.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -34,6 +35,9 @@ export function webAccountRoutes(app: FastifyInstance, ctx: AppContext, guard: W
     if (next !== formField(request, 'confirm_password')) return render(request, reply, 'The two new passwords differ. Type the same one twice.', 400);
     try {
       const result = await changeOwnPassword(ctx, { userId: user.id, sessionId: session.id, currentPassword: current, newPassword: next, ip: request.clientIp });
+      // The change re-issued this session (its old refresh token, the cookie, is dead like every other): the new one replaces it.
+      const { refresh_token: refreshToken, refresh_expires_in: refreshExpiresIn } = result.tokens;
+      if (refreshToken !== undefined) guard.setSession(request, reply, refreshToken, refreshExpiresIn ?? ctx.config.refreshTtlSeconds);
       const others = result.otherSessionsRevoked;
       guard.setFlash(request, reply, {
         kind: 'success',

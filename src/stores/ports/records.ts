@@ -5,7 +5,7 @@
 import type { AuditEventInput } from '../../core/audit/audit-event.js';
 import type {
   ApiTokenRecord, ApiTokenRevocation, ClientRecord, ConsumeOutcome, ConsumeRefreshInput, Generations, NewApiToken,
-  NewSession, OutboxMessage, PasswordUpdate, RefreshTokenRecord, Role, SessionRecord, SigningKeyRecord, UserRecord,
+  NewSession, OutboxMessage, PasswordSetReport, PasswordUpdate, RefreshTokenRecord, Role, SessionRecord, SigningKeyRecord, UserRecord,
 } from '../types.js';
 
 export interface UserRecords {
@@ -26,11 +26,12 @@ export interface UserRecords {
   /** Clears `disabledAtMs`; false (and no audit row) when the user is unknown or not disabled. */
   enableUser(id: string, nowMs: number, audit: AuditEventInput): Promise<boolean>;
   /**
-   * Replaces the password hash and the must-change flag, with its audit row and (optionally) the
-   * owner's notification queued in the outbox, in one commit. False, and nothing written, when the
-   * user is unknown or `ifPasswordHash` no longer matches.
+   * Replaces the password hash and the must-change flag, with its audit row, (optionally) the
+   * owner's notification queued in the outbox and (optionally) the end of the user's sessions
+   * (`update.endSessions`), in one commit. Undefined, and nothing written, when the user is unknown
+   * or `ifPasswordHash` no longer matches.
    */
-  setUserPassword(id: string, update: PasswordUpdate, audit: AuditEventInput, mail?: OutboxMessage): Promise<boolean>;
+  setUserPassword(id: string, update: PasswordUpdate, audit: AuditEventInput, mail?: OutboxMessage): Promise<PasswordSetReport | undefined>;
 }
 
 export interface ClientRecords {
@@ -67,7 +68,11 @@ export interface SigningKeyRecords {
 }
 
 export interface SessionRecords {
-  /** Creates the session (and its first refresh token); returns the generations stamped on it. */
+  /**
+   * Creates the session (and its first refresh token); returns the generations stamped on it.
+   * With `ifUserUnchanged`, refuses (ERR_CONFLICT, nothing written) when the user was disabled or
+   * their password hash replaced since the caller read it.
+   */
   createSession(input: NewSession): Promise<Generations>;
   findSession(id: string): Promise<SessionRecord | undefined>;
   /** Sessions of the user not revoked and not past their absolute end, newest first. */
@@ -81,7 +86,9 @@ export interface SessionRecords {
   findRefreshById(id: string): Promise<RefreshTokenRecord | undefined>;
   /**
    * Atomically consumes a live refresh token and inserts its successor in the same session.
-   * Exactly one concurrent caller can get `rotated` for a given token.
+   * Exactly one concurrent caller can get `rotated` for a given token. Checked in the same commit
+   * (so no instance's replica lag lets a refresh outlive a remedy): a session whose user is
+   * disabled, or a token stamped below a current generation, is `session_inactive`.
    */
   consumeRefresh(input: ConsumeRefreshInput): Promise<ConsumeOutcome>;
 }

@@ -19,7 +19,10 @@ export async function consumeRefreshIn(tx: Transaction, input: ConsumeRefreshInp
   if (tokenRow === undefined) return { kind: 'unknown' };
   const token = toRefresh(tokenRow);
   const session = toSession((await tx.one('SELECT * FROM sessions WHERE id = $1', [token.sessionId]))!);
-  const refusal = rotationRefusal(token, session, input.nowMs);
+  const gens = await readGenerationsIn(tx, session.userId ?? session.clientId, session.clientId);
+  const userDisabled = session.userId !== null
+    && await tx.one('SELECT 1 FROM users WHERE id = $1 AND disabled_at IS NULL', [session.userId]) === undefined;
+  const refusal = rotationRefusal(token, session, input.nowMs, { userDisabled, stamped: token, current: gens });
   if (refusal === 'already_consumed') {
     const successorRow = token.successorId === null ? undefined : await tx.one('SELECT * FROM refresh_tokens WHERE id = $1', [token.successorId]);
     return { kind: 'already_consumed', token, successor: successorRow === undefined ? undefined : toRefresh(successorRow), session };
@@ -32,7 +35,6 @@ export async function consumeRefreshIn(tx: Transaction, input: ConsumeRefreshInp
   if (consumed === undefined) throw new Error('refresh token consumed concurrently although its row is locked');
   const s = input.successor;
   const expiresAtMs = clampRefreshExpiryMs(s.expiresAtMs, session.expiresAtMs);
-  const gens = await readGenerationsIn(tx, session.userId ?? session.clientId, session.clientId);
   const successorRow = await tx.one(`INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id, created_at, expires_at, gen, ugen, cgen)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`, [s.id, session.id, s.tokenHash, token.id, s.createdAtMs, expiresAtMs, gens.gen, gens.ugen, gens.cgen]);
   const updatedSession = await tx.one('UPDATE sessions SET last_used_at = $1, last_ip = $2 WHERE id = $3 RETURNING *', [input.nowMs, input.ip, session.id]);

@@ -19,7 +19,7 @@ import { clampRefreshExpiryMs } from '../../core/revocation/refresh-rotation.js'
 import type { RevocationRecord } from '../../core/revocation/types.js';
 import type {
   AlertCounts, AlertQuery, AlertRecord, ApiTokenRecord, ApiTokenRevocation, AuditQuery, ClientRecord, ConsumeOutcome, ConsumeRefreshInput,
-  FeedCursor, FeedPage, FeedSnapshot, Generations, IpBlockRecord, IpBlockReport, NewApiToken, NewIpBlock, NewSession, OutboxMessage, OutboxRecord, PasswordUpdate, RefreshTokenRecord,
+  FeedCursor, FeedPage, FeedSnapshot, Generations, IpBlockRecord, IpBlockReport, NewApiToken, NewIpBlock, NewSession, OutboxMessage, OutboxRecord, PasswordSetReport, PasswordUpdate, RefreshTokenRecord,
   RevocationContext, RevocationReport, RevocationTarget, RevokdStore, Role, SessionRecord, SigningKeyRecord, UserRecord,
 } from '../types.js';
 import { insertApiTokenIn, recordApiTokenUseIn, revokeApiTokensIn } from './api-tokens.js';
@@ -36,6 +36,7 @@ import { claimOutboxIn, markOutboxFailedIn, markOutboxSentIn } from './outbox.js
 import { connectionSettings, createPool } from './pool.js';
 import { revokeIn } from './revoke.js';
 import { assertClientSecretStillGood } from './client-secret-check.js';
+import { setUserPasswordIn } from './set-user-password.js';
 import { toApiToken, toAudit, toClient, toRefresh, toRevocation, toSession, toSigningKey, toUser } from './rows.js';
 import { insertSessionIp, recordSessionIpIn } from './session-ips.js';
 import { ClientRunner, type Row, type SqlRunner, type Transaction, runTransaction } from './sql-runner.js';
@@ -188,20 +189,8 @@ export class PostgresStore implements RevokdStore, FeedNotifications {
     });
   }
 
-  setUserPassword(id: string, update: PasswordUpdate, audit: AuditEventInput, mail?: OutboxMessage): Promise<boolean> {
-    return this.tx(true, async (tx) => {
-      const changed = (update.ifPasswordHash === undefined
-        ? await tx.changes('UPDATE users SET password_hash = $1, must_change_password = $2 WHERE id = $3', [update.passwordHash, update.mustChangePassword, id])
-        : await tx.changes('UPDATE users SET password_hash = $1, must_change_password = $2 WHERE id = $3 AND password_hash = $4',
-          [update.passwordHash, update.mustChangePassword, id, update.ifPasswordHash])) > 0;
-      if (!changed) return false;
-      await appendAuditRows(tx, [audit], update.nowMs);
-      if (mail !== undefined) {
-        await tx.rows('INSERT INTO outbox (kind, recipient, subject, body, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6)',
-          [mail.kind, mail.recipient, mail.subject, mail.body, update.nowMs, update.nowMs]);
-      }
-      return true;
-    });
+  setUserPassword(id: string, update: PasswordUpdate, audit: AuditEventInput, mail?: OutboxMessage): Promise<PasswordSetReport | undefined> {
+    return this.tx(true, (tx) => setUserPasswordIn(tx, id, update, audit, mail));
   }
 
   createClient(client: ClientRecord, audit: AuditEventInput): Promise<void> {
@@ -273,6 +262,12 @@ export class PostgresStore implements RevokdStore, FeedNotifications {
     return this.tx(true, async (tx) => {
       const s = input.session;
       if (input.clientSecret !== undefined) await assertClientSecretStillGood(tx, s.clientId, input.clientSecret);
+      // The login's precondition: FOR SHARE waits for a disable or a new hash in flight on any
+      // instance, then (READ COMMITTED) re-checks the condition on the row as that commit left it.
+      if (input.ifUserUnchanged !== undefined && await tx.one('SELECT 1 FROM users WHERE id = $1 AND disabled_at IS NULL AND password_hash = $2 FOR SHARE',
+        [s.userId, input.ifUserUnchanged.passwordHash]) === undefined) {
+        throw new RevokdError('ERR_CONFLICT', 'the user was disabled or their password replaced since it was checked');
+      }
       await tx.rows(`INSERT INTO sessions (id, user_id, client_id, created_at, last_used_at, expires_at, ip, last_ip, user_agent, scope)
         VALUES ($1, $2, $3, $4, $4, $5, $6, $6, $7, $8)`, [s.id, s.userId, s.clientId, s.createdAtMs, s.expiresAtMs, s.ip, s.userAgent, s.scope]);
       await insertSessionIp(tx, s.id, s.ip, s.createdAtMs);

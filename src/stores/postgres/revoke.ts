@@ -57,7 +57,9 @@ async function liveSessionIds(sql: SqlRunner, reach: SessionReach, nowMs: number
     case 'of_client': {
       const column = reach.kind === 'of_user' ? 'user_id' : 'client_id';
       const id = reach.kind === 'of_user' ? reach.userId : reach.clientId;
-      return (await sql.rows<{ id: string }>(`SELECT id FROM sessions WHERE ${column} = $1 AND revoked_at IS NULL AND expires_at > $2`, [id, nowMs])).map((r) => r.id);
+      const except = reach.kind === 'of_user' ? reach.exceptSessionId : undefined;
+      const ids = (await sql.rows<{ id: string }>(`SELECT id FROM sessions WHERE ${column} = $1 AND revoked_at IS NULL AND expires_at > $2`, [id, nowMs])).map((r) => r.id);
+      return except === undefined ? ids : ids.filter((sid) => sid !== except);
     }
   }
 }

@@ -64,7 +64,9 @@ function liveSessionIds(db: SqliteDatabase, reach: SessionReach, nowMs: number):
     case 'of_client': {
       const column = reach.kind === 'of_user' ? 'user_id' : 'client_id';
       const id = reach.kind === 'of_user' ? reach.userId : reach.clientId;
-      return db.prepare(`SELECT id FROM sessions WHERE ${column} = ? AND revoked_at IS NULL AND expires_at > ?`).pluck().all(id, nowMs) as string[];
+      const except = reach.kind === 'of_user' ? reach.exceptSessionId : undefined;
+      const ids = db.prepare(`SELECT id FROM sessions WHERE ${column} = ? AND revoked_at IS NULL AND expires_at > ?`).pluck().all(id, nowMs) as string[];
+      return except === undefined ? ids : ids.filter((sid) => sid !== except);
     }
   }
 }

@@ -6,7 +6,7 @@ import type { AuditEventInput, AuditEntry, AuditEventType } from '../../core/aud
 import { RevokdError } from '../../core/errors.js';
 import type { RevocationRecord } from '../../core/revocation/types.js';
 import type {
-  ApiTokenRecord, ApiTokenRevocation, NewApiToken, OutboxMessage, OutboxRecord, PasswordUpdate, AlertCounts, AlertQuery, AlertRecord, IpBlockRecord, IpBlockReport, NewIpBlock,
+  ApiTokenRecord, ApiTokenRevocation, NewApiToken, OutboxMessage, OutboxRecord, PasswordSetReport, PasswordUpdate, AlertCounts, AlertQuery, AlertRecord, IpBlockRecord, IpBlockReport, NewIpBlock,
   AuditQuery, ClientRecord, ConsumeOutcome, ConsumeRefreshInput, FeedCursor, FeedPage, FeedSnapshot, Generations, NewSession, RefreshTokenRecord,
   RevocationContext, RevocationReport, RevocationTarget, RevokdStore, Role, SessionRecord, SigningKeyRecord, UserRecord,
 } from '../types.js';
@@ -29,6 +29,7 @@ import { isBusyError, retryWhenBusy } from './retry-when-busy.js';
 import { sealedSuccessorsDroppableBeforeMs } from '../../core/revocation/entry-lifetime.js';
 import { clampRefreshExpiryMs } from '../../core/revocation/refresh-rotation.js';
 import { revokeInSqlite } from './revoke.js';
+import { setUserPasswordInSqlite } from './set-user-password.js';
 import { type GenerationRow, parseSeqCursor, seqFeedPage, seqFeedSnapshot, seqOfCursor } from '../seq-cursor.js';
 import { assertClientSecretStillGood } from './client-secret-check.js';
 import { toAudit, toClient, toRefresh, toRevocation, toSession, toSigningKey, toUser } from './rows.js';
@@ -164,21 +165,8 @@ export class SqliteStore implements RevokdStore {
     }).immediate());
   }
 
-  setUserPassword(id: string, update: PasswordUpdate, audit: AuditEventInput, mail?: OutboxMessage): Promise<boolean> {
-    return this.run(() => this.db.transaction(() => {
-      const flag = update.mustChangePassword ? 1 : 0;
-      const result = update.ifPasswordHash === undefined
-        ? this.db.prepare('UPDATE users SET password_hash = ?, must_change_password = ? WHERE id = ?').run(update.passwordHash, flag, id)
-        : this.db.prepare('UPDATE users SET password_hash = ?, must_change_password = ? WHERE id = ? AND password_hash = ?')
-          .run(update.passwordHash, flag, id, update.ifPasswordHash);
-      if (result.changes === 0) return false;
-      appendAuditRows(this.db, [audit], update.nowMs);
-      if (mail !== undefined) {
-        this.db.prepare('INSERT INTO outbox (kind, recipient, subject, body, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)')
-          .run(mail.kind, mail.recipient, mail.subject, mail.body, update.nowMs, update.nowMs);
-      }
-      return true;
-    }).immediate());
+  setUserPassword(id: string, update: PasswordUpdate, audit: AuditEventInput, mail?: OutboxMessage): Promise<PasswordSetReport | undefined> {
+    return this.run(() => setUserPasswordInSqlite(this.db, id, update, audit, mail));
   }
 
   createClient(client: ClientRecord, audit: AuditEventInput): Promise<void> {
@@ -255,6 +243,11 @@ export class SqliteStore implements RevokdStore {
     return this.run(() => this.db.transaction((): Generations => {
       const s = input.session;
       if (input.clientSecret !== undefined) assertClientSecretStillGood(this.db, s.clientId, input.clientSecret);
+      // The login's precondition, under the write lock every remedy takes too (IMMEDIATE).
+      if (input.ifUserUnchanged !== undefined && this.db.prepare('SELECT 1 FROM users WHERE id = ? AND disabled_at IS NULL AND password_hash = ?')
+        .get(s.userId, input.ifUserUnchanged.passwordHash) === undefined) {
+        throw new RevokdError('ERR_CONFLICT', 'the user was disabled or their password replaced since it was checked');
+      }
       this.db.prepare(`INSERT INTO sessions (id, user_id, client_id, created_at, last_used_at, expires_at, ip, last_ip, user_agent, scope)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(s.id, s.userId, s.clientId, s.createdAtMs, s.createdAtMs, s.expiresAtMs, s.ip, s.ip, s.userAgent, s.scope);
       insertSessionIp(this.db, s.id, s.ip, s.createdAtMs);

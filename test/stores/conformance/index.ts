@@ -13,6 +13,7 @@ import { describeCountersConformance } from './counters.js';
 import { describeLifecycleConformance } from './lifecycle.js';
 import { describeOutboxConformance } from './outbox.js';
 import { describeRecordsConformance } from './records.js';
+import { describeRemediesConformance } from './remedies.js';
 import { describeRevocationLogConformance } from './revocation-log.js';
 
 export type { StoreBackend } from './backend.js';
@@ -22,6 +23,7 @@ export function describeStoreConformance(backend: StoreBackend): void {
     describeLifecycleConformance(backend);
     describeRecordsConformance(backend);
     describeClientSecretsConformance(backend);
+    describeRemediesConformance(backend);
     describeRevocationLogConformance(backend);
     describeAuditLogConformance(backend);
     describeCountersConformance(backend);

@@ -84,13 +84,13 @@ export function describeRecordsConformance(backend: StoreBackend): void {
       assert.equal((await store.findUserByEmail(flagged.email))?.mustChangePassword, true);
       assert.equal((await store.findUserById(base.id))?.mustChangePassword, false, 'absent means false');
       const mail = { kind: 'user.password_changed', recipient: flagged.email, subject: 's', body: 'b' };
-      assert.equal(await store.setUserPassword(flagged.id, { passwordHash: 'scrypt$new', mustChangePassword: false, nowMs: NOW }, audit('user.password_changed'), mail), true);
+      assert.ok(await store.setUserPassword(flagged.id, { passwordHash: 'scrypt$new', mustChangePassword: false, nowMs: NOW }, audit('user.password_changed'), mail));
       const after = await store.findUserById(flagged.id);
       assert.equal(after?.passwordHash, 'scrypt$new');
       assert.equal(after?.mustChangePassword, false);
       const queued = (await store.claimOutbox(NOW + 999_999, 30_000, 1000)).filter((m) => m.recipient === flagged.email);
       assert.deepEqual(queued.map((m) => m.kind), ['user.password_changed'], 'the owner mail is queued in the same commit');
-      assert.equal(await store.setUserPassword(randomUUID(), { passwordHash: 'x', mustChangePassword: false, nowMs: NOW }, audit('user.password_reset')), false);
+      assert.equal(await store.setUserPassword(randomUUID(), { passwordHash: 'x', mustChangePassword: false, nowMs: NOW }, audit('user.password_reset')), undefined);
     });
 
     test('users: a password change conditioned on the old hash lands once, even when two race', async () => {
@@ -101,7 +101,7 @@ export function describeRecordsConformance(backend: StoreBackend): void {
       assert.deepEqual(outcomes.filter(Boolean).length, 1, 'exactly one change is applied');
       const stored = (await store.findUserById(user.id))?.passwordHash;
       assert.equal(stored, outcomes[0] ? 'scrypt$a' : 'scrypt$b');
-      assert.equal(await change('scrypt$c'), false, 'the old hash no longer matches');
+      assert.equal(await change('scrypt$c'), undefined, 'the old hash no longer matches');
     });
 
     test('a session is created with the current generations and listed until revoked', async () => {
