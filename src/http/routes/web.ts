@@ -250,7 +250,7 @@ function accountRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): 
   app.post('/tokens/revoke-all', { ...post, schema: formSchema('Revoke all your API tokens (once an hour)', {}) }, async (request, reply) => {
     const userId = request.webSession!.user.id;
     try {
-      const revoked = await revokeAllApiTokensOfOwner(ctx, userId, { actor: userActor(request), initiator: 'user', reason: 'logout_all', ip: request.clientIp });
+      const revoked = await revokeAllApiTokensOfOwner(ctx, userId, { actor: userActor(request), initiator: 'user', reason: 'revoke_all_api_tokens', ip: request.clientIp });
       guard.setFlash(request, reply, { kind: 'success', text: `Revoked ${revoked.length} ${revoked.length === 1 ? 'token' : 'tokens'}. Revoke all can be used again in an hour.` });
     } catch (err) {
       if (!isCode(err, 'ERR_RATE_LIMITED')) throw err;
