@@ -16,6 +16,7 @@ import { installCookies } from './cookies.js';
 import { installCors } from './cors.js';
 import { installRateLimits } from './rate-limits.js';
 import { acceptEmptyJsonBodies } from './json-body.js';
+import { installNotFound } from './not-found.js';
 import { installOpenApi } from './openapi.js';
 import { AJV_OPTIONS, defaultOptionalBody, installSchemaValidation } from './validation.js';
 import { adminRoutes } from './routes/admin.js';
@@ -108,6 +109,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   installSchemaValidation(app);
   await installOpenApi(app, ctx.config.issuer);
   installErrorHandling(app);
+  installNotFound(app);
   installHttpMetrics(app, ctx);
   healthRoutes(app, ctx);
   wellKnownRoutes(app, ctx);

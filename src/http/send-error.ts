@@ -57,7 +57,6 @@ export function installErrorHandling(app: import('fastify').FastifyInstance): vo
     else if (mapped.code === 'ERR_STORE_UNAVAILABLE') request.log.warn({ err }, 'store unavailable');
     return sendError(reply, mapped);
   });
-  app.setNotFoundHandler((_request, reply) => sendError(reply, new RevokdError('ERR_NOT_FOUND', 'no such resource')));
 }
 
 /**
