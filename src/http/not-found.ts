@@ -27,11 +27,14 @@ function qualityOf(accept: string, type: string): number {
   return best.q;
 }
 
-/** Whether `accept` asks for HTML at least as much as for JSON (a browser's navigation does). */
+/**
+ * Whether `accept` names HTML and wants it at least as much as JSON (a browser's navigation does).
+ * HTML must be named: `*\/*` alone (curl, most HTTP libraries) keeps the JSON answer.
+ */
 export function prefersHtml(accept: string | undefined): boolean {
-  if (accept === undefined) return false;
+  if (accept === undefined || !accept.toLowerCase().includes('text/html')) return false;
   const html = qualityOf(accept, 'text/html');
-  return html > 0 && html >= qualityOf(accept, 'application/json') && accept.toLowerCase().includes('text/html');
+  return html > 0 && html >= qualityOf(accept, 'application/json');
 }
 
 function notFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
