@@ -31,7 +31,10 @@ export function initialAdminFile(ctx: Pick<AppContext, 'config'>): string {
 
 /** Creates the first admin when none is configured or active; otherwise only tidies a stale file. */
 export async function ensureFirstRunAdmin(ctx: FirstRunContext): Promise<void> {
-  if (ctx.config.adminEmail !== undefined) return;
+  if (ctx.config.adminEmail !== undefined) {
+    await reportIgnoredAdminEmail(ctx, ctx.config.adminEmail);
+    return;
+  }
   if ((await ctx.store.countActiveUsersWithRole('admin')) > 0) {
     await removeStaleInitialAdminFile(ctx);
     return;
@@ -58,6 +61,22 @@ export async function ensureFirstRunAdmin(ctx: FirstRunContext): Promise<void> {
     throw new RevokdError('ERR_INTERNAL', `created the first admin ${email} but could not write ${file}; set its password with \`revokd user set-password ${email}\``, { cause: err });
   }
   ctx.log.warn({ email, file }, `first run: created the admin ${email}; its generated password is in ${file} — sign in and change it (the file is then deleted)`);
+}
+
+/**
+ * REVOKD_ADMIN_EMAIL only creates the *first* admin (bootstrapAdmin, at open). Set on a store that
+ * already has an active admin under another email, it does nothing — and an operator who followed
+ * the quick start (admin@localhost) and then the walkthrough (admin@example.com) would find their
+ * sign-in refused with no idea why. So one line says so, at each start of the server (not the CLI).
+ */
+async function reportIgnoredAdminEmail(ctx: FirstRunContext, email: string): Promise<void> {
+  const user = await ctx.store.findUserByEmail(email);
+  if (user !== undefined && user.role === 'admin' && user.disabledAtMs === null) return;
+  // No active admin at all: bootstrapAdmin created this one, or already warned about the user.
+  if ((await ctx.store.countActiveUsersWithRole('admin')) === 0) return;
+  const what = user === undefined ? 'there is no such user' : 'that user is not an active admin';
+  ctx.log.warn({ email }, `REVOKD_ADMIN_EMAIL is ignored: an active admin already exists, and it only creates the first one (${what}). ` +
+    `Sign in as an existing admin (a generated one is admin@localhost, password in initial-admin.json), or add this one with \`revokd user create --email ${email} --admin\``);
 }
 
 /** admin@localhost, or admin-2@localhost, … when an earlier (now disabled) admin has that email. */

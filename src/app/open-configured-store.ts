@@ -26,6 +26,7 @@ export async function openConfiguredStore(config: Config, log?: Logger, keys: Au
       if (outcome === 'keyed') log?.warn('the audit log (plain SHA-256 chain) verified and was re-chained under the audit key');
       if (outcome === 'legacy_chain_broken') log?.error('the audit log does not verify (it was not re-chained under the audit key): run `revokd audit verify`');
     },
+    onDatabaseCreated: (name) => log?.warn({ database: name }, `the PostgreSQL database "${name}" did not exist: created it`),
   });
   if (file !== undefined) markChainKeyed(file);
   return store;

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { parseCidr } from './containment/ip-address.js';
+import { corsOriginProblem } from './cors-origin.js';
 import { MIN_PASSWORD_CHARACTERS, characterCount } from './passwords.js';
 import { parseStoreUrl } from './database-url.js';
 import type { JwtAlg } from './tokens/key-ring.js';
@@ -34,6 +35,8 @@ export interface Config {
   /** Verified access tokens remembered by their exact string (0 = verify every signature). */
   readonly verifiedTokenCacheSize: number;
   readonly trustedProxies: readonly string[];
+  /** Browser origins allowed to call the API cross-origin (bearer only, no cookies); empty = CORS off. */
+  readonly corsOrigins: readonly string[];
   readonly failMode: FailMode;
   readonly smtpUrl: string | undefined;
   /** Sender of owner notifications (`addr@host` or `Name <addr@host>`); the mail worker defaults it. */
@@ -232,6 +235,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   for (const entry of trustedProxies) {
     if (parseCidr(entry) === undefined) problems.push(`REVOKD_TRUSTED_PROXIES: "${entry}" is not an IP address or CIDR range`);
   }
+  const corsOrigins = list('REVOKD_CORS_ORIGINS', []);
+  for (const entry of corsOrigins) {
+    const problem = corsOriginProblem(entry);
+    if (problem !== undefined) problems.push(`REVOKD_CORS_ORIGINS: ${problem}`);
+  }
   const failMode = oneOf<FailMode>('REVOKD_FAIL_MODE', ['closed', 'open'], 'closed');
   const smtpUrl = str('REVOKD_SMTP_URL');
   if (smtpUrl !== undefined && !/^smtps?:\/\//.test(smtpUrl)) problems.push('REVOKD_SMTP_URL must start with smtp:// or smtps://');
@@ -325,6 +333,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     port, host, dataDir, databaseUrl, redisUrl, issuer, audience, adminEmail, adminPassword,
     accessTtlSeconds, refreshTtlSeconds, sessionMaxSeconds, refreshGraceSeconds, clockToleranceSeconds, verifiedTokenCacheSize,
     trustedProxies: Object.freeze(trustedProxies), failMode, smtpUrl, mailFrom, mailPollMs,
+    corsOrigins: Object.freeze([...new Set(corsOrigins)]),
     honeypotPaths: Object.freeze(honeypotPaths), honeypotThreshold, autoBlockSeconds,
     neverBlock: Object.freeze(neverBlock), autoBlocksPerHour,
     jwtAlg, jwtSecret, jwtPreviousSecret, maxStalenessMs, feedPollMs, feedWakeup, pruneIntervalMs, logLevel,

@@ -13,8 +13,10 @@ import { installHttpMetrics } from '../metrics/http-metrics.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './send-error.js';
 import { applyConnectionCap, connectionLimitOptions } from './connection-limits.js';
 import { installCookies } from './cookies.js';
+import { installCors } from './cors.js';
 import { installRateLimits } from './rate-limits.js';
 import { acceptEmptyJsonBodies } from './json-body.js';
+import { installNotFound } from './not-found.js';
 import { installOpenApi } from './openapi.js';
 import { AJV_OPTIONS, defaultOptionalBody, installSchemaValidation } from './validation.js';
 import { adminRoutes } from './routes/admin.js';
@@ -76,6 +78,8 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       throw new RevokdError('ERR_IP_BLOCKED', 'requests from this address are blocked');
     }
   });
+  // After the lockdown hook (a blocked address gets no preflight either), before every route.
+  await installCors(app, ctx.config.corsOrigins);
   // Each POST route names the body it takes; a JSON route will not accept a form (no login CSRF via
   // a cross-site form) and an RFC form endpoint will not accept JSON.
   app.addHook('preValidation', async (request) => {
@@ -105,6 +109,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   installSchemaValidation(app);
   await installOpenApi(app, ctx.config.issuer);
   installErrorHandling(app);
+  installNotFound(app);
   installHttpMetrics(app, ctx);
   healthRoutes(app, ctx);
   wellKnownRoutes(app, ctx);

@@ -5,7 +5,8 @@
  *
  * Unauthenticated on purpose: it describes the API, it holds no data, and every route it lists
  * checks its own credentials. Honeypot paths are the exception (hidden): listing them would tell
- * an attacker which paths to avoid. The document is built once, at the first request, and served
+ * an attacker which paths to avoid. The web UI's pages and form posts (tag `web`) are left out too:
+ * they are for a browser, not a client generator, and their schemas still validate their requests. The document is built once, at the first request, and served
  * from memory, so it costs no more than /.well-known; it is under the same per-address limits and
  * lockdown as other unauthenticated reads.
  */
@@ -18,6 +19,9 @@ import type { FastifyInstance, RouteOptions } from 'fastify';
 
 export const OPENAPI_PATH = '/openapi.json';
 
+/** The tag of the web UI's routes (src/http/schemas/web.ts): not part of the API, so not described. */
+export const WEB_UI_TAG = 'web';
+
 /** The names routes use in `schema.security`. */
 export const SECURITY: Record<string, ReadonlyArray<Readonly<Record<string, readonly string[]>>>> = {
   bearer: [{ bearer: [] }],
@@ -25,7 +29,6 @@ export const SECURITY: Record<string, ReadonlyArray<Readonly<Record<string, read
   optionalBearer: [{}, { bearer: [] }],
   bearerOrApiToken: [{ bearer: [] }, { apiToken: [] }],
   clientBasic: [{ clientBasic: [] }],
-  webSession: [{ webSession: [] }],
   none: [],
 };
 
@@ -68,10 +71,10 @@ export async function installOpenApi(app: FastifyInstance, issuer: string): Prom
             type: 'http', scheme: 'basic',
             description: 'OAuth client authentication (RFC 6749 §2.3.1): client_id and client_secret. They may be sent as form fields instead (client_secret_post); a public client sends client_id only',
           },
-          webSession: { type: 'apiKey', in: 'cookie', name: 'revokd_session', description: 'The web UI session cookie (__Host-revokd_session over HTTPS), set by POST /login' },
         },
       },
     },
+    hiddenTag: WEB_UI_TAG,
     transformObject: (documentObject) => {
       const doc = 'openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject;
       const paths = (doc as { paths?: Record<string, Record<string, { requestBody?: { required?: boolean } }>> }).paths ?? {};
@@ -85,7 +88,7 @@ export async function installOpenApi(app: FastifyInstance, issuer: string): Prom
 
   app.get(OPENAPI_PATH, {
     schema: {
-      summary: 'This document: OpenAPI 3.1 description of every route',
+      summary: 'This document: OpenAPI 3.1 description of every API route',
       tags: ['meta'],
       security: SECURITY.none,
       response: { 200: Type.Object({ openapi: Type.Literal('3.1.0'), info: Type.Object({}), paths: Type.Object({}) }, { additionalProperties: true }) },

@@ -60,7 +60,6 @@ export function installErrorHandling(app: import('fastify').FastifyInstance): vo
     else if (mapped.code === 'ERR_BAD_REQUEST' && mapped.cause !== undefined) request.log.warn({ route: request.routeOptions.url }, mapped.message);
     return sendError(reply, mapped);
   });
-  app.setNotFoundHandler((_request, reply) => sendError(reply, new RevokdError('ERR_NOT_FOUND', 'no such resource')));
 }
 
 /**

@@ -4,6 +4,7 @@ import type { ApiTokenRecord, OutboxMessage, UserRecord } from '../stores/types.
 const REASON_TEXT: Record<string, string> = {
   user_request: 'you (or someone signed in as you) revoked it',
   logout_all: 'all of your API tokens were revoked at once',
+  revoke_all_api_tokens: 'all of your API tokens were revoked at once',
   admin: 'an administrator revoked it',
   compromised: 'it was reported as compromised',
   unused: 'it had not been used for longer than the allowed period',

@@ -17,6 +17,8 @@ export interface OpenStoreOptions {
   readonly allowLegacyChainUpgrade?: boolean;
   /** Told what opening did to a legacy audit chain (a backend without legacy chains never calls it). */
   readonly onAuditKeying?: (outcome: KeyingOutcome) => void;
+  /** PostgreSQL: told when the URL's database did not exist and was created. */
+  readonly onDatabaseCreated?: (name: string) => void;
 }
 
 /**
@@ -28,7 +30,9 @@ export async function openStore(url: string, options: OpenStoreOptions): Promise
   if ('problem' in location) throw new Error(`cannot open the store: the database URL ${location.problem}`);
   if (location.backend === 'postgres') {
     const { createPostgresStore } = await import('./postgres/postgres-store.js');
-    return createPostgresStore(location.url, { storeTimeoutMs: options.storeTimeoutMs, auditChainKey: options.auditChainKey });
+    return createPostgresStore(location.url, {
+      storeTimeoutMs: options.storeTimeoutMs, auditChainKey: options.auditChainKey, onDatabaseCreated: options.onDatabaseCreated,
+    });
   }
   const { createSqliteStore } = await import('./sqlite/sqlite-store.js');
   const store = await createSqliteStore(location.file, {

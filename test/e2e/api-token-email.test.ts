@@ -105,7 +105,7 @@ describe('API-token revocation emails through a real SMTP server', () => {
     for (const token of [a, b]) {
       const forToken = bulk.filter((m) => m.subject.includes(`"${token.name}"`));
       assert.equal(forToken.length, 1, `one message for ${token.name}`);
-      assertNotification(forToken[0] as ReceivedMail, owner.email, token, 'logout_all');
+      assertNotification(forToken[0] as ReceivedMail, owner.email, token, 'revoke_all_api_tokens');
     }
     // Nobody else was mailed.
     assert.equal(received.filter((m) => !m.envelopeTo.includes(owner.email)).length, 0);

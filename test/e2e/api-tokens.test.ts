@@ -5,6 +5,14 @@ import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { createClientViaAdmin, createUserViaAdmin, introspect, login, request } from '../support/http-client.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess, runCli } from '../support/server-process.js';
+import { openSse } from '../support/sse-client.js';
+import { STREAM_PATH, createStreamClient } from '../support/stream-setup.js';
+
+/** The reason codes @revokd/verifier 0.1.x accepts on the stream (it drops the connection on any other). */
+const PUBLISHED_VERIFIER_REASONS = [
+  'logout', 'logout_all', 'password_change', 'password_reset', 'admin', 'compromised', 'refresh_reuse', 'ip_block',
+  'key_revoked', 'user_disabled', 'client_disabled', 'user_request', 'policy', 'unused', 'expired_policy',
+];
 
 describe('API tokens over HTTP', () => {
   let server: ServerProcess;
@@ -70,6 +78,32 @@ describe('API tokens over HTTP', () => {
     const final = await request(`${server.url}/api/v1/tokens`, { bearer: me.access_token });
     assert.ok(final.body.every((t: { is_active: boolean; revoked_at: string | null }) => !t.is_active && t.revoked_at !== null));
     assert.ok(final.body.every((t: { revoked_by: unknown }) => JSON.stringify(t.revoked_by) === JSON.stringify({ type: 'user', id: me.id })), 'revoked by their owner');
+  });
+
+  test('revoke-all is recorded with its own reason (not logout_all); the stream still sends a reason published verifiers accept', async () => {
+    const me = await userSession('revoke-all-reason');
+    const a = await create(me.access_token, { name: 'ci' });
+    const b = await create(me.access_token, { name: 'backup' });
+    const all = await request(`${server.url}/api/v1/tokens/revoke-all`, { method: 'POST', bearer: me.access_token });
+    assert.equal(all.status, 200, all.text);
+
+    const listed = await request<Array<{ id: string; revoke_reason: string | null }>>(`${server.url}/api/v1/tokens`, { bearer: me.access_token });
+    assert.deepEqual(listed.body.map((t) => t.revoke_reason), ['revoke_all_api_tokens', 'revoke_all_api_tokens']);
+    const audit = await request(`${server.url}/api/v1/security/audit?type=api_token.revoked&limit=1000`, { bearer: admin.access_token });
+    assert.equal(audit.status, 200, audit.text);
+    const entries = audit.body.entries.filter((e: { target_id: string }) => [a.body.id, b.body.id].includes(e.target_id));
+    assert.equal(entries.length, 2);
+    for (const entry of entries) assert.deepEqual([entry.initiator, entry.reason], ['user', 'revoke_all_api_tokens']);
+
+    // A verifier installed before this reason existed must not choke on it (it refuses unknown reasons).
+    const reader = await createStreamClient((args) => server.cli(args), 'reason-reader');
+    const stream = await openSse(`${server.url}${STREAM_PATH}`, { authorization: reader.basic });
+    const parts = await stream.snapshot();
+    stream.close();
+    const sent = parts.flatMap((p) => p.data.revocations as Array<{ scope: string; api_token_id?: string; reason: string }>)
+      .filter((r) => r.scope === 'api_token' && [a.body.id, b.body.id].includes(r.api_token_id));
+    assert.equal(sent.length, 2, 'both revocations are on the stream');
+    for (const r of sent) assert.ok(PUBLISHED_VERIFIER_REASONS.includes(r.reason), `stream reason ${r.reason}`);
   });
 
   test('another user gets 404 for GET and DELETE, byte-identical to a random id; bad ids are 400', async () => {

@@ -120,6 +120,39 @@ describe('first run: a generated admin, announced once, changed at first sign-in
     }
   });
 
+  test('REVOKD_ADMIN_EMAIL set when another admin exists (quick start, then the walkthrough): one log line says it is ignored', async () => {
+    const dataDir = tempDir('admin-email-ignored');
+    const noAdminEnv = { REVOKD_ADMIN_EMAIL: '', REVOKD_ADMIN_PASSWORD: '' };
+    const ignoredLines = (output: string) => logLines(output).filter((l) => (l.msg ?? '').includes('REVOKD_ADMIN_EMAIL is ignored'));
+    try {
+      // The quick start: the generated admin@localhost.
+      const first = await ServerProcess.start({ dataDir, env: noAdminEnv });
+      await first.stop();
+      assert.equal(readInitialAdmin(dataDir).email, 'admin@localhost');
+      // The walkthrough's start, on the same data dir.
+      const walkthrough = await ServerProcess.start({ dataDir });
+      try {
+        const lines = ignoredLines(walkthrough.output);
+        assert.equal(lines.length, 1, walkthrough.output);
+        assert.equal(lines[0]!.email, ADMIN_EMAIL);
+        assert.match(lines[0]!.msg!, /revokd user create --email admin@example\.com --admin/, 'it says what to run');
+        assert.ok(!walkthrough.output.includes(ADMIN_PASSWORD), 'the password is never logged');
+        // What the line explains: that admin was not created.
+        const refused = await request(`${walkthrough.url}/api/v1/auth/login`, { method: 'POST', json: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD } });
+        assert.equal(refused.status, 401);
+      } finally {
+        await walkthrough.stop();
+      }
+      // Naming the admin that exists is not worth a line.
+      const { password } = readInitialAdmin(dataDir);
+      const same = await ServerProcess.start({ dataDir, env: { REVOKD_ADMIN_EMAIL: 'admin@localhost', REVOKD_ADMIN_PASSWORD: password } });
+      await same.stop();
+      assert.deepEqual(ignoredLines(same.output), []);
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   test('three instances starting together on one fresh PostgreSQL database make one admin, and one file', async () => {
     const cluster = await Cluster.start({
       label: 'first_run_pg', instances: 3, backend: 'postgres', startTogether: true, env: { REVOKD_ADMIN_EMAIL: '', REVOKD_ADMIN_PASSWORD: '' },

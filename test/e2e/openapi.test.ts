@@ -1,7 +1,8 @@
 /**
- * GET /openapi.json (issue 12, must-show 3): the document validates as OpenAPI 3.1; every route the
- * server registers is in it with its method (collected independently, from Fastify's own route
- * table); and a real scenario over HTTP against a server process gets, from every route it calls,
+ * GET /openapi.json (issue 12, must-show 3): the document validates as OpenAPI 3.1; every API route
+ * the server registers is in it with its method, and no route of the web UI is (both collected
+ * independently, from Fastify's own route table, and told apart by path: issue 17, item 9); and a
+ * real scenario over HTTP against a server process gets, from every API route it calls,
  * answers that match the schema the document declares for that path, method and status — status
  * declared, content type declared, JSON body valid (response objects are closed, so an undeclared
  * field fails too). The checker is itself shown to catch a mismatch.
@@ -25,6 +26,12 @@ const addFormats = ((addFormatsModule as unknown as { default?: unknown }).defau
 
 type Doc = { openapi: string; paths: Record<string, Record<string, Operation>> };
 type Operation = { responses: Record<string, { content?: Record<string, { schema?: object }> }> };
+
+/**
+ * The API's paths, told apart without asking @fastify/swagger: the JSON API, the RFC endpoints and
+ * discovery, the probes, metrics and this document. Every other registered path is the web UI's.
+ */
+const isApiPath = (url: string): boolean => /^\/(?:api|oauth|\.well-known)(?:\/|$)|^\/(?:healthz|readyz|metrics|openapi\.json)$/.test(url);
 
 /** `/api/v1/tokens/:id` → `/api/v1/tokens/{id}` (how the document spells paths). */
 const toOpenApiPath = (url: string): string => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
@@ -121,16 +128,23 @@ describe('GET /openapi.json', () => {
     assert.equal(result.valid, true, JSON.stringify(result.errors, null, 2));
   });
 
-  test('every route the server registers is in the document with its method; honeypots are not', () => {
+  test('every API route the server registers is in the document with its method; no web UI route is, nor a honeypot', () => {
     const routes = registeredRoutes(tree);
     const honeypots = new Set(ctx.config.honeypotPaths);
     assert.ok(routes.length > 60, `routes read from the route table: ${routes.length}\n${tree}`);
     assert.ok(routes.some((r) => honeypots.has(r.url)), 'the honeypot routes are registered');
-    const missing = routes
-      .filter((r) => !honeypots.has(r.url))
+    const api = routes.filter((r) => !honeypots.has(r.url) && isApiPath(r.url));
+    const ui = routes.filter((r) => !honeypots.has(r.url) && !isApiPath(r.url));
+    assert.ok(api.length > 50, `API routes: ${api.length}`);
+    assert.ok(ui.some((r) => r.method === 'POST' && r.url === '/login') && ui.length > 20, `the web UI's pages and forms are registered: ${ui.length}`);
+    const missing = api
       .filter((r) => inProcessDoc.paths[toOpenApiPath(r.url)]?.[r.method.toLowerCase()] === undefined)
       .map((r) => `${r.method} ${r.url}`);
-    assert.deepEqual(missing, [], 'routes missing from /openapi.json');
+    assert.deepEqual(missing, [], 'API routes missing from /openapi.json');
+    // The UI's pages and forms are for a browser: a client generator has nothing to do with them.
+    const described = Object.keys(inProcessDoc.paths);
+    assert.deepEqual(described.filter((p) => !isApiPath(p)), [], 'paths of the web UI described in /openapi.json');
+    assert.equal(JSON.stringify(inProcessDoc).includes('webSession'), false, 'the UI\'s cookie is not an API credential');
     // A published list of decoys is a list of paths for an attacker to avoid.
     for (const path of honeypots) assert.equal(inProcessDoc.paths[path], undefined, `honeypot ${path} is described`);
   });
@@ -157,6 +171,16 @@ describe('GET /openapi.json', () => {
       conformance = new Conformance(doc);
     });
     after(async () => { await server?.stop(); });
+
+    /** Calls a web UI route: a page or a redirect, and not in the document. */
+    const ui = async (method: string, pattern: string, values: Record<string, string>, init: Parameters<typeof request>[1] = {}) => {
+      const concrete = Object.entries(values).reduce((u, [k, v]) => u.replace(`:${k}`, encodeURIComponent(v)), pattern);
+      const res = await request(`${server.url}${concrete}`, { method, redirect: 'manual', ...init });
+      const type = (res.headers.get('content-type') ?? '').split(';')[0]!;
+      assert.ok(res.status === 303 || ['text/html', 'text/css', 'text/javascript', 'image/svg+xml'].includes(type), `${method} ${concrete}: ${res.status} ${type}`);
+      assert.equal(doc.paths[toOpenApiPath(pattern)], undefined, `${pattern} (web UI) is described`);
+      return res;
+    };
 
     /** Calls a route and checks the answer against the document. `url` is the route's pattern with values filled in. */
     const call = async (method: string, pattern: string, values: Record<string, string>, init: Parameters<typeof request>[1] = {}) => {
@@ -272,20 +296,20 @@ describe('GET /openapi.json', () => {
       await c('POST', '/api/v1/admin/users/:id/disable', { id: userId }, { bearer: admin });
       await c('POST', '/api/v1/admin/users/:id/enable', { id: userId }, { bearer: admin });
 
-      // The web UI: pages are text/html, posts redirect.
-      const loginPage = await c('GET', '/login', {});
+      // The web UI: pages are text/html, posts redirect; none of it is described.
+      const loginPage = await ui('GET', '/login', {});
       const loginCookie = (loginPage.headers.get('set-cookie') ?? '').split(';')[0]!;
       const loginCsrf = /name="_csrf" value="([^"]+)"/.exec(loginPage.text)?.[1] ?? '';
-      const signedIn = await c('POST', '/login', {}, {
+      const signedIn = await ui('POST', '/login', {}, {
         form: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD, _csrf: loginCsrf }, headers: { cookie: loginCookie, origin: server.url },
       });
       assert.equal(signedIn.status, 303, signedIn.text);
       const session = (signedIn.headers.get('set-cookie') ?? '').split(';')[0]!;
       for (const page of ['/', '/sessions', '/tokens', '/account', '/admin', '/admin/users', '/admin/alerts', '/admin/blocks', '/admin/audit']) {
-        await c('GET', page, {}, { headers: { cookie: session } });
+        await ui('GET', page, {}, { headers: { cookie: session } });
       }
-      await c('GET', '/static/:name', { name: 'app.css' }, {});
-      await c('GET', '/static/:name', { name: 'nope.css' }, {});
+      await ui('GET', '/static/:name', { name: 'app.css' }, {});
+      await ui('GET', '/static/:name', { name: 'nope.css' }, {});
     });
 
     test('no answer of the scenario differs from its schema, and the scenario reached the routes it names', () => {
@@ -312,7 +336,7 @@ describe('GET /openapi.json', () => {
       assert.match(conformance.problemsWith('POST', '/api/v1/auth/login', 200, type, JSON.stringify(withoutToken)).join('\n'), /access_token/);
       assert.match(conformance.problemsWith('POST', '/api/v1/auth/login', 200, type, JSON.stringify({ ...loginAnswer.body, expires_in: '900' })).join('\n'), /integer/);
       assert.match(conformance.problemsWith('POST', '/api/v1/auth/logout', 200, type, '{}').join('\n'), /not declared|does not match/);
-      assert.match(conformance.problemsWith('GET', '/sessions', 200, 'application/json', '{}').join('\n'), /content-type application\/json is not declared/);
+      assert.match(conformance.problemsWith('GET', '/metrics', 200, 'application/json', '{}').join('\n'), /content-type application\/json is not declared/);
       assert.match(conformance.problemsWith('GET', '/no-such-route', 200, type, '{}').join('\n'), /not in the document/);
     });
   });

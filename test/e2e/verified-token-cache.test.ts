@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { decodeProtectedHeader, decodeJwt } from 'jose';
+import { nonCanonicalSpellings } from '../support/base64url-spellings.js';
 import { createClientViaAdmin, introspect, login, request } from '../support/http-client.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess, sleep } from '../support/server-process.js';
 import { until } from '../support/until.js';
@@ -55,6 +56,29 @@ describe('verified-token cache on the service', () => {
     assert.equal(after.body.code, 'ERR_TOKEN_REVOKED');
     assert.equal((await introspect(server.url, client, user.access_token)).body.active, false);
     assert.equal((await me(server.url, admin.access_token)).status, 200, 'another cached token is unaffected');
+  });
+
+  test('the 15 other spellings of a signature (unused bits of its last character set) are refused and never cached; the token itself still works', async () => {
+    const session = await login(server!.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+    const admin = await login(server!.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+    const client = await createClientViaAdmin(server!.url, admin.access_token, 'rs-spellings', []);
+    await warm(server!.url, session.access_token);
+    const signatureSpellings = nonCanonicalSpellings(session.access_token, 2);
+    assert.equal(signatureSpellings.length, 15, 'an Ed25519 signature has 4 unused bits');
+    // Header and payload too, when their length leaves unused bits (the payload's varies).
+    const variants = [...signatureSpellings, ...nonCanonicalSpellings(session.access_token, 0), ...nonCanonicalSpellings(session.access_token, 1)];
+    for (const variant of variants) {
+      // Each one twice: a first answer that was cached would be a 200 the second time.
+      for (let i = 0; i < 2; i++) {
+        const res = await me(server!.url, variant);
+        assert.equal(res.status, 401, `${variant.slice(-4)}: ${JSON.stringify(res.body)}`);
+        assert.equal(res.body.code, 'ERR_INVALID_TOKEN', 'the hostile-token corpus\'s code');
+        assert.equal(res.body.error, 'invalid_token');
+      }
+      assert.equal((await introspect(server!.url, client, variant)).body.active, false);
+    }
+    assert.equal((await me(server!.url, session.access_token)).status, 200, 'the canonical spelling is accepted');
+    assert.equal((await introspect(server!.url, client, session.access_token)).body.active, true);
   });
 
   test('a cached token is refused once its signing key is revoked by another process', async () => {

@@ -72,3 +72,16 @@ test('a PostgreSQL REVOKD_DATABASE_URL requires REVOKD_SECRET, reported with the
   // SQLite keeps the generated secret: no REVOKD_SECRET needed.
   assert.equal(loadConfig({ REVOKD_DATABASE_URL: 'sqlite:/srv/revokd.db' }).secret, undefined);
 });
+
+test('REVOKD_CORS_ORIGINS: off by default; exact origins only (no path, no wildcard, as a browser sends them)', () => {
+  assert.deepEqual(loadConfig({}).corsOrigins, []);
+  assert.deepEqual(loadConfig({ REVOKD_CORS_ORIGINS: 'https://app.example.com, http://127.0.0.1:3000' }).corsOrigins, ['https://app.example.com', 'http://127.0.0.1:3000']);
+  for (const bad of ['*', 'https://*.example.com', 'https://app.example.com/', 'https://app.example.com/path', 'app.example.com', 'ftp://app.example.com', 'https://App.Example.com', 'https://app.example.com:443']) {
+    assert.throws(() => loadConfig({ REVOKD_CORS_ORIGINS: bad }), (err: unknown) => {
+      assert.ok(err instanceof ConfigError, bad);
+      assert.match(err.message, /REVOKD_CORS_ORIGINS/, bad);
+      assert.ok(err.message.includes(`"${bad}"`), `${bad}: the message names the entry: ${err.message}`);
+      return true;
+    });
+  }
+});

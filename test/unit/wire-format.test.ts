@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fromWire, snapshotPartFromWire, toWire, WireFormatError } from '../../src/core/revocation/wire-format.js';
-import type { RevocationRecord } from '../../src/core/revocation/types.js';
+import { REASON_CODES, type RevocationRecord } from '../../src/core/revocation/types.js';
 
 const base: RevocationRecord = {
   seq: 7, scope: 'token', target: 'jti-000000001', issuer: 'https://issuer.test', generation: null, windowFrom: null, windowTo: null,
@@ -43,4 +43,16 @@ test('a snapshot part carries generations in part 0 and validated revocations', 
   assert.deepEqual(part.records, records);
   assert.throws(() => snapshotPartFromWire({ part: 0, final: 'yes', revocations: [] }), WireFormatError);
   assert.throws(() => snapshotPartFromWire({ part: 0, final: true, generations: { global: 0, users: [['u']], clients: [] }, revocations: [] }), WireFormatError);
+});
+
+test('every reason code goes on the wire as one that @revokd/verifier 0.1.x accepts (it refuses any other)', () => {
+  // Copied from the published verifier, not imported: a new reason must not widen this list.
+  const published = ['logout', 'logout_all', 'password_change', 'password_reset', 'admin', 'compromised', 'refresh_reuse', 'ip_block',
+    'key_revoked', 'user_disabled', 'client_disabled', 'user_request', 'policy', 'unused', 'expired_policy'];
+  for (const reason of REASON_CODES) {
+    const sent = toWire({ ...records[7]!, reason }).reason;
+    assert.ok(published.includes(sent), `${reason} is sent as ${sent}`);
+    if (published.includes(reason)) assert.equal(sent, reason, 'a reason old verifiers know is sent as itself');
+  }
+  assert.equal(toWire({ ...records[7]!, reason: 'revoke_all_api_tokens' }).reason, 'logout_all');
 });

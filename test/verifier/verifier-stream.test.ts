@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import { createVerifier, type Verifier, type VerifierOptions } from '../../packages/verifier/src/index.js';
+import { nonCanonicalSpellings } from '../support/base64url-spellings.js';
 import { REPO_ROOT } from '../support/server-process.js';
 import { until } from '../support/until.js';
 import { AUDIENCE, CLIENT_ID, CLIENT_SECRET, ISSUER, WireStreamServer, makeSigningKey, record, signToken } from './wire-stream-server.js';
@@ -110,6 +111,19 @@ describe('createVerifier over the push stream', () => {
       await until('the cached token to expire', async () => v.verify(token).then(() => undefined, (err) => (err.code === 'ERR_TOKEN_EXPIRED' ? true : undefined)), 6_000);
       assert.ok(Date.now() >= exp - 1000, 'not before its exp');
     }
+  });
+
+  test('the 15 other spellings of a cached token\'s signature are refused (each time: never cached); the token itself passes', async () => {
+    const key = server.keys[0]!;
+    const v = await open();
+    const token = await signToken(key);
+    for (let i = 0; i < 3; i++) await v.verify(token);
+    const spellings = nonCanonicalSpellings(token, 2);
+    assert.equal(spellings.length, 15, 'an Ed25519 signature has 4 unused bits');
+    for (const variant of [...spellings, ...nonCanonicalSpellings(token, 0), ...nonCanonicalSpellings(token, 1)]) {
+      for (let i = 0; i < 2; i++) await rejectsWith(v.verify(variant), 'ERR_INVALID_TOKEN', 401);
+    }
+    assert.equal((await v.verify(token)).iss, ISSUER, 'the canonical spelling is accepted');
   });
 
   test('onRevocation tells each applied revocation, after which verify already refuses it; unsubscribe stops it', async () => {

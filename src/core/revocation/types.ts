@@ -13,6 +13,8 @@ export type Initiator = (typeof INITIATORS)[number];
 export const REASON_CODES = [
   'logout', 'logout_all', 'password_change', 'password_reset', 'admin', 'compromised', 'refresh_reuse', 'ip_block',
   'key_revoked', 'user_disabled', 'client_disabled', 'user_request', 'policy', 'unused', 'expired_policy',
+  // The owner's "revoke all my API tokens" (not a logout: sessions are untouched).
+  'revoke_all_api_tokens',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 

@@ -17,12 +17,35 @@
 import type { Initiator, ReasonCode, RevocationRecord } from './types.js';
 import { INITIATORS, REASON_CODES } from './types.js';
 
+/**
+ * The reason codes every published @revokd/verifier (0.1.x) accepts: it refuses a revocation with
+ * any other, and drops the connection. Frozen: a reason added to REASON_CODES since is sent as its
+ * nearest code here (WIRE_REASON_FOR), so a verifier installed before it keeps working. The exact
+ * reason stays in the store and the audit log; resource servers do not act on reasons.
+ */
+export const WIRE_REASON_CODES = [
+  'logout', 'logout_all', 'password_change', 'password_reset', 'admin', 'compromised', 'refresh_reuse', 'ip_block',
+  'key_revoked', 'user_disabled', 'client_disabled', 'user_request', 'policy', 'unused', 'expired_policy',
+] as const satisfies readonly ReasonCode[];
+export type WireReasonCode = (typeof WIRE_REASON_CODES)[number];
+
+/** How each reason newer than the wire's vocabulary is sent (one entry per such reason: checked by the compiler). */
+const WIRE_REASON_FOR: Record<Exclude<ReasonCode, WireReasonCode>, WireReasonCode> = {
+  // What the owner's revoke-all was recorded as before it had a reason of its own.
+  revoke_all_api_tokens: 'logout_all',
+};
+
+function wireReason(reason: ReasonCode): WireReasonCode {
+  return reason in WIRE_REASON_FOR ? WIRE_REASON_FOR[reason as keyof typeof WIRE_REASON_FOR] : reason as WireReasonCode;
+}
+
 /** What every revocation event carries besides its target. */
 interface WireMeta {
   /** The record's id in the store's feed (an identity, not a position: resume with the event id). */
   readonly seq: number;
   readonly initiator: Initiator;
-  readonly reason: ReasonCode;
+  /** One of {@link WIRE_REASON_CODES} (a newer reason is sent as its nearest one). */
+  readonly reason: WireReasonCode;
   /** When it was committed, ms since the epoch (propagation latency is measured from it). */
   readonly created_at: number;
 }
@@ -59,7 +82,7 @@ export interface WireSnapshotPart {
 }
 
 export function toWire(record: RevocationRecord): WireRevocation {
-  const meta: WireMeta = { seq: record.seq, initiator: record.initiator, reason: record.reason, created_at: record.createdAtMs };
+  const meta: WireMeta = { seq: record.seq, initiator: record.initiator, reason: wireReason(record.reason), created_at: record.createdAtMs };
   const expires_at = record.expiresAtMs;
   switch (record.scope) {
     case 'token': return { ...meta, scope: 'token', jti: record.target, iss: record.issuer, expires_at };

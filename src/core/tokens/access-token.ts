@@ -5,6 +5,7 @@
 import { SignJWT, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import { RevokdError } from '../errors.js';
 import type { TokenStamp } from '../revocation/types.js';
+import { hasCanonicalBase64urlSegments } from './canonical-base64url.js';
 import { KID_PATTERN, type SigningKey, type VerificationKey } from './key-ring.js';
 import type { VerifiedTokenCache } from './verified-token-cache.js';
 
@@ -106,6 +107,11 @@ function parseHeader(token: string): { kid: string; alg: unknown } {
  * ERR_TOKEN_EXPIRED; never anything else.
  */
 export async function verifyAccessToken(token: unknown, options: VerifyOptions, cache?: VerifiedTokenCache): Promise<VerifiedAccessToken> {
+  // Before the cache: the 15 other spellings of a signature (unused bits of its last character set)
+  // decode to the same bytes, and would each verify and take a cache entry of their own.
+  if (typeof token === 'string' && token.length > 0 && token.length <= MAX_JWT_LENGTH && !hasCanonicalBase64urlSegments(token)) {
+    throw invalid('malformed access token');
+  }
   if (cache === undefined || typeof token !== 'string') return verifySignatureAndClaims(token, options);
   const hit = cache.get(token);
   if (hit !== undefined) {

@@ -73,7 +73,7 @@ export function apiTokenRoutes(app: FastifyInstance, ctx: AppContext): void {
     }),
   }, async (request) => {
     const sub = bearerSubject(request);
-    const revoked = await revokeAllApiTokensOfOwner(ctx, sub, { actor: { type: 'user', id: sub }, initiator: 'user', reason: 'logout_all', ip: request.clientIp });
+    const revoked = await revokeAllApiTokensOfOwner(ctx, sub, { actor: { type: 'user', id: sub }, initiator: 'user', reason: 'revoke_all_api_tokens', ip: request.clientIp });
     return { message: `Revoked ${revoked.length} tokens`, revoked_count: revoked.length };
   });
 }

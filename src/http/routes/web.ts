@@ -24,6 +24,7 @@ import { webAdminRoutes } from './web-admin.js';
 import { webAccountRoutes } from './web-account.js';
 import { UUID_PATTERN } from '../../core/ids.js';
 import { Type } from '@sinclair/typebox';
+import { WEB_UI_TAG } from '../openapi.js';
 import { FormField, HtmlPage, Redirect, WEB_ERROR_RESPONSES, formSchema, pageSchema } from '../schemas/web.js';
 import { IdParam, SessionIdParam } from '../schemas/ids.js';
 
@@ -50,7 +51,7 @@ export function webRoutes(app: FastifyInstance, ctx: AppContext): void {
 function staticRoutes(app: FastifyInstance): void {
   app.get<{ Params: { name: string } }>('/static/:name', {
     schema: {
-      tags: ['web'], summary: 'The UI\'s static files (app.css, app.js, favicon.svg), cached for a year', security: [],
+      tags: [WEB_UI_TAG], summary: 'The UI\'s static files (app.css, app.js, favicon.svg), cached for a year', security: [],
       params: Type.Object({ name: Type.String() }),
       response: {
         200: { description: 'The file', content: { 'text/css': { schema: Type.String() }, 'text/javascript': { schema: Type.String() }, 'image/svg+xml': { schema: Type.String() } } },
@@ -75,7 +76,7 @@ function accountRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): 
   const userActor = (request: FastifyRequest) => ({ type: 'user' as const, id: request.webSession!.user.id });
 
   app.get('/', {
-    schema: { tags: ['web'], summary: 'To /sessions when signed in, else /login', security: [], response: { 303: Redirect('/sessions or /login'), ...WEB_ERROR_RESPONSES } },
+    schema: { tags: [WEB_UI_TAG], summary: 'To /sessions when signed in, else /login', security: [], response: { 303: Redirect('/sessions or /login'), ...WEB_ERROR_RESPONSES } },
   }, async (request, reply) => redirect(reply, (await guard.loadSession(request)) === undefined ? '/login' : '/sessions'));
 
   // ---- Sign in / out ------------------------------------------------------------------------
@@ -250,7 +251,7 @@ function accountRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): 
   app.post('/tokens/revoke-all', { ...post, schema: formSchema('Revoke all your API tokens (once an hour)', {}) }, async (request, reply) => {
     const userId = request.webSession!.user.id;
     try {
-      const revoked = await revokeAllApiTokensOfOwner(ctx, userId, { actor: userActor(request), initiator: 'user', reason: 'logout_all', ip: request.clientIp });
+      const revoked = await revokeAllApiTokensOfOwner(ctx, userId, { actor: userActor(request), initiator: 'user', reason: 'revoke_all_api_tokens', ip: request.clientIp });
       guard.setFlash(request, reply, { kind: 'success', text: `Revoked ${revoked.length} ${revoked.length === 1 ? 'token' : 'tokens'}. Revoke all can be used again in an hour.` });
     } catch (err) {
       if (!isCode(err, 'ERR_RATE_LIMITED')) throw err;

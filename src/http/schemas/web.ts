@@ -1,5 +1,9 @@
-/** Web UI answers: server-rendered pages and 303 redirects (SPEC §8). */
+/**
+ * Web UI answers: server-rendered pages and 303 redirects (SPEC §8). Tagged WEB_UI_TAG: they
+ * validate requests like every schema, but /openapi.json describes the API only.
+ */
 import { Type } from '@sinclair/typebox';
+import { WEB_UI_TAG } from '../openapi.js';
 
 /** An HTML page (text/html); errors in the UI are pages too. */
 export const HtmlPage = (description: string) => ({ description, content: { 'text/html': { schema: Type.String() } } });
@@ -23,14 +27,14 @@ const WEB_SESSION = [{ webSession: [] as string[] }];
 
 /** A UI page (GET): the page, or a redirect (to /login when signed out, or on to where it belongs). */
 export const pageSchema = (summary: string, more: { params?: unknown; querystring?: unknown; signedIn?: boolean } = {}) => ({
-  tags: ['web'], summary, security: more.signedIn === false ? [] : WEB_SESSION,
+  tags: [WEB_UI_TAG], summary, security: more.signedIn === false ? [] : WEB_SESSION,
   ...(more.params === undefined ? {} : { params: more.params }), ...(more.querystring === undefined ? {} : { querystring: more.querystring }),
   response: { 200: HtmlPage(summary), 303: Redirect('to /login when not signed in, or to the page that applies'), ...WEB_ERROR_RESPONSES },
 });
 
 /** A UI form post: redirects after success (303), or the page again with the problem (4xx). */
 export const formSchema = (summary: string, fields: Record<string, unknown>, more: { params?: unknown; signedIn?: boolean; page?: number } = {}) => ({
-  tags: ['web'], summary, security: more.signedIn === false ? [] : WEB_SESSION, consumes: ['application/x-www-form-urlencoded'],
+  tags: [WEB_UI_TAG], summary, security: more.signedIn === false ? [] : WEB_SESSION, consumes: ['application/x-www-form-urlencoded'],
   body: Type.Object({ ...(more.signedIn === false ? {} : CSRF_FIELD), ...fields } as Record<string, never>),
   ...(more.params === undefined ? {} : { params: more.params }),
   response: {

@@ -33,6 +33,7 @@ import { readGenerationsIn } from './generations.js';
 import { migratePostgres, postgresSchemaVersion } from './migrate.js';
 import type { SchemaState } from '../ports/lifecycle.js';
 import { claimOutboxIn, markOutboxFailedIn, markOutboxSentIn } from './outbox.js';
+import { createMissingDatabase, isMissingDatabase } from './create-database.js';
 import { connectionSettings, createPool } from './pool.js';
 import { revokeIn } from './revoke.js';
 import { assertClientSecretStillGood } from './client-secret-check.js';
@@ -54,6 +55,8 @@ export interface PostgresStoreOptions {
   readonly auditChainKey: Buffer;
   /** Told when an idle pooled connection dies (it is replaced on the next checkout). */
   readonly onPoolError?: (err: Error) => void;
+  /** Told when the database did not exist and was created (create-database.ts). */
+  readonly onDatabaseCreated?: (name: string) => void;
 }
 
 export const DEFAULT_STORE_TIMEOUT_MS = 5_000;
@@ -481,14 +484,21 @@ export class PostgresStore implements RevokdStore, FeedNotifications {
   }
 }
 
-/** Opens a PostgreSQL store on `url` and applies migrations (the pool is ended if that fails). */
-export async function createPostgresStore(url: string, options: PostgresStoreOptions): Promise<PostgresStore> {
+/**
+ * Opens a PostgreSQL store on `url` and applies migrations (the pool is ended if that fails). A
+ * database that does not exist yet is created first, when the role may (create-database.ts).
+ */
+export async function createPostgresStore(url: string, options: PostgresStoreOptions, createIfMissing = true): Promise<PostgresStore> {
   const store = new PostgresStore(url, options);
   try {
     await store.migrate();
   } catch (err) {
     await store.close();
-    throw err;
+    // Only the first connection tells; the check costs nothing when the database is there.
+    if (!createIfMissing || !isMissingDatabase(err)) throw err;
+    const name = await createMissingDatabase(url, options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS);
+    options.onDatabaseCreated?.(name);
+    return createPostgresStore(url, options, false);
   }
   return store;
 }
