@@ -97,15 +97,21 @@ for (const backend of BACKENDS) {
       assert.equal(out.status, 204, out.text);
     });
 
-    test('after the change the same token, and a new login, can use the admin API; nothing was changed before', async () => {
+    test('after the change the re-issued token, and a new login, can use the admin API; nothing was changed before', async () => {
       const changed = await request(`${server.url}/api/v1/auth/password`, {
         method: 'POST', bearer: first.access_token, json: { current_password: initial.password, new_password: CHOSEN },
       });
-      assert.equal(changed.status, 204, changed.text);
-      const users = await request(`${server.url}/api/v1/admin/users`, { bearer: first.access_token });
+      assert.equal(changed.status, 200, changed.text);
+      // The change is one per-user revocation: the token it was made with ends with it, and the
+      // answer carries the same session's re-issued tokens (SPEC "Remedies are final").
+      const stale = await request(`${server.url}/api/v1/admin/users`, { bearer: first.access_token });
+      assert.equal(stale.body?.code, 'ERR_TOKEN_REVOKED', stale.text);
+      const reissued = changed.body.access_token as string;
+      assert.equal(changed.body.session_id, first.session_id, 'the changer keeps its session');
+      const users = await request(`${server.url}/api/v1/admin/users`, { bearer: reissued });
       assert.equal(users.status, 200, users.text);
       assert.deepEqual(users.body.users.map((u: { email: string }) => u.email), [initial.email], 'the refused POST /admin/users created nobody');
-      const tokens = await request(`${server.url}/api/v1/tokens`, { bearer: first.access_token });
+      const tokens = await request(`${server.url}/api/v1/tokens`, { bearer: reissued });
       assert.deepEqual(tokens.body, [], `no API token was created before the change: ${tokens.text}`);
       const fresh = await login(server.url, initial.email, CHOSEN);
       const clients = await request(`${server.url}/api/v1/admin/clients`, { bearer: fresh.access_token });
