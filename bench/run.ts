@@ -13,10 +13,12 @@
  *   4. /oauth/introspect (API token) and /oauth/revoke against node-oidc-provider under autocannon
  *      (bench/http-throughput.ts);
  *   5. scale-out: propagation between instances per wake-up, revoke throughput per store
- *      (bench/scale-out.ts).
+ *      (bench/scale-out.ts);
+ *   6. IP block propagation between instances: block on A → 403 from B, PostgreSQL with
+ *      LISTEN/NOTIFY (bench/ip-block-propagation.ts).
  *
  * Skip parts with BENCH_HOT_PATH=0, BENCH_INTROSPECT_SCALE=0, BENCH_VERIFIER_PROPAGATION=0,
- * BENCH_HTTP=0, BENCH_SCALE_OUT=0. Knobs of part 1: BENCH_REVOKED (comma list, default
+ * BENCH_HTTP=0, BENCH_SCALE_OUT=0, BENCH_IP_BLOCK_PROPAGATION=0. Knobs of part 1: BENCH_REVOKED (comma list, default
  * 1000000,10000000), BENCH_ROUNDS, BENCH_SLICES, BENCH_VERIFY_OPS, BENCH_REPEAT_OPS,
  * BENCH_REDIS_OPS, BENCH_REDIS_IN_FLIGHT, BENCH_LOOKUP_OPS, BENCH_REDIS_URL; the other parts
  * document theirs. No test asserts any of these numbers.
@@ -149,6 +151,15 @@ if (enabled('BENCH_SCALE_OUT')) {
   for (const r of scale.revokeThroughput) {
     summary.push({ part: 'between instances', row: `/api/v1/auth/revoke, ${r.backend}`, value: `${int(r.requestsPerSec)} req/s`, p50: ms(r.p50Ms), p99: ms(r.p99Ms), ratio: '', target: '' });
   }
+}
+
+// 6. IP block propagation between instances.
+if (enabled('BENCH_IP_BLOCK_PROPAGATION')) {
+  const { runIpBlockPropagationBench } = await import('./ip-block-propagation.js');
+  log();
+  const r = await runIpBlockPropagationBench(log, { samples: intEnv('BENCH_IP_BLOCK_SAMPLES', 200) });
+  json.ipBlockPropagation = r;
+  summary.push({ part: 'between instances', row: 'IP block on A → 403 from B, LISTEN/NOTIFY', value: `${r.samples} samples`, p50: ms(r.p50Ms), p99: ms(r.p99Ms), ratio: `max ${ms(r.maxMs)}`, target: `p99 ≤ 50 ms ${r.p99Ms <= 50 ? 'MET' : 'NOT MET'}` });
 }
 
 log();

@@ -94,7 +94,7 @@ export async function openAppContext(config: Config, options: { log?: Logger; st
   if (config.failMode === 'open') {
     log.warn('REVOKD_FAIL_MODE=open: when revocation state cannot be confirmed, tokens are accepted until they expire');
   }
-  const blocks = new ActiveBlocks(base);
+  const blocks = new ActiveBlocks(base, replica);
   await blocks.start();
   const audit = new AuditTrail(auditKeys);
   const ctx: OpenedContext = {

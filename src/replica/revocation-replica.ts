@@ -9,7 +9,8 @@
  * checks refuse to decide (fail closed) unless fail mode is `open`.
  */
 import { RevokdError } from '../core/errors.js';
-import type { FeedCursor, FeedPage, FeedSnapshot } from '../core/revocation/feed.js';
+import type { FeedCursor, FeedPage, FeedRecord, FeedSnapshot } from '../core/revocation/feed.js';
+import { isIpBlockChange } from '../core/revocation/ip-block-change.js';
 import { RevocationState } from '../core/revocation/revocation-state.js';
 import type { CheckOutcome, RevocationRecord, TokenStamp } from '../core/revocation/types.js';
 
@@ -80,7 +81,7 @@ export class RevocationReplica {
   private lastSyncMs = 0;
   private lastPruneMs = 0;
   private readonly listeners = new Set<(record: RevocationRecord) => void>();
-  private readonly committedListeners = new Set<(record: RevocationRecord, cursor: FeedCursor) => void>();
+  private readonly committedListeners = new Set<(record: FeedRecord, cursor: FeedCursor) => void>();
   /** Records applied from a local commit that the feed has not returned yet (to tell listeners once). */
   private readonly appliedAhead = new Set<number>();
   /**
@@ -129,7 +130,8 @@ export class RevocationReplica {
     applyCommitted: (page) => {
       page.records.forEach((record, i) => {
         this.rememberRead(record.seq);
-        if (!this.appliedAhead.delete(record.seq)) this.applyAndTell(record);
+        // An IP block change is no revocation: only onCommitted listeners (ActiveBlocks, the stream hub) act on it.
+        if (!isIpBlockChange(record) && !this.appliedAhead.delete(record.seq)) this.applyAndTell(record);
         const cursor = page.cursors[i] ?? page.cursor;
         for (const listener of this.committedListeners) tellSafely(() => listener(record, cursor));
       });
@@ -147,15 +149,22 @@ export class RevocationReplica {
 
   /** Applies records this process just committed, before it answers the request. */
   applyLocal(records: readonly RevocationRecord[]): void {
-    if (records.length > 0) {
-      for (const announcer of this.options.announcers ?? []) announcer.announce();
-      this.options.driver.readNow?.();
-    }
+    if (records.length > 0) this.committedLocally();
     for (const record of records) {
       if (this.recentlyRead.has(record.seq) || this.appliedAhead.has(record.seq)) continue;
       this.appliedAhead.add(record.seq);
       this.applyAndTell(record);
     }
+  }
+
+  /**
+   * This process committed feed records (applyLocal calls it; so does a write whose records are not
+   * revocations, e.g. an IP block change): tell the other processes (Redis) and read the feed now,
+   * so that onCommitted listeners here get them at once rather than at the next poll.
+   */
+  committedLocally(): void {
+    for (const announcer of this.options.announcers ?? []) announcer.announce();
+    this.options.driver.readNow?.();
   }
 
   private rememberRead(seq: number): void {
@@ -181,11 +190,11 @@ export class RevocationReplica {
   }
 
   /**
-   * Calls `listener` for every record the feed brings, strictly in commit order, each with the
-   * cursor just past it (what the push stream sends as event ids). Local commits are told here
+   * Calls `listener` for every record the feed brings (IP block changes included), strictly in
+   * commit order, each with the cursor just past it (what the push stream sends as event ids). Local commits are told here
    * when the feed brings them, not before. Returns the unsubscribe function.
    */
-  onCommitted(listener: (record: RevocationRecord, cursor: FeedCursor) => void): () => void {
+  onCommitted(listener: (record: FeedRecord, cursor: FeedCursor) => void): () => void {
     this.committedListeners.add(listener);
     return () => this.committedListeners.delete(listener);
   }

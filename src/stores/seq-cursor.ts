@@ -4,7 +4,8 @@
  * time (IMMEDIATE transactions), PostgreSQL takes the feed lock first (postgres/feed-lock.ts).
  * Readers never look inside it (FeedCursor is opaque to them).
  */
-import type { FeedCursor, FeedPage, FeedSnapshot } from '../core/revocation/feed.js';
+import type { FeedCursor, FeedPage, FeedRecord, FeedSnapshot } from '../core/revocation/feed.js';
+import { IP_BLOCK_CHANGE_SCOPES } from '../core/revocation/ip-block-change.js';
 import type { RevocationRecord } from '../core/revocation/types.js';
 
 const SEQ_CURSOR = /^(0|[1-9]\d{0,14})$/;
@@ -25,10 +26,13 @@ export function parseSeqCursor(text: string): FeedCursor | undefined {
 }
 
 /** The page for records read after `after`, in seq (= commit) order. */
-export function seqFeedPage(after: FeedCursor, records: RevocationRecord[]): FeedPage {
+export function seqFeedPage(after: FeedCursor, records: FeedRecord[]): FeedPage {
   const cursors = records.map((r) => cursorOfSeq(r.seq));
   return { records, cursors, cursor: cursors[cursors.length - 1] ?? after };
 }
+
+/** `('ip_block', 'ip_unblock')`: the feed rows a snapshot leaves out (they are not revocations). */
+export const BLOCK_CHANGE_SCOPES_SQL = `(${IP_BLOCK_CHANGE_SCOPES.map((s) => `'${s}'`).join(', ')})`;
 
 /** A generation counter row as both backends keep them (`generations` table). */
 export interface GenerationRow {

@@ -36,6 +36,8 @@ export class SseStream {
   readonly events: SseEvent[] = [];
   /** The id of the last event that had one (what a client resumes from). */
   lastEventId: string | undefined;
+  /** SSE comment lines received (`: …`): they keep a connection alive but are not events. */
+  comments = 0;
   private buffer = '';
   private waiters: Array<() => void> = [];
   ended = false;
@@ -74,7 +76,13 @@ export class SseStream {
       let event = 'message';
       let id: string | undefined;
       const data: string[] = [];
-      for (const line of block.split('\n')) {
+      const lines = block.split('\n');
+      // A block of comment lines only (what a stream sends while catching up) is no event.
+      if (lines.every((line) => line.startsWith(':'))) {
+        this.comments += lines.length;
+        continue;
+      }
+      for (const line of lines) {
         if (line.startsWith(':')) continue;
         const colon = line.indexOf(':');
         const field = colon < 0 ? line : line.slice(0, colon);

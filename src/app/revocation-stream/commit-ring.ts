@@ -8,11 +8,10 @@
  * ring starts from (the replica's position before the oldest record kept) is at index first − 1.
  * Cursors are compared for equality only (they are opaque, FeedCursor).
  */
-import type { FeedCursor } from '../../core/revocation/feed.js';
-import type { RevocationRecord } from '../../core/revocation/types.js';
+import type { FeedCursor, FeedRecord } from '../../core/revocation/feed.js';
 
 export interface CommittedEntry {
-  readonly record: RevocationRecord;
+  readonly record: FeedRecord;
   readonly cursor: FeedCursor;
 }
 

@@ -50,3 +50,12 @@ export function snapshotPartFrame(
 export function heartbeatFrame(atMs: number): string {
   return frame('heartbeat', { at: atMs });
 }
+
+/**
+ * An SSE comment (a line starting with `:`, which consumers skip): sent while a stream is still
+ * catching up, so the connection never looks dead (stream-session.ts). It is not a heartbeat: it
+ * vouches for nothing.
+ */
+export function catchingUpComment(): string {
+  return ': catching up\n\n';
+}

@@ -14,7 +14,7 @@
 import type { ServerResponse } from 'node:http';
 import type { StreamConfig } from '../../core/config.js';
 
-export type CloseReason = 'client_gone' | 'slow_consumer' | 'stalled' | 'shutdown' | 'credentials_ended' | 'error';
+export type CloseReason = 'client_gone' | 'slow_consumer' | 'stalled' | 'shutdown' | 'credentials_ended' | 'ip_blocked' | 'error';
 
 export class SseWriter {
   private readonly res: ServerResponse;
@@ -68,6 +68,11 @@ export class SseWriter {
     if (!this.isOpen) return false;
     if (!this.write(frame)) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
     return this.isOpen;
+  }
+
+  /** Whether output is waiting for the consumer to take it (a paced write is blocked on a drain). */
+  get waitingForDrain(): boolean {
+    return this.waitingSince !== undefined;
   }
 
   /** Closes the connection if its output has waited too long for the consumer (see the module comment). */

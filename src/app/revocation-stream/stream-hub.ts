@@ -5,9 +5,14 @@
  *
  * There is one hub per AppContext and one subscription to the replica, whatever the number of
  * streams: a revocation costs one ring push plus one frame write per stream.
+ *
+ * An IP block the feed brings ends every stream whose peer address is in its range, on every
+ * instance (the feed reaches them all, whichever instance made the block); the consumer's
+ * reconnection then meets the lockdown's 403.
  */
-import type { FeedCursor } from '../../core/revocation/feed.js';
-import type { RevocationRecord } from '../../core/revocation/types.js';
+import type { FeedCursor, FeedRecord } from '../../core/revocation/feed.js';
+import { parseCidr, rangeContains } from '../../core/containment/ip-address.js';
+import { isIpBlockChange } from '../../core/revocation/ip-block-change.js';
 import type { StreamConfig } from '../../core/config.js';
 import { RevokdError } from '../../core/errors.js';
 import { CommitRing } from './commit-ring.js';
@@ -15,13 +20,17 @@ import { CommitRing } from './commit-ring.js';
 /** What the hub needs of the replica (RevocationReplica fits). */
 export interface CommittedSource {
   readonly cursor: FeedCursor | undefined;
-  onCommitted(listener: (record: RevocationRecord, cursor: FeedCursor) => void): () => void;
+  onCommitted(listener: (record: FeedRecord, cursor: FeedCursor) => void): () => void;
 }
 
 /** An open stream as the hub sees it. */
 export interface HubSubscriber {
+  /** The consumer's address as resolved for its request (trusted proxies applied), if known. */
+  readonly peerIp?: string | undefined;
   /** Told synchronously, in commit order, after the record is in the ring. */
-  committed(record: RevocationRecord, cursor: FeedCursor, index: number): void;
+  committed(record: FeedRecord, cursor: FeedCursor, index: number): void;
+  /** Ends the stream because its address was blocked; must not throw. */
+  blocked(): void;
   /** Called every tick (heartbeats, stall checks, catch-up retries); must not throw. */
   tick(nowMs: number): void;
   /** Ends the stream (shutdown); must not throw. */
@@ -56,6 +65,7 @@ export class StreamHub {
     this.timer.unref();
     this.ring = new CommitRing(capacity, source.cursor);
     this.unsubscribe = source.onCommitted((record, cursor) => {
+      if (isIpBlockChange(record) && record.scope === 'ip_block') this.endStreamsIn(record.cidr);
       this.ring.push({ record, cursor });
       const index = this.ring.head;
       for (const subscriber of this.subscribers) subscriber.committed(record, cursor, index);
@@ -92,6 +102,14 @@ export class StreamHub {
   }
 
   private total = 0;
+
+  private endStreamsIn(cidr: string): void {
+    const range = parseCidr(cidr);
+    if (range === undefined) return;
+    for (const subscriber of [...this.subscribers]) {
+      if (subscriber.peerIp !== undefined && rangeContains(range, subscriber.peerIp)) subscriber.blocked();
+    }
+  }
 
   /** Starts telling `subscriber` every committed record; returns the unsubscribe function. */
   subscribe(subscriber: HubSubscriber): () => void {

@@ -27,13 +27,20 @@
  * nothing new in the store and not joined for `joinDeadlineMs` while the replica is current sends a
  * fresh snapshot (always a correct new start: wire-format.ts) and continues from its cursor.
  *
- * The stream sends heartbeats only once joined and while the view is current (heartbeat.ts).
+ * The stream sends heartbeats only once joined and while the view is current (heartbeat.ts). Until
+ * then — catching up, or waiting to join — it sends an SSE comment whenever nothing was written for
+ * a heartbeat interval: a comment says nothing about currency (a consumer's view stays as stale as
+ * it is), but it keeps the consumer's idle timer from taking a slow catch-up for a dead connection
+ * and reconnecting, only to start the same catch-up again.
+ *
+ * IP block changes in the feed (ip-block-change.ts) are not sent: `position` moves past them as
+ * past a record already sent, so the event ids a consumer sees stay positions of the same feed.
  */
-import type { FeedCursor, FeedPage, FeedSnapshot } from '../../core/revocation/feed.js';
-import type { RevocationRecord } from '../../core/revocation/types.js';
+import type { FeedCursor, FeedPage, FeedRecord, FeedSnapshot } from '../../core/revocation/feed.js';
+import { isIpBlockChange } from '../../core/revocation/ip-block-change.js';
 import { type HeartbeatTiming, type ViewFreshness, currentAsOf, heartbeatDue } from './heartbeat.js';
 import { snapshotFrames } from './snapshot-parts.js';
-import { heartbeatFrame, revocationFrame } from './sse-frames.js';
+import { catchingUpComment, heartbeatFrame, revocationFrame } from './sse-frames.js';
 import type { CloseReason, SseWriter } from './sse-writer.js';
 import type { HubSubscriber, StreamHub } from './stream-hub.js';
 
@@ -58,6 +65,8 @@ export interface StreamSessionOptions {
   /** See the module comment; the instance's REVOKD_MAX_STALENESS_MS. */
   readonly joinDeadlineMs: number;
   readonly writer: SseWriter;
+  /** The consumer's address as resolved for its request: an IP block covering it ends the stream. */
+  readonly peerIp?: string;
   /** Where the stream's own problems are logged (the request's logger). */
   readonly log: { warn(details: object, message: string): void; info(message: string): void };
   readonly now?: () => number;
@@ -71,6 +80,7 @@ export const CATCH_UP_PAGE = 2_000;
 const SENT_SEQS_KEPT = 4_096;
 
 export class StreamSession implements HubSubscriber {
+  readonly peerIp: string | undefined;
   private readonly options: StreamSessionOptions;
   private readonly writer: SseWriter;
   private readonly now: () => number;
@@ -86,6 +96,7 @@ export class StreamSession implements HubSubscriber {
 
   constructor(options: StreamSessionOptions) {
     this.options = options;
+    this.peerIp = options.peerIp;
     this.writer = options.writer;
     this.now = options.now ?? Date.now;
     this.unsubscribe = options.hub.subscribe(this);
@@ -112,13 +123,13 @@ export class StreamSession implements HubSubscriber {
   }
 
   /** HubSubscriber: a record the replica applied, in commit order. */
-  committed(record: RevocationRecord, cursor: FeedCursor): void {
+  committed(record: FeedRecord, cursor: FeedCursor): void {
     if (!this.joined) {
       this.wakeUp();
       return;
     }
     this.position = cursor;
-    if (this.sentSeqs.has(record.seq)) return;
+    if (isIpBlockChange(record) || this.sentSeqs.has(record.seq)) return;
     this.remember(record.seq);
     if (this.writer.send(revocationFrame(record, cursor))) this.options.onEvent?.('revocation');
   }
@@ -128,12 +139,21 @@ export class StreamSession implements HubSubscriber {
     this.writer.checkStall();
     if (!this.writer.isOpen) return;
     if (!this.joined) {
+      if (heartbeatDue(this.writer.lastWriteMs, nowMs, this.options.timing.heartbeatMs) && !this.writer.waitingForDrain) {
+        this.writer.send(catchingUpComment());
+      }
       this.wakeUp();
       return;
     }
     if (!heartbeatDue(this.writer.lastWriteMs, nowMs, this.options.timing.heartbeatMs)) return;
     const at = currentAsOf(this.options.view, this.options.timing, nowMs);
     if (at !== undefined && this.writer.send(heartbeatFrame(at))) this.options.onEvent?.('heartbeat');
+  }
+
+  /** HubSubscriber: the consumer's address was just blocked. */
+  blocked(): void {
+    this.options.log.info('revocation stream ended: its address was blocked');
+    this.writer.close('ip_blocked');
   }
 
   /** HubSubscriber: shutdown. */
@@ -184,14 +204,14 @@ export class StreamSession implements HubSubscriber {
   /** Sends a store page, paced; `position` follows each record. */
   private async sendPage(page: FeedPage): Promise<void> {
     for (let i = 0; i < page.records.length; i++) {
-      const record = page.records[i] as RevocationRecord;
+      const record = page.records[i] as FeedRecord;
       if (!(await this.sendRecordPaced(record, page.cursors[i] ?? page.cursor))) return;
     }
     if (this.writer.isOpen) this.position = page.cursor;
   }
 
-  private async sendRecordPaced(record: RevocationRecord, cursor: FeedCursor): Promise<boolean> {
-    if (this.sentSeqs.has(record.seq)) {
+  private async sendRecordPaced(record: FeedRecord, cursor: FeedCursor): Promise<boolean> {
+    if (isIpBlockChange(record) || this.sentSeqs.has(record.seq)) {
       this.position = cursor;
       return true;
     }

@@ -1,6 +1,9 @@
 /**
  * Where a new stream starts: after the client's Last-Event-ID when it is a cursor of this store
- * (its first page read now), else from a fresh snapshot. Both reads happen before the response
+ * (its first page read now), else from a fresh snapshot — also for a cursor ahead of everything the
+ * store has handed out (a database restored from an older backup, a verifier moved to another
+ * deployment): nothing will ever follow it, and waiting for the stream's join deadline would leave
+ * the consumer silent and stale meanwhile. Both reads happen before the response
  * starts, so a store that is down is answered with a plain 503 (Retry-After) rather than a stream
  * that opens and dies.
  */
@@ -13,6 +16,8 @@ const MAX_LAST_EVENT_ID = 1_024;
 
 export interface CursorParser {
   parseFeedCursor(text: string): FeedCursor | undefined;
+  /** See RevocationLogPort.cursorIsAhead. */
+  cursorIsAhead(cursor: FeedCursor): Promise<boolean>;
 }
 
 /**
@@ -32,9 +37,9 @@ export function lastEventIdOf(header: string | string[] | undefined, query: unkn
   return value.trim() === '' ? undefined : value.trim();
 }
 
-/** Reads the stream's start from the store (a snapshot for an unknown or absent id). */
+/** Reads the stream's start from the store (a snapshot for an unknown, absent or ahead id). */
 export async function streamStart(feed: StreamFeed & CursorParser, lastEventId: string | undefined, nowMs: number): Promise<StreamStart> {
   const after = lastEventId === undefined ? undefined : feed.parseFeedCursor(lastEventId);
-  if (after === undefined) return { kind: 'snapshot', snapshot: await feed.loadSnapshot(nowMs) };
+  if (after === undefined || await feed.cursorIsAhead(after)) return { kind: 'snapshot', snapshot: await feed.loadSnapshot(nowMs) };
   return { kind: 'resume', after, firstPage: await feed.readFeed(after, CATCH_UP_PAGE) };
 }

@@ -3,54 +3,122 @@
  * every API token created or last used from one, in the same commit (owners are mailed through the
  * outbox); the lockdown hook answers 403 to a blocked address before any route (the health probes
  * excepted). The rules for a manual block (not your own address; nothing broader than /8 or /32
- * without `force`) live here, so the API, the web UI and the CLI all apply them. The set of
- * active blocks is held in memory (checked on every request), reloaded on each local change and
- * every second for changes made by other processes; expired blocks drop out by themselves.
+ * without `force`) live here, so the API, the web UI and the CLI all apply them.
+ *
+ * The set of active blocks is held in memory (checked on every request). It is loaded once at
+ * start and then follows the change feed: creating or lifting a block appends a record to the feed
+ * in the same commit (core/revocation/ip-block-change.ts), so every instance applies it as soon as
+ * its replica reads the feed (woken by NOTIFY or Redis), in commit order — as fast as a token
+ * revocation, and never after a revocation committed later. Expired blocks drop out by themselves.
  */
 import { randomUUID } from 'node:crypto';
 import { RevokdError } from '../../core/errors.js';
 import { type CidrRange, IpMatcher, parseCidr, rangeContains } from '../../core/containment/ip-address.js';
+import type { FeedRecord } from '../../core/revocation/feed.js';
+import { type IpBlockChange, isIpBlockChange } from '../../core/revocation/ip-block-change.js';
 import { apiTokenRevokedMessage } from '../../mail/api-token-revoked-message.js';
 import type { Actor, BlockSource, IpBlockRecord, IpBlockReport } from '../../stores/types.js';
 import { type AppContext, accessCoverMs } from '../context.js';
 
-const RELOAD_EVERY_MS = 1000;
+/** What enforcing a block needs to know of it. */
+export interface ActiveBlock {
+  readonly id: string;
+  /** Canonical CIDR text. */
+  readonly cidr: string;
+  /** Ms since the epoch; null: until lifted. */
+  readonly expiresAtMs: number | null;
+}
+
+/** Where the blocks' changes come from (RevocationReplica fits). */
+export interface BlockChangeSource {
+  onCommitted(listener: (record: FeedRecord) => void): () => void;
+}
 
 export class ActiveBlocks {
+  private readonly active = new Map<string, { block: ActiveBlock; range: CidrRange }>();
+  /** Ids of lifted blocks: a feed lagging behind a local lift must not bring the block back. */
+  private readonly lifted = new Set<string>();
   private matcher = new IpMatcher();
-  private blocks: IpBlockRecord[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  /** Changes the feed brought while the initial load was under way (replayed on top of it). */
+  private duringLoad: IpBlockChange[] | undefined;
+  private unsubscribe: (() => void) | undefined;
 
-  constructor(private readonly ctx: Pick<AppContext, 'store' | 'now' | 'log'>) {}
+  constructor(
+    private readonly ctx: Pick<AppContext, 'store' | 'now'>,
+    private readonly feed: BlockChangeSource,
+  ) {}
 
+  /**
+   * Follows the feed, then loads the active blocks. In that order, with what the feed brings during
+   * the load replayed after it, no change can fall between the load and the feed.
+   */
   async start(): Promise<void> {
-    await this.reload();
-    this.timer = setInterval(() => {
-      this.reload().catch((err: unknown) => this.ctx.log.warn({ err }, 'could not reload IP blocks'));
-    }, RELOAD_EVERY_MS);
-    this.timer.unref();
+    this.duringLoad = [];
+    this.unsubscribe = this.feed.onCommitted((record) => {
+      if (!isIpBlockChange(record)) return;
+      this.duringLoad?.push(record);
+      this.applyChange(record);
+    });
+    try {
+      const blocks = await this.ctx.store.listIpBlocks(this.ctx.now());
+      for (const b of blocks) this.add(b);
+      for (const change of this.duringLoad) this.applyChange(change);
+    } finally {
+      this.duringLoad = undefined;
+    }
   }
 
   stop(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
   }
 
-  async reload(): Promise<void> {
-    const blocks = await this.ctx.store.listIpBlocks(this.ctx.now());
-    const matcher = new IpMatcher();
-    for (const b of blocks) {
-      const range = parseCidr(b.cidr);
-      if (range !== undefined) matcher.add(range);
-    }
-    this.blocks = blocks;
-    this.matcher = matcher;
+  /** Applies a block change (from the feed, or from this process's own commit). Idempotent. */
+  applyChange(change: IpBlockChange): void {
+    if (change.scope === 'ip_block') this.add({ id: change.target, cidr: change.cidr, expiresAtMs: change.expiresAtMs });
+    else this.lift(change.target);
   }
 
-  /** The block covering this address, if any (expired blocks never match, even between reloads). */
-  blockFor(ip: string): IpBlockRecord | undefined {
+  /** Starts enforcing a block (unless it was lifted already). */
+  add(block: ActiveBlock): void {
+    if (this.lifted.has(block.id) || this.active.has(block.id)) return;
+    const range = parseCidr(block.cidr);
+    if (range === undefined) return;
+    this.dropExpired();
+    this.active.set(block.id, { block: { id: block.id, cidr: block.cidr, expiresAtMs: block.expiresAtMs }, range });
+    this.matcher.add(range);
+  }
+
+  /** Stops enforcing a block. */
+  lift(id: string): void {
+    this.lifted.add(id);
+    if (this.active.delete(id)) this.rebuildMatcher();
+  }
+
+  /** The block covering this address, if any (expired blocks never match). */
+  blockFor(ip: string): ActiveBlock | undefined {
     if (!this.matcher.matches(ip)) return undefined;
     const nowMs = this.ctx.now();
-    return this.blocks.find((b) => (b.expiresAtMs === null || b.expiresAtMs > nowMs) && new IpMatcher([parseCidr(b.cidr)!]).matches(ip));
+    for (const { block, range } of this.active.values()) {
+      if ((block.expiresAtMs === null || block.expiresAtMs > nowMs) && rangeContains(range, ip)) return block;
+    }
+    return undefined;
+  }
+
+  private dropExpired(): void {
+    const nowMs = this.ctx.now();
+    let dropped = false;
+    for (const [id, { block }] of this.active) {
+      if (block.expiresAtMs !== null && block.expiresAtMs <= nowMs) {
+        this.active.delete(id);
+        dropped = true;
+      }
+    }
+    if (dropped) this.rebuildMatcher();
+  }
+
+  private rebuildMatcher(): void {
+    this.matcher = new IpMatcher([...this.active.values()].map((a) => a.range));
   }
 }
 
@@ -112,8 +180,11 @@ export async function blockIp(ctx: AppContext, blocks: ActiveBlocks, request: Bl
     initiator: request.source === 'manual' ? 'admin' : 'system', reason: 'ip_block', note: block.reason, actor: request.actor,
     ip: request.ip, nowMs, accessCoverMs: accessCoverMs(ctx.config),
   }, { notify: (token, owner) => apiTokenRevokedMessage(token, owner, block.reason) });
+  // Enforced here at once; the feed brings the same change to every instance (this one again, harmlessly).
+  blocks.add(block);
   ctx.replica.applyLocal(report.records);
-  await blocks.reload();
+  // applyLocal tells the other instances only when the block revoked something; the block itself is news too.
+  if (report.records.length === 0) ctx.replica.committedLocally();
   const initiator = request.source === 'manual' ? 'admin' : 'system';
   ctx.events.emit('revoked', { scope: 'ip', reason: 'ip_block', initiator, count: report.sessions });
   if (report.apiTokens.length > 0) ctx.events.emit('revoked', { scope: 'api_token', reason: 'ip_block', initiator, count: report.apiTokens.length });
@@ -132,6 +203,7 @@ export async function unblockIp(ctx: AppContext, blocks: ActiveBlocks, id: strin
     type: 'ip.unblocked', actorType: actor.type, actorId: actor.id, targetType: 'ip', targetId: null, ip: ip ?? null, details: note === undefined ? {} : { note },
   });
   if (lifted === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such active block');
-  await blocks.reload();
+  blocks.lift(lifted.id);
+  ctx.replica.committedLocally();
   return lifted;
 }

@@ -3,6 +3,7 @@
  * a snapshot to start from, then pages of records in commit order, each position an opaque cursor.
  * Stores produce these (src/stores/ports/revocation-log.ts); nothing here touches a store.
  */
+import type { IpBlockChange } from './ip-block-change.js';
 import type { RevocationRecord } from './types.js';
 
 /**
@@ -22,9 +23,15 @@ export interface FeedSnapshot {
   readonly cursor: FeedCursor;
 }
 
+/**
+ * What the feed holds: revocations, and IP block changes (ip-block-change.ts) that only the
+ * service's own instances act on.
+ */
+export type FeedRecord = RevocationRecord | IpBlockChange;
+
 /** One read of the feed: the records in commit order and the cursor just past the last of them. */
 export interface FeedPage {
-  readonly records: readonly RevocationRecord[];
+  readonly records: readonly FeedRecord[];
   /** `cursors[i]` is the position just past `records[i]` (resuming there continues with `records[i + 1]`). */
   readonly cursors: readonly FeedCursor[];
   /** Just past the last record (the `after` it was read from when there are none). */

@@ -14,7 +14,7 @@ import { SseWriter } from '../../app/revocation-stream/sse-writer.js';
 import { StreamHub } from '../../app/revocation-stream/stream-hub.js';
 import { StreamSession } from '../../app/revocation-stream/stream-session.js';
 import { lastEventIdOf, streamStart } from '../../app/revocation-stream/stream-start.js';
-import { isRevokdError } from '../../core/errors.js';
+import { RevokdError, isRevokdError } from '../../core/errors.js';
 import { bearerTokenOf } from '../bearer-guard.js';
 import { Type } from '@sinclair/typebox';
 import { ERROR_RESPONSES } from '../schemas/error.js';
@@ -53,6 +53,7 @@ export function revocationStreamRoutes(app: FastifyInstance, ctx: AppContext): v
     loadSnapshot: coalescedSnapshots((nowMs) => ctx.store.loadSnapshot(nowMs)),
     readFeed: (after: string, limit: number) => ctx.store.readFeed(after, limit),
     parseFeedCursor: (text: string) => ctx.store.parseFeedCursor(text),
+    cursorIsAhead: (cursor: string) => ctx.store.cursorIsAhead(cursor),
   };
   // preClose runs before Fastify waits for in-flight requests: a stream never ends by itself, so
   // shutdown (SIGTERM) would otherwise wait for every consumer to hang up.
@@ -87,6 +88,12 @@ export function revocationStreamRoutes(app: FastifyInstance, ctx: AppContext): v
       release();
       throw err;
     }
+    // A block that arrived during the start read found no session to end: refuse it here (from
+    // this check to the session's subscription to the hub, nothing awaits).
+    if (ctx.security.blocks.blockFor(request.clientIp) !== undefined) {
+      release();
+      throw new RevokdError('ERR_IP_BLOCKED', 'requests from this address are blocked');
+    }
 
     reply.hijack();
     const res = reply.raw;
@@ -102,7 +109,7 @@ export function revocationStreamRoutes(app: FastifyInstance, ctx: AppContext): v
     res.socket?.setNoDelay(true);
     const writer = new SseWriter(res, settings);
     const session = new StreamSession({
-      hub, feed, view: ctx.replica, writer, log: request.log,
+      hub, feed, view: ctx.replica, writer, log: request.log, peerIp: request.clientIp,
       timing: { heartbeatMs: settings.heartbeatMs, feedPollMs: ctx.config.feedPollMs },
       joinDeadlineMs: ctx.config.maxStalenessMs,
       onEvent: (kind) => ctx.metrics.countStreamEvent(kind),

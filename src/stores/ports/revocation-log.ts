@@ -23,6 +23,12 @@ export interface RevocationLogPort {
    * if the text is one, else undefined. Pure (no I/O); never throws.
    */
   parseFeedCursor(text: string): FeedCursor | undefined;
+  /**
+   * Whether `cursor` (one parseFeedCursor accepted) is past every record this store has handed
+   * out: a Last-Event-ID from a database later restored from an older backup, or from another
+   * deployment. Nothing will ever follow it, so a stream resuming there starts from a snapshot.
+   */
+  cursorIsAhead(cursor: FeedCursor): Promise<boolean>;
   /** Window entries that can still cover a live token (not yet expired at `nowMs`), oldest first. */
   listWindowRevocations(nowMs: number): Promise<RevocationRecord[]>;
   /** Every record that can still cover a live token, plus all generation counters. */

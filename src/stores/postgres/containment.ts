@@ -6,6 +6,7 @@ import type { AuditEventInput } from '../../core/audit/audit-event.js';
 import type { AlertCounts, AlertQuery, AlertRecord, ApiTokenRevocation, IpBlockRecord, IpBlockReport, NewIpBlock, RevocationContext } from '../types.js';
 import { revokeApiTokensIn } from './api-tokens.js';
 import { appendAuditRows } from './audit-writer.js';
+import { appendIpBlockChange } from './feed-writer.js';
 import { revokeIn } from './revoke.js';
 import { toAlert, toIpBlock } from './rows.js';
 import { liveApiTokenIdsInRange } from './session-ips.js';
@@ -29,6 +30,8 @@ export async function createIpBlockIn(
     targetType: 'ip', targetId: block.cidr, ip: ctx.ip ?? null,
     details: { block: block.id, source: block.source, reason: block.reason, expires_at: block.expiresAtMs },
   }], ctx.nowMs);
+  // Before the revocations it causes: an instance that has applied them has applied the block.
+  await appendIpBlockChange(tx, { scope: 'ip_block', target: block.id, cidr: block.cidr, expiresAtMs: block.expiresAtMs, createdAtMs: ctx.nowMs });
   const report = await revokeIn(tx, { scope: 'ip', cidr: block.cidr }, ctx);
   const ids = await liveApiTokenIdsInRange(tx, block.cidr);
   const apiTokens = ids.length === 0 ? [] : await revokeApiTokensIn(tx, {
@@ -51,7 +54,9 @@ export async function liftIpBlockIn(tx: Transaction, id: string, nowMs: number, 
   const row = await tx.one('UPDATE ip_blocks SET lifted_at = $1, lifted_by = $2 WHERE id = $3 AND lifted_at IS NULL RETURNING *', [nowMs, by, id]);
   if (row === undefined) return undefined;
   await appendAuditRows(tx, [{ ...audit, targetId: row.cidr as string, details: { ...audit.details, block: id } }], nowMs);
-  return toIpBlock(row);
+  const lifted = toIpBlock(row);
+  await appendIpBlockChange(tx, { scope: 'ip_unblock', target: id, cidr: lifted.cidr, expiresAtMs: lifted.expiresAtMs, createdAtMs: nowMs });
+  return lifted;
 }
 
 /**

@@ -1,8 +1,9 @@
 /** Appends one record to the change feed (revocations), inside a transaction holding the feed lock. */
 import type { FeedEntry } from '../../core/revocation/revocation-plan.js';
+import type { IpBlockChange } from '../../core/revocation/ip-block-change.js';
 import type { RevocationRecord } from '../../core/revocation/types.js';
 import type { RevocationContext } from '../types.js';
-import { toRevocation } from './rows.js';
+import { toFeedRecord, toRevocation } from './rows.js';
 import type { Transaction } from './sql-runner.js';
 
 export async function appendFeedRecord(tx: Transaction, input: FeedEntry, ctx: RevocationContext): Promise<RevocationRecord> {
@@ -13,6 +14,20 @@ export async function appendFeedRecord(tx: Transaction, input: FeedEntry, ctx: R
     input.expiresAtMs, ctx.initiator, ctx.reason, ctx.note ?? null, ctx.nowMs,
   ]);
   const record = toRevocation(row!);
+  tx.noteFeedSeq(record.seq);
+  return record;
+}
+
+/**
+ * Appends an IP block change (core/revocation/ip-block-change.ts) to the feed, inside the
+ * transaction that creates or lifts the block: the block id goes in `target`, the range in `note`.
+ * Its expiry is the block's, so prune drops it once the block has ended by itself.
+ */
+export async function appendIpBlockChange(tx: Transaction, change: Omit<IpBlockChange, 'seq'>): Promise<IpBlockChange> {
+  if (!tx.feedLocked) throw new Error('a feed record was appended without the feed lock (see feed-lock.ts)');
+  const row = await tx.one(`INSERT INTO revocations (scope, target, expires_at, initiator, reason, note, created_at)
+    VALUES ($1, $2, $3, 'admin', 'ip_block', $4, $5) RETURNING *`, [change.scope, change.target, change.expiresAtMs, change.cidr, change.createdAtMs]);
+  const record = toFeedRecord(row!) as IpBlockChange;
   tx.noteFeedSeq(record.seq);
   return record;
 }

@@ -38,7 +38,8 @@ import { connectionSettings, createPool } from './pool.js';
 import { revokeIn } from './revoke.js';
 import { assertClientSecretStillGood } from './client-secret-check.js';
 import { setUserPasswordIn } from './set-user-password.js';
-import { toApiToken, toAudit, toClient, toRefresh, toRevocation, toSession, toSigningKey, toUser } from './rows.js';
+import { toApiToken, toAudit, toClient, toFeedRecord, toRefresh, toRevocation, toSession, toSigningKey, toUser } from './rows.js';
+import { BLOCK_CHANGE_SCOPES_SQL } from '../seq-cursor.js';
 import { insertSessionIp, recordSessionIpIn } from './session-ips.js';
 import { ClientRunner, type Row, type SqlRunner, type Transaction, runTransaction } from './sql-runner.js';
 import { storeUnavailable, translatePgError } from './translate-error.js';
@@ -324,8 +325,21 @@ export class PostgresStore implements RevokdStore, FeedNotifications {
   readFeed(after: FeedCursor, limit: number): Promise<FeedPage> {
     const afterSeq = seqOfCursor(after);
     return this.run(async (sql) => {
-      const records = (await sql.rows('SELECT * FROM revocations WHERE seq > $1 ORDER BY seq LIMIT $2', [afterSeq, limit])).map(toRevocation);
+      const records = (await sql.rows('SELECT * FROM revocations WHERE seq > $1 ORDER BY seq LIMIT $2', [afterSeq, limit])).map(toFeedRecord);
       return seqFeedPage(after, records);
+    });
+  }
+
+  /**
+   * Compared with the identity's last value (not MAX(seq): the newest records may have been
+   * pruned). That value may belong to a transaction still under way or rolled back, so a cursor
+   * just past the committed head is not caught here; the stream's join deadline still is.
+   */
+  cursorIsAhead(cursor: FeedCursor): Promise<boolean> {
+    const seq = seqOfCursor(cursor);
+    return this.run(async (sql) => {
+      const row = await sql.one<{ last: number | null }>(`SELECT pg_sequence_last_value(pg_get_serial_sequence('revocations', 'seq')::regclass) AS last`);
+      return seq > Number(row?.last ?? 0);
     });
   }
 
@@ -342,7 +356,9 @@ export class PostgresStore implements RevokdStore, FeedNotifications {
   async loadSnapshot(nowMs: number): Promise<FeedSnapshot> {
     this.assertOpen();
     return runTransaction(this.pool, this.auditChainKey, { feed: false, snapshot: true }, async (tx): Promise<FeedSnapshot> => {
-      const records = (await tx.rows('SELECT * FROM revocations WHERE expires_at IS NULL OR expires_at >= $1 ORDER BY seq', [nowMs])).map(toRevocation);
+      // IP block changes are not revocations: instances load active blocks from ip_blocks.
+      const records = (await tx.rows(`SELECT * FROM revocations WHERE (expires_at IS NULL OR expires_at >= $1) AND scope NOT IN ${BLOCK_CHANGE_SCOPES_SQL} ORDER BY seq`,
+        [nowMs])).map(toRevocation);
       const gens = await tx.rows<GenerationRow>('SELECT scope, target, generation FROM generations');
       const { last } = (await tx.one<{ last: number }>('SELECT COALESCE(MAX(seq), 0) AS last FROM revocations'))!;
       return seqFeedSnapshot(records, gens, last);

@@ -8,7 +8,7 @@ import { toApiToken as toApiTokenFromFlags } from '../sqlite/api-tokens.js';
 import { toUser as toUserFromFlags } from '../sqlite/rows.js';
 import type { Row } from './sql-runner.js';
 
-export { toAudit, toClient, toRefresh, toRevocation, toSession, toSigningKey } from '../sqlite/rows.js';
+export { toAudit, toClient, toFeedRecord, toRefresh, toRevocation, toSession, toSigningKey } from '../sqlite/rows.js';
 export { toAlert, toIpBlock } from '../sqlite/containment.js';
 
 /** BOOLEAN columns as the 0/1 the shared mappers read. */

@@ -1,5 +1,6 @@
 /** Containment for SQLite: IP blocks (with the IP revocation in the same commit), counters, alerts. */
 import type { AuditEventInput } from '../../core/audit/audit-event.js';
+import type { IpBlockChange } from '../../core/revocation/ip-block-change.js';
 import type { AlertCounts, AlertQuery, AlertRecord, ApiTokenRevocation, IpBlockRecord, IpBlockReport, NewIpBlock, RevocationContext } from '../types.js';
 import { revokeApiTokensInSqlite } from './api-tokens.js';
 import { liveApiTokenIdsInRange } from './session-ips.js';
@@ -43,6 +44,8 @@ export function createIpBlockInSqlite(
       targetType: 'ip', targetId: block.cidr, ip: ctx.ip ?? null,
       details: { block: block.id, source: block.source, reason: block.reason, expires_at: block.expiresAtMs },
     }], ctx.nowMs);
+    // Before the revocations it causes: an instance that has applied them has applied the block.
+    appendIpBlockChangeInSqlite(db, { scope: 'ip_block', target: block.id, cidr: block.cidr, expiresAtMs: block.expiresAtMs, createdAtMs: ctx.nowMs });
     // Nested: each runs as a savepoint inside this transaction, so the block and the revocations commit together.
     const report = revokeInSqlite(db, { scope: 'ip', cidr: block.cidr }, ctx);
     const ids = liveApiTokenIdsInRange(db, block.cidr);
@@ -54,6 +57,16 @@ export function createIpBlockInSqlite(
       .run(report.sessions, report.refreshTokens, apiTokens.length, block.id);
     return { ...report, apiTokens };
   }).immediate();
+}
+
+/**
+ * Appends an IP block change (core/revocation/ip-block-change.ts) to the feed, inside the
+ * transaction that creates or lifts the block: the block id goes in `target`, the range in `note`.
+ * Its expiry is the block's, so prune drops it once the block has ended by itself.
+ */
+function appendIpBlockChangeInSqlite(db: SqliteDatabase, change: Omit<IpBlockChange, 'seq'>): void {
+  db.prepare(`INSERT INTO revocations (scope, target, expires_at, initiator, reason, note, created_at) VALUES (?, ?, ?, 'admin', 'ip_block', ?, ?)`)
+    .run(change.scope, change.target, change.expiresAtMs, change.cidr, change.createdAtMs);
 }
 
 export function listIpBlocksInSqlite(db: SqliteDatabase, nowMs: number | null): IpBlockRecord[] {
@@ -68,7 +81,9 @@ export function liftIpBlockInSqlite(db: SqliteDatabase, id: string, nowMs: numbe
     const row = db.prepare('UPDATE ip_blocks SET lifted_at = ?, lifted_by = ? WHERE id = ? AND lifted_at IS NULL RETURNING *').get(nowMs, by, id) as Row | undefined;
     if (row === undefined) return undefined;
     appendAuditRows(db, [{ ...audit, targetId: row.cidr as string, details: { ...audit.details, block: id } }], nowMs);
-    return toIpBlock(row);
+    const lifted = toIpBlock(row);
+    appendIpBlockChangeInSqlite(db, { scope: 'ip_unblock', target: id, cidr: lifted.cidr, expiresAtMs: lifted.expiresAtMs, createdAtMs: nowMs });
+    return lifted;
   }).immediate();
 }
 

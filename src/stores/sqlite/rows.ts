@@ -1,5 +1,7 @@
 /** Row ↔ record mapping for the SQLite schema (snake_case columns, camelCase records). */
 import type { AuditEntry, AuditEventType } from '../../core/audit/audit-event.js';
+import type { FeedRecord } from '../../core/revocation/feed.js';
+import { type IpBlockChange, isIpBlockChange } from '../../core/revocation/ip-block-change.js';
 import type { Initiator, ReasonCode, RevocationRecord, RevocationScope } from '../../core/revocation/types.js';
 import type { ClientRecord, KeyStatus, RefreshTokenRecord, Role, SessionRecord, SigningKeyRecord, UserRecord } from '../types.js';
 
@@ -60,6 +62,18 @@ export function toRevocation(r: Row): RevocationRecord {
     generation: numOrNull(r.generation), windowFrom: numOrNull(r.window_from), windowTo: numOrNull(r.window_to),
     expiresAtMs: numOrNull(r.expires_at), initiator: r.initiator as Initiator, reason: r.reason as ReasonCode,
     note: strOrNull(r.note), createdAtMs: num(r.created_at),
+  };
+}
+
+/**
+ * A feed row: a revocation, or an IP block change (stored in the same table so it takes its place
+ * in commit order; its block id is in `target`, its range in `note`: see appendIpBlockChange).
+ */
+export function toFeedRecord(r: Row): FeedRecord {
+  if (!isIpBlockChange({ scope: r.scope as string })) return toRevocation(r);
+  return {
+    seq: num(r.seq), scope: r.scope as IpBlockChange['scope'], target: r.target as string, cidr: r.note as string,
+    expiresAtMs: numOrNull(r.expires_at), createdAtMs: num(r.created_at),
   };
 }
 

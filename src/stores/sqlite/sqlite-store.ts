@@ -32,7 +32,8 @@ import { revokeInSqlite } from './revoke.js';
 import { setUserPasswordInSqlite } from './set-user-password.js';
 import { type GenerationRow, parseSeqCursor, seqFeedPage, seqFeedSnapshot, seqOfCursor } from '../seq-cursor.js';
 import { assertClientSecretStillGood } from './client-secret-check.js';
-import { toAudit, toClient, toRefresh, toRevocation, toSession, toSigningKey, toUser } from './rows.js';
+import { toAudit, toClient, toFeedRecord, toRefresh, toRevocation, toSession, toSigningKey, toUser } from './rows.js';
+import { BLOCK_CHANGE_SCOPES_SQL } from '../seq-cursor.js';
 
 type Row = Record<string, unknown>;
 
@@ -308,9 +309,19 @@ export class SqliteStore implements RevokdStore {
   readFeed(after: FeedCursor, limit: number): Promise<FeedPage> {
     const afterSeq = seqOfCursor(after);
     return this.run(() => {
-      const records = (this.db.prepare('SELECT * FROM revocations WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as Row[]).map(toRevocation);
+      const records = (this.db.prepare('SELECT * FROM revocations WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as Row[]).map(toFeedRecord);
       return seqFeedPage(after, records);
     });
+  }
+
+  cursorIsAhead(cursor: FeedCursor): Promise<boolean> {
+    const seq = seqOfCursor(cursor);
+    return this.run(() => seq > this.lastSeqHandedOut());
+  }
+
+  /** The highest seq ever handed out (not MAX(seq): the newest records may have been pruned). */
+  private lastSeqHandedOut(): number {
+    return (this.db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'revocations'`).pluck().get() as number | undefined) ?? 0;
   }
 
   listWindowRevocations(nowMs: number): Promise<RevocationRecord[]> {
@@ -320,11 +331,11 @@ export class SqliteStore implements RevokdStore {
 
   loadSnapshot(nowMs: number): Promise<FeedSnapshot> {
     return this.run(() => this.db.transaction((): FeedSnapshot => {
-      const records = (this.db.prepare('SELECT * FROM revocations WHERE expires_at IS NULL OR expires_at >= ? ORDER BY seq').all(nowMs) as Row[]).map(toRevocation);
+      // IP block changes are not revocations: instances load active blocks from ip_blocks.
+      const records = (this.db.prepare(`SELECT * FROM revocations WHERE (expires_at IS NULL OR expires_at >= ?) AND scope NOT IN ${BLOCK_CHANGE_SCOPES_SQL} ORDER BY seq`)
+        .all(nowMs) as Row[]).map(toRevocation);
       const gens = this.db.prepare('SELECT scope, target, generation FROM generations').all() as GenerationRow[];
-      // The highest seq ever handed out (not MAX(seq): the newest records may have been pruned).
-      const lastSeq = (this.db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'revocations'`).pluck().get() as number | undefined) ?? 0;
-      return seqFeedSnapshot(records, gens, lastSeq);
+      return seqFeedSnapshot(records, gens, this.lastSeqHandedOut());
     })());
   }
 

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { verifyChain } from '../../../src/core/audit/audit-event.js';
 import { newId } from '../../../src/core/tokens/opaque.js';
-import type { RevocationRecord } from '../../../src/core/revocation/types.js';
 import type { AuditEntry } from '../../../src/core/audit/audit-event.js';
+import type { FeedRecord } from '../../../src/core/revocation/feed.js';
 import type { FeedCursor, RevokdStore } from '../../../src/stores/types.js';
 import { TEST_AUDIT_KEY } from '../../support/audit-key.js';
 import { type StoreBackend, useStore } from './backend.js';
@@ -30,7 +30,7 @@ export function describeConcurrencyConformance(backend: StoreBackend): void {
 
     test('the feed is read in commit order: a reader following it while both instances revoke sees every record exactly once', async () => {
       let cursor: FeedCursor = (await store.loadSnapshot(NOW)).cursor;
-      const seen: RevocationRecord[] = [];
+      const seen: FeedRecord[] = [];
       let writing = true;
       // The reader polls as fast as it can, so it reads while transactions are in flight: a backend
       // whose cursor is a sequence value that commits can overtake would skip records here.

@@ -37,6 +37,32 @@ export function describeContainmentConformance(backend: StoreBackend): void {
       assert.notEqual((await store.findSession(hit.id))?.revokedAtMs, null, 'unblocking restores nothing');
     });
 
+    test('ip blocks: creating and lifting one appends block changes to the feed in the same commit, before what it revokes; the snapshot leaves them out', async () => {
+      const user = await newUser();
+      await newSession(user.id, '192.0.2.77');
+      const from = (await store.loadSnapshot(NOW)).cursor;
+      const id = randomUUID();
+      const report = await store.createIpBlock({ id, cidr: '192.0.2.0/24', reason: 'feed', source: 'manual', createdAtMs: NOW, expiresAtMs: NOW + 5000, createdBy: null },
+        ctx({ reason: 'ip_block' }), { notify: () => null });
+      const afterBlock = await store.readFeed(from, 100);
+      assert.deepEqual(afterBlock.records[0], { seq: afterBlock.records[0]!.seq, scope: 'ip_block', target: id, cidr: '192.0.2.0/24', expiresAtMs: NOW + 5000, createdAtMs: NOW });
+      assert.deepEqual(afterBlock.records.slice(1), report.records, 'then the revocations it caused');
+      assert.equal(report.records.length, 1, 'the session from the range');
+      await store.liftIpBlock(id, NOW + 1, null, audit('ip.unblocked'));
+      const afterLift = await store.readFeed(afterBlock.cursor, 100);
+      assert.deepEqual(afterLift.records.map((r) => [r.scope, r.target]), [['ip_unblock', id]]);
+      const snapshot = await store.loadSnapshot(NOW);
+      assert.ok(!snapshot.records.some((r) => (r.scope as string) === 'ip_block' || (r.scope as string) === 'ip_unblock'), 'a snapshot holds revocations only');
+      assert.equal(snapshot.cursor, afterLift.cursor, 'its cursor is past the block changes');
+    });
+
+    test('cursorIsAhead: only a cursor past every record the store handed out', async () => {
+      const head = (await store.loadSnapshot(NOW)).cursor;
+      assert.equal(await store.cursorIsAhead(head), false);
+      assert.equal(await store.cursorIsAhead('0'), false);
+      assert.equal(await store.cursorIsAhead(String(Number(head) + 1000)), true);
+    });
+
     test('ip blocks: the range match is by address value, IPv6 and IPv4-mapped included, and stops at the range edges', async () => {
       const user = await newUser();
       const inside = await newSession(user.id, '2001:db8:77:1::5');
