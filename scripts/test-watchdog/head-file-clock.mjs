@@ -35,10 +35,14 @@ export class HeadFileClock {
     }
     state.lastActivityMs = nowMs;
     if (isFileLevel(data) && (type === 'test:complete' || type === 'test:pass' || type === 'test:fail') && !state.done) {
+      const wasHead = this.head() === state;
       state.done = true;
-      // Whoever is head now starts its clock now: its earlier silence was node holding it back.
+      // Only when the head itself finished does a new file become the head, and only then does
+      // that file's clock start now (its earlier silence was node holding it back). A file behind
+      // the head finishing must not reset the head's clock: with many short files finishing in
+      // the other slot, a hung head would never look silent (seen: a hang that outlived 15 min).
       const head = this.head();
-      if (head !== undefined) head.lastActivityMs = Math.max(head.lastActivityMs, nowMs);
+      if (wasHead && head !== undefined) head.lastActivityMs = Math.max(head.lastActivityMs, nowMs);
     }
   }
 
