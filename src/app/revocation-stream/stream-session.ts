@@ -31,6 +31,7 @@
  */
 import type { FeedCursor, FeedPage, FeedSnapshot } from '../../core/revocation/feed.js';
 import type { RevocationRecord } from '../../core/revocation/types.js';
+import type { WireServiceLimits } from '../../core/revocation/wire-format.js';
 import { type HeartbeatTiming, type ViewFreshness, currentAsOf, heartbeatDue } from './heartbeat.js';
 import { snapshotFrames } from './snapshot-parts.js';
 import { heartbeatFrame, revocationFrame } from './sse-frames.js';
@@ -58,6 +59,8 @@ export interface StreamSessionOptions {
   /** See the module comment; the instance's REVOKD_MAX_STALENESS_MS. */
   readonly joinDeadlineMs: number;
   readonly writer: SseWriter;
+  /** Announced in every snapshot, so a consumer can refuse a clock tolerance the snapshot cannot cover. */
+  readonly limits?: WireServiceLimits;
   /** Where the stream's own problems are logged (the request's logger). */
   readonly log: { warn(details: object, message: string): void; info(message: string): void };
   readonly now?: () => number;
@@ -172,7 +175,7 @@ export class StreamSession implements HubSubscriber {
   }
 
   private async sendSnapshot(snapshot: FeedSnapshot): Promise<void> {
-    for (const frame of snapshotFrames(snapshot)) {
+    for (const frame of snapshotFrames(snapshot, this.options.limits)) {
       if (!(await this.writer.sendPaced(frame))) return;
       this.options.onEvent?.('snapshot');
     }
