@@ -45,6 +45,21 @@ test('a snapshot part carries generations in part 0 and validated revocations', 
   assert.throws(() => snapshotPartFromWire({ part: 0, final: true, generations: { global: 0, users: [['u']], clients: [] }, revocations: [] }), WireFormatError);
 });
 
+test('part 0 may announce the service\'s clock tolerance and access TTL: decoded when present, absent from older services', async () => {
+  const { snapshotPartFrame } = await import('../../src/app/revocation-stream/sse-frames.js');
+  const frame = snapshotPartFrame(0, records, { cursor: '9' }, { global: 0, users: [], clients: [] }, { clockToleranceSeconds: 5, accessTtlSeconds: 900 });
+  const data = JSON.parse(/^data: (.*)$/m.exec(frame)![1]!) as Record<string, unknown>;
+  assert.equal(data.clock_tolerance_seconds, 5);
+  assert.equal(data.access_ttl_seconds, 900);
+  assert.deepEqual(snapshotPartFromWire(data).limits, { clockToleranceSeconds: 5, accessTtlSeconds: 900 });
+  // What a verifier from before the announcement reads: the same fields, the new ones ignored.
+  const { clock_tolerance_seconds: _t, access_ttl_seconds: _a, ...older } = data;
+  assert.deepEqual({ ...snapshotPartFromWire(data), limits: undefined }, snapshotPartFromWire(older));
+  assert.equal(snapshotPartFromWire(older).limits, undefined);
+  assert.throws(() => snapshotPartFromWire({ ...data, access_ttl_seconds: undefined }), WireFormatError);
+  assert.throws(() => snapshotPartFromWire({ ...data, clock_tolerance_seconds: -1 }), WireFormatError);
+});
+
 test('every reason code goes on the wire as one that @revokd/verifier 0.1.x accepts (it refuses any other)', () => {
   // Copied from the published verifier, not imported: a new reason must not widen this list.
   const published = ['logout', 'logout_all', 'password_change', 'password_reset', 'admin', 'compromised', 'refresh_reuse', 'ip_block',

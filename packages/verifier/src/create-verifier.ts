@@ -10,9 +10,11 @@ import { type AccessClaims, verifyAccessToken } from '../../../src/core/tokens/a
 import { RevocationReplica } from '../../../src/replica/revocation-replica.js';
 import type { RevocationRecord } from '../../../src/core/revocation/types.js';
 import { VerifiedTokenCache } from '../../../src/core/tokens/verified-token-cache.js';
+import { ClockTolerance } from './clock-tolerance.js';
 import { KeySet } from './jwks.js';
 import { NO_METRICS, type CheckOutcomeLabel, createVerifierMetrics } from './metrics.js';
 import { SseDriver } from './sse-driver.js';
+import { retryUntilAborted } from './start-retry.js';
 import { type VerifierOptions, resolveOptions } from './verifier-options.js';
 
 export type { AccessClaims } from '../../../src/core/tokens/access-token.js';
@@ -70,11 +72,24 @@ const PRUNE_INTERVAL_MS = 60_000;
 /** A stream this quiet is dead (heartbeats are ≤ 1 s apart): reconnect rather than wait for TCP. */
 const MIN_IDLE_TIMEOUT_MS = 3_000;
 
-/** Resolves once the keys and the first snapshot are loaded; rejects after `startTimeoutMs` otherwise. */
+/**
+ * Resolves once the keys and the first snapshot are loaded, waiting (with backoff) for an issuer
+ * that is not up yet; rejects after `startTimeoutMs`, at once when the stream refuses the
+ * credentials, and when `clockToleranceSeconds` exceeds the service's announced tolerance.
+ */
 export async function createVerifier(options: VerifierOptions): Promise<Verifier> {
   const o = resolveOptions(options);
+  if (o.insecureUrls.length > 0) {
+    process.emitWarning(
+      `@revokd/verifier: options.allowInsecureHttp lets the client secret and the JWKS travel in clear to ${o.insecureUrls.join(' and ')}`,
+      { code: 'REVOKD_VERIFIER_INSECURE_HTTP' },
+    );
+  }
   let failOpenAccepted = 0;
-  const driver = new SseDriver({ ...o.stream, idleTimeoutMs: Math.max(MIN_IDLE_TIMEOUT_MS, o.maxStalenessMs) });
+  const tolerance = new ClockTolerance(o.clockToleranceSeconds, o.clockToleranceGiven);
+  const driver = new SseDriver({
+    ...o.stream, idleTimeoutMs: Math.max(MIN_IDLE_TIMEOUT_MS, o.maxStalenessMs), onServiceLimits: (limits) => tolerance.announced(limits),
+  });
   const replica = new RevocationReplica({
     driver,
     maxStalenessMs: o.maxStalenessMs,
@@ -99,22 +114,33 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
     if (closed) return;
     closed = true;
     unsubscribe();
-    keys.close();
     verifiedTokens.clear();
-    await replica.stop();
+    await Promise.all([replica.stop(), keys.close()]);
   };
 
+  // Until startTimeoutMs, an issuer that is not up yet is waited for: the stream driver reconnects
+  // with backoff by itself, the JWKS is retried here. Refused credentials still fail at once.
+  const starting = new AbortController();
+  let keysProblem: string | undefined;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(
-      `createVerifier: the keys and the first revocation snapshot were not loaded within ${o.startTimeoutMs} ms ` +
-      `(stream: ${driver.wakeupStatus().map((s) => (s.connected ? 'connected' : s.problem)).join('')})`,
-    )), o.startTimeoutMs);
+    timer = setTimeout(() => {
+      const stream = driver.wakeupStatus().map((s) => (s.connected ? 'connected' : s.problem)).join('');
+      reject(new Error(
+        `createVerifier: the keys and the first revocation snapshot were not loaded within ${o.startTimeoutMs} ms ` +
+        `(stream: ${stream}${keysProblem === undefined ? '' : `; keys: ${keysProblem}`})`,
+      ));
+    }, o.startTimeoutMs);
+  });
+  const loadKeys = retryUntilAborted(() => keys.load(), starting.signal, (err) => {
+    keysProblem = err instanceof Error ? err.message : String(err);
   });
   try {
-    await Promise.race([Promise.all([replica.start(), keys.load()]), timeout]);
+    await Promise.race([Promise.all([replica.start(), loadKeys]), timeout]);
+    tolerance.assertSafeAtStart();
   } catch (err) {
-    await close();
+    starting.abort(new Error('start abandoned'));
+    await Promise.all([close(), loadKeys.catch(() => {})]);
     throw err instanceof Error && err.message.startsWith('createVerifier:') ? err : new Error(`createVerifier: ${(err as Error).message}`, { cause: err });
   } finally {
     clearTimeout(timer);
@@ -132,7 +158,7 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
       if (closed) throw new RevokdError('ERR_STORE_UNAVAILABLE', 'the verifier is closed', { retryAfterSeconds: 1 });
       try {
         const verified = await verifyAccessToken(token, {
-          issuer: o.issuer, audience: o.audience, clockToleranceSeconds: o.clockToleranceSeconds,
+          issuer: o.issuer, audience: o.audience, clockToleranceSeconds: tolerance.seconds,
           maxLifetimeSeconds: o.maxTokenLifetimeSeconds, nowSec: Math.floor(Date.now() / 1000), resolveKey,
         }, verifiedTokens);
         const stale = replica.isStale();

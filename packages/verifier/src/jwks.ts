@@ -6,6 +6,7 @@
  * public JWKs of the algorithms revokd signs with; anything else in the set is skipped.
  */
 import { createPublicKey } from 'node:crypto';
+import { abortReason, cancelOnAbort, discard, raceAbort } from './abortable.js';
 import { KID_PATTERN, type JwtAlg, type VerificationKey } from '../../../src/core/tokens/key-ring.js';
 
 /** A public JSON Web Key, as a JWKS lists it. */
@@ -59,8 +60,10 @@ export class KeySet {
     this.keys.delete(kid);
   }
 
-  close(): void {
-    this.abort.abort();
+  /** Aborts a fetch in flight; resolves once it has let go of its connection. */
+  async close(): Promise<void> {
+    this.abort.abort(new Error('the verifier was closed'));
+    await this.inFlight?.catch(() => {});
   }
 
   private refetch(): Promise<void> {
@@ -72,12 +75,14 @@ export class KeySet {
 
   private async fetchKeys(): Promise<void> {
     const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.options.fetchTimeoutMs)]);
-    const response = await fetch(this.options.jwksUri as string, { signal, redirect: 'error', headers: { accept: 'application/json' } });
+    // Raced against the signal ourselves, and the body cancelled through its reader: fetch's own
+    // signal may no longer reach the request (abortable.ts).
+    const response = await raceAbort(fetch(this.options.jwksUri as string, { signal, redirect: 'error', headers: { accept: 'application/json' } }), signal, discard);
     if (response.status !== 200) {
       await response.body?.cancel();
       throw new Error(`the JWKS at ${this.options.jwksUri} answered HTTP ${response.status}`);
     }
-    const text = await readBounded(response, MAX_JWKS_BYTES);
+    const text = await readBounded(response, MAX_JWKS_BYTES, signal);
     let document: unknown;
     try {
       document = JSON.parse(text);
@@ -91,19 +96,25 @@ export class KeySet {
   }
 }
 
-async function readBounded(response: Response, maxBytes: number): Promise<string> {
+async function readBounded(response: Response, maxBytes: number, signal: AbortSignal): Promise<string> {
   const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const stopCancelling = cancelOnAbort(reader, signal);
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw new Error(`the JWKS is larger than ${maxBytes} bytes`);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (signal.aborted) throw abortReason(signal);
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) throw new Error(`the JWKS is larger than ${maxBytes} bytes`);
+      chunks.push(value);
     }
-    chunks.push(value);
+  } catch (err) {
+    await reader.cancel().catch(() => {});
+    throw err;
+  } finally {
+    stopCancelling();
   }
   return Buffer.concat(chunks).toString('utf8');
 }

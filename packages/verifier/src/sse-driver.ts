@@ -11,8 +11,9 @@
  */
 import type { FeedCursor } from '../../../src/core/revocation/feed.js';
 import type { RevocationRecord } from '../../../src/core/revocation/types.js';
-import { fromWire, snapshotPartFromWire, type WireGenerations } from '../../../src/core/revocation/wire-format.js';
+import { fromWire, snapshotPartFromWire, type WireGenerations, type WireServiceLimits } from '../../../src/core/revocation/wire-format.js';
 import type { ReplicaDriver, ReplicaSink, WakeupStatus } from '../../../src/replica/revocation-replica.js';
+import { abortReason, cancelOnAbort, discard, raceAbort } from './abortable.js';
 import { SseParser, type SseEvent } from './sse-parser.js';
 
 export interface SseDriverOptions {
@@ -26,6 +27,11 @@ export interface SseDriverOptions {
   readonly idleTimeoutMs: number;
   /** Headers not received within this: the attempt is abandoned. */
   readonly connectTimeoutMs?: number;
+  /**
+   * Told what each snapshot announces about the service (undefined: a service that announces
+   * nothing), just before the snapshot is loaded.
+   */
+  readonly onServiceLimits?: (limits: WireServiceLimits | undefined) => void;
 }
 
 /** The credentials were refused: retrying cannot help until an operator fixes them. */
@@ -54,6 +60,7 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 interface SnapshotInProgress {
   nextPart: number;
   generations: WireGenerations | undefined;
+  limits: WireServiceLimits | undefined;
   records: RevocationRecord[];
 }
 
@@ -157,9 +164,10 @@ export class SseDriver implements ReplicaDriver {
     const connectTimer = setTimeout(() => abort.abort(new Error('timed out connecting to the revocation stream')), this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
     let response: Response;
     try {
-      response = await fetch(this.options.url, { headers, signal: abort.signal, redirect: 'error' });
+      // Raced against our own signal: fetch's may no longer reach the request (abortable.ts).
+      response = await raceAbort(fetch(this.options.url, { headers, signal: abort.signal, redirect: 'error' }), abort.signal, discard);
     } catch (err) {
-      throw abort.signal.aborted && abort.signal.reason instanceof Error ? abort.signal.reason : err;
+      throw abort.signal.aborted ? abortReason(abort.signal) : err;
     } finally {
       clearTimeout(connectTimer);
     }
@@ -185,6 +193,8 @@ export class SseDriver implements ReplicaDriver {
       },
     });
     const reader = response.body.getReader();
+    // stop() and the idle timer abort; the abort cancels this reader, which closes the socket.
+    const stopCancelling = cancelOnAbort(reader, abort.signal);
     let idleTimer: NodeJS.Timeout | undefined;
     const armIdle = (): void => {
       clearTimeout(idleTimer);
@@ -194,15 +204,20 @@ export class SseDriver implements ReplicaDriver {
       armIdle();
       for (;;) {
         const { done, value } = await reader.read();
+        // A cancelled reader ends its stream like the server would: tell the two apart.
+        if (abort.signal.aborted) throw abortReason(abort.signal);
         if (done) break;
         armIdle();
         parser.push(value);
       }
     } catch (err) {
-      throw abort.signal.aborted && abort.signal.reason instanceof Error ? abort.signal.reason : err;
+      throw abort.signal.aborted ? abortReason(abort.signal) : err;
     } finally {
       clearTimeout(idleTimer);
+      stopCancelling();
       abort.abort();
+      // Whatever ended the loop (a malformed event included), the connection goes with it.
+      await reader.cancel().catch(() => {});
       reader.releaseLock();
     }
     return received;
@@ -233,9 +248,12 @@ export class SseDriver implements ReplicaDriver {
 
   private snapshotPart(data: unknown, id: string | undefined): void {
     const part = snapshotPartFromWire(data);
-    const current = this.snapshot ?? { nextPart: 0, generations: undefined, records: [] };
+    const current = this.snapshot ?? { nextPart: 0, generations: undefined, limits: undefined, records: [] };
     if (part.part !== current.nextPart) throw new StreamProtocolError(`snapshot part ${part.part} arrived, ${current.nextPart} expected`);
-    if (part.part === 0) current.generations = part.generations;
+    if (part.part === 0) {
+      current.generations = part.generations;
+      current.limits = part.limits;
+    }
     for (const record of part.records) current.records.push(record);
     current.nextPart++;
     if (!part.final) {
@@ -245,6 +263,7 @@ export class SseDriver implements ReplicaDriver {
     this.snapshot = undefined;
     if (id === undefined || id === '') throw new StreamProtocolError('the final snapshot part has no id');
     const generations = current.generations ?? { global: 0, users: [], clients: [] };
+    this.options.onServiceLimits?.(current.limits);
     (this.sink as ReplicaSink).loadSnapshot({
       records: current.records,
       globalGeneration: generations.global,

@@ -31,7 +31,11 @@ export interface VerifierOptions {
   readonly maxStalenessMs: number;
   /** `closed`: refuse to decide (503) when stale. `open`: accept, count, and stop after one token lifetime. */
   readonly failMode: 'closed' | 'open';
-  /** Allowed clock skew for `exp`/`nbf`/`iat` (default 5, as the service). */
+  /**
+   * Allowed clock skew for `exp`/`nbf`/`iat`. Default: the service's (announced on the stream;
+   * 5 when it announces none). Larger than the service's is refused at start: the service drops a
+   * revoked token's entry `tolerance + 1 s` after its `exp`, so a laxer verifier could accept it.
+   */
   readonly clockToleranceSeconds?: number;
   /** The service's `REVOKD_ACCESS_TTL_SECONDS` (default 900): longer-lived tokens are refused; bounds fail-open. */
   readonly maxTokenLifetimeSeconds?: number;
@@ -45,6 +49,12 @@ export interface VerifierOptions {
   readonly verifiedTokenCacheSize?: number;
   /** Register Prometheus metrics in this prom-client registry. */
   readonly metrics?: { readonly registry: MetricsRegistry };
+  /**
+   * Allow plain `http:` URLs to hosts that are not loopback (default false). Without TLS the client
+   * secret (sent on every stream connection) and the JWKS travel in clear: only for a private
+   * network you trust; a warning is emitted at start when it is used.
+   */
+  readonly allowInsecureHttp?: boolean;
 }
 
 /** The options with defaults applied. */
@@ -57,11 +67,18 @@ export interface ResolvedOptions {
   readonly maxStalenessMs: number;
   readonly failMode: 'closed' | 'open';
   readonly clockToleranceSeconds: number;
+  /** False when clockToleranceSeconds is the default (then the service's announced one is used). */
+  readonly clockToleranceGiven: boolean;
   readonly maxTokenLifetimeSeconds: number;
   readonly startTimeoutMs: number;
   readonly verifiedTokenCacheSize: number;
   readonly registry: MetricsRegistry | undefined;
+  /** The `http:` URLs to non-loopback hosts that allowInsecureHttp let through (warned about at start). */
+  readonly insecureUrls: readonly string[];
 }
+
+/** The service's own default (REVOKD_CLOCK_TOLERANCE_SECONDS), used until the stream announces the real one. */
+const DEFAULT_CLOCK_TOLERANCE_SECONDS = 5;
 
 const fail = (message: string): never => {
   throw new TypeError(`createVerifier: ${message}`);
@@ -72,7 +89,18 @@ function text(value: unknown, name: string): string {
   return value as string;
 }
 
-function httpUrl(value: unknown, name: string): string {
+/**
+ * Loopback hosts, where cleartext never leaves the machine. By address only (`localhost` also, as
+ * RFC 6761 reserves it for loopback); any other name could resolve anywhere.
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost') || host === '[::1]') return true;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** An http(s) URL; `http:` only to loopback unless `allowInsecure` (then it is listed in `insecure`). */
+function httpUrl(value: unknown, name: string, allowInsecure: boolean, insecure: string[]): string {
   text(value, name);
   let url: URL | undefined;
   try {
@@ -82,6 +110,12 @@ function httpUrl(value: unknown, name: string): string {
   }
   if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) fail(`options.${name} must be an http(s) URL`);
   if (url!.username !== '' || url!.password !== '') fail(`options.${name} must not carry credentials (use options.stream.clientId/clientSecret)`);
+  if (url!.protocol === 'http:' && !isLoopbackHost(url!.hostname)) {
+    if (!allowInsecure) {
+      fail(`options.${name} must be an https: URL (plain http: is accepted for loopback hosts only; set options.allowInsecureHttp: true to send the client secret and the JWKS in clear)`);
+    }
+    insecure.push(value as string);
+  }
   return value as string;
 }
 
@@ -112,18 +146,23 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     const registry = metrics?.registry as Partial<MetricsRegistry> | undefined;
     if (typeof registry?.registerMetric !== 'function') fail('options.metrics.registry must be a prom-client Registry');
   }
+  if (o.allowInsecureHttp !== undefined && typeof o.allowInsecureHttp !== 'boolean') fail('options.allowInsecureHttp must be a boolean');
+  const allowInsecure = o.allowInsecureHttp === true;
+  const insecureUrls: string[] = [];
   return {
     issuer: text(o.issuer, 'issuer'),
     audience: text(o.audience, 'audience'),
-    jwksUri: o.jwksUri === undefined ? undefined : httpUrl(o.jwksUri, 'jwksUri'),
+    jwksUri: o.jwksUri === undefined ? undefined : httpUrl(o.jwksUri, 'jwksUri', allowInsecure, insecureUrls),
     keys,
-    stream: { url: httpUrl(stream!.url, 'stream.url'), clientId: text(stream!.clientId, 'stream.clientId'), clientSecret: text(stream!.clientSecret, 'stream.clientSecret') },
+    stream: { url: httpUrl(stream!.url, 'stream.url', allowInsecure, insecureUrls), clientId: text(stream!.clientId, 'stream.clientId'), clientSecret: text(stream!.clientSecret, 'stream.clientSecret') },
     maxStalenessMs: wholeNumber(o.maxStalenessMs, 'maxStalenessMs', 100, 86_400_000),
     failMode: o.failMode as 'closed' | 'open',
-    clockToleranceSeconds: wholeNumber(o.clockToleranceSeconds, 'clockToleranceSeconds', 0, 300, 5),
+    clockToleranceSeconds: wholeNumber(o.clockToleranceSeconds, 'clockToleranceSeconds', 0, 300, DEFAULT_CLOCK_TOLERANCE_SECONDS),
+    clockToleranceGiven: o.clockToleranceSeconds !== undefined,
     maxTokenLifetimeSeconds: wholeNumber(o.maxTokenLifetimeSeconds, 'maxTokenLifetimeSeconds', 1, 86_400, 900),
     startTimeoutMs: wholeNumber(o.startTimeoutMs, 'startTimeoutMs', 1, 600_000, 10_000),
     verifiedTokenCacheSize: wholeNumber(o.verifiedTokenCacheSize, 'verifiedTokenCacheSize', 0, 1_000_000, DEFAULT_VERIFIED_TOKEN_CACHE_SIZE),
     registry: metrics?.registry as MetricsRegistry | undefined,
+    insecureUrls,
   };
 }

@@ -5,7 +5,7 @@
  */
 import type { FeedCursor } from '../../core/revocation/feed.js';
 import type { RevocationRecord } from '../../core/revocation/types.js';
-import { type WireGenerations, type WireSnapshotPart, toWire } from '../../core/revocation/wire-format.js';
+import { type WireGenerations, type WireServiceLimits, type WireSnapshotPart, toWire } from '../../core/revocation/wire-format.js';
 
 /** An SSE `id:` ends at a line break and a NUL makes EventSource ignore it: a cursor must hold neither. */
 const SAFE_EVENT_ID = /^[^\r\n\0]{1,1024}$/;
@@ -35,9 +35,12 @@ export function snapshotPartFrame(
   records: readonly RevocationRecord[],
   final: { readonly cursor: FeedCursor } | undefined,
   generations: WireGenerations | undefined,
+  limits?: WireServiceLimits,
 ): string {
   const data: WireSnapshotPart = {
-    part, final: final !== undefined, ...(generations === undefined ? {} : { generations }), revocations: records.map(toWire),
+    part, final: final !== undefined, ...(generations === undefined ? {} : { generations }),
+    ...(limits === undefined ? {} : { clock_tolerance_seconds: limits.clockToleranceSeconds, access_ttl_seconds: limits.accessTtlSeconds }),
+    revocations: records.map(toWire),
   };
   return frame('snapshot', data, final?.cursor);
 }

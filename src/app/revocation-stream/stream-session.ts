@@ -38,6 +38,7 @@
  */
 import type { FeedCursor, FeedPage, FeedRecord, FeedSnapshot } from '../../core/revocation/feed.js';
 import { isIpBlockChange } from '../../core/revocation/ip-block-change.js';
+import type { WireServiceLimits } from '../../core/revocation/wire-format.js';
 import { type HeartbeatTiming, type ViewFreshness, currentAsOf, heartbeatDue } from './heartbeat.js';
 import { snapshotFrames } from './snapshot-parts.js';
 import { catchingUpComment, heartbeatFrame, revocationFrame } from './sse-frames.js';
@@ -67,6 +68,8 @@ export interface StreamSessionOptions {
   readonly writer: SseWriter;
   /** The consumer's address as resolved for its request: an IP block covering it ends the stream. */
   readonly peerIp?: string;
+  /** Announced in every snapshot, so a consumer can refuse a clock tolerance the snapshot cannot cover. */
+  readonly limits?: WireServiceLimits;
   /** Where the stream's own problems are logged (the request's logger). */
   readonly log: { warn(details: object, message: string): void; info(message: string): void };
   readonly now?: () => number;
@@ -192,7 +195,7 @@ export class StreamSession implements HubSubscriber {
   }
 
   private async sendSnapshot(snapshot: FeedSnapshot): Promise<void> {
-    for (const frame of snapshotFrames(snapshot)) {
+    for (const frame of snapshotFrames(snapshot, this.options.limits)) {
       if (!(await this.writer.sendPaced(frame))) return;
       this.options.onEvent?.('snapshot');
     }

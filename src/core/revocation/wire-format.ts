@@ -78,7 +78,21 @@ export interface WireSnapshotPart {
   readonly final: boolean;
   /** In part 0 only. */
   readonly generations?: WireGenerations;
+  /**
+   * In part 0 only, from services that announce them (older ones do not; older verifiers ignore
+   * them): the service's REVOKD_CLOCK_TOLERANCE_SECONDS — a token entry leaves the snapshot at
+   * `exp + this + 1 s`, so a consumer accepting tokens past `exp + this` could accept a revoked
+   * one — and its REVOKD_ACCESS_TTL_SECONDS.
+   */
+  readonly clock_tolerance_seconds?: number;
+  readonly access_ttl_seconds?: number;
   readonly revocations: readonly WireRevocation[];
+}
+
+/** What a service announces about the tokens it accepts (see {@link WireSnapshotPart}). */
+export interface WireServiceLimits {
+  readonly clockToleranceSeconds: number;
+  readonly accessTtlSeconds: number;
 }
 
 export function toWire(record: RevocationRecord): WireRevocation {
@@ -169,7 +183,9 @@ export function fromWire(input: unknown): RevocationRecord {
 }
 
 /** Reads a snapshot part (validating every revocation in it). */
-export function snapshotPartFromWire(input: unknown): { part: number; final: boolean; generations: WireGenerations | undefined; records: RevocationRecord[] } {
+export function snapshotPartFromWire(input: unknown): {
+  part: number; final: boolean; generations: WireGenerations | undefined; limits: WireServiceLimits | undefined; records: RevocationRecord[];
+} {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new WireFormatError('snapshot part is not an object');
   const v = input as Record<string, unknown>;
   const part = wholeNumber(v, 'part');
@@ -190,5 +206,10 @@ export function snapshotPartFromWire(input: unknown): { part: number; final: boo
     };
     generations = { global: wholeNumber(g, 'global'), users: pairs('users'), clients: pairs('clients') };
   }
-  return { part, final, generations, records: revocations.map(fromWire) };
+  // Announced together or not at all (a service before the announcement sends neither).
+  let limits: WireServiceLimits | undefined;
+  if (v.clock_tolerance_seconds !== undefined || v.access_ttl_seconds !== undefined) {
+    limits = { clockToleranceSeconds: wholeNumber(v, 'clock_tolerance_seconds'), accessTtlSeconds: wholeNumber(v, 'access_ttl_seconds') };
+  }
+  return { part, final, generations, limits, records: revocations.map(fromWire) };
 }

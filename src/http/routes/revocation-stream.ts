@@ -112,6 +112,7 @@ export function revocationStreamRoutes(app: FastifyInstance, ctx: AppContext): v
       hub, feed, view: ctx.replica, writer, log: request.log, peerIp: request.clientIp,
       timing: { heartbeatMs: settings.heartbeatMs, feedPollMs: ctx.config.feedPollMs },
       joinDeadlineMs: ctx.config.maxStalenessMs,
+      limits: { clockToleranceSeconds: ctx.config.clockToleranceSeconds, accessTtlSeconds: ctx.config.accessTtlSeconds },
       onEvent: (kind) => ctx.metrics.countStreamEvent(kind),
     });
     const stopWatching = watchCredentials(ctx, who, () => session.end('credentials_ended'));

@@ -1,0 +1,81 @@
+/**
+ * A push-stream server whose behaviour the test switches, to put a verifier in each state its
+ * close() must end: connected, connecting (the server accepts and never answers), backing off (503),
+ * mid-snapshot (a large first part, then nothing), mid-event (half an event written).
+ */
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { toWire } from '../../src/core/revocation/wire-format.js';
+import { record } from './wire-stream-server.js';
+
+export type StreamMode = 'normal' | 'silent' | 'unavailable' | 'half-snapshot';
+
+export class ScriptedStreamServer {
+  mode: StreamMode = 'normal';
+  /** Stream requests received (any mode). */
+  requests = 0;
+  private readonly server = http.createServer((req, res) => this.handle(req, res));
+  private readonly open = new Set<http.ServerResponse>();
+  private readonly sockets = new Set<Socket>();
+  private readonly heartbeat = setInterval(() => this.write(`event: heartbeat\ndata: {"at":${Date.now()}}\n\n`), 200);
+
+  static async start(): Promise<ScriptedStreamServer> {
+    const s = new ScriptedStreamServer();
+    s.server.on('connection', (socket) => {
+      s.sockets.add(socket);
+      socket.once('close', () => s.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => s.server.listen(0, '127.0.0.1', resolve));
+    return s;
+  }
+
+  get streamUrl(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/stream`;
+  }
+
+  /** Ends every open stream (the verifier reconnects, into the current mode). */
+  cut(): void {
+    for (const res of this.open) res.destroy();
+    this.open.clear();
+  }
+
+  /** Writes raw bytes to every open stream. */
+  write(raw: string): void {
+    for (const res of this.open) if (res.headersSent) res.write(raw);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.heartbeat);
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.requests++;
+    this.open.add(res);
+    res.once('close', () => this.open.delete(res));
+    switch (this.mode) {
+      case 'silent':
+        return; // accepted, never answered: the client is still connecting
+      case 'unavailable':
+        this.open.delete(res);
+        res.writeHead(503, { 'retry-after': '1' }).end();
+        return;
+      case 'half-snapshot': {
+        const revocations = Array.from({ length: 5_000 }, (_, i) => toWire(record('token', `big-snapshot-${i}`)));
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(`event: snapshot\ndata: ${JSON.stringify({ part: 0, final: false, generations: { global: 0, users: [], clients: [] }, revocations })}\n\n`);
+        this.open.delete(res); // no heartbeats: the snapshot never completes
+        return;
+      }
+      case 'normal': {
+        const first = record('token', 'revoked-at-start');
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('retry: 50\n\n');
+        res.write(`event: snapshot\nid: ${first.seq}\ndata: ${JSON.stringify({ part: 0, final: true, generations: { global: 0, users: [], clients: [] }, revocations: [toWire(first)] })}\n\n`);
+      }
+    }
+  }
+}
