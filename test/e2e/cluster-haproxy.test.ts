@@ -85,8 +85,10 @@ describe('three instances behind HAProxy', { skip }, () => {
       assert.equal(res.status, 200, `login ${i + 1} of ${LOGINS_PER_MINUTE}: ${res.text}`);
       landed.add(servedBy(res));
     }
-    assert.equal(landed.size, 3, 'the budget was spent on all three instances');
-    // Each instance has seen fewer than the budget itself, yet each refuses the next one.
+    // Round robin spreads the budget over all three, unless a /readyz slowed by a loaded machine took
+    // one out of rotation for a moment (seen in CI-like runs). Two are enough for what is shown: no
+    // instance saw the whole budget itself, yet each refuses the next login.
+    assert.ok(landed.size >= 2, `the budget was spent on one instance only (${[...landed].join(', ')})`);
     for (const [i, server] of cluster.instances.entries()) {
       const res = await request(`${server.url}/api/v1/auth/login`, { method: 'POST', json: { email, password: PASSWORD }, headers: ip });
       assert.equal(res.status, 429, `${instanceName(i)} should refuse login ${LOGINS_PER_MINUTE + 1 + i} from the address: ${res.status} ${res.text}`);
