@@ -4,7 +4,7 @@
  * mid-snapshot (a large first part, then nothing), mid-event (half an event written).
  */
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { type StoppableHttpServer, listenStoppable } from '../support/stoppable-http-server.js';
 import { toWire } from '../../src/core/revocation/wire-format.js';
 import { record } from './wire-stream-server.js';
 
@@ -14,23 +14,18 @@ export class ScriptedStreamServer {
   mode: StreamMode = 'normal';
   /** Stream requests received (any mode). */
   requests = 0;
-  private readonly server = http.createServer((req, res) => this.handle(req, res));
+  private server: StoppableHttpServer | undefined;
   private readonly open = new Set<http.ServerResponse>();
-  private readonly sockets = new Set<Socket>();
   private readonly heartbeat = setInterval(() => this.write(`event: heartbeat\ndata: {"at":${Date.now()}}\n\n`), 200);
 
   static async start(): Promise<ScriptedStreamServer> {
     const s = new ScriptedStreamServer();
-    s.server.on('connection', (socket) => {
-      s.sockets.add(socket);
-      socket.once('close', () => s.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => s.server.listen(0, '127.0.0.1', resolve));
+    s.server = await listenStoppable((req, res) => s.handle(req, res));
     return s;
   }
 
   get streamUrl(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/stream`;
+    return `http://127.0.0.1:${this.server!.port}/stream`;
   }
 
   /** Ends every open stream (the verifier reconnects, into the current mode). */
@@ -46,10 +41,7 @@ export class ScriptedStreamServer {
 
   async stop(): Promise<void> {
     clearInterval(this.heartbeat);
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeAllConnections();
-    for (const socket of this.sockets) socket.destroy();
-    await closed;
+    await this.server?.stop();
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {

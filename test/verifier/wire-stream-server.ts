@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { type StoppableHttpServer, listenStoppable } from '../support/stoppable-http-server.js';
 import { signAccessToken } from '../../src/core/tokens/access-token.js';
 import { newKeyPair } from '../../src/keys/new-key-pair.js';
 import type { SigningKey } from '../../src/core/tokens/key-ring.js';
@@ -52,9 +52,8 @@ export class WireStreamServer {
   /** The Last-Event-ID of every stream request, in order (undefined: none sent). */
   readonly lastEventIds: Array<string | undefined> = [];
   jwksFetches = 0;
-  private readonly server: http.Server;
+  private server: StoppableHttpServer | undefined;
   private readonly streams = new Set<http.ServerResponse>();
-  private readonly sockets = new Set<Socket>();
   private heartbeat: NodeJS.Timeout | undefined;
   private port = 0;
   /** When false the stream answers 503 (an outage); connections already open are cut. */
@@ -62,17 +61,12 @@ export class WireStreamServer {
 
   private constructor(keys: SigningKey[]) {
     this.keys = keys;
-    this.server = http.createServer((req, res) => this.handle(req, res));
-    this.server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-    });
   }
 
   static async start(keys: SigningKey[] = [makeSigningKey('key-1')]): Promise<WireStreamServer> {
     const s = new WireStreamServer(keys);
-    await new Promise<void>((resolve) => s.server.listen(0, '127.0.0.1', resolve));
-    s.port = (s.server.address() as AddressInfo).port;
+    s.server = await listenStoppable((req, res) => s.handle(req, res));
+    s.port = s.server.port;
     s.heartbeat = setInterval(() => s.broadcast(`event: heartbeat\ndata: {"at":${Date.now()}}\n\n`), 200);
     return s;
   }
@@ -106,11 +100,7 @@ export class WireStreamServer {
 
   async stop(): Promise<void> {
     clearInterval(this.heartbeat);
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    // After close(): a socket accepted meanwhile is cut too, so close() cannot wait on it forever.
-    this.server.closeAllConnections();
-    for (const socket of this.sockets) socket.destroy();
-    await closed;
+    await this.server?.stop();
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
