@@ -7,9 +7,11 @@
  * Why a token claim and not a read of the user on every request: bearer checks are decided in
  * memory (they keep answering through a store outage), so only a token that says it was issued
  * under a generated password (`password_change_required`, set by login and refresh) costs a read,
- * and the read — not the claim — decides: the session that made the change goes on with the token
- * it holds. Sound because the flag is only ever set when a user is created; a path that set it on
- * an existing user would also have to end the user's sessions (as an admin reset does).
+ * and the read decides. Since a password change or reset is one per-user revocation (remedies are
+ * final), every token carrying the claim dies with the change anyway and the changer gets re-issued
+ * tokens without it — so the claim alone would now be enough and the read could go (left for a
+ * later change, with its test). Sound because the flag is only ever set when a user is created; a
+ * path that set it on an existing user would also have to end the user's sessions.
  */
 import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../app/context.js';
