@@ -10,6 +10,7 @@
  */
 import { RevokdError } from '../core/errors.js';
 import type { FeedCursor, FeedPage, FeedRecord, FeedSnapshot } from '../core/revocation/feed.js';
+import { chainAfter } from '../core/revocation/feed-chain.js';
 import { isIpBlockChange } from '../core/revocation/ip-block-change.js';
 import { RevocationState } from '../core/revocation/revocation-state.js';
 import type { CheckOutcome, RevocationRecord, TokenStamp } from '../core/revocation/types.js';
@@ -20,8 +21,18 @@ export interface ReplicaSink {
   loadSnapshot(snapshot: FeedSnapshot): void;
   /** Applies records committed after the last ones, in commit order, with their cursors. */
   applyCommitted(page: FeedPage): void;
-  /** The view is known to be current now (a read that found nothing new, a stream heartbeat). */
-  markCurrent(): void;
+  /**
+   * The view is known to have been current at `asOfMs` (default: now) — a read that found nothing
+   * new, a stream proof naming the time the service vouched for.
+   */
+  markCurrent(asOfMs?: number): void;
+  /** The view is known NOT to be current (a stream proved it lost or was sent altered events). */
+  markStale(): void;
+  /**
+   * The view can no longer decide at all, whatever the fail mode, until a new replica starts: the
+   * feed carries what this code cannot apply (a newer protocol's revocation scope).
+   */
+  halt(error: Error): void;
 }
 
 /** Keeps a replica current: reads or receives the feed and hands it to the sink. */
@@ -90,6 +101,8 @@ export class RevocationReplica {
    */
   private readonly recentlyRead = new Set<number>();
   private cursorValue: FeedCursor | undefined;
+  private chainValue: string | undefined;
+  private haltedBy: Error | undefined;
 
   constructor(options: ReplicaOptions) {
     this.options = options;
@@ -104,6 +117,11 @@ export class RevocationReplica {
   /** Where this view stands in the feed (undefined before the first snapshot). */
   get cursor(): FeedCursor | undefined {
     return this.cursorValue;
+  }
+
+  /** The feed chain at `cursor` (feed-chain.ts): what the push stream's proofs vouch for. */
+  get chain(): string | undefined {
+    return this.chainValue;
   }
 
   /** Loads the first snapshot through the driver and keeps following the feed. */
@@ -125,25 +143,38 @@ export class RevocationReplica {
       this.current = state;
       this.appliedAhead.clear();
       this.cursorValue = snapshot.cursor;
+      this.chainValue = snapshot.chain;
       this.sink.markCurrent();
     },
     applyCommitted: (page) => {
       page.records.forEach((record, i) => {
         this.rememberRead(record.seq);
         // An IP block change is no revocation: only onCommitted listeners (ActiveBlocks, the stream hub) act on it.
-        if (!isIpBlockChange(record) && !this.appliedAhead.delete(record.seq)) this.applyAndTell(record);
+        if (!isIpBlockChange(record)) {
+          // Before the listeners are told: the stream hub reads the chain at each record it is told.
+          if (this.chainValue !== undefined) this.chainValue = chainAfter(this.chainValue, record);
+          if (!this.appliedAhead.delete(record.seq)) this.applyAndTell(record);
+        }
         const cursor = page.cursors[i] ?? page.cursor;
         for (const listener of this.committedListeners) tellSafely(() => listener(record, cursor));
       });
       this.cursorValue = page.cursor;
     },
-    markCurrent: () => {
+    markCurrent: (asOfMs) => {
       const now = this.now();
-      this.lastSyncMs = now;
+      // Never ahead of this clock (a sender's clock may run ahead), never back (an older proof).
+      this.lastSyncMs = Math.max(this.lastSyncMs, Math.min(now, asOfMs ?? now));
       if (now - this.lastPruneMs >= this.options.pruneIntervalMs) {
         this.current.prune(now);
         this.lastPruneMs = now;
       }
+    },
+    markStale: () => {
+      // Stale now, but the fail-open bound still counts from the last time it was proven current.
+      this.lastSyncMs = Math.min(this.lastSyncMs, this.now() - this.options.maxStalenessMs - 1);
+    },
+    halt: (error) => {
+      this.haltedBy ??= error;
     },
   };
 
@@ -215,11 +246,17 @@ export class RevocationReplica {
   }
 
   isStale(): boolean {
-    return this.stalenessMs() > this.options.maxStalenessMs;
+    return this.haltedBy !== undefined || this.stalenessMs() > this.options.maxStalenessMs;
+  }
+
+  /** Why the view stopped deciding for good (halt), if it did. */
+  get halted(): Error | undefined {
+    return this.haltedBy;
   }
 
   /** False when check() would refuse to decide (stale and closed, or stale past the fail-open bound). */
   canDecide(): boolean {
+    if (this.haltedBy !== undefined) return false;
     if (!this.isStale()) return true;
     const beyondOpenBound = this.options.failOpenMaxMs !== undefined && this.stalenessMs() > this.options.failOpenMaxMs;
     return this.options.failMode === 'open' && !beyondOpenBound;
@@ -230,6 +267,9 @@ export class RevocationReplica {
    * to be trusted and fail mode is closed (SPEC §3 "Fail policy").
    */
   check(stamp: TokenStamp): CheckOutcome {
+    if (this.haltedBy !== undefined) {
+      throw new RevokdError('ERR_STORE_UNAVAILABLE', `revocation state cannot be decided: ${this.haltedBy.message}`, { retryAfterSeconds: 60 });
+    }
     if (this.isStale()) {
       if (!this.canDecide()) {
         throw new RevokdError('ERR_STORE_UNAVAILABLE', 'revocation state is not current; try again shortly', { retryAfterSeconds: 1 });

@@ -1,3 +1,4 @@
+import { GENESIS_CHAIN } from '../core/revocation/feed-chain.js';
 /**
  * The feed cursor of both backends: the last seq read, as a decimal string. That is enough to read
  * in commit order only because each hands out seqs in commit order — SQLite has one writer at a
@@ -50,5 +51,6 @@ export function seqFeedSnapshot(records: RevocationRecord[], generations: readon
     clientGenerations: generations.filter((g) => g.scope === 'client').map((g) => [g.target, g.generation] as const),
     // Records pruned before the snapshot leave gaps; readers continue after the highest seq.
     cursor: cursorOfSeq(lastSeq),
+    chain: GENESIS_CHAIN, // TODO(chain branch): the stored head chain
   };
 }

@@ -1,7 +1,7 @@
 /** The push stream's wire format (core/revocation/wire-format.ts): every scope round-trips, junk is refused. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fromWire, snapshotPartFromWire, toWire, WireFormatError } from '../../src/core/revocation/wire-format.js';
+import { fromWire, snapshotPartFromWire, toWire, UnknownScopeError, WireFormatError } from '../../src/core/revocation/wire-format.js';
 import { REASON_CODES, type RevocationRecord } from '../../src/core/revocation/types.js';
 
 const base: RevocationRecord = {
@@ -31,10 +31,18 @@ test('an operator note is not sent to resource servers', () => {
 
 test('junk is refused with a WireFormatError, never half-read', () => {
   const good = toWire(base) as unknown as Record<string, unknown>;
-  for (const bad of [null, [], 'x', { ...good, scope: 'everything' }, { ...good, jti: 5 }, { ...good, seq: -1 }, { ...good, reason: 'whim' },
+  for (const bad of [null, [], 'x', { ...good, scope: 5 }, { ...good, scope: 'a b' }, { ...good, jti: 5 }, { ...good, seq: -1 }, { ...good, reason: 'Whim!' },
     { ...good, expires_at: 1.5 }, { ...toWire(records[5]!), iat_to: 50 }, { ...good, jti: 'a b' }]) {
     assert.throws(() => fromWire(bad), WireFormatError, JSON.stringify(bad));
   }
+});
+
+test('protocol 2: a newer reason is accepted as sent; a newer scope is an UnknownScopeError naming it, not a format error', () => {
+  const good = toWire(base) as unknown as Record<string, unknown>;
+  assert.equal(fromWire({ ...good, reason: 'quantum_leak' }).reason, 'quantum_leak');
+  const err = (() => { try { fromWire({ ...good, scope: 'device' }); } catch (e) { return e; } })();
+  assert.ok(err instanceof UnknownScopeError && !(err instanceof WireFormatError), String(err));
+  assert.match((err as Error).message, /scope "device".*stream protocol 2/);
 });
 
 test('a snapshot part carries generations in part 0 and validated revocations', () => {
@@ -45,16 +53,18 @@ test('a snapshot part carries generations in part 0 and validated revocations', 
   assert.throws(() => snapshotPartFromWire({ part: 0, final: true, generations: { global: 0, users: [['u']], clients: [] }, revocations: [] }), WireFormatError);
 });
 
-test('part 0 may announce the service\'s clock tolerance and access TTL: decoded when present, absent from older services', async () => {
-  const { snapshotPartFrame } = await import('../../src/app/revocation-stream/sse-frames.js');
-  const frame = snapshotPartFrame(0, records, { cursor: '9' }, { global: 0, users: [], clients: [] }, { clockToleranceSeconds: 5, accessTtlSeconds: 900 });
-  const data = JSON.parse(/^data: (.*)$/m.exec(frame)![1]!) as Record<string, unknown>;
+test('part 0 announces the protocol, the service\'s clock tolerance and access TTL; older parts without them still decode', async () => {
+  const { snapshotFrames } = await import('../../src/app/revocation-stream/snapshot-parts.js');
+  const snapshot = { records, globalGeneration: 0, userGenerations: [], clientGenerations: [], cursor: '9', chain: '0'.repeat(64) };
+  const frames = [...snapshotFrames(snapshot, { atMs: 1, sign: () => undefined, limits: { clockToleranceSeconds: 5, accessTtlSeconds: 900 } })];
+  const data = JSON.parse(/^data: (.*)$/m.exec(frames[0]!)![1]!) as Record<string, unknown>;
+  assert.equal(data.protocol, 2);
   assert.equal(data.clock_tolerance_seconds, 5);
   assert.equal(data.access_ttl_seconds, 900);
   assert.deepEqual(snapshotPartFromWire(data).limits, { clockToleranceSeconds: 5, accessTtlSeconds: 900 });
-  // What a verifier from before the announcement reads: the same fields, the new ones ignored.
-  const { clock_tolerance_seconds: _t, access_ttl_seconds: _a, ...older } = data;
-  assert.deepEqual({ ...snapshotPartFromWire(data), limits: undefined }, snapshotPartFromWire(older));
+  // What a service from before the announcement sent: the same fields without the new ones.
+  const { clock_tolerance_seconds: _t, access_ttl_seconds: _a, protocol: _p, ...older } = data;
+  assert.deepEqual({ ...snapshotPartFromWire(data), limits: undefined, protocol: undefined }, snapshotPartFromWire(older));
   assert.equal(snapshotPartFromWire(older).limits, undefined);
   assert.throws(() => snapshotPartFromWire({ ...data, access_ttl_seconds: undefined }), WireFormatError);
   assert.throws(() => snapshotPartFromWire({ ...data, clock_tolerance_seconds: -1 }), WireFormatError);

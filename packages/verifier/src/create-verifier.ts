@@ -11,6 +11,7 @@ import { RevocationReplica } from '../../../src/replica/revocation-replica.js';
 import type { RevocationRecord } from '../../../src/core/revocation/types.js';
 import { VerifiedTokenCache } from '../../../src/core/tokens/verified-token-cache.js';
 import { ClockTolerance } from './clock-tolerance.js';
+import type { VerificationKey } from '../../../src/core/tokens/key-ring.js';
 import { KeySet } from './jwks.js';
 import { NO_METRICS, type CheckOutcomeLabel, createVerifierMetrics } from './metrics.js';
 import { SseDriver } from './sse-driver.js';
@@ -87,8 +88,11 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
   }
   let failOpenAccepted = 0;
   const tolerance = new ClockTolerance(o.clockToleranceSeconds, o.clockToleranceGiven);
+  // The stream's proofs are checked with the issuer's keys (declared below; only called once events arrive).
+  const proofKey = (kid: string): VerificationKey | undefined | Promise<VerificationKey | undefined> => keys.resolve(kid);
   const driver = new SseDriver({
     ...o.stream, idleTimeoutMs: Math.max(MIN_IDLE_TIMEOUT_MS, o.maxStalenessMs), onServiceLimits: (limits) => tolerance.announced(limits),
+    issuer: o.issuer, resolveKey: proofKey,
   });
   const replica = new RevocationReplica({
     driver,

@@ -6,11 +6,16 @@
  * catches up from that cursor like any other (stream-session.ts).
  */
 import type { FeedSnapshot } from '../../core/revocation/feed.js';
+import type { TimedSnapshot } from './stream-session.js';
 
-export function coalescedSnapshots(load: (nowMs: number) => Promise<FeedSnapshot>): (nowMs: number) => Promise<FeedSnapshot> {
-  let inFlight: Promise<FeedSnapshot> | undefined;
+/**
+ * Each snapshot is stamped with the time its read began — the first asker's, for all who share it:
+ * a proof must never claim a later time than the store was read at (stream-proof.ts).
+ */
+export function coalescedSnapshots(load: (nowMs: number) => Promise<FeedSnapshot>): (nowMs: number) => Promise<TimedSnapshot> {
+  let inFlight: Promise<TimedSnapshot> | undefined;
   return (nowMs) => {
-    inFlight ??= load(nowMs).finally(() => {
+    inFlight ??= load(nowMs).then((snapshot) => ({ ...snapshot, asOfMs: nowMs })).finally(() => {
       inFlight = undefined;
     });
     return inFlight;

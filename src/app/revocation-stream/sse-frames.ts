@@ -1,11 +1,12 @@
 /**
- * Server-Sent Events framing of the push stream's three events (the format is defined in
- * src/core/revocation/wire-format.ts). Every frame is built whole here, so a connection writes one
- * string per event and a consumer never sees half of one.
+ * Server-Sent Events framing of the push stream's three events (docs/stream-protocol.md; the data
+ * shapes are src/core/revocation/wire-format.ts). Every frame is built whole here, so a connection
+ * writes one string per event and a consumer never sees half of one.
  */
 import type { FeedCursor } from '../../core/revocation/feed.js';
+import { revocationData } from '../../core/revocation/feed-chain.js';
 import type { RevocationRecord } from '../../core/revocation/types.js';
-import { type WireGenerations, type WireServiceLimits, type WireSnapshotPart, toWire } from '../../core/revocation/wire-format.js';
+import type { WireHeartbeat } from '../../core/revocation/wire-format.js';
 
 /** An SSE `id:` ends at a line break and a NUL makes EventSource ignore it: a cursor must hold neither. */
 const SAFE_EVENT_ID = /^[^\r\n\0]{1,1024}$/;
@@ -15,43 +16,27 @@ function eventId(cursor: FeedCursor): string {
   return cursor;
 }
 
-/** JSON never holds a raw line break (they are escaped inside strings), so `data:` is one line. */
-function frame(event: string, data: unknown, id?: FeedCursor): string {
+/**
+ * `data` is JSON text, which never holds a raw line break (they are escaped inside strings), so it
+ * is one `data:` line — and a consumer hashes exactly these bytes (the feed chain, snapshot digests).
+ */
+export function frameOf(event: string, data: string, id?: FeedCursor): string {
   const idLine = id === undefined ? '' : `id: ${eventId(id)}\n`;
-  return `event: ${event}\n${idLine}data: ${JSON.stringify(data)}\n\n`;
+  return `event: ${event}\n${idLine}data: ${data}\n\n`;
 }
 
 /** One revocation; its id is the cursor just past it (resuming there continues with the next). */
 export function revocationFrame(record: RevocationRecord, cursor: FeedCursor): string {
-  return frame('revocation', toWire(record), cursor);
+  return frameOf('revocation', revocationData(record), cursor);
 }
 
 /**
- * One part of a snapshot. Only the final part carries the id (the snapshot's cursor): a consumer
- * that drops mid-snapshot resumes from its previous id (or none) and is sent a whole snapshot again.
+ * "Nothing is missing, and this instance's view was current at `at`": the head of the feed, the
+ * chain there, and the proof of both (a JWS; absent when this process has no key to sign with, and
+ * then the heartbeat proves nothing: it only keeps the connection from looking dead).
  */
-export function snapshotPartFrame(
-  part: number,
-  records: readonly RevocationRecord[],
-  final: { readonly cursor: FeedCursor } | undefined,
-  generations: WireGenerations | undefined,
-  limits?: WireServiceLimits,
-): string {
-  const data: WireSnapshotPart = {
-    part, final: final !== undefined, ...(generations === undefined ? {} : { generations }),
-    ...(limits === undefined ? {} : { clock_tolerance_seconds: limits.clockToleranceSeconds, access_ttl_seconds: limits.accessTtlSeconds }),
-    revocations: records.map(toWire),
-  };
-  return frame('snapshot', data, final?.cursor);
-}
-
-/**
- * "Nothing new, and this instance's view was current at `at`" (ms since the epoch). `at` is when
- * this instance last confirmed its view against the store, not when the frame was written, so a
- * consumer's staleness clock never runs ahead of what the instance actually knows.
- */
-export function heartbeatFrame(atMs: number): string {
-  return frame('heartbeat', { at: atMs });
+export function heartbeatFrame(fields: Omit<WireHeartbeat, 'proof'>, proof: string | undefined): string {
+  return frameOf('heartbeat', JSON.stringify(proof === undefined ? fields : { ...fields, proof }));
 }
 
 /**

@@ -15,11 +15,21 @@ import { parseCidr, rangeContains } from '../../core/containment/ip-address.js';
 import { isIpBlockChange } from '../../core/revocation/ip-block-change.js';
 import type { StreamConfig } from '../../core/config.js';
 import { RevokdError } from '../../core/errors.js';
+import type { StreamProof } from '../../core/revocation/stream-proof.js';
 import { CommitRing } from './commit-ring.js';
+import { heartbeatFrame } from './sse-frames.js';
+
+/**
+ * Signs a stream proof (stream-proof.ts) with this process's current signing key, adding the
+ * protocol version and issuer; undefined when there is no key to sign with.
+ */
+export type ProofSigner = (proof: Omit<StreamProof, 'v' | 'iss'>) => string | undefined;
 
 /** What the hub needs of the replica (RevocationReplica fits). */
 export interface CommittedSource {
   readonly cursor: FeedCursor | undefined;
+  /** The feed chain at `cursor`, already past a record when listeners are told of it. */
+  readonly chain: string | undefined;
   onCommitted(listener: (record: FeedRecord, cursor: FeedCursor) => void): () => void;
 }
 
@@ -51,13 +61,23 @@ export class StreamHub {
   private readonly unsubscribe: () => void;
   private readonly timer: NodeJS.Timeout;
   private closed = false;
+  readonly sign: ProofSigner;
+  private headCursor: FeedCursor | undefined;
+  private headChain: string | undefined;
+  /** The last heartbeat made, for the ring head and `at` it was made for (one signature a tick, not one a stream). */
+  private lastHeartbeat: { head: number; at: number; frame: string } | undefined;
 
   /**
    * `tickMs`: how often every stream is ticked (a fraction of the heartbeat interval, so a heartbeat
    * goes out at most a tick late). One timer for all streams, not one each.
    */
-  constructor(source: CommittedSource, limits: Pick<StreamConfig, 'maxPerClient' | 'maxTotal'>, tickMs: number, capacity = RING_CAPACITY) {
+  constructor(
+    source: CommittedSource, limits: Pick<StreamConfig, 'maxPerClient' | 'maxTotal'>, tickMs: number, sign: ProofSigner, capacity = RING_CAPACITY,
+  ) {
     this.limits = limits;
+    this.sign = sign;
+    this.headCursor = source.cursor;
+    this.headChain = source.chain;
     this.timer = setInterval(() => {
       const nowMs = Date.now();
       for (const subscriber of [...this.subscribers]) subscriber.tick(nowMs);
@@ -67,9 +87,25 @@ export class StreamHub {
     this.unsubscribe = source.onCommitted((record, cursor) => {
       if (isIpBlockChange(record) && record.scope === 'ip_block') this.endStreamsIn(record.cidr);
       this.ring.push({ record, cursor });
+      this.headCursor = cursor;
+      this.headChain = source.chain;
       const index = this.ring.head;
       for (const subscriber of this.subscribers) subscriber.committed(record, cursor, index);
     });
+  }
+
+  /**
+   * The heartbeat for a stream joined at the ring's head, saying the view was current at `atMs`.
+   * Every joined stream is at the head, so one frame (one signature) serves all of them.
+   */
+  heartbeat(atMs: number): string | undefined {
+    if (this.headCursor === undefined || this.headChain === undefined) return undefined;
+    const head = this.ring.head;
+    if (this.lastHeartbeat?.head === head && this.lastHeartbeat.at === atMs) return this.lastHeartbeat.frame;
+    const fields = { at: atMs, head: this.headCursor, chain: this.headChain };
+    const frame = heartbeatFrame(fields, this.sign(fields));
+    this.lastHeartbeat = { head, at: atMs, frame };
+    return frame;
   }
 
   /** Open streams on this instance. */

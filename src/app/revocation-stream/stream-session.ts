@@ -45,15 +45,18 @@ import { catchingUpComment, heartbeatFrame, revocationFrame } from './sse-frames
 import type { CloseReason, SseWriter } from './sse-writer.js';
 import type { HubSubscriber, StreamHub } from './stream-hub.js';
 
+/** A snapshot and the time its store read began (its view was current then: the proof's `at`). */
+export type TimedSnapshot = FeedSnapshot & { readonly asOfMs: number };
+
 /** What the stream reads from the store. */
 export interface StreamFeed {
-  loadSnapshot(nowMs: number): Promise<FeedSnapshot>;
+  loadSnapshot(nowMs: number): Promise<TimedSnapshot>;
   readFeed(after: FeedCursor, limit: number): Promise<FeedPage>;
 }
 
 /** Where a stream starts: a snapshot already loaded, or a resumption with its first page read. */
 export type StreamStart =
-  | { readonly kind: 'snapshot'; readonly snapshot: FeedSnapshot }
+  | { readonly kind: 'snapshot'; readonly snapshot: TimedSnapshot }
   | { readonly kind: 'resume'; readonly after: FeedCursor; readonly firstPage: FeedPage };
 
 export type StreamEventKind = 'snapshot' | 'revocation' | 'heartbeat';
@@ -89,6 +92,7 @@ export class StreamSession implements HubSubscriber {
   private readonly now: () => number;
   private position: FeedCursor | undefined;
   private joined = false;
+  private lastHeartbeatMs = Number.NEGATIVE_INFINITY;
   private readonly sentSeqs = new Set<number>();
   /** Resolves the catch-up loop's wait (a hub event or a tick). */
   private wake: (() => void) | undefined;
@@ -148,9 +152,19 @@ export class StreamSession implements HubSubscriber {
       this.wakeUp();
       return;
     }
-    if (!heartbeatDue(this.writer.lastWriteMs, nowMs, this.options.timing.heartbeatMs)) return;
+    // Due by the last heartbeat, not the last write: events prove nothing, so a busy stream needs
+    // its proofs as much as a quiet one.
+    if (heartbeatDue(this.lastHeartbeatMs, nowMs, this.options.timing.heartbeatMs)) this.heartbeat(nowMs);
+  }
+
+  /** Sends a heartbeat if this instance's view is current enough to vouch for (heartbeat.ts). */
+  private heartbeat(nowMs: number): void {
     const at = currentAsOf(this.options.view, this.options.timing, nowMs);
-    if (at !== undefined && this.writer.send(heartbeatFrame(at))) this.options.onEvent?.('heartbeat');
+    if (at === undefined) return;
+    const frame = this.options.hub.heartbeat(at);
+    if (frame === undefined) return;
+    this.lastHeartbeatMs = nowMs;
+    if (this.writer.send(frame)) this.options.onEvent?.('heartbeat');
   }
 
   /** HubSubscriber: the consumer's address was just blocked. */
@@ -194,8 +208,9 @@ export class StreamSession implements HubSubscriber {
     }
   }
 
-  private async sendSnapshot(snapshot: FeedSnapshot): Promise<void> {
-    for (const frame of snapshotFrames(snapshot, this.options.limits)) {
+  private async sendSnapshot(snapshot: TimedSnapshot): Promise<void> {
+    const options = { atMs: snapshot.asOfMs, sign: this.options.hub.sign, ...(this.options.limits === undefined ? {} : { limits: this.options.limits }) };
+    for (const frame of snapshotFrames(snapshot, options)) {
       if (!(await this.writer.sendPaced(frame))) return;
       this.options.onEvent?.('snapshot');
     }
@@ -239,6 +254,8 @@ export class StreamSession implements HubSubscriber {
       if (pending.length === 0) {
         // Synchronous with the check above: the next record the hub tells follows `position`.
         this.joined = true;
+        // At once: a consumer that just caught up is proven current now, not a heartbeat later.
+        this.heartbeat(this.now());
         return true;
       }
       for (const entry of pending.slice(0, CATCH_UP_PAGE)) {

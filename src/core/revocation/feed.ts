@@ -21,6 +21,8 @@ export interface FeedSnapshot {
   readonly clientGenerations: ReadonlyArray<readonly [string, number]>;
   /** Where a reader of the feed continues from to see everything committed after this snapshot. */
   readonly cursor: FeedCursor;
+  /** The feed chain at `cursor` (feed-chain.ts). */
+  readonly chain: string;
 }
 
 /**

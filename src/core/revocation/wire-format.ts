@@ -5,17 +5,19 @@
  * nothing but this to decide. The service encodes with {@link toWire}; the verifier decodes with
  * {@link fromWire}, which validates everything it reads (the stream crosses a network).
  *
- * The stream itself (Server-Sent Events) is:
+ * The whole protocol — events, the feed chain, proofs, versioning, what a consumer must do at each
+ * error — is docs/stream-protocol.md (protocol 2); in short:
  * - `event: snapshot` — one or more parts; `data` is a {@link WireSnapshotPart}; only the final
- *   part carries an `id:` (the cursor to resume from). A consumer replaces its whole state with a
- *   snapshot once the final part has arrived (a snapshot is also what a too-old `Last-Event-ID` gets);
+ *   part carries an `id:` (the cursor to resume from), and with protocol 2 it carries no
+ *   revocations but the feed chain at the cursor and a signed proof over the other parts' digest;
  * - `event: revocation` — one per revocation in commit order; `id:` is the cursor just past it;
- *   `data` is a {@link WireRevocation};
- * - `event: heartbeat` — no `id:`; `data` is `{"at": <ms>}`: sent whenever nothing else was for a
- *   heartbeat interval, so a quiet stream is never taken for a stale one.
+ *   `data` is a {@link WireRevocation}; its exact text advances the feed chain (feed-chain.ts);
+ * - `event: heartbeat` — no `id:`; `data` is a {@link WireHeartbeat}: the head, the chain there and
+ *   a proof signed by the issuer's key. Only a proof makes a consumer current.
  */
 import type { Initiator, ReasonCode, RevocationRecord } from './types.js';
-import { INITIATORS, REASON_CODES } from './types.js';
+import { INITIATORS } from './types.js';
+import { STREAM_PROTOCOL_VERSION } from './stream-protocol.js';
 
 /**
  * The reason codes every published @revokd/verifier (0.1.x) accepts: it refuses a revocation with
@@ -86,7 +88,23 @@ export interface WireSnapshotPart {
    */
   readonly clock_tolerance_seconds?: number;
   readonly access_ttl_seconds?: number;
+  /** In part 0 only (protocol ≥ 2): the protocol the service speaks. */
+  readonly protocol?: number;
+  /** On the final part only (protocol ≥ 2): the feed chain at the snapshot's cursor. */
+  readonly chain?: string;
+  /** On the final part only (protocol ≥ 2): a proof (stream-proof.ts) covering the other parts. */
+  readonly proof?: string;
   readonly revocations: readonly WireRevocation[];
+}
+
+/** A heartbeat's data (protocol ≥ 2; a protocol-1 heartbeat holds `at` only). */
+export interface WireHeartbeat {
+  /** Informative copies of the proof's fields (a consumer reads the proof's, never these). */
+  readonly at: number;
+  readonly head: string;
+  readonly chain: string;
+  /** The proof (stream-proof.ts) that the sender's view was current at `at` with `chain` at `head`. */
+  readonly proof: string;
 }
 
 /** What a service announces about the tokens it accepts (see {@link WireSnapshotPart}). */
@@ -149,12 +167,39 @@ function oneOf<T extends string>(value: Record<string, unknown>, name: string, a
   return v as T;
 }
 
+/**
+ * A revocation of a scope this code does not know: a newer service revokes something this consumer
+ * cannot tell apart, so it must stop deciding (fail closed) rather than skip it or reconnect in a
+ * loop to meet it again. Not a WireFormatError: the event is well formed, the consumer is too old.
+ */
+export class UnknownScopeError extends Error {
+  readonly scope: string;
+  constructor(scope: string) {
+    super(`the revocation stream carries revocations of scope "${scope}", which stream protocol ${STREAM_PROTOCOL_VERSION} does not define`);
+    this.name = 'UnknownScopeError';
+    this.scope = scope;
+  }
+}
+
+const REASON = /^[a-z][a-z0-9_]{0,63}$/;
+
+/**
+ * Reasons are informative (nothing decides on them) and a newer service may add some: any
+ * well-formed one is accepted. Kept as sent; the type claims a known code, which is only as true
+ * as the service's version — nothing in a consumer switches on it.
+ */
+function reasonField(value: Record<string, unknown>): ReasonCode {
+  const v = field(value, 'reason');
+  if (typeof v !== 'string' || !REASON.test(v)) throw new WireFormatError('"reason" is not a reason code');
+  return v as ReasonCode;
+}
+
 /** Reads a wire revocation back into the record the replica applies. Throws WireFormatError. */
 export function fromWire(input: unknown): RevocationRecord {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new WireFormatError('not an object');
   const v = input as Record<string, unknown>;
   const base = {
-    seq: wholeNumber(v, 'seq'), initiator: oneOf(v, 'initiator', INITIATORS), reason: oneOf(v, 'reason', REASON_CODES),
+    seq: wholeNumber(v, 'seq'), initiator: oneOf(v, 'initiator', INITIATORS), reason: reasonField(v),
     // An operator's free-text note stays in the audit log: it is not for every resource server.
     createdAtMs: wholeNumber(v, 'created_at'), note: null,
     issuer: null, generation: null, windowFrom: null, windowTo: null, expiresAtMs: null,
@@ -178,13 +223,16 @@ export function fromWire(input: unknown): RevocationRecord {
     }
     case 'global': return { ...base, scope, target: '*', generation: wholeNumber(v, 'generation') };
     case 'api_token': return { ...base, scope, target: idField(v, 'api_token_id'), expiresAtMs: expiry(v) };
-    default: throw new WireFormatError('unknown "scope"');
+    default:
+      if (typeof scope === 'string' && ID.test(scope)) throw new UnknownScopeError(scope);
+      throw new WireFormatError('"scope" is not a scope');
   }
 }
 
 /** Reads a snapshot part (validating every revocation in it). */
 export function snapshotPartFromWire(input: unknown): {
   part: number; final: boolean; generations: WireGenerations | undefined; limits: WireServiceLimits | undefined; records: RevocationRecord[];
+  protocol: number | undefined; chain: string | undefined; proof: unknown;
 } {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new WireFormatError('snapshot part is not an object');
   const v = input as Record<string, unknown>;
@@ -211,5 +259,14 @@ export function snapshotPartFromWire(input: unknown): {
   if (v.clock_tolerance_seconds !== undefined || v.access_ttl_seconds !== undefined) {
     limits = { clockToleranceSeconds: wholeNumber(v, 'clock_tolerance_seconds'), accessTtlSeconds: wholeNumber(v, 'access_ttl_seconds') };
   }
-  return { part, final, generations, limits, records: revocations.map(fromWire) };
+  const protocol = v.protocol === undefined ? undefined : wholeNumber(v, 'protocol');
+  const chain = v.chain;
+  if (chain !== undefined && (typeof chain !== 'string' || !/^[0-9a-f]{64}$/.test(chain))) throw new WireFormatError('"chain" is not a chain value');
+  return { part, final, generations, limits, records: revocations.map(fromWire), protocol, chain, proof: v.proof };
+}
+
+/** Reads a heartbeat: its proof, unread (undefined from a protocol-1 service, which proves nothing). */
+export function heartbeatProofFromWire(input: unknown): unknown {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new WireFormatError('heartbeat is not an object');
+  return (input as Record<string, unknown>).proof;
 }

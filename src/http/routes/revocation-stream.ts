@@ -11,7 +11,9 @@ import { STREAM_SCOPE, type StreamCredentials, authorizeStreamClient } from '../
 import { coalescedSnapshots } from '../../app/revocation-stream/coalesced-snapshots.js';
 import { staleCredentials, watchCredentials } from '../../app/revocation-stream/credential-watch.js';
 import { SseWriter } from '../../app/revocation-stream/sse-writer.js';
-import { StreamHub } from '../../app/revocation-stream/stream-hub.js';
+import { type ProofSigner, StreamHub } from '../../app/revocation-stream/stream-hub.js';
+import { STREAM_PROTOCOL_HEADER, STREAM_PROTOCOL_VERSION } from '../../core/revocation/stream-protocol.js';
+import { signStreamProof } from '../../core/revocation/stream-proof.js';
 import { StreamSession } from '../../app/revocation-stream/stream-session.js';
 import { lastEventIdOf, streamStart } from '../../app/revocation-stream/stream-start.js';
 import { RevokdError, isRevokdError } from '../../core/errors.js';
@@ -26,7 +28,7 @@ export const STREAM_PATH = '/api/v1/revocations/stream';
 const STREAM_SCHEMA = {
   tags: ['revocations'],
   summary: 'Server-Sent Events stream of revocations (the @revokd/verifier package consumes it)',
-  description: `A client with the ${STREAM_SCOPE} scope, by HTTP Basic or by a bearer token of client_credentials. Events: snapshot, revocation, heartbeat (src/core/revocation/wire-format.ts).`,
+  description: `A client with the ${STREAM_SCOPE} scope, by HTTP Basic or by a bearer token of client_credentials. Events: snapshot, revocation, heartbeat — stream protocol ${STREAM_PROTOCOL_VERSION}, docs/stream-protocol.md.`,
   security: SECURITY.clientOrBearer,
   headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ description: 'Resume after this event' })) }),
   querystring: Type.Object({ last_event_id: Type.Optional(Type.String({ description: 'Same as Last-Event-ID, for clients that cannot set headers' })) }),
@@ -47,7 +49,12 @@ function credentialsOf(request: FastifyRequest): StreamCredentials {
 export function revocationStreamRoutes(app: FastifyInstance, ctx: AppContext): void {
   const settings = ctx.config.stream;
   // Ticks a quarter of a heartbeat apart: a heartbeat is at most that late.
-  const hub = new StreamHub(ctx.replica, settings, Math.max(25, Math.floor(settings.heartbeatMs / 4)));
+  // Proofs are signed with the key tokens are signed with: the one every consumer already trusts.
+  const sign: ProofSigner = (proof) => {
+    const key = ctx.keys.current.signing;
+    return key === undefined ? undefined : signStreamProof({ v: STREAM_PROTOCOL_VERSION, iss: ctx.config.issuer, ...proof }, key);
+  };
+  const hub = new StreamHub(ctx.replica, settings, Math.max(25, Math.floor(settings.heartbeatMs / 4)), sign);
   ctx.metrics.watchStreams(() => hub.size);
   const feed = {
     loadSnapshot: coalescedSnapshots((nowMs) => ctx.store.loadSnapshot(nowMs)),
@@ -103,6 +110,7 @@ export function revocationStreamRoutes(app: FastifyInstance, ctx: AppContext): v
       // nginx and similar proxies buffer responses unless told not to: a buffered stream is a stale one.
       'x-accel-buffering': 'no',
       'x-content-type-options': 'nosniff',
+      [STREAM_PROTOCOL_HEADER]: String(STREAM_PROTOCOL_VERSION),
       connection: 'keep-alive',
     });
     res.flushHeaders();
