@@ -10,6 +10,7 @@
  * with no loss and no duplicates (or sends a fresh snapshot, which replaces the view whole).
  */
 import type { FeedCursor } from '../../../src/core/revocation/feed.js';
+import { GENESIS_CHAIN } from '../../../src/core/revocation/feed-chain.js';
 import type { RevocationRecord } from '../../../src/core/revocation/types.js';
 import { fromWire, snapshotPartFromWire, type WireGenerations, type WireServiceLimits } from '../../../src/core/revocation/wire-format.js';
 import type { ReplicaDriver, ReplicaSink, WakeupStatus } from '../../../src/replica/revocation-replica.js';
@@ -270,6 +271,8 @@ export class SseDriver implements ReplicaDriver {
       userGenerations: generations.users,
       clientGenerations: generations.clients,
       cursor: id,
+      // TODO(stream v2): the chain the snapshot carries on the wire, once the stream sends it.
+      chain: GENESIS_CHAIN,
     });
     this.cursor = id;
     this.snapshotLoaded = true;
