@@ -1,4 +1,3 @@
-import { GENESIS_CHAIN } from '../core/revocation/feed-chain.js';
 /**
  * The feed cursor of both backends: the last seq read, as a decimal string. That is enough to read
  * in commit order only because each hands out seqs in commit order — SQLite has one writer at a
@@ -42,8 +41,12 @@ export interface GenerationRow {
   readonly generation: number;
 }
 
-/** A snapshot from what both backends read: live records, every counter, the highest seq handed out. */
-export function seqFeedSnapshot(records: RevocationRecord[], generations: readonly GenerationRow[], lastSeq: number): FeedSnapshot {
+/**
+ * A snapshot from what both backends read, all in one transaction: live records, every counter, the
+ * highest seq handed out and the stored feed chain (feed-head.ts) — which is the chain at that seq,
+ * since the head is advanced in the transaction of every revocation record it covers.
+ */
+export function seqFeedSnapshot(records: RevocationRecord[], generations: readonly GenerationRow[], lastSeq: number, chain: string): FeedSnapshot {
   return {
     records,
     globalGeneration: generations.find((g) => g.scope === 'global')?.generation ?? 0,
@@ -51,6 +54,6 @@ export function seqFeedSnapshot(records: RevocationRecord[], generations: readon
     clientGenerations: generations.filter((g) => g.scope === 'client').map((g) => [g.target, g.generation] as const),
     // Records pruned before the snapshot leave gaps; readers continue after the highest seq.
     cursor: cursorOfSeq(lastSeq),
-    chain: GENESIS_CHAIN, // TODO(chain branch): the stored head chain
+    chain,
   };
 }

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
+import { GENESIS_CHAIN, chainAfter } from '../../src/core/revocation/feed-chain.js';
+import type { RevocationRecord } from '../../src/core/revocation/types.js';
 import { FEED_LOCK_KEY } from '../../src/stores/postgres/feed-lock.js';
 import { FEED_NOTIFY_CHANNEL } from '../../src/stores/postgres/feed-notify.js';
 import { migratePostgres } from '../../src/stores/postgres/migrate.js';
@@ -19,7 +21,7 @@ import { until } from '../support/until.js';
 import { describeStoreConformance } from './conformance/index.js';
 import { NOW, ctx, storeFixtures } from './conformance/fixtures.js';
 
-/** Every table the schema has (schema_migrations aside): what reset empties. */
+/** Every table the schema has (schema_migrations and the feed_head singleton aside): what reset empties. */
 const TABLES = ['users', 'clients', 'signing_keys', 'generations', 'sessions', 'session_ips', 'refresh_tokens', 'revocations', 'audit_log',
   'api_tokens', 'rate_windows', 'outbox', 'ip_blocks', 'counters', 'alerts'];
 
@@ -40,7 +42,11 @@ describeStoreConformance({
   open: async () => open((await sharedDatabase()).url),
   close: (s) => s.close(),
   // The api_tokens triggers forbid DELETE, not TRUNCATE; RESTART IDENTITY restarts the feed and outbox seqs.
-  reset: async (s) => { await (s as PostgresStore).pool.query(`TRUNCATE ${TABLES.join(', ')} RESTART IDENTITY CASCADE`); },
+  // feed_head is a singleton (not in TABLES: emptying it would leave no head): back to genesis instead.
+  reset: async (s) => {
+    await (s as PostgresStore).pool.query(`TRUNCATE ${TABLES.join(', ')} RESTART IDENTITY CASCADE;
+      UPDATE feed_head SET chain = '${GENESIS_CHAIN}' WHERE id = 1`);
+  },
   // Another pool on the same database: a second revokd instance.
   openPeer: async () => open((await sharedDatabase()).url),
 });
@@ -76,6 +82,35 @@ describe('postgres: migrations', () => {
       assert.equal((await stores[2]!.findUserById(user.id))?.id, user.id, 'and keeps what the store holds');
     } finally {
       await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+});
+
+describe('postgres: migration 006 (the feed chain)', () => {
+  test('an existing database starts its chain at genesis: earlier revocations are not chained, later ones chain from there', async () => {
+    const db = await newDatabase('chain006');
+    const first = await open(db.url);
+    await first.revoke({ scope: 'global' }, revokeCtx);
+    await first.revoke({ scope: 'token', issuer: null, jti: 'old-jti', expiresAtMs: NOW + 60_000 }, revokeCtx);
+    // Back to what 005 left: no feed_head, no record of 006.
+    await first.pool.query('DROP TABLE feed_head; DELETE FROM schema_migrations WHERE version = 6');
+    await first.close();
+
+    const second = await open(db.url);
+    try {
+      const upgraded = await second.loadSnapshot(NOW);
+      assert.equal(upgraded.chain, GENESIS_CHAIN, 'the chain starts at genesis where the database was upgraded');
+      assert.deepEqual(upgraded.records.map((r) => r.target), ['*', 'old-jti'], 'the earlier revocations are kept (and not chained)');
+      await second.revoke({ scope: 'token', issuer: null, jti: 'new-jti', expiresAtMs: NOW + 60_000 }, revokeCtx);
+      await second.revoke({ scope: 'global' }, revokeCtx);
+      const later = (await second.readFeed(upgraded.cursor, 100)).records as RevocationRecord[];
+      assert.equal(later.length, 2);
+      assert.equal((await second.loadSnapshot(NOW)).chain, later.reduce((chain, r) => chainAfter(chain, r), GENESIS_CHAIN));
+      // One row, always a chain value.
+      await assert.rejects(second.pool.query('INSERT INTO feed_head (id, chain) VALUES (2, $1)', [GENESIS_CHAIN]), /check constraint/);
+      await assert.rejects(second.pool.query('UPDATE feed_head SET chain = $1', ['A'.repeat(64)]), /check constraint/);
+    } finally {
+      await second.close();
     }
   });
 });

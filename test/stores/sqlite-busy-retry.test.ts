@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
+import { GENESIS_CHAIN, chainAfter } from '../../src/core/revocation/feed-chain.js';
 import { backoffDelayMs } from '../../src/stores/sqlite/retry-when-busy.js';
 import { createSqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
 import { TEST_AUDIT_KEY } from '../support/audit-key.js';
@@ -24,10 +25,11 @@ test('sqlite: a write meeting another connection\'s lock waits without blocking 
   let released = false;
   setTimeout(() => { other.exec('ROLLBACK'); released = true; }, 300);
   queries = 0;
-  await store.revoke({ scope: 'global' }, revokeAll);
+  const report = await store.revoke({ scope: 'global' }, revokeAll);
   assert.ok(released, 'the write committed only after the other connection let go');
   assert.equal(queries, 1, 'a retried unit of work still counts as one query');
   assert.equal((await store.loadSnapshot(1)).globalGeneration, 1, 'and it was applied exactly once');
+  assert.equal((await store.loadSnapshot(1)).chain, chainAfter(GENESIS_CHAIN, report.records[0]!), 'and chained exactly once');
   other.close();
   await store.close();
 });
@@ -49,6 +51,7 @@ test('sqlite: a write still locked out when the store timeout runs out is ERR_ST
   }
   assert.ok(ticks > 0, 'timers ran while the store waited');
   assert.equal((await store.loadSnapshot(1)).globalGeneration, 0, 'nothing was applied');
+  assert.equal((await store.loadSnapshot(1)).chain, GENESIS_CHAIN, 'nor chained');
   await store.close();
 });
 

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
+import { GENESIS_CHAIN, chainAfter } from '../../src/core/revocation/feed-chain.js';
+import type { RevocationRecord } from '../../src/core/revocation/types.js';
 import { SqliteStore, createSqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
 import { tempDir } from '../support/server-process.js';
 import { describeStoreConformance } from './conformance/index.js';
@@ -100,4 +102,32 @@ test('sqlite: migration 011 backfills who revoked earlier API tokens from the au
   assert.equal((await second.findApiTokenById('t2'))?.revokedByType, null, 'a live token has none');
   assert.throws(() => second.db.prepare("UPDATE api_tokens SET revoked_by_type = 'system' WHERE id = 't1'").run(), /cannot be reactivated or changed/);
   await second.close();
+});
+
+test('sqlite: migration 014 starts the feed chain at genesis on an existing database: earlier revocations are not chained, later ones chain from there', async () => {
+  const file = path.join(tempDir('feed-chain-014'), 'revokd.db');
+  const ctx = { initiator: 'admin' as const, reason: 'admin' as const, actor: { type: 'cli' as const, id: null }, nowMs: 1000, accessCoverMs: 1 };
+  const first = await createSqliteStore(file, { auditChainKey: TEST_AUDIT_KEY });
+  await first.revoke({ scope: 'global' }, ctx);
+  await first.revoke({ scope: 'token', issuer: null, jti: 'old-jti', expiresAtMs: 60_000 }, ctx);
+  // Back to what 013 left: no feed_head, no record of 014.
+  first.db.exec('DROP TABLE feed_head; DELETE FROM schema_migrations WHERE version = 14;');
+  await first.close();
+
+  const second = await createSqliteStore(file, { auditChainKey: TEST_AUDIT_KEY });
+  try {
+    const upgraded = await second.loadSnapshot(1000);
+    assert.equal(upgraded.chain, GENESIS_CHAIN, 'the chain starts at genesis where the database was upgraded');
+    assert.deepEqual(upgraded.records.map((r) => r.target), ['*', 'old-jti'], 'the earlier revocations are kept (and not chained)');
+    await second.revoke({ scope: 'token', issuer: null, jti: 'new-jti', expiresAtMs: 60_000 }, ctx);
+    await second.revoke({ scope: 'global' }, ctx);
+    const later = (await second.readFeed(upgraded.cursor, 100)).records as RevocationRecord[];
+    assert.equal(later.length, 2);
+    assert.equal((await second.loadSnapshot(1000)).chain, later.reduce((chain, r) => chainAfter(chain, r), GENESIS_CHAIN));
+    // One row, always a chain value.
+    assert.throws(() => second.db.prepare(`INSERT INTO feed_head (id, chain) VALUES (2, ?)`).run(GENESIS_CHAIN), /CHECK constraint/);
+    assert.throws(() => second.db.prepare(`UPDATE feed_head SET chain = ?`).run('A'.repeat(64)), /CHECK constraint/);
+  } finally {
+    await second.close();
+  }
 });

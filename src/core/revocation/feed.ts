@@ -21,7 +21,10 @@ export interface FeedSnapshot {
   readonly clientGenerations: ReadonlyArray<readonly [string, number]>;
   /** Where a reader of the feed continues from to see everything committed after this snapshot. */
   readonly cursor: FeedCursor;
-  /** The feed chain at `cursor` (feed-chain.ts). */
+  /**
+   * The feed chain at `cursor` (feed-chain.ts): folding chainAfter over the revocation records read
+   * from `cursor` on continues it. Read in the same transaction as the records and cursor.
+   */
   readonly chain: string;
 }
 

@@ -31,7 +31,10 @@ export interface RevocationLogPort {
   cursorIsAhead(cursor: FeedCursor): Promise<boolean>;
   /** Window entries that can still cover a live token (not yet expired at `nowMs`), oldest first. */
   listWindowRevocations(nowMs: number): Promise<RevocationRecord[]>;
-  /** Every record that can still cover a live token, plus all generation counters. */
+  /**
+   * Every record that can still cover a live token, plus all generation counters, the cursor to
+   * follow the feed from and the feed chain at that cursor (conformance: conformance/feed-chain.ts).
+   */
   loadSnapshot(nowMs: number): Promise<FeedSnapshot>;
   /** Deletes feed records and refresh rows that can no longer matter. */
   prune(nowMs: number): Promise<{ feedRecords: number; refreshTokens: number }>;

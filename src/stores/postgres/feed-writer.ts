@@ -15,13 +15,16 @@ export async function appendFeedRecord(tx: Transaction, input: FeedEntry, ctx: R
   ]);
   const record = toRevocation(row!);
   tx.noteFeedSeq(record.seq);
+  // The RETURNING row through the mapper readFeed uses: the chain hashes exactly what readers get.
+  await tx.chainFeedRecord(record);
   return record;
 }
 
 /**
  * Appends an IP block change (core/revocation/ip-block-change.ts) to the feed, inside the
  * transaction that creates or lifts the block: the block id goes in `target`, the range in `note`.
- * Its expiry is the block's, so prune drops it once the block has ended by itself.
+ * Its expiry is the block's, so prune drops it once the block has ended by itself. Not a
+ * revocation, so not sent on the stream and not chained: the feed head is left as it is.
  */
 export async function appendIpBlockChange(tx: Transaction, change: Omit<IpBlockChange, 'seq'>): Promise<IpBlockChange> {
   if (!tx.feedLocked) throw new Error('a feed record was appended without the feed lock (see feed-lock.ts)');

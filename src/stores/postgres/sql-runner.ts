@@ -2,9 +2,13 @@
  * One unit of work of the PostgreSQL store: a transaction on one pooled client (BEGIN … COMMIT,
  * ROLLBACK on error, the client always released), with what the store's writers need to know about
  * it — whether the feed lock is held, the audit chain key, the highest feed seq appended (for the
- * NOTIFY sent just before COMMIT).
+ * NOTIFY sent just before COMMIT), the feed chain after its revocation records (written to
+ * feed_head just before COMMIT).
  */
 import type pg from 'pg';
+import { chainAfter } from '../../core/revocation/feed-chain.js';
+import type { RevocationRecord } from '../../core/revocation/types.js';
+import { readFeedHead, writeFeedHead } from './feed-head.js';
 import { takeFeedLock } from './feed-lock.js';
 import { notifyFeed } from './feed-notify.js';
 import { isRetryableConflict, translatePgError } from './translate-error.js';
@@ -45,6 +49,8 @@ export class ClientRunner implements SqlRunner {
 /** A transaction in progress. */
 export class Transaction extends ClientRunner {
   private highestFeedSeq: number | null = null;
+  /** The feed chain after this transaction's revocation records so far; null until it appends one. */
+  private feedChain: string | null = null;
 
   constructor(client: pg.ClientBase, readonly auditChainKey: Buffer, readonly feedLocked: boolean) {
     super(client);
@@ -56,8 +62,19 @@ export class Transaction extends ClientRunner {
     if (this.highestFeedSeq === null || seq > this.highestFeedSeq) this.highestFeedSeq = seq;
   }
 
-  /** Last statement before COMMIT: NOTIFY is delivered only if (and when) the transaction commits. */
+  /**
+   * Called by every revocation record appended, in seq order: advances the feed chain over it. The
+   * head is read once, at the first (under the feed lock, so it is the last committed one), and
+   * written once, before COMMIT — a transaction that rolls back never writes it.
+   */
+  async chainFeedRecord(record: RevocationRecord): Promise<void> {
+    if (!this.feedLocked) throw new Error('a feed record was appended without the feed lock (see feed-lock.ts)');
+    this.feedChain = chainAfter(this.feedChain ?? await readFeedHead(this), record);
+  }
+
+  /** Last statements before COMMIT: the feed head, then NOTIFY (delivered only if, and when, the transaction commits). */
   async beforeCommit(): Promise<void> {
+    if (this.feedChain !== null) await writeFeedHead(this, this.feedChain);
     if (this.highestFeedSeq !== null) await notifyFeed(this, this.highestFeedSeq);
   }
 }

@@ -3,10 +3,12 @@ import type { AuditEventInput } from '../../core/audit/audit-event.js';
 import { allApiTokensRevokedAudit, apiTokenEntry, apiTokenRevokedAudit } from '../../core/revocation/api-token-revocation.js';
 import { RevokdError } from '../../core/errors.js';
 import { ipHex } from '../../core/containment/ip-address.js';
+import type { RevocationRecord } from '../../core/revocation/types.js';
 import type { ApiTokenRecord, ApiTokenRevocation, NewApiToken, UserRecord } from '../types.js';
 import { appendAuditRows } from './audit-writer.js';
+import { advanceFeedHead } from './feed-head.js';
 import type { SqliteDatabase } from './open-database.js';
-import { toUser } from './rows.js';
+import { toRevocation, toUser } from './rows.js';
 
 type Row = Record<string, unknown>;
 
@@ -59,10 +61,11 @@ export function revokeApiTokensInSqlite(db: SqliteDatabase, request: ApiTokenRev
     }
     const mark = db.prepare(`UPDATE api_tokens SET is_active = 0, revoked_at = ?, revoked_by = ?, revoked_by_type = ?, revoke_reason = ?
       WHERE id = ? AND is_active = 1 RETURNING *`);
-    const feed = db.prepare(`INSERT INTO revocations (scope, target, expires_at, initiator, reason, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    const feed = db.prepare(`INSERT INTO revocations (scope, target, expires_at, initiator, reason, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`);
     const owner = db.prepare('SELECT * FROM users WHERE id = ?');
     const enqueue = db.prepare(`INSERT INTO outbox (kind, recipient, subject, body, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)`);
     const revoked: ApiTokenRecord[] = [];
+    const records: RevocationRecord[] = [];
     const audits: AuditEventInput[] = [];
     for (const row of candidates) {
       const updated = mark.get(ctx.nowMs, request.revokedBy, ctx.actor.type, ctx.reason, row.id) as Row | undefined;
@@ -70,12 +73,13 @@ export function revokeApiTokensInSqlite(db: SqliteDatabase, request: ApiTokenRev
       const token = toApiToken(updated);
       revoked.push(token);
       const entry = apiTokenEntry(token);
-      feed.run(entry.scope, entry.target, entry.expiresAtMs, ctx.initiator, ctx.reason, ctx.note ?? null, ctx.nowMs);
+      records.push(toRevocation(feed.get(entry.scope, entry.target, entry.expiresAtMs, ctx.initiator, ctx.reason, ctx.note ?? null, ctx.nowMs) as Row));
       audits.push(apiTokenRevokedAudit(token, ctx));
       const ownerRow = owner.get(token.userId) as Row | undefined;
       const message = ownerRow === undefined ? null : request.notify(token, toUser(ownerRow) as UserRecord);
       if (message !== null) enqueue.run(message.kind, message.recipient, message.subject, message.body, ctx.nowMs, ctx.nowMs);
     }
+    advanceFeedHead(db, records);
     if (sel.kind === 'all_of_user') audits.push(allApiTokensRevokedAudit(sel.userId, revoked.length, ctx));
     appendAuditRows(db, audits, ctx.nowMs);
     return revoked;

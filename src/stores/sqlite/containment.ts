@@ -47,6 +47,7 @@ export function createIpBlockInSqlite(
     // Before the revocations it causes: an instance that has applied them has applied the block.
     appendIpBlockChangeInSqlite(db, { scope: 'ip_block', target: block.id, cidr: block.cidr, expiresAtMs: block.expiresAtMs, createdAtMs: ctx.nowMs });
     // Nested: each runs as a savepoint inside this transaction, so the block and the revocations commit together.
+    // Each advances the feed chain over its own records before the next one appends (sqlite/feed-head.ts).
     const report = revokeInSqlite(db, { scope: 'ip', cidr: block.cidr }, ctx);
     const ids = liveApiTokenIdsInRange(db, block.cidr);
     const apiTokens = ids.length === 0 ? [] : revokeApiTokensInSqlite(db, {
@@ -62,7 +63,8 @@ export function createIpBlockInSqlite(
 /**
  * Appends an IP block change (core/revocation/ip-block-change.ts) to the feed, inside the
  * transaction that creates or lifts the block: the block id goes in `target`, the range in `note`.
- * Its expiry is the block's, so prune drops it once the block has ended by itself.
+ * Its expiry is the block's, so prune drops it once the block has ended by itself. Not a
+ * revocation, so not sent on the stream and not chained: the feed head is left as it is.
  */
 function appendIpBlockChangeInSqlite(db: SqliteDatabase, change: Omit<IpBlockChange, 'seq'>): void {
   db.prepare(`INSERT INTO revocations (scope, target, expires_at, initiator, reason, note, created_at) VALUES (?, ?, ?, 'admin', 'ip_block', ?, ?)`)

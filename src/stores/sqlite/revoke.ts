@@ -10,6 +10,7 @@ import {
 import type { RevocationRecord } from '../../core/revocation/types.js';
 import type { RevocationContext, RevocationReport, RevocationTarget } from '../types.js';
 import { appendAuditRows } from './audit-writer.js';
+import { advanceFeedHead } from './feed-head.js';
 import type { SqliteDatabase } from './open-database.js';
 import { toRevocation } from './rows.js';
 import { liveSessionIdsInRange } from './session-ips.js';
@@ -45,6 +46,9 @@ export function revokeInSqlite(db: SqliteDatabase, target: RevocationTarget, ctx
     }
     // Mark the sessions revoked too, so listings and the refresh grant agree with the entries.
     const { sessions, refreshTokens } = revokeSessions(db, liveSessionIds(db, plan.sessions, ctx.nowMs), ctx, plan.entryPerSession ? feed : null);
+
+    // Every record of this revocation is in `records` (from RETURNING, as readFeed maps the rows), in seq order.
+    advanceFeedHead(db, records);
 
     const changed = revocationChanged(plan.changed, { entryExisted, sessionsMarked: sessions, keyMarked });
     if (changed) appendAuditRows(db, [revocationAudit(plan, ctx, { sessions, refreshTokens, generation })], ctx.nowMs);

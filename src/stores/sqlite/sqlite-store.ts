@@ -18,6 +18,7 @@ import {
   raiseAlertInSqlite, readCounterInSqlite,
 } from './containment.js';
 import { claimOutboxInSqlite, markOutboxFailedInSqlite, markOutboxSentInSqlite } from './outbox.js';
+import { readFeedHead } from './feed-head.js';
 import { readGenerationsIn } from './generations.js';
 import { consumeRefreshInSqlite } from './consume-refresh.js';
 import { insertSessionIp, recordSessionIpInSqlite } from './session-ips.js';
@@ -335,7 +336,8 @@ export class SqliteStore implements RevokdStore {
       const records = (this.db.prepare(`SELECT * FROM revocations WHERE (expires_at IS NULL OR expires_at >= ?) AND scope NOT IN ${BLOCK_CHANGE_SCOPES_SQL} ORDER BY seq`)
         .all(nowMs) as Row[]).map(toRevocation);
       const gens = this.db.prepare('SELECT scope, target, generation FROM generations').all() as GenerationRow[];
-      return seqFeedSnapshot(records, gens, this.lastSeqHandedOut());
+      // Same read transaction as the records: the head is advanced in the transaction of each record it covers.
+      return seqFeedSnapshot(records, gens, this.lastSeqHandedOut(), readFeedHead(this.db));
     })());
   }
 

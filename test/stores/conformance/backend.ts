@@ -17,7 +17,8 @@ export interface StoreBackend {
    * networked one) rather than a fresh file. Called after `open`, before the suite's first case.
    * Afterwards the store must behave as one just migrated: no users, clients, keys, sessions,
    * refresh or API tokens, feed records, audit entries (the chain starts anew), counters, rate
-   * windows, outbox messages, IP blocks or alerts, and every generation back at zero. Sequence
+   * windows, outbox messages, IP blocks or alerts, every generation back at zero, and the feed
+   * chain back at genesis. Sequence
    * numbers need not restart: no case assumes a seq value, only their order.
    * Omit it when `open` already gives an empty store (SQLite opens a new file each time).
    */

@@ -10,6 +10,7 @@ import { describeClientSecretsConformance } from './client-secrets.js';
 import { describeConcurrencyConformance } from './concurrency.js';
 import { describeContainmentConformance } from './containment.js';
 import { describeCountersConformance } from './counters.js';
+import { describeFeedChainConformance } from './feed-chain.js';
 import { describeLifecycleConformance } from './lifecycle.js';
 import { describeOutboxConformance } from './outbox.js';
 import { describeRecordsConformance } from './records.js';
@@ -25,6 +26,7 @@ export function describeStoreConformance(backend: StoreBackend): void {
     describeClientSecretsConformance(backend);
     describeRemediesConformance(backend);
     describeRevocationLogConformance(backend);
+    describeFeedChainConformance(backend);
     describeAuditLogConformance(backend);
     describeCountersConformance(backend);
     describeOutboxConformance(backend);
