@@ -15,10 +15,12 @@
  *   5. scale-out: propagation between instances per wake-up, revoke throughput per store
  *      (bench/scale-out.ts);
  *   6. IP block propagation between instances: block on A → 403 from B, PostgreSQL with
- *      LISTEN/NOTIFY (bench/ip-block-propagation.ts).
+ *      LISTEN/NOTIFY (bench/ip-block-propagation.ts);
+ *   7. propagation to a verifier whose stream goes through HAProxy (scripts/cluster's template),
+ *      beside one connected directly, on the same revocations (bench/verifier-behind-haproxy.ts).
  *
  * Skip parts with BENCH_HOT_PATH=0, BENCH_INTROSPECT_SCALE=0, BENCH_VERIFIER_PROPAGATION=0,
- * BENCH_HTTP=0, BENCH_SCALE_OUT=0, BENCH_IP_BLOCK_PROPAGATION=0. Knobs of part 1: BENCH_REVOKED (comma list, default
+ * BENCH_HTTP=0, BENCH_SCALE_OUT=0, BENCH_IP_BLOCK_PROPAGATION=0, BENCH_VERIFIER_HAPROXY=0. Knobs of part 1: BENCH_REVOKED (comma list, default
  * 1000000,10000000), BENCH_ROUNDS, BENCH_SLICES, BENCH_VERIFY_OPS, BENCH_REPEAT_OPS,
  * BENCH_REDIS_OPS, BENCH_REDIS_IN_FLIGHT, BENCH_LOOKUP_OPS, BENCH_REDIS_URL; the other parts
  * document theirs. No test asserts any of these numbers.
@@ -160,6 +162,21 @@ if (enabled('BENCH_IP_BLOCK_PROPAGATION')) {
   const r = await runIpBlockPropagationBench(log, { samples: intEnv('BENCH_IP_BLOCK_SAMPLES', 200) });
   json.ipBlockPropagation = r;
   summary.push({ part: 'between instances', row: 'IP block on A → 403 from B, LISTEN/NOTIFY', value: `${r.samples} samples`, p50: ms(r.p50Ms), p99: ms(r.p99Ms), ratio: `max ${ms(r.maxMs)}`, target: `p99 ≤ 50 ms ${r.p99Ms <= 50 ? 'MET' : 'NOT MET'}` });
+}
+
+// 7. Propagation to a verifier behind HAProxy, beside one connected directly.
+if (enabled('BENCH_VERIFIER_HAPROXY')) {
+  const { runVerifierBehindHaproxyBench } = await import('./verifier-behind-haproxy.js');
+  log();
+  const r = await runVerifierBehindHaproxyBench(log, { samples: intEnv('BENCH_VERIFIER_HAPROXY_SAMPLES', 300) });
+  json.verifierBehindHaproxy = r;
+  summary.push(
+    { part: 'to verifiers', row: 'revoke → refused by a verifier streaming directly from the instance', value: `${r.samples} revocations`, p50: ms(r.direct.p50Ms), p99: ms(r.direct.p99Ms), ratio: '1.00×', target: '' },
+    {
+      part: 'to verifiers', row: 'the same revocations → refused by a verifier streaming through HAProxy', value: `${r.samples} revocations`,
+      p50: ms(r.behindHaproxy.p50Ms), p99: ms(r.behindHaproxy.p99Ms), ratio: `${(r.behindHaproxy.p99Ms / r.direct.p99Ms).toFixed(2)}× (p99)`, target: '',
+    },
+  );
 }
 
 log();

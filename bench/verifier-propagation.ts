@@ -82,17 +82,18 @@ export interface VerifierPropagationRun {
 const now = (): number => performance.timeOrigin + performance.now();
 const CHILD = fileURLToPath(new URL('./verifier-child.mjs', import.meta.url));
 
-interface Rejection {
+export interface Rejection {
   readonly at: number;
   readonly appliedAt: number;
 }
 
-interface Child {
+export interface Child {
   readonly process: ChildProcess;
   readonly waiting: Map<string, (value: Rejection) => void>;
 }
 
-async function startChild(options: unknown): Promise<Child> {
+/** A verifier process (bench/verifier-child.mjs) with these createVerifier options, once it is ready. */
+export async function startChild(options: unknown): Promise<Child> {
   // execArgv [] so the child does not inherit tsx: it runs the built JavaScript as an installed package would.
   const child = fork(CHILD, [], { execArgv: [], env: { ...process.env, BENCH_VERIFIER_OPTIONS: JSON.stringify(options) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const waiting = new Map<string, (value: Rejection) => void>();
@@ -110,9 +111,17 @@ async function startChild(options: unknown): Promise<Child> {
   return { process: child, waiting };
 }
 
-const expect = (child: Child, key: string): Promise<Rejection> => new Promise((resolve) => child.waiting.set(key, resolve));
+/** Asks the child to close its verifier and exit; kills it if it has not within 2 s. */
+export async function stopChild(c: Child): Promise<void> {
+  c.process.send({ type: 'close' });
+  await Promise.race([once(c.process, 'exit'), new Promise((r) => setTimeout(r, 2000))]);
+  c.process.kill('SIGKILL');
+}
 
-async function arm(children: readonly Child[], id: string, token: string): Promise<void> {
+export const expect = (child: Child, key: string): Promise<Rejection> => new Promise((resolve) => child.waiting.set(key, resolve));
+
+/** Has every child verify the token once (accepted, cached) and watch for its refusal under `id`. */
+export async function arm(children: readonly Child[], id: string, token: string): Promise<void> {
   await Promise.all(children.map(async (c) => {
     const armed = expect(c, `armed:${id}`);
     c.process.send({ type: 'arm', id, token });
@@ -120,7 +129,7 @@ async function arm(children: readonly Child[], id: string, token: string): Promi
   }));
 }
 
-function stats(values: readonly number[]): Stats {
+export function stats(values: readonly number[]): Stats {
   const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
   return { p50Ms: quantile(sorted, 0.5), p99Ms: quantile(sorted, 0.99), maxMs: sorted.at(-1) ?? Number.NaN };
 }
@@ -279,11 +288,7 @@ export async function runVerifierPropagation(
     return { results: withRestart, durableCommit };
   } finally {
     tapStream?.close();
-    for (const c of children) {
-      c.process.send({ type: 'close' });
-      await Promise.race([once(c.process, 'exit'), new Promise((r) => setTimeout(r, 2000))]);
-      c.process.kill('SIGKILL');
-    }
+    for (const c of children) await stopChild(c);
     await server.stop();
   }
 }
