@@ -6,7 +6,9 @@
 import http from 'node:http';
 import { type StoppableHttpServer, listenStoppable } from '../support/stoppable-http-server.js';
 import { toWire } from '../../src/core/revocation/wire-format.js';
-import { record } from './wire-stream-server.js';
+import type { SigningKey } from '../../src/core/tokens/key-ring.js';
+import { SignedStream } from './signed-stream.js';
+import { ISSUER, record } from './wire-stream-server.js';
 
 export type StreamMode = 'normal' | 'silent' | 'unavailable' | 'half-snapshot';
 
@@ -16,10 +18,17 @@ export class ScriptedStreamServer {
   requests = 0;
   private server: StoppableHttpServer | undefined;
   private readonly open = new Set<http.ServerResponse>();
-  private readonly heartbeat = setInterval(() => this.write(`event: heartbeat\ndata: {"at":${Date.now()}}\n\n`), 200);
+  private readonly feed: SignedStream;
+  private readonly heartbeat = setInterval(() => this.write(this.feed.heartbeat()), 200);
 
-  static async start(): Promise<ScriptedStreamServer> {
-    const s = new ScriptedStreamServer();
+  private constructor(key: SigningKey) {
+    this.feed = new SignedStream(key, ISSUER);
+    this.feed.append(record('token', 'revoked-at-start'));
+  }
+
+  /** `key` signs the stream's proofs (the verifier must know it). */
+  static async start(key: SigningKey): Promise<ScriptedStreamServer> {
+    const s = new ScriptedStreamServer(key);
     s.server = await listenStoppable((req, res) => s.handle(req, res));
     return s;
   }
@@ -63,10 +72,10 @@ export class ScriptedStreamServer {
         return;
       }
       case 'normal': {
-        const first = record('token', 'revoked-at-start');
-        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'revokd-stream-protocol': '2' });
         res.write('retry: 50\n\n');
-        res.write(`event: snapshot\nid: ${first.seq}\ndata: ${JSON.stringify({ part: 0, final: true, generations: { global: 0, users: [], clients: [] }, revocations: [toWire(first)] })}\n\n`);
+        res.write(this.feed.snapshot());
+        res.write(this.feed.heartbeat());
       }
     }
   }

@@ -39,7 +39,7 @@ for await (const line of lines) {
 
 describe('close() in each stream state leaves nothing running', () => {
   let server: ScriptedStreamServer;
-  before(async () => { server = await ScriptedStreamServer.start(); });
+  before(async () => { server = await ScriptedStreamServer.start(KEY); });
   after(async () => { await server.stop(); });
 
   const cases: Array<{ state: string; mode: StreamMode; enter: () => Promise<void> }> = [

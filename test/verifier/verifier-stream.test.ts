@@ -167,7 +167,7 @@ describe('createVerifier over the push stream', () => {
     const requestsBefore = server.lastEventIds.length;
     server.down();
     const missed = await signToken(key, { jti: 'missed-while-down' });
-    server.records.push(record('token', 'missed-while-down'));
+    server.feed.append(record('token', 'missed-while-down'));
     server.bringUp();
     await until('reconnected', async () => (server.lastEventIds.length > requestsBefore && server.openStreams > 0 ? true : undefined));
     assert.ok(server.lastEventIds.slice(requestsBefore).includes(lastBefore), `resumed from ${lastBefore}: ${server.lastEventIds.slice(requestsBefore).join(',')}`);

@@ -1,6 +1,6 @@
 /**
- * A small real HTTP server that speaks the push stream's wire format (src/core/revocation/
- * wire-format.ts) and publishes a JWKS, for testing the verifier's parsing, resume, staleness and
+ * A small real HTTP server that speaks the push stream's protocol 2 (docs/stream-protocol.md:
+ * signed heartbeats and snapshots over the feed chain, signed-stream.ts) and publishes a JWKS, for testing the verifier's parsing, resume, staleness and
  * middleware without the whole service. The service's own endpoint is exercised by the e2e tests.
  */
 import { randomBytes } from 'node:crypto';
@@ -10,7 +10,8 @@ import { signAccessToken } from '../../src/core/tokens/access-token.js';
 import { newKeyPair } from '../../src/keys/new-key-pair.js';
 import type { SigningKey } from '../../src/core/tokens/key-ring.js';
 import type { RevocationRecord } from '../../src/core/revocation/types.js';
-import { toWire } from '../../src/core/revocation/wire-format.js';
+import { SignedStream } from './signed-stream.js';
+import { revocationFrame } from '../../src/app/revocation-stream/sse-frames.js';
 
 export const ISSUER = 'https://issuer.test';
 export const AUDIENCE = 'api.test';
@@ -48,7 +49,8 @@ export function record(scope: RevocationRecord['scope'], target: string, extra: 
 
 export class WireStreamServer {
   readonly keys: SigningKey[];
-  readonly records: RevocationRecord[] = [];
+  /** The feed: its records and chain, and the frames proving them (signed with the first key). */
+  readonly feed: SignedStream;
   /** The Last-Event-ID of every stream request, in order (undefined: none sent). */
   readonly lastEventIds: Array<string | undefined> = [];
   jwksFetches = 0;
@@ -61,13 +63,18 @@ export class WireStreamServer {
 
   private constructor(keys: SigningKey[]) {
     this.keys = keys;
+    this.feed = new SignedStream(keys[0]!, ISSUER);
+  }
+
+  get records(): readonly RevocationRecord[] {
+    return this.feed.records;
   }
 
   static async start(keys: SigningKey[] = [makeSigningKey('key-1')]): Promise<WireStreamServer> {
     const s = new WireStreamServer(keys);
     s.server = await listenStoppable((req, res) => s.handle(req, res));
     s.port = s.server.port;
-    s.heartbeat = setInterval(() => s.broadcast(`event: heartbeat\ndata: {"at":${Date.now()}}\n\n`), 200);
+    s.heartbeat = setInterval(() => s.broadcast(s.feed.heartbeat()), 200);
     return s;
   }
 
@@ -78,8 +85,7 @@ export class WireStreamServer {
 
   /** Commits a revocation and pushes it to every open stream. */
   publish(r: RevocationRecord): void {
-    this.records.push(r);
-    this.broadcast(revocationEvent(r));
+    this.broadcast(this.feed.append(r));
   }
 
   /** Sends raw bytes to every open stream (for malformed-stream tests). */
@@ -115,29 +121,20 @@ export class WireStreamServer {
     if (!this.up) return void res.writeHead(503, { 'retry-after': '1' }).end();
     const lastId = req.headers['last-event-id'] as string | undefined;
     this.lastEventIds.push(lastId);
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', 'revokd-stream-protocol': '2' });
     res.write('retry: 50\n\n');
     const known = lastId !== undefined && /^[0-9]+$/.test(lastId) && this.records.some((r) => String(r.seq) === lastId);
     if (known) {
       for (const r of this.records.filter((x) => x.seq > Number(lastId))) res.write(revocationEvent(r));
     } else {
-      res.write(this.snapshot());
+      res.write(this.feed.snapshot());
     }
+    res.write(this.feed.heartbeat());
     this.streams.add(res);
     res.once('close', () => this.streams.delete(res));
-  }
-
-  /** The snapshot in two parts (the first with the generations), the final one carrying the id. */
-  private snapshot(): string {
-    const wire = this.records.map(toWire);
-    const half = Math.floor(wire.length / 2);
-    const cursor = String(this.records.at(-1)?.seq ?? 0);
-    const part0 = { part: 0, final: false, generations: { global: 0, users: [], clients: [] }, revocations: wire.slice(0, half) };
-    const part1 = { part: 1, final: true, revocations: wire.slice(half) };
-    return `event: snapshot\ndata: ${JSON.stringify(part0)}\n\nevent: snapshot\nid: ${cursor}\ndata: ${JSON.stringify(part1)}\n\n`;
   }
 }
 
 function revocationEvent(r: RevocationRecord): string {
-  return `event: revocation\nid: ${r.seq}\ndata: ${JSON.stringify(toWire(r))}\n\n`;
+  return revocationFrame(r, String(r.seq));
 }
