@@ -43,6 +43,12 @@ export interface VerifierStatus {
   readonly failOpenAccepted: number;
   /** Stream connections made so far (1 + reconnects). */
   readonly streamConnections: number;
+  /**
+   * Proofs that did not match the events received (lost, altered, reordered or replayed on the
+   * way): each made the view stale at once and was followed by a fresh snapshot. Not 0: look at
+   * what stands between this process and revokd.
+   */
+  readonly streamProofMismatches: number;
 }
 
 export interface Verifier {
@@ -182,7 +188,7 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
       return {
         stalenessMs: replica.stalenessMs(), stale: replica.isStale(), canDecide: replica.canDecide(),
         streamConnected: stream?.connected === true, streamProblem: stream?.connected === false ? stream.problem : undefined,
-        failOpenAccepted, streamConnections: driver.connections,
+        failOpenAccepted, streamConnections: driver.connections, streamProofMismatches: driver.mismatches,
       };
     },
     onRevocation(listener) {
