@@ -6,13 +6,14 @@
  * this rejects — within the stream's propagation delay, and never silently past `maxStalenessMs`.
  */
 import { RevokdError, isRevokdError } from '../../../src/core/errors.js';
-import { type AccessClaims, verifyAccessToken } from '../../../src/core/tokens/access-token.js';
+import type { AccessClaims } from '../../../src/core/tokens/access-token.js';
 import { RevocationReplica } from '../../../src/replica/revocation-replica.js';
 import type { RevocationRecord } from '../../../src/core/revocation/types.js';
 import { VerifiedTokenCache } from '../../../src/core/tokens/verified-token-cache.js';
 import { ClockTolerance } from './clock-tolerance.js';
 import type { VerificationKey } from '../../../src/core/tokens/key-ring.js';
 import { KeySet } from './jwks.js';
+import { decide } from './decide.js';
 import { NO_METRICS, type CheckOutcomeLabel, createVerifierMetrics } from './metrics.js';
 import { SseDriver } from './sse-driver.js';
 import { retryUntilAborted } from './start-retry.js';
@@ -156,28 +157,19 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
     clearTimeout(timer);
   }
 
-  const resolveKey = (kid: string) => {
-    // A revoked key's tokens are revoked (not merely unknown), and never worth a JWKS refetch.
-    if (replica.state.isKeyRevoked(kid)) throw new RevokdError('ERR_TOKEN_REVOKED', 'access token revoked (key)');
-    return keys.resolve(kid);
-  };
   const count = (outcome: CheckOutcomeLabel): void => metrics.check(outcome);
 
   return {
     async verify(token: unknown): Promise<AccessClaims> {
       if (closed) throw new RevokdError('ERR_STORE_UNAVAILABLE', 'the verifier is closed', { retryAfterSeconds: 1 });
       try {
-        const verified = await verifyAccessToken(token, {
+        const decision = await decide(token, replica, {
           issuer: o.issuer, audience: o.audience, clockToleranceSeconds: tolerance.seconds,
-          maxLifetimeSeconds: o.maxTokenLifetimeSeconds, nowSec: Math.floor(Date.now() / 1000), resolveKey,
+          maxLifetimeSeconds: o.maxTokenLifetimeSeconds, nowSec: Math.floor(Date.now() / 1000), resolveKey: (kid) => keys.resolve(kid),
         }, verifiedTokens);
-        const stale = replica.isStale();
-        // Throws ERR_STORE_UNAVAILABLE when stale and closed (or open past the token lifetime).
-        const outcome = replica.check(verified.stamp);
-        if (outcome.revoked) throw new RevokdError('ERR_TOKEN_REVOKED', `access token revoked (${outcome.scope})`);
-        if (stale) failOpenAccepted++;
-        count(stale ? 'fail_open' : 'valid');
-        return verified.claims;
+        if (decision.failOpen) failOpenAccepted++;
+        count(decision.failOpen ? 'fail_open' : 'valid');
+        return decision.claims;
       } catch (err) {
         count(outcomeOf(err));
         throw err;
