@@ -45,7 +45,7 @@ describeStoreConformance({
   // feed_head is a singleton (not in TABLES: emptying it would leave no head): back to genesis instead.
   reset: async (s) => {
     await (s as PostgresStore).pool.query(`TRUNCATE ${TABLES.join(', ')} RESTART IDENTITY CASCADE;
-      UPDATE feed_head SET chain = '${GENESIS_CHAIN}' WHERE id = 1`);
+      UPDATE feed_head SET chain = '${GENESIS_CHAIN}', seq = 0 WHERE id = 1`);
   },
   // Another pool on the same database: a second revokd instance.
   openPeer: async () => open((await sharedDatabase()).url),

@@ -11,7 +11,13 @@ export async function readFeedHead(sql: SqlRunner): Promise<string> {
   return storedChain((await sql.one<{ chain: string }>(READ_FEED_HEAD_SQL))?.chain);
 }
 
-export async function writeFeedHead(sql: SqlRunner, chain: string): Promise<void> {
-  const changed = await sql.changes('UPDATE feed_head SET chain = $1 WHERE id = 1', [chain]);
+/** The chain and the seq of the last record it covers (migration 006 says why a snapshot needs both). */
+export async function readFeedHeadAndSeq(sql: SqlRunner): Promise<{ chain: string; seq: number }> {
+  const row = await sql.one<{ chain: string; seq: string | number }>('SELECT chain, seq FROM feed_head WHERE id = 1');
+  return { chain: storedChain(row?.chain), seq: Number(row?.seq ?? 0) };
+}
+
+export async function writeFeedHead(sql: SqlRunner, chain: string, seq: number): Promise<void> {
+  const changed = await sql.changes('UPDATE feed_head SET chain = $1, seq = GREATEST(seq, $2) WHERE id = 1', [chain, seq]);
   if (changed !== 1) throw new Error('feed_head has no row; the database is damaged');
 }

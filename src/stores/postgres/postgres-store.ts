@@ -29,7 +29,7 @@ import {
   acknowledgeAlertIn, countAlertsIn, createIpBlockIn, incrementCounterIn, liftIpBlockIn, listAlertsIn, listIpBlocksIn, raiseAlertIn, readCounterIn,
 } from './containment.js';
 import { type GenerationRow, parseSeqCursor, seqFeedPage, seqFeedSnapshot, seqOfCursor } from '../seq-cursor.js';
-import { readFeedHead } from './feed-head.js';
+import { readFeedHeadAndSeq } from './feed-head.js';
 import { readGenerationsIn } from './generations.js';
 import { migratePostgres, postgresSchemaVersion } from './migrate.js';
 import type { SchemaState } from '../ports/lifecycle.js';
@@ -363,7 +363,9 @@ export class PostgresStore implements RevokdStore, FeedNotifications {
       const gens = await tx.rows<GenerationRow>('SELECT scope, target, generation FROM generations');
       const { last } = (await tx.one<{ last: number }>('SELECT COALESCE(MAX(seq), 0) AS last FROM revocations'))!;
       // Same snapshot as the records: the head is advanced in the transaction of each record it covers.
-      return seqFeedSnapshot(records, gens, last, await readFeedHead(tx));
+      // The cursor is never below the last record the chain covers, pruned or not (migration 006).
+      const head = await readFeedHeadAndSeq(tx);
+      return seqFeedSnapshot(records, gens, Math.max(Number(last), head.seq), head.chain);
     });
   }
 

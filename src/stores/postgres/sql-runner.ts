@@ -51,6 +51,8 @@ export class Transaction extends ClientRunner {
   private highestFeedSeq: number | null = null;
   /** The feed chain after this transaction's revocation records so far; null until it appends one. */
   private feedChain: string | null = null;
+  /** The seq of the last record chained in this transaction (written with the chain). */
+  private chainedSeq = 0;
 
   constructor(client: pg.ClientBase, readonly auditChainKey: Buffer, readonly feedLocked: boolean) {
     super(client);
@@ -70,11 +72,12 @@ export class Transaction extends ClientRunner {
   async chainFeedRecord(record: RevocationRecord): Promise<void> {
     if (!this.feedLocked) throw new Error('a feed record was appended without the feed lock (see feed-lock.ts)');
     this.feedChain = chainAfter(this.feedChain ?? await readFeedHead(this), record);
+    this.chainedSeq = record.seq;
   }
 
   /** Last statements before COMMIT: the feed head, then NOTIFY (delivered only if, and when, the transaction commits). */
   async beforeCommit(): Promise<void> {
-    if (this.feedChain !== null) await writeFeedHead(this, this.feedChain);
+    if (this.feedChain !== null) await writeFeedHead(this, this.feedChain, this.chainedSeq);
     if (this.highestFeedSeq !== null) await notifyFeed(this, this.highestFeedSeq);
   }
 }

@@ -162,5 +162,16 @@ export function describeFeedChainConformance(backend: StoreBackend): void {
         assert.equal(expected, fold(GENESIS_CHAIN, await readAll(store, start)));
       });
     });
+
+    test('the newest revocations pruned: a snapshot\'s cursor stays past them, so a reader from it never meets (and chains) them again', async () => {
+      await store.revoke({ scope: 'token', issuer: null, jti: newId(), expiresAtMs: NOW + 500 }, ctx());
+      const withIt = await store.loadSnapshot(NOW);
+      await store.prune(NOW + 10_000);
+      const pruned = await store.loadSnapshot(NOW + 10_000);
+      assert.equal(pruned.chain, withIt.chain, 'the chain still covers the pruned record');
+      assert.equal(pruned.cursor, withIt.cursor, 'and the cursor is still past it');
+      await store.revoke({ scope: 'token', issuer: null, jti: newId(), expiresAtMs: NOW + 60_000 }, ctx());
+      assert.equal(fold(pruned.chain, await readAll(store, pruned.cursor)), await headChain(store));
+    });
   });
 }
