@@ -4,12 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { nodeBearer } from '../../packages/verifier/src/adapters/node.js';
 import { runMiddlewareScenarios } from './middleware-scenarios.js';
 
-runMiddlewareScenarios('node:http', async (verifier) => {
-  const requireBearer = nodeBearer(verifier);
+runMiddlewareScenarios('node:http', async (verifier, options) => {
+  const requireBearer = nodeBearer(verifier, options);
   const server = http.createServer(async (req, res) => {
     const claims = await requireBearer(req, res);
     if (claims === undefined) return;
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ sub: claims.sub, jti: claims.jti }));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ sub: claims.sub, jti: claims.jti, scope: claims.scope }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {

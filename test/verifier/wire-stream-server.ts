@@ -23,14 +23,14 @@ export function makeSigningKey(kid: string): SigningKey {
   return { kid, alg: 'EdDSA', key: publicKey, privateKey, publicJwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'EdDSA', use: 'sig' } };
 }
 
-export interface TokenFields { sub?: string; sid?: string; client_id?: string; jti?: string; iat?: number; ttl?: number; gen?: number; ugen?: number; cgen?: number }
+export interface TokenFields { sub?: string; sid?: string; client_id?: string; jti?: string; iat?: number; ttl?: number; gen?: number; ugen?: number; cgen?: number; scope?: string }
 
 export async function signToken(key: SigningKey, fields: TokenFields = {}): Promise<string> {
   const iat = fields.iat ?? Math.floor(Date.now() / 1000);
   return signAccessToken({
     iss: ISSUER, aud: AUDIENCE, sub: fields.sub ?? 'user-1', iat, exp: iat + (fields.ttl ?? 600),
     jti: fields.jti ?? randomBytes(16).toString('base64url'), sid: fields.sid ?? 'sess-1', client_id: fields.client_id ?? 'web',
-    scope: 'read', gen: fields.gen ?? globalGeneration, ugen: fields.ugen ?? 0, cgen: fields.cgen ?? 0,
+    scope: fields.scope ?? 'read', gen: fields.gen ?? globalGeneration, ugen: fields.ugen ?? 0, cgen: fields.cgen ?? 0,
   }, key);
 }
 

@@ -7,4 +7,4 @@ export type { StreamOptions, VerifierOptions } from './verifier-options.js';
 export type { MetricsRegistry } from './metrics.js';
 export type { PublicJwk } from './jwks.js';
 export { ERROR_CATALOGUE, RevokdError, isRevokdError, type ErrorCode } from './errors.js';
-export { authenticateBearer, type AuthResult, type MiddlewareOptions } from './adapters/bearer-auth.js';
+export { authenticateBearer, checkMiddlewareOptions, missingScopes, type AuthResult, type MiddlewareOptions } from './adapters/bearer-auth.js';

@@ -1,15 +1,16 @@
 /**
  * Express middleware: `app.use(expressBearer(verifier))` puts the claims on `req.auth` or answers
- * 401/400/503 itself. Typed structurally, so the package does not depend on Express.
+ * 401/400/403/503 itself. Typed structurally, so the package does not depend on Express.
  */
 import type { AccessClaims } from '../../../../src/core/tokens/access-token.js';
 import type { Verifier } from '../create-verifier.js';
-import { type MiddlewareOptions, authenticateBearer } from './bearer-auth.js';
+import { type MiddlewareOptions, authenticateBearer, checkMiddlewareOptions } from './bearer-auth.js';
 
 interface ExpressRequest { headers: { authorization?: string | undefined }; auth?: AccessClaims }
 interface ExpressResponse { status(code: number): ExpressResponse; set(headers: Record<string, string>): ExpressResponse; send(body: string): unknown }
 
 export function expressBearer(verifier: Verifier, options: MiddlewareOptions = {}) {
+  checkMiddlewareOptions(options);
   return function requireBearer(req: ExpressRequest, res: ExpressResponse, next: (err?: unknown) => void): void {
     authenticateBearer(verifier, req.headers.authorization, options).then((result) => {
       if (result.ok) {
