@@ -1,15 +1,16 @@
 /**
- * The verifier as a resource server gets it: `npm pack` of packages/verifier, installed into a
- * fresh empty project (`npm init -y`, `npm install <tarball>`, from the npm registry for jose),
- * and driven by a plain `node` script — no tsx, no TypeScript — over JSON lines on stdin/stdout.
+ * The verifier as a resource server gets it, by the commands docs/verifier.md "Install" shows (the
+ * package is not published yet): `npm pack` of packages/verifier, the tarball installed into a fresh
+ * empty project (`npm init -y`, `npm install ./revokd-verifier-<version>.tgz`, jose from the npm
+ * registry), driven by a plain `node` script — no tsx, no TypeScript — over JSON lines on stdin/stdout.
+ * The docs' blocks are read from the file and run exactly as written, so the docs cannot drift.
  */
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { REPO_ROOT, tempDir } from '../support/server-process.js';
-
-const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 export interface InstalledProject {
   readonly dir: string;
@@ -17,17 +18,64 @@ export interface InstalledProject {
   remove(): void;
 }
 
-/** Packs the verifier (its prepack builds it) and installs the tarball into a new project. */
+/** The marked blocks of docs/verifier.md "Install": `<!-- verifier-install: NAME -->` then a fenced block. */
+export interface InstallDocs {
+  /** The shell commands from a clone to an installed project (run from the clone's root). */
+  readonly pack: string;
+  /** The first script, check.mjs. */
+  readonly checkScript: string;
+  /** The shell command running it (in the project). */
+  readonly run: string;
+}
+
+export function readInstallDocs(): InstallDocs {
+  const docs = fs.readFileSync(path.join(REPO_ROOT, 'docs/verifier.md'), 'utf8');
+  const block = (name: string): string => {
+    const found = [...docs.matchAll(new RegExp(`^<!-- verifier-install: ${name.replace('.', '\\.')} -->\\n\`\`\`(?:sh|js)\\n([\\s\\S]*?)^\`\`\`$`, 'gm'))];
+    if (found.length !== 1) throw new Error(`docs/verifier.md: expected one <!-- verifier-install: ${name} --> block, found ${found.length}`);
+    return found[0]![1]!;
+  };
+  return { pack: block('pack'), checkScript: block('check.mjs'), run: block('run') };
+}
+
+/** The environment the docs' commands run in: a fresh HOME (so `~/my-api` is a new directory), npm's usual cache and config. */
+function docsEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const userconfig = process.env.npm_config_userconfig ?? path.join(os.homedir(), '.npmrc');
+  return {
+    PATH: process.env.PATH, HOME: home,
+    npm_config_cache: process.env.npm_config_cache ?? path.join(os.homedir(), '.npm'),
+    ...(fs.existsSync(userconfig) ? { npm_config_userconfig: userconfig } : {}),
+    ...extra,
+  };
+}
+
+/** Runs a docs block in bash (`set -euo pipefail`); stdout, or throws with everything printed. */
+export function runDocsBlock(script: string, cwd: string, home: string, env: Record<string, string> = {}): string {
+  try {
+    return execFileSync('bash', ['-c', `set -euo pipefail\n${script}`], { cwd, env: docsEnv(home, env), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    const e = err as { status?: number; stdout?: string; stderr?: string };
+    throw new Error(`docs block failed (exit ${e.status}):\n${script}\n--- stdout\n${e.stdout}\n--- stderr\n${e.stderr}`);
+  }
+}
+
+/**
+ * Runs the docs' install commands as written, from the repository root, with a fresh HOME:
+ * packs the verifier (its prepack builds it) and installs the tarball into ~/my-api. Writes the
+ * docs' check.mjs there too, and this file's probe.
+ */
 export function installPackedVerifier(): InstalledProject {
-  const dir = tempDir('verifier-consumer');
-  const packed = execFileSync(NPM, ['pack', '--json', '--pack-destination', dir], { cwd: path.join(REPO_ROOT, 'packages/verifier'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const tarball = path.join(dir, (JSON.parse(packed) as Array<{ filename: string }>)[0]!.filename);
-  const project = path.join(dir, 'app');
-  fs.mkdirSync(project);
-  execFileSync(NPM, ['init', '-y'], { cwd: project, stdio: 'ignore' });
-  execFileSync(NPM, ['install', '--no-audit', '--no-fund', tarball], { cwd: project, stdio: ['ignore', 'ignore', 'inherit'] });
+  const docs = readInstallDocs();
+  const home = tempDir('verifier-consumer');
+  const stdout = runDocsBlock(`${docs.pack}\npwd`, REPO_ROOT, home);
+  const project = stdout.trimEnd().split('\n').at(-1)!;
+  if (!project.startsWith(home)) throw new Error(`the docs' install ended in ${project}, not under the fresh HOME ${home}`);
+  const { version } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'packages/verifier/package.json'), 'utf8')) as { version: string };
+  const tarball = path.join(project, `revokd-verifier-${version}.tgz`);
+  if (!fs.existsSync(tarball)) throw new Error(`no ${path.basename(tarball)} in the project: the docs name another version than packages/verifier/package.json (${version})? ${fs.readdirSync(project).join(', ')}`);
+  fs.writeFileSync(path.join(project, 'check.mjs'), docs.checkScript);
   fs.writeFileSync(path.join(project, 'probe.mjs'), PROBE);
-  return { dir: project, tarball, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  return { dir: project, tarball, remove: () => fs.rmSync(home, { recursive: true, force: true }) };
 }
 
 /** Every file under the project's node_modules, relative to it. */

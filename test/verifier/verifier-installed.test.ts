@@ -1,7 +1,9 @@
 /**
  * The verifier as a resource server installs and runs it, against a real revokd process: packed
- * with `npm pack`, installed into an empty project, run by plain `node`.
+ * with `npm pack`, installed into an empty project, run by plain `node` — by the very commands
+ * docs/verifier.md "Install" shows (installed-verifier.ts reads and runs them).
  * - its install adds no `.node` file and no server dependency (issue 11, must-show 6);
+ * - the docs' first script (check.mjs) runs as written (issue 19);
  * - SIGKILL and restart of the service: the verifier catches up, a revocation made while the
  *   service was down included, without being restarted (must-show 2);
  * - stream unreachable past maxStalenessMs: closed → 503 only, open → accepted and counted, then
@@ -16,7 +18,7 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { createClientViaAdmin, createUserViaAdmin, login, request } from '../support/http-client.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess, sleep } from '../support/server-process.js';
 import { until } from '../support/until.js';
-import { type InstalledProject, Probe, installPackedVerifier, installedFiles, installedPackages } from './installed-verifier.js';
+import { type InstalledProject, Probe, installPackedVerifier, installedFiles, installedPackages, readInstallDocs, runDocsBlock } from './installed-verifier.js';
 
 const VICTIM = { email: 'victim@example.com', password: 'victim-password-1' };
 /** The bound the issue states: a revocation reaches the verifier within this. */
@@ -82,6 +84,20 @@ describe('@revokd/verifier installed from its tarball, against a running revokd'
     }
     t.diagnostic(`bare imports in the verifier: ${[...imports].sort().join(', ')}`);
     for (const spec of imports) assert.ok(spec === 'jose' || spec === 'prom-client' || spec.startsWith('node:'), `unexpected import ${spec}`);
+  });
+
+  test("the docs' install commands and first script, run as written: ESM import of the package and its /express subpath; live → valid, revoked → refused", async (t) => {
+    const docs = readInstallDocs();
+    const stream = options.stream as { clientId: string; clientSecret: string };
+    const token = (await victimLogin()).access_token;
+    const run = (): string[] => runDocsBlock(docs.run, project.dir, path.dirname(project.dir), {
+      REVOKD_URL: server.url, REVOKD_CLIENT_ID: stream.clientId, REVOKD_CLIENT_SECRET: stream.clientSecret, ACCESS_TOKEN: token,
+    }).trimEnd().split('\n');
+    const started = performance.now();
+    assert.deepEqual(run(), ['verifier started; express middleware: function', `valid: sub=${victimId} scope=""`]);
+    t.diagnostic(`\`${docs.run.split('\n')[0]}\` took ${(performance.now() - started).toFixed(0)} ms`);
+    await revoke({ scope: 'jti', value: decodeJwt(token).jti });
+    assert.deepEqual(run(), ['verifier started; express middleware: function', 'refused: ERR_TOKEN_REVOKED (401)']);
   });
 
   test('SIGKILL and restart of the service: the verifier catches up without a restart', async (t) => {
