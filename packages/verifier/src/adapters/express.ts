@@ -7,7 +7,8 @@ import type { Verifier } from '../create-verifier.js';
 import { type MiddlewareOptions, authenticateBearer, checkMiddlewareOptions } from './bearer-auth.js';
 
 interface ExpressRequest { headers: { authorization?: string | undefined }; auth?: AccessClaims }
-interface ExpressResponse { status(code: number): ExpressResponse; set(headers: Record<string, string>): ExpressResponse; send(body: string): unknown }
+/** `send(body?: unknown)`: so Express infers no `string` response body for the route the middleware is on. */
+interface ExpressResponse { status(code: number): ExpressResponse; set(headers: Record<string, string>): ExpressResponse; send(body?: unknown): unknown }
 
 export function expressBearer(verifier: Verifier, options: MiddlewareOptions = {}) {
   checkMiddlewareOptions(options);
