@@ -24,9 +24,21 @@ function buildService() {
 }
 
 function buildVerifier() {
+  // Compiled beside dist/ and swapped in: a process importing the package meanwhile (a test running
+  // examples/express while another's `npm pack` runs this as prepack) never finds dist/ missing or
+  // half written — only for the instant between two renames.
   const pkg = path.join(root, 'packages/verifier');
-  fs.rmSync(path.join(pkg, 'dist'), { recursive: true, force: true });
-  execFileSync(process.execPath, [tsc, '-p', path.join(pkg, 'tsconfig.build.json')], { stdio: 'inherit' });
+  const dist = path.join(pkg, 'dist');
+  const next = path.join(pkg, `dist.next-${process.pid}`);
+  const old = path.join(pkg, `dist.old-${process.pid}`);
+  try {
+    execFileSync(process.execPath, [tsc, '-p', path.join(pkg, 'tsconfig.build.json'), '--outDir', next], { stdio: 'inherit' });
+    if (fs.existsSync(dist)) fs.renameSync(dist, old);
+    fs.renameSync(next, dist);
+  } finally {
+    fs.rmSync(next, { recursive: true, force: true });
+    fs.rmSync(old, { recursive: true, force: true });
+  }
 }
 
 if (only !== undefined && only !== 'verifier' && only !== 'service') throw new Error(`unknown build target ${only} (verifier or service)`);
