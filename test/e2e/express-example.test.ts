@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { REPO_ROOT, ServerProcess, freePort, sleep } from '../support/server-process.js';
 import { type StreamClient, adminRevoker, clientCredentialsToken, createStreamClient } from '../support/stream-setup.js';
+import { killProcessGroup } from '../support/kill-process-group.js';
 
 const PROPAGATION_BOUND_MS = 1000;
 
@@ -28,13 +29,7 @@ describe('Express example: @revokd/verifier/express with requireScopes, against 
     ...(method === 'POST' ? { body: JSON.stringify({ item: 'book' }) } : {}),
   });
 
-  async function killExample(): Promise<void> {
-    const child = example;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    try { process.kill(-(child.pid as number), 'SIGKILL'); } catch { /* gone */ }
-    await exited;
-  }
+  const killExample = (): Promise<void> => killProcessGroup(example);
 
   before(async () => {
     server = await ServerProcess.start();

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createUserViaAdmin, login, request } from '../support/http-client.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, REPO_ROOT, ServerProcess, freePort } from '../support/server-process.js';
+import { killProcessGroup } from '../support/kill-process-group.js';
 
 const DEADLINE_MS = 5000;
 
@@ -120,13 +121,7 @@ describe('TCP example: API-token clients are dropped when their token is revoked
     return { id: res.body.id, token: res.body.token };
   }
 
-  async function killTcp(): Promise<void> {
-    const child = tcp;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    try { process.kill(-(child.pid as number), 'SIGKILL'); } catch { /* gone */ }
-    await exited;
-  }
+  const killTcp = (): Promise<void> => killProcessGroup(tcp);
 
   before(async () => {
     server = await ServerProcess.start();
