@@ -4,7 +4,8 @@
 //   migrations, the UI's static assets) copied beside it;
 // - @revokd/verifier: packages/verifier/src to packages/verifier/dist, together with the shared
 //   modules it imports from src/ (one source, two builds: its rootDir is the repo root, so
-//   dist/src/core/... holds the service's own revocation, token and replica code, nothing else).
+//   dist/src/core/... holds the service's own revocation, token and replica code, nothing else),
+//   and its `revokd-verifier` command (dist/packages/verifier/src/cli.js) made executable.
 // `node scripts/build.mjs verifier` builds the verifier alone (its `prepack`).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -27,6 +28,8 @@ function buildVerifier() {
   const pkg = path.join(root, 'packages/verifier');
   fs.rmSync(path.join(pkg, 'dist'), { recursive: true, force: true });
   execFileSync(process.execPath, [tsc, '-p', path.join(pkg, 'tsconfig.build.json')], { stdio: 'inherit' });
+  // The package's bin (`revokd-verifier`), runnable from a clone as well as once installed.
+  fs.chmodSync(path.join(pkg, 'dist/packages/verifier/src/cli.js'), 0o755);
 }
 
 if (only !== undefined && only !== 'verifier' && only !== 'service') throw new Error(`unknown build target ${only} (verifier or service)`);
