@@ -212,13 +212,13 @@ describe('revokd-verifier serve behind nginx auth_request (examples/nginx)', { s
   });
 
   test('options: every bad one listed at once (exit 2), the secret never on the command line; --help', async () => {
-    const out = await runGateway(['serve', '--issuer', 'x', '--jwks-uri', 'ftp://x', '--fail-mode', 'maybe', '--client-secret', 's3cret', '--bogus'], {
+    const out = await runGateway(['serve', '--issuer', 'x', '--jwks-uri', 'ftp://x', '--stream-url', 'http://revokd.example/api/v1/revocations/stream', '--fail-mode', 'maybe', '--client-secret', 's3cret', '--bogus'], {
       REVOKD_VERIFIER_PORT: 'abc', REVOKD_VERIFIER_CLIENT_SECRET_FILE: path.join(runDir, 'missing'),
     });
     assert.equal(out.code, 2, out.stderr);
     for (const expected of [
       /--client-secret is not accepted/, /unknown option --bogus/, /--audience \(or REVOKD_VERIFIER_AUDIENCE\) is required/,
-      /--jwks-uri must be an http\(s\) URL/, /--stream-url .* is required/, /--client-id .* is required/,
+      /--jwks-uri must be an http\(s\) URL/, /--stream-url must be an https: URL.*--allow-insecure-http/, /--client-id .* is required/,
       /REVOKD_VERIFIER_CLIENT_SECRET_FILE names a file that cannot be read \(ENOENT\)/, /--max-staleness-ms .* is required/,
       /--fail-mode must be closed or open/, /REVOKD_VERIFIER_PORT must be a whole number/,
     ]) assert.match(out.stderr, expected);

@@ -5,7 +5,7 @@
  * the machine (`ps`), and an environment variable to the process's children and crash reports.
  */
 import fs from 'node:fs';
-import type { VerifierOptions } from '../verifier-options.js';
+import { type VerifierOptions, isLoopbackHost } from '../verifier-options.js';
 
 export interface GatewayConfig {
   readonly verifier: Omit<VerifierOptions, 'metrics'>;
@@ -128,6 +128,9 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
   }
 
   const values = new Map<string, string | number | boolean>();
+  // First, so the URLs' check knows whether plain http: to another host is allowed.
+  const insecure = given.get('allow-insecure-http');
+  const allowInsecureHttp = insecure !== undefined && TRUE.has(insecure.value.trim().toLowerCase());
   for (const spec of OPTIONS) {
     const entry = given.get(spec.flag);
     const raw = entry?.value ?? spec.fallback;
@@ -136,7 +139,7 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
       if (spec.required) errors.push(`--${spec.flag} (or ${envName(spec.flag)}) is required: ${spec.help}`);
       continue;
     }
-    const problem = check(spec, raw, values);
+    const problem = check(spec, raw, values, allowInsecureHttp);
     if (problem !== undefined) errors.push(`${source} ${problem}`);
   }
   if (errors.length > 0) return { kind: 'error', errors };
@@ -166,7 +169,7 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
 }
 
 /** Checks one value and stores it (converted) in `values`; returns the problem, if any. */
-function check(spec: OptionSpec, raw: string, values: Map<string, string | number | boolean>): string | undefined {
+function check(spec: OptionSpec, raw: string, values: Map<string, string | number | boolean>, allowInsecureHttp: boolean): string | undefined {
   switch (spec.kind) {
     case 'text':
       if (raw.trim() === '') return 'must not be empty';
@@ -176,6 +179,10 @@ function check(spec: OptionSpec, raw: string, values: Map<string, string | numbe
       let url: URL | undefined;
       try { url = new URL(raw); } catch { /* below */ }
       if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) return `must be an http(s) URL, not ${JSON.stringify(raw)}`;
+      if (url.username !== '' || url.password !== '') return 'must not carry credentials';
+      if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && !allowInsecureHttp) {
+        return `must be an https: URL, not ${JSON.stringify(raw)} (plain http: only to loopback, unless --allow-insecure-http: the client secret and the JWKS would travel in clear)`;
+      }
       values.set(spec.flag, raw);
       return undefined;
     }
