@@ -6,9 +6,9 @@
 //   modules it imports from src/ (one source, two builds: its rootDir is the repo root, so
 //   dist/src/core/... holds the service's own revocation, token and replica code, nothing else),
 //   and its `revokd-verifier` command (dist/packages/verifier/src/cli.js) made executable.
-// `node scripts/build.mjs verifier` builds the verifier alone: its `prepare`, which npm runs before
-// `npm pack` and, in a clone, during `npm install` before it links the `revokd-verifier` bin (a bin
-// whose file does not exist yet is not linked, and the root `prepare` runs after the linking).
+// `node scripts/build.mjs verifier` builds the verifier alone (its `prepack`). Not a `prepare` of the
+// verifier package: npm 11 would list that as an install script to approve in every project
+// installing the package, where it cannot run (it builds from this repository).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
