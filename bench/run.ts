@@ -18,9 +18,11 @@
  *      LISTEN/NOTIFY (bench/ip-block-propagation.ts);
  *   7. propagation to a verifier whose stream goes through HAProxy (scripts/cluster's template),
  *      beside one connected directly, on the same revocations (bench/verifier-behind-haproxy.ts).
+ *   8. the forward-auth gateway's added latency: nginx + `revokd-verifier serve` (auth_request, the
+ *      documented example config) vs nginx alone, same upstream, same run (bench/gateway-latency.ts).
  *
  * Skip parts with BENCH_HOT_PATH=0, BENCH_INTROSPECT_SCALE=0, BENCH_VERIFIER_PROPAGATION=0,
- * BENCH_HTTP=0, BENCH_SCALE_OUT=0, BENCH_IP_BLOCK_PROPAGATION=0, BENCH_VERIFIER_HAPROXY=0. Knobs of part 1: BENCH_REVOKED (comma list, default
+ * BENCH_HTTP=0, BENCH_SCALE_OUT=0, BENCH_IP_BLOCK_PROPAGATION=0, BENCH_VERIFIER_HAPROXY=0, BENCH_GATEWAY=0. Knobs of part 1: BENCH_REVOKED (comma list, default
  * 1000000,10000000), BENCH_ROUNDS, BENCH_SLICES, BENCH_VERIFY_OPS, BENCH_REPEAT_OPS,
  * BENCH_REDIS_OPS, BENCH_REDIS_IN_FLIGHT, BENCH_LOOKUP_OPS, BENCH_REDIS_URL; the other parts
  * document theirs. No test asserts any of these numbers.
@@ -177,6 +179,25 @@ if (enabled('BENCH_VERIFIER_HAPROXY')) {
       p50: ms(r.behindHaproxy.p50Ms), p99: ms(r.behindHaproxy.p99Ms), ratio: `${(r.behindHaproxy.p99Ms / r.direct.p99Ms).toFixed(2)}× (p99)`, target: '',
     },
   );
+}
+
+// 8. The forward-auth gateway's added latency behind nginx.
+if (enabled('BENCH_GATEWAY')) {
+  const { runGatewayLatencyBench } = await import('./gateway-latency.js');
+  log();
+  const r = await runGatewayLatencyBench(log, {
+    requests: intEnv('BENCH_GATEWAY_REQUESTS', 3000), rounds: intEnv('BENCH_GATEWAY_ROUNDS', 3), connections: intEnv('BENCH_GATEWAY_CONNECTIONS', 16),
+  });
+  json.gatewayLatency = r;
+  for (const c of r.byConnections) {
+    summary.push(
+      { part: 'gateway', row: `GET through nginx alone, ${c.connections} connection${c.connections === 1 ? '' : 's'}`, value: `${int(c.nginxAlone.requestsPerSec)} req/s`, p50: ms(c.nginxAlone.p50Ms), p99: ms(c.nginxAlone.p99Ms), ratio: '1.00×', target: '' },
+      {
+        part: 'gateway', row: `GET through nginx + revokd-verifier serve, ${c.connections} connection${c.connections === 1 ? '' : 's'}`, value: `${int(c.withGateway.requestsPerSec)} req/s`,
+        p50: ms(c.withGateway.p50Ms), p99: ms(c.withGateway.p99Ms), ratio: `+${ms(c.withGateway.p50Ms - c.nginxAlone.p50Ms)} (p50)`, target: '',
+      },
+    );
+  }
 }
 
 log();

@@ -4,8 +4,11 @@
 //   migrations, the UI's static assets) copied beside it;
 // - @revokd/verifier: packages/verifier/src to packages/verifier/dist, together with the shared
 //   modules it imports from src/ (one source, two builds: its rootDir is the repo root, so
-//   dist/src/core/... holds the service's own revocation, token and replica code, nothing else).
-// `node scripts/build.mjs verifier` builds the verifier alone (its `prepack`).
+//   dist/src/core/... holds the service's own revocation, token and replica code, nothing else),
+//   and its `revokd-verifier` command (dist/packages/verifier/src/cli.js) made executable.
+// `node scripts/build.mjs verifier` builds the verifier alone (its `prepack`). Not a `prepare` of the
+// verifier package: npm 11 would list that as an install script to approve in every project
+// installing the package, where it cannot run (it builds from this repository).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -35,6 +38,8 @@ function buildVerifier() {
     execFileSync(process.execPath, [tsc, '-p', path.join(pkg, 'tsconfig.build.json'), '--outDir', next], { stdio: 'inherit' });
     if (fs.existsSync(dist)) fs.renameSync(dist, old);
     fs.renameSync(next, dist);
+    // The package's bin (`revokd-verifier`), runnable from a clone as well as once installed.
+    fs.chmodSync(path.join(dist, 'packages/verifier/src/cli.js'), 0o755);
   } finally {
     fs.rmSync(next, { recursive: true, force: true });
     fs.rmSync(old, { recursive: true, force: true });
