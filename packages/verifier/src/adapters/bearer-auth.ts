@@ -37,6 +37,11 @@ const quoted = (value: string): string => value.replace(/[^\x20-\x7e]|["\\]/g, '
 /** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 
+/** Whether `value` is one RFC 6749 §3.3 scope-token (what requireScopes entries must be). */
+export function isScopeToken(value: unknown): value is string {
+  return typeof value === 'string' && SCOPE_TOKEN.test(value);
+}
+
 /**
  * Checks middleware options, throwing a `TypeError` naming the bad one; every adapter calls it when
  * it is created, so a misconfigured route fails at start rather than on each request.
@@ -47,7 +52,7 @@ export function checkMiddlewareOptions(options: MiddlewareOptions): void {
   if (scopes === undefined) return;
   if (!Array.isArray(scopes)) throw new TypeError('middleware options.requireScopes must be an array of scope strings');
   for (const scope of scopes) {
-    if (typeof scope !== 'string' || !SCOPE_TOKEN.test(scope)) {
+    if (!isScopeToken(scope)) {
       throw new TypeError(`middleware options.requireScopes: ${JSON.stringify(scope)} is not a scope (printable ASCII without space, " or \\)`);
     }
   }

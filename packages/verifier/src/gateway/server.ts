@@ -11,7 +11,7 @@
 import type http from 'node:http';
 import { RevokdError } from '../../../../src/core/errors.js';
 import type { AccessClaims } from '../../../../src/core/tokens/access-token.js';
-import { authenticateBearer } from '../adapters/bearer-auth.js';
+import { authenticateBearer, isScopeToken } from '../adapters/bearer-auth.js';
 import type { Verifier } from '../create-verifier.js';
 
 /** The request header a proxy sets to require scopes (space-separated, all required). */
@@ -28,8 +28,6 @@ export interface GatewayHandlerOptions {
   readonly onAuthAnswer?: (status: number) => void;
 }
 
-/** RFC 6750 §3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 const HEADER_VALUE = /^[\x20-\x7e]*$/;
 
 export function gatewayHandler(verifier: Verifier, options: GatewayHandlerOptions): http.RequestListener {
@@ -71,18 +69,16 @@ async function handle(verifier: Verifier, options: GatewayHandlerOptions, req: h
 type Answer = [status: number, headers: Record<string, string>, body: string];
 
 async function authenticate(verifier: Verifier, realm: string, req: http.IncomingMessage): Promise<Answer> {
-  const result = await authenticateBearer(verifier, req.headers.authorization, { realm });
-  if (!result.ok) return [result.status, { ...result.headers }, JSON.stringify(result.body)];
-  const claims = result.claims;
   const required = requiredScopes(req.headers[REQUIRE_SCOPE_HEADER]);
   if (required === undefined) {
     // The proxy's configuration is wrong: refuse (fail closed), and say why.
     return [500, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
       errorBody(new RevokdError('ERR_INTERNAL', `${REQUIRE_SCOPE_HEADER} must be one header of space-separated scope tokens (RFC 6750 §3)`))];
   }
-  const granted = new Set(claims.scope.split(' ').filter((s) => s !== ''));
-  const missing = required.filter((s) => !granted.has(s));
-  if (missing.length > 0) return insufficientScope(realm, required, missing);
+  // The middleware core decides every refusal, 403 insufficient_scope included, as for every adapter.
+  const result = await authenticateBearer(verifier, req.headers.authorization, { realm, requireScopes: required });
+  if (!result.ok) return [result.status, { ...result.headers }, JSON.stringify(result.body)];
+  const claims = result.claims;
   const identity = identityHeaders(claims);
   if (identity === undefined) {
     return [500, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }, errorBody(new RevokdError('ERR_INTERNAL', 'a claim cannot be sent as a header'))];
@@ -95,16 +91,7 @@ function requiredScopes(header: string | string[] | undefined): string[] | undef
   if (header === undefined) return [];
   if (Array.isArray(header)) return undefined;
   const scopes = header.split(' ').filter((s) => s !== '');
-  return scopes.every((s) => SCOPE_TOKEN.test(s)) ? scopes : undefined;
-}
-
-/** RFC 6750 §3.1: 403 with `error="insufficient_scope"` and the scope the resource needs. */
-function insufficientScope(realm: string, required: readonly string[], missing: readonly string[]): Answer {
-  const err = new RevokdError('ERR_FORBIDDEN', `the token lacks scope ${missing.join(' ')}`);
-  return [403, {
-    'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store',
-    'www-authenticate': `Bearer realm="${realm}", error="insufficient_scope", error_description="${err.message}", scope="${required.join(' ')}"`,
-  }, errorBody(err)];
+  return scopes.every(isScopeToken) ? scopes : undefined;
 }
 
 function identityHeaders(claims: AccessClaims): Record<string, string> | undefined {
