@@ -11,6 +11,7 @@ import { truncateId } from '../audit/audit-event.js';
 import { parseCidr } from '../containment/ip-address.js';
 import { NEVER_EXPIRES, sessionEntryExpiryMs } from './entry-lifetime.js';
 import type { Initiator, ReasonCode, RevocationRecord } from './types.js';
+import { unhandled } from '../exhaustive.js';
 
 /** What a revocation names; the store contract's `RevocationTarget` is this type. */
 export type RevocationTargetSpec =
@@ -129,6 +130,8 @@ export function planRevocation(target: RevocationTargetSpec): RevocationPlan {
         ...NO_ACTION, scope: 'window', auditType, auditTargetId: `${target.fromSec}-${target.toSec}`, changed: 'always',
         entry: { scope: 'window', target: '*', windowFrom: target.fromSec, windowTo: target.toSec, expiresAtMs: target.expiresAtMs ?? null },
       };
+    default:
+      return unhandled(target, 'revocation target');
   }
 }
 

@@ -10,6 +10,7 @@
  */
 import { JtiTable } from './jti-table.js';
 import type { CheckOutcome, RevocationRecord, TokenStamp } from './types.js';
+import { unhandled } from '../exhaustive.js';
 
 const NOT_REVOKED: CheckOutcome = Object.freeze({ revoked: false });
 
@@ -70,6 +71,8 @@ export class RevocationState {
           this.windows.push({ from: record.windowFrom, to: record.windowTo, expiresAtMs: record.expiresAtMs });
         }
         break;
+      default:
+        unhandled(record.scope, 'revocation scope');
     }
   }
 
