@@ -19,6 +19,12 @@ import type { AppContext } from './context.js';
 
 export type HealthState = 'ready' | 'degraded' | 'unavailable';
 
+/**
+ * The same state in the words of the seeds' status endpoints (`/api/v1/auth/revocation-status`,
+ * `/api/v1/security/blacklist/status`): one judgement, two vocabularies.
+ */
+export const SEED_HEALTH_WORD = { ready: 'healthy', degraded: 'degraded', unavailable: 'unavailable' } as const satisfies Record<HealthState, string>;
+
 export type DegradedReason = 'store_unreachable' | 'replica_stale' | 'feed_wakeup_down' | 'counters_degraded';
 export const DEGRADED_REASONS: readonly DegradedReason[] = ['store_unreachable', 'replica_stale', 'feed_wakeup_down', 'counters_degraded'];
 

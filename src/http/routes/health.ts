@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../app/context.js';
-import { probeServiceHealth } from '../../app/service-health.js';
+import { SEED_HEALTH_WORD, probeServiceHealth } from '../../app/service-health.js';
 import { Type } from '@sinclair/typebox';
 import { SECURITY } from '../openapi.js';
 import { ERROR_RESPONSES } from '../schemas/error.js';
@@ -25,9 +25,6 @@ const Readiness = Closed({
   }),
 });
 const probe = (summary: string, response: Record<string, unknown>) => ({ tags: ['health'], summary, security: SECURITY.none, response });
-
-/** The seeds' names for the states (`GET /api/v1/auth/revocation-status`). */
-const SEED_STATUS = { ready: 'healthy', degraded: 'degraded', unavailable: 'unavailable' } as const;
 
 export function healthRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get('/healthz', {
@@ -63,7 +60,7 @@ export function healthRoutes(app: FastifyInstance, ctx: AppContext): void {
   }, async () => {
     const health = await probeServiceHealth(ctx);
     return {
-      service: 'token_revocation', status: SEED_STATUS[health.state], backend: ctx.store.backend, fail_mode: ctx.config.failMode,
+      service: 'token_revocation', status: SEED_HEALTH_WORD[health.state], backend: ctx.store.backend, fail_mode: ctx.config.failMode,
       reasons: health.reasons.map((r) => r.reason),
     };
   });

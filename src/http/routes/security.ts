@@ -25,6 +25,7 @@ import { AdminApiTokenView } from '../schemas/tokens.js';
 import { Alert, AuditCounts, AuditEntry, ChainVerification, IpBlock } from '../schemas/security.js';
 import { Closed, IsoTime, Nullable, NullableIsoTime, StringEnum } from '../schemas/shapes.js';
 import { PublicUserWithDecoy } from '../schemas/users.js';
+import { SEED_HEALTH_WORD, probeServiceHealth } from '../../app/service-health.js';
 
 // Query values are strings (no coercion): the schemas check their form, the helpers below their range.
 const WholeNumber = (name: string, digits: number, description: string) =>
@@ -259,13 +260,9 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
       }),
     }))),
   }, async () => {
-    const store = await ctx.store.ping().then(() => true, () => false);
-    const replica = replicaStatus();
-    return {
-      backend: ctx.store.backend, store: store ? 'ok' : 'unreachable',
-      status: store && !replica.stale ? 'healthy' : !replica.stale ? 'degraded' : 'unavailable',
-      replica,
-    };
+    // The instance's one health judgement (app/service-health.ts), in the seeds' words.
+    const health = await probeServiceHealth(ctx);
+    return { backend: ctx.store.backend, store: health.store, status: SEED_HEALTH_WORD[health.state], replica: replicaStatus() };
   });
 
   app.get('/api/v1/security/health', {
@@ -279,16 +276,17 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
     }))),
   }, async () => {
     const nowMs = ctx.now();
-    const store = await ctx.store.ping().then(() => true, () => false);
-    const stale = ctx.replica.isStale();
+    // The instance's one health judgement (app/service-health.ts), made worse by open critical alerts.
+    const health = await probeServiceHealth(ctx);
+    const store = health.store === 'ok';
     const alertCounts = store ? await ctx.store.countAlerts() : undefined;
     const activeBlocks = store ? (await ctx.store.listIpBlocks(nowMs)).length : null;
     const openCritical = alertCounts?.CRITICAL.unacknowledged ?? null;
-    const status = !store || stale ? 'unhealthy' : (openCritical ?? 0) > 0 ? 'degraded' : 'healthy';
+    const status = health.state === 'unavailable' ? 'unhealthy' : health.state === 'degraded' || (openCritical ?? 0) > 0 ? 'degraded' : 'healthy';
     return {
       status, generated_at: iso(nowMs),
       checks: {
-        store: store ? 'ok' : 'unreachable', replica: stale ? 'stale' : 'current', replica_staleness_ms: ctx.replica.stalenessMs(),
+        store: health.store, replica: health.replica, replica_staleness_ms: health.replicaStalenessMs,
         fail_mode: ctx.config.failMode, active_blocks: activeBlocks, unacknowledged_critical_alerts: openCritical,
         trusted_proxies: ctx.config.trustedProxies.length,
       },
