@@ -19,10 +19,12 @@
  *   7. propagation to a verifier whose stream goes through HAProxy (scripts/cluster's template),
  *      beside one connected directly, on the same revocations (bench/verifier-behind-haproxy.ts).
  *   8. the forward-auth gateway's added latency: nginx + `revokd-verifier serve` (auth_request, the
- *      documented example config) vs nginx alone, same upstream, same run (bench/gateway-latency.ts).
+ *      documented example config) vs nginx alone, same upstream, same run (bench/gateway-latency.ts);
+ *   9. the Python verifier (packages/verifier-python, built and installed into a fresh venv):
+ *      verify of a repeat and a first-seen token vs bare PyJWT (bench/python-verify.ts).
  *
  * Skip parts with BENCH_HOT_PATH=0, BENCH_INTROSPECT_SCALE=0, BENCH_VERIFIER_PROPAGATION=0,
- * BENCH_HTTP=0, BENCH_SCALE_OUT=0, BENCH_IP_BLOCK_PROPAGATION=0, BENCH_VERIFIER_HAPROXY=0, BENCH_GATEWAY=0. Knobs of part 1: BENCH_REVOKED (comma list, default
+ * BENCH_HTTP=0, BENCH_SCALE_OUT=0, BENCH_IP_BLOCK_PROPAGATION=0, BENCH_VERIFIER_HAPROXY=0, BENCH_GATEWAY=0, BENCH_PYTHON=0. Knobs of part 1: BENCH_REVOKED (comma list, default
  * 1000000,10000000), BENCH_ROUNDS, BENCH_SLICES, BENCH_VERIFY_OPS, BENCH_REPEAT_OPS,
  * BENCH_REDIS_OPS, BENCH_REDIS_IN_FLIGHT, BENCH_LOOKUP_OPS, BENCH_REDIS_URL; the other parts
  * document theirs. No test asserts any of these numbers.
@@ -197,6 +199,21 @@ if (enabled('BENCH_GATEWAY')) {
         p50: ms(c.withGateway.p50Ms), p99: ms(c.withGateway.p99Ms), ratio: `+${ms(c.withGateway.p50Ms - c.nginxAlone.p50Ms)} (p50)`, target: '',
       },
     );
+  }
+}
+
+// 9. The Python verifier's hot path.
+if (enabled('BENCH_PYTHON')) {
+  const { runPythonVerifyBench } = await import('./python-verify.js');
+  log();
+  const r = await runPythonVerifyBench(log);
+  json.pythonVerify = r;
+  const bare = r.results[0]!;
+  for (const row of r.results) {
+    summary.push({
+      part: 'Python verifier', row: row.name, value: `${int(row.opsPerSec)} ops/s`, p50: `${row.p50Us.toFixed(1)} µs`, p99: `${row.p99Us.toFixed(1)} µs`,
+      ratio: `${(row.opsPerSec / bare.opsPerSec).toFixed(2)}×`, target: '',
+    });
   }
 }
 
