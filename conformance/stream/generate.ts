@@ -259,6 +259,16 @@ async function vectors(): Promise<Vector[]> {
 
   {
     const feed = new Feed();
+    const snapshot = feed.snapshot(T0);
+    const part0 = JSON.parse(snapshot[0]!.data) as { revocations: unknown[] };
+    part0.revocations.push({ seq: 99, initiator: 'admin', reason: 'admin', created_at: T0, scope: 'device', device_id: 'dev-1', expires_at: null });
+    out.push(vector('unknown-scope-in-snapshot', 'A snapshot part holding a revocation of a scope this protocol does not define: the consumer halts as for such an event (never reconnects to meet the same snapshot again).', tokens, [
+      connect(null, '3'), at(0, { ...snapshot[0]!, data: JSON.stringify(part0) }, 'halted'), check(0, 'bob', 'unavailable'),
+    ], { fail_mode: 'open' }));
+  }
+
+  {
+    const feed = new Feed();
     feed.commit(feed.record('token', 'jti-alice'));
     const frames = feed.snapshot(T0);
     const stripped = { ...frames[0]!, data: frames[0]!.data.replace(/"revocations":\[.*\]\}$/, '"revocations":[]}') };

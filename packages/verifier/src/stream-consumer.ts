@@ -179,7 +179,14 @@ export class StreamConsumer {
   }
 
   private async snapshotPart(event: SseEvent): Promise<void> {
-    const part = snapshotPartFromWire(parseJson(event));
+    let part: ReturnType<typeof snapshotPartFromWire>;
+    try {
+      part = snapshotPartFromWire(parseJson(event));
+    } catch (err) {
+      // A snapshot holding a scope this code does not know is as unenforceable as an event of one.
+      if (err instanceof UnknownScopeError) throw this.tooOld(err);
+      throw err;
+    }
     const current = this.snapshot ?? { nextPart: 0, generations: undefined, limits: undefined, records: [], digest: createHash('sha256') };
     if (part.part !== current.nextPart) throw new StreamProtocolError(`snapshot part ${part.part} arrived, ${current.nextPart} expected`);
     if (part.part === 0) {
