@@ -58,17 +58,19 @@ class PythonApp {
     child.stderr?.on('data', (d: Buffer) => { this.output += d.toString(); });
   }
 
-  static async start(python: string, file: string, env: Record<string, string>): Promise<PythonApp> {
+  /** `file`: under test/python/apps/, or absolute; `readyPath` answers 200 once it serves. */
+  static async start(python: string, file: string, env: Record<string, string>, readyPath = '/status'): Promise<PythonApp> {
     const port = await freePort();
-    const child = spawn(python, [path.join(APPS_DIR, file)], {
-      cwd: APPS_DIR, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+    const script = path.resolve(APPS_DIR, file);
+    const child = spawn(python, [script], {
+      cwd: path.dirname(script), detached: true, stdio: ['ignore', 'pipe', 'pipe'],
       env: { PATH: process.env.PATH, HOME: process.env.HOME, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', PORT: String(port), ...env },
     });
     const app = new PythonApp(`http://127.0.0.1:${port}`, child);
     await until(`${file} to serve`, async () => {
       if (child.exitCode !== null) throw new Error(`${file} exited with ${child.exitCode}:\n${app.output}`);
       try {
-        return (await fetch(`${app.url}/status`)).status === 200 ? true : undefined;
+        return (await fetch(`${app.url}${readyPath}`)).status === 200 ? true : undefined;
       } catch {
         return undefined;
       }
@@ -110,6 +112,24 @@ async function refusedWithin(url: string, token: string, startedAt: number, limi
   }
 }
 
+/**
+ * Runs the first ```sh block under "## Install" in docs/verifier-python.md, as written, with bash in
+ * an empty directory whose `packages` is the clone's (the block's paths are relative to a clone).
+ */
+function runDocsInstall(work: string): Promise<Ran> {
+  const doc = fs.readFileSync(path.join(REPO_ROOT, 'docs/verifier-python.md'), 'utf8');
+  const install = doc.slice(doc.indexOf('## Install'));
+  const block = /```sh\n([\s\S]*?)```/.exec(install)?.[1];
+  assert.ok(block !== undefined, 'docs/verifier-python.md has a sh block under ## Install');
+  const dir = path.join(work, 'docs-install');
+  fs.mkdirSync(dir);
+  fs.symlinkSync(path.join(REPO_ROOT, 'packages'), path.join(dir, 'packages'));
+  return run('bash', ['-euo', 'pipefail', '-c', block], {
+    cwd: dir, timeoutMs: 170_000,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, PIP_RETRIES: '0', PIP_DISABLE_PIP_VERSION_CHECK: '1', PYTHONDONTWRITEBYTECODE: '1' },
+  });
+}
+
 describe('revokd-verifier for Python', () => {
   let work: string;
   let python: string;
@@ -118,6 +138,7 @@ describe('revokd-verifier for Python', () => {
   let streamClient: StreamClient;
   let revoke: (scope: string, value: string) => Promise<void>;
   let lint: Promise<{ ruff: Ran; mypy: Ran; pytest: Ran }>;
+  let docsInstall: Promise<Ran>;
   const apps: PythonApp[] = [];
   const appEnv = (): Record<string, string> => ({
     REVOKD_URL: server.url, REVOKD_CLIENT_ID: streamClient.client_id, REVOKD_CLIENT_SECRET: streamClient.client_secret,
@@ -126,6 +147,7 @@ describe('revokd-verifier for Python', () => {
 
   before(async () => {
     work = tempDir('pyverifier');
+    docsInstall = runDocsInstall(work);
     const buildAndInstall = async (): Promise<void> => {
       // PIP_RETRIES=0: an index that cannot be reached (offline, mirror only) fails over at once.
       const env = { ...process.env, PIP_RETRIES: '0', PIP_DISABLE_PIP_VERSION_CHECK: '1', PYTHONDONTWRITEBYTECODE: '1' };
@@ -164,6 +186,7 @@ describe('revokd-verifier for Python', () => {
   after(async () => {
     for (const app of apps) await app.stop();
     await lint?.catch(() => {});
+    await docsInstall?.catch(() => {});
     await server?.stop();
     if (work !== undefined) fs.rmSync(work, { recursive: true, force: true });
   });
@@ -351,6 +374,35 @@ describe('revokd-verifier for Python', () => {
       await app.stop();
     });
   }
+
+  test('docs/verifier-python.md Install runs as written in an empty directory beside the clone: venv, wheel, install, import', async () => {
+    const ran = ok(await docsInstall, 'the Install block of docs/verifier-python.md');
+    assert.match(ran.stdout, /^revokd_verifier 0\.1\.0$/m, ran.stdout);
+  });
+
+  test('examples/fastapi: a token with orders:write creates an order, one without gets 403 insufficient_scope, a revoked one 401 within 1 s', async () => {
+    const writer = await createStreamClient((args) => server.cli(args), 'orders-writer', ['orders:read', 'orders:write']);
+    const app = await PythonApp.start(python, path.join(REPO_ROOT, 'examples/fastapi/app.py'), appEnv(), '/healthz');
+    apps.push(app);
+    const writing = await clientCredentialsToken(server.url, writer, 'orders:write');
+    const reading = await clientCredentialsToken(server.url, writer, 'orders:read');
+    const post = (token: string) => fetch(`${app.url}/orders`, {
+      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ item: 'book' }),
+    });
+    const created = await post(writing);
+    assert.equal(created.status, 201, await created.clone().text());
+    assert.deepEqual(await created.json(), { id: 1, by: decodeJwt(writing).sub, item: 'book' });
+    const refused = await post(reading);
+    assert.equal(refused.status, 403);
+    assert.equal(refused.headers.get('www-authenticate'), 'Bearer realm="orders", error="insufficient_scope", scope="orders:write"');
+    assert.equal(((await refused.json()) as any).detail.error, 'insufficient_scope');
+    const listed = await get(`${app.url}/orders`, reading);
+    assert.equal(listed.status, 200);
+    assert.equal(((await listed.json()) as any).orders.length, 1);
+    const revokedAt = Date.now();
+    await revoke('jti', decodeJwt(writing).jti as string);
+    await refusedWithin(`${app.url}/orders`, writing, revokedAt);
+  });
 
   test('the wheel: ruff check and mypy --strict are clean; pytest passes, every conformance vector included', async () => {
     const { ruff, mypy, pytest } = await lint;
