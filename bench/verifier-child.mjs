@@ -7,7 +7,7 @@
 // performance.timeOrigin + performance.now(): ms on the machine's clock, sub-ms), and `createdAtMs`
 // the service's own commit stamp from the record (Date.now() on the server, whole ms).
 import { performance } from 'node:perf_hooks';
-import { createVerifier } from '../packages/verifier/dist/packages/verifier/src/index.js';
+import { createVerifier } from '../packages/verifier/dist/index.js';
 
 const options = JSON.parse(process.env.BENCH_VERIFIER_OPTIONS);
 const verifier = await createVerifier(options);

@@ -15,7 +15,7 @@
 #   NGINX_LISTEN   (127.0.0.1:8088)   where nginx listens
 #   UPSTREAM_PORT  (8089)             the echo application's port
 #   RUN_DIR        (a new temp dir)   nginx's prefix: its config, pid, logs and temp files
-#   REVOKD_VERIFIER_COMMAND           how to run the gateway (default: node <this clone>/packages/verifier/dist/…/cli.js)
+#   REVOKD_VERIFIER_COMMAND           how to run the gateway (default: node <this clone>/packages/verifier/dist/cli.js)
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -25,7 +25,7 @@ UPSTREAM_PORT="${UPSTREAM_PORT:-8089}"
 export REVOKD_VERIFIER_PORT="${REVOKD_VERIFIER_PORT:-8081}"
 export REVOKD_VERIFIER_HOST="${REVOKD_VERIFIER_HOST:-127.0.0.1}"
 RUN_DIR="${RUN_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/revokd-nginx-example-XXXXXX")}"
-read -r -a GATEWAY <<< "${REVOKD_VERIFIER_COMMAND:-node $ROOT/packages/verifier/dist/packages/verifier/src/cli.js}"
+read -r -a GATEWAY <<< "${REVOKD_VERIFIER_COMMAND:-node $ROOT/packages/verifier/dist/cli.js}"
 NGINX="${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}"
 
 mkdir -p "$RUN_DIR/tmp"

@@ -3,6 +3,8 @@
  * with `npm pack`, installed into an empty project, run by plain `node` — by the very commands
  * docs/verifier.md "Install" shows (installed-verifier.ts reads and runs them).
  * - its install adds no `.node` file and no server dependency (issue 11, must-show 6);
+ * - its tarball is one dist/ tree with no packages/ or src/ segment, and a TypeScript consumer's typed
+ *   imports of it type-check with tsc (issue 20);
  * - the docs' first script (check.mjs) runs as written (issue 19);
  * - SIGKILL and restart of the service: the verifier catches up, a revocation made while the
  *   service was down included, without being restarted (must-show 2);
@@ -11,12 +13,14 @@
  * - a token is rejected within 1 s of its revocation through every scope (must-show 1).
  */
 import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { createClientViaAdmin, createUserViaAdmin, login, request } from '../support/http-client.js';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess, sleep } from '../support/server-process.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, REPO_ROOT, ServerProcess, sleep } from '../support/server-process.js';
 import { until } from '../support/until.js';
 import { type InstalledProject, Probe, installPackedVerifier, installedFiles, installedPackages, readInstallDocs, runDocsBlock } from './installed-verifier.js';
 
@@ -73,10 +77,11 @@ describe('@revokd/verifier installed from its tarball, against a running revokd'
     assert.deepEqual(packages.map((p) => p.replace(/@[^@]+$/, '')), ['@revokd/verifier', 'jose']);
     const files = installedFiles(project);
     assert.deepEqual(files.filter((f) => f.endsWith('.node')), []);
-    // The compiled shared modules are the revocation, token and replica code, nothing of the server.
-    const shared = files.filter((f) => f.startsWith(path.join('@revokd', 'verifier', 'dist', 'src')) && f.endsWith('.js'));
+    // The compiled shared modules (dist/core, dist/replica) are the revocation, token and replica code, nothing of the server.
+    const shared = files.filter((f) => /^@revokd.verifier.dist.(core|replica)./.test(f) && f.endsWith('.js'));
     t.diagnostic(`shared modules compiled into the package: ${shared.map((f) => f.split(`dist${path.sep}`)[1]).join(', ')}`);
-    for (const f of shared) assert.match(f, /dist.src.(core.(errors|revocation.|tokens.)|replica.revocation-replica)/);
+    assert.ok(shared.length > 0);
+    for (const f of shared) assert.match(f, /dist.(core.(errors|revocation.|tokens.)|replica.revocation-replica)/);
     const imports = new Set<string>();
     for (const f of files.filter((x) => x.startsWith('@revokd') && x.endsWith('.js'))) {
       const text = fs.readFileSync(path.join(project.dir, 'node_modules', f), 'utf8');
@@ -84,6 +89,48 @@ describe('@revokd/verifier installed from its tarball, against a running revokd'
     }
     t.diagnostic(`bare imports in the verifier: ${[...imports].sort().join(', ')}`);
     for (const spec of imports) assert.ok(spec === 'jose' || spec === 'prom-client' || spec.startsWith('node:'), `unexpected import ${spec}`);
+  });
+
+  test('the tarball is one dist/ tree: no packages/ or src/ segment, every export and the bin in it, declarations beside the JavaScript', (t) => {
+    const entries = execFileSync('tar', ['-tzf', project.tarball], { encoding: 'utf8' }).trim().split('\n').filter((e) => !e.endsWith('/')).sort();
+    t.diagnostic(`${entries.length} files in ${path.basename(project.tarball)}`);
+    const files = entries.map((e) => e.replace(/^package\//, ''));
+    assert.deepEqual(files.filter((f) => !f.startsWith('dist/')), ['LICENSE', 'README.md', 'package.json']);
+    assert.deepEqual(files.filter((f) => f.split('/').some((segment) => segment === 'packages' || segment === 'src')), []);
+    // The verifier's own modules at the top of dist/ (its adapters and gateway one level down), the shared code in dist/core and dist/replica.
+    assert.deepEqual([...new Set(files.filter((f) => f.startsWith('dist/')).map((f) => f.split('/').slice(0, -1).join('/').split('/').slice(0, 2).join('/')))].sort(),
+      ['dist', 'dist/adapters', 'dist/core', 'dist/gateway', 'dist/replica']);
+    for (const f of files.filter((x) => x.endsWith('.js'))) assert.ok(files.includes(f.replace(/\.js$/, '.d.ts')), `${f} has its declarations beside it`);
+    const manifest = JSON.parse(fs.readFileSync(path.join(project.dir, 'node_modules/@revokd/verifier/package.json'), 'utf8')) as {
+      exports: Record<string, { types: string; default: string }>; types: string; bin: Record<string, string>;
+    };
+    assert.deepEqual(Object.keys(manifest.exports), ['.', './express', './fastify', './hono', './node']);
+    const targets = [...Object.values(manifest.exports).flatMap((e) => [e.types, e.default]), manifest.types, ...Object.values(manifest.bin)];
+    for (const target of targets) assert.ok(files.includes(path.posix.normalize(target)), `${target} is in the tarball`);
+    assert.equal(manifest.bin['revokd-verifier'], 'dist/cli.js');
+  });
+
+  test("a TypeScript consumer's typed imports of @revokd/verifier and its adapters type-check (tsc, strict, nodenext and bundler resolution)", async (t) => {
+    const consumer = path.join(project.dir, 'consumer.ts');
+    fs.writeFileSync(consumer, CONSUMER_TS);
+    const tsc = path.join(REPO_ROOT, 'node_modules/typescript/bin/tsc');
+    const typeRoots = path.join(REPO_ROOT, 'node_modules/@types'); // @types/node, as a TypeScript project has it
+    try {
+      for (const [module, resolution] of [['nodenext', 'nodenext'], ['preserve', 'bundler']]) {
+        fs.writeFileSync(path.join(project.dir, 'tsconfig.json'), JSON.stringify({
+          compilerOptions: { target: 'ES2022', module, moduleResolution: resolution, strict: true, noEmit: true, skipLibCheck: false, typeRoots: [typeRoots], types: ['node'] },
+          files: ['consumer.ts'],
+        }));
+        // Not execFileSync: blocking this process for seconds lets the server drop the test's idle keep-alive connections unseen.
+        const run = await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.json', '--listFiles'], { cwd: project.dir, encoding: 'utf8' })
+          .catch((err: { stdout?: string; stderr?: string }) => assert.fail(`tsc (${resolution}) refused the consumer:\n${err.stdout}${err.stderr}`));
+        const fromPackage = run.stdout.split('\n').filter((f) => f.includes('node_modules/@revokd/verifier/'));
+        assert.ok(fromPackage.some((f) => f.endsWith('/dist/core/tokens/access-token.d.ts')), `the package's own declarations are used: ${fromPackage.join(', ')}`);
+        t.diagnostic(`tsc (module ${module}, moduleResolution ${resolution}): consumer.ts accepted, ${fromPackage.length} declaration files of the package read`);
+      }
+    } finally {
+      fs.rmSync(path.join(project.dir, 'tsconfig.json'), { force: true });
+    }
   });
 
   test("the docs' install commands and first script, run as written: ESM import of the package and its /express subpath; live → valid, revoked → refused", async (t) => {
@@ -181,3 +228,41 @@ describe('@revokd/verifier installed from its tarball, against a running revokd'
     t.diagnostic(`revoked through the API → rejected by the installed verifier: ${latencies.join(', ')}`);
   });
 });
+
+/**
+ * A TypeScript resource server's imports: typed uses of every entry point. The @ts-expect-error
+ * lines fail the check should the declarations resolve to `any` (an unused directive is an error).
+ */
+const CONSUMER_TS = `import { createVerifier, isRevokdError, RevokdError, type AccessClaims, type Verifier, type VerifierOptions } from '@revokd/verifier';
+import { expressBearer } from '@revokd/verifier/express';
+import { fastifyBearer } from '@revokd/verifier/fastify';
+import { honoBearer } from '@revokd/verifier/hono';
+import { nodeBearer } from '@revokd/verifier/node';
+
+const options: VerifierOptions = {
+  issuer: 'https://auth.example.com', audience: 'https://auth.example.com', jwksUri: 'https://auth.example.com/.well-known/jwks.json',
+  stream: { url: 'https://auth.example.com/api/v1/revocations/stream', clientId: 'orders-api', clientSecret: 's' },
+  maxStalenessMs: 2000, failMode: 'closed',
+};
+export async function check(token: string): Promise<string> {
+  const verifier: Verifier = await createVerifier(options);
+  try {
+    const claims: AccessClaims = await verifier.verify(token);
+    // @ts-expect-error sub is a string
+    const wrong: number = claims.sub;
+    void wrong;
+    return claims.sub;
+  } catch (err) {
+    if (isRevokdError(err)) return \`\${err.code} \${err.status}\`;
+    if (err instanceof RevokdError) return err.code;
+    throw err;
+  } finally {
+    await verifier.close();
+  }
+}
+export function middlewares(verifier: Verifier): unknown[] {
+  // @ts-expect-error requireScopes is a list of scopes
+  expressBearer(verifier, { requireScopes: 'orders:write' });
+  return [expressBearer(verifier, { requireScopes: ['orders:write'] }), fastifyBearer(verifier), honoBearer(verifier), nodeBearer(verifier)];
+}
+`;

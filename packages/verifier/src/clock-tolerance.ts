@@ -7,7 +7,7 @@
  * - the default follows the service's (until one is announced, the service's own default);
  * - a later snapshot announcing a smaller one (the service was reconfigured) lowers it at once.
  */
-import type { WireServiceLimits } from '../../../src/core/revocation/wire-format.js';
+import type { WireServiceLimits } from '#core/revocation/wire-format.js';
 
 export class ClockTolerance {
   private readonly configured: number;

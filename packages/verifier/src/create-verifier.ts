@@ -5,13 +5,13 @@
  * push stream through the SSE driver instead of the store. So a token the service would reject,
  * this rejects — within the stream's propagation delay, and never silently past `maxStalenessMs`.
  */
-import { RevokdError, isRevokdError } from '../../../src/core/errors.js';
-import type { AccessClaims } from '../../../src/core/tokens/access-token.js';
-import { RevocationReplica } from '../../../src/replica/revocation-replica.js';
-import type { RevocationRecord } from '../../../src/core/revocation/types.js';
-import { VerifiedTokenCache } from '../../../src/core/tokens/verified-token-cache.js';
+import { RevokdError, isRevokdError } from '#core/errors.js';
+import type { AccessClaims } from '#core/tokens/access-token.js';
+import { RevocationReplica } from '#replica/revocation-replica.js';
+import type { RevocationRecord } from '#core/revocation/types.js';
+import { VerifiedTokenCache } from '#core/tokens/verified-token-cache.js';
 import { ClockTolerance } from './clock-tolerance.js';
-import type { VerificationKey } from '../../../src/core/tokens/key-ring.js';
+import type { VerificationKey } from '#core/tokens/key-ring.js';
 import { KeySet } from './jwks.js';
 import { decide } from './decide.js';
 import { NO_METRICS, type CheckOutcomeLabel, createVerifierMetrics } from './metrics.js';
@@ -19,7 +19,7 @@ import { SseDriver } from './sse-driver.js';
 import { retryUntilAborted } from './start-retry.js';
 import { type VerifierOptions, resolveOptions } from './verifier-options.js';
 
-export type { AccessClaims } from '../../../src/core/tokens/access-token.js';
+export type { AccessClaims } from '#core/tokens/access-token.js';
 
 /** A revocation as {@link Verifier.onRevocation} reports it (the stream's record). */
 export interface AppliedRevocation {

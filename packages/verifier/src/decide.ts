@@ -3,10 +3,10 @@
  * checks (verifyAccessToken), then the replica's revocation check. Used by createVerifier and by
  * the stream conformance runner, so the vectors pin exactly what a resource server is answered.
  */
-import { RevokdError } from '../../../src/core/errors.js';
-import { type AccessClaims, type VerifyOptions, verifyAccessToken } from '../../../src/core/tokens/access-token.js';
-import type { VerifiedTokenCache } from '../../../src/core/tokens/verified-token-cache.js';
-import type { RevocationReplica } from '../../../src/replica/revocation-replica.js';
+import { RevokdError } from '#core/errors.js';
+import { type AccessClaims, type VerifyOptions, verifyAccessToken } from '#core/tokens/access-token.js';
+import type { VerifiedTokenCache } from '#core/tokens/verified-token-cache.js';
+import type { RevocationReplica } from '#replica/revocation-replica.js';
 
 export interface Decision {
   readonly claims: AccessClaims;

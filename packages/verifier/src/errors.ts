@@ -4,4 +4,4 @@
  * `ERR_TOKEN_REVOKED` (401) and `ERR_STORE_UNAVAILABLE` (503, with `retryAfterSeconds`). Codes
  * are stable; messages are for people.
  */
-export { ERROR_CATALOGUE, RevokdError, isRevokdError, type ErrorCode } from '../../../src/core/errors.js';
+export { ERROR_CATALOGUE, RevokdError, isRevokdError, type ErrorCode } from '#core/errors.js';

@@ -7,7 +7,7 @@
  */
 import { createPublicKey } from 'node:crypto';
 import { abortReason, cancelOnAbort, discard, raceAbort } from './abortable.js';
-import { KID_PATTERN, type JwtAlg, type VerificationKey } from '../../../src/core/tokens/key-ring.js';
+import { KID_PATTERN, type JwtAlg, type VerificationKey } from '#core/tokens/key-ring.js';
 
 /** A public JSON Web Key, as a JWKS lists it. */
 export type PublicJwk = Record<string, unknown>;

@@ -3,7 +3,7 @@
  * in (`metrics: { registry }`). prom-client is an optional peer: it is imported only then, so a
  * verifier without metrics loads nothing but jose.
  */
-import type { RevocationRecord } from '../../../src/core/revocation/types.js';
+import type { RevocationRecord } from '#core/revocation/types.js';
 
 /** The part of a prom-client `Registry` the verifier relies on (any prom-client ≥ 15 has it). */
 export interface MetricsRegistry {

@@ -14,10 +14,10 @@
  * Reconnects use exponential backoff with jitter and send `Last-Event-ID`, so the service resumes
  * with no loss and no duplicates (or sends a fresh snapshot, which replaces the view whole).
  */
-import { STREAM_PROTOCOL_HEADER } from '../../../src/core/revocation/stream-protocol.js';
-import type { WireServiceLimits } from '../../../src/core/revocation/wire-format.js';
-import type { VerificationKey } from '../../../src/core/tokens/key-ring.js';
-import type { ReplicaDriver, ReplicaSink, WakeupStatus } from '../../../src/replica/revocation-replica.js';
+import { STREAM_PROTOCOL_HEADER } from '#core/revocation/stream-protocol.js';
+import type { WireServiceLimits } from '#core/revocation/wire-format.js';
+import type { VerificationKey } from '#core/tokens/key-ring.js';
+import type { ReplicaDriver, ReplicaSink, WakeupStatus } from '#replica/revocation-replica.js';
 import { abortReason, cancelOnAbort, discard, raceAbort } from './abortable.js';
 import { SseParser, type SseEvent } from './sse-parser.js';
 import { StreamConsumer, StreamHaltedError, StreamProtocolError, StreamTamperedError } from './stream-consumer.js';

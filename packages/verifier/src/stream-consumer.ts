@@ -16,14 +16,14 @@
  *   know stops it for good (StreamHaltedError): it cannot enforce what it cannot read.
  */
 import { createHash, type Hash } from 'node:crypto';
-import type { FeedCursor } from '../../../src/core/revocation/feed.js';
-import { nextChain } from '../../../src/core/revocation/feed-chain.js';
-import { STREAM_PROTOCOL_VERSION } from '../../../src/core/revocation/stream-protocol.js';
-import { StreamProofError, readStreamProof, type StreamProof } from '../../../src/core/revocation/stream-proof.js';
-import type { RevocationRecord } from '../../../src/core/revocation/types.js';
-import { UnknownScopeError, fromWire, heartbeatProofFromWire, snapshotPartFromWire, type WireGenerations, type WireServiceLimits } from '../../../src/core/revocation/wire-format.js';
-import type { VerificationKey } from '../../../src/core/tokens/key-ring.js';
-import type { ReplicaSink } from '../../../src/replica/revocation-replica.js';
+import type { FeedCursor } from '#core/revocation/feed.js';
+import { nextChain } from '#core/revocation/feed-chain.js';
+import { STREAM_PROTOCOL_VERSION } from '#core/revocation/stream-protocol.js';
+import { StreamProofError, readStreamProof, type StreamProof } from '#core/revocation/stream-proof.js';
+import type { RevocationRecord } from '#core/revocation/types.js';
+import { UnknownScopeError, fromWire, heartbeatProofFromWire, snapshotPartFromWire, type WireGenerations, type WireServiceLimits } from '#core/revocation/wire-format.js';
+import type { VerificationKey } from '#core/tokens/key-ring.js';
+import type { ReplicaSink } from '#replica/revocation-replica.js';
 import type { SseEvent } from './sse-parser.js';
 
 export interface StreamConsumerOptions {

@@ -2,7 +2,7 @@
  * The options of {@link createVerifier}, checked once at creation: a wrong option is a programming
  * error, so it throws a TypeError naming the option, before any network traffic.
  */
-import { DEFAULT_VERIFIED_TOKEN_CACHE_SIZE } from '../../../src/core/tokens/verified-token-cache.js';
+import { DEFAULT_VERIFIED_TOKEN_CACHE_SIZE } from '#core/tokens/verified-token-cache.js';
 import type { PublicJwk } from './jwks.js';
 import type { MetricsRegistry } from './metrics.js';
 

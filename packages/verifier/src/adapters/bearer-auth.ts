@@ -5,8 +5,8 @@
  * `Retry-After` on 503) and the service's JSON error body. The adapters only translate this to
  * their framework; this file is the one place the status and challenge of each case are decided.
  */
-import type { AccessClaims } from '../../../../src/core/tokens/access-token.js';
-import { RevokdError, isRevokdError } from '../../../../src/core/errors.js';
+import type { AccessClaims } from '#core/tokens/access-token.js';
+import { RevokdError, isRevokdError } from '#core/errors.js';
 import type { Verifier } from '../create-verifier.js';
 
 export interface MiddlewareOptions {

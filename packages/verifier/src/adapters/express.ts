@@ -2,7 +2,7 @@
  * Express middleware: `app.use(expressBearer(verifier))` puts the claims on `req.auth` or answers
  * 401/400/403/503 itself. Typed structurally, so the package does not depend on Express.
  */
-import type { AccessClaims } from '../../../../src/core/tokens/access-token.js';
+import type { AccessClaims } from '#core/tokens/access-token.js';
 import type { Verifier } from '../create-verifier.js';
 import { type MiddlewareOptions, authenticateBearer, checkMiddlewareOptions } from './bearer-auth.js';
 

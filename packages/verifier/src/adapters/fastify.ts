@@ -3,7 +3,7 @@
  * (or per route as `preHandler`) puts the claims on `request.auth` or answers 401/400/403/503.
  * Typed structurally, so the package does not depend on Fastify.
  */
-import type { AccessClaims } from '../../../../src/core/tokens/access-token.js';
+import type { AccessClaims } from '#core/tokens/access-token.js';
 import type { Verifier } from '../create-verifier.js';
 import { type MiddlewareOptions, authenticateBearer, checkMiddlewareOptions } from './bearer-auth.js';
 

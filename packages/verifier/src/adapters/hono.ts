@@ -2,7 +2,7 @@
  * Hono middleware: `app.use(honoBearer(verifier))` sets `c.get('auth')` to the claims or answers
  * 401/400/403/503. Typed structurally, so the package does not depend on Hono.
  */
-import type { AccessClaims } from '../../../../src/core/tokens/access-token.js';
+import type { AccessClaims } from '#core/tokens/access-token.js';
 import type { Verifier } from '../create-verifier.js';
 import { type MiddlewareOptions, authenticateBearer, checkMiddlewareOptions } from './bearer-auth.js';
 

@@ -3,7 +3,7 @@
  * `req.auth`) or has already answered 401/400/403/503 and resolves undefined.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AccessClaims } from '../../../../src/core/tokens/access-token.js';
+import type { AccessClaims } from '#core/tokens/access-token.js';
 import type { Verifier } from '../create-verifier.js';
 import { type MiddlewareOptions, authenticateBearer, checkMiddlewareOptions } from './bearer-auth.js';
 

@@ -9,8 +9,8 @@
  * The request body is never read, and any method is answered (proxies forward the original one).
  */
 import type http from 'node:http';
-import { RevokdError } from '../../../../src/core/errors.js';
-import type { AccessClaims } from '../../../../src/core/tokens/access-token.js';
+import { RevokdError } from '#core/errors.js';
+import type { AccessClaims } from '#core/tokens/access-token.js';
 import { authenticateBearer, isScopeToken } from '../adapters/bearer-auth.js';
 import type { Verifier } from '../create-verifier.js';
 
