@@ -81,7 +81,7 @@ describe('@revokd/verifier installed from its tarball, against a running revokd'
     const shared = files.filter((f) => /^@revokd.verifier.dist.(core|replica)./.test(f) && f.endsWith('.js'));
     t.diagnostic(`shared modules compiled into the package: ${shared.map((f) => f.split(`dist${path.sep}`)[1]).join(', ')}`);
     assert.ok(shared.length > 0);
-    for (const f of shared) assert.match(f, /dist.(core.(errors|revocation.|tokens.)|replica.revocation-replica)/);
+    for (const f of shared) assert.match(f, /dist.(core.(errors|exhaustive|revocation.|tokens.)|replica.revocation-replica)/);
     const imports = new Set<string>();
     for (const f of files.filter((x) => x.startsWith('@revokd') && x.endsWith('.js'))) {
       const text = fs.readFileSync(path.join(project.dir, 'node_modules', f), 'utf8');
