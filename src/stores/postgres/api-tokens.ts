@@ -11,7 +11,7 @@ import { ipHex } from '../../core/containment/ip-address.js';
 import type { ApiTokenRecord, ApiTokenRevocation, NewApiToken } from '../types.js';
 import { appendAuditRows } from './audit-writer.js';
 import { appendFeedRecord } from './feed-writer.js';
-import { toApiToken, toUser } from './rows.js';
+import { toApiToken, toUser } from '../sql/rows.js';
 import type { Row, SqlRunner, Transaction } from './sql-runner.js';
 
 /**

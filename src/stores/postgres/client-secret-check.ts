@@ -7,7 +7,7 @@
  */
 import { RevokdError } from '../../core/errors.js';
 import { matchClientSecret } from '../../core/client-secret-match.js';
-import { toClient } from './rows.js';
+import { toClient } from '../sql/rows.js';
 import type { SqlRunner } from './sql-runner.js';
 
 /** Throws ERR_INVALID_CLIENT (the transaction rolls back) unless the hash still authenticates the client. */

@@ -10,7 +10,7 @@ import { clampRefreshExpiryMs, rotationRefusal } from '../../core/revocation/ref
 import type { ConsumeOutcome, ConsumeRefreshInput } from '../types.js';
 import { appendAuditRows } from './audit-writer.js';
 import { readGenerationsIn } from './generations.js';
-import { toRefresh, toSession } from './rows.js';
+import { toRefresh, toSession } from '../sql/rows.js';
 import { insertSessionIp } from './session-ips.js';
 import type { Transaction } from './sql-runner.js';
 

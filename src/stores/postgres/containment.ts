@@ -8,7 +8,7 @@ import { revokeApiTokensIn } from './api-tokens.js';
 import { appendAuditRows } from './audit-writer.js';
 import { appendIpBlockChange } from './feed-writer.js';
 import { revokeIn } from './revoke.js';
-import { toAlert, toIpBlock } from './rows.js';
+import { toAlert, toIpBlock } from '../sql/rows.js';
 import { liveApiTokenIdsInRange } from './session-ips.js';
 import type { SqlRunner, Transaction } from './sql-runner.js';
 

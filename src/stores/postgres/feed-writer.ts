@@ -3,7 +3,7 @@ import type { FeedEntry } from '../../core/revocation/revocation-plan.js';
 import type { IpBlockChange } from '../../core/revocation/ip-block-change.js';
 import type { RevocationRecord } from '../../core/revocation/types.js';
 import type { RevocationContext } from '../types.js';
-import { toFeedRecord, toRevocation } from './rows.js';
+import { toFeedRecord, toRevocation } from '../sql/rows.js';
 import type { Transaction } from './sql-runner.js';
 
 export async function appendFeedRecord(tx: Transaction, input: FeedEntry, ctx: RevocationContext): Promise<RevocationRecord> {

@@ -4,7 +4,7 @@
  * of queueing on each other, and the lease keeps a claimed row out of later claims until it ends.
  */
 import type { OutboxRecord } from '../types.js';
-import { toOutbox } from './rows.js';
+import { toOutbox } from '../sql/rows.js';
 import type { SqlRunner } from './sql-runner.js';
 
 export async function claimOutboxIn(sql: SqlRunner, nowMs: number, leaseMs: number, limit: number): Promise<OutboxRecord[]> {

@@ -39,7 +39,7 @@ import { connectionSettings, createPool } from './pool.js';
 import { revokeIn } from './revoke.js';
 import { assertClientSecretStillGood } from './client-secret-check.js';
 import { setUserPasswordIn } from './set-user-password.js';
-import { toApiToken, toAudit, toClient, toFeedRecord, toRefresh, toRevocation, toSession, toSigningKey, toUser } from './rows.js';
+import { toApiToken, toAudit, toClient, toFeedRecord, toRefresh, toRevocation, toSession, toSigningKey, toUser } from '../sql/rows.js';
 import { BLOCK_CHANGE_SCOPES_SQL } from '../seq-cursor.js';
 import { insertSessionIp, recordSessionIpIn } from './session-ips.js';
 import { ClientRunner, type Row, type SqlRunner, type Transaction, runTransaction } from './sql-runner.js';

@@ -4,7 +4,7 @@
  * so an IP revocation finds them with a btree range (`ip_hex BETWEEN start AND end`), never a scan.
  */
 import { ipHex } from '../../core/containment/ip-address.js';
-import { hexBoundsOf } from '../sqlite/session-ips.js';
+import { hexBoundsOf } from '../sql/session-ips.js';
 import type { SqlRunner } from './sql-runner.js';
 
 /** Adds an address to a session's set (once). */

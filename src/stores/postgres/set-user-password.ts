@@ -12,7 +12,7 @@ import type { OutboxMessage, PasswordSetReport, PasswordUpdate } from '../types.
 import { appendAuditRows } from './audit-writer.js';
 import { readGenerationsIn } from './generations.js';
 import { revokeIn } from './revoke.js';
-import { toRefresh, toSession } from './rows.js';
+import { toRefresh, toSession } from '../sql/rows.js';
 import type { Transaction } from './sql-runner.js';
 
 export async function setUserPasswordIn(

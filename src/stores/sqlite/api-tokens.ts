@@ -8,20 +8,9 @@ import type { ApiTokenRecord, ApiTokenRevocation, NewApiToken, UserRecord } from
 import { appendAuditRows } from './audit-writer.js';
 import { advanceFeedHead } from './feed-head.js';
 import type { SqliteDatabase } from './open-database.js';
-import { toRevocation, toUser } from './rows.js';
+import { toApiToken, toRevocation, toUser } from '../sql/rows.js';
 
 type Row = Record<string, unknown>;
-
-export function toApiToken(r: Row): ApiTokenRecord {
-  return {
-    id: r.id as string, userId: r.user_id as string, name: r.name as string, tokenHash: r.token_hash as string,
-    tokenPrefix: r.token_prefix as string, scopes: JSON.parse(r.scopes as string) as string[], createdAtMs: r.created_at as number,
-    expiresAtMs: (r.expires_at as number | null) ?? null, lastUsedAtMs: (r.last_used_at as number | null) ?? null,
-    lastUsedIp: (r.last_used_ip as string | null) ?? null, isActive: r.is_active === 1, revokedAtMs: (r.revoked_at as number | null) ?? null,
-    revokedBy: (r.revoked_by as string | null) ?? null, revokedByType: (r.revoked_by_type as ApiTokenRecord['revokedByType'] | undefined) ?? null, revokeReason: (r.revoke_reason as string | null) ?? null, isCanary: r.is_canary === 1,
-    createdIp: (r.created_ip as string | null) ?? null,
-  };
-}
 
 export function insertApiToken(db: SqliteDatabase, token: NewApiToken, maxLivePerUser: number | null, audit: AuditEventInput): void {
   db.transaction(() => {

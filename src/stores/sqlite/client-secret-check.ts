@@ -6,7 +6,7 @@
 import { RevokdError } from '../../core/errors.js';
 import { matchClientSecret } from '../../core/client-secret-match.js';
 import type { SqliteDatabase } from './open-database.js';
-import { toClient } from './rows.js';
+import { toClient } from '../sql/rows.js';
 
 /** Throws ERR_INVALID_CLIENT (the transaction rolls back) unless the hash still authenticates the client. */
 export function assertClientSecretStillGood(db: SqliteDatabase, clientId: string, check: { readonly hash: string; readonly nowMs: number }): void {

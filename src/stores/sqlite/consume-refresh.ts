@@ -9,7 +9,7 @@ import { clampRefreshExpiryMs, rotationRefusal } from '../../core/revocation/ref
 import { appendAuditRows } from './audit-writer.js';
 import { insertSessionIp } from './session-ips.js';
 import type { SqliteDatabase } from './open-database.js';
-import { toRefresh, toSession } from './rows.js';
+import { toRefresh, toSession } from '../sql/rows.js';
 import { readGenerationsIn } from './generations.js';
 import type { ConsumeOutcome, ConsumeRefreshInput } from '../types.js';
 

@@ -7,28 +7,9 @@ import { liveApiTokenIdsInRange } from './session-ips.js';
 import { appendAuditRows } from './audit-writer.js';
 import type { SqliteDatabase } from './open-database.js';
 import { revokeInSqlite } from './revoke.js';
+import { toAlert, toIpBlock } from '../sql/rows.js';
 
 type Row = Record<string, unknown>;
-
-export function toIpBlock(r: Row): IpBlockRecord {
-  return {
-    id: r.id as string, cidr: r.cidr as string, reason: r.reason as string, source: r.source as IpBlockRecord['source'],
-    createdAtMs: r.created_at as number, expiresAtMs: (r.expires_at as number | null) ?? null, createdBy: (r.created_by as string | null) ?? null,
-    liftedAtMs: (r.lifted_at as number | null) ?? null, liftedBy: (r.lifted_by as string | null) ?? null,
-    revoked: r.revoked_sessions === null || r.revoked_sessions === undefined ? null : {
-      sessions: Number(r.revoked_sessions), refreshTokens: Number(r.revoked_refresh_tokens ?? 0), apiTokens: Number(r.revoked_api_tokens ?? 0),
-    },
-  };
-}
-
-export function toAlert(r: Row): AlertRecord {
-  return {
-    id: r.id as string, severity: r.severity as AlertRecord['severity'], type: r.type as string, subject: (r.subject as string | null) ?? null,
-    ip: (r.ip as string | null) ?? null, details: JSON.parse(r.details as string) as Record<string, unknown>, createdAtMs: r.created_at as number,
-    acknowledgedAtMs: (r.acknowledged_at as number | null) ?? null, acknowledgedBy: (r.acknowledged_by as string | null) ?? null,
-    dedupeKey: (r.dedupe_key as string | null) ?? null,
-  };
-}
 
 export function createIpBlockInSqlite(
   db: SqliteDatabase,

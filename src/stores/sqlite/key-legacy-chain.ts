@@ -16,7 +16,7 @@
 import { type AuditEntry, ChainVerifier, LEGACY_UNKEYED, chainHash, GENESIS_HASH } from '../../core/audit/audit-event.js';
 import { appendAuditRows, auditChainKeyOf } from './audit-writer.js';
 import type { SqliteDatabase } from './open-database.js';
-import { toAudit } from './rows.js';
+import { toAudit } from '../sql/rows.js';
 
 const PAGE = 1000;
 

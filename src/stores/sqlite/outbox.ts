@@ -1,16 +1,9 @@
 /** The durable outbox for SQLite: leased claims so two workers never send the same message at once. */
 import type { OutboxRecord } from '../types.js';
 import type { SqliteDatabase } from './open-database.js';
+import { toOutbox } from '../sql/rows.js';
 
 type Row = Record<string, unknown>;
-
-function toOutbox(r: Row): OutboxRecord {
-  return {
-    id: r.id as number, kind: r.kind as string, recipient: r.recipient as string, subject: r.subject as string, body: r.body as string,
-    createdAtMs: r.created_at as number, attempts: r.attempts as number, nextAttemptAtMs: r.next_attempt_at as number,
-    sentAtMs: (r.sent_at as number | null) ?? null, lastError: (r.last_error as string | null) ?? null,
-  };
-}
 
 export function claimOutboxInSqlite(db: SqliteDatabase, nowMs: number, leaseMs: number, limit: number): OutboxRecord[] {
   return db.transaction(() => (db.prepare(`UPDATE outbox SET lease_until = ?, attempts = attempts + 1

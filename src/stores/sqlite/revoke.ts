@@ -12,7 +12,7 @@ import type { RevocationContext, RevocationReport, RevocationTarget } from '../t
 import { appendAuditRows } from './audit-writer.js';
 import { advanceFeedHead } from './feed-head.js';
 import type { SqliteDatabase } from './open-database.js';
-import { toRevocation } from './rows.js';
+import { toRevocation } from '../sql/rows.js';
 import { liveSessionIdsInRange } from './session-ips.js';
 
 export function revokeInSqlite(db: SqliteDatabase, target: RevocationTarget, ctx: RevocationContext): RevocationReport {

@@ -3,7 +3,8 @@
  * hex form (ip_hex, see core/containment ipHex) so an IP revocation finds them with an index range
  * (`ip_hex BETWEEN start AND end`) instead of scanning every live session.
  */
-import { cidrHexBounds, ipHex, parseCidr } from '../../core/containment/ip-address.js';
+import { ipHex } from '../../core/containment/ip-address.js';
+import { hexBoundsOf } from '../sql/session-ips.js';
 import type { SqliteDatabase } from './open-database.js';
 
 /** Adds an address to a session's set (once). */
@@ -18,13 +19,6 @@ export function recordSessionIpInSqlite(db: SqliteDatabase, sessionId: string, i
     const updated = db.prepare('UPDATE sessions SET last_used_at = MAX(last_used_at, ?), last_ip = ? WHERE id = ?').run(nowMs, ip, sessionId);
     if (updated.changes > 0) insertSessionIp(db, sessionId, ip, nowMs);
   }).immediate();
-}
-
-/** The range as hex bounds; throws on text that is not a CIDR (callers validated it). */
-export function hexBoundsOf(cidr: string): { start: string; end: string; text: string } {
-  const range = parseCidr(cidr);
-  if (range === undefined) throw new TypeError(`not an IP address or CIDR range: ${cidr}`);
-  return { ...cidrHexBounds(range), text: range.text };
 }
 
 /** Live sessions with any address in the range (through session_ips_by_ip_hex). */

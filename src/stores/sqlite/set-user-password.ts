@@ -12,7 +12,7 @@ import { appendAuditRows } from './audit-writer.js';
 import { readGenerationsIn } from './generations.js';
 import type { SqliteDatabase } from './open-database.js';
 import { revokeInSqlite } from './revoke.js';
-import { toRefresh, toSession } from './rows.js';
+import { toRefresh, toSession } from '../sql/rows.js';
 
 type Row = Record<string, unknown>;
 

@@ -10,7 +10,7 @@ import type {
   AuditQuery, ClientRecord, ConsumeOutcome, ConsumeRefreshInput, FeedCursor, FeedPage, FeedSnapshot, Generations, NewSession, RefreshTokenRecord,
   RevocationContext, RevocationReport, RevocationTarget, RevokdStore, Role, SessionRecord, SigningKeyRecord, UserRecord,
 } from '../types.js';
-import { insertApiToken, recordApiTokenUseInSqlite, revokeApiTokensInSqlite, toApiToken } from './api-tokens.js';
+import { insertApiToken, recordApiTokenUseInSqlite, revokeApiTokensInSqlite } from './api-tokens.js';
 import { appendAuditRows, bindAuditChainKey } from './audit-writer.js';
 import { type KeyingOutcome, keyLegacyChain } from './key-legacy-chain.js';
 import {
@@ -33,7 +33,7 @@ import { revokeInSqlite } from './revoke.js';
 import { setUserPasswordInSqlite } from './set-user-password.js';
 import { type GenerationRow, parseSeqCursor, seqFeedPage, seqFeedSnapshot, seqOfCursor } from '../seq-cursor.js';
 import { assertClientSecretStillGood } from './client-secret-check.js';
-import { toAudit, toClient, toFeedRecord, toRefresh, toRevocation, toSession, toSigningKey, toUser } from './rows.js';
+import { toApiToken, toAudit, toClient, toFeedRecord, toRefresh, toRevocation, toSession, toSigningKey, toUser } from '../sql/rows.js';
 import { BLOCK_CHANGE_SCOPES_SQL } from '../seq-cursor.js';
 
 type Row = Record<string, unknown>;
