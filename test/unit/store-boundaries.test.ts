@@ -2,7 +2,8 @@
  * The SQL backends are one backend (src/stores/sql/) plus a dialect each: a file of one dialect
  * folder never imports from the other, and the shared folder imports from neither (issue 20).
  * Reads every .ts file under src/stores/sqlite, src/stores/postgres and src/stores/sql and resolves
- * its relative imports (static, re-exports and dynamic import()).
+ * its relative imports (static, re-exports and dynamic import()). And no SQL statement is written
+ * in both dialect folders: a statement the two share belongs in src/stores/sql.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -58,6 +59,24 @@ function violations(): string[] {
 
 test('no file of src/stores/sqlite imports from src/stores/postgres or the reverse, and src/stores/sql imports from neither', () => {
   assert.deepEqual(violations(), []);
+});
+
+/** The SQL statements written as string literals in a folder's .ts files, placeholders and spacing normalised. */
+function statementsIn(folder: string): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const file of tsFiles(path.join(STORES, folder))) {
+    for (const m of fs.readFileSync(file, 'utf8').matchAll(/(['`])\s*((?:SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP)\b[^'`]*)\1/g)) {
+      found.set(m[2]!.replace(/\$\d+/g, '?').replace(/\s+/g, ' ').trim(), path.relative(STORES, file));
+    }
+  }
+  return found;
+}
+
+test('no SQL statement text is written in both src/stores/sqlite and src/stores/postgres', () => {
+  const sqlite = statementsIn('sqlite');
+  const postgres = statementsIn('postgres');
+  assert.ok(sqlite.size > 0 && postgres.size > 0, 'the scan finds statements');
+  assert.deepEqual([...sqlite.keys()].filter((sql) => postgres.has(sql)), []);
 });
 
 test('the import scan sees every form of import it checks', () => {

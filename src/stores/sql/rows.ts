@@ -10,7 +10,7 @@ import type { Initiator, ReasonCode, RevocationRecord, RevocationScope } from '.
 import type {
   AlertRecord, ApiTokenRecord, ClientRecord, IpBlockRecord, KeyStatus, OutboxRecord, RefreshTokenRecord, Role, SessionRecord, SigningKeyRecord, UserRecord,
 } from '../types.js';
-type Row = Record<string, unknown>;
+import type { Row } from './procedure.js';
 
 const num = (v: unknown): number => v as number;
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : (v as number));
