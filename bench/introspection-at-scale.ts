@@ -5,7 +5,7 @@
  * default (the way a request handler awaits it; `concurrency` adds runs with more), p50/p99 and req/s.
  *
  * The revocations are written straight into the SQLite file while the server is stopped (the
- * rows the revoke path writes — src/stores/sqlite/revoke.ts: scope 'token', a 22-char base64url jti
+ * rows the revoke path writes — src/stores/sql/revoke.ts: scope 'token', a 22-char base64url jti
  * of 16 random bytes, the server's issuer, an expiry within the access TTL in ms, initiator/reason
  * as a logout writes them), in big transactions with the feed's two indexes dropped and rebuilt
  * after (a sorted build is far faster than 10 M random inserts into the (scope, target) B-tree).

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { GENESIS_HASH, LEGACY_UNKEYED, chainHash } from '../../src/core/audit/audit-event.js';
-import { toAudit } from '../../src/stores/sqlite/rows.js';
+import { toAudit } from '../../src/stores/sql/rows.js';
 import { createUserViaAdmin, login, request } from '../support/http-client.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess, runCli, tempDir } from '../support/server-process.js';
 

@@ -21,9 +21,31 @@ export function sessionEntryExpiryMs(sessionExpiresAtMs: number, accessCoverMs: 
 /** Entries that never expire (generation counters and keys). */
 export const NEVER_EXPIRES = null;
 
+/**
+ * The first expiry instant at which an entry is still live at `nowMs`: an entry expiring at `nowMs`
+ * is still served. SQL stores compare with it (src/stores/sql/live.ts) rather than restate the rule.
+ */
+export function entryLiveFromMs(nowMs: number): number {
+  return nowMs;
+}
+
 /** Whether an entry still covers something at `nowMs` (what a snapshot loads). */
 export function entryIsLive(expiresAtMs: number | null, nowMs: number): boolean {
-  return expiresAtMs === null || expiresAtMs >= nowMs;
+  return expiresAtMs === null || expiresAtMs >= entryLiveFromMs(nowMs);
+}
+
+/**
+ * Sessions, refresh tokens, API tokens and IP blocks are live while their end lies after this
+ * instant: one ending at exactly `nowMs` is over (refresh-rotation rotationRefusal). SQL stores
+ * compare with it (src/stores/sql/live.ts).
+ */
+export function liveAfterMs(nowMs: number): number {
+  return nowMs;
+}
+
+/** Whether something ending at `endsAtMs` (null: never) is still live at `nowMs`. */
+export function isLiveAt(endsAtMs: number | null, nowMs: number): boolean {
+  return endsAtMs === null || endsAtMs > liveAfterMs(nowMs);
 }
 
 /** Whether prune may delete the entry at `nowMs`: exactly the entries a snapshot no longer loads. */
@@ -33,7 +55,12 @@ export function entryMayBePruned(expiresAtMs: number | null, nowMs: number): boo
 
 /** Refresh rows (consumed or not) are kept for reuse detection until their session has ended. */
 export function refreshRowsMayBePruned(sessionExpiresAtMs: number, nowMs: number): boolean {
-  return sessionExpiresAtMs < nowMs;
+  return sessionExpiresAtMs < refreshRowsPrunableBeforeMs(nowMs);
+}
+
+/** Refresh rows of sessions that ended before this instant may be pruned. */
+export function refreshRowsPrunableBeforeMs(nowMs: number): number {
+  return nowMs;
 }
 
 /**

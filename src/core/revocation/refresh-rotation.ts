@@ -3,6 +3,7 @@
  * how long its successor lives. The backend does the compare-and-set and the writes atomically;
  * these decide on the rows it read inside that transaction.
  */
+import { isLiveAt } from './entry-lifetime.js';
 
 /** What a backend read about the presented refresh token. */
 export interface RotatingToken {
@@ -51,8 +52,8 @@ export function generationSuperseded(stamped: GenerationCounters, current: Gener
  */
 export function rotationRefusal(token: RotatingToken, session: RotatingSession, nowMs: number, subject?: RotatingSubject): RotationRefusal | null {
   if (token.consumedAtMs !== null) return 'already_consumed';
-  if (token.expiresAtMs <= nowMs) return 'expired';
-  if (session.revokedAtMs !== null || session.expiresAtMs <= nowMs) return 'session_inactive';
+  if (!isLiveAt(token.expiresAtMs, nowMs)) return 'expired';
+  if (session.revokedAtMs !== null || !isLiveAt(session.expiresAtMs, nowMs)) return 'session_inactive';
   // A disable or a generation bump not yet reflected on the session row (the disable's revocation
   // is a second commit; the owner's password change keeps its session but bumps the generation).
   if (subject !== undefined && (subject.userDisabled || generationSuperseded(subject.stamped, subject.current))) return 'session_inactive';

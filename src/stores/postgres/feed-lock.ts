@@ -31,12 +31,15 @@
  * also serialized by it; they take their own row or key locks as well, so they stay correct even for
  * a write that some day appends no audit entry.
  */
-import type { SqlRunner } from './sql-runner.js';
+import { type Proc, run } from '../sql/procedure.js';
 
 /** The advisory lock key of the feed and the audit chain ('revokd' + 1; any constant unique to revokd). */
 export const FEED_LOCK_KEY = 0x7265766b64_01;
 
-/** Takes the feed + audit lock for the rest of the transaction; must be the transaction's first statement. */
-export async function takeFeedLock(sql: SqlRunner): Promise<void> {
-  await sql.rows('SELECT pg_advisory_xact_lock($1::bigint)', [FEED_LOCK_KEY]);
+/**
+ * Takes the feed + audit lock for the rest of the transaction; must be the transaction's first
+ * statement (../sql/feed.ts unitOfWork runs it first in every 'audited' unit: dialect.ts).
+ */
+export function* takeFeedLock(): Proc<void> {
+  yield* run('SELECT pg_advisory_xact_lock(CAST(? AS BIGINT))', [FEED_LOCK_KEY]);
 }

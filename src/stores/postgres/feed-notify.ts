@@ -7,11 +7,12 @@
  * treat it as a wake-up only and read the feed from their cursor: a missed message is caught up by
  * the next one or by the poll.
  */
-import type { SqlRunner } from './sql-runner.js';
+import { type Proc, all } from '../sql/procedure.js';
 
 /** The LISTEN/NOTIFY channel of the change feed. */
 export const FEED_NOTIFY_CHANNEL = 'revokd_feed';
 
-export async function notifyFeed(sql: SqlRunner, highestSeq: number): Promise<void> {
-  await sql.rows('SELECT pg_notify($1, $2)', [FEED_NOTIFY_CHANNEL, String(highestSeq)]);
+/** The last statement before COMMIT of a unit that appended feed records (../sql/feed.ts unitOfWork). */
+export function* notifyFeed(highestSeq: number): Proc<void> {
+  yield* all('SELECT pg_notify(?, ?)', [FEED_NOTIFY_CHANNEL, String(highestSeq)]);
 }

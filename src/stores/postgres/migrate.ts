@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
-import { ClientRunner } from './sql-runner.js';
+import { MIGRATION_RECORDED_SQL, RECORD_MIGRATION_SQL, SCHEMA_VERSION_SQL } from '../sql/schema-migrations.js';
+import { numberPlaceholders } from './sql-runner.js';
 
 const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -34,7 +35,7 @@ export async function migratePostgres(pool: pg.Pool, nowMs: number): Promise<num
 
 /** The latest version recorded in the database (0 before the first migration). */
 export async function postgresSchemaVersion(pool: pg.Pool): Promise<number> {
-  const { rows } = await pool.query<{ version: number | null }>('SELECT MAX(version) AS version FROM schema_migrations');
+  const { rows } = await pool.query<{ version: number | null }>(SCHEMA_VERSION_SQL);
   return rows[0]?.version ?? 0;
 }
 
@@ -42,19 +43,18 @@ async function applyIfMissing(pool: pg.Pool, migration: MigrationFile, nowMs: nu
   const client = await pool.connect();
   let discard = false;
   try {
-    const sql = new ClientRunner(client);
     await client.query('BEGIN');
     try {
-      await sql.rows('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
+      await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
       await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
-      const applied = await sql.one('SELECT 1 FROM schema_migrations WHERE version = $1', [migration.version]);
-      if (applied !== undefined) {
+      const applied = await client.query(numberPlaceholders(MIGRATION_RECORDED_SQL), [migration.version]);
+      if (applied.rows.length > 0) {
         await client.query('COMMIT');
         return false;
       }
       // No parameters: the simple query protocol runs every statement of the file.
       await client.query(fs.readFileSync(path.join(MIGRATIONS_DIR, migration.file), 'utf8'));
-      await sql.rows('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [migration.version, nowMs]);
+      await client.query(numberPlaceholders(RECORD_MIGRATION_SQL), [migration.version, nowMs]);
       await client.query('COMMIT');
       return true;
     } catch (err) {

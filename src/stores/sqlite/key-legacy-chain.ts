@@ -14,9 +14,11 @@
  * log as a "legacy" SHA-256 chain and have the next start key their forgery.
  */
 import { type AuditEntry, ChainVerifier, LEGACY_UNKEYED, chainHash, GENESIS_HASH } from '../../core/audit/audit-event.js';
-import { appendAuditRows, auditChainKeyOf } from './audit-writer.js';
+import { appendAudit } from '../sql/audit.js';
+import { type Query, Unit, runSync } from '../sql/procedure.js';
+import { toAudit } from '../sql/rows.js';
+import { sqliteDialect } from './dialect.js';
 import type { SqliteDatabase } from './open-database.js';
-import { toAudit } from './rows.js';
 
 const PAGE = 1000;
 
@@ -38,10 +40,10 @@ function verifies(db: SqliteDatabase, verifier: ChainVerifier): { ok: boolean; e
   return { ok: verifier.ok, entries: verifier.head.seq, head: verifier.head.hash };
 }
 
-export function keyLegacyChain(db: SqliteDatabase, allowed: boolean, nowMs: number): KeyingOutcome {
+/** `execute` runs the shared audit writer's statements on `db` (SqliteStore's). */
+export function keyLegacyChain(db: SqliteDatabase, allowed: boolean, nowMs: number, key: Buffer, execute: (q: Query) => unknown): KeyingOutcome {
   const done = db.prepare('SELECT 1 FROM audit_chain_keying WHERE id = 1').get() !== undefined;
   if (done) return 'already_keyed';
-  const key = auditChainKeyOf(db);
   return db.transaction((): KeyingOutcome => {
     const record = (legacyEntries: number) => db.prepare('INSERT INTO audit_chain_keying (id, keyed_at, legacy_entries) VALUES (1, ?, ?)').run(nowMs, legacyEntries);
     if (verifies(db, new ChainVerifier(key)).ok) {
@@ -59,10 +61,10 @@ export function keyLegacyChain(db: SqliteDatabase, allowed: boolean, nowMs: numb
       update.run(prevHash, hash, entry.seq);
       prevHash = hash;
     }
-    appendAuditRows(db, [{
+    runSync(appendAudit(new Unit(sqliteDialect, key, true), [{
       type: 'audit.chain_keyed', actorType: 'system', actorId: null, targetType: null, targetId: null, ip: null,
       details: { legacy_entries: legacy.entries, legacy_head_hash: legacy.head },
-    }], nowMs);
+    }], nowMs), execute);
     record(legacy.entries);
     return 'keyed';
   }).immediate();

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SqliteDatabase } from './open-database.js';
 import { ipHex } from '../../core/containment/ip-address.js';
+import { MIGRATION_RECORDED_SQL, RECORD_MIGRATION_SQL, SCHEMA_VERSION_SQL } from '../sql/schema-migrations.js';
 
 const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -21,9 +22,9 @@ export function migrateSqlite(db: SqliteDatabase, nowMs: number): number[] {
     // Asked again under the write lock: instances starting together on one fresh file all read
     // "not applied" above, and each one after the first must skip what another just applied.
     const appliedNow = db.transaction(() => {
-      if (db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(version) !== undefined) return false;
+      if (db.prepare(MIGRATION_RECORDED_SQL).get(version) !== undefined) return false;
       db.exec(sql);
-      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, nowMs);
+      db.prepare(RECORD_MIGRATION_SQL).run(version, nowMs);
       return true;
     }).immediate();
     if (appliedNow) ran.push(version);
@@ -33,5 +34,5 @@ export function migrateSqlite(db: SqliteDatabase, nowMs: number): number[] {
 
 /** The latest version recorded in the database (0 before the first migration). */
 export function sqliteSchemaVersion(db: SqliteDatabase): number {
-  return (db.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get() as number | null) ?? 0;
+  return (db.prepare(SCHEMA_VERSION_SQL).pluck().get() as number | null) ?? 0;
 }

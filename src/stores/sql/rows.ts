@@ -1,20 +1,32 @@
-/** Row ↔ record mapping for the SQLite schema (snake_case columns, camelCase records). */
+/**
+ * Row ↔ record mapping for both SQL schemas: the same tables and column names (snake_case columns,
+ * camelCase records; JSON as TEXT; PostgreSQL's BIGINTs parsed to numbers by postgres/pool.ts).
+ * The one difference, flags (INTEGER 0/1 on SQLite, BOOLEAN on PostgreSQL), is read by `flag`.
+ */
 import type { AuditEntry, AuditEventType } from '../../core/audit/audit-event.js';
 import type { FeedRecord } from '../../core/revocation/feed.js';
 import { type IpBlockChange, isIpBlockChange } from '../../core/revocation/ip-block-change.js';
 import type { Initiator, ReasonCode, RevocationRecord, RevocationScope } from '../../core/revocation/types.js';
-import type { ClientRecord, KeyStatus, RefreshTokenRecord, Role, SessionRecord, SigningKeyRecord, UserRecord } from '../types.js';
+import type {
+  AlertRecord, ApiTokenRecord, ClientRecord, IpBlockRecord, KeyStatus, OutboxRecord, RefreshTokenRecord, Role, SessionRecord, SigningKeyRecord, UserRecord,
+} from '../types.js';
+import type { Row } from './procedure.js';
 
-type Row = Record<string, unknown>;
 const num = (v: unknown): number => v as number;
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : (v as number));
 const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : (v as string));
+/** A flag column: 1 (SQLite) or true (PostgreSQL). */
+export const flag = (v: unknown): boolean => v === 1 || v === true;
+
+export function mapOne<T>(row: Row | undefined, map: (r: Row) => T): T | undefined {
+  return row === undefined ? undefined : map(row);
+}
 
 export function toUser(r: Row): UserRecord {
   return {
     id: r.id as string, email: r.email as string, role: r.role as Role, passwordHash: r.password_hash as string,
-    createdAtMs: num(r.created_at), disabledAtMs: numOrNull(r.disabled_at), isDecoy: r.is_decoy === 1,
-    mustChangePassword: r.must_change_password === 1,
+    createdAtMs: num(r.created_at), disabledAtMs: numOrNull(r.disabled_at), isDecoy: flag(r.is_decoy),
+    mustChangePassword: flag(r.must_change_password),
   };
 }
 
@@ -67,7 +79,7 @@ export function toRevocation(r: Row): RevocationRecord {
 
 /**
  * A feed row: a revocation, or an IP block change (stored in the same table so it takes its place
- * in commit order; its block id is in `target`, its range in `note`: see appendIpBlockChange).
+ * in commit order; its block id is in `target`, its range in `note`: see feed.ts appendIpBlockChange).
  */
 export function toFeedRecord(r: Row): FeedRecord {
   if (!isIpBlockChange({ scope: r.scope as string })) return toRevocation(r);
@@ -83,5 +95,43 @@ export function toAudit(r: Row): AuditEntry {
     actorId: strOrNull(r.actor_id), initiator: strOrNull(r.initiator), reason: strOrNull(r.reason),
     targetType: strOrNull(r.target_type), targetId: strOrNull(r.target_id), ip: strOrNull(r.ip),
     details: JSON.parse(r.details as string) as Record<string, unknown>, prevHash: r.prev_hash as string, hash: r.hash as string,
+  };
+}
+
+export function toApiToken(r: Row): ApiTokenRecord {
+  return {
+    id: r.id as string, userId: r.user_id as string, name: r.name as string, tokenHash: r.token_hash as string,
+    tokenPrefix: r.token_prefix as string, scopes: JSON.parse(r.scopes as string) as string[], createdAtMs: num(r.created_at),
+    expiresAtMs: numOrNull(r.expires_at), lastUsedAtMs: numOrNull(r.last_used_at), lastUsedIp: strOrNull(r.last_used_ip),
+    isActive: flag(r.is_active), revokedAtMs: numOrNull(r.revoked_at), revokedBy: strOrNull(r.revoked_by),
+    revokedByType: strOrNull(r.revoked_by_type) as ApiTokenRecord['revokedByType'], revokeReason: strOrNull(r.revoke_reason),
+    isCanary: flag(r.is_canary), createdIp: strOrNull(r.created_ip),
+  };
+}
+
+export function toIpBlock(r: Row): IpBlockRecord {
+  return {
+    id: r.id as string, cidr: r.cidr as string, reason: r.reason as string, source: r.source as IpBlockRecord['source'],
+    createdAtMs: num(r.created_at), expiresAtMs: numOrNull(r.expires_at), createdBy: strOrNull(r.created_by),
+    liftedAtMs: numOrNull(r.lifted_at), liftedBy: strOrNull(r.lifted_by),
+    revoked: r.revoked_sessions === null || r.revoked_sessions === undefined ? null : {
+      sessions: Number(r.revoked_sessions), refreshTokens: Number(r.revoked_refresh_tokens ?? 0), apiTokens: Number(r.revoked_api_tokens ?? 0),
+    },
+  };
+}
+
+export function toAlert(r: Row): AlertRecord {
+  return {
+    id: r.id as string, severity: r.severity as AlertRecord['severity'], type: r.type as string, subject: strOrNull(r.subject),
+    ip: strOrNull(r.ip), details: JSON.parse(r.details as string) as Record<string, unknown>, createdAtMs: num(r.created_at),
+    acknowledgedAtMs: numOrNull(r.acknowledged_at), acknowledgedBy: strOrNull(r.acknowledged_by), dedupeKey: strOrNull(r.dedupe_key),
+  };
+}
+
+export function toOutbox(r: Row): OutboxRecord {
+  return {
+    id: num(r.id), kind: r.kind as string, recipient: r.recipient as string, subject: r.subject as string, body: r.body as string,
+    createdAtMs: num(r.created_at), attempts: num(r.attempts), nextAttemptAtMs: num(r.next_attempt_at),
+    sentAtMs: numOrNull(r.sent_at), lastError: strOrNull(r.last_error),
   };
 }

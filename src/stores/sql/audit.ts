@@ -1,0 +1,28 @@
+/**
+ * Appends audit entries to the hash chain, inside the transaction that does the audited write:
+ * seq = head seq + 1, prev_hash = head hash, each entry's hash keyed with the chain key
+ * (OpenStoreOptions.auditChainKey, never stored in the database). The head is read under the feed
+ * lock (postgres/feed-lock.ts; on SQLite, the IMMEDIATE transaction), which is what keeps it one
+ * chain when several writers append at once; appending without it is refused as a programming error.
+ */
+import { type AuditEventInput, GENESIS_HASH, chainHash } from '../../core/audit/audit-event.js';
+import { type Proc, type Unit, get, run } from './procedure.js';
+
+export function* appendAudit(u: Unit, events: readonly AuditEventInput[], nowMs: number): Proc<void> {
+  if (events.length === 0) return;
+  u.assertFeedLocked('audit entries appended');
+  const last = yield* get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+  let seq = last?.seq ?? 0;
+  let prevHash = last?.hash ?? GENESIS_HASH;
+  for (const event of events) {
+    seq += 1;
+    const entry = { ...event, initiator: event.initiator ?? null, reason: event.reason ?? null, seq, atMs: nowMs };
+    const hash = chainHash(prevHash, entry, u.auditChainKey);
+    yield* run(`INSERT INTO audit_log (seq, at, type, actor_type, actor_id, initiator, reason, target_type, target_id, ip, details, prev_hash, hash)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+      seq, nowMs, entry.type, entry.actorType, entry.actorId, entry.initiator, entry.reason, entry.targetType, entry.targetId, entry.ip,
+      JSON.stringify(entry.details), prevHash, hash,
+    ]);
+    prevHash = hash;
+  }
+}

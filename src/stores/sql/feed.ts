@@ -1,0 +1,64 @@
+/**
+ * The change feed (`revocations`) and its chain head (../feed-head.ts), written inside the
+ * transaction that makes the change. Every appended record is noted on the Unit: its seq (the
+ * NOTIFY sent on PostgreSQL) and, for revocation records, the chain over it. The head is read once,
+ * at the first record (under the feed lock, or SQLite's one-writer IMMEDIATE transaction, so it is
+ * the last committed one), and written once, by `unitOfWork` just before commit: a transaction that
+ * rolls back never writes it.
+ */
+import type { IpBlockChange } from '../../core/revocation/ip-block-change.js';
+import { chainAfter } from '../../core/revocation/feed-chain.js';
+import type { FeedEntry } from '../../core/revocation/revocation-plan.js';
+import type { RevocationRecord } from '../../core/revocation/types.js';
+import { READ_FEED_HEAD_SQL, storedChain } from '../feed-head.js';
+import type { RevocationContext } from '../types.js';
+import { type Proc, type Unit, get } from './procedure.js';
+import { toFeedRecord, toRevocation } from './rows.js';
+
+/**
+ * A write transaction's body: for an 'audited' unit the dialect's feed lock first (PostgreSQL's,
+ * postgres/feed-lock.ts; nothing on SQLite, whose IMMEDIATE transaction is the lock),
+ * then the work, then the feed head and NOTIFY as its last statements.
+ */
+export function* unitOfWork<T>(u: Unit, work: (u: Unit) => Proc<T>, takeFeedLock: boolean): Proc<T> {
+  if (takeFeedLock) yield* u.d.takeFeedLock();
+  const result = yield* work(u);
+  if (u.feedChain !== null && (yield* u.d.writeFeedHead(u.feedChain, u.chainedSeq)) !== 1) throw new Error('feed_head has no row; the database is damaged');
+  if (u.highestFeedSeq !== null) yield* u.d.notifyFeed(u.highestFeedSeq);
+  return result;
+}
+
+function noteFeedSeq(u: Unit, seq: number): void {
+  if (u.highestFeedSeq === null || seq > u.highestFeedSeq) u.highestFeedSeq = seq;
+}
+
+/** Appends one revocation record and chains it. */
+export function* appendFeedRecord(u: Unit, input: FeedEntry, ctx: RevocationContext): Proc<RevocationRecord> {
+  u.assertFeedLocked('a feed record was appended');
+  const row = yield* get(`INSERT INTO revocations (scope, target, issuer, generation, window_from, window_to, expires_at, initiator, reason, note, created_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`, [
+    input.scope, input.target, input.issuer ?? null, input.generation ?? null, input.windowFrom ?? null, input.windowTo ?? null,
+    input.expiresAtMs, ctx.initiator, ctx.reason, ctx.note ?? null, ctx.nowMs,
+  ]);
+  // The RETURNING row through the mapper readFeed uses: the chain hashes exactly what readers get.
+  const record = toRevocation(row!);
+  noteFeedSeq(u, record.seq);
+  u.feedChain = chainAfter(u.feedChain ?? storedChain((yield* get<{ chain: string }>(READ_FEED_HEAD_SQL))?.chain), record);
+  u.chainedSeq = record.seq;
+  return record;
+}
+
+/**
+ * Appends an IP block change (core/revocation/ip-block-change.ts) to the feed, inside the
+ * transaction that creates or lifts the block: the block id goes in `target`, the range in `note`.
+ * Its expiry is the block's, so prune drops it once the block has ended by itself. Not a
+ * revocation, so not sent on the stream and not chained: the feed head is left as it is.
+ */
+export function* appendIpBlockChange(u: Unit, change: Omit<IpBlockChange, 'seq'>): Proc<IpBlockChange> {
+  u.assertFeedLocked('a feed record was appended');
+  const row = yield* get(`INSERT INTO revocations (scope, target, expires_at, initiator, reason, note, created_at)
+    VALUES (?, ?, ?, 'admin', 'ip_block', ?, ?) RETURNING *`, [change.scope, change.target, change.expiresAtMs, change.cidr, change.createdAtMs]);
+  const record = toFeedRecord(row!) as IpBlockChange;
+  noteFeedSeq(u, record.seq);
+  return record;
+}

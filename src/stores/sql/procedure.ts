@@ -1,0 +1,73 @@
+/**
+ * How every SQL procedure is written once for a synchronous driver (better-sqlite3) and an
+ * asynchronous one (pg): a generator that yields each statement as a Query and is resumed with its
+ * result (`const row = yield* get(sql, params)`), driven by runSync on SQLite (inside one IMMEDIATE
+ * transaction, in one call) and runAsync on PostgreSQL (awaiting each statement). README.md in this
+ * folder says why, and the rules a procedure keeps: it yields statements and nothing else (no
+ * await), never catches a statement's error, and keeps per-transaction state on its Unit.
+ */
+import type { Dialect } from './dialect.js';
+
+export type Row = Record<string, unknown>;
+
+/** One statement: 'all' rows, the first row ('get', or undefined), or the number of rows changed ('run'). */
+export interface Query {
+  readonly kind: 'all' | 'get' | 'run';
+  readonly sql: string;
+  readonly params: readonly unknown[];
+}
+
+/** A procedure: yields statements, is resumed with each one's result, returns T. */
+export type Proc<T> = Generator<Query, T, unknown>;
+
+export function* all<R = Row>(sql: string, params: readonly unknown[] = []): Proc<R[]> {
+  return (yield { kind: 'all', sql, params }) as R[];
+}
+
+export function* get<R = Row>(sql: string, params: readonly unknown[] = []): Proc<R | undefined> {
+  return (yield { kind: 'get', sql, params }) as R | undefined;
+}
+
+export function* run(sql: string, params: readonly unknown[] = []): Proc<number> {
+  return (yield { kind: 'run', sql, params }) as number;
+}
+
+/** A `SELECT COUNT(*) AS n …` (or any single `n`). */
+export function* count(sql: string, params: readonly unknown[] = []): Proc<number> {
+  return Number((yield* get<{ n: number }>(sql, params))!.n);
+}
+
+/**
+ * One unit of work (a transaction, or statements outside one) as the procedures see it: the
+ * dialect, the audit chain key, whether the feed lock is held (PostgreSQL: feed-lock.ts; SQLite:
+ * every write transaction is IMMEDIATE, one writer at a time), and what the feed writer keeps for
+ * the end of the transaction (feed.ts). A new Unit for every attempt: a retried unit starts clean.
+ */
+export class Unit {
+  /** The highest feed seq appended (NOTIFY on PostgreSQL). */
+  highestFeedSeq: number | null = null;
+  /** The feed chain after the revocation records appended so far; null until the first. */
+  feedChain: string | null = null;
+  /** The seq of the last record chained. */
+  chainedSeq = 0;
+
+  constructor(readonly d: Dialect, readonly auditChainKey: Buffer, readonly feedLocked: boolean) {}
+
+  assertFeedLocked(what: string): void {
+    if (!this.feedLocked) throw new Error(`${what} without the feed lock (see postgres/feed-lock.ts)`);
+  }
+}
+
+/** Drives a procedure whose statements are answered synchronously (better-sqlite3). */
+export function runSync<T>(proc: Proc<T>, execute: (q: Query) => unknown): T {
+  for (let step = proc.next(); ; step = proc.next(execute(step.value))) {
+    if (step.done === true) return step.value;
+  }
+}
+
+/** Drives a procedure whose statements are answered asynchronously (pg), one at a time. */
+export async function runAsync<T>(proc: Proc<T>, execute: (q: Query) => Promise<unknown>): Promise<T> {
+  for (let step = proc.next(); ; step = proc.next(await execute(step.value))) {
+    if (step.done === true) return step.value;
+  }
+}
