@@ -9,8 +9,12 @@ import type { AppContext } from '../../app/context.js';
 import { presentAuditEntry, presentVerification } from '../../app/security/audit-verify.js';
 import { HEX_64 } from '../../app/security/audit-trail.js';
 import { createCanaryToken, createDecoyUser } from '../../app/security/deception.js';
+import { acknowledgeAlert } from '../../app/security/alerts.js';
 import { blockIp, unblockIp } from '../../app/security/ip-blocks.js';
 import { presentRevokeUserReport, revokeUserEverything } from '../../app/security/revoke-user.js';
+import {
+  activeBlockCounts, alertCounts, auditCheckpoint, auditPage, auditSummary, blockIsActive, listAlerts, listBlocks, userActivity, verifyAuditChain,
+} from '../../app/security/views.js';
 import { AUDIT_EVENT_TYPES, type AuditEventType } from '../../core/audit/audit-event.js';
 import { RevokdError } from '../../core/errors.js';
 import type { AlertRecord, AlertSeverity, IpBlockRecord, SessionRecord } from '../../stores/types.js';
@@ -71,8 +75,6 @@ const op = (summary: string, more: Record<string, unknown>) => ({ tags: ['securi
 const reply200 = (schema: unknown) => ({ response: { 200: schema, ...ERROR_RESPONSES } });
 
 const SEVERITIES: readonly AlertSeverity[] = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'];
-const DAY_MS = 86_400_000;
-const HOUR_MS = 3_600_000;
 
 type Query = Record<string, string | string[] | undefined>;
 
@@ -82,7 +84,7 @@ export function presentBlock(b: IpBlockRecord, nowMs: number) {
   return {
     id: b.id, cidr: b.cidr, reason: b.reason, source: b.source, created_at: iso(b.createdAtMs), expires_at: iso(b.expiresAtMs),
     created_by: b.createdBy, lifted_at: iso(b.liftedAtMs), lifted_by: b.liftedBy,
-    active: b.liftedAtMs === null && (b.expiresAtMs === null || b.expiresAtMs > nowMs),
+    active: blockIsActive(b, nowMs),
     // What the block's own commit revoked (null: made before revokd kept it).
     revoked: b.revoked === null ? null : { sessions: b.revoked.sessions, refresh_tokens: b.revoked.refreshTokens, api_tokens: b.revoked.apiTokens },
   };
@@ -142,9 +144,7 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
       querystring: Type.Object({ all: TrueFalse('all', 'Include lifted and expired blocks') }), ...reply200(Closed({ blocks: Type.Array(IpBlock) })),
     }),
   }, async (request) => {
-    const all = booleanParam(request.query, 'all') === true;
-    const nowMs = ctx.now();
-    const list = await ctx.store.listIpBlocks(all ? null : nowMs);
+    const { nowMs, blocks: list } = await listBlocks(ctx, booleanParam(request.query, 'all') === true);
     return { blocks: list.map((b) => presentBlock(b, nowMs)) };
   });
 
@@ -170,7 +170,7 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
     const acknowledged = booleanParam(q, 'acknowledged');
     const limit = boundedInt(q, 'limit', 50, 1, 500);
     const offset = boundedInt(q, 'offset', 0, 0, 1_000_000);
-    const alerts = await ctx.store.listAlerts({
+    const alerts = await listAlerts(ctx, {
       limit, offset, ...(severity === undefined ? {} : { severity: severity as AlertSeverity }), ...(acknowledged === undefined ? {} : { acknowledged }),
     });
     return { alerts: alerts.map(presentAlert), limit, offset };
@@ -179,7 +179,7 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post<{ Params: { id: string } }>('/api/v1/security/alerts/:id/acknowledge', {
     preHandler: admin, config: { body: 'none' }, schema: op('Acknowledge an alert', { params: UuidParam('alert id'), ...reply200(Alert) }),
   }, async (request) => {
-    const alert = await ctx.store.acknowledgeAlert(request.params.id.toLowerCase(), requireUser(request).id, ctx.now());
+    const alert = await acknowledgeAlert(ctx, request.params.id, requireUser(request).id);
     if (alert === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such unacknowledged alert');
     return presentAlert(alert);
   });
@@ -208,17 +208,15 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
     }))),
   }, async () => {
     const nowMs = ctx.now();
-    const alertCounts = await ctx.store.countAlerts();
-    const active = await ctx.store.listIpBlocks(nowMs);
-    const bySource: Record<string, number> = {};
-    for (const b of active) bySource[b.source] = (bySource[b.source] ?? 0) + 1;
-    const values = Object.values(alertCounts);
+    const counts = await alertCounts(ctx);
+    const blockCounts = await activeBlockCounts(ctx, nowMs);
+    const values = Object.values(counts);
     return {
       generated_at: iso(nowMs),
       alerts: {
-        total: values.reduce((n, c) => n + c.total, 0), unacknowledged: values.reduce((n, c) => n + c.unacknowledged, 0), by_severity: alertCounts,
+        total: values.reduce((n, c) => n + c.total, 0), unacknowledged: values.reduce((n, c) => n + c.unacknowledged, 0), by_severity: counts,
       },
-      blocks: { active: active.length, by_source: bySource },
+      blocks: { active: blockCounts.active, by_source: blockCounts.bySource },
       revocation_state: stateSize(),
       replica: { staleness_ms: ctx.replica.stalenessMs(), stale: ctx.replica.isStale(), max_staleness_ms: ctx.config.maxStalenessMs },
     };
@@ -235,19 +233,15 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
     }),
   }, async (request) => {
     const limit = boundedInt(request.query, 'limit', 50, 1, 500);
-    const user = await ctx.store.findUserById(request.params.id.toLowerCase());
-    if (user === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
-    const nowMs = ctx.now();
-    const sessions = await ctx.store.listLiveSessions(user.id, nowMs);
-    const apiTokens = await ctx.store.listApiTokens(user.id);
-    const failures = await ctx.counters.readCounter(`login_fail:user:${user.id}`, HOUR_MS, nowMs);
-    const audit = await ctx.store.listAuditForUser(user.id, limit);
+    const activity = await userActivity(ctx, request.params.id, limit);
+    if (activity === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
+    const { user } = activity;
     return {
       user: { ...publicUser(user), decoy: user.isDecoy === true },
-      sessions: sessions.map(presentSession),
-      api_tokens: apiTokens.map((t) => ({ ...presentApiToken(t), canary: t.isCanary })),
-      failed_logins_last_hour: failures.count,
-      recent_audit: audit.map(presentAuditEntry),
+      sessions: activity.sessions.map(presentSession),
+      api_tokens: activity.apiTokens.map((t) => ({ ...presentApiToken(t), canary: t.isCanary })),
+      failed_logins_last_hour: activity.failedLoginsLastHour,
+      recent_audit: activity.recentAudit.map(presentAuditEntry),
     };
   });
 
@@ -279,9 +273,9 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
     // The instance's one health judgement (app/service-health.ts), made worse by open critical alerts.
     const health = await probeServiceHealth(ctx);
     const store = health.store === 'ok';
-    const alertCounts = store ? await ctx.store.countAlerts() : undefined;
-    const activeBlocks = store ? (await ctx.store.listIpBlocks(nowMs)).length : null;
-    const openCritical = alertCounts?.CRITICAL.unacknowledged ?? null;
+    const counts = store ? await alertCounts(ctx) : undefined;
+    const activeBlocks = store ? (await activeBlockCounts(ctx, nowMs)).active : null;
+    const openCritical = counts?.CRITICAL.unacknowledged ?? null;
     const status = health.state === 'unavailable' ? 'unhealthy' : health.state === 'degraded' || (openCritical ?? 0) > 0 ? 'degraded' : 'healthy';
     return {
       status, generated_at: iso(nowMs),
@@ -307,24 +301,13 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
       ]),
     }))),
   }, async () => {
-    const nowMs = ctx.now();
-    const since = nowMs - DAY_MS;
-    const lastDay = await ctx.store.countAuditByType(since);
-    const allTime = await ctx.store.countAuditByType(null);
-    const sum = (counts: Partial<Record<AuditEventType, number>>) => Object.values(counts).reduce((n, c) => n + (c ?? 0), 0);
-    // Forward from the last verified head: a dashboard refresh must not re-read the whole log.
-    const verification = await ctx.audit.verifyForward(ctx.store);
-    const verified = verification.head;
-    // A chain that verified was read to its end: its verified head is the log's head. A broken one
-    // stopped early, so the log's real head (its last entry) is read on its own.
-    const last = verification.result.ok ? undefined : await ctx.store.lastAuditEntry();
-    const head = last === undefined ? verified : { seq: last.seq, hash: last.hash };
+    const { nowMs, since, lastDay, allTime, verification, head, verified } = await auditSummary(ctx);
     return {
       generated_at: iso(nowMs),
-      last_24h: { since: iso(since), total: sum(lastDay), by_type: lastDay },
-      all_time: { total: sum(allTime), by_type: allTime },
+      last_24h: { since: iso(since), total: lastDay.total, by_type: lastDay.byType },
+      all_time: { total: allTime.total, by_type: allTime.byType },
       chain: {
-        ...presentVerification(verification.result),
+        ...presentVerification(verification),
         head_seq: head.seq, head_hash: head.hash, verified_seq: verified.seq, verified_hash: verified.hash,
       },
     };
@@ -342,7 +325,7 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
     const limit = boundedInt(q, 'limit', 100, 1, 1000);
     const type = single(q, 'type');
     if (type !== undefined && !(AUDIT_EVENT_TYPES as readonly string[]).includes(type)) throw new RevokdError('ERR_VALIDATION', 'type is not an audit event type');
-    const entries = await ctx.store.listAudit({ afterSeq, limit, ...(type === undefined ? {} : { type: type as AuditEventType }) });
+    const entries = await auditPage(ctx, { afterSeq, limit, ...(type === undefined ? {} : { type: type as AuditEventType }) });
     return {
       entries: entries.map(presentAuditEntry), limit,
       // Pass as after_seq for the next page; null when this page was the last.
@@ -365,8 +348,7 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
       if (!HEX_64.test(hash)) throw new RevokdError('ERR_VALIDATION', 'hash must be 64 lowercase hex characters');
       expectHead = { seq, hash };
     }
-    const { result } = await ctx.audit.verifyAll(ctx.store, expectHead === undefined ? {} : { expectHead });
-    return presentVerification(result);
+    return presentVerification(await verifyAuditChain(ctx, expectHead));
   });
 
   // A signed checkpoint of the verified head; save it and later pass it to `revokd audit verify --checkpoint`.
@@ -376,7 +358,7 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
       seq: Type.Integer(), hash: Type.String(), signature: Type.String(), signed_at: IsoTime,
     }))),
   }, async () => {
-    const checkpoint = await ctx.audit.checkpoint(ctx.store, ctx.now());
+    const checkpoint = await auditCheckpoint(ctx);
     if (checkpoint === undefined) throw new RevokdError('ERR_CONFLICT', 'the audit log does not verify; no checkpoint is signed until it does (see /api/v1/security/audit/verify)');
     return checkpoint;
   });
