@@ -15,9 +15,9 @@ import { presentRevokeUserReport, revokeUserEverything } from '../../app/securit
 import {
   activeBlockCounts, alertCounts, auditCheckpoint, auditPage, auditSummary, blockIsActive, listAlerts, listBlocks, userActivity, verifyAuditChain,
 } from '../../app/security/views.js';
-import { AUDIT_EVENT_TYPES, type AuditEventType } from '../../core/audit/audit-event.js';
+import { AUDIT_EVENT_TYPES } from '../../core/audit/audit-event.js';
 import { RevokdError } from '../../core/errors.js';
-import type { AlertRecord, AlertSeverity, IpBlockRecord, SessionRecord } from '../../stores/types.js';
+import type { AlertRecord, IpBlockRecord, SessionRecord } from '../../stores/types.js';
 import { bearerGuard, requireUser } from '../bearer-guard.js';
 import { publicUser } from './admin.js';
 import type { Static } from '@sinclair/typebox';
@@ -31,11 +31,21 @@ import { Closed, IsoTime, Nullable, NullableIsoTime, StringEnum } from '../schem
 import { PublicUserWithDecoy } from '../schemas/users.js';
 import { SEED_HEALTH_WORD, probeServiceHealth } from '../../app/service-health.js';
 
-// Query values are strings (no coercion): the schemas check their form, the helpers below their range.
-const WholeNumber = (name: string, digits: number, description: string) =>
-  Type.Optional(Type.String({ pattern: `^\\d{0,${digits}}$`, 'x-invalid': `${name} must be a whole number`, description }));
+// Query parameters are checked by these schemas alone: validation.ts reads an integer's or a
+// boolean's text before they run (queryCoercion), and words their failures ("limit must be a whole
+// number", "limit must be between 1 and 500", "limit must be given once").
+const Count = (range: { minimum: number; maximum: number; default?: number }, description: string) =>
+  Type.Optional(Type.Integer({ ...range, description }));
 const TrueFalse = (name: string, description: string) =>
-  Type.Optional(StringEnum(['true', 'false', ''] as const, { 'x-invalid': `${name} must be true or false`, description }));
+  Type.Optional(Type.Boolean({ default: false, 'x-invalid': `${name} must be true or false`, description }));
+/** A query parameter that is either true, false or absent (no default: absent means both). */
+const TrueFalseOrBoth = (name: string, description: string) =>
+  Type.Optional(Type.Boolean({ 'x-invalid': `${name} must be true or false`, description }));
+const ALERTS_LIMIT = { minimum: 1, maximum: 500, default: 50 };
+const ALERTS_OFFSET = { minimum: 0, maximum: 1_000_000, default: 0 };
+const AUDIT_LIMIT = { minimum: 1, maximum: 1000, default: 100 };
+const AUDIT_AFTER_SEQ = { minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 };
+const ACTIVITY_LIMIT = { minimum: 1, maximum: 500, default: 50 };
 const Reason = (max: number) => Type.String({ minLength: 1, maxLength: max, 'x-invalid': `reason must be a non-empty string of at most ${max} characters` });
 
 // Types only: blockIp checks the target, reason, duration and breadth (the web UI and CLI share it).
@@ -46,16 +56,19 @@ const BlockBody = Type.Object({
 });
 const AlertsQuery = Type.Object({
   severity: Type.Optional(StringEnum(['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'] as const, { 'x-invalid': 'severity must be one of CRITICAL, HIGH, MEDIUM, LOW' })),
-  acknowledged: TrueFalse('acknowledged', 'Only acknowledged (true) or open (false) alerts'),
-  limit: WholeNumber('limit', 15, '1 to 500, default 50'), offset: WholeNumber('offset', 15, 'default 0'),
+  acknowledged: TrueFalseOrBoth('acknowledged', 'Only acknowledged (true) or open (false) alerts'),
+  limit: Count(ALERTS_LIMIT, '1 to 500, default 50'), offset: Count(ALERTS_OFFSET, 'default 0'),
 });
 const AuditQuery = Type.Object({
-  after_seq: WholeNumber('after_seq', 15, 'Entries after this seq (next_after_seq of the previous page)'),
-  limit: WholeNumber('limit', 15, '1 to 1000, default 100'),
+  after_seq: Count(AUDIT_AFTER_SEQ, 'Entries after this seq (next_after_seq of the previous page)'),
+  limit: Count(AUDIT_LIMIT, '1 to 1000, default 100'),
   type: Type.Optional(StringEnum(AUDIT_EVENT_TYPES, { 'x-invalid': 'type is not an audit event type' })),
 });
+const ActivityQuery = Type.Object({ limit: Count(ACTIVITY_LIMIT, 'Audit entries, 1 to 500, default 50') });
+const BlocksQuery = Type.Object({ all: TrueFalse('all', 'Include lifted and expired blocks') });
+const DryRunQuery = Type.Object({ dry_run: TrueFalse('dry_run', 'Only count what would be revoked') });
 const VerifyQuery = Type.Object({
-  seq: WholeNumber('seq', 15, 'With hash: a checkpoint head the chain must still hold'),
+  seq: Count({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }, 'With hash: a checkpoint head the chain must still hold'),
   hash: Type.Optional(Type.String({ pattern: HEX_64.source, 'x-invalid': 'hash must be 64 lowercase hex characters' })),
 });
 const RevokeUserBody = Type.Object({ reason: Reason(500) });
@@ -74,9 +87,7 @@ const SeverityCounts = Type.Record(Type.String(), Closed({ total: Type.Integer()
 const op = (summary: string, more: Record<string, unknown>) => ({ tags: ['security'], summary, security: SECURITY.bearer, ...more });
 const reply200 = (schema: unknown) => ({ response: { 200: schema, ...ERROR_RESPONSES } });
 
-const SEVERITIES: readonly AlertSeverity[] = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'];
 
-type Query = Record<string, string | string[] | undefined>;
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -138,13 +149,11 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
     });
   });
 
-  app.get<{ Querystring: Query }>('/api/v1/security/blocks', {
+  app.get<{ Querystring: Static<typeof BlocksQuery> }>('/api/v1/security/blocks', {
     preHandler: admin,
-    schema: op('IP blocks (active ones unless all=true)', {
-      querystring: Type.Object({ all: TrueFalse('all', 'Include lifted and expired blocks') }), ...reply200(Closed({ blocks: Type.Array(IpBlock) })),
-    }),
+    schema: op('IP blocks (active ones unless all=true)', { querystring: BlocksQuery, ...reply200(Closed({ blocks: Type.Array(IpBlock) })) }),
   }, async (request) => {
-    const { nowMs, blocks: list } = await listBlocks(ctx, booleanParam(request.query, 'all') === true);
+    const { nowMs, blocks: list } = await listBlocks(ctx, request.query.all === true);
     return { blocks: list.map((b) => presentBlock(b, nowMs)) };
   });
 
@@ -158,20 +167,13 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   // ---- Alerts -------------------------------------------------------------------------------
 
-  app.get<{ Querystring: Query }>('/api/v1/security/alerts', {
+  app.get<{ Querystring: Static<typeof AlertsQuery> }>('/api/v1/security/alerts', {
     preHandler: admin,
     schema: op('Alerts, newest first', { querystring: AlertsQuery, ...reply200(Closed({ alerts: Type.Array(Alert), limit: Type.Integer(), offset: Type.Integer() })) }),
   }, async (request) => {
-    const q = request.query;
-    const severity = single(q, 'severity');
-    if (severity !== undefined && !(SEVERITIES as readonly string[]).includes(severity)) {
-      throw new RevokdError('ERR_VALIDATION', `severity must be one of ${SEVERITIES.join(', ')}`);
-    }
-    const acknowledged = booleanParam(q, 'acknowledged');
-    const limit = boundedInt(q, 'limit', 50, 1, 500);
-    const offset = boundedInt(q, 'offset', 0, 0, 1_000_000);
+    const { severity, acknowledged, limit = ALERTS_LIMIT.default, offset = ALERTS_OFFSET.default } = request.query;
     const alerts = await listAlerts(ctx, {
-      limit, offset, ...(severity === undefined ? {} : { severity: severity as AlertSeverity }), ...(acknowledged === undefined ? {} : { acknowledged }),
+      limit, offset, ...(severity === undefined ? {} : { severity }), ...(acknowledged === undefined ? {} : { acknowledged }),
     });
     return { alerts: alerts.map(presentAlert), limit, offset };
   });
@@ -222,17 +224,17 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
     };
   });
 
-  app.get<{ Params: { id: string }; Querystring: Query }>('/api/v1/security/user/:id/activity', {
+  app.get<{ Params: { id: string }; Querystring: Static<typeof ActivityQuery> }>('/api/v1/security/user/:id/activity', {
     preHandler: admin,
     schema: op('What a user holds and did: sessions, API tokens, failed logins, recent audit', {
-      params: UuidParam('user id'), querystring: Type.Object({ limit: WholeNumber('limit', 15, 'Audit entries, 1 to 500, default 50') }),
+      params: UuidParam('user id'), querystring: ActivityQuery,
       ...reply200(Closed({
         user: PublicUserWithDecoy, sessions: Type.Array(SessionView), api_tokens: Type.Array(AdminApiTokenView),
         failed_logins_last_hour: Type.Integer(), recent_audit: Type.Array(AuditEntry),
       })),
     }),
   }, async (request) => {
-    const limit = boundedInt(request.query, 'limit', 50, 1, 500);
+    const { limit = ACTIVITY_LIMIT.default } = request.query;
     const activity = await userActivity(ctx, request.params.id, limit);
     if (activity === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
     const { user } = activity;
@@ -313,19 +315,15 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
     };
   });
 
-  app.get<{ Querystring: Query }>('/api/v1/security/audit', {
+  app.get<{ Querystring: Static<typeof AuditQuery> }>('/api/v1/security/audit', {
     preHandler: admin,
     schema: op('The audit log, oldest first, paged by seq', {
       querystring: AuditQuery,
       ...reply200(Closed({ entries: Type.Array(AuditEntry), limit: Type.Integer(), next_after_seq: Nullable(Type.Integer({ description: 'null on the last page' })) })),
     }),
   }, async (request) => {
-    const q = request.query;
-    const afterSeq = boundedInt(q, 'after_seq', 0, 0, Number.MAX_SAFE_INTEGER);
-    const limit = boundedInt(q, 'limit', 100, 1, 1000);
-    const type = single(q, 'type');
-    if (type !== undefined && !(AUDIT_EVENT_TYPES as readonly string[]).includes(type)) throw new RevokdError('ERR_VALIDATION', 'type is not an audit event type');
-    const entries = await auditPage(ctx, { afterSeq, limit, ...(type === undefined ? {} : { type: type as AuditEventType }) });
+    const { after_seq: afterSeq = AUDIT_AFTER_SEQ.default, limit = AUDIT_LIMIT.default, type } = request.query;
+    const entries = await auditPage(ctx, { afterSeq, limit, ...(type === undefined ? {} : { type }) });
     return {
       entries: entries.map(presentAuditEntry), limit,
       // Pass as after_seq for the next page; null when this page was the last.
@@ -334,20 +332,12 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
 
   // The whole chain; with seq and hash (a checkpoint's head), also that the chain still holds it.
-  app.get<{ Querystring: Query }>('/api/v1/security/audit/verify', {
+  app.get<{ Querystring: Static<typeof VerifyQuery> }>('/api/v1/security/audit/verify', {
     preHandler: admin, schema: op('Verify the whole audit chain', { querystring: VerifyQuery, ...reply200(ChainVerification) }),
   }, async (request) => {
-    const q = request.query;
-    const rawSeq = single(q, 'seq');
-    const hash = single(q, 'hash');
-    if ((rawSeq === undefined) !== (hash === undefined)) throw new RevokdError('ERR_VALIDATION', 'seq and hash must be given together');
-    let expectHead: { seq: number; hash: string } | undefined;
-    if (rawSeq !== undefined && hash !== undefined) {
-      const seq = boundedInt(q, 'seq', 0, 1, Number.MAX_SAFE_INTEGER);
-      if (rawSeq === '') throw new RevokdError('ERR_VALIDATION', 'seq must be a whole number');
-      if (!HEX_64.test(hash)) throw new RevokdError('ERR_VALIDATION', 'hash must be 64 lowercase hex characters');
-      expectHead = { seq, hash };
-    }
+    const { seq, hash } = request.query;
+    if ((seq === undefined) !== (hash === undefined)) throw new RevokdError('ERR_VALIDATION', 'seq and hash must be given together');
+    const expectHead = seq !== undefined && hash !== undefined ? { seq, hash } : undefined;
     return presentVerification(await verifyAuditChain(ctx, expectHead));
   });
 
@@ -365,17 +355,17 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   // ---- Revoking a user, with a preview ------------------------------------------------------
 
-  app.post<{ Params: { user_id: string }; Querystring: Query; Body: Static<typeof RevokeUserBody> }>('/api/v1/security/token/revoke-user/:user_id', {
+  app.post<{ Params: { user_id: string }; Querystring: Static<typeof DryRunQuery>; Body: Static<typeof RevokeUserBody> }>('/api/v1/security/token/revoke-user/:user_id', {
     preHandler: admin, config: { body: 'json' },
     schema: op('Revoke everything a user holds, with a reason (dry_run=true previews)', {
-      params: UuidParam('user id', 'user_id'), querystring: Type.Object({ dry_run: TrueFalse('dry_run', 'Only count what would be revoked') }), body: RevokeUserBody,
+      params: UuidParam('user id', 'user_id'), querystring: DryRunQuery, body: RevokeUserBody,
       ...reply200(Closed({
         user_id: Type.String(), reason: Type.String(), dry_run: Type.Boolean(),
         revoked: Closed({ sessions: Type.Integer(), refresh_tokens: Type.Integer(), access_tokens_cutoff: IsoTime, api_tokens: Type.Integer() }),
       })),
     }),
   }, async (request) => {
-    const dryRun = booleanParam(request.query, 'dry_run') === true;
+    const dryRun = request.query.dry_run === true;
     const reason = request.body.reason;
     if (reason.trim() === '') throw new RevokdError('ERR_VALIDATION', 'reason is required');
     const report = await revokeUserEverything(ctx, request.params.user_id.toLowerCase(), {
@@ -412,28 +402,4 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
     const user = await createDecoyUser(ctx, email, actorOf(request), request.clientIp);
     return reply.code(201).send({ ...publicUser(user), decoy: true });
   });
-}
-
-/** A query parameter given at most once. */
-function single(q: Query, name: string): string | undefined {
-  const v = q[name];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string') throw new RevokdError('ERR_VALIDATION', `${name} must be given once`);
-  return v;
-}
-
-function booleanParam(q: Query, name: string): boolean | undefined {
-  const v = single(q, name);
-  if (v === undefined || v === '') return undefined;
-  if (v !== 'true' && v !== 'false') throw new RevokdError('ERR_VALIDATION', `${name} must be true or false`);
-  return v === 'true';
-}
-
-function boundedInt(q: Query, name: string, fallback: number, min: number, max: number): number {
-  const raw = single(q, name);
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d{1,15}$/.test(raw)) throw new RevokdError('ERR_VALIDATION', `${name} must be a whole number`);
-  const n = Number(raw);
-  if (n < min || n > max) throw new RevokdError('ERR_VALIDATION', `${name} must be between ${min} and ${max}`);
-  return n;
 }

@@ -28,7 +28,9 @@ import { Type } from '@sinclair/typebox';
 import { FormField, formSchema, pageSchema } from '../schemas/web.js';
 import { IdParam } from '../schemas/ids.js';
 
-// The console is lenient with its query (a bad filter shows everything): FormField allows anything.
+// The console is lenient with its query (a bad filter shows everything): FormField allows anything,
+// so `one` and `offsetParam` below read it forgivingly (a bad offset is the first page), which a
+// schema cannot say; the API (security.ts), strict, checks its query by schema only.
 const Offset = FormField('Entries to skip (paging)');
 
 const USERS_PAGE = 25;
