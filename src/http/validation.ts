@@ -5,6 +5,9 @@
  *
  * - No type coercion (`coerceTypes: false`): `{"include_api_tokens": "true"}` is refused, not read
  *   as true, and a repeated query parameter (an array) is refused where one value is expected.
+ * - Except in query strings, where every value is text: a parameter its schema declares an integer
+ *   or a boolean is read as one before the schema runs (see {@link queryCoercion}), so a route's
+ *   query schema (Type.Integer with minimum/maximum, Type.Boolean) is its only check.
  * - Authentication first: a failed schema is remembered (`attachValidation`) and reported by a
  *   preHandler appended after the route's own (the bearer/web guards, the OAuth client check), so
  *   an unauthenticated caller still gets its 401, not a description of what the body lacks.
@@ -18,7 +21,7 @@
  *   (fast-json-stringify drops properties a schema does not list). A field missing from a response
  *   schema is then a failing conformance test, never data silently lost on the wire.
  */
-import type { FastifyInstance, FastifyRequest, FastifySchemaValidationError, FastifyServerOptions, RouteOptions, preHandlerHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyRequest, FastifySchemaValidationError, FastifyServerOptions, RouteOptions, preHandlerHookHandler, preValidationHookHandler } from 'fastify';
 import { type ErrorCode, RevokdError } from '../core/errors.js';
 import { fieldWithNul } from './nul-bytes.js';
 
@@ -105,15 +108,64 @@ const reportValidation: preHandlerHookHandler = async function reportValidation(
   }
 };
 
+type QueryValues = Record<string, unknown>;
+interface QueryProperty { readonly type?: unknown; readonly default?: unknown }
+
+/** A whole number as a query string writes it: digits only (no sign, exponent, hex or spaces), safe as a JS number. */
+const DECIMAL = /^\d{1,15}$/;
+
+/**
+ * The query-string half of validation: integers and booleans read from their text, for the
+ * parameters the route's querystring schema declares so, before Ajv runs. Deliberately narrower
+ * than Ajv's `coerceTypes` (which would read " 5", "0x10" or "1e2" as numbers, and which would
+ * also coerce JSON bodies — those must never be):
+ * - integer: plain decimal digits (at most 15) become a number; anything else stays text and fails
+ *   the schema's type ("limit must be a whole number") or its range ("limit must be between 1 and 500");
+ * - boolean: `true` / `false` become booleans; anything else stays text and fails the schema;
+ * - an empty value (`?limit=`) is absent, so the schema's default applies — for a boolean, and for
+ *   an integer that has a default (one without, like `seq`, must be given a value);
+ * - a repeated parameter (an array) is left alone: the schema refuses it ("limit must be given once").
+ * Undefined when the schema declares no integer or boolean parameter.
+ */
+export function queryCoercion(schema: unknown): ((query: QueryValues) => void) | undefined {
+  const properties = (schema as { properties?: Record<string, QueryProperty> } | undefined)?.properties;
+  if (properties === undefined || properties === null || typeof properties !== 'object') return undefined;
+  const typed = Object.entries(properties).filter(([, p]) => p.type === 'integer' || p.type === 'boolean');
+  if (typed.length === 0) return undefined;
+  return (query) => {
+    for (const [name, property] of typed) {
+      const value = query[name];
+      if (typeof value !== 'string') continue;
+      if (value === '') {
+        if (property.type === 'boolean' || property.default !== undefined) delete query[name];
+      } else if (property.type === 'integer') {
+        if (DECIMAL.test(value)) query[name] = Number(value);
+      } else if (value === 'true' || value === 'false') {
+        query[name] = value === 'true';
+      }
+    }
+  };
+}
+
 /**
  * Every route gets, last in its preHandlers, the check that reports a schema failure (routes with
- * a schema get `attachValidation`) or a NUL byte in its input. Call before any route is declared.
+ * a schema get `attachValidation`) or a NUL byte in its input, and, first in its preValidation,
+ * the reading of its query string's integers and booleans ({@link queryCoercion}). Call before
+ * any route is declared.
  */
 export function installSchemaValidation(app: FastifyInstance): void {
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.addHook('onRoute', (route: RouteOptions) => {
     if (route.config?.ignoresInput === true) return;
     if (route.schema !== undefined) route.attachValidation = true;
+    const coerce = queryCoercion(route.schema?.querystring);
+    if (coerce !== undefined) {
+      const existingPre = route.preValidation === undefined ? [] : Array.isArray(route.preValidation) ? route.preValidation : [route.preValidation];
+      const coerceQuery: preValidationHookHandler = async function coerceQuery(request) {
+        if (request.query !== null && typeof request.query === 'object') coerce(request.query as QueryValues);
+      };
+      route.preValidation = [coerceQuery, ...existingPre];
+    }
     const existing = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];
     route.preHandler = [...existing, reportValidation];
   });

@@ -28,3 +28,8 @@ export async function raiseAlert(ctx: Pick<AppContext, 'store' | 'now' | 'log' |
   }
   return alert;
 }
+
+/** Acknowledges an alert (id any case) as `by`; undefined when unknown or already acknowledged. */
+export function acknowledgeAlert(ctx: Pick<AppContext, 'store' | 'now'>, id: string, by: string): Promise<AlertRecord | undefined> {
+  return ctx.store.acknowledgeAlert(id.toLowerCase(), by, ctx.now());
+}

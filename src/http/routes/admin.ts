@@ -26,8 +26,10 @@ import { PublicUser } from '../schemas/users.js';
 /** A non-empty string of at most `max` characters, with the message the API has always given. */
 const Text = (name: string, max: number, description?: string) =>
   Type.String({ minLength: 1, maxLength: max, 'x-invalid': `${name} must be a non-empty string of at most ${max} characters`, ...(description === undefined ? {} : { description }) });
-/** A whole-number query parameter (query values are strings; the handler checks the range). */
-const WholeNumber = (name: string, description: string) => Type.Optional(Type.String({ pattern: '^\\d{0,9}$', 'x-invalid': `${name} must be a whole number`, description }));
+/** A whole-number query parameter in a range: validation.ts reads its text, the schema checks it (and words the refusal). */
+const Count = (range: { minimum: number; maximum: number; default: number }, description: string) => Type.Optional(Type.Integer({ ...range, description }));
+const USERS_LIMIT = { minimum: 1, maximum: 500, default: 50 };
+const USERS_OFFSET = { minimum: 0, maximum: 1_000_000, default: 0 };
 const Scopes = Type.Union([Type.Array(Type.String()), Type.String({ description: 'Space-separated' })]);
 
 // Types only for email and password: createUser checks their format and strength (the CLI shares it).
@@ -36,7 +38,7 @@ const CreateUserBody = Type.Object({
   role: Type.Optional(StringEnum(['user', 'admin'] as const, { 'x-invalid': 'role must be user or admin', default: 'user' })),
 });
 const UsersQuery = Type.Object({
-  limit: WholeNumber('limit', '1 to 500, default 50'), offset: WholeNumber('offset', 'default 0'),
+  limit: Count(USERS_LIMIT, '1 to 500, default 50'), offset: Count(USERS_OFFSET, 'default 0'),
   search: Type.Optional(Type.String({ maxLength: 254, 'x-invalid': 'search is too long', description: 'Part of an email' })),
 });
 const RevokeApiTokenBody = Type.Object({ reason: Text('reason', 500, 'Kept in the audit log and told to the owner') });
@@ -97,9 +99,7 @@ export function adminRoutes(app: FastifyInstance, ctx: AppContext): void {
     preHandler: admin,
     schema: op('List users', { querystring: UsersQuery, ...reply200(Closed({ users: Type.Array(PublicUser), limit: Type.Integer(), offset: Type.Integer() })) }),
   }, async (request) => {
-    const limit = boundedInt(request.query.limit, 50, 1, 500, 'limit');
-    const offset = boundedInt(request.query.offset, 0, 0, 1_000_000, 'offset');
-    const search = request.query.search;
+    const { limit = USERS_LIMIT.default, offset = USERS_OFFSET.default, search } = request.query;
     const users = await ctx.store.listUsers({ limit, offset, ...(search === undefined || search === '' ? {} : { search }) });
     return { users: users.map(publicUser), limit, offset };
   });
@@ -222,10 +222,3 @@ export function adminRoutes(app: FastifyInstance, ctx: AppContext): void {
   }, async () => ({ windows: await listLiveWindows(ctx) }));
 }
 
-function boundedInt(raw: string | undefined, fallback: number, min: number, max: number, name: string): number {
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d{1,9}$/.test(raw)) throw new RevokdError('ERR_VALIDATION', `${name} must be a whole number`);
-  const n = Number(raw);
-  if (n < min || n > max) throw new RevokdError('ERR_VALIDATION', `${name} must be between ${min} and ${max}`);
-  return n;
-}

@@ -9,11 +9,15 @@ import type { AppContext } from '../../app/context.js';
 import { presentAuditEntry, presentVerification } from '../../app/security/audit-verify.js';
 import { HEX_64 } from '../../app/security/audit-trail.js';
 import { createCanaryToken, createDecoyUser } from '../../app/security/deception.js';
+import { acknowledgeAlert } from '../../app/security/alerts.js';
 import { blockIp, unblockIp } from '../../app/security/ip-blocks.js';
 import { presentRevokeUserReport, revokeUserEverything } from '../../app/security/revoke-user.js';
-import { AUDIT_EVENT_TYPES, type AuditEventType } from '../../core/audit/audit-event.js';
+import {
+  activeBlockCounts, alertCounts, auditCheckpoint, auditPage, auditSummary, blockIsActive, listAlerts, listBlocks, userActivity, verifyAuditChain,
+} from '../../app/security/views.js';
+import { AUDIT_EVENT_TYPES } from '../../core/audit/audit-event.js';
 import { RevokdError } from '../../core/errors.js';
-import type { AlertRecord, AlertSeverity, IpBlockRecord, SessionRecord } from '../../stores/types.js';
+import type { AlertRecord, IpBlockRecord, SessionRecord } from '../../stores/types.js';
 import { bearerGuard, requireUser } from '../bearer-guard.js';
 import { publicUser } from './admin.js';
 import type { Static } from '@sinclair/typebox';
@@ -27,11 +31,21 @@ import { Closed, IsoTime, Nullable, NullableIsoTime, StringEnum } from '../schem
 import { PublicUserWithDecoy } from '../schemas/users.js';
 import { SEED_HEALTH_WORD, probeServiceHealth } from '../../app/service-health.js';
 
-// Query values are strings (no coercion): the schemas check their form, the helpers below their range.
-const WholeNumber = (name: string, digits: number, description: string) =>
-  Type.Optional(Type.String({ pattern: `^\\d{0,${digits}}$`, 'x-invalid': `${name} must be a whole number`, description }));
+// Query parameters are checked by these schemas alone: validation.ts reads an integer's or a
+// boolean's text before they run (queryCoercion), and words their failures ("limit must be a whole
+// number", "limit must be between 1 and 500", "limit must be given once").
+const Count = (range: { minimum: number; maximum: number; default?: number }, description: string) =>
+  Type.Optional(Type.Integer({ ...range, description }));
 const TrueFalse = (name: string, description: string) =>
-  Type.Optional(StringEnum(['true', 'false', ''] as const, { 'x-invalid': `${name} must be true or false`, description }));
+  Type.Optional(Type.Boolean({ default: false, 'x-invalid': `${name} must be true or false`, description }));
+/** A query parameter that is either true, false or absent (no default: absent means both). */
+const TrueFalseOrBoth = (name: string, description: string) =>
+  Type.Optional(Type.Boolean({ 'x-invalid': `${name} must be true or false`, description }));
+const ALERTS_LIMIT = { minimum: 1, maximum: 500, default: 50 };
+const ALERTS_OFFSET = { minimum: 0, maximum: 1_000_000, default: 0 };
+const AUDIT_LIMIT = { minimum: 1, maximum: 1000, default: 100 };
+const AUDIT_AFTER_SEQ = { minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 };
+const ACTIVITY_LIMIT = { minimum: 1, maximum: 500, default: 50 };
 const Reason = (max: number) => Type.String({ minLength: 1, maxLength: max, 'x-invalid': `reason must be a non-empty string of at most ${max} characters` });
 
 // Types only: blockIp checks the target, reason, duration and breadth (the web UI and CLI share it).
@@ -42,16 +56,19 @@ const BlockBody = Type.Object({
 });
 const AlertsQuery = Type.Object({
   severity: Type.Optional(StringEnum(['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'] as const, { 'x-invalid': 'severity must be one of CRITICAL, HIGH, MEDIUM, LOW' })),
-  acknowledged: TrueFalse('acknowledged', 'Only acknowledged (true) or open (false) alerts'),
-  limit: WholeNumber('limit', 15, '1 to 500, default 50'), offset: WholeNumber('offset', 15, 'default 0'),
+  acknowledged: TrueFalseOrBoth('acknowledged', 'Only acknowledged (true) or open (false) alerts'),
+  limit: Count(ALERTS_LIMIT, '1 to 500, default 50'), offset: Count(ALERTS_OFFSET, 'default 0'),
 });
 const AuditQuery = Type.Object({
-  after_seq: WholeNumber('after_seq', 15, 'Entries after this seq (next_after_seq of the previous page)'),
-  limit: WholeNumber('limit', 15, '1 to 1000, default 100'),
+  after_seq: Count(AUDIT_AFTER_SEQ, 'Entries after this seq (next_after_seq of the previous page)'),
+  limit: Count(AUDIT_LIMIT, '1 to 1000, default 100'),
   type: Type.Optional(StringEnum(AUDIT_EVENT_TYPES, { 'x-invalid': 'type is not an audit event type' })),
 });
+const ActivityQuery = Type.Object({ limit: Count(ACTIVITY_LIMIT, 'Audit entries, 1 to 500, default 50') });
+const BlocksQuery = Type.Object({ all: TrueFalse('all', 'Include lifted and expired blocks') });
+const DryRunQuery = Type.Object({ dry_run: TrueFalse('dry_run', 'Only count what would be revoked') });
 const VerifyQuery = Type.Object({
-  seq: WholeNumber('seq', 15, 'With hash: a checkpoint head the chain must still hold'),
+  seq: Count({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }, 'With hash: a checkpoint head the chain must still hold'),
   hash: Type.Optional(Type.String({ pattern: HEX_64.source, 'x-invalid': 'hash must be 64 lowercase hex characters' })),
 });
 const RevokeUserBody = Type.Object({ reason: Reason(500) });
@@ -70,11 +87,7 @@ const SeverityCounts = Type.Record(Type.String(), Closed({ total: Type.Integer()
 const op = (summary: string, more: Record<string, unknown>) => ({ tags: ['security'], summary, security: SECURITY.bearer, ...more });
 const reply200 = (schema: unknown) => ({ response: { 200: schema, ...ERROR_RESPONSES } });
 
-const SEVERITIES: readonly AlertSeverity[] = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'];
-const DAY_MS = 86_400_000;
-const HOUR_MS = 3_600_000;
 
-type Query = Record<string, string | string[] | undefined>;
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -82,7 +95,7 @@ export function presentBlock(b: IpBlockRecord, nowMs: number) {
   return {
     id: b.id, cidr: b.cidr, reason: b.reason, source: b.source, created_at: iso(b.createdAtMs), expires_at: iso(b.expiresAtMs),
     created_by: b.createdBy, lifted_at: iso(b.liftedAtMs), lifted_by: b.liftedBy,
-    active: b.liftedAtMs === null && (b.expiresAtMs === null || b.expiresAtMs > nowMs),
+    active: blockIsActive(b, nowMs),
     // What the block's own commit revoked (null: made before revokd kept it).
     revoked: b.revoked === null ? null : { sessions: b.revoked.sessions, refresh_tokens: b.revoked.refreshTokens, api_tokens: b.revoked.apiTokens },
   };
@@ -136,15 +149,11 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
     });
   });
 
-  app.get<{ Querystring: Query }>('/api/v1/security/blocks', {
+  app.get<{ Querystring: Static<typeof BlocksQuery> }>('/api/v1/security/blocks', {
     preHandler: admin,
-    schema: op('IP blocks (active ones unless all=true)', {
-      querystring: Type.Object({ all: TrueFalse('all', 'Include lifted and expired blocks') }), ...reply200(Closed({ blocks: Type.Array(IpBlock) })),
-    }),
+    schema: op('IP blocks (active ones unless all=true)', { querystring: BlocksQuery, ...reply200(Closed({ blocks: Type.Array(IpBlock) })) }),
   }, async (request) => {
-    const all = booleanParam(request.query, 'all') === true;
-    const nowMs = ctx.now();
-    const list = await ctx.store.listIpBlocks(all ? null : nowMs);
+    const { nowMs, blocks: list } = await listBlocks(ctx, request.query.all === true);
     return { blocks: list.map((b) => presentBlock(b, nowMs)) };
   });
 
@@ -158,20 +167,13 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   // ---- Alerts -------------------------------------------------------------------------------
 
-  app.get<{ Querystring: Query }>('/api/v1/security/alerts', {
+  app.get<{ Querystring: Static<typeof AlertsQuery> }>('/api/v1/security/alerts', {
     preHandler: admin,
     schema: op('Alerts, newest first', { querystring: AlertsQuery, ...reply200(Closed({ alerts: Type.Array(Alert), limit: Type.Integer(), offset: Type.Integer() })) }),
   }, async (request) => {
-    const q = request.query;
-    const severity = single(q, 'severity');
-    if (severity !== undefined && !(SEVERITIES as readonly string[]).includes(severity)) {
-      throw new RevokdError('ERR_VALIDATION', `severity must be one of ${SEVERITIES.join(', ')}`);
-    }
-    const acknowledged = booleanParam(q, 'acknowledged');
-    const limit = boundedInt(q, 'limit', 50, 1, 500);
-    const offset = boundedInt(q, 'offset', 0, 0, 1_000_000);
-    const alerts = await ctx.store.listAlerts({
-      limit, offset, ...(severity === undefined ? {} : { severity: severity as AlertSeverity }), ...(acknowledged === undefined ? {} : { acknowledged }),
+    const { severity, acknowledged, limit = ALERTS_LIMIT.default, offset = ALERTS_OFFSET.default } = request.query;
+    const alerts = await listAlerts(ctx, {
+      limit, offset, ...(severity === undefined ? {} : { severity }), ...(acknowledged === undefined ? {} : { acknowledged }),
     });
     return { alerts: alerts.map(presentAlert), limit, offset };
   });
@@ -179,7 +181,7 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post<{ Params: { id: string } }>('/api/v1/security/alerts/:id/acknowledge', {
     preHandler: admin, config: { body: 'none' }, schema: op('Acknowledge an alert', { params: UuidParam('alert id'), ...reply200(Alert) }),
   }, async (request) => {
-    const alert = await ctx.store.acknowledgeAlert(request.params.id.toLowerCase(), requireUser(request).id, ctx.now());
+    const alert = await acknowledgeAlert(ctx, request.params.id, requireUser(request).id);
     if (alert === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such unacknowledged alert');
     return presentAlert(alert);
   });
@@ -208,46 +210,40 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
     }))),
   }, async () => {
     const nowMs = ctx.now();
-    const alertCounts = await ctx.store.countAlerts();
-    const active = await ctx.store.listIpBlocks(nowMs);
-    const bySource: Record<string, number> = {};
-    for (const b of active) bySource[b.source] = (bySource[b.source] ?? 0) + 1;
-    const values = Object.values(alertCounts);
+    const counts = await alertCounts(ctx);
+    const blockCounts = await activeBlockCounts(ctx, nowMs);
+    const values = Object.values(counts);
     return {
       generated_at: iso(nowMs),
       alerts: {
-        total: values.reduce((n, c) => n + c.total, 0), unacknowledged: values.reduce((n, c) => n + c.unacknowledged, 0), by_severity: alertCounts,
+        total: values.reduce((n, c) => n + c.total, 0), unacknowledged: values.reduce((n, c) => n + c.unacknowledged, 0), by_severity: counts,
       },
-      blocks: { active: active.length, by_source: bySource },
+      blocks: { active: blockCounts.active, by_source: blockCounts.bySource },
       revocation_state: stateSize(),
       replica: { staleness_ms: ctx.replica.stalenessMs(), stale: ctx.replica.isStale(), max_staleness_ms: ctx.config.maxStalenessMs },
     };
   });
 
-  app.get<{ Params: { id: string }; Querystring: Query }>('/api/v1/security/user/:id/activity', {
+  app.get<{ Params: { id: string }; Querystring: Static<typeof ActivityQuery> }>('/api/v1/security/user/:id/activity', {
     preHandler: admin,
     schema: op('What a user holds and did: sessions, API tokens, failed logins, recent audit', {
-      params: UuidParam('user id'), querystring: Type.Object({ limit: WholeNumber('limit', 15, 'Audit entries, 1 to 500, default 50') }),
+      params: UuidParam('user id'), querystring: ActivityQuery,
       ...reply200(Closed({
         user: PublicUserWithDecoy, sessions: Type.Array(SessionView), api_tokens: Type.Array(AdminApiTokenView),
         failed_logins_last_hour: Type.Integer(), recent_audit: Type.Array(AuditEntry),
       })),
     }),
   }, async (request) => {
-    const limit = boundedInt(request.query, 'limit', 50, 1, 500);
-    const user = await ctx.store.findUserById(request.params.id.toLowerCase());
-    if (user === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
-    const nowMs = ctx.now();
-    const sessions = await ctx.store.listLiveSessions(user.id, nowMs);
-    const apiTokens = await ctx.store.listApiTokens(user.id);
-    const failures = await ctx.counters.readCounter(`login_fail:user:${user.id}`, HOUR_MS, nowMs);
-    const audit = await ctx.store.listAuditForUser(user.id, limit);
+    const { limit = ACTIVITY_LIMIT.default } = request.query;
+    const activity = await userActivity(ctx, request.params.id, limit);
+    if (activity === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
+    const { user } = activity;
     return {
       user: { ...publicUser(user), decoy: user.isDecoy === true },
-      sessions: sessions.map(presentSession),
-      api_tokens: apiTokens.map((t) => ({ ...presentApiToken(t), canary: t.isCanary })),
-      failed_logins_last_hour: failures.count,
-      recent_audit: audit.map(presentAuditEntry),
+      sessions: activity.sessions.map(presentSession),
+      api_tokens: activity.apiTokens.map((t) => ({ ...presentApiToken(t), canary: t.isCanary })),
+      failed_logins_last_hour: activity.failedLoginsLastHour,
+      recent_audit: activity.recentAudit.map(presentAuditEntry),
     };
   });
 
@@ -279,9 +275,9 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
     // The instance's one health judgement (app/service-health.ts), made worse by open critical alerts.
     const health = await probeServiceHealth(ctx);
     const store = health.store === 'ok';
-    const alertCounts = store ? await ctx.store.countAlerts() : undefined;
-    const activeBlocks = store ? (await ctx.store.listIpBlocks(nowMs)).length : null;
-    const openCritical = alertCounts?.CRITICAL.unacknowledged ?? null;
+    const counts = store ? await alertCounts(ctx) : undefined;
+    const activeBlocks = store ? (await activeBlockCounts(ctx, nowMs)).active : null;
+    const openCritical = counts?.CRITICAL.unacknowledged ?? null;
     const status = health.state === 'unavailable' ? 'unhealthy' : health.state === 'degraded' || (openCritical ?? 0) > 0 ? 'degraded' : 'healthy';
     return {
       status, generated_at: iso(nowMs),
@@ -307,42 +303,27 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
       ]),
     }))),
   }, async () => {
-    const nowMs = ctx.now();
-    const since = nowMs - DAY_MS;
-    const lastDay = await ctx.store.countAuditByType(since);
-    const allTime = await ctx.store.countAuditByType(null);
-    const sum = (counts: Partial<Record<AuditEventType, number>>) => Object.values(counts).reduce((n, c) => n + (c ?? 0), 0);
-    // Forward from the last verified head: a dashboard refresh must not re-read the whole log.
-    const verification = await ctx.audit.verifyForward(ctx.store);
-    const verified = verification.head;
-    // A chain that verified was read to its end: its verified head is the log's head. A broken one
-    // stopped early, so the log's real head (its last entry) is read on its own.
-    const last = verification.result.ok ? undefined : await ctx.store.lastAuditEntry();
-    const head = last === undefined ? verified : { seq: last.seq, hash: last.hash };
+    const { nowMs, since, lastDay, allTime, verification, head, verified } = await auditSummary(ctx);
     return {
       generated_at: iso(nowMs),
-      last_24h: { since: iso(since), total: sum(lastDay), by_type: lastDay },
-      all_time: { total: sum(allTime), by_type: allTime },
+      last_24h: { since: iso(since), total: lastDay.total, by_type: lastDay.byType },
+      all_time: { total: allTime.total, by_type: allTime.byType },
       chain: {
-        ...presentVerification(verification.result),
+        ...presentVerification(verification),
         head_seq: head.seq, head_hash: head.hash, verified_seq: verified.seq, verified_hash: verified.hash,
       },
     };
   });
 
-  app.get<{ Querystring: Query }>('/api/v1/security/audit', {
+  app.get<{ Querystring: Static<typeof AuditQuery> }>('/api/v1/security/audit', {
     preHandler: admin,
     schema: op('The audit log, oldest first, paged by seq', {
       querystring: AuditQuery,
       ...reply200(Closed({ entries: Type.Array(AuditEntry), limit: Type.Integer(), next_after_seq: Nullable(Type.Integer({ description: 'null on the last page' })) })),
     }),
   }, async (request) => {
-    const q = request.query;
-    const afterSeq = boundedInt(q, 'after_seq', 0, 0, Number.MAX_SAFE_INTEGER);
-    const limit = boundedInt(q, 'limit', 100, 1, 1000);
-    const type = single(q, 'type');
-    if (type !== undefined && !(AUDIT_EVENT_TYPES as readonly string[]).includes(type)) throw new RevokdError('ERR_VALIDATION', 'type is not an audit event type');
-    const entries = await ctx.store.listAudit({ afterSeq, limit, ...(type === undefined ? {} : { type: type as AuditEventType }) });
+    const { after_seq: afterSeq = AUDIT_AFTER_SEQ.default, limit = AUDIT_LIMIT.default, type } = request.query;
+    const entries = await auditPage(ctx, { afterSeq, limit, ...(type === undefined ? {} : { type }) });
     return {
       entries: entries.map(presentAuditEntry), limit,
       // Pass as after_seq for the next page; null when this page was the last.
@@ -351,22 +332,13 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
 
   // The whole chain; with seq and hash (a checkpoint's head), also that the chain still holds it.
-  app.get<{ Querystring: Query }>('/api/v1/security/audit/verify', {
+  app.get<{ Querystring: Static<typeof VerifyQuery> }>('/api/v1/security/audit/verify', {
     preHandler: admin, schema: op('Verify the whole audit chain', { querystring: VerifyQuery, ...reply200(ChainVerification) }),
   }, async (request) => {
-    const q = request.query;
-    const rawSeq = single(q, 'seq');
-    const hash = single(q, 'hash');
-    if ((rawSeq === undefined) !== (hash === undefined)) throw new RevokdError('ERR_VALIDATION', 'seq and hash must be given together');
-    let expectHead: { seq: number; hash: string } | undefined;
-    if (rawSeq !== undefined && hash !== undefined) {
-      const seq = boundedInt(q, 'seq', 0, 1, Number.MAX_SAFE_INTEGER);
-      if (rawSeq === '') throw new RevokdError('ERR_VALIDATION', 'seq must be a whole number');
-      if (!HEX_64.test(hash)) throw new RevokdError('ERR_VALIDATION', 'hash must be 64 lowercase hex characters');
-      expectHead = { seq, hash };
-    }
-    const { result } = await ctx.audit.verifyAll(ctx.store, expectHead === undefined ? {} : { expectHead });
-    return presentVerification(result);
+    const { seq, hash } = request.query;
+    if ((seq === undefined) !== (hash === undefined)) throw new RevokdError('ERR_VALIDATION', 'seq and hash must be given together');
+    const expectHead = seq !== undefined && hash !== undefined ? { seq, hash } : undefined;
+    return presentVerification(await verifyAuditChain(ctx, expectHead));
   });
 
   // A signed checkpoint of the verified head; save it and later pass it to `revokd audit verify --checkpoint`.
@@ -376,24 +348,24 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
       seq: Type.Integer(), hash: Type.String(), signature: Type.String(), signed_at: IsoTime,
     }))),
   }, async () => {
-    const checkpoint = await ctx.audit.checkpoint(ctx.store, ctx.now());
+    const checkpoint = await auditCheckpoint(ctx);
     if (checkpoint === undefined) throw new RevokdError('ERR_CONFLICT', 'the audit log does not verify; no checkpoint is signed until it does (see /api/v1/security/audit/verify)');
     return checkpoint;
   });
 
   // ---- Revoking a user, with a preview ------------------------------------------------------
 
-  app.post<{ Params: { user_id: string }; Querystring: Query; Body: Static<typeof RevokeUserBody> }>('/api/v1/security/token/revoke-user/:user_id', {
+  app.post<{ Params: { user_id: string }; Querystring: Static<typeof DryRunQuery>; Body: Static<typeof RevokeUserBody> }>('/api/v1/security/token/revoke-user/:user_id', {
     preHandler: admin, config: { body: 'json' },
     schema: op('Revoke everything a user holds, with a reason (dry_run=true previews)', {
-      params: UuidParam('user id', 'user_id'), querystring: Type.Object({ dry_run: TrueFalse('dry_run', 'Only count what would be revoked') }), body: RevokeUserBody,
+      params: UuidParam('user id', 'user_id'), querystring: DryRunQuery, body: RevokeUserBody,
       ...reply200(Closed({
         user_id: Type.String(), reason: Type.String(), dry_run: Type.Boolean(),
         revoked: Closed({ sessions: Type.Integer(), refresh_tokens: Type.Integer(), access_tokens_cutoff: IsoTime, api_tokens: Type.Integer() }),
       })),
     }),
   }, async (request) => {
-    const dryRun = booleanParam(request.query, 'dry_run') === true;
+    const dryRun = request.query.dry_run === true;
     const reason = request.body.reason;
     if (reason.trim() === '') throw new RevokdError('ERR_VALIDATION', 'reason is required');
     const report = await revokeUserEverything(ctx, request.params.user_id.toLowerCase(), {
@@ -430,28 +402,4 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
     const user = await createDecoyUser(ctx, email, actorOf(request), request.clientIp);
     return reply.code(201).send({ ...publicUser(user), decoy: true });
   });
-}
-
-/** A query parameter given at most once. */
-function single(q: Query, name: string): string | undefined {
-  const v = q[name];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string') throw new RevokdError('ERR_VALIDATION', `${name} must be given once`);
-  return v;
-}
-
-function booleanParam(q: Query, name: string): boolean | undefined {
-  const v = single(q, name);
-  if (v === undefined || v === '') return undefined;
-  if (v !== 'true' && v !== 'false') throw new RevokdError('ERR_VALIDATION', `${name} must be true or false`);
-  return v === 'true';
-}
-
-function boundedInt(q: Query, name: string, fallback: number, min: number, max: number): number {
-  const raw = single(q, name);
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d{1,15}$/.test(raw)) throw new RevokdError('ERR_VALIDATION', `${name} must be a whole number`);
-  const n = Number(raw);
-  if (n < min || n > max) throw new RevokdError('ERR_VALIDATION', `${name} must be between ${min} and ${max}`);
-  return n;
 }

@@ -6,9 +6,13 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app/context.js';
-import { auditEntries } from '../../app/security/audit-verify.js';
+import { acknowledgeAlert } from '../../app/security/alerts.js';
 import { blockIp, unblockIp } from '../../app/security/ip-blocks.js';
 import { revokeUserEverything } from '../../app/security/revoke-user.js';
+import {
+  alertCounts, auditChainState, auditNewestFirst, blockIsActive, emailLookup, findActiveBlock, findUserByEmailOrId, findUserById, listAlerts, listBlocks,
+  userAuditPage, usersWithHoldings,
+} from '../../app/security/views.js';
 import { AUDIT_EVENT_TYPES, type AuditEntry, type AuditEventType } from '../../core/audit/audit-event.js';
 import { parseCidr } from '../../core/containment/ip-address.js';
 import { RevokdError } from '../../core/errors.js';
@@ -24,7 +28,9 @@ import { Type } from '@sinclair/typebox';
 import { FormField, formSchema, pageSchema } from '../schemas/web.js';
 import { IdParam } from '../schemas/ids.js';
 
-// The console is lenient with its query (a bad filter shows everything): FormField allows anything.
+// The console is lenient with its query (a bad filter shows everything): FormField allows anything,
+// so `one` and `offsetParam` below read it forgivingly (a bad offset is the first page), which a
+// schema cannot say; the API (security.ts), strict, checks its query by schema only.
 const Offset = FormField('Entries to skip (paging)');
 
 const USERS_PAGE = 25;
@@ -45,20 +51,6 @@ function offsetParam(q: Query): number {
   return raw !== undefined && /^\d{1,7}$/.test(raw) ? Number(raw) : 0;
 }
 
-/** Resolves user ids to emails for display, one lookup per id per request. */
-function emailLookup(ctx: AppContext) {
-  const cache = new Map<string, Promise<UserRecord | undefined>>();
-  return async (id: string | null | undefined): Promise<string | undefined> => {
-    if (id === null || id === undefined || !UUID_PATTERN.test(id)) return undefined;
-    let found = cache.get(id);
-    if (found === undefined) {
-      found = ctx.store.findUserById(id);
-      cache.set(id, found);
-    }
-    return (await found)?.email;
-  };
-}
-
 export function webAdminRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): void {
   const page = { preHandler: [guard.page, guard.admin] };
   const post = { preHandler: [guard.post, guard.admin], config: { body: 'form' as const } };
@@ -73,20 +65,17 @@ export function webAdminRoutes(app: FastifyInstance, ctx: AppContext, guard: Web
   }, async (request, reply) => {
     const search = (one(request.query, 'q') ?? '').trim().slice(0, 254);
     const offset = offsetParam(request.query);
-    const users = await ctx.store.listUsers({ limit: USERS_PAGE + 1, offset, ...(search === '' ? {} : { search }) });
-    const nowMs = ctx.now();
-    const rows = await Promise.all(users.slice(0, USERS_PAGE).map(async (u) => ({
-      id: u.id, email: u.email, role: u.role, createdAtMs: u.createdAtMs, disabledAtMs: u.disabledAtMs, isDecoy: u.isDecoy === true,
-      liveSessions: (await ctx.store.listLiveSessions(u.id, nowMs)).length,
-      liveApiTokens: (await ctx.store.listApiTokens(u.id)).filter((t) => t.isActive && !t.isCanary).length,
-    })));
+    const { rows: found, hasMore } = await usersWithHoldings(ctx, { search, offset, pageSize: USERS_PAGE });
+    const rows = found.map(({ user: u, liveSessions, liveApiTokens }) => ({
+      id: u.id, email: u.email, role: u.role, createdAtMs: u.createdAtMs, disabledAtMs: u.disabledAtMs, isDecoy: u.isDecoy === true, liveSessions, liveApiTokens,
+    }));
     return sendPage(reply, adminUsersPage(guard.viewer(request), {
-      users: rows, search, offset, pageSize: USERS_PAGE, hasMore: users.length > USERS_PAGE, flash: guard.takeFlash(request, reply),
+      users: rows, search, offset, pageSize: USERS_PAGE, hasMore, flash: guard.takeFlash(request, reply),
     }));
   });
 
   const findUser = async (id: string): Promise<UserRecord> => {
-    const user = UUID_PATTERN.test(id) ? await ctx.store.findUserById(id.toLowerCase()) : undefined;
+    const user = await findUserById(ctx, id);
     if (user === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
     return user;
   };
@@ -144,7 +133,7 @@ export function webAdminRoutes(app: FastifyInstance, ctx: AppContext, guard: Web
     const rawState = one(q, 'status');
     const state: AlertState = rawState === 'acknowledged' || rawState === 'all' ? rawState : 'open';
     const offset = offsetParam(q);
-    const alerts = await ctx.store.listAlerts({
+    const alerts = await listAlerts(ctx, {
       limit: ALERTS_PAGE + 1, offset, ...(severity === undefined ? {} : { severity }), ...(state === 'all' ? {} : { acknowledged: state === 'acknowledged' }),
     });
     const email = emailLookup(ctx);
@@ -153,7 +142,7 @@ export function webAdminRoutes(app: FastifyInstance, ctx: AppContext, guard: Web
       createdAtMs: a.createdAtMs, acknowledgedAtMs: a.acknowledgedAtMs, acknowledgedByEmail: (await email(a.acknowledgedBy)) ?? a.acknowledgedBy,
     })));
     return sendPage(reply, adminAlertsPage(guard.viewer(request), {
-      alerts: rows, severity, state, counts: await ctx.store.countAlerts(), offset, pageSize: ALERTS_PAGE, hasMore: alerts.length > ALERTS_PAGE,
+      alerts: rows, severity, state, counts: await alertCounts(ctx), offset, pageSize: ALERTS_PAGE, hasMore: alerts.length > ALERTS_PAGE,
       flash: guard.takeFlash(request, reply),
     }));
   });
@@ -163,7 +152,7 @@ export function webAdminRoutes(app: FastifyInstance, ctx: AppContext, guard: Web
     schema: formSchema('Acknowledge an alert', { severity: FormField('The list filter to return to'), status: FormField('The list filter to return to') }, { params: IdParam('An alert id') }),
   }, async (request, reply) => {
     if (!UUID_PATTERN.test(request.params.id)) throw new RevokdError('ERR_NOT_FOUND', 'no such alert');
-    const alert = await ctx.store.acknowledgeAlert(request.params.id.toLowerCase(), request.webSession!.user.id, ctx.now());
+    const alert = await acknowledgeAlert(ctx, request.params.id, request.webSession!.user.id);
     guard.setFlash(request, reply, alert === undefined
       ? { kind: 'info', text: 'That alert was already acknowledged.' }
       : { kind: 'success', text: `Alert acknowledged (${alert.severity} ${alert.type}).` });
@@ -173,9 +162,8 @@ export function webAdminRoutes(app: FastifyInstance, ctx: AppContext, guard: Web
   // ---- IP blocks ----------------------------------------------------------------------------
 
   const blockRows = async (showAll: boolean): Promise<BlockRow[]> => {
-    const nowMs = ctx.now();
+    const { nowMs, blocks } = await listBlocks(ctx, showAll);
     const email = emailLookup(ctx);
-    const blocks = await ctx.store.listIpBlocks(showAll ? null : nowMs);
     return Promise.all(blocks.map(async (b) => toBlockRow(b, nowMs, (await email(b.createdBy)) ?? null)));
   };
 
@@ -217,8 +205,7 @@ export function webAdminRoutes(app: FastifyInstance, ctx: AppContext, guard: Web
   });
 
   const activeBlock = async (id: string): Promise<IpBlockRecord> => {
-    const nowMs = ctx.now();
-    const block = UUID_PATTERN.test(id) ? (await ctx.store.listIpBlocks(nowMs)).find((b) => b.id === id.toLowerCase()) : undefined;
+    const block = await findActiveBlock(ctx, id);
     if (block === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such active block');
     return block;
   };
@@ -266,25 +253,23 @@ export function webAdminRoutes(app: FastifyInstance, ctx: AppContext, guard: Web
     const offset = offsetParam(q);
 
     // Forward from the last verified head (see app/security/audit-trail.ts), not the whole log per view.
-    const verification = await ctx.audit.verifyForward(ctx.store);
-    const chain: ChainState = verification.result.ok
-      ? { ok: true, entries: verification.result.entries, headSeq: verification.head.seq }
-      : { ok: false, entries: Math.max(0, verification.result.firstBadSeq - 1), firstBadSeq: verification.result.firstBadSeq, problem: verification.result.problem };
+    const state = await auditChainState(ctx);
+    const chain: ChainState = state.ok
+      ? { ok: true, entries: state.entries, headSeq: state.headSeq }
+      : { ok: false, entries: Math.max(0, state.firstBadSeq - 1), firstBadSeq: state.firstBadSeq, problem: state.problem };
 
     let entries: AuditEntry[] = [];
     let hasMore = false;
     let userError: string | undefined;
     if (userQuery !== '') {
-      const user = userQuery.includes('@') ? await ctx.store.findUserByEmail(userQuery) : UUID_PATTERN.test(userQuery) ? await ctx.store.findUserById(userQuery.toLowerCase()) : undefined;
+      const user = await findUserByEmailOrId(ctx, userQuery);
       if (user === undefined) {
         userError = 'No user with that email or id.';
       } else {
-        const all = (await ctx.store.listAuditForUser(user.id, AUDIT_USER_WINDOW)).filter((e) => type === undefined || e.type === type);
-        entries = all.slice(offset, offset + AUDIT_PAGE_SIZE);
-        hasMore = all.length > offset + AUDIT_PAGE_SIZE;
+        ({ entries, hasMore } = await userAuditPage(ctx, user.id, { type, offset, pageSize: AUDIT_PAGE_SIZE, window: AUDIT_USER_WINDOW }));
       }
     } else {
-      ({ entries, hasMore } = await newestFirst(ctx, type, offset));
+      ({ entries, hasMore } = await auditNewestFirst(ctx, { type, offset, pageSize: AUDIT_PAGE_SIZE }));
     }
     const email = emailLookup(ctx);
     const rows: AuditRow[] = await Promise.all(entries.map(async (e) => ({
@@ -298,34 +283,9 @@ export function webAdminRoutes(app: FastifyInstance, ctx: AppContext, guard: Web
   });
 }
 
-/**
- * One page of the log, newest first, `offset` entries from the newest. The store pages forward by
- * seq, so the page's position is found from the per-type counts; without a type filter the seqs of
- * an intact chain are 1..N and the page is read directly, otherwise the matching entries are walked.
- */
-async function newestFirst(ctx: AppContext, type: AuditEventType | undefined, offset: number): Promise<{ entries: AuditEntry[]; hasMore: boolean }> {
-  const counts = await ctx.store.countAuditByType(null);
-  const total = type === undefined ? Object.values(counts).reduce((n, c) => n + (c ?? 0), 0) : counts[type] ?? 0;
-  const end = total - offset;
-  if (end <= 0) return { entries: [], hasMore: false };
-  const start = Math.max(0, end - AUDIT_PAGE_SIZE);
-  if (type === undefined) {
-    const page = await ctx.store.listAudit({ afterSeq: start, limit: end - start });
-    if (page[0]?.seq === start + 1 && page.length === end - start) return { entries: page.reverse(), hasMore: start > 0 };
-  }
-  const window: AuditEntry[] = [];
-  let index = 0;
-  for await (const entry of auditEntries(ctx.store, type === undefined ? {} : { type })) {
-    if (index >= start && index < end) window.push(entry);
-    index++;
-    if (index >= end) break;
-  }
-  return { entries: window.reverse(), hasMore: start > 0 };
-}
-
 function toBlockRow(b: IpBlockRecord, nowMs: number, createdByEmail: string | null): BlockRow {
   return {
     id: b.id, cidr: b.cidr, reason: b.reason, source: b.source, createdAtMs: b.createdAtMs, createdByEmail, expiresAtMs: b.expiresAtMs,
-    liftedAtMs: b.liftedAtMs, active: b.liftedAtMs === null && (b.expiresAtMs === null || b.expiresAtMs > nowMs),
+    liftedAtMs: b.liftedAtMs, active: blockIsActive(b, nowMs),
   };
 }

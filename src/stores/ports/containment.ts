@@ -22,6 +22,11 @@ export interface ContainmentPort {
   recordSessionIp(sessionId: string, ip: string, nowMs: number): Promise<void>;
   /** Blocks not lifted and not expired at `nowMs` (all blocks when nowMs is null), newest first. */
   listIpBlocks(nowMs: number | null): Promise<IpBlockRecord[]>;
+  /**
+   * One block by its id (lowercase UUID), lifted and expired ones included: the caller judges
+   * whether it is still active. Undefined when there is no such block. One indexed read, never a list.
+   */
+  findIpBlock(id: string): Promise<IpBlockRecord | undefined>;
   /** Lifts a block (tokens it revoked stay revoked); undefined when unknown or already lifted. */
   liftIpBlock(id: string, nowMs: number, by: string | null, audit: AuditEventInput): Promise<IpBlockRecord | undefined>;
   /** Marks a user as a decoy (or not). */

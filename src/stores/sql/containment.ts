@@ -43,6 +43,11 @@ export function* listIpBlocks(nowMs: number | null): Proc<IpBlockRecord[]> {
   return rows.map(toIpBlock);
 }
 
+export function* findIpBlock(id: string): Proc<IpBlockRecord | undefined> {
+  const row = yield* get('SELECT * FROM ip_blocks WHERE id = ?', [id]);
+  return row === undefined ? undefined : toIpBlock(row);
+}
+
 export function* liftIpBlock(u: Unit, id: string, nowMs: number, by: string | null, audit: AuditEventInput): Proc<IpBlockRecord | undefined> {
   const row = yield* get('UPDATE ip_blocks SET lifted_at = ?, lifted_by = ? WHERE id = ? AND lifted_at IS NULL RETURNING *', [nowMs, by, id]);
   if (row === undefined) return undefined;

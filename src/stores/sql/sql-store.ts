@@ -434,6 +434,10 @@ export abstract class SqlStore {
     return this.unit('autocommit', () => containment.listIpBlocks(nowMs));
   }
 
+  findIpBlock(id: string): Promise<IpBlockRecord | undefined> {
+    return this.unit('autocommit', () => containment.findIpBlock(id));
+  }
+
   liftIpBlock(id: string, nowMs: number, by: string | null, audit: AuditEventInput): Promise<IpBlockRecord | undefined> {
     return this.audited((u) => containment.liftIpBlock(u, id, nowMs, by, audit));
   }

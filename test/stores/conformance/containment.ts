@@ -37,6 +37,21 @@ export function describeContainmentConformance(backend: StoreBackend): void {
       assert.notEqual((await store.findSession(hit.id))?.revokedAtMs, null, 'unblocking restores nothing');
     });
 
+    test('findIpBlock: one block by id, active, expired or lifted alike; undefined when unknown', async () => {
+      const id = randomUUID();
+      await store.createIpBlock({ id, cidr: '198.51.100.64/26', reason: 'find one', source: 'manual', createdAtMs: NOW, expiresAtMs: NOW + 1000, createdBy: null },
+        ctx({ reason: 'ip_block' }), { notify: () => null });
+      const found = await store.findIpBlock(id);
+      assert.deepEqual(found, (await store.listIpBlocks(null)).find((b) => b.id === id), 'the same record the list gives');
+      assert.equal(found?.cidr, '198.51.100.64/26');
+      assert.equal(found?.reason, 'find one');
+      assert.equal(found?.expiresAtMs, NOW + 1000);
+      assert.equal(found?.liftedAtMs, null);
+      await store.liftIpBlock(id, NOW + 1, null, audit('ip.unblocked'));
+      assert.equal((await store.findIpBlock(id))?.liftedAtMs, NOW + 1, 'a lifted block is still found (the caller judges it inactive)');
+      assert.equal(await store.findIpBlock(randomUUID()), undefined);
+    });
+
     test('ip blocks: creating and lifting one appends block changes to the feed in the same commit, before what it revokes; the snapshot leaves them out', async () => {
       const user = await newUser();
       await newSession(user.id, '192.0.2.77');
