@@ -4,10 +4,9 @@
  * (revocation-plan.ts), the wire codec (wire-format.ts) and the operator-name mapping
  * (app/revoke-by-scope.ts) read this table rather than keep their own lists.
  *
- * Plain data, and no run-time imports outside core/revocation: the verifier package ships this file
- * (through wire-format.ts), so it must not pull the audit or containment code in with it.
+ * Plain data, importing nothing outside core/revocation (not even types): the verifier package ships
+ * this file (through wire-format.ts), so it must not pull the audit or containment code in with it.
  */
-import type { AuditEventType } from '../audit/audit-event.js';
 import { REVOCATION_SCOPES, type RevocationScope } from './types.js';
 
 /**
@@ -51,7 +50,12 @@ export interface ScopeRule {
   readonly changed: ChangeRule;
   /** Whether each session it newly marks revoked gets its own feed entry (not needed under a generation bump). */
   readonly entryPerSession: boolean;
-  readonly auditType: AuditEventType;
+  /**
+   * Its audit event type. Typed string here because this file ships in the verifier, which has no
+   * audit code; the literal is checked against AuditEventType where it is used (revocation-plan,
+   * api-token-revocation), so a misspelt one still does not compile.
+   */
+  readonly auditType: string;
   /** How the stream carries its records; null: it writes no record of its own scope. */
   readonly wire: WireShape | null;
 }
