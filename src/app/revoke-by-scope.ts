@@ -6,12 +6,17 @@ import { RevokdError } from '../core/errors.js';
 import { parseCidr } from '../core/containment/ip-address.js';
 import { KID_PATTERN } from '../core/tokens/key-ring.js';
 import { REASON_CODES, type Initiator, type ReasonCode } from '../core/revocation/types.js';
+import { SCOPE_NAMES, SCOPE_RULES, scopeForOperatorName } from '../core/revocation/scope-rules.js';
+import { unhandled } from '../core/exhaustive.js';
 import type { Actor, RevocationReport, RevocationTarget } from '../stores/types.js';
 import { type AppContext, accessCoverMs } from './context.js';
 import { revoke } from './revoke.js';
 
-/** Scopes an operator can name (the CLI's `revoke <scope>`; `api-token` is handled by the API-token module). */
-export const OPERATOR_SCOPES = ['jti', 'session', 'user', 'client', 'key', 'ip', 'window', 'api-token', 'all'] as const;
+/**
+ * Scopes an operator can name (the CLI's `revoke <scope>`), in SCOPE_RULES order; `api-token` is
+ * handled by the API-token module, not here.
+ */
+export const OPERATOR_SCOPES: readonly string[] = SCOPE_NAMES.map((scope) => SCOPE_RULES[scope].operatorName);
 const ID = /^[A-Za-z0-9_.:@-]{1,255}$/;
 
 export interface OperatorRequest {
@@ -31,8 +36,11 @@ export function parseReason(reason: string): ReasonCode {
 
 export async function resolveTarget(ctx: AppContext, scope: string, value: string): Promise<RevocationTarget> {
   const bad = (what: string): RevokdError => new RevokdError('ERR_VALIDATION', `${scope}: ${what}`);
-  switch (scope) {
-    case 'jti':
+  const unknown = (): RevokdError => new RevokdError('ERR_VALIDATION', `scope must be one of: ${OPERATOR_SCOPES.join(', ')}`);
+  const named = scopeForOperatorName(scope);
+  if (named === undefined) throw unknown();
+  switch (named) {
+    case 'token':
       if (!/^[A-Za-z0-9_-]{8,128}$/.test(value)) throw bad('not a token id');
       // Without the token we do not know its exp: cover the longest an access token can live.
       return { scope: 'token', issuer: null, jti: value, expiresAtMs: ctx.now() + accessCoverMs(ctx.config) };
@@ -65,10 +73,14 @@ export async function resolveTarget(ctx: AppContext, scope: string, value: strin
       if (m === null || Number(m[1]) >= Number(m[2])) throw bad('expected <fromEpochSeconds>-<toEpochSeconds>');
       return { scope: 'window', fromSec: Number(m[1]), toSec: Number(m[2]) };
     }
-    case 'all':
+    case 'global':
       return { scope: 'global' };
+    // Revoked through the API-token module (app/api-tokens/revoke-api-tokens.ts), which the CLI routes
+    // to first; the admin API has its own route for it.
+    case 'api_token':
+      throw unknown();
     default:
-      throw new RevokdError('ERR_VALIDATION', `scope must be one of: ${OPERATOR_SCOPES.join(', ')}`);
+      return unhandled(named, 'revocation scope');
   }
 }
 

@@ -2,8 +2,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  REVOCATION_AUDIT_TYPE, generationEntry, keyEntry, planRevocation, revocationAudit, revocationChanged, sessionEntry,
+  generationEntry, keyEntry, planRevocation, revocationAudit, revocationChanged, sessionEntry,
 } from '../../src/core/revocation/revocation-plan.js';
+import { SCOPE_NAMES, SCOPE_RULES } from '../../src/core/revocation/scope-rules.js';
 
 const CTX = { initiator: 'admin', reason: 'compromised', note: 'ticket 7', actor: { type: 'admin', id: 'adm-1' }, ip: '203.0.113.9' } as const;
 
@@ -81,7 +82,7 @@ test('a window revocation writes one entry with its bounds and the lifetime app/
 });
 
 test('each scope has its own audit type, and the audit entry carries the context and the counts', () => {
-  assert.equal(new Set(Object.values(REVOCATION_AUDIT_TYPE)).size, 8);
+  assert.equal(new Set(SCOPE_NAMES.map((scope) => SCOPE_RULES[scope].auditType)).size, SCOPE_NAMES.length);
   const plan = planRevocation({ scope: 'user', userId: 'u-1' });
   assert.deepEqual(revocationAudit(plan, CTX, { sessions: 2, refreshTokens: 3, generation: 4 }), {
     type: 'user.tokens_revoked', actorType: 'admin', actorId: 'adm-1', initiator: 'admin', reason: 'compromised',

@@ -6,6 +6,7 @@
 import type { AuditEventInput } from '../audit/audit-event.js';
 import { truncateId } from '../audit/audit-event.js';
 import type { FeedEntry, RevocationContextSpec } from './revocation-plan.js';
+import { SCOPE_RULES } from './scope-rules.js';
 
 /** What these rules need of an API token row. */
 export interface RevokedApiToken {
@@ -22,7 +23,7 @@ export function apiTokenEntry(token: RevokedApiToken): FeedEntry {
 
 export function apiTokenRevokedAudit(token: RevokedApiToken, ctx: RevocationContextSpec): AuditEventInput {
   return {
-    type: 'api_token.revoked', actorType: ctx.actor.type, actorId: ctx.actor.id, initiator: ctx.initiator, reason: ctx.reason,
+    type: SCOPE_RULES.api_token.auditType, actorType: ctx.actor.type, actorId: ctx.actor.id, initiator: ctx.initiator, reason: ctx.reason,
     targetType: 'api_token', targetId: token.id, ip: ctx.ip ?? null,
     details: { name: token.name, prefix: truncateId(token.tokenPrefix), owner: token.userId, note: ctx.note ?? null },
   };

@@ -1,5 +1,6 @@
 /**
- * What each revocation scope does, decided once for every backend (SPEC §3). A store turns the
+ * What each revocation scope does, decided once for every backend (SPEC §3); the per-scope facts
+ * that are plain data (change rule, audit type, …) are in scope-rules.ts. A store turns the
  * target into a {@link RevocationPlan}, performs the reads and writes the plan names inside one
  * transaction, and builds its audit entry with {@link revocationAudit}. No SQL, no I/O, no clock.
  *
@@ -12,6 +13,7 @@ import { parseCidr } from '../containment/ip-address.js';
 import { NEVER_EXPIRES, sessionEntryExpiryMs } from './entry-lifetime.js';
 import type { Initiator, ReasonCode, RevocationRecord } from './types.js';
 import { unhandled } from '../exhaustive.js';
+import { type ChangeRule, SCOPE_RULES } from './scope-rules.js';
 
 /** What a revocation names; the store contract's `RevocationTarget` is this type. */
 export type RevocationTargetSpec =
@@ -56,13 +58,6 @@ export type SessionReach =
   /** Sessions created or refreshed from an address in the range. */
   | { readonly kind: 'in_range'; readonly cidr: string };
 
-/**
- * When the revocation counts as a change (and so is audited): `always`; `unless_entry_exists` (a
- * token already revoked); `if_sessions_marked` (a session already revoked or over); `if_key_marked`
- * (a key already revoked).
- */
-export type ChangeRule = 'always' | 'unless_entry_exists' | 'if_sessions_marked' | 'if_key_marked';
-
 export interface RevocationPlan {
   readonly scope: TargetScope;
   /** An entry written as is (token: only when none exists for the same jti and issuer). */
@@ -82,52 +77,44 @@ export interface RevocationPlan {
   readonly auditTargetId: string;
 }
 
-export const REVOCATION_AUDIT_TYPE: Readonly<Record<TargetScope, AuditEventType>> = {
-  token: 'token.revoked', session: 'session.revoked', user: 'user.tokens_revoked', client: 'client.tokens_revoked',
-  key: 'key.revoked', ip: 'ip.tokens_revoked', window: 'window.tokens_revoked', global: 'global.tokens_revoked',
-};
+const NO_ACTION = { entry: null, generation: null, key: null, sessions: { kind: 'none' } } as const;
 
-const NO_ACTION = { entry: null, generation: null, key: null, sessions: { kind: 'none' }, entryPerSession: false } as const;
-
+/**
+ * Turns a target into what the store does. SCOPE_RULES says, per scope, when it counts as changed,
+ * whether marked sessions get entries and how it is audited; this switch adds only what depends
+ * on the target's own fields: which entry, counter, key and sessions it names.
+ */
 export function planRevocation(target: RevocationTargetSpec): RevocationPlan {
-  const auditType = REVOCATION_AUDIT_TYPE[target.scope];
+  const { auditType, changed, entryPerSession } = SCOPE_RULES[target.scope];
+  const rule = { scope: target.scope, auditType, changed, entryPerSession };
   switch (target.scope) {
     case 'token':
       return {
-        ...NO_ACTION, scope: 'token', auditType, auditTargetId: truncateId(target.jti), changed: 'unless_entry_exists',
+        ...NO_ACTION, ...rule, auditTargetId: truncateId(target.jti),
         entry: { scope: 'token', target: target.jti, issuer: target.issuer, expiresAtMs: target.expiresAtMs },
       };
     case 'session':
-      return {
-        ...NO_ACTION, scope: 'session', auditType, auditTargetId: target.sessionId, changed: 'if_sessions_marked',
-        sessions: { kind: 'one', sessionId: target.sessionId }, entryPerSession: true,
-      };
+      return { ...NO_ACTION, ...rule, auditTargetId: target.sessionId, sessions: { kind: 'one', sessionId: target.sessionId } };
     case 'user':
       return {
-        ...NO_ACTION, scope: 'user', auditType, auditTargetId: target.userId, changed: 'always',
+        ...NO_ACTION, ...rule, auditTargetId: target.userId,
         generation: { scope: 'user', target: target.userId },
         sessions: { kind: 'of_user', userId: target.userId, ...(target.exceptSessionId === undefined ? {} : { exceptSessionId: target.exceptSessionId }) },
       };
     case 'client':
       return {
-        ...NO_ACTION, scope: 'client', auditType, auditTargetId: target.clientId, changed: 'always',
+        ...NO_ACTION, ...rule, auditTargetId: target.clientId,
         generation: { scope: 'client', target: target.clientId }, sessions: { kind: 'of_client', clientId: target.clientId },
       };
     case 'global':
-      return {
-        ...NO_ACTION, scope: 'global', auditType, auditTargetId: '*', changed: 'always',
-        generation: { scope: 'global', target: '*' }, sessions: { kind: 'all' },
-      };
+      return { ...NO_ACTION, ...rule, auditTargetId: '*', generation: { scope: 'global', target: '*' }, sessions: { kind: 'all' } };
     case 'key':
-      return { ...NO_ACTION, scope: 'key', auditType, auditTargetId: target.kid, changed: 'if_key_marked', key: target.kid };
+      return { ...NO_ACTION, ...rule, auditTargetId: target.kid, key: target.kid };
     case 'ip':
-      return {
-        ...NO_ACTION, scope: 'ip', auditType, auditTargetId: canonicalCidr(target.cidr), changed: 'always',
-        sessions: { kind: 'in_range', cidr: target.cidr }, entryPerSession: true,
-      };
+      return { ...NO_ACTION, ...rule, auditTargetId: canonicalCidr(target.cidr), sessions: { kind: 'in_range', cidr: target.cidr } };
     case 'window':
       return {
-        ...NO_ACTION, scope: 'window', auditType, auditTargetId: `${target.fromSec}-${target.toSec}`, changed: 'always',
+        ...NO_ACTION, ...rule, auditTargetId: `${target.fromSec}-${target.toSec}`,
         entry: { scope: 'window', target: '*', windowFrom: target.fromSec, windowTo: target.toSec, expiresAtMs: target.expiresAtMs ?? null },
       };
     default:
@@ -170,6 +157,7 @@ export function revocationChanged(rule: ChangeRule, facts: PlanFacts): boolean {
     case 'unless_entry_exists': return !facts.entryExisted;
     case 'if_sessions_marked': return facts.sessionsMarked > 0;
     case 'if_key_marked': return facts.keyMarked;
+    default: return unhandled(rule, 'change rule');
   }
 }
 

@@ -15,8 +15,9 @@
  * - `event: heartbeat` — no `id:`; `data` is a {@link WireHeartbeat}: the head, the chain there and
  *   a proof signed by the issuer's key. Only a proof makes a consumer current.
  */
-import type { Initiator, ReasonCode, RevocationRecord } from './types.js';
+import type { Initiator, ReasonCode, RevocationRecord, RevocationScope } from './types.js';
 import { INITIATORS } from './types.js';
+import { SCOPE_RULES, isRevocationScope } from './scope-rules.js';
 import { STREAM_PROTOCOL_VERSION } from './stream-protocol.js';
 
 /**
@@ -66,6 +67,13 @@ export type WireRevocation = WireMeta & (
   | ({ readonly scope: 'api_token'; readonly api_token_id: string } & Expiry)
 );
 
+/**
+ * Every feed scope must have a member above: toWire builds events from SCOPE_RULES and casts, so
+ * without this a scope added to REVOCATION_SCOPES would go out untyped. The error names the scope.
+ */
+type NoneMissing<Missing extends never> = Missing;
+type EveryScopeOnTheWire = NoneMissing<Exclude<RevocationScope, WireRevocation['scope']>>;
+
 /** The counters a snapshot starts from (the revocations carry the rest). */
 export interface WireGenerations {
   readonly global: number;
@@ -114,18 +122,21 @@ export interface WireServiceLimits {
 }
 
 export function toWire(record: RevocationRecord): WireRevocation {
-  const meta: WireMeta = { seq: record.seq, initiator: record.initiator, reason: wireReason(record.reason), created_at: record.createdAtMs };
-  const expires_at = record.expiresAtMs;
-  switch (record.scope) {
-    case 'token': return { ...meta, scope: 'token', jti: record.target, iss: record.issuer, expires_at };
-    case 'session': return { ...meta, scope: 'session', sid: record.target, expires_at };
-    case 'user': return { ...meta, scope: 'user', sub: record.target, generation: record.generation ?? 0 };
-    case 'client': return { ...meta, scope: 'client', client_id: record.target, generation: record.generation ?? 0 };
-    case 'key': return { ...meta, scope: 'key', kid: record.target };
-    case 'window': return { ...meta, scope: 'window', iat_from: record.windowFrom ?? 0, iat_to: record.windowTo ?? 0, expires_at };
-    case 'global': return { ...meta, scope: 'global', generation: record.generation ?? 0 };
-    case 'api_token': return { ...meta, scope: 'api_token', api_token_id: record.target, expires_at };
+  const shape = SCOPE_RULES[record.scope].wire;
+  // Built field by field in WireShape's order: the feed chain hashes this exact JSON text, so the
+  // key order is part of the protocol (test/unit/wire-format.test.ts and conformance/stream pin it).
+  const wire: Record<string, unknown> = {
+    seq: record.seq, initiator: record.initiator, reason: wireReason(record.reason), created_at: record.createdAtMs, scope: record.scope,
+  };
+  if (shape.target !== null) wire[shape.target] = record.target;
+  if (shape.issuer) wire.iss = record.issuer;
+  if (shape.window) {
+    wire.iat_from = record.windowFrom ?? 0;
+    wire.iat_to = record.windowTo ?? 0;
   }
+  if (shape.generation) wire.generation = record.generation ?? 0;
+  if (shape.expires) wire.expires_at = record.expiresAtMs;
+  return wire as unknown as WireRevocation;
 }
 
 /** Thrown for anything that is not a well-formed wire revocation (a programming or transport error). */
@@ -202,31 +213,31 @@ export function fromWire(input: unknown): RevocationRecord {
     seq: wholeNumber(v, 'seq'), initiator: oneOf(v, 'initiator', INITIATORS), reason: reasonField(v),
     // An operator's free-text note stays in the audit log: it is not for every resource server.
     createdAtMs: wholeNumber(v, 'created_at'), note: null,
-    issuer: null, generation: null, windowFrom: null, windowTo: null, expiresAtMs: null,
   };
   const scope = field(v, 'scope');
-  switch (scope) {
-    case 'token': {
-      const iss = field(v, 'iss');
-      if (iss !== null && typeof iss !== 'string') throw new WireFormatError('"iss" must be a string or null');
-      return { ...base, scope, target: idField(v, 'jti'), issuer: iss, expiresAtMs: expiry(v) };
-    }
-    case 'session': return { ...base, scope, target: idField(v, 'sid'), expiresAtMs: expiry(v) };
-    case 'user': return { ...base, scope, target: idField(v, 'sub'), generation: wholeNumber(v, 'generation') };
-    case 'client': return { ...base, scope, target: idField(v, 'client_id'), generation: wholeNumber(v, 'generation') };
-    case 'key': return { ...base, scope, target: idField(v, 'kid') };
-    case 'window': {
-      const from = wholeNumber(v, 'iat_from');
-      const to = wholeNumber(v, 'iat_to');
-      if (to <= from) throw new WireFormatError('"iat_to" must be after "iat_from"');
-      return { ...base, scope, target: '*', windowFrom: from, windowTo: to, expiresAtMs: expiry(v) };
-    }
-    case 'global': return { ...base, scope, target: '*', generation: wholeNumber(v, 'generation') };
-    case 'api_token': return { ...base, scope, target: idField(v, 'api_token_id'), expiresAtMs: expiry(v) };
-    default:
-      if (typeof scope === 'string' && ID.test(scope)) throw new UnknownScopeError(scope);
-      throw new WireFormatError('"scope" is not a scope');
+  if (typeof scope !== 'string' || !isRevocationScope(scope)) {
+    if (typeof scope === 'string' && ID.test(scope)) throw new UnknownScopeError(scope);
+    throw new WireFormatError('"scope" is not a scope');
   }
+  const shape = SCOPE_RULES[scope].wire;
+  // `iss` is checked before the target, as it always was: the first problem found is the one reported.
+  let issuer: string | null = null;
+  if (shape.issuer) {
+    const iss = field(v, 'iss');
+    if (iss !== null && typeof iss !== 'string') throw new WireFormatError('"iss" must be a string or null');
+    issuer = iss;
+  }
+  const target = shape.target === null ? '*' : idField(v, shape.target);
+  let windowFrom: number | null = null;
+  let windowTo: number | null = null;
+  if (shape.window) {
+    windowFrom = wholeNumber(v, 'iat_from');
+    windowTo = wholeNumber(v, 'iat_to');
+    if (windowTo <= windowFrom) throw new WireFormatError('"iat_to" must be after "iat_from"');
+  }
+  const generation = shape.generation ? wholeNumber(v, 'generation') : null;
+  const expiresAtMs = shape.expires ? expiry(v) : null;
+  return { ...base, scope, target, issuer, generation, windowFrom, windowTo, expiresAtMs };
 }
 
 /** Reads a snapshot part (validating every revocation in it). */

@@ -8,6 +8,7 @@ import {
   type FeedEntry, type SessionReach, generationEntry, keyEntry, planRevocation, revocationAudit, revocationChanged, sessionEntry,
 } from '../../core/revocation/revocation-plan.js';
 import type { RevocationRecord } from '../../core/revocation/types.js';
+import { unhandled } from '../../core/exhaustive.js';
 import type { RevocationContext, RevocationReport, RevocationTarget } from '../types.js';
 import { appendAudit } from './audit.js';
 import { appendFeedRecord } from './feed.js';
@@ -63,6 +64,8 @@ function* liveSessionIds(reach: SessionReach, nowMs: number): Proc<string[]> {
       const ids = (yield* all<{ id: string }>(`SELECT id FROM sessions WHERE ${column} = ? AND ${liveSession()}`, [id, liveCutoff(nowMs)])).map((r) => r.id);
       return except === undefined ? ids : ids.filter((sid) => sid !== except);
     }
+    default:
+      return unhandled(reach, 'session reach');
   }
 }
 
