@@ -22,6 +22,7 @@ import { IdParam, UuidParam } from '../schemas/ids.js';
 import { Closed, IsoTime, Nullable, StringEnum } from '../schemas/shapes.js';
 import { AdminApiTokenView } from '../schemas/tokens.js';
 import { PublicUser } from '../schemas/users.js';
+import { OPERATOR_SCOPES } from '../../app/revoke-by-scope.js';
 
 /** A non-empty string of at most `max` characters, with the message the API has always given. */
 const Text = (name: string, max: number, description?: string) =>
@@ -47,7 +48,7 @@ const CreateClientBody = Type.Object({
   public: Type.Optional(Type.Boolean({ description: 'A public client has no secret' })),
 });
 const RevocationBody = Type.Object({
-  scope: Text('scope', 16, 'token, jti, session, user, client, key, ip, window or global'),
+  scope: Text('scope', 16, `One of: ${OPERATOR_SCOPES.filter((name) => name !== 'api-token').join(', ')} (an API token: POST /api/v1/admin/api-tokens/{id}/revoke)`),
   value: Type.Optional(Text('value', 256, 'What to revoke (its meaning depends on scope)')),
   reason: Type.Optional(Text('reason', 32, 'A reason code (default admin)')),
   note: Type.Optional(Text('note', 500)),
