@@ -5,8 +5,9 @@
  * naming the email and the file — never the password. The user is flagged `mustChangePassword`, so
  * the web UI asks for a new password first; the file is deleted when that admin changes it.
  *
- * Several instances starting together on one PostgreSQL database: each one tries, the unique email
- * lets one create the admin, and only that instance writes the file, in its own data dir (its log
+ * Several instances starting together on one PostgreSQL database: each one tries, the insert's own
+ * commit refuses all but the first (no active admin, checked under the feed lock; the unique email
+ * too), and only that instance writes the file, in its own data dir (its log
  * line says which). An instance that sees the admin's password changed deletes a file left in its
  * data dir, at the change if it served it, otherwise at its next start.
  */
@@ -42,8 +43,11 @@ export async function ensureFirstRunAdmin(ctx: FirstRunContext): Promise<void> {
   const email = await freeAdminEmail(ctx);
   const password = randomBytes(GENERATED_PASSWORD_BYTES).toString('base64url');
   try {
-    // Generated, so exempt from the strength check (it is 144 random bits).
-    await createUser(ctx, { email, password, role: 'admin', mustChangePassword: true }, { type: 'system', id: null }, { checkStrength: false });
+    // Generated, so exempt from the strength check (it is 144 random bits). Only if still no active
+    // admin, checked in the insert's commit: an instance that started together with this one may
+    // have created admin@localhost since the count above, and this one would otherwise make
+    // admin-2@localhost beside it.
+    await createUser(ctx, { email, password, role: 'admin', mustChangePassword: true }, { type: 'system', id: null }, { checkStrength: false, onlyIfNoActiveAdmin: true });
   } catch (err) {
     // Instances starting together on one database: another one created it (and holds the file).
     if (isRevokdError(err) && err.code === 'ERR_CONFLICT' && (await ctx.store.countActiveUsersWithRole('admin')) > 0) {

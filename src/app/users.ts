@@ -38,7 +38,7 @@ export async function createUser(
   ctx: Pick<AppContext, 'store' | 'now'>,
   input: { email: unknown; password: unknown; role?: Role; mustChangePassword?: boolean },
   actor: Actor,
-  options: { checkStrength?: boolean } = {},
+  options: { checkStrength?: boolean; onlyIfNoActiveAdmin?: boolean } = {},
 ): Promise<UserRecord> {
   const email = validateEmail(input.email);
   const password = validateNewPassword(input.password);
@@ -50,7 +50,7 @@ export async function createUser(
   };
   await ctx.store.createUser(user, {
     type: 'user.created', actorType: actor.type, actorId: actor.id, targetType: 'user', targetId: user.id, ip: null, details: { role: user.role },
-  });
+  }, { onlyIfNoActiveAdmin: options.onlyIfNoActiveAdmin === true });
   return user;
 }
 

@@ -9,7 +9,12 @@ import type {
 } from '../types.js';
 
 export interface UserRecords {
-  createUser(user: UserRecord, audit: AuditEventInput): Promise<void>;
+  /**
+   * Inserts the user with its audit row; ERR_CONFLICT for a taken email. With
+   * `onlyIfNoActiveAdmin`, also ERR_CONFLICT (nothing written) when an active admin exists, checked
+   * in the insert's own commit — so instances creating the first admin at once make exactly one.
+   */
+  createUser(user: UserRecord, audit: AuditEventInput, options?: { readonly onlyIfNoActiveAdmin?: boolean }): Promise<void>;
   findUserById(id: string): Promise<UserRecord | undefined>;
   /** Case-insensitive. */
   findUserByEmail(email: string): Promise<UserRecord | undefined>;

@@ -93,8 +93,14 @@ export abstract class SqlStore {
 
   // Users.
 
-  createUser(user: UserRecord, audit: AuditEventInput): Promise<void> {
+  createUser(user: UserRecord, audit: AuditEventInput, options: { readonly onlyIfNoActiveAdmin?: boolean } = {}): Promise<void> {
     return this.audited(function* (u) {
+      if (options.onlyIfNoActiveAdmin === true) {
+        // Inside the audited unit (the feed lock on PostgreSQL, IMMEDIATE on SQLite): serial with
+        // another instance's first-admin insert, so the second one sees it here.
+        const admins = yield* get<{ n: number | string }>('SELECT COUNT(*) AS n FROM users WHERE role = ? AND disabled_at IS NULL', ['admin']);
+        if (Number(admins?.n ?? 0) > 0) throw new RevokdError('ERR_CONFLICT', 'an active admin exists');
+      }
       yield* run('INSERT INTO users (id, email, role, password_hash, created_at, disabled_at, must_change_password) VALUES (?, ?, ?, ?, ?, ?, ?)',
         [user.id, user.email, user.role, user.passwordHash, user.createdAtMs, user.disabledAtMs, user.mustChangePassword === true ? 1 : 0]);
       yield* appendAudit(u, [audit], user.createdAtMs);

@@ -59,6 +59,17 @@ export function describeRecordsConformance(backend: StoreBackend): void {
       assert.equal(await store.countActiveUsersWithRole('admin'), 1, 'an active admin is left');
     });
 
+    test('users: a create only-if-no-active-admin is refused, and writes nothing, once an active admin exists', async () => {
+      assert.ok((await store.countActiveUsersWithRole('admin')) > 0, 'the test above left an active admin');
+      const base = await newUser();
+      const id = randomUUID();
+      await assert.rejects(
+        store.createUser({ ...base, id, email: `first-${id}@example.com`, role: 'admin' }, audit('user.created'), { onlyIfNoActiveAdmin: true }),
+        (err: { code?: string }) => err.code === 'ERR_CONFLICT',
+      );
+      assert.equal(await store.findUserById(id), undefined, 'nothing written');
+    });
+
     test('users: disable is recorded once', async () => {
       const user = await newUser();
       assert.equal(await store.disableUser(user.id, NOW, audit('user.disabled')), true);
