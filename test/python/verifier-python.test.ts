@@ -292,6 +292,9 @@ describe('revokd-verifier for Python', () => {
     const doomed = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
     assert.equal((await get(`${app.url}/closed/whoami`, live.access_token)).status, 200);
     assert.equal((await get(`${app.url}/closed/whoami`, doomed.access_token)).status, 200);
+    // The open verifier too, while revokd is up: it learns the token's signing key (rotated by the
+    // test before) now, not from a JWKS that will be unreachable (an unknown kid is a 401).
+    assert.equal((await get(`${app.url}/open/whoami`, live.access_token)).status, 200);
     const before = await app.status();
 
     await server.kill();
