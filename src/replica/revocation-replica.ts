@@ -77,6 +77,12 @@ export interface ReplicaOptions {
   readonly now?: () => number;
   /** Told about every check whose answer came from fail-open mode. */
   readonly onFailOpen?: () => void;
+  /**
+   * Extend the feed chain over the records the feed brings (default true): the service's stream
+   * hub proves it. A consumer that keeps its own chain over the bytes it received (the verifier's
+   * StreamConsumer) sets false rather than hash every event twice.
+   */
+  readonly followChain?: boolean;
 }
 
 /**
@@ -143,7 +149,7 @@ export class RevocationReplica {
       this.current = state;
       this.appliedAhead.clear();
       this.cursorValue = snapshot.cursor;
-      this.chainValue = snapshot.chain;
+      this.chainValue = this.options.followChain === false ? undefined : snapshot.chain;
       this.sink.markCurrent();
     },
     applyCommitted: (page) => {

@@ -6,11 +6,11 @@
  * comment states. The convention is written down in README.md, above the walkthrough.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { REPO_ROOT, ServerProcess, freePort, tempDir } from '../support/server-process.js';
+import { type RanToEnd, runToEnd } from '../support/run-to-end.js';
 
 interface Walkthrough {
   /** The environment of the `npm start` line in the block marked `<!-- walkthrough: server -->`. */
@@ -43,16 +43,8 @@ function readWalkthrough(): Walkthrough {
   return { serverEnv, script, expectedStatuses };
 }
 
-function runBash(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', `set -euo pipefail\n${script}`], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+function runBash(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<RanToEnd> {
+  return runToEnd('bash', ['-c', `set -euo pipefail\n${script}`], { cwd, env });
 }
 
 test('the README walkthrough runs, top to bottom, against a fresh server started as the README says', { timeout: 120_000 }, async () => {

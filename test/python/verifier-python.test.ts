@@ -20,29 +20,18 @@ import { createUserViaAdmin, login, request } from '../support/http-client.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, REPO_ROOT, ServerProcess, freePort, sleep, tempDir } from '../support/server-process.js';
 import { type StreamClient, adminRevoker, clientCredentialsToken, createStreamClient } from '../support/stream-setup.js';
 import { until } from '../support/until.js';
+import { type RanToEnd, runToEnd } from '../support/run-to-end.js';
 
 const PACKAGE_DIR = path.join(REPO_ROOT, 'packages/verifier-python');
 const APPS_DIR = path.join(REPO_ROOT, 'test/python/apps');
 const MAX_STALENESS_MS = 1500;
 const FRAMEWORKS = ['fastapi', 'uvicorn', 'django', 'flask', 'pytest', 'ruff', 'mypy'];
 
-interface Ran { code: number | null; stdout: string; stderr: string }
+type Ran = RanToEnd;
 
-/** Runs a command to its end (bounded), with what it printed. */
+/** Runs a command to its end (bounded), from the repository root unless told otherwise. */
 function run(cmd: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: options.cwd ?? REPO_ROOT, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runToEnd(cmd, args, { cwd: options.cwd ?? REPO_ROOT, env: options.env ?? process.env, timeoutMs: options.timeoutMs ?? 120_000 });
 }
 
 const ok = (ran: Ran, what: string): Ran => {

@@ -11,6 +11,7 @@ import { decodeJwt } from 'jose';
 import { createClientViaAdmin, createUserViaAdmin, login, request } from './http-client.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, REPO_ROOT, ServerProcess, sleep, tempDir } from './server-process.js';
 import { basicAuth } from './sse-client.js';
+import { type RanToEnd, runToEnd } from './run-to-end.js';
 
 const verifierPackage = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'packages/verifier/package.json'), 'utf8')) as { bin: Record<string, string> };
 /** The package's `revokd-verifier` bin: compiled JavaScript in its dist (built by `npm run build`). */
@@ -127,16 +128,8 @@ export class GatewayProcess {
 }
 
 /** Runs the bin to its end (for option errors and --help). */
-export function runGateway(args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [GATEWAY_BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+export function runGateway(args: readonly string[], env: Record<string, string> = {}): Promise<RanToEnd> {
+  return runToEnd(process.execPath, [GATEWAY_BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
 }
 
 export interface RawResponse {

@@ -109,6 +109,8 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
     // Every token that could be wrongly accepted was issued before the outage began; after one
     // token lifetime all of them have expired, and fail-open would only protect new ones: stop.
     failOpenMaxMs: o.maxTokenLifetimeSeconds * 1000,
+    // The stream consumer keeps the chain over the bytes it received; the replica need not.
+    followChain: false,
   });
   const keys = new KeySet({
     jwksUri: o.jwksUri, keys: o.keys, refetchIntervalMs: JWKS_REFETCH_INTERVAL_MS, fetchTimeoutMs: JWKS_FETCH_TIMEOUT_MS,
