@@ -29,7 +29,7 @@ export async function clientCredentialsGrant(ctx: AppContext, client: Authentica
   const endsAtMs = Math.min(nowMs + ctx.config.accessTtlSeconds * 1000, client.secretEndsAtMs ?? Number.POSITIVE_INFINITY);
   // The grace of the secret used ended since it was checked.
   if (endsAtMs <= nowMs) throw new RevokdError('ERR_INVALID_CLIENT', 'client authentication failed');
-  const generations = await ctx.store.createSession({
+  const generations = await ctx.stores.records.createSession({
     session: {
       id: sessionId, userId: null, clientId: client.id, createdAtMs: nowMs,
       expiresAtMs: endsAtMs, ip, userAgent: '', scope,

@@ -14,7 +14,7 @@ const CLIENT_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
 
 async function findClientOrFail(ctx: AppContext, id: string): Promise<ClientRecord> {
   if (!CLIENT_ID.test(id)) throw new RevokdError('ERR_VALIDATION', 'client id must be 1 to 128 letters, digits or _.:@-');
-  const client = await ctx.store.findClient(id);
+  const client = await ctx.stores.records.findClient(id);
   if (client === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such client');
   return client;
 }
@@ -32,7 +32,7 @@ export async function disableClient(ctx: AppContext, id: string, actor: Actor, i
   if (client.id === FIRST_PARTY_CLIENT_ID) {
     throw new RevokdError('ERR_CONFLICT', 'the built-in client serves the web UI and logins and cannot be disabled; revoke its tokens instead');
   }
-  const changed = await ctx.store.setClientDisabled(client.id, true, ctx.now(), auditOf('client.disabled', actor, client.id, ip));
+  const changed = await ctx.stores.records.setClientDisabled(client.id, true, ctx.now(), auditOf('client.disabled', actor, client.id, ip));
   // After the flag, so no token can be minted between the revocation and the flag.
   const revoked = await revoke(ctx, { scope: 'client', clientId: client.id }, {
     initiator: actor.type === 'system' ? 'system' : 'admin', reason: 'client_disabled', actor, ip: ip ?? undefined,
@@ -43,7 +43,7 @@ export async function disableClient(ctx: AppContext, id: string, actor: Actor, i
 /** Lets the client authenticate again; tokens revoked when it was disabled stay revoked. */
 export async function enableClient(ctx: AppContext, id: string, actor: Actor, ip: string | null): Promise<{ changed: boolean }> {
   const client = await findClientOrFail(ctx, id);
-  return { changed: await ctx.store.setClientDisabled(client.id, false, ctx.now(), auditOf('client.enabled', actor, client.id, ip)) };
+  return { changed: await ctx.stores.records.setClientDisabled(client.id, false, ctx.now(), auditOf('client.enabled', actor, client.id, ip)) };
 }
 
 /** The longest grace a rotation may give the replaced secret: a week (604 800 s). */
@@ -84,7 +84,7 @@ export async function rotateClientSecret(ctx: AppContext, id: string, actor: Act
   const nowMs = ctx.now();
   const oldSecretExpiresAtMs = nowMs + grace * 1000;
   const audit = { ...auditOf('client.secret_rotated', actor, client.id, ip), details: { grace_seconds: grace } };
-  const replaced = await ctx.store.replaceClientSecret(client.id, sha256Hex(secret), nowMs, audit, grace === 0 ? null : oldSecretExpiresAtMs);
+  const replaced = await ctx.stores.records.replaceClientSecret(client.id, sha256Hex(secret), nowMs, audit, grace === 0 ? null : oldSecretExpiresAtMs);
   if (!replaced) throw new RevokdError('ERR_NOT_FOUND', 'no such client');
   // After the new hash is committed, as for disableClient: a token minted with the old secret
   // either committed before it (and this revocation covers it) or was refused at its commit.

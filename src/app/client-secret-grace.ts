@@ -11,7 +11,7 @@ import { revoke } from './revoke.js';
 /** Finishes every grace that has ended; returns how many this call finished. */
 export async function finishEndedSecretGraces(ctx: AppContext): Promise<number> {
   let finished = 0;
-  for (const client of await ctx.store.listEndedSecretGraces(ctx.now())) {
+  for (const client of await ctx.stores.records.listEndedSecretGraces(ctx.now())) {
     const endsAtMs = client.previousSecretExpiresAtMs;
     if (endsAtMs === null || endsAtMs === undefined) continue;
     // Revoke first, forget second: a crash in between leaves the grace to be finished again (a
@@ -19,7 +19,7 @@ export async function finishEndedSecretGraces(ctx: AppContext): Promise<number> 
     await revoke(ctx, { scope: 'client', clientId: client.id }, {
       initiator: 'system', reason: 'compromised', note: 'client secret rotated: grace period ended', actor: { type: 'system', id: null },
     });
-    if (await ctx.store.endSecretGrace(client.id, endsAtMs)) finished += 1;
+    if (await ctx.stores.records.endSecretGrace(client.id, endsAtMs)) finished += 1;
   }
   return finished;
 }

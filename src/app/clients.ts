@@ -8,7 +8,7 @@ import { matchClientSecret } from '../core/client-secret-match.js';
 import { newOpaqueToken, sha256Hex } from '../core/tokens/opaque.js';
 import { randomBytes } from 'node:crypto';
 import type { Actor, ClientRecord } from '../stores/types.js';
-import type { AppContext } from './context.js';
+import type { AppContext, UsesStores } from './context.js';
 import { UNPRINTABLE } from './users.js';
 
 export const FIRST_PARTY_CLIENT_ID = 'revokd';
@@ -27,7 +27,7 @@ export function parseScopes(value: unknown): string[] {
 }
 
 export async function createClient(
-  ctx: Pick<AppContext, 'store' | 'now'>,
+  ctx: Pick<AppContext, 'now'> & UsesStores<'records'>,
   input: { name: string; scopes?: string[]; grants?: string[]; public?: boolean; id?: string },
   actor: Actor,
 ): Promise<{ client: ClientRecord; secret: string | null }> {
@@ -43,7 +43,7 @@ export async function createClient(
     id: input.id ?? `cl_${randomBytes(12).toString('base64url')}`, name: input.name.trim(),
     secretHash: secret === null ? null : sha256Hex(secret), grants, scopes: input.scopes ?? [], createdAtMs: ctx.now(), disabledAtMs: null,
   };
-  await ctx.store.createClient(client, {
+  await ctx.stores.records.createClient(client, {
     type: 'client.created', actorType: actor.type, actorId: actor.id, targetType: 'client', targetId: client.id, ip: null,
     details: { name: client.name, grants, scopes: client.scopes, public: secret === null },
   });
@@ -51,13 +51,13 @@ export async function createClient(
 }
 
 /** The first-party public client exists on every install. */
-export async function ensureFirstPartyClient(ctx: Pick<AppContext, 'store' | 'now'>): Promise<void> {
-  if ((await ctx.store.findClient(FIRST_PARTY_CLIENT_ID)) !== undefined) return;
+export async function ensureFirstPartyClient(ctx: Pick<AppContext, 'now'> & UsesStores<'records'>): Promise<void> {
+  if ((await ctx.stores.records.findClient(FIRST_PARTY_CLIENT_ID)) !== undefined) return;
   try {
     await createClient(ctx, { id: FIRST_PARTY_CLIENT_ID, name: 'revokd first-party', public: true, grants: ['refresh_token'] }, { type: 'system', id: null });
   } catch (err) {
     // Instances starting at the same moment on one fresh database: another one made it first.
-    if (!(isRevokdError(err) && err.code === 'ERR_CONFLICT' && (await ctx.store.findClient(FIRST_PARTY_CLIENT_ID)) !== undefined)) throw err;
+    if (!(isRevokdError(err) && err.code === 'ERR_CONFLICT' && (await ctx.stores.records.findClient(FIRST_PARTY_CLIENT_ID)) !== undefined)) throw err;
   }
 }
 
@@ -85,10 +85,10 @@ export interface AuthenticatedClient extends ClientRecord {
  * grace period, the replaced one); a public client is identified by client_id alone. Any failure
  * is 401 invalid_client (RFC 6749 §5.2).
  */
-export async function authenticateClient(ctx: Pick<AppContext, 'store' | 'now'>, creds: ClientCredentials): Promise<AuthenticatedClient> {
+export async function authenticateClient(ctx: Pick<AppContext, 'now'> & UsesStores<'records'>, creds: ClientCredentials): Promise<AuthenticatedClient> {
   const fail = (): RevokdError => new RevokdError('ERR_INVALID_CLIENT', 'client authentication failed');
   if (creds.clientId === undefined || creds.clientId.length === 0 || creds.clientId.length > 128) throw fail();
-  const client = await ctx.store.findClient(creds.clientId);
+  const client = await ctx.stores.records.findClient(creds.clientId);
   // Hash even when the client is unknown, so the timing does not tell which ids exist.
   const presented = sha256Hex(creds.clientSecret ?? '');
   if (client === undefined || client.disabledAtMs !== null) throw fail();

@@ -1,5 +1,5 @@
 /**
- * Everything a running revokd needs, assembled once: configuration, the store (system of
+ * Everything a running revokd needs, assembled once: configuration, the store's ports (system of
  * record), the counters, the in-process revocation replica, the signing keys, a clock and a
  * logger. HTTP routes and CLI commands receive this and call the named operations in this folder.
  */
@@ -9,7 +9,7 @@ import type { KeyManager } from '../keys/key-manager.js';
 import type { KeyRingHolder } from '../keys/key-ring-holder.js';
 import type { VerifiedTokenCache } from '../core/tokens/verified-token-cache.js';
 import type { RevocationReplica } from '../replica/revocation-replica.js';
-import type { RevokdStore } from '../stores/types.js';
+import type { StorePorts } from '../stores/ports/store-ports.js';
 import type { ApiTokenUsageRecorder } from './api-tokens/usage-recorder.js';
 import type { EventBus } from './events.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -20,7 +20,11 @@ import type { AppCounters } from './counters/counters-status.js';
 
 export interface AppContext {
   readonly config: Config;
-  readonly store: RevokdStore;
+  /**
+   * The store, one port per concern (src/stores/ports/store-ports.ts): a caller names the port it
+   * uses, and a function that needs only some takes `UsesStores<'records' | …>`.
+   */
+  readonly stores: StorePorts;
   /**
    * Windowed counters (lockouts, detector thresholds, the automatic-block cap): Redis when
    * REVOKD_REDIS_URL is set (degrading to memory while it is down), else the store. See
@@ -43,6 +47,11 @@ export interface AppContext {
   readonly security: { readonly blocks: ActiveBlocks; readonly monitor: SecurityMonitor };
   /** The audit keys, this process's verified head and checkpoints. */
   readonly audit: AuditTrail;
+}
+
+/** A context narrowed to the store ports a caller uses (an AppContext fits). */
+export interface UsesStores<K extends keyof StorePorts> {
+  readonly stores: Pick<StorePorts, K>;
 }
 
 /** How long past a session's end its access tokens can still be accepted (TTL + tolerance + 1 s). */

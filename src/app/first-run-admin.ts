@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { RevokdError, isRevokdError } from '../core/errors.js';
 import { writeNewPrivateFile } from '../fs/private-files.js';
-import type { AppContext } from './context.js';
+import type { AppContext, UsesStores } from './context.js';
 import { createUser } from './users.js';
 
 export const INITIAL_ADMIN_FILE = 'initial-admin.json';
@@ -24,7 +24,7 @@ export const INITIAL_ADMIN_EMAIL = 'admin@localhost';
 /** 24 base64url characters: 144 bits from the CSPRNG. */
 const GENERATED_PASSWORD_BYTES = 18;
 
-type FirstRunContext = Pick<AppContext, 'store' | 'now' | 'config' | 'log'>;
+type FirstRunContext = Pick<AppContext, 'now' | 'config' | 'log'> & UsesStores<'records'>;
 
 export function initialAdminFile(ctx: Pick<AppContext, 'config'>): string {
   return path.join(ctx.config.dataDir, INITIAL_ADMIN_FILE);
@@ -36,7 +36,7 @@ export async function ensureFirstRunAdmin(ctx: FirstRunContext): Promise<void> {
     await reportIgnoredAdminEmail(ctx, ctx.config.adminEmail);
     return;
   }
-  if ((await ctx.store.countActiveUsersWithRole('admin')) > 0) {
+  if ((await ctx.stores.records.countActiveUsersWithRole('admin')) > 0) {
     await removeStaleInitialAdminFile(ctx);
     return;
   }
@@ -50,7 +50,7 @@ export async function ensureFirstRunAdmin(ctx: FirstRunContext): Promise<void> {
     await createUser(ctx, { email, password, role: 'admin', mustChangePassword: true }, { type: 'system', id: null }, { checkStrength: false, onlyIfNoActiveAdmin: true });
   } catch (err) {
     // Instances starting together on one database: another one created it (and holds the file).
-    if (isRevokdError(err) && err.code === 'ERR_CONFLICT' && (await ctx.store.countActiveUsersWithRole('admin')) > 0) {
+    if (isRevokdError(err) && err.code === 'ERR_CONFLICT' && (await ctx.stores.records.countActiveUsersWithRole('admin')) > 0) {
       ctx.log.info('first run: another instance created the first admin; its data directory holds initial-admin.json');
       return;
     }
@@ -74,10 +74,10 @@ export async function ensureFirstRunAdmin(ctx: FirstRunContext): Promise<void> {
  * sign-in refused with no idea why. So one line says so, at each start of the server (not the CLI).
  */
 async function reportIgnoredAdminEmail(ctx: FirstRunContext, email: string): Promise<void> {
-  const user = await ctx.store.findUserByEmail(email);
+  const user = await ctx.stores.records.findUserByEmail(email);
   if (user !== undefined && user.role === 'admin' && user.disabledAtMs === null) return;
   // No active admin at all: bootstrapAdmin created this one, or already warned about the user.
-  if ((await ctx.store.countActiveUsersWithRole('admin')) === 0) return;
+  if ((await ctx.stores.records.countActiveUsersWithRole('admin')) === 0) return;
   const what = user === undefined ? 'there is no such user' : 'that user is not an active admin';
   ctx.log.warn({ email }, `REVOKD_ADMIN_EMAIL is ignored: an active admin already exists, and it only creates the first one (${what}). ` +
     `Sign in as an existing admin (a generated one is admin@localhost, password in initial-admin.json), or add this one with \`revokd user create --email ${email} --admin\``);
@@ -87,7 +87,7 @@ async function reportIgnoredAdminEmail(ctx: FirstRunContext, email: string): Pro
 async function freeAdminEmail(ctx: FirstRunContext): Promise<string> {
   for (let n = 1; n <= 100; n++) {
     const email = n === 1 ? INITIAL_ADMIN_EMAIL : `admin-${n}@localhost`;
-    if ((await ctx.store.findUserByEmail(email)) === undefined) return email;
+    if ((await ctx.stores.records.findUserByEmail(email)) === undefined) return email;
   }
   throw new RevokdError('ERR_CONFLICT', 'no free admin-N@localhost email for the first admin; set REVOKD_ADMIN_EMAIL and REVOKD_ADMIN_PASSWORD');
 }
@@ -114,6 +114,6 @@ export function forgetInitialAdminPassword(ctx: Pick<AppContext, 'config' | 'log
 async function removeStaleInitialAdminFile(ctx: FirstRunContext): Promise<void> {
   const email = readInitialAdminEmail(initialAdminFile(ctx));
   if (email === undefined) return;
-  const user = await ctx.store.findUserByEmail(email);
+  const user = await ctx.stores.records.findUserByEmail(email);
   if (user === undefined || user.mustChangePassword !== true) forgetInitialAdminPassword(ctx, email);
 }

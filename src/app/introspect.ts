@@ -37,10 +37,10 @@ export async function introspect(ctx: AppContext, token: unknown, ip: string | n
 
 async function introspectRefresh(ctx: AppContext, token: string): Promise<Introspection> {
   if (!looksLikeOpaqueToken(token, REFRESH_PREFIX)) return INACTIVE;
-  const row = await ctx.store.findRefreshByHash(sha256Hex(token));
+  const row = await ctx.stores.records.findRefreshByHash(sha256Hex(token));
   if (row === undefined) return INACTIVE;
   const nowMs = ctx.now();
-  const session = await ctx.store.findSession(row.sessionId);
+  const session = await ctx.stores.records.findSession(row.sessionId);
   if (session === undefined || row.consumedAtMs !== null || row.expiresAtMs <= nowMs || session.revokedAtMs !== null || session.expiresAtMs <= nowMs) {
     return INACTIVE;
   }
@@ -76,7 +76,7 @@ async function introspectApiToken(ctx: AppContext, token: string, ip: string | n
  */
 async function isDisabledUser(ctx: AppContext, sub: string): Promise<boolean> {
   try {
-    const user = await ctx.store.findUserById(sub);
+    const user = await ctx.stores.records.findUserById(sub);
     return user !== undefined && user.disabledAtMs !== null;
   } catch (err) {
     if (isRevokdError(err) && err.code === 'ERR_STORE_UNAVAILABLE') return false;

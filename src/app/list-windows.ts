@@ -1,5 +1,5 @@
 /** The live window revocations (admin API `GET /api/v1/admin/revocations/windows`, CLI `revoke window --list`). */
-import type { AppContext } from './context.js';
+import type { AppContext, UsesStores } from './context.js';
 
 export interface PresentedWindow {
   readonly seq: number;
@@ -13,8 +13,8 @@ export interface PresentedWindow {
   readonly expires_at: string | null;
 }
 
-export async function listLiveWindows(ctx: Pick<AppContext, 'store' | 'now'>): Promise<PresentedWindow[]> {
-  const records = await ctx.store.listWindowRevocations(ctx.now());
+export async function listLiveWindows(ctx: Pick<AppContext, 'now'> & UsesStores<'revocations'>): Promise<PresentedWindow[]> {
+  const records = await ctx.stores.revocations.listWindowRevocations(ctx.now());
   return records.map((r) => ({
     seq: r.seq, from: r.windowFrom ?? 0, to: r.windowTo ?? 0, reason: r.reason, note: r.note,
     created_at: new Date(r.createdAtMs).toISOString(),

@@ -29,7 +29,7 @@ export async function login(ctx: AppContext, input: LoginInput): Promise<TokenRe
 
   // Brute force: after too many failures for this email from this address, refuse without checking.
   await refuseIfTooManyFailures(ctx, email, input.ip);
-  const user = await ctx.store.findUserByEmail(email);
+  const user = await ctx.stores.records.findUserByEmail(email);
   if (user?.isDecoy === true) ctx.events.emit('deception_hit', { kind: 'decoy', ip: input.ip, detail: `login as decoy ${email}`, via: DIRECT });
   const passwordOk = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
   if (user === undefined || !passwordOk || user.disabledAtMs !== null || user.isDecoy === true) {
@@ -49,7 +49,7 @@ export async function login(ctx: AppContext, input: LoginInput): Promise<TokenRe
   const refreshEnd = Math.min(nowMs + ctx.config.refreshTtlSeconds * 1000, sessionEnd);
   let generations: Generations;
   try {
-    generations = await ctx.store.createSession({
+    generations = await ctx.stores.records.createSession({
       session: {
         id: sessionId, userId: user.id, clientId: FIRST_PARTY_CLIENT_ID, createdAtMs: nowMs, expiresAtMs: sessionEnd,
         ip: input.ip, userAgent: input.userAgent.slice(0, 512), scope: '',

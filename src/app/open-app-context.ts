@@ -10,6 +10,7 @@ import { KeyManager } from '../keys/key-manager.js';
 import { KeyRingHolder } from '../keys/key-ring-holder.js';
 import { VerifiedTokenCache } from '../core/tokens/verified-token-cache.js';
 import type { RevokdStore } from '../stores/types.js';
+import { storePorts } from '../stores/ports/store-ports.js';
 import { ApiTokenUsageRecorder } from './api-tokens/usage-recorder.js';
 import { ensureFirstPartyClient } from './clients.js';
 import { createConfiguredReplica } from './configured-replica.js';
@@ -72,11 +73,12 @@ export async function openAppContext(config: Config, options: { log?: Logger; st
   // key manager seals and opens signing keys with the same secret.
   const { audit: auditKeys, signingKeySealer } = resolveServiceKeys(config);
   const store = instrumentStore(options.store ?? (await openConfiguredStore(config, log, auditKeys)), metrics);
-  const counters = await openCounters(config, store, log, metrics);
-  const base = { config, store, counters: counters.counters, now, log, events: new EventBus(log), metrics };
+  const stores = storePorts(store);
+  const counters = await openCounters(config, stores.counters, log, metrics);
+  const base = { config, stores, counters: counters.counters, now, log, events: new EventBus(log), metrics };
   await ensureFirstPartyClient(base);
   await bootstrapAdmin(base);
-  const keyManager = new KeyManager(config, store, signingKeySealer, now);
+  const keyManager = new KeyManager(config, stores.records, signingKeySealer, now);
   const keyReport = await keyManager.ensureKeys();
   for (const kid of keyReport.sealedFromFiles) log.info({ kid }, 'signing key moved from its file in keys/ into the store, sealed under the service secret');
   const keys = await KeyRingHolder.create(keyManager);
@@ -89,7 +91,7 @@ export async function openAppContext(config: Config, options: { log?: Logger; st
   await replica.start();
   keys.startReloading((err) => log.warn({ err }, 'key ring reload failed'));
   metrics.attach(base.events, { replicaStalenessMs: () => replica.stalenessMs(), health: () => probeServiceHealth(ctx) });
-  const apiTokenUsage = new ApiTokenUsageRecorder(store, log);
+  const apiTokenUsage = new ApiTokenUsageRecorder(stores.records, log);
   apiTokenUsage.start(config.apiTokenUsageFlushMs);
   if (config.failMode === 'open') {
     log.warn('REVOKD_FAIL_MODE=open: when revocation state cannot be confirmed, tokens are accepted until they expire');

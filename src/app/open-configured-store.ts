@@ -18,7 +18,7 @@ import { resolveAuditKeys } from './security/service-secret.js';
  */
 export async function openConfiguredStore(config: Config, log?: Logger, keys: AuditKeys = resolveAuditKeys(config)): Promise<RevokdStore> {
   const location = parseStoreUrl(config.databaseUrl);
-  const file = 'backend' in location && location.backend === 'sqlite' ? location.file : undefined;
+  const file = 'file' in location ? location.file : undefined;
   const store = await openStore(config.databaseUrl, {
     storeTimeoutMs: config.storeTimeoutMs, auditChainKey: keys.chain,
     allowLegacyChainUpgrade: file !== undefined && allowLegacyChainUpgrade(file),

@@ -28,7 +28,7 @@ export async function recordFailedPassword(
   ctx: AppContext,
   failure: { email: string; userId: string | null; ip: string; reason: string; actorId?: string },
 ): Promise<void> {
-  await ctx.store.appendAudit([{
+  await ctx.stores.audit.appendAudit([{
     type: 'user.login_failed', actorType: failure.actorId === undefined ? 'anonymous' : 'user', actorId: failure.actorId ?? null,
     targetType: 'user', targetId: failure.userId, ip: failure.ip, details: { reason: failure.reason },
   }], ctx.now());

@@ -57,7 +57,7 @@ export async function changeOwnPassword(ctx: AppContext, input: PasswordChangeIn
     throw new RevokdError('ERR_VALIDATION', 'current_password is required (a string of at most 1024 bytes)');
   }
   if (input.newPassword === undefined) throw new RevokdError('ERR_VALIDATION', 'new_password is required');
-  const user = await ctx.store.findUserById(input.userId);
+  const user = await ctx.stores.records.findUserById(input.userId);
   if (user === undefined || user.disabledAtMs !== null) throw new RevokdError('ERR_TOKEN_REVOKED', 'user is disabled');
   // The current password is checked first, and counted like a sign-in: a stolen access token must
   // not become an unlimited password oracle (per-(email, address) limit, brute-force detectors).
@@ -72,7 +72,7 @@ export async function changeOwnPassword(ctx: AppContext, input: PasswordChangeIn
   const nowMs = ctx.now();
   const request = { initiator: 'user' as const, reason: 'password_change' as const, actor: { type: 'user' as const, id: user.id }, ip: input.ip };
   const refreshToken = newOpaqueToken(REFRESH_PREFIX);
-  const changed = await ctx.store.setUserPassword(user.id, {
+  const changed = await ctx.stores.records.setUserPassword(user.id, {
     passwordHash, mustChangePassword: false, nowMs, ifPasswordHash: user.passwordHash,
     endSessions: {
       context: revocationContext(ctx, request, nowMs),
@@ -100,14 +100,14 @@ export async function changeOwnPassword(ctx: AppContext, input: PasswordChangeIn
 
 /** An admin (API) or the operator (CLI) sets a user's password; every session of the user ends. */
 export async function resetPassword(ctx: AppContext, userId: string, newPassword: unknown, actor: Actor, ip?: string): Promise<{ sessionsRevoked: number }> {
-  const user = await ctx.store.findUserById(userId);
+  const user = await ctx.stores.records.findUserById(userId);
   if (user === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
   const password = await acceptableNewPassword(newPassword, user.email, 'new_password');
   const passwordHash = await hashPassword(password);
   const nowMs = ctx.now();
   const initiator = actor.type === 'system' ? 'system' as const : 'admin' as const;
   const request = { initiator, reason: 'password_reset' as const, actor, ip };
-  const changed = await ctx.store.setUserPassword(user.id, {
+  const changed = await ctx.stores.records.setUserPassword(user.id, {
     passwordHash, mustChangePassword: false, nowMs, endSessions: { context: revocationContext(ctx, request, nowMs) },
   }, {
     type: 'user.password_reset', actorType: actor.type, actorId: actor.id, initiator, reason: 'password_reset',

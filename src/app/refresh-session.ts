@@ -45,9 +45,9 @@ async function rotate(ctx: AppContext, input: RefreshInput, failure: { outcome: 
   const tokenHash = sha256Hex(presented);
   const nowMs = ctx.now();
 
-  const current = await ctx.store.findRefreshByHash(tokenHash);
+  const current = await ctx.stores.records.findRefreshByHash(tokenHash);
   if (current === undefined) throw invalidGrant();
-  const session = await ctx.store.findSession(current.sessionId);
+  const session = await ctx.stores.records.findSession(current.sessionId);
   if (session === undefined) throw invalidGrant();
   if (input.clientId !== undefined && session.clientId !== input.clientId) throw invalidGrant('refresh token was issued to another client');
   // The refresh grant obeys the same revocation model as every other path.
@@ -57,7 +57,7 @@ async function rotate(ctx: AppContext, input: RefreshInput, failure: { outcome: 
   }
 
   const successor = newOpaqueToken(REFRESH_PREFIX);
-  const outcome = await ctx.store.consumeRefresh({
+  const outcome = await ctx.stores.records.consumeRefresh({
     tokenHash, nowMs, ip: input.ip,
     successor: { id: newId(), tokenHash: sha256Hex(successor), createdAtMs: nowMs, expiresAtMs: nowMs + ctx.config.refreshTtlSeconds * 1000 },
     successorSealed: sealSuccessor(presented, tokenHash, successor),
@@ -89,8 +89,8 @@ async function rotate(ctx: AppContext, input: RefreshInput, failure: { outcome: 
         const same = openSuccessor(presented, tokenHash, token.successorSealed);
         if (same !== undefined && sha256Hex(same) === next.tokenHash) {
           // The replaying address is recorded as a rotation's would be, so blocking it reaches this session.
-          await ctx.store.recordSessionIp(session.id, input.ip, nowMs);
-          await ctx.store.appendAudit([{
+          await ctx.stores.containment.recordSessionIp(session.id, input.ip, nowMs);
+          await ctx.stores.audit.appendAudit([{
             type: 'refresh_token.replayed_in_grace', actorType: 'user', actorId: session.userId ?? session.clientId, targetType: 'session',
             targetId: session.id, ip: input.ip, details: { token: truncateId(token.id) },
           }], nowMs);
@@ -106,7 +106,7 @@ async function rotate(ctx: AppContext, input: RefreshInput, failure: { outcome: 
 
 /** Theft: a consumed refresh token came back. Revoke the session (only it) and record why. */
 async function reportReuse(ctx: AppContext, session: SessionRecord, token: RefreshTokenRecord, ip: string): Promise<void> {
-  await ctx.store.appendAudit([{
+  await ctx.stores.audit.appendAudit([{
     type: 'refresh_token.reused', actorType: 'anonymous', actorId: null, initiator: 'system', reason: 'refresh_reuse',
     targetType: 'session', targetId: session.id, ip, details: { token: truncateId(token.id), user: session.userId },
   }], ctx.now());
@@ -117,7 +117,9 @@ async function reportReuse(ctx: AppContext, session: SessionRecord, token: Refre
 
 async function respond(ctx: AppContext, session: SessionRecord, row: RefreshTokenRecord, refreshToken: string, nowMs: number): Promise<TokenResponse> {
   // A refreshed token must carry the password-change mark as a login's would (the user is read for it).
-  const user = session.userId === null ? undefined : await ctx.store.findUserById(session.userId);
+  const user = session.userId === null
+    ? undefined
+    : await ctx.stores.records.findUserById(session.userId);
   const access = await issueAccessToken(ctx, {
     sub: session.userId ?? session.clientId, sid: session.id, clientId: session.clientId, scope: session.scope, generations: row,
     passwordChangeRequired: user?.mustChangePassword === true,

@@ -45,21 +45,21 @@ export async function resolveTarget(ctx: AppContext, scope: string, value: strin
       // Without the token we do not know its exp: cover the longest an access token can live.
       return { scope: 'token', issuer: null, jti: value, expiresAtMs: ctx.now() + accessCoverMs(ctx.config) };
     case 'session': {
-      if (!ID.test(value) || (await ctx.store.findSession(value)) === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such session');
+      if (!ID.test(value) || (await ctx.stores.records.findSession(value)) === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such session');
       return { scope: 'session', sessionId: value };
     }
     case 'user': {
-      const user = value.includes('@') ? await ctx.store.findUserByEmail(value) : ID.test(value) ? await ctx.store.findUserById(value) : undefined;
+      const user = value.includes('@') ? await ctx.stores.records.findUserByEmail(value) : ID.test(value) ? await ctx.stores.records.findUserById(value) : undefined;
       if (user === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
       return { scope: 'user', userId: user.id };
     }
     case 'client': {
-      if (!ID.test(value) || (await ctx.store.findClient(value)) === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such client');
+      if (!ID.test(value) || (await ctx.stores.records.findClient(value)) === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such client');
       return { scope: 'client', clientId: value };
     }
     case 'key': {
       if (!KID_PATTERN.test(value)) throw bad('not a key id');
-      const keys = await ctx.store.listSigningKeys();
+      const keys = await ctx.stores.records.listSigningKeys();
       if (!keys.some((k) => k.kid === value)) throw new RevokdError('ERR_NOT_FOUND', 'no such key');
       return { scope: 'key', kid: value };
     }
@@ -93,7 +93,7 @@ export async function revokeByScope(ctx: AppContext, scope: string, value: strin
 
 /** Revoking the active key first rotates, so the service keeps signing with a key that is not revoked. */
 export async function revokeSigningKey(ctx: AppContext, kid: string, request: OperatorRequest): Promise<RevocationReport> {
-  const keys = await ctx.store.listSigningKeys();
+  const keys = await ctx.stores.records.listSigningKeys();
   // Every key this service signs with is in the store (HS256 kids too): any other kid is a mistake.
   if (!keys.some((k) => k.kid === kid)) throw new RevokdError('ERR_NOT_FOUND', `no signing key with kid "${kid}" (see \`revokd keys list\`)`);
   // HS256 keys come from configuration and cannot be rotated here: revoking the current one stops

@@ -22,9 +22,9 @@ export async function identifyToken(ctx: AppContext, token: unknown): Promise<Pr
   if (typeof token !== 'string' || token.length === 0) return { kind: 'unknown' };
   if (token.startsWith(REFRESH_PREFIX)) {
     if (!looksLikeOpaqueToken(token, REFRESH_PREFIX)) return { kind: 'unknown' };
-    const row = await ctx.store.findRefreshByHash(sha256Hex(token));
+    const row = await ctx.stores.records.findRefreshByHash(sha256Hex(token));
     if (row === undefined) return { kind: 'unknown' };
-    const session = await ctx.store.findSession(row.sessionId);
+    const session = await ctx.stores.records.findSession(row.sessionId);
     if (session === undefined) return { kind: 'unknown' };
     return { kind: 'refresh', sessionId: session.id, ownerUserId: session.userId, clientId: session.clientId, id: row.id };
   }

@@ -13,7 +13,8 @@ export type RevokeRequest = Omit<RevocationContext, 'nowMs' | 'accessCoverMs'>;
 export async function revoke(ctx: AppContext, requested: RevocationTarget, request: RevokeRequest): Promise<RevocationReport> {
   const nowMs = ctx.now();
   const target = withEntryLifetime(ctx, requested, nowMs);
-  const report = await ctx.store.revoke(target, revocationContext(ctx, request, nowMs));
+  const context = revocationContext(ctx, request, nowMs);
+  const report = await ctx.stores.revocations.revoke(target, context);
   revocationCommitted(ctx, target.scope, request, report);
   return report;
 }

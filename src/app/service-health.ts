@@ -15,7 +15,7 @@
  * instance that can still answer them, even while the shared database is down — and 503 when
  * unavailable. /api/v1/auth/revocation-status and /metrics report the same state and reasons.
  */
-import type { AppContext } from './context.js';
+import type { AppContext, UsesStores } from './context.js';
 
 export type HealthState = 'ready' | 'degraded' | 'unavailable';
 
@@ -38,15 +38,15 @@ export interface ServiceHealth {
 }
 
 /** What the probe reads (an AppContext fits; counters are optional until a process has them). */
-export type HealthSources = Pick<AppContext, 'store' | 'replica' | 'config'> & {
+export type HealthSources = Pick<AppContext, 'replica' | 'config'> & UsesStores<'lifecycle'> & {
   readonly counters?: { status(): { backend: string; degraded: boolean; reason?: string } };
 };
 
 export async function probeServiceHealth(ctx: HealthSources): Promise<ServiceHealth> {
-  const storeOk = await ctx.store.ping().then(() => true, () => false);
+  const storeOk = await ctx.stores.lifecycle.ping().then(() => true, () => false);
   const reasons: Array<{ reason: DegradedReason; detail: string }> = [];
   if (!storeOk) {
-    reasons.push({ reason: 'store_unreachable', detail: `the ${ctx.store.backend} store is unreachable: revocations and logins answer 503 until it is back; checks use the in-process view` });
+    reasons.push({ reason: 'store_unreachable', detail: `the ${ctx.stores.lifecycle.backend} store is unreachable: revocations and logins answer 503 until it is back; checks use the in-process view` });
   }
   const stale = ctx.replica.isStale();
   const decidable = ctx.replica.canDecide();

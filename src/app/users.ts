@@ -4,7 +4,7 @@ import { RevokdError, isRevokdError } from '../core/errors.js';
 import { MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARACTERS, characterCount, hashPassword } from '../core/passwords.js';
 import { assertStrongPassword, estimatePasswordStrength } from '../core/password-policy.js';
 import type { Actor, Role, UserRecord } from '../stores/types.js';
-import type { AppContext } from './context.js';
+import type { AppContext, UsesStores } from './context.js';
 import { revokeAllApiTokensOfUser } from './api-tokens/revoke-api-tokens.js';
 import { revoke } from './revoke.js';
 
@@ -35,32 +35,32 @@ export function validateNewPassword(password: unknown): string {
  * REVOKD_ADMIN_PASSWORD (the operator's explicit configuration; bootstrapAdmin warns instead).
  */
 export async function createUser(
-  ctx: Pick<AppContext, 'store' | 'now'>,
+  ctx: Pick<AppContext, 'now'> & UsesStores<'records'>,
   input: { email: unknown; password: unknown; role?: Role; mustChangePassword?: boolean },
   actor: Actor,
   options: { checkStrength?: boolean; onlyIfNoActiveAdmin?: boolean } = {},
 ): Promise<UserRecord> {
   const email = validateEmail(input.email);
   const password = validateNewPassword(input.password);
-  if ((await ctx.store.findUserByEmail(email)) !== undefined) throw new RevokdError('ERR_CONFLICT', 'a user with this email exists');
+  if ((await ctx.stores.records.findUserByEmail(email)) !== undefined) throw new RevokdError('ERR_CONFLICT', 'a user with this email exists');
   if (options.checkStrength !== false) await assertStrongPassword(password, email);
   const user: UserRecord = {
     id: randomUUID(), email, role: input.role ?? 'user', passwordHash: await hashPassword(password), createdAtMs: ctx.now(), disabledAtMs: null,
     mustChangePassword: input.mustChangePassword === true,
   };
-  await ctx.store.createUser(user, {
+  await ctx.stores.records.createUser(user, {
     type: 'user.created', actorType: actor.type, actorId: actor.id, targetType: 'user', targetId: user.id, ip: null, details: { role: user.role },
   }, { onlyIfNoActiveAdmin: options.onlyIfNoActiveAdmin === true });
   return user;
 }
 
 /** Creates the first admin from REVOKD_ADMIN_EMAIL/PASSWORD when no admin exists yet. */
-export async function bootstrapAdmin(ctx: Pick<AppContext, 'store' | 'now' | 'config' | 'log'>): Promise<void> {
+export async function bootstrapAdmin(ctx: Pick<AppContext, 'now' | 'config' | 'log'> & UsesStores<'records'>): Promise<void> {
   const { adminEmail, adminPassword } = ctx.config;
   if (adminEmail === undefined || adminPassword === undefined) return;
   // A data dir whose admins are all disabled gets a new one: a disabled admin cannot sign in.
-  if ((await ctx.store.countActiveUsersWithRole('admin')) > 0) return;
-  if ((await ctx.store.findUserByEmail(adminEmail)) !== undefined) {
+  if ((await ctx.stores.records.countActiveUsersWithRole('admin')) > 0) return;
+  if ((await ctx.stores.records.findUserByEmail(adminEmail)) !== undefined) {
     ctx.log.warn({ email: adminEmail }, 'REVOKD_ADMIN_EMAIL names an existing user that is not an active admin; not changing it (set another email)');
     return;
   }
@@ -68,7 +68,7 @@ export async function bootstrapAdmin(ctx: Pick<AppContext, 'store' | 'now' | 'co
     await createUser(ctx, { email: adminEmail, password: adminPassword, role: 'admin' }, { type: 'system', id: null }, { checkStrength: false });
   } catch (err) {
     // Instances starting at the same moment on one fresh database: another one created it first.
-    if (isRevokdError(err) && err.code === 'ERR_CONFLICT' && (await ctx.store.findUserByEmail(adminEmail)) !== undefined) return;
+    if (isRevokdError(err) && err.code === 'ERR_CONFLICT' && (await ctx.stores.records.findUserByEmail(adminEmail)) !== undefined) return;
     throw err;
   }
   ctx.log.info({ email: adminEmail }, 'created the first admin');
@@ -82,9 +82,9 @@ export async function bootstrapAdmin(ctx: Pick<AppContext, 'store' | 'now' | 'co
 
 /** Lets a disabled user sign in again. What the disable revoked stays revoked (generation cutoff, API tokens). */
 export async function enableUser(ctx: AppContext, userId: string, actor: Actor, ip?: string): Promise<{ changed: boolean }> {
-  const user = await ctx.store.findUserById(userId);
+  const user = await ctx.stores.records.findUserById(userId);
   if (user === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
-  const changed = await ctx.store.enableUser(userId, ctx.now(), {
+  const changed = await ctx.stores.records.enableUser(userId, ctx.now(), {
     type: 'user.enabled', actorType: actor.type, actorId: actor.id, targetType: 'user', targetId: userId, ip: ip ?? null, details: {},
   });
   return { changed };
@@ -92,10 +92,10 @@ export async function enableUser(ctx: AppContext, userId: string, actor: Actor, 
 
 /** Disables a user (no new logins) and revokes every session and token they hold. */
 export async function disableUser(ctx: AppContext, userId: string, actor: Actor, ip?: string): Promise<{ sessions: number; apiTokens: number }> {
-  const user = await ctx.store.findUserById(userId);
+  const user = await ctx.stores.records.findUserById(userId);
   if (user === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
   assertMayDisable(user, actor);
-  await ctx.store.disableUser(userId, ctx.now(), {
+  await ctx.stores.records.disableUser(userId, ctx.now(), {
     type: 'user.disabled', actorType: actor.type, actorId: actor.id, targetType: 'user', targetId: userId, ip: ip ?? null, details: {},
   });
   const request = { initiator: actor.type === 'system' ? 'system' as const : 'admin' as const, reason: 'user_disabled' as const, actor, ip };

@@ -48,13 +48,13 @@ export function csrfTokenMatches(session: WebSession, submitted: unknown): boole
 export async function findWebSession(ctx: AppContext, cookieValue: unknown): Promise<WebSession | undefined> {
   if (!looksLikeOpaqueToken(cookieValue, REFRESH_PREFIX)) return undefined;
   const nowMs = ctx.now();
-  const refresh = await ctx.store.findRefreshByHash(sha256Hex(cookieValue));
+  const refresh = await ctx.stores.records.findRefreshByHash(sha256Hex(cookieValue));
   if (refresh === undefined || refresh.consumedAtMs !== null || refresh.expiresAtMs <= nowMs) return undefined;
-  const session = await ctx.store.findSession(refresh.sessionId);
+  const session = await ctx.stores.records.findSession(refresh.sessionId);
   if (session === undefined || session.userId === null || session.clientId !== FIRST_PARTY_CLIENT_ID) return undefined;
   if (session.revokedAtMs !== null || session.expiresAtMs <= nowMs) return undefined;
   if (ctx.replica.check(stampOf(ctx, refresh, session)).revoked) return undefined;
-  const user = await ctx.store.findUserById(session.userId);
+  const user = await ctx.stores.records.findUserById(session.userId);
   if (user === undefined || user.disabledAtMs !== null || user.isDecoy === true) return undefined;
   return { user, session, refresh, csrfToken: csrfTokenFor(cookieValue) };
 }

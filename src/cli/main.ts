@@ -42,9 +42,9 @@ program.command('migrate').description('create or upgrade the database schema').
   .action(async (opts: { json?: boolean }) => {
     // Opening the store migrates it; its schema state says what that did. Both outputs say the same.
     await withContext(opts.json === true, async (ctx) => {
-      const { version, applied } = ctx.store.schema;
-      emit(opts.json === true, { backend: ctx.store.backend, schema_version: version, applied: [...applied] },
-        `schema is up to date (${ctx.store.backend}, version ${version})${applied.length === 0 ? '' : `; applied now: ${applied.join(', ')}`}`);
+      const { version, applied } = ctx.stores.lifecycle.schema;
+      emit(opts.json === true, { backend: ctx.stores.lifecycle.backend, schema_version: version, applied: [...applied] },
+        `schema is up to date (${ctx.stores.lifecycle.backend}, version ${version})${applied.length === 0 ? '' : `; applied now: ${applied.join(', ')}`}`);
     });
   });
 
@@ -100,7 +100,7 @@ user.command('set-password').description('set a user\'s password (read from stdi
 
 /** A user named on the command line by id or by email. */
 async function findUserArg(ctx: AppContext, who: string): Promise<UserRecord> {
-  const target = who.includes('@') ? await ctx.store.findUserByEmail(who) : await ctx.store.findUserById(who.toLowerCase());
+  const target = who.includes('@') ? await ctx.stores.records.findUserByEmail(who) : await ctx.stores.records.findUserById(who.toLowerCase());
   if (target === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
   return target;
 }

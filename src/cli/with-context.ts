@@ -38,9 +38,10 @@ export async function withStore(json: boolean, action: (store: RevokdStore, audi
   try {
     const config = loadConfig();
     // Reading must not create: a mistyped data directory is an error, not an empty, valid log.
-    // (Only a SQLite file can be created by opening it; a PostgreSQL database must already exist.)
+    // (Only a location that is a local file can be created by opening it; a database server's
+    // database must already exist.)
     const location = parseStoreUrl(config.databaseUrl);
-    if ('backend' in location && location.backend === 'sqlite' && location.file !== ':memory:' && !fs.existsSync(location.file)) {
+    if ('file' in location && location.file !== ':memory:' && !fs.existsSync(location.file)) {
       throw new RevokdError('ERR_NOT_FOUND', `no database at ${location.file} (check REVOKD_DATA_DIR / REVOKD_DATABASE_URL)`);
     }
     // The same keys as the server on this data directory (REVOKD_SECRET or <dataDir>/audit-secret).

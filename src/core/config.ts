@@ -198,14 +198,17 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const databaseUrl = str('REVOKD_DATABASE_URL') ?? `sqlite:${path.join(dataDir, 'revokd.db')}`;
   const storeLocation = parseStoreUrl(databaseUrl);
   if ('problem' in storeLocation) problems.push(`REVOKD_DATABASE_URL ${storeLocation.problem}`);
-  const onPostgres = 'backend' in storeLocation && storeLocation.backend === 'postgres';
+  // Decided on what the backend declares it can do, not on its name (StoreCapabilities).
+  const capabilities = 'problem' in storeLocation ? undefined : storeLocation.capabilities;
+  const notifies = capabilities?.feedNotifications === true;
   const redisUrl = str('REVOKD_REDIS_URL');
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
     problems.push(`REVOKD_REDIS_URL must start with redis:// or rediss://`);
   }
-  // PostgreSQL's own NOTIFY by default: delivered on commit, so no crash window, and nothing more to run.
-  const feedWakeup = oneOf<FeedWakeup>('REVOKD_FEED_WAKEUP', ['notify', 'redis', 'none'], onPostgres ? 'notify' : 'none');
-  if (feedWakeup === 'notify' && !onPostgres && env.REVOKD_FEED_WAKEUP !== undefined) {
+  // The store's own notifications (PostgreSQL NOTIFY) by default: delivered on commit, so no
+  // crash window, and nothing more to run.
+  const feedWakeup = oneOf<FeedWakeup>('REVOKD_FEED_WAKEUP', ['notify', 'redis', 'none'], notifies ? 'notify' : 'none');
+  if (feedWakeup === 'notify' && !notifies && env.REVOKD_FEED_WAKEUP !== undefined) {
     problems.push('REVOKD_FEED_WAKEUP=notify needs a postgres:// REVOKD_DATABASE_URL (SQLite has no NOTIFY; use redis or none)');
   }
   if (feedWakeup === 'redis' && redisUrl === undefined) problems.push('REVOKD_FEED_WAKEUP=redis needs REVOKD_REDIS_URL');
@@ -314,7 +317,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const secret = str('REVOKD_SECRET');
   // Never echo the value: it is the root of the audit keys.
   if (secret !== undefined && Buffer.byteLength(secret, 'utf8') < 32) problems.push('REVOKD_SECRET must be at least 32 bytes long');
-  if (secret === undefined && onPostgres) problems.push(SECRET_REQUIRED_WITH_POSTGRES);
+  if (secret === undefined && capabilities?.sharedAcrossHosts === true) problems.push(SECRET_REQUIRED_WITH_POSTGRES);
   const auditCheckpointIntervalMs = int('REVOKD_AUDIT_CHECKPOINT_INTERVAL_MS', 300_000, 1000, 86_400_000);
   const stream: StreamConfig = Object.freeze({
     heartbeatMs: int('REVOKD_STREAM_HEARTBEAT_MS', 1_000, 100, 60_000),

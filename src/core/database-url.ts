@@ -3,13 +3,32 @@
  * here), so configuration checking and the composition root (stores/open-store.ts) share the one
  * reading of `REVOKD_DATABASE_URL` and the one wording of its refusal.
  */
-export type StoreLocation =
+import type { StoreCapabilities } from '../stores/ports/lifecycle.js';
+
+/**
+ * What each backend can do (StoreCapabilities), known from the URL before anything is opened; each
+ * store object declares the same (`capabilities`), and test/stores/store-capabilities.test.ts
+ * checks that they agree with what the store implements.
+ */
+export const BACKEND_CAPABILITIES = {
+  sqlite: { sharedAcrossHosts: false, feedNotifications: false },
+  postgres: { sharedAcrossHosts: true, feedNotifications: true },
+} as const satisfies Record<string, StoreCapabilities>;
+
+/** A location with a `file` is a local file: opening creates it; files beside it belong to it. */
+export type StoreLocation = { readonly capabilities: StoreCapabilities } & (
   | { readonly backend: 'sqlite'; /** A file path, or `:memory:`. */ readonly file: string }
-  | { readonly backend: 'postgres'; readonly url: string };
+  | { readonly backend: 'postgres'; readonly url: string }
+);
 
 export function parseStoreUrl(url: string): StoreLocation | { readonly problem: string } {
-  if (url.startsWith('sqlite:')) return { backend: 'sqlite', file: url.slice('sqlite:'.length) };
-  if (/^postgres(ql)?:\/\//.test(url)) return { backend: 'postgres', url };
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length);
+    return { backend: 'sqlite', file, capabilities: BACKEND_CAPABILITIES.sqlite };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    return { backend: 'postgres', url, capabilities: BACKEND_CAPABILITIES.postgres };
+  }
   return { problem: `must start with sqlite: or postgres://, got "${withoutCredentials(url)}"` };
 }
 

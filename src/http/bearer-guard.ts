@@ -47,7 +47,7 @@ export function bearerGuard(ctx: AppContext, options: { role?: Role; loadUser?: 
     }
     let user = null;
     if (loadUser) {
-      user = (await ctx.store.findUserById(token.claims.sub)) ?? null;
+      user = (await ctx.stores.records.findUserById(token.claims.sub)) ?? null;
       if (user !== null && user.disabledAtMs !== null) throw new RevokdError('ERR_TOKEN_REVOKED', 'user is disabled');
       // Before the role check: the generated first admin is told what to do, not that it is no admin.
       refuseUntilPasswordChanged(request, user);

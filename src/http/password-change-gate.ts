@@ -41,5 +41,5 @@ export function refuseUntilPasswordChanged(request: FastifyRequest, user: Pick<U
  */
 export async function refuseMarkedTokenUntilPasswordChanged(ctx: AppContext, request: FastifyRequest, token: VerifiedAccessToken): Promise<void> {
   if (token.claims.password_change_required !== true || openBeforePasswordChange(request)) return;
-  refuseUntilPasswordChanged(request, await ctx.store.findUserById(token.claims.sub));
+  refuseUntilPasswordChanged(request, await ctx.stores.records.findUserById(token.claims.sub));
 }

@@ -77,5 +77,5 @@ function libraryLogger(config: Config): Logger {
 }
 
 function libraryContext(store: RevokdStore, replica: RevocationReplica, apiTokenUsage: ApiTokenUsageRecorder, log: Logger): ApiTokenContext {
-  return { store, replica, apiTokenUsage, log, now: Date.now, events: new EventBus(log) };
+  return { stores: { records: store }, replica, apiTokenUsage, log, now: Date.now, events: new EventBus(log) };
 }

@@ -55,7 +55,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       assert.equal((await introspect(ctx, session.refresh_token, null, 'rs')).active, true);
 
       // Only the first of the disable's two commits.
-      await ctx.store.disableUser(user.id, ctx.now(), {
+      await ctx.stores.records.disableUser(user.id, ctx.now(), {
         type: 'user.disabled', actorType: 'cli', actorId: null, targetType: 'user', targetId: user.id, ip: null, details: {},
       });
 
@@ -65,7 +65,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
         (err: { code?: string }) => err.code === 'ERR_REFRESH_INVALID');
       await assert.rejects(login(ctx, { email, password: PASSWORD, ip: '192.0.2.10', userAgent: 'test' }),
         (err: { code?: string }) => err.code === 'ERR_INVALID_CREDENTIALS');
-      assert.equal((await ctx.store.listLiveSessions(user.id, ctx.now())).length, 1, 'only the session from before the disable, which its revocation will end');
+      assert.equal((await ctx.stores.records.listLiveSessions(user.id, ctx.now())).length, 1, 'only the session from before the disable, which its revocation will end');
     });
   });
 }

@@ -70,7 +70,7 @@ describe('web UI: audit log pages', () => {
   };
 
   test('newest first, 50 a page, every entry exactly once', async () => {
-    const total = (await ctx.store.listAudit({ afterSeq: 0, limit: 10_000 })).length;
+    const total = (await ctx.stores.audit.listAudit({ afterSeq: 0, limit: 10_000 })).length;
     assert.ok(total > 50, `only ${total} entries: one page`);
     const first = await get('/admin/audit');
     assert.match(first, /Chain verified/);
@@ -80,13 +80,13 @@ describe('web UI: audit log pages', () => {
   });
 
   test('filtered by type and by user, the pages hold only matches, all of them', async () => {
-    const created = (await ctx.store.listAudit({ afterSeq: 0, limit: 10_000 })).filter((e) => e.type === 'user.created').map((e) => e.seq);
+    const created = (await ctx.stores.audit.listAudit({ afterSeq: 0, limit: 10_000 })).filter((e) => e.type === 'user.created').map((e) => e.seq);
     assert.equal(created.length, 71);
     assert.deepEqual(await walk('/admin/audit?type=user.created'), created.reverse());
 
-    const user = await ctx.store.findUserByEmail('user7@example.com');
+    const user = await ctx.stores.records.findUserByEmail('user7@example.com');
     const own = await walk(`/admin/audit?user=${encodeURIComponent('user7@example.com')}`);
-    const expected = (await ctx.store.listAudit({ afterSeq: 0, limit: 10_000 })).filter((e) => e.targetId === user!.id || e.actorId === user!.id).map((e) => e.seq).reverse();
+    const expected = (await ctx.stores.audit.listAudit({ afterSeq: 0, limit: 10_000 })).filter((e) => e.targetId === user!.id || e.actorId === user!.id).map((e) => e.seq).reverse();
     assert.deepEqual(own, expected);
     assert.match(await get('/admin/audit?user=nobody%40example.com'), /No user with that email or id\./);
   });
@@ -101,10 +101,10 @@ describe('web UI: audit log pages', () => {
       }
     };
     assert.match(await get('/admin/audit'), /Chain verified/);
-    const verifiedHead = (await ctx.store.listAudit({ afterSeq: 0, limit: 10_000 })).length;
+    const verifiedHead = (await ctx.stores.audit.listAudit({ afterSeq: 0, limit: 10_000 })).length;
     for (let i = 0; i < 5; i++) await createUser(ctx, { email: `later${i}@example.com`, password: PASSWORD }, { type: 'cli', id: null });
     const edited = verifiedHead + 2;
-    const [original] = await ctx.store.listAudit({ afterSeq: edited - 1, limit: 1 });
+    const [original] = await ctx.stores.audit.listAudit({ afterSeq: edited - 1, limit: 1 });
     edit("UPDATE audit_log SET ip = '203.0.113.66' WHERE seq = ?", edited);
     const body = await get('/admin/audit');
     assert.doesNotMatch(body, /Chain verified/);

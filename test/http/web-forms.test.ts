@@ -27,7 +27,7 @@ let userId: string;
 const signIn = (): Promise<{ cookie: string; csrf: string }> => signInByForm(app, EMAIL, PASSWORD);
 
 async function liveTokens(): Promise<number> {
-  return (await ctx.store.listApiTokens(userId)).filter((t) => t.isActive).length;
+  return (await ctx.stores.records.listApiTokens(userId)).filter((t) => t.isActive).length;
 }
 
 describe('web UI forms: junk and forgery', () => {
@@ -47,7 +47,7 @@ describe('web UI forms: junk and forgery', () => {
     const { cookie, csrf } = await signIn();
     const other = await signIn(); // the same user's second session: its token must not fit this one
     assert.notEqual(other.csrf, csrf);
-    const id = (await ctx.store.listApiTokens(userId))[0]!.id;
+    const id = (await ctx.stores.records.listApiTokens(userId))[0]!.id;
     const url = `/tokens/${id}/revoke`;
     const attempts: Array<[string, Record<string, string>, Record<string, string>, number]> = [
       ['no session', {}, { _csrf: csrf }, 303],
@@ -99,13 +99,13 @@ describe('web UI forms: junk and forgery', () => {
       ['sign-in with nothing', formPost('/login', {}, {})],
       ['sign-in with NULs', formPost('/login', { cookie: 'revokd_login=' + 'a'.repeat(43) }, { _csrf: 'a'.repeat(43), email: 'a\u0000@example.com', password: '\u0000' })],
     ];
-    const before = await ctx.store.listApiTokens(userId);
+    const before = await ctx.stores.records.listApiTokens(userId);
     for (const [what, request] of cases) {
       const res = await app.inject(request);
       assert.ok(res.statusCode >= 300 && res.statusCode < 500, `${what}: ${res.statusCode} ${res.body.slice(0, 200)}`);
       if (res.statusCode >= 400) assert.match(String(res.headers['content-type']), /text\/html|application\/json/, what);
     }
-    assert.deepEqual((await ctx.store.listApiTokens(userId)).map((t) => [t.id, t.isActive]), before.map((t) => [t.id, t.isActive]), 'junk changed the tokens');
+    assert.deepEqual((await ctx.stores.records.listApiTokens(userId)).map((t) => [t.id, t.isActive]), before.map((t) => [t.id, t.isActive]), 'junk changed the tokens');
   });
 
   test('sign-in never redirects off the site, and a sign-out ends the session it came from', async () => {

@@ -28,7 +28,7 @@ async function setup(failMode: 'closed' | 'open') {
 
 test('all reachable and current: ready, no reasons', async () => {
   const { config, store, replica } = await setup('closed');
-  const health = await probeServiceHealth({ config, store, replica });
+  const health = await probeServiceHealth({ config, stores: { lifecycle: store }, replica });
   assert.equal(health.state, 'ready');
   assert.deepEqual(health.reasons, []);
   await replica.stop();
@@ -38,12 +38,12 @@ test('all reachable and current: ready, no reasons', async () => {
 test('store unreachable while the view is current: degraded (checks still decided), then unavailable once stale (closed)', async () => {
   const { config, store, replica, clock } = await setup('closed');
   await store.close();
-  const first = await probeServiceHealth({ config, store, replica });
+  const first = await probeServiceHealth({ config, stores: { lifecycle: store }, replica });
   assert.equal(first.state, 'degraded');
   assert.deepEqual(first.reasons.map((r) => r.reason), ['store_unreachable']);
   assert.equal(first.store, 'unreachable');
   clock.now += 1_001;
-  const later = await probeServiceHealth({ config, store, replica });
+  const later = await probeServiceHealth({ config, stores: { lifecycle: store }, replica });
   assert.equal(later.state, 'unavailable');
   assert.deepEqual(later.reasons.map((r) => r.reason), ['store_unreachable', 'replica_stale']);
   await replica.stop();
@@ -53,18 +53,18 @@ test('fail open: a stale view is degraded (tokens accepted, metered) until the f
   const { config, store, replica, clock } = await setup('open');
   await store.close();
   clock.now += 1_001;
-  const open = await probeServiceHealth({ config, store, replica });
+  const open = await probeServiceHealth({ config, stores: { lifecycle: store }, replica });
   assert.equal(open.state, 'degraded');
   assert.match(open.reasons.find((r) => r.reason === 'replica_stale')?.detail ?? '', /accepted without a current check/);
   clock.now += 10_000;
-  assert.equal((await probeServiceHealth({ config, store, replica })).state, 'unavailable');
+  assert.equal((await probeServiceHealth({ config, stores: { lifecycle: store }, replica })).state, 'unavailable');
   await replica.stop();
 });
 
 test('counters that fell back to per-instance ones make an instance degraded, not unavailable', async () => {
   const { config, store, replica } = await setup('closed');
   const counters = { status: () => ({ backend: 'redis', degraded: true, reason: 'connection refused' }) };
-  const health = await probeServiceHealth({ config, store, replica, counters });
+  const health = await probeServiceHealth({ config, stores: { lifecycle: store }, replica, counters });
   assert.equal(health.state, 'degraded');
   assert.match(health.reasons[0]?.detail ?? '', /redis.*connection refused.*per instance/);
   await replica.stop();

@@ -42,7 +42,7 @@ export async function createApiToken(ctx: AppContext, input: CreateApiTokenInput
     id: randomUUID(), userId: input.userId, name, tokenHash: sha256Hex(token), tokenPrefix: displayPrefix(token), scopes,
     createdAtMs: nowMs, expiresAtMs, isCanary: input.isCanary === true, createdIp: input.ip,
   };
-  await ctx.store.createApiToken(record, { maxLivePerUser: input.isCanary === true ? null : ctx.config.apiTokenMaxPerUser }, {
+  await ctx.stores.records.createApiToken(record, { maxLivePerUser: input.isCanary === true ? null : ctx.config.apiTokenMaxPerUser }, {
     type: 'api_token.created', actorType: 'user', actorId: input.userId, targetType: 'api_token', targetId: record.id, ip: input.ip,
     details: { name, prefix: record.tokenPrefix, scopes, expires_at: expiresAtMs, canary: record.isCanary },
   });

@@ -24,8 +24,8 @@ export interface ApiTokenRevokeRequest {
   readonly ip?: string | undefined;
 }
 
-async function apply(ctx: AppContext, selection: Parameters<AppContext['store']['revokeApiTokens']>[0]['selection'], request: ApiTokenRevokeRequest, rateWindow?: { key: string; windowMs: number }) {
-  const revoked = await ctx.store.revokeApiTokens({
+async function apply(ctx: AppContext, selection: Parameters<AppContext['stores']['records']['revokeApiTokens']>[0]['selection'], request: ApiTokenRevokeRequest, rateWindow?: { key: string; windowMs: number }) {
+  const revoked = await ctx.stores.records.revokeApiTokens({
     selection,
     context: { ...request, nowMs: ctx.now(), accessCoverMs: accessCoverMs(ctx.config) },
     revokedBy: request.actor.id,
@@ -45,7 +45,7 @@ async function apply(ctx: AppContext, selection: Parameters<AppContext['store'][
  */
 export async function revokeApiToken(ctx: AppContext, tokenId: string, ownerId: string | null, request: ApiTokenRevokeRequest): Promise<ApiTokenRecord> {
   const id = validateTokenId(tokenId);
-  const existing = await ctx.store.findApiTokenById(id);
+  const existing = await ctx.stores.records.findApiTokenById(id);
   if (existing === undefined || (ownerId !== null && existing.userId !== ownerId)) throw new RevokdError('ERR_NOT_FOUND', 'no such token');
   if (!existing.isActive) throw new RevokdError('ERR_CONFLICT', 'token is already revoked');
   const [revoked] = await apply(ctx, { kind: 'ids', ids: [id], ...(ownerId === null ? {} : { userId: ownerId }) }, request);
@@ -64,7 +64,7 @@ export async function revokeAllApiTokensOfOwner(ctx: AppContext, userId: string,
 /** When the owner's "revoke all" may be used again, or undefined when it may be used now. */
 export async function ownerRevokeAllAvailableAt(ctx: AppContext, userId: string): Promise<number | undefined> {
   const window = ownerRevokeAllWindow(userId);
-  const last = await ctx.store.findRateWindowLastUse(window.key);
+  const last = await ctx.stores.rateWindows.findRateWindowLastUse(window.key);
   const at = last === undefined ? undefined : last + window.windowMs;
   return at !== undefined && at > ctx.now() ? at : undefined;
 }

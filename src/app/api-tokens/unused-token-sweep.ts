@@ -7,7 +7,7 @@ const DAY_MS = 86_400_000;
 export async function sweepUnusedApiTokens(ctx: AppContext): Promise<number> {
   const days = ctx.config.apiTokenUnusedDays;
   if (days === null) return 0;
-  const stale = await ctx.store.listUnusedApiTokens(ctx.now() - days * DAY_MS, 500);
+  const stale = await ctx.stores.records.listUnusedApiTokens(ctx.now() - days * DAY_MS, 500);
   let revoked = 0;
   for (const token of stale) {
     try {

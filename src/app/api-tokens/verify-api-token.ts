@@ -9,7 +9,7 @@ import { RevokdError } from '../../core/errors.js';
 import { hasValidApiTokenChecksum } from '../../core/tokens/api-token.js';
 import { sha256Hex } from '../../core/tokens/opaque.js';
 import type { ApiTokenRecord, UserRecord } from '../../stores/types.js';
-import type { AppContext } from '../context.js';
+import type { AppContext, UsesStores } from '../context.js';
 import { type CheckOutcome, DIRECT, type Presentation } from '../events.js';
 
 export interface VerifiedApiToken {
@@ -18,7 +18,7 @@ export interface VerifiedApiToken {
 }
 
 /** What API-token verification needs (no signing keys): the server's context, or the library's. */
-export type ApiTokenContext = Pick<AppContext, 'store' | 'replica' | 'now' | 'apiTokenUsage' | 'log' | 'events'>;
+export type ApiTokenContext = Pick<AppContext, 'replica' | 'now' | 'apiTokenUsage' | 'log' | 'events'> & UsesStores<'records'>;
 
 const rejected = (message: string): RevokdError => new RevokdError('ERR_INVALID_TOKEN', message);
 
@@ -46,7 +46,7 @@ export function outcomeOf(err: unknown): CheckOutcome {
 async function verifyOrThrow(ctx: ApiTokenContext, presented: unknown, ip: string | null, via: Presentation): Promise<VerifiedApiToken> {
   if (!hasValidApiTokenChecksum(presented)) throw rejected('malformed API token');
   const hash = sha256Hex(presented);
-  const token = await ctx.store.findApiTokenByHash(hash);
+  const token = await ctx.stores.records.findApiTokenByHash(hash);
   if (token === undefined || !timingSafeEqual(Buffer.from(token.tokenHash), Buffer.from(hash))) throw rejected('unknown API token');
   // A canary never authenticates: whoever holds it took it from where only an attacker would look.
   if (token.isCanary) {
@@ -68,10 +68,10 @@ async function verifyOrThrow(ctx: ApiTokenContext, presented: unknown, ip: strin
  * Is this (already identified) token still good? Throws ERR_TOKEN_REVOKED / ERR_TOKEN_EXPIRED;
  * returns the owner. No side effects: long-lived connections re-check with this.
  */
-export async function checkApiTokenStanding(ctx: Pick<ApiTokenContext, 'store' | 'replica' | 'now'>, token: ApiTokenRecord): Promise<UserRecord> {
+export async function checkApiTokenStanding(ctx: Pick<ApiTokenContext, 'stores' | 'replica' | 'now'>, token: ApiTokenRecord): Promise<UserRecord> {
   if (!token.isActive || ctx.replica.state.isApiTokenRevoked(token.id)) throw new RevokdError('ERR_TOKEN_REVOKED', 'API token has been revoked');
   if (token.expiresAtMs !== null && token.expiresAtMs <= ctx.now()) throw new RevokdError('ERR_TOKEN_EXPIRED', 'API token has expired');
-  const user = await ctx.store.findUserById(token.userId);
+  const user = await ctx.stores.records.findUserById(token.userId);
   if (user === undefined || user.disabledAtMs !== null) throw new RevokdError('ERR_TOKEN_REVOKED', 'the owner of this API token is disabled');
   return user;
 }

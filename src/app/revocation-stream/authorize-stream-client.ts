@@ -70,7 +70,7 @@ export async function authorizeStreamClient(ctx: AppContext, presented: StreamCr
       // clientCredentialsGrant issues tokens whose subject is the client itself; a user's token is not one.
       if (sub !== clientId) throw insufficientScope('a user\'s access token cannot open the stream; use the client_credentials grant');
       if (!scope.split(' ').includes(STREAM_SCOPE)) throw insufficientScope(`the token's scope does not include ${STREAM_SCOPE}`);
-      const client = await ctx.store.findClient(clientId);
+      const client = await ctx.stores.records.findClient(clientId);
       // Disabling a client revokes its tokens too (client generation); this also covers a token
       // checked in the instant before that revocation reached this instance.
       if (client === undefined || client.disabledAtMs !== null) throw new RevokdError('ERR_TOKEN_REVOKED', 'the client is disabled');

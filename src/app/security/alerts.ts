@@ -1,7 +1,7 @@
 /** Raising alerts: stored (deduplicated by key), audited, logged, and announced on the event bus. */
 import { randomUUID } from 'node:crypto';
 import type { AlertRecord, AlertSeverity } from '../../stores/types.js';
-import type { AppContext } from '../context.js';
+import type { AppContext, UsesStores } from '../context.js';
 
 export interface AlertInput {
   readonly severity: AlertSeverity;
@@ -13,9 +13,9 @@ export interface AlertInput {
   readonly dedupeKey?: string;
 }
 
-export async function raiseAlert(ctx: Pick<AppContext, 'store' | 'now' | 'log' | 'events'>, input: AlertInput): Promise<AlertRecord> {
+export async function raiseAlert(ctx: Pick<AppContext, 'now' | 'log' | 'events'> & UsesStores<'containment'>, input: AlertInput): Promise<AlertRecord> {
   const nowMs = ctx.now();
-  const { alert, created } = await ctx.store.raiseAlert({
+  const { alert, created } = await ctx.stores.containment.raiseAlert({
     id: randomUUID(), severity: input.severity, type: input.type, subject: input.subject ?? null, ip: input.ip ?? null,
     details: input.details ?? {}, createdAtMs: nowMs, dedupeKey: input.dedupeKey ?? null,
   }, {
@@ -30,6 +30,6 @@ export async function raiseAlert(ctx: Pick<AppContext, 'store' | 'now' | 'log' |
 }
 
 /** Acknowledges an alert (id any case) as `by`; undefined when unknown or already acknowledged. */
-export function acknowledgeAlert(ctx: Pick<AppContext, 'store' | 'now'>, id: string, by: string): Promise<AlertRecord | undefined> {
-  return ctx.store.acknowledgeAlert(id.toLowerCase(), by, ctx.now());
+export function acknowledgeAlert(ctx: Pick<AppContext, 'now'> & UsesStores<'containment'>, id: string, by: string): Promise<AlertRecord | undefined> {
+  return ctx.stores.containment.acknowledgeAlert(id.toLowerCase(), by, ctx.now());
 }

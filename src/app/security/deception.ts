@@ -21,8 +21,8 @@ export async function createCanaryToken(ctx: AppContext, ownerId: string, name: 
  */
 export async function createDecoyUser(ctx: AppContext, email: unknown, actor: Actor, ip: string | null): Promise<UserRecord> {
   const user = await createUser(ctx, { email, password: randomBytes(48).toString('base64url') }, actor);
-  await ctx.store.setUserDecoy(user.id, true);
-  await ctx.store.appendAudit([{
+  await ctx.stores.containment.setUserDecoy(user.id, true);
+  await ctx.stores.audit.appendAudit([{
     type: 'user.marked_decoy', actorType: actor.type, actorId: actor.id, targetType: 'user', targetId: user.id, ip, details: {},
   }], ctx.now());
   return { ...user, isDecoy: true };
@@ -34,7 +34,7 @@ export async function createDecoyUser(ctx: AppContext, email: unknown, actor: Ac
  * client only relays what it was handed, so nothing is blocked. The caller's answer is unchanged.
  */
 export async function noticeRelayedCanary(ctx: AppContext, presented: string, clientId: string, ip: string): Promise<void> {
-  const token = await ctx.store.findApiTokenByHash(sha256Hex(presented));
+  const token = await ctx.stores.records.findApiTokenByHash(sha256Hex(presented));
   if (token?.isCanary !== true) return;
   ctx.events.emit('deception_hit', { kind: 'canary', ip, detail: `canary token ${token.tokenPrefix}`, via: { kind: 'relayed_by_client', clientId } });
   await ctx.security.monitor.settled();

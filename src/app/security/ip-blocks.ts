@@ -18,7 +18,7 @@ import type { FeedRecord } from '../../core/revocation/feed.js';
 import { type IpBlockChange, isIpBlockChange } from '../../core/revocation/ip-block-change.js';
 import { apiTokenRevokedMessage } from '../../mail/api-token-revoked-message.js';
 import type { Actor, BlockSource, IpBlockRecord, IpBlockReport } from '../../stores/types.js';
-import { type AppContext, accessCoverMs } from '../context.js';
+import { type AppContext, type UsesStores, accessCoverMs } from '../context.js';
 
 /** What enforcing a block needs to know of it. */
 export interface ActiveBlock {
@@ -44,7 +44,7 @@ export class ActiveBlocks {
   private unsubscribe: (() => void) | undefined;
 
   constructor(
-    private readonly ctx: Pick<AppContext, 'store' | 'now'>,
+    private readonly ctx: Pick<AppContext, 'now'> & UsesStores<'containment'>,
     private readonly feed: BlockChangeSource,
   ) {}
 
@@ -60,7 +60,7 @@ export class ActiveBlocks {
       this.applyChange(record);
     });
     try {
-      const blocks = await this.ctx.store.listIpBlocks(this.ctx.now());
+      const blocks = await this.ctx.stores.containment.listIpBlocks(this.ctx.now());
       for (const b of blocks) this.add(b);
       for (const change of this.duringLoad) this.applyChange(change);
     } finally {
@@ -176,7 +176,7 @@ export async function blockIp(ctx: AppContext, blocks: ActiveBlocks, request: Bl
   // API-token last use is batched: write what is pending so a token used from the range a moment
   // ago is found by the block's own commit.
   await ctx.apiTokenUsage.flush();
-  const report = await ctx.store.createIpBlock(block, {
+  const report = await ctx.stores.containment.createIpBlock(block, {
     initiator: request.source === 'manual' ? 'admin' : 'system', reason: 'ip_block', note: block.reason, actor: request.actor,
     ip: request.ip, nowMs, accessCoverMs: accessCoverMs(ctx.config),
   }, { notify: (token, owner) => apiTokenRevokedMessage(token, owner, block.reason) });
@@ -199,7 +199,7 @@ export async function blockIp(ctx: AppContext, blocks: ActiveBlocks, request: Bl
 
 /** Lifts an active block (404 when there is none); `note`, the operator's reason, goes into the audit entry. */
 export async function unblockIp(ctx: AppContext, blocks: ActiveBlocks, id: string, actor: Actor, ip?: string, note?: string): Promise<IpBlockRecord> {
-  const lifted = await ctx.store.liftIpBlock(id, ctx.now(), actor.id, {
+  const lifted = await ctx.stores.containment.liftIpBlock(id, ctx.now(), actor.id, {
     type: 'ip.unblocked', actorType: actor.type, actorId: actor.id, targetType: 'ip', targetId: null, ip: ip ?? null, details: note === undefined ? {} : { note },
   });
   if (lifted === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such active block');

@@ -29,16 +29,18 @@ export interface RevokeUserRequest {
 }
 
 export async function revokeUserEverything(ctx: AppContext, userId: string, request: RevokeUserRequest): Promise<RevokeUserReport> {
-  const user = await ctx.store.findUserById(userId);
+  const user = await ctx.stores.records.findUserById(userId);
   if (user === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
   const base = { userId: user.id, reason: request.reason, dryRun: request.dryRun };
   if (request.dryRun) {
     const nowMs = ctx.now();
     // The same selections the store's revocations make: live sessions (not revoked, not past their
     // end), their unconsumed unexpired refresh tokens, and every API token still active.
-    const sessions = await ctx.store.listLiveSessions(user.id, nowMs);
-    const refreshTokens = await ctx.store.countLiveRefreshTokens(sessions.map((s) => s.id), nowMs);
-    const apiTokens = (await ctx.store.listApiTokens(user.id)).filter((t) => t.isActive).length;
+    const sessions = await ctx.stores.records.listLiveSessions(user.id, nowMs);
+    const sessionIds = sessions.map((s) => s.id);
+    const refreshTokens = await ctx.stores.records.countLiveRefreshTokens(sessionIds, nowMs);
+    const tokens = await ctx.stores.records.listApiTokens(user.id);
+    const apiTokens = tokens.filter((t) => t.isActive).length;
     return { ...base, sessions: sessions.length, refreshTokens, accessTokensCutoffMs: nowMs, apiTokens };
   }
   const revokeRequest = { initiator: 'admin' as const, reason: 'admin' as const, note: request.reason, actor: request.actor, ip: request.ip };

@@ -31,7 +31,7 @@ export class SecurityMonitor {
   private readonly replays: ReplayAuditLog;
 
   constructor(private readonly ctx: AppContext, private readonly blocks: ActiveBlocks) {
-    this.replays = new ReplayAuditLog(ctx.store, ctx.log);
+    this.replays = new ReplayAuditLog(ctx.stores.audit, ctx.log);
   }
 
   attach(): void {
@@ -56,7 +56,8 @@ export class SecurityMonitor {
       const nowMs = this.ctx.now();
       // A login refused by the per-(email, IP) limit reports no user id (it is refused before any
       // lookup); resolve it here, off the request path, so it counts against the same user.
-      const userId = e.userId ?? (await this.ctx.store.findUserByEmail(e.email))?.id ?? null;
+      const userId = e.userId
+        ?? (await this.ctx.stores.records.findUserByEmail(e.email))?.id ?? null;
       const subject = userId ?? `email:${e.email.toLowerCase()}`;
       const perUser = await this.ctx.counters.incrementCounter(`login_fail:user:${subject}`, HOUR_MS, nowMs);
       if (perUser > config.failedLoginsPerUserPerHour) {
@@ -89,7 +90,7 @@ export class SecurityMonitor {
     events.on('deception_hit', (e) => this.track(async () => {
       const nowMs = this.ctx.now();
       const relayedBy = e.via.kind === 'relayed_by_client' ? e.via.clientId : null;
-      await this.ctx.store.appendAudit([{
+      await this.ctx.stores.audit.appendAudit([{
         type: 'deception.triggered', actorType: relayedBy === null ? 'anonymous' : 'client', actorId: relayedBy, targetType: e.kind,
         targetId: e.detail.slice(0, 100), ip: e.ip, details: { kind: e.kind, via: e.via.kind },
       }], nowMs);

@@ -3,12 +3,13 @@
  * `revokd audit verify` on a data directory finds the key the server chained it under, and every
  * process on one database opens the signing keys the others sealed.
  *
- * `REVOKD_SECRET` when set. Otherwise, on SQLite only, a secret generated on first start into
+ * `REVOKD_SECRET` when set. Otherwise, on a backend not shared across hosts (SQLite: capability
+ * `sharedAcrossHosts` false), a secret generated on first start into
  * `<dataDir>/audit-secret` (32 random bytes, hex), created with mode 0600 whatever the umask and
  * published atomically: written in full to a private temporary file, then hard-linked into place, so
  * two processes starting at once never see a half-written secret (the loser reads the winner's).
- * On PostgreSQL there is no shared data directory to generate it in (configuration requires
- * REVOKD_SECRET there), so no file is ever written. Never logged.
+ * On a database shared across hosts (PostgreSQL) there is no shared data directory to generate it
+ * in (configuration requires REVOKD_SECRET there), so no file is ever written. Never logged.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -38,7 +39,7 @@ export function resolveServiceSecret(config: SecretConfig): Buffer {
   // Configuration already refuses this; a caller that built its own config must not get a file
   // secret that the other instances of the cluster cannot have.
   const location = parseStoreUrl(config.databaseUrl);
-  if ('backend' in location && location.backend === 'postgres') throw new Error(SECRET_REQUIRED_WITH_POSTGRES);
+  if ('capabilities' in location && location.capabilities.sharedAcrossHosts) throw new Error(SECRET_REQUIRED_WITH_POSTGRES);
   const file = serviceSecretPath(config);
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   if (!fs.existsSync(file)) createSecretFile(file);

@@ -8,11 +8,11 @@ import { type AuditEntry, type AuditEventType, type ChainVerification } from '..
 import { UUID_PATTERN } from '../../core/ids.js';
 import { isLiveAt } from '../../core/revocation/entry-lifetime.js';
 import type { AlertCounts, AlertQuery, AlertRecord, ApiTokenRecord, IpBlockRecord, SessionRecord, UserRecord } from '../../stores/types.js';
-import type { AppContext } from '../context.js';
+import type { AppContext, UsesStores } from '../context.js';
 import { type ChainHead, auditEntries } from './audit-verify.js';
 import type { AuditCheckpoint } from './audit-trail.js';
 
-type ViewContext = Pick<AppContext, 'store' | 'now'>;
+type ViewContext = Pick<AppContext, 'now'> & UsesStores<'records' | 'audit' | 'containment'>;
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -21,12 +21,12 @@ const HOUR_MS = 3_600_000;
 
 /** A user by id (any case); undefined when unknown or when `id` is not a UUID. */
 export async function findUserById(ctx: ViewContext, id: string): Promise<UserRecord | undefined> {
-  return UUID_PATTERN.test(id) ? ctx.store.findUserById(id.toLowerCase()) : undefined;
+  return UUID_PATTERN.test(id) ? ctx.stores.records.findUserById(id.toLowerCase()) : undefined;
 }
 
 /** A user by email (when the text holds an @) or by id; undefined otherwise. */
 export async function findUserByEmailOrId(ctx: ViewContext, text: string): Promise<UserRecord | undefined> {
-  return text.includes('@') ? ctx.store.findUserByEmail(text) : findUserById(ctx, text);
+  return text.includes('@') ? ctx.stores.records.findUserByEmail(text) : findUserById(ctx, text);
 }
 
 /** Resolves user ids to emails for display, one lookup per id (a lookup lives as long as one view). */
@@ -36,7 +36,7 @@ export function emailLookup(ctx: ViewContext): (id: string | null | undefined) =
     if (id === null || id === undefined || !UUID_PATTERN.test(id)) return undefined;
     let found = cache.get(id);
     if (found === undefined) {
-      found = ctx.store.findUserById(id);
+      found = ctx.stores.records.findUserById(id);
       cache.set(id, found);
     }
     return (await found)?.email;
@@ -53,12 +53,12 @@ export interface UserListRow {
 /** A page of users (search by email), each with what it holds; `hasMore` when another page follows. */
 export async function usersWithHoldings(ctx: ViewContext, query: { search: string; offset: number; pageSize: number }): Promise<{ rows: UserListRow[]; hasMore: boolean }> {
   const { search, offset, pageSize } = query;
-  const users = await ctx.store.listUsers({ limit: pageSize + 1, offset, ...(search === '' ? {} : { search }) });
+  const users = await ctx.stores.records.listUsers({ limit: pageSize + 1, offset, ...(search === '' ? {} : { search }) });
   const nowMs = ctx.now();
   const rows = await Promise.all(users.slice(0, pageSize).map(async (user) => ({
     user,
-    liveSessions: (await ctx.store.listLiveSessions(user.id, nowMs)).length,
-    liveApiTokens: (await ctx.store.listApiTokens(user.id)).filter((t) => t.isActive && !t.isCanary).length,
+    liveSessions: (await ctx.stores.records.listLiveSessions(user.id, nowMs)).length,
+    liveApiTokens: (await ctx.stores.records.listApiTokens(user.id)).filter((t) => t.isActive && !t.isCanary).length,
   })));
   return { rows, hasMore: users.length > pageSize };
 }
@@ -73,14 +73,14 @@ export interface UserActivity {
 }
 
 /** What a user holds (live sessions, API tokens) and did (failed logins, recent audit); undefined: no such user. */
-export async function userActivity(ctx: Pick<AppContext, 'store' | 'now' | 'counters'>, userId: string, auditLimit: number): Promise<UserActivity | undefined> {
-  const user = await ctx.store.findUserById(userId.toLowerCase());
+export async function userActivity(ctx: Pick<AppContext, 'now' | 'counters'> & UsesStores<'records' | 'audit'>, userId: string, auditLimit: number): Promise<UserActivity | undefined> {
+  const user = await ctx.stores.records.findUserById(userId.toLowerCase());
   if (user === undefined) return undefined;
   const nowMs = ctx.now();
-  const sessions = await ctx.store.listLiveSessions(user.id, nowMs);
-  const apiTokens = await ctx.store.listApiTokens(user.id);
+  const sessions = await ctx.stores.records.listLiveSessions(user.id, nowMs);
+  const apiTokens = await ctx.stores.records.listApiTokens(user.id);
   const failures = await ctx.counters.readCounter(`login_fail:user:${user.id}`, HOUR_MS, nowMs);
-  const recentAudit = await ctx.store.listAuditForUser(user.id, auditLimit);
+  const recentAudit = await ctx.stores.audit.listAuditForUser(user.id, auditLimit);
   return { user, sessions, apiTokens, failedLoginsLastHour: failures.count, recentAudit };
 }
 
@@ -94,20 +94,20 @@ export function blockIsActive(b: IpBlockRecord, nowMs: number): boolean {
 /** Active blocks (every block when `all`), newest first, with the time they were judged at. */
 export async function listBlocks(ctx: ViewContext, all: boolean): Promise<{ nowMs: number; blocks: IpBlockRecord[] }> {
   const nowMs = ctx.now();
-  return { nowMs, blocks: await ctx.store.listIpBlocks(all ? null : nowMs) };
+  return { nowMs, blocks: await ctx.stores.containment.listIpBlocks(all ? null : nowMs) };
 }
 
 /** One block, if it is still active (a single read by id); undefined when unknown, lifted or expired. */
 export async function findActiveBlock(ctx: ViewContext, id: string): Promise<IpBlockRecord | undefined> {
   if (!UUID_PATTERN.test(id)) return undefined;
   const nowMs = ctx.now();
-  const block = await ctx.store.findIpBlock(id.toLowerCase());
+  const block = await ctx.stores.containment.findIpBlock(id.toLowerCase());
   return block !== undefined && blockIsActive(block, nowMs) ? block : undefined;
 }
 
 /** How many blocks are active, in all and by source (manual, automatic, ...). */
 export async function activeBlockCounts(ctx: ViewContext, nowMs: number): Promise<{ active: number; bySource: Record<string, number> }> {
-  const active = await ctx.store.listIpBlocks(nowMs);
+  const active = await ctx.stores.containment.listIpBlocks(nowMs);
   const bySource: Record<string, number> = {};
   for (const b of active) bySource[b.source] = (bySource[b.source] ?? 0) + 1;
   return { active: active.length, bySource };
@@ -117,12 +117,12 @@ export async function activeBlockCounts(ctx: ViewContext, nowMs: number): Promis
 
 /** Alerts, newest first, filtered and paged as asked. */
 export function listAlerts(ctx: ViewContext, query: AlertQuery): Promise<AlertRecord[]> {
-  return ctx.store.listAlerts(query);
+  return ctx.stores.containment.listAlerts(query);
 }
 
 /** Alerts by severity: how many in all, how many not acknowledged. */
 export function alertCounts(ctx: ViewContext): Promise<AlertCounts> {
-  return ctx.store.countAlerts();
+  return ctx.stores.containment.countAlerts();
 }
 
 // ---- Audit log ------------------------------------------------------------------------------
@@ -143,17 +143,17 @@ export interface AuditSummary {
 }
 
 /** Counts by type (the last day, all time) and the chain's state, verified forward from the last verified head. */
-export async function auditSummary(ctx: Pick<AppContext, 'store' | 'now' | 'audit'>): Promise<AuditSummary> {
+export async function auditSummary(ctx: Pick<AppContext, 'now' | 'audit'> & UsesStores<'audit'>): Promise<AuditSummary> {
   const nowMs = ctx.now();
   const since = nowMs - DAY_MS;
-  const lastDay = await ctx.store.countAuditByType(since);
-  const allTime = await ctx.store.countAuditByType(null);
+  const lastDay = await ctx.stores.audit.countAuditByType(since);
+  const allTime = await ctx.stores.audit.countAuditByType(null);
   // Forward from the last verified head: a dashboard refresh must not re-read the whole log.
-  const verification = await ctx.audit.verifyForward(ctx.store);
+  const verification = await ctx.audit.verifyForward(ctx.stores.audit);
   const verified = verification.head;
   // A chain that verified was read to its end: its verified head is the log's head. A broken one
   // stopped early, so the log's real head (its last entry) is read on its own.
-  const last = verification.result.ok ? undefined : await ctx.store.lastAuditEntry();
+  const last = verification.result.ok ? undefined : await ctx.stores.audit.lastAuditEntry();
   const head = last === undefined ? verified : { seq: last.seq, hash: last.hash };
   return {
     nowMs, since, lastDay: { total: sumCounts(lastDay), byType: lastDay }, allTime: { total: sumCounts(allTime), byType: allTime },
@@ -163,24 +163,24 @@ export async function auditSummary(ctx: Pick<AppContext, 'store' | 'now' | 'audi
 
 /** A page of the log, oldest first, after `afterSeq`. */
 export function auditPage(ctx: ViewContext, query: { afterSeq: number; limit: number; type?: AuditEventType }): Promise<AuditEntry[]> {
-  return ctx.store.listAudit(query);
+  return ctx.stores.audit.listAudit(query);
 }
 
 /** The state of the chain, verified forward from the last verified head (the console's banner). */
-export async function auditChainState(ctx: Pick<AppContext, 'store' | 'audit'>): Promise<ChainVerification & { readonly headSeq: number }> {
-  const verification = await ctx.audit.verifyForward(ctx.store);
+export async function auditChainState(ctx: Pick<AppContext, 'audit'> & UsesStores<'audit'>): Promise<ChainVerification & { readonly headSeq: number }> {
+  const verification = await ctx.audit.verifyForward(ctx.stores.audit);
   return { ...verification.result, headSeq: verification.head.seq };
 }
 
 /** The whole chain verified from the genesis; with `expectHead` (a checkpoint), also that it still holds that head. */
-export async function verifyAuditChain(ctx: Pick<AppContext, 'store' | 'audit'>, expectHead: ChainHead | undefined): Promise<ChainVerification> {
-  const { result } = await ctx.audit.verifyAll(ctx.store, expectHead === undefined ? {} : { expectHead });
+export async function verifyAuditChain(ctx: Pick<AppContext, 'audit'> & UsesStores<'audit'>, expectHead: ChainHead | undefined): Promise<ChainVerification> {
+  const { result } = await ctx.audit.verifyAll(ctx.stores.audit, expectHead === undefined ? {} : { expectHead });
   return result;
 }
 
 /** A signed checkpoint of the verified head; undefined while the chain does not verify. */
-export function auditCheckpoint(ctx: Pick<AppContext, 'store' | 'audit' | 'now'>): Promise<AuditCheckpoint | undefined> {
-  return ctx.audit.checkpoint(ctx.store, ctx.now());
+export function auditCheckpoint(ctx: Pick<AppContext, 'audit' | 'now'> & UsesStores<'audit'>): Promise<AuditCheckpoint | undefined> {
+  return ctx.audit.checkpoint(ctx.stores.audit, ctx.now());
 }
 
 /** A user's audit entries, newest first, of one type or all, paged by offset within the last `window` entries. */
@@ -188,7 +188,7 @@ export async function userAuditPage(
   ctx: ViewContext, userId: string, query: { type: AuditEventType | undefined; offset: number; pageSize: number; window: number },
 ): Promise<{ entries: AuditEntry[]; hasMore: boolean }> {
   const { type, offset, pageSize } = query;
-  const all = (await ctx.store.listAuditForUser(userId, query.window)).filter((e) => type === undefined || e.type === type);
+  const all = (await ctx.stores.audit.listAuditForUser(userId, query.window)).filter((e) => type === undefined || e.type === type);
   return { entries: all.slice(offset, offset + pageSize), hasMore: all.length > offset + pageSize };
 }
 
@@ -201,18 +201,18 @@ export async function auditNewestFirst(
   ctx: ViewContext, query: { type: AuditEventType | undefined; offset: number; pageSize: number },
 ): Promise<{ entries: AuditEntry[]; hasMore: boolean }> {
   const { type, offset, pageSize } = query;
-  const counts = await ctx.store.countAuditByType(null);
+  const counts = await ctx.stores.audit.countAuditByType(null);
   const total = type === undefined ? sumCounts(counts) : counts[type] ?? 0;
   const end = total - offset;
   if (end <= 0) return { entries: [], hasMore: false };
   const start = Math.max(0, end - pageSize);
   if (type === undefined) {
-    const page = await ctx.store.listAudit({ afterSeq: start, limit: end - start });
+    const page = await ctx.stores.audit.listAudit({ afterSeq: start, limit: end - start });
     if (page[0]?.seq === start + 1 && page.length === end - start) return { entries: page.reverse(), hasMore: start > 0 };
   }
   const window: AuditEntry[] = [];
   let index = 0;
-  for await (const entry of auditEntries(ctx.store, type === undefined ? {} : { type })) {
+  for await (const entry of auditEntries(ctx.stores.audit, type === undefined ? {} : { type })) {
     if (index >= start && index < end) window.push(entry);
     index++;
     if (index >= end) break;

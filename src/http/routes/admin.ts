@@ -101,7 +101,7 @@ export function adminRoutes(app: FastifyInstance, ctx: AppContext): void {
     schema: op('List users', { querystring: UsersQuery, ...reply200(Closed({ users: Type.Array(PublicUser), limit: Type.Integer(), offset: Type.Integer() })) }),
   }, async (request) => {
     const { limit = USERS_LIMIT.default, offset = USERS_OFFSET.default, search } = request.query;
-    const users = await ctx.store.listUsers({ limit, offset, ...(search === undefined || search === '' ? {} : { search }) });
+    const users = await ctx.stores.records.listUsers({ limit, offset, ...(search === undefined || search === '' ? {} : { search }) });
     return { users: users.map(publicUser), limit, offset };
   });
 
@@ -119,8 +119,8 @@ export function adminRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get<{ Params: { id: string } }>('/api/v1/admin/users/:id/api-tokens', {
     preHandler: admin, schema: op('A user\'s API tokens, canaries included', { params: UuidParam('user id'), ...reply200(Type.Array(AdminApiTokenView)) }),
   }, async (request) => {
-    if ((await ctx.store.findUserById(request.params.id)) === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
-    return (await ctx.store.listApiTokens(request.params.id)).map((t) => ({ ...presentApiToken(t), canary: t.isCanary }));
+    if ((await ctx.stores.records.findUserById(request.params.id)) === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
+    return (await ctx.stores.records.listApiTokens(request.params.id)).map((t) => ({ ...presentApiToken(t), canary: t.isCanary }));
   });
 
   app.post<{ Params: { id: string }; Body: Static<typeof RevokeApiTokenBody> }>('/api/v1/admin/api-tokens/:id/revoke', {
@@ -158,7 +158,7 @@ export function adminRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
 
   app.get('/api/v1/admin/clients', { preHandler: admin, schema: op('List OAuth clients', reply200(Type.Array(ClientView))) }, async () => {
-    const clients = await ctx.store.listClients();
+    const clients = await ctx.stores.records.listClients();
     return clients.map((c) => ({ client_id: c.id, name: c.name, public: c.secretHash === null, grants: c.grants, scopes: c.scopes }));
   });
 

@@ -43,13 +43,13 @@ export function apiTokenRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get('/api/v1/tokens', {
     preHandler: bearer, schema: op('Your API tokens', { response: { 200: Type.Array(ApiTokenView), ...ERROR_RESPONSES } }),
   }, async (request) => {
-    return (await ctx.store.listApiTokens(bearerSubject(request))).filter((t) => !t.isCanary).map(presentApiToken);
+    return (await ctx.stores.records.listApiTokens(bearerSubject(request))).filter((t) => !t.isCanary).map(presentApiToken);
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/tokens/:id', {
     preHandler: bearer, schema: op('One of your API tokens', { params: TokenId, response: { 200: ApiTokenView, ...ERROR_RESPONSES } }),
   }, async (request) => {
-    const token = await ctx.store.findApiTokenById(validateTokenId(request.params.id));
+    const token = await ctx.stores.records.findApiTokenById(validateTokenId(request.params.id));
     // Another user's token answers exactly like one that does not exist.
     if (token === undefined || token.userId !== bearerSubject(request)) throw notFound();
     return presentApiToken(token);

@@ -37,7 +37,7 @@ export function healthRoutes(app: FastifyInstance, ctx: AppContext): void {
   }, async (_request, reply) => {
     const health = await probeServiceHealth(ctx);
     // Mail is optional: it never makes the service unready. Pending = outbox messages not yet sent.
-    const mailPending = health.store === 'ok' ? await ctx.store.countPendingOutbox().catch(() => null) : null;
+    const mailPending = health.store === 'ok' ? await ctx.stores.outbox.countPendingOutbox().catch(() => null) : null;
     return reply.code(health.state === 'unavailable' ? 503 : 200).send({
       status: health.state,
       reasons: health.reasons,
@@ -60,7 +60,7 @@ export function healthRoutes(app: FastifyInstance, ctx: AppContext): void {
   }, async () => {
     const health = await probeServiceHealth(ctx);
     return {
-      service: 'token_revocation', status: SEED_HEALTH_WORD[health.state], backend: ctx.store.backend, fail_mode: ctx.config.failMode,
+      service: 'token_revocation', status: SEED_HEALTH_WORD[health.state], backend: ctx.stores.lifecycle.backend, fail_mode: ctx.config.failMode,
       reasons: health.reasons.map((r) => r.reason),
     };
   });

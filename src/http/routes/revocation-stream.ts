@@ -57,10 +57,10 @@ export function revocationStreamRoutes(app: FastifyInstance, ctx: AppContext): v
   const hub = new StreamHub(ctx.replica, settings, Math.max(25, Math.floor(settings.heartbeatMs / 4)), sign);
   ctx.metrics.watchStreams(() => hub.size);
   const feed = {
-    loadSnapshot: coalescedSnapshots((nowMs) => ctx.store.loadSnapshot(nowMs)),
-    readFeed: (after: string, limit: number) => ctx.store.readFeed(after, limit),
-    parseFeedCursor: (text: string) => ctx.store.parseFeedCursor(text),
-    cursorIsAhead: (cursor: string) => ctx.store.cursorIsAhead(cursor),
+    loadSnapshot: coalescedSnapshots((nowMs) => ctx.stores.revocations.loadSnapshot(nowMs)),
+    readFeed: (after: string, limit: number) => ctx.stores.revocations.readFeed(after, limit),
+    parseFeedCursor: (text: string) => ctx.stores.revocations.parseFeedCursor(text),
+    cursorIsAhead: (cursor: string) => ctx.stores.revocations.cursorIsAhead(cursor),
   };
   // preClose runs before Fastify waits for in-flight requests: a stream never ends by itself, so
   // shutdown (SIGTERM) would otherwise wait for every consumer to hang up.

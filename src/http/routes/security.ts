@@ -258,7 +258,7 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
   }, async () => {
     // The instance's one health judgement (app/service-health.ts), in the seeds' words.
     const health = await probeServiceHealth(ctx);
-    return { backend: ctx.store.backend, store: health.store, status: SEED_HEALTH_WORD[health.state], replica: replicaStatus() };
+    return { backend: ctx.stores.lifecycle.backend, store: health.store, status: SEED_HEALTH_WORD[health.state], replica: replicaStatus() };
   });
 
   app.get('/api/v1/security/health', {

@@ -26,7 +26,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
   }, async (request) => {
     const sub = bearerSubject(request);
     const current = request.auth!.token.claims.sid;
-    const sessions = await ctx.store.listLiveSessions(sub, ctx.now());
+    const sessions = await ctx.stores.records.listLiveSessions(sub, ctx.now());
     return sessions.map((s) => ({
       id: s.id, created_at: new Date(s.createdAtMs).toISOString(), last_used_at: new Date(s.lastUsedAtMs).toISOString(),
       ip: s.lastIp, user_agent: s.userAgent, current: s.id === current,
@@ -42,7 +42,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
   }, async (request, reply) => {
     const sub = bearerSubject(request);
     const id = request.params.id;
-    const session = SESSION_ID.test(id) ? await ctx.store.findSession(id) : undefined;
+    const session = SESSION_ID.test(id) ? await ctx.stores.records.findSession(id) : undefined;
     if (session === undefined || session.userId !== sub || session.revokedAtMs !== null) {
       throw new RevokdError('ERR_NOT_FOUND', 'no such session');
     }

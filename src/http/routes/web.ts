@@ -134,7 +134,7 @@ function accountRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): 
 
   app.get('/sessions', { ...page, schema: pageSchema('Your sessions') }, async (request, reply) => {
     const { user, session: current } = request.webSession!;
-    const sessions = await ctx.store.listLiveSessions(user.id, ctx.now());
+    const sessions = await ctx.stores.records.listLiveSessions(user.id, ctx.now());
     const rows = sessions.map((s) => ({
       id: s.id, createdAtMs: s.createdAtMs, lastUsedAtMs: s.lastUsedAtMs, ip: s.ip, lastIp: s.lastIp, userAgent: s.userAgent, current: s.id === current.id,
     })).sort((a, b) => Number(b.current) - Number(a.current));
@@ -147,7 +147,7 @@ function accountRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): 
   app.post<{ Params: { id: string } }>('/sessions/:id/revoke', { ...post, schema: formSchema('Revoke one of your sessions', {}, { params: SessionIdParam }) }, async (request, reply) => {
     const { user, session: current } = request.webSession!;
     const id = request.params.id;
-    const target = SESSION_ID.test(id) ? await ctx.store.findSession(id) : undefined;
+    const target = SESSION_ID.test(id) ? await ctx.stores.records.findSession(id) : undefined;
     if (target === undefined || target.userId !== user.id || target.revokedAtMs !== null) throw new RevokdError('ERR_NOT_FOUND', 'no such session');
     await revoke(ctx, { scope: 'session', sessionId: id }, { initiator: 'user', reason: 'logout', actor: userActor(request), ip: request.clientIp });
     if (id === current.id) {
@@ -181,7 +181,7 @@ function accountRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): 
 
   // ---- API tokens ---------------------------------------------------------------------------
 
-  const ownTokens = async (userId: string): Promise<ApiTokenRecord[]> => (await ctx.store.listApiTokens(userId)).filter((t) => !t.isCanary);
+  const ownTokens = async (userId: string): Promise<ApiTokenRecord[]> => (await ctx.stores.records.listApiTokens(userId)).filter((t) => !t.isCanary);
 
   const renderTokens = async (request: FastifyRequest, reply: FastifyReply, extra: { form?: TokenForm; created?: { name: string; token: string; expiresAtMs: number | null } } = {}, status = 200) => {
     const userId = request.webSession!.user.id;
@@ -220,7 +220,7 @@ function accountRoutes(app: FastifyInstance, ctx: AppContext, guard: WebGuard): 
   });
 
   const ownActiveToken = async (request: FastifyRequest, id: string): Promise<ApiTokenRecord> => {
-    const token = UUID_PATTERN.test(id) ? await ctx.store.findApiTokenById(id.toLowerCase()) : undefined;
+    const token = UUID_PATTERN.test(id) ? await ctx.stores.records.findApiTokenById(id.toLowerCase()) : undefined;
     if (token === undefined || token.userId !== request.webSession!.user.id || token.isCanary) throw new RevokdError('ERR_NOT_FOUND', 'no such token');
     return token;
   };

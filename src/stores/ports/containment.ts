@@ -34,7 +34,13 @@ export interface ContainmentPort {
 
   /** Stores an alert; with a dedupeKey already used, stores nothing and returns created=false. */
   raiseAlert(alert: Omit<AlertRecord, 'acknowledgedAtMs' | 'acknowledgedBy'>, audit: AuditEventInput): Promise<{ alert: AlertRecord; created: boolean }>;
+  /** Alerts matching the severity and acknowledged filters, newest first, paged by limit/offset. */
   listAlerts(query: AlertQuery): Promise<AlertRecord[]>;
+  /**
+   * Marks the alert acknowledged by `by` with its audit row, in one commit; undefined (nothing
+   * written) when the alert is unknown or already acknowledged.
+   */
   acknowledgeAlert(id: string, by: string, nowMs: number): Promise<AlertRecord | undefined>;
+  /** Every severity with its total and unacknowledged counts (zeros included). */
   countAlerts(): Promise<AlertCounts>;
 }

@@ -1,7 +1,16 @@
 /** The lifecycle port: what every backend does to open, check and close itself. */
 export interface StoreLifecycle {
+  /**
+   * The backend's name, for reporting only (health JSON `backend`, logs, CLI output). Code never
+   * branches on it: it asks {@link StoreLifecycle.capabilities}.
+   */
   readonly backend: 'sqlite' | 'postgres';
-  /** Creates or upgrades the schema; safe to run on every start. */
+  /** What this backend can do: the facts its URL declares before it is opened (StoreLocation). */
+  readonly capabilities: StoreCapabilities;
+  /**
+   * Creates or upgrades the schema to the latest version this code knows; safe to run on every
+   * start and from several processes at once (each version is applied once).
+   */
   migrate(): Promise<void>;
   /**
    * The schema as this store object left it (opening migrates): the database's latest version and
@@ -9,12 +18,33 @@ export interface StoreLifecycle {
    * or another process applied them first). `revokd migrate` reports it.
    */
   readonly schema: SchemaState;
+  /** Releases the connections (or the file); later calls fail. Resolves once all are closed. */
   close(): Promise<void>;
-  /** Throws when the store cannot answer. */
+  /** Resolves when the store can answer a query now; rejects (within its timeout) when not. */
   ping(): Promise<void>;
 }
 
 export interface SchemaState {
+  /** The database's schema version after opening (the latest this code knows). */
   readonly version: number;
+  /** The versions this store object applied itself, oldest first. */
   readonly applied: readonly number[];
+}
+
+/**
+ * What a backend can do, declared once per backend (core/database-url.ts, BACKEND_CAPABILITIES) so
+ * that configuration checks and the app decide on facts, never on the backend's name.
+ */
+export interface StoreCapabilities {
+  /**
+   * Instances on different hosts can open the same database. Nothing they all need can then be
+   * generated into one host's data directory: the service secret must be configuration
+   * (REVOKD_SECRET), never the `<dataDir>/audit-secret` file.
+   */
+  readonly sharedAcrossHosts: boolean;
+  /**
+   * The store announces its own feed commits (it implements FeedNotifications, in
+   * revocation-log.ts): REVOKD_FEED_WAKEUP=notify works, and is the default.
+   */
+  readonly feedNotifications: boolean;
 }

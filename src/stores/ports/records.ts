@@ -15,10 +15,16 @@ export interface UserRecords {
    * in the insert's own commit — so instances creating the first admin at once make exactly one.
    */
   createUser(user: UserRecord, audit: AuditEventInput, options?: { readonly onlyIfNoActiveAdmin?: boolean }): Promise<void>;
+  /** The user with this id (exact match), or undefined. */
   findUserById(id: string): Promise<UserRecord | undefined>;
-  /** Case-insensitive. */
+  /** The user with this email, compared case-insensitively, or undefined. */
   findUserByEmail(email: string): Promise<UserRecord | undefined>;
+  /**
+   * Users oldest first, paged by limit/offset; with `search`, only those whose email contains it
+   * (case-insensitive, taken literally: `%` and `_` are not wildcards).
+   */
   listUsers(query: { limit: number; offset: number; search?: string }): Promise<UserRecord[]>;
+  /** Users with the role, disabled ones included. */
   countUsersWithRole(role: Role): Promise<number>;
   /** Users with the role that are not disabled (the last-admin rule and the first-admin bootstrap). */
   countActiveUsersWithRole(role: Role): Promise<number>;
@@ -40,8 +46,11 @@ export interface UserRecords {
 }
 
 export interface ClientRecords {
+  /** Inserts the client with its audit row, in one commit; ERR_CONFLICT for a taken id. */
   createClient(client: ClientRecord, audit: AuditEventInput): Promise<void>;
+  /** The client with this id, disabled or not, or undefined. */
   findClient(id: string): Promise<ClientRecord | undefined>;
+  /** Every client, disabled ones included, oldest first. */
   listClients(): Promise<ClientRecord[]>;
   /** Disables (`disabledAtMs` = nowMs) or enables a client; false (and no audit row) when it was already so or is unknown. */
   setClientDisabled(id: string, disabled: boolean, nowMs: number, audit: AuditEventInput): Promise<boolean>;
@@ -63,6 +72,7 @@ export interface ClientRecords {
 export interface SigningKeyRecords {
   /** Adds a key; with `retireActive`, every other active key becomes retired in the same commit. */
   insertSigningKey(key: SigningKeyRecord, retireActive: boolean, audit: AuditEventInput): Promise<void>;
+  /** Every key, whatever its status, oldest first. */
   listSigningKeys(): Promise<SigningKeyRecord[]>;
   /**
    * Gives a key made before sealing (its private half a file) its sealed private half; false, and
@@ -79,6 +89,7 @@ export interface SessionRecords {
    * their password hash replaced since the caller read it.
    */
   createSession(input: NewSession): Promise<Generations>;
+  /** The session with this id, revoked and expired ones included, or undefined. */
   findSession(id: string): Promise<SessionRecord | undefined>;
   /** Sessions of the user not revoked and not past their absolute end, newest first. */
   listLiveSessions(userId: string, nowMs: number): Promise<SessionRecord[]>;
@@ -87,7 +98,9 @@ export interface SessionRecords {
    * revoking the sessions would report as `refreshTokens`. Read-only (blast-radius previews).
    */
   countLiveRefreshTokens(sessionIds: readonly string[], nowMs: number): Promise<number>;
+  /** The refresh token row with this hash, consumed or expired ones included, or undefined. */
   findRefreshByHash(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
+  /** The refresh token row with this id, consumed or expired ones included, or undefined. */
   findRefreshById(id: string): Promise<RefreshTokenRecord | undefined>;
   /**
    * Atomically consumes a live refresh token and inserts its successor in the same session.
@@ -101,7 +114,9 @@ export interface SessionRecords {
 export interface ApiTokenRecords {
   /** Creates an API token; with `maxLivePerUser`, refuses (409) when the user already has that many live. */
   createApiToken(token: NewApiToken, limits: { maxLivePerUser: number | null }, audit: AuditEventInput): Promise<void>;
+  /** The API token with this id, revoked ones included, or undefined. */
   findApiTokenById(id: string): Promise<ApiTokenRecord | undefined>;
+  /** The API token whose string hashes to this, revoked ones included, or undefined. */
   findApiTokenByHash(tokenHash: string): Promise<ApiTokenRecord | undefined>;
   /** The user's tokens, revoked ones included, newest first. */
   listApiTokens(userId: string): Promise<ApiTokenRecord[]>;

@@ -4,6 +4,7 @@
  * (conformance: test/stores/conformance/revocation-log.ts).
  */
 import type { RevocationRecord } from '../../core/revocation/types.js';
+import type { StoreLifecycle } from './lifecycle.js';
 import type { FeedCursor, FeedPage, FeedSnapshot, Generations, RevocationContext, RevocationReport, RevocationTarget } from '../types.js';
 
 export interface RevocationLogPort {
@@ -42,25 +43,37 @@ export interface RevocationLogPort {
 
 /** What a feed listener needs of a database connection (a pg.Client fits; structural, so nothing here imports a driver). */
 export interface FeedListenerConnection {
+  /** Runs one statement (LISTEN, UNLISTEN); rejects when the connection is broken. */
   query(sql: string): Promise<unknown>;
+  /** Called for each notification, for an error on the connection, and once when it ends. */
   on(event: 'notification', listener: (message: { channel: string }) => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;
   on(event: 'end', listener: () => void): unknown;
+  /** Closes the connection. */
   end(): Promise<void>;
 }
 
 /**
  * A backend that announces its own feed commits (PostgreSQL: `pg_notify` inside the transaction,
- * delivered on commit). Optional: see {@link hasFeedNotifications}.
+ * delivered on commit). Optional: a store implementing it declares the capability
+ * `feedNotifications` (see {@link hasFeedNotifications}).
  */
 export interface FeedNotifications {
   /** The LISTEN channel the store notifies on. */
   readonly feedNotifyChannel: string;
-  /** A dedicated connection (not from a pool: LISTEN holds its session) to LISTEN on. */
+  /**
+   * A new dedicated connection (not from a pool: LISTEN holds its session) to LISTEN on; the
+   * caller ends it. Rejects when the database cannot be reached.
+   */
   connectListener(): Promise<FeedListenerConnection>;
 }
 
-export function hasFeedNotifications(store: object): store is FeedNotifications {
-  const candidate = store as Partial<FeedNotifications>;
-  return typeof candidate.feedNotifyChannel === 'string' && typeof candidate.connectListener === 'function';
+/**
+ * Whether the store declares `feedNotifications` (and so implements FeedNotifications: the
+ * declaration and the members are checked to agree in test/stores/store-capabilities.test.ts).
+ */
+export function hasFeedNotifications<S extends Pick<StoreLifecycle, 'capabilities'>>(
+  store: S,
+): store is S & FeedNotifications {
+  return store.capabilities.feedNotifications;
 }

@@ -14,6 +14,7 @@
  * The revocation rules themselves are core's (core/revocation/*), as on SQLite.
  */
 import pg from 'pg';
+import { BACKEND_CAPABILITIES } from '../../core/database-url.js';
 import type { SchemaState } from '../ports/lifecycle.js';
 import type { FeedNotifications } from '../ports/revocation-log.js';
 import { unitOfWork } from '../sql/feed.js';
@@ -40,6 +41,7 @@ export interface PostgresStoreOptions extends SqlStoreOptions {
 
 export class PostgresStore extends SqlStore implements RevokdStore, FeedNotifications {
   readonly backend = 'postgres' as const;
+  readonly capabilities = BACKEND_CAPABILITIES.postgres;
   protected readonly dialect = postgresDialect;
   schema: SchemaState = { version: 0, applied: [] };
   /** The LISTEN channel every feed-appending transaction notifies on commit (feed-notify.ts). */

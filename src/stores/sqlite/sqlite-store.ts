@@ -7,6 +7,7 @@
  * only to honour the contract shared with the networked backend.
  */
 import type { Statement } from 'better-sqlite3';
+import { BACKEND_CAPABILITIES } from '../../core/database-url.js';
 import { RevokdError } from '../../core/errors.js';
 import type { SchemaState } from '../ports/lifecycle.js';
 import { unitOfWork } from '../sql/feed.js';
@@ -28,6 +29,7 @@ export interface SqliteStoreOptions extends SqlStoreOptions {
 
 export class SqliteStore extends SqlStore implements RevokdStore {
   readonly backend = 'sqlite' as const;
+  readonly capabilities = BACKEND_CAPABILITIES.sqlite;
   protected readonly dialect = sqliteDialect;
   readonly db: SqliteDatabase;
   private readonly onQuery: () => void;
