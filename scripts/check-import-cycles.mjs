@@ -105,9 +105,14 @@ for (const file of ROOTS.flatMap(sourceFiles)) {
 const found = [...cycles(modules), ...cycles(layers)];
 const fresh = found.filter((c) => !KNOWN.has(c));
 const gone = [...KNOWN].filter((c) => !found.includes(c));
-for (const c of gone) console.log(`import cycle gone (remove it from KNOWN in ${path.relative(root, fileURLToPath(import.meta.url))}): ${c}`);
+for (const c of gone)
+  console.log(
+    `import cycle gone (remove it from KNOWN in ${path.relative(root, fileURLToPath(import.meta.url))}): ${c}`,
+  );
 for (const c of fresh) console.error(`import cycle: ${c}`);
 if (fresh.length > 0) {
-  console.error(`${fresh.length} new import cycle(s): move the shared type down a layer (core/, or the module that owns it)`);
+  console.error(
+    `${fresh.length} new import cycle(s): move the shared type down a layer (core/, or the module that owns it)`,
+  );
   process.exit(1);
 }

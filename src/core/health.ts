@@ -6,10 +6,7 @@
 export type HealthState = 'ready' | 'degraded' | 'unavailable';
 
 export type DegradedReason =
-  | 'store_unreachable'
-  | 'replica_stale'
-  | 'feed_wakeup_down'
-  | 'counters_degraded';
+  'store_unreachable' | 'replica_stale' | 'feed_wakeup_down' | 'counters_degraded';
 export const DEGRADED_REASONS: readonly DegradedReason[] = [
   'store_unreachable',
   'replica_stale',
