@@ -3,7 +3,7 @@
  * RevocationState filled the way the replica fills it (one feed record at a time).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { calculateJwkThumbprint, type JWK } from 'jose';
+import { calculateJwkThumbprint } from 'jose';
 import { signAccessToken } from '../src/core/tokens/access-token.js';
 import { newKeyPair } from '../src/keys/new-key-pair.js';
 import type { KeyRing, SigningKey } from '../src/core/tokens/key-ring.js';
@@ -25,7 +25,7 @@ export const CLIENT_GENERATION = 1;
 export async function makeKeyRing(): Promise<KeyRing> {
   const { privateKey, publicKey } = newKeyPair('EdDSA');
   const publicJwk = publicKey.export({ format: 'jwk' }) as Record<string, unknown>;
-  const kid = await calculateJwkThumbprint(publicJwk as JWK, 'sha256');
+  const kid = await calculateJwkThumbprint(publicJwk, 'sha256');
   const signing: SigningKey = {
     kid, alg: 'EdDSA', key: publicKey, privateKey, publicJwk: { ...publicJwk, kid, alg: 'EdDSA', use: 'sig' },
   };

@@ -49,7 +49,8 @@ export interface HotPathSize {
   readonly scenarios: ScenarioResult[];
   /** Per-op latency (ns) of each scenario, from a separate pass that times every op. */
   readonly latencyNs: Record<string, { readonly p50: number; readonly p99: number; readonly samples: number }>;
-  readonly redis: 'measured' | string;
+  /** 'measured', or why Redis was not. */
+  readonly redis: string;
 }
 
 /** Distinct tokens for the first-seen rows: more than the cache holds, so cycling through them always misses. */

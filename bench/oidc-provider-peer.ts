@@ -50,7 +50,7 @@ export async function startOidcProviderPeer(): Promise<OidcProviderPeer> {
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`oidc-provider peer did not start in 20 s:\n${stderr}`)), 20_000);
     child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`oidc-provider peer exited with ${code}:\n${stderr}`)); });
-    createInterface({ input: child.stdout! }).once('line', (line) => {
+    createInterface({ input: child.stdout }).once('line', (line) => {
       clearTimeout(timer);
       resolve((JSON.parse(line) as { port: number }).port);
     });

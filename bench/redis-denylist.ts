@@ -47,8 +47,8 @@ export async function fillDenylist(redis: Redis, ids: IdSource, count: number, i
       pipeline.set(revokedKey(jti), '1', 'EX', SAFETY_TTL_SECONDS);
     }
     const results = await pipeline.exec();
-    const failed = results?.find(([err]) => err !== null);
-    if (failed !== undefined) throw failed[0];
+    const failed = results?.find(([err]) => err !== null)?.[0];
+    if (failed) throw failed;
   }
 }
 

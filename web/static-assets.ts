@@ -27,7 +27,7 @@ function load(name: string): StaticAsset {
 export const STATIC_ASSETS: ReadonlyMap<string, StaticAsset> = new Map(Object.keys(TYPES).map((name) => [name, load(name)]));
 
 /** The versioned URL of a static file. */
-export function assetUrl(name: keyof typeof TYPES | string): string {
+export function assetUrl(name: string): string {
   const asset = STATIC_ASSETS.get(name);
   if (asset === undefined) throw new TypeError(`unknown static asset: ${name}`);
   return `/static/${name}?v=${asset.version}`;

@@ -11,7 +11,7 @@ import type { VerifiedTokenCache } from '../core/tokens/verified-token-cache.js'
 import type { RevocationReplica } from '../replica/revocation-replica.js';
 import type { StorePorts } from '../stores/ports/store-ports.js';
 import type { ApiTokenUsageRecorder } from './api-tokens/usage-recorder.js';
-import type { EventBus } from './events.js';
+import type { EventBus } from '../core/events.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { ActiveBlocks } from './security/ip-blocks.js';
 import type { SecurityMonitor } from './security/security-monitor.js';

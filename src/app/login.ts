@@ -9,7 +9,7 @@ import { DUMMY_PASSWORD_HASH, MAX_PASSWORD_BYTES, verifyPassword } from '../core
 import { REFRESH_PREFIX, newId, newOpaqueToken, sha256Hex } from '../core/tokens/opaque.js';
 import { FIRST_PARTY_CLIENT_ID } from './clients.js';
 import type { AppContext } from './context.js';
-import { DIRECT } from './events.js';
+import { DIRECT } from '../core/events.js';
 import { recordFailedPassword, refuseIfTooManyFailures } from './password-attempts.js';
 import { issueAccessToken } from './issue-access-token.js';
 import type { TokenResponse } from './token-response.js';

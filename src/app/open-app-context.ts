@@ -15,7 +15,7 @@ import { ApiTokenUsageRecorder } from './api-tokens/usage-recorder.js';
 import { ensureFirstPartyClient } from './clients.js';
 import { createConfiguredReplica } from './configured-replica.js';
 import { probeServiceHealth } from './service-health.js';
-import { EventBus } from './events.js';
+import { EventBus } from '../core/events.js';
 import { ActiveBlocks } from './security/ip-blocks.js';
 import { SecurityMonitor } from './security/security-monitor.js';
 import { Metrics } from '../metrics/metrics.js';

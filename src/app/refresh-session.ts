@@ -10,7 +10,7 @@ import { REFRESH_PREFIX, looksLikeOpaqueToken, newId, newOpaqueToken, sha256Hex 
 import { openSuccessor, sealSuccessor } from '../core/tokens/refresh-seal.js';
 import type { RefreshTokenRecord, SessionRecord } from '../stores/types.js';
 import type { AppContext } from './context.js';
-import type { CheckOutcome } from './events.js';
+import type { CheckOutcome } from '../core/events.js';
 import { issueAccessToken } from './issue-access-token.js';
 import { revoke } from './revoke.js';
 import type { TokenResponse } from './token-response.js';

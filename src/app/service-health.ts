@@ -15,27 +15,14 @@
  * instance that can still answer them, even while the shared database is down — and 503 when
  * unavailable. /api/v1/auth/revocation-status and /metrics report the same state and reasons.
  */
+import type { DegradedReason, HealthState, ServiceHealth } from '../core/health.js';
 import type { AppContext, UsesStores } from './context.js';
-
-export type HealthState = 'ready' | 'degraded' | 'unavailable';
 
 /**
  * The same state in the words of the seeds' status endpoints (`/api/v1/auth/revocation-status`,
  * `/api/v1/security/blacklist/status`): one judgement, two vocabularies.
  */
 export const SEED_HEALTH_WORD = { ready: 'healthy', degraded: 'degraded', unavailable: 'unavailable' } as const satisfies Record<HealthState, string>;
-
-export type DegradedReason = 'store_unreachable' | 'replica_stale' | 'feed_wakeup_down' | 'counters_degraded';
-export const DEGRADED_REASONS: readonly DegradedReason[] = ['store_unreachable', 'replica_stale', 'feed_wakeup_down', 'counters_degraded'];
-
-export interface ServiceHealth {
-  readonly state: HealthState;
-  /** Machine-readable reasons, with a sentence each for people. */
-  readonly reasons: ReadonlyArray<{ readonly reason: DegradedReason; readonly detail: string }>;
-  readonly store: 'ok' | 'unreachable';
-  readonly replicaStalenessMs: number;
-  readonly replica: 'current' | 'stale';
-}
 
 /** What the probe reads (an AppContext fits; counters are optional until a process has them). */
 export type HealthSources = Pick<AppContext, 'replica' | 'config'> & UsesStores<'lifecycle'> & {

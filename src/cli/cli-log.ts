@@ -11,7 +11,7 @@ import { REDACTED_LOG_PATHS } from '../app/redacted-log-paths.js';
 const HIDDEN = new Set(['level', 'time', 'pid', 'hostname', 'msg']);
 
 function describe(value: unknown): string {
-  if (value !== null && typeof value === 'object' && 'message' in value) return String((value as { message: unknown }).message);
+  if (value !== null && typeof value === 'object' && 'message' in value) return String(value.message);
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
@@ -25,7 +25,7 @@ export function humanLogLine(line: string): string {
   }
   const level = typeof entry.level === 'number' && entry.level >= 50 ? 'error' : 'warning';
   const fields = Object.entries(entry).filter(([k]) => !HIDDEN.has(k)).map(([k, v]) => `${k}: ${describe(v)}`);
-  return `revokd: ${level}: ${String(entry.msg ?? '')}${fields.length === 0 ? '' : ` (${fields.join(', ')})`}\n`;
+  return `revokd: ${level}: ${describe(entry.msg ?? '')}${fields.length === 0 ? '' : ` (${fields.join(', ')})`}\n`;
 }
 
 export function cliLogger(stream: NodeJS.WritableStream = process.stderr): Logger {

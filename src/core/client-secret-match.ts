@@ -4,17 +4,24 @@
  * at authentication and for the re-check a store makes when it commits what the secret obtained.
  */
 import { digestsEqual } from './tokens/opaque.js';
-import type { ClientRecord } from '../stores/types.js';
 
 /** `current`: the client's secret; `previous`: the replaced one, good until `endsAtMs`. */
 export type SecretMatch = { readonly kind: 'current' } | { readonly kind: 'previous'; readonly endsAtMs: number };
+
+/** The fields of a client (stores/types.ts ClientRecord) the match reads: core names no store. */
+export interface ClientSecrets {
+  readonly secretHash: string | null;
+  readonly disabledAtMs: number | null;
+  readonly previousSecretHash?: string | null;
+  readonly previousSecretExpiresAtMs?: number | null;
+}
 
 /**
  * The match, or undefined when the hash is neither (or the client is disabled, or public). Both
  * digests are compared in constant time, whichever matches.
  */
 export function matchClientSecret(
-  client: Pick<ClientRecord, 'secretHash' | 'disabledAtMs' | 'previousSecretHash' | 'previousSecretExpiresAtMs'>,
+  client: ClientSecrets,
   presentedHash: string,
   nowMs: number,
 ): SecretMatch | undefined {

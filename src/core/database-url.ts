@@ -3,7 +3,23 @@
  * here), so configuration checking and the composition root (stores/open-store.ts) share the one
  * reading of `REVOKD_DATABASE_URL` and the one wording of its refusal.
  */
-import type { StoreCapabilities } from '../stores/ports/lifecycle.js';
+/**
+ * What a backend can do, declared once per backend (core/database-url.ts, BACKEND_CAPABILITIES) so
+ * that configuration checks and the app decide on facts, never on the backend's name.
+ */
+export interface StoreCapabilities {
+  /**
+   * Instances on different hosts can open the same database. Nothing they all need can then be
+   * generated into one host's data directory: the service secret must be configuration
+   * (REVOKD_SECRET), never the `<dataDir>/audit-secret` file.
+   */
+  readonly sharedAcrossHosts: boolean;
+  /**
+   * The store announces its own feed commits (it implements FeedNotifications, in
+   * revocation-log.ts): REVOKD_FEED_WAKEUP=notify works, and is the default.
+   */
+  readonly feedNotifications: boolean;
+}
 
 /**
  * What each backend can do (StoreCapabilities), known from the URL before anything is opened; each

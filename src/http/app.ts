@@ -9,7 +9,7 @@ import { resolveClientIp, trustedProxyMatcher } from '../core/containment/client
 import { countingKey } from '../core/containment/ip-address.js';
 import { RevokdError } from '../core/errors.js';
 import './request-context.js';
-import { installHttpMetrics } from '../metrics/http-metrics.js';
+import { installHttpMetrics } from './http-metrics.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './send-error.js';
 import { applyConnectionCap, connectionLimitOptions } from './connection-limits.js';
 import { installCookies } from './cookies.js';

@@ -21,7 +21,7 @@
  *   (fast-json-stringify drops properties a schema does not list). A field missing from a response
  *   schema is then a failing conformance test, never data silently lost on the wire.
  */
-import type { FastifyInstance, FastifyRequest, FastifySchemaValidationError, FastifyServerOptions, RouteOptions, preHandlerHookHandler, preValidationHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyRequest, FastifySchemaValidationError, FastifyServerOptions, RouteOptions, preHandlerAsyncHookHandler, preValidationAsyncHookHandler } from 'fastify';
 import { type ErrorCode, RevokdError } from '../core/errors.js';
 import { fieldWithNul } from './nul-bytes.js';
 
@@ -55,7 +55,7 @@ function fieldOf(instancePath: string, context: string): string {
 /** One readable sentence for the first failing keyword of a schema. */
 export function describeValidationError(error: FastifySchemaValidationError & { parentSchema?: Record<string, unknown>; data?: unknown }, context: string, bodyAbsent: boolean): string {
   const field = fieldOf(error.instancePath, context);
-  const params = error.params as Record<string, unknown>;
+  const params = error.params;
   const parent = error.parentSchema ?? {};
   if (error.keyword === 'required') return `${String(params.missingProperty)} is required`;
   // Query parameters arrive as strings, or as a list when repeated.
@@ -99,7 +99,7 @@ export function validationFailure(err: ValidationErrorLike, request: FastifyRequ
   return new RevokdError(code, describeValidationError(first, context, request?.body === undefined));
 }
 
-const reportValidation: preHandlerHookHandler = async function reportValidation(request) {
+const reportValidation: preHandlerAsyncHookHandler = async function reportValidation(request) {
   const failed = (request as FastifyRequest & { validationError?: ValidationErrorLike }).validationError;
   if (failed !== undefined) throw validationFailure(failed, request);
   const withNul = fieldWithNul(request);
@@ -161,7 +161,7 @@ export function installSchemaValidation(app: FastifyInstance): void {
     const coerce = queryCoercion(route.schema?.querystring);
     if (coerce !== undefined) {
       const existingPre = route.preValidation === undefined ? [] : Array.isArray(route.preValidation) ? route.preValidation : [route.preValidation];
-      const coerceQuery: preValidationHookHandler = async function coerceQuery(request) {
+      const coerceQuery: preValidationAsyncHookHandler = async function coerceQuery(request) {
         if (request.query !== null && typeof request.query === 'object') coerce(request.query as QueryValues);
       };
       route.preValidation = [coerceQuery, ...existingPre];

@@ -123,14 +123,14 @@ export function webGuard(ctx: AppContext) {
     loadSession,
 
     /** preHandler of signed-in pages (GET): no session ⇒ the sign-in page. */
-    async page(request: FastifyRequest): Promise<void> {
+    page: async (request: FastifyRequest): Promise<void> => {
       const session = await loadSession(request);
       if (session === undefined) throw new SignInRequired(readCookie(request, cookieName(request, 'session')) !== undefined);
       requirePasswordChosen(request, session);
     },
 
     /** preHandler of signed-in form posts: same-origin, a live session, and its anti-CSRF token. */
-    async post(request: FastifyRequest): Promise<void> {
+    post: async (request: FastifyRequest): Promise<void> => {
       checkSameOrigin(request);
       const session = await loadSession(request);
       if (session === undefined) throw new SignInRequired(readCookie(request, cookieName(request, 'session')) !== undefined);
@@ -139,7 +139,7 @@ export function webGuard(ctx: AppContext) {
     },
 
     /** After page()/post(): the admin role. */
-    async admin(request: FastifyRequest): Promise<void> {
+    admin: async (request: FastifyRequest): Promise<void> => {
       if (request.webSession?.user.role !== 'admin') throw new AdminRequired();
     },
 

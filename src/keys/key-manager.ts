@@ -76,7 +76,7 @@ export class KeyManager {
     // Never generateKeyPairSync's own KeyObjects: exported to JWK below, they can deadlock (new-key-pair.ts).
     const { privateKey, publicKey } = newKeyPair(alg);
     const publicJwk = publicKey.export({ format: 'jwk' }) as Record<string, unknown>;
-    const kid = await calculateJwkThumbprint(publicJwk as JWK, 'sha256');
+    const kid = await calculateJwkThumbprint(publicJwk, 'sha256');
     const view: SigningKeyView = {
       kid, alg, publicJwk: { ...publicJwk, kid, alg, use: 'sig' }, status: 'active', createdAtMs: this.now(), retiredAtMs: null, revokedAtMs: null,
     };
@@ -199,7 +199,7 @@ export class KeyManager {
       const previous = make(this.config.jwtPreviousSecret);
       if (!revoked.has(previous.kid)) verification.set(previous.kid, previous);
     }
-    const signing = revoked.has(current.kid) ? undefined : { ...current, privateKey: current.key as KeyObject };
+    const signing = revoked.has(current.kid) ? undefined : { ...current, privateKey: current.key };
     return { signing, verification };
   }
 }

@@ -9,10 +9,7 @@ import { type KeyObject, createPrivateKey } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { KID_PATTERN } from '../core/tokens/key-ring.js';
-
-export function keysDir(dataDir: string): string {
-  return path.join(dataDir, 'keys');
-}
+import { keysDir } from '../fs/secure-data-dir.js';
 
 function keyFile(dataDir: string, kid: string): string {
   if (!KID_PATTERN.test(kid)) throw new TypeError(`invalid kid: ${kid}`);

@@ -11,7 +11,7 @@ import type { Config } from '../core/config.js';
 import { RevokdError } from '../core/errors.js';
 import type { RevocationReplica } from '../replica/revocation-replica.js';
 import { createConfiguredReplica } from '../app/configured-replica.js';
-import { EventBus } from '../app/events.js';
+import { EventBus } from '../core/events.js';
 import { ApiTokenUsageRecorder } from '../app/api-tokens/usage-recorder.js';
 import type { RevokdStore } from '../stores/types.js';
 import { ReplayAuditLog } from '../app/security/replay-audit.js';

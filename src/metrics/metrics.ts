@@ -13,8 +13,8 @@
  * process alive. A Metrics itself owns no timer: stop() only unsubscribes what attach() subscribed.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { EventBus, RevokdEvents } from '../app/events.js';
-import { DEGRADED_REASONS, type HealthState, type ServiceHealth } from '../app/service-health.js';
+import type { EventBus, RevokdEvents } from '../core/events.js';
+import { DEGRADED_REASONS, type HealthState, type ServiceHealth } from '../core/health.js';
 
 const HEALTH_STATE_VALUES: Record<HealthState, number> = { ready: 0, degraded: 1, unavailable: 2 };
 /** A scrape reads both health gauges within this long: they share one probe. */

@@ -4,7 +4,7 @@
  * the epoch (`…Ms`), except JWT-style `…Sec` fields. "Not found" is `undefined`, never a throw.
  * Every method that writes is atomic: it commits everything it describes, or nothing.
  */
-import type { AuditEventInput, AuditEntry, AuditEventType } from '../core/audit/audit-event.js';
+import type { AuditEventInput, AuditEventType } from '../core/audit/audit-event.js';
 import type { Initiator, ReasonCode, RevocationRecord } from '../core/revocation/types.js';
 import type { AuditLogPort } from './ports/audit-log.js';
 import type { ContainmentPort } from './ports/containment.js';

@@ -30,8 +30,8 @@ async function pageServer(): Promise<{ port: number; close: () => void }> {
 /** `fetch` run by the page itself (so the browser applies CORS): the answer, or the browser's refusal. */
 function fetchFromPage(page: Page, url: string, init: Record<string, unknown> = {}): Promise<FetchOutcome> {
   // Page-side code as source text: this project compiles without the DOM's types.
-  return page.evaluate(`fetch(${JSON.stringify(url)}, ${JSON.stringify(init)})
-    .then(async (r) => ({ status: r.status, body: await r.text() }), (e) => ({ error: String(e) }))`) as Promise<FetchOutcome>;
+  return page.evaluate<FetchOutcome>(`fetch(${JSON.stringify(url)}, ${JSON.stringify(init)})
+    .then(async (r) => ({ status: r.status, body: await r.text() }), (e) => ({ error: String(e) }))`);
 }
 
 describe('CORS: a browser app on another origin', () => {

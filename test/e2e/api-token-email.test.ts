@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createUserViaAdmin, login, request } from '../support/http-client.js';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess, freePort, sleep } from '../support/server-process.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess, freePort } from '../support/server-process.js';
 import { type ReceivedMail, SmtpSink } from '../support/smtp-sink.js';
 import { until } from '../support/until.js';
 

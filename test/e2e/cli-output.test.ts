@@ -80,7 +80,7 @@ describe('CLI output', () => {
       assert.equal(again.stdout, `schema is up to date (sqlite, version ${report.schema_version})\n`);
       assert.deepEqual(JSON.parse((await runCli(['migrate', '--json'], fresh)).stdout), { backend: 'sqlite', schema_version: report.schema_version, applied: [] });
     } finally {
-      fs.rmSync(fresh.REVOKD_DATA_DIR!, { recursive: true, force: true });
+      fs.rmSync(fresh.REVOKD_DATA_DIR, { recursive: true, force: true });
     }
   });
 

@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createClientViaAdmin, createUserViaAdmin, introspect, login, request } from '../support/http-client.js';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess, runCli, sleep } from '../support/server-process.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess, runCli } from '../support/server-process.js';
 import { type ReceivedMail, SmtpSink } from '../support/smtp-sink.js';
 import { until } from '../support/until.js';
 

@@ -15,7 +15,7 @@ import { type KeyObject, createHmac, createPublicKey, randomBytes } from 'node:c
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type JWK, SignJWT, calculateJwkThumbprint } from 'jose';
+import { SignJWT, calculateJwkThumbprint } from 'jose';
 import { newKeyPair } from '../../src/keys/new-key-pair.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess } from '../support/server-process.js';
 import { type JsonResponse, createClientViaAdmin, introspect, login, request } from '../support/http-client.js';
@@ -78,8 +78,8 @@ describe('JWT attack corpus', () => {
 
     const attacker = newKeyPair('EdDSA');
     attackerPrivateKey = attacker.privateKey;
-    attackerPublicJwk = attacker.publicKey.export({ format: 'jwk' }) as Record<string, unknown>;
-    attackerKid = await calculateJwkThumbprint(attackerPublicJwk as JWK, 'sha256');
+    attackerPublicJwk = attacker.publicKey.export({ format: 'jwk' });
+    attackerKid = await calculateJwkThumbprint(attackerPublicJwk, 'sha256');
 
     // The attacker's key server: anything the service fetches from jku/x5u lands here.
     listener = http.createServer((req, res) => {
@@ -109,7 +109,7 @@ describe('JWT attack corpus', () => {
 
   async function forge(payload: Record<string, unknown>, options: { header?: Record<string, unknown>; key?: KeyObject } = {}): Promise<string> {
     return new SignJWT(payload)
-      .setProtectedHeader({ alg: 'EdDSA', kid: serverKid, typ: 'at+jwt', ...options.header } as never)
+      .setProtectedHeader({ alg: 'EdDSA', kid: serverKid, typ: 'at+jwt', ...options.header })
       .sign(options.key ?? serverPrivateKey);
   }
 
@@ -205,7 +205,7 @@ describe('JWT attack corpus', () => {
     for (const [label, header] of cases) {
       const clean = Object.fromEntries(Object.entries(header).filter(([, v]) => v !== undefined));
       const token = await new SignJWT(claims())
-        .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', ...clean } as never)
+        .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', ...clean })
         .sign(attackerPrivateKey);
       await assertRejected(token, `attacker-signed, ${label}`);
     }

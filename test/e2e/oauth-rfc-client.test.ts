@@ -152,13 +152,13 @@ describe('OAuth endpoints through oauth4webapi', () => {
     assert.ok(as.grant_types_supported?.includes('client_credentials'));
     assert.ok(!as.grant_types_supported?.includes('password'));
 
-    const jwks = await request<{ keys: Record<string, unknown>[] }>(as.jwks_uri!);
+    const jwks = await request<{ keys: Record<string, unknown>[] }>(as.jwks_uri);
     assert.equal(jwks.status, 200);
     assert.ok(jwks.body.keys.length >= 1, 'at least one public key');
     for (const k of jwks.body.keys) assert.equal(k.d, undefined, 'no private key material in the JWKS');
 
     const session = await newSession();
-    const { payload } = await jwtVerify(session.access_token, createRemoteJWKSet(new URL(as.jwks_uri!)), { issuer: as.issuer });
+    const { payload } = await jwtVerify(session.access_token, createRemoteJWKSet(new URL(as.jwks_uri)), { issuer: as.issuer });
     assert.equal(payload.sub, userId);
   });
 

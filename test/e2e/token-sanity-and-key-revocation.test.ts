@@ -19,7 +19,7 @@ const HS256_ENV = { REVOKD_JWT_ALG: 'HS256', REVOKD_JWT_SECRET: SECRET, REVOKD_A
 async function resign(token: string, change: Record<string, unknown>): Promise<string> {
   const header = decodeProtectedHeader(token);
   const claims = { ...decodeJwt(token), ...change };
-  return new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: header.kid as string, typ: header.typ as string })
+  return new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: header.kid, typ: header.typ })
     .sign(Buffer.from(SECRET, 'utf8'));
 }
 

@@ -50,7 +50,7 @@ function mutate(t: string): string {
       : op === 1 ? t.slice(0, i) + t.slice(i + 1)
       : op === 2 ? t.slice(0, i) + c + t.slice(i)
       : op === 3 && i + 1 < t.length ? t.slice(0, i) + t[i + 1] + t[i] + t.slice(i + 2)
-      : t.slice(0, i) + (t[i] === t[i]!.toUpperCase() ? t[i]!.toLowerCase() : t[i]!.toUpperCase()) + t.slice(i + 1);
+      : t.slice(0, i) + (t[i] === t[i]!.toUpperCase() ? t[i].toLowerCase() : t[i]!.toUpperCase()) + t.slice(i + 1);
     if (out !== t) return out;
   }
 }

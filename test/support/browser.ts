@@ -63,7 +63,7 @@ export async function screenshot(page: Page, name: string, options: { firstScree
 /** Whether the page scrolls sideways at the current viewport (it should not on a 390 px phone). */
 export async function overflowsHorizontally(page: Page): Promise<boolean> {
   // Page-side code is given as source text: this project compiles without the DOM's types.
-  return page.evaluate('document.documentElement.scrollWidth > window.innerWidth + 1') as Promise<boolean>;
+  return page.evaluate<boolean>('document.documentElement.scrollWidth > window.innerWidth + 1');
 }
 
 /**
@@ -71,14 +71,14 @@ export async function overflowsHorizontally(page: Page): Promise<boolean> {
  * button's own text), skipping those inside closed dialogs. Should be none on every page.
  */
 export async function unlabelledControls(page: Page): Promise<string[]> {
-  return page.evaluate(`[...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
+  return page.evaluate<string[]>(`[...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
     .filter((el) => {
       const named = (el.labels && el.labels.length > 0) || el.hasAttribute('aria-label') || el.hasAttribute('aria-labelledby');
       const text = el.tagName === 'BUTTON' && el.textContent.trim() !== '';
       const dialog = el.closest('dialog');
       return !named && !text && !(dialog !== null && !dialog.open);
     })
-    .map((el) => el.outerHTML.slice(0, 120))`) as Promise<string[]>;
+    .map((el) => el.outerHTML.slice(0, 120))`);
 }
 
 /** The visible text of the focused element. */

@@ -38,6 +38,6 @@ test('every single-character substitution, deletion and wrong prefix is rejected
   }
   assert.ok(checked > 2000);
   for (const bad of ['', 'rvk_', `RVK_${token.slice(4)}`, `ghp_${token.slice(4)}`, `${token} `, `${token}0`, token.replace('rvk_', 'rvk-'), null, 42, {}]) {
-    assert.equal(hasValidApiTokenChecksum(bad), false, String(bad));
+    assert.equal(hasValidApiTokenChecksum(bad), false, JSON.stringify(bad));
   }
 });

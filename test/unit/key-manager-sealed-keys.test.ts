@@ -11,7 +11,7 @@ import { sign, verify } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { calculateJwkThumbprint, type JWK } from 'jose';
+import { calculateJwkThumbprint } from 'jose';
 import { type Config, loadConfig } from '../../src/core/config.js';
 import type { KeyRing } from '../../src/core/tokens/key-ring.js';
 import { KeyManager } from '../../src/keys/key-manager.js';
@@ -56,7 +56,7 @@ function assertSignsAs(ring: KeyRing, kid: string, other: KeyRing = ring): void 
 async function legacyKey(store: SqliteStore, dataDir: string, status: 'active' | 'retired' = 'active'): Promise<{ kid: string; file: string }> {
   const { privateKey, publicKey } = newKeyPair('EdDSA');
   const publicJwk = publicKey.export({ format: 'jwk' }) as Record<string, unknown>;
-  const kid = await calculateJwkThumbprint(publicJwk as JWK, 'sha256');
+  const kid = await calculateJwkThumbprint(publicJwk, 'sha256');
   const now = Date.now();
   await store.insertSigningKey({
     kid, alg: 'EdDSA', publicJwk: { ...publicJwk, kid, alg: 'EdDSA', use: 'sig' }, status, createdAtMs: now, retiredAtMs: status === 'retired' ? now : null, revokedAtMs: null, privateKeySealed: null,

@@ -4,9 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EventBus } from '../../src/app/events.js';
+import { EventBus } from '../../src/core/events.js';
 import { ConfigError, loadConfig } from '../../src/core/config.js';
-import { metricsTokenMatches } from '../../src/metrics/http-metrics.js';
+import { metricsTokenMatches } from '../../src/http/http-metrics.js';
 import { Metrics, type RecordSource } from '../../src/metrics/metrics.js';
 import { type Exposition, parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
 

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { test } from 'node:test';
-import { ConfigError, loadConfig } from '../../src/core/config.js';
+import { loadConfig } from '../../src/core/config.js';
 import { openStore } from '../../src/stores/open-store.js';
 import { TEST_AUDIT_KEY } from '../support/audit-key.js';
 import { tempDir } from '../support/server-process.js';

@@ -33,7 +33,7 @@ describe('query strings: integers and booleans read by their schemas', () => {
 
   const get = async (qs: string) => {
     const res = await app.inject({ method: 'GET', url: `/q${qs}` });
-    return { status: res.statusCode, body: res.json() as Record<string, unknown> };
+    return { status: res.statusCode, body: res.json<Record<string, unknown>>() };
   };
 
   test('digits and true/false become numbers and booleans; defaults apply when absent or empty', async () => {
@@ -70,7 +70,7 @@ describe('query strings: integers and booleans read by their schemas', () => {
   test('a JSON body is never coerced', async () => {
     const res = await app.inject({ method: 'POST', url: '/b', payload: { limit: '5', all: 'true' } });
     assert.equal(res.statusCode, 400);
-    assert.equal((res.json() as { error: string }).error, 'limit must be a whole number');
+    assert.equal(res.json<{ error: string }>().error, 'limit must be a whole number');
   });
 
   test('queryCoercion: nothing to do for a schema without integer or boolean parameters', () => {

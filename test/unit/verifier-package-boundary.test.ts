@@ -51,7 +51,7 @@ test('no file under packages/verifier/src imports a path that climbs out of it',
 });
 
 test('#core/… and #replica/… name the service\'s src/core and src/replica, and each import names an existing module', () => {
-  const config = ts.readConfigFile(path.join(REPO_ROOT, 'tsconfig.json'), ts.sys.readFile);
+  const config = ts.readConfigFile(path.join(REPO_ROOT, 'tsconfig.json'), (file) => ts.sys.readFile(file));
   assert.equal(config.error, undefined);
   const paths = (config.config as { compilerOptions: { paths: Record<string, string[]> } }).compilerOptions.paths;
   assert.deepEqual(paths, Object.fromEntries(Object.entries(SHARED).map(([name, dir]) => [`${name}*`, [`./${dir}*`]])));

@@ -6,10 +6,12 @@ import { runMiddlewareScenarios } from './middleware-scenarios.js';
 
 runMiddlewareScenarios('node:http', async (verifier, options) => {
   const requireBearer = nodeBearer(verifier, options);
-  const server = http.createServer(async (req, res) => {
-    const claims = await requireBearer(req, res);
-    if (claims === undefined) return;
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ sub: claims.sub, jti: claims.jti, scope: claims.scope }));
+  const server = http.createServer((req, res) => {
+    // nodeBearer answers refusals itself and does not reject: nothing to catch here.
+    void requireBearer(req, res).then((claims) => {
+      if (claims === undefined) return;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ sub: claims.sub, jti: claims.jti, scope: claims.scope }));
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {

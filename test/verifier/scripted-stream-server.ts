@@ -29,7 +29,7 @@ export class ScriptedStreamServer {
   /** `key` signs the stream's proofs (the verifier must know it). */
   static async start(key: SigningKey): Promise<ScriptedStreamServer> {
     const s = new ScriptedStreamServer(key);
-    s.server = await listenStoppable((req, res) => s.handle(req, res));
+    s.server = await listenStoppable((_req, res) => s.handle(res));
     return s;
   }
 
@@ -53,7 +53,7 @@ export class ScriptedStreamServer {
     await this.server?.stop();
   }
 
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+  private handle(res: http.ServerResponse): void {
     this.requests++;
     this.open.add(res);
     res.once('close', () => this.open.delete(res));

@@ -102,7 +102,7 @@ describe('https by default', () => {
       [{ keys: [KEY.publicJwk!], stream: { ...base.stream, url: 'http://auth.example.com/api/v1/revocations/stream' } }, 'options\\.stream\\.url'],
       [{ keys: [KEY.publicJwk!], stream: { ...base.stream, url: 'http://10.0.0.8:3000/api/v1/revocations/stream' } }, 'options\\.stream\\.url'],
     ] as const) {
-      await assert.rejects(createVerifier({ ...base, ...change } as VerifierOptions), (err: Error) => {
+      await assert.rejects(createVerifier({ ...base, ...change }), (err: Error) => {
         assert.ok(err instanceof TypeError, err.message);
         assert.match(err.message, new RegExp(`${name} must be an https: URL.*allowInsecureHttp`));
         return true;

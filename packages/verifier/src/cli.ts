@@ -93,8 +93,8 @@ async function main(argv: readonly string[]): Promise<number> {
   // Longer than a proxy's idle upstream keepalive (nginx 60 s), so the proxy closes first.
   server.keepAliveTimeout = 75_000;
   const listening = await new Promise<Error | undefined>((resolve) => {
-    server!.once('error', resolve);
-    server!.listen(config.port, config.host, () => resolve(undefined));
+    server.once('error', resolve);
+    server.listen(config.port, config.host, () => resolve(undefined));
   });
   if (listening !== undefined) {
     log(`cannot listen on ${config.host}:${config.port}: ${listening.message}`);

@@ -209,7 +209,7 @@ export class SseDriver implements ReplicaDriver {
       onRetry: (ms) => { this.serverRetryMs = Math.min(Math.max(ms, 10), this.options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS); },
       onEvent: (event) => { events.push(event); },
     });
-    const reader = response.body.getReader();
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
     // stop() and the idle timer abort; the abort cancels this reader, which closes the socket.
     const stopCancelling = cancelOnAbort(reader, abort.signal);
     let idleTimer: NodeJS.Timeout | undefined;

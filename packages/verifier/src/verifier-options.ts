@@ -136,7 +136,8 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   if (o.jwksUri === undefined && o.keys === undefined) fail('options.jwksUri or options.keys is required');
   let keys: readonly PublicJwk[] | undefined;
   if (o.keys !== undefined) {
-    const list = Array.isArray(o.keys) ? o.keys : (o.keys as { keys?: unknown } | null)?.keys;
+    const given = o.keys as unknown[] | { keys?: unknown } | null;
+    const list = Array.isArray(given) ? given : given?.keys;
     if (!Array.isArray(list) || list.length === 0) fail('options.keys must be a non-empty array of JWKs or a JWKS { keys: [...] }');
     keys = list as PublicJwk[];
   }

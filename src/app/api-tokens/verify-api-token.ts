@@ -10,7 +10,7 @@ import { hasValidApiTokenChecksum } from '../../core/tokens/api-token.js';
 import { sha256Hex } from '../../core/tokens/opaque.js';
 import type { ApiTokenRecord, UserRecord } from '../../stores/types.js';
 import type { AppContext, UsesStores } from '../context.js';
-import { type CheckOutcome, DIRECT, type Presentation } from '../events.js';
+import { type CheckOutcome, DIRECT, type Presentation } from '../../core/events.js';
 
 export interface VerifiedApiToken {
   readonly token: ApiTokenRecord;

@@ -41,7 +41,7 @@ import { isIpBlockChange } from '../../core/revocation/ip-block-change.js';
 import type { WireServiceLimits } from '../../core/revocation/wire-format.js';
 import { type HeartbeatTiming, type ViewFreshness, currentAsOf, heartbeatDue } from './heartbeat.js';
 import { snapshotFrames } from './snapshot-parts.js';
-import { catchingUpComment, heartbeatFrame, revocationFrame } from './sse-frames.js';
+import { catchingUpComment, revocationFrame } from './sse-frames.js';
 import type { CloseReason, SseWriter } from './sse-writer.js';
 import type { HubSubscriber, StreamHub } from './stream-hub.js';
 

@@ -87,7 +87,7 @@ function proofFromPayload(payload: unknown, issuer: string): StreamProof {
   if (p.snapshot !== undefined) {
     const s = p.snapshot as Record<string, unknown> | null;
     if (typeof s !== 'object' || s === null || !isChainValue(s.digest)) throw new StreamProofError('"snapshot" is not a digest');
-    snapshot = { parts: whole('snapshot.parts', s.parts), digest: s.digest as string };
+    snapshot = { parts: whole('snapshot.parts', s.parts), digest: s.digest };
   }
   return { v: whole('v', p.v), iss: issuer, head: p.head, chain: p.chain, at: whole('at', p.at), ...(snapshot === undefined ? {} : { snapshot }) };
 }

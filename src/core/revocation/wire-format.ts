@@ -72,7 +72,8 @@ export type WireRevocation = WireMeta & (
  * without this a scope added to REVOCATION_SCOPES would go out untyped. The error names the scope.
  */
 type NoneMissing<Missing extends never> = Missing;
-type EveryScopeOnTheWire = NoneMissing<Exclude<RevocationScope, WireRevocation['scope']>>;
+// Exported only so noUnusedLocals keeps this compile-time check (nothing imports it).
+export type EveryScopeOnTheWire = NoneMissing<Exclude<RevocationScope, WireRevocation['scope']>>;
 
 /** The counters a snapshot starts from (the revocations carry the rest). */
 export interface WireGenerations {

@@ -171,7 +171,7 @@ async function verifySignatureAndClaims(token: unknown, options: VerifyOptions):
   if (passwordChange !== undefined && passwordChange !== true) throw invalid('password_change_required must be true when present');
   const aud = Array.isArray(payload.aud) ? options.audience : (payload.aud as string);
   const claims: AccessClaims = {
-    iss: payload.iss as string, sub: payload.sub, aud, exp: payload.exp as number, nbf: (payload.nbf as number | undefined) ?? payload.iat,
+    iss: payload.iss as string, sub: payload.sub, aud, exp: payload.exp as number, nbf: payload.nbf ?? payload.iat,
     iat: payload.iat, jti: payload.jti, sid, client_id: clientId,
     scope: typeof payload.scope === 'string' ? payload.scope : '', gen, ugen, cgen,
     ...(passwordChange === true ? { password_change_required: true as const } : {}),

@@ -11,7 +11,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app/context.js';
-import { DIRECT } from '../../app/events.js';
+import { DIRECT } from '../../core/events.js';
 import { AddressBudget } from '../../core/containment/address-budget.js';
 import { RevokdError } from '../../core/errors.js';
 

@@ -8,7 +8,7 @@ import { hasFeedNotifications } from '../../stores/ports/revocation-log.js';
 import type { RevokdStore } from '../../stores/types.js';
 import type { FeedWakeup } from '../drivers/poll-driver.js';
 import type { FeedAnnouncer } from '../revocation-replica.js';
-import { throttledWarn } from '../../app/throttled-warn.js';
+import { throttledWarn } from './throttled-warn.js';
 
 export interface FeedWakeups {
   readonly wakeups: readonly FeedWakeup[];

@@ -1,3 +1,5 @@
+import type { StoreCapabilities } from '../../core/database-url.js';
+
 /** The lifecycle port: what every backend does to open, check and close itself. */
 export interface StoreLifecycle {
   /**
@@ -29,22 +31,4 @@ export interface SchemaState {
   readonly version: number;
   /** The versions this store object applied itself, oldest first. */
   readonly applied: readonly number[];
-}
-
-/**
- * What a backend can do, declared once per backend (core/database-url.ts, BACKEND_CAPABILITIES) so
- * that configuration checks and the app decide on facts, never on the backend's name.
- */
-export interface StoreCapabilities {
-  /**
-   * Instances on different hosts can open the same database. Nothing they all need can then be
-   * generated into one host's data directory: the service secret must be configuration
-   * (REVOKD_SECRET), never the `<dataDir>/audit-secret` file.
-   */
-  readonly sharedAcrossHosts: boolean;
-  /**
-   * The store announces its own feed commits (it implements FeedNotifications, in
-   * revocation-log.ts): REVOKD_FEED_WAKEUP=notify works, and is the default.
-   */
-  readonly feedNotifications: boolean;
 }

@@ -22,9 +22,9 @@ const revokdTypes = {
         return value;
       };
     }
-    return pg.types.getTypeParser(oid, format);
+    return pg.types.getTypeParser(oid, format) as (value: string) => unknown;
   },
-} as pg.CustomTypesConfig;
+};
 
 /** At most this many connections per instance: N instances × 10 stays well under max_connections. */
 export const POOL_MAX = 10;

@@ -30,8 +30,8 @@ export function runOn<T>(client: Queryable, proc: Proc<T>): Promise<T> {
   return runAsync(proc, async (q: Query) => {
     const result = await client.query(numberPlaceholders(q.sql), q.params as unknown[]);
     switch (q.kind) {
-      case 'all': return result.rows;
-      case 'get': return result.rows[0];
+      case 'all': return result.rows as unknown[];
+      case 'get': return result.rows[0] as unknown;
       case 'run': return result.rowCount ?? 0;
     }
   });

@@ -19,7 +19,7 @@ const WRITERS_PER_INSTANCE = 4;
 const REVOKES_PER_WRITER = 25;
 
 export function describeConcurrencyConformance(backend: StoreBackend): void {
-  const openPeer = backend.openPeer;
+  const openPeer = backend.openPeer?.bind(backend);
   if (openPeer === undefined) return;
   describe('two instances at once', () => {
     let store!: RevokdStore;

@@ -62,7 +62,7 @@ export function describeFeedChainConformance(backend: StoreBackend): void {
     test('after writes of every scope, IP blocks and API-token revocations, the snapshot chain is the fold over every revocation readFeed returns', async () => {
       const user = await newUser();
       const s1 = await newSession(user.id, '198.18.1.10');
-      const s2 = await newSession(user.id, '198.18.2.20');
+      await newSession(user.id, '198.18.2.20');
       const clientId = `cl_${newId()}`;
       await store.createClient({ id: clientId, name: 'c', secretHash: null, grants: [], scopes: [], createdAtMs: NOW, disabledAtMs: null }, audit('client.created'));
       await newSession(user.id, '192.0.2.1', { clientId });

@@ -21,12 +21,12 @@ export function describeOutboxConformance(backend: StoreBackend): void {
       assert.equal(claimed.length, 1);
       assert.equal(claimed[0]?.attempts, 1);
       assert.equal((await store.claimOutbox(t0 + 1, 30_000, 100)).filter((m) => m.recipient === user.email).length, 0, 'leased');
-      await store.markOutboxFailed(claimed[0]!.id, 'smtp down', t0 + 5000);
+      await store.markOutboxFailed(claimed[0].id, 'smtp down', t0 + 5000);
       assert.equal((await store.claimOutbox(t0 + 100, 30_000, 100)).filter((m) => m.recipient === user.email).length, 0, 'backing off');
       const retry = (await store.claimOutbox(t0 + 5000, 30_000, 100)).filter((m) => m.recipient === user.email);
       assert.equal(retry[0]?.attempts, 2);
       assert.equal(retry[0]?.lastError, 'smtp down');
-      await store.markOutboxSent(retry[0]!.id, t0 + 5001);
+      await store.markOutboxSent(retry[0].id, t0 + 5001);
       assert.equal((await store.claimOutbox(t0 + 999_999, 30_000, 100)).filter((m) => m.recipient === user.email).length, 0, 'sent');
     });
 

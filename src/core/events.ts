@@ -4,7 +4,7 @@
  * is synchronous and never throws into the request: a failing listener is logged and skipped.
  */
 import type { Logger } from 'pino';
-import type { AuditEventInput } from '../core/audit/audit-event.js';
+import type { AuditEventInput } from './audit/audit-event.js';
 
 export type CheckKind = 'access_token' | 'api_token' | 'refresh_token';
 export type CheckOutcome = 'valid' | 'revoked' | 'invalid' | 'expired' | 'unavailable';
@@ -51,8 +51,8 @@ export class EventBus {
       set = new Set();
       this.listeners.set(event, set);
     }
-    set.add(listener as Listener<never>);
-    return () => set.delete(listener as Listener<never>);
+    set.add(listener);
+    return () => set.delete(listener);
   }
 
   emit<K extends keyof RevokdEvents>(event: K, payload: RevokdEvents[K]): void {

@@ -9,8 +9,8 @@
  * With REVOKD_METRICS_TOKEN set, /metrics requires `Authorization: Bearer <token>`.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { ErrorBody as ERROR_BODY } from '../http/schemas/error.js';
-import { SECURITY } from '../http/openapi.js';
+import { ErrorBody as ERROR_BODY } from './schemas/error.js';
+import { SECURITY } from './openapi.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app/context.js';
 import { RevokdError } from '../core/errors.js';
