@@ -8,6 +8,15 @@
 import { type AuditEventInput, GENESIS_HASH, chainHash } from '../../core/audit/audit-event.js';
 import { type Proc, type Unit, get, run } from './procedure.js';
 
+/** One statement, and the audit entry when it changed a row; whether it did. */
+export function* auditedChange(
+  u: Unit, sql: string, params: readonly unknown[], audit: AuditEventInput, nowMs: number,
+): Proc<boolean> {
+  const changed = (yield* run(sql, params)) > 0;
+  if (changed) yield* appendAudit(u, [audit], nowMs);
+  return changed;
+}
+
 export function* appendAudit(u: Unit, events: readonly AuditEventInput[], nowMs: number): Proc<void> {
   if (events.length === 0) return;
   u.assertFeedLocked('audit entries appended');

@@ -32,6 +32,16 @@ export function* run(sql: string, params: readonly unknown[] = []): Proc<number>
   return (yield { kind: 'run', sql, params }) as number;
 }
 
+/** The first row, mapped; undefined when there is none. */
+export function* one<T>(sql: string, params: readonly unknown[], map: (r: Row) => T): Proc<T | undefined> {
+  const row = yield* get(sql, params);
+  return row === undefined ? undefined : map(row);
+}
+
+export function* many<T>(sql: string, params: readonly unknown[], map: (r: Row) => T): Proc<T[]> {
+  return (yield* all(sql, params)).map(map);
+}
+
 /** A `SELECT COUNT(*) AS n …` (or any single `n`). */
 export function* count(sql: string, params: readonly unknown[] = []): Proc<number> {
   return Number((yield* get<{ n: number }>(sql, params))!.n);
