@@ -10,9 +10,12 @@ import type { Dialect } from './dialect.js';
 
 export type Row = Record<string, unknown>;
 
-/** One statement: 'all' rows, the first row ('get', or undefined), or the number of rows changed ('run'). */
+/**
+ * One statement: 'all' rows, the first row ('get', or undefined), or the number of rows changed
+ * ('run'); or 'exec': a script of statements, without parameters, run as written (a migration).
+ */
 export interface Query {
-  readonly kind: 'all' | 'get' | 'run';
+  readonly kind: 'all' | 'get' | 'run' | 'exec';
   readonly sql: string;
   readonly params: readonly unknown[];
 }
@@ -42,6 +45,10 @@ export function* many<T>(sql: string, params: readonly unknown[], map: (r: Row) 
   return (yield* all(sql, params)).map(map);
 }
 
+export function* exec(script: string): Proc<void> {
+  yield { kind: 'exec', sql: script, params: [] };
+}
+
 /** A `SELECT COUNT(*) AS n …` (or any single `n`). */
 export function* count(sql: string, params: readonly unknown[] = []): Proc<number> {
   return Number((yield* get<{ n: number }>(sql, params))!.n);
@@ -66,6 +73,19 @@ export class Unit {
   assertFeedLocked(what: string): void {
     if (!this.feedLocked) throw new Error(`${what} without the feed lock (see postgres/feed-lock.ts)`);
   }
+}
+
+/**
+ * `compute` memoized by statement text (a prepared statement, a renumbered text). The cache never
+ * shrinks: every statement of this folder is one of a fixed set of texts (values are parameters).
+ */
+export function perStatement<T>(compute: (sql: string) => T): (sql: string) => T {
+  const cache = new Map<string, T>();
+  return (sql) => {
+    let value = cache.get(sql);
+    if (value === undefined) cache.set(sql, (value = compute(sql)));
+    return value;
+  };
 }
 
 /** Drives a procedure whose statements are answered synchronously (better-sqlite3). */

@@ -11,6 +11,7 @@ import type { AuditEventInput } from '../../core/audit/audit-event.js';
 import { RevokdError } from '../../core/errors.js';
 import { sealedSuccessorsDroppableBeforeMs } from '../../core/revocation/entry-lifetime.js';
 import { storedChain } from '../feed-head.js';
+import type { SchemaState } from '../ports/lifecycle.js';
 import {
   type GenerationRow, BLOCK_CHANGE_SCOPES_SQL, parseSeqCursor, seqFeedPage, seqFeedSnapshot, seqOfCursor,
 } from '../seq-cursor.js';
@@ -35,6 +36,7 @@ import {
 } from './rows.js';
 import { recordSessionIp } from './session-ips.js';
 import { consumeRefresh, countLiveRefreshTokens, createSession } from './sessions.js';
+import { schemaVersion } from './schema-migrations.js';
 import { setUserPassword } from './set-user-password.js';
 
 /**
@@ -339,6 +341,15 @@ export abstract class SqlStore {
   }
 
   protected abstract unit<T>(mode: UnitMode, work: (u: Unit) => Proc<T>): Promise<T>;
+
+  /** The schema as this store object left it (StoreLifecycle.schema). */
+  schema: SchemaState = { version: 0, applied: [] };
+
+  /** After a migration run that applied `ran`: the database's version now, and what this object applied. */
+  protected async schemaAfter(ran: readonly number[]): Promise<void> {
+    const version = await this.unit('autocommit', schemaVersion);
+    this.schema = { version, applied: [...this.schema.applied, ...ran] };
+  }
 
   // The hot paths and the feed: written out, so each call allocates only its unit's closure.
 
