@@ -20,7 +20,7 @@ import type {
   RevocationReport, RevocationTarget, RevokdStore,
 } from '../types.js';
 import * as apiTokens from './api-tokens.js';
-import { appendAudit, auditedChange } from './audit.js';
+import { appendAudit, auditedChange, listAudit } from './audit.js';
 import * as containment from './containment.js';
 import type { Dialect } from './dialect.js';
 import { readGenerations } from './generations.js';
@@ -69,7 +69,6 @@ type ProcedureOf<K extends keyof RevokdStore> = RevokdStore[K] extends (
 type Procedures = { readonly [K in keyof RevokdStore]?: ProcedureOf<K> };
 
 const ACTIVE_WITH_ROLE = 'SELECT COUNT(*) AS n FROM users WHERE role = ? AND disabled_at IS NULL';
-const AUDIT_AFTER = 'SELECT * FROM audit_log WHERE seq > ?';
 
 /** Methods whose statements run on their own: reads, and single statements atomic by themselves. */
 const AUTOCOMMIT = {
@@ -143,14 +142,7 @@ const AUTOCOMMIT = {
     ),
 
   // The audit log.
-  listAudit: (_, query) =>
-    query.type === undefined
-      ? many(`${AUDIT_AFTER} ORDER BY seq LIMIT ?`, [query.afterSeq ?? 0, query.limit], toAudit)
-      : many(
-        `${AUDIT_AFTER} AND type = ? ORDER BY seq LIMIT ?`,
-        [query.afterSeq ?? 0, query.type, query.limit],
-        toAudit,
-      ),
+  listAudit,
   lastAuditEntry: () => one('SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1', [], toAudit),
   *countAuditByType(_, sinceMs) {
     const rows = yield* all<{ type: string; n: number }>(

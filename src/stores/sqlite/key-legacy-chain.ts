@@ -14,11 +14,12 @@
  * log as a "legacy" SHA-256 chain and have the next start key their forgery.
  */
 import { type AuditEntry, ChainVerifier, LEGACY_UNKEYED, chainHash, GENESIS_HASH } from '../../core/audit/audit-event.js';
-import { appendAudit } from '../sql/audit.js';
-import { type Proc, type Unit, get, many, run } from '../sql/procedure.js';
-import { toAudit } from '../sql/rows.js';
+import { appendAudit, listAudit } from '../sql/audit.js';
+import { type Proc, type Unit, get, run } from '../sql/procedure.js';
 
 const PAGE = 1000;
+/** The entries after seq `after`: paged, so a long log is never read at once. */
+const page = (u: Unit, after: number): Proc<AuditEntry[]> => listAudit(u, { afterSeq: after, limit: PAGE });
 
 export type KeyingOutcome = 'already_keyed' | 'keyed' | 'not_allowed' | 'legacy_chain_broken';
 
@@ -27,13 +28,8 @@ export function* keyingRecorded(): Proc<boolean> {
   return (yield* get('SELECT 1 FROM audit_chain_keying WHERE id = 1')) !== undefined;
 }
 
-/** The page of entries after seq `after`: paged, so a long log is never read at once. */
-function page(after: number): Proc<AuditEntry[]> {
-  return many('SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?', [after, PAGE], toAudit);
-}
-
-function* verifies(verifier: ChainVerifier): Proc<{ ok: boolean; entries: number; head: string }> {
-  for (let entries = yield* page(0); ; entries = yield* page(entries.at(-1)!.seq)) {
+function* verifies(u: Unit, verifier: ChainVerifier): Proc<{ ok: boolean; entries: number; head: string }> {
+  for (let entries = yield* page(u, 0); ; entries = yield* page(u, entries.at(-1)!.seq)) {
     if (!entries.every((entry) => verifier.push(entry)) || entries.length < PAGE) break;
   }
   return { ok: verifier.ok, entries: verifier.head.seq, head: verifier.head.hash };
@@ -43,16 +39,16 @@ function* verifies(verifier: ChainVerifier): Proc<{ ok: boolean; entries: number
 export function* keyLegacyChain(u: Unit, allowed: boolean, nowMs: number): Proc<KeyingOutcome> {
   const record = (legacyEntries: number) =>
     run('INSERT INTO audit_chain_keying (id, keyed_at, legacy_entries) VALUES (1, ?, ?)', [nowMs, legacyEntries]);
-  if ((yield* verifies(new ChainVerifier(u.auditChainKey))).ok) {
+  if ((yield* verifies(u, new ChainVerifier(u.auditChainKey))).ok) {
     yield* record(0);
     return 'already_keyed';
   }
   if (!allowed) return 'not_allowed';
-  const legacy = yield* verifies(new ChainVerifier(LEGACY_UNKEYED));
+  const legacy = yield* verifies(u, new ChainVerifier(LEGACY_UNKEYED));
   if (!legacy.ok) return 'legacy_chain_broken';
   let prevHash = GENESIS_HASH;
   // Paged: each page is read before its rows are rewritten, and the hash depends only on content.
-  for (let entries = yield* page(0); ; entries = yield* page(entries.at(-1)!.seq)) {
+  for (let entries = yield* page(u, 0); ; entries = yield* page(u, entries.at(-1)!.seq)) {
     for (const entry of entries) {
       const hash = chainHash(prevHash, entry, u.auditChainKey);
       yield* run('UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?', [prevHash, hash, entry.seq]);
