@@ -4,21 +4,18 @@
  * process on SQLite never loads the PostgreSQL driver (`pg`), and one on PostgreSQL never loads
  * better-sqlite3.
  */
-import type { KeyingOutcome } from './sqlite/key-legacy-chain.js';
 import { parseStoreUrl } from '../core/database-url.js';
+import type { PostgresStoreOptions } from './postgres/postgres-store.js';
+import type { KeyingOutcome } from './sqlite/key-legacy-chain.js';
+import type { SqliteStoreOptions } from './sqlite/sqlite-store.js';
 import type { RevokdStore } from './types.js';
 
-export interface OpenStoreOptions {
-  /** How long a unit of work may wait for another writer before ERR_STORE_UNAVAILABLE. */
-  readonly storeTimeoutMs?: number;
-  /** The audit chain key (never stored in the database); see app/security/service-secret.ts. */
-  readonly auditChainKey: Buffer;
-  /** May a legacy (plain SHA-256) audit chain be re-chained under the key on this open? */
-  readonly allowLegacyChainUpgrade?: boolean;
+/** The options of the two backends (documented there) that a database URL may be opened with. */
+export interface OpenStoreOptions
+  extends Pick<SqliteStoreOptions, 'storeTimeoutMs' | 'auditChainKey' | 'allowLegacyChainUpgrade'>,
+    Pick<PostgresStoreOptions, 'onDatabaseCreated'> {
   /** Told what opening did to a legacy audit chain (a backend without legacy chains never calls it). */
   readonly onAuditKeying?: (outcome: KeyingOutcome) => void;
-  /** PostgreSQL: told when the URL's database did not exist and was created. */
-  readonly onDatabaseCreated?: (name: string) => void;
 }
 
 /**
@@ -30,16 +27,10 @@ export async function openStore(url: string, options: OpenStoreOptions): Promise
   if ('problem' in location) throw new Error(`cannot open the store: the database URL ${location.problem}`);
   if (location.backend === 'postgres') {
     const { createPostgresStore } = await import('./postgres/postgres-store.js');
-    return createPostgresStore(location.url, {
-      storeTimeoutMs: options.storeTimeoutMs, auditChainKey: options.auditChainKey, onDatabaseCreated: options.onDatabaseCreated,
-    });
+    return createPostgresStore(location.url, options);
   }
   const { createSqliteStore } = await import('./sqlite/sqlite-store.js');
-  const store = await createSqliteStore(location.file, {
-    storeTimeoutMs: options.storeTimeoutMs,
-    auditChainKey: options.auditChainKey,
-    allowLegacyChainUpgrade: options.allowLegacyChainUpgrade ?? false,
-  });
+  const store = await createSqliteStore(location.file, options);
   if (store.auditKeying !== undefined) options.onAuditKeying?.(store.auditKeying);
   return store;
 }

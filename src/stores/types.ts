@@ -232,7 +232,7 @@ export interface ConsumeRefreshInput {
   readonly nowMs: number;
   readonly ip: string;
   /** The successor's row; the store stamps it with the generations current at commit. */
-  readonly successor: Pick<RefreshTokenRecord, 'id' | 'tokenHash' | 'createdAtMs' | 'expiresAtMs'>;
+  readonly successor: NewRefreshToken;
   /** The successor token, sealed under a key derived from the presented token. */
   readonly successorSealed: string;
   readonly audit: AuditEventInput;

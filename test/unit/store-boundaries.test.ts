@@ -3,7 +3,8 @@
  * folder never imports from the other, and the shared folder imports from neither (issue 20).
  * Reads every .ts file under src/stores/sqlite, src/stores/postgres and src/stores/sql and resolves
  * its relative imports (static, re-exports and dynamic import()). And no SQL statement is written
- * in both dialect folders: a statement the two share belongs in src/stores/sql.
+ * in both dialect folders, or in a dialect folder and src/stores/sql: a statement the two share
+ * belongs in src/stores/sql, once.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -77,6 +78,13 @@ test('no SQL statement text is written in both src/stores/sqlite and src/stores/
   const postgres = statementsIn('postgres');
   assert.ok(sqlite.size > 0 && postgres.size > 0, 'the scan finds statements');
   assert.deepEqual([...sqlite.keys()].filter((sql) => postgres.has(sql)), []);
+});
+
+test('no SQL statement text of a dialect folder is also written in src/stores/sql', () => {
+  const shared = statementsIn('sql');
+  assert.ok(shared.size > 0, 'the scan finds statements');
+  const again = [...statementsIn('sqlite'), ...statementsIn('postgres')].filter(([sql]) => shared.has(sql));
+  assert.deepEqual(again.map(([sql, file]) => `${file}: ${sql}`), []);
 });
 
 test('the import scan sees every form of import it checks', () => {

@@ -40,6 +40,11 @@ export const FEED_LOCK_KEY = 0x7265766b64_01;
  * Takes the feed + audit lock for the rest of the transaction; must be the transaction's first
  * statement (../sql/feed.ts unitOfWork runs it first in every 'audited' unit: dialect.ts).
  */
-export function* takeFeedLock(): Proc<void> {
-  yield* run('SELECT pg_advisory_xact_lock(CAST(? AS BIGINT))', [FEED_LOCK_KEY]);
+export function takeFeedLock(): Proc<void> {
+  return advisoryXactLock(FEED_LOCK_KEY);
+}
+
+/** A transaction-scoped advisory lock on `key`, waited for. */
+export function* advisoryXactLock(key: number): Proc<void> {
+  yield* run('SELECT pg_advisory_xact_lock(CAST(? AS BIGINT))', [key]);
 }

@@ -15,7 +15,6 @@
  */
 import pg from 'pg';
 import { BACKEND_CAPABILITIES } from '../../core/database-url.js';
-import type { SchemaState } from '../ports/lifecycle.js';
 import type { FeedNotifications } from '../ports/revocation-log.js';
 import { unitOfWork } from '../sql/feed.js';
 import { type Proc, Unit } from '../sql/procedure.js';
@@ -24,7 +23,7 @@ import type { RevokdStore } from '../types.js';
 import { createMissingDatabase, isMissingDatabase } from './create-database.js';
 import { postgresDialect } from './dialect.js';
 import { FEED_NOTIFY_CHANNEL } from './feed-notify.js';
-import { migratePostgres, postgresSchemaVersion } from './migrate.js';
+import { migratePostgres } from './migrate.js';
 import { connectionSettings, createPool } from './pool.js';
 import { runOn, runTransaction } from './sql-runner.js';
 import { storeUnavailable, translatePgError } from './translate-error.js';
@@ -43,7 +42,6 @@ export class PostgresStore extends SqlStore implements RevokdStore, FeedNotifica
   readonly backend = 'postgres' as const;
   readonly capabilities = BACKEND_CAPABILITIES.postgres;
   protected readonly dialect = postgresDialect;
-  schema: SchemaState = { version: 0, applied: [] };
   /** The LISTEN channel every feed-appending transaction notifies on commit (feed-notify.ts). */
   readonly feedNotifyChannel = FEED_NOTIFY_CHANNEL;
   readonly pool: pg.Pool;
@@ -61,30 +59,23 @@ export class PostgresStore extends SqlStore implements RevokdStore, FeedNotifica
    * 'write' / 'audited': one transaction, the feed lock first in an audited one (feed-lock.ts).
    * 'snapshot': one REPEATABLE READ, READ ONLY transaction.
    */
-  protected async unit<T>(mode: UnitMode, work: (u: Unit) => Proc<T>): Promise<T> {
-    if (this.closing !== undefined) throw storeUnavailable('the store is closed');
+  protected unit<T>(mode: UnitMode, work: (u: Unit) => Proc<T>): Promise<T> {
     const newUnit = () => new Unit(postgresDialect, this.auditChainKey, mode === 'audited');
-    switch (mode) {
-      case 'autocommit':
-        try {
-          return await runOn(this.pool, work(newUnit()));
-        } catch (err) {
-          throw translatePgError(err);
-        }
-      case 'snapshot': return runTransaction(this.pool, { snapshot: true }, () => work(newUnit()));
-      default: {
-        const audited = mode === 'audited';
-        return runTransaction(this.pool, {}, () => unitOfWork(newUnit(), work, audited));
+    return this.open(() => {
+      switch (mode) {
+        case 'autocommit': return runOn(this.pool, work(newUnit()));
+        case 'snapshot': return runTransaction(this.pool, { snapshot: true }, () => work(newUnit()));
+        default: return runTransaction(this.pool, {}, () => unitOfWork(newUnit(), work, mode === 'audited'));
       }
-    }
+    });
   }
 
   async migrate(): Promise<void> {
-    const ran = await this.unitless(() => migratePostgres(this.pool, Date.now()));
-    this.schema = { version: await this.unitless(() => postgresSchemaVersion(this.pool)), applied: [...this.schema.applied, ...ran] };
+    await this.schemaAfter(await this.open(() => migratePostgres(this.pool, Date.now())));
   }
 
-  private async unitless<T>(work: () => Promise<T>): Promise<T> {
+  /** `work` on the open store, its failure translated (translate-error.ts). */
+  private async open<T>(work: () => Promise<T>): Promise<T> {
     if (this.closing !== undefined) throw storeUnavailable('the store is closed');
     try {
       return await work();
@@ -105,15 +96,12 @@ export class PostgresStore extends SqlStore implements RevokdStore, FeedNotifica
    * owns it: it LISTENs on FEED_NOTIFY_CHANNEL, handles its 'error'/'end' (reconnecting and
    * catching up from the feed) and ends it.
    */
-  async connectListener(): Promise<pg.Client> {
-    if (this.closing !== undefined) throw storeUnavailable('the store is closed');
-    const client = new pg.Client(connectionSettings(this.url, this.storeTimeoutMs, 'revokd-listener'));
-    try {
+  connectListener(): Promise<pg.Client> {
+    return this.open(async () => {
+      const client = new pg.Client(connectionSettings(this.url, this.storeTimeoutMs, 'revokd-listener'));
       await client.connect();
-    } catch (err) {
-      throw translatePgError(err);
-    }
-    return client;
+      return client;
+    });
   }
 }
 

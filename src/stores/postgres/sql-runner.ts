@@ -4,7 +4,7 @@
  * (autocommit), each `?` placeholder numbered `$n` for pg.
  */
 import type pg from 'pg';
-import { type Proc, type Query, runAsync } from '../sql/procedure.js';
+import { type Proc, type Query, perStatement, runAsync } from '../sql/procedure.js';
 import { isRetryableConflict, translatePgError } from './translate-error.js';
 
 /** What runs a query: a checked-out client (a transaction) or the pool itself (one autocommit statement each). */
@@ -12,22 +12,17 @@ export interface Queryable {
   query(text: string, values?: unknown[]): Promise<pg.QueryResult>;
 }
 
-const numbered = new Map<string, string>();
-
-/** `?` → `$1`, `$2`, … (the SQL of ../sql never has a `?` inside a literal). Cached: the texts are a fixed set. */
-export function numberPlaceholders(sql: string): string {
-  let text = numbered.get(sql);
-  if (text === undefined) {
-    let n = 0;
-    text = sql.replace(/\?/g, () => `$${++n}`);
-    numbered.set(sql, text);
-  }
-  return text;
-}
+/** `?` → `$1`, `$2`, … (the SQL of ../sql never has a `?` inside a literal). */
+export const numberPlaceholders = perStatement((sql) => {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+});
 
 /** Runs a procedure's statements on `client`, awaiting each. */
 export function runOn<T>(client: Queryable, proc: Proc<T>): Promise<T> {
   return runAsync(proc, async (q: Query) => {
+    // A script goes as written, with no parameters: the simple query protocol runs all of it.
+    if (q.kind === 'exec') return void (await client.query(q.sql));
     const result = await client.query(numberPlaceholders(q.sql), q.params as unknown[]);
     switch (q.kind) {
       case 'all': return result.rows as unknown[];

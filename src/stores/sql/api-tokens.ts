@@ -20,7 +20,10 @@ import { enqueueMail } from './set-user-password.js';
  * the live tokens are counted, so two creations for one user count one after the other (the feed
  * lock, taken first, serializes them too; the row lock keeps the rule even without it).
  */
-export function* createApiToken(u: Unit, token: NewApiToken, maxLivePerUser: number | null, audit: AuditEventInput): Proc<void> {
+export function* createApiToken(
+  u: Unit, token: NewApiToken, limits: { maxLivePerUser: number | null }, audit: AuditEventInput,
+): Proc<void> {
+  const { maxLivePerUser } = limits;
   if (maxLivePerUser !== null) {
     if (u.d.locksRows) yield* all(`SELECT 1 FROM users WHERE id = ?${u.d.forUpdate}`, [token.userId]);
     const live = yield* count(`SELECT COUNT(*) AS n FROM api_tokens WHERE user_id = ? AND ${u.d.isTrue('is_active')} AND ${NOT_ENDED}`,
@@ -37,12 +40,16 @@ export function* createApiToken(u: Unit, token: NewApiToken, maxLivePerUser: num
 /** The rate window is checked and recorded under the dialect's per-key lock, so two instances revoking at once cannot both find it unused. */
 function* useRateWindow(u: Unit, window: NonNullable<ApiTokenRevocation['rateWindow']>, nowMs: number): Proc<void> {
   yield* u.d.lockRateWindow(window.key);
-  const last = (yield* get<{ last_at: number }>('SELECT last_at FROM rate_windows WHERE key = ?', [window.key]))?.last_at;
+  const last = yield* rateWindowLastUse(window.key);
   if (last !== undefined && nowMs - last < window.windowMs) {
     const waitMs = window.windowMs - (nowMs - last);
     throw new RevokdError('ERR_RATE_LIMITED', 'this can be done once per hour', { retryAfterSeconds: Math.ceil(waitMs / 1000) });
   }
   yield* run('INSERT INTO rate_windows (key, last_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET last_at = excluded.last_at', [window.key, nowMs]);
+}
+
+export function* rateWindowLastUse(key: string): Proc<number | undefined> {
+  return (yield* get<{ last_at: number }>('SELECT last_at FROM rate_windows WHERE key = ?', [key]))?.last_at;
 }
 
 export function* revokeApiTokens(u: Unit, request: ApiTokenRevocation): Proc<ApiTokenRecord[]> {

@@ -5,8 +5,19 @@
  * lock (postgres/feed-lock.ts; on SQLite, the IMMEDIATE transaction), which is what keeps it one
  * chain when several writers append at once; appending without it is refused as a programming error.
  */
-import { type AuditEventInput, GENESIS_HASH, chainHash } from '../../core/audit/audit-event.js';
-import { type Proc, type Unit, get, run } from './procedure.js';
+import { type AuditEntry, type AuditEventInput, GENESIS_HASH, chainHash } from '../../core/audit/audit-event.js';
+import type { AuditQuery } from '../types.js';
+import { type Proc, type Unit, get, many, run } from './procedure.js';
+import { toAudit } from './rows.js';
+
+/** One statement, and the audit entry when it changed a row; whether it did. */
+export function* auditedChange(
+  u: Unit, sql: string, params: readonly unknown[], audit: AuditEventInput, nowMs: number,
+): Proc<boolean> {
+  const changed = (yield* run(sql, params)) > 0;
+  if (changed) yield* appendAudit(u, [audit], nowMs);
+  return changed;
+}
 
 export function* appendAudit(u: Unit, events: readonly AuditEventInput[], nowMs: number): Proc<void> {
   if (events.length === 0) return;
@@ -25,4 +36,16 @@ export function* appendAudit(u: Unit, events: readonly AuditEventInput[], nowMs:
     ]);
     prevHash = hash;
   }
+}
+
+/** Entries after `afterSeq` (of one type, if given), in seq order. */
+export function listAudit(_u: Unit, query: AuditQuery): Proc<AuditEntry[]> {
+  const after = query.afterSeq ?? 0;
+  return query.type === undefined
+    ? many('SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?', [after, query.limit], toAudit)
+    : many(
+      'SELECT * FROM audit_log WHERE seq > ? AND type = ? ORDER BY seq LIMIT ?',
+      [after, query.type, query.limit],
+      toAudit,
+    );
 }

@@ -5,7 +5,7 @@ import { revokeApiTokens } from './api-tokens.js';
 import { appendAudit } from './audit.js';
 import { appendIpBlockChange } from './feed.js';
 import { NOT_ENDED, liveCutoff } from './live.js';
-import { type Proc, type Unit, all, get, run } from './procedure.js';
+import { type Proc, type Unit, all, get, one, run } from './procedure.js';
 import { revoke } from './revoke.js';
 import { toAlert, toIpBlock } from './rows.js';
 import { liveApiTokenIdsInRange } from './session-ips.js';
@@ -15,7 +15,9 @@ import { liveApiTokenIdsInRange } from './session-ips.js';
  * (under the feed lock), so they commit together; a concurrent session or token created from the
  * range either commits before (and is found) or after (and meets the block at login).
  */
-export function* createIpBlock(u: Unit, block: NewIpBlock, ctx: RevocationContext, notify: ApiTokenRevocation['notify']): Proc<IpBlockReport> {
+export function* createIpBlock(
+  u: Unit, block: NewIpBlock, ctx: RevocationContext, options: { readonly notify: ApiTokenRevocation['notify'] },
+): Proc<IpBlockReport> {
   yield* run('INSERT INTO ip_blocks (id, cidr, reason, source, created_at, expires_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)',
     [block.id, block.cidr, block.reason, block.source, block.createdAtMs, block.expiresAtMs, block.createdBy]);
   yield* appendAudit(u, [{
@@ -28,7 +30,7 @@ export function* createIpBlock(u: Unit, block: NewIpBlock, ctx: RevocationContex
   const report = yield* revoke(u, { scope: 'ip', cidr: block.cidr }, ctx);
   const ids = yield* liveApiTokenIdsInRange(u, block.cidr);
   const apiTokens = ids.length === 0 ? [] : yield* revokeApiTokens(u, {
-    selection: { kind: 'ids', ids }, context: ctx, revokedBy: ctx.actor.id, notify,
+    selection: { kind: 'ids', ids }, context: ctx, revokedBy: ctx.actor.id, notify: options.notify,
   });
   // Kept with the block, so GET /security/blocks can say what each one revoked.
   yield* run('UPDATE ip_blocks SET revoked_sessions = ?, revoked_refresh_tokens = ?, revoked_api_tokens = ? WHERE id = ?',
@@ -43,9 +45,8 @@ export function* listIpBlocks(nowMs: number | null): Proc<IpBlockRecord[]> {
   return rows.map(toIpBlock);
 }
 
-export function* findIpBlock(id: string): Proc<IpBlockRecord | undefined> {
-  const row = yield* get('SELECT * FROM ip_blocks WHERE id = ?', [id]);
-  return row === undefined ? undefined : toIpBlock(row);
+export function findIpBlock(id: string): Proc<IpBlockRecord | undefined> {
+  return one('SELECT * FROM ip_blocks WHERE id = ?', [id], toIpBlock);
 }
 
 export function* liftIpBlock(u: Unit, id: string, nowMs: number, by: string | null, audit: AuditEventInput): Proc<IpBlockRecord | undefined> {

@@ -10,9 +10,12 @@ import type { Dialect } from './dialect.js';
 
 export type Row = Record<string, unknown>;
 
-/** One statement: 'all' rows, the first row ('get', or undefined), or the number of rows changed ('run'). */
+/**
+ * One statement: 'all' rows, the first row ('get', or undefined), or the number of rows changed
+ * ('run'); or 'exec': a script of statements, without parameters, run as written (a migration).
+ */
 export interface Query {
-  readonly kind: 'all' | 'get' | 'run';
+  readonly kind: 'all' | 'get' | 'run' | 'exec';
   readonly sql: string;
   readonly params: readonly unknown[];
 }
@@ -30,6 +33,20 @@ export function* get<R = Row>(sql: string, params: readonly unknown[] = []): Pro
 
 export function* run(sql: string, params: readonly unknown[] = []): Proc<number> {
   return (yield { kind: 'run', sql, params }) as number;
+}
+
+/** The first row, mapped; undefined when there is none. */
+export function* one<T>(sql: string, params: readonly unknown[], map: (r: Row) => T): Proc<T | undefined> {
+  const row = yield* get(sql, params);
+  return row === undefined ? undefined : map(row);
+}
+
+export function* many<T>(sql: string, params: readonly unknown[], map: (r: Row) => T): Proc<T[]> {
+  return (yield* all(sql, params)).map(map);
+}
+
+export function* exec(script: string): Proc<void> {
+  yield { kind: 'exec', sql: script, params: [] };
 }
 
 /** A `SELECT COUNT(*) AS n …` (or any single `n`). */
@@ -56,6 +73,19 @@ export class Unit {
   assertFeedLocked(what: string): void {
     if (!this.feedLocked) throw new Error(`${what} without the feed lock (see postgres/feed-lock.ts)`);
   }
+}
+
+/**
+ * `compute` memoized by statement text (a prepared statement, a renumbered text). The cache never
+ * shrinks: every statement of this folder is one of a fixed set of texts (values are parameters).
+ */
+export function perStatement<T>(compute: (sql: string) => T): (sql: string) => T {
+  const cache = new Map<string, T>();
+  return (sql) => {
+    let value = cache.get(sql);
+    if (value === undefined) cache.set(sql, (value = compute(sql)));
+    return value;
+  };
 }
 
 /** Drives a procedure whose statements are answered synchronously (better-sqlite3). */

@@ -18,10 +18,6 @@ const strOrNull = (v: unknown): string | null => (v === null || v === undefined 
 /** A flag column: 1 (SQLite) or true (PostgreSQL). */
 export const flag = (v: unknown): boolean => v === 1 || v === true;
 
-export function mapOne<T>(row: Row | undefined, map: (r: Row) => T): T | undefined {
-  return row === undefined ? undefined : map(row);
-}
-
 export function toUser(r: Row): UserRecord {
   return {
     id: r.id as string, email: r.email as string, role: r.role as Role, passwordHash: r.password_hash as string,

@@ -2,7 +2,9 @@
 import { matchClientSecret } from '../../core/client-secret-match.js';
 import { RevokdError } from '../../core/errors.js';
 import { clampRefreshExpiryMs, rotationRefusal } from '../../core/revocation/refresh-rotation.js';
-import type { ConsumeOutcome, ConsumeRefreshInput, Generations, NewSession } from '../types.js';
+import type {
+  ConsumeOutcome, ConsumeRefreshInput, Generations, NewRefreshToken, NewSession, RefreshTokenRecord,
+} from '../types.js';
 import { appendAudit } from './audit.js';
 import { readGenerations } from './generations.js';
 import { LIVE_REFRESH, liveCutoff } from './live.js';
@@ -31,11 +33,7 @@ export function* createSession(u: Unit, input: NewSession): Proc<Generations> {
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [s.id, s.userId, s.clientId, s.createdAtMs, s.createdAtMs, s.expiresAtMs, s.ip, s.ip, s.userAgent, s.scope]);
   yield* insertSessionIp(s.id, s.ip, s.createdAtMs);
   const gens = yield* readGenerations(s.userId ?? s.clientId, s.clientId);
-  const r = input.refresh;
-  if (r !== null) {
-    yield* run(`INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id, created_at, expires_at, gen, ugen, cgen)
-      VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?)`, [r.id, s.id, r.tokenHash, r.createdAtMs, clampRefreshExpiryMs(r.expiresAtMs, s.expiresAtMs), gens.gen, gens.ugen, gens.cgen]);
-  }
+  if (input.refresh !== null) yield* insertRefreshToken(input.refresh, null, s, gens);
   yield* appendAudit(u, [input.audit], s.createdAtMs);
   return gens;
 }
@@ -79,14 +77,30 @@ export function* consumeRefresh(u: Unit, input: ConsumeRefreshInput): Proc<Consu
   const consumed = yield* get(`UPDATE refresh_tokens SET consumed_at = ?, successor_id = ?, successor_sealed = ?
     WHERE id = ? AND consumed_at IS NULL RETURNING *`, [input.nowMs, input.successor.id, input.successorSealed, token.id]);
   if (consumed === undefined) throw new Error('refresh token consumed concurrently although its row is locked');
-  const s = input.successor;
-  const expiresAtMs = clampRefreshExpiryMs(s.expiresAtMs, session.expiresAtMs);
-  const successorRow = yield* get(`INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id, created_at, expires_at, gen, ugen, cgen)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`, [s.id, session.id, s.tokenHash, token.id, s.createdAtMs, expiresAtMs, gens.gen, gens.ugen, gens.cgen]);
+  const successor = yield* insertRefreshToken(input.successor, token.id, session, gens);
   const updatedSession = yield* get('UPDATE sessions SET last_used_at = ?, last_ip = ? WHERE id = ? RETURNING *', [input.nowMs, input.ip, session.id]);
   yield* insertSessionIp(session.id, input.ip, input.nowMs);
   yield* appendAudit(u, [input.audit], input.nowMs);
-  return { kind: 'rotated', consumed: toRefresh(consumed), successor: toRefresh(successorRow!), session: toSession(updatedSession!) };
+  const updated = toSession(updatedSession!);
+  return { kind: 'rotated', consumed: toRefresh(consumed), successor, session: updated };
+}
+
+/**
+ * A refresh token row in `session`, stamped with `gens` (the generations current in this
+ * transaction), never outliving the session (core/revocation/refresh-rotation).
+ */
+export function* insertRefreshToken(
+  r: NewRefreshToken,
+  parent: string | null,
+  s: { readonly id: string; readonly expiresAtMs: number },
+  gens: Generations,
+): Proc<RefreshTokenRecord> {
+  const sql = `INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id, created_at,
+    expires_at, gen, ugen, cgen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`;
+  const { gen, ugen, cgen } = gens;
+  const ends = clampRefreshExpiryMs(r.expiresAtMs, s.expiresAtMs);
+  const params = [r.id, s.id, r.tokenHash, parent, r.createdAtMs, ends, gen, ugen, cgen];
+  return toRefresh((yield* get(sql, params))!);
 }
 
 /** The same test revoke() counts with, over the distinct sessions: one statement where arrays bind, else one per session (no unbounded IN list). */

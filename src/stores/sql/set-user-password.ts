@@ -8,14 +8,14 @@
  */
 import type { AuditEventInput } from '../../core/audit/audit-event.js';
 import { RevokdError } from '../../core/errors.js';
-import { clampRefreshExpiryMs } from '../../core/revocation/refresh-rotation.js';
 import type { OutboxMessage, PasswordSetReport, PasswordUpdate } from '../types.js';
 import { appendAudit } from './audit.js';
 import { readGenerations } from './generations.js';
 import { liveCutoff, liveSession } from './live.js';
 import { type Proc, type Unit, get, run } from './procedure.js';
 import { revoke } from './revoke.js';
-import { toRefresh, toSession } from './rows.js';
+import { toSession } from './rows.js';
+import { insertRefreshToken } from './sessions.js';
 
 export function* setUserPassword(
   u: Unit, id: string, update: PasswordUpdate, audit: AuditEventInput, mail: OutboxMessage | undefined,
@@ -38,11 +38,8 @@ export function* setUserPassword(
   if (end.keep === undefined || kept === undefined) return { revocation, kept: null };
   const session = toSession(kept);
   const gens = yield* readGenerations(id, session.clientId);
-  const r = end.keep.refresh;
-  const refresh = yield* get(`INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id, created_at, expires_at, gen, ugen, cgen)
-    VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?) RETURNING *`,
-  [r.id, session.id, r.tokenHash, r.createdAtMs, clampRefreshExpiryMs(r.expiresAtMs, session.expiresAtMs), gens.gen, gens.ugen, gens.cgen]);
-  return { revocation, kept: { session, refresh: toRefresh(refresh!) } };
+  const refresh = yield* insertRefreshToken(end.keep.refresh, null, session, gens);
+  return { revocation, kept: { session, refresh } };
 }
 
 /** Queues a message in the outbox, in the caller's transaction (sent after commit by the outbox worker). */

@@ -1,34 +1,42 @@
 /**
  * The store contract (RevokdStore) over SQL, written once: every method is one unit of work —
  * statements outside a transaction, a write transaction, or a consistent snapshot — running a
- * procedure of this folder. A backend (sqlite/sqlite-store.ts, postgres/postgres-store.ts) says how
- * a unit of work runs on its driver (`unit`), and adds what only it has (opening, migrating,
- * closing, PostgreSQL's LISTEN connection).
+ * procedure of this folder. Most methods are one entry of the tables below, by the unit they run
+ * in; their signatures are the ports' (../ports/), not written again: an entry is the port method
+ * with the unit first, and SqlStore gets it as a method. A backend (sqlite/sqlite-store.ts,
+ * postgres/postgres-store.ts) says how a unit of work runs on its driver (`unit`), and adds what
+ * only it has (opening, migrating, closing, PostgreSQL's LISTEN connection).
  */
-import type { AuditEntry, AuditEventInput, AuditEventType } from '../../core/audit/audit-event.js';
+import type { AuditEventInput } from '../../core/audit/audit-event.js';
 import { RevokdError } from '../../core/errors.js';
 import { sealedSuccessorsDroppableBeforeMs } from '../../core/revocation/entry-lifetime.js';
-import type { RevocationRecord } from '../../core/revocation/types.js';
-import { type GenerationRow, BLOCK_CHANGE_SCOPES_SQL, parseSeqCursor, seqFeedPage, seqFeedSnapshot, seqOfCursor } from '../seq-cursor.js';
 import { storedChain } from '../feed-head.js';
+import type { SchemaState } from '../ports/lifecycle.js';
+import {
+  type GenerationRow, BLOCK_CHANGE_SCOPES_SQL, parseSeqCursor, seqFeedPage, seqFeedSnapshot, seqOfCursor,
+} from '../seq-cursor.js';
 import type {
-  AlertCounts, AlertQuery, AlertRecord, ApiTokenRecord, ApiTokenRevocation, AuditQuery, ClientRecord, ConsumeOutcome, ConsumeRefreshInput,
-  FeedCursor, FeedPage, FeedSnapshot, Generations, IpBlockRecord, IpBlockReport, NewApiToken, NewIpBlock, NewSession, OutboxMessage, OutboxRecord,
-  PasswordSetReport, PasswordUpdate, RefreshTokenRecord, RevocationContext, RevocationReport, RevocationTarget, Role, SessionRecord, SigningKeyRecord, UserRecord,
+  ConsumeOutcome, ConsumeRefreshInput, FeedCursor, FeedPage, FeedSnapshot, RevocationContext,
+  RevocationReport, RevocationTarget, RevokdStore,
 } from '../types.js';
 import * as apiTokens from './api-tokens.js';
-import { appendAudit } from './audit.js';
+import { appendAudit, auditedChange, listAudit } from './audit.js';
 import * as containment from './containment.js';
 import type { Dialect } from './dialect.js';
 import { readGenerations } from './generations.js';
-import { LIVE_ENTRY, PRUNABLE_ENTRY, PRUNABLE_REFRESH_SESSION, entryCutoff, liveCutoff, liveSession, refreshPruneCutoff } from './live.js';
-import { type Proc, type Row, type Unit, all, count, get, run } from './procedure.js';
+import {
+  LIVE_ENTRY, PRUNABLE_ENTRY, PRUNABLE_REFRESH_SESSION, entryCutoff, liveCutoff, liveSession,
+  refreshPruneCutoff,
+} from './live.js';
+import { type Proc, type Unit, all, count, get, many, one, run } from './procedure.js';
 import { revoke } from './revoke.js';
 import {
-  mapOne, toApiToken, toAudit, toClient, toFeedRecord, toOutbox, toRefresh, toRevocation, toSession, toSigningKey, toUser,
+  toApiToken, toAudit, toClient, toFeedRecord, toOutbox, toRefresh, toRevocation, toSession,
+  toSigningKey, toUser,
 } from './rows.js';
 import { recordSessionIp } from './session-ips.js';
 import { consumeRefresh, countLiveRefreshTokens, createSession } from './sessions.js';
+import { schemaVersion } from './schema-migrations.js';
 import { setUserPassword } from './set-user-password.js';
 
 /**
@@ -52,10 +60,271 @@ export interface SqlStoreOptions {
 
 export const DEFAULT_STORE_TIMEOUT_MS = 5_000;
 
+/** The procedure behind store method K: the port method's arguments after the unit, its result. */
+type ProcedureOf<K extends keyof RevokdStore> = RevokdStore[K] extends (
+  ...args: infer A
+) => Promise<infer R>
+  ? (u: Unit, ...args: A) => Proc<R>
+  : never;
+type Procedures = { readonly [K in keyof RevokdStore]?: ProcedureOf<K> };
+
+const ACTIVE_WITH_ROLE = 'SELECT COUNT(*) AS n FROM users WHERE role = ? AND disabled_at IS NULL';
+
+/** Methods whose statements run on their own: reads, and single statements atomic by themselves. */
+const AUTOCOMMIT = {
+  *ping() {
+    yield* all('SELECT 1');
+  },
+
+  // Users, clients, signing keys.
+  findUserById: (_, id) => one('SELECT * FROM users WHERE id = ?', [id], toUser),
+  // Case-insensitive, through the unique index on the email (COLLATE NOCASE / lower(email)).
+  findUserByEmail: (u, email) =>
+    one(`SELECT * FROM users WHERE ${u.d.emailMatches}`, [email], toUser),
+  listUsers(u, query) {
+    const search =
+      query.search === undefined ? '%' : `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    return many(
+      `SELECT * FROM users WHERE email ${u.d.ilike} ? ESCAPE '\\' ORDER BY created_at, id LIMIT ? OFFSET ?`,
+      [search, query.limit, query.offset],
+      toUser,
+    );
+  },
+  countUsersWithRole: (_, role) => count('SELECT COUNT(*) AS n FROM users WHERE role = ?', [role]),
+  countActiveUsersWithRole: (_, role) => count(ACTIVE_WITH_ROLE, [role]),
+  *setUserDecoy(_, id, isDecoy) {
+    yield* run('UPDATE users SET is_decoy = ? WHERE id = ?', [isDecoy ? 1 : 0, id]);
+  },
+  findClient: (_, id) => one('SELECT * FROM clients WHERE id = ?', [id], toClient),
+  listClients: () => many('SELECT * FROM clients ORDER BY created_at, id', [], toClient),
+  listEndedSecretGraces: (_, nowMs) =>
+    many('SELECT * FROM clients WHERE previous_secret_expires_at <= ? ORDER BY id', [nowMs], toClient),
+  *endSecretGrace(_, id, expiresAtMs) {
+    const sql = `UPDATE clients SET previous_secret_hash = NULL, previous_secret_expires_at = NULL
+      WHERE id = ? AND previous_secret_expires_at = ?`;
+    return (yield* run(sql, [id, expiresAtMs])) > 0;
+  },
+  listSigningKeys: () => many('SELECT * FROM signing_keys ORDER BY created_at, kid', [], toSigningKey),
+  *storeSealedPrivateKey(_, kid, sealed) {
+    const sql = `UPDATE signing_keys SET private_key_sealed = ?
+      WHERE kid = ? AND alg <> 'HS256' AND private_key_sealed IS NULL`;
+    return (yield* run(sql, [sealed, kid])) > 0;
+  },
+
+  // Sessions and refresh tokens.
+  readGenerations: (_, sub, clientId) => readGenerations(sub, clientId),
+  findSession: (_, id) => one('SELECT * FROM sessions WHERE id = ?', [id], toSession),
+  listLiveSessions: (_, userId, nowMs) =>
+    many(
+      `SELECT * FROM sessions WHERE user_id = ? AND ${liveSession()} ORDER BY last_used_at DESC, id`,
+      [userId, liveCutoff(nowMs)],
+      toSession,
+    ),
+  countLiveRefreshTokens,
+  findRefreshByHash: (_, hash) =>
+    one('SELECT * FROM refresh_tokens WHERE token_hash = ?', [hash], toRefresh),
+  findRefreshById: (_, id) => one('SELECT * FROM refresh_tokens WHERE id = ?', [id], toRefresh),
+
+  // The revocation log.
+  /**
+   * Compared with the highest seq ever handed out (not MAX(seq): the newest records may have been
+   * pruned). On PostgreSQL that value may belong to a transaction still under way or rolled back,
+   * so a cursor just past the committed head is not caught here; the stream's join deadline still is.
+   */
+  *cursorIsAhead(u, cursor) {
+    return seqOfCursor(cursor) > Number((yield* get<{ last: number | null }>(u.d.lastSeqSql))?.last ?? 0);
+  },
+  listWindowRevocations: (_, nowMs) =>
+    many(
+      `SELECT * FROM revocations WHERE scope = 'window' AND ${LIVE_ENTRY} ORDER BY seq`,
+      [entryCutoff(nowMs)],
+      toRevocation,
+    ),
+
+  // The audit log.
+  listAudit,
+  lastAuditEntry: () => one('SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1', [], toAudit),
+  *countAuditByType(_, sinceMs) {
+    const rows = yield* all<{ type: string; n: number }>(
+      `SELECT type, COUNT(*) AS n FROM audit_log${sinceMs === null ? '' : ' WHERE at >= ?'} GROUP BY type`,
+      sinceMs === null ? [] : [sinceMs],
+    );
+    return Object.fromEntries(rows.map((r) => [r.type, r.n]));
+  },
+  listAuditForUser: (_, userId, limit) =>
+    many(
+      'SELECT * FROM audit_log WHERE actor_id = ? OR target_id = ? ORDER BY seq DESC LIMIT ?',
+      [userId, userId, limit],
+      toAudit,
+    ),
+
+  // API tokens and rate windows.
+  findApiTokenById: (_, id) => one('SELECT * FROM api_tokens WHERE id = ?', [id], toApiToken),
+  findApiTokenByHash: (_, hash) =>
+    one('SELECT * FROM api_tokens WHERE token_hash = ?', [hash], toApiToken),
+  listApiTokens: (_, userId) =>
+    many(
+      'SELECT * FROM api_tokens WHERE user_id = ? ORDER BY created_at DESC, id',
+      [userId],
+      toApiToken,
+    ),
+  listUnusedApiTokens: (u, unusedSinceMs, limit) =>
+    many(
+      `SELECT * FROM api_tokens WHERE ${u.d.isTrue('is_active')} AND ${u.d.isFalse('is_canary')}
+        AND COALESCE(last_used_at, created_at) < ? ORDER BY created_at LIMIT ?`,
+      [unusedSinceMs, limit],
+      toApiToken,
+    ),
+  findRateWindowLastUse: (_, key) => apiTokens.rateWindowLastUse(key),
+
+  // The outbox: leased claims, so two workers (on any instances) never send the same message at once.
+  /**
+   * One statement. On PostgreSQL, FOR UPDATE SKIP LOCKED lets concurrent claimers take disjoint rows
+   * instead of queueing on each other; the lease keeps a claimed row out of later claims until it ends.
+   */
+  *claimOutbox(u, nowMs, leaseMs, limit) {
+    const rows = yield* all(`UPDATE outbox SET lease_until = ?, attempts = attempts + 1
+      WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ?
+                   AND (lease_until IS NULL OR lease_until <= ?)
+                   ORDER BY id LIMIT ?${u.d.forUpdateSkipLocked})
+      RETURNING *`, [nowMs + leaseMs, nowMs, nowMs, limit]);
+    return rows.map(toOutbox).sort((a, b) => a.id - b.id);
+  },
+  *markOutboxSent(_, id, nowMs) {
+    const sql = 'UPDATE outbox SET sent_at = ?, lease_until = NULL, last_error = NULL WHERE id = ?';
+    yield* run(sql, [nowMs, id]);
+  },
+  *markOutboxFailed(_, id, error, nextAttemptAtMs) {
+    const sql = `UPDATE outbox SET last_error = ?, next_attempt_at = ?, lease_until = NULL
+      WHERE id = ? AND sent_at IS NULL`;
+    yield* run(sql, [error.slice(0, 500), nextAttemptAtMs, id]);
+  },
+  countPendingOutbox: () => count('SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL'),
+
+  // Containment.
+  listIpBlocks: (_, nowMs) => containment.listIpBlocks(nowMs),
+  findIpBlock: (_, id) => containment.findIpBlock(id),
+  incrementCounter: (_, key, windowMs, nowMs) => containment.incrementCounter(key, windowMs, nowMs),
+  readCounter: (_, key, windowMs, nowMs) => containment.readCounter(key, windowMs, nowMs),
+  listAlerts: (_, query) => containment.listAlerts(query),
+  countAlerts: () => containment.countAlerts(),
+} satisfies Procedures;
+
+/** Methods that write in one transaction appending no feed record and no audit entry. */
+const WRITE = {
+  recordSessionIp,
+  *prune(_, nowMs) {
+    // Exactly the entries loadSnapshot no longer loads (core/revocation/entry-lifetime entryMayBePruned).
+    const feedRecords = yield* run(`DELETE FROM revocations WHERE ${PRUNABLE_ENTRY}`, [entryCutoff(nowMs)]);
+    // Consumed or expired refresh rows of sessions that are over are no longer needed for reuse detection.
+    const refreshTokens = yield* run(`DELETE FROM refresh_tokens WHERE session_id IN (SELECT id FROM sessions WHERE ${PRUNABLE_REFRESH_SESSION})`,
+      [refreshPruneCutoff(nowMs)]);
+    // Sealed successors only serve the grace window; drop them once it has passed (core/revocation/entry-lifetime).
+    yield* run('UPDATE refresh_tokens SET successor_sealed = NULL WHERE successor_sealed IS NOT NULL AND consumed_at < ?', [sealedSuccessorsDroppableBeforeMs(nowMs)]);
+    return { feedRecords, refreshTokens };
+  },
+} satisfies Procedures;
+
+/** Sets or clears `disabled_at` (users, clients), with the audit entry when it changed. */
+function setDisabled(
+  u: Unit, table: 'users' | 'clients', id: string, disabled: boolean, nowMs: number, audit: AuditEventInput,
+): Proc<boolean> {
+  return disabled
+    ? auditedChange(u, `UPDATE ${table} SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL`, [nowMs, id], audit, nowMs)
+    : auditedChange(u, `UPDATE ${table} SET disabled_at = NULL WHERE id = ? AND disabled_at IS NOT NULL`, [id], audit, nowMs);
+}
+
+/** Methods that append audit entries or feed records: under the feed lock ('audited'). */
+const AUDITED = {
+  *createUser(u, user, audit, options = {}) {
+    // Inside the audited unit (the feed lock on PostgreSQL, IMMEDIATE on SQLite): serial with
+    // another instance's first-admin insert, so the second one sees it here.
+    if (options.onlyIfNoActiveAdmin === true && (yield* count(ACTIVE_WITH_ROLE, ['admin'])) > 0) {
+      throw new RevokdError('ERR_CONFLICT', 'an active admin exists');
+    }
+    const sql = `INSERT INTO users (id, email, role, password_hash, created_at, disabled_at,
+      must_change_password) VALUES (?, ?, ?, ?, ?, ?, ?)`;
+    const mustChange = user.mustChangePassword === true ? 1 : 0;
+    const row = [user.id, user.email, user.role, user.passwordHash, user.createdAtMs, user.disabledAtMs];
+    yield* auditedChange(u, sql, [...row, mustChange], audit, user.createdAtMs);
+  },
+  /**
+   * The last-admin rule across instances: the active admins' rows are locked (FOR UPDATE, where
+   * rows lock) before counting the others, so of two admins disabling each other at once the second
+   * sees the first's commit and is refused.
+   */
+  *disableUser(u, id, nowMs, audit) {
+    const target = yield* get<{ role: string }>(`SELECT role FROM users WHERE id = ? AND disabled_at IS NULL${u.d.forUpdate}`, [id]);
+    if (target === undefined) return false;
+    if (target.role === 'admin') {
+      const admins = yield* all<{ id: string }>(`SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL ORDER BY id${u.d.forUpdate}`);
+      if (!admins.some((a) => a.id !== id)) throw new RevokdError('ERR_CONFLICT', 'cannot disable the last active admin; make another user an admin first');
+    }
+    return yield* setDisabled(u, 'users', id, true, nowMs, audit);
+  },
+  enableUser: (u, id, nowMs, audit) => setDisabled(u, 'users', id, false, nowMs, audit),
+  setUserPassword,
+  *createClient(u, c, audit) {
+    const sql = `INSERT INTO clients (id, name, secret_hash, grants, scopes, created_at, disabled_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`;
+    const row = [c.id, c.name, c.secretHash, JSON.stringify(c.grants), JSON.stringify(c.scopes)];
+    yield* auditedChange(u, sql, [...row, c.createdAtMs, c.disabledAtMs], audit, c.createdAtMs);
+  },
+  setClientDisabled: (u, id, disabled, nowMs, audit) =>
+    setDisabled(u, 'clients', id, disabled, nowMs, audit),
+  replaceClientSecret(u, id, secretHash, nowMs, audit, previousExpiresAtMs = null) {
+    const sql = `UPDATE clients SET previous_secret_hash =
+        CASE WHEN CAST(? AS BIGINT) IS NULL THEN NULL ELSE secret_hash END,
+      previous_secret_expires_at = ?, secret_hash = ? WHERE id = ? AND secret_hash IS NOT NULL`;
+    const params = [previousExpiresAtMs, previousExpiresAtMs, secretHash, id];
+    return auditedChange(u, sql, params, audit, nowMs);
+  },
+  *insertSigningKey(u, key, retireActive, audit) {
+    if (retireActive) {
+      const retire = `UPDATE signing_keys SET status = 'retired', retired_at = ? WHERE status = 'active'`;
+      yield* run(retire, [key.createdAtMs]);
+    }
+    const sql = `INSERT INTO signing_keys (kid, alg, public_jwk, status, created_at, retired_at,
+      revoked_at, private_key_sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
+    const jwk = JSON.stringify(key.publicJwk);
+    const row = [key.kid, key.alg, jwk, key.status, key.createdAtMs, key.retiredAtMs, key.revokedAtMs];
+    yield* auditedChange(u, sql, [...row, key.privateKeySealed], audit, key.createdAtMs);
+  },
+  createSession,
+  appendAudit,
+  createApiToken: apiTokens.createApiToken,
+  revokeApiTokens: apiTokens.revokeApiTokens,
+  createIpBlock: containment.createIpBlock,
+  liftIpBlock: containment.liftIpBlock,
+  raiseAlert: containment.raiseAlert,
+  acknowledgeAlert: containment.acknowledgeAlert,
+} satisfies Procedures;
+
+type Installed = keyof typeof AUTOCOMMIT | keyof typeof WRITE | keyof typeof AUDITED;
+type AnyProcedure = (u: Unit, ...args: unknown[]) => Proc<unknown>;
+
+// The tables' methods (below, in the static block): their types are the ports'.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface SqlStore extends Pick<RevokdStore, Installed> {}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export abstract class SqlStore {
   protected abstract readonly dialect: Dialect;
   protected readonly auditChainKey: Buffer;
   protected readonly storeTimeoutMs: number;
+
+  static {
+    const tables = [['autocommit', AUTOCOMMIT], ['write', WRITE], ['audited', AUDITED]] as const;
+    for (const [mode, procedures] of tables) {
+      for (const [name, procedure] of Object.entries(procedures) as [string, AnyProcedure][]) {
+        const method = function (this: SqlStore, ...args: unknown[]) {
+          return this.unit(mode, (u) => procedure(u, ...args));
+        };
+        Object.defineProperty(method, 'name', { value: name });
+        Object.defineProperty(this.prototype, name, { value: method, writable: true, configurable: true });
+      }
+    }
+  }
 
   constructor(options: SqlStoreOptions) {
     if (options.auditChainKey.length < 32) throw new Error('the audit chain key must be at least 32 bytes');
@@ -65,213 +334,23 @@ export abstract class SqlStore {
 
   protected abstract unit<T>(mode: UnitMode, work: (u: Unit) => Proc<T>): Promise<T>;
 
-  async ping(): Promise<void> {
-    await this.unit('autocommit', () => all('SELECT 1'));
+  /** The schema as this store object left it (StoreLifecycle.schema). */
+  schema: SchemaState = { version: 0, applied: [] };
+
+  /** After a migration run that applied `ran`: the database's version now, and what this object applied. */
+  protected async schemaAfter(ran: readonly number[]): Promise<void> {
+    const version = await this.unit('autocommit', schemaVersion);
+    this.schema = { version, applied: [...this.schema.applied, ...ran] };
   }
 
-  private audited<T>(work: (u: Unit) => Proc<T>): Promise<T> {
-    return this.unit('audited', work);
-  }
-
-  /** One statement, mapped. */
-  private getOne<T>(sql: string, params: readonly unknown[], map: (r: Row) => T): Promise<T | undefined> {
-    return this.unit('autocommit', function* () { return mapOne(yield* get(sql, params), map); });
-  }
-
-  private getAll<T>(sql: string, params: readonly unknown[], map: (r: Row) => T): Promise<T[]> {
-    return this.unit('autocommit', function* () { return (yield* all(sql, params)).map(map); });
-  }
-
-  private count(sql: string, params: readonly unknown[] = []): Promise<number> {
-    return this.unit('autocommit', () => count(sql, params));
-  }
-
-  /** One statement outside a transaction; true when it changed a row. */
-  private changed(sql: string, params: readonly unknown[]): Promise<boolean> {
-    return this.unit('autocommit', function* () { return (yield* run(sql, params)) > 0; });
-  }
-
-  // Users.
-
-  createUser(user: UserRecord, audit: AuditEventInput, options: { readonly onlyIfNoActiveAdmin?: boolean } = {}): Promise<void> {
-    return this.audited(function* (u) {
-      if (options.onlyIfNoActiveAdmin === true) {
-        // Inside the audited unit (the feed lock on PostgreSQL, IMMEDIATE on SQLite): serial with
-        // another instance's first-admin insert, so the second one sees it here.
-        const admins = yield* get<{ n: number | string }>('SELECT COUNT(*) AS n FROM users WHERE role = ? AND disabled_at IS NULL', ['admin']);
-        if (Number(admins?.n ?? 0) > 0) throw new RevokdError('ERR_CONFLICT', 'an active admin exists');
-      }
-      yield* run('INSERT INTO users (id, email, role, password_hash, created_at, disabled_at, must_change_password) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        [user.id, user.email, user.role, user.passwordHash, user.createdAtMs, user.disabledAtMs, user.mustChangePassword === true ? 1 : 0]);
-      yield* appendAudit(u, [audit], user.createdAtMs);
-    });
-  }
-
-  findUserById(id: string): Promise<UserRecord | undefined> {
-    return this.getOne('SELECT * FROM users WHERE id = ?', [id], toUser);
-  }
-
-  /** Case-insensitive, through the unique index on the email (COLLATE NOCASE / lower(email)). */
-  findUserByEmail(email: string): Promise<UserRecord | undefined> {
-    return this.getOne(`SELECT * FROM users WHERE ${this.dialect.emailMatches}`, [email], toUser);
-  }
-
-  listUsers(query: { limit: number; offset: number; search?: string }): Promise<UserRecord[]> {
-    const search = query.search === undefined ? '%' : `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    return this.getAll(`SELECT * FROM users WHERE email ${this.dialect.ilike} ? ESCAPE '\\' ORDER BY created_at, id LIMIT ? OFFSET ?`,
-      [search, query.limit, query.offset], toUser);
-  }
-
-  countUsersWithRole(role: Role): Promise<number> {
-    return this.count('SELECT COUNT(*) AS n FROM users WHERE role = ?', [role]);
-  }
-
-  countActiveUsersWithRole(role: Role): Promise<number> {
-    return this.count('SELECT COUNT(*) AS n FROM users WHERE role = ? AND disabled_at IS NULL', [role]);
-  }
-
-  /**
-   * The last-admin rule across instances: the active admins' rows are locked (FOR UPDATE, where
-   * rows lock) before counting the others, so of two admins disabling each other at once the second
-   * sees the first's commit and is refused.
-   */
-  disableUser(id: string, nowMs: number, audit: AuditEventInput): Promise<boolean> {
-    return this.audited(function* (u) {
-      const target = yield* get<{ role: Role }>(`SELECT role FROM users WHERE id = ? AND disabled_at IS NULL${u.d.forUpdate}`, [id]);
-      if (target === undefined) return false;
-      if (target.role === 'admin') {
-        const admins = yield* all<{ id: string }>(`SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL ORDER BY id${u.d.forUpdate}`);
-        if (!admins.some((a) => a.id !== id)) throw new RevokdError('ERR_CONFLICT', 'cannot disable the last active admin; make another user an admin first');
-      }
-      const changed = (yield* run('UPDATE users SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL', [nowMs, id])) > 0;
-      if (changed) yield* appendAudit(u, [audit], nowMs);
-      return changed;
-    });
-  }
-
-  enableUser(id: string, nowMs: number, audit: AuditEventInput): Promise<boolean> {
-    return this.audited(function* (u) {
-      const changed = (yield* run('UPDATE users SET disabled_at = NULL WHERE id = ? AND disabled_at IS NOT NULL', [id])) > 0;
-      if (changed) yield* appendAudit(u, [audit], nowMs);
-      return changed;
-    });
-  }
-
-  setUserPassword(id: string, update: PasswordUpdate, audit: AuditEventInput, mail?: OutboxMessage): Promise<PasswordSetReport | undefined> {
-    return this.audited((u) => setUserPassword(u, id, update, audit, mail));
-  }
-
-  setUserDecoy(id: string, isDecoy: boolean): Promise<void> {
-    return this.unit('autocommit', function* () { yield* run('UPDATE users SET is_decoy = ? WHERE id = ?', [isDecoy ? 1 : 0, id]); });
-  }
-
-  // Clients.
-
-  createClient(client: ClientRecord, audit: AuditEventInput): Promise<void> {
-    return this.audited(function* (u) {
-      yield* run('INSERT INTO clients (id, name, secret_hash, grants, scopes, created_at, disabled_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        [client.id, client.name, client.secretHash, JSON.stringify(client.grants), JSON.stringify(client.scopes), client.createdAtMs, client.disabledAtMs]);
-      yield* appendAudit(u, [audit], client.createdAtMs);
-    });
-  }
-
-  findClient(id: string): Promise<ClientRecord | undefined> {
-    return this.getOne('SELECT * FROM clients WHERE id = ?', [id], toClient);
-  }
-
-  listClients(): Promise<ClientRecord[]> {
-    return this.getAll('SELECT * FROM clients ORDER BY created_at, id', [], toClient);
-  }
-
-  setClientDisabled(id: string, disabled: boolean, nowMs: number, audit: AuditEventInput): Promise<boolean> {
-    return this.audited(function* (u) {
-      const changed = (disabled
-        ? yield* run('UPDATE clients SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL', [nowMs, id])
-        : yield* run('UPDATE clients SET disabled_at = NULL WHERE id = ? AND disabled_at IS NOT NULL', [id])) > 0;
-      if (changed) yield* appendAudit(u, [audit], nowMs);
-      return changed;
-    });
-  }
-
-  replaceClientSecret(id: string, secretHash: string, nowMs: number, audit: AuditEventInput, previousSecretExpiresAtMs: number | null = null): Promise<boolean> {
-    return this.audited(function* (u) {
-      const changed = (yield* run(`UPDATE clients SET previous_secret_hash = CASE WHEN CAST(? AS BIGINT) IS NULL THEN NULL ELSE secret_hash END,
-        previous_secret_expires_at = ?, secret_hash = ? WHERE id = ? AND secret_hash IS NOT NULL`, [previousSecretExpiresAtMs, previousSecretExpiresAtMs, secretHash, id])) > 0;
-      if (changed) yield* appendAudit(u, [audit], nowMs);
-      return changed;
-    });
-  }
-
-  listEndedSecretGraces(nowMs: number): Promise<ClientRecord[]> {
-    return this.getAll('SELECT * FROM clients WHERE previous_secret_expires_at <= ? ORDER BY id', [nowMs], toClient);
-  }
-
-  endSecretGrace(id: string, expiresAtMs: number): Promise<boolean> {
-    return this.changed(`UPDATE clients SET previous_secret_hash = NULL, previous_secret_expires_at = NULL
-      WHERE id = ? AND previous_secret_expires_at = ?`, [id, expiresAtMs]);
-  }
-
-  // Signing keys.
-
-  insertSigningKey(key: SigningKeyRecord, retireActive: boolean, audit: AuditEventInput): Promise<void> {
-    return this.audited(function* (u) {
-      if (retireActive) yield* run(`UPDATE signing_keys SET status = 'retired', retired_at = ? WHERE status = 'active'`, [key.createdAtMs]);
-      yield* run('INSERT INTO signing_keys (kid, alg, public_jwk, status, created_at, retired_at, revoked_at, private_key_sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-        [key.kid, key.alg, JSON.stringify(key.publicJwk), key.status, key.createdAtMs, key.retiredAtMs, key.revokedAtMs, key.privateKeySealed]);
-      yield* appendAudit(u, [audit], key.createdAtMs);
-    });
-  }
-
-  listSigningKeys(): Promise<SigningKeyRecord[]> {
-    return this.getAll('SELECT * FROM signing_keys ORDER BY created_at, kid', [], toSigningKey);
-  }
-
-  storeSealedPrivateKey(kid: string, sealed: string): Promise<boolean> {
-    return this.changed(`UPDATE signing_keys SET private_key_sealed = ? WHERE kid = ? AND alg <> 'HS256' AND private_key_sealed IS NULL`, [sealed, kid]);
-  }
-
-  // Sessions and refresh tokens.
-
-  readGenerations(sub: string, clientId: string): Promise<Generations> {
-    return this.unit('autocommit', () => readGenerations(sub, clientId));
-  }
-
-  createSession(input: NewSession): Promise<Generations> {
-    return this.audited((u) => createSession(u, input));
-  }
-
-  findSession(id: string): Promise<SessionRecord | undefined> {
-    return this.getOne('SELECT * FROM sessions WHERE id = ?', [id], toSession);
-  }
-
-  listLiveSessions(userId: string, nowMs: number): Promise<SessionRecord[]> {
-    return this.getAll(`SELECT * FROM sessions WHERE user_id = ? AND ${liveSession()} ORDER BY last_used_at DESC, id`, [userId, liveCutoff(nowMs)], toSession);
-  }
-
-  countLiveRefreshTokens(sessionIds: readonly string[], nowMs: number): Promise<number> {
-    return this.unit('autocommit', (u) => countLiveRefreshTokens(u, sessionIds, nowMs));
-  }
-
-  findRefreshByHash(tokenHash: string): Promise<RefreshTokenRecord | undefined> {
-    return this.getOne('SELECT * FROM refresh_tokens WHERE token_hash = ?', [tokenHash], toRefresh);
-  }
-
-  findRefreshById(id: string): Promise<RefreshTokenRecord | undefined> {
-    return this.getOne('SELECT * FROM refresh_tokens WHERE id = ?', [id], toRefresh);
-  }
+  // The hot paths and the feed: written out, so each call allocates only its unit's closure.
 
   consumeRefresh(input: ConsumeRefreshInput): Promise<ConsumeOutcome> {
-    return this.audited((u) => consumeRefresh(u, input));
+    return this.unit('audited', (u) => consumeRefresh(u, input));
   }
-
-  recordSessionIp(sessionId: string, ip: string, nowMs: number): Promise<void> {
-    return this.unit('write', (u) => recordSessionIp(u, sessionId, ip, nowMs));
-  }
-
-  // The revocation log.
 
   revoke(target: RevocationTarget, context: RevocationContext): Promise<RevocationReport> {
-    return this.audited((u) => revoke(u, target, context));
+    return this.unit('audited', (u) => revoke(u, target, context));
   }
 
   parseFeedCursor(text: string): FeedCursor | undefined {
@@ -284,21 +363,6 @@ export abstract class SqlStore {
     return this.unit('autocommit', function* () {
       return seqFeedPage(after, (yield* all('SELECT * FROM revocations WHERE seq > ? ORDER BY seq LIMIT ?', [afterSeq, limit])).map(toFeedRecord));
     });
-  }
-
-  /**
-   * Compared with the highest seq ever handed out (not MAX(seq): the newest records may have been
-   * pruned). On PostgreSQL that value may belong to a transaction still under way or rolled back,
-   * so a cursor just past the committed head is not caught here; the stream's join deadline still is.
-   */
-  cursorIsAhead(cursor: FeedCursor): Promise<boolean> {
-    const seq = seqOfCursor(cursor);
-    const sql = this.dialect.lastSeqSql;
-    return this.unit('autocommit', function* () { return seq > Number((yield* get<{ last: number | null }>(sql))?.last ?? 0); });
-  }
-
-  listWindowRevocations(nowMs: number): Promise<RevocationRecord[]> {
-    return this.getAll(`SELECT * FROM revocations WHERE scope = 'window' AND ${LIVE_ENTRY} ORDER BY seq`, [entryCutoff(nowMs)], toRevocation);
   }
 
   /**
@@ -320,155 +384,8 @@ export abstract class SqlStore {
     });
   }
 
-  prune(nowMs: number): Promise<{ feedRecords: number; refreshTokens: number }> {
-    return this.unit('write', function* () {
-      // Exactly the entries loadSnapshot no longer loads (core/revocation/entry-lifetime entryMayBePruned).
-      const feedRecords = yield* run(`DELETE FROM revocations WHERE ${PRUNABLE_ENTRY}`, [entryCutoff(nowMs)]);
-      // Consumed or expired refresh rows of sessions that are over are no longer needed for reuse detection.
-      const refreshTokens = yield* run(`DELETE FROM refresh_tokens WHERE session_id IN (SELECT id FROM sessions WHERE ${PRUNABLE_REFRESH_SESSION})`,
-        [refreshPruneCutoff(nowMs)]);
-      // Sealed successors only serve the grace window; drop them once it has passed (core/revocation/entry-lifetime).
-      yield* run('UPDATE refresh_tokens SET successor_sealed = NULL WHERE successor_sealed IS NOT NULL AND consumed_at < ?', [sealedSuccessorsDroppableBeforeMs(nowMs)]);
-      return { feedRecords, refreshTokens };
-    });
-  }
-
-  // The audit log.
-
-  appendAudit(events: readonly AuditEventInput[], nowMs: number): Promise<void> {
-    return this.audited((u) => appendAudit(u, events, nowMs));
-  }
-
-  listAudit(query: AuditQuery): Promise<AuditEntry[]> {
-    return query.type === undefined
-      ? this.getAll('SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?', [query.afterSeq ?? 0, query.limit], toAudit)
-      : this.getAll('SELECT * FROM audit_log WHERE seq > ? AND type = ? ORDER BY seq LIMIT ?', [query.afterSeq ?? 0, query.type, query.limit], toAudit);
-  }
-
-  lastAuditEntry(): Promise<AuditEntry | undefined> {
-    return this.getOne('SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1', [], toAudit);
-  }
-
-  countAuditByType(sinceMs: number | null): Promise<Partial<Record<AuditEventType, number>>> {
-    return this.unit('autocommit', function* () {
-      const rows = sinceMs === null
-        ? yield* all<{ type: AuditEventType; n: number }>('SELECT type, COUNT(*) AS n FROM audit_log GROUP BY type')
-        : yield* all<{ type: AuditEventType; n: number }>('SELECT type, COUNT(*) AS n FROM audit_log WHERE at >= ? GROUP BY type', [sinceMs]);
-      return Object.fromEntries(rows.map((r) => [r.type, r.n]));
-    });
-  }
-
-  listAuditForUser(userId: string, limit: number): Promise<AuditEntry[]> {
-    return this.getAll('SELECT * FROM audit_log WHERE actor_id = ? OR target_id = ? ORDER BY seq DESC LIMIT ?', [userId, userId, limit], toAudit);
-  }
-
-  // API tokens and rate windows.
-
-  createApiToken(token: NewApiToken, limits: { maxLivePerUser: number | null }, audit: AuditEventInput): Promise<void> {
-    return this.audited((u) => apiTokens.createApiToken(u, token, limits.maxLivePerUser, audit));
-  }
-
-  findApiTokenById(id: string): Promise<ApiTokenRecord | undefined> {
-    return this.getOne('SELECT * FROM api_tokens WHERE id = ?', [id], toApiToken);
-  }
-
-  findApiTokenByHash(tokenHash: string): Promise<ApiTokenRecord | undefined> {
-    return this.getOne('SELECT * FROM api_tokens WHERE token_hash = ?', [tokenHash], toApiToken);
-  }
-
-  listApiTokens(userId: string): Promise<ApiTokenRecord[]> {
-    return this.getAll('SELECT * FROM api_tokens WHERE user_id = ? ORDER BY created_at DESC, id', [userId], toApiToken);
-  }
-
-  listUnusedApiTokens(unusedSinceMs: number, limit: number): Promise<ApiTokenRecord[]> {
-    const d = this.dialect;
-    return this.getAll(`SELECT * FROM api_tokens WHERE ${d.isTrue('is_active')} AND ${d.isFalse('is_canary')} AND COALESCE(last_used_at, created_at) < ?
-      ORDER BY created_at LIMIT ?`, [unusedSinceMs, limit], toApiToken);
-  }
-
-  revokeApiTokens(request: ApiTokenRevocation): Promise<ApiTokenRecord[]> {
-    return this.audited((u) => apiTokens.revokeApiTokens(u, request));
-  }
-
-  findRateWindowLastUse(key: string): Promise<number | undefined> {
-    return this.unit('autocommit', function* () { return (yield* get<{ last_at: number }>('SELECT last_at FROM rate_windows WHERE key = ?', [key]))?.last_at; });
-  }
-
   recordApiTokenUse(uses: ReadonlyArray<{ id: string; atMs: number; ip: string }>): Promise<void> {
     if (uses.length === 0) return Promise.resolve();
     return this.unit('write', () => apiTokens.recordApiTokenUse(uses));
-  }
-
-  // The outbox: leased claims, so two workers (on any instances) never send the same message at once.
-
-  /**
-   * One statement. On PostgreSQL, FOR UPDATE SKIP LOCKED lets concurrent claimers take disjoint rows
-   * instead of queueing on each other; the lease keeps a claimed row out of later claims until it ends.
-   */
-  claimOutbox(nowMs: number, leaseMs: number, limit: number): Promise<OutboxRecord[]> {
-    const lock = this.dialect.forUpdateSkipLocked;
-    return this.unit('autocommit', function* () {
-      const rows = yield* all(`UPDATE outbox SET lease_until = ?, attempts = attempts + 1
-        WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
-                     ORDER BY id LIMIT ?${lock})
-        RETURNING *`, [nowMs + leaseMs, nowMs, nowMs, limit]);
-      return rows.map(toOutbox).sort((a, b) => a.id - b.id);
-    });
-  }
-
-  markOutboxSent(id: number, nowMs: number): Promise<void> {
-    return this.unit('autocommit', function* () { yield* run('UPDATE outbox SET sent_at = ?, lease_until = NULL, last_error = NULL WHERE id = ?', [nowMs, id]); });
-  }
-
-  markOutboxFailed(id: number, error: string, nextAttemptAtMs: number): Promise<void> {
-    return this.unit('autocommit', function* () {
-      yield* run('UPDATE outbox SET last_error = ?, next_attempt_at = ?, lease_until = NULL WHERE id = ? AND sent_at IS NULL', [error.slice(0, 500), nextAttemptAtMs, id]);
-    });
-  }
-
-  countPendingOutbox(): Promise<number> {
-    return this.count('SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL');
-  }
-
-  // Containment.
-
-  createIpBlock(block: NewIpBlock, context: RevocationContext, options: { readonly notify: ApiTokenRevocation['notify'] }): Promise<IpBlockReport> {
-    return this.audited((u) => containment.createIpBlock(u, block, context, options.notify));
-  }
-
-  listIpBlocks(nowMs: number | null): Promise<IpBlockRecord[]> {
-    return this.unit('autocommit', () => containment.listIpBlocks(nowMs));
-  }
-
-  findIpBlock(id: string): Promise<IpBlockRecord | undefined> {
-    return this.unit('autocommit', () => containment.findIpBlock(id));
-  }
-
-  liftIpBlock(id: string, nowMs: number, by: string | null, audit: AuditEventInput): Promise<IpBlockRecord | undefined> {
-    return this.audited((u) => containment.liftIpBlock(u, id, nowMs, by, audit));
-  }
-
-  incrementCounter(key: string, windowMs: number, nowMs: number): Promise<number> {
-    return this.unit('autocommit', () => containment.incrementCounter(key, windowMs, nowMs));
-  }
-
-  readCounter(key: string, windowMs: number, nowMs: number): Promise<{ count: number; resetAtMs: number }> {
-    return this.unit('autocommit', () => containment.readCounter(key, windowMs, nowMs));
-  }
-
-  raiseAlert(alert: Omit<AlertRecord, 'acknowledgedAtMs' | 'acknowledgedBy'>, audit: AuditEventInput): Promise<{ alert: AlertRecord; created: boolean }> {
-    return this.audited((u) => containment.raiseAlert(u, alert, audit));
-  }
-
-  listAlerts(query: AlertQuery): Promise<AlertRecord[]> {
-    return this.unit('autocommit', () => containment.listAlerts(query));
-  }
-
-  acknowledgeAlert(id: string, by: string, nowMs: number): Promise<AlertRecord | undefined> {
-    return this.audited((u) => containment.acknowledgeAlert(u, id, by, nowMs));
-  }
-
-  countAlerts(): Promise<AlertCounts> {
-    return this.unit('autocommit', () => containment.countAlerts());
   }
 }

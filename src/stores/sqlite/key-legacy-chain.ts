@@ -14,58 +14,52 @@
  * log as a "legacy" SHA-256 chain and have the next start key their forgery.
  */
 import { type AuditEntry, ChainVerifier, LEGACY_UNKEYED, chainHash, GENESIS_HASH } from '../../core/audit/audit-event.js';
-import { appendAudit } from '../sql/audit.js';
-import { type Query, Unit, runSync } from '../sql/procedure.js';
-import { toAudit } from '../sql/rows.js';
-import { sqliteDialect } from './dialect.js';
-import type { SqliteDatabase } from './open-database.js';
+import { appendAudit, listAudit } from '../sql/audit.js';
+import { type Proc, type Unit, get, run } from '../sql/procedure.js';
 
 const PAGE = 1000;
+/** The entries after seq `after`: paged, so a long log is never read at once. */
+const page = (u: Unit, after: number): Proc<AuditEntry[]> => listAudit(u, { afterSeq: after, limit: PAGE });
 
 export type KeyingOutcome = 'already_keyed' | 'keyed' | 'not_allowed' | 'legacy_chain_broken';
 
-function* allEntries(db: SqliteDatabase): Generator<AuditEntry> {
-  const page = db.prepare('SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?');
-  let after = 0;
-  for (;;) {
-    const rows = (page.all(after, PAGE) as Record<string, unknown>[]).map(toAudit);
-    yield* rows;
-    if (rows.length < PAGE) return;
-    after = rows[rows.length - 1]!.seq;
-  }
+/** Whether keying was done (or found needless) before: then there is nothing to do. */
+export function* keyingRecorded(): Proc<boolean> {
+  return (yield* get('SELECT 1 FROM audit_chain_keying WHERE id = 1')) !== undefined;
 }
 
-function verifies(db: SqliteDatabase, verifier: ChainVerifier): { ok: boolean; entries: number; head: string } {
-  for (const entry of allEntries(db)) if (!verifier.push(entry)) break;
+function* verifies(u: Unit, verifier: ChainVerifier): Proc<{ ok: boolean; entries: number; head: string }> {
+  for (let entries = yield* page(u, 0); ; entries = yield* page(u, entries.at(-1)!.seq)) {
+    if (!entries.every((entry) => verifier.push(entry)) || entries.length < PAGE) break;
+  }
   return { ok: verifier.ok, entries: verifier.head.seq, head: verifier.head.hash };
 }
 
-/** `execute` runs the shared audit writer's statements on `db` (SqliteStore's). */
-export function keyLegacyChain(db: SqliteDatabase, allowed: boolean, nowMs: number, key: Buffer, execute: (q: Query) => unknown): KeyingOutcome {
-  const done = db.prepare('SELECT 1 FROM audit_chain_keying WHERE id = 1').get() !== undefined;
-  if (done) return 'already_keyed';
-  return db.transaction((): KeyingOutcome => {
-    const record = (legacyEntries: number) => db.prepare('INSERT INTO audit_chain_keying (id, keyed_at, legacy_entries) VALUES (1, ?, ?)').run(nowMs, legacyEntries);
-    if (verifies(db, new ChainVerifier(key)).ok) {
-      record(0);
-      return 'already_keyed';
-    }
-    if (!allowed) return 'not_allowed';
-    const legacy = verifies(db, new ChainVerifier(LEGACY_UNKEYED));
-    if (!legacy.ok) return 'legacy_chain_broken';
-    const update = db.prepare('UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?');
-    let prevHash = GENESIS_HASH;
-    // Paged: each page is read before its rows are rewritten, and the hash depends only on content.
-    for (const entry of allEntries(db)) {
-      const hash = chainHash(prevHash, entry, key);
-      update.run(prevHash, hash, entry.seq);
+/** In one write transaction (a 'write' unit of SqliteStore), once keyingRecorded() said it is not done. */
+export function* keyLegacyChain(u: Unit, allowed: boolean, nowMs: number): Proc<KeyingOutcome> {
+  const record = (legacyEntries: number) =>
+    run('INSERT INTO audit_chain_keying (id, keyed_at, legacy_entries) VALUES (1, ?, ?)', [nowMs, legacyEntries]);
+  if ((yield* verifies(u, new ChainVerifier(u.auditChainKey))).ok) {
+    yield* record(0);
+    return 'already_keyed';
+  }
+  if (!allowed) return 'not_allowed';
+  const legacy = yield* verifies(u, new ChainVerifier(LEGACY_UNKEYED));
+  if (!legacy.ok) return 'legacy_chain_broken';
+  let prevHash = GENESIS_HASH;
+  // Paged: each page is read before its rows are rewritten, and the hash depends only on content.
+  for (let entries = yield* page(u, 0); ; entries = yield* page(u, entries.at(-1)!.seq)) {
+    for (const entry of entries) {
+      const hash = chainHash(prevHash, entry, u.auditChainKey);
+      yield* run('UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?', [prevHash, hash, entry.seq]);
       prevHash = hash;
     }
-    runSync(appendAudit(new Unit(sqliteDialect, key, true), [{
-      type: 'audit.chain_keyed', actorType: 'system', actorId: null, targetType: null, targetId: null, ip: null,
-      details: { legacy_entries: legacy.entries, legacy_head_hash: legacy.head },
-    }], nowMs), execute);
-    record(legacy.entries);
-    return 'keyed';
-  }).immediate();
+    if (entries.length < PAGE) break;
+  }
+  yield* appendAudit(u, [{
+    type: 'audit.chain_keyed', actorType: 'system', actorId: null, targetType: null, targetId: null, ip: null,
+    details: { legacy_entries: legacy.entries, legacy_head_hash: legacy.head },
+  }], nowMs);
+  yield* record(legacy.entries);
+  return 'keyed';
 }

@@ -9,14 +9,13 @@
 import type { Statement } from 'better-sqlite3';
 import { BACKEND_CAPABILITIES } from '../../core/database-url.js';
 import { RevokdError } from '../../core/errors.js';
-import type { SchemaState } from '../ports/lifecycle.js';
 import { unitOfWork } from '../sql/feed.js';
-import { type Proc, type Query, Unit, runSync } from '../sql/procedure.js';
+import { type Proc, type Query, Unit, perStatement, runSync } from '../sql/procedure.js';
 import { SqlStore, type SqlStoreOptions, type UnitMode } from '../sql/sql-store.js';
 import type { RevokdStore } from '../types.js';
 import { sqliteDialect } from './dialect.js';
-import { type KeyingOutcome, keyLegacyChain } from './key-legacy-chain.js';
-import { migrateSqlite, sqliteSchemaVersion } from './migrate.js';
+import { type KeyingOutcome, keyLegacyChain, keyingRecorded } from './key-legacy-chain.js';
+import { migrateSqlite } from './migrate.js';
 import { type SqliteDatabase, openDatabase } from './open-database.js';
 import { isBusyError, retryWhenBusy } from './retry-when-busy.js';
 
@@ -36,9 +35,6 @@ export class SqliteStore extends SqlStore implements RevokdStore {
   private readonly allowLegacyChainUpgrade: boolean;
   /** What opening did to a legacy audit chain (set by migrate()). */
   auditKeying: KeyingOutcome | undefined;
-  schema: SchemaState = { version: 0, applied: [] };
-  /** Statements prepared once (see `prepared`). */
-  private readonly statements = new Map<string, Statement>();
 
   constructor(db: SqliteDatabase, options: SqliteStoreOptions) {
     super(options);
@@ -72,6 +68,7 @@ export class SqliteStore extends SqlStore implements RevokdStore {
   }
 
   private readonly execute = (q: Query): unknown => {
+    if (q.kind === 'exec') return void this.db.exec(q.sql);
     const statement = this.prepared(q.sql);
     switch (q.kind) {
       case 'all': return statement.all(...q.params);
@@ -84,22 +81,16 @@ export class SqliteStore extends SqlStore implements RevokdStore {
    * A statement prepared once per connection. Preparing is a fifth of the CPU time of an API-token
    * introspection otherwise (three lookups per request). Sound to share: better-sqlite3 runs each
    * statement to completion synchronously, and SQLite re-prepares it itself if the schema changes.
-   * The cache is keyed by the text and never shrinks: every statement of ../sql is one of a fixed
-   * set of texts (values are always parameters).
    */
-  private prepared(sql: string): Statement {
-    let statement = this.statements.get(sql);
-    if (statement === undefined) {
-      statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
-  }
+  private readonly prepared = perStatement((sql): Statement => this.db.prepare(sql));
 
   async migrate(): Promise<void> {
-    const ran = await this.run(() => migrateSqlite(this.db, Date.now()));
-    this.schema = { version: sqliteSchemaVersion(this.db), applied: [...this.schema.applied, ...ran] };
-    this.auditKeying = await this.run(() => keyLegacyChain(this.db, this.allowLegacyChainUpgrade, Date.now(), this.auditChainKey, this.execute));
+    await this.schemaAfter(await this.run(() => migrateSqlite(this.db, Date.now(), this.execute)));
+    // Checked first outside a write transaction: a keyed database opens without the write lock.
+    const allowed = this.allowLegacyChainUpgrade;
+    this.auditKeying = (await this.unit('autocommit', keyingRecorded))
+      ? 'already_keyed'
+      : await this.unit('write', (u) => keyLegacyChain(u, allowed, Date.now()));
   }
 
   async close(): Promise<void> {
