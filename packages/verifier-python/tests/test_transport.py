@@ -1,17 +1,19 @@
 """The transport against a fake revokd (tests/fake_revokd.py): Last-Event-ID resume, tampering resynchronised
 without an id, refused credentials failing start at once, halting without reconnecting, the idle timeout,
-and close() leaving no thread."""
+quick reconnects after a healthy stream is cut then growing delays, and close() leaving no thread."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable, Iterator
+from itertools import pairwise
 from typing import Any
 
 import pytest
 
 from revokd_verifier import RevokdError, Verifier, VerifierStartError
+from revokd_verifier._backoff import QUICK_ATTEMPTS
 
 from .fake_revokd import AUDIENCE, ISSUER, FakeRevokd
 
@@ -124,5 +126,29 @@ def test_a_silent_stream_goes_stale_and_is_reconnected_after_the_idle_timeout(fa
         fake.silent = False
         eventually(lambda: not verifier.status()["stale"])
         assert code_of(verifier, fake.token()) == "accept"
+    finally:
+        verifier.close()
+
+
+def test_a_healthy_stream_cut_then_refused_quick_attempts_first_then_further_apart(fake: FakeRevokd) -> None:
+    verifier = make(fake)
+    verifier.start()
+    try:
+        eventually(lambda: not verifier.status()["stale"])
+        before = len(fake.request_times)
+        refusals = QUICK_ATTEMPTS + 4
+        fake.refuse_next = refusals
+        fake.cut_after_next_event = True
+        fake.publish("token", jti="cut-after-this-1", iss=None, expires_at=None)
+        eventually(lambda: len(fake.request_times) == before + refusals + 1, 20)
+        eventually(lambda: not verifier.status()["stale"])
+        assert code_of(verifier, fake.token(jti="cut-after-this-1")) == "ERR_TOKEN_REVOKED"
+        times = fake.request_times[before:]
+        gaps = [b - a for a, b in pairwise(times)]
+        # Attempts 1..QUICK_ATTEMPTS follow the cut at the short delay, 503 or not; only the attempts
+        # after them come further apart (×2 left out as the borderline, then ×4 and more).
+        quick, grown = gaps[: QUICK_ATTEMPTS - 1], gaps[QUICK_ATTEMPTS:]
+        assert max(quick) < min(grown), (quick, grown)
+        assert gaps[-1] > gaps[QUICK_ATTEMPTS - 1], gaps
     finally:
         verifier.close()

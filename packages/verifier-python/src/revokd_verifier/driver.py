@@ -1,8 +1,9 @@
 """The transport: one SSE connection at a time to ``GET /api/v1/revocations/stream``, fed to a StreamConsumer.
 
 Reconnects soon after a healthy stream is lost and with growing, jittered delays after failures
-(``_backoff.py``, honouring the server's ``retry:``), sends ``Last-Event-ID`` from the consumer's position, treats a connection silent for ``idle_timeout_s`` as
-dead, resynchronises without an id after tampering, and stops for good when the consumer halts.
+(``_backoff.py``, honouring the server's ``retry:``), sends ``Last-Event-ID`` from the consumer's position,
+treats a connection silent for ``idle_timeout_s`` as dead, resynchronises without an id after tampering, and
+stops for good when the consumer halts.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import asyncio
 import base64
 import logging
 import re
-from typing import Literal
 from collections.abc import Callable
+from typing import Literal
 from urllib.parse import quote_plus
 
 import httpx
