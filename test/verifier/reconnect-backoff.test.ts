@@ -1,11 +1,13 @@
 /**
- * The verifier's reconnection delays (packages/verifier/src/reconnect-backoff.ts), with the jitter's
- * random source pinned at its two ends so the bounds themselves are seen: short after a healthy
- * stream is lost, growing on repeated failures, and a server's `retry:` clamped both ways.
+ * The verifier's reconnection delays (packages/verifier/src/reconnect-backoff.ts), with the
+ * jitter's random source pinned at its two ends so the bounds themselves are seen: short after a
+ * healthy stream is lost, growing on repeated failures, and a server's `retry:` clamped both ways.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { MIN_RETRY_MS, QUICK_ATTEMPTS, ReconnectBackoff } from '../../packages/verifier/src/reconnect-backoff.js';
+import {
+  MIN_RETRY_MS, QUICK_ATTEMPTS, ReconnectBackoff,
+} from '../../packages/verifier/src/reconnect-backoff.js';
 
 /** The delays before `n` attempts that all fail, the first one right after `start`. */
 function delays(backoff: ReconnectBackoff, n: number, start: () => void): number[] {
@@ -22,14 +24,19 @@ const lowest = (): number => 0;
 const highest = (): number => 0.999_999;
 
 describe('reconnect backoff', () => {
-  test('after a healthy stream is lost: QUICK_ATTEMPTS delays within the server\'s retry, refused or not, then doubling to the cap', () => {
+  test('healthy stream lost: quick delays within retry, refused or not, then doubling', () => {
     for (const random of [lowest, highest]) {
       const b = new ReconnectBackoff({ initialMs: 100, maxMs: 5_000, random });
       b.serverRetry(250);
       const seen = delays(b, QUICK_ATTEMPTS + 6, () => b.lostHealthy());
-      for (const d of seen.slice(0, QUICK_ATTEMPTS)) assert.ok(d >= 125 && d <= 250, `quick: ${seen.join(', ')}`);
+      const all = seen.join(', ');
+      for (const d of seen.slice(0, QUICK_ATTEMPTS)) {
+        assert.ok(d >= 125 && d <= 250, `quick: ${all}`);
+      }
       const ceilings = [500, 1_000, 2_000, 4_000, 5_000, 5_000];
-      seen.slice(QUICK_ATTEMPTS).forEach((d, i) => assert.ok(d >= ceilings[i]! / 2 && d <= ceilings[i]!, `grown: ${seen.join(', ')}`));
+      seen.slice(QUICK_ATTEMPTS).forEach((d, i) => {
+        assert.ok(d >= ceilings[i]! / 2 && d <= ceilings[i]!, `grown: ${all}`);
+      });
     }
   });
 
@@ -39,7 +46,7 @@ describe('reconnect backoff', () => {
     assert.deepEqual(seen.map(Math.round), [200, 400, 800, 1_600]);
   });
 
-  test('a healthy stream lost resets the growth; a stream with events but no proof resets it without hurrying', () => {
+  test('a healthy stream lost resets the growth; an unproven one too, without hurrying', () => {
     const b = new ReconnectBackoff({ initialMs: 100, maxMs: 5_000, random: highest });
     for (let i = 0; i < 8; i++) b.failed();
     b.lostHealthy();
@@ -50,7 +57,7 @@ describe('reconnect backoff', () => {
     assert.deepEqual(seen.map(Math.round), [100, 200, 400]);
   });
 
-  test('retry: 0 (a hostile proxy) is clamped to the floor and still jittered; a huge retry to the cap', () => {
+  test('retry: 0 (hostile) is clamped to the floor, still jittered; a huge one to the cap', () => {
     const low = new ReconnectBackoff({ initialMs: 100, maxMs: 5_000, random: lowest });
     const high = new ReconnectBackoff({ initialMs: 100, maxMs: 5_000, random: highest });
     for (const b of [low, high]) {

@@ -38,10 +38,13 @@ describe('verifier reconnects after a restart of revokd (issue 21)', () => {
   let verifier: Verifier;
 
   /** Until the verifier holds a view proven current on a connection made after `connections`. */
-  const currentAgain = (connections: number): Promise<true> => until('the verifier current again', () => {
-    const s = verifier.status();
-    return s.streamConnections > connections && !s.stale ? true : undefined;
-  }, 60_000);
+  const currentAgain = (connections: number): Promise<true> => {
+    const probe = (): true | undefined => {
+      const s = verifier.status();
+      return s.streamConnections > connections && !s.stale ? true : undefined;
+    };
+    return until('the verifier current again', probe, 60_000);
+  };
 
   before(async () => {
     server = await ServerProcess.start({ command: [process.execPath, COMPILED_CLI, 'serve'] });
@@ -65,17 +68,21 @@ describe('verifier reconnects after a restart of revokd (issue 21)', () => {
 
   test('every stream starts with the server\'s retry:', async () => {
     const abort = new AbortController();
-    const res = await fetch(`${server.url}${STREAM_PATH}`, { headers: { authorization: client.basic }, signal: abort.signal });
+    const res = await fetch(`${server.url}${STREAM_PATH}`, {
+      headers: { authorization: client.basic }, signal: abort.signal,
+    });
     assert.equal(res.status, 200);
     const reader = res.body!.getReader();
     let text = '';
-    while (!text.includes('\n\n')) text += Buffer.from((await reader.read()).value!).toString('utf8');
+    while (!text.includes('\n\n')) {
+      text += Buffer.from((await reader.read()).value!).toString('utf8');
+    }
     abort.abort();
     await reader.cancel().catch(() => {});
     assert.match(text, /^retry: [0-9]+\n\n/);
   });
 
-  test('SIGKILL + restart: current again without a restart of its own; refuses a token revoked after', async (t) => {
+  test('SIGKILL + restart: current again by itself; refuses a token revoked after', async (t) => {
     await currentAgain(0);
     const kept = await clientCredentialsToken(server.url, client);
     const victim = await clientCredentialsToken(server.url, client);
@@ -90,8 +97,9 @@ describe('verifier reconnects after a restart of revokd (issue 21)', () => {
     await currentAgain(connections);
     const during = proxy.attempts.slice(killedAt);
     t.diagnostic(`attempts while down and after: ${during.map((a) => a.outcome).join(', ')}`);
-    assert.equal(during.at(-1)!.outcome, 'forwarded', 'the last attempt reached the restarted server');
-    assert.ok(during.slice(0, -1).every((a) => a.outcome === 'refused'), 'one successful attempt, after the refusals');
+    const through = during.findIndex((a) => a.outcome === 'forwarded');
+    assert.ok(through > 0, 'refused while the server was down, then through to the new one');
+    assert.ok(during.slice(through).every((a) => a.outcome === 'forwarded'), 'no refusal after');
     await revoke('jti', decodeJwt(victim).jti as string);
     await until('the token revoked after the restart refused', () => verifier.verify(victim).then(
       () => undefined,
@@ -100,10 +108,10 @@ describe('verifier reconnects after a restart of revokd (issue 21)', () => {
     assert.equal((await verifier.verify(kept)).client_id, client.client_id);
   });
 
-  test('a healthy stream cut, then attempts refused: quick attempts first, then further apart', async (t) => {
+  test('a healthy stream cut, then refusals: quick attempts, then further apart', async (t) => {
     await currentAgain(0);
     const connections = verifier.status().streamConnections;
-    const refusals = QUICK_ATTEMPTS + 3;
+    const refusals = QUICK_ATTEMPTS + 2;
     const from = proxy.attempts.length;
     proxy.refuseNext = refusals;
     const cutAt = performance.now();
@@ -117,11 +125,13 @@ describe('verifier reconnects after a restart of revokd (issue 21)', () => {
     );
     const spacing = gaps(cutAt, seen);
     t.diagnostic(`gaps between attempts (ms): ${spacing.map((g) => g.toFixed(0)).join(', ')}`);
-    // The quick attempts (the first after the cut included) are each closer together than any
-    // attempt once they are used up: the delay grew (×2, ×4, ×8) only after them.
+    // The quick attempts (the first after the cut included) are each closer together than the
+    // last, once the delay had doubled three times (×2, ×4, ×8) after them — ×8, not ×2, so that a
+    // loaded machine's scheduling delays cannot blur the comparison.
     const quick = spacing.slice(0, QUICK_ATTEMPTS);
-    const grown = spacing.slice(QUICK_ATTEMPTS + 1);
-    assert.ok(Math.max(...quick) < Math.min(...grown), `quick ${quick.join(', ')} vs grown ${grown.join(', ')}`);
+    const grown = spacing.slice(QUICK_ATTEMPTS + 2);
+    const both = `quick ${quick.join(', ')} vs grown ${grown.join(', ')}`;
+    assert.ok(Math.max(...quick) < Math.min(...grown), both);
     assert.ok(spacing.at(-1)! > spacing[QUICK_ATTEMPTS]!, 'still growing at the last refusal');
   });
 });

@@ -18,9 +18,10 @@ from collections.abc import Callable
 
 #: The lowest reconnection delay a ``retry:`` can ask for (before jitter).
 MIN_RETRY_MS = 100
-#: Attempts at the low delay after a healthy stream is lost (at 250 ms: ~1.9 s, longer than a
-#: restart takes); bounded, so a service that stays down is not polled at that rate.
-QUICK_ATTEMPTS = 10
+#: Attempts at the low delay after a healthy stream is lost (at 250 ms: 8–16 s, longer than a restart
+#: takes even on a loaded machine); a count, so a lower ``retry:`` buys fewer seconds, not more attempts;
+#: bounded, so a service that stays down is not polled at that rate for long.
+QUICK_ATTEMPTS = 64
 
 
 class ReconnectBackoff:
