@@ -62,8 +62,10 @@ function repeatOpsPerSec(run: BenchRun): Measured | undefined {
   const repeat = size?.scenarios.find((s) => s.key === 'repeat');
   if (size === undefined || repeat === undefined) return undefined;
   const at = size.revoked === 1_000_000 ? '' : ` (at ${size.revoked.toLocaleString('en-US')})`;
-  const value = `${(repeat.medianOpsPerSec / 1e3).toFixed(0)} k/s${at}`;
-  return { value, met: repeat.medianOpsPerSec >= 2e6 };
+  const perSec = repeat.medianOpsPerSec;
+  const rate = perSec >= 1e6 ? `${(perSec / 1e6).toFixed(2)} M/s` : `${(perSec / 1e3).toFixed(0)} k/s`;
+  const value = `${rate}${at}`;
+  return { value, met: perSec >= 2e6 };
 }
 
 function httpRatio(
@@ -143,7 +145,7 @@ export function issue21Goals(run: BenchRun, goals: readonly Goal[] = ISSUE_21_GO
   return goals.map((g) => {
     const m = g.measure(run);
     return {
-      figure: g.figure, now: g.now, goal: g.goal, measured: m?.value ?? 'not measured',
+      figure: g.figure, now: g.now, goal: g.goal, measured: m?.value ?? '—',
       status: m === undefined ? 'not measured' : m.met ? 'MET' : 'NOT MET',
     };
   });
@@ -152,5 +154,5 @@ export function issue21Goals(run: BenchRun, goals: readonly Goal[] = ISSUE_21_GO
 export function printIssue21Goals(rows: readonly GoalRow[], log: (line?: string) => void): void {
   log('Issue 21 goals — the issue\'s figures, this run\'s value beside each');
   const body = rows.map((r) => [r.figure, r.now, r.goal, r.measured, r.status]);
-  printTable(['figure', 'now (issue)', 'goal', 'this run', ''], body, log, 3);
+  printTable(['figure', 'now (issue)', 'goal', 'this run', 'goal met?'], body, log, 3);
 }
