@@ -63,7 +63,9 @@ function repeatOpsPerSec(run: BenchRun): Measured | undefined {
   if (size === undefined || repeat === undefined) return undefined;
   const at = size.revoked === 1_000_000 ? '' : ` (at ${size.revoked.toLocaleString('en-US')})`;
   const perSec = repeat.medianOpsPerSec;
-  const rate = perSec >= 1e6 ? `${(perSec / 1e6).toFixed(2)} M/s` : `${(perSec / 1e3).toFixed(0)} k/s`;
+  const rate = perSec >= 1e6
+    ? `${(perSec / 1e6).toFixed(2)} M/s`
+    : `${(perSec / 1e3).toFixed(0)} k/s`;
   const value = `${rate}${at}`;
   return { value, met: perSec >= 2e6 };
 }
