@@ -1,7 +1,9 @@
 /**
  * `npm run bench` (builds, then node --expose-gc --import tsx bench/run.ts): every figure issue 11
  * asks for, in one run, ending in ONE summary table with ratios and p50/p99 (also in
- * bench/results/latest.json). The parts, each with its own file and its own detailed table:
+ * bench/results/latest.json), then the "Issue 21 goals" table (bench/issue21-goals.ts: each of
+ * the issue's figures from the part that measures it, with its goal and MET / NOT MET). The
+ * parts, each with its own file and its own detailed table:
  *
  *   1. the hot path at 1 M and 10 M revoked jtis (bench/hot-path.ts): bare jose, verifier
  *      first-seen and repeat token, the seeds' design (jose + Redis EXISTS, 1 and 50 in flight),
@@ -38,6 +40,7 @@ import { duration, int, ms, printTable } from './table.js';
 import type { ScenarioResult } from './measure.js';
 import type { IntrospectionAtScaleResult } from './introspection-at-scale.js';
 import type { VerifierPropagationResult } from './verifier-propagation.js';
+import { type BenchRun, issue21Goals, printIssue21Goals } from './issue21-goals.js';
 
 const log = (line = ''): void => {
   process.stdout.write(`${line}\n`);
@@ -120,7 +123,10 @@ if (enabled('BENCH_INTROSPECT_SCALE')) {
 if (enabled('BENCH_VERIFIER_PROPAGATION')) {
   const { runVerifierPropagationBench } = await import('./verifier-propagation.js');
   log();
-  const results = await runVerifierPropagationBench(log, { samples: intEnv('BENCH_VERIFIER_SAMPLES', 1000), verifierCounts: [1, 4] });
+  const results = await runVerifierPropagationBench(log, {
+    samples: intEnv('BENCH_VERIFIER_SAMPLES', 1000), verifierCounts: [1, 4],
+    restarts: intEnv('BENCH_VERIFIER_RESTARTS', 5),
+  });
   json.verifierPropagation = results;
   summary.push(...verifierPropagationSummary(results));
 }
@@ -220,6 +226,11 @@ if (enabled('BENCH_PYTHON')) {
 log();
 log(`SUMMARY — one run, ${new Date(started).toISOString()}, ${machine.nproc} shared cores; ratios are against the row named in the ratio column's part`);
 printTable(['part', 'row', 'value', 'p50', 'p99', 'ratio', 'target'], summary.map((r) => [r.part, r.row, r.value, r.p50, r.p99, r.ratio, r.target]), log, 2);
+// Issue 21's figures, each from the part that measures it ("not measured" when it did not run).
+const goals = issue21Goals(json as BenchRun);
+log();
+printIssue21Goals(goals, log);
+json.issue21Goals = goals;
 const loadAtEnd = loadavg();
 log(`load average at end: ${loadAtEnd.map((l) => l.toFixed(2)).join(' ')}; total ${((Date.now() - started) / 1000).toFixed(0)} s`);
 json.summary = summary;

@@ -92,6 +92,8 @@ export class SseStream {
         else if (field === 'data') data.push(value);
       }
       if (id !== undefined) this.lastEventId = id;
+      // A block without data (the stream's opening `retry:`) is no event (WHATWG HTML §9.2.6).
+      if (data.length === 0) continue;
       this.events.push({ event, id, data: JSON.parse(data.join('\n')), receivedAtMs: Date.now() });
     }
     this.notify();

@@ -1,5 +1,6 @@
 """A fake revokd for the transport tests: a JWKS and a stream speaking protocol 2 with real proofs,
-plus switches to refuse credentials, alter an event, cut a connection, go silent or send an unknown scope."""
+plus switches to refuse credentials, alter an event, cut a connection, go silent, answer 503 or send an unknown
+scope; it records when each stream request arrived."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ class FakeRevokd:
         self.records: list[str] = []  # each revocation's exact data text; its id is "c<n>" (n = index + 1)
         self.chains: list[str] = [GENESIS]
         self.requests: list[dict[str, str]] = []
+        self.request_times: list[float] = []  # time.monotonic() of each stream request, in order
+        self.refuse_next = 0  # stream requests still to answer with 503
         self.refuse_credentials = False
         self.alter_next = False
         self.cut_after_next_event = False
@@ -53,6 +56,13 @@ class FakeRevokd:
                     self.wfile.write(body)
                     return
                 fake.requests.append({k.lower(): v for k, v in self.headers.items()})
+                fake.request_times.append(time.monotonic())
+                if fake.refuse_next > 0:
+                    fake.refuse_next -= 1
+                    self.send_response(503)
+                    self.send_header("content-length", "0")
+                    self.end_headers()
+                    return
                 if fake.refuse_credentials:
                     self.send_response(401)
                     self.send_header("content-length", "0")

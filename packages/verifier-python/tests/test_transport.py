@@ -1,17 +1,19 @@
 """The transport against a fake revokd (tests/fake_revokd.py): Last-Event-ID resume, tampering resynchronised
 without an id, refused credentials failing start at once, halting without reconnecting, the idle timeout,
-and close() leaving no thread."""
+quick reconnects after a healthy stream is cut then growing delays, and close() leaving no thread."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable, Iterator
+from itertools import pairwise
 from typing import Any
 
 import pytest
 
 from revokd_verifier import RevokdError, Verifier, VerifierStartError
+from revokd_verifier._backoff import QUICK_ATTEMPTS
 
 from .fake_revokd import AUDIENCE, ISSUER, FakeRevokd
 
@@ -62,8 +64,9 @@ def test_snapshot_events_resume_with_last_event_id_and_close(fake: FakeRevokd) -
         eventually(lambda: len(fake.requests) == 2)
         assert fake.requests[1].get("last-event-id") == last, "resumes from the last applied id"
         assert code_of(verifier, fake.token()) == "ERR_TOKEN_REVOKED"
+        # The fake counts the request before the verifier has read the response's headers: wait for them.
+        eventually(lambda: verifier.status()["stream_connections"] == 2)
         eventually(lambda: not verifier.status()["stale"])
-        assert verifier.status()["stream_connections"] == 2
     finally:
         began = time.monotonic()
         verifier.close()
@@ -124,5 +127,29 @@ def test_a_silent_stream_goes_stale_and_is_reconnected_after_the_idle_timeout(fa
         fake.silent = False
         eventually(lambda: not verifier.status()["stale"])
         assert code_of(verifier, fake.token()) == "accept"
+    finally:
+        verifier.close()
+
+
+def test_a_healthy_stream_cut_then_refused_quick_attempts_first_then_further_apart(fake: FakeRevokd) -> None:
+    verifier = make(fake)
+    verifier.start()
+    try:
+        eventually(lambda: not verifier.status()["stale"])
+        before = len(fake.request_times)
+        refusals = QUICK_ATTEMPTS + 2
+        fake.refuse_next = refusals
+        fake.cut_after_next_event = True
+        fake.publish("token", jti="cut-after-this-1", iss=None, expires_at=None)
+        eventually(lambda: len(fake.request_times) == before + refusals + 1, 20)
+        eventually(lambda: not verifier.status()["stale"])
+        assert code_of(verifier, fake.token(jti="cut-after-this-1")) == "ERR_TOKEN_REVOKED"
+        times = fake.request_times[before:]
+        gaps = [b - a for a, b in pairwise(times)]
+        # Attempts 1..QUICK_ATTEMPTS follow the cut at the short delay, 503 or not; only after them does
+        # the delay double (×2, ×4, ×8: the last, compared, so that scheduling delays cannot blur it).
+        quick, grown = gaps[: QUICK_ATTEMPTS - 1], gaps[QUICK_ATTEMPTS + 1 :]
+        assert max(quick) < min(grown), (quick, grown)
+        assert gaps[-1] > gaps[QUICK_ATTEMPTS - 1], gaps
     finally:
         verifier.close()

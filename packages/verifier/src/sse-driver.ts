@@ -11,14 +11,16 @@
  * malformed stream is dropped and reconnected. A revocation of a scope this code does not know
  * halts the view (it fails closed, whatever the fail mode) instead of reconnecting to meet it again.
  *
- * Reconnects use exponential backoff with jitter and send `Last-Event-ID`, so the service resumes
- * with no loss and no duplicates (or sends a fresh snapshot, which replaces the view whole).
+ * Reconnects send `Last-Event-ID`, so the service resumes with no loss and no duplicates (or sends
+ * a fresh snapshot, which replaces the view whole). When: reconnect-backoff.ts — soon after a
+ * healthy stream is lost (a restart of the service), growing on repeated failures.
  */
 import { STREAM_PROTOCOL_HEADER } from '#core/revocation/stream-protocol.js';
 import type { WireServiceLimits } from '#core/revocation/wire-format.js';
 import type { VerificationKey } from '#core/tokens/key-ring.js';
 import type { ReplicaDriver, ReplicaSink, WakeupStatus } from '#replica/revocation-replica.js';
 import { abortReason, cancelOnAbort, discard, raceAbort } from './abortable.js';
+import { ReconnectBackoff } from './reconnect-backoff.js';
 import { SseParser, type SseEvent } from './sse-parser.js';
 import { StreamConsumer, StreamHaltedError, StreamProtocolError, StreamTamperedError } from './stream-consumer.js';
 
@@ -26,7 +28,10 @@ export interface SseDriverOptions {
   readonly url: string;
   readonly clientId: string;
   readonly clientSecret: string;
-  /** First reconnection delay (the server's `retry:` replaces it); doubles up to `maxBackoffMs`. */
+  /**
+   * Reconnection delay until the server's `retry:` replaces it; doubles on repeated failures up to
+   * `maxBackoffMs` (reconnect-backoff.ts).
+   */
   readonly initialBackoffMs?: number;
   readonly maxBackoffMs?: number;
   /** No byte for this long (heartbeats come every second): the connection is taken for dead. */
@@ -60,6 +65,9 @@ const DEFAULT_INITIAL_BACKOFF_MS = 100;
 const DEFAULT_MAX_BACKOFF_MS = 5_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 
+/** How far a connection got before it ended: what decides the next delay (reconnect-backoff.ts). */
+type ConnectionOutcome = 'failed' | 'unproven' | 'proven';
+
 export class SseDriver implements ReplicaDriver {
   private readonly options: SseDriverOptions;
   private readonly authorization: string;
@@ -71,15 +79,21 @@ export class SseDriver implements ReplicaDriver {
   private consumer: StreamConsumer | undefined;
   /** Proofs that did not match what was received (each caused a resynchronisation). */
   mismatches = 0;
-  private serverRetryMs: number | undefined;
+  private readonly backoff: ReconnectBackoff;
   private connected = false;
   private problem = 'not connected yet';
   private firstSnapshot: { resolve: () => void; reject: (err: Error) => void } | undefined;
+  /** How far the current connection got, kept as it goes: a reset mid-stream throws. */
+  private progress: ConnectionOutcome = 'failed';
   /** Connections made (the first one included): a reconnect is visible in status. */
   connections = 0;
 
   constructor(options: SseDriverOptions) {
     this.options = options;
+    this.backoff = new ReconnectBackoff({
+      initialMs: options.initialBackoffMs ?? DEFAULT_INITIAL_BACKOFF_MS,
+      maxMs: options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS,
+    });
     // RFC 6749 §2.3.1: form-urlencode id and secret, then Basic.
     const encode = (s: string): string => encodeURIComponent(s).replace(/%20/g, '+');
     this.authorization = `Basic ${Buffer.from(`${encode(options.clientId)}:${encode(options.clientSecret)}`).toString('base64')}`;
@@ -112,12 +126,12 @@ export class SseDriver implements ReplicaDriver {
   }
 
   private async run(): Promise<void> {
-    let failures = 0;
     while (!this.stopped) {
-      let receivedEvents = false;
       let tampered = false;
+      let malformed = false;
+      this.progress = 'failed';
       try {
-        receivedEvents = await this.connectOnce();
+        await this.connectOnce();
         this.problem = 'the stream ended';
       } catch (err) {
         if (this.stopped) break;
@@ -128,6 +142,7 @@ export class SseDriver implements ReplicaDriver {
           this.firstSnapshot.reject(err);
           this.firstSnapshot = undefined;
         }
+        malformed = err instanceof StreamProtocolError;
         if (err instanceof StreamTamperedError) {
           tampered = true;
           this.mismatches++;
@@ -145,17 +160,12 @@ export class SseDriver implements ReplicaDriver {
         this.abort = undefined;
       }
       if (this.stopped) break;
-      // Tampering keeps the backoff growing: a proxy that alters every stream gets ever fewer snapshots.
-      failures = receivedEvents && !tampered ? 0 : failures + 1;
-      await this.sleep(this.backoffMs(failures));
+      const outcome = this.outcome(tampered, malformed);
+      if (outcome === 'proven') this.backoff.lostHealthy();
+      else if (outcome === 'unproven') this.backoff.lostUnproven();
+      else this.backoff.failed();
+      await this.sleep(this.backoff.nextDelayMs());
     }
-  }
-
-  /** Full jitter over an exponential ceiling, so verifiers restarted together do not reconnect in step. */
-  private backoffMs(failures: number): number {
-    const base = this.serverRetryMs ?? this.options.initialBackoffMs ?? DEFAULT_INITIAL_BACKOFF_MS;
-    const ceiling = Math.min(this.options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS, base * 2 ** Math.min(failures, 16));
-    return ceiling / 2 + Math.random() * (ceiling / 2);
   }
 
   private sleep(ms: number): Promise<void> {
@@ -169,8 +179,17 @@ export class SseDriver implements ReplicaDriver {
     });
   }
 
-  /** One connection, until it ends or fails. Resolves whether any event was received. */
-  private async connectOnce(): Promise<boolean> {
+  /**
+   * Tampering keeps the backoff growing: a proxy that alters every stream gets ever fewer
+   * snapshots; a malformed event after a proof is no reason to hurry back for another.
+   */
+  private outcome(tampered: boolean, malformed: boolean): ConnectionOutcome {
+    if (tampered) return 'failed';
+    return malformed && this.progress === 'proven' ? 'unproven' : this.progress;
+  }
+
+  /** One connection, until it ends or fails; how far it got is kept in `progress` meanwhile. */
+  private async connectOnce(): Promise<void> {
     const abort = new AbortController();
     this.abort = abort;
     const consumer = this.consumer as StreamConsumer;
@@ -199,14 +218,14 @@ export class SseDriver implements ReplicaDriver {
     this.connected = true;
     const announced = response.headers.get(STREAM_PROTOCOL_HEADER);
     consumer.connected(announced !== null && /^[0-9]{1,6}$/.test(announced) ? Number(announced) : undefined);
-    let received = false;
+    const proofsBefore = consumer.proofs;
     // Events are handled in order, one at a time (a proof may wait for a JWKS refetch): the parser
     // collects a chunk's events, and the next chunk is read only once they are handled.
     const events: SseEvent[] = [];
     const parser = new SseParser({
       maxLineLength: MAX_LINE_LENGTH,
       maxEventLength: MAX_EVENT_LENGTH,
-      onRetry: (ms) => { this.serverRetryMs = Math.min(Math.max(ms, 10), this.options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS); },
+      onRetry: (ms) => this.backoff.serverRetry(ms),
       onEvent: (event) => { events.push(event); },
     });
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();
@@ -229,7 +248,7 @@ export class SseDriver implements ReplicaDriver {
         for (const event of events.splice(0)) {
           await consumer.receive(event);
           if (abort.signal.aborted) throw abortReason(abort.signal);
-          received = true;
+          this.progress = consumer.proofs > proofsBefore ? 'proven' : 'unproven';
           if (consumer.hasSnapshot) {
             this.firstSnapshot?.resolve();
             this.firstSnapshot = undefined;
@@ -246,7 +265,6 @@ export class SseDriver implements ReplicaDriver {
       await reader.cancel().catch(() => {});
       reader.releaseLock();
     }
-    return received;
   }
 }
 

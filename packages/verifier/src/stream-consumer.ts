@@ -83,6 +83,9 @@ export class StreamConsumer {
   /** The protocol the service announced (header or snapshot; undefined: protocol 1). */
   private serviceProtocol: number | undefined;
 
+  /** Proofs verified for the chain held (the driver tells a healthy connection by them). */
+  proofs = 0;
+
   constructor(options: StreamConsumerOptions) {
     this.options = options;
     this.sink = options.sink;
@@ -161,6 +164,7 @@ export class StreamConsumer {
       throw new StreamTamperedError(`a heartbeat proves feed chain ${proof.chain.slice(0, 12)}… at ${proof.head}, but the events received make ${this.chain.slice(0, 12)}… (an event was lost, altered, reordered or replayed on the way)`);
     }
     this.sink.markCurrent(proof.at);
+    this.proofs++;
   }
 
   /** A verified proof; undefined when its key is not (yet) known; throws StreamTamperedError when it does not verify. */
@@ -226,6 +230,7 @@ export class StreamConsumer {
     // loadSnapshot marked it current now; the proof says since when it really is.
     sink.markStale();
     sink.markCurrent(proof.at);
+    this.proofs++;
     this.cursor = event.id;
     this.chain = proof.chain;
     this.snapshotLoaded = true;

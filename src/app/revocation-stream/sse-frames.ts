@@ -40,6 +40,14 @@ export function heartbeatFrame(fields: Omit<WireHeartbeat, 'proof'>, proof: stri
 }
 
 /**
+ * The reconnection delay a consumer should use after losing this stream (SSE `retry:`, in ms). Sent
+ * once, first, so it is known before anything can go wrong on the stream.
+ */
+export function retryFrame(ms: number): string {
+  return `retry: ${Math.max(0, Math.floor(ms))}\n\n`;
+}
+
+/**
  * An SSE comment (a line starting with `:`, which consumers skip): sent while a stream is still
  * catching up, so the connection never looks dead (stream-session.ts). It is not a heartbeat: it
  * vouches for nothing.

@@ -10,6 +10,7 @@ import type { AppContext } from '../../app/context.js';
 import { STREAM_SCOPE, type StreamCredentials, authorizeStreamClient } from '../../app/revocation-stream/authorize-stream-client.js';
 import { coalescedSnapshots } from '../../app/revocation-stream/coalesced-snapshots.js';
 import { staleCredentials, watchCredentials } from '../../app/revocation-stream/credential-watch.js';
+import { retryFrame } from '../../app/revocation-stream/sse-frames.js';
 import { SseWriter } from '../../app/revocation-stream/sse-writer.js';
 import { type ProofSigner, StreamHub } from '../../app/revocation-stream/stream-hub.js';
 import { STREAM_PROTOCOL_HEADER, STREAM_PROTOCOL_VERSION } from '../../core/revocation/stream-protocol.js';
@@ -24,6 +25,15 @@ import { SECURITY } from '../openapi.js';
 import { clientCredentialsOf } from '../client-credentials.js';
 
 export const STREAM_PATH = '/api/v1/revocations/stream';
+
+/**
+ * The `retry:` every stream starts with. A restart takes this service away for well under a
+ * second, and a consumer that waits longer than that to come back is stale for nothing: 250 ms
+ * brings verifiers back within half a second of the service being ready (issue 21), while the
+ * consumers' jitter spreads their reconnects and their own floor and cap (docs/stream-protocol.md
+ * §2) bound what this value can make them do. A constant: SPEC §5.6 names no setting for it.
+ */
+export const STREAM_RETRY_MS = 250;
 
 const STREAM_SCHEMA = {
   tags: ['revocations'],
@@ -116,6 +126,7 @@ export function revocationStreamRoutes(app: FastifyInstance, ctx: AppContext): v
     res.flushHeaders();
     res.socket?.setNoDelay(true);
     const writer = new SseWriter(res, settings);
+    writer.send(retryFrame(STREAM_RETRY_MS));
     const session = new StreamSession({
       hub, feed, view: ctx.replica, writer, log: request.log, peerIp: request.clientIp,
       timing: { heartbeatMs: settings.heartbeatMs, feedPollMs: ctx.config.feedPollMs },

@@ -89,6 +89,8 @@ class StreamConsumer:
         self._chain: str | None = None
         self._cursor: str | None = None
         self._service_protocol: int | None = None
+        #: Proofs verified for the chain held (the driver tells a healthy connection by them).
+        self.proofs = 0
 
     @property
     def position(self) -> str | None:
@@ -161,6 +163,7 @@ class StreamConsumer:
                 f"{self._chain[:12]}… (an event was lost, altered, reordered or replayed on the way)"
             )
         self._replica.mark_current(proof.at)
+        self.proofs += 1
 
     async def _read_proof(self, jws: Any) -> StreamProof | None:
         try:
@@ -215,6 +218,7 @@ class StreamConsumer:
         # load_snapshot marked it current now; the proof says since when it really is.
         self._replica.mark_stale()
         self._replica.mark_current(proof.at)
+        self.proofs += 1
         self._cursor = event.id
         self._chain = proof.chain
         self._snapshot_loaded = True

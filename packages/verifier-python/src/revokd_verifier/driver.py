@@ -1,8 +1,9 @@
 """The transport: one SSE connection at a time to ``GET /api/v1/revocations/stream``, fed to a StreamConsumer.
 
-Reconnects with exponential backoff and jitter (starting from the server's ``retry:``), sends
-``Last-Event-ID`` from the consumer's position, treats a connection silent for ``idle_timeout_s`` as
-dead, resynchronises without an id after tampering, and stops for good when the consumer halts.
+Reconnects soon after a healthy stream is lost and with growing, jittered delays after failures
+(``_backoff.py``, honouring the server's ``retry:``), sends ``Last-Event-ID`` from the consumer's position,
+treats a connection silent for ``idle_timeout_s`` as dead, resynchronises without an id after tampering, and
+stops for good when the consumer halts.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-import random
 import re
 from collections.abc import Callable
+from typing import Literal
 from urllib.parse import quote_plus
 
 import httpx
 
+from ._backoff import ReconnectBackoff
 from .consumer import StreamConsumer, StreamHaltedError, StreamProtocolError, StreamTamperedError
 from .sse import SseEvent, SseParser
 from .state import Replica
@@ -26,6 +28,9 @@ logger = logging.getLogger("revokd_verifier")
 PROTOCOL_HEADER = "revokd-stream-protocol"
 _EVENT_STREAM = re.compile(r"text/event-stream\b", re.IGNORECASE)
 _PROTOCOL = re.compile(r"[0-9]{1,6}")
+
+#: How far a connection got before it ended: what decides the next delay (_backoff.py).
+Outcome = Literal["failed", "unproven", "proven"]
 
 
 class StreamAuthError(Exception):
@@ -56,10 +61,10 @@ class SseDriver:
         self._client = client
         self._idle_timeout_s = idle_timeout_s
         self._connect_timeout_s = connect_timeout_s
-        self._initial_backoff_ms = initial_backoff_ms
-        self._max_backoff_ms = max_backoff_ms
+        self._backoff = ReconnectBackoff(initial_ms=initial_backoff_ms, max_ms=max_backoff_ms)
+        # How far the current connection got, kept as it goes: a reset mid-stream raises.
+        self._progress: Outcome = "failed"
         self._on_first_snapshot = on_first_snapshot
-        self._server_retry_ms: int | None = None
         self.connections = 0
         self.mismatches = 0
         self.connected = False
@@ -75,12 +80,12 @@ class SseDriver:
 
     async def run(self) -> None:
         """Until cancelled, or until the consumer halts."""
-        failures = 0
         while True:
-            received = False
             tampered = False
+            malformed = False
+            self._progress = "failed"
             try:
-                received = await self._connect_once()
+                await self._connect_once()
                 self.problem = "the stream ended"
             except asyncio.CancelledError:
                 raise
@@ -103,23 +108,29 @@ class SseDriver:
                 # What this view holds may lack a revocation: stale now, and rebuilt from a snapshot.
                 self._consumer.resync()
             except Exception as err:  # protocol errors, HTTP and network errors, idle timeouts: reconnect
+                malformed = isinstance(err, StreamProtocolError)
                 self.problem = str(err) or type(err).__name__
                 logger.info("revocation stream: %s; reconnecting", self.problem)
             finally:
                 self.connected = False
-            # Tampering keeps the backoff growing: a proxy that alters every stream gets ever fewer snapshots.
-            failures = 0 if received and not tampered else failures + 1
-            await asyncio.sleep(self._backoff_ms(failures) / 1000)
+            outcome = self._outcome(tampered, malformed)
+            if outcome == "proven":
+                self._backoff.lost_healthy()
+            elif outcome == "unproven":
+                self._backoff.lost_unproven()
+            else:
+                self._backoff.failed()
+            await asyncio.sleep(self._backoff.next_delay_ms() / 1000)
 
-    def _backoff_ms(self, failures: int) -> float:
-        base = self._server_retry_ms if self._server_retry_ms is not None else self._initial_backoff_ms
-        ceiling = float(min(self._max_backoff_ms, base * 2 ** min(failures, 16)))
-        return ceiling / 2 + random.random() * (ceiling / 2)
+    def _outcome(self, tampered: bool, malformed: bool) -> Outcome:
+        # Tampering keeps the backoff growing: a proxy that alters every stream gets ever fewer snapshots;
+        # a malformed event after a proof is no reason to hurry back for another.
+        if tampered:
+            return "failed"
+        return "unproven" if malformed and self._progress == "proven" else self._progress
 
-    def _on_retry(self, ms: int) -> None:
-        self._server_retry_ms = min(max(ms, 10), self._max_backoff_ms)
-
-    async def _connect_once(self) -> bool:
+    async def _connect_once(self) -> None:
+        """One connection, until it ends or fails; how far it got is kept in ``_progress`` meanwhile."""
         headers = {"accept": "text/event-stream", "cache-control": "no-cache", "accept-encoding": "identity",
                    "authorization": self._authorization}
         position = self._consumer.position
@@ -127,9 +138,8 @@ class SseDriver:
             headers["last-event-id"] = position
         timeout = httpx.Timeout(connect=self._connect_timeout_s, read=self._idle_timeout_s,
                                 write=self._connect_timeout_s, pool=self._connect_timeout_s)
-        received = False
         events: list[SseEvent] = []
-        parser = SseParser(events.append, self._on_retry)
+        parser = SseParser(events.append, self._backoff.server_retry)
         async with self._client().stream("GET", self._url, headers=headers, timeout=timeout) as response:
             if response.status_code in (401, 403):
                 raise StreamAuthError(response.status_code)
@@ -140,12 +150,12 @@ class SseDriver:
             self.connected = True
             announced = response.headers.get(PROTOCOL_HEADER)
             self._consumer.connected(int(announced) if announced is not None and _PROTOCOL.fullmatch(announced) else None)
+            proofs_before = self._consumer.proofs
             logger.info("revocation stream connected (resuming: %s)", "yes" if position is not None else "no, snapshot")
             async for chunk in response.aiter_raw():
                 parser.push(chunk)
                 while events:
                     await self._consumer.receive(events.pop(0))
-                    received = True
+                    self._progress = "proven" if self._consumer.proofs > proofs_before else "unproven"
                     if self._consumer.has_snapshot:
                         self._first_snapshot(None)
-        return received
