@@ -24,6 +24,7 @@ import { readGenerations } from './generations.js';
 import { LIVE_ENTRY, PRUNABLE_ENTRY, PRUNABLE_REFRESH_SESSION, entryCutoff, liveCutoff, liveSession, refreshPruneCutoff } from './live.js';
 import { type Proc, type Row, type Unit, all, count, get, run } from './procedure.js';
 import { revoke } from './revoke.js';
+import { RevokeBatcher, revokeEach } from './revoke-batch.js';
 import {
   mapOne, toApiToken, toAudit, toClient, toFeedRecord, toOutbox, toRefresh, toRevocation, toSession, toSigningKey, toUser,
 } from './rows.js';
@@ -64,6 +65,12 @@ export abstract class SqlStore {
   }
 
   protected abstract unit<T>(mode: UnitMode, work: (u: Unit) => Proc<T>): Promise<T>;
+
+  /** Group commit of concurrent revocations (revoke-batch.ts): one transaction, one durable commit. */
+  private readonly revocations = new RevokeBatcher({
+    commitBatch: (members) => this.audited((u) => revokeEach(u, members)),
+    commitOne: (m) => this.audited((u) => revoke(u, m.target, m.context)),
+  });
 
   async ping(): Promise<void> {
     await this.unit('autocommit', () => all('SELECT 1'));
@@ -270,8 +277,9 @@ export abstract class SqlStore {
 
   // The revocation log.
 
+  /** Committed with the revocations that arrive meanwhile (revoke-batch.ts); answered after the commit. */
   revoke(target: RevocationTarget, context: RevocationContext): Promise<RevocationReport> {
-    return this.audited((u) => revoke(u, target, context));
+    return this.revocations.revoke(target, context);
   }
 
   parseFeedCursor(text: string): FeedCursor | undefined {
