@@ -14,7 +14,9 @@ import { after, before, describe, test } from 'node:test';
 import { type Verifier, createVerifier } from '../../packages/verifier/src/index.js';
 import { mintClientCredentialsTokens } from '../../bench/http-throughput.js';
 import { createClientViaAdmin, introspect, login, request } from '../support/http-client.js';
-import { BACKENDS, type Backend, type ServerOnBackend, startServerOn } from '../support/server-on-backend.js';
+import {
+  BACKENDS, type Backend, type ServerOnBackend, startServerOn,
+} from '../support/server-on-backend.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, freePort } from '../support/server-process.js';
 import { basicAuth } from '../support/sse-client.js';
 import { STREAM_PATH, createStreamClient } from '../support/stream-setup.js';
@@ -22,12 +24,16 @@ import { until } from '../support/until.js';
 
 /** Revocations in the burst: /oauth/revoke for most, admin `jti` revocations for every fourth. */
 const BURST = 240;
-/** The kill comes once this many have been answered 200 (the rest are in flight or not sent yet). */
+/** The kill comes once this many were answered 200 (the rest are in flight or not sent yet). */
 const KILL_AFTER = 40;
 
 const NO_LIMITS = {
-  REVOKD_RATE_LIMIT_LOGIN_PER_MINUTE: '0', REVOKD_RATE_LIMIT_REFRESH_PER_MINUTE: '0', REVOKD_RATE_LIMIT_REVOKE_PER_MINUTE: '0',
-  REVOKD_RATE_LIMIT_BEARER_PER_MINUTE: '0', REVOKD_RATE_LIMIT_TOKEN_CREATE_PER_MINUTE: '0', REVOKD_LOG_LEVEL: 'warn',
+  REVOKD_RATE_LIMIT_LOGIN_PER_MINUTE: '0',
+  REVOKD_RATE_LIMIT_REFRESH_PER_MINUTE: '0',
+  REVOKD_RATE_LIMIT_REVOKE_PER_MINUTE: '0',
+  REVOKD_RATE_LIMIT_BEARER_PER_MINUTE: '0',
+  REVOKD_RATE_LIMIT_TOKEN_CREATE_PER_MINUTE: '0',
+  REVOKD_LOG_LEVEL: 'warn',
 };
 
 function jtiOf(jwt: string): string {
@@ -51,7 +57,8 @@ function describeCrash(backend: Backend): void {
       await running?.stop();
     });
 
-    test('every revocation answered 200 is enforced after the restart, and the stream resumes with a consistent chain', async () => {
+    test('every revocation answered 200 is enforced after the restart, and the stream resumes '
+      + 'with a consistent chain', async () => {
       const { server } = running;
       const base = server.url;
       const admin = await login(base, ADMIN_EMAIL, ADMIN_PASSWORD);
@@ -61,20 +68,31 @@ function describeCrash(backend: Backend): void {
 
       const reader = await createStreamClient((args) => server.cli(args), 'burst-reader');
       verifier = await createVerifier({
-        issuer: `http://127.0.0.1:${port}`, audience: `http://127.0.0.1:${port}`, jwksUri: `${base}/.well-known/jwks.json`,
-        stream: { url: `${base}${STREAM_PATH}`, clientId: reader.client_id, clientSecret: reader.client_secret },
+        issuer: `http://127.0.0.1:${port}`,
+        audience: `http://127.0.0.1:${port}`,
+        jwksUri: `${base}/.well-known/jwks.json`,
+        stream: {
+          url: `${base}${STREAM_PATH}`,
+          clientId: reader.client_id,
+          clientSecret: reader.client_secret,
+        },
         maxStalenessMs: 2000, failMode: 'closed',
       });
       const streamed = new Set<string>();
       verifier.onRevocation((r) => { if (r.scope === 'token') streamed.add(r.target); });
 
-      // The burst: every request sent at once; the server is killed once KILL_AFTER have been acknowledged.
+      // The burst: every request sent at once; killed once KILL_AFTER have been acknowledged.
       const acknowledged: string[] = [];
       let killing: Promise<void> | undefined;
+      const revokeAtOAuth = (token: string) => request(`${base}/oauth/revoke`, {
+        method: 'POST', headers: { authorization }, form: { token },
+      });
       const revokeOne = async (token: string, i: number): Promise<void> => {
         const res = await (i % 4 === 0
-          ? request(`${base}/api/v1/admin/revocations`, { method: 'POST', bearer: admin.access_token, json: { scope: 'jti', value: jtiOf(token) } })
-          : request(`${base}/oauth/revoke`, { method: 'POST', headers: { authorization }, form: { token } })
+          ? request(`${base}/api/v1/admin/revocations`, {
+            method: 'POST', bearer: admin.access_token, json: { scope: 'jti', value: jtiOf(token) },
+          })
+          : revokeAtOAuth(token)
         ).catch(() => undefined);
         if (res?.status !== 200) return;
         acknowledged.push(token);
@@ -83,14 +101,15 @@ function describeCrash(backend: Backend): void {
       await Promise.all(tokens.map(revokeOne));
       await (killing ?? server.kill());
       const answered = acknowledged.length;
-      process.stderr.write(`group-commit-crash (${backend}): ${answered} of ${BURST} answered 200 before SIGKILL\n`);
+      process.stderr.write(`group-commit-crash (${backend}): ${answered} of ${BURST} `
+        + 'answered 200 before SIGKILL\n');
       assert.ok(answered >= KILL_AFTER);
 
       await server.restart();
       for (const token of acknowledged) {
         const res = await introspect(base, client, token);
         assert.equal(res.status, 200, res.text);
-        assert.equal(res.text, '{"active":false}', `acknowledged revocation of ${jtiOf(token)} is enforced after the restart`);
+        assert.equal(res.text, '{"active":false}', `acknowledged ${jtiOf(token)} stays revoked`);
       }
       // The verifier resumes from the cursor it had before the crash: it receives every
       // acknowledged revocation (those committed but not yet sent too) and the chain checks out.
@@ -98,11 +117,12 @@ function describeCrash(backend: Backend): void {
       await until('the verifier received every acknowledged revocation', () =>
         (wanted.every((jti) => streamed.has(jti)) ? true : undefined), 60_000);
       assert.equal(verifier.status().streamProofMismatches, 0, 'no proof mismatch on resuming');
-      // A revocation made after the restart reaches it too (the stream goes on from the same chain).
-      const after = (await mintClientCredentialsTokens(`${base}/oauth/token`, authorization, 1))[0]!;
-      const res = await request(`${base}/oauth/revoke`, { method: 'POST', headers: { authorization }, form: { token: after } });
+      // A revocation made after the restart reaches it too (the stream goes on from that chain).
+      const [later] = await mintClientCredentialsTokens(`${base}/oauth/token`, authorization, 1);
+      const res = await revokeAtOAuth(later!);
       assert.equal(res.status, 200, res.text);
-      await until('the verifier received the revocation made after the restart', () => (streamed.has(jtiOf(after)) ? true : undefined), 60_000);
+      await until('the verifier received the revocation made after the restart',
+        () => (streamed.has(jtiOf(later!)) ? true : undefined), 60_000);
       assert.equal(verifier.status().streamProofMismatches, 0);
     });
   });

@@ -37,7 +37,10 @@ export interface BatchedRevocation {
 }
 
 /** The batch's procedure: every member's revocation, in order, in the one unit of work. */
-export function* revokeEach(u: Unit, members: readonly BatchedRevocation[]): Proc<RevocationReport[]> {
+export function* revokeEach(
+  u: Unit,
+  members: readonly BatchedRevocation[],
+): Proc<RevocationReport[]> {
   const reports: RevocationReport[] = [];
   for (const m of members) reports.push(yield* revoke(u, m.target, m.context));
   return reports;
@@ -94,7 +97,9 @@ export class RevokeBatcher {
   private async commit(batch: readonly Waiting[]): Promise<void> {
     let reports: RevocationReport[];
     try {
-      reports = batch.length === 1 ? [await this.store.commitOne(batch[0]!)] : await this.store.commitBatch(batch);
+      reports = batch.length === 1
+        ? [await this.store.commitOne(batch[0]!)]
+        : await this.store.commitBatch(batch);
     } catch (err) {
       if (batch.length === 1 || isStoreUnavailable(err)) {
         for (const m of batch) m.reject(err);

@@ -66,7 +66,7 @@ export abstract class SqlStore {
 
   protected abstract unit<T>(mode: UnitMode, work: (u: Unit) => Proc<T>): Promise<T>;
 
-  /** Group commit of concurrent revocations (revoke-batch.ts): one transaction, one durable commit. */
+  /** Group commit of concurrent revocations (revoke-batch.ts): one transaction, one commit. */
   private readonly revocations = new RevokeBatcher({
     commitBatch: (members) => this.audited((u) => revokeEach(u, members)),
     commitOne: (m) => this.audited((u) => revoke(u, m.target, m.context)),
@@ -277,7 +277,7 @@ export abstract class SqlStore {
 
   // The revocation log.
 
-  /** Committed with the revocations that arrive meanwhile (revoke-batch.ts); answered after the commit. */
+  /** Committed with the revocations arriving meanwhile (revoke-batch.ts); answered after it. */
   revoke(target: RevocationTarget, context: RevocationContext): Promise<RevocationReport> {
     return this.revocations.revoke(target, context);
   }
