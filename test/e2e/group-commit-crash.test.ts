@@ -1,7 +1,7 @@
 /**
  * Issue 21, group commit (src/stores/sql/revoke-batch.ts): a 200 still means durable when
- * revocations share a commit. A burst of concurrent revocations — RFC 7009 /oauth/revoke and admin
- * `jti` revocations of tokens issued beforehand — is cut by SIGKILL while it is under way; on
+ * revocations share a commit. A burst of 400 concurrent revocations — RFC 7009 /oauth/revoke and
+ * admin `jti` revocations of tokens issued beforehand — is cut by SIGKILL while it is under way; on
  * restart on the same data every revocation that was answered 200 is enforced (introspection says
  * inactive), and a verifier that followed the stream before the crash resumes from its
  * Last-Event-ID without a proof mismatch and receives every acknowledged revocation. On SQLite and
@@ -23,9 +23,9 @@ import { STREAM_PATH, createStreamClient } from '../support/stream-setup.js';
 import { until } from '../support/until.js';
 
 /** Revocations in the burst: /oauth/revoke for most, admin `jti` revocations for every fourth. */
-const BURST = 240;
+const BURST = 400;
 /** The kill comes once this many were answered 200 (the rest are in flight or not sent yet). */
-const KILL_AFTER = 40;
+const KILL_AFTER = 10;
 
 const NO_LIMITS = {
   REVOKD_RATE_LIMIT_LOGIN_PER_MINUTE: '0',
@@ -104,6 +104,7 @@ function describeCrash(backend: Backend): void {
       process.stderr.write(`group-commit-crash (${backend}): ${answered} of ${BURST} `
         + 'answered 200 before SIGKILL\n');
       assert.ok(answered >= KILL_AFTER);
+      // (All of them on a fast run: the kill may land after the last answer. Still a valid check.)
 
       await server.restart();
       for (const token of acknowledged) {
