@@ -8,7 +8,8 @@
  *     client with HTTP Basic (client_secret_basic) and looking the token up;
  *   - revocation (RFC 7009): every request revokes a distinct token issued beforehand through the
  *     server's own token endpoint (client_credentials grant) to the client that revokes it — on
- *     revokd a durable commit (revocation record + audit entry), on the peer a delete from a Map.
+ *     revokd a durable commit (revocation record + audit entry; concurrent revocations share one
+ *     since issue 21, each still answered after it), on the peer a delete from a Map.
  *
  * revokd runs compiled (dist/, built by `npm run bench`), one instance, rate limits off, on SQLite
  * (its default store) and on PostgreSQL (a fresh database on the machine's server); the peer runs in

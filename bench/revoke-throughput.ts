@@ -1,5 +1,6 @@
 /**
- * `/api/v1/auth/revoke` throughput with a durable commit per request (issue 10's numbers): one
+ * `/api/v1/auth/revoke` throughput, every request durable before its 200 (issue 10's numbers; since
+ * issue 21 concurrent requests share a commit: src/stores/sql/revoke-batch.ts): one
  * compiled instance on SQLite (WAL, synchronous=FULL: an fsync per commit) and one on PostgreSQL
  * (synchronous_commit=on, the default: the commit waits for its WAL flush), loaded by autocannon
  * over loopback. Every request revokes its own bearer token — a distinct access token each,

@@ -200,9 +200,17 @@ export class RevocationReplica {
    * so that onCommitted listeners here get them at once rather than at the next poll.
    */
   committedLocally(): void {
-    for (const announcer of this.options.announcers ?? []) announcer.announce();
-    this.options.driver.readNow?.();
+    // Coalesced to one wake-up per commit: the members of one group commit
+    // (stores/sql/revoke-batch.ts) are all answered in the same microtask run.
+    if (this.wakeupQueued) return;
+    this.wakeupQueued = true;
+    queueMicrotask(() => {
+      this.wakeupQueued = false;
+      for (const announcer of this.options.announcers ?? []) announcer.announce();
+      this.options.driver.readNow?.();
+    });
   }
+  private wakeupQueued = false;
 
   private rememberRead(seq: number): void {
     this.recentlyRead.add(seq);

@@ -19,11 +19,15 @@ export function* auditedChange(
   return changed;
 }
 
+const AUDIT_HEAD_SQL = 'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1';
+
 export function* appendAudit(u: Unit, events: readonly AuditEventInput[], nowMs: number): Proc<void> {
   if (events.length === 0) return;
   u.assertFeedLocked('audit entries appended');
-  const last = yield* get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
-  let seq = last?.seq ?? 0;
+  // Read once per unit: under the lock nobody else appends, so a batch's later members (group
+  // commit, revoke-batch.ts) continue from what this unit wrote without another round trip.
+  const last = u.auditHead ?? (yield* get<{ seq: number; hash: string }>(AUDIT_HEAD_SQL));
+  let seq = Number(last?.seq ?? 0);
   let prevHash = last?.hash ?? GENESIS_HASH;
   for (const event of events) {
     seq += 1;
@@ -36,6 +40,7 @@ export function* appendAudit(u: Unit, events: readonly AuditEventInput[], nowMs:
     ]);
     prevHash = hash;
   }
+  u.auditHead = { seq, hash: prevHash };
 }
 
 /** Entries after `afterSeq` (of one type, if given), in seq order. */

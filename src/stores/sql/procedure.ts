@@ -67,6 +67,8 @@ export class Unit {
   feedChain: string | null = null;
   /** The seq of the last record chained. */
   chainedSeq = 0;
+  /** The audit head after this unit's last append (audit.ts); null until the first. */
+  auditHead: { seq: number; hash: string } | null = null;
 
   constructor(readonly d: Dialect, readonly auditChainKey: Buffer, readonly feedLocked: boolean) {}
 

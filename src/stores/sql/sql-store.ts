@@ -30,6 +30,7 @@ import {
 } from './live.js';
 import { type Proc, type Unit, all, count, get, many, one, run } from './procedure.js';
 import { revoke } from './revoke.js';
+import { RevokeBatcher, revokeEach } from './revoke-batch.js';
 import {
   toApiToken, toAudit, toClient, toFeedRecord, toOutbox, toRefresh, toRevocation, toSession,
   toSigningKey, toUser,
@@ -337,6 +338,12 @@ export abstract class SqlStore {
   /** The schema as this store object left it (StoreLifecycle.schema). */
   schema: SchemaState = { version: 0, applied: [] };
 
+  /** Group commit of concurrent revocations (revoke-batch.ts): one transaction, one commit. */
+  private readonly revocations = new RevokeBatcher({
+    commitBatch: (members) => this.unit('audited', (u) => revokeEach(u, members)),
+    commitOne: (m) => this.unit('audited', (u) => revoke(u, m.target, m.context)),
+  });
+
   /** After a migration run that applied `ran`: the database's version now, and what this object applied. */
   protected async schemaAfter(ran: readonly number[]): Promise<void> {
     const version = await this.unit('autocommit', schemaVersion);
@@ -349,8 +356,9 @@ export abstract class SqlStore {
     return this.unit('audited', (u) => consumeRefresh(u, input));
   }
 
+  /** Committed with the revocations arriving meanwhile (revoke-batch.ts); answered after it. */
   revoke(target: RevocationTarget, context: RevocationContext): Promise<RevocationReport> {
-    return this.unit('audited', (u) => revoke(u, target, context));
+    return this.revocations.revoke(target, context);
   }
 
   parseFeedCursor(text: string): FeedCursor | undefined {

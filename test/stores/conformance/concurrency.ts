@@ -41,6 +41,10 @@ export function describeConcurrencyConformance(backend: StoreBackend): void {
           seen.push(...page.records);
           cursor = page.cursor;
           if (!stillWriting && page.records.length === 0) return;
+          // Let the event loop turn, as a real reader does between polls: on SQLite every call
+          // settles in microtasks, so without this the loop would starve the writers, whose
+          // revocations commit at the end of a turn (group commit, src/stores/sql/revoke-batch.ts).
+          await new Promise((resolve) => setImmediate(resolve));
         }
       })();
       const writer = (s: RevokdStore) => async () => {

@@ -11,6 +11,7 @@ import { describeConcurrencyConformance } from './concurrency.js';
 import { describeContainmentConformance } from './containment.js';
 import { describeCountersConformance } from './counters.js';
 import { describeFeedChainConformance } from './feed-chain.js';
+import { describeGroupCommitConformance } from './group-commit.js';
 import { describeLifecycleConformance } from './lifecycle.js';
 import { describeOutboxConformance } from './outbox.js';
 import { describeRecordsConformance } from './records.js';
@@ -27,6 +28,7 @@ export function describeStoreConformance(backend: StoreBackend): void {
     describeRemediesConformance(backend);
     describeRevocationLogConformance(backend);
     describeFeedChainConformance(backend);
+    describeGroupCommitConformance(backend);
     describeAuditLogConformance(backend);
     describeCountersConformance(backend);
     describeOutboxConformance(backend);
