@@ -94,6 +94,8 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
     );
   }
   let failOpenAccepted = 0;
+  /** Set by the replica when it decides while stale (fail mode open): read right after a check. */
+  let decidedWhileStale = false;
   const tolerance = new ClockTolerance(o.clockToleranceSeconds, o.clockToleranceGiven);
   // The stream's proofs are checked with the issuer's keys (declared below; only called once events arrive).
   const proofKey = (kid: string): VerificationKey | undefined | Promise<VerificationKey | undefined> => keys.resolve(kid);
@@ -111,6 +113,7 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
     failOpenMaxMs: o.maxTokenLifetimeSeconds * 1000,
     // The stream consumer keeps the chain over the bytes it received; the replica need not.
     followChain: false,
+    onFailOpen: () => { decidedWhileStale = true; },
   });
   const keys = new KeySet({
     jwksUri: o.jwksUri, keys: o.keys, refetchIntervalMs: JWKS_REFETCH_INTERVAL_MS, fetchTimeoutMs: JWKS_FETCH_TIMEOUT_MS,
@@ -173,10 +176,19 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
       try {
         verifyOptions.nowSec = Math.floor(Date.now() / 1000);
         verifyOptions.clockToleranceSeconds = tolerance.seconds;
+        decidedWhileStale = false;
         const decided = decideClaims(token, replica, verifyOptions, verifiedTokens);
-        const claims = decided instanceof Promise ? await decided : decided;
-        // As decide() reports it: the view was stale when the token was accepted.
-        const failOpen = replica.isStale();
+        // Synchronous: the flag is this call's (no clock read). After a key fetch other calls may
+        // have run in between: ask the replica, as decide() does.
+        let claims: AccessClaims;
+        let failOpen: boolean;
+        if (decided instanceof Promise) {
+          claims = await decided;
+          failOpen = replica.isStale();
+        } else {
+          claims = decided;
+          failOpen = decidedWhileStale;
+        }
         if (failOpen) failOpenAccepted++;
         count(failOpen ? 'fail_open' : 'valid');
         return claims;
