@@ -373,6 +373,25 @@ describe('access token verification (node:crypto, strict parser)', () => {
       assert.equal(checkAccessToken(token, options(), cache), await viaPromise, 'and it is cached');
     });
 
+    test('first in, first out, never more than its capacity', () => {
+      const cache = new VerifiedTokenCache(3);
+      const tokens = Array.from({ length: 5 }, (_, i) => forge(claims({ jti: `fifo-jti-${i}-0123` })));
+      for (const token of tokens) checkAccessToken(token, options(), cache);
+      assert.equal(cache.size, 3);
+      assert.deepEqual(tokens.map((t) => cache.get(t) !== undefined), [false, false, true, true, true]);
+      // A forgotten entry's slot is not reused before its turn: the oldest goes all the same.
+      cache.forget(tokens[3]!);
+      checkAccessToken(tokens[0]!, options(), cache);
+      assert.equal(cache.size, 2);
+      assert.deepEqual(tokens.map((t) => cache.get(t) !== undefined), [true, false, false, false, true]);
+      for (const token of tokens) checkAccessToken(token, options(), cache);
+      assert.equal(cache.size, 3);
+      assert.equal(new VerifiedTokenCache(0).size, 0);
+      const off = new VerifiedTokenCache(0);
+      checkAccessToken(tokens[0]!, options(), off);
+      assert.equal(off.size, 0);
+    });
+
     test('refused tokens never enter the cache', async () => {
       const cache = new VerifiedTokenCache(8);
       for (const token of [forge(claims({ iss: 'x' })), flipLastLowBit(forge()), forge(claims(), {}, { ...ATTACKER, kid: ED.kid })]) {

@@ -61,11 +61,17 @@ export function checkAccessClaims(
   if (passwordChange !== undefined && passwordChange !== true) {
     throw invalid('password_change_required must be true when present');
   }
-  const claims: AccessClaims = {
-    iss: options.issuer, sub, aud: options.audience, exp, nbf: nbf ?? iat, iat, jti, sid, client_id: clientId,
-    scope: typeof scope === 'string' ? scope : '', gen, ugen, cgen,
-    ...(passwordChange === true ? { password_change_required: true as const } : {}),
-  };
+  const scopeText = typeof scope === 'string' ? scope : '';
+  // Two literals rather than a spread of an optional part: one object per token, no temporaries.
+  const claims: AccessClaims = passwordChange === true
+    ? {
+      iss: options.issuer, sub, aud: options.audience, exp, nbf: nbf ?? iat, iat, jti, sid, client_id: clientId,
+      scope: scopeText, gen, ugen, cgen, password_change_required: true,
+    }
+    : {
+      iss: options.issuer, sub, aud: options.audience, exp, nbf: nbf ?? iat, iat, jti, sid, client_id: clientId,
+      scope: scopeText, gen, ugen, cgen,
+    };
   const stamp = { iss: options.issuer, jti, sid, sub, clientId, kid, iat, gen, ugen, cgen };
   return { claims, kid, key, stamp };
 }

@@ -11,7 +11,10 @@
  * the one that verified it (a rotated-away or revoked key is a miss), and — in every caller — the
  * revocation check. Only successes are stored: junk cannot fill it, and a stored entry was issued
  * by us (a few hundred bytes), so `capacity` bounds its memory. Eviction is first-in first-out:
- * an LRU would write on every hit, and a hot token that is evicted costs one verification.
+ * an LRU would write on every hit, and a hot token that is evicted costs one verification. The
+ * order is a ring of the last `capacity` insertions (no iterator per insert, unlike `keys().next()`):
+ * a slot's token is dropped when the slot is reused, so the map never holds more than the ring
+ * (a forgotten token's slot stays empty until its turn comes round).
  */
 import type { VerifiedAccessToken } from './access-token.js';
 
@@ -24,6 +27,9 @@ export class VerifiedTokenCache {
    * `key` is the key object that verified the signature; another object for the kid ⇒ verify again.
    */
   private readonly entries = new Map<string, VerifiedAccessToken>();
+  /** Tokens in insertion order, `next` the oldest's slot (grown up to `capacity`, then reused). */
+  private readonly order: string[] = [];
+  private next = 0;
 
   /** `capacity` 0 disables caching (every call verifies the signature). */
   constructor(readonly capacity: number = DEFAULT_VERIFIED_TOKEN_CACHE_SIZE) {
@@ -36,10 +42,11 @@ export class VerifiedTokenCache {
 
   remember(token: string, verified: VerifiedAccessToken): void {
     if (this.capacity === 0) return;
-    if (this.entries.size >= this.capacity) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done !== true) this.entries.delete(oldest.value);
-    }
+    const oldest = this.order[this.next];
+    // Maybe forgotten already, or inserted again since (then dropped early: one more verification).
+    if (oldest !== undefined) this.entries.delete(oldest);
+    this.order[this.next] = token;
+    this.next = this.next + 1 === this.capacity ? 0 : this.next + 1;
     this.entries.set(token, verified);
   }
 
@@ -49,6 +56,8 @@ export class VerifiedTokenCache {
 
   clear(): void {
     this.entries.clear();
+    this.order.length = 0;
+    this.next = 0;
   }
 
   get size(): number {
