@@ -166,8 +166,9 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
   // One options object for every call, its clock and tolerance set before each: built per call
   // (with its closure), it was most of what a repeat token allocated (issue 21).
   const verifyOptions: { -readonly [K in keyof VerifyOptions]: VerifyOptions[K] } = {
-    issuer: o.issuer, audience: o.audience, clockToleranceSeconds: tolerance.seconds, maxLifetimeSeconds: o.maxTokenLifetimeSeconds,
-    nowSec: 0, resolveKey: revokedKeysRefused(replica, (kid) => keys.resolve(kid)),
+    issuer: o.issuer, audience: o.audience, clockToleranceSeconds: tolerance.seconds,
+    maxLifetimeSeconds: o.maxTokenLifetimeSeconds, nowSec: 0,
+    resolveKey: revokedKeysRefused(replica, (kid) => keys.resolve(kid)),
   };
 
   return {

@@ -4,7 +4,12 @@
  * the stream conformance runner, so the vectors pin exactly what a resource server is answered.
  */
 import { RevokdError } from '#core/errors.js';
-import { type AccessClaims, type VerifiedAccessToken, type VerifyOptions, checkAccessToken } from '#core/tokens/access-token.js';
+import {
+  type AccessClaims,
+  type VerifiedAccessToken,
+  type VerifyOptions,
+  checkAccessToken,
+} from '#core/tokens/access-token.js';
 import type { VerifiedTokenCache } from '#core/tokens/verified-token-cache.js';
 import type { RevocationReplica } from '#replica/revocation-replica.js';
 
@@ -18,8 +23,17 @@ export interface Decision {
  * The claims, or throws RevokdError: ERR_INVALID_TOKEN / ERR_TOKEN_EXPIRED / ERR_TOKEN_REVOKED
  * (401), ERR_STORE_UNAVAILABLE (503) when the replica cannot decide.
  */
-export async function decide(token: unknown, replica: RevocationReplica, options: VerifyOptions, cache?: VerifiedTokenCache): Promise<Decision> {
-  const checked = checkAccessToken(token, { ...options, resolveKey: revokedKeysRefused(replica, options.resolveKey) }, cache);
+export async function decide(
+  token: unknown,
+  replica: RevocationReplica,
+  options: VerifyOptions,
+  cache?: VerifiedTokenCache,
+): Promise<Decision> {
+  const checked = checkAccessToken(
+    token,
+    { ...options, resolveKey: revokedKeysRefused(replica, options.resolveKey) },
+    cache,
+  );
   const verified = checked instanceof Promise ? await checked : checked;
   const stale = replica.isStale();
   return { claims: revocationChecked(verified, replica), failOpen: stale };
@@ -31,25 +45,37 @@ export async function decide(token: unknown, replica: RevocationReplica, options
  * {@link revokedKeysRefused} (built once, not per call: a repeat token then allocates nothing).
  */
 export function decideClaims(
-  token: unknown, replica: RevocationReplica, options: VerifyOptions, cache?: VerifiedTokenCache,
+  token: unknown,
+  replica: RevocationReplica,
+  options: VerifyOptions,
+  cache?: VerifiedTokenCache,
 ): AccessClaims | Promise<AccessClaims> {
   const checked = checkAccessToken(token, options, cache);
-  if (checked instanceof Promise) return checked.then((verified) => revocationChecked(verified, replica));
+  if (checked instanceof Promise)
+    return checked.then((verified) => revocationChecked(verified, replica));
   return revocationChecked(checked, replica);
 }
 
 /** `resolveKey` refusing the keys the replica knows revoked. */
-export function revokedKeysRefused(replica: RevocationReplica, resolveKey: VerifyOptions['resolveKey']): VerifyOptions['resolveKey'] {
+export function revokedKeysRefused(
+  replica: RevocationReplica,
+  resolveKey: VerifyOptions['resolveKey'],
+): VerifyOptions['resolveKey'] {
   return (kid) => {
     // A revoked key's tokens are revoked (not merely unknown), and never worth a JWKS refetch.
-    if (replica.state.isKeyRevoked(kid)) throw new RevokdError('ERR_TOKEN_REVOKED', 'access token revoked (key)');
+    if (replica.state.isKeyRevoked(kid))
+      throw new RevokdError('ERR_TOKEN_REVOKED', 'access token revoked (key)');
     return resolveKey(kid);
   };
 }
 
 /** Throws ERR_STORE_UNAVAILABLE when stale and closed (or open past the token lifetime). */
-function revocationChecked(verified: VerifiedAccessToken, replica: RevocationReplica): AccessClaims {
+function revocationChecked(
+  verified: VerifiedAccessToken,
+  replica: RevocationReplica,
+): AccessClaims {
   const outcome = replica.check(verified.stamp);
-  if (outcome.revoked) throw new RevokdError('ERR_TOKEN_REVOKED', `access token revoked (${outcome.scope})`);
+  if (outcome.revoked)
+    throw new RevokdError('ERR_TOKEN_REVOKED', `access token revoked (${outcome.scope})`);
   return verified.claims;
 }

@@ -14,10 +14,12 @@ import { unhandled } from '../exhaustive.js';
 
 const NOT_REVOKED: CheckOutcome = Object.freeze({ revoked: false });
 /** One frozen outcome per scope: check() allocates nothing, revoked or not (issue 21). */
-const revokedBy = (scope: Exclude<RevocationScope, 'api_token'>): CheckOutcome => Object.freeze({ revoked: true, scope });
+const revokedBy = (scope: Exclude<RevocationScope, 'api_token'>): CheckOutcome =>
+  Object.freeze({ revoked: true, scope });
 const REVOKED = {
-  key: revokedBy('key'), token: revokedBy('token'), session: revokedBy('session'), global: revokedBy('global'),
-  client: revokedBy('client'), user: revokedBy('user'), window: revokedBy('window'),
+  key: revokedBy('key'), token: revokedBy('token'), session: revokedBy('session'),
+  global: revokedBy('global'), client: revokedBy('client'), user: revokedBy('user'),
+  window: revokedBy('window'),
 } as const;
 
 export interface RevocationStateSize {

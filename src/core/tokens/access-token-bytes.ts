@@ -15,7 +15,7 @@ export const MAX_JWT_LENGTH = 8192;
 const input = Buffer.alloc(MAX_JWT_LENGTH);
 const payload = Buffer.alloc(MAX_JWT_LENGTH);
 const signature = Buffer.alloc(64);
-/** Views of `input` by length, made once per length seen (ArrayBufferViews: verify wants exact ones). */
+/** Views of `input` by length, made once per length seen (verify wants an exact-length view). */
 const inputViews: Array<Buffer | undefined> = [];
 const SIGNATURE_64 = signature.subarray(0, 64);
 const SIGNATURE_32 = signature.subarray(0, 32);
@@ -24,7 +24,11 @@ const SIGNATURE_32 = signature.subarray(0, 32);
  * True when the token's third segment (from `secondDot + 1`) is `key`'s signature over its first
  * two. False for a signature of the wrong length or spelling (non-canonical base64url included).
  */
-export function tokenSignatureHolds(token: string, secondDot: number, key: VerificationKey): boolean {
+export function tokenSignatureHolds(
+  token: string,
+  secondDot: number,
+  key: VerificationKey,
+): boolean {
   const start = secondDot + 1;
   const sigBytes = key.alg === 'HS256' ? 32 : 64;
   // 64 bytes are 86 characters, 32 are 43 (unpadded): anything else cannot be the signature.
@@ -42,7 +46,11 @@ export function tokenSignatureHolds(token: string, secondDot: number, key: Verif
  * The payload segment (between the dots) decoded to text, or undefined when it is not canonical
  * base64url or not well-formed UTF-8 (jose decodes with `fatal: true`; so do we).
  */
-export function decodeTokenPayload(token: string, firstDot: number, secondDot: number): string | undefined {
+export function decodeTokenPayload(
+  token: string,
+  firstDot: number,
+  secondDot: number,
+): string | undefined {
   const length = decodeBase64urlInto(token, firstDot + 1, secondDot, payload, 0);
   if (length < 0) return undefined;
   const text = payload.toString('utf8', 0, length);

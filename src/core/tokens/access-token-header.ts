@@ -63,10 +63,13 @@ function parseHeader(token: string, dot: number): AccessTokenHeader {
     throw invalid('malformed access token header');
   }
   const h = header as Record<string, unknown>;
-  if (typeof h.kid !== 'string' || !KID_PATTERN.test(h.kid)) throw invalid('missing or malformed kid');
+  if (typeof h.kid !== 'string' || !KID_PATTERN.test(h.kid))
+    throw invalid('missing or malformed kid');
   if (typeof h.alg !== 'string' || h.alg === '') throw invalid('missing or malformed alg');
-  if (typeof h.typ !== 'string' || !isAccessTokenTyp(h.typ)) throw invalid('not an access token (typ)');
-  if (Object.hasOwn(h, 'crit') || Object.hasOwn(h, 'b64')) throw invalid('crit and b64 are not accepted');
+  if (typeof h.typ !== 'string' || !isAccessTokenTyp(h.typ))
+    throw invalid('not an access token (typ)');
+  if (Object.hasOwn(h, 'crit') || Object.hasOwn(h, 'b64'))
+    throw invalid('crit and b64 are not accepted');
   return { segment: token.slice(0, dot), kid: h.kid, alg: h.alg };
 }
 

@@ -11,7 +11,7 @@ import { RevokdError } from '../errors.js';
 import type { TokenStamp } from '../revocation/types.js';
 import { checkAccessClaims } from './access-token-claims.js';
 import { MAX_JWT_LENGTH, decodeTokenPayload, tokenSignatureHolds } from './access-token-bytes.js';
-import { readAccessTokenHeader } from './access-token-header.js';
+import { type AccessTokenHeader, readAccessTokenHeader } from './access-token-header.js';
 import type { SigningKey, VerificationKey } from './key-ring.js';
 import type { VerifiedTokenCache } from './verified-token-cache.js';
 
@@ -117,8 +117,10 @@ export function checkAccessToken(
   return reverify(token, options, cache);
 }
 
-/** The key was rotated away, revoked or reloaded since the hit was cached: the full path decides. */
-function reverify(token: string, options: VerifyOptions, cache: VerifiedTokenCache): VerifiedAccessToken | Promise<VerifiedAccessToken> {
+/** The key was rotated away, revoked or reloaded since the hit was cached: the full check. */
+function reverify(
+  token: string, options: VerifyOptions, cache: VerifiedTokenCache,
+): VerifiedAccessToken | Promise<VerifiedAccessToken> {
   cache.forget(token);
   return verifyFresh(token, options, cache);
 }
@@ -133,38 +135,41 @@ function verifyFresh(
 ): VerifiedAccessToken | Promise<VerifiedAccessToken> {
   const firstDot = token.indexOf('.');
   const secondDot = firstDot <= 0 ? -1 : token.indexOf('.', firstDot + 1);
-  if (secondDot <= firstDot + 1 || secondDot === token.length - 1 || token.indexOf('.', secondDot + 1) !== -1) {
+  const extraDot = token.indexOf('.', secondDot + 1) !== -1;
+  if (secondDot <= firstDot + 1 || secondDot === token.length - 1 || extraDot) {
     throw invalid('malformed access token');
   }
   const header = readAccessTokenHeader(token, firstDot);
   // The key comes from our in-memory ring by kid — never from jku/x5u/jwk.
   const found = options.resolveKey(header.kid);
   if (found instanceof Promise) {
-    return found.then((key) => verifyWithKey(token, firstDot, secondDot, header.alg, header.kid, key, options, cache));
+    return found.then((k) => verifyWithKey(token, firstDot, secondDot, header, k, options, cache));
   }
-  return verifyWithKey(token, firstDot, secondDot, header.alg, header.kid, found, options, cache);
+  return verifyWithKey(token, firstDot, secondDot, header, found, options, cache);
 }
 
 function verifyWithKey(
-  token: string, firstDot: number, secondDot: number, alg: string, kid: string, key: VerificationKey | undefined,
-  options: VerifyOptions, cache: VerifiedTokenCache | undefined,
+  token: string, firstDot: number, secondDot: number, header: AccessTokenHeader,
+  key: VerificationKey | undefined, options: VerifyOptions, cache: VerifiedTokenCache | undefined,
 ): VerifiedAccessToken {
   if (key === undefined) throw invalid('unknown signing key');
   // The key decides the algorithm (no `none`, no HS256 keyed with a public key); a header that
   // disagrees is refused, never followed.
-  if (alg !== key.alg) throw invalid('algorithm not allowed for this key');
+  if (header.alg !== key.alg) throw invalid('algorithm not allowed for this key');
   // Decoded before the signature check: it also proves the segment is base64url (ASCII), which the
   // signing input relies on (access-token-bytes.ts).
   const text = decodeTokenPayload(token, firstDot, secondDot);
   if (text === undefined) throw invalid('malformed access token');
-  if (!tokenSignatureHolds(token, secondDot, key)) throw invalid('access token signature or claims rejected');
+  if (!tokenSignatureHolds(token, secondDot, key)) {
+    throw invalid('access token signature or claims rejected');
+  }
   let payload: unknown;
   try {
     payload = JSON.parse(text);
   } catch {
     throw invalid('access token claims are not JSON');
   }
-  const verified = checkAccessClaims(payload, kid, key, options);
+  const verified = checkAccessClaims(payload, header.kid, key, options);
   cache?.remember(token, verified);
   return verified;
 }

@@ -53,13 +53,16 @@ export function hasCanonicalBase64urlSegments(compact: string): boolean {
  * the segment is not canonical (see isCanonicalBase64urlSegment). `out` must have room:
  * `(end - start) * 3 / 4` bytes.
  */
-export function decodeBase64urlInto(text: string, start: number, end: number, out: Uint8Array, at: number): number {
+export function decodeBase64urlInto(
+  text: string, start: number, end: number, out: Uint8Array, at: number,
+): number {
   if (!isCanonicalBase64urlSegment(text, start, end)) return -1;
   let o = at;
   let i = start;
   const whole = end - ((end - start) & 3);
   for (; i < whole; i += 4) {
-    const n = sextetAt(text, i) << 18 | sextetAt(text, i + 1) << 12 | sextetAt(text, i + 2) << 6 | sextetAt(text, i + 3);
+    const n = (sextetAt(text, i) << 18) | (sextetAt(text, i + 1) << 12)
+      | (sextetAt(text, i + 2) << 6) | sextetAt(text, i + 3);
     if (n < 0) return -1;
     out[o++] = n >>> 16;
     out[o++] = (n >>> 8) & 0xff;

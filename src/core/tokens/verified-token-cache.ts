@@ -12,9 +12,9 @@
  * revocation check. Only successes are stored: junk cannot fill it, and a stored entry was issued
  * by us (a few hundred bytes), so `capacity` bounds its memory. Eviction is first-in first-out:
  * an LRU would write on every hit, and a hot token that is evicted costs one verification. The
- * order is a ring of the last `capacity` insertions (no iterator per insert, unlike `keys().next()`):
- * a slot's token is dropped when the slot is reused, so the map never holds more than the ring
- * (a forgotten token's slot stays empty until its turn comes round).
+ * order is a ring of the last `capacity` insertions (no iterator per insert, as `keys().next()`
+ * made): a slot's token is dropped when the slot is reused, so the map never holds more than the
+ * ring (a forgotten token's slot stays empty until its turn comes round).
  */
 import type { VerifiedAccessToken } from './access-token.js';
 
