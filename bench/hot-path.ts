@@ -2,10 +2,16 @@
  * The hot path (issue 11): what one bearer check costs, at 1 M and at 10 M revoked jtis, side by
  * side in one process, rounds interleaved (bench/measure.ts):
  *
- *   bare        jose `jwtVerify` (EdDSA, issuer + audience) — the floor;
- *   first-seen  the verifier's check of a token it has not seen: `verifyAccessToken` with the
- *               verified-token cache (a miss, then an insert that evicts) + `RevocationState.check`;
- *   repeat      the same for a token seen before: a cache hit (exp and key compared) + `check`;
+ *   bare        jose `jwtVerify` (EdDSA, issuer + audience) — what issue 21 compares with;
+ *   floor       node:crypto `verify` alone on the token's signing input and signature, decoded
+ *               beforehand — the hardware floor of a first-seen token (issue 21);
+ *   first-seen  the verifier's check of a token it has not seen: `checkAccessToken` with the
+ *               verified-token cache (a miss, then an insert that evicts) +
+ *               `RevocationState.check`, awaited through an async function as `Verifier.verify` is;
+ *   repeat      the same for a token seen before: a cache hit (exp and key compared) + `check`,
+ *               called synchronously (allocation-free: the path `Verifier.verify` takes inside
+ *               its one promise);
+ *   repeat, awaited  the repeat token through an async function, as `Verifier.verify` returns it;
  *   seeds       the seeds' design: jose `jwtVerify` + Redis `EXISTS revoked:<jti>`, 1 and 50 in flight,
  *               against a deny-list holding as many ids as the state;
  *   lookup      `RevocationState.check` alone over 4 096 stamps (revoked and not), ns per call;
@@ -15,12 +21,18 @@
  * check make (packages/verifier/src/create-verifier.ts, src/app/authenticate-access-token.ts),
  * minus the staleness test and a metrics counter; the replica is fed in-process rather than over
  * the stream so that 10 M entries load in seconds (the stream itself is in the propagation bench).
+ * Issue 21's table (goals MET / NOT MET) ends each size, with the bytes each path allocates per
+ * op (heap growth over a run with no GC in it).
  */
+import { verify as cryptoVerify } from 'node:crypto';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { jwtVerify } from 'jose';
 import type { Redis } from 'ioredis';
 import { RevocationState } from '../src/core/revocation/revocation-state.js';
 import type { TokenStamp } from '../src/core/revocation/types.js';
-import { type VerifyOptions, verifyAccessToken } from '../src/core/tokens/access-token.js';
+import {
+  type VerifyOptions, checkAccessToken, verifyAccessToken,
+} from '../src/core/tokens/access-token.js';
 import { DEFAULT_VERIFIED_TOKEN_CACHE_SIZE, VerifiedTokenCache } from '../src/core/tokens/verified-token-cache.js';
 import {
   ACCESS_TTL_SECONDS, AUDIENCE, CLOCK_TOLERANCE_SECONDS, ISSUER, IdSource, applyOtherRevocations, applyTokenRevocations, makeAccessToken, makeKeyRing,
@@ -51,6 +63,8 @@ export interface HotPathSize {
   readonly latencyNs: Record<string, { readonly p50: number; readonly p99: number; readonly samples: number }>;
   /** 'measured', or why Redis was not. */
   readonly redis: string;
+  /** Bytes allocated per op (heap growth over a run without GC), by scenario key. */
+  readonly allocatedBytesPerOp: Record<string, number>;
 }
 
 /** Distinct tokens for the first-seen rows: more than the cache holds, so cycling through them always misses. */
@@ -108,16 +122,37 @@ async function runOneSize(
   const repeat = firstSeen.slice(0, REPEAT_POOL);
   const cache = new VerifiedTokenCache(DEFAULT_VERIFIED_TOKEN_CACHE_SIZE);
   const repeatCache = new VerifiedTokenCache(DEFAULT_VERIFIED_TOKEN_CACHE_SIZE);
-  const options = (): VerifyOptions => ({
+  // One options object, its clock set per call: what createVerifier does (a fresh object and
+  // closure per call was most of what a repeat token allocated).
+  const verifyOptions: { -readonly [K in keyof VerifyOptions]: VerifyOptions[K] } = {
     issuer: ISSUER, audience: AUDIENCE, clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS, maxLifetimeSeconds: ACCESS_TTL_SECONDS,
-    nowSec: Math.floor(Date.now() / 1000), resolveKey: (kid) => ring.verification.get(kid),
-  });
+    nowSec: 0, resolveKey: (kid) => ring.verification.get(kid),
+  };
+  const options = (): VerifyOptions => {
+    verifyOptions.nowSec = Math.floor(Date.now() / 1000);
+    return verifyOptions;
+  };
   const bareOptions = { algorithms: ['EdDSA'], issuer: ISSUER, audience: AUDIENCE };
-  const verifierCheck = async (token: string, c: VerifiedTokenCache): Promise<void> => {
-    const verified = await verifyAccessToken(token, options(), c);
+  const verifierCheckSync = (token: string, c: VerifiedTokenCache, o = options()): void => {
+    const verified = checkAccessToken(token, o, c);
+    if (verified instanceof Promise) throw new Error('the ring answered with a promise');
     if (state.check(verified.stamp).revoked) throw new Error('live token reported revoked');
   };
+  // As Verifier.verify: an async function around the same calls.
+  const verifierCheck = async (token: string, c: VerifiedTokenCache): Promise<void> => {
+    verifierCheckSync(token, c);
+  };
   for (const token of repeat) await verifierCheck(token, repeatCache);
+  // The floor: each first-seen token's signing input and signature, decoded once here.
+  const floorInputs = firstSeen.map((t) => Buffer.from(t.slice(0, t.lastIndexOf('.')), 'latin1'));
+  const floorSigs = firstSeen.map((t) => Buffer.from(t.slice(t.lastIndexOf('.') + 1), 'base64url'));
+  let floorAt = 0;
+  const floorVerify = (): void => {
+    const i = floorAt++ & (FIRST_SEEN_POOL - 1);
+    if (!cryptoVerify(null, floorInputs[i]!, publicKey, floorSigs[i]!)) {
+      throw new Error('floor: signature does not hold');
+    }
+  };
   const liveStamps: TokenStamp[] = [];
   const revokedStamps: TokenStamp[] = [];
   const base = (await verifyAccessToken(repeat[0], options())).stamp;
@@ -143,6 +178,13 @@ async function runOneSize(
       },
     },
     {
+      key: 'floor', label: 'node:crypto verify alone (the floor)', ops: config.verifyOps,
+      kind: 'throughput',
+      run(ops) {
+        for (let i = 0; i < ops; i++) floorVerify();
+      },
+    },
+    {
       key: 'firstSeen', label: 'verifier, first-seen token', ops: config.verifyOps, kind: 'throughput',
       async run(ops) {
         for (let i = 0; i < ops; i++) await verifierCheck(firstSeen[firstAt++ & firstMask]!, cache);
@@ -150,6 +192,13 @@ async function runOneSize(
     },
     {
       key: 'repeat', label: 'verifier, repeat token', ops: config.repeatOps, kind: 'throughput',
+      run(ops) {
+        for (let i = 0; i < ops; i++) verifierCheckSync(repeat[i & repeatMask]!, repeatCache);
+      },
+    },
+    {
+      key: 'repeatAwaited', label: 'verifier, repeat token, awaited', ops: config.repeatOps,
+      kind: 'throughput',
       async run(ops) {
         for (let i = 0; i < ops; i++) await verifierCheck(repeat[i & repeatMask]!, repeatCache);
       },
@@ -229,8 +278,20 @@ async function runOneSize(
     latencyNs[key] = { p50: ns[Math.floor(ns.length * 0.5)]!, p99: ns[Math.floor(ns.length * 0.99)]!, samples: ns.length };
   };
   await timed('bare', 2_000, async () => { await jwtVerify(firstSeen[bareAt++ & firstMask]!, publicKey, bareOptions); });
+  await timed('floor', 2_000, floorVerify);
   await timed('firstSeen', 2_000, () => verifierCheck(firstSeen[firstAt++ & firstMask]!, cache));
-  await timed('repeat', 20_000, (i) => verifierCheck(repeat[i & repeatMask]!, repeatCache));
+  await timed('repeat', 20_000, (i) => verifierCheckSync(repeat[i & repeatMask]!, repeatCache));
+  await timed('repeatAwaited', 20_000, (i) => verifierCheck(repeat[i & repeatMask]!, repeatCache));
+  const allocatedBytesPerOp: Record<string, number> = {
+    firstSeen: allocatedPerOp(2_000, () => {
+      verifierCheckSync(firstSeen[firstAt++ & firstMask]!, cache);
+    }),
+    repeat: allocatedPerOp(200_000, (i) => verifierCheckSync(repeat[i & repeatMask]!, repeatCache)),
+    // The same without reading the clock (Date.now() returns a fresh HeapNumber in Node 20).
+    repeatWithoutClock: allocatedPerOp(200_000, (i) => {
+      verifierCheckSync(repeat[i & repeatMask]!, repeatCache, verifyOptions);
+    }),
+  };
   if (seedsCheck !== undefined) {
     const check = seedsCheck;
     await timed('seeds1', 2_000, () => check(firstSeen[bareAt++ & firstMask]!));
@@ -239,10 +300,61 @@ async function runOneSize(
   const size: HotPathSize = {
     revoked: count, bytesPerRevokedJti, tableBytesPerRevokedJti, applyNsPerRecord: applyNs,
     lookupNs: { notRevoked: byKey.get('lookupLive')!.medianNsPerOp, revoked: byKey.get('lookupRevoked')!.medianNsPerOp },
-    scenarios: results, latencyNs, redis: redisNote,
+    scenarios: results, latencyNs, redis: redisNote, allocatedBytesPerOp,
   };
   if (redis !== undefined) await cleanup(redis);
+  printIssue21(log, size);
   return size;
+}
+
+/**
+ * Heap bytes allocated per op by `op` run `ops` times (synchronously): the heap's growth with no
+ * GC in between (one would hide what it freed: then NaN). 0 means the path allocates nothing.
+ */
+function allocatedPerOp(ops: number, op: (i: number) => void): number {
+  let gcs = 0;
+  const observer = new PerformanceObserver(() => { gcs++; });
+  observer.observe({ entryTypes: ['gc'] });
+  for (let i = 0; i < ops; i++) op(i); // optimized before the window
+  forceGc();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < ops; i++) op(i);
+  const grown = process.memoryUsage().heapUsed - before;
+  observer.disconnect();
+  // GC entries are delivered asynchronously, but any GC in the window shrinks the heap first.
+  return gcs > 0 || grown < 0 ? Number.NaN : Math.max(0, grown) / ops;
+}
+
+/** Issue 21's figures side by side: bare jose, the floor, first-seen, repeat; goals marked. */
+function printIssue21(log: (line?: string) => void, size: HotPathSize): void {
+  const get = (key: string): ScenarioResult => size.scenarios.find((s) => s.key === key)!;
+  const bare = get('bare').medianOpsPerSec;
+  const floor = get('floor').medianOpsPerSec;
+  const first = get('firstSeen').medianOpsPerSec;
+  const repeat = get('repeat').medianOpsPerSec;
+  const mark = (met: boolean): string => (met ? 'MET' : 'NOT MET');
+  const bytes = (key: string): string => {
+    const b = size.allocatedBytesPerOp[key];
+    return b === undefined || Number.isNaN(b) ? 'n/a (a GC ran)' : `${b.toFixed(1)} B/op`;
+  };
+  // CPU time per op too: on a shared machine wall-clock rates fall with the load, CPU time less.
+  const rate = (key: string): string => {
+    const s = get(key);
+    const perSec = Math.round(s.medianOpsPerSec).toLocaleString('en-US');
+    const ns = s.medianNsPerOp.toFixed(0);
+    return `${perSec}/s (${ns} ns, CPU ${s.medianCpuNsPerOp.toFixed(0)} ns)`;
+  };
+  const rounds = get('bare').opsPerSec.length;
+  log(`  issue 21, ${fmtCount(size.revoked)} revoked — medians of ${rounds} interleaved rounds:`);
+  log(`    bare jose jwtVerify         ${rate('bare')}  1.000 × bare`);
+  log(`    node:crypto verify (floor)  ${rate('floor')}  ${(floor / bare).toFixed(3)} × bare`);
+  log(`    revokd first-seen           ${rate('firstSeen')}  ${(first / bare).toFixed(3)} × bare, `
+    +
+    `${(first / floor).toFixed(3)} × floor; allocates ${bytes('firstSeen')}; `
+    + `goal ≥ 1.0 × bare ${mark(first >= bare)}`);
+  log(`    revokd repeat               ${rate('repeat')}  allocates ${bytes('repeat')} ` +
+    `(${bytes('repeatWithoutClock')} without the clock read); goal ≥ 2 M/s ${mark(repeat >= 2e6)}`);
+  log(`    revokd repeat, awaited      ${rate('repeatAwaited')}  (an async API's promise on top)`);
 }
 
 function fmtCount(n: number): string {

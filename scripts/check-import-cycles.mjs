@@ -23,8 +23,7 @@ const KNOWN = new Set([
   // …the app context and the security services it holds (the app's rework)…
   'src/app/context.ts src/app/security/alerts.ts src/app/security/auto-block.ts ' +
     'src/app/security/ip-blocks.ts src/app/security/security-monitor.ts',
-  // …a verified token and the cache of them; the library's contract and its lazily loaded handle.
-  'src/core/tokens/access-token.ts src/core/tokens/verified-token-cache.ts',
+  // …the library's contract and its lazily loaded handle.
   'src/library/open-revokd.ts src/library/revokd-handle.ts',
 ]);
 

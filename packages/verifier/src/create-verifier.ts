@@ -6,14 +6,14 @@
  * this rejects — within the stream's propagation delay, and never silently past `maxStalenessMs`.
  */
 import { RevokdError, isRevokdError } from '#core/errors.js';
-import type { AccessClaims } from '#core/tokens/access-token.js';
+import type { AccessClaims, VerifyOptions } from '#core/tokens/access-token.js';
 import { RevocationReplica } from '#replica/revocation-replica.js';
 import type { RevocationRecord } from '#core/revocation/types.js';
 import { VerifiedTokenCache } from '#core/tokens/verified-token-cache.js';
 import { ClockTolerance } from './clock-tolerance.js';
 import type { VerificationKey } from '#core/tokens/key-ring.js';
 import { KeySet } from './jwks.js';
-import { decide } from './decide.js';
+import { decideClaims, revokedKeysRefused } from './decide.js';
 import { NO_METRICS, type CheckOutcomeLabel, createVerifierMetrics } from './metrics.js';
 import { SseDriver } from './sse-driver.js';
 import { retryUntilAborted } from './start-retry.js';
@@ -94,6 +94,8 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
     );
   }
   let failOpenAccepted = 0;
+  /** Set by the replica when it decides while stale (fail mode open): read right after a check. */
+  let decidedWhileStale = false;
   const tolerance = new ClockTolerance(o.clockToleranceSeconds, o.clockToleranceGiven);
   // The stream's proofs are checked with the issuer's keys (declared below; only called once events arrive).
   const proofKey = (kid: string): VerificationKey | undefined | Promise<VerificationKey | undefined> => keys.resolve(kid);
@@ -111,6 +113,7 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
     failOpenMaxMs: o.maxTokenLifetimeSeconds * 1000,
     // The stream consumer keeps the chain over the bytes it received; the replica need not.
     followChain: false,
+    onFailOpen: () => { decidedWhileStale = true; },
   });
   const keys = new KeySet({
     jwksUri: o.jwksUri, keys: o.keys, refetchIntervalMs: JWKS_REFETCH_INTERVAL_MS, fetchTimeoutMs: JWKS_FETCH_TIMEOUT_MS,
@@ -160,18 +163,36 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
   }
 
   const count = (outcome: CheckOutcomeLabel): void => metrics.check(outcome);
+  // One options object for every call, its clock and tolerance set before each: built per call
+  // (with its closure), it was most of what a repeat token allocated (issue 21).
+  const verifyOptions: { -readonly [K in keyof VerifyOptions]: VerifyOptions[K] } = {
+    issuer: o.issuer, audience: o.audience, clockToleranceSeconds: tolerance.seconds,
+    maxLifetimeSeconds: o.maxTokenLifetimeSeconds, nowSec: 0,
+    resolveKey: revokedKeysRefused(replica, (kid) => keys.resolve(kid)),
+  };
 
   return {
     async verify(token: unknown): Promise<AccessClaims> {
       if (closed) throw new RevokdError('ERR_STORE_UNAVAILABLE', 'the verifier is closed', { retryAfterSeconds: 1 });
       try {
-        const decision = await decide(token, replica, {
-          issuer: o.issuer, audience: o.audience, clockToleranceSeconds: tolerance.seconds,
-          maxLifetimeSeconds: o.maxTokenLifetimeSeconds, nowSec: Math.floor(Date.now() / 1000), resolveKey: (kid) => keys.resolve(kid),
-        }, verifiedTokens);
-        if (decision.failOpen) failOpenAccepted++;
-        count(decision.failOpen ? 'fail_open' : 'valid');
-        return decision.claims;
+        verifyOptions.nowSec = Math.floor(Date.now() / 1000);
+        verifyOptions.clockToleranceSeconds = tolerance.seconds;
+        decidedWhileStale = false;
+        const decided = decideClaims(token, replica, verifyOptions, verifiedTokens);
+        // Synchronous: the flag is this call's (no clock read). After a key fetch other calls may
+        // have run in between: ask the replica, as decide() does.
+        let claims: AccessClaims;
+        let failOpen: boolean;
+        if (decided instanceof Promise) {
+          claims = await decided;
+          failOpen = replica.isStale();
+        } else {
+          claims = decided;
+          failOpen = decidedWhileStale;
+        }
+        if (failOpen) failOpenAccepted++;
+        count(failOpen ? 'fail_open' : 'valid');
+        return claims;
       } catch (err) {
         count(outcomeOf(err));
         throw err;

@@ -9,10 +9,18 @@
  * entries leave once no token they cover can still be alive.
  */
 import { JtiTable } from './jti-table.js';
-import type { CheckOutcome, RevocationRecord, TokenStamp } from './types.js';
+import type { CheckOutcome, RevocationRecord, RevocationScope, TokenStamp } from './types.js';
 import { unhandled } from '../exhaustive.js';
 
 const NOT_REVOKED: CheckOutcome = Object.freeze({ revoked: false });
+/** One frozen outcome per scope: check() allocates nothing, revoked or not (issue 21). */
+const revokedBy = (scope: Exclude<RevocationScope, 'api_token'>): CheckOutcome =>
+  Object.freeze({ revoked: true, scope });
+const REVOKED = {
+  key: revokedBy('key'), token: revokedBy('token'), session: revokedBy('session'),
+  global: revokedBy('global'), client: revokedBy('client'), user: revokedBy('user'),
+  window: revokedBy('window'),
+} as const;
 
 export interface RevocationStateSize {
   readonly tokens: number;
@@ -89,16 +97,17 @@ export class RevocationState {
    * another. Entries that have outlived their tokens still answer correctly until pruned.
    */
   check(stamp: TokenStamp): CheckOutcome {
-    if (stamp.kid !== undefined && this.revokedKeys.has(stamp.kid)) return { revoked: true, scope: 'key' };
-    if (this.revokedTokens.has(stamp.jti)) return { revoked: true, scope: 'token' };
-    if (this.revokedSessions.has(stamp.sid)) return { revoked: true, scope: 'session' };
-    if (stamp.gen < this.globalGeneration) return { revoked: true, scope: 'global' };
+    if (stamp.kid !== undefined && this.revokedKeys.has(stamp.kid)) return REVOKED.key;
+    if (this.revokedTokens.has(stamp.jti)) return REVOKED.token;
+    if (this.revokedSessions.has(stamp.sid)) return REVOKED.session;
+    if (stamp.gen < this.globalGeneration) return REVOKED.global;
     const clientGen = this.clientGenerations.get(stamp.clientId);
-    if (clientGen !== undefined && stamp.cgen < clientGen) return { revoked: true, scope: 'client' };
+    if (clientGen !== undefined && stamp.cgen < clientGen) return REVOKED.client;
     const userGen = this.userGenerations.get(stamp.sub);
-    if (userGen !== undefined && stamp.ugen < userGen) return { revoked: true, scope: 'user' };
-    for (const w of this.windows) {
-      if (stamp.iat >= w.from && stamp.iat < w.to) return { revoked: true, scope: 'window' };
+    if (userGen !== undefined && stamp.ugen < userGen) return REVOKED.user;
+    for (let i = 0; i < this.windows.length; i++) {
+      const w = this.windows[i]!;
+      if (stamp.iat >= w.from && stamp.iat < w.to) return REVOKED.window;
     }
     return NOT_REVOKED;
   }

@@ -45,3 +45,47 @@ export function hasCanonicalBase64urlSegments(compact: string): boolean {
     start = dot + 1;
   }
 }
+
+/**
+ * Decodes the base64url in `text.slice(start, end)` into `out` from `at`, without allocating (the
+ * first-seen token check decodes its signature and payload into reused scratch memory). Returns
+ * the bytes written, or -1 when a character is outside the alphabet (`=`, `.`, whitespace…) or
+ * the segment is not canonical (see isCanonicalBase64urlSegment). `out` must have room:
+ * `(end - start) * 3 / 4` bytes.
+ */
+export function decodeBase64urlInto(
+  text: string, start: number, end: number, out: Uint8Array, at: number,
+): number {
+  if (!isCanonicalBase64urlSegment(text, start, end)) return -1;
+  let o = at;
+  let i = start;
+  const whole = end - ((end - start) & 3);
+  for (; i < whole; i += 4) {
+    const n = (sextetAt(text, i) << 18) | (sextetAt(text, i + 1) << 12)
+      | (sextetAt(text, i + 2) << 6) | sextetAt(text, i + 3);
+    if (n < 0) return -1;
+    out[o++] = n >>> 16;
+    out[o++] = (n >>> 8) & 0xff;
+    out[o++] = n & 0xff;
+  }
+  const rest = end - i;
+  if (rest >= 2) {
+    const a = sextetAt(text, i);
+    const b = sextetAt(text, i + 1);
+    if ((a | b) < 0) return -1;
+    out[o++] = (a << 2) | (b >> 4);
+    if (rest === 3) {
+      const c = sextetAt(text, i + 2);
+      if (c < 0) return -1;
+      out[o++] = ((b & 0xf) << 4) | (c >> 2);
+    }
+  }
+  return o - at;
+}
+
+/** The 6-bit value of the character at `i`; any bad character makes the whole word negative. */
+function sextetAt(text: string, i: number): number {
+  const code = text.charCodeAt(i);
+  // -1 << 18 stays negative whatever it is OR'd with: one bad character poisons the word.
+  return code < 128 ? VALUE_OF[code]! : -1;
+}

@@ -27,7 +27,13 @@ function signature(alg: JwtAlg, input: Buffer, key: SigningKey): Buffer {
   }
 }
 
-function signatureHolds(alg: JwtAlg, input: Buffer, sig: Buffer, key: VerificationKey): boolean {
+/**
+ * True when `sig` is `key`'s signature over `input` under `alg` (the key's own, decided by the
+ * caller). Synchronous node:crypto on the cached KeyObject; also the access-token check's.
+ */
+export function signatureHolds(
+  alg: JwtAlg, input: Uint8Array, sig: Uint8Array, key: VerificationKey,
+): boolean {
   switch (alg) {
     case 'EdDSA': return sig.length === 64 && verify(null, input, key.key, sig);
     case 'ES256': return sig.length === 64 && verify('sha256', input, { key: key.key, dsaEncoding: 'ieee-p1363' }, sig);
