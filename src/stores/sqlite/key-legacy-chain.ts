@@ -35,8 +35,13 @@ function* verifies(u: Unit, verifier: ChainVerifier): Proc<{ ok: boolean; entrie
   return { ok: verifier.ok, entries: verifier.head.seq, head: verifier.head.hash };
 }
 
-/** In one write transaction (a 'write' unit of SqliteStore), once keyingRecorded() said it is not done. */
+/**
+ * In one write transaction (a 'write' unit of SqliteStore), once keyingRecorded() said it is not
+ * done. Asked again here, under the write lock: instances opening one fresh file together all saw
+ * "not recorded", and each one after the first must find the record the first one wrote.
+ */
 export function* keyLegacyChain(u: Unit, allowed: boolean, nowMs: number): Proc<KeyingOutcome> {
+  if (yield* keyingRecorded()) return 'already_keyed';
   const record = (legacyEntries: number) =>
     run('INSERT INTO audit_chain_keying (id, keyed_at, legacy_entries) VALUES (1, ?, ?)', [nowMs, legacyEntries]);
   if ((yield* verifies(u, new ChainVerifier(u.auditChainKey))).ok) {
