@@ -43,8 +43,11 @@ export interface ReplicaSink {
 
 /** A snapshot being received (core/revocation/snapshot-stream.ts) into a state not yet in use. */
 export interface SnapshotBuilder extends SnapshotReceiver {
-  /** Replaces the view with what was received; returns the snapshot's cursor. */
-  install(): FeedCursor;
+  /**
+   * Replaces the view with what was received; returns the snapshot's cursor. `position`: where a
+   * snapshot learns its cursor and chain only at its end (the stream's final part), those.
+   */
+  install(position?: Pick<SnapshotHead, 'cursor' | 'chain'>): FeedCursor;
 }
 
 /** Keeps a replica current: reads or receives the feed and hands it to the sink. */
@@ -204,8 +207,9 @@ export class RevocationReplica {
         if (state === undefined) throw new Error('snapshot records before its head');
         for (const record of batch) state.apply(record);
       },
-      install: () => {
+      install: (position) => {
         if (state === undefined || head === undefined) throw new Error('a snapshot installed before its head');
+        if (position !== undefined) head = { ...head, ...position };
         // Replaced whole, not merged: a snapshot holds every revocation committed before its cursor
         // that can still cover a live token, so nothing applied before it can be missing from it.
         this.current = state;
