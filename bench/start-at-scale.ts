@@ -101,7 +101,7 @@ async function runCase(log: (line?: string) => void, backend: Backend, revoked: 
     const options = {
       issuer: server.url, audience: server.url, jwksUri: `${server.url}/.well-known/jwks.json`,
       stream: { url: `${server.url}${STREAM_PATH}`, clientId: stream.client_id, clientSecret: stream.client_secret },
-      maxStalenessMs: 60_000, failMode: 'closed',
+      maxStalenessMs: 60_000, failMode: 'closed', startTimeoutMs: 300_000,
     };
     const v0 = performance.now();
     const child = await startChild(options);

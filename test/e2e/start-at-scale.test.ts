@@ -49,7 +49,9 @@ for (const backend of BACKENDS) {
         REVOKD_LOG_LEVEL: 'warn',
         ...(db === undefined ? {} : { REVOKD_DATABASE_URL: db.url, REVOKD_SECRET: randomBytes(32).toString('hex') }),
       };
-      server = await ServerProcess.start({ dataDir, env });
+      // The compiled server (no tsx compile per start), given as long as the test's own timeout to start.
+      const command = [process.execPath, 'dist/src/cli/main.js', 'serve'];
+      server = await ServerProcess.start({ dataDir, env, command, readyTimeoutMs: 160_000 });
       live = (await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token;
       revoked = (await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token;
     });
