@@ -24,9 +24,11 @@
  *      documented example config) vs nginx alone, same upstream, same run (bench/gateway-latency.ts);
  *   9. the Python verifier (packages/verifier-python, built and installed into a fresh venv):
  *      verify of a repeat and a first-seen token vs bare PyJWT (bench/python-verify.ts).
+ *  10. start at scale (issue 21): server start time and RSS on 1 M / 10 M live revocations, and a
+ *      verifier's first snapshot over the stream at 1 M (bench/start-at-scale.ts).
  *
  * Skip parts with BENCH_HOT_PATH=0, BENCH_INTROSPECT_SCALE=0, BENCH_VERIFIER_PROPAGATION=0,
- * BENCH_HTTP=0, BENCH_SCALE_OUT=0, BENCH_IP_BLOCK_PROPAGATION=0, BENCH_VERIFIER_HAPROXY=0, BENCH_GATEWAY=0, BENCH_PYTHON=0. Knobs of part 1: BENCH_REVOKED (comma list, default
+ * BENCH_HTTP=0, BENCH_SCALE_OUT=0, BENCH_IP_BLOCK_PROPAGATION=0, BENCH_VERIFIER_HAPROXY=0, BENCH_GATEWAY=0, BENCH_PYTHON=0, BENCH_START_AT_SCALE=0. Knobs of part 1: BENCH_REVOKED (comma list, default
  * 1000000,10000000), BENCH_ROUNDS, BENCH_SLICES, BENCH_VERIFY_OPS, BENCH_REPEAT_OPS,
  * BENCH_REDIS_OPS, BENCH_REDIS_IN_FLIGHT, BENCH_LOOKUP_OPS, BENCH_REDIS_URL; the other parts
  * document theirs. No test asserts any of these numbers.
@@ -219,6 +221,27 @@ if (enabled('BENCH_PYTHON')) {
     summary.push({
       part: 'Python verifier', row: row.name, value: `${int(row.opsPerSec)} ops/s`, p50: `${row.p50Us.toFixed(1)} µs`, p99: `${row.p99Us.toFixed(1)} µs`,
       ratio: `${(row.opsPerSec / bare.opsPerSec).toFixed(2)}×`, target: '',
+    });
+  }
+}
+
+// 10. Start at scale (issue 21): server start and a verifier's first snapshot on 1 M / 10 M revocations.
+if (enabled('BENCH_START_AT_SCALE')) {
+  const { runStartAtScaleBench } = await import('./start-at-scale.js');
+  log();
+  const r = await runStartAtScaleBench(log);
+  json.startAtScale = r;
+  for (const s of r.starts) {
+    summary.push({
+      part: 'start at scale', row: `server start, ${s.backend}, ${int(s.revoked)} revocations`, value: `${(s.startMs / 1000).toFixed(2)} s`,
+      p50: '', p99: '', ratio: `RSS ${s.steadyRssMiB.toFixed(0)} MiB (peak ${s.peakRssMiB.toFixed(0)})`, target: `${s.goal} ${s.met ? 'MET' : 'NOT MET'}`,
+    });
+  }
+  if (r.verifier !== undefined) {
+    const v = r.verifier;
+    summary.push({
+      part: 'start at scale', row: `verifier's first snapshot over the stream, ${int(v.revoked)} revocations`, value: `${(v.firstSnapshotMs / 1000).toFixed(2)} s`,
+      p50: '', p99: '', ratio: `RSS ${v.steadyRssMiB.toFixed(0)} MiB (peak ${v.peakRssMiB.toFixed(0)})`, target: `${v.goal} ${v.met ? 'MET' : 'NOT MET'}`,
     });
   }
 }

@@ -13,12 +13,18 @@ import type { FeedCursor, FeedPage, FeedRecord, FeedSnapshot } from '../core/rev
 import { chainAfter } from '../core/revocation/feed-chain.js';
 import { isIpBlockChange } from '../core/revocation/ip-block-change.js';
 import { RevocationState } from '../core/revocation/revocation-state.js';
+import type { SnapshotHead, SnapshotReceiver } from '../core/revocation/snapshot-stream.js';
 import type { CheckOutcome, RevocationRecord, TokenStamp } from '../core/revocation/types.js';
 
 /** What a driver feeds the replica with. */
 export interface ReplicaSink {
   /** Replaces the whole view with a snapshot (at start, or when a stream must start over). */
   loadSnapshot(snapshot: FeedSnapshot): void;
+  /**
+   * The same, streamed: the builder fills a fresh state as the snapshot arrives (the view keeps
+   * answering from the current one meanwhile) and install() swaps it in. Never a half snapshot.
+   */
+  snapshotBuilder(): SnapshotBuilder;
   /** Applies records committed after the last ones, in commit order, with their cursors. */
   applyCommitted(page: FeedPage): void;
   /**
@@ -33,6 +39,15 @@ export interface ReplicaSink {
    * feed carries what this code cannot apply (a newer protocol's revocation scope).
    */
   halt(error: Error): void;
+}
+
+/** A snapshot being received (core/revocation/snapshot-stream.ts) into a state not yet in use. */
+export interface SnapshotBuilder extends SnapshotReceiver {
+  /**
+   * Replaces the view with what was received; returns the snapshot's cursor. `position`: where a
+   * snapshot learns its cursor and chain only at its end (the stream's final part), those.
+   */
+  install(position?: Pick<SnapshotHead, 'cursor' | 'chain'>): FeedCursor;
 }
 
 /** Keeps a replica current: reads or receives the feed and hands it to the sink. */
@@ -141,17 +156,12 @@ export class RevocationReplica {
 
   private readonly sink: ReplicaSink = {
     loadSnapshot: (snapshot) => {
-      const state = new RevocationState();
-      state.setGenerations(snapshot.globalGeneration, snapshot.userGenerations, snapshot.clientGenerations);
-      for (const record of snapshot.records) state.apply(record);
-      // Replaced whole, not merged: a snapshot holds every revocation committed before its cursor
-      // that can still cover a live token, so nothing applied before it can be missing from it.
-      this.current = state;
-      this.appliedAhead.clear();
-      this.cursorValue = snapshot.cursor;
-      this.chainValue = this.options.followChain === false ? undefined : snapshot.chain;
-      this.sink.markCurrent();
+      const builder = this.sink.snapshotBuilder();
+      builder.begin({ ...snapshot, tokenEntries: snapshot.records.length });
+      builder.records(snapshot.records);
+      builder.install();
     },
+    snapshotBuilder: () => this.snapshotBuilder(),
     applyCommitted: (page) => {
       page.records.forEach((record, i) => {
         this.rememberRead(record.seq);
@@ -183,6 +193,34 @@ export class RevocationReplica {
       this.haltedBy ??= error;
     },
   };
+
+  private snapshotBuilder(): SnapshotBuilder {
+    let head: SnapshotHead | undefined;
+    let state: RevocationState | undefined;
+    return {
+      begin: (h) => {
+        head = h;
+        state = new RevocationState(h.tokenEntries);
+        state.setGenerations(h.globalGeneration, h.userGenerations, h.clientGenerations);
+      },
+      records: (batch) => {
+        if (state === undefined) throw new Error('snapshot records before its head');
+        for (const record of batch) state.apply(record);
+      },
+      install: (position) => {
+        if (state === undefined || head === undefined) throw new Error('a snapshot installed before its head');
+        if (position !== undefined) head = { ...head, ...position };
+        // Replaced whole, not merged: a snapshot holds every revocation committed before its cursor
+        // that can still cover a live token, so nothing applied before it can be missing from it.
+        this.current = state;
+        this.appliedAhead.clear();
+        this.cursorValue = head.cursor;
+        this.chainValue = this.options.followChain === false ? undefined : head.chain;
+        this.sink.markCurrent();
+        return head.cursor;
+      },
+    };
+  }
 
   /** Applies records this process just committed, before it answers the request. */
   applyLocal(records: readonly RevocationRecord[]): void {

@@ -38,6 +38,8 @@ export interface ServerProcessOptions {
   readonly cwd?: string;
   /** Use exactly this environment (plus PATH/HOME), not the defaults. */
   readonly bareEnv?: boolean;
+  /** How long a start may take to answer /readyz 200 (default 60 s; a store of millions takes longer on a loaded machine). */
+  readonly readyTimeoutMs?: number;
 }
 
 export class ServerProcess {
@@ -90,7 +92,7 @@ export class ServerProcess {
   }
 
   private async waitReady(child: ChildProcess): Promise<void> {
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + (this.options.readyTimeoutMs ?? 60_000);
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${this.output}`);
       try {

@@ -153,4 +153,13 @@ describe('JtiTable', () => {
     }
     for (const jti of seen) assert.equal(table.has(jti), model.has(jti));
   });
+
+  test('sized from a count, it takes that many entries (and a growth step more) without growing', () => {
+    const table = new JtiTable(10_000);
+    const bytes = table.tableBytes;
+    const jtis = Array.from({ length: 12_000 }, newJti);
+    for (const jti of jtis) table.set(jti, 10_000);
+    assert.equal(table.tableBytes, bytes, 'no rehash');
+    assert.ok(jtis.every((jti) => table.has(jti)));
+  });
 });

@@ -21,9 +21,9 @@ import { nextChain } from '#core/revocation/feed-chain.js';
 import { STREAM_PROTOCOL_VERSION } from '#core/revocation/stream-protocol.js';
 import { StreamProofError, readStreamProof, type StreamProof } from '#core/revocation/stream-proof.js';
 import type { RevocationRecord } from '#core/revocation/types.js';
-import { UnknownScopeError, fromWire, heartbeatProofFromWire, snapshotPartFromWire, type WireGenerations, type WireServiceLimits } from '#core/revocation/wire-format.js';
+import { UnknownScopeError, fromWire, heartbeatProofFromWire, snapshotPartFromWire, type WireServiceLimits } from '#core/revocation/wire-format.js';
 import type { VerificationKey } from '#core/tokens/key-ring.js';
-import type { ReplicaSink } from '#replica/revocation-replica.js';
+import type { ReplicaSink, SnapshotBuilder } from '#replica/revocation-replica.js';
 import type { SseEvent } from './sse-parser.js';
 
 export interface StreamConsumerOptions {
@@ -64,9 +64,12 @@ export class StreamHaltedError extends Error {
 }
 interface SnapshotInProgress {
   nextPart: number;
-  generations: WireGenerations | undefined;
   limits: WireServiceLimits | undefined;
-  records: RevocationRecord[];
+  /**
+   * A fresh state the parts are applied to as they arrive (bounded: no array of every record),
+   * swapped in only once the final part's proof verifies.
+   */
+  builder: SnapshotBuilder;
   /** Over each part's data text and a line feed (docs/stream-protocol.md, "Snapshots"). */
   digest: Hash;
 }
@@ -191,17 +194,23 @@ export class StreamConsumer {
       if (err instanceof UnknownScopeError) throw this.tooOld(err);
       throw err;
     }
-    const current = this.snapshot ?? { nextPart: 0, generations: undefined, limits: undefined, records: [], digest: createHash('sha256') };
+    const current = this.snapshot ?? { nextPart: 0, limits: undefined, builder: this.sink.snapshotBuilder(), digest: createHash('sha256') };
     if (part.part !== current.nextPart) throw new StreamProtocolError(`snapshot part ${part.part} arrived, ${current.nextPart} expected`);
     if (part.part === 0) {
-      current.generations = part.generations;
+      const generations = part.generations ?? { global: 0, users: [], clients: [] };
+      // The wire names no count: the jti table grows as parts arrive (in a state nobody reads yet).
+      // Cursor and chain come with the final part.
+      current.builder.begin({
+        tokenEntries: 0, globalGeneration: generations.global, userGenerations: generations.users,
+        clientGenerations: generations.clients, cursor: '', chain: '',
+      });
       current.limits = part.limits;
       if (part.protocol !== undefined) this.serviceProtocol = part.protocol;
     }
     current.nextPart++;
     if (!part.final) {
       current.digest.update(event.data, 'utf8').update('\n');
-      for (const record of part.records) current.records.push(record);
+      current.builder.records(part.records);
       this.snapshot = current;
       return;
     }
@@ -216,17 +225,9 @@ export class StreamConsumer {
     if (proof.snapshot === undefined || proof.snapshot.parts !== part.part || proof.snapshot.digest !== digest || proof.head !== event.id || proof.chain !== part.chain) {
       throw new StreamTamperedError('the snapshot received is not the one its proof signs for');
     }
-    const generations = current.generations ?? { global: 0, users: [], clients: [] };
     this.options.onServiceLimits?.(current.limits);
     const sink = this.sink;
-    sink.loadSnapshot({
-      records: current.records,
-      globalGeneration: generations.global,
-      userGenerations: generations.users,
-      clientGenerations: generations.clients,
-      cursor: event.id,
-      chain: proof.chain,
-    });
+    current.builder.install({ cursor: event.id, chain: proof.chain });
     // loadSnapshot marked it current now; the proof says since when it really is.
     sink.markStale();
     sink.markCurrent(proof.at);

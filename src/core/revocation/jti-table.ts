@@ -31,14 +31,27 @@ const TWO_POW_32 = 4_294_967_296;
 const words = new Int32Array(4);
 
 export class JtiTable {
-  private capacity = MIN_CAPACITY;
+  private capacity: number;
   /** capacity / 2^32: a word-0 value times this is its home slot. */
-  private scale = MIN_CAPACITY / TWO_POW_32;
-  private keys = new Int32Array(MIN_CAPACITY * 4);
-  private expiries = new Uint32Array(MIN_CAPACITY);
+  private scale: number;
+  private keys: Int32Array;
+  private expiries: Uint32Array;
   private used = 0;
   /** Jtis the table cannot hold by their bits, by string; expiry in ms exactly as given. */
   private readonly fallback = new Map<string, number>();
+
+  /**
+   * `expectedEntries`: how many entries are about to be set (a snapshot's jti count). The table is
+   * allocated once with room for them and a growth step more, so loading a snapshot never rehashes
+   * and the first revocations after it do not either: at 10 M entries a rehash holds the event
+   * loop for about a second.
+   */
+  constructor(expectedEntries = 0) {
+    this.capacity = Math.max(MIN_CAPACITY, Math.ceil((expectedEntries * GROWTH) / MAX_LOAD));
+    this.scale = this.capacity / TWO_POW_32;
+    this.keys = new Int32Array(this.capacity * 4);
+    this.expiries = new Uint32Array(this.capacity);
+  }
 
   /** Entries held, in the table and in the fallback. */
   get size(): number {

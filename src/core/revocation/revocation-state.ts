@@ -42,13 +42,18 @@ export class RevocationState {
    * merge feeds. Never the token string: signatures are malleable. A compact table (20 bytes a
    * slot, expiries rounded up to the second) because this is the set that reaches millions.
    */
-  private readonly revokedTokens = new JtiTable();
+  private readonly revokedTokens: JtiTable;
   /** sid → expiry (ms). */
   private readonly revokedSessions = new Map<string, number>();
   private readonly revokedKeys = new Set<string>();
   /** API token id → expiry (ms). Their system of record is the store; this feeds push consumers. */
   private readonly revokedApiTokens = new Map<string, number>();
   private windows: Array<{ from: number; to: number; expiresAtMs: number | null }> = [];
+
+  /** `expectedTokens`: the token entries about to be applied (a snapshot's count), to size the table once. */
+  constructor(expectedTokens = 0) {
+    this.revokedTokens = new JtiTable(expectedTokens);
+  }
 
   /** Applies one feed record. Idempotent and order-tolerant: counters only move up. */
   apply(record: RevocationRecord): void {

@@ -5,10 +5,13 @@
  * not, so a store that cannot be read makes the view stale (and the fail policy apply).
  */
 import type { FeedCursor, FeedPage, FeedSnapshot } from '../../core/revocation/feed.js';
+import type { SnapshotReceiver } from '../../core/revocation/snapshot-stream.js';
 import type { ReplicaDriver, ReplicaSink, WakeupStatus } from '../revocation-replica.js';
 
 export interface FeedSource {
   loadSnapshot(nowMs: number): Promise<FeedSnapshot>;
+  /** When the source has it, the snapshot is streamed into the replica instead (see RevocationLogPort). */
+  streamSnapshot?(nowMs: number, receiver: SnapshotReceiver): Promise<void>;
   readFeed(after: FeedCursor, limit: number): Promise<FeedPage>;
 }
 
@@ -53,9 +56,16 @@ export class PollDriver implements ReplicaDriver {
   }
 
   async start(sink: ReplicaSink): Promise<void> {
-    const snapshot = await this.options.source.loadSnapshot(this.now());
-    sink.loadSnapshot(snapshot);
-    this.cursor = snapshot.cursor;
+    const source = this.options.source;
+    if (source.streamSnapshot === undefined) {
+      const snapshot = await source.loadSnapshot(this.now());
+      sink.loadSnapshot(snapshot);
+      this.cursor = snapshot.cursor;
+    } else {
+      const builder = sink.snapshotBuilder();
+      await source.streamSnapshot(this.now(), builder);
+      this.cursor = builder.install();
+    }
     this.sink = sink;
     await this.sync();
     this.timer = setInterval(() => void this.sync(), this.options.pollMs);

@@ -3,6 +3,7 @@
  * they start from, window entries, prune, and the generation counters revocations bump
  * (conformance: test/stores/conformance/revocation-log.ts).
  */
+import type { SnapshotReceiver } from '../../core/revocation/snapshot-stream.js';
 import type { RevocationRecord } from '../../core/revocation/types.js';
 import type { StoreLifecycle } from './lifecycle.js';
 import type { FeedCursor, FeedPage, FeedSnapshot, Generations, RevocationContext, RevocationReport, RevocationTarget } from '../types.js';
@@ -37,6 +38,11 @@ export interface RevocationLogPort {
    * follow the feed from and the feed chain at that cursor (conformance: conformance/feed-chain.ts).
    */
   loadSnapshot(nowMs: number): Promise<FeedSnapshot>;
+  /**
+   * The same snapshot as a stream (core/revocation/snapshot-stream.ts): its head (with a jti count
+   * to size tables once), then its records in bounded batches — never all of them in one array.
+   */
+  streamSnapshot(nowMs: number, receiver: SnapshotReceiver): Promise<void>;
   /** Deletes feed records and refresh rows that can no longer matter. */
   prune(nowMs: number): Promise<{ feedRecords: number; refreshTokens: number }>;
 }

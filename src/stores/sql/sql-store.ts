@@ -10,11 +10,9 @@
 import type { AuditEventInput } from '../../core/audit/audit-event.js';
 import { RevokdError } from '../../core/errors.js';
 import { sealedSuccessorsDroppableBeforeMs } from '../../core/revocation/entry-lifetime.js';
-import { storedChain } from '../feed-head.js';
 import type { SchemaState } from '../ports/lifecycle.js';
-import {
-  type GenerationRow, BLOCK_CHANGE_SCOPES_SQL, parseSeqCursor, seqFeedPage, seqFeedSnapshot, seqOfCursor,
-} from '../seq-cursor.js';
+import { type SnapshotReceiver, snapshotCollector } from '../../core/revocation/snapshot-stream.js';
+import { parseSeqCursor, seqFeedPage, seqOfCursor } from '../seq-cursor.js';
 import type {
   ConsumeOutcome, ConsumeRefreshInput, FeedCursor, FeedPage, FeedSnapshot, RevocationContext,
   RevocationReport, RevocationTarget, RevokdStore,
@@ -39,6 +37,7 @@ import { recordSessionIp } from './session-ips.js';
 import { consumeRefresh, countLiveRefreshTokens, createSession } from './sessions.js';
 import { schemaVersion } from './schema-migrations.js';
 import { setUserPassword } from './set-user-password.js';
+import { streamSnapshot } from './snapshot-stream.js';
 
 /**
  * How a unit of work runs:
@@ -380,16 +379,16 @@ export abstract class SqlStore {
    * nothing. The chain is the head at that cursor: it is advanced in the transaction of each
    * record it covers.
    */
-  loadSnapshot(nowMs: number): Promise<FeedSnapshot> {
+  async loadSnapshot(nowMs: number): Promise<FeedSnapshot> {
+    const collector = snapshotCollector();
+    await this.streamSnapshot(nowMs, collector);
+    return collector.snapshot();
+  }
+
+  /** loadSnapshot as a stream: the head first, then the records in pages (sql/snapshot-stream.ts). */
+  streamSnapshot(nowMs: number, receiver: SnapshotReceiver): Promise<void> {
     const headSql = this.dialect.snapshotHeadSql;
-    return this.unit('snapshot', function* () {
-      // IP block changes are not revocations: instances load active blocks from ip_blocks.
-      const records = (yield* all(`SELECT * FROM revocations WHERE ${LIVE_ENTRY} AND scope NOT IN ${BLOCK_CHANGE_SCOPES_SQL} ORDER BY seq`,
-        [entryCutoff(nowMs)])).map(toRevocation);
-      const gens = yield* all<GenerationRow>('SELECT scope, target, generation FROM generations');
-      const head = yield* get<{ last: number | null; chain: string }>(headSql);
-      return seqFeedSnapshot(records, gens, Number(head?.last ?? 0), storedChain(head?.chain));
-    });
+    return this.unit('snapshot', () => streamSnapshot(headSql, nowMs, receiver));
   }
 
   recordApiTokenUse(uses: ReadonlyArray<{ id: string; atMs: number; ip: string }>): Promise<void> {
