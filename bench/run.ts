@@ -42,7 +42,7 @@ import { duration, int, ms, printTable } from './table.js';
 import type { ScenarioResult } from './measure.js';
 import type { IntrospectionAtScaleResult } from './introspection-at-scale.js';
 import type { VerifierPropagationResult } from './verifier-propagation.js';
-import { type BenchRun, issue21Goals, printIssue21Goals } from './issue21-goals.js';
+import { issue21Goals, printIssue21Goals } from './issue21-goals.js';
 
 const log = (line = ''): void => {
   process.stdout.write(`${line}\n`);
@@ -250,7 +250,7 @@ log();
 log(`SUMMARY — one run, ${new Date(started).toISOString()}, ${machine.nproc} shared cores; ratios are against the row named in the ratio column's part`);
 printTable(['part', 'row', 'value', 'p50', 'p99', 'ratio', 'target'], summary.map((r) => [r.part, r.row, r.value, r.p50, r.p99, r.ratio, r.target]), log, 2);
 // Issue 21's figures, each from the part that measures it ("not measured" when it did not run).
-const goals = issue21Goals(json as BenchRun);
+const goals = issue21Goals(json);
 log();
 printIssue21Goals(goals, log);
 json.issue21Goals = goals;

@@ -75,7 +75,7 @@ describe('verifier reconnects after a restart of revokd (issue 21)', () => {
     const reader = res.body!.getReader();
     let text = '';
     while (!text.includes('\n\n')) {
-      text += Buffer.from((await reader.read()).value!).toString('utf8');
+      text += Buffer.from((await reader.read()).value).toString('utf8');
     }
     abort.abort();
     await reader.cancel().catch(() => {});

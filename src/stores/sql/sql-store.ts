@@ -304,7 +304,7 @@ type Installed = keyof typeof AUTOCOMMIT | keyof typeof WRITE | keyof typeof AUD
 type AnyProcedure = (u: Unit, ...args: unknown[]) => Proc<unknown>;
 
 // The tables' methods (below, in the static block): their types are the ports'.
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
 export interface SqlStore extends Pick<RevokdStore, Installed> {}
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
