@@ -27,7 +27,11 @@ export async function makeKeyRing(): Promise<KeyRing> {
   const publicJwk = publicKey.export({ format: 'jwk' }) as Record<string, unknown>;
   const kid = await calculateJwkThumbprint(publicJwk, 'sha256');
   const signing: SigningKey = {
-    kid, alg: 'EdDSA', key: publicKey, privateKey, publicJwk: { ...publicJwk, kid, alg: 'EdDSA', use: 'sig' },
+    kid,
+    alg: 'EdDSA',
+    key: publicKey,
+    privateKey,
+    publicJwk: { ...publicJwk, kid, alg: 'EdDSA', use: 'sig' },
   };
   return { signing, verification: new Map([[kid, signing]]) };
 }
@@ -57,27 +61,63 @@ export interface UserFixture {
 }
 
 /** A session-bound access token as `login` issues it (sub is a UUID, sid and jti are `newId()`). */
-export async function makeAccessToken(ring: KeyRing, ids: IdSource, user: UserFixture, jti: string, nowSec: number): Promise<string> {
+export async function makeAccessToken(
+  ring: KeyRing,
+  ids: IdSource,
+  user: UserFixture,
+  jti: string,
+  nowSec: number,
+): Promise<string> {
   if (ring.signing === undefined) throw new Error('the bench ring has no signing key');
-  return signAccessToken({
-    iss: ISSUER, sub: user.sub, aud: AUDIENCE, iat: nowSec, exp: nowSec + ACCESS_TTL_SECONDS, jti, sid: ids.next(),
-    client_id: CLIENT_ID, scope: 'openid profile email', gen: GLOBAL_GENERATION, ugen: user.ugen, cgen: CLIENT_GENERATION,
-  }, ring.signing);
+  return signAccessToken(
+    {
+      iss: ISSUER,
+      sub: user.sub,
+      aud: AUDIENCE,
+      iat: nowSec,
+      exp: nowSec + ACCESS_TTL_SECONDS,
+      jti,
+      sid: ids.next(),
+      client_id: CLIENT_ID,
+      scope: 'openid profile email',
+      gen: GLOBAL_GENERATION,
+      ugen: user.ugen,
+      cgen: CLIENT_GENERATION,
+    },
+    ring.signing,
+  );
 }
 
 let seq = 0;
 
-function record(fields: Pick<RevocationRecord, 'scope' | 'target'> & Partial<RevocationRecord>): RevocationRecord {
+function record(
+  fields: Pick<RevocationRecord, 'scope' | 'target'> & Partial<RevocationRecord>,
+): RevocationRecord {
   seq++;
   return {
-    seq, issuer: null, generation: null, windowFrom: null, windowTo: null, expiresAtMs: null,
-    initiator: 'user', reason: 'logout', note: null, createdAtMs: 0, ...fields,
+    seq,
+    issuer: null,
+    generation: null,
+    windowFrom: null,
+    windowTo: null,
+    expiresAtMs: null,
+    initiator: 'user',
+    reason: 'logout',
+    note: null,
+    createdAtMs: 0,
+    ...fields,
   };
 }
 
 /** A `scope: 'token'` feed record as the store emits it: the jti, its issuer, the token's expiry. */
 export function tokenRecord(jti: string, expiresAtMs: number): RevocationRecord {
-  return record({ scope: 'token', target: jti, issuer: ISSUER, expiresAtMs, createdAtMs: expiresAtMs - ACCESS_TTL_SECONDS * 1000 });
+  return record({
+    scope: 'token',
+    target: jti,
+    issuer: ISSUER,
+    expiresAtMs,
+    createdAtMs: expiresAtMs - ACCESS_TTL_SECONDS * 1000,
+  });
 }
 
 /**
@@ -85,7 +125,13 @@ export function tokenRecord(jti: string, expiresAtMs: number): RevocationRecord 
  * benchmark later presents as revoked). Expiries spread over one access-token lifetime, as they
  * would in a live feed.
  */
-export function applyTokenRevocations(state: RevocationState, ids: IdSource, count: number, include: readonly string[], nowMs: number): void {
+export function applyTokenRevocations(
+  state: RevocationState,
+  ids: IdSource,
+  count: number,
+  include: readonly string[],
+  nowMs: number,
+): void {
   const ttlMs = ACCESS_TTL_SECONDS * 1000;
   for (let i = 0; i < count; i++) {
     const jti = i < include.length ? include[i]! : ids.next();
@@ -100,20 +146,51 @@ export function applyTokenRevocations(state: RevocationState, ids: IdSource, cou
  * so `check` reaches and passes every lookup.
  */
 export function applyOtherRevocations(
-  state: RevocationState, ids: IdSource, counts: { sessions: number; users: number }, nowMs: number,
+  state: RevocationState,
+  ids: IdSource,
+  counts: { sessions: number; users: number },
+  nowMs: number,
 ): UserFixture[] {
   const ttlMs = ACCESS_TTL_SECONDS * 1000;
   for (let i = 0; i < counts.sessions; i++) {
-    state.apply(record({ scope: 'session', target: ids.next(), expiresAtMs: nowMs + ttlMs - (i % ttlMs) }));
+    state.apply(
+      record({ scope: 'session', target: ids.next(), expiresAtMs: nowMs + ttlMs - (i % ttlMs) }),
+    );
   }
   const users: UserFixture[] = [];
   for (let i = 0; i < counts.users; i++) {
     const user = { sub: randomUUID(), ugen: 1 + (i % 3) };
-    state.apply(record({ scope: 'user', target: user.sub, generation: user.ugen, reason: 'logout_all' }));
+    state.apply(
+      record({ scope: 'user', target: user.sub, generation: user.ugen, reason: 'logout_all' }),
+    );
     users.push(user);
   }
-  state.apply(record({ scope: 'client', target: CLIENT_ID, generation: CLIENT_GENERATION, initiator: 'admin', reason: 'admin' }));
-  state.apply(record({ scope: 'client', target: 'other-client', generation: 4, initiator: 'admin', reason: 'admin' }));
-  state.apply(record({ scope: 'global', target: '*', generation: GLOBAL_GENERATION, initiator: 'admin', reason: 'admin' }));
+  state.apply(
+    record({
+      scope: 'client',
+      target: CLIENT_ID,
+      generation: CLIENT_GENERATION,
+      initiator: 'admin',
+      reason: 'admin',
+    }),
+  );
+  state.apply(
+    record({
+      scope: 'client',
+      target: 'other-client',
+      generation: 4,
+      initiator: 'admin',
+      reason: 'admin',
+    }),
+  );
+  state.apply(
+    record({
+      scope: 'global',
+      target: '*',
+      generation: GLOBAL_GENERATION,
+      initiator: 'admin',
+      reason: 'admin',
+    }),
+  );
   return users;
 }

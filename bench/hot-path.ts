@@ -31,11 +31,24 @@ import type { Redis } from 'ioredis';
 import { RevocationState } from '../src/core/revocation/revocation-state.js';
 import type { TokenStamp } from '../src/core/revocation/types.js';
 import {
-  type VerifyOptions, checkAccessToken, verifyAccessToken,
+  type VerifyOptions,
+  checkAccessToken,
+  verifyAccessToken,
 } from '../src/core/tokens/access-token.js';
-import { DEFAULT_VERIFIED_TOKEN_CACHE_SIZE, VerifiedTokenCache } from '../src/core/tokens/verified-token-cache.js';
 import {
-  ACCESS_TTL_SECONDS, AUDIENCE, CLOCK_TOLERANCE_SECONDS, ISSUER, IdSource, applyOtherRevocations, applyTokenRevocations, makeAccessToken, makeKeyRing,
+  DEFAULT_VERIFIED_TOKEN_CACHE_SIZE,
+  VerifiedTokenCache,
+} from '../src/core/tokens/verified-token-cache.js';
+import {
+  ACCESS_TTL_SECONDS,
+  AUDIENCE,
+  CLOCK_TOLERANCE_SECONDS,
+  ISSUER,
+  IdSource,
+  applyOtherRevocations,
+  applyTokenRevocations,
+  makeAccessToken,
+  makeKeyRing,
 } from './fixtures.js';
 import { type Scenario, type ScenarioResult, forceGc, runInterleaved } from './measure.js';
 import { cleanup, connectRedis, fillDenylist, revokedKey } from './redis-denylist.js';
@@ -60,7 +73,10 @@ export interface HotPathSize {
   readonly lookupNs: { readonly notRevoked: number; readonly revoked: number };
   readonly scenarios: ScenarioResult[];
   /** Per-op latency (ns) of each scenario, from a separate pass that times every op. */
-  readonly latencyNs: Record<string, { readonly p50: number; readonly p99: number; readonly samples: number }>;
+  readonly latencyNs: Record<
+    string,
+    { readonly p50: number; readonly p99: number; readonly samples: number }
+  >;
   /** 'measured', or why Redis was not. */
   readonly redis: string;
   /** Bytes allocated per op (heap growth over a run without GC), by scenario key. */
@@ -72,8 +88,12 @@ const FIRST_SEEN_POOL = 16_384;
 const REPEAT_POOL = 256;
 const STAMP_POOL = 4_096;
 
-export async function runHotPathBench(log: (line?: string) => void, config: HotPathConfig): Promise<HotPathSize[]> {
-  if (FIRST_SEEN_POOL <= DEFAULT_VERIFIED_TOKEN_CACHE_SIZE) throw new Error('the first-seen pool must exceed the cache');
+export async function runHotPathBench(
+  log: (line?: string) => void,
+  config: HotPathConfig,
+): Promise<HotPathSize[]> {
+  if (FIRST_SEEN_POOL <= DEFAULT_VERIFIED_TOKEN_CACHE_SIZE)
+    throw new Error('the first-seen pool must exceed the cache');
   const ids = new IdSource();
   const ring = await makeKeyRing();
   if (ring.signing === undefined) throw new Error('no signing key');
@@ -81,7 +101,10 @@ export async function runHotPathBench(log: (line?: string) => void, config: HotP
   const out: HotPathSize[] = [];
   const redisConn = await connectRedis(config.redisUrl);
   const redis: Redis | undefined = 'error' in redisConn ? undefined : redisConn.redis;
-  if (redis === undefined) log(`hot path: Redis at ${config.redisUrl} not reachable (${'error' in redisConn ? redisConn.error : ''}): seeds' rows skipped`);
+  if (redis === undefined)
+    log(
+      `hot path: Redis at ${config.redisUrl} not reachable (${'error' in redisConn ? redisConn.error : ''}): seeds' rows skipped`,
+    );
   try {
     for (const count of config.revokedCounts) {
       out.push(await runOneSize(log, config, count, ids, ring, publicKey, redis));
@@ -96,8 +119,13 @@ export async function runHotPathBench(log: (line?: string) => void, config: HotP
 }
 
 async function runOneSize(
-  log: (line?: string) => void, config: HotPathConfig, count: number, ids: IdSource,
-  ring: Awaited<ReturnType<typeof makeKeyRing>>, publicKey: NonNullable<typeof ring.signing>['key'], redis: Redis | undefined,
+  log: (line?: string) => void,
+  config: HotPathConfig,
+  count: number,
+  ids: IdSource,
+  ring: Awaited<ReturnType<typeof makeKeyRing>>,
+  publicKey: NonNullable<typeof ring.signing>['key'],
+  redis: Redis | undefined,
 ): Promise<HotPathSize> {
   const nowMs = Date.now();
   const nowSec = Math.floor(nowMs / 1000);
@@ -111,22 +139,30 @@ async function runOneSize(
   const applyNs = Number(process.hrtime.bigint() - t0) / count;
   forceGc();
   const afterFill = process.memoryUsage();
-  const bytesPerRevokedJti = (afterFill.heapUsed + afterFill.arrayBuffers - before.heapUsed - before.arrayBuffers) / count;
+  const bytesPerRevokedJti =
+    (afterFill.heapUsed + afterFill.arrayBuffers - before.heapUsed - before.arrayBuffers) / count;
   const tableBytesPerRevokedJti = (afterFill.arrayBuffers - before.arrayBuffers) / count;
   const users = applyOtherRevocations(state, ids, { sessions: 5_000, users: 5_000 }, nowMs);
-  log(`  ${bytesPerRevokedJti.toFixed(1)} bytes per revoked jti (typed arrays ${tableBytesPerRevokedJti.toFixed(1)}), apply ${applyNs.toFixed(0)} ns/record`);
+  log(
+    `  ${bytesPerRevokedJti.toFixed(1)} bytes per revoked jti (typed arrays ${tableBytesPerRevokedJti.toFixed(1)}), apply ${applyNs.toFixed(0)} ns/record`,
+  );
 
   log(`  signing ${FIRST_SEEN_POOL} distinct access tokens...`);
   const firstSeen: string[] = [];
-  for (let i = 0; i < FIRST_SEEN_POOL; i++) firstSeen.push(await makeAccessToken(ring, ids, users[i % users.length]!, ids.next(), nowSec));
+  for (let i = 0; i < FIRST_SEEN_POOL; i++)
+    firstSeen.push(await makeAccessToken(ring, ids, users[i % users.length]!, ids.next(), nowSec));
   const repeat = firstSeen.slice(0, REPEAT_POOL);
   const cache = new VerifiedTokenCache(DEFAULT_VERIFIED_TOKEN_CACHE_SIZE);
   const repeatCache = new VerifiedTokenCache(DEFAULT_VERIFIED_TOKEN_CACHE_SIZE);
   // One options object, its clock set per call: what createVerifier does (a fresh object and
   // closure per call was most of what a repeat token allocated).
   const verifyOptions: { -readonly [K in keyof VerifyOptions]: VerifyOptions[K] } = {
-    issuer: ISSUER, audience: AUDIENCE, clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS, maxLifetimeSeconds: ACCESS_TTL_SECONDS,
-    nowSec: 0, resolveKey: (kid) => ring.verification.get(kid),
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS,
+    maxLifetimeSeconds: ACCESS_TTL_SECONDS,
+    nowSec: 0,
+    resolveKey: (kid) => ring.verification.get(kid),
   };
   const options = (): VerifyOptions => {
     verifyOptions.nowSec = Math.floor(Date.now() / 1000);
@@ -160,7 +196,8 @@ async function runOneSize(
     liveStamps.push({ ...base, jti: ids.next() });
     revokedStamps.push({ ...base, jti: revokedJtis[i]! });
   }
-  if (!state.check(revokedStamps[0]!).revoked || state.check(liveStamps[0]!).revoked) throw new Error('state answers wrongly');
+  if (!state.check(revokedStamps[0]!).revoked || state.check(liveStamps[0]!).revoked)
+    throw new Error('state answers wrongly');
 
   const firstMask = FIRST_SEEN_POOL - 1;
   const repeatMask = REPEAT_POOL - 1;
@@ -169,42 +206,62 @@ async function runOneSize(
   let firstAt = 0;
   const scenarios: Scenario[] = [
     {
-      key: 'bare', label: 'bare jose jwtVerify', ops: config.verifyOps, kind: 'throughput',
+      key: 'bare',
+      label: 'bare jose jwtVerify',
+      ops: config.verifyOps,
+      kind: 'throughput',
       async run(ops) {
         for (let i = 0; i < ops; i++) {
-          const { payload } = await jwtVerify(firstSeen[bareAt++ & firstMask]!, publicKey, bareOptions);
+          const { payload } = await jwtVerify(
+            firstSeen[bareAt++ & firstMask]!,
+            publicKey,
+            bareOptions,
+          );
           if (payload.jti === undefined) throw new Error('no jti');
         }
       },
     },
     {
-      key: 'floor', label: 'node:crypto verify alone (the floor)', ops: config.verifyOps,
+      key: 'floor',
+      label: 'node:crypto verify alone (the floor)',
+      ops: config.verifyOps,
       kind: 'throughput',
       run(ops) {
         for (let i = 0; i < ops; i++) floorVerify();
       },
     },
     {
-      key: 'firstSeen', label: 'verifier, first-seen token', ops: config.verifyOps, kind: 'throughput',
+      key: 'firstSeen',
+      label: 'verifier, first-seen token',
+      ops: config.verifyOps,
+      kind: 'throughput',
       async run(ops) {
         for (let i = 0; i < ops; i++) await verifierCheck(firstSeen[firstAt++ & firstMask]!, cache);
       },
     },
     {
-      key: 'repeat', label: 'verifier, repeat token', ops: config.repeatOps, kind: 'throughput',
+      key: 'repeat',
+      label: 'verifier, repeat token',
+      ops: config.repeatOps,
+      kind: 'throughput',
       run(ops) {
         for (let i = 0; i < ops; i++) verifierCheckSync(repeat[i & repeatMask]!, repeatCache);
       },
     },
     {
-      key: 'repeatAwaited', label: 'verifier, repeat token, awaited', ops: config.repeatOps,
+      key: 'repeatAwaited',
+      label: 'verifier, repeat token, awaited',
+      ops: config.repeatOps,
       kind: 'throughput',
       async run(ops) {
         for (let i = 0; i < ops; i++) await verifierCheck(repeat[i & repeatMask]!, repeatCache);
       },
     },
     {
-      key: 'lookupLive', label: 'RevocationState.check, not revoked', ops: config.lookupOps, kind: 'latency',
+      key: 'lookupLive',
+      label: 'RevocationState.check, not revoked',
+      ops: config.lookupOps,
+      kind: 'latency',
       run(ops) {
         let n = 0;
         for (let i = 0; i < ops; i++) if (state.check(liveStamps[i & stampMask]!).revoked) n++;
@@ -212,7 +269,10 @@ async function runOneSize(
       },
     },
     {
-      key: 'lookupRevoked', label: 'RevocationState.check, revoked', ops: config.lookupOps, kind: 'latency',
+      key: 'lookupRevoked',
+      label: 'RevocationState.check, revoked',
+      ops: config.lookupOps,
+      kind: 'latency',
       run(ops) {
         let n = 0;
         for (let i = 0; i < ops; i++) if (state.check(revokedStamps[i & stampMask]!).revoked) n++;
@@ -226,21 +286,29 @@ async function runOneSize(
     await cleanup(redis);
     log(`  Redis deny-list: writing ${fmtCount(count)} revoked:<jti> keys...`);
     await fillDenylist(redis, ids, count, revokedJtis);
-    if ((await redis.exists(revokedKey(revokedJtis[0]!))) !== 1) throw new Error('deny-list fill failed');
+    if ((await redis.exists(revokedKey(revokedJtis[0]!))) !== 1)
+      throw new Error('deny-list fill failed');
     let seedsAt = 0;
     seedsCheck = async (token: string): Promise<void> => {
       const { payload } = await jwtVerify(token, publicKey, bareOptions);
-      if ((await redis.exists(revokedKey(payload.jti as string))) === 1) throw new Error('live token deny-listed');
+      if ((await redis.exists(revokedKey(payload.jti as string))) === 1)
+        throw new Error('live token deny-listed');
     };
     scenarios.push(
       {
-        key: 'seeds1', label: "seeds' design (jose + Redis EXISTS), 1 in flight", ops: config.redisOps, kind: 'throughput',
+        key: 'seeds1',
+        label: "seeds' design (jose + Redis EXISTS), 1 in flight",
+        ops: config.redisOps,
+        kind: 'throughput',
         async run(ops) {
           for (let i = 0; i < ops; i++) await seedsCheck!(firstSeen[seedsAt++ & firstMask]!);
         },
       },
       {
-        key: 'seeds50', label: `seeds' design, ${config.redisInFlight} in flight`, ops: config.redisOps * 4, kind: 'throughput',
+        key: 'seeds50',
+        label: `seeds' design, ${config.redisInFlight} in flight`,
+        ops: config.redisOps * 4,
+        kind: 'throughput',
         async run(ops) {
           let next = 0;
           const worker = async (): Promise<void> => {
@@ -258,11 +326,20 @@ async function runOneSize(
   }
 
   log(`  ${config.rounds} rounds × ${config.slices} slices of ${scenarios.length} scenarios...`);
-  const results = await runInterleaved(scenarios, { rounds: config.rounds, slices: config.slices, warmupFraction: 0.3 });
+  const results = await runInterleaved(scenarios, {
+    rounds: config.rounds,
+    slices: config.slices,
+    warmupFraction: 0.3,
+  });
   const byKey = new Map(results.map((r) => [r.key, r]));
   // Per-op latency: a separate pass (timing every op would weigh on the throughput rounds).
   const latencyNs: HotPathSize['latencyNs'] = {};
-  const timed = async (key: string, samples: number, op: (i: number) => Promise<void> | void, inFlight = 1): Promise<void> => {
+  const timed = async (
+    key: string,
+    samples: number,
+    op: (i: number) => Promise<void> | void,
+    inFlight = 1,
+  ): Promise<void> => {
     const ns: number[] = [];
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -275,9 +352,15 @@ async function runOneSize(
     };
     await Promise.all(Array.from({ length: inFlight }, worker));
     ns.sort((a, b) => a - b);
-    latencyNs[key] = { p50: ns[Math.floor(ns.length * 0.5)]!, p99: ns[Math.floor(ns.length * 0.99)]!, samples: ns.length };
+    latencyNs[key] = {
+      p50: ns[Math.floor(ns.length * 0.5)]!,
+      p99: ns[Math.floor(ns.length * 0.99)]!,
+      samples: ns.length,
+    };
   };
-  await timed('bare', 2_000, async () => { await jwtVerify(firstSeen[bareAt++ & firstMask]!, publicKey, bareOptions); });
+  await timed('bare', 2_000, async () => {
+    await jwtVerify(firstSeen[bareAt++ & firstMask]!, publicKey, bareOptions);
+  });
   await timed('floor', 2_000, floorVerify);
   await timed('firstSeen', 2_000, () => verifierCheck(firstSeen[firstAt++ & firstMask]!, cache));
   await timed('repeat', 20_000, (i) => verifierCheckSync(repeat[i & repeatMask]!, repeatCache));
@@ -295,12 +378,26 @@ async function runOneSize(
   if (seedsCheck !== undefined) {
     const check = seedsCheck;
     await timed('seeds1', 2_000, () => check(firstSeen[bareAt++ & firstMask]!));
-    await timed('seeds50', 10_000, () => check(firstSeen[bareAt++ & firstMask]!), config.redisInFlight);
+    await timed(
+      'seeds50',
+      10_000,
+      () => check(firstSeen[bareAt++ & firstMask]!),
+      config.redisInFlight,
+    );
   }
   const size: HotPathSize = {
-    revoked: count, bytesPerRevokedJti, tableBytesPerRevokedJti, applyNsPerRecord: applyNs,
-    lookupNs: { notRevoked: byKey.get('lookupLive')!.medianNsPerOp, revoked: byKey.get('lookupRevoked')!.medianNsPerOp },
-    scenarios: results, latencyNs, redis: redisNote, allocatedBytesPerOp,
+    revoked: count,
+    bytesPerRevokedJti,
+    tableBytesPerRevokedJti,
+    applyNsPerRecord: applyNs,
+    lookupNs: {
+      notRevoked: byKey.get('lookupLive')!.medianNsPerOp,
+      revoked: byKey.get('lookupRevoked')!.medianNsPerOp,
+    },
+    scenarios: results,
+    latencyNs,
+    redis: redisNote,
+    allocatedBytesPerOp,
   };
   if (redis !== undefined) await cleanup(redis);
   printIssue21(log, size);
@@ -313,7 +410,9 @@ async function runOneSize(
  */
 function allocatedPerOp(ops: number, op: (i: number) => void): number {
   let gcs = 0;
-  const observer = new PerformanceObserver(() => { gcs++; });
+  const observer = new PerformanceObserver(() => {
+    gcs++;
+  });
   observer.observe({ entryTypes: ['gc'] });
   for (let i = 0; i < ops; i++) op(i); // optimized before the window
   forceGc();
@@ -348,12 +447,15 @@ function printIssue21(log: (line?: string) => void, size: HotPathSize): void {
   log(`  issue 21, ${fmtCount(size.revoked)} revoked — medians of ${rounds} interleaved rounds:`);
   log(`    bare jose jwtVerify         ${rate('bare')}  1.000 × bare`);
   log(`    node:crypto verify (floor)  ${rate('floor')}  ${(floor / bare).toFixed(3)} × bare`);
-  log(`    revokd first-seen           ${rate('firstSeen')}  ${(first / bare).toFixed(3)} × bare, `
-    +
-    `${(first / floor).toFixed(3)} × floor; allocates ${bytes('firstSeen')}; `
-    + `goal ≥ 1.0 × bare ${mark(first >= bare)}`);
-  log(`    revokd repeat               ${rate('repeat')}  allocates ${bytes('repeat')} ` +
-    `(${bytes('repeatWithoutClock')} without the clock read); goal ≥ 2 M/s ${mark(repeat >= 2e6)}`);
+  log(
+    `    revokd first-seen           ${rate('firstSeen')}  ${(first / bare).toFixed(3)} × bare, ` +
+      `${(first / floor).toFixed(3)} × floor; allocates ${bytes('firstSeen')}; ` +
+      `goal ≥ 1.0 × bare ${mark(first >= bare)}`,
+  );
+  log(
+    `    revokd repeat               ${rate('repeat')}  allocates ${bytes('repeat')} ` +
+      `(${bytes('repeatWithoutClock')} without the clock read); goal ≥ 2 M/s ${mark(repeat >= 2e6)}`,
+  );
   log(`    revokd repeat, awaited      ${rate('repeatAwaited')}  (an async API's promise on top)`);
 }
 

@@ -27,7 +27,11 @@ import autocannon from 'autocannon';
 import { Cluster, type ClusterBackend } from '../test/support/cluster.js';
 import { createClientViaAdmin, login, request } from '../test/support/http-client.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../test/support/server-process.js';
-import { type OidcProviderPeer, peerBasicAuth, startOidcProviderPeer } from './oidc-provider-peer.js';
+import {
+  type OidcProviderPeer,
+  peerBasicAuth,
+  startOidcProviderPeer,
+} from './oidc-provider-peer.js';
 import { NO_LIMITS } from './revoke-throughput.js';
 import { ms, printTable } from './table.js';
 import { intEnv } from './env.js';
@@ -52,7 +56,13 @@ export interface HttpSide {
 }
 
 export interface HttpThroughputResults {
-  readonly config: { rounds: number; introspectRequests: number; revokeRequests: number; connections: number; backends: ClusterBackend[] };
+  readonly config: {
+    rounds: number;
+    introspectRequests: number;
+    revokeRequests: number;
+    connections: number;
+    backends: ClusterBackend[];
+  };
   readonly introspect: HttpSide[];
   readonly revoke: HttpSide[];
   /** revokd (per backend) req/s ÷ node-oidc-provider req/s, from the medians. */
@@ -67,8 +77,13 @@ const ACTIVE_POOL = 16;
 
 function backendsEnv(): ClusterBackend[] {
   const raw = process.env.BENCH_HTTP_BACKENDS ?? 'sqlite,postgres';
-  const list = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  for (const b of list) if (b !== 'sqlite' && b !== 'postgres') throw new Error(`BENCH_HTTP_BACKENDS: unknown backend "${b}"`);
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const b of list)
+    if (b !== 'sqlite' && b !== 'postgres')
+      throw new Error(`BENCH_HTTP_BACKENDS: unknown backend "${b}"`);
   if (list.length === 0) throw new Error('BENCH_HTTP_BACKENDS names no backend');
   return list as ClusterBackend[];
 }
@@ -86,10 +101,12 @@ interface Target {
   stop(): Promise<void>;
 }
 
-
 async function startRevokd(backend: ClusterBackend): Promise<Target> {
   const cluster = await Cluster.start({
-    label: `bench_http_${backend}`, instances: 1, backend, env: { ...NO_LIMITS, REVOKD_RATE_LIMIT_TOKEN_CREATE_PER_MINUTE: '0' },
+    label: `bench_http_${backend}`,
+    instances: 1,
+    backend,
+    env: { ...NO_LIMITS, REVOKD_RATE_LIMIT_TOKEN_CREATE_PER_MINUTE: '0' },
   });
   try {
     const base = cluster.instance(0).url;
@@ -97,15 +114,24 @@ async function startRevokd(backend: ClusterBackend): Promise<Target> {
     const client = await createClientViaAdmin(base, admin.access_token, 'bench resource server');
     const activeTokens: string[] = [];
     for (let i = 0; i < ACTIVE_POOL; i++) {
-      const res = await request(`${base}/api/v1/tokens`, { method: 'POST', bearer: admin.access_token, json: { name: `bench ${i}` } });
+      const res = await request(`${base}/api/v1/tokens`, {
+        method: 'POST',
+        bearer: admin.access_token,
+        json: { name: `bench ${i}` },
+      });
       if (res.status !== 201) throw new Error(`create API token: ${res.status} ${res.text}`);
       activeTokens.push(res.body.token);
     }
     const authorization = basicAuth(client.client_id, client.client_secret);
     return {
-      name: `revokd (${backend === 'sqlite' ? 'SQLite' : 'PostgreSQL'})`, url: base, introspectPath: '/oauth/introspect', revokePath: '/oauth/revoke',
-      authorization, activeTokens,
-      mintRevocable: (count) => mintClientCredentialsTokens(`${base}/oauth/token`, authorization, count),
+      name: `revokd (${backend === 'sqlite' ? 'SQLite' : 'PostgreSQL'})`,
+      url: base,
+      introspectPath: '/oauth/introspect',
+      revokePath: '/oauth/revoke',
+      authorization,
+      activeTokens,
+      mintRevocable: (count) =>
+        mintClientCredentialsTokens(`${base}/oauth/token`, authorization, count),
       stop: () => cluster.stop(),
     };
   } catch (err) {
@@ -118,8 +144,12 @@ async function startPeer(): Promise<Target> {
   const peer: OidcProviderPeer = await startOidcProviderPeer();
   try {
     return {
-      name: 'node-oidc-provider', url: peer.url, introspectPath: '/token/introspection', revokePath: '/token/revocation',
-      authorization: peerBasicAuth(), activeTokens: await peer.mintTokens(ACTIVE_POOL),
+      name: 'node-oidc-provider',
+      url: peer.url,
+      introspectPath: '/token/introspection',
+      revokePath: '/token/revocation',
+      authorization: peerBasicAuth(),
+      activeTokens: await peer.mintTokens(ACTIVE_POOL),
       mintRevocable: (count) => peer.mintTokens(count),
       stop: () => peer.stop(),
     };
@@ -130,11 +160,19 @@ async function startPeer(): Promise<Target> {
 }
 
 /** client_credentials grants at revokd's token endpoint, 8 at a time (each a durable session commit). */
-export async function mintClientCredentialsTokens(tokenUrl: string, authorization: string, count: number): Promise<string[]> {
+export async function mintClientCredentialsTokens(
+  tokenUrl: string,
+  authorization: string,
+  count: number,
+): Promise<string[]> {
   const tokens: string[] = [];
   const worker = async (): Promise<void> => {
     while (tokens.length < count) {
-      const res = await request(tokenUrl, { method: 'POST', headers: { authorization }, form: { grant_type: 'client_credentials' } });
+      const res = await request(tokenUrl, {
+        method: 'POST',
+        headers: { authorization },
+        form: { grant_type: 'client_credentials' },
+      });
       if (res.status !== 200) throw new Error(`revokd token endpoint: ${res.status} ${res.text}`);
       tokens.push(res.body.access_token);
     }
@@ -147,7 +185,14 @@ export async function mintClientCredentialsTokens(tokenUrl: string, authorizatio
  * `amount` POSTs of `token=<tokens[i]>` (cycling) to `path`. `expect` says whether a response is
  * the one the scenario is about (an active introspection, a 200 revocation).
  */
-async function load(target: Target, path: string, tokens: readonly string[], amount: number, connections: number, expect: (status: number, body: string) => boolean): Promise<HttpRun> {
+async function load(
+  target: Target,
+  path: string,
+  tokens: readonly string[],
+  amount: number,
+  connections: number,
+  expect: (status: number, body: string) => boolean,
+): Promise<HttpRun> {
   let next = 0;
   let unexpected = 0;
   // autocannon notices that `amount` is reached only at its once-a-second tick, and its latency
@@ -157,18 +202,31 @@ async function load(target: Target, path: string, tokens: readonly string[], amo
   let lastResponseNs = 0n;
   const startNs = process.hrtime.bigint();
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon({
-      url: target.url,
-      connections,
-      amount,
-      requests: [{
-        method: 'POST',
-        path,
-        headers: { authorization: target.authorization, 'content-type': 'application/x-www-form-urlencoded' },
-        setupRequest: (req) => ({ ...req, body: `token=${encodeURIComponent(tokens[next++ % tokens.length]!)}` }),
-        onResponse: (status, body) => { if (!expect(status, body)) unexpected++; },
-      }],
-    }, (err, res) => (err ? reject(err) : resolve(res)));
+    const instance = autocannon(
+      {
+        url: target.url,
+        connections,
+        amount,
+        requests: [
+          {
+            method: 'POST',
+            path,
+            headers: {
+              authorization: target.authorization,
+              'content-type': 'application/x-www-form-urlencoded',
+            },
+            setupRequest: (req) => ({
+              ...req,
+              body: `token=${encodeURIComponent(tokens[next++ % tokens.length]!)}`,
+            }),
+            onResponse: (status, body) => {
+              if (!expect(status, body)) unexpected++;
+            },
+          },
+        ],
+      },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    );
     instance.on('response', (_client, _status, _bytes, responseTimeMs) => {
       latenciesMs.push(responseTimeMs);
       lastResponseNs = process.hrtime.bigint();
@@ -177,8 +235,12 @@ async function load(target: Target, path: string, tokens: readonly string[], amo
   const seconds = Number(lastResponseNs - startNs) / 1e9;
   latenciesMs.sort((a, b) => a - b);
   return {
-    requests: result.requests.total, requestsPerSec: latenciesMs.length / seconds,
-    p50Ms: percentile(latenciesMs, 0.5), p99Ms: percentile(latenciesMs, 0.99), unexpected, errors: result.errors,
+    requests: result.requests.total,
+    requestsPerSec: latenciesMs.length / seconds,
+    p50Ms: percentile(latenciesMs, 0.5),
+    p99Ms: percentile(latenciesMs, 0.99),
+    unexpected,
+    errors: result.errors,
   };
 }
 
@@ -188,7 +250,8 @@ function percentile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 }
 
-const isActive = (status: number, body: string): boolean => status === 200 && body.includes('"active":true');
+const isActive = (status: number, body: string): boolean =>
+  status === 200 && body.includes('"active":true');
 const isOk = (status: number): boolean => status === 200;
 
 function medianRun(runs: readonly HttpRun[]): HttpRun {
@@ -197,7 +260,9 @@ function medianRun(runs: readonly HttpRun[]): HttpRun {
 }
 
 /** Runs the comparison and prints its table through `log`; returns (and writes) the figures. */
-export async function runHttpThroughputBench(log: (line?: string) => void): Promise<HttpThroughputResults> {
+export async function runHttpThroughputBench(
+  log: (line?: string) => void,
+): Promise<HttpThroughputResults> {
   const config = {
     rounds: intEnv('BENCH_HTTP_ROUNDS', 3),
     introspectRequests: intEnv('BENCH_HTTP_INTROSPECT_REQUESTS', 10_000),
@@ -205,8 +270,10 @@ export async function runHttpThroughputBench(log: (line?: string) => void): Prom
     connections: intEnv('BENCH_HTTP_CONNECTIONS', 10),
     backends: backendsEnv(),
   };
-  log(`http: /oauth/introspect (API token) and /oauth/revoke vs node-oidc-provider — autocannon, ${config.connections} connections, ` +
-    `${config.rounds} rounds × ${config.introspectRequests} introspections and ${config.revokeRequests} revocations per server`);
+  log(
+    `http: /oauth/introspect (API token) and /oauth/revoke vs node-oidc-provider — autocannon, ${config.connections} connections, ` +
+      `${config.rounds} rounds × ${config.introspectRequests} introspections and ${config.revokeRequests} revocations per server`,
+  );
   const targets: Target[] = [];
   try {
     for (const backend of config.backends) targets.push(await startRevokd(backend));
@@ -214,70 +281,136 @@ export async function runHttpThroughputBench(log: (line?: string) => void): Prom
     const revocable = new Map<Target, string[]>();
     const warmup = Math.min(1000, config.revokeRequests);
     for (const t of targets) {
-      log(`  ${t.name}: minting ${config.rounds * config.revokeRequests + warmup} tokens to revoke…`);
+      log(
+        `  ${t.name}: minting ${config.rounds * config.revokeRequests + warmup} tokens to revoke…`,
+      );
       revocable.set(t, await t.mintRevocable(config.rounds * config.revokeRequests + warmup));
     }
     const take = (t: Target, n: number): string[] => revocable.get(t)!.splice(0, n);
 
     // Warm-up (JIT, connection pools, caches): not counted.
     for (const t of targets) {
-      await load(t, t.introspectPath, t.activeTokens, Math.min(2000, config.introspectRequests), config.connections, isActive);
+      await load(
+        t,
+        t.introspectPath,
+        t.activeTokens,
+        Math.min(2000, config.introspectRequests),
+        config.connections,
+        isActive,
+      );
       await load(t, t.revokePath, take(t, warmup), warmup, config.connections, isOk);
     }
     const lastRevoked = new Map<Target, string>();
     const introspectRuns = new Map<Target, HttpRun[]>(targets.map((t) => [t, []]));
     const revokeRuns = new Map<Target, HttpRun[]>(targets.map((t) => [t, []]));
     for (let round = 0; round < config.rounds; round++) {
-      for (const t of targets) introspectRuns.get(t)!.push(await load(t, t.introspectPath, t.activeTokens, config.introspectRequests, config.connections, isActive));
+      for (const t of targets)
+        introspectRuns
+          .get(t)!
+          .push(
+            await load(
+              t,
+              t.introspectPath,
+              t.activeTokens,
+              config.introspectRequests,
+              config.connections,
+              isActive,
+            ),
+          );
       for (const t of targets) {
         const tokens = take(t, config.revokeRequests);
-        revokeRuns.get(t)!.push(await load(t, t.revokePath, tokens, tokens.length, config.connections, isOk));
+        revokeRuns
+          .get(t)!
+          .push(await load(t, t.revokePath, tokens, tokens.length, config.connections, isOk));
         lastRevoked.set(t, tokens.at(-1)!);
       }
       log(`  round ${round + 1}/${config.rounds} done`);
     }
     // Sanity: the revocations took effect (a revoked token introspects inactive on every side).
     for (const t of targets) {
-      const res = await request(`${t.url}${t.introspectPath}`, { method: 'POST', headers: { authorization: t.authorization }, form: { token: lastRevoked.get(t)! } });
-      if (res.status !== 200 || res.body.active !== false) throw new Error(`${t.name}: a revoked token introspects ${res.status} ${res.text}`);
+      const res = await request(`${t.url}${t.introspectPath}`, {
+        method: 'POST',
+        headers: { authorization: t.authorization },
+        form: { token: lastRevoked.get(t)! },
+      });
+      if (res.status !== 200 || res.body.active !== false)
+        throw new Error(`${t.name}: a revoked token introspects ${res.status} ${res.text}`);
     }
-    const side = (runs: Map<Target, HttpRun[]>): HttpSide[] => targets.map((t) => ({ server: t.name, rounds: runs.get(t)!, median: medianRun(runs.get(t)!) }));
+    const side = (runs: Map<Target, HttpRun[]>): HttpSide[] =>
+      targets.map((t) => ({
+        server: t.name,
+        rounds: runs.get(t)!,
+        median: medianRun(runs.get(t)!),
+      }));
     const introspect = side(introspectRuns);
     const revoke = side(revokeRuns);
     const peerIntrospect = introspect.at(-1)!.median.requestsPerSec;
     const peerRevoke = revoke.at(-1)!.median.requestsPerSec;
-    const ratios = { introspect: {} as Record<string, number>, revoke: {} as Record<string, number> };
+    const ratios = {
+      introspect: {} as Record<string, number>,
+      revoke: {} as Record<string, number>,
+    };
     for (let i = 0; i < config.backends.length; i++) {
-      ratios.introspect[config.backends[i]!] = introspect[i]!.median.requestsPerSec / peerIntrospect;
+      ratios.introspect[config.backends[i]!] =
+        introspect[i]!.median.requestsPerSec / peerIntrospect;
       ratios.revoke[config.backends[i]!] = revoke[i]!.median.requestsPerSec / peerRevoke;
     }
-    const met = Object.fromEntries(Object.entries(ratios.introspect).map(([b, r]) => [b, r >= INTROSPECT_TARGET]));
-    const results: HttpThroughputResults = { config, introspect, revoke, ratios, introspectTarget: { ratio: INTROSPECT_TARGET, met } };
+    const met = Object.fromEntries(
+      Object.entries(ratios.introspect).map(([b, r]) => [b, r >= INTROSPECT_TARGET]),
+    );
+    const results: HttpThroughputResults = {
+      config,
+      introspect,
+      revoke,
+      ratios,
+      introspectTarget: { ratio: INTROSPECT_TARGET, met },
+    };
 
     log();
-    const rows = (label: string, sides: HttpSide[], peerRate: number): string[][] => sides.map((s) => [
-      label, s.server, s.median.requestsPerSec.toFixed(0), ms(s.median.p50Ms), ms(s.median.p99Ms),
-      `${(s.median.requestsPerSec / peerRate).toFixed(2)}×`, String(s.rounds.reduce((n, r) => n + r.unexpected + r.errors, 0)),
-      s.rounds.map((r) => r.requestsPerSec.toFixed(0)).join(' / '),
-    ]);
-    printTable(['endpoint', 'server', 'req/s', 'p50', 'p99', 'vs peer', 'bad', 'req/s per round'],
-      [...rows('introspect (active)', introspect, peerIntrospect), ...rows('revoke (distinct)', revoke, peerRevoke)], log);
-    log('bad = responses other than expected (non-200, or an inactive introspection) plus socket errors, over all rounds');
+    const rows = (label: string, sides: HttpSide[], peerRate: number): string[][] =>
+      sides.map((s) => [
+        label,
+        s.server,
+        s.median.requestsPerSec.toFixed(0),
+        ms(s.median.p50Ms),
+        ms(s.median.p99Ms),
+        `${(s.median.requestsPerSec / peerRate).toFixed(2)}×`,
+        String(s.rounds.reduce((n, r) => n + r.unexpected + r.errors, 0)),
+        s.rounds.map((r) => r.requestsPerSec.toFixed(0)).join(' / '),
+      ]);
+    printTable(
+      ['endpoint', 'server', 'req/s', 'p50', 'p99', 'vs peer', 'bad', 'req/s per round'],
+      [
+        ...rows('introspect (active)', introspect, peerIntrospect),
+        ...rows('revoke (distinct)', revoke, peerRevoke),
+      ],
+      log,
+    );
+    log(
+      'bad = responses other than expected (non-200, or an inactive introspection) plus socket errors, over all rounds',
+    );
     for (const [backend, r] of Object.entries(ratios.introspect)) {
-      log(`RATIO introspect revokd (${backend}) / node-oidc-provider = ${r.toFixed(2)} (target ≥ ${INTROSPECT_TARGET}: ${r >= INTROSPECT_TARGET ? 'MET' : 'NOT MET'})`);
+      log(
+        `RATIO introspect revokd (${backend}) / node-oidc-provider = ${r.toFixed(2)} (target ≥ ${INTROSPECT_TARGET}: ${r >= INTROSPECT_TARGET ? 'MET' : 'NOT MET'})`,
+      );
     }
-    for (const [backend, r] of Object.entries(ratios.revoke)) log(`RATIO revoke revokd (${backend}) / node-oidc-provider = ${r.toFixed(2)} (revokd commits durably; the peer deletes from memory)`);
+    for (const [backend, r] of Object.entries(ratios.revoke))
+      log(
+        `RATIO revoke revokd (${backend}) / node-oidc-provider = ${r.toFixed(2)} (revokd commits durably; the peer deletes from memory)`,
+      );
 
     const outDir = fileURLToPath(new URL('./results/', import.meta.url));
     mkdirSync(outDir, { recursive: true });
-    writeFileSync(`${outDir}http-throughput.json`, `${JSON.stringify({ date: new Date().toISOString(), ...results }, null, 2)}\n`);
+    writeFileSync(
+      `${outDir}http-throughput.json`,
+      `${JSON.stringify({ date: new Date().toISOString(), ...results }, null, 2)}\n`,
+    );
     log(`wrote ${outDir}http-throughput.json`);
     return results;
   } finally {
     for (const t of targets) await t.stop().catch(() => undefined);
   }
 }
-
 
 // Run on its own: node --import tsx bench/http-throughput.ts
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {

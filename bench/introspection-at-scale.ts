@@ -29,7 +29,14 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { decodeJwt } from 'jose';
 import { createClientViaAdmin, login, request } from '../test/support/http-client.js';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, REPO_ROOT, ServerProcess, sleep, tempDir } from '../test/support/server-process.js';
+import {
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
+  REPO_ROOT,
+  ServerProcess,
+  sleep,
+  tempDir,
+} from '../test/support/server-process.js';
 import { intEnv } from './env.js';
 import { quantile } from './propagation-between-instances.js';
 import { writeResult } from './results-file.js';
@@ -79,11 +86,17 @@ function fillRevocations(dbFile: string, issuer: string, count: number, include:
   try {
     // Bulk load only: this file is a throwaway, and the server reopens it with its own settings.
     db.pragma('synchronous = OFF');
-    const indexes = db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'revocations' AND sql IS NOT NULL`).all() as { name: string; sql: string }[];
+    const indexes = db
+      .prepare(
+        `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'revocations' AND sql IS NOT NULL`,
+      )
+      .all() as { name: string; sql: string }[];
     for (const index of indexes) db.exec(`DROP INDEX ${index.name}`);
     // Many rows per statement: at 10 M rows the per-call cost of one-row inserts dominates the fill.
     const columns = `INSERT INTO revocations (scope, target, issuer, expires_at, initiator, reason, created_at) VALUES `;
-    const manyRows = db.prepare(columns + Array(ROWS_PER_INSERT).fill(`('token', ?, ?, ?, 'user', 'logout', ?)`).join(', '));
+    const manyRows = db.prepare(
+      columns + Array(ROWS_PER_INSERT).fill(`('token', ?, ?, ?, 'user', 'logout', ?)`).join(', '),
+    );
     const oneRow = db.prepare(`${columns}('token', ?, ?, ?, 'user', 'logout', ?)`);
     const now = Date.now();
     // Expiries spread over the second half of one access TTL from now: all still live when the server loads them.
@@ -105,7 +118,8 @@ function fillRevocations(dbFile: string, issuer: string, count: number, include:
           }
           manyRows.run(params);
         }
-        for (; i < end; i++) oneRow.run(randomBytes(16).toString('base64url'), issuer, expiry(i), now);
+        for (; i < end; i++)
+          oneRow.run(randomBytes(16).toString('base64url'), issuer, expiry(i), now);
       })();
     }
     for (const index of indexes) db.exec(index.sql);
@@ -129,25 +143,47 @@ function procStatusMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
  */
 class LoadedServer {
   private output = '';
-  private constructor(readonly child: ChildProcess, readonly url: string) {
-    child.stdout?.on('data', (d: Buffer) => { this.output = (this.output + d.toString()).slice(-20_000); });
-    child.stderr?.on('data', (d: Buffer) => { this.output = (this.output + d.toString()).slice(-20_000); });
+  private constructor(
+    readonly child: ChildProcess,
+    readonly url: string,
+  ) {
+    child.stdout?.on('data', (d: Buffer) => {
+      this.output = (this.output + d.toString()).slice(-20_000);
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      this.output = (this.output + d.toString()).slice(-20_000);
+    });
   }
 
-  static async start(dataDir: string, port: number, timeoutMs: number, heapMb: number | undefined): Promise<LoadedServer> {
+  static async start(
+    dataDir: string,
+    port: number,
+    timeoutMs: number,
+    heapMb: number | undefined,
+  ): Promise<LoadedServer> {
     const node = heapMb === undefined ? [] : [`--max-old-space-size=${heapMb}`];
     const child = spawn(process.execPath, [...node, 'dist/src/cli/main.js', 'serve'], {
-      cwd: REPO_ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: REPO_ROOT,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
       env: {
-        PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), HOST: '127.0.0.1', REVOKD_DATA_DIR: dataDir,
-        REVOKD_ADMIN_EMAIL: ADMIN_EMAIL, REVOKD_ADMIN_PASSWORD: ADMIN_PASSWORD, ...NO_LIMITS,
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        REVOKD_DATA_DIR: dataDir,
+        REVOKD_ADMIN_EMAIL: ADMIN_EMAIL,
+        REVOKD_ADMIN_PASSWORD: ADMIN_PASSWORD,
+        ...NO_LIMITS,
       },
     });
     const server = new LoadedServer(child, `http://127.0.0.1:${port}`);
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`server exited (${child.exitCode ?? child.signalCode}) while loading: ${server.output.trim().split('\n').slice(-3).join(' | ')}`);
+        throw new Error(
+          `server exited (${child.exitCode ?? child.signalCode}) while loading: ${server.output.trim().split('\n').slice(-3).join(' | ')}`,
+        );
       }
       try {
         if ((await fetch(`${server.url}/readyz`)).status === 200) return server;
@@ -158,44 +194,76 @@ class LoadedServer {
     }
     const rss = `RSS ${procStatusMiB(child.pid as number, 'VmRSS').toFixed(0)} MiB, peak ${procStatusMiB(child.pid as number, 'VmHWM').toFixed(0)} MiB`;
     await server.stop();
-    throw new Error(`server not ready after ${timeoutMs / 1000} s (still loading its snapshot: ${rss})`);
+    throw new Error(
+      `server not ready after ${timeoutMs / 1000} s (still loading its snapshot: ${rss})`,
+    );
   }
 
   async stop(): Promise<void> {
     const { child } = this;
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
-    try { process.kill(-(child.pid as number), 'SIGTERM'); } catch { return; }
-    const timer = setTimeout(() => { try { process.kill(-(child.pid as number), 'SIGKILL'); } catch { /* gone */ } }, 10_000);
+    try {
+      process.kill(-(child.pid as number), 'SIGTERM');
+    } catch {
+      return;
+    }
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-(child.pid as number), 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }, 10_000);
     await exited;
     clearTimeout(timer);
   }
 }
 
 /** `requests` introspections with `concurrency` in flight (each worker awaits its response before the next). */
-async function timeIntrospection(introspect: () => Promise<void>, requests: number, concurrency: number): Promise<IntrospectionRun> {
+async function timeIntrospection(
+  introspect: () => Promise<void>,
+  requests: number,
+  concurrency: number,
+): Promise<IntrospectionRun> {
   const times: number[] = [];
   let issued = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (issued < requests) {
-      issued++;
-      const s = performance.now();
-      await introspect();
-      times.push(performance.now() - s);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (issued < requests) {
+        issued++;
+        const s = performance.now();
+        await introspect();
+        times.push(performance.now() - s);
+      }
+    }),
+  );
   const elapsed = (performance.now() - started) / 1000;
   times.sort((a, b) => a - b);
-  return { concurrency, requests, requestsPerSec: requests / elapsed, p50Ms: quantile(times, 0.5), p99Ms: quantile(times, 0.99) };
+  return {
+    concurrency,
+    requests,
+    requestsPerSec: requests / elapsed,
+    p50Ms: quantile(times, 0.5),
+    p99Ms: quantile(times, 0.99),
+  };
 }
 
 export async function runIntrospectionAtScaleBench(
   log: (line?: string) => void,
-  opts: { revokedCounts: readonly number[]; requests: number; concurrency?: readonly number[]; startTimeoutMs?: number; serverHeapMb?: number },
+  opts: {
+    revokedCounts: readonly number[];
+    requests: number;
+    concurrency?: readonly number[];
+    startTimeoutMs?: number;
+    serverHeapMb?: number;
+  },
 ): Promise<IntrospectionAtScaleResult[]> {
   const concurrency = opts.concurrency ?? [1];
-  log(`introspection over HTTP per request (${concurrency.join(', ')} in flight), revokd on SQLite holding ${opts.revokedCounts.map(int).join(' / ')} revoked jtis, ${opts.requests} requests each`);
+  log(
+    `introspection over HTTP per request (${concurrency.join(', ')} in flight), revokd on SQLite holding ${opts.revokedCounts.map(int).join(' / ')} revoked jtis, ${opts.requests} requests each`,
+  );
   const results: IntrospectionAtScaleResult[] = [];
   for (const count of opts.revokedCounts) {
     // Our own data dir: a ServerProcess deletes the one it made when it stops.
@@ -203,9 +271,17 @@ export async function runIntrospectionAtScaleBench(
     let loaded: LoadedServer | undefined;
     try {
       // A fresh server once: migrations, the admin, a client, and the tokens to introspect.
-      const fresh = await ServerProcess.start({ command: [process.execPath, 'dist/src/cli/main.js', 'serve'], dataDir, env: { ...NO_LIMITS } });
+      const fresh = await ServerProcess.start({
+        command: [process.execPath, 'dist/src/cli/main.js', 'serve'],
+        dataDir,
+        env: { ...NO_LIMITS },
+      });
       const admin = await login(fresh.url, ADMIN_EMAIL, ADMIN_PASSWORD);
-      const client = await createClientViaAdmin(fresh.url, admin.access_token, 'bench introspecting rs');
+      const client = await createClientViaAdmin(
+        fresh.url,
+        admin.access_token,
+        'bench introspecting rs',
+      );
       const live = (await login(fresh.url, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token;
       const doomed = (await login(fresh.url, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token;
       const { jti } = decodeJwt(doomed) as { jti: string };
@@ -214,31 +290,68 @@ export async function runIntrospectionAtScaleBench(
       const f0 = performance.now();
       fillRevocations(path.join(dataDir, 'revokd.db'), fresh.url, count, jti);
       const fillMs = performance.now() - f0;
-      log(`  ${int(count)}: written in ${(fillMs / 1000).toFixed(1)} s; starting the server on them…`);
+      log(
+        `  ${int(count)}: written in ${(fillMs / 1000).toFixed(1)} s; starting the server on them…`,
+      );
       const t0 = performance.now();
       try {
-        loaded = await LoadedServer.start(dataDir, fresh.port, opts.startTimeoutMs ?? 300_000, opts.serverHeapMb);
+        loaded = await LoadedServer.start(
+          dataDir,
+          fresh.port,
+          opts.startTimeoutMs ?? 300_000,
+          opts.serverHeapMb,
+        );
       } catch (err) {
         const failure = err instanceof Error ? err.message : String(err);
         log(`  ${int(count)}: the server did not start: ${failure}`);
-        results.push({ revoked: count, requests: 0, requestsPerSec: Number.NaN, p50Ms: Number.NaN, p99Ms: Number.NaN, runs: [], fillMs, startMs: performance.now() - t0, serverRssMiB: Number.NaN, serverPeakRssMiB: Number.NaN, failure });
+        results.push({
+          revoked: count,
+          requests: 0,
+          requestsPerSec: Number.NaN,
+          p50Ms: Number.NaN,
+          p99Ms: Number.NaN,
+          runs: [],
+          fillMs,
+          startMs: performance.now() - t0,
+          serverRssMiB: Number.NaN,
+          serverPeakRssMiB: Number.NaN,
+          failure,
+        });
         continue;
       }
       const startMs = performance.now() - t0;
       const server = loaded;
       const authorization = basicAuth(client.client_id, client.client_secret);
-      const introspect = (token: string) => request(`${server.url}/oauth/introspect`, { method: 'POST', headers: { authorization }, form: { token } });
+      const introspect = (token: string) =>
+        request(`${server.url}/oauth/introspect`, {
+          method: 'POST',
+          headers: { authorization },
+          form: { token },
+        });
       const revoked = await introspect(doomed);
-      if (revoked.status !== 200 || revoked.body.active !== false) throw new Error(`a token among the ${count} written introspects ${revoked.status} ${revoked.text}`);
+      if (revoked.status !== 200 || revoked.body.active !== false)
+        throw new Error(
+          `a token among the ${count} written introspects ${revoked.status} ${revoked.text}`,
+        );
       const liveOnce = async (): Promise<void> => {
         const res = await introspect(live);
-        if (res.status !== 200 || res.body.active !== true) throw new Error(`live token: ${res.status} ${res.text}`);
+        if (res.status !== 200 || res.body.active !== true)
+          throw new Error(`live token: ${res.status} ${res.text}`);
       };
       await timeIntrospection(liveOnce, 500, 1);
       const runs: IntrospectionRun[] = [];
-      for (const inFlight of concurrency) runs.push(await timeIntrospection(liveOnce, opts.requests, inFlight));
+      for (const inFlight of concurrency)
+        runs.push(await timeIntrospection(liveOnce, opts.requests, inFlight));
       const pid = server.child.pid as number;
-      results.push({ revoked: count, ...runs[0]!, runs, fillMs, startMs, serverRssMiB: procStatusMiB(pid, 'VmRSS'), serverPeakRssMiB: procStatusMiB(pid, 'VmHWM') });
+      results.push({
+        revoked: count,
+        ...runs[0]!,
+        runs,
+        fillMs,
+        startMs,
+        serverRssMiB: procStatusMiB(pid, 'VmRSS'),
+        serverPeakRssMiB: procStatusMiB(pid, 'VmHWM'),
+      });
       log(`  ${int(count)}: done`);
     } finally {
       await loaded?.stop();
@@ -250,31 +363,74 @@ export async function runIntrospectionAtScaleBench(
   return results;
 }
 
-export function printIntrospectionAtScale(results: readonly IntrospectionAtScaleResult[], log: (line?: string) => void): void {
+export function printIntrospectionAtScale(
+  results: readonly IntrospectionAtScaleResult[],
+  log: (line?: string) => void,
+): void {
   log();
   const seconds = (v: number): string => `${(v / 1000).toFixed(1)} s`;
   const mib = (v: number): string => `${v.toFixed(0)} MiB`;
-  printTable(['revoked jtis', 'in flight', 'requests', 'req/s', 'p50', 'p99', 'rows written in', 'server start (load)', 'server RSS (peak)'], results.flatMap((r) => (r.failure !== undefined
-    ? [[int(r.revoked), '', '', '', '', '', seconds(r.fillMs), `FAILED after ${seconds(r.startMs)}`, '']]
-    : r.runs.map((run) => [
-      int(r.revoked), String(run.concurrency), String(run.requests), int(run.requestsPerSec), ms(run.p50Ms), ms(run.p99Ms),
-      seconds(r.fillMs), seconds(r.startMs), `${mib(r.serverRssMiB)} (${mib(r.serverPeakRssMiB)})`,
-    ]))), log);
+  printTable(
+    [
+      'revoked jtis',
+      'in flight',
+      'requests',
+      'req/s',
+      'p50',
+      'p99',
+      'rows written in',
+      'server start (load)',
+      'server RSS (peak)',
+    ],
+    results.flatMap((r) =>
+      r.failure !== undefined
+        ? [
+            [
+              int(r.revoked),
+              '',
+              '',
+              '',
+              '',
+              '',
+              seconds(r.fillMs),
+              `FAILED after ${seconds(r.startMs)}`,
+              '',
+            ],
+          ]
+        : r.runs.map((run) => [
+            int(r.revoked),
+            String(run.concurrency),
+            String(run.requests),
+            int(run.requestsPerSec),
+            ms(run.p50Ms),
+            ms(run.p99Ms),
+            seconds(r.fillMs),
+            seconds(r.startMs),
+            `${mib(r.serverRssMiB)} (${mib(r.serverPeakRssMiB)})`,
+          ]),
+    ),
+    log,
+  );
   for (const r of results) if (r.failure !== undefined) log(`${int(r.revoked)}: ${r.failure}`);
 }
 
 function listEnv(name: string, fallback: string): number[] {
   const raw = process.env[name] ?? fallback;
   const list = raw.split(',').map((v) => Number(v.trim().replaceAll('_', '')));
-  if (list.some((n) => !Number.isSafeInteger(n) || n < 1)) throw new Error(`${name} must be a comma list of positive integers, got "${raw}"`);
+  if (list.some((n) => !Number.isSafeInteger(n) || n < 1))
+    throw new Error(`${name} must be a comma list of positive integers, got "${raw}"`);
   return list;
 }
 
 // Run on its own: node --import tsx bench/introspection-at-scale.ts
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   await runIntrospectionAtScaleBench((line = '') => process.stdout.write(`${line}\n`), {
-    revokedCounts: listEnv('BENCH_INTROSPECT_REVOKED', '1000000,10000000'), requests: intEnv('BENCH_INTROSPECT_REQUESTS', 5000),
-    concurrency: listEnv('BENCH_INTROSPECT_CONCURRENCY', '1'), startTimeoutMs: intEnv('BENCH_INTROSPECT_START_TIMEOUT_S', 300) * 1000,
-    ...(process.env.BENCH_INTROSPECT_SERVER_HEAP_MB === undefined ? {} : { serverHeapMb: intEnv('BENCH_INTROSPECT_SERVER_HEAP_MB', 4096) }),
+    revokedCounts: listEnv('BENCH_INTROSPECT_REVOKED', '1000000,10000000'),
+    requests: intEnv('BENCH_INTROSPECT_REQUESTS', 5000),
+    concurrency: listEnv('BENCH_INTROSPECT_CONCURRENCY', '1'),
+    startTimeoutMs: intEnv('BENCH_INTROSPECT_START_TIMEOUT_S', 300) * 1000,
+    ...(process.env.BENCH_INTROSPECT_SERVER_HEAP_MB === undefined
+      ? {}
+      : { serverHeapMb: intEnv('BENCH_INTROSPECT_SERVER_HEAP_MB', 4096) }),
   });
 }

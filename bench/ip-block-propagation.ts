@@ -31,13 +31,23 @@ function rangeOf(n: number): { cidr: string; inside: string } {
   return { cidr: `${prefix}.0/24`, inside: `${prefix}.9` };
 }
 
-export async function runIpBlockPropagationBench(log: (line?: string) => void, options: { samples: number }): Promise<Omit<PropagationResult, 'latenciesMs'>> {
-  log(`IP block propagation between two instances on PostgreSQL, LISTEN/NOTIFY (block acknowledged by A → 403 from B), ${options.samples} blocks`);
+export async function runIpBlockPropagationBench(
+  log: (line?: string) => void,
+  options: { samples: number },
+): Promise<Omit<PropagationResult, 'latenciesMs'>> {
+  log(
+    `IP block propagation between two instances on PostgreSQL, LISTEN/NOTIFY (block acknowledged by A → 403 from B), ${options.samples} blocks`,
+  );
   const cluster = await Cluster.start({
-    label: 'bench_ip_blocks', instances: 2, backend: 'postgres',
+    label: 'bench_ip_blocks',
+    instances: 2,
+    backend: 'postgres',
     env: {
-      REVOKD_FEED_WAKEUP: 'notify', REVOKD_LOG_LEVEL: 'warn',
-      REVOKD_RATE_LIMIT_LOGIN_PER_MINUTE: '0', REVOKD_RATE_LIMIT_REVOKE_PER_MINUTE: '0', REVOKD_RATE_LIMIT_BEARER_PER_MINUTE: '0',
+      REVOKD_FEED_WAKEUP: 'notify',
+      REVOKD_LOG_LEVEL: 'warn',
+      REVOKD_RATE_LIMIT_LOGIN_PER_MINUTE: '0',
+      REVOKD_RATE_LIMIT_REVOKE_PER_MINUTE: '0',
+      REVOKD_RATE_LIMIT_BEARER_PER_MINUTE: '0',
     },
   });
   try {
@@ -50,28 +60,54 @@ export async function runIpBlockPropagationBench(log: (line?: string) => void, o
       const { cidr, inside } = rangeOf(i);
       const headers = { 'x-forwarded-for': inside };
       const before = await request(`${b.url}/api/v1/auth/me`, { headers });
-      if (before.status !== 401) throw new Error(`B answered ${before.status} for ${inside} before its block`);
-      const blocked = await request(`${a.url}/api/v1/security/blocks`, { method: 'POST', bearer: admin, json: { cidr, reason: 'bench: block propagation' } });
+      if (before.status !== 401)
+        throw new Error(`B answered ${before.status} for ${inside} before its block`);
+      const blocked = await request(`${a.url}/api/v1/security/blocks`, {
+        method: 'POST',
+        bearer: admin,
+        json: { cidr, reason: 'bench: block propagation' },
+      });
       const acknowledged = process.hrtime.bigint();
       if (blocked.status !== 201) throw new Error(`block on A: ${blocked.status} ${blocked.text}`);
       for (;;) {
         const me = await request(`${b.url}/api/v1/auth/me`, { headers });
         if (me.status === 403) break;
-        if (me.status !== 401) throw new Error(`B answered ${me.status} ${me.text} while the block propagated`);
-        if (elapsedMs(acknowledged) > TIMEOUT_MS) throw new Error(`B still lets ${inside} in ${TIMEOUT_MS} ms after A blocked ${cidr}`);
+        if (me.status !== 401)
+          throw new Error(`B answered ${me.status} ${me.text} while the block propagated`);
+        if (elapsedMs(acknowledged) > TIMEOUT_MS)
+          throw new Error(`B still lets ${inside} in ${TIMEOUT_MS} ms after A blocked ${cidr}`);
       }
       latencies.push(elapsedMs(acknowledged));
       if ((i + 1) % step === 0) log(`  ${i + 1}/${options.samples}`);
     }
     const sorted = [...latencies].sort((x, y) => x - y);
-    const result = { samples: latencies.length, p50Ms: quantile(sorted, 0.5), p99Ms: quantile(sorted, 0.99), maxMs: sorted[sorted.length - 1] ?? Number.NaN };
+    const result = {
+      samples: latencies.length,
+      p50Ms: quantile(sorted, 0.5),
+      p99Ms: quantile(sorted, 0.99),
+      maxMs: sorted[sorted.length - 1] ?? Number.NaN,
+    };
     log();
-    printTable(['mechanism', 'samples', 'p50', 'p99', 'max', 'goal'], [[
-      'change feed + LISTEN/NOTIFY', String(result.samples), ms(result.p50Ms), ms(result.p99Ms), ms(result.maxMs), `p99 ≤ 50 ms ${result.p99Ms <= 50 ? 'MET' : 'NOT MET'}`,
-    ]], log);
+    printTable(
+      ['mechanism', 'samples', 'p50', 'p99', 'max', 'goal'],
+      [
+        [
+          'change feed + LISTEN/NOTIFY',
+          String(result.samples),
+          ms(result.p50Ms),
+          ms(result.p99Ms),
+          ms(result.maxMs),
+          `p99 ≤ 50 ms ${result.p99Ms <= 50 ? 'MET' : 'NOT MET'}`,
+        ],
+      ],
+      log,
+    );
     const outDir = fileURLToPath(new URL('./results/', import.meta.url));
     mkdirSync(outDir, { recursive: true });
-    writeFileSync(`${outDir}ip-block-propagation.json`, `${JSON.stringify({ date: new Date().toISOString(), ...result, latenciesMs: latencies }, null, 2)}\n`);
+    writeFileSync(
+      `${outDir}ip-block-propagation.json`,
+      `${JSON.stringify({ date: new Date().toISOString(), ...result, latenciesMs: latencies }, null, 2)}\n`,
+    );
     log(`wrote ${outDir}ip-block-propagation.json`);
     return result;
   } finally {
@@ -81,5 +117,7 @@ export async function runIpBlockPropagationBench(log: (line?: string) => void, o
 
 // Run on its own: node --import tsx bench/ip-block-propagation.ts
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  await runIpBlockPropagationBench((line = '') => process.stdout.write(`${line}\n`), { samples: intEnv('BENCH_IP_BLOCK_SAMPLES', 200) });
+  await runIpBlockPropagationBench((line = '') => process.stdout.write(`${line}\n`), {
+    samples: intEnv('BENCH_IP_BLOCK_SAMPLES', 200),
+  });
 }

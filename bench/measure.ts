@@ -74,7 +74,10 @@ class GcRecorder {
     this.observer.disconnect();
   }
 
-  summarize(windows: readonly Window[], key: string): { pauseMs: number; majorCount: number; timedMs: number } {
+  summarize(
+    windows: readonly Window[],
+    key: string,
+  ): { pauseMs: number; majorCount: number; timedMs: number } {
     let pauseMs = 0;
     let majorCount = 0;
     let timedMs = 0;
@@ -118,7 +121,9 @@ export async function runInterleaved(
   options.onWarm?.();
   const perRound = new Map<string, number[]>(scenarios.map((s) => [s.key, []]));
   const cpuPerRound = new Map<string, number[]>(scenarios.map((s) => [s.key, []]));
-  const sliceOps = new Map<string, number>(scenarios.map((s) => [s.key, Math.max(1, Math.round(s.ops / options.slices))]));
+  const sliceOps = new Map<string, number>(
+    scenarios.map((s) => [s.key, Math.max(1, Math.round(s.ops / options.slices))]),
+  );
   const windows: Window[] = [];
   const gc = new GcRecorder();
   gc.start();
@@ -195,7 +200,9 @@ function shuffle(values: number[], random: () => number): void {
 export function forceGc(): void {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) {
-    throw new Error('global.gc is not exposed: run through `npm run bench` (node --expose-gc --import tsx bench/run.ts)');
+    throw new Error(
+      'global.gc is not exposed: run through `npm run bench` (node --expose-gc --import tsx bench/run.ts)',
+    );
   }
   // Several passes: weak callbacks and finalizers queued by one pass are collected by the next.
   for (let i = 0; i < 4; i++) gc();

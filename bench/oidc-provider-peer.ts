@@ -22,7 +22,10 @@ import { fileURLToPath } from 'node:url';
 import { newKeyPair } from '../src/keys/new-key-pair.js';
 
 /** The peer's one client (a benchmark fixture, not a secret). */
-export const PEER_CLIENT = { clientId: 'bench-rs', clientSecret: 'bench-rs-secret-0123456789abcdef' } as const;
+export const PEER_CLIENT = {
+  clientId: 'bench-rs',
+  clientSecret: 'bench-rs-secret-0123456789abcdef',
+} as const;
 
 /** A running peer; `stop()` ends the child process. */
 export interface OidcProviderPeer {
@@ -41,15 +44,27 @@ export function peerBasicAuth(): string {
 
 /** Starts the peer in a child process and waits until it listens. */
 export async function startOidcProviderPeer(): Promise<OidcProviderPeer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve'], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_ENV: 'production', DEBUG: '' },
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve'],
+    {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_ENV: 'production', DEBUG: '' },
+    },
+  );
   let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`oidc-provider peer did not start in 20 s:\n${stderr}`)), 20_000);
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`oidc-provider peer exited with ${code}:\n${stderr}`)); });
+    const timer = setTimeout(
+      () => reject(new Error(`oidc-provider peer did not start in 20 s:\n${stderr}`)),
+      20_000,
+    );
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`oidc-provider peer exited with ${code}:\n${stderr}`));
+    });
     createInterface({ input: child.stdout }).once('line', (line) => {
       clearTimeout(timer);
       resolve((JSON.parse(line) as { port: number }).port);
@@ -70,11 +85,15 @@ async function mintPeerTokens(url: string, count: number, concurrency: number): 
     while (tokens.length < count) {
       const res = await fetch(`${url}/token`, {
         method: 'POST',
-        headers: { authorization: peerBasicAuth(), 'content-type': 'application/x-www-form-urlencoded' },
+        headers: {
+          authorization: peerBasicAuth(),
+          'content-type': 'application/x-www-form-urlencoded',
+        },
         body: 'grant_type=client_credentials',
       });
       const body = (await res.json()) as { access_token?: string };
-      if (res.status !== 200 || typeof body.access_token !== 'string') throw new Error(`oidc-provider token endpoint: ${res.status} ${JSON.stringify(body)}`);
+      if (res.status !== 200 || typeof body.access_token !== 'string')
+        throw new Error(`oidc-provider token endpoint: ${res.status} ${JSON.stringify(body)}`);
       tokens.push(body.access_token);
     }
   };
@@ -95,13 +114,20 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 /** The adapter interface oidc-provider calls (only what client_credentials, introspection and revocation use). */
 class MapAdapter {
-  private static readonly rows = new Map<string, { payload: Record<string, unknown>; expiresAtMs: number }>();
+  private static readonly rows = new Map<
+    string,
+    { payload: Record<string, unknown>; expiresAtMs: number }
+  >();
   constructor(private readonly model: string) {}
   private key(id: string): string {
     return `${this.model}:${id}`;
   }
   async upsert(id: string, payload: Record<string, unknown>, expiresIn?: number): Promise<void> {
-    MapAdapter.rows.set(this.key(id), { payload, expiresAtMs: expiresIn === undefined ? Number.POSITIVE_INFINITY : Date.now() + expiresIn * 1000 });
+    MapAdapter.rows.set(this.key(id), {
+      payload,
+      expiresAtMs:
+        expiresIn === undefined ? Number.POSITIVE_INFINITY : Date.now() + expiresIn * 1000,
+    });
   }
   async find(id: string): Promise<Record<string, unknown> | undefined> {
     const row = MapAdapter.rows.get(this.key(id));
@@ -139,11 +165,17 @@ async function serve(): Promise<void> {
   // The issuer is only echoed back as `iss` in introspection responses: no port needed in it.
   const provider = new Provider('http://127.0.0.1', {
     adapter: MapAdapter,
-    clients: [{
-      client_id: PEER_CLIENT.clientId, client_secret: PEER_CLIENT.clientSecret,
-      grant_types: ['client_credentials'], response_types: [], redirect_uris: [],
-      token_endpoint_auth_method: 'client_secret_basic', id_token_signed_response_alg: 'EdDSA',
-    }],
+    clients: [
+      {
+        client_id: PEER_CLIENT.clientId,
+        client_secret: PEER_CLIENT.clientSecret,
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+        token_endpoint_auth_method: 'client_secret_basic',
+        id_token_signed_response_alg: 'EdDSA',
+      },
+    ],
     jwks: { keys: [jwk] },
     cookies: { keys: ['bench-cookie-key-0123456789abcdef'] },
     features: {
@@ -152,11 +184,20 @@ async function serve(): Promise<void> {
       // The same rule as revokd: a confidential client introspects any token; only the client a
       // token was issued to may revoke it.
       introspection: { enabled: true, allowedPolicy: async () => true },
-      revocation: { enabled: true, allowedPolicy: async (_ctx: unknown, client: { clientId: string }, token: { clientId?: string }) => token.clientId === client.clientId },
+      revocation: {
+        enabled: true,
+        allowedPolicy: async (
+          _ctx: unknown,
+          client: { clientId: string },
+          token: { clientId?: string },
+        ) => token.clientId === client.clientId,
+      },
     },
     ttl: { ClientCredentials: 3600 },
   });
-  provider.on('server_error', (_ctx: unknown, err: Error) => process.stderr.write(`oidc-provider server_error: ${err.stack ?? err.message}\n`));
+  provider.on('server_error', (_ctx: unknown, err: Error) =>
+    process.stderr.write(`oidc-provider server_error: ${err.stack ?? err.message}\n`),
+  );
   const server = provider.listen(0, '127.0.0.1', () => {
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('no port');
@@ -172,6 +213,10 @@ async function serve(): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1] && process.argv.includes('--serve')) {
+if (
+  process.argv[1] !== undefined &&
+  fileURLToPath(import.meta.url) === process.argv[1] &&
+  process.argv.includes('--serve')
+) {
   await serve();
 }

@@ -29,24 +29,70 @@ export interface PythonVerifyResult {
 }
 
 function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): string {
-  const out = spawnSync(cmd, args, { cwd: ROOT, env: { ...env, PIP_RETRIES: '0', PIP_DISABLE_PIP_VERSION_CHECK: '1' }, encoding: 'utf8', timeout: 300_000 });
-  if (out.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${out.stdout}\n${out.stderr}`);
+  const out = spawnSync(cmd, args, {
+    cwd: ROOT,
+    env: { ...env, PIP_RETRIES: '0', PIP_DISABLE_PIP_VERSION_CHECK: '1' },
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
+  if (out.status !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} failed:\n${out.stdout}\n${out.stderr}`);
   return out.stdout;
 }
 
-export async function runPythonVerifyBench(log: (line?: string) => void): Promise<PythonVerifyResult> {
-  log('== Python verifier (revokd-verifier): verify of a repeat and a first-seen token vs bare PyJWT jwt.decode');
+export async function runPythonVerifyBench(
+  log: (line?: string) => void,
+): Promise<PythonVerifyResult> {
+  log(
+    '== Python verifier (revokd-verifier): verify of a repeat and a first-seen token vs bare PyJWT jwt.decode',
+  );
   const work = mkdtempSync(path.join(tmpdir(), 'revokd-bench-py-'));
   try {
-    run('python3', ['-m', 'pip', 'wheel', '--no-deps', 'packages/verifier-python', '-w', path.join(work, 'wheels')]);
+    run('python3', [
+      '-m',
+      'pip',
+      'wheel',
+      '--no-deps',
+      'packages/verifier-python',
+      '-w',
+      path.join(work, 'wheels'),
+    ]);
     run('python3', ['-m', 'venv', path.join(work, 'venv')]);
     const python = path.join(work, 'venv/bin/python');
     const wheel = readdirSync(path.join(work, 'wheels')).find((f) => f.endsWith('.whl'));
-    run(python, ['-m', 'pip', 'install', '--no-cache-dir', path.join(work, 'wheels', wheel as string)]);
-    const result = JSON.parse(run(python, [path.join(ROOT, 'bench/python/verify_bench.py')]).trim().split('\n').at(-1) as string) as PythonVerifyResult;
+    run(python, [
+      '-m',
+      'pip',
+      'install',
+      '--no-cache-dir',
+      path.join(work, 'wheels', wheel as string),
+    ]);
+    const result = JSON.parse(
+      run(python, [path.join(ROOT, 'bench/python/verify_bench.py')])
+        .trim()
+        .split('\n')
+        .at(-1) as string,
+    ) as PythonVerifyResult;
     const bare = result.results[0] as PythonVerifyRow;
-    printTable(['Python ' + result.python + ', PyJWT ' + result.pyjwt, 'ops', 'ops/s', 'p50', 'p99', 'vs bare PyJWT'],
-      result.results.map((r) => [r.name, int(r.ops), int(r.opsPerSec), `${r.p50Us.toFixed(1)} µs`, `${r.p99Us.toFixed(1)} µs`, `${(r.opsPerSec / bare.opsPerSec).toFixed(2)}×`]), log);
+    printTable(
+      [
+        'Python ' + result.python + ', PyJWT ' + result.pyjwt,
+        'ops',
+        'ops/s',
+        'p50',
+        'p99',
+        'vs bare PyJWT',
+      ],
+      result.results.map((r) => [
+        r.name,
+        int(r.ops),
+        int(r.opsPerSec),
+        `${r.p50Us.toFixed(1)} µs`,
+        `${r.p99Us.toFixed(1)} µs`,
+        `${(r.opsPerSec / bare.opsPerSec).toFixed(2)}×`,
+      ]),
+      log,
+    );
     log(`wrote ${writeResult('python-verify', { ...result })}`);
     return result;
   } finally {

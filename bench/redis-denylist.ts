@@ -38,7 +38,12 @@ export async function connectRedis(url: string): Promise<{ redis: Redis } | { er
 }
 
 /** Writes `include` plus `count - include.length` random jtis, pipelined in batches. */
-export async function fillDenylist(redis: Redis, ids: IdSource, count: number, include: readonly string[]): Promise<void> {
+export async function fillDenylist(
+  redis: Redis,
+  ids: IdSource,
+  count: number,
+  include: readonly string[],
+): Promise<void> {
   for (let start = 0; start < count; start += BATCH) {
     const pipeline = redis.pipeline();
     const end = Math.min(count, start + BATCH);

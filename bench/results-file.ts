@@ -7,6 +7,9 @@ export function writeResult(name: string, figures: Record<string, unknown>): str
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
   const file = `${dir}${name}.json`;
-  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), ...figures }, null, 2)}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ date: new Date().toISOString(), ...figures }, null, 2)}\n`,
+  );
   return file;
 }

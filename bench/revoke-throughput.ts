@@ -24,25 +24,33 @@ export interface ThroughputResult {
 }
 
 export const NO_LIMITS = {
-  REVOKD_RATE_LIMIT_LOGIN_PER_MINUTE: '0', REVOKD_RATE_LIMIT_REFRESH_PER_MINUTE: '0', REVOKD_RATE_LIMIT_REVOKE_PER_MINUTE: '0',
-  REVOKD_RATE_LIMIT_BEARER_PER_MINUTE: '0', REVOKD_LOG_LEVEL: 'warn',
+  REVOKD_RATE_LIMIT_LOGIN_PER_MINUTE: '0',
+  REVOKD_RATE_LIMIT_REFRESH_PER_MINUTE: '0',
+  REVOKD_RATE_LIMIT_REVOKE_PER_MINUTE: '0',
+  REVOKD_RATE_LIMIT_BEARER_PER_MINUTE: '0',
+  REVOKD_LOG_LEVEL: 'warn',
 };
 
 /** Distinct access tokens of one user: `chains` sessions refreshed in parallel. */
 async function mintAccessTokens(base: string, count: number, chains = 8): Promise<string[]> {
   const perChain = Math.ceil(count / chains);
-  const lists = await Promise.all([...Array(chains)].map(async () => {
-    const session = await login(base, ADMIN_EMAIL, ADMIN_PASSWORD);
-    let refreshToken = session.refresh_token;
-    const tokens = [session.access_token];
-    while (tokens.length < perChain) {
-      const res = await request(`${base}/api/v1/auth/refresh`, { method: 'POST', json: { refresh_token: refreshToken } });
-      if (res.status !== 200) throw new Error(`refresh: ${res.status} ${res.text}`);
-      refreshToken = res.body.refresh_token;
-      tokens.push(res.body.access_token);
-    }
-    return tokens;
-  }));
+  const lists = await Promise.all(
+    [...Array(chains)].map(async () => {
+      const session = await login(base, ADMIN_EMAIL, ADMIN_PASSWORD);
+      let refreshToken = session.refresh_token;
+      const tokens = [session.access_token];
+      while (tokens.length < perChain) {
+        const res = await request(`${base}/api/v1/auth/refresh`, {
+          method: 'POST',
+          json: { refresh_token: refreshToken },
+        });
+        if (res.status !== 200) throw new Error(`refresh: ${res.status} ${res.text}`);
+        refreshToken = res.body.refresh_token;
+        tokens.push(res.body.access_token);
+      }
+      return tokens;
+    }),
+  );
   return lists.flat().slice(0, count);
 }
 
@@ -50,7 +58,12 @@ export async function measureRevokeThroughput(
   backend: ClusterBackend,
   options: { requests: number; connections: number; log?: (line: string) => void },
 ): Promise<ThroughputResult> {
-  const cluster = await Cluster.start({ label: `bench_revoke_${backend}`, instances: 1, backend, env: NO_LIMITS });
+  const cluster = await Cluster.start({
+    label: `bench_revoke_${backend}`,
+    instances: 1,
+    backend,
+    env: NO_LIMITS,
+  });
   try {
     const base = cluster.instance(0).url;
     options.log?.(`revoke throughput (${backend}): minting ${options.requests} access tokens…`);
@@ -61,16 +74,27 @@ export async function measureRevokeThroughput(
       url: base,
       connections: options.connections,
       amount: tokens.length,
-      requests: [{
-        method: 'POST',
-        path: '/api/v1/auth/revoke',
-        setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${tokens[next++ % tokens.length]}` } }),
-      }],
+      requests: [
+        {
+          method: 'POST',
+          path: '/api/v1/auth/revoke',
+          setupRequest: (req) => ({
+            ...req,
+            headers: { ...req.headers, authorization: `Bearer ${tokens[next++ % tokens.length]}` },
+          }),
+        },
+      ],
     });
     return {
       // Timed here: autocannon's duration and average are quantised to its 1-second tick.
-      backend, requests: result.requests.total, connections: options.connections, requestsPerSec: result.requests.total / ((performance.now() - startedMs) / 1000),
-      p50Ms: result.latency.p50, p99Ms: result.latency.p99, non2xx: result.non2xx, errors: result.errors,
+      backend,
+      requests: result.requests.total,
+      connections: options.connections,
+      requestsPerSec: result.requests.total / ((performance.now() - startedMs) / 1000),
+      p50Ms: result.latency.p50,
+      p99Ms: result.latency.p99,
+      non2xx: result.non2xx,
+      errors: result.errors,
     };
   } finally {
     await cluster.stop();

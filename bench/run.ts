@@ -61,20 +61,32 @@ function packageVersion(name: string): string {
 function revokedCounts(): number[] {
   const raw = process.env.BENCH_REVOKED ?? '1000000,10000000';
   const list = raw.split(',').map((s) => Number(s.trim().replaceAll('_', '')));
-  for (const n of list) if (!Number.isSafeInteger(n) || n < 4096) throw new Error(`BENCH_REVOKED: each count must be a whole number ≥ 4096, got "${raw}"`);
+  for (const n of list)
+    if (!Number.isSafeInteger(n) || n < 4096)
+      throw new Error(`BENCH_REVOKED: each count must be a whole number ≥ 4096, got "${raw}"`);
   return list;
 }
 
 const started = Date.now();
 const loadAtStart = loadavg();
 const machine = {
-  nproc: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', totalMemGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-  node: process.version, v8: process.versions.v8, openssl: process.versions.openssl,
-  jose: packageVersion('jose'), ioredis: packageVersion('ioredis'), oidcProvider: packageVersion('oidc-provider'),
+  nproc: availableParallelism(),
+  cpu: cpus()[0]?.model ?? 'unknown',
+  totalMemGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+  node: process.version,
+  v8: process.versions.v8,
+  openssl: process.versions.openssl,
+  jose: packageVersion('jose'),
+  ioredis: packageVersion('ioredis'),
+  oidcProvider: packageVersion('oidc-provider'),
 };
 log(`revokd benchmark — ${new Date(started).toISOString()}`);
-log(`machine: ${machine.nproc} cores (${machine.cpu}), ${machine.totalMemGiB} GiB, node ${machine.node}, jose ${machine.jose}, OpenSSL ${machine.openssl}`);
-log(`load average at start: ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} (a shared machine: read ratios from one run, not absolute figures)`);
+log(
+  `machine: ${machine.nproc} cores (${machine.cpu}), ${machine.totalMemGiB} GiB, node ${machine.node}, jose ${machine.jose}, OpenSSL ${machine.openssl}`,
+);
+log(
+  `load average at start: ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} (a shared machine: read ratios from one run, not absolute figures)`,
+);
 log();
 
 /** One line of the summary table. */
@@ -88,7 +100,12 @@ interface SummaryRow {
   readonly target: string;
 }
 const summary: SummaryRow[] = [];
-const json: Record<string, unknown> = { date: new Date(started).toISOString(), command: 'npm run bench', machine, loadAverageAtStart: loadAtStart };
+const json: Record<string, unknown> = {
+  date: new Date(started).toISOString(),
+  command: 'npm run bench',
+  machine,
+  loadAverageAtStart: loadAtStart,
+};
 
 // 1. The hot path.
 if (enabled('BENCH_HOT_PATH')) {
@@ -115,8 +132,13 @@ if (enabled('BENCH_INTROSPECT_SCALE')) {
   log();
   // 1 M by default: a server loading 10 M revocations takes ~2 min and several GiB while it loads
   // its snapshot (docs/performance.md); BENCH_INTROSPECT_REVOKED=1000000,10000000 runs both.
-  const counts = (process.env.BENCH_INTROSPECT_REVOKED ?? '1000000').split(',').map((v) => Number(v.replaceAll('_', '')));
-  const results = await runIntrospectionAtScaleBench(log, { revokedCounts: counts, requests: intEnv('BENCH_INTROSPECT_REQUESTS', 5_000) });
+  const counts = (process.env.BENCH_INTROSPECT_REVOKED ?? '1000000')
+    .split(',')
+    .map((v) => Number(v.replaceAll('_', '')));
+  const results = await runIntrospectionAtScaleBench(log, {
+    revokedCounts: counts,
+    requests: intEnv('BENCH_INTROSPECT_REQUESTS', 5_000),
+  });
   json.introspectionAtScale = results;
   summary.push(...introspectionSummary(results));
 }
@@ -126,7 +148,8 @@ if (enabled('BENCH_VERIFIER_PROPAGATION')) {
   const { runVerifierPropagationBench } = await import('./verifier-propagation.js');
   log();
   const results = await runVerifierPropagationBench(log, {
-    samples: intEnv('BENCH_VERIFIER_SAMPLES', 1000), verifierCounts: [1, 4],
+    samples: intEnv('BENCH_VERIFIER_SAMPLES', 1000),
+    verifierCounts: [1, 4],
     restarts: intEnv('BENCH_VERIFIER_RESTARTS', 5),
   });
   json.verifierPropagation = results;
@@ -140,14 +163,30 @@ if (enabled('BENCH_HTTP')) {
   const http = await runHttpThroughputBench(log);
   json.httpThroughput = http;
   const peer = (sides: typeof http.introspect) => sides.at(-1)!.median;
-  for (const [endpoint, sides, target] of [['/oauth/introspect (API token)', http.introspect, '≥ 4×'], ['/oauth/revoke', http.revoke, '—']] as const) {
+  for (const [endpoint, sides, target] of [
+    ['/oauth/introspect (API token)', http.introspect, '≥ 4×'],
+    ['/oauth/revoke', http.revoke, '—'],
+  ] as const) {
     const p = peer(sides);
-    summary.push({ part: 'vs oidc-provider', row: `${endpoint}, ${sides.at(-1)!.server}`, value: `${int(p.requestsPerSec)} req/s`, p50: ms(p.p50Ms), p99: ms(p.p99Ms), ratio: '1.00×', target: '' });
+    summary.push({
+      part: 'vs oidc-provider',
+      row: `${endpoint}, ${sides.at(-1)!.server}`,
+      value: `${int(p.requestsPerSec)} req/s`,
+      p50: ms(p.p50Ms),
+      p99: ms(p.p99Ms),
+      ratio: '1.00×',
+      target: '',
+    });
     for (const side of sides.slice(0, -1)) {
       const r = side.median.requestsPerSec / p.requestsPerSec;
       summary.push({
-        part: 'vs oidc-provider', row: `${endpoint}, ${side.server}`, value: `${int(side.median.requestsPerSec)} req/s`,
-        p50: ms(side.median.p50Ms), p99: ms(side.median.p99Ms), ratio: `${r.toFixed(2)}×`, target: target === '—' ? '' : `${target} ${r >= 4 ? 'MET' : 'NOT MET'}`,
+        part: 'vs oidc-provider',
+        row: `${endpoint}, ${side.server}`,
+        value: `${int(side.median.requestsPerSec)} req/s`,
+        p50: ms(side.median.p50Ms),
+        p99: ms(side.median.p99Ms),
+        ratio: `${r.toFixed(2)}×`,
+        target: target === '—' ? '' : `${target} ${r >= 4 ? 'MET' : 'NOT MET'}`,
       });
     }
   }
@@ -160,10 +199,26 @@ if (enabled('BENCH_SCALE_OUT')) {
   const scale = await runScaleOutBench(log);
   json.scaleOut = scale;
   for (const r of Object.values(scale.propagation)) {
-    summary.push({ part: 'between instances', row: `propagation A→B, ${r.label}`, value: `${r.samples} samples`, p50: ms(r.p50Ms), p99: ms(r.p99Ms), ratio: `max ${ms(r.maxMs)}`, target: '' });
+    summary.push({
+      part: 'between instances',
+      row: `propagation A→B, ${r.label}`,
+      value: `${r.samples} samples`,
+      p50: ms(r.p50Ms),
+      p99: ms(r.p99Ms),
+      ratio: `max ${ms(r.maxMs)}`,
+      target: '',
+    });
   }
   for (const r of scale.revokeThroughput) {
-    summary.push({ part: 'between instances', row: `/api/v1/auth/revoke, ${r.backend}`, value: `${int(r.requestsPerSec)} req/s`, p50: ms(r.p50Ms), p99: ms(r.p99Ms), ratio: '', target: '' });
+    summary.push({
+      part: 'between instances',
+      row: `/api/v1/auth/revoke, ${r.backend}`,
+      value: `${int(r.requestsPerSec)} req/s`,
+      p50: ms(r.p50Ms),
+      p99: ms(r.p99Ms),
+      ratio: '',
+      target: '',
+    });
   }
 }
 
@@ -171,22 +226,47 @@ if (enabled('BENCH_SCALE_OUT')) {
 if (enabled('BENCH_IP_BLOCK_PROPAGATION')) {
   const { runIpBlockPropagationBench } = await import('./ip-block-propagation.js');
   log();
-  const r = await runIpBlockPropagationBench(log, { samples: intEnv('BENCH_IP_BLOCK_SAMPLES', 200) });
+  const r = await runIpBlockPropagationBench(log, {
+    samples: intEnv('BENCH_IP_BLOCK_SAMPLES', 200),
+  });
   json.ipBlockPropagation = r;
-  summary.push({ part: 'between instances', row: 'IP block on A → 403 from B, LISTEN/NOTIFY', value: `${r.samples} samples`, p50: ms(r.p50Ms), p99: ms(r.p99Ms), ratio: `max ${ms(r.maxMs)}`, target: `p99 ≤ 50 ms ${r.p99Ms <= 50 ? 'MET' : 'NOT MET'}` });
+  summary.push({
+    part: 'between instances',
+    row: 'IP block on A → 403 from B, LISTEN/NOTIFY',
+    value: `${r.samples} samples`,
+    p50: ms(r.p50Ms),
+    p99: ms(r.p99Ms),
+    ratio: `max ${ms(r.maxMs)}`,
+    target: `p99 ≤ 50 ms ${r.p99Ms <= 50 ? 'MET' : 'NOT MET'}`,
+  });
 }
 
 // 7. Propagation to a verifier behind HAProxy, beside one connected directly.
 if (enabled('BENCH_VERIFIER_HAPROXY')) {
   const { runVerifierBehindHaproxyBench } = await import('./verifier-behind-haproxy.js');
   log();
-  const r = await runVerifierBehindHaproxyBench(log, { samples: intEnv('BENCH_VERIFIER_HAPROXY_SAMPLES', 300) });
+  const r = await runVerifierBehindHaproxyBench(log, {
+    samples: intEnv('BENCH_VERIFIER_HAPROXY_SAMPLES', 300),
+  });
   json.verifierBehindHaproxy = r;
   summary.push(
-    { part: 'to verifiers', row: 'revoke → refused by a verifier streaming directly from the instance', value: `${r.samples} revocations`, p50: ms(r.direct.p50Ms), p99: ms(r.direct.p99Ms), ratio: '1.00×', target: '' },
     {
-      part: 'to verifiers', row: 'the same revocations → refused by a verifier streaming through HAProxy', value: `${r.samples} revocations`,
-      p50: ms(r.behindHaproxy.p50Ms), p99: ms(r.behindHaproxy.p99Ms), ratio: `${(r.behindHaproxy.p99Ms / r.direct.p99Ms).toFixed(2)}× (p99)`, target: '',
+      part: 'to verifiers',
+      row: 'revoke → refused by a verifier streaming directly from the instance',
+      value: `${r.samples} revocations`,
+      p50: ms(r.direct.p50Ms),
+      p99: ms(r.direct.p99Ms),
+      ratio: '1.00×',
+      target: '',
+    },
+    {
+      part: 'to verifiers',
+      row: 'the same revocations → refused by a verifier streaming through HAProxy',
+      value: `${r.samples} revocations`,
+      p50: ms(r.behindHaproxy.p50Ms),
+      p99: ms(r.behindHaproxy.p99Ms),
+      ratio: `${(r.behindHaproxy.p99Ms / r.direct.p99Ms).toFixed(2)}× (p99)`,
+      target: '',
     },
   );
 }
@@ -196,15 +276,30 @@ if (enabled('BENCH_GATEWAY')) {
   const { runGatewayLatencyBench } = await import('./gateway-latency.js');
   log();
   const r = await runGatewayLatencyBench(log, {
-    requests: intEnv('BENCH_GATEWAY_REQUESTS', 3000), rounds: intEnv('BENCH_GATEWAY_ROUNDS', 3), connections: intEnv('BENCH_GATEWAY_CONNECTIONS', 16),
+    requests: intEnv('BENCH_GATEWAY_REQUESTS', 3000),
+    rounds: intEnv('BENCH_GATEWAY_ROUNDS', 3),
+    connections: intEnv('BENCH_GATEWAY_CONNECTIONS', 16),
   });
   json.gatewayLatency = r;
   for (const c of r.byConnections) {
     summary.push(
-      { part: 'gateway', row: `GET through nginx alone, ${c.connections} connection${c.connections === 1 ? '' : 's'}`, value: `${int(c.nginxAlone.requestsPerSec)} req/s`, p50: ms(c.nginxAlone.p50Ms), p99: ms(c.nginxAlone.p99Ms), ratio: '1.00×', target: '' },
       {
-        part: 'gateway', row: `GET through nginx + revokd-verifier serve, ${c.connections} connection${c.connections === 1 ? '' : 's'}`, value: `${int(c.withGateway.requestsPerSec)} req/s`,
-        p50: ms(c.withGateway.p50Ms), p99: ms(c.withGateway.p99Ms), ratio: `+${ms(c.withGateway.p50Ms - c.nginxAlone.p50Ms)} (p50)`, target: '',
+        part: 'gateway',
+        row: `GET through nginx alone, ${c.connections} connection${c.connections === 1 ? '' : 's'}`,
+        value: `${int(c.nginxAlone.requestsPerSec)} req/s`,
+        p50: ms(c.nginxAlone.p50Ms),
+        p99: ms(c.nginxAlone.p99Ms),
+        ratio: '1.00×',
+        target: '',
+      },
+      {
+        part: 'gateway',
+        row: `GET through nginx + revokd-verifier serve, ${c.connections} connection${c.connections === 1 ? '' : 's'}`,
+        value: `${int(c.withGateway.requestsPerSec)} req/s`,
+        p50: ms(c.withGateway.p50Ms),
+        p99: ms(c.withGateway.p99Ms),
+        ratio: `+${ms(c.withGateway.p50Ms - c.nginxAlone.p50Ms)} (p50)`,
+        target: '',
       },
     );
   }
@@ -219,8 +314,13 @@ if (enabled('BENCH_PYTHON')) {
   const bare = r.results[0]!;
   for (const row of r.results) {
     summary.push({
-      part: 'Python verifier', row: row.name, value: `${int(row.opsPerSec)} ops/s`, p50: `${row.p50Us.toFixed(1)} µs`, p99: `${row.p99Us.toFixed(1)} µs`,
-      ratio: `${(row.opsPerSec / bare.opsPerSec).toFixed(2)}×`, target: '',
+      part: 'Python verifier',
+      row: row.name,
+      value: `${int(row.opsPerSec)} ops/s`,
+      p50: `${row.p50Us.toFixed(1)} µs`,
+      p99: `${row.p99Us.toFixed(1)} µs`,
+      ratio: `${(row.opsPerSec / bare.opsPerSec).toFixed(2)}×`,
+      target: '',
     });
   }
 }
@@ -233,29 +333,48 @@ if (enabled('BENCH_START_AT_SCALE')) {
   json.startAtScale = r;
   for (const s of r.starts) {
     summary.push({
-      part: 'start at scale', row: `server start, ${s.backend}, ${int(s.revoked)} revocations`, value: `${(s.startMs / 1000).toFixed(2)} s`,
-      p50: '', p99: '', ratio: `RSS ${s.steadyRssMiB.toFixed(0)} MiB (peak ${s.peakRssMiB.toFixed(0)})`, target: `${s.goal} ${s.met ? 'MET' : 'NOT MET'}`,
+      part: 'start at scale',
+      row: `server start, ${s.backend}, ${int(s.revoked)} revocations`,
+      value: `${(s.startMs / 1000).toFixed(2)} s`,
+      p50: '',
+      p99: '',
+      ratio: `RSS ${s.steadyRssMiB.toFixed(0)} MiB (peak ${s.peakRssMiB.toFixed(0)})`,
+      target: `${s.goal} ${s.met ? 'MET' : 'NOT MET'}`,
     });
   }
   if (r.verifier !== undefined) {
     const v = r.verifier;
     summary.push({
-      part: 'start at scale', row: `verifier's first snapshot over the stream, ${int(v.revoked)} revocations`, value: `${(v.firstSnapshotMs / 1000).toFixed(2)} s`,
-      p50: '', p99: '', ratio: `RSS ${v.steadyRssMiB.toFixed(0)} MiB (peak ${v.peakRssMiB.toFixed(0)})`, target: `${v.goal} ${v.met ? 'MET' : 'NOT MET'}`,
+      part: 'start at scale',
+      row: `verifier's first snapshot over the stream, ${int(v.revoked)} revocations`,
+      value: `${(v.firstSnapshotMs / 1000).toFixed(2)} s`,
+      p50: '',
+      p99: '',
+      ratio: `RSS ${v.steadyRssMiB.toFixed(0)} MiB (peak ${v.peakRssMiB.toFixed(0)})`,
+      target: `${v.goal} ${v.met ? 'MET' : 'NOT MET'}`,
     });
   }
 }
 
 log();
-log(`SUMMARY — one run, ${new Date(started).toISOString()}, ${machine.nproc} shared cores; ratios are against the row named in the ratio column's part`);
-printTable(['part', 'row', 'value', 'p50', 'p99', 'ratio', 'target'], summary.map((r) => [r.part, r.row, r.value, r.p50, r.p99, r.ratio, r.target]), log, 2);
+log(
+  `SUMMARY — one run, ${new Date(started).toISOString()}, ${machine.nproc} shared cores; ratios are against the row named in the ratio column's part`,
+);
+printTable(
+  ['part', 'row', 'value', 'p50', 'p99', 'ratio', 'target'],
+  summary.map((r) => [r.part, r.row, r.value, r.p50, r.p99, r.ratio, r.target]),
+  log,
+  2,
+);
 // Issue 21's figures, each from the part that measures it ("not measured" when it did not run).
 const goals = issue21Goals(json);
 log();
 printIssue21Goals(goals, log);
 json.issue21Goals = goals;
 const loadAtEnd = loadavg();
-log(`load average at end: ${loadAtEnd.map((l) => l.toFixed(2)).join(' ')}; total ${((Date.now() - started) / 1000).toFixed(0)} s`);
+log(
+  `load average at end: ${loadAtEnd.map((l) => l.toFixed(2)).join(' ')}; total ${((Date.now() - started) / 1000).toFixed(0)} s`,
+);
 json.summary = summary;
 json.loadAverageAtEnd = loadAtEnd;
 json.totalSeconds = (Date.now() - started) / 1000;
@@ -277,18 +396,31 @@ function countLabel(n: number): string {
 function printHotPath(size: HotPathSize): void {
   const bare = scenario(size, 'bare')!;
   log();
-  log(`hot path, ${countLabel(size.revoked)} revoked jtis — medians of rounds, ops/s of one event loop (ratios against bare jose in the same rounds)`);
-  printTable(['scenario', 'median ops/s', 'min – max', 'per op', 'p50', 'p99', 'vs bare', 'CPU/op', 'GC %'], size.scenarios.map((s) => {
-    const lat = size.latencyNs[s.key];
-    return [
-      s.label, int(s.medianOpsPerSec), `${int(s.minOpsPerSec)} – ${int(s.maxOpsPerSec)}`, duration(s.medianNsPerOp),
-      lat === undefined ? '' : duration(lat.p50), lat === undefined ? '' : duration(lat.p99),
-      s.key.startsWith('lookup') ? '—' : (s.medianOpsPerSec / bare.medianOpsPerSec).toFixed(3), duration(s.medianCpuNsPerOp),
-      ((100 * s.gc.pauseMs) / s.gc.timedMs).toFixed(1),
-    ];
-  }), log);
-  log(`bytes per revoked jti: ${size.bytesPerRevokedJti.toFixed(1)} (heap + typed arrays after forced GC; the table's arrays alone ${size.tableBytesPerRevokedJti.toFixed(1)}); ` +
-    `apply ${size.applyNsPerRecord.toFixed(0)} ns/record${size.redis === 'measured' ? '' : `; seeds' rows: ${size.redis}`}`);
+  log(
+    `hot path, ${countLabel(size.revoked)} revoked jtis — medians of rounds, ops/s of one event loop (ratios against bare jose in the same rounds)`,
+  );
+  printTable(
+    ['scenario', 'median ops/s', 'min – max', 'per op', 'p50', 'p99', 'vs bare', 'CPU/op', 'GC %'],
+    size.scenarios.map((s) => {
+      const lat = size.latencyNs[s.key];
+      return [
+        s.label,
+        int(s.medianOpsPerSec),
+        `${int(s.minOpsPerSec)} – ${int(s.maxOpsPerSec)}`,
+        duration(s.medianNsPerOp),
+        lat === undefined ? '' : duration(lat.p50),
+        lat === undefined ? '' : duration(lat.p99),
+        s.key.startsWith('lookup') ? '—' : (s.medianOpsPerSec / bare.medianOpsPerSec).toFixed(3),
+        duration(s.medianCpuNsPerOp),
+        ((100 * s.gc.pauseMs) / s.gc.timedMs).toFixed(1),
+      ];
+    }),
+    log,
+  );
+  log(
+    `bytes per revoked jti: ${size.bytesPerRevokedJti.toFixed(1)} (heap + typed arrays after forced GC; the table's arrays alone ${size.tableBytesPerRevokedJti.toFixed(1)}); ` +
+      `apply ${size.applyNsPerRecord.toFixed(0)} ns/record${size.redis === 'measured' ? '' : `; seeds' rows: ${size.redis}`}`,
+  );
 }
 
 function hotPathSummary(size: HotPathSize): SummaryRow[] {
@@ -300,25 +432,64 @@ function hotPathSummary(size: HotPathSize): SummaryRow[] {
   const add = (key: string, row: string, ratio: string, target: string): void => {
     const s = scenario(size, key);
     if (s === undefined) return;
-    rows.push({ part: `hot path, ${n}`, row, value: `${int(s.medianOpsPerSec)}/s`, p50: lat(key) ? duration(lat(key)!.p50) : '', p99: lat(key) ? duration(lat(key)!.p99) : '', ratio, target });
+    rows.push({
+      part: `hot path, ${n}`,
+      row,
+      value: `${int(s.medianOpsPerSec)}/s`,
+      p50: lat(key) ? duration(lat(key)!.p50) : '',
+      p99: lat(key) ? duration(lat(key)!.p99) : '',
+      ratio,
+      target,
+    });
   };
   const vsBare = (key: string) => scenario(size, key)!.medianOpsPerSec / bare.medianOpsPerSec;
   add('bare', 'bare jose jwtVerify (EdDSA)', '1.000 (bare)', '');
   const first = vsBare('firstSeen');
-  add('firstSeen', 'verifier, first-seen token', `${first.toFixed(3)} × bare`, `≥ 0.97 × bare ${first >= 0.97 ? 'MET' : 'NOT MET'}`);
+  add(
+    'firstSeen',
+    'verifier, first-seen token',
+    `${first.toFixed(3)} × bare`,
+    `≥ 0.97 × bare ${first >= 0.97 ? 'MET' : 'NOT MET'}`,
+  );
   const repeat = scenario(size, 'repeat')!;
-  const overSeeds = seeds1 === undefined ? undefined : repeat.medianOpsPerSec / seeds1.medianOpsPerSec;
-  add('repeat', 'verifier, repeat token', overSeeds === undefined ? '' : `${overSeeds.toFixed(0)} × seeds(1)`,
-    `≥ 250k/s ${repeat.medianOpsPerSec >= 250_000 ? 'MET' : 'NOT MET'}` + (overSeeds === undefined ? '' : `; ≥ 30 × seeds ${overSeeds >= 30 ? 'MET' : 'NOT MET'}`));
-  add('seeds1', "seeds' design (jose + Redis EXISTS), 1 in flight", seeds1 ? `${vsBare('seeds1').toFixed(3)} × bare` : '', '');
-  add('seeds50', "seeds' design, 50 in flight", scenario(size, 'seeds50') ? `${vsBare('seeds50').toFixed(3)} × bare` : '', '');
+  const overSeeds =
+    seeds1 === undefined ? undefined : repeat.medianOpsPerSec / seeds1.medianOpsPerSec;
+  add(
+    'repeat',
+    'verifier, repeat token',
+    overSeeds === undefined ? '' : `${overSeeds.toFixed(0)} × seeds(1)`,
+    `≥ 250k/s ${repeat.medianOpsPerSec >= 250_000 ? 'MET' : 'NOT MET'}` +
+      (overSeeds === undefined ? '' : `; ≥ 30 × seeds ${overSeeds >= 30 ? 'MET' : 'NOT MET'}`),
+  );
+  add(
+    'seeds1',
+    "seeds' design (jose + Redis EXISTS), 1 in flight",
+    seeds1 ? `${vsBare('seeds1').toFixed(3)} × bare` : '',
+    '',
+  );
+  add(
+    'seeds50',
+    "seeds' design, 50 in flight",
+    scenario(size, 'seeds50') ? `${vsBare('seeds50').toFixed(3)} × bare` : '',
+    '',
+  );
   const lookup = Math.max(size.lookupNs.notRevoked, size.lookupNs.revoked);
   rows.push({
-    part: `hot path, ${n}`, row: 'revocation lookup (check alone), not revoked / revoked', value: `${duration(size.lookupNs.notRevoked)} / ${duration(size.lookupNs.revoked)}`,
-    p50: '', p99: '', ratio: '', target: `≤ 500 ns ${lookup <= 500 ? 'MET' : 'NOT MET'}`,
+    part: `hot path, ${n}`,
+    row: 'revocation lookup (check alone), not revoked / revoked',
+    value: `${duration(size.lookupNs.notRevoked)} / ${duration(size.lookupNs.revoked)}`,
+    p50: '',
+    p99: '',
+    ratio: '',
+    target: `≤ 500 ns ${lookup <= 500 ? 'MET' : 'NOT MET'}`,
   });
   rows.push({
-    part: `hot path, ${n}`, row: 'bytes per revoked jti in the replica', value: size.bytesPerRevokedJti.toFixed(1), p50: '', p99: '', ratio: '',
+    part: `hot path, ${n}`,
+    row: 'bytes per revoked jti in the replica',
+    value: size.bytesPerRevokedJti.toFixed(1),
+    p50: '',
+    p99: '',
+    ratio: '',
     target: `≤ 32 B ${size.bytesPerRevokedJti <= 32 ? 'MET' : 'NOT MET'}`,
   });
   return rows;
@@ -326,8 +497,13 @@ function hotPathSummary(size: HotPathSize): SummaryRow[] {
 
 function introspectionSummary(results: IntrospectionAtScaleResult[]): SummaryRow[] {
   return results.map((r) => ({
-    part: `hot path, ${countLabel(r.revoked)}`, row: 'introspection over HTTP per request (JWT, 1 in flight)', value: `${int(r.requestsPerSec)}/s`,
-    p50: ms(r.p50Ms), p99: ms(r.p99Ms), ratio: '', target: '',
+    part: `hot path, ${countLabel(r.revoked)}`,
+    row: 'introspection over HTTP per request (JWT, 1 in flight)',
+    value: `${int(r.requestsPerSec)}/s`,
+    p50: ms(r.p50Ms),
+    p99: ms(r.p99Ms),
+    ratio: '',
+    target: '',
   }));
 }
 
@@ -335,14 +511,23 @@ function verifierPropagationSummary(results: VerifierPropagationResult[]): Summa
   const rows: SummaryRow[] = [];
   for (const r of results) {
     rows.push({
-      part: 'to verifiers', row: `revoke via API → refused by ${r.verifiers} verifier process(es), until the last`, value: `${r.samples} revocations`,
-      p50: ms(r.last.p50Ms), p99: ms(r.last.p99Ms), ratio: `max ${ms(r.last.maxMs)}`,
+      part: 'to verifiers',
+      row: `revoke via API → refused by ${r.verifiers} verifier process(es), until the last`,
+      value: `${r.samples} revocations`,
+      p50: ms(r.last.p50Ms),
+      p99: ms(r.last.p99Ms),
+      ratio: `max ${ms(r.last.maxMs)}`,
       target: r.verifiers === 4 ? `p99 ≤ 10 ms ${r.last.p99Ms <= 10 ? 'MET' : 'NOT MET'}` : '',
     });
     if (r.afterRestartMs.length > 0) {
       rows.push({
-        part: 'to verifiers', row: `after SIGKILL + restart of the server, ${r.verifiers} verifiers reconnecting`, value: `${r.afterRestartMs.length} trials`,
-        p50: '', p99: '', ratio: `max ${ms(Math.max(...r.afterRestartMs))}`, target: '',
+        part: 'to verifiers',
+        row: `after SIGKILL + restart of the server, ${r.verifiers} verifiers reconnecting`,
+        value: `${r.afterRestartMs.length} trials`,
+        p50: '',
+        p99: '',
+        ratio: `max ${ms(Math.max(...r.afterRestartMs))}`,
+        target: '',
       });
     }
   }

@@ -36,39 +36,79 @@ export async function runScaleOutBench(log: (line?: string) => void): Promise<Sc
   const requests = intEnv('BENCH_REVOKE_REQUESTS', 4000);
   const connections = intEnv('BENCH_REVOKE_CONNECTIONS', 10);
 
-  log('scale-out: propagation between two instances on PostgreSQL (revoke acknowledged by A → 401 from B)');
+  log(
+    'scale-out: propagation between two instances on PostgreSQL (revoke acknowledged by A → 401 from B)',
+  );
   const propagation: ScaleOutResults['propagation'] = {};
   for (const wakeup of WAKEUPS) {
     const n = wakeup.key === 'poll' ? pollSamples : samples;
-    const { latenciesMs: _all, ...result } = await runPropagationBench({ samples: n, backend: 'postgres', env: wakeup.env, log: (line) => log(`  ${wakeup.key}: ${line}`) });
+    const { latenciesMs: _all, ...result } = await runPropagationBench({
+      samples: n,
+      backend: 'postgres',
+      env: wakeup.env,
+      log: (line) => log(`  ${wakeup.key}: ${line}`),
+    });
     propagation[wakeup.key] = { ...result, label: wakeup.label };
   }
   log();
-  printTable(['wake-up', 'samples', 'p50', 'p99', 'max', 'p99 vs notify'], WAKEUPS.map((w) => {
-    const r = propagation[w.key]!;
-    return [r.label, String(r.samples), ms(r.p50Ms), ms(r.p99Ms), ms(r.maxMs), `${(r.p99Ms / propagation.notify!.p99Ms).toFixed(2)}×`];
-  }), log);
+  printTable(
+    ['wake-up', 'samples', 'p50', 'p99', 'max', 'p99 vs notify'],
+    WAKEUPS.map((w) => {
+      const r = propagation[w.key]!;
+      return [
+        r.label,
+        String(r.samples),
+        ms(r.p50Ms),
+        ms(r.p99Ms),
+        ms(r.maxMs),
+        `${(r.p99Ms / propagation.notify!.p99Ms).toFixed(2)}×`,
+      ];
+    }),
+    log,
+  );
   log();
 
-  log(`scale-out: POST /api/v1/auth/revoke, a durable commit per request (autocannon, ${connections} connections, ${requests} requests)`);
+  log(
+    `scale-out: POST /api/v1/auth/revoke, a durable commit per request (autocannon, ${connections} connections, ${requests} requests)`,
+  );
   const revokeThroughput: ThroughputResult[] = [];
-  for (const backend of ['sqlite', 'postgres'] as const) revokeThroughput.push(await measureRevokeThroughput(backend, { requests, connections, log: (line) => log(`  ${line}`) }));
+  for (const backend of ['sqlite', 'postgres'] as const)
+    revokeThroughput.push(
+      await measureRevokeThroughput(backend, {
+        requests,
+        connections,
+        log: (line) => log(`  ${line}`),
+      }),
+    );
   log();
   const sqlite = revokeThroughput[0]!;
-  printTable(['backend', 'requests', 'req/s', 'p50', 'p99', 'non-2xx', 'errors', 'vs SQLite'], revokeThroughput.map((r) => [
-    r.backend === 'sqlite' ? 'SQLite (WAL, synchronous=FULL)' : 'PostgreSQL (synchronous_commit=on)',
-    String(r.requests), r.requestsPerSec.toFixed(0), ms(r.p50Ms), ms(r.p99Ms), String(r.non2xx), String(r.errors),
-    `${(r.requestsPerSec / sqlite.requestsPerSec).toFixed(2)}×`,
-  ]), log);
+  printTable(
+    ['backend', 'requests', 'req/s', 'p50', 'p99', 'non-2xx', 'errors', 'vs SQLite'],
+    revokeThroughput.map((r) => [
+      r.backend === 'sqlite'
+        ? 'SQLite (WAL, synchronous=FULL)'
+        : 'PostgreSQL (synchronous_commit=on)',
+      String(r.requests),
+      r.requestsPerSec.toFixed(0),
+      ms(r.p50Ms),
+      ms(r.p99Ms),
+      String(r.non2xx),
+      String(r.errors),
+      `${(r.requestsPerSec / sqlite.requestsPerSec).toFixed(2)}×`,
+    ]),
+    log,
+  );
 
   const results = { propagation, revokeThroughput };
   const outDir = fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(`${outDir}scale-out.json`, `${JSON.stringify({ date: new Date().toISOString(), ...results }, null, 2)}\n`);
+  writeFileSync(
+    `${outDir}scale-out.json`,
+    `${JSON.stringify({ date: new Date().toISOString(), ...results }, null, 2)}\n`,
+  );
   log(`wrote ${outDir}scale-out.json`);
   return results;
 }
-
 
 // Run on its own: node --import tsx bench/scale-out.ts
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -63,8 +63,14 @@ export function procStatusMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 }
 
 /** Issue 21's goals: 1 M ≤ 2 s and ≤ 150 MiB; 10 M ≤ 20 s and a peak ≤ 2× the steady size. */
-function judge(revoked: number, startMs: number, steady: number, peak: number): { goal: string; met: boolean } {
-  if (revoked <= 1_000_000) return { goal: '≤ 2 s, ≤ 150 MiB RSS', met: startMs <= 2_000 && steady <= 150 };
+function judge(
+  revoked: number,
+  startMs: number,
+  steady: number,
+  peak: number,
+): { goal: string; met: boolean } {
+  if (revoked <= 1_000_000)
+    return { goal: '≤ 2 s, ≤ 150 MiB RSS', met: startMs <= 2_000 && steady <= 150 };
   return { goal: '≤ 20 s, peak ≤ 2× steady', met: startMs <= 20_000 && peak <= 2 * steady };
 }
 
@@ -72,21 +78,41 @@ function parseCases(): Array<{ backend: Backend; revoked: number }> {
   const raw = process.env.BENCH_START_CASES ?? 'sqlite:1000000,postgres:1000000,sqlite:10000000';
   return raw.split(',').map((c) => {
     const [backend, count] = c.trim().split(':');
-    if (backend !== 'sqlite' && backend !== 'postgres') throw new Error(`BENCH_START_CASES: unknown backend in "${c}"`);
+    if (backend !== 'sqlite' && backend !== 'postgres')
+      throw new Error(`BENCH_START_CASES: unknown backend in "${c}"`);
     return { backend, revoked: Number(count?.replaceAll('_', '')) };
   });
 }
 
-async function runCase(log: (line?: string) => void, backend: Backend, revoked: number, withVerifier: boolean): Promise<{ start: StartCase; verifier?: VerifierFirstSnapshot }> {
+async function runCase(
+  log: (line?: string) => void,
+  backend: Backend,
+  revoked: number,
+  withVerifier: boolean,
+): Promise<{ start: StartCase; verifier?: VerifierFirstSnapshot }> {
   const dataDir = tempDir('start-scale');
-  const db: TestDatabase | undefined = backend === 'postgres' ? await createTestDatabase('bench_start') : undefined;
-  const env = { ...NO_LIMITS, REVOKD_LOG_LEVEL: 'warn', ...(db === undefined ? {} : { REVOKD_DATABASE_URL: db.url, REVOKD_SECRET: randomBytes(32).toString('hex') }) };
-  const server = await ServerProcess.start({ command: [process.execPath, 'dist/src/cli/main.js', 'serve'], dataDir, env });
+  const db: TestDatabase | undefined =
+    backend === 'postgres' ? await createTestDatabase('bench_start') : undefined;
+  const env = {
+    ...NO_LIMITS,
+    REVOKD_LOG_LEVEL: 'warn',
+    ...(db === undefined
+      ? {}
+      : { REVOKD_DATABASE_URL: db.url, REVOKD_SECRET: randomBytes(32).toString('hex') }),
+  };
+  const server = await ServerProcess.start({
+    command: [process.execPath, 'dist/src/cli/main.js', 'serve'],
+    dataDir,
+    env,
+  });
   try {
-    const stream = withVerifier ? await createStreamClient((args) => server.cli(args), 'bench first snapshot') : undefined;
+    const stream = withVerifier
+      ? await createStreamClient((args) => server.cli(args), 'bench first snapshot')
+      : undefined;
     await server.kill();
     const fill0 = performance.now();
-    if (db === undefined) bulkRevokeSqlite(path.join(dataDir, 'revokd.db'), { count: revoked, chain: false });
+    if (db === undefined)
+      bulkRevokeSqlite(path.join(dataDir, 'revokd.db'), { count: revoked, chain: false });
     else await bulkRevokePostgres(db.url, { count: revoked, chain: false });
     const fillMs = performance.now() - fill0;
     const t0 = performance.now();
@@ -95,13 +121,31 @@ async function runCase(log: (line?: string) => void, backend: Backend, revoked: 
     await sleep(3_000);
     const steadyRssMiB = procStatusMiB(server.pid, 'VmRSS');
     const peakRssMiB = procStatusMiB(server.pid, 'VmHWM');
-    const start: StartCase = { backend, revoked, fillMs, startMs, steadyRssMiB, peakRssMiB, ...judge(revoked, startMs, steadyRssMiB, peakRssMiB) };
-    log(`  ${backend} ${revoked}: filled in ${(fillMs / 1000).toFixed(1)} s, started in ${(startMs / 1000).toFixed(2)} s, RSS ${steadyRssMiB.toFixed(0)} MiB (peak ${peakRssMiB.toFixed(0)})`);
+    const start: StartCase = {
+      backend,
+      revoked,
+      fillMs,
+      startMs,
+      steadyRssMiB,
+      peakRssMiB,
+      ...judge(revoked, startMs, steadyRssMiB, peakRssMiB),
+    };
+    log(
+      `  ${backend} ${revoked}: filled in ${(fillMs / 1000).toFixed(1)} s, started in ${(startMs / 1000).toFixed(2)} s, RSS ${steadyRssMiB.toFixed(0)} MiB (peak ${peakRssMiB.toFixed(0)})`,
+    );
     if (stream === undefined) return { start };
     const options = {
-      issuer: server.url, audience: server.url, jwksUri: `${server.url}/.well-known/jwks.json`,
-      stream: { url: `${server.url}${STREAM_PATH}`, clientId: stream.client_id, clientSecret: stream.client_secret },
-      maxStalenessMs: 60_000, failMode: 'closed', startTimeoutMs: 300_000,
+      issuer: server.url,
+      audience: server.url,
+      jwksUri: `${server.url}/.well-known/jwks.json`,
+      stream: {
+        url: `${server.url}${STREAM_PATH}`,
+        clientId: stream.client_id,
+        clientSecret: stream.client_secret,
+      },
+      maxStalenessMs: 60_000,
+      failMode: 'closed',
+      startTimeoutMs: 300_000,
     };
     const v0 = performance.now();
     const child = await startChild(options);
@@ -112,8 +156,20 @@ async function runCase(log: (line?: string) => void, backend: Backend, revoked: 
       const vSteady = procStatusMiB(pid, 'VmRSS');
       const vPeak = procStatusMiB(pid, 'VmHWM');
       const met = firstSnapshotMs <= 3_000 && vPeak <= 2 * vSteady;
-      log(`  verifier's first snapshot at ${revoked}: ${(firstSnapshotMs / 1000).toFixed(2)} s, RSS ${vSteady.toFixed(0)} MiB (peak ${vPeak.toFixed(0)})`);
-      return { start, verifier: { revoked, firstSnapshotMs, steadyRssMiB: vSteady, peakRssMiB: vPeak, goal: '≤ 3 s, peak ≤ 2× steady', met } };
+      log(
+        `  verifier's first snapshot at ${revoked}: ${(firstSnapshotMs / 1000).toFixed(2)} s, RSS ${vSteady.toFixed(0)} MiB (peak ${vPeak.toFixed(0)})`,
+      );
+      return {
+        start,
+        verifier: {
+          revoked,
+          firstSnapshotMs,
+          steadyRssMiB: vSteady,
+          peakRssMiB: vPeak,
+          goal: '≤ 3 s, peak ≤ 2× steady',
+          met,
+        },
+      };
     } finally {
       await stopChild(child);
     }
@@ -124,8 +180,12 @@ async function runCase(log: (line?: string) => void, backend: Backend, revoked: 
   }
 }
 
-export async function runStartAtScaleBench(log: (line?: string) => void): Promise<StartAtScaleResult> {
-  log('start at scale (issue 21): server start on a store of N live revocations; a verifier\'s first snapshot');
+export async function runStartAtScaleBench(
+  log: (line?: string) => void,
+): Promise<StartAtScaleResult> {
+  log(
+    "start at scale (issue 21): server start on a store of N live revocations; a verifier's first snapshot",
+  );
   const starts: StartCase[] = [];
   let verifier: VerifierFirstSnapshot | undefined;
   const wantVerifier = process.env.BENCH_START_VERIFIER !== '0';
@@ -136,10 +196,24 @@ export async function runStartAtScaleBench(log: (line?: string) => void): Promis
     verifier ??= r.verifier;
   }
   const mib = (v: number): string => `${v.toFixed(0)} MiB`;
-  const rows = starts.map((s) => [`server start, ${s.backend}`, s.revoked.toLocaleString('en'), `${(s.startMs / 1000).toFixed(2)} s`, mib(s.steadyRssMiB), mib(s.peakRssMiB), `${s.goal} ${s.met ? 'MET' : 'NOT MET'}`]);
+  const rows = starts.map((s) => [
+    `server start, ${s.backend}`,
+    s.revoked.toLocaleString('en'),
+    `${(s.startMs / 1000).toFixed(2)} s`,
+    mib(s.steadyRssMiB),
+    mib(s.peakRssMiB),
+    `${s.goal} ${s.met ? 'MET' : 'NOT MET'}`,
+  ]);
   if (verifier !== undefined) {
     const v = verifier;
-    rows.push(['verifier first snapshot (stream)', v.revoked.toLocaleString('en'), `${(v.firstSnapshotMs / 1000).toFixed(2)} s`, mib(v.steadyRssMiB), mib(v.peakRssMiB), `${v.goal} ${v.met ? 'MET' : 'NOT MET'}`]);
+    rows.push([
+      'verifier first snapshot (stream)',
+      v.revoked.toLocaleString('en'),
+      `${(v.firstSnapshotMs / 1000).toFixed(2)} s`,
+      mib(v.steadyRssMiB),
+      mib(v.peakRssMiB),
+      `${v.goal} ${v.met ? 'MET' : 'NOT MET'}`,
+    ]);
   }
   printTable(['what', 'revocations', 'time', 'RSS steady', 'RSS peak', 'goal'], rows, log, 2);
   const result: StartAtScaleResult = { starts, ...(verifier === undefined ? {} : { verifier }) };

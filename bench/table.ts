@@ -1,9 +1,20 @@
 /** Plain-text tables and number formats shared by every part of `npm run bench`. */
 
 /** Columns before `leftColumns` are text (left-aligned), the rest figures (right-aligned). */
-export function printTable(head: readonly string[], body: readonly string[][], log: (line?: string) => void, leftColumns = 1): void {
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+export function printTable(
+  head: readonly string[],
+  body: readonly string[][],
+  log: (line?: string) => void,
+  leftColumns = 1,
+): void {
+  const widths = head.map((h, i) =>
+    Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)),
+  );
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => (i < leftColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   log(line(head));
   log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of body) log(line(row));

@@ -24,7 +24,15 @@ import { mintClientCredentialsTokens } from './http-throughput.js';
 import { writeResult } from './results-file.js';
 import { NO_LIMITS } from './revoke-throughput.js';
 import { ms, printTable } from './table.js';
-import { type Child, type Stats, arm, expect, startChild, stats, stopChild } from './verifier-propagation.js';
+import {
+  type Child,
+  type Stats,
+  arm,
+  expect,
+  startChild,
+  stats,
+  stopChild,
+} from './verifier-propagation.js';
 
 export interface VerifierBehindHaproxyResult {
   readonly samples: number;
@@ -37,9 +45,19 @@ export interface VerifierBehindHaproxyResult {
 const now = (): number => performance.timeOrigin + performance.now();
 const WARMUP = 20;
 
-export async function runVerifierBehindHaproxyBench(log: (line?: string) => void, options: { samples: number }): Promise<VerifierBehindHaproxyResult> {
-  log(`verifier behind HAProxy: POST /oauth/revoke on the instance → refused by a verifier streaming through HAProxy, and by one streaming directly (${options.samples} revocations)`);
-  const cluster = await Cluster.start({ label: 'bench_verifier_haproxy', instances: 1, haproxy: true, env: NO_LIMITS });
+export async function runVerifierBehindHaproxyBench(
+  log: (line?: string) => void,
+  options: { samples: number },
+): Promise<VerifierBehindHaproxyResult> {
+  log(
+    `verifier behind HAProxy: POST /oauth/revoke on the instance → refused by a verifier streaming through HAProxy, and by one streaming directly (${options.samples} revocations)`,
+  );
+  const cluster = await Cluster.start({
+    label: 'bench_verifier_haproxy',
+    instances: 1,
+    haproxy: true,
+    env: NO_LIMITS,
+  });
   const children: Child[] = [];
   try {
     const instance = cluster.instance(0);
@@ -49,16 +67,27 @@ export async function runVerifierBehindHaproxyBench(log: (line?: string) => void
     const reader = await createStreamClient((args) => cluster.cli(args), 'bench verifiers');
     // The tokens' issuer and audience are HAProxy's URL (the cluster's REVOKD_ISSUER) for both.
     const verifierOptions = (base: string) => ({
-      issuer: cluster.url, audience: cluster.url, jwksUri: `${base}/.well-known/jwks.json`,
-      stream: { url: `${base}${STREAM_PATH}`, clientId: reader.client_id, clientSecret: reader.client_secret },
-      maxStalenessMs: 2000, failMode: 'closed',
+      issuer: cluster.url,
+      audience: cluster.url,
+      jwksUri: `${base}/.well-known/jwks.json`,
+      stream: {
+        url: `${base}${STREAM_PATH}`,
+        clientId: reader.client_id,
+        clientSecret: reader.client_secret,
+      },
+      maxStalenessMs: 2000,
+      failMode: 'closed',
     });
     const direct = await startChild(verifierOptions(instance.url));
     children.push(direct);
     const behind = await startChild(verifierOptions(cluster.url));
     children.push(behind);
 
-    const tokens = await mintClientCredentialsTokens(`${instance.url}/oauth/token`, basic, options.samples + WARMUP);
+    const tokens = await mintClientCredentialsTokens(
+      `${instance.url}/oauth/token`,
+      basic,
+      options.samples + WARMUP,
+    );
     const directMs: number[] = [];
     const behindMs: number[] = [];
     for (const [i, token] of tokens.entries()) {
@@ -67,18 +96,27 @@ export async function runVerifierBehindHaproxyBench(log: (line?: string) => void
       const refused = [expect(direct, `rejected:${id}`), expect(behind, `rejected:${id}`)];
       const t0 = now();
       const res = await fetch(`${instance.url}/oauth/revoke`, {
-        method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token }),
+        method: 'POST',
+        headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token }),
       });
       if (res.status !== 200) throw new Error(`revoke: ${res.status} ${await res.text()}`);
       const [d, b] = await Promise.all(refused);
       if (i < WARMUP) continue;
       directMs.push(d!.at - t0);
       behindMs.push(b!.at - t0);
-      if ((i - WARMUP + 1) % Math.max(1, Math.floor(options.samples / 5)) === 0) log(`  ${i - WARMUP + 1}/${options.samples}`);
+      if ((i - WARMUP + 1) % Math.max(1, Math.floor(options.samples / 5)) === 0)
+        log(`  ${i - WARMUP + 1}/${options.samples}`);
     }
-    const result = { samples: directMs.length, direct: stats(directMs), behindHaproxy: stats(behindMs) };
+    const result = {
+      samples: directMs.length,
+      direct: stats(directMs),
+      behindHaproxy: stats(behindMs),
+    };
     printVerifierBehindHaproxy(result, log);
-    log(`wrote ${writeResult('verifier-behind-haproxy', { ...result, directMs, behindHaproxyMs: behindMs })}`);
+    log(
+      `wrote ${writeResult('verifier-behind-haproxy', { ...result, directMs, behindHaproxyMs: behindMs })}`,
+    );
     return result;
   } finally {
     for (const c of children) await stopChild(c);
@@ -86,17 +124,41 @@ export async function runVerifierBehindHaproxyBench(log: (line?: string) => void
   }
 }
 
-export function printVerifierBehindHaproxy(r: VerifierBehindHaproxyResult, log: (line?: string) => void): void {
+export function printVerifierBehindHaproxy(
+  r: VerifierBehindHaproxyResult,
+  log: (line?: string) => void,
+): void {
   const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
   log();
-  printTable(['verifier stream', 'samples', 'p50', 'p99', 'max', 'p50 vs direct', 'p99 vs direct'], [
-    ['directly from the instance', String(r.samples), ms(r.direct.p50Ms), ms(r.direct.p99Ms), ms(r.direct.maxMs), '1.00×', '1.00×'],
-    ['through HAProxy (scripts/cluster template)', String(r.samples), ms(r.behindHaproxy.p50Ms), ms(r.behindHaproxy.p99Ms), ms(r.behindHaproxy.maxMs),
-      ratio(r.behindHaproxy.p50Ms, r.direct.p50Ms), ratio(r.behindHaproxy.p99Ms, r.direct.p99Ms)],
-  ], log);
+  printTable(
+    ['verifier stream', 'samples', 'p50', 'p99', 'max', 'p50 vs direct', 'p99 vs direct'],
+    [
+      [
+        'directly from the instance',
+        String(r.samples),
+        ms(r.direct.p50Ms),
+        ms(r.direct.p99Ms),
+        ms(r.direct.maxMs),
+        '1.00×',
+        '1.00×',
+      ],
+      [
+        'through HAProxy (scripts/cluster template)',
+        String(r.samples),
+        ms(r.behindHaproxy.p50Ms),
+        ms(r.behindHaproxy.p99Ms),
+        ms(r.behindHaproxy.maxMs),
+        ratio(r.behindHaproxy.p50Ms, r.direct.p50Ms),
+        ratio(r.behindHaproxy.p99Ms, r.direct.p99Ms),
+      ],
+    ],
+    log,
+  );
 }
 
 // Run on its own: node --import tsx bench/verifier-behind-haproxy.ts
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  await runVerifierBehindHaproxyBench((line = '') => process.stdout.write(`${line}\n`), { samples: intEnv('BENCH_VERIFIER_HAPROXY_SAMPLES', 300) });
+  await runVerifierBehindHaproxyBench((line = '') => process.stdout.write(`${line}\n`), {
+    samples: intEnv('BENCH_VERIFIER_HAPROXY_SAMPLES', 300),
+  });
 }

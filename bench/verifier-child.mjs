@@ -24,19 +24,28 @@ verifier.onRevocation((revocation) => {
 });
 
 function check(id, entry, revocation, appliedAt) {
-  verifier.verify(entry.token).then(() => undefined, (err) => {
-    if (!armed.has(id)) return;
-    // Stale (503): after a restart the catch-up's events arrive before the proof that makes the
-    // view current again. Ask again shortly, or the refusal is never reported and the bench hangs.
-    if (err.code === 'ERR_STORE_UNAVAILABLE') {
-      setTimeout(() => check(id, entry, revocation, appliedAt), 1);
-      return;
-    }
-    if (err.code !== 'ERR_TOKEN_REVOKED') return;
-    armed.delete(id);
-    const named = revocation.scope === 'token' && revocation.target === entry.jti;
-    process.send({ type: 'rejected', id, appliedAt, at: now(), createdAtMs: named ? revocation.createdAtMs : null });
-  });
+  verifier.verify(entry.token).then(
+    () => undefined,
+    (err) => {
+      if (!armed.has(id)) return;
+      // Stale (503): after a restart the catch-up's events arrive before the proof that makes the
+      // view current again. Ask again shortly, or the refusal is never reported and the bench hangs.
+      if (err.code === 'ERR_STORE_UNAVAILABLE') {
+        setTimeout(() => check(id, entry, revocation, appliedAt), 1);
+        return;
+      }
+      if (err.code !== 'ERR_TOKEN_REVOKED') return;
+      armed.delete(id);
+      const named = revocation.scope === 'token' && revocation.target === entry.jti;
+      process.send({
+        type: 'rejected',
+        id,
+        appliedAt,
+        at: now(),
+        createdAtMs: named ? revocation.createdAtMs : null,
+      });
+    },
+  );
 }
 
 process.on('message', async (message) => {

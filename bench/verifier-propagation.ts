@@ -95,7 +95,11 @@ export interface Child {
 /** A verifier process (bench/verifier-child.mjs) with these createVerifier options, once it is ready. */
 export async function startChild(options: unknown): Promise<Child> {
   // execArgv [] so the child does not inherit tsx: it runs the built JavaScript as an installed package would.
-  const child = fork(CHILD, [], { execArgv: [], env: { ...process.env, BENCH_VERIFIER_OPTIONS: JSON.stringify(options) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(CHILD, [], {
+    execArgv: [],
+    env: { ...process.env, BENCH_VERIFIER_OPTIONS: JSON.stringify(options) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const waiting = new Map<string, (value: Rejection) => void>();
   child.on('message', (m: { type: string; id?: string; at?: number; appliedAt?: number }) => {
     const key = m.type === 'armed' || m.type === 'rejected' ? `${m.type}:${m.id}` : m.type;
@@ -106,7 +110,9 @@ export async function startChild(options: unknown): Promise<Child> {
     }
   });
   const ready = new Promise<Rejection>((resolve) => waiting.set('ready', resolve));
-  const exited = once(child, 'exit').then(([code]) => { throw new Error(`verifier child exited with ${code} before it was ready`); });
+  const exited = once(child, 'exit').then(([code]) => {
+    throw new Error(`verifier child exited with ${code} before it was ready`);
+  });
   await Promise.race([ready, exited]);
   return { process: child, waiting };
 }
@@ -118,20 +124,27 @@ export async function stopChild(c: Child): Promise<void> {
   c.process.kill('SIGKILL');
 }
 
-export const expect = (child: Child, key: string): Promise<Rejection> => new Promise((resolve) => child.waiting.set(key, resolve));
+export const expect = (child: Child, key: string): Promise<Rejection> =>
+  new Promise((resolve) => child.waiting.set(key, resolve));
 
 /** Has every child verify the token once (accepted, cached) and watch for its refusal under `id`. */
 export async function arm(children: readonly Child[], id: string, token: string): Promise<void> {
-  await Promise.all(children.map(async (c) => {
-    const armed = expect(c, `armed:${id}`);
-    c.process.send({ type: 'arm', id, token });
-    await armed;
-  }));
+  await Promise.all(
+    children.map(async (c) => {
+      const armed = expect(c, `armed:${id}`);
+      c.process.send({ type: 'arm', id, token });
+      await armed;
+    }),
+  );
 }
 
 export function stats(values: readonly number[]): Stats {
   const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  return { p50Ms: quantile(sorted, 0.5), p99Ms: quantile(sorted, 0.99), maxMs: sorted.at(-1) ?? Number.NaN };
+  return {
+    p50Ms: quantile(sorted, 0.5),
+    p99Ms: quantile(sorted, 0.99),
+    maxMs: sorted.at(-1) ?? Number.NaN,
+  };
 }
 
 /**
@@ -159,20 +172,29 @@ class WireTap {
   /** Resolves when the jti is seen, or NaN after timeoutMs (a lost tap must not hang the run). */
   expect(jti: string, timeoutMs = 10_000): Promise<number> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => { this.waiting.delete(jti); resolve(Number.NaN); }, timeoutMs);
-      this.waiting.set(jti, (at) => { clearTimeout(timer); resolve(at); });
+      const timer = setTimeout(() => {
+        this.waiting.delete(jti);
+        resolve(Number.NaN);
+      }, timeoutMs);
+      this.waiting.set(jti, (at) => {
+        clearTimeout(timer);
+        resolve(at);
+      });
     });
   }
 }
 
 function sleepThenFail(ms: number, what: string): Promise<never> {
   return new Promise((_, reject) => {
-    const fail = (): void => reject(new Error(`${what}: a verifier did not refuse the token in ${ms} ms`));
+    const fail = (): void =>
+      reject(new Error(`${what}: a verifier did not refuse the token in ${ms} ms`));
     setTimeout(fail, ms).unref();
   });
 }
 
-const jtiOf = (token: string): string => (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { jti: string }).jti;
+const jtiOf = (token: string): string =>
+  (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { jti: string })
+    .jti;
 
 /** responseTime of every POST /oauth/revoke in this slice of the server's log (request ids pair the two lines). */
 function revokeHandlingTimes(log: string): number[] {
@@ -180,29 +202,55 @@ function revokeHandlingTimes(log: string): number[] {
   const times: number[] = [];
   for (const line of log.split('\n')) {
     if (!line.startsWith('{')) continue;
-    let entry: { reqId?: string; msg?: string; req?: { method?: string; url?: string }; responseTime?: number };
-    try { entry = JSON.parse(line); } catch { continue; }
+    let entry: {
+      reqId?: string;
+      msg?: string;
+      req?: { method?: string; url?: string };
+      responseTime?: number;
+    };
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      continue;
+    }
     if (entry.reqId === undefined) continue;
-    if (entry.msg === 'incoming request' && entry.req?.method === 'POST' && entry.req.url === '/oauth/revoke') revokeIds.add(entry.reqId);
-    else if (entry.msg === 'request completed' && revokeIds.has(entry.reqId) && typeof entry.responseTime === 'number') times.push(entry.responseTime);
+    if (
+      entry.msg === 'incoming request' &&
+      entry.req?.method === 'POST' &&
+      entry.req.url === '/oauth/revoke'
+    )
+      revokeIds.add(entry.reqId);
+    else if (
+      entry.msg === 'request completed' &&
+      revokeIds.has(entry.reqId) &&
+      typeof entry.responseTime === 'number'
+    )
+      times.push(entry.responseTime);
   }
   return times;
 }
 
 export async function runVerifierPropagationBench(
-  log: (line?: string) => void, opts: { samples: number; verifierCounts: readonly number[]; restarts?: number },
+  log: (line?: string) => void,
+  opts: { samples: number; verifierCounts: readonly number[]; restarts?: number },
 ): Promise<VerifierPropagationResult[]> {
   return (await runVerifierPropagation(log, opts)).results;
 }
 
 /** The same run, with the durable-commit floor it was compared against. */
 export async function runVerifierPropagation(
-  log: (line?: string) => void, opts: { samples: number; verifierCounts: readonly number[]; restarts?: number },
+  log: (line?: string) => void,
+  opts: { samples: number; verifierCounts: readonly number[]; restarts?: number },
 ): Promise<VerifierPropagationRun> {
-  log(`verifier propagation: POST /oauth/revoke → refused by @revokd/verifier in other processes (${opts.samples} revocations per run)`);
+  log(
+    `verifier propagation: POST /oauth/revoke → refused by @revokd/verifier in other processes (${opts.samples} revocations per run)`,
+  );
   const durableCommit = measureDurableCommitFloor(500);
   // Log level info (revokd's default, unlike NO_LIMITS's warn): the request log gives the server's own handling time.
-  const server = await ServerProcess.start({ command: [process.execPath, 'dist/src/cli/main.js', 'serve'], env: { ...NO_LIMITS, REVOKD_LOG_LEVEL: 'info' } });
+  const server = await ServerProcess.start({
+    command: [process.execPath, 'dist/src/cli/main.js', 'serve'],
+    env: { ...NO_LIMITS, REVOKD_LOG_LEVEL: 'info' },
+  });
   const children: Child[] = [];
   let tapStream: SseStream | undefined;
   try {
@@ -215,13 +263,22 @@ export async function runVerifierPropagation(
     await tapStream.snapshot();
     const tap = new WireTap(tapStream);
     const options = {
-      issuer: server.url, audience: server.url, jwksUri: `${server.url}/.well-known/jwks.json`,
-      stream: { url: `${server.url}${STREAM_PATH}`, clientId: stream.client_id, clientSecret: stream.client_secret },
-      maxStalenessMs: 2000, failMode: 'closed',
+      issuer: server.url,
+      audience: server.url,
+      jwksUri: `${server.url}/.well-known/jwks.json`,
+      stream: {
+        url: `${server.url}${STREAM_PATH}`,
+        clientId: stream.client_id,
+        clientSecret: stream.client_secret,
+      },
+      maxStalenessMs: 2000,
+      failMode: 'closed',
     };
     const revoke = async (token: string): Promise<void> => {
       const res = await fetch(`${server.url}/oauth/revoke`, {
-        method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token }),
+        method: 'POST',
+        headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token }),
       });
       if (res.status !== 200) throw new Error(`revoke: ${res.status} ${await res.text()}`);
     };
@@ -238,13 +295,24 @@ export async function runVerifierPropagation(
       const at = await Promise.all(rejected);
       const wire = (await onWire) - t0;
       const each = at.map((a) => a.at - t0);
-      return { each, last: Math.max(...each), request, wire, applied: at.map((a) => a.appliedAt - t0), appliedToRefused: at.map((a) => a.at - a.appliedAt) };
+      return {
+        each,
+        last: Math.max(...each),
+        request,
+        wire,
+        applied: at.map((a) => a.appliedAt - t0),
+        appliedToRefused: at.map((a) => a.at - a.appliedAt),
+      };
     };
     for (const count of opts.verifierCounts) {
       while (children.length < count) children.push(await startChild(options));
       const active = children.slice(0, count);
       const warmup = Math.min(50, opts.samples);
-      const tokens = await mintClientCredentialsTokens(`${server.url}/oauth/token`, basic, opts.samples + warmup);
+      const tokens = await mintClientCredentialsTokens(
+        `${server.url}/oauth/token`,
+        basic,
+        opts.samples + warmup,
+      );
       for (const token of tokens.slice(0, warmup)) await revokeAndTime(active, token);
       const logFrom = server.output.length;
       const each: number[] = [];
@@ -265,9 +333,19 @@ export async function runVerifierPropagation(
       // The log line of the last request may still be in the pipe.
       await new Promise((resolve) => setTimeout(resolve, 200));
       results.push({
-        verifiers: count, samples: opts.samples, each: stats(each), last: stats(last), revokeRequest: stats(requests),
-        phases: { onTheWire: stats(wire), applied: stats(applied), appliedToRefused: stats(appliedToRefused), serverHandling: stats(revokeHandlingTimes(server.output.slice(logFrom))) },
-        afterRestartMs: [], restartDowntimeMs: [],
+        verifiers: count,
+        samples: opts.samples,
+        each: stats(each),
+        last: stats(last),
+        revokeRequest: stats(requests),
+        phases: {
+          onTheWire: stats(wire),
+          applied: stats(applied),
+          appliedToRefused: stats(appliedToRefused),
+          serverHandling: stats(revokeHandlingTimes(server.output.slice(logFrom))),
+        },
+        afterRestartMs: [],
+        restartDowntimeMs: [],
       });
       log(`  ${count} verifier(s): done`);
     }
@@ -289,13 +367,23 @@ export async function runVerifierPropagation(
       await revoke(token!);
       // A verifier that never comes back must fail the run, not hang it.
       const all = await Promise.race([
-        Promise.all(rejected), sleepThenFail(60_000, `restart trial ${trial}`),
+        Promise.all(rejected),
+        sleepThenFail(60_000, `restart trial ${trial}`),
       ]);
       afterRestart.push(Math.max(...all.map((r) => r.at)) - ready);
     }
-    const withRestart = results.map((r) => (r.verifiers === children.length ? { ...r, afterRestartMs: afterRestart, restartDowntimeMs: downtime } : r));
+    const withRestart = results.map((r) =>
+      r.verifiers === children.length
+        ? { ...r, afterRestartMs: afterRestart, restartDowntimeMs: downtime }
+        : r,
+    );
     printVerifierPropagation({ results: withRestart, durableCommit }, log);
-    writeResult('verifier-propagation', { samples: opts.samples, verifierCounts: opts.verifierCounts, durableCommit, results: withRestart });
+    writeResult('verifier-propagation', {
+      samples: opts.samples,
+      verifierCounts: opts.verifierCounts,
+      durableCommit,
+      results: withRestart,
+    });
     return { results: withRestart, durableCommit };
   } finally {
     tapStream?.close();
@@ -304,34 +392,89 @@ export async function runVerifierPropagation(
   }
 }
 
-export function printVerifierPropagation(run: VerifierPropagationRun, log: (line?: string) => void): void {
+export function printVerifierPropagation(
+  run: VerifierPropagationRun,
+  log: (line?: string) => void,
+): void {
   const p = (s: Stats): string => `${ms(s.p50Ms)} / ${ms(s.p99Ms)}`;
   log();
-  printTable(['verifiers', 'samples', 'p50 (each)', 'p99 (each)', 'max (each)', 'p50 (last)', 'p99 (last)', 'max (last)', 'target p99 ≤ 10 ms (4, last)'], run.results.map((r) => [
-    String(r.verifiers), String(r.samples), ms(r.each.p50Ms), ms(r.each.p99Ms), ms(r.each.maxMs), ms(r.last.p50Ms), ms(r.last.p99Ms), ms(r.last.maxMs),
-    r.verifiers === 4 ? (r.last.p99Ms <= 10 ? 'MET' : 'NOT MET') : '',
-  ]), log);
+  printTable(
+    [
+      'verifiers',
+      'samples',
+      'p50 (each)',
+      'p99 (each)',
+      'max (each)',
+      'p50 (last)',
+      'p99 (last)',
+      'max (last)',
+      'target p99 ≤ 10 ms (4, last)',
+    ],
+    run.results.map((r) => [
+      String(r.verifiers),
+      String(r.samples),
+      ms(r.each.p50Ms),
+      ms(r.each.p99Ms),
+      ms(r.each.maxMs),
+      ms(r.last.p50Ms),
+      ms(r.last.p99Ms),
+      ms(r.last.maxMs),
+      r.verifiers === 4 ? (r.last.p99Ms <= 10 ? 'MET' : 'NOT MET') : '',
+    ]),
+    log,
+  );
   log();
-  log(`where the time goes (p50 / p99; all but the last two columns from just before the revoke request is sent); one durable SQLite commit on this disk alone: ${p({ ...run.durableCommit, maxMs: 0 })}`);
-  printTable(['verifiers', 'server handles revoke', 'revoke response here', 'event on a raw SSE conn', 'verifier applied', 'verifier refused', 'applied → refused'], run.results.map((r) => [
-    String(r.verifiers), p(r.phases.serverHandling), p(r.revokeRequest), p(r.phases.onTheWire), p(r.phases.applied), p(r.each), p(r.phases.appliedToRefused),
-  ]), log);
+  log(
+    `where the time goes (p50 / p99; all but the last two columns from just before the revoke request is sent); one durable SQLite commit on this disk alone: ${p({ ...run.durableCommit, maxMs: 0 })}`,
+  );
+  printTable(
+    [
+      'verifiers',
+      'server handles revoke',
+      'revoke response here',
+      'event on a raw SSE conn',
+      'verifier applied',
+      'verifier refused',
+      'applied → refused',
+    ],
+    run.results.map((r) => [
+      String(r.verifiers),
+      p(r.phases.serverHandling),
+      p(r.revokeRequest),
+      p(r.phases.onTheWire),
+      p(r.phases.applied),
+      p(r.each),
+      p(r.phases.appliedToRefused),
+    ]),
+    log,
+  );
   for (const r of run.results) {
     if (r.afterRestartMs.length === 0) continue;
     const sorted = [...r.afterRestartMs].sort((a, b) => a - b);
-    log(`after SIGKILL + restart of the server (${r.verifiers} verifiers reconnecting): ready → a revocation made then refused by all in ` +
-      `${r.afterRestartMs.map(ms).join(', ')} (server down for ${r.restartDowntimeMs.map(ms).join(', ')})`);
+    log(
+      `after SIGKILL + restart of the server (${r.verifiers} verifiers reconnecting): ready → a revocation made then refused by all in ` +
+        `${r.afterRestartMs.map(ms).join(', ')} (server down for ${r.restartDowntimeMs.map(ms).join(', ')})`,
+    );
     const worst = sorted.at(-1)!;
-    log(`  median ${ms(quantile(sorted, 0.5))}, worst ${ms(worst)} over ${sorted.length} trials; ` +
-      `goal (issue 21) worst ≤ 500 ms: ${worst <= 500 ? 'MET' : 'NOT MET'}`);
+    log(
+      `  median ${ms(quantile(sorted, 0.5))}, worst ${ms(worst)} over ${sorted.length} trials; ` +
+        `goal (issue 21) worst ≤ 500 ms: ${worst <= 500 ? 'MET' : 'NOT MET'}`,
+    );
   }
 }
 
 // Run on its own: node --import tsx bench/verifier-propagation.ts
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const counts = (process.env.BENCH_VERIFIER_COUNTS ?? '1,4').split(',').map((v) => Number(v.trim()));
-  if (counts.some((n) => !Number.isSafeInteger(n) || n < 1)) throw new Error(`BENCH_VERIFIER_COUNTS must be a comma list of positive integers, got "${process.env.BENCH_VERIFIER_COUNTS}"`);
+  const counts = (process.env.BENCH_VERIFIER_COUNTS ?? '1,4')
+    .split(',')
+    .map((v) => Number(v.trim()));
+  if (counts.some((n) => !Number.isSafeInteger(n) || n < 1))
+    throw new Error(
+      `BENCH_VERIFIER_COUNTS must be a comma list of positive integers, got "${process.env.BENCH_VERIFIER_COUNTS}"`,
+    );
   await runVerifierPropagationBench((line = '') => process.stdout.write(`${line}\n`), {
-    samples: intEnv('BENCH_VERIFIER_SAMPLES', 1000), verifierCounts: counts, restarts: intEnv('BENCH_VERIFIER_RESTARTS', 5),
+    samples: intEnv('BENCH_VERIFIER_SAMPLES', 1000),
+    verifierCounts: counts,
+    restarts: intEnv('BENCH_VERIFIER_RESTARTS', 5),
   });
 }

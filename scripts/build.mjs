@@ -25,10 +25,17 @@ const only = process.argv[2];
 
 function buildService() {
   const dist = path.join(root, 'dist');
-  const RUNTIME_FILES = ['src/stores/sqlite/migrations', 'src/stores/postgres/migrations', 'web/static'];
+  const RUNTIME_FILES = [
+    'src/stores/sqlite/migrations',
+    'src/stores/postgres/migrations',
+    'web/static',
+  ];
   fs.rmSync(dist, { recursive: true, force: true });
-  execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
-  for (const dir of RUNTIME_FILES) fs.cpSync(path.join(root, dir), path.join(dist, dir), { recursive: true });
+  execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], {
+    stdio: 'inherit',
+  });
+  for (const dir of RUNTIME_FILES)
+    fs.cpSync(path.join(root, dir), path.join(dist, dir), { recursive: true });
 }
 
 /** The service's directories the verifier shares, by the name it imports them by (tsconfig.json "paths"). */
@@ -48,19 +55,33 @@ function buildVerifier() {
   try {
     // tsc lays its output out from the common root of its inputs (the repository's): stage/packages/
     // verifier/src/…, stage/src/core/…, stage/src/replica/…; moved from there into one tree.
-    execFileSync(process.execPath, [tsc, '-p', path.join(pkg, 'tsconfig.build.json'), '--outDir', stage], { stdio: 'inherit' });
+    execFileSync(
+      process.execPath,
+      [tsc, '-p', path.join(pkg, 'tsconfig.build.json'), '--outDir', stage],
+      { stdio: 'inherit' },
+    );
     fs.renameSync(path.join(stage, 'packages/verifier/src'), next);
     for (const [name, dir] of Object.entries(VERIFIER_SHARED)) {
-      if (fs.existsSync(path.join(next, name))) throw new Error(`packages/verifier/src/${name} would collide with the shared ${dir} in dist/${name}`);
-      if (fs.existsSync(path.join(stage, dir))) fs.renameSync(path.join(stage, dir), path.join(next, name));
+      if (fs.existsSync(path.join(next, name)))
+        throw new Error(
+          `packages/verifier/src/${name} would collide with the shared ${dir} in dist/${name}`,
+        );
+      if (fs.existsSync(path.join(stage, dir)))
+        fs.renameSync(path.join(stage, dir), path.join(next, name));
     }
     const stray = filesUnder(stage);
-    if (stray.length > 0) throw new Error(`the verifier's build compiled files outside packages/verifier/src and ${Object.values(VERIFIER_SHARED).join(', ')}: ${stray.join(', ')}`);
+    if (stray.length > 0)
+      throw new Error(
+        `the verifier's build compiled files outside packages/verifier/src and ${Object.values(VERIFIER_SHARED).join(', ')}: ${stray.join(', ')}`,
+      );
     for (const file of filesUnder(next).filter((f) => /\.(js|d\.ts)$/.test(f))) {
       const full = path.join(next, file);
       const text = fs.readFileSync(full, 'utf8');
       const rewritten = text.replace(SHARED_SPECIFIER, (_, lead, quote, name, rest) => {
-        const relative = path.relative(path.dirname(full), path.join(next, name, rest)).split(path.sep).join('/');
+        const relative = path
+          .relative(path.dirname(full), path.join(next, name, rest))
+          .split(path.sep)
+          .join('/');
         return `${lead}${quote}${relative.startsWith('.') ? relative : `./${relative}`}${quote}`;
       });
       if (rewritten !== text) fs.writeFileSync(full, rewritten);
@@ -78,7 +99,10 @@ function buildVerifier() {
 }
 
 function filesUnder(dir) {
-  return fs.readdirSync(dir, { recursive: true }).map(String).filter((f) => fs.statSync(path.join(dir, f)).isFile());
+  return fs
+    .readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((f) => fs.statSync(path.join(dir, f)).isFile());
 }
 
 /**
@@ -95,13 +119,20 @@ function checkVerifierImports(dir) {
       if (spec.startsWith('#')) problems.push(`${file}: ${spec} (not rewritten)`);
       if (!spec.startsWith('.')) continue;
       const target = path.resolve(path.dirname(full), spec);
-      const candidates = file.endsWith('.d.ts') ? [target.replace(/\.js$/, '.d.ts'), target] : [target];
-      if (!target.startsWith(dir + path.sep) || !candidates.some((c) => fs.existsSync(c))) problems.push(`${file}: ${spec}`);
+      const candidates = file.endsWith('.d.ts')
+        ? [target.replace(/\.js$/, '.d.ts'), target]
+        : [target];
+      if (!target.startsWith(dir + path.sep) || !candidates.some((c) => fs.existsSync(c)))
+        problems.push(`${file}: ${spec}`);
     }
   }
-  if (problems.length > 0) throw new Error(`the verifier's build has imports that do not resolve inside its dist/:\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0)
+    throw new Error(
+      `the verifier's build has imports that do not resolve inside its dist/:\n  ${problems.join('\n  ')}`,
+    );
 }
 
-if (only !== undefined && only !== 'verifier' && only !== 'service') throw new Error(`unknown build target ${only} (verifier or service)`);
+if (only !== undefined && only !== 'verifier' && only !== 'service')
+  throw new Error(`unknown build target ${only} (verifier or service)`);
 if (only !== 'verifier') buildService();
 if (only !== 'service') buildVerifier();

@@ -27,12 +27,21 @@ const nodeMajor = Number(process.versions.node.split('.')[0]);
 const humanReporter = process.stdout.isTTY || nodeMajor >= 23 ? 'spec' : 'tap';
 const watchdog = fileURLToPath(new URL('./test-watchdog/reporter.mjs', import.meta.url));
 
-const child = spawn(process.execPath, [
-  '--import', 'tsx', '--test', '--test-concurrency=2',
-  `--test-reporter=${humanReporter}`, '--test-reporter-destination=stdout',
-  `--test-reporter=${watchdog}`, '--test-reporter-destination=stderr',
-  ...files,
-], { stdio: 'inherit' });
+const child = spawn(
+  process.execPath,
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-concurrency=2',
+    `--test-reporter=${humanReporter}`,
+    '--test-reporter-destination=stdout',
+    `--test-reporter=${watchdog}`,
+    '--test-reporter-destination=stderr',
+    ...files,
+  ],
+  { stdio: 'inherit' },
+);
 
 // Ctrl-C reaches the whole foreground group, the test run included: wait for it to end, then
 // exit as it did. A SIGTERM sent to this process alone is passed on.

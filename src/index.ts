@@ -28,7 +28,12 @@ export { openRevokd } from './library/open-revokd.js';
  * const sessions = new Map<string, VerifiedApiToken>();
  * function watch(revokd: Revokd) { revokd.onApiTokenRevoked((id) => sessions.delete(id)); }
  */
-export type { OpenRevokdOptions, Revokd, VerifiedApiToken, VerifyApiTokenOptions } from './library/open-revokd.js';
+export type {
+  OpenRevokdOptions,
+  Revokd,
+  VerifiedApiToken,
+  VerifyApiTokenOptions,
+} from './library/open-revokd.js';
 
 /**
  * The coded error every revokd failure is reported as: `code` is stable (see `docs/errors.md`),

@@ -37,22 +37,40 @@ export async function startServer(config: Config): Promise<RunningServer> {
   // Housekeeping on one timer: drop expired state, apply the unused-API-token policy, and finish
   // the client-secret graces that have ended.
   const pruner = setInterval(() => {
-    ctx.stores.revocations.prune(ctx.now())
+    ctx.stores.revocations
+      .prune(ctx.now())
       .catch((err: unknown) => ctx.log.warn({ err }, 'prune failed'));
-    sweepUnusedApiTokens(ctx).catch((err: unknown) => ctx.log.warn({ err }, 'unused API token sweep failed'));
-    finishEndedSecretGraces(ctx).catch((err: unknown) => ctx.log.warn({ err }, 'finishing client secret graces failed'));
+    sweepUnusedApiTokens(ctx).catch((err: unknown) =>
+      ctx.log.warn({ err }, 'unused API token sweep failed'),
+    );
+    finishEndedSecretGraces(ctx).catch((err: unknown) =>
+      ctx.log.warn({ err }, 'finishing client secret graces failed'),
+    );
   }, config.pruneIntervalMs);
   pruner.unref();
   // Owner emails wait in the outbox (committed with the revocation) until a mail server is configured.
-  const mailer = config.smtpUrl === undefined ? undefined : new OutboxWorker({
-    store: ctx.stores.outbox, transport: createSmtpTransport(config.smtpUrl), from: config.mailFrom ?? DEFAULT_MAIL_FROM,
-    log: ctx.log, now: ctx.now, pollMs: config.mailPollMs,
-  });
+  const mailer =
+    config.smtpUrl === undefined
+      ? undefined
+      : new OutboxWorker({
+          store: ctx.stores.outbox,
+          transport: createSmtpTransport(config.smtpUrl),
+          from: config.mailFrom ?? DEFAULT_MAIL_FROM,
+          log: ctx.log,
+          now: ctx.now,
+          pollMs: config.mailPollMs,
+        });
   mailer?.start();
-  if (mailer === undefined) ctx.log.info('REVOKD_SMTP_URL is unset: owner emails are kept in the outbox and not sent');
-  ctx.log.info({ url, backend: ctx.stores.lifecycle.backend, dataDir: config.dataDir, alg: config.jwtAlg }, 'revokd listening');
+  if (mailer === undefined)
+    ctx.log.info('REVOKD_SMTP_URL is unset: owner emails are kept in the outbox and not sent');
+  ctx.log.info(
+    { url, backend: ctx.stores.lifecycle.backend, dataDir: config.dataDir, alg: config.jwtAlg },
+    'revokd listening',
+  );
   return {
-    app, ctx, url,
+    app,
+    ctx,
+    url,
     async close() {
       clearInterval(pruner);
       // app.close() stops accepting, answers new requests on open connections with 503, ends the

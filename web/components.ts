@@ -14,8 +14,12 @@ function fallbackText(ms: number): string {
  * A point in time: ISO in `datetime` (and a UTC fallback as text); app.js rewrites the text in the
  * reader's locale and time zone with Intl (`relative`: "5 minutes ago", the full date in a tooltip).
  */
-export function time(ms: number | null | undefined, options: { relative?: boolean; empty?: string } = {}): SafeHtml {
-  if (ms === null || ms === undefined) return html`<span class="muted">${options.empty ?? '—'}</span>`;
+export function time(
+  ms: number | null | undefined,
+  options: { relative?: boolean; empty?: string } = {},
+): SafeHtml {
+  if (ms === null || ms === undefined)
+    return html`<span class="muted">${options.empty ?? '—'}</span>`;
   const iso = new Date(ms).toISOString();
   return html`<time datetime="${iso}" data-format="${options.relative === true ? 'relative' : 'datetime'}" title="${fallbackText(ms)}">${fallbackText(ms)}</time>`;
 }
@@ -26,7 +30,11 @@ export function badge(text: string, tone: Tone = 'neutral'): SafeHtml {
   return html`<span class="badge badge-${tone}">${text}</span>`;
 }
 
-export function pageHeader(title: string, description?: Interpolation, actions?: Interpolation): SafeHtml {
+export function pageHeader(
+  title: string,
+  description?: Interpolation,
+  actions?: Interpolation,
+): SafeHtml {
   return html`<div class="page-header">
     <div><h1>${title}</h1>${description === undefined ? '' : html`<p class="lead">${description}</p>`}</div>
     ${actions === undefined ? '' : html`<div class="page-actions">${actions}</div>`}
@@ -79,7 +87,8 @@ function confirmForm(spec: ConfirmSpec, inDialog: boolean): SafeHtml {
  */
 export function confirmAction(spec: ConfirmSpec): { trigger: SafeHtml; dialog: SafeHtml } {
   const trigger = html`<a class="${spec.triggerClass ?? 'btn btn-danger-outline'}" href="${spec.fallbackHref}" data-dialog="${spec.id}" role="button"${
-    spec.triggerAriaLabel === undefined ? '' : html` aria-label="${spec.triggerAriaLabel}"`}>${spec.triggerLabel}</a>`;
+    spec.triggerAriaLabel === undefined ? '' : html` aria-label="${spec.triggerAriaLabel}"`
+  }>${spec.triggerLabel}</a>`;
   const dialog = html`<dialog id="${spec.id}" class="dialog" aria-labelledby="${spec.id}-title">${confirmForm(spec, true)}</dialog>`;
   return { trigger, dialog };
 }

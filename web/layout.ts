@@ -14,7 +14,15 @@ export interface Flash {
   readonly text: string;
 }
 
-export type Section = 'sessions' | 'tokens' | 'account' | 'admin-users' | 'admin-alerts' | 'admin-blocks' | 'admin-audit' | 'none';
+export type Section =
+  | 'sessions'
+  | 'tokens'
+  | 'account'
+  | 'admin-users'
+  | 'admin-alerts'
+  | 'admin-blocks'
+  | 'admin-audit'
+  | 'none';
 
 export interface PageOptions {
   readonly title: string;
@@ -30,7 +38,9 @@ export interface PageOptions {
   readonly wide?: boolean;
 }
 
-const LOGO = raw(`<svg class="logo" viewBox="0 0 32 32" aria-hidden="true" focusable="false"><rect width="32" height="32" rx="8" fill="currentColor"/><path d="M16 6l8 3v6c0 5.2-3.4 9.4-8 11-4.6-1.6-8-5.8-8-11V9z" fill="none" stroke="#fff" stroke-width="2.2" stroke-linejoin="round"/><path d="M12.5 16.5l2.5 2.5 4.5-5" fill="none" stroke="#fff" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round"/></svg>`);
+const LOGO = raw(
+  `<svg class="logo" viewBox="0 0 32 32" aria-hidden="true" focusable="false"><rect width="32" height="32" rx="8" fill="currentColor"/><path d="M16 6l8 3v6c0 5.2-3.4 9.4-8 11-4.6-1.6-8-5.8-8-11V9z" fill="none" stroke="#fff" stroke-width="2.2" stroke-linejoin="round"/><path d="M12.5 16.5l2.5 2.5 4.5-5" fill="none" stroke="#fff" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round"/></svg>`,
+);
 
 function navLink(href: string, label: string, active: boolean): SafeHtml {
   return html`<li><a href="${href}"${active ? raw(' aria-current="page"') : ''}>${label}</a></li>`;
@@ -58,14 +68,18 @@ function topBar(viewer: Viewer, section: Section): SafeHtml {
         </form>
       </div>
     </div>
-    ${admin && section.startsWith('admin-') ? html`<nav class="subnav" aria-label="Security console">
+    ${
+      admin && section.startsWith('admin-')
+        ? html`<nav class="subnav" aria-label="Security console">
       <ul>
         ${navLink('/admin/users', 'Users', section === 'admin-users')}
         ${navLink('/admin/alerts', 'Alerts', section === 'admin-alerts')}
         ${navLink('/admin/blocks', 'IP blocks', section === 'admin-blocks')}
         ${navLink('/admin/audit', 'Audit log', section === 'admin-audit')}
       </ul>
-    </nav>` : ''}
+    </nav>`
+        : ''
+    }
   </header>`;
 }
 

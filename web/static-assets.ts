@@ -20,11 +20,17 @@ const TYPES: Record<string, string> = {
 
 function load(name: string): StaticAsset {
   const body = fs.readFileSync(new URL(`./static/${name}`, import.meta.url));
-  return { body, contentType: TYPES[name] as string, version: createHash('sha256').update(body).digest('hex').slice(0, 12) };
+  return {
+    body,
+    contentType: TYPES[name] as string,
+    version: createHash('sha256').update(body).digest('hex').slice(0, 12),
+  };
 }
 
 /** Name → asset, for exactly the files the UI ships. */
-export const STATIC_ASSETS: ReadonlyMap<string, StaticAsset> = new Map(Object.keys(TYPES).map((name) => [name, load(name)]));
+export const STATIC_ASSETS: ReadonlyMap<string, StaticAsset> = new Map(
+  Object.keys(TYPES).map((name) => [name, load(name)]),
+);
 
 /** The versioned URL of a static file. */
 export function assetUrl(name: string): string {

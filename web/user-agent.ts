@@ -25,7 +25,12 @@ export const USER_AGENT_PARSE_LIMIT = 512;
 export const USER_AGENT_SHOWN_LIMIT = 160;
 
 const KIND_WORDS: Readonly<Record<DeviceKind, string>> = {
-  desktop: 'Desktop', phone: 'Phone', tablet: 'Tablet', tv: 'TV', program: 'Program', unknown: 'Unknown device type',
+  desktop: 'Desktop',
+  phone: 'Phone',
+  tablet: 'Tablet',
+  tv: 'TV',
+  program: 'Program',
+  unknown: 'Unknown device type',
 };
 
 // C0/C1 controls, DEL, and the bidi embeddings/overrides/isolates that could reorder the text around them.
@@ -39,23 +44,35 @@ export function printable(text: string, max: number): string {
 
 function kindOf(platformType: string | undefined): DeviceKind {
   switch (platformType) {
-    case 'desktop': return 'desktop';
-    case 'mobile': return 'phone';
-    case 'tablet': return 'tablet';
-    case 'tv': return 'tv';
-    case 'bot': return 'program';
-    default: return 'unknown';
+    case 'desktop':
+      return 'desktop';
+    case 'mobile':
+      return 'phone';
+    case 'tablet':
+      return 'tablet';
+    case 'tv':
+      return 'tv';
+    case 'bot':
+      return 'program';
+    default:
+      return 'unknown';
   }
 }
 
 /** "131" from "131.0.0.0": a major version is what a person recognises (and it stays short). */
-const majorVersion = (version: string | undefined): string => /^\d{1,6}/.exec(version ?? '')?.[0] ?? '';
+const majorVersion = (version: string | undefined): string =>
+  /^\d{1,6}/.exec(version ?? '')?.[0] ?? '';
 
 export function describeUserAgent(userAgent: string): DeviceDescription {
   const ua = printable(userAgent.slice(0, USER_AGENT_PARSE_LIMIT), USER_AGENT_PARSE_LIMIT);
   if (ua === '') return { label: 'Unknown device', kind: 'unknown', kindLabel: KIND_WORDS.unknown };
   const parsed = Bowser.parse(ua);
-  const browser = printable([parsed.browser.name ?? '', majorVersion(parsed.browser.version)].filter((p) => p !== '').join(' '), 40);
+  const browser = printable(
+    [parsed.browser.name ?? '', majorVersion(parsed.browser.version)]
+      .filter((p) => p !== '')
+      .join(' '),
+    40,
+  );
   const os = printable(parsed.os.name ?? '', 40);
   let kind = kindOf(parsed.platform.type);
   let label: string;
@@ -69,7 +86,11 @@ export function describeUserAgent(userAgent: string): DeviceDescription {
     if (product !== undefined && kind === 'unknown') kind = 'program';
   }
   if (kind === 'unknown' && browser !== '') kind = 'desktop';
-  const model = printable([parsed.platform.vendor ?? '', parsed.platform.model ?? ''].filter((p) => p !== '').join(' '), 40);
-  const kindLabel = model === '' || kind === 'desktop' ? KIND_WORDS[kind] : `${KIND_WORDS[kind]} · ${model}`;
+  const model = printable(
+    [parsed.platform.vendor ?? '', parsed.platform.model ?? ''].filter((p) => p !== '').join(' '),
+    40,
+  );
+  const kindLabel =
+    model === '' || kind === 'desktop' ? KIND_WORDS[kind] : `${KIND_WORDS[kind]} · ${model}`;
   return { label, kind, kindLabel };
 }

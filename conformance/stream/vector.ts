@@ -19,11 +19,27 @@ export type ExpectedError =
 
 export type Step =
   /** A new connection: the consumer must ask with this Last-Event-ID (null: none); the response announces `protocol_header`. */
-  | { readonly connect: { readonly expect_last_event_id: string | null; readonly protocol_header: string | null } }
+  | {
+      readonly connect: {
+        readonly expect_last_event_id: string | null;
+        readonly protocol_header: string | null;
+      };
+    }
   /** An SSE event as parsed (event name, id field or null, the data text exactly); `expect_error` if it must end the connection. */
-  | { readonly now_ms: number; readonly receive: { readonly event: string; readonly id: string | null; readonly data: string }; readonly expect_error?: ExpectedError }
+  | {
+      readonly now_ms: number;
+      readonly receive: {
+        readonly event: string;
+        readonly id: string | null;
+        readonly data: string;
+      };
+      readonly expect_error?: ExpectedError;
+    }
   /** Verify a token (by name, from `tokens`) at `now_ms`: the decision it must get. */
-  | { readonly now_ms: number; readonly check: { readonly token: string; readonly expect: Decision } };
+  | {
+      readonly now_ms: number;
+      readonly check: { readonly token: string; readonly expect: Decision };
+    };
 
 export interface Vector {
   /** The stream protocol the vector is written for. */

@@ -33,7 +33,11 @@ const verifier = await createVerifier({
   issuer,
   audience: env('REVOKD_AUDIENCE', issuer),
   jwksUri: `${revokd}/.well-known/jwks.json`,
-  stream: { url: `${revokd}/api/v1/revocations/stream`, clientId: env('REVOKD_CLIENT_ID'), clientSecret: env('REVOKD_CLIENT_SECRET') },
+  stream: {
+    url: `${revokd}/api/v1/revocations/stream`,
+    clientId: env('REVOKD_CLIENT_ID'),
+    clientSecret: env('REVOKD_CLIENT_SECRET'),
+  },
   maxStalenessMs: Number(env('MAX_STALENESS_MS', '2000')),
   failMode: 'closed',
 });
@@ -47,7 +51,9 @@ app.use(express.json());
 
 app.get('/healthz', (_req, res) => {
   const status = verifier.status();
-  res.status(status.canDecide ? 200 : 503).json({ canDecide: status.canDecide, stale: status.stale, stalenessMs: status.stalenessMs });
+  res
+    .status(status.canDecide ? 200 : 503)
+    .json({ canDecide: status.canDecide, stale: status.stale, stalenessMs: status.stalenessMs });
 });
 
 // Any valid, unrevoked access token.
@@ -57,12 +63,20 @@ app.get('/orders', expressBearer(verifier), (req, res) => {
 
 // Only tokens granted orders:write; others get 403 and
 // `WWW-Authenticate: Bearer realm="orders", error="insufficient_scope", scope="orders:write"`.
-app.post('/orders', expressBearer(verifier, { realm: 'orders', requireScopes: ['orders:write'] }), (req, res) => {
-  const body = req.body as { item?: unknown } | undefined;
-  const order = { id: orders.length + 1, by: auth(req).sub, item: typeof body?.item === 'string' ? body.item : 'unnamed' };
-  orders.push(order);
-  res.status(201).json(order);
-});
+app.post(
+  '/orders',
+  expressBearer(verifier, { realm: 'orders', requireScopes: ['orders:write'] }),
+  (req, res) => {
+    const body = req.body as { item?: unknown } | undefined;
+    const order = {
+      id: orders.length + 1,
+      by: auth(req).sub,
+      item: typeof body?.item === 'string' ? body.item : 'unnamed',
+    };
+    orders.push(order);
+    res.status(201).json(order);
+  },
+);
 
 const server = app.listen(port, host, () => {
   const address = server.address() as AddressInfo;

@@ -42,19 +42,28 @@ const idleMs = envInt('TCP_IDLE_SECONDS', 300, 1, 86_400) * 1000;
 function refusal(err: unknown): string {
   if (!isRevokdError(err)) return 'internal error';
   switch (err.code) {
-    case 'ERR_INVALID_TOKEN': return 'invalid token';
-    case 'ERR_TOKEN_REVOKED': return 'token revoked';
-    case 'ERR_TOKEN_EXPIRED': return 'token expired';
-    case 'ERR_STORE_UNAVAILABLE': return 'temporarily unavailable';
-    default: return 'authentication failed';
+    case 'ERR_INVALID_TOKEN':
+      return 'invalid token';
+    case 'ERR_TOKEN_REVOKED':
+      return 'token revoked';
+    case 'ERR_TOKEN_EXPIRED':
+      return 'token expired';
+    case 'ERR_STORE_UNAVAILABLE':
+      return 'temporarily unavailable';
+    default:
+      return 'authentication failed';
   }
 }
 
 /** The token no longer authenticates (as opposed to: could not be checked right now). */
 const isCredentialFailure = (err: unknown): boolean =>
-  isRevokdError(err) && (err.code === 'ERR_INVALID_TOKEN' || err.code === 'ERR_TOKEN_REVOKED' || err.code === 'ERR_TOKEN_EXPIRED');
+  isRevokdError(err) &&
+  (err.code === 'ERR_INVALID_TOKEN' ||
+    err.code === 'ERR_TOKEN_REVOKED' ||
+    err.code === 'ERR_TOKEN_EXPIRED');
 
-const scopeList = (scopes: readonly string[]): string => (scopes.length === 0 ? '-' : scopes.join(','));
+const scopeList = (scopes: readonly string[]): string =>
+  scopes.length === 0 ? '-' : scopes.join(',');
 
 class Connections {
   private readonly byToken = new Map<string, Set<Connection>>();
@@ -102,11 +111,17 @@ class Connection {
   private closed = false;
   private recheckTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly socket: net.Socket, private readonly revokd: Revokd, private readonly registry: Connections) {
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly revokd: Revokd,
+    private readonly registry: Connections,
+  ) {
     registry.all.add(this);
     socket.setNoDelay(true);
     socket.setTimeout(AUTH_TIMEOUT_MS);
-    socket.on('timeout', () => this.close(this.who === undefined ? 'ERR authentication timeout' : 'BYE idle timeout'));
+    socket.on('timeout', () =>
+      this.close(this.who === undefined ? 'ERR authentication timeout' : 'BYE idle timeout'),
+    );
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', () => undefined); // resets and the like: 'close' follows
     socket.on('close', () => {
@@ -152,11 +167,18 @@ class Connection {
       return this.authenticate(args[0] as string);
     }
     switch (command) {
-      case 'PING': return this.send('PONG');
-      case 'WHOAMI': return this.send(`USER ${this.who.email} ${scopeList(this.who.scopes)} token=${this.who.tokenId}`);
-      case 'QUIT': return this.close('BYE');
-      case 'AUTH': return this.send('ERR already authenticated');
-      default: return this.send('ERR unknown command');
+      case 'PING':
+        return this.send('PONG');
+      case 'WHOAMI':
+        return this.send(
+          `USER ${this.who.email} ${scopeList(this.who.scopes)} token=${this.who.tokenId}`,
+        );
+      case 'QUIT':
+        return this.close('BYE');
+      case 'AUTH':
+        return this.send('ERR already authenticated');
+      default:
+        return this.send('ERR unknown command');
     }
   }
 
@@ -164,7 +186,9 @@ class Connection {
     // No more input until the answer: nothing may run as this client before it is authenticated.
     this.socket.pause();
     try {
-      const who = await this.revokd.verifyApiToken(token, { ...(this.socket.remoteAddress === undefined ? {} : { ip: this.socket.remoteAddress }) });
+      const who = await this.revokd.verifyApiToken(token, {
+        ...(this.socket.remoteAddress === undefined ? {} : { ip: this.socket.remoteAddress }),
+      });
       if (this.closed) return;
       this.who = who;
       this.registry.authenticated(this, who);

@@ -34,7 +34,11 @@ export class HeadFileClock {
       this.#byPath.set(file, state);
     }
     state.lastActivityMs = nowMs;
-    if (isFileLevel(data) && (type === 'test:complete' || type === 'test:pass' || type === 'test:fail') && !state.done) {
+    if (
+      isFileLevel(data) &&
+      (type === 'test:complete' || type === 'test:pass' || type === 'test:fail') &&
+      !state.done
+    ) {
       const wasHead = this.head() === state;
       state.done = true;
       // Only when the head itself finished does a new file become the head, and only then does
@@ -64,5 +68,7 @@ export class HeadFileClock {
 
 /** The event of a file as a whole (its name is the file's path), not of a test inside it. */
 function isFileLevel(data) {
-  return data.nesting === 0 && typeof data.name === 'string' && path.resolve(data.name) === data.file;
+  return (
+    data.nesting === 0 && typeof data.name === 'string' && path.resolve(data.name) === data.file
+  );
 }

@@ -11,10 +11,13 @@ import fs from 'node:fs';
 /** @returns {ProcessEntry[]} every process on the machine that this user can see */
 function processTable() {
   if (!fs.existsSync('/proc/self/stat')) {
-    return execFileSync('ps', ['-A', '-o', 'pid=,ppid=,pgid='], { encoding: 'utf8' }).trim().split('\n').map((line) => {
-      const [pid, ppid, pgid] = line.trim().split(/\s+/).map(Number);
-      return { pid, ppid, pgid };
-    });
+    return execFileSync('ps', ['-A', '-o', 'pid=,ppid=,pgid='], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const [pid, ppid, pgid] = line.trim().split(/\s+/).map(Number);
+        return { pid, ppid, pgid };
+      });
   }
   const table = [];
   for (const name of fs.readdirSync('/proc')) {
@@ -78,7 +81,8 @@ export function killDescendants() {
   }
   for (const entry of stopped.values()) {
     // Never our own group: it holds the runner (and npm) too.
-    if (ownGroup !== undefined && entry.pgid !== ownGroup && entry.pgid > 1) signal(-entry.pgid, 'SIGKILL');
+    if (ownGroup !== undefined && entry.pgid !== ownGroup && entry.pgid > 1)
+      signal(-entry.pgid, 'SIGKILL');
     signal(entry.pid, 'SIGKILL');
   }
   return stopped.size;

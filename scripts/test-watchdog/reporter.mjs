@@ -19,7 +19,10 @@ export function silenceLimitMs(env = process.env) {
   const raw = env.REVOKD_TEST_SILENCE_MS;
   if (raw === undefined || raw === '') return DEFAULT_SILENCE_MS;
   const ms = Number(raw);
-  if (!Number.isSafeInteger(ms) || ms <= 0) throw new Error(`REVOKD_TEST_SILENCE_MS must be a positive whole number of milliseconds, got ${JSON.stringify(raw)}`);
+  if (!Number.isSafeInteger(ms) || ms <= 0)
+    throw new Error(
+      `REVOKD_TEST_SILENCE_MS must be a positive whole number of milliseconds, got ${JSON.stringify(raw)}`,
+    );
   return ms;
 }
 
@@ -31,10 +34,13 @@ export default async function* watchdog(source) {
   const limitMs = silenceLimitMs();
   const clock = new HeadFileClock();
   const counts = { passed: 0, failed: 0 };
-  const timer = setInterval(() => {
-    const silent = clock.silentHead(Date.now(), limitMs);
-    if (silent !== undefined) killRun(silent.file, limitMs, counts);
-  }, Math.min(1000, Math.ceil(limitMs / 4)));
+  const timer = setInterval(
+    () => {
+      const silent = clock.silentHead(Date.now(), limitMs);
+      if (silent !== undefined) killRun(silent.file, limitMs, counts);
+    },
+    Math.min(1000, Math.ceil(limitMs / 4)),
+  );
   // The check alone must not keep the run alive once every file is done.
   timer.unref();
   try {
@@ -57,8 +63,11 @@ function countResult({ type, data }, counts) {
 function killRun(file, limitMs, counts) {
   const name = path.relative(process.cwd(), file) || file;
   // Synchronous writes: the process exits right after, and nothing else may come between.
-  fs.writeSync(2, `\nwatchdog: ${name} reported nothing for ${limitMs / 1000} s (REVOKD_TEST_SILENCE_MS=${limitMs}): `
-    + 'it hangs. Killing it, every process it started and the rest of the run.\n');
+  fs.writeSync(
+    2,
+    `\nwatchdog: ${name} reported nothing for ${limitMs / 1000} s (REVOKD_TEST_SILENCE_MS=${limitMs}): ` +
+      'it hangs. Killing it, every process it started and the rest of the run.\n',
+  );
   const killed = killDescendants();
   fs.writeSync(2, `watchdog: killed ${killed} process(es); failing the run on ${name}.\n`);
   // The closing summary CI reads, the hung file counted as one failure.

@@ -9,7 +9,11 @@ import type { AppContext } from './context.js';
 import { verifyPresentedAccessToken } from './verify-presented-access-token.js';
 import { outcomeOf } from './api-tokens/verify-api-token.js';
 
-export async function authenticateAccessToken(ctx: AppContext, token: unknown, ip: string | null): Promise<VerifiedAccessToken> {
+export async function authenticateAccessToken(
+  ctx: AppContext,
+  token: unknown,
+  ip: string | null,
+): Promise<VerifiedAccessToken> {
   try {
     const verified = await check(ctx, token, ip);
     ctx.events.emit('check', { kind: 'access_token', outcome: 'valid' });
@@ -20,17 +24,28 @@ export async function authenticateAccessToken(ctx: AppContext, token: unknown, i
   }
 }
 
-async function check(ctx: AppContext, token: unknown, ip: string | null): Promise<VerifiedAccessToken> {
+async function check(
+  ctx: AppContext,
+  token: unknown,
+  ip: string | null,
+): Promise<VerifiedAccessToken> {
   const verified = await verifyPresentedAccessToken(ctx, token);
   const outcome = ctx.replica.check(verified.stamp);
   if (outcome.revoked) {
     // A revoked token presented again is worth recording (replay of a stolen token); the listener
     // writes the entry, at most one per token per window (app/security/replay-audit.ts).
     ctx.events.emit('revoked_token_used', {
-      kind: 'access_token', subject: verified.claims.sub, tokenId: verified.claims.jti, ip,
+      kind: 'access_token',
+      subject: verified.claims.sub,
+      tokenId: verified.claims.jti,
+      ip,
       audit: {
-        type: 'token.revoked_token_used', actorType: 'anonymous', actorId: null, targetType: 'token',
-        targetId: truncateId(verified.claims.jti), ip,
+        type: 'token.revoked_token_used',
+        actorType: 'anonymous',
+        actorId: null,
+        targetType: 'token',
+        targetId: truncateId(verified.claims.jti),
+        ip,
         details: { sub: verified.claims.sub, sid: verified.claims.sid, scope: outcome.scope },
       },
     });

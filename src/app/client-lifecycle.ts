@@ -13,37 +13,81 @@ import { revoke } from './revoke.js';
 const CLIENT_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
 
 async function findClientOrFail(ctx: AppContext, id: string): Promise<ClientRecord> {
-  if (!CLIENT_ID.test(id)) throw new RevokdError('ERR_VALIDATION', 'client id must be 1 to 128 letters, digits or _.:@-');
+  if (!CLIENT_ID.test(id))
+    throw new RevokdError('ERR_VALIDATION', 'client id must be 1 to 128 letters, digits or _.:@-');
   const client = await ctx.stores.records.findClient(id);
   if (client === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such client');
   return client;
 }
 
-const auditOf = (type: 'client.disabled' | 'client.enabled' | 'client.secret_rotated', actor: Actor, id: string, ip: string | null) => ({
-  type, actorType: actor.type, actorId: actor.id, targetType: 'client', targetId: id, ip, details: {},
+const auditOf = (
+  type: 'client.disabled' | 'client.enabled' | 'client.secret_rotated',
+  actor: Actor,
+  id: string,
+  ip: string | null,
+) => ({
+  type,
+  actorType: actor.type,
+  actorId: actor.id,
+  targetType: 'client',
+  targetId: id,
+  ip,
+  details: {},
 });
 
 /**
  * Refuses every authentication of the client from now on and revokes everything issued to it.
  * The built-in public client is refused (409): the web UI and first-party logins depend on it.
  */
-export async function disableClient(ctx: AppContext, id: string, actor: Actor, ip: string | null): Promise<{ changed: boolean; revoked: RevocationReport }> {
+export async function disableClient(
+  ctx: AppContext,
+  id: string,
+  actor: Actor,
+  ip: string | null,
+): Promise<{ changed: boolean; revoked: RevocationReport }> {
   const client = await findClientOrFail(ctx, id);
   if (client.id === FIRST_PARTY_CLIENT_ID) {
-    throw new RevokdError('ERR_CONFLICT', 'the built-in client serves the web UI and logins and cannot be disabled; revoke its tokens instead');
+    throw new RevokdError(
+      'ERR_CONFLICT',
+      'the built-in client serves the web UI and logins and cannot be disabled; revoke its tokens instead',
+    );
   }
-  const changed = await ctx.stores.records.setClientDisabled(client.id, true, ctx.now(), auditOf('client.disabled', actor, client.id, ip));
+  const changed = await ctx.stores.records.setClientDisabled(
+    client.id,
+    true,
+    ctx.now(),
+    auditOf('client.disabled', actor, client.id, ip),
+  );
   // After the flag, so no token can be minted between the revocation and the flag.
-  const revoked = await revoke(ctx, { scope: 'client', clientId: client.id }, {
-    initiator: actor.type === 'system' ? 'system' : 'admin', reason: 'client_disabled', actor, ip: ip ?? undefined,
-  });
+  const revoked = await revoke(
+    ctx,
+    { scope: 'client', clientId: client.id },
+    {
+      initiator: actor.type === 'system' ? 'system' : 'admin',
+      reason: 'client_disabled',
+      actor,
+      ip: ip ?? undefined,
+    },
+  );
   return { changed, revoked };
 }
 
 /** Lets the client authenticate again; tokens revoked when it was disabled stay revoked. */
-export async function enableClient(ctx: AppContext, id: string, actor: Actor, ip: string | null): Promise<{ changed: boolean }> {
+export async function enableClient(
+  ctx: AppContext,
+  id: string,
+  actor: Actor,
+  ip: string | null,
+): Promise<{ changed: boolean }> {
   const client = await findClientOrFail(ctx, id);
-  return { changed: await ctx.stores.records.setClientDisabled(client.id, false, ctx.now(), auditOf('client.enabled', actor, client.id, ip)) };
+  return {
+    changed: await ctx.stores.records.setClientDisabled(
+      client.id,
+      false,
+      ctx.now(),
+      auditOf('client.enabled', actor, client.id, ip),
+    ),
+  };
 }
 
 /** The longest grace a rotation may give the replaced secret: a week (604 800 s). */
@@ -63,8 +107,16 @@ export interface RotatedSecret {
 /** `grace_seconds`: a whole number of seconds, 0 to a week. */
 export function parseGraceSeconds(value: unknown): number {
   if (value === undefined) return 0;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_SECRET_GRACE_SECONDS) {
-    throw new RevokdError('ERR_VALIDATION', `grace_seconds must be a whole number of seconds from 0 to ${MAX_SECRET_GRACE_SECONDS}`);
+  if (
+    typeof value !== 'number' ||
+    !Number.isInteger(value) ||
+    value < 0 ||
+    value > MAX_SECRET_GRACE_SECONDS
+  ) {
+    throw new RevokdError(
+      'ERR_VALIDATION',
+      `grace_seconds must be a whole number of seconds from 0 to ${MAX_SECRET_GRACE_SECONDS}`,
+    );
   }
   return value;
 }
@@ -76,20 +128,47 @@ export function parseGraceSeconds(value: unknown): number {
  * With `graceSeconds` (routine rotation, audited) the old secret keeps working until the grace
  * ends, and that same cut-off happens then (finishEndedSecretGraces).
  */
-export async function rotateClientSecret(ctx: AppContext, id: string, actor: Actor, ip: string | null, graceSeconds = 0): Promise<RotatedSecret> {
+export async function rotateClientSecret(
+  ctx: AppContext,
+  id: string,
+  actor: Actor,
+  ip: string | null,
+  graceSeconds = 0,
+): Promise<RotatedSecret> {
   const grace = parseGraceSeconds(graceSeconds);
   const client = await findClientOrFail(ctx, id);
-  if (client.secretHash === null) throw new RevokdError('ERR_CONFLICT', 'a public client has no secret to rotate');
+  if (client.secretHash === null)
+    throw new RevokdError('ERR_CONFLICT', 'a public client has no secret to rotate');
   const secret = newOpaqueToken('cs_');
   const nowMs = ctx.now();
   const oldSecretExpiresAtMs = nowMs + grace * 1000;
-  const audit = { ...auditOf('client.secret_rotated', actor, client.id, ip), details: { grace_seconds: grace } };
-  const replaced = await ctx.stores.records.replaceClientSecret(client.id, sha256Hex(secret), nowMs, audit, grace === 0 ? null : oldSecretExpiresAtMs);
+  const audit = {
+    ...auditOf('client.secret_rotated', actor, client.id, ip),
+    details: { grace_seconds: grace },
+  };
+  const replaced = await ctx.stores.records.replaceClientSecret(
+    client.id,
+    sha256Hex(secret),
+    nowMs,
+    audit,
+    grace === 0 ? null : oldSecretExpiresAtMs,
+  );
   if (!replaced) throw new RevokdError('ERR_NOT_FOUND', 'no such client');
   // After the new hash is committed, as for disableClient: a token minted with the old secret
   // either committed before it (and this revocation covers it) or was refused at its commit.
-  const revoked = grace > 0 ? null : await revoke(ctx, { scope: 'client', clientId: client.id }, {
-    initiator: actor.type === 'system' ? 'system' : 'admin', reason: 'compromised', note: 'client secret rotated', actor, ip: ip ?? undefined,
-  });
+  const revoked =
+    grace > 0
+      ? null
+      : await revoke(
+          ctx,
+          { scope: 'client', clientId: client.id },
+          {
+            initiator: actor.type === 'system' ? 'system' : 'admin',
+            reason: 'compromised',
+            note: 'client secret rotated',
+            actor,
+            ip: ip ?? undefined,
+          },
+        );
   return { clientId: client.id, secret, graceSeconds: grace, oldSecretExpiresAtMs, revoked };
 }

@@ -16,9 +16,16 @@ export async function finishEndedSecretGraces(ctx: AppContext): Promise<number> 
     if (endsAtMs === null || endsAtMs === undefined) continue;
     // Revoke first, forget second: a crash in between leaves the grace to be finished again (a
     // second revocation of the client is harmless); the other order could lose the revocation.
-    await revoke(ctx, { scope: 'client', clientId: client.id }, {
-      initiator: 'system', reason: 'compromised', note: 'client secret rotated: grace period ended', actor: { type: 'system', id: null },
-    });
+    await revoke(
+      ctx,
+      { scope: 'client', clientId: client.id },
+      {
+        initiator: 'system',
+        reason: 'compromised',
+        note: 'client secret rotated: grace period ended',
+        actor: { type: 'system', id: null },
+      },
+    );
     if (await ctx.stores.records.endSecretGrace(client.id, endsAtMs)) finished += 1;
   }
   return finished;

@@ -19,8 +19,16 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]{1,64}$/; // RFC 6749 §3.3 scope-
 
 export function parseScopes(value: unknown): string[] {
   if (value === undefined || value === '') return [];
-  const list = Array.isArray(value) ? value : typeof value === 'string' ? value.split(' ') : undefined;
-  if (list === undefined || list.length > 50 || !list.every((s) => typeof s === 'string' && SCOPE_TOKEN.test(s))) {
+  const list = Array.isArray(value)
+    ? value
+    : typeof value === 'string'
+      ? value.split(' ')
+      : undefined;
+  if (
+    list === undefined ||
+    list.length > 50 ||
+    !list.every((s) => typeof s === 'string' && SCOPE_TOKEN.test(s))
+  ) {
     throw new RevokdError('ERR_INVALID_SCOPE', 'scope must be space-separated scope tokens');
   }
   return [...new Set(list as string[])];
@@ -31,33 +39,65 @@ export async function createClient(
   input: { name: string; scopes?: string[]; grants?: string[]; public?: boolean; id?: string },
   actor: Actor,
 ): Promise<{ client: ClientRecord; secret: string | null }> {
-  if (typeof input.name !== 'string' || input.name.trim() === '' || input.name.length > 100 || UNPRINTABLE.test(input.name)) {
+  if (
+    typeof input.name !== 'string' ||
+    input.name.trim() === '' ||
+    input.name.length > 100 ||
+    UNPRINTABLE.test(input.name)
+  ) {
     throw new RevokdError('ERR_VALIDATION', 'client name must be 1 to 100 characters');
   }
   const grants = input.grants ?? ['client_credentials', 'refresh_token'];
   for (const g of grants) {
-    if (!(CLIENT_GRANTS as readonly string[]).includes(g)) throw new RevokdError('ERR_VALIDATION', `unknown grant: ${g}`);
+    if (!(CLIENT_GRANTS as readonly string[]).includes(g))
+      throw new RevokdError('ERR_VALIDATION', `unknown grant: ${g}`);
   }
   const secret = input.public === true ? null : newOpaqueToken('cs_');
   const client: ClientRecord = {
-    id: input.id ?? `cl_${randomBytes(12).toString('base64url')}`, name: input.name.trim(),
-    secretHash: secret === null ? null : sha256Hex(secret), grants, scopes: input.scopes ?? [], createdAtMs: ctx.now(), disabledAtMs: null,
+    id: input.id ?? `cl_${randomBytes(12).toString('base64url')}`,
+    name: input.name.trim(),
+    secretHash: secret === null ? null : sha256Hex(secret),
+    grants,
+    scopes: input.scopes ?? [],
+    createdAtMs: ctx.now(),
+    disabledAtMs: null,
   };
   await ctx.stores.records.createClient(client, {
-    type: 'client.created', actorType: actor.type, actorId: actor.id, targetType: 'client', targetId: client.id, ip: null,
+    type: 'client.created',
+    actorType: actor.type,
+    actorId: actor.id,
+    targetType: 'client',
+    targetId: client.id,
+    ip: null,
     details: { name: client.name, grants, scopes: client.scopes, public: secret === null },
   });
   return { client, secret };
 }
 
 /** The first-party public client exists on every install. */
-export async function ensureFirstPartyClient(ctx: Pick<AppContext, 'now'> & UsesStores<'records'>): Promise<void> {
+export async function ensureFirstPartyClient(
+  ctx: Pick<AppContext, 'now'> & UsesStores<'records'>,
+): Promise<void> {
   if ((await ctx.stores.records.findClient(FIRST_PARTY_CLIENT_ID)) !== undefined) return;
   try {
-    await createClient(ctx, { id: FIRST_PARTY_CLIENT_ID, name: 'revokd first-party', public: true, grants: ['refresh_token'] }, { type: 'system', id: null });
+    await createClient(
+      ctx,
+      {
+        id: FIRST_PARTY_CLIENT_ID,
+        name: 'revokd first-party',
+        public: true,
+        grants: ['refresh_token'],
+      },
+      { type: 'system', id: null },
+    );
   } catch (err) {
     // Instances starting at the same moment on one fresh database: another one made it first.
-    if (!(isRevokdError(err) && err.code === 'ERR_CONFLICT' && (await ctx.stores.records.findClient(FIRST_PARTY_CLIENT_ID)) !== undefined)) throw err;
+    if (!(
+      isRevokdError(err) &&
+      err.code === 'ERR_CONFLICT' &&
+      (await ctx.stores.records.findClient(FIRST_PARTY_CLIENT_ID)) !== undefined
+    ))
+      throw err;
   }
 }
 
@@ -85,9 +125,14 @@ export interface AuthenticatedClient extends ClientRecord {
  * grace period, the replaced one); a public client is identified by client_id alone. Any failure
  * is 401 invalid_client (RFC 6749 §5.2).
  */
-export async function authenticateClient(ctx: Pick<AppContext, 'now'> & UsesStores<'records'>, creds: ClientCredentials): Promise<AuthenticatedClient> {
-  const fail = (): RevokdError => new RevokdError('ERR_INVALID_CLIENT', 'client authentication failed');
-  if (creds.clientId === undefined || creds.clientId.length === 0 || creds.clientId.length > 128) throw fail();
+export async function authenticateClient(
+  ctx: Pick<AppContext, 'now'> & UsesStores<'records'>,
+  creds: ClientCredentials,
+): Promise<AuthenticatedClient> {
+  const fail = (): RevokdError =>
+    new RevokdError('ERR_INVALID_CLIENT', 'client authentication failed');
+  if (creds.clientId === undefined || creds.clientId.length === 0 || creds.clientId.length > 128)
+    throw fail();
   const client = await ctx.stores.records.findClient(creds.clientId);
   // Hash even when the client is unknown, so the timing does not tell which ids exist.
   const presented = sha256Hex(creds.clientSecret ?? '');
@@ -96,9 +141,14 @@ export async function authenticateClient(ctx: Pick<AppContext, 'now'> & UsesStor
     if (creds.clientSecret !== undefined && creds.clientSecret !== '') throw fail();
     return { ...client, presentedSecretHash: null, secretEndsAtMs: null };
   }
-  const match = creds.clientSecret === undefined ? undefined : matchClientSecret(client, presented, ctx.now());
+  const match =
+    creds.clientSecret === undefined ? undefined : matchClientSecret(client, presented, ctx.now());
   if (match === undefined) throw fail();
-  return { ...client, presentedSecretHash: presented, secretEndsAtMs: match.kind === 'previous' ? match.endsAtMs : null };
+  return {
+    ...client,
+    presentedSecretHash: presented,
+    secretEndsAtMs: match.kind === 'previous' ? match.endsAtMs : null,
+  };
 }
 
 /**

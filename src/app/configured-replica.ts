@@ -18,13 +18,18 @@ export async function createConfiguredReplica(
 ): Promise<RevocationReplica> {
   const { wakeups, announcers } = await feedWakeupsFor(config, store, log);
   const driver = new PollDriver({
-    source: store, pollMs: config.feedPollMs, wakeups,
+    source: store,
+    pollMs: config.feedPollMs,
+    wakeups,
     onSyncError: (err) => log.warn({ err }, 'revocation feed read failed'),
     ...(options.now === undefined ? {} : { now: options.now }),
   });
   return new RevocationReplica({
-    driver, announcers,
-    maxStalenessMs: config.maxStalenessMs, pruneIntervalMs: config.pruneIntervalMs, failMode: config.failMode,
+    driver,
+    announcers,
+    maxStalenessMs: config.maxStalenessMs,
+    pruneIntervalMs: config.pruneIntervalMs,
+    failMode: config.failMode,
     // Fail-open is bounded by the access-token TTL (see ReplicaOptions.failOpenMaxMs).
     failOpenMaxMs: config.accessTtlSeconds * 1000,
     ...(options.now === undefined ? {} : { now: options.now }),

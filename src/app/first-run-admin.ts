@@ -47,11 +47,22 @@ export async function ensureFirstRunAdmin(ctx: FirstRunContext): Promise<void> {
     // admin, checked in the insert's commit: an instance that started together with this one may
     // have created admin@localhost since the count above, and this one would otherwise make
     // admin-2@localhost beside it.
-    await createUser(ctx, { email, password, role: 'admin', mustChangePassword: true }, { type: 'system', id: null }, { checkStrength: false, onlyIfNoActiveAdmin: true });
+    await createUser(
+      ctx,
+      { email, password, role: 'admin', mustChangePassword: true },
+      { type: 'system', id: null },
+      { checkStrength: false, onlyIfNoActiveAdmin: true },
+    );
   } catch (err) {
     // Instances starting together on one database: another one created it (and holds the file).
-    if (isRevokdError(err) && err.code === 'ERR_CONFLICT' && (await ctx.stores.records.countActiveUsersWithRole('admin')) > 0) {
-      ctx.log.info('first run: another instance created the first admin; its data directory holds initial-admin.json');
+    if (
+      isRevokdError(err) &&
+      err.code === 'ERR_CONFLICT' &&
+      (await ctx.stores.records.countActiveUsersWithRole('admin')) > 0
+    ) {
+      ctx.log.info(
+        'first run: another instance created the first admin; its data directory holds initial-admin.json',
+      );
       return;
     }
     throw err;
@@ -62,9 +73,16 @@ export async function ensureFirstRunAdmin(ctx: FirstRunContext): Promise<void> {
     fs.rmSync(file, { force: true });
     writeNewPrivateFile(file, `${JSON.stringify({ email, password }, null, 2)}\n`);
   } catch (err) {
-    throw new RevokdError('ERR_INTERNAL', `created the first admin ${email} but could not write ${file}; set its password with \`revokd user set-password ${email}\``, { cause: err });
+    throw new RevokdError(
+      'ERR_INTERNAL',
+      `created the first admin ${email} but could not write ${file}; set its password with \`revokd user set-password ${email}\``,
+      { cause: err },
+    );
   }
-  ctx.log.warn({ email, file }, `first run: created the admin ${email}; its generated password is in ${file} — sign in and change it (the file is then deleted)`);
+  ctx.log.warn(
+    { email, file },
+    `first run: created the admin ${email}; its generated password is in ${file} — sign in and change it (the file is then deleted)`,
+  );
 }
 
 /**
@@ -79,8 +97,11 @@ async function reportIgnoredAdminEmail(ctx: FirstRunContext, email: string): Pro
   // No active admin at all: bootstrapAdmin created this one, or already warned about the user.
   if ((await ctx.stores.records.countActiveUsersWithRole('admin')) === 0) return;
   const what = user === undefined ? 'there is no such user' : 'that user is not an active admin';
-  ctx.log.warn({ email }, `REVOKD_ADMIN_EMAIL is ignored: an active admin already exists, and it only creates the first one (${what}). ` +
-    `Sign in as an existing admin (a generated one is admin@localhost, password in initial-admin.json), or add this one with \`revokd user create --email ${email} --admin\``);
+  ctx.log.warn(
+    { email },
+    `REVOKD_ADMIN_EMAIL is ignored: an active admin already exists, and it only creates the first one (${what}). ` +
+      `Sign in as an existing admin (a generated one is admin@localhost, password in initial-admin.json), or add this one with \`revokd user create --email ${email} --admin\``,
+  );
 }
 
 /** admin@localhost, or admin-2@localhost, … when an earlier (now disabled) admin has that email. */
@@ -89,7 +110,10 @@ async function freeAdminEmail(ctx: FirstRunContext): Promise<string> {
     const email = n === 1 ? INITIAL_ADMIN_EMAIL : `admin-${n}@localhost`;
     if ((await ctx.stores.records.findUserByEmail(email)) === undefined) return email;
   }
-  throw new RevokdError('ERR_CONFLICT', 'no free admin-N@localhost email for the first admin; set REVOKD_ADMIN_EMAIL and REVOKD_ADMIN_PASSWORD');
+  throw new RevokdError(
+    'ERR_CONFLICT',
+    'no free admin-N@localhost email for the first admin; set REVOKD_ADMIN_EMAIL and REVOKD_ADMIN_PASSWORD',
+  );
 }
 
 function readInitialAdminEmail(file: string): string | undefined {
@@ -102,7 +126,10 @@ function readInitialAdminEmail(file: string): string | undefined {
 }
 
 /** After `email` chose a new password (or was given one): the file's password is dead, so the file goes. */
-export function forgetInitialAdminPassword(ctx: Pick<AppContext, 'config' | 'log'>, email: string): void {
+export function forgetInitialAdminPassword(
+  ctx: Pick<AppContext, 'config' | 'log'>,
+  email: string,
+): void {
   const file = initialAdminFile(ctx);
   const named = readInitialAdminEmail(file);
   if (named === undefined || named.toLowerCase() !== email.toLowerCase()) return;
@@ -115,5 +142,6 @@ async function removeStaleInitialAdminFile(ctx: FirstRunContext): Promise<void> 
   const email = readInitialAdminEmail(initialAdminFile(ctx));
   if (email === undefined) return;
   const user = await ctx.stores.records.findUserByEmail(email);
-  if (user === undefined || user.mustChangePassword !== true) forgetInitialAdminPassword(ctx, email);
+  if (user === undefined || user.mustChangePassword !== true)
+    forgetInitialAdminPassword(ctx, email);
 }

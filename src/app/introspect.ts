@@ -16,7 +16,12 @@ export type Introspection = { active: false } | ({ active: true } & Record<strin
 const INACTIVE: Introspection = Object.freeze({ active: false });
 
 /** `clientId`: the authenticated client asking. It relays what it was handed, so a canary alerts on it but never blocks its address. */
-export async function introspect(ctx: AppContext, token: unknown, ip: string | null, clientId: string): Promise<Introspection> {
+export async function introspect(
+  ctx: AppContext,
+  token: unknown,
+  ip: string | null,
+  clientId: string,
+): Promise<Introspection> {
   if (typeof token !== 'string' || token.length === 0) return INACTIVE;
   // §2.1: token_type_hint is only a hint; the token's own shape decides where to look.
   if (token.startsWith(REFRESH_PREFIX)) return introspectRefresh(ctx, token);
@@ -25,8 +30,18 @@ export async function introspect(ctx: AppContext, token: unknown, ip: string | n
     const { claims } = await authenticateAccessToken(ctx, token, ip);
     if (await isDisabledUser(ctx, claims.sub)) return INACTIVE;
     return {
-      active: true, token_type: 'access_token', iss: claims.iss, sub: claims.sub, aud: claims.aud, client_id: claims.client_id,
-      scope: claims.scope, exp: claims.exp, iat: claims.iat, nbf: claims.nbf, jti: claims.jti, sid: claims.sid,
+      active: true,
+      token_type: 'access_token',
+      iss: claims.iss,
+      sub: claims.sub,
+      aud: claims.aud,
+      client_id: claims.client_id,
+      scope: claims.scope,
+      exp: claims.exp,
+      iat: claims.iat,
+      nbf: claims.nbf,
+      jti: claims.jti,
+      sid: claims.sid,
     };
   } catch (err) {
     if (isRevokdError(err) && err.code === 'ERR_STORE_UNAVAILABLE') throw err;
@@ -41,24 +56,51 @@ async function introspectRefresh(ctx: AppContext, token: string): Promise<Intros
   if (row === undefined) return INACTIVE;
   const nowMs = ctx.now();
   const session = await ctx.stores.records.findSession(row.sessionId);
-  if (session === undefined || row.consumedAtMs !== null || row.expiresAtMs <= nowMs || session.revokedAtMs !== null || session.expiresAtMs <= nowMs) {
+  if (
+    session === undefined ||
+    row.consumedAtMs !== null ||
+    row.expiresAtMs <= nowMs ||
+    session.revokedAtMs !== null ||
+    session.expiresAtMs <= nowMs
+  ) {
     return INACTIVE;
   }
   if (ctx.replica.check(stampOf(ctx, row, session)).revoked) return INACTIVE;
-  if (session.userId !== null && await isDisabledUser(ctx, session.userId)) return INACTIVE;
+  if (session.userId !== null && (await isDisabledUser(ctx, session.userId))) return INACTIVE;
   return {
-    active: true, token_type: 'refresh_token', iss: ctx.config.issuer, sub: session.userId ?? session.clientId, client_id: session.clientId,
-    scope: session.scope, exp: Math.floor(row.expiresAtMs / 1000), iat: Math.floor(row.createdAtMs / 1000), sid: session.id,
+    active: true,
+    token_type: 'refresh_token',
+    iss: ctx.config.issuer,
+    sub: session.userId ?? session.clientId,
+    client_id: session.clientId,
+    scope: session.scope,
+    exp: Math.floor(row.expiresAtMs / 1000),
+    iat: Math.floor(row.createdAtMs / 1000),
+    sid: session.id,
   };
 }
 
 /** The owner is named by id only: an email is personal data the asking client has no need of. */
-async function introspectApiToken(ctx: AppContext, token: string, ip: string | null, clientId: string): Promise<Introspection> {
+async function introspectApiToken(
+  ctx: AppContext,
+  token: string,
+  ip: string | null,
+  clientId: string,
+): Promise<Introspection> {
   try {
-    const { token: t, user } = await verifyApiToken(ctx, token, ip, { kind: 'relayed_by_client', clientId });
+    const { token: t, user } = await verifyApiToken(ctx, token, ip, {
+      kind: 'relayed_by_client',
+      clientId,
+    });
     return {
-      active: true, token_type: 'api_token', iss: ctx.config.issuer, sub: user.id, scope: t.scopes.join(' '),
-      iat: Math.floor(t.createdAtMs / 1000), ...(t.expiresAtMs === null ? {} : { exp: Math.floor(t.expiresAtMs / 1000) }), token_id: t.id,
+      active: true,
+      token_type: 'api_token',
+      iss: ctx.config.issuer,
+      sub: user.id,
+      scope: t.scopes.join(' '),
+      iat: Math.floor(t.createdAtMs / 1000),
+      ...(t.expiresAtMs === null ? {} : { exp: Math.floor(t.expiresAtMs / 1000) }),
+      token_id: t.id,
     };
   } catch (err) {
     await ctx.security.monitor.settled(); // a canary's alert lands before we answer

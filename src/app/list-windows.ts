@@ -13,10 +13,16 @@ export interface PresentedWindow {
   readonly expires_at: string | null;
 }
 
-export async function listLiveWindows(ctx: Pick<AppContext, 'now'> & UsesStores<'revocations'>): Promise<PresentedWindow[]> {
+export async function listLiveWindows(
+  ctx: Pick<AppContext, 'now'> & UsesStores<'revocations'>,
+): Promise<PresentedWindow[]> {
   const records = await ctx.stores.revocations.listWindowRevocations(ctx.now());
   return records.map((r) => ({
-    seq: r.seq, from: r.windowFrom ?? 0, to: r.windowTo ?? 0, reason: r.reason, note: r.note,
+    seq: r.seq,
+    from: r.windowFrom ?? 0,
+    to: r.windowTo ?? 0,
+    reason: r.reason,
+    note: r.note,
     created_at: new Date(r.createdAtMs).toISOString(),
     expires_at: r.expiresAtMs === null ? null : new Date(r.expiresAtMs).toISOString(),
   }));

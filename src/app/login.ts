@@ -22,20 +22,41 @@ export interface LoginInput {
   readonly userAgent: string;
 }
 
-export async function login(ctx: AppContext, input: LoginInput): Promise<TokenResponse & { user_id: string }> {
-  const email = typeof input.email === 'string' && input.email.length <= 254 ? input.email : undefined;
-  const password = typeof input.password === 'string' && Buffer.byteLength(input.password) <= MAX_PASSWORD_BYTES ? input.password : undefined;
-  if (email === undefined || password === undefined) throw new RevokdError('ERR_VALIDATION', 'email and password are required strings');
+export async function login(
+  ctx: AppContext,
+  input: LoginInput,
+): Promise<TokenResponse & { user_id: string }> {
+  const email =
+    typeof input.email === 'string' && input.email.length <= 254 ? input.email : undefined;
+  const password =
+    typeof input.password === 'string' && Buffer.byteLength(input.password) <= MAX_PASSWORD_BYTES
+      ? input.password
+      : undefined;
+  if (email === undefined || password === undefined)
+    throw new RevokdError('ERR_VALIDATION', 'email and password are required strings');
 
   // Brute force: after too many failures for this email from this address, refuse without checking.
   await refuseIfTooManyFailures(ctx, email, input.ip);
   const user = await ctx.stores.records.findUserByEmail(email);
-  if (user?.isDecoy === true) ctx.events.emit('deception_hit', { kind: 'decoy', ip: input.ip, detail: `login as decoy ${email}`, via: DIRECT });
+  if (user?.isDecoy === true)
+    ctx.events.emit('deception_hit', {
+      kind: 'decoy',
+      ip: input.ip,
+      detail: `login as decoy ${email}`,
+      via: DIRECT,
+    });
   const passwordOk = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
   if (user === undefined || !passwordOk || user.disabledAtMs !== null || user.isDecoy === true) {
     await recordFailedPassword(ctx, {
-      email, userId: user?.id ?? null, ip: input.ip,
-      reason: user === undefined ? 'unknown_email' : user.disabledAtMs !== null ? 'disabled' : 'wrong_password',
+      email,
+      userId: user?.id ?? null,
+      ip: input.ip,
+      reason:
+        user === undefined
+          ? 'unknown_email'
+          : user.disabledAtMs !== null
+            ? 'disabled'
+            : 'wrong_password',
     });
     // A decoy login blocks its source: let that land before answering, as for canaries.
     if (user?.isDecoy === true) await ctx.security.monitor.settled();
@@ -51,27 +72,57 @@ export async function login(ctx: AppContext, input: LoginInput): Promise<TokenRe
   try {
     generations = await ctx.stores.records.createSession({
       session: {
-        id: sessionId, userId: user.id, clientId: FIRST_PARTY_CLIENT_ID, createdAtMs: nowMs, expiresAtMs: sessionEnd,
-        ip: input.ip, userAgent: input.userAgent.slice(0, 512), scope: '',
+        id: sessionId,
+        userId: user.id,
+        clientId: FIRST_PARTY_CLIENT_ID,
+        createdAtMs: nowMs,
+        expiresAtMs: sessionEnd,
+        ip: input.ip,
+        userAgent: input.userAgent.slice(0, 512),
+        scope: '',
       },
-      refresh: { id: newId(), tokenHash: sha256Hex(refreshToken), createdAtMs: nowMs, expiresAtMs: refreshEnd },
-      audit: { type: 'user.logged_in', actorType: 'user', actorId: user.id, targetType: 'session', targetId: sessionId, ip: input.ip, details: {} },
+      refresh: {
+        id: newId(),
+        tokenHash: sha256Hex(refreshToken),
+        createdAtMs: nowMs,
+        expiresAtMs: refreshEnd,
+      },
+      audit: {
+        type: 'user.logged_in',
+        actorType: 'user',
+        actorId: user.id,
+        targetType: 'session',
+        targetId: sessionId,
+        ip: input.ip,
+        details: {},
+      },
       // The password check above is slow: a disable, reset or change that commits meanwhile must
       // win, so the store re-checks what was verified in the commit that creates the session.
       ifUserUnchanged: { passwordHash: user.passwordHash },
     });
   } catch (err) {
     // Not a failed guess (the password was right a moment ago), so not counted as one: just the same answer.
-    if (isRevokdError(err) && err.code === 'ERR_CONFLICT') throw new RevokdError('ERR_INVALID_CREDENTIALS', 'invalid email or password');
+    if (isRevokdError(err) && err.code === 'ERR_CONFLICT')
+      throw new RevokdError('ERR_INVALID_CREDENTIALS', 'invalid email or password');
     throw err;
   }
-  const access = await issueAccessToken(ctx, { sub: user.id, sid: sessionId, clientId: FIRST_PARTY_CLIENT_ID, scope: '', generations,
+  const access = await issueAccessToken(ctx, {
+    sub: user.id,
+    sid: sessionId,
+    clientId: FIRST_PARTY_CLIENT_ID,
+    scope: '',
+    generations,
     passwordChangeRequired: user.mustChangePassword === true,
   });
   ctx.events.emit('login_succeeded', { userId: user.id, ip: input.ip });
   ctx.events.emit('token_issued', { subject: user.id, kind: 'login', ip: input.ip });
   return {
-    access_token: access.token, refresh_token: refreshToken, token_type: 'Bearer', expires_in: ctx.config.accessTtlSeconds,
-    refresh_expires_in: Math.floor((refreshEnd - nowMs) / 1000), session_id: sessionId, user_id: user.id,
+    access_token: access.token,
+    refresh_token: refreshToken,
+    token_type: 'Bearer',
+    expires_in: ctx.config.accessTtlSeconds,
+    refresh_expires_in: Math.floor((refreshEnd - nowMs) / 1000),
+    session_id: sessionId,
+    user_id: user.id,
   };
 }

@@ -40,7 +40,9 @@ export function createLogger(config: Config): Logger {
     // it land in the logs.
     serializers: {
       req: (req: { method?: string; url?: string; socket?: { remoteAddress?: string } }) => ({
-        method: req.method, url: (req.url ?? '').split('?')[0], remoteAddress: req.socket?.remoteAddress,
+        method: req.method,
+        url: (req.url ?? '').split('?')[0],
+        remoteAddress: req.socket?.remoteAddress,
       }),
     },
   });
@@ -55,7 +57,10 @@ function failOpenReporter(log: Logger): () => void {
     const now = Date.now();
     if (now - lastLogMs < 10_000) return;
     lastLogMs = now;
-    log.warn({ failOpenChecks: count }, 'revocation state is stale: accepting tokens without a current check (REVOKD_FAIL_MODE=open)');
+    log.warn(
+      { failOpenChecks: count },
+      'revocation state is stale: accepting tokens without a current check (REVOKD_FAIL_MODE=open)',
+    );
   };
 }
 
@@ -63,7 +68,10 @@ export interface OpenedContext extends AppContext {
   close(): Promise<void>;
 }
 
-export async function openAppContext(config: Config, options: { log?: Logger; store?: RevokdStore; now?: () => number; checkpoints?: boolean } = {}): Promise<OpenedContext> {
+export async function openAppContext(
+  config: Config,
+  options: { log?: Logger; store?: RevokdStore; now?: () => number; checkpoints?: boolean } = {},
+): Promise<OpenedContext> {
   const log = options.log ?? createLogger(config);
   const now = options.now ?? Date.now;
   // Before anything is written there: the directory 0700 and its files 0600, whatever was left.
@@ -72,35 +80,65 @@ export async function openAppContext(config: Config, options: { log?: Logger; st
   // Resolved once: the store chains under these keys, the audit trail verifies with them, and the
   // key manager seals and opens signing keys with the same secret.
   const { audit: auditKeys, signingKeySealer } = resolveServiceKeys(config);
-  const store = instrumentStore(options.store ?? (await openConfiguredStore(config, log, auditKeys)), metrics);
+  const store = instrumentStore(
+    options.store ?? (await openConfiguredStore(config, log, auditKeys)),
+    metrics,
+  );
   const stores = storePorts(store);
   const counters = await openCounters(config, stores.counters, log, metrics);
-  const base = { config, stores, counters: counters.counters, now, log, events: new EventBus(log), metrics };
+  const base = {
+    config,
+    stores,
+    counters: counters.counters,
+    now,
+    log,
+    events: new EventBus(log),
+    metrics,
+  };
   await ensureFirstPartyClient(base);
   await bootstrapAdmin(base);
   const keyManager = new KeyManager(config, stores.records, signingKeySealer, now);
   const keyReport = await keyManager.ensureKeys();
-  for (const kid of keyReport.sealedFromFiles) log.info({ kid }, 'signing key moved from its file in keys/ into the store, sealed under the service secret');
+  for (const kid of keyReport.sealedFromFiles)
+    log.info(
+      { kid },
+      'signing key moved from its file in keys/ into the store, sealed under the service secret',
+    );
   const keys = await KeyRingHolder.create(keyManager);
-  const replica = await createConfiguredReplica(config, store, log, { now, onFailOpen: failOpenReporter(log) });
+  const replica = await createConfiguredReplica(config, store, log, {
+    now,
+    onFailOpen: failOpenReporter(log),
+  });
   // A revoked key leaves the ring (and the JWKS) as soon as the feed brings its record, whichever
   // process revoked it, rather than at the next periodic reload.
   replica.onRecord((record) => {
-    if (record.scope === 'key') keys.reload().catch((err: unknown) => log.warn({ err }, 'key ring reload failed'));
+    if (record.scope === 'key')
+      keys.reload().catch((err: unknown) => log.warn({ err }, 'key ring reload failed'));
   });
   await replica.start();
   keys.startReloading((err) => log.warn({ err }, 'key ring reload failed'));
-  metrics.attach(base.events, { replicaStalenessMs: () => replica.stalenessMs(), health: () => probeServiceHealth(ctx) });
+  metrics.attach(base.events, {
+    replicaStalenessMs: () => replica.stalenessMs(),
+    health: () => probeServiceHealth(ctx),
+  });
   const apiTokenUsage = new ApiTokenUsageRecorder(stores.records, log);
   apiTokenUsage.start(config.apiTokenUsageFlushMs);
   if (config.failMode === 'open') {
-    log.warn('REVOKD_FAIL_MODE=open: when revocation state cannot be confirmed, tokens are accepted until they expire');
+    log.warn(
+      'REVOKD_FAIL_MODE=open: when revocation state cannot be confirmed, tokens are accepted until they expire',
+    );
   }
   const blocks = new ActiveBlocks(base, replica);
   await blocks.start();
   const audit = new AuditTrail(auditKeys);
   const ctx: OpenedContext = {
-    ...base, keyManager, keys, replica, apiTokenUsage, audit, verifiedTokens: new VerifiedTokenCache(config.verifiedTokenCacheSize),
+    ...base,
+    keyManager,
+    keys,
+    replica,
+    apiTokenUsage,
+    audit,
+    verifiedTokens: new VerifiedTokenCache(config.verifiedTokenCacheSize),
     // The monitor needs the finished context; it is set right below.
     security: { blocks, monitor: undefined as unknown as SecurityMonitor },
     async close() {
@@ -119,6 +157,7 @@ export async function openAppContext(config: Config, options: { log?: Logger; st
   const monitor = new SecurityMonitor(ctx, blocks);
   monitor.attach();
   (ctx.security as { monitor: SecurityMonitor }).monitor = monitor;
-  const stopCheckpoints = options.checkpoints === false ? async () => undefined : startCheckpointLog(ctx);
+  const stopCheckpoints =
+    options.checkpoints === false ? async () => undefined : startCheckpointLog(ctx);
   return ctx;
 }

@@ -16,17 +16,29 @@ import { resolveAuditKeys } from './security/service-secret.js';
  * The configured store, through the composition root (stores/open-store.ts). The keyed-chain
  * marker is a file beside a SQLite database, so it is read and written only for one.
  */
-export async function openConfiguredStore(config: Config, log?: Logger, keys: AuditKeys = resolveAuditKeys(config)): Promise<RevokdStore> {
+export async function openConfiguredStore(
+  config: Config,
+  log?: Logger,
+  keys: AuditKeys = resolveAuditKeys(config),
+): Promise<RevokdStore> {
   const location = parseStoreUrl(config.databaseUrl);
   const file = 'file' in location ? location.file : undefined;
   const store = await openStore(config.databaseUrl, {
-    storeTimeoutMs: config.storeTimeoutMs, auditChainKey: keys.chain,
+    storeTimeoutMs: config.storeTimeoutMs,
+    auditChainKey: keys.chain,
     allowLegacyChainUpgrade: file !== undefined && allowLegacyChainUpgrade(file),
     onAuditKeying: (outcome) => {
-      if (outcome === 'keyed') log?.warn('the audit log (plain SHA-256 chain) verified and was re-chained under the audit key');
-      if (outcome === 'legacy_chain_broken') log?.error('the audit log does not verify (it was not re-chained under the audit key): run `revokd audit verify`');
+      if (outcome === 'keyed')
+        log?.warn(
+          'the audit log (plain SHA-256 chain) verified and was re-chained under the audit key',
+        );
+      if (outcome === 'legacy_chain_broken')
+        log?.error(
+          'the audit log does not verify (it was not re-chained under the audit key): run `revokd audit verify`',
+        );
     },
-    onDatabaseCreated: (name) => log?.warn({ database: name }, `the PostgreSQL database "${name}" did not exist: created it`),
+    onDatabaseCreated: (name) =>
+      log?.warn({ database: name }, `the PostgreSQL database "${name}" did not exist: created it`),
   });
   if (file !== undefined) markChainKeyed(file);
   return store;

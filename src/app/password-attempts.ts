@@ -11,10 +11,15 @@ import type { AppContext } from './context.js';
 const WINDOW_MS = 3_600_000;
 
 /** Keyed on the pair, so an attacker's address cannot lock the victim out from theirs. */
-const pairKey = (email: string, ip: string): string => `login_fail:pair:${email.toLowerCase()}|${countingKey(ip)}`;
+const pairKey = (email: string, ip: string): string =>
+  `login_fail:pair:${email.toLowerCase()}|${countingKey(ip)}`;
 
 /** Throws ERR_RATE_LIMITED (with Retry-After) when this email has failed too often from this address. */
-export async function refuseIfTooManyFailures(ctx: AppContext, email: string, ip: string): Promise<void> {
+export async function refuseIfTooManyFailures(
+  ctx: AppContext,
+  email: string,
+  ip: string,
+): Promise<void> {
   const attempts = await ctx.counters.readCounter(pairKey(email, ip), WINDOW_MS, ctx.now());
   if (attempts.count < ctx.config.loginAttemptsPerUserAndIp) return;
   ctx.events.emit('login_failed', { email, userId: null, ip });
@@ -28,10 +33,20 @@ export async function recordFailedPassword(
   ctx: AppContext,
   failure: { email: string; userId: string | null; ip: string; reason: string; actorId?: string },
 ): Promise<void> {
-  await ctx.stores.audit.appendAudit([{
-    type: 'user.login_failed', actorType: failure.actorId === undefined ? 'anonymous' : 'user', actorId: failure.actorId ?? null,
-    targetType: 'user', targetId: failure.userId, ip: failure.ip, details: { reason: failure.reason },
-  }], ctx.now());
+  await ctx.stores.audit.appendAudit(
+    [
+      {
+        type: 'user.login_failed',
+        actorType: failure.actorId === undefined ? 'anonymous' : 'user',
+        actorId: failure.actorId ?? null,
+        targetType: 'user',
+        targetId: failure.userId,
+        ip: failure.ip,
+        details: { reason: failure.reason },
+      },
+    ],
+    ctx.now(),
+  );
   await ctx.counters.incrementCounter(pairKey(failure.email, failure.ip), WINDOW_MS, ctx.now());
   ctx.events.emit('login_failed', { email: failure.email, userId: failure.userId, ip: failure.ip });
 }

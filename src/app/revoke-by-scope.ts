@@ -16,7 +16,9 @@ import { revoke } from './revoke.js';
  * Scopes an operator can name (the CLI's `revoke <scope>`), in SCOPE_RULES order; `api-token` is
  * handled by the API-token module, not here.
  */
-export const OPERATOR_SCOPES: readonly string[] = SCOPE_NAMES.map((scope) => SCOPE_RULES[scope].operatorName);
+export const OPERATOR_SCOPES: readonly string[] = SCOPE_NAMES.map(
+  (scope) => SCOPE_RULES[scope].operatorName,
+);
 const ID = /^[A-Za-z0-9_.:@-]{1,255}$/;
 
 export interface OperatorRequest {
@@ -34,27 +36,43 @@ export function parseReason(reason: string): ReasonCode {
   return reason as ReasonCode;
 }
 
-export async function resolveTarget(ctx: AppContext, scope: string, value: string): Promise<RevocationTarget> {
+export async function resolveTarget(
+  ctx: AppContext,
+  scope: string,
+  value: string,
+): Promise<RevocationTarget> {
   const bad = (what: string): RevokdError => new RevokdError('ERR_VALIDATION', `${scope}: ${what}`);
-  const unknown = (): RevokdError => new RevokdError('ERR_VALIDATION', `scope must be one of: ${OPERATOR_SCOPES.join(', ')}`);
+  const unknown = (): RevokdError =>
+    new RevokdError('ERR_VALIDATION', `scope must be one of: ${OPERATOR_SCOPES.join(', ')}`);
   const named = scopeForOperatorName(scope);
   if (named === undefined) throw unknown();
   switch (named) {
     case 'token':
       if (!/^[A-Za-z0-9_-]{8,128}$/.test(value)) throw bad('not a token id');
       // Without the token we do not know its exp: cover the longest an access token can live.
-      return { scope: 'token', issuer: null, jti: value, expiresAtMs: ctx.now() + accessCoverMs(ctx.config) };
+      return {
+        scope: 'token',
+        issuer: null,
+        jti: value,
+        expiresAtMs: ctx.now() + accessCoverMs(ctx.config),
+      };
     case 'session': {
-      if (!ID.test(value) || (await ctx.stores.records.findSession(value)) === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such session');
+      if (!ID.test(value) || (await ctx.stores.records.findSession(value)) === undefined)
+        throw new RevokdError('ERR_NOT_FOUND', 'no such session');
       return { scope: 'session', sessionId: value };
     }
     case 'user': {
-      const user = value.includes('@') ? await ctx.stores.records.findUserByEmail(value) : ID.test(value) ? await ctx.stores.records.findUserById(value) : undefined;
+      const user = value.includes('@')
+        ? await ctx.stores.records.findUserByEmail(value)
+        : ID.test(value)
+          ? await ctx.stores.records.findUserById(value)
+          : undefined;
       if (user === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
       return { scope: 'user', userId: user.id };
     }
     case 'client': {
-      if (!ID.test(value) || (await ctx.stores.records.findClient(value)) === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such client');
+      if (!ID.test(value) || (await ctx.stores.records.findClient(value)) === undefined)
+        throw new RevokdError('ERR_NOT_FOUND', 'no such client');
       return { scope: 'client', clientId: value };
     }
     case 'key': {
@@ -70,7 +88,8 @@ export async function resolveTarget(ctx: AppContext, scope: string, value: strin
     }
     case 'window': {
       const m = /^(\d{1,12})-(\d{1,12})$/.exec(value);
-      if (m === null || Number(m[1]) >= Number(m[2])) throw bad('expected <fromEpochSeconds>-<toEpochSeconds>');
+      if (m === null || Number(m[1]) >= Number(m[2]))
+        throw bad('expected <fromEpochSeconds>-<toEpochSeconds>');
       return { scope: 'window', fromSec: Number(m[1]), toSec: Number(m[2]) };
     }
     case 'global':
@@ -84,7 +103,12 @@ export async function resolveTarget(ctx: AppContext, scope: string, value: strin
   }
 }
 
-export async function revokeByScope(ctx: AppContext, scope: string, value: string, request: OperatorRequest): Promise<RevocationReport> {
+export async function revokeByScope(
+  ctx: AppContext,
+  scope: string,
+  value: string,
+  request: OperatorRequest,
+): Promise<RevocationReport> {
   const reason = parseReason(request.reason);
   const target = await resolveTarget(ctx, scope, value);
   if (target.scope === 'key') return revokeSigningKey(ctx, target.kid, request);
@@ -92,13 +116,22 @@ export async function revokeByScope(ctx: AppContext, scope: string, value: strin
 }
 
 /** Revoking the active key first rotates, so the service keeps signing with a key that is not revoked. */
-export async function revokeSigningKey(ctx: AppContext, kid: string, request: OperatorRequest): Promise<RevocationReport> {
+export async function revokeSigningKey(
+  ctx: AppContext,
+  kid: string,
+  request: OperatorRequest,
+): Promise<RevocationReport> {
   const keys = await ctx.stores.records.listSigningKeys();
   // Every key this service signs with is in the store (HS256 kids too): any other kid is a mistake.
-  if (!keys.some((k) => k.kid === kid)) throw new RevokdError('ERR_NOT_FOUND', `no signing key with kid "${kid}" (see \`revokd keys list\`)`);
+  if (!keys.some((k) => k.kid === kid))
+    throw new RevokdError(
+      'ERR_NOT_FOUND',
+      `no signing key with kid "${kid}" (see \`revokd keys list\`)`,
+    );
   // HS256 keys come from configuration and cannot be rotated here: revoking the current one stops
   // issuing until a new REVOKD_JWT_SECRET is set (KeyManager.symmetricRing).
-  if (keys.find((k) => k.kid === kid)?.status === 'active' && !ctx.keyManager.symmetric) await ctx.keyManager.rotate(request.actor);
+  if (keys.find((k) => k.kid === kid)?.status === 'active' && !ctx.keyManager.symmetric)
+    await ctx.keyManager.rotate(request.actor);
   const report = await revoke(ctx, { scope: 'key', kid }, { ...request, reason: 'key_revoked' });
   await ctx.keys.reload();
   return report;

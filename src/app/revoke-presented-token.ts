@@ -13,7 +13,13 @@ import { verifyPresentedAccessToken } from './verify-presented-access-token.js';
 import { revoke, tokenEntryExpiryMs } from './revoke.js';
 
 export type PresentedToken =
-  | { readonly kind: 'refresh'; readonly sessionId: string; readonly ownerUserId: string | null; readonly clientId: string; readonly id: string }
+  | {
+      readonly kind: 'refresh';
+      readonly sessionId: string;
+      readonly ownerUserId: string | null;
+      readonly clientId: string;
+      readonly id: string;
+    }
   | { readonly kind: 'access'; readonly verified: VerifiedAccessToken }
   | { readonly kind: 'unknown' };
 
@@ -26,7 +32,13 @@ export async function identifyToken(ctx: AppContext, token: unknown): Promise<Pr
     if (row === undefined) return { kind: 'unknown' };
     const session = await ctx.stores.records.findSession(row.sessionId);
     if (session === undefined) return { kind: 'unknown' };
-    return { kind: 'refresh', sessionId: session.id, ownerUserId: session.userId, clientId: session.clientId, id: row.id };
+    return {
+      kind: 'refresh',
+      sessionId: session.id,
+      ownerUserId: session.userId,
+      clientId: session.clientId,
+      id: row.id,
+    };
   }
   try {
     const verified = await verifyPresentedAccessToken(ctx, token);
@@ -43,17 +55,34 @@ export async function revokeIdentified(
   token: Exclude<PresentedToken, { kind: 'unknown' }>,
   request: { actor: Actor; ip: string; initiator: 'user' | 'admin' },
 ): Promise<string> {
-  const common = { initiator: request.initiator, reason: 'user_request' as const, actor: request.actor, ip: request.ip };
+  const common = {
+    initiator: request.initiator,
+    reason: 'user_request' as const,
+    actor: request.actor,
+    ip: request.ip,
+  };
   if (token.kind === 'refresh') {
     await revoke(ctx, { scope: 'session', sessionId: token.sessionId }, common);
     return token.id;
   }
   const { claims } = token.verified;
-  await revoke(ctx, { scope: 'token', issuer: claims.iss, jti: claims.jti, expiresAtMs: tokenEntryExpiryMs(ctx, claims.exp) }, common);
+  await revoke(
+    ctx,
+    {
+      scope: 'token',
+      issuer: claims.iss,
+      jti: claims.jti,
+      expiresAtMs: tokenEntryExpiryMs(ctx, claims.exp),
+    },
+    common,
+  );
   return claims.jti;
 }
 
-export function ownerOf(token: Exclude<PresentedToken, { kind: 'unknown' }>): { sub: string | null; clientId: string } {
+export function ownerOf(token: Exclude<PresentedToken, { kind: 'unknown' }>): {
+  sub: string | null;
+  clientId: string;
+} {
   if (token.kind === 'refresh') return { sub: token.ownerUserId, clientId: token.clientId };
   return { sub: token.verified.claims.sub, clientId: token.verified.claims.client_id };
 }

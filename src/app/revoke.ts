@@ -10,7 +10,11 @@ import { type AppContext, accessCoverMs } from './context.js';
 /** Who asks and why; the clock and the entry lifetimes are filled in here. */
 export type RevokeRequest = Omit<RevocationContext, 'nowMs' | 'accessCoverMs'>;
 
-export async function revoke(ctx: AppContext, requested: RevocationTarget, request: RevokeRequest): Promise<RevocationReport> {
+export async function revoke(
+  ctx: AppContext,
+  requested: RevocationTarget,
+  request: RevokeRequest,
+): Promise<RevocationReport> {
   const nowMs = ctx.now();
   const target = withEntryLifetime(ctx, requested, nowMs);
   const context = revocationContext(ctx, request, nowMs);
@@ -20,21 +24,42 @@ export async function revoke(ctx: AppContext, requested: RevocationTarget, reque
 }
 
 /** The full context of a revocation committed by another store write (e.g. a new password's). */
-export function revocationContext(ctx: AppContext, request: RevokeRequest, nowMs: number): RevocationContext {
+export function revocationContext(
+  ctx: AppContext,
+  request: RevokeRequest,
+  nowMs: number,
+): RevocationContext {
   return { ...request, nowMs, accessCoverMs: accessCoverMs(ctx.config) };
 }
 
 /** After any revocation's commit: this replica applies it at once, and it is counted and logged. */
-export function revocationCommitted(ctx: AppContext, scope: RevocationTarget['scope'], request: RevokeRequest, report: RevocationReport): void {
+export function revocationCommitted(
+  ctx: AppContext,
+  scope: RevocationTarget['scope'],
+  request: RevokeRequest,
+  report: RevocationReport,
+): void {
   ctx.replica.applyLocal(report.records);
   if (report.changed) {
-    ctx.events.emit('revoked', { scope, reason: request.reason, initiator: request.initiator, count: Math.max(1, report.sessions) });
+    ctx.events.emit('revoked', {
+      scope,
+      reason: request.reason,
+      initiator: request.initiator,
+      count: Math.max(1, report.sessions),
+    });
   }
-  ctx.log.info({ scope, reason: request.reason, initiator: request.initiator, sessions: report.sessions }, 'revoked');
+  ctx.log.info(
+    { scope, reason: request.reason, initiator: request.initiator, sessions: report.sessions },
+    'revoked',
+  );
 }
 
 /** A window is checked against the clock and given its entry lifetime (core/revocation/window-rules). */
-function withEntryLifetime(ctx: AppContext, target: RevocationTarget, nowMs: number): RevocationTarget {
+function withEntryLifetime(
+  ctx: AppContext,
+  target: RevocationTarget,
+  nowMs: number,
+): RevocationTarget {
   if (target.scope !== 'window') return target;
   assertWindowInPast(target.toSec, nowMs, ctx.config.clockToleranceSeconds);
   return { ...target, expiresAtMs: windowEntryExpiryMs(target.toSec, ctx.config) };

@@ -22,18 +22,29 @@ import type { AppContext, UsesStores } from './context.js';
  * The same state in the words of the seeds' status endpoints (`/api/v1/auth/revocation-status`,
  * `/api/v1/security/blacklist/status`): one judgement, two vocabularies.
  */
-export const SEED_HEALTH_WORD = { ready: 'healthy', degraded: 'degraded', unavailable: 'unavailable' } as const satisfies Record<HealthState, string>;
+export const SEED_HEALTH_WORD = {
+  ready: 'healthy',
+  degraded: 'degraded',
+  unavailable: 'unavailable',
+} as const satisfies Record<HealthState, string>;
 
 /** What the probe reads (an AppContext fits; counters are optional until a process has them). */
-export type HealthSources = Pick<AppContext, 'replica' | 'config'> & UsesStores<'lifecycle'> & {
-  readonly counters?: { status(): { backend: string; degraded: boolean; reason?: string } };
-};
+export type HealthSources = Pick<AppContext, 'replica' | 'config'> &
+  UsesStores<'lifecycle'> & {
+    readonly counters?: { status(): { backend: string; degraded: boolean; reason?: string } };
+  };
 
 export async function probeServiceHealth(ctx: HealthSources): Promise<ServiceHealth> {
-  const storeOk = await ctx.stores.lifecycle.ping().then(() => true, () => false);
+  const storeOk = await ctx.stores.lifecycle.ping().then(
+    () => true,
+    () => false,
+  );
   const reasons: Array<{ reason: DegradedReason; detail: string }> = [];
   if (!storeOk) {
-    reasons.push({ reason: 'store_unreachable', detail: `the ${ctx.stores.lifecycle.backend} store is unreachable: revocations and logins answer 503 until it is back; checks use the in-process view` });
+    reasons.push({
+      reason: 'store_unreachable',
+      detail: `the ${ctx.stores.lifecycle.backend} store is unreachable: revocations and logins answer 503 until it is back; checks use the in-process view`,
+    });
   }
   const stale = ctx.replica.isStale();
   const decidable = ctx.replica.canDecide();
@@ -47,15 +58,25 @@ export async function probeServiceHealth(ctx: HealthSources): Promise<ServiceHea
   }
   for (const wakeup of ctx.replica.wakeupStatus()) {
     if (!wakeup.connected) {
-      reasons.push({ reason: 'feed_wakeup_down', detail: `feed wake-ups (${wakeup.name}) are down (${wakeup.problem}): other instances' revocations arrive with the ${ctx.config.feedPollMs} ms poll` });
+      reasons.push({
+        reason: 'feed_wakeup_down',
+        detail: `feed wake-ups (${wakeup.name}) are down (${wakeup.problem}): other instances' revocations arrive with the ${ctx.config.feedPollMs} ms poll`,
+      });
     }
   }
   const counters = ctx.counters?.status();
   if (counters?.degraded === true) {
-    reasons.push({ reason: 'counters_degraded', detail: `shared counters (${counters.backend}) unavailable${counters.reason === undefined ? '' : ` (${counters.reason})`}: rate limits and detectors count per instance` });
+    reasons.push({
+      reason: 'counters_degraded',
+      detail: `shared counters (${counters.backend}) unavailable${counters.reason === undefined ? '' : ` (${counters.reason})`}: rate limits and detectors count per instance`,
+    });
   }
   const state: HealthState = !decidable ? 'unavailable' : reasons.length > 0 ? 'degraded' : 'ready';
   return {
-    state, reasons, store: storeOk ? 'ok' : 'unreachable', replicaStalenessMs: ctx.replica.stalenessMs(), replica: stale ? 'stale' : 'current',
+    state,
+    reasons,
+    store: storeOk ? 'ok' : 'unreachable',
+    replicaStalenessMs: ctx.replica.stalenessMs(),
+    replica: stale ? 'stale' : 'current',
   };
 }

@@ -1,7 +1,12 @@
 /** Users: creation (CLI, admin API, first-admin bootstrap), disabling (which revokes everything) and enabling. */
 import { randomUUID } from 'node:crypto';
 import { RevokdError, isRevokdError } from '../core/errors.js';
-import { MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARACTERS, characterCount, hashPassword } from '../core/passwords.js';
+import {
+  MAX_PASSWORD_BYTES,
+  MIN_PASSWORD_CHARACTERS,
+  characterCount,
+  hashPassword,
+} from '../core/passwords.js';
 import { assertStrongPassword, estimatePasswordStrength } from '../core/password-policy.js';
 import type { Actor, Role, UserRecord } from '../stores/types.js';
 import type { AppContext, UsesStores } from './context.js';
@@ -10,22 +15,38 @@ import { revoke } from './revoke.js';
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,189}$/;
 /** Control characters (NUL included) and lone UTF-16 surrogates (stored as U+FFFD, i.e. not what was validated). */
-export const UNPRINTABLE = /[\u0000-\u001f\u007f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export const UNPRINTABLE =
+  /[\u0000-\u001f\u007f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export function validateEmail(email: unknown): string {
-  if (typeof email !== 'string' || email.length > 254 || !EMAIL.test(email) || UNPRINTABLE.test(email)) {
+  if (
+    typeof email !== 'string' ||
+    email.length > 254 ||
+    !EMAIL.test(email) ||
+    UNPRINTABLE.test(email)
+  ) {
     throw new RevokdError('ERR_VALIDATION', 'email must be an email address');
   }
   return email;
 }
 
 export function validateNewPassword(password: unknown): string {
-  if (typeof password !== 'string' || characterCount(password) < MIN_PASSWORD_CHARACTERS || password.includes('\u0000')) {
-    throw new RevokdError('ERR_VALIDATION', `password must be at least ${MIN_PASSWORD_CHARACTERS} characters`);
+  if (
+    typeof password !== 'string' ||
+    characterCount(password) < MIN_PASSWORD_CHARACTERS ||
+    password.includes('\u0000')
+  ) {
+    throw new RevokdError(
+      'ERR_VALIDATION',
+      `password must be at least ${MIN_PASSWORD_CHARACTERS} characters`,
+    );
   }
   // The cap protects scrypt from huge inputs, so it is in bytes (UTF-8), and says so.
   if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) {
-    throw new RevokdError('ERR_VALIDATION', `password must be at most ${MAX_PASSWORD_BYTES} bytes (UTF-8)`);
+    throw new RevokdError(
+      'ERR_VALIDATION',
+      `password must be at most ${MAX_PASSWORD_BYTES} bytes (UTF-8)`,
+    );
   }
   return password;
 }
@@ -42,33 +63,64 @@ export async function createUser(
 ): Promise<UserRecord> {
   const email = validateEmail(input.email);
   const password = validateNewPassword(input.password);
-  if ((await ctx.stores.records.findUserByEmail(email)) !== undefined) throw new RevokdError('ERR_CONFLICT', 'a user with this email exists');
+  if ((await ctx.stores.records.findUserByEmail(email)) !== undefined)
+    throw new RevokdError('ERR_CONFLICT', 'a user with this email exists');
   if (options.checkStrength !== false) await assertStrongPassword(password, email);
   const user: UserRecord = {
-    id: randomUUID(), email, role: input.role ?? 'user', passwordHash: await hashPassword(password), createdAtMs: ctx.now(), disabledAtMs: null,
+    id: randomUUID(),
+    email,
+    role: input.role ?? 'user',
+    passwordHash: await hashPassword(password),
+    createdAtMs: ctx.now(),
+    disabledAtMs: null,
     mustChangePassword: input.mustChangePassword === true,
   };
-  await ctx.stores.records.createUser(user, {
-    type: 'user.created', actorType: actor.type, actorId: actor.id, targetType: 'user', targetId: user.id, ip: null, details: { role: user.role },
-  }, { onlyIfNoActiveAdmin: options.onlyIfNoActiveAdmin === true });
+  await ctx.stores.records.createUser(
+    user,
+    {
+      type: 'user.created',
+      actorType: actor.type,
+      actorId: actor.id,
+      targetType: 'user',
+      targetId: user.id,
+      ip: null,
+      details: { role: user.role },
+    },
+    { onlyIfNoActiveAdmin: options.onlyIfNoActiveAdmin === true },
+  );
   return user;
 }
 
 /** Creates the first admin from REVOKD_ADMIN_EMAIL/PASSWORD when no admin exists yet. */
-export async function bootstrapAdmin(ctx: Pick<AppContext, 'now' | 'config' | 'log'> & UsesStores<'records'>): Promise<void> {
+export async function bootstrapAdmin(
+  ctx: Pick<AppContext, 'now' | 'config' | 'log'> & UsesStores<'records'>,
+): Promise<void> {
   const { adminEmail, adminPassword } = ctx.config;
   if (adminEmail === undefined || adminPassword === undefined) return;
   // A data dir whose admins are all disabled gets a new one: a disabled admin cannot sign in.
   if ((await ctx.stores.records.countActiveUsersWithRole('admin')) > 0) return;
   if ((await ctx.stores.records.findUserByEmail(adminEmail)) !== undefined) {
-    ctx.log.warn({ email: adminEmail }, 'REVOKD_ADMIN_EMAIL names an existing user that is not an active admin; not changing it (set another email)');
+    ctx.log.warn(
+      { email: adminEmail },
+      'REVOKD_ADMIN_EMAIL names an existing user that is not an active admin; not changing it (set another email)',
+    );
     return;
   }
   try {
-    await createUser(ctx, { email: adminEmail, password: adminPassword, role: 'admin' }, { type: 'system', id: null }, { checkStrength: false });
+    await createUser(
+      ctx,
+      { email: adminEmail, password: adminPassword, role: 'admin' },
+      { type: 'system', id: null },
+      { checkStrength: false },
+    );
   } catch (err) {
     // Instances starting at the same moment on one fresh database: another one created it first.
-    if (isRevokdError(err) && err.code === 'ERR_CONFLICT' && (await ctx.stores.records.findUserByEmail(adminEmail)) !== undefined) return;
+    if (
+      isRevokdError(err) &&
+      err.code === 'ERR_CONFLICT' &&
+      (await ctx.stores.records.findUserByEmail(adminEmail)) !== undefined
+    )
+      return;
     throw err;
   }
   ctx.log.info({ email: adminEmail }, 'created the first admin');
@@ -76,29 +128,59 @@ export async function bootstrapAdmin(ctx: Pick<AppContext, 'now' | 'config' | 'l
   // starting. Every password chosen later (API, CLI, UI) must pass the check.
   const verdict = await estimatePasswordStrength(adminPassword, adminEmail);
   if (!verdict.ok) {
-    ctx.log.warn({ email: adminEmail }, `REVOKD_ADMIN_PASSWORD is easy to guess (${verdict.reasons.join(' ')}); change it after signing in`);
+    ctx.log.warn(
+      { email: adminEmail },
+      `REVOKD_ADMIN_PASSWORD is easy to guess (${verdict.reasons.join(' ')}); change it after signing in`,
+    );
   }
 }
 
 /** Lets a disabled user sign in again. What the disable revoked stays revoked (generation cutoff, API tokens). */
-export async function enableUser(ctx: AppContext, userId: string, actor: Actor, ip?: string): Promise<{ changed: boolean }> {
+export async function enableUser(
+  ctx: AppContext,
+  userId: string,
+  actor: Actor,
+  ip?: string,
+): Promise<{ changed: boolean }> {
   const user = await ctx.stores.records.findUserById(userId);
   if (user === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
   const changed = await ctx.stores.records.enableUser(userId, ctx.now(), {
-    type: 'user.enabled', actorType: actor.type, actorId: actor.id, targetType: 'user', targetId: userId, ip: ip ?? null, details: {},
+    type: 'user.enabled',
+    actorType: actor.type,
+    actorId: actor.id,
+    targetType: 'user',
+    targetId: userId,
+    ip: ip ?? null,
+    details: {},
   });
   return { changed };
 }
 
 /** Disables a user (no new logins) and revokes every session and token they hold. */
-export async function disableUser(ctx: AppContext, userId: string, actor: Actor, ip?: string): Promise<{ sessions: number; apiTokens: number }> {
+export async function disableUser(
+  ctx: AppContext,
+  userId: string,
+  actor: Actor,
+  ip?: string,
+): Promise<{ sessions: number; apiTokens: number }> {
   const user = await ctx.stores.records.findUserById(userId);
   if (user === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
   assertMayDisable(user, actor);
   await ctx.stores.records.disableUser(userId, ctx.now(), {
-    type: 'user.disabled', actorType: actor.type, actorId: actor.id, targetType: 'user', targetId: userId, ip: ip ?? null, details: {},
+    type: 'user.disabled',
+    actorType: actor.type,
+    actorId: actor.id,
+    targetType: 'user',
+    targetId: userId,
+    ip: ip ?? null,
+    details: {},
   });
-  const request = { initiator: actor.type === 'system' ? 'system' as const : 'admin' as const, reason: 'user_disabled' as const, actor, ip };
+  const request = {
+    initiator: actor.type === 'system' ? ('system' as const) : ('admin' as const),
+    reason: 'user_disabled' as const,
+    actor,
+    ip,
+  };
   const report = await revoke(ctx, { scope: 'user', userId }, request);
   const apiTokens = await revokeAllApiTokensOfUser(ctx, userId, request);
   return { sessions: report.sessions, apiTokens: apiTokens.length };
@@ -111,5 +193,6 @@ export async function disableUser(ctx: AppContext, userId: string, actor: Actor,
  * commit (ERR_CONFLICT), so two admins disabling each other at the same instant cannot both succeed.
  */
 function assertMayDisable(user: UserRecord, actor: Actor): void {
-  if (actor.id !== null && actor.id === user.id) throw new RevokdError('ERR_CONFLICT', 'you cannot disable your own account');
+  if (actor.id !== null && actor.id === user.id)
+    throw new RevokdError('ERR_CONFLICT', 'you cannot disable your own account');
 }

@@ -10,12 +10,16 @@ export function verifyPresentedAccessToken(
   ctx: Pick<AppContext, 'config' | 'keys' | 'now' | 'verifiedTokens'>,
   token: unknown,
 ): Promise<VerifiedAccessToken> {
-  return verifyAccessToken(token, {
-    issuer: ctx.config.issuer,
-    audience: ctx.config.audience,
-    clockToleranceSeconds: ctx.config.clockToleranceSeconds,
-    maxLifetimeSeconds: ctx.config.accessTtlSeconds,
-    nowSec: nowSeconds(ctx),
-    resolveKey: (kid) => ctx.keys.resolve(kid),
-  }, ctx.verifiedTokens);
+  return verifyAccessToken(
+    token,
+    {
+      issuer: ctx.config.issuer,
+      audience: ctx.config.audience,
+      clockToleranceSeconds: ctx.config.clockToleranceSeconds,
+      maxLifetimeSeconds: ctx.config.accessTtlSeconds,
+      nowSec: nowSeconds(ctx),
+      resolveKey: (kid) => ctx.keys.resolve(kid),
+    },
+    ctx.verifiedTokens,
+  );
 }

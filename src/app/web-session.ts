@@ -10,7 +10,12 @@
  * session therefore lasts as long as the refresh token (REVOKD_REFRESH_TTL_SECONDS).
  */
 import { createHmac } from 'node:crypto';
-import { REFRESH_PREFIX, digestsEqual, looksLikeOpaqueToken, sha256Hex } from '../core/tokens/opaque.js';
+import {
+  REFRESH_PREFIX,
+  digestsEqual,
+  looksLikeOpaqueToken,
+  sha256Hex,
+} from '../core/tokens/opaque.js';
 import type { RefreshTokenRecord, SessionRecord, UserRecord } from '../stores/types.js';
 import { FIRST_PARTY_CLIENT_ID } from './clients.js';
 import type { AppContext } from './context.js';
@@ -37,7 +42,11 @@ export function csrfTokenFor(refreshToken: string): string {
 
 /** Constant-time comparison of a submitted anti-CSRF token with the session's. */
 export function csrfTokenMatches(session: WebSession, submitted: unknown): boolean {
-  return typeof submitted === 'string' && submitted.length <= 128 && digestsEqual(submitted, session.csrfToken);
+  return (
+    typeof submitted === 'string' &&
+    submitted.length <= 128 &&
+    digestsEqual(submitted, session.csrfToken)
+  );
 }
 
 /**
@@ -45,13 +54,22 @@ export function csrfTokenMatches(session: WebSession, submitted: unknown): boole
  * revoked by any scope, or its user disabled). Throws ERR_STORE_UNAVAILABLE when the revocation
  * state is too stale to decide (fail closed, like every other check).
  */
-export async function findWebSession(ctx: AppContext, cookieValue: unknown): Promise<WebSession | undefined> {
+export async function findWebSession(
+  ctx: AppContext,
+  cookieValue: unknown,
+): Promise<WebSession | undefined> {
   if (!looksLikeOpaqueToken(cookieValue, REFRESH_PREFIX)) return undefined;
   const nowMs = ctx.now();
   const refresh = await ctx.stores.records.findRefreshByHash(sha256Hex(cookieValue));
-  if (refresh === undefined || refresh.consumedAtMs !== null || refresh.expiresAtMs <= nowMs) return undefined;
+  if (refresh === undefined || refresh.consumedAtMs !== null || refresh.expiresAtMs <= nowMs)
+    return undefined;
   const session = await ctx.stores.records.findSession(refresh.sessionId);
-  if (session === undefined || session.userId === null || session.clientId !== FIRST_PARTY_CLIENT_ID) return undefined;
+  if (
+    session === undefined ||
+    session.userId === null ||
+    session.clientId !== FIRST_PARTY_CLIENT_ID
+  )
+    return undefined;
   if (session.revokedAtMs !== null || session.expiresAtMs <= nowMs) return undefined;
   if (ctx.replica.check(stampOf(ctx, refresh, session)).revoked) return undefined;
   const user = await ctx.stores.records.findUserById(session.userId);

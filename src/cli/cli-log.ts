@@ -11,7 +11,8 @@ import { REDACTED_LOG_PATHS } from '../app/redacted-log-paths.js';
 const HIDDEN = new Set(['level', 'time', 'pid', 'hostname', 'msg']);
 
 function describe(value: unknown): string {
-  if (value !== null && typeof value === 'object' && 'message' in value) return String(value.message);
+  if (value !== null && typeof value === 'object' && 'message' in value)
+    return String(value.message);
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
@@ -24,12 +25,19 @@ export function humanLogLine(line: string): string {
     return `revokd: ${line.trimEnd()}\n`;
   }
   const level = typeof entry.level === 'number' && entry.level >= 50 ? 'error' : 'warning';
-  const fields = Object.entries(entry).filter(([k]) => !HIDDEN.has(k)).map(([k, v]) => `${k}: ${describe(v)}`);
+  const fields = Object.entries(entry)
+    .filter(([k]) => !HIDDEN.has(k))
+    .map(([k, v]) => `${k}: ${describe(v)}`);
   return `revokd: ${level}: ${describe(entry.msg ?? '')}${fields.length === 0 ? '' : ` (${fields.join(', ')})`}\n`;
 }
 
 export function cliLogger(stream: NodeJS.WritableStream = process.stderr): Logger {
-  return pino({ level: 'warn', redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } }, {
-    write: (line: string) => { stream.write(humanLogLine(line)); },
-  });
+  return pino(
+    { level: 'warn', redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } },
+    {
+      write: (line: string) => {
+        stream.write(humanLogLine(line));
+      },
+    },
+  );
 }

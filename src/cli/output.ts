@@ -7,9 +7,13 @@ export function emit(json: boolean, data: unknown, human: string): void {
 }
 
 /** Rows under a header, each column padded to its widest cell (two spaces between columns). */
-export function textTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+export function textTable(
+  header: readonly string[],
+  rows: ReadonlyArray<readonly string[]>,
+): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  const line = (cells: readonly string[]): string =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   return [line(header), ...rows.map(line)].join('\n');
 }
 

@@ -44,7 +44,10 @@ export function progress(json: boolean, stream: NodeJS.WriteStream = process.std
 }
 
 /** Counts for paged work: "verified 3000 entries…". */
-export function entryProgress(json: boolean, verb: string): { onProgress: (entries: number) => void; done: () => void } {
+export function entryProgress(
+  json: boolean,
+  verb: string,
+): { onProgress: (entries: number) => void; done: () => void } {
   const p = progress(json);
   p.update(`${verb} 0 entries`);
   return { onProgress: (entries) => p.update(`${verb} ${entries} entries`), done: () => p.done() };
@@ -58,7 +61,10 @@ export async function whileWorking<T>(json: boolean, label: string, work: Promis
   const p = progress(json);
   const startedAt = Date.now();
   p.update(label);
-  const timer = setInterval(() => p.update(`${label} (${Math.round((Date.now() - startedAt) / 1000)} s)`), 1000);
+  const timer = setInterval(
+    () => p.update(`${label} (${Math.round((Date.now() - startedAt) / 1000)} s)`),
+    1000,
+  );
   try {
     return await work;
   } finally {

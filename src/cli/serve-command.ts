@@ -24,18 +24,26 @@ export async function serve(): Promise<void> {
     stopping = true;
     const startedAt = Date.now();
     const deadline = setTimeout(() => {
-      log.error({ signal, ms: Date.now() - startedAt }, 'revokd did not stop in time (a store or Redis close hung); exiting anyway');
+      log.error(
+        { signal, ms: Date.now() - startedAt },
+        'revokd did not stop in time (a store or Redis close hung); exiting anyway',
+      );
       process.exit(1);
     }, config.http.shutdownGraceMs + CLOSE_BUDGET_MS);
     deadline.unref();
-    server.close().then((report) => {
-      log.info({ signal, ms: Date.now() - startedAt, cutConnections: report.cutConnections },
-        `revokd stopped (${signal}): requests drained${report.cutConnections > 0 ? `, ${report.cutConnections} connection(s) cut after ${config.http.shutdownGraceMs} ms` : ''}, writes flushed, store closed`);
-      process.exit(0);
-    }, (err: unknown) => {
-      log.error({ err, signal }, 'revokd stopped with an error while closing');
-      process.exit(1);
-    });
+    server.close().then(
+      (report) => {
+        log.info(
+          { signal, ms: Date.now() - startedAt, cutConnections: report.cutConnections },
+          `revokd stopped (${signal}): requests drained${report.cutConnections > 0 ? `, ${report.cutConnections} connection(s) cut after ${config.http.shutdownGraceMs} ms` : ''}, writes flushed, store closed`,
+        );
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error({ err, signal }, 'revokd stopped with an error while closing');
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

@@ -14,7 +14,10 @@ import { cliLogger } from './cli-log.js';
 import { AuditTrail } from '../app/security/audit-trail.js';
 import { resolveAuditKeys } from '../app/security/service-secret.js';
 
-export async function withContext(json: boolean, action: (ctx: AppContext) => Promise<void>): Promise<void> {
+export async function withContext(
+  json: boolean,
+  action: (ctx: AppContext) => Promise<void>,
+): Promise<void> {
   let ctx;
   try {
     const config = loadConfig();
@@ -33,7 +36,10 @@ export async function withContext(json: boolean, action: (ctx: AppContext) => Pr
  * for commands that only read (audit verify/export), so pointing one at a copy of a data directory
  * (forensics) leaves the copy as it was.
  */
-export async function withStore(json: boolean, action: (store: RevokdStore, audit: AuditTrail) => Promise<void>): Promise<void> {
+export async function withStore(
+  json: boolean,
+  action: (store: RevokdStore, audit: AuditTrail) => Promise<void>,
+): Promise<void> {
   let store: RevokdStore | undefined;
   try {
     const config = loadConfig();
@@ -42,7 +48,10 @@ export async function withStore(json: boolean, action: (store: RevokdStore, audi
     // database must already exist.)
     const location = parseStoreUrl(config.databaseUrl);
     if ('file' in location && location.file !== ':memory:' && !fs.existsSync(location.file)) {
-      throw new RevokdError('ERR_NOT_FOUND', `no database at ${location.file} (check REVOKD_DATA_DIR / REVOKD_DATABASE_URL)`);
+      throw new RevokdError(
+        'ERR_NOT_FOUND',
+        `no database at ${location.file} (check REVOKD_DATA_DIR / REVOKD_DATABASE_URL)`,
+      );
     }
     // The same keys as the server on this data directory (REVOKD_SECRET or <dataDir>/audit-secret).
     const keys = resolveAuditKeys(config);

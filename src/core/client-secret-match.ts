@@ -6,7 +6,8 @@
 import { digestsEqual } from './tokens/opaque.js';
 
 /** `current`: the client's secret; `previous`: the replaced one, good until `endsAtMs`. */
-export type SecretMatch = { readonly kind: 'current' } | { readonly kind: 'previous'; readonly endsAtMs: number };
+export type SecretMatch =
+  { readonly kind: 'current' } | { readonly kind: 'previous'; readonly endsAtMs: number };
 
 /** The fields of a client (stores/types.ts ClientRecord) the match reads: core names no store. */
 export interface ClientSecrets {

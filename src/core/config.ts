@@ -153,11 +153,19 @@ type Env = Record<string, string | undefined>;
  * directory, but instances on one PostgreSQL database share no directory, and each must derive the
  * same audit-chain key and open the signing keys the others sealed.
  */
-export const SECRET_REQUIRED_WITH_POSTGRES = 'REVOKD_SECRET is required with a PostgreSQL REVOKD_DATABASE_URL: '
-  + 'instances share no data directory to generate it in, and every instance needs the same one, since it keys the audit chain '
-  + 'and seals the signing keys in the database (set the same value, at least 32 bytes, on every instance)';
+export const SECRET_REQUIRED_WITH_POSTGRES =
+  'REVOKD_SECRET is required with a PostgreSQL REVOKD_DATABASE_URL: ' +
+  'instances share no data directory to generate it in, and every instance needs the same one, since it keys the audit chain ' +
+  'and seals the signing keys in the database (set the same value, at least 32 bytes, on every instance)';
 
-const DEFAULT_HONEYPOT_PATHS = ['/.env', '/wp-login.php', '/wp-admin', '/.git/config', '/phpmyadmin', '/admin.php'];
+const DEFAULT_HONEYPOT_PATHS = [
+  '/.env',
+  '/wp-login.php',
+  '/wp-admin',
+  '/.git/config',
+  '/phpmyadmin',
+  '/admin.php',
+];
 
 /** Parses and validates the environment; throws one ConfigError listing every problem. */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
@@ -189,7 +197,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const list = (name: string, fallback: readonly string[]): string[] => {
     const raw = str(name);
     if (raw === undefined) return [...fallback];
-    return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    return raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
   };
 
   const port = int('PORT', 8080, 0, 65535);
@@ -207,13 +218,21 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   }
   // The store's own notifications (PostgreSQL NOTIFY) by default: delivered on commit, so no
   // crash window, and nothing more to run.
-  const feedWakeup = oneOf<FeedWakeup>('REVOKD_FEED_WAKEUP', ['notify', 'redis', 'none'], notifies ? 'notify' : 'none');
+  const feedWakeup = oneOf<FeedWakeup>(
+    'REVOKD_FEED_WAKEUP',
+    ['notify', 'redis', 'none'],
+    notifies ? 'notify' : 'none',
+  );
   if (feedWakeup === 'notify' && !notifies && env.REVOKD_FEED_WAKEUP !== undefined) {
-    problems.push('REVOKD_FEED_WAKEUP=notify needs a postgres:// REVOKD_DATABASE_URL (SQLite has no NOTIFY; use redis or none)');
+    problems.push(
+      'REVOKD_FEED_WAKEUP=notify needs a postgres:// REVOKD_DATABASE_URL (SQLite has no NOTIFY; use redis or none)',
+    );
   }
-  if (feedWakeup === 'redis' && redisUrl === undefined) problems.push('REVOKD_FEED_WAKEUP=redis needs REVOKD_REDIS_URL');
+  if (feedWakeup === 'redis' && redisUrl === undefined)
+    problems.push('REVOKD_FEED_WAKEUP=redis needs REVOKD_REDIS_URL');
   const issuer = str('REVOKD_ISSUER') ?? `http://${host}:${port}`;
-  if (!/^https?:\/\/[^\s]+$/.test(issuer)) problems.push(`REVOKD_ISSUER must be an http(s) URL, got "${issuer}"`);
+  if (!/^https?:\/\/[^\s]+$/.test(issuer))
+    problems.push(`REVOKD_ISSUER must be an http(s) URL, got "${issuer}"`);
   const audience = str('REVOKD_AUDIENCE') ?? issuer;
 
   const adminEmail = str('REVOKD_ADMIN_EMAIL');
@@ -233,10 +252,16 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const sessionMaxSeconds = int('REVOKD_SESSION_MAX_SECONDS', 2_592_000, 60, 31_536_000);
   const refreshGraceSeconds = int('REVOKD_REFRESH_GRACE_SECONDS', 10, 0, 60);
   const clockToleranceSeconds = int('REVOKD_CLOCK_TOLERANCE_SECONDS', 5, 0, 300);
-  const verifiedTokenCacheSize = int('REVOKD_VERIFIED_TOKEN_CACHE_SIZE', DEFAULT_VERIFIED_TOKEN_CACHE_SIZE, 0, 1_000_000);
+  const verifiedTokenCacheSize = int(
+    'REVOKD_VERIFIED_TOKEN_CACHE_SIZE',
+    DEFAULT_VERIFIED_TOKEN_CACHE_SIZE,
+    0,
+    1_000_000,
+  );
   const trustedProxies = list('REVOKD_TRUSTED_PROXIES', []);
   for (const entry of trustedProxies) {
-    if (parseCidr(entry) === undefined) problems.push(`REVOKD_TRUSTED_PROXIES: "${entry}" is not an IP address or CIDR range`);
+    if (parseCidr(entry) === undefined)
+      problems.push(`REVOKD_TRUSTED_PROXIES: "${entry}" is not an IP address or CIDR range`);
   }
   const corsOrigins = list('REVOKD_CORS_ORIGINS', []);
   for (const entry of corsOrigins) {
@@ -245,10 +270,17 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   }
   const failMode = oneOf<FailMode>('REVOKD_FAIL_MODE', ['closed', 'open'], 'closed');
   const smtpUrl = str('REVOKD_SMTP_URL');
-  if (smtpUrl !== undefined && !/^smtps?:\/\//.test(smtpUrl)) problems.push('REVOKD_SMTP_URL must start with smtp:// or smtps://');
+  if (smtpUrl !== undefined && !/^smtps?:\/\//.test(smtpUrl))
+    problems.push('REVOKD_SMTP_URL must start with smtp:// or smtps://');
   const mailFrom = str('REVOKD_MAIL_FROM');
-  if (mailFrom !== undefined && (/[\u0000-\u001f\u007f]/.test(mailFrom) || !/^(?:[^\s@<>]+@[^\s@<>]+|[^<>]*<[^\s@<>]+@[^\s@<>]+>)$/.test(mailFrom))) {
-    problems.push(`REVOKD_MAIL_FROM must be an email address (addr@host or "Name <addr@host>"), got "${mailFrom}"`);
+  if (
+    mailFrom !== undefined &&
+    (/[\u0000-\u001f\u007f]/.test(mailFrom) ||
+      !/^(?:[^\s@<>]+@[^\s@<>]+|[^<>]*<[^\s@<>]+@[^\s@<>]+>)$/.test(mailFrom))
+  ) {
+    problems.push(
+      `REVOKD_MAIL_FROM must be an email address (addr@host or "Name <addr@host>"), got "${mailFrom}"`,
+    );
   }
   const mailPollMs = int('REVOKD_MAIL_POLL_MS', 500, 10, 60_000);
   const honeypotPaths = list('REVOKD_HONEYPOT_PATHS', DEFAULT_HONEYPOT_PATHS);
@@ -256,26 +288,36 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const autoBlockSeconds = int('REVOKD_AUTO_BLOCK_SECONDS', 86_400, 1, 31_536_000);
   const neverBlock = list('REVOKD_NEVER_BLOCK', []);
   for (const entry of neverBlock) {
-    if (parseCidr(entry) === undefined) problems.push(`REVOKD_NEVER_BLOCK: "${entry}" is not an IP address or CIDR range`);
+    if (parseCidr(entry) === undefined)
+      problems.push(`REVOKD_NEVER_BLOCK: "${entry}" is not an IP address or CIDR range`);
   }
   const autoBlocksPerHour = int('REVOKD_AUTO_BLOCKS_PER_HOUR', 100, 1, 100_000);
   const jwtAlg = oneOf<JwtAlg>('REVOKD_JWT_ALG', ['EdDSA', 'ES256', 'HS256'], 'EdDSA');
   const jwtSecret = env.REVOKD_JWT_SECRET === '' ? undefined : env.REVOKD_JWT_SECRET;
-  const jwtPreviousSecret = env.REVOKD_JWT_PREVIOUS_SECRET === '' ? undefined : env.REVOKD_JWT_PREVIOUS_SECRET;
+  const jwtPreviousSecret =
+    env.REVOKD_JWT_PREVIOUS_SECRET === '' ? undefined : env.REVOKD_JWT_PREVIOUS_SECRET;
   if (jwtAlg === 'HS256') {
     // RFC 7518 §3.2: an HMAC key must be at least as long as the hash output (32 bytes for HS256).
-    if (jwtSecret === undefined) problems.push('REVOKD_JWT_SECRET is required when REVOKD_JWT_ALG=HS256');
-    else if (Buffer.byteLength(jwtSecret) < 32) problems.push('REVOKD_JWT_SECRET must be at least 32 bytes');
+    if (jwtSecret === undefined)
+      problems.push('REVOKD_JWT_SECRET is required when REVOKD_JWT_ALG=HS256');
+    else if (Buffer.byteLength(jwtSecret) < 32)
+      problems.push('REVOKD_JWT_SECRET must be at least 32 bytes');
     if (jwtPreviousSecret !== undefined && Buffer.byteLength(jwtPreviousSecret) < 32) {
       problems.push('REVOKD_JWT_PREVIOUS_SECRET must be at least 32 bytes');
     }
   } else if (jwtSecret !== undefined || jwtPreviousSecret !== undefined) {
-    problems.push('REVOKD_JWT_SECRET / REVOKD_JWT_PREVIOUS_SECRET are only used with REVOKD_JWT_ALG=HS256');
+    problems.push(
+      'REVOKD_JWT_SECRET / REVOKD_JWT_PREVIOUS_SECRET are only used with REVOKD_JWT_ALG=HS256',
+    );
   }
   const maxStalenessMs = int('REVOKD_MAX_STALENESS_MS', 5_000, 100, 600_000);
   const feedPollMs = int('REVOKD_FEED_POLL_MS', 100, 10, 60_000);
   const pruneIntervalMs = int('REVOKD_PRUNE_INTERVAL_MS', 60_000, 100, 86_400_000);
-  const logLevel = oneOf('REVOKD_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info');
+  const logLevel = oneOf(
+    'REVOKD_LOG_LEVEL',
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    'info',
+  );
 
   const maxPerUser = int('REVOKD_API_TOKEN_MAX_PER_USER', 100, 0, 100_000);
   const unusedDays = int('REVOKD_API_TOKEN_UNUSED_DAYS', 0, 0, 3650);
@@ -283,7 +325,12 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
 
   const failedLoginsPerUserPerHour = int('REVOKD_ALERT_FAILED_LOGINS_PER_USER', 10, 1, 100_000);
   const failedLoginsPerIpPerHour = int('REVOKD_ALERT_FAILED_LOGINS_PER_IP', 50, 1, 1_000_000);
-  const tokenRequestsPerUserPerHour = int('REVOKD_ALERT_TOKEN_REQUESTS_PER_USER', 100, 1, 1_000_000);
+  const tokenRequestsPerUserPerHour = int(
+    'REVOKD_ALERT_TOKEN_REQUESTS_PER_USER',
+    100,
+    1,
+    1_000_000,
+  );
   const loginAttemptsPerUserAndIp = int('REVOKD_LOGIN_FAILURES_PER_USER_AND_IP', 10, 1, 100_000);
   const canaryThreshold = int('REVOKD_CANARY_THRESHOLD', 1, 1, 1000);
   const rateLimits: RateLimitConfig = Object.freeze({
@@ -295,12 +342,19 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   });
   const redisPrefix = str('REVOKD_REDIS_PREFIX') ?? 'revokd:';
   if (redisPrefix.length > 64 || /[\s\u0000-\u001f\u007f]/.test(redisPrefix)) {
-    problems.push('REVOKD_REDIS_PREFIX must be at most 64 characters, without spaces or control characters');
+    problems.push(
+      'REVOKD_REDIS_PREFIX must be at most 64 characters, without spaces or control characters',
+    );
   }
   const metricsToken = str('REVOKD_METRICS_TOKEN');
   // Never echo the value: it is a credential.
-  if (metricsToken !== undefined && (metricsToken.length < 16 || !/^[\x21-\x7e]+$/.test(metricsToken))) {
-    problems.push('REVOKD_METRICS_TOKEN must be at least 16 printable ASCII characters without spaces');
+  if (
+    metricsToken !== undefined &&
+    (metricsToken.length < 16 || !/^[\x21-\x7e]+$/.test(metricsToken))
+  ) {
+    problems.push(
+      'REVOKD_METRICS_TOKEN must be at least 16 printable ASCII characters without spaces',
+    );
   }
 
   const storeTimeoutMs = int('REVOKD_STORE_TIMEOUT_MS', 5_000, 0, 60_000);
@@ -312,39 +366,92 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     shutdownGraceMs: int('REVOKD_SHUTDOWN_GRACE_MS', 3_000, 0, 60_000),
   });
   if (http.headersTimeoutMs > http.requestTimeoutMs) {
-    problems.push(`REVOKD_HEADERS_TIMEOUT_MS (${http.headersTimeoutMs}) must not exceed REVOKD_REQUEST_TIMEOUT_MS (${http.requestTimeoutMs})`);
+    problems.push(
+      `REVOKD_HEADERS_TIMEOUT_MS (${http.headersTimeoutMs}) must not exceed REVOKD_REQUEST_TIMEOUT_MS (${http.requestTimeoutMs})`,
+    );
   }
   const secret = str('REVOKD_SECRET');
   // Never echo the value: it is the root of the audit keys.
-  if (secret !== undefined && Buffer.byteLength(secret, 'utf8') < 32) problems.push('REVOKD_SECRET must be at least 32 bytes long');
-  if (secret === undefined && capabilities?.sharedAcrossHosts === true) problems.push(SECRET_REQUIRED_WITH_POSTGRES);
-  const auditCheckpointIntervalMs = int('REVOKD_AUDIT_CHECKPOINT_INTERVAL_MS', 300_000, 1000, 86_400_000);
+  if (secret !== undefined && Buffer.byteLength(secret, 'utf8') < 32)
+    problems.push('REVOKD_SECRET must be at least 32 bytes long');
+  if (secret === undefined && capabilities?.sharedAcrossHosts === true)
+    problems.push(SECRET_REQUIRED_WITH_POSTGRES);
+  const auditCheckpointIntervalMs = int(
+    'REVOKD_AUDIT_CHECKPOINT_INTERVAL_MS',
+    300_000,
+    1000,
+    86_400_000,
+  );
   const stream: StreamConfig = Object.freeze({
     heartbeatMs: int('REVOKD_STREAM_HEARTBEAT_MS', 1_000, 100, 60_000),
     maxBufferBytes: int('REVOKD_STREAM_MAX_BUFFER_BYTES', 4_194_304, 65_536, 1_073_741_824),
     stallTimeoutMs: int('REVOKD_STREAM_STALL_TIMEOUT_MS', 30_000, 1_000, 600_000),
     maxPerClient: int('REVOKD_STREAM_MAX_PER_CLIENT', 16, 1, 10_000),
     // By default half the connection cap (at most 512): streams hold their connections, the other routes need the rest.
-    maxTotal: int('REVOKD_STREAM_MAX_TOTAL', Math.max(1, Math.min(512, Math.floor(http.maxConnections / 2))), 1, 1_000_000),
+    maxTotal: int(
+      'REVOKD_STREAM_MAX_TOTAL',
+      Math.max(1, Math.min(512, Math.floor(http.maxConnections / 2))),
+      1,
+      1_000_000,
+    ),
   });
   if (str('REVOKD_STREAM_MAX_TOTAL') !== undefined && stream.maxTotal >= http.maxConnections) {
-    problems.push(`REVOKD_STREAM_MAX_TOTAL (${stream.maxTotal}) must be below REVOKD_MAX_CONNECTIONS (${http.maxConnections}): streams hold their connections, and the other routes need some`);
+    problems.push(
+      `REVOKD_STREAM_MAX_TOTAL (${stream.maxTotal}) must be below REVOKD_MAX_CONNECTIONS (${http.maxConnections}): streams hold their connections, and the other routes need some`,
+    );
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
-    port, host, dataDir, databaseUrl, redisUrl, issuer, audience, adminEmail, adminPassword,
-    accessTtlSeconds, refreshTtlSeconds, sessionMaxSeconds, refreshGraceSeconds, clockToleranceSeconds, verifiedTokenCacheSize,
-    trustedProxies: Object.freeze(trustedProxies), failMode, smtpUrl, mailFrom, mailPollMs,
+    port,
+    host,
+    dataDir,
+    databaseUrl,
+    redisUrl,
+    issuer,
+    audience,
+    adminEmail,
+    adminPassword,
+    accessTtlSeconds,
+    refreshTtlSeconds,
+    sessionMaxSeconds,
+    refreshGraceSeconds,
+    clockToleranceSeconds,
+    verifiedTokenCacheSize,
+    trustedProxies: Object.freeze(trustedProxies),
+    failMode,
+    smtpUrl,
+    mailFrom,
+    mailPollMs,
     corsOrigins: Object.freeze([...new Set(corsOrigins)]),
-    honeypotPaths: Object.freeze(honeypotPaths), honeypotThreshold, autoBlockSeconds,
-    neverBlock: Object.freeze(neverBlock), autoBlocksPerHour,
-    jwtAlg, jwtSecret, jwtPreviousSecret, maxStalenessMs, feedPollMs, feedWakeup, pruneIntervalMs, logLevel,
-    apiTokenMaxPerUser: maxPerUser === 0 ? null : maxPerUser, apiTokenUnusedDays: unusedDays === 0 ? null : unusedDays, apiTokenUsageFlushMs,
-    failedLoginsPerUserPerHour, failedLoginsPerIpPerHour, tokenRequestsPerUserPerHour, loginAttemptsPerUserAndIp, canaryThreshold,
-    rateLimits, redisPrefix,
+    honeypotPaths: Object.freeze(honeypotPaths),
+    honeypotThreshold,
+    autoBlockSeconds,
+    neverBlock: Object.freeze(neverBlock),
+    autoBlocksPerHour,
+    jwtAlg,
+    jwtSecret,
+    jwtPreviousSecret,
+    maxStalenessMs,
+    feedPollMs,
+    feedWakeup,
+    pruneIntervalMs,
+    logLevel,
+    apiTokenMaxPerUser: maxPerUser === 0 ? null : maxPerUser,
+    apiTokenUnusedDays: unusedDays === 0 ? null : unusedDays,
+    apiTokenUsageFlushMs,
+    failedLoginsPerUserPerHour,
+    failedLoginsPerIpPerHour,
+    tokenRequestsPerUserPerHour,
+    loginAttemptsPerUserAndIp,
+    canaryThreshold,
+    rateLimits,
+    redisPrefix,
     metricsToken,
-    storeTimeoutMs, http,
-    secret, auditCheckpointIntervalMs, stream,
+    storeTimeoutMs,
+    http,
+    secret,
+    auditCheckpointIntervalMs,
+    stream,
   });
 }

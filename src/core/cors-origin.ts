@@ -7,7 +7,8 @@
 
 /** Why `entry` is not an origin a browser would send, or undefined when it is one. */
 export function corsOriginProblem(entry: string): string | undefined {
-  const hint = 'an origin is scheme://host[:port], e.g. https://app.example.com (no path, no trailing slash, no "*")';
+  const hint =
+    'an origin is scheme://host[:port], e.g. https://app.example.com (no path, no trailing slash, no "*")';
   if (entry.includes('*')) return `"${entry}": wildcards are not allowed (${hint})`;
   let url: URL;
   try {
@@ -15,7 +16,9 @@ export function corsOriginProblem(entry: string): string | undefined {
   } catch {
     return `"${entry}" is not an origin (${hint})`;
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `"${entry}": only http and https origins (${hint})`;
-  if (url.origin !== entry) return `"${entry}" is not an origin as a browser sends it: did you mean "${url.origin}"? (${hint})`;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return `"${entry}": only http and https origins (${hint})`;
+  if (url.origin !== entry)
+    return `"${entry}" is not an origin as a browser sends it: did you mean "${url.origin}"? (${hint})`;
   return undefined;
 }

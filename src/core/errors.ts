@@ -41,7 +41,11 @@ export class RevokdError extends Error {
   /** Seconds a client should wait before retrying (429 and 503). */
   readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { retryAfterSeconds?: number; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { retryAfterSeconds?: number; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'RevokdError';
     this.code = code;
@@ -57,5 +61,7 @@ export function isRevokdError(value: unknown): value is RevokdError {
 
 /** Codes that mean "this credential is not acceptable" — always answered with WWW-Authenticate. */
 export function isBearerFailure(code: ErrorCode): boolean {
-  return code === 'ERR_INVALID_TOKEN' || code === 'ERR_TOKEN_REVOKED' || code === 'ERR_TOKEN_EXPIRED';
+  return (
+    code === 'ERR_INVALID_TOKEN' || code === 'ERR_TOKEN_REVOKED' || code === 'ERR_TOKEN_EXPIRED'
+  );
 }

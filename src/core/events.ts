@@ -20,22 +20,38 @@ export interface RevokdEvents {
    * A token that is revoked was presented again (possible replay of a stolen token). `audit` is
    * the entry that records it; the listener coalesces them (app/security/replay-audit.ts).
    */
-  revoked_token_used: { kind: 'access_token' | 'api_token'; subject: string; tokenId: string; ip: string | null; audit: AuditEventInput };
+  revoked_token_used: {
+    kind: 'access_token' | 'api_token';
+    subject: string;
+    tokenId: string;
+    ip: string | null;
+    audit: AuditEventInput;
+  };
   /** A consumed refresh token came back outside the grace window: its session was revoked. */
   refresh_reused: { userId: string | null; sessionId: string; ip: string };
   /** Tokens were issued to a subject (login, refresh, client credentials, API token creation). */
-  token_issued: { subject: string; kind: 'login' | 'refresh' | 'client_credentials' | 'api_token'; ip: string | null };
+  token_issued: {
+    subject: string;
+    kind: 'login' | 'refresh' | 'client_credentials' | 'api_token';
+    ip: string | null;
+  };
   alert_raised: { severity: 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW'; type: string };
   /**
    * A decoy was touched: a honeypot path, a canary API token, a decoy account. `via` says who put
    * it in front of us: the caller itself, or a client relaying what it was handed (introspection) —
    * only a direct touch can block the caller's address.
    */
-  deception_hit: { kind: 'honeypot' | 'canary' | 'decoy'; ip: string; detail: string; via: Presentation };
+  deception_hit: {
+    kind: 'honeypot' | 'canary' | 'decoy';
+    ip: string;
+    detail: string;
+    via: Presentation;
+  };
 }
 
 /** How a credential reached us: presented by the caller, or relayed by an authenticated client. */
-export type Presentation = { readonly kind: 'direct' } | { readonly kind: 'relayed_by_client'; readonly clientId: string };
+export type Presentation =
+  { readonly kind: 'direct' } | { readonly kind: 'relayed_by_client'; readonly clientId: string };
 export const DIRECT: Presentation = Object.freeze({ kind: 'direct' });
 
 type Listener<K extends keyof RevokdEvents> = (payload: RevokdEvents[K]) => void;

@@ -28,7 +28,10 @@ export interface StrengthVerdict {
 }
 
 interface Estimator {
-  check(password: string, userInputs?: (string | number)[]): { score: number; feedback: { warning: string | null; suggestions: string[] } };
+  check(
+    password: string,
+    userInputs?: (string | number)[],
+  ): { score: number; feedback: { warning: string | null; suggestions: string[] } };
 }
 
 let estimator: Promise<Estimator> | undefined;
@@ -36,7 +39,9 @@ let estimator: Promise<Estimator> | undefined;
 function loadEstimator(): Promise<Estimator> {
   estimator ??= (async () => {
     const [{ ZxcvbnFactory }, common, en] = await Promise.all([
-      import('@zxcvbn-ts/core'), import('@zxcvbn-ts/language-common'), import('@zxcvbn-ts/language-en'),
+      import('@zxcvbn-ts/core'),
+      import('@zxcvbn-ts/language-common'),
+      import('@zxcvbn-ts/language-en'),
     ]);
     return new ZxcvbnFactory({
       dictionary: { ...common.dictionary, ...en.dictionary },
@@ -55,24 +60,42 @@ function userInputsFor(email: string | undefined): string[] {
   if (email !== undefined) {
     const lower = email.toLowerCase();
     const [local, domain] = lower.split('@');
-    inputs.push(lower, ...(local === undefined ? [] : [local]), ...(domain ?? '').split('.').filter((label) => label.length >= 3));
+    inputs.push(
+      lower,
+      ...(local === undefined ? [] : [local]),
+      ...(domain ?? '').split('.').filter((label) => label.length >= 3),
+    );
   }
   return inputs;
 }
 
-export async function estimatePasswordStrength(password: string, email?: string): Promise<StrengthVerdict> {
+export async function estimatePasswordStrength(
+  password: string,
+  email?: string,
+): Promise<StrengthVerdict> {
   const result = (await loadEstimator()).check(password, userInputsFor(email));
   const ok = result.score >= MIN_PASSWORD_SCORE;
-  const reasons = ok ? [] : [
-    ...(result.feedback.warning === null || result.feedback.warning === '' ? ['It would be guessed too quickly.'] : [result.feedback.warning]),
-    ...result.feedback.suggestions,
-  ];
+  const reasons = ok
+    ? []
+    : [
+        ...(result.feedback.warning === null || result.feedback.warning === ''
+          ? ['It would be guessed too quickly.']
+          : [result.feedback.warning]),
+        ...result.feedback.suggestions,
+      ];
   return { score: result.score, ok, reasons };
 }
 
 /** Throws ERR_WEAK_PASSWORD (400) naming the reasons when the password is too guessable. */
-export async function assertStrongPassword(password: string, email?: string, field = 'password'): Promise<void> {
+export async function assertStrongPassword(
+  password: string,
+  email?: string,
+  field = 'password',
+): Promise<void> {
   const verdict = await estimatePasswordStrength(password, email);
   if (verdict.ok) return;
-  throw new RevokdError('ERR_WEAK_PASSWORD', `${field} is too easy to guess: ${verdict.reasons.join(' ')}`);
+  throw new RevokdError(
+    'ERR_WEAK_PASSWORD',
+    `${field} is too easy to guess: ${verdict.reasons.join(' ')}`,
+  );
 }

@@ -6,7 +6,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, ensurePrivateDir, restrict } from './private-files.js';
+import {
+  PRIVATE_DIR_MODE,
+  PRIVATE_FILE_MODE,
+  ensurePrivateDir,
+  restrict,
+} from './private-files.js';
 
 /** Where legacy private key files live (keys/key-store-files.ts): the data dir's layout is here. */
 export function keysDir(dataDir: string): string {

@@ -36,7 +36,10 @@ import { webRoutes } from './routes/web.js';
 /** Bodies larger than this are refused with 413 before they are parsed. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
-const EXPECTED_TYPE = { json: 'application/json', form: 'application/x-www-form-urlencoded' } as const;
+const EXPECTED_TYPE = {
+  json: 'application/json',
+  form: 'application/x-www-form-urlencoded',
+} as const;
 
 export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
@@ -62,7 +65,10 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const warnUntrustedForwarded = (peer: string): void => {
     if (warnedUntrustedForwarded) return;
     warnedUntrustedForwarded = true;
-    ctx.log.warn({ peer }, 'X-Forwarded-For from a peer that is not in REVOKD_TRUSTED_PROXIES was ignored: behind a proxy, list it there or every client looks like the proxy (logged once)');
+    ctx.log.warn(
+      { peer },
+      'X-Forwarded-For from a peer that is not in REVOKD_TRUSTED_PROXIES was ignored: behind a proxy, list it there or every client looks like the proxy (logged once)',
+    );
   };
 
   app.decorateRequest('clientIp', '');
@@ -70,11 +76,19 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   app.decorateRequest('auth', null);
   app.decorateRequest('apiAuth', null);
   app.addHook('onRequest', async (request) => {
-    request.clientIp = resolveClientIp(request.socket.remoteAddress, request.headers['x-forwarded-for'], trusted, warnUntrustedForwarded);
+    request.clientIp = resolveClientIp(
+      request.socket.remoteAddress,
+      request.headers['x-forwarded-for'],
+      trusted,
+      warnUntrustedForwarded,
+    );
     request.clientKey = countingKey(request.clientIp);
     // Lockdown: a blocked address gets 403 before any route runs, login and honeypots included;
     // only the probes (lockdownExempt) answer, so a blocked monitor does not take the node out.
-    if (request.routeOptions.config.lockdownExempt !== true && ctx.security.blocks.blockFor(request.clientIp) !== undefined) {
+    if (
+      request.routeOptions.config.lockdownExempt !== true &&
+      ctx.security.blocks.blockFor(request.clientIp) !== undefined
+    ) {
       throw new RevokdError('ERR_IP_BLOCKED', 'requests from this address are blocked');
     }
   });
@@ -88,14 +102,19 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     const noBody = type === '' && (request.body === undefined || request.body === null);
     if (!noBody && type !== EXPECTED_TYPE[expected]) {
-      throw new RevokdError('ERR_UNSUPPORTED_MEDIA_TYPE', `content-type must be ${EXPECTED_TYPE[expected]}`);
+      throw new RevokdError(
+        'ERR_UNSUPPORTED_MEDIA_TYPE',
+        `content-type must be ${EXPECTED_TYPE[expected]}`,
+      );
     }
     defaultOptionalBody(request);
   });
   // Once closing (SIGTERM), a request finishing in flight is answered with `Connection: close`:
   // its keep-alive connection would otherwise stay open, idle, until the grace period cuts it.
   let closing = false;
-  app.addHook('preClose', async () => { closing = true; });
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
     if (closing) reply.header('connection', 'close');

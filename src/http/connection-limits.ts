@@ -13,7 +13,11 @@ import type { HttpLimitsConfig } from '../core/config.js';
 /** How often Node looks for requests past their headers/request timeout. */
 export const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
 
-export function connectionLimitOptions(limits: HttpLimitsConfig): { requestTimeout: number; keepAliveTimeout: number; http: ServerOptions } {
+export function connectionLimitOptions(limits: HttpLimitsConfig): {
+  requestTimeout: number;
+  keepAliveTimeout: number;
+  http: ServerOptions;
+} {
   return {
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,

@@ -31,9 +31,19 @@ export interface CookieOptions {
 }
 
 /** Sets a cookie on the reply (HttpOnly, Path=/ always); setting the same name twice keeps the last. */
-export function setCookie(reply: FastifyReply, name: string, value: string, options: CookieOptions): void {
+export function setCookie(
+  reply: FastifyReply,
+  name: string,
+  value: string,
+  options: CookieOptions,
+): void {
   reply.setCookie(name, value, {
-    path: '/', httpOnly: true, secure: options.secure, sameSite: options.sameSite === 'Strict' ? 'strict' : 'lax',
-    ...(options.maxAgeSeconds === undefined ? {} : { maxAge: Math.max(0, Math.floor(options.maxAgeSeconds)) }),
+    path: '/',
+    httpOnly: true,
+    secure: options.secure,
+    sameSite: options.sameSite === 'Strict' ? 'strict' : 'lax',
+    ...(options.maxAgeSeconds === undefined
+      ? {}
+      : { maxAge: Math.max(0, Math.floor(options.maxAgeSeconds)) }),
   });
 }

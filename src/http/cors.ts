@@ -39,7 +39,10 @@ export async function installCors(app: FastifyInstance, origins: readonly string
   };
   const off = { origin: false as const };
   await app.register(cors, {
-    delegator: (request: FastifyRequest, callback: (error: Error | null, options: typeof allowed | typeof off) => void) => {
+    delegator: (
+      request: FastifyRequest,
+      callback: (error: Error | null, options: typeof allowed | typeof off) => void,
+    ) => {
       callback(null, isCorsPath(request.url) ? allowed : off);
     },
   });

@@ -45,27 +45,40 @@ export function installHttpMetrics(app: FastifyInstance, ctx: AppContext): void 
   // wrong content type) is still counted, and Fastify's own clock gives the latency.
   app.addHook('onResponse', async (request, reply) => {
     try {
-      metrics.observeHttpRequest(request.method, routeOf(request), reply.statusCode, reply.elapsedTime / 1000);
+      metrics.observeHttpRequest(
+        request.method,
+        routeOf(request),
+        reply.statusCode,
+        reply.elapsedTime / 1000,
+      );
     } catch (err) {
       request.log.warn({ err }, 'could not record request metrics');
     }
   });
 
-  app.get(METRICS_PATH, {
-    schema: {
-      tags: ['health'], summary: 'Prometheus metrics (bearer REVOKD_METRICS_TOKEN when one is configured)',
-      security: SECURITY.optionalBearer,
-      response: {
-        200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } },
-        '4xx': ERROR_BODY,
+  app.get(
+    METRICS_PATH,
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'Prometheus metrics (bearer REVOKD_METRICS_TOKEN when one is configured)',
+        security: SECURITY.optionalBearer,
+        response: {
+          200: {
+            description: 'Prometheus text exposition format',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+          '4xx': ERROR_BODY,
+        },
       },
     },
-  }, async (request, reply) => {
-    const expected = ctx.config.metricsToken;
-    if (expected !== undefined && !metricsTokenMatches(request.headers.authorization, expected)) {
-      throw new RevokdError('ERR_INVALID_TOKEN', 'a valid metrics token is required');
-    }
-    const { contentType, body } = await metrics.render();
-    return reply.header('cache-control', 'no-store').type(contentType).send(body);
-  });
+    async (request, reply) => {
+      const expected = ctx.config.metricsToken;
+      if (expected !== undefined && !metricsTokenMatches(request.headers.authorization, expected)) {
+        throw new RevokdError('ERR_INVALID_TOKEN', 'a valid metrics token is required');
+      }
+      const { contentType, body } = await metrics.render();
+      return reply.header('cache-control', 'no-store').type(contentType).send(body);
+    },
+  );
 }

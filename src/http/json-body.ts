@@ -8,14 +8,21 @@
 import type { FastifyInstance } from 'fastify';
 
 export function acceptEmptyJsonBodies(app: FastifyInstance, bodyLimit: number): void {
-  const parseJson = app.getDefaultJsonParser(app.initialConfig.onProtoPoisoning ?? 'error', app.initialConfig.onConstructorPoisoning ?? 'error');
+  const parseJson = app.getDefaultJsonParser(
+    app.initialConfig.onProtoPoisoning ?? 'error',
+    app.initialConfig.onConstructorPoisoning ?? 'error',
+  );
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (request, body, done) => {
-    if (body === '') {
-      done(null, undefined);
-      return;
-    }
-    // The default JSON parser is the callback kind (it calls done); its type also admits the async.
-    void parseJson(request, body as string, done);
-  });
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit },
+    (request, body, done) => {
+      if (body === '') {
+        done(null, undefined);
+        return;
+      }
+      // The default JSON parser is the callback kind (it calls done); its type also admits the async.
+      void parseJson(request, body as string, done);
+    },
+  );
 }

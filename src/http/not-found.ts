@@ -40,7 +40,16 @@ export function prefersHtml(accept: string | undefined): boolean {
 function notFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (!API_PATH.test(request.url) && prefersHtml(request.headers.accept)) {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
-    return sendPage(reply, errorPage({ status: 404, title: 'Page not found', message: 'There is no page at this address. Check the link, or start again from your account.' }), 404);
+    return sendPage(
+      reply,
+      errorPage({
+        status: 404,
+        title: 'Page not found',
+        message:
+          'There is no page at this address. Check the link, or start again from your account.',
+      }),
+      404,
+    );
   }
   return sendError(reply, new RevokdError('ERR_NOT_FOUND', 'no such resource'));
 }

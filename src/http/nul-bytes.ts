@@ -45,9 +45,13 @@ function findNul(value: unknown, field: string, depth = 0): string | undefined {
 
 /** Top-level body fields the route's schema marks PRESENTED_TOKEN. */
 function presentedTokenFields(request: FastifyRequest): Set<string> {
-  const properties = (request.routeOptions.schema?.body as { properties?: Record<string, Record<string, unknown>> } | undefined)?.properties;
+  const properties = (
+    request.routeOptions.schema?.body as
+      { properties?: Record<string, Record<string, unknown>> } | undefined
+  )?.properties;
   const fields = new Set<string>();
-  for (const [name, schema] of Object.entries(properties ?? {})) if (schema['x-presented-token'] === true) fields.add(name);
+  for (const [name, schema] of Object.entries(properties ?? {}))
+    if (schema['x-presented-token'] === true) fields.add(name);
   return fields;
 }
 

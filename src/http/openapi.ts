@@ -23,7 +23,10 @@ export const OPENAPI_PATH = '/openapi.json';
 export const WEB_UI_TAG = 'web';
 
 /** The names routes use in `schema.security`. */
-export const SECURITY: Record<string, ReadonlyArray<Readonly<Record<string, readonly string[]>>>> = {
+export const SECURITY: Record<
+  string,
+  ReadonlyArray<Readonly<Record<string, readonly string[]>>>
+> = {
   bearer: [{ bearer: [] }],
   clientOrBearer: [{ clientBasic: [] }, { bearer: [] }],
   optionalBearer: [{}, { bearer: [] }],
@@ -38,8 +41,17 @@ function packageInfo(): { name: string; version: string; description: string } {
   for (;;) {
     const file = path.join(dir, 'package.json');
     if (existsSync(file)) {
-      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string; description?: string };
-      if (pkg.name === 'revokd') return { name: pkg.name, version: pkg.version ?? '0.0.0', description: pkg.description ?? '' };
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as {
+        name?: string;
+        version?: string;
+        description?: string;
+      };
+      if (pkg.name === 'revokd')
+        return {
+          name: pkg.name,
+          version: pkg.version ?? '0.0.0',
+          description: pkg.description ?? '',
+        };
     }
     const parent = path.dirname(dir);
     if (parent === dir) return { name: 'revokd', version: '0.0.0', description: '' };
@@ -54,7 +66,8 @@ export async function installOpenApi(app: FastifyInstance, issuer: string): Prom
   const optionalBodies: Array<{ url: string; method: string }> = [];
   app.addHook('onRoute', (route: RouteOptions) => {
     if (route.config?.bodyOptional === true) {
-      for (const method of [route.method].flat()) optionalBodies.push({ url: route.url, method: method.toLowerCase() });
+      for (const method of [route.method].flat())
+        optionalBodies.push({ url: route.url, method: method.toLowerCase() });
     }
   });
 
@@ -65,19 +78,39 @@ export async function installOpenApi(app: FastifyInstance, issuer: string): Prom
       servers: [{ url: issuer }],
       components: {
         securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from /api/v1/auth/login, /api/v1/auth/refresh or /oauth/token' },
-          apiToken: { type: 'http', scheme: 'bearer', description: 'An API token (rvk_…) from POST /api/v1/tokens, where a route accepts one' },
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description:
+              'An access token from /api/v1/auth/login, /api/v1/auth/refresh or /oauth/token',
+          },
+          apiToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An API token (rvk_…) from POST /api/v1/tokens, where a route accepts one',
+          },
           clientBasic: {
-            type: 'http', scheme: 'basic',
-            description: 'OAuth client authentication (RFC 6749 §2.3.1): client_id and client_secret. They may be sent as form fields instead (client_secret_post); a public client sends client_id only',
+            type: 'http',
+            scheme: 'basic',
+            description:
+              'OAuth client authentication (RFC 6749 §2.3.1): client_id and client_secret. They may be sent as form fields instead (client_secret_post); a public client sends client_id only',
           },
         },
       },
     },
     hiddenTag: WEB_UI_TAG,
     transformObject: (documentObject) => {
-      const doc = 'openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject;
-      const paths = (doc as { paths?: Record<string, Record<string, { requestBody?: { required?: boolean } }>> }).paths ?? {};
+      const doc =
+        'openapiObject' in documentObject
+          ? documentObject.openapiObject
+          : documentObject.swaggerObject;
+      const paths =
+        (
+          doc as {
+            paths?: Record<string, Record<string, { requestBody?: { required?: boolean } }>>;
+          }
+        ).paths ?? {};
       for (const { url, method } of optionalBodies) {
         const operation = paths[url.replace(/:([A-Za-z0-9_]+)/g, '{$1}')]?.[method];
         if (operation?.requestBody !== undefined) operation.requestBody.required = false;
@@ -86,12 +119,22 @@ export async function installOpenApi(app: FastifyInstance, issuer: string): Prom
     },
   });
 
-  app.get(OPENAPI_PATH, {
-    schema: {
-      summary: 'This document: OpenAPI 3.1 description of every API route',
-      tags: ['meta'],
-      security: SECURITY.none,
-      response: { 200: Type.Object({ openapi: Type.Literal('3.1.0'), info: Type.Object({}), paths: Type.Object({}) }, { additionalProperties: true }) },
+  app.get(
+    OPENAPI_PATH,
+    {
+      schema: {
+        summary: 'This document: OpenAPI 3.1 description of every API route',
+        tags: ['meta'],
+        security: SECURITY.none,
+        response: {
+          200: Type.Object(
+            { openapi: Type.Literal('3.1.0'), info: Type.Object({}), paths: Type.Object({}) },
+            { additionalProperties: true },
+          ),
+        },
+      },
     },
-  }, async (_request, reply) => reply.header('cache-control', 'public, max-age=300').send(app.swagger()));
+    async (_request, reply) =>
+      reply.header('cache-control', 'public, max-age=300').send(app.swagger()),
+  );
 }

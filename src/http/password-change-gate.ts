@@ -29,7 +29,10 @@ function openBeforePasswordChange(request: FastifyRequest): boolean {
 }
 
 /** Throws 403 ERR_PASSWORD_CHANGE_REQUIRED when `user` must change its password and the route is not open to it. */
-export function refuseUntilPasswordChanged(request: FastifyRequest, user: Pick<UserRecord, 'mustChangePassword'> | null | undefined): void {
+export function refuseUntilPasswordChanged(
+  request: FastifyRequest,
+  user: Pick<UserRecord, 'mustChangePassword'> | null | undefined,
+): void {
   if (user?.mustChangePassword === true && !openBeforePasswordChange(request)) {
     throw new RevokdError('ERR_PASSWORD_CHANGE_REQUIRED', PASSWORD_CHANGE_REQUIRED_MESSAGE);
   }
@@ -39,7 +42,11 @@ export function refuseUntilPasswordChanged(request: FastifyRequest, user: Pick<U
  * For an access token on a route that did not load its user: a token marked
  * `password_change_required` has its user read, and is refused while the flag is still set.
  */
-export async function refuseMarkedTokenUntilPasswordChanged(ctx: AppContext, request: FastifyRequest, token: VerifiedAccessToken): Promise<void> {
+export async function refuseMarkedTokenUntilPasswordChanged(
+  ctx: AppContext,
+  request: FastifyRequest,
+  token: VerifiedAccessToken,
+): Promise<void> {
   if (token.claims.password_change_required !== true || openBeforePasswordChange(request)) return;
   refuseUntilPasswordChanged(request, await ctx.stores.records.findUserById(token.claims.sub));
 }

@@ -11,24 +11,45 @@ import type { CountersPort } from '../stores/ports/counters.js';
 type IncrCallback = (error: Error | null, result?: { current: number; ttl: number }) => void;
 
 /** A store class for `@fastify/rate-limit`'s `store` option, counting in `counters`. */
-export function rateLimitStoreOver(counters: CountersPort, now: () => number = Date.now): FastifyRateLimitStoreCtor {
+export function rateLimitStoreOver(
+  counters: CountersPort,
+  now: () => number = Date.now,
+): FastifyRateLimitStoreCtor {
   // Not `implements FastifyRateLimitStore`: its typings say child() gets the route options, but at
   // run time it gets the merged limiter options, with the route under `routeInfo`.
   class CountersRateLimitStore {
-    constructor(_options: FastifyRateLimitOptions, private readonly scope = 'rl:') {}
+    constructor(
+      _options: FastifyRateLimitOptions,
+      private readonly scope = 'rl:',
+    ) {}
 
-    incr(key: string, callback: IncrCallback, timeWindow = 60_000, max = Number.POSITIVE_INFINITY): void {
-      void this.count(this.scope + key, timeWindow, max).then((result) => callback(null, result), (err: Error) => callback(err));
+    incr(
+      key: string,
+      callback: IncrCallback,
+      timeWindow = 60_000,
+      max = Number.POSITIVE_INFINITY,
+    ): void {
+      void this.count(this.scope + key, timeWindow, max).then(
+        (result) => callback(null, result),
+        (err: Error) => callback(err),
+      );
     }
 
     /** One counter namespace per route (`rl:POST /api/v1/auth/login:`); limiters made outside routes share the base. */
     child(options: { routeInfo?: { method?: unknown; url?: unknown } }): CountersRateLimitStore {
       const info = options.routeInfo;
-      const scope = typeof info?.method === 'string' && typeof info.url === 'string' ? `rl:${info.method} ${info.url}:` : 'rl:';
+      const scope =
+        typeof info?.method === 'string' && typeof info.url === 'string'
+          ? `rl:${info.method} ${info.url}:`
+          : 'rl:';
       return new CountersRateLimitStore({}, scope);
     }
 
-    private async count(key: string, windowMs: number, max: number): Promise<{ current: number; ttl: number }> {
+    private async count(
+      key: string,
+      windowMs: number,
+      max: number,
+    ): Promise<{ current: number; ttl: number }> {
       const nowMs = now();
       const current = await counters.incrementCounter(key, windowMs, nowMs);
       // The time left only matters to a refused request (its Retry-After): read it only then.

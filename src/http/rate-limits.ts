@@ -54,7 +54,12 @@ export const LIMITED_ROUTES: readonly LimitedRoute[] = [
   { method: 'POST', url: '/api/v1/auth/password', budget: 'loginPerMinute', perUser: true },
   { method: 'POST', url: '/api/v1/auth/revoke-all', budget: 'revokePerMinute', perUser: true },
   { method: 'POST', url: '/api/v1/auth/logout-all', budget: 'revokePerMinute', perUser: true },
-  { method: 'POST', url: '/api/v1/auth/logout-all-devices', budget: 'revokePerMinute', perUser: true },
+  {
+    method: 'POST',
+    url: '/api/v1/auth/logout-all-devices',
+    budget: 'revokePerMinute',
+    perUser: true,
+  },
   { method: 'POST', url: '/oauth/revoke', budget: 'revokePerMinute', perUser: false },
   { method: 'POST', url: '/api/v1/tokens', budget: 'tokenCreatePerMinute', perUser: true },
   { method: 'POST', url: '/api/v1/tokens/revoke-all', budget: 'revokePerMinute', perUser: true },
@@ -70,15 +75,24 @@ export const LIMITED_ROUTES: readonly LimitedRoute[] = [
   { method: 'POST', url: '/tokens/:id/revoke', budget: 'revokePerMinute', perUser: true },
   { method: 'POST', url: '/tokens/revoke-all', budget: 'revokePerMinute', perUser: true },
   { method: 'POST', url: '/admin/users/:id/revoke', budget: 'revokePerMinute', perUser: true },
-  { method: 'POST', url: '/admin/alerts/:id/acknowledge', budget: 'revokePerMinute', perUser: true },
+  {
+    method: 'POST',
+    url: '/admin/alerts/:id/acknowledge',
+    budget: 'revokePerMinute',
+    perUser: true,
+  },
   { method: 'POST', url: '/admin/blocks', budget: 'revokePerMinute', perUser: true },
   { method: 'POST', url: '/admin/blocks/:id/unblock', budget: 'revokePerMinute', perUser: true },
 ];
 
 function rateLimited(scope: 'address' | 'user', ttlMs: number): RevokdError {
-  return new RevokdError('ERR_RATE_LIMITED', `too many requests from this ${scope}; try again later`, {
-    retryAfterSeconds: Math.max(1, Math.ceil(ttlMs / 1000)),
-  });
+  return new RevokdError(
+    'ERR_RATE_LIMITED',
+    `too many requests from this ${scope}; try again later`,
+    {
+      retryAfterSeconds: Math.max(1, Math.ceil(ttlMs / 1000)),
+    },
+  );
 }
 
 /** The authenticated subject of a bearer route (access token or API token) or a UI form (cookie session), if any. */
@@ -103,19 +117,31 @@ export async function installRateLimits(app: FastifyInstance, ctx: AppContext): 
     route.config = { ...route.config, rateLimit: { max, timeWindow: WINDOW_MS } };
     if (limited.perUser) {
       const routeId = `${limited.method} ${limited.url}`;
-      const perUser = app.createRateLimit({ max, timeWindow: WINDOW_MS, keyGenerator: (request) => `user:${routeId}:${subjectOf(request) ?? ''}` });
+      const perUser = app.createRateLimit({
+        max,
+        timeWindow: WINDOW_MS,
+        keyGenerator: (request) => `user:${routeId}:${subjectOf(request) ?? ''}`,
+      });
       const limitUser = async (request: FastifyRequest): Promise<void> => {
         if (subjectOf(request) === undefined) return;
         const result = await perUser(request);
         if (!result.isAllowed && result.isExceeded) throw rateLimited('user', result.ttl);
       };
-      const existing = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];
+      const existing =
+        route.preHandler === undefined
+          ? []
+          : Array.isArray(route.preHandler)
+            ? route.preHandler
+            : [route.preHandler];
       route.preHandler = [...existing, limitUser];
     }
   });
   app.addHook('onReady', async () => {
-    const missing = LIMITED_ROUTES.filter((r) => !matched.has(r)).map((r) => `${r.method} ${r.url}`);
-    if (missing.length > 0) throw new Error(`rate limits name routes that do not exist: ${missing.join(', ')}`);
+    const missing = LIMITED_ROUTES.filter((r) => !matched.has(r)).map(
+      (r) => `${r.method} ${r.url}`,
+    );
+    if (missing.length > 0)
+      throw new Error(`rate limits name routes that do not exist: ${missing.join(', ')}`);
   });
 
   await app.register(rateLimit, {
@@ -130,8 +156,17 @@ export async function installRateLimits(app: FastifyInstance, ctx: AppContext): 
     store,
     // No X-RateLimit-* headers: they would make otherwise identical answers differ (e.g. the 404 for
     // another user's token and for a random id). A 429 carries Retry-After, set by sendError.
-    addHeaders: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false, 'retry-after': false },
-    addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
+    addHeaders: {
+      'x-ratelimit-limit': false,
+      'x-ratelimit-remaining': false,
+      'x-ratelimit-reset': false,
+      'retry-after': false,
+    },
+    addHeadersOnExceeding: {
+      'x-ratelimit-limit': false,
+      'x-ratelimit-remaining': false,
+      'x-ratelimit-reset': false,
+    },
     errorResponseBuilder: (_request, context) => rateLimited('address', context.ttl),
   });
   installBearerBudget(app, limits.bearerPerMinute);
@@ -149,12 +184,18 @@ const BEARER_BUDGET_KEYS = 100_000;
  */
 function installBearerBudget(app: FastifyInstance, max: number): void {
   if (max === 0) return;
-  const budget = new AddressBudget({ perKey: max, total: Number.POSITIVE_INFINITY, windowMs: WINDOW_MS, maxKeys: BEARER_BUDGET_KEYS });
+  const budget = new AddressBudget({
+    perKey: max,
+    total: Number.POSITIVE_INFINITY,
+    windowMs: WINDOW_MS,
+    maxKeys: BEARER_BUDGET_KEYS,
+  });
   // Added after the app's client-IP/lockdown hook, so it runs after it (a blocked address spends nothing).
   app.addHook('onRequest', async (request) => {
     const header = request.headers.authorization;
     if (header === undefined || !BEARER_HEADER.test(header)) return;
     const nowMs = Date.now();
-    if (!budget.take(request.clientKey, nowMs)) throw rateLimited('address', budget.msUntilReset(nowMs));
+    if (!budget.take(request.clientKey, nowMs))
+      throw rateLimited('address', budget.msUntilReset(nowMs));
   });
 }

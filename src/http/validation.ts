@@ -21,7 +21,15 @@
  *   (fast-json-stringify drops properties a schema does not list). A field missing from a response
  *   schema is then a failing conformance test, never data silently lost on the wire.
  */
-import type { FastifyInstance, FastifyRequest, FastifySchemaValidationError, FastifyServerOptions, RouteOptions, preHandlerAsyncHookHandler, preValidationAsyncHookHandler } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyRequest,
+  FastifySchemaValidationError,
+  FastifyServerOptions,
+  RouteOptions,
+  preHandlerAsyncHookHandler,
+  preValidationAsyncHookHandler,
+} from 'fastify';
 import { type ErrorCode, RevokdError } from '../core/errors.js';
 import { fieldWithNul } from './nul-bytes.js';
 
@@ -42,24 +50,42 @@ interface ValidationErrorLike {
 }
 
 const TYPE_WORDS: Record<string, string> = {
-  string: 'a string', boolean: 'a boolean', integer: 'a whole number', number: 'a number', array: 'a list', object: 'a JSON object', null: 'null',
+  string: 'a string',
+  boolean: 'a boolean',
+  integer: 'a whole number',
+  number: 'a number',
+  array: 'a list',
+  object: 'a JSON object',
+  null: 'null',
 };
 
 /** The field an error is about, as a person writes it: `scopes[0]`, `revoked.sessions`. */
 function fieldOf(instancePath: string, context: string): string {
-  const parts = instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parts = instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (parts.length === 0) return context === 'body' ? 'body' : context;
-  return parts.reduce((name, part) => (/^\d+$/.test(part) ? `${name}[${part}]` : name === '' ? part : `${name}.${part}`), '');
+  return parts.reduce(
+    (name, part) =>
+      /^\d+$/.test(part) ? `${name}[${part}]` : name === '' ? part : `${name}.${part}`,
+    '',
+  );
 }
 
 /** One readable sentence for the first failing keyword of a schema. */
-export function describeValidationError(error: FastifySchemaValidationError & { parentSchema?: Record<string, unknown>; data?: unknown }, context: string, bodyAbsent: boolean): string {
+export function describeValidationError(
+  error: FastifySchemaValidationError & { parentSchema?: Record<string, unknown>; data?: unknown },
+  context: string,
+  bodyAbsent: boolean,
+): string {
   const field = fieldOf(error.instancePath, context);
   const params = error.params;
   const parent = error.parentSchema ?? {};
   if (error.keyword === 'required') return `${String(params.missingProperty)} is required`;
   // Query parameters arrive as strings, or as a list when repeated.
-  if (error.keyword === 'type' && context === 'querystring' && Array.isArray(error.data)) return `${field} must be given once`;
+  if (error.keyword === 'type' && context === 'querystring' && Array.isArray(error.data))
+    return `${field} must be given once`;
   if (typeof parent['x-invalid'] === 'string') return parent['x-invalid'];
   if (context === 'body' && error.instancePath === '' && error.keyword === 'type') {
     return bodyAbsent ? 'a JSON object body is required' : 'body must be a JSON object';
@@ -72,18 +98,22 @@ export function describeValidationError(error: FastifySchemaValidationError & { 
     case 'const':
       return `${field} must be ${JSON.stringify(params.allowedValue)}`;
     case 'minLength':
-      return Number(params.limit) === 1 ? `${field} must not be empty` : `${field} must be at least ${String(params.limit)} characters`;
+      return Number(params.limit) === 1
+        ? `${field} must not be empty`
+        : `${field} must be at least ${String(params.limit)} characters`;
     case 'maxLength':
       return typeof parent.minLength === 'number' && parent.minLength > 0
         ? `${field} must be a non-empty string of at most ${String(params.limit)} characters`
         : `${field} must be at most ${String(params.limit)} characters`;
-    case 'minimum': case 'maximum':
+    case 'minimum':
+    case 'maximum':
       return typeof parent.minimum === 'number' && typeof parent.maximum === 'number'
         ? `${field} must be between ${parent.minimum} and ${parent.maximum}`
         : `${field} ${error.message ?? 'is out of range'}`;
     case 'maxItems':
       return `${field} may have at most ${String(params.limit)} items`;
-    case 'pattern': case 'format':
+    case 'pattern':
+    case 'format':
       return `${field} is not in the expected format`;
     default:
       return `${field} ${error.message ?? 'is not valid'}`;
@@ -91,25 +121,38 @@ export function describeValidationError(error: FastifySchemaValidationError & { 
 }
 
 /** A schema failure as the project's 400 (used by the preHandler below and the error handler). */
-export function validationFailure(err: ValidationErrorLike, request: FastifyRequest | undefined): RevokdError {
+export function validationFailure(
+  err: ValidationErrorLike,
+  request: FastifyRequest | undefined,
+): RevokdError {
   const first = err.validation?.[0];
   const context = err.validationContext ?? 'body';
   const code: ErrorCode = request?.routeOptions.config.validationCode ?? 'ERR_VALIDATION';
   if (first === undefined) return new RevokdError(code, 'invalid request');
-  return new RevokdError(code, describeValidationError(first, context, request?.body === undefined));
+  return new RevokdError(
+    code,
+    describeValidationError(first, context, request?.body === undefined),
+  );
 }
 
 const reportValidation: preHandlerAsyncHookHandler = async function reportValidation(request) {
-  const failed = (request as FastifyRequest & { validationError?: ValidationErrorLike }).validationError;
+  const failed = (request as FastifyRequest & { validationError?: ValidationErrorLike })
+    .validationError;
   if (failed !== undefined) throw validationFailure(failed, request);
   const withNul = fieldWithNul(request);
   if (withNul !== undefined) {
-    throw new RevokdError(request.routeOptions.config.validationCode ?? 'ERR_VALIDATION', `${withNul} must not contain a NUL character (\\u0000)`);
+    throw new RevokdError(
+      request.routeOptions.config.validationCode ?? 'ERR_VALIDATION',
+      `${withNul} must not contain a NUL character (\\u0000)`,
+    );
   }
 };
 
 type QueryValues = Record<string, unknown>;
-interface QueryProperty { readonly type?: unknown; readonly default?: unknown }
+interface QueryProperty {
+  readonly type?: unknown;
+  readonly default?: unknown;
+}
 
 /** A whole number as a query string writes it: digits only (no sign, exponent, hex or spaces), safe as a JS number. */
 const DECIMAL = /^\d{1,15}$/;
@@ -128,9 +171,13 @@ const DECIMAL = /^\d{1,15}$/;
  * Undefined when the schema declares no integer or boolean parameter.
  */
 export function queryCoercion(schema: unknown): ((query: QueryValues) => void) | undefined {
-  const properties = (schema as { properties?: Record<string, QueryProperty> } | undefined)?.properties;
-  if (properties === undefined || properties === null || typeof properties !== 'object') return undefined;
-  const typed = Object.entries(properties).filter(([, p]) => p.type === 'integer' || p.type === 'boolean');
+  const properties = (schema as { properties?: Record<string, QueryProperty> } | undefined)
+    ?.properties;
+  if (properties === undefined || properties === null || typeof properties !== 'object')
+    return undefined;
+  const typed = Object.entries(properties).filter(
+    ([, p]) => p.type === 'integer' || p.type === 'boolean',
+  );
   if (typed.length === 0) return undefined;
   return (query) => {
     for (const [name, property] of typed) {
@@ -160,13 +207,24 @@ export function installSchemaValidation(app: FastifyInstance): void {
     if (route.schema !== undefined) route.attachValidation = true;
     const coerce = queryCoercion(route.schema?.querystring);
     if (coerce !== undefined) {
-      const existingPre = route.preValidation === undefined ? [] : Array.isArray(route.preValidation) ? route.preValidation : [route.preValidation];
+      const existingPre =
+        route.preValidation === undefined
+          ? []
+          : Array.isArray(route.preValidation)
+            ? route.preValidation
+            : [route.preValidation];
       const coerceQuery: preValidationAsyncHookHandler = async function coerceQuery(request) {
-        if (request.query !== null && typeof request.query === 'object') coerce(request.query as QueryValues);
+        if (request.query !== null && typeof request.query === 'object')
+          coerce(request.query as QueryValues);
       };
       route.preValidation = [coerceQuery, ...existingPre];
     }
-    const existing = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];
+    const existing =
+      route.preHandler === undefined
+        ? []
+        : Array.isArray(route.preHandler)
+          ? route.preHandler
+          : [route.preHandler];
     route.preHandler = [...existing, reportValidation];
   });
 }
@@ -176,5 +234,6 @@ export function installSchemaValidation(app: FastifyInstance): void {
  * schema's defaults apply and an absent body is not "a JSON object body is required".
  */
 export function defaultOptionalBody(request: FastifyRequest): void {
-  if (request.body === undefined && request.routeOptions.config.bodyOptional === true) request.body = {};
+  if (request.body === undefined && request.routeOptions.config.bodyOptional === true)
+    request.body = {};
 }

@@ -77,7 +77,13 @@ export function webGuard(ctx: AppContext) {
     if ((request.socket as Partial<TLSSocket>).encrypted === true) return true;
     const peer = normaliseIp(request.socket.remoteAddress ?? '');
     const proto = request.headers['x-forwarded-proto'];
-    return peer !== undefined && trusted.size > 0 && trusted.matches(peer) && typeof proto === 'string' && proto.split(',')[0]!.trim() === 'https';
+    return (
+      peer !== undefined &&
+      trusted.size > 0 &&
+      trusted.matches(peer) &&
+      typeof proto === 'string' &&
+      proto.split(',')[0]!.trim() === 'https'
+    );
   };
 
   /** `__Host-` cookies (Secure, Path=/, no Domain: bound to this exact origin) over HTTPS; plain names on http://. */
@@ -85,23 +91,28 @@ export function webGuard(ctx: AppContext) {
     isSecure(request) ? `__Host-revokd_${base}` : `revokd_${base}`;
 
   const cookieOptions = (request: FastifyRequest, maxAgeSeconds?: number) => ({
-    secure: isSecure(request), sameSite: 'Strict' as const, ...(maxAgeSeconds === undefined ? {} : { maxAgeSeconds }),
+    secure: isSecure(request),
+    sameSite: 'Strict' as const,
+    ...(maxAgeSeconds === undefined ? {} : { maxAgeSeconds }),
   });
 
   /** The origins a same-origin form post can name: the issuer's, and the one the browser addressed. */
   const allowedOrigins = (request: FastifyRequest): Set<string> => {
     const origins = new Set([issuerUrl.origin]);
     const host = request.headers.host;
-    if (typeof host === 'string' && /^[A-Za-z0-9.[\]:-]{1,300}$/.test(host)) origins.add(`${isSecure(request) ? 'https' : 'http'}://${host.toLowerCase()}`);
+    if (typeof host === 'string' && /^[A-Za-z0-9.[\]:-]{1,300}$/.test(host))
+      origins.add(`${isSecure(request) ? 'https' : 'http'}://${host.toLowerCase()}`);
     return origins;
   };
 
   /** Origin / Sec-Fetch-Site: throws CsrfRefusal for a cross-site request. */
   const checkSameOrigin = (request: FastifyRequest): void => {
     const site = request.headers['sec-fetch-site'];
-    if (site !== undefined && site !== 'same-origin') throw new CsrfRefusal(`Sec-Fetch-Site is ${String(site)}`);
+    if (site !== undefined && site !== 'same-origin')
+      throw new CsrfRefusal(`Sec-Fetch-Site is ${String(site)}`);
     const origin = request.headers.origin;
-    if (origin !== undefined && !allowedOrigins(request).has(String(origin).toLowerCase())) throw new CsrfRefusal('the Origin is not this service');
+    if (origin !== undefined && !allowedOrigins(request).has(String(origin).toLowerCase()))
+      throw new CsrfRefusal('the Origin is not this service');
   };
 
   const loadSession = async (request: FastifyRequest): Promise<WebSession | undefined> => {
@@ -113,7 +124,11 @@ export function webGuard(ctx: AppContext) {
 
   /** Signed in with a generated password: only routes marked beforePasswordChange open. */
   const requirePasswordChosen = (request: FastifyRequest, session: WebSession): void => {
-    if (session.user.mustChangePassword === true && request.routeOptions.config.beforePasswordChange !== true) throw new PasswordChangeRequired();
+    if (
+      session.user.mustChangePassword === true &&
+      request.routeOptions.config.beforePasswordChange !== true
+    )
+      throw new PasswordChangeRequired();
   };
 
   return {
@@ -125,7 +140,8 @@ export function webGuard(ctx: AppContext) {
     /** preHandler of signed-in pages (GET): no session ⇒ the sign-in page. */
     page: async (request: FastifyRequest): Promise<void> => {
       const session = await loadSession(request);
-      if (session === undefined) throw new SignInRequired(readCookie(request, cookieName(request, 'session')) !== undefined);
+      if (session === undefined)
+        throw new SignInRequired(readCookie(request, cookieName(request, 'session')) !== undefined);
       requirePasswordChosen(request, session);
     },
 
@@ -133,8 +149,10 @@ export function webGuard(ctx: AppContext) {
     post: async (request: FastifyRequest): Promise<void> => {
       checkSameOrigin(request);
       const session = await loadSession(request);
-      if (session === undefined) throw new SignInRequired(readCookie(request, cookieName(request, 'session')) !== undefined);
-      if (!csrfTokenMatches(session, formField(request, '_csrf'))) throw new CsrfRefusal('the form’s anti-CSRF token is missing or wrong');
+      if (session === undefined)
+        throw new SignInRequired(readCookie(request, cookieName(request, 'session')) !== undefined);
+      if (!csrfTokenMatches(session, formField(request, '_csrf')))
+        throw new CsrfRefusal('the form’s anti-CSRF token is missing or wrong');
       requirePasswordChosen(request, session);
     },
 
@@ -158,8 +176,18 @@ export function webGuard(ctx: AppContext) {
       return cookie !== undefined && field !== undefined && digestsEqual(cookie, field);
     },
 
-    setSession(request: FastifyRequest, reply: FastifyReply, refreshToken: string, maxAgeSeconds: number): void {
-      setCookie(reply, cookieName(request, 'session'), refreshToken, cookieOptions(request, maxAgeSeconds));
+    setSession(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      refreshToken: string,
+      maxAgeSeconds: number,
+    ): void {
+      setCookie(
+        reply,
+        cookieName(request, 'session'),
+        refreshToken,
+        cookieOptions(request, maxAgeSeconds),
+      );
       setCookie(reply, cookieName(request, 'login'), '', cookieOptions(request, 0));
     },
 
@@ -169,7 +197,12 @@ export function webGuard(ctx: AppContext) {
 
     /** A one-shot message shown by the next page (kept in a short-lived cookie: survives the redirect). */
     setFlash(request: FastifyRequest, reply: FastifyReply, flash: Flash): void {
-      setCookie(reply, cookieName(request, 'flash'), JSON.stringify({ k: flash.kind, t: flash.text.slice(0, 500) }), cookieOptions(request, 60));
+      setCookie(
+        reply,
+        cookieName(request, 'flash'),
+        JSON.stringify({ k: flash.kind, t: flash.text.slice(0, 500) }),
+        cookieOptions(request, 60),
+      );
     },
 
     takeFlash(request: FastifyRequest, reply: FastifyReply): Flash | undefined {
@@ -178,8 +211,13 @@ export function webGuard(ctx: AppContext) {
       setCookie(reply, cookieName(request, 'flash'), '', cookieOptions(request, 0));
       try {
         const parsed = JSON.parse(raw) as { k?: unknown; t?: unknown };
-        const kind = parsed.k === 'success' || parsed.k === 'error' || parsed.k === 'info' ? parsed.k : undefined;
-        return kind === undefined || typeof parsed.t !== 'string' ? undefined : { kind, text: parsed.t };
+        const kind =
+          parsed.k === 'success' || parsed.k === 'error' || parsed.k === 'info'
+            ? parsed.k
+            : undefined;
+        return kind === undefined || typeof parsed.t !== 'string'
+          ? undefined
+          : { kind, text: parsed.t };
       } catch {
         return undefined;
       }
@@ -203,7 +241,11 @@ export function formField(request: FastifyRequest, name: string): string | undef
 
 /** Sends a page (no-store: pages hold per-user data and anti-CSRF tokens). */
 export function sendPage(reply: FastifyReply, body: SafeHtml, status = 200): FastifyReply {
-  return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(body.value);
+  return reply
+    .code(status)
+    .header('cache-control', 'no-store')
+    .type('text/html; charset=utf-8')
+    .send(body.value);
 }
 
 /** 303 See Other: after a POST, the browser GETs the next page. */
@@ -219,47 +261,104 @@ export function safeNext(value: unknown): string | undefined {
 
 /** The error handler of every UI route: HTML pages, never JSON. */
 export function webErrorHandler(guard: WebGuard) {
-  return function renderWebError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return function renderWebError(
+    err: unknown,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): FastifyReply {
     const viewer = request.webSession === null ? undefined : guard.viewer(request);
     if (err instanceof SignInRequired) {
       if (err.hadCookie) {
         guard.clearSession(request, reply);
-        guard.setFlash(request, reply, { kind: 'info', text: 'Your session has ended. Sign in again.' });
+        guard.setFlash(request, reply, {
+          kind: 'info',
+          text: 'Your session has ended. Sign in again.',
+        });
       }
       const next = request.method === 'GET' ? safeNext(request.url.split('?')[0]) : undefined;
-      return redirect(reply, next === undefined || next === '/sessions' ? '/login' : `/login?next=${encodeURIComponent(next)}`);
+      return redirect(
+        reply,
+        next === undefined || next === '/sessions'
+          ? '/login'
+          : `/login?next=${encodeURIComponent(next)}`,
+      );
     }
     if (err instanceof CsrfRefusal) {
-      request.log.warn({ path: request.url.split('?')[0], detail: err.detail, ip: request.clientIp }, 'web UI: cross-site or forged form post refused');
-      return sendPage(reply, errorPage({
-        status: 403, viewer, title: 'Request refused',
-        message: `This form was not sent from a page of this service (${err.detail}), so nothing was changed. Reload the page and try again.`,
-      }), 403);
+      request.log.warn(
+        { path: request.url.split('?')[0], detail: err.detail, ip: request.clientIp },
+        'web UI: cross-site or forged form post refused',
+      );
+      return sendPage(
+        reply,
+        errorPage({
+          status: 403,
+          viewer,
+          title: 'Request refused',
+          message: `This form was not sent from a page of this service (${err.detail}), so nothing was changed. Reload the page and try again.`,
+        }),
+        403,
+      );
     }
     if (err instanceof PasswordChangeRequired) {
       if (request.method === 'GET') return redirect(reply, '/account');
-      return sendPage(reply, errorPage({
-        status: 403, viewer, title: 'Choose a new password first',
-        message: 'Your password was generated when this service was set up. Choose your own on the Account page; nothing was changed.',
-      }), 403);
+      return sendPage(
+        reply,
+        errorPage({
+          status: 403,
+          viewer,
+          title: 'Choose a new password first',
+          message:
+            'Your password was generated when this service was set up. Choose your own on the Account page; nothing was changed.',
+        }),
+        403,
+      );
     }
     if (err instanceof AdminRequired) {
-      return sendPage(reply, errorPage({ status: 403, viewer, title: 'Administrators only', message: 'The security console needs the admin role.' }), 403);
+      return sendPage(
+        reply,
+        errorPage({
+          status: 403,
+          viewer,
+          title: 'Administrators only',
+          message: 'The security console needs the admin role.',
+        }),
+        403,
+      );
     }
     const mapped = toRevokdError(err, request);
-    if (mapped.status >= 500 && mapped.code !== 'ERR_STORE_UNAVAILABLE') request.log.error({ err }, 'unhandled error in the web UI');
-    if (mapped.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(mapped.retryAfterSeconds))));
+    if (mapped.status >= 500 && mapped.code !== 'ERR_STORE_UNAVAILABLE')
+      request.log.error({ err }, 'unhandled error in the web UI');
+    if (mapped.retryAfterSeconds !== undefined)
+      reply.header('retry-after', String(Math.max(1, Math.ceil(mapped.retryAfterSeconds))));
     const copy: Partial<Record<string, [string, string]>> = {
-      ERR_IP_BLOCKED: ['Access blocked', 'Requests from your network address are blocked by the administrators of this service.'],
+      ERR_IP_BLOCKED: [
+        'Access blocked',
+        'Requests from your network address are blocked by the administrators of this service.',
+      ],
       ERR_NOT_FOUND: ['Not found', 'There is nothing here, or it is not yours.'],
-      ERR_RATE_LIMITED: ['Too many requests', `Slow down a little and try again${mapped.retryAfterSeconds === undefined ? '' : ` in ${Math.ceil(mapped.retryAfterSeconds)} seconds`}.`],
-      ERR_STORE_UNAVAILABLE: ['Temporarily unavailable', 'The service cannot check sessions right now. Try again in a moment.'],
-      ERR_UNSUPPORTED_MEDIA_TYPE: ['Request refused', 'This form was not sent the way the page sends it, so nothing was changed.'],
+      ERR_RATE_LIMITED: [
+        'Too many requests',
+        `Slow down a little and try again${mapped.retryAfterSeconds === undefined ? '' : ` in ${Math.ceil(mapped.retryAfterSeconds)} seconds`}.`,
+      ],
+      ERR_STORE_UNAVAILABLE: [
+        'Temporarily unavailable',
+        'The service cannot check sessions right now. Try again in a moment.',
+      ],
+      ERR_UNSUPPORTED_MEDIA_TYPE: [
+        'Request refused',
+        'This form was not sent the way the page sends it, so nothing was changed.',
+      ],
     };
-    const [title, message] = copy[mapped.code] ?? (mapped.status >= 500
-      ? ['Something went wrong', 'The request could not be completed. Try again in a moment.']
-      : ['Request refused', mapped.message]);
-    return sendPage(reply, errorPage({ status: mapped.status, viewer, title, message }), mapped.status);
+    const [title, message] =
+      copy[mapped.code] ??
+      (mapped.status >= 500
+        ? ['Something went wrong', 'The request could not be completed. Try again in a moment.']
+        : ['Request refused', mapped.message]);
+    return sendPage(
+      reply,
+      errorPage({ status: mapped.status, viewer, title, message }),
+      mapped.status,
+    );
   };
 }
 

@@ -33,7 +33,12 @@ export class KeyManager {
   private readonly sealer: PrivateKeySealer;
   private readonly now: () => number;
 
-  constructor(config: Config, store: SigningKeyRecords, sealer: PrivateKeySealer, now: () => number = Date.now) {
+  constructor(
+    config: Config,
+    store: SigningKeyRecords,
+    sealer: PrivateKeySealer,
+    now: () => number = Date.now,
+  ) {
     this.config = config;
     this.store = store;
     this.sealer = sealer;
@@ -63,14 +68,18 @@ export class KeyManager {
     }
     const sealedFromFiles = await this.sealLegacyKeys(await this.store.listSigningKeys());
     const active = this.activeRecord(await this.store.listSigningKeys());
-    if (active !== undefined && this.privateKeyOf(active) !== undefined) return { sealedFromFiles, created: undefined };
+    if (active !== undefined && this.privateKeyOf(active) !== undefined)
+      return { sealedFromFiles, created: undefined };
     return { sealedFromFiles, created: (await this.rotate({ type: 'system', id: null })).kid };
   }
 
   /** Adds a new active key and retires the previous one (kept for verification until its tokens expire). */
   async rotate(actor: Actor): Promise<SigningKeyView> {
     if (this.symmetric) {
-      throw new RevokdError('ERR_BAD_REQUEST', 'HS256 keys come from REVOKD_JWT_SECRET: set the new secret there and the old one in REVOKD_JWT_PREVIOUS_SECRET');
+      throw new RevokdError(
+        'ERR_BAD_REQUEST',
+        'HS256 keys come from REVOKD_JWT_SECRET: set the new secret there and the old one in REVOKD_JWT_PREVIOUS_SECRET',
+      );
     }
     const alg = this.config.jwtAlg as AsymmetricAlg; // HS256 refused just above
     // Never generateKeyPairSync's own KeyObjects: exported to JWK below, they can deadlock (new-key-pair.ts).
@@ -78,18 +87,37 @@ export class KeyManager {
     const publicJwk = publicKey.export({ format: 'jwk' }) as Record<string, unknown>;
     const kid = await calculateJwkThumbprint(publicJwk, 'sha256');
     const view: SigningKeyView = {
-      kid, alg, publicJwk: { ...publicJwk, kid, alg, use: 'sig' }, status: 'active', createdAtMs: this.now(), retiredAtMs: null, revokedAtMs: null,
+      kid,
+      alg,
+      publicJwk: { ...publicJwk, kid, alg, use: 'sig' },
+      status: 'active',
+      createdAtMs: this.now(),
+      retiredAtMs: null,
+      revokedAtMs: null,
     };
-    await this.store.insertSigningKey({ ...view, privateKeySealed: this.sealer.seal(kid, privateKey) }, true, {
-      type: 'key.rotated', actorType: actor.type, actorId: actor.id, targetType: 'key', targetId: kid, ip: null, details: { alg },
-    });
+    await this.store.insertSigningKey(
+      { ...view, privateKeySealed: this.sealer.seal(kid, privateKey) },
+      true,
+      {
+        type: 'key.rotated',
+        actorType: actor.type,
+        actorId: actor.id,
+        targetType: 'key',
+        targetId: kid,
+        ip: null,
+        details: { alg },
+      },
+    );
     return view;
   }
 
   /** Keys as the operator sees them, with whether each is still published. */
   async list(): Promise<Array<SigningKeyView & { published: boolean }>> {
     const nowMs = this.now();
-    return (await this.store.listSigningKeys()).map(({ privateKeySealed: _sealed, ...k }) => ({ ...k, published: k.alg !== 'HS256' && this.isPublished(k, nowMs) }));
+    return (await this.store.listSigningKeys()).map(({ privateKeySealed: _sealed, ...k }) => ({
+      ...k,
+      published: k.alg !== 'HS256' && this.isPublished(k, nowMs),
+    }));
   }
 
   /** The keys this process signs and verifies with, read afresh from the store. */
@@ -102,7 +130,10 @@ export class KeyManager {
     for (const record of records) {
       if (!this.isPublished(record, nowMs)) continue;
       const key: VerificationKey = {
-        kid: record.kid, alg: record.alg as JwtAlg, key: createPublicKey({ key: record.publicJwk as never, format: 'jwk' }), publicJwk: record.publicJwk,
+        kid: record.kid,
+        alg: record.alg as JwtAlg,
+        key: createPublicKey({ key: record.publicJwk as never, format: 'jwk' }),
+        publicJwk: record.publicJwk,
       };
       verification.set(record.kid, key);
       if (record === this.activeRecord(records) && signing === undefined) {
@@ -125,7 +156,8 @@ export class KeyManager {
    * has it. Throws when the stored half does not open (see PrivateKeySealer.open).
    */
   private privateKeyOf(record: SigningKeyRecord): KeyObject | undefined {
-    if (record.privateKeySealed !== null) return this.sealer.open(record.kid, record.privateKeySealed);
+    if (record.privateKeySealed !== null)
+      return this.sealer.open(record.kid, record.privateKeySealed);
     return readLegacyPrivateKey(this.config.dataDir, record.kid);
   }
 
@@ -143,9 +175,15 @@ export class KeyManager {
     // A file holding some other key would sign tokens that the published key cannot verify.
     const publicJwk = createPublicKey(privateKey).export({ format: 'jwk' }) as JWK;
     if ((await calculateJwkThumbprint(publicJwk, 'sha256')) !== active.kid) {
-      throw new RevokdError('ERR_INTERNAL', `the legacy key file of signing key ${active.kid} holds a different key; restore it from backup or run \`revokd keys rotate\``);
+      throw new RevokdError(
+        'ERR_INTERNAL',
+        `the legacy key file of signing key ${active.kid} holds a different key; restore it from backup or run \`revokd keys rotate\``,
+      );
     }
-    if (await this.store.storeSealedPrivateKey(active.kid, this.sealer.seal(active.kid, privateKey))) sealed.push(active.kid);
+    if (
+      await this.store.storeSealedPrivateKey(active.kid, this.sealer.seal(active.kid, privateKey))
+    )
+      sealed.push(active.kid);
     return sealed;
   }
 
@@ -155,17 +193,33 @@ export class KeyManager {
    */
   private async registerSymmetricKeys(): Promise<void> {
     const known = new Set((await this.store.listSigningKeys()).map((k) => k.kid));
-    const configured = [this.config.jwtSecret as string, ...(this.config.jwtPreviousSecret === undefined ? [] : [this.config.jwtPreviousSecret])];
+    const configured = [
+      this.config.jwtSecret as string,
+      ...(this.config.jwtPreviousSecret === undefined ? [] : [this.config.jwtPreviousSecret]),
+    ];
     for (const [index, secret] of configured.entries()) {
       const kid = symmetricKid(secret);
       if (known.has(kid)) continue;
       const nowMs = this.now();
       const record: SigningKeyRecord = {
-        kid, alg: 'HS256', publicJwk: {}, status: index === 0 ? 'active' : 'retired', createdAtMs: nowMs, retiredAtMs: index === 0 ? null : nowMs, revokedAtMs: null, privateKeySealed: null,
+        kid,
+        alg: 'HS256',
+        publicJwk: {},
+        status: index === 0 ? 'active' : 'retired',
+        createdAtMs: nowMs,
+        retiredAtMs: index === 0 ? null : nowMs,
+        revokedAtMs: null,
+        privateKeySealed: null,
       };
       try {
         await this.store.insertSigningKey(record, false, {
-          type: 'key.created', actorType: 'system', actorId: null, targetType: 'key', targetId: kid, ip: null, details: { alg: 'HS256' },
+          type: 'key.created',
+          actorType: 'system',
+          actorId: null,
+          targetType: 'key',
+          targetId: kid,
+          ip: null,
+          details: { alg: 'HS256' },
         });
       } catch (err) {
         // Another process starting at the same moment may have registered it first.
@@ -190,7 +244,10 @@ export class KeyManager {
   private symmetricRing(records: readonly SigningKeyRecord[]): KeyRing {
     const revoked = new Set(records.filter((r) => r.status === 'revoked').map((r) => r.kid));
     const make = (secret: string): VerificationKey => ({
-      kid: symmetricKid(secret), alg: 'HS256', key: createSecretKey(Buffer.from(secret, 'utf8')), publicJwk: null,
+      kid: symmetricKid(secret),
+      alg: 'HS256',
+      key: createSecretKey(Buffer.from(secret, 'utf8')),
+      publicJwk: null,
     });
     const verification = new Map<string, VerificationKey>();
     const current = make(this.config.jwtSecret as string);

@@ -53,6 +53,9 @@ export class KeyRingHolder {
     const now = Date.now();
     if (now - this.lastMissReloadMs < MISS_RELOAD_MIN_MS) return undefined;
     this.lastMissReloadMs = now;
-    return this.reload().then(() => this.ring.verification.get(kid), () => undefined);
+    return this.reload().then(
+      () => this.ring.verification.get(kid),
+      () => undefined,
+    );
   }
 }

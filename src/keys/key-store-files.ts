@@ -20,6 +20,8 @@ function keyFile(dataDir: string, kid: string): string {
 export function readLegacyPrivateKey(dataDir: string, kid: string): KeyObject | undefined {
   const file = keyFile(dataDir, kid);
   if (!fs.existsSync(file)) return undefined;
-  const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as { privateJwk: Record<string, unknown> };
+  const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+    privateJwk: Record<string, unknown>;
+  };
   return createPrivateKey({ key: parsed.privateJwk as never, format: 'jwk' });
 }

@@ -11,7 +11,12 @@
  * iterations, see test/unit/keygen-jwk-export-under-gc.test.ts). Asked for DER, the job hands out
  * only bytes: the KeyObjects built from them own key data no job knows about.
  */
-import { type KeyObject, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import {
+  type KeyObject,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+} from 'node:crypto';
 import type { JwtAlg } from '../core/tokens/key-ring.js';
 
 /** The algorithms with a key pair (HS256 keys are configured secrets). */
@@ -30,9 +35,17 @@ const PUBLIC_DER = { type: 'spki', format: 'der' } as const;
 
 /** A new Ed25519 (EdDSA) or P-256 (ES256) key pair; see the file comment for why it is built this way. */
 export function newKeyPair(alg: AsymmetricAlg): NewKeyPair {
-  const pkcs8 = alg === 'EdDSA'
-    ? generateKeyPairSync('ed25519', { privateKeyEncoding: PRIVATE_DER, publicKeyEncoding: PUBLIC_DER }).privateKey
-    : generateKeyPairSync('ec', { namedCurve: 'P-256', privateKeyEncoding: PRIVATE_DER, publicKeyEncoding: PUBLIC_DER }).privateKey;
+  const pkcs8 =
+    alg === 'EdDSA'
+      ? generateKeyPairSync('ed25519', {
+          privateKeyEncoding: PRIVATE_DER,
+          publicKeyEncoding: PUBLIC_DER,
+        }).privateKey
+      : generateKeyPairSync('ec', {
+          namedCurve: 'P-256',
+          privateKeyEncoding: PRIVATE_DER,
+          publicKeyEncoding: PUBLIC_DER,
+        }).privateKey;
   try {
     const privateKey = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
     return { privateKey, publicKey: createPublicKey(privateKey) };

@@ -8,7 +8,13 @@
  * JSON. The kid is bound as additional authenticated data: a blob copied into another key's row
  * does not open, so no row can be made to sign with a key that is not its own.
  */
-import { type KeyObject, createCipheriv, createDecipheriv, createPrivateKey, randomBytes } from 'node:crypto';
+import {
+  type KeyObject,
+  createCipheriv,
+  createDecipheriv,
+  createPrivateKey,
+  randomBytes,
+} from 'node:crypto';
 import { deriveKey } from '../core/audit/audit-keys.js';
 import { RevokdError } from '../core/errors.js';
 
@@ -35,7 +41,10 @@ export class PrivateKeySealer {
     const plaintext = Buffer.from(JSON.stringify(privateKey.export({ format: 'jwk' })), 'utf8');
     const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
     plaintext.fill(0);
-    return [VERSION, ...[iv, cipher.getAuthTag(), ciphertext].map((part) => part.toString('base64url'))].join('.');
+    return [
+      VERSION,
+      ...[iv, cipher.getAuthTag(), ciphertext].map((part) => part.toString('base64url')),
+    ].join('.');
   }
 
   /**
@@ -46,8 +55,17 @@ export class PrivateKeySealer {
   open(kid: string, sealed: string): KeyObject {
     const parts = sealed.split('.');
     const [iv, tag, ciphertext] = parts.slice(1).map(decodePart);
-    if (parts.length !== 4 || parts[0] !== VERSION || iv?.length !== IV_BYTES || tag?.length !== TAG_BYTES || ciphertext === undefined) {
-      throw new RevokdError('ERR_INTERNAL', `the stored private half of signing key ${kid} is not a ${VERSION} sealed key: the database row was altered or written by a newer revokd`);
+    if (
+      parts.length !== 4 ||
+      parts[0] !== VERSION ||
+      iv?.length !== IV_BYTES ||
+      tag?.length !== TAG_BYTES ||
+      ciphertext === undefined
+    ) {
+      throw new RevokdError(
+        'ERR_INTERNAL',
+        `the stored private half of signing key ${kid} is not a ${VERSION} sealed key: the database row was altered or written by a newer revokd`,
+      );
     }
     let plaintext: Buffer;
     try {
@@ -56,15 +74,24 @@ export class PrivateKeySealer {
       decipher.setAuthTag(tag);
       plaintext = Buffer.concat([decipher.update(ciphertext), decipher.final()]);
     } catch {
-      throw new RevokdError('ERR_INTERNAL', `the private half of signing key ${kid} does not open with this service secret: `
-        + 'every instance on one database must run with the same REVOKD_SECRET (on SQLite without it, the one in <REVOKD_DATA_DIR>/audit-secret); '
-        + 'if the secret is right, the stored key was altered');
+      throw new RevokdError(
+        'ERR_INTERNAL',
+        `the private half of signing key ${kid} does not open with this service secret: ` +
+          'every instance on one database must run with the same REVOKD_SECRET (on SQLite without it, the one in <REVOKD_DATA_DIR>/audit-secret); ' +
+          'if the secret is right, the stored key was altered',
+      );
     }
     try {
-      return createPrivateKey({ key: JSON.parse(plaintext.toString('utf8')) as never, format: 'jwk' });
+      return createPrivateKey({
+        key: JSON.parse(plaintext.toString('utf8')) as never,
+        format: 'jwk',
+      });
     } catch {
       // Authenticated, so written by a revokd holding this secret: not an attack, a format revokd cannot read.
-      throw new RevokdError('ERR_INTERNAL', `the private half of signing key ${kid} opened but is not a private JWK this revokd can read`);
+      throw new RevokdError(
+        'ERR_INTERNAL',
+        `the private half of signing key ${kid} opened but is not a private JWK this revokd can read`,
+      );
     } finally {
       plaintext.fill(0);
     }

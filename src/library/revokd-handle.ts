@@ -4,7 +4,11 @@
  * opens revokd, never by `import 'revokd'` alone.
  */
 import pino, { type Logger } from 'pino';
-import { type ApiTokenContext, checkApiTokenStanding, verifyApiToken as verifyApiTokenInContext } from '../app/api-tokens/verify-api-token.js';
+import {
+  type ApiTokenContext,
+  checkApiTokenStanding,
+  verifyApiToken as verifyApiTokenInContext,
+} from '../app/api-tokens/verify-api-token.js';
 import { openConfiguredStore } from '../app/open-configured-store.js';
 import { REDACTED_LOG_PATHS } from '../app/redacted-log-paths.js';
 import type { Config } from '../core/config.js';
@@ -35,7 +39,9 @@ export async function openRevokdHandle(config: Config): Promise<Revokd> {
   // (coalesced, like the server's: app/security/replay-audit.ts).
   const replays = new ReplayAuditLog(store, log);
   replays.start();
-  ctx.events.on('revoked_token_used', (e) => { replays.record(`${e.kind}:${e.tokenId}`, e.audit, Date.now()); });
+  ctx.events.on('revoked_token_used', (e) => {
+    replays.record(`${e.kind}:${e.tokenId}`, e.audit, Date.now());
+  });
   let closing: Promise<void> | undefined;
 
   const subscribe = (scope: 'api_token' | 'user', listener: (id: string) => void): (() => void) =>
@@ -45,9 +51,17 @@ export async function openRevokdHandle(config: Config): Promise<Revokd> {
 
   return {
     async verifyApiToken(token, verifyOptions = {}) {
-      const { token: record, user } = await verifyApiTokenInContext(ctx, token, verifyOptions.ip ?? null);
+      const { token: record, user } = await verifyApiTokenInContext(
+        ctx,
+        token,
+        verifyOptions.ip ?? null,
+      );
       return {
-        tokenId: record.id, userId: user.id, email: user.email, scopes: [...record.scopes], name: record.name,
+        tokenId: record.id,
+        userId: user.id,
+        email: user.email,
+        scopes: [...record.scopes],
+        name: record.name,
         expiresAt: record.expiresAtMs === null ? null : new Date(record.expiresAtMs),
       };
     },
@@ -73,9 +87,27 @@ export async function openRevokdHandle(config: Config): Promise<Revokd> {
 /** Warnings and worse, to stderr: a library must not write to its host's stdout. */
 function libraryLogger(config: Config): Logger {
   const quieter = ['error', 'fatal', 'silent'].includes(config.logLevel);
-  return pino({ level: quieter ? config.logLevel : 'warn', redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } }, pino.destination(2));
+  return pino(
+    {
+      level: quieter ? config.logLevel : 'warn',
+      redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
+    },
+    pino.destination(2),
+  );
 }
 
-function libraryContext(store: RevokdStore, replica: RevocationReplica, apiTokenUsage: ApiTokenUsageRecorder, log: Logger): ApiTokenContext {
-  return { stores: { records: store }, replica, apiTokenUsage, log, now: Date.now, events: new EventBus(log) };
+function libraryContext(
+  store: RevokdStore,
+  replica: RevocationReplica,
+  apiTokenUsage: ApiTokenUsageRecorder,
+  log: Logger,
+): ApiTokenContext {
+  return {
+    stores: { records: store },
+    replica,
+    apiTokenUsage,
+    log,
+    now: Date.now,
+    events: new EventBus(log),
+  };
 }

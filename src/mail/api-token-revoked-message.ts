@@ -18,10 +18,15 @@ function plain(value: string): string {
   return value.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 100);
 }
 
-export function apiTokenRevokedMessage(token: ApiTokenRecord, owner: UserRecord, note?: string): OutboxMessage {
+export function apiTokenRevokedMessage(
+  token: ApiTokenRecord,
+  owner: UserRecord,
+  note?: string,
+): OutboxMessage {
   const name = plain(token.name);
   const when = new Date(token.revokedAtMs ?? Date.now()).toISOString();
-  const why = REASON_TEXT[token.revokeReason ?? ''] ?? `reason: ${token.revokeReason ?? 'unspecified'}`;
+  const why =
+    REASON_TEXT[token.revokeReason ?? ''] ?? `reason: ${token.revokeReason ?? 'unspecified'}`;
   const lines = [
     `Your API token "${name}" (${token.tokenPrefix}…) was revoked at ${when}.`,
     '',
@@ -31,5 +36,10 @@ export function apiTokenRevokedMessage(token: ApiTokenRecord, owner: UserRecord,
     'Anything still using this token will now be refused. Revocation is permanent: create a new token if you still need access.',
     'If you did not expect this, review your sessions and tokens and contact your administrator.',
   ];
-  return { kind: 'api_token.revoked', recipient: owner.email, subject: `Action needed: API token "${name}" was revoked`, body: lines.join('\n') };
+  return {
+    kind: 'api_token.revoked',
+    recipient: owner.email,
+    subject: `Action needed: API token "${name}" was revoked`,
+    body: lines.join('\n'),
+  };
 }

@@ -118,7 +118,10 @@ export class OutboxWorker {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.running = this.runOnce()
-        .then(() => undefined, (err: unknown) => this.log.error({ err: describe(err) }, 'mail outbox: unexpected error'))
+        .then(
+          () => undefined,
+          (err: unknown) => this.log.error({ err: describe(err) }, 'mail outbox: unexpected error'),
+        )
         .finally(() => {
           this.running = undefined;
           this.schedule(this.pollMs);
@@ -132,35 +135,64 @@ export class OutboxWorker {
       await this.sendWithDeadline(message);
     } catch (err) {
       const reason = describe(err);
-      const nextAttemptAtMs = this.now() + retryDelayMs(message.attempts, this.retryBaseMs, this.retryMaxMs);
+      const nextAttemptAtMs =
+        this.now() + retryDelayMs(message.attempts, this.retryBaseMs, this.retryMaxMs);
       try {
         await this.store.markOutboxFailed(message.id, reason, nextAttemptAtMs);
       } catch (markErr) {
         // The lease expires and the message is tried again then.
-        this.log.warn({ outboxId: message.id, err: describe(markErr) }, 'mail outbox: could not record a failed send');
+        this.log.warn(
+          { outboxId: message.id, err: describe(markErr) },
+          'mail outbox: could not record a failed send',
+        );
       }
-      this.log.warn({ outboxId: message.id, kind: message.kind, attempts: message.attempts, nextAttemptAt: new Date(nextAttemptAtMs).toISOString(), err: reason },
-        'mail outbox: send failed, will retry');
+      this.log.warn(
+        {
+          outboxId: message.id,
+          kind: message.kind,
+          attempts: message.attempts,
+          nextAttemptAt: new Date(nextAttemptAtMs).toISOString(),
+          err: reason,
+        },
+        'mail outbox: send failed, will retry',
+      );
       return false;
     }
     try {
       await this.store.markOutboxSent(message.id, this.now());
     } catch (err) {
       // Sent but not recorded: after the lease it is sent again (at least once beats never).
-      this.log.warn({ outboxId: message.id, err: describe(err) }, 'mail outbox: sent, but could not record it');
+      this.log.warn(
+        { outboxId: message.id, err: describe(err) },
+        'mail outbox: sent, but could not record it',
+      );
       return true;
     }
-    this.log.info({ outboxId: message.id, kind: message.kind, attempts: message.attempts }, 'mail outbox: sent');
+    this.log.info(
+      { outboxId: message.id, kind: message.kind, attempts: message.attempts },
+      'mail outbox: sent',
+    );
     return true;
   }
 
   private async sendWithDeadline(message: OutboxRecord): Promise<void> {
     let deadline: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_resolve, reject) => {
-      deadline = setTimeout(() => reject(new Error(`send took longer than ${this.sendTimeoutMs} ms`)), this.sendTimeoutMs);
+      deadline = setTimeout(
+        () => reject(new Error(`send took longer than ${this.sendTimeoutMs} ms`)),
+        this.sendTimeoutMs,
+      );
     });
     try {
-      await Promise.race([this.transport.send({ from: this.from, to: message.recipient, subject: message.subject, text: message.body }), timedOut]);
+      await Promise.race([
+        this.transport.send({
+          from: this.from,
+          to: message.recipient,
+          subject: message.subject,
+          text: message.body,
+        }),
+        timedOut,
+      ]);
     } finally {
       clearTimeout(deadline);
     }

@@ -24,13 +24,22 @@ export const SMTP_TIMEOUTS: SmtpTimeouts = {
   dnsTimeout: 5_000,
 };
 
-export function createSmtpTransport(smtpUrl: string, timeouts: Partial<SmtpTimeouts> = {}): MailTransport {
+export function createSmtpTransport(
+  smtpUrl: string,
+  timeouts: Partial<SmtpTimeouts> = {},
+): MailTransport {
   const transporter = nodemailer.createTransport({ url: smtpUrl, ...SMTP_TIMEOUTS, ...timeouts });
   return {
     async send(message: MailEnvelope): Promise<void> {
-      const info = await transporter.sendMail({ from: message.from, to: message.to, subject: message.subject, text: message.text });
+      const info = await transporter.sendMail({
+        from: message.from,
+        to: message.to,
+        subject: message.subject,
+        text: message.text,
+      });
       // Accepted means the server took responsibility for every recipient we asked for.
-      if (info.rejected.length > 0) throw new Error(`SMTP server rejected the recipient: ${info.response}`);
+      if (info.rejected.length > 0)
+        throw new Error(`SMTP server rejected the recipient: ${info.response}`);
     },
     close(): void {
       transporter.close();

@@ -10,7 +10,11 @@ import type { Metrics } from './metrics.js';
 type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 export function instrumentStore<S extends RevokdStore>(store: S, metrics: Metrics): S {
@@ -55,7 +59,8 @@ export function instrumentStore<S extends RevokdStore>(store: S, metrics: Metric
     get(target, prop) {
       // The target as receiver: getters see the real object (private fields work).
       const value: unknown = Reflect.get(target, prop, target);
-      if (typeof value !== 'function' || typeof prop !== 'string' || prop === 'constructor') return value;
+      if (typeof value !== 'function' || typeof prop !== 'string' || prop === 'constructor')
+        return value;
       const cached = wrappers.get(prop);
       if (cached !== undefined && cached.original === value) return cached.wrapper;
       const wrapper = wrap(prop, value as AnyFunction);

@@ -23,8 +23,12 @@ const PROBE_REUSE_MS = 250;
 export const METRICS_PREFIX = 'revokd_';
 
 const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-const STORE_BUCKETS = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
-const PROPAGATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const STORE_BUCKETS = [
+  0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+];
+const PROPAGATION_BUCKETS = [
+  0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+];
 
 const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'] as const;
 const CHECK_KINDS = ['access_token', 'api_token', 'refresh_token'] as const;
@@ -88,48 +92,76 @@ export class Metrics {
     this.now = options.now ?? Date.now;
     processMetrics();
     this.httpRequests = new Counter({
-      name: 'revokd_http_requests_total', help: 'HTTP requests answered, by method, route pattern and status.',
-      labelNames: ['method', 'route', 'status'], registers,
+      name: 'revokd_http_requests_total',
+      help: 'HTTP requests answered, by method, route pattern and status.',
+      labelNames: ['method', 'route', 'status'],
+      registers,
     });
     this.httpDuration = new Histogram({
-      name: 'revokd_http_request_duration_seconds', help: 'HTTP request latency (until the response is sent), by method and route pattern.',
-      labelNames: ['method', 'route'], buckets: HTTP_BUCKETS, registers,
+      name: 'revokd_http_request_duration_seconds',
+      help: 'HTTP request latency (until the response is sent), by method and route pattern.',
+      labelNames: ['method', 'route'],
+      buckets: HTTP_BUCKETS,
+      registers,
     });
     this.revocations = new Counter({
-      name: 'revokd_revocations_total', help: 'Revocations committed by this process, by scope, reason and initiator.',
-      labelNames: ['scope', 'reason', 'initiator'], registers,
+      name: 'revokd_revocations_total',
+      help: 'Revocations committed by this process, by scope, reason and initiator.',
+      labelNames: ['scope', 'reason', 'initiator'],
+      registers,
     });
     this.checks = new Counter({
-      name: 'revokd_token_checks_total', help: 'Credential checks, by kind of credential and outcome.',
-      labelNames: ['kind', 'outcome'], registers,
+      name: 'revokd_token_checks_total',
+      help: 'Credential checks, by kind of credential and outcome.',
+      labelNames: ['kind', 'outcome'],
+      registers,
     });
     this.alerts = new Counter({
-      name: 'revokd_alerts_total', help: 'Security alerts raised, by severity.', labelNames: ['severity'], registers,
+      name: 'revokd_alerts_total',
+      help: 'Security alerts raised, by severity.',
+      labelNames: ['severity'],
+      registers,
     });
     this.replays = new Counter({
-      name: 'revokd_revoked_token_replays_total', help: 'Revoked tokens presented again (possible replay of a stolen token), by kind.',
-      labelNames: ['kind'], registers,
+      name: 'revokd_revoked_token_replays_total',
+      help: 'Revoked tokens presented again (possible replay of a stolen token), by kind.',
+      labelNames: ['kind'],
+      registers,
     });
-    this.loginFailures = new Counter({ name: 'revokd_login_failures_total', help: 'Failed logins.', registers });
+    this.loginFailures = new Counter({
+      name: 'revokd_login_failures_total',
+      help: 'Failed logins.',
+      registers,
+    });
     this.refreshReuse = new Counter({
-      name: 'revokd_refresh_reuse_total', help: 'Consumed refresh tokens presented again outside the grace window (session revoked).', registers,
+      name: 'revokd_refresh_reuse_total',
+      help: 'Consumed refresh tokens presented again outside the grace window (session revoked).',
+      registers,
     });
     this.tokensIssued = new Counter({
-      name: 'revokd_tokens_issued_total', help: 'Token issuances, by kind (login, refresh, client_credentials, api_token).',
-      labelNames: ['kind'], registers,
+      name: 'revokd_tokens_issued_total',
+      help: 'Token issuances, by kind (login, refresh, client_credentials, api_token).',
+      labelNames: ['kind'],
+      registers,
     });
     this.deceptionHits = new Counter({
-      name: 'revokd_deception_hits_total', help: 'Decoys touched (honeypot path, canary API token, decoy account), by kind.',
-      labelNames: ['kind'], registers,
+      name: 'revokd_deception_hits_total',
+      help: 'Decoys touched (honeypot path, canary API token, decoy account), by kind.',
+      labelNames: ['kind'],
+      registers,
     });
     this.storeCalls = new Histogram({
-      name: 'revokd_store_call_duration_seconds', help: 'Latency of store calls, by store method and whether they succeeded.',
-      labelNames: ['method', 'ok'], buckets: STORE_BUCKETS, registers,
+      name: 'revokd_store_call_duration_seconds',
+      help: 'Latency of store calls, by store method and whether they succeeded.',
+      labelNames: ['method', 'ok'],
+      buckets: STORE_BUCKETS,
+      registers,
     });
     this.propagation = new Histogram({
       name: 'revokd_revocation_propagation_seconds',
-      help: 'From a revocation\'s commit (its createdAt) until this process\'s revocation view applied it.',
-      buckets: PROPAGATION_BUCKETS, registers,
+      help: "From a revocation's commit (its createdAt) until this process's revocation view applied it.",
+      buckets: PROPAGATION_BUCKETS,
+      registers,
     });
     this.countersDegraded = new Gauge({
       name: 'revokd_counters_degraded',
@@ -137,23 +169,30 @@ export class Metrics {
       registers,
     });
     this.countersFallback = new Counter({
-      name: 'revokd_counters_fallback_total', help: 'Counter operations answered from this process\'s memory because Redis was unreachable or slow.', registers,
+      name: 'revokd_counters_fallback_total',
+      help: "Counter operations answered from this process's memory because Redis was unreachable or slow.",
+      registers,
     });
     this.streamEvents = new Counter({
-      name: 'revokd_stream_events_total', help: 'Events written to push streams (GET /api/v1/revocations/stream), by event: snapshot parts, revocations, heartbeats.',
-      labelNames: ['event'], registers,
+      name: 'revokd_stream_events_total',
+      help: 'Events written to push streams (GET /api/v1/revocations/stream), by event: snapshot parts, revocations, heartbeats.',
+      labelNames: ['event'],
+      registers,
     });
     // Staleness is read when scraped: no timer.
     const self = this;
     new Gauge({
-      name: 'revokd_streams_open', help: 'Push streams (GET /api/v1/revocations/stream) open on this instance.', registers,
+      name: 'revokd_streams_open',
+      help: 'Push streams (GET /api/v1/revocations/stream) open on this instance.',
+      registers,
       collect() {
         const read = self.openStreams;
         if (read !== undefined) this.set(read());
       },
     });
     new Gauge({
-      name: 'revokd_replica_staleness_seconds', help: 'Time since the in-process revocation view last synced with the store.',
+      name: 'revokd_replica_staleness_seconds',
+      help: 'Time since the in-process revocation view last synced with the store.',
       registers,
       collect() {
         const read = self.stalenessMs;
@@ -168,7 +207,8 @@ export class Metrics {
 
     // Health is probed when scraped (one store ping per scrape): the same answer /readyz gives.
     new Gauge({
-      name: 'revokd_health_state', help: 'This instance\'s health: 0 ready, 1 degraded (still decides checks), 2 unavailable (checks answer 503).',
+      name: 'revokd_health_state',
+      help: "This instance's health: 0 ready, 1 degraded (still decides checks), 2 unavailable (checks answer 503).",
       registers,
       async collect() {
         const health = await self.probeForScrape();
@@ -176,18 +216,22 @@ export class Metrics {
       },
     });
     new Gauge({
-      name: 'revokd_degraded', help: 'Why this instance is degraded: 1 for each reason that applies now (see /readyz reasons).',
-      labelNames: ['reason'], registers,
+      name: 'revokd_degraded',
+      help: 'Why this instance is degraded: 1 for each reason that applies now (see /readyz reasons).',
+      labelNames: ['reason'],
+      registers,
       async collect() {
         const health = await self.probeForScrape();
         if (health === undefined) return;
-        for (const reason of DEGRADED_REASONS) this.set({ reason }, health.reasons.some((r) => r.reason === reason) ? 1 : 0);
+        for (const reason of DEGRADED_REASONS)
+          this.set({ reason }, health.reasons.some((r) => r.reason === reason) ? 1 : 0);
       },
     });
 
     // Series that should exist (at 0) before the first event, so rate() and alert rules see them.
     for (const severity of SEVERITIES) this.alerts.inc({ severity }, 0);
-    for (const kind of CHECK_KINDS) for (const outcome of CHECK_OUTCOMES) this.checks.inc({ kind, outcome }, 0);
+    for (const kind of CHECK_KINDS)
+      for (const outcome of CHECK_OUTCOMES) this.checks.inc({ kind, outcome }, 0);
     for (const kind of ['access_token', 'api_token'] as const) this.replays.inc({ kind }, 0);
     for (const event of STREAM_EVENTS) this.streamEvents.inc({ event }, 0);
   }
@@ -216,17 +260,31 @@ export class Metrics {
   private lastProbe: { atMs: number; result: Promise<ServiceHealth | undefined> } | undefined;
 
   /** Subscribes to the process's events (checks, revocations, alerts…) and gauges (replica staleness). */
-  attach(events: EventBus, gauges: { replicaStalenessMs: () => number; health?: () => Promise<ServiceHealth> }): void {
+  attach(
+    events: EventBus,
+    gauges: { replicaStalenessMs: () => number; health?: () => Promise<ServiceHealth> },
+  ): void {
     this.detachEvents();
     this.stalenessMs = gauges.replicaStalenessMs;
     this.healthProbe = gauges.health;
-    const on = <K extends keyof RevokdEvents>(event: K, listener: (payload: RevokdEvents[K]) => void): void => {
+    const on = <K extends keyof RevokdEvents>(
+      event: K,
+      listener: (payload: RevokdEvents[K]) => void,
+    ): void => {
       this.unsubscribe.push(events.on(event, listener));
     };
     on('check', (e) => this.checks.inc({ kind: label(e.kind), outcome: label(e.outcome) }));
-    on('revoked', (e) => this.revocations.inc({ scope: label(e.scope), reason: label(e.reason), initiator: label(e.initiator) }));
+    on('revoked', (e) =>
+      this.revocations.inc({
+        scope: label(e.scope),
+        reason: label(e.reason),
+        initiator: label(e.initiator),
+      }),
+    );
     on('alert_raised', (e) => {
-      const severity = (SEVERITIES as readonly string[]).includes(e?.severity) ? e.severity : 'UNKNOWN';
+      const severity = (SEVERITIES as readonly string[]).includes(e?.severity)
+        ? e.severity
+        : 'UNKNOWN';
       this.alerts.inc({ severity });
     });
     on('revoked_token_used', (e) => this.replays.inc({ kind: label(e.kind) }));
@@ -277,7 +335,10 @@ export class Metrics {
     const own = await this.registry.metrics();
     const proc = await processMetrics().metrics();
     // prom-client writes NaN as "Nan" (e.g. event-loop delay before any sample); the format says "NaN".
-    const body = `${own.trimEnd()}\n\n${proc.trimEnd()}\n`.replace(/^([^#\n][^\n]*) Nan$/gm, '$1 NaN');
+    const body = `${own.trimEnd()}\n\n${proc.trimEnd()}\n`.replace(
+      /^([^#\n][^\n]*) Nan$/gm,
+      '$1 NaN',
+    );
     return { contentType: this.registry.contentType, body };
   }
 

@@ -208,7 +208,8 @@ export class RevocationReplica {
         for (const record of batch) state.apply(record);
       },
       install: (position) => {
-        if (state === undefined || head === undefined) throw new Error('a snapshot installed before its head');
+        if (state === undefined || head === undefined)
+          throw new Error('a snapshot installed before its head');
         if (position !== undefined) head = { ...head, ...position };
         // Replaced whole, not merged: a snapshot holds every revocation committed before its cursor
         // that can still cover a live token, so nothing applied before it can be missing from it.
@@ -310,7 +311,8 @@ export class RevocationReplica {
   canDecide(): boolean {
     if (this.haltedBy !== undefined) return false;
     if (!this.isStale()) return true;
-    const beyondOpenBound = this.options.failOpenMaxMs !== undefined && this.stalenessMs() > this.options.failOpenMaxMs;
+    const beyondOpenBound =
+      this.options.failOpenMaxMs !== undefined && this.stalenessMs() > this.options.failOpenMaxMs;
     return this.options.failMode === 'open' && !beyondOpenBound;
   }
 
@@ -320,11 +322,19 @@ export class RevocationReplica {
    */
   check(stamp: TokenStamp): CheckOutcome {
     if (this.haltedBy !== undefined) {
-      throw new RevokdError('ERR_STORE_UNAVAILABLE', `revocation state cannot be decided: ${this.haltedBy.message}`, { retryAfterSeconds: 60 });
+      throw new RevokdError(
+        'ERR_STORE_UNAVAILABLE',
+        `revocation state cannot be decided: ${this.haltedBy.message}`,
+        { retryAfterSeconds: 60 },
+      );
     }
     if (this.isStale()) {
       if (!this.canDecide()) {
-        throw new RevokdError('ERR_STORE_UNAVAILABLE', 'revocation state is not current; try again shortly', { retryAfterSeconds: 1 });
+        throw new RevokdError(
+          'ERR_STORE_UNAVAILABLE',
+          'revocation state is not current; try again shortly',
+          { retryAfterSeconds: 1 },
+        );
       }
       this.options.onFailOpen?.();
     }

@@ -23,6 +23,9 @@ export function chainOver(previous: string, records: readonly RevocationRecord[]
  * migration inserts the row and its CHECK keeps the form), never something to chain from: throw.
  */
 export function storedChain(value: unknown): string {
-  if (!isChainValue(value)) throw new Error(`feed_head holds no feed chain (${value === undefined ? 'no row' : 'not 64 lowercase hex digits'}); the database is damaged`);
+  if (!isChainValue(value))
+    throw new Error(
+      `feed_head holds no feed chain (${value === undefined ? 'no row' : 'not 64 lowercase hex digits'}); the database is damaged`,
+    );
   return value;
 }

@@ -12,7 +12,8 @@ import type { RevokdStore } from './types.js';
 
 /** The options of the two backends (documented there) that a database URL may be opened with. */
 export interface OpenStoreOptions
-  extends Pick<SqliteStoreOptions, 'storeTimeoutMs' | 'auditChainKey' | 'allowLegacyChainUpgrade'>,
+  extends
+    Pick<SqliteStoreOptions, 'storeTimeoutMs' | 'auditChainKey' | 'allowLegacyChainUpgrade'>,
     Pick<PostgresStoreOptions, 'onDatabaseCreated'> {
   /** Told what opening did to a legacy audit chain (a backend without legacy chains never calls it). */
   readonly onAuditKeying?: (outcome: KeyingOutcome) => void;
@@ -24,7 +25,8 @@ export interface OpenStoreOptions
  */
 export async function openStore(url: string, options: OpenStoreOptions): Promise<RevokdStore> {
   const location = parseStoreUrl(url);
-  if ('problem' in location) throw new Error(`cannot open the store: the database URL ${location.problem}`);
+  if ('problem' in location)
+    throw new Error(`cannot open the store: the database URL ${location.problem}`);
   if (location.backend === 'postgres') {
     const { createPostgresStore } = await import('./postgres/postgres-store.js');
     return createPostgresStore(location.url, options);

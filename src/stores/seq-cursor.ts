@@ -16,7 +16,8 @@ export function cursorOfSeq(seq: number): FeedCursor {
 
 /** A cursor this store made (a decimal seq); anything else is a programming error. */
 export function seqOfCursor(cursor: FeedCursor): number {
-  if (!SEQ_CURSOR.test(cursor)) throw new TypeError(`not a feed cursor of this store: ${JSON.stringify(cursor)}`);
+  if (!SEQ_CURSOR.test(cursor))
+    throw new TypeError(`not a feed cursor of this store: ${JSON.stringify(cursor)}`);
   return Number(cursor);
 }
 
@@ -46,12 +47,21 @@ export interface GenerationRow {
  * highest seq handed out and the stored feed chain (feed-head.ts) — which is the chain at that seq,
  * since the head is advanced in the transaction of every revocation record it covers.
  */
-export function seqFeedSnapshot(records: RevocationRecord[], generations: readonly GenerationRow[], lastSeq: number, chain: string): FeedSnapshot {
+export function seqFeedSnapshot(
+  records: RevocationRecord[],
+  generations: readonly GenerationRow[],
+  lastSeq: number,
+  chain: string,
+): FeedSnapshot {
   return {
     records,
     globalGeneration: generations.find((g) => g.scope === 'global')?.generation ?? 0,
-    userGenerations: generations.filter((g) => g.scope === 'user').map((g) => [g.target, g.generation] as const),
-    clientGenerations: generations.filter((g) => g.scope === 'client').map((g) => [g.target, g.generation] as const),
+    userGenerations: generations
+      .filter((g) => g.scope === 'user')
+      .map((g) => [g.target, g.generation] as const),
+    clientGenerations: generations
+      .filter((g) => g.scope === 'client')
+      .map((g) => [g.target, g.generation] as const),
     // Records pruned before the snapshot leave gaps; readers continue after the highest seq.
     cursor: cursorOfSeq(lastSeq),
     chain,

@@ -20,7 +20,14 @@ export type { ContainmentPort } from './ports/containment.js';
 export type { CountersPort, RateWindowsPort } from './ports/counters.js';
 export type { SchemaState, StoreLifecycle } from './ports/lifecycle.js';
 export type { OutboxPort } from './ports/outbox.js';
-export type { ApiTokenRecords, ClientRecords, RecordsPort, SessionRecords, SigningKeyRecords, UserRecords } from './ports/records.js';
+export type {
+  ApiTokenRecords,
+  ClientRecords,
+  RecordsPort,
+  SessionRecords,
+  SigningKeyRecords,
+  UserRecords,
+} from './ports/records.js';
 export type { RevocationLogPort } from './ports/revocation-log.js';
 
 export type Role = 'user' | 'admin';
@@ -84,7 +91,10 @@ export interface PasswordSetReport {
 }
 
 /** A refresh token about to be inserted; the store stamps it with the generations current at commit. */
-export type NewRefreshToken = Pick<RefreshTokenRecord, 'id' | 'tokenHash' | 'createdAtMs' | 'expiresAtMs'>;
+export type NewRefreshToken = Pick<
+  RefreshTokenRecord,
+  'id' | 'tokenHash' | 'createdAtMs' | 'expiresAtMs'
+>;
 
 export interface ClientRecord {
   readonly id: string;
@@ -199,10 +209,24 @@ export interface RevocationReport {
 }
 
 export type ConsumeOutcome =
-  | { readonly kind: 'rotated'; readonly consumed: RefreshTokenRecord; readonly successor: RefreshTokenRecord; readonly session: SessionRecord }
+  | {
+      readonly kind: 'rotated';
+      readonly consumed: RefreshTokenRecord;
+      readonly successor: RefreshTokenRecord;
+      readonly session: SessionRecord;
+    }
   /** The token was already consumed, or its session is over: the caller classifies grace vs reuse. */
-  | { readonly kind: 'already_consumed'; readonly token: RefreshTokenRecord; readonly successor: RefreshTokenRecord | undefined; readonly session: SessionRecord }
-  | { readonly kind: 'session_inactive'; readonly token: RefreshTokenRecord; readonly session: SessionRecord }
+  | {
+      readonly kind: 'already_consumed';
+      readonly token: RefreshTokenRecord;
+      readonly successor: RefreshTokenRecord | undefined;
+      readonly session: SessionRecord;
+    }
+  | {
+      readonly kind: 'session_inactive';
+      readonly token: RefreshTokenRecord;
+      readonly session: SessionRecord;
+    }
   | { readonly kind: 'expired'; readonly token: RefreshTokenRecord }
   | { readonly kind: 'unknown' };
 
@@ -266,7 +290,16 @@ export interface ApiTokenRecord {
   readonly createdIp?: string | null;
 }
 
-export type NewApiToken = Omit<ApiTokenRecord, 'lastUsedAtMs' | 'lastUsedIp' | 'isActive' | 'revokedAtMs' | 'revokedBy' | 'revokedByType' | 'revokeReason'>;
+export type NewApiToken = Omit<
+  ApiTokenRecord,
+  | 'lastUsedAtMs'
+  | 'lastUsedIp'
+  | 'isActive'
+  | 'revokedAtMs'
+  | 'revokedBy'
+  | 'revokedByType'
+  | 'revokeReason'
+>;
 
 export interface OutboxMessage {
   readonly kind: string;
@@ -286,7 +319,9 @@ export interface OutboxRecord extends OutboxMessage {
 
 export interface ApiTokenRevocation {
   /** Which tokens: these ids (each must belong to `userId` when given), or every live token of the user. */
-  readonly selection: { readonly kind: 'ids'; readonly ids: readonly string[]; readonly userId?: string } | { readonly kind: 'all_of_user'; readonly userId: string };
+  readonly selection:
+    | { readonly kind: 'ids'; readonly ids: readonly string[]; readonly userId?: string }
+    | { readonly kind: 'all_of_user'; readonly userId: string };
   readonly context: RevocationContext;
   /** Who revoked (a user id, or null for the system/CLI) — stored as revoked_by. */
   readonly revokedBy: string | null;
@@ -364,11 +399,21 @@ export interface AuditQuery {
 }
 
 /** Alerts counted per severity: all of them, and those not acknowledged yet. */
-export type AlertCounts = Readonly<Record<AlertSeverity, { readonly total: number; readonly unacknowledged: number }>>;
+export type AlertCounts = Readonly<
+  Record<AlertSeverity, { readonly total: number; readonly unacknowledged: number }>
+>;
 
 /**
  * The whole contract: every port by concern (src/stores/ports/), each with its conformance suite
  * in test/stores/conformance/. A consumer that needs one concern takes that port instead.
  */
 export interface RevokdStore
-  extends StoreLifecycle, RecordsPort, RevocationLogPort, AuditLogPort, CountersPort, RateWindowsPort, OutboxPort, ContainmentPort {}
+  extends
+    StoreLifecycle,
+    RecordsPort,
+    RevocationLogPort,
+    AuditLogPort,
+    CountersPort,
+    RateWindowsPort,
+    OutboxPort,
+    ContainmentPort {}

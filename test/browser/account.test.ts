@@ -9,7 +9,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { focusedText, launchChromium, newContext, sessionCookie, signIn } from '../support/browser.js';
+import {
+  focusedText,
+  launchChromium,
+  newContext,
+  sessionCookie,
+  signIn,
+} from '../support/browser.js';
 import { createUserViaAdmin, login, request } from '../support/http-client.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess } from '../support/server-process.js';
 
@@ -29,7 +35,11 @@ describe('web UI: tokens and sessions', () => {
   };
 
   /** A new user signed in through the form in a fresh browser context. */
-  const signedInUser = async (): Promise<{ email: string; context: BrowserContext; page: Page }> => {
+  const signedInUser = async (): Promise<{
+    email: string;
+    context: BrowserContext;
+    page: Page;
+  }> => {
     const email = await newUser();
     const context = await newContext(browser);
     const page = await context.newPage();
@@ -75,7 +85,10 @@ describe('web UI: tokens and sessions', () => {
     // Reloading (a GET) never shows the secret again, nor does the page's HTML hold it.
     await page.goto(`${server.url}/tokens`);
     assert.equal(await page.getByLabel('New API token').count(), 0);
-    assert.ok(!(await page.content()).includes(secret), 'the secret must appear only in the response that created it');
+    assert.ok(
+      !(await page.content()).includes(secret),
+      'the secret must appear only in the response that created it',
+    );
 
     // The revoke button opens a modal <dialog> naming the token; Cancel changes nothing.
     await page.getByRole('button', { name: 'Revoke token deploy bot' }).click();
@@ -83,14 +96,24 @@ describe('web UI: tokens and sessions', () => {
     await dialog.waitFor();
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'hidden' });
-    assert.equal((await request(`${server.url}/api/v1/auth/me`, { bearer: secret })).status, 200, 'cancel must not revoke');
-    await page.getByRole('row', { name: /deploy bot/ }).getByText('Active', { exact: true }).waitFor();
+    assert.equal(
+      (await request(`${server.url}/api/v1/auth/me`, { bearer: secret })).status,
+      200,
+      'cancel must not revoke',
+    );
+    await page
+      .getByRole('row', { name: /deploy bot/ })
+      .getByText('Active', { exact: true })
+      .waitFor();
 
     // Confirm: revoked, shown as such, and refused by the API.
     await page.getByRole('button', { name: 'Revoke token deploy bot' }).click();
     await dialog.getByRole('button', { name: 'Revoke token' }).click();
     await page.getByText('Token “deploy bot” was revoked').waitFor();
-    await page.getByRole('row', { name: /deploy bot/ }).getByText('Revoked', { exact: true }).waitFor();
+    await page
+      .getByRole('row', { name: /deploy bot/ })
+      .getByText('Revoked', { exact: true })
+      .waitFor();
     const refused = await request(`${server.url}/api/v1/auth/me`, { bearer: secret });
     assert.equal(refused.status, 401);
     assert.match(refused.headers.get('www-authenticate') ?? '', /invalid_token/);
@@ -107,7 +130,8 @@ describe('web UI: tokens and sessions', () => {
     await dialog.getByText('All 2 active tokens').waitFor();
     await dialog.getByRole('button', { name: 'Revoke all tokens' }).click();
     await page.getByText('Revoked 2 tokens.').waitFor();
-    for (const secret of secrets) assert.equal((await request(`${server.url}/api/v1/auth/me`, { bearer: secret })).status, 401);
+    for (const secret of secrets)
+      assert.equal((await request(`${server.url}/api/v1/auth/me`, { bearer: secret })).status, 401);
 
     // A new token can be made, but revoke all is disabled for the hour, and the page says so.
     await page.getByLabel('Name').fill('after the purge');
@@ -120,8 +144,14 @@ describe('web UI: tokens and sessions', () => {
 
   test('two browsers as the same user: "log out everywhere" in one sends the other to the login page', async () => {
     const email = await newUser();
-    const laptop = await newContext(browser, { userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36' });
-    const phone = await newContext(browser, { userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1' });
+    const laptop = await newContext(browser, {
+      userAgent:
+        'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+    });
+    const phone = await newContext(browser, {
+      userAgent:
+        'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
+    });
     const laptopPage = await laptop.newPage();
     const phonePage = await phone.newPage();
     await signIn(laptopPage, server.url, email, PASSWORD);
@@ -131,8 +161,14 @@ describe('web UI: tokens and sessions', () => {
     await laptopPage.reload();
     const rows = laptopPage.getByRole('row').filter({ hasText: '127.0.0.1' });
     assert.equal(await rows.count(), 2);
-    await laptopPage.getByRole('row', { name: /This device/ }).getByText('Chrome 131 on Windows').waitFor();
-    await laptopPage.getByRole('row', { name: /Safari 17 on iOS/ }).getByText('Phone · Apple iPhone').waitFor();
+    await laptopPage
+      .getByRole('row', { name: /This device/ })
+      .getByText('Chrome 131 on Windows')
+      .waitFor();
+    await laptopPage
+      .getByRole('row', { name: /Safari 17 on iOS/ })
+      .getByText('Phone · Apple iPhone')
+      .waitFor();
 
     await laptopPage.getByRole('button', { name: 'Log out everywhere…' }).click();
     const dialog = laptopPage.getByRole('dialog', { name: 'Log out everywhere?' });
@@ -151,7 +187,10 @@ describe('web UI: tokens and sessions', () => {
   test('revoking another device ends it; "this wasn\'t me" revokes every session and API token and raises an alert', async () => {
     const email = await newUser();
     const mine = await newContext(browser);
-    const oldPhone = await newContext(browser, { userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1' });
+    const oldPhone = await newContext(browser, {
+      userAgent:
+        'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
+    });
     const thief = await newContext(browser);
     const page = await mine.newPage();
     await signIn(page, server.url, email, PASSWORD);
@@ -159,31 +198,58 @@ describe('web UI: tokens and sessions', () => {
     await signIn(oldPhonePage, server.url, email, PASSWORD);
     await signIn(await thief.newPage(), server.url, email, PASSWORD);
     const api = await login(server.url, email, PASSWORD);
-    const created = await request(`${server.url}/api/v1/tokens`, { method: 'POST', bearer: api.access_token, json: { name: 'laptop script' } });
+    const created = await request(`${server.url}/api/v1/tokens`, {
+      method: 'POST',
+      bearer: api.access_token,
+      json: { name: 'laptop script' },
+    });
     assert.equal(created.status, 201);
 
     // Revoke one other device from its row: that browser is signed out, the rest are not.
     await page.reload();
-    await page.getByRole('button', { name: 'Revoke the session on Safari 17 on iOS (Phone · Apple iPhone)' }).click();
+    await page
+      .getByRole('button', {
+        name: 'Revoke the session on Safari 17 on iOS (Phone · Apple iPhone)',
+      })
+      .click();
     await page.getByText('Session revoked. That device is signed out.').waitFor();
     assert.equal(await page.getByRole('row', { name: /Safari 17 on iOS/ }).count(), 0);
     await oldPhonePage.goto(`${server.url}/tokens`);
     assert.equal(new URL(oldPhonePage.url()).pathname, '/login');
-    assert.equal((await request(`${server.url}/api/v1/auth/me`, { bearer: api.access_token })).status, 200, 'only that session ends');
+    assert.equal(
+      (await request(`${server.url}/api/v1/auth/me`, { bearer: api.access_token })).status,
+      200,
+      'only that session ends',
+    );
 
     await page.getByRole('button', { name: 'This wasn’t me…' }).click();
-    await page.getByRole('dialog', { name: 'Secure your account?' }).getByRole('button', { name: 'Revoke everything and alert' }).click();
+    await page
+      .getByRole('dialog', { name: 'Secure your account?' })
+      .getByRole('button', { name: 'Revoke everything and alert' })
+      .click();
     await page.waitForURL(`${server.url}/login`);
-    await page.getByText(/3 sessions and 1 API token revoked, and the security team was alerted/).waitFor();
+    await page
+      .getByText(/3 sessions and 1 API token revoked, and the security team was alerted/)
+      .waitFor();
 
-    assert.equal((await request(`${server.url}/api/v1/auth/me`, { bearer: created.body.token })).status, 401);
-    assert.equal((await request(`${server.url}/api/v1/auth/me`, { bearer: api.access_token })).status, 401);
+    assert.equal(
+      (await request(`${server.url}/api/v1/auth/me`, { bearer: created.body.token })).status,
+      401,
+    );
+    assert.equal(
+      (await request(`${server.url}/api/v1/auth/me`, { bearer: api.access_token })).status,
+      401,
+    );
     const thiefPage = thief.pages()[0]!;
     await thiefPage.goto(`${server.url}/sessions`);
     assert.equal(new URL(thiefPage.url()).pathname, '/login');
-    const alerts = await request(`${server.url}/api/v1/security/alerts?severity=HIGH`, { bearer: adminToken });
+    const alerts = await request(`${server.url}/api/v1/security/alerts?severity=HIGH`, {
+      bearer: adminToken,
+    });
     assert.equal(alerts.status, 200, alerts.text);
-    const alert = (alerts.body.alerts as Array<{ severity: string; type: string; details: { email?: string } }>).find((a) => a.type === 'user_reported_compromise' && a.details.email === email);
+    const alert = (
+      alerts.body.alerts as Array<{ severity: string; type: string; details: { email?: string } }>
+    ).find((a) => a.type === 'user_reported_compromise' && a.details.email === email);
     assert.ok(alert !== undefined, `no alert for ${email}: ${alerts.text}`);
     assert.equal(alert.severity, 'HIGH');
     await mine.close();
@@ -197,9 +263,14 @@ describe('web UI: tokens and sessions', () => {
     const context = await newContext(browser);
     const page = await context.newPage();
     const dialogs: string[] = [];
-    page.on('dialog', (d) => { dialogs.push(d.message()); void d.dismiss(); });
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
     const violations: string[] = [];
-    page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) violations.push(m.text()); });
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+    });
     await signIn(page, server.url, email, PASSWORD);
     const response = await page.goto(`${server.url}/tokens`);
     await page.getByLabel('Name').fill(name);
@@ -207,7 +278,13 @@ describe('web UI: tokens and sessions', () => {
     await page.getByRole('row', { name: /Active/ }).waitFor();
 
     // Shown literally — in the list, the success panel and the dialog — and no <img> was made of it.
-    assert.equal(await page.getByRole('row', { name: /Active/ }).locator('.strong').innerText(), name);
+    assert.equal(
+      await page
+        .getByRole('row', { name: /Active/ })
+        .locator('.strong')
+        .innerText(),
+      name,
+    );
     await page.getByText(`Token “${name}” created`).waitFor();
     assert.equal(await page.locator('main img, dialog img').count(), 0);
     await page.getByRole('button', { name: `Revoke token ${name}` }).click();
@@ -227,11 +304,14 @@ describe('web UI: tokens and sessions', () => {
     await context.close();
   });
 
-  test('a cross-site form post to a revoke URL is refused with 403 and revokes nothing, even carrying the victim\'s cookie', async () => {
+  test("a cross-site form post to a revoke URL is refused with 403 and revokes nothing, even carrying the victim's cookie", async () => {
     const { context, page } = await signedInUser();
     await page.goto(`${server.url}/tokens`);
     const secret = await createTokenInPage(page, 'victim token');
-    const revokeUrl = await page.locator('form[action$="/revoke"][action^="/tokens/"]').first().getAttribute('action');
+    const revokeUrl = await page
+      .locator('form[action$="/revoke"][action^="/tokens/"]')
+      .first()
+      .getAttribute('action');
     assert.ok(revokeUrl !== null);
 
     // An attacker's page on another origin (localhost is another site than 127.0.0.1) that
@@ -239,12 +319,16 @@ describe('web UI: tokens and sessions', () => {
     const target = `${server.url}${revokeUrl}`;
     const attacker = http.createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html' });
-      res.end(`<!doctype html><form id="f" method="post" action="${target}"><input name="_csrf" value="guess"></form><script>document.getElementById('f').submit()</script>`);
+      res.end(
+        `<!doctype html><form id="f" method="post" action="${target}"><input name="_csrf" value="guess"></form><script>document.getElementById('f').submit()</script>`,
+      );
     });
     await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
     try {
       const attackerUrl = `http://localhost:${(attacker.address() as AddressInfo).port}/`;
-      const posted = page.waitForResponse((r) => r.url() === target && r.request().method() === 'POST');
+      const posted = page.waitForResponse(
+        (r) => r.url() === target && r.request().method() === 'POST',
+      );
       await page.goto(attackerUrl);
       const answer = await posted;
       assert.equal(answer.status(), 403);
@@ -252,7 +336,11 @@ describe('web UI: tokens and sessions', () => {
     } finally {
       attacker.close();
     }
-    assert.equal((await request(`${server.url}/api/v1/auth/me`, { bearer: secret })).status, 200, 'the cross-site post must revoke nothing');
+    assert.equal(
+      (await request(`${server.url}/api/v1/auth/me`, { bearer: secret })).status,
+      200,
+      'the cross-site post must revoke nothing',
+    );
 
     // SameSite=Strict kept the cookie off that request; a forger who does attach it (a non-browser
     // client, or an older browser) is refused by the Origin check, and without one by the CSRF token.
@@ -264,10 +352,19 @@ describe('web UI: tokens and sessions', () => {
       {},
     ];
     for (const extra of forged) {
-      const res = await request(target, { method: 'POST', form: { _csrf: 'guess' }, headers: { cookie, ...extra }, redirect: 'manual' });
+      const res = await request(target, {
+        method: 'POST',
+        form: { _csrf: 'guess' },
+        headers: { cookie, ...extra },
+        redirect: 'manual',
+      });
       assert.equal(res.status, 403, `${JSON.stringify(extra)}: ${res.status}`);
     }
-    assert.equal((await request(`${server.url}/api/v1/auth/me`, { bearer: secret })).status, 200, 'forged posts must revoke nothing');
+    assert.equal(
+      (await request(`${server.url}/api/v1/auth/me`, { bearer: secret })).status,
+      200,
+      'forged posts must revoke nothing',
+    );
 
     // GET never changes anything: the revoke URL opened by a link is only a confirmation page.
     await page.goto(target);
@@ -276,7 +373,7 @@ describe('web UI: tokens and sessions', () => {
     await context.close();
   });
 
-  test('sign-in errors are clear, dates follow the reader\'s locale, and the dialog works from the keyboard', async () => {
+  test("sign-in errors are clear, dates follow the reader's locale, and the dialog works from the keyboard", async () => {
     const email = await newUser();
     const context = await newContext(browser, { locale: 'de-DE', timezoneId: 'Europe/Berlin' });
     const page = await context.newPage();
@@ -284,18 +381,31 @@ describe('web UI: tokens and sessions', () => {
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill('not the password');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('alert').getByText('That email and password do not match an active account').waitFor();
-    assert.equal(await page.getByLabel('Email').inputValue(), email, 'the email is kept for the next try');
+    await page
+      .getByRole('alert')
+      .getByText('That email and password do not match an active account')
+      .waitFor();
+    assert.equal(
+      await page.getByLabel('Email').inputValue(),
+      email,
+      'the email is kept for the next try',
+    );
     assert.equal(await page.getByLabel('Password').getAttribute('aria-invalid'), 'true');
 
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByLabel('Password').press('Enter');
     await page.waitForURL(`${server.url}/sessions`);
     // German dates: "23.11.2026, 11:14" — from the <time datetime> the server wrote in UTC.
-    const signedIn = page.getByRole('row', { name: /Diese|This device/ }).locator('td[data-label="Signed in"] time');
+    const signedIn = page
+      .getByRole('row', { name: /Diese|This device/ })
+      .locator('td[data-label="Signed in"] time');
     assert.match(await signedIn.innerText(), /^\d{2}\.\d{2}\.\d{4}, \d{2}:\d{2}$/);
     const iso = await signedIn.getAttribute('datetime');
-    const expected = new Intl.DateTimeFormat('de-DE', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Europe/Berlin' }).format(new Date(iso!));
+    const expected = new Intl.DateTimeFormat('de-DE', {
+      dateStyle: 'medium',
+      timeStyle: 'short',
+      timeZone: 'Europe/Berlin',
+    }).format(new Date(iso!));
     assert.equal(await signedIn.innerText(), expected);
 
     // Keyboard only: Tab to "Log out everywhere…", Enter opens the dialog with focus on Cancel,

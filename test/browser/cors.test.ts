@@ -28,7 +28,11 @@ async function pageServer(): Promise<{ port: number; close: () => void }> {
 }
 
 /** `fetch` run by the page itself (so the browser applies CORS): the answer, or the browser's refusal. */
-function fetchFromPage(page: Page, url: string, init: Record<string, unknown> = {}): Promise<FetchOutcome> {
+function fetchFromPage(
+  page: Page,
+  url: string,
+  init: Record<string, unknown> = {},
+): Promise<FetchOutcome> {
   // Page-side code as source text: this project compiles without the DOM's types.
   return page.evaluate<FetchOutcome>(`fetch(${JSON.stringify(url)}, ${JSON.stringify(init)})
     .then(async (r) => ({ status: r.status, body: await r.text() }), (e) => ({ error: String(e) }))`);
@@ -47,7 +51,9 @@ describe('CORS: a browser app on another origin', () => {
     listed = await pageServer();
     unlisted = await pageServer();
     listedOrigin = `http://127.0.0.1:${listed.port}`;
-    server = await ServerProcess.start({ env: { REVOKD_CORS_ORIGINS: `https://app.example.com,${listedOrigin}` } });
+    server = await ServerProcess.start({
+      env: { REVOKD_CORS_ORIGINS: `https://app.example.com,${listedOrigin}` },
+    });
     accessToken = (await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token;
     browser = await launchChromium();
     context = await newContext(browser);
@@ -62,18 +68,24 @@ describe('CORS: a browser app on another origin', () => {
   test('a listed origin calls the API with a bearer token: GET, and a JSON POST after a preflight', async () => {
     const page = await context.newPage();
     await page.goto(`${listedOrigin}/`);
-    const me = await fetchFromPage(page, `${server.url}/api/v1/auth/me`, { headers: { authorization: `Bearer ${accessToken}` } });
+    const me = await fetchFromPage(page, `${server.url}/api/v1/auth/me`, {
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
     assert.ok('status' in me, `the browser refused the call: ${JSON.stringify(me)}`);
     assert.equal(me.status, 200, me.body);
     assert.equal(JSON.parse(me.body).email, ADMIN_EMAIL);
     // Authorization + a JSON body: not a "simple" request, so the browser sends a preflight first.
     const created = await fetchFromPage(page, `${server.url}/api/v1/tokens`, {
-      method: 'POST', headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'from another origin' }),
+      method: 'POST',
+      headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'from another origin' }),
     });
     assert.ok('status' in created, `the browser refused the call: ${JSON.stringify(created)}`);
     assert.equal(created.status, 201, created.body);
     // An error is readable too (the app can tell a 401 from a network failure).
-    const refused = await fetchFromPage(page, `${server.url}/api/v1/auth/me`, { headers: { authorization: 'Bearer not-a-token' } });
+    const refused = await fetchFromPage(page, `${server.url}/api/v1/auth/me`, {
+      headers: { authorization: 'Bearer not-a-token' },
+    });
     assert.ok('status' in refused, JSON.stringify(refused));
     assert.equal(refused.status, 401);
     await page.close();
@@ -81,7 +93,12 @@ describe('CORS: a browser app on another origin', () => {
 
   test('the preflight is cached (max-age), allows Authorization and Content-Type, and never credentials', async () => {
     const res = await fetch(`${server.url}/api/v1/tokens`, {
-      method: 'OPTIONS', headers: { origin: listedOrigin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+      method: 'OPTIONS',
+      headers: {
+        origin: listedOrigin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type',
+      },
     });
     assert.equal(res.status, 204);
     assert.equal(res.headers.get('access-control-allow-origin'), listedOrigin);
@@ -94,14 +111,24 @@ describe('CORS: a browser app on another origin', () => {
   test('an origin that is not listed is blocked by the browser (the request may reach the server; the page reads nothing)', async () => {
     const page = await context.newPage();
     await page.goto(`http://localhost:${unlisted.port}/`);
-    const me = await fetchFromPage(page, `${server.url}/api/v1/auth/me`, { headers: { authorization: `Bearer ${accessToken}` } });
+    const me = await fetchFromPage(page, `${server.url}/api/v1/auth/me`, {
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
     assert.ok('error' in me, `an unlisted origin read the answer: ${JSON.stringify(me)}`);
     const created = await fetchFromPage(page, `${server.url}/api/v1/tokens`, {
-      method: 'POST', headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'should not exist' }),
+      method: 'POST',
+      headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'should not exist' }),
     });
     assert.ok('error' in created, JSON.stringify(created));
-    const tokens = await request<{ tokens: Array<{ name: string }> }>(`${server.url}/api/v1/tokens`, { bearer: accessToken });
-    assert.ok(!JSON.stringify(tokens.body).includes('should not exist'), 'the refused preflight kept the POST from being sent');
+    const tokens = await request<{ tokens: Array<{ name: string }> }>(
+      `${server.url}/api/v1/tokens`,
+      { bearer: accessToken },
+    );
+    assert.ok(
+      !JSON.stringify(tokens.body).includes('should not exist'),
+      'the refused preflight kept the POST from being sent',
+    );
     await page.close();
   });
 
@@ -112,7 +139,10 @@ describe('CORS: a browser app on another origin', () => {
     await page.goto(`${listedOrigin}/`);
     for (const path of ['/api/v1/auth/me', '/api/v1/sessions', '/sessions', '/account']) {
       const outcome = await fetchFromPage(page, `${server.url}${path}`, { credentials: 'include' });
-      assert.ok('error' in outcome, `${path}: a cookie-authenticated cross-origin call was readable: ${JSON.stringify(outcome).slice(0, 200)}`);
+      assert.ok(
+        'error' in outcome,
+        `${path}: a cookie-authenticated cross-origin call was readable: ${JSON.stringify(outcome).slice(0, 200)}`,
+      );
     }
     // The UI itself is not for other origins, even without cookies.
     const uiPage = await fetchFromPage(page, `${server.url}/sessions`, { credentials: 'omit' });

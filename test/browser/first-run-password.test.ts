@@ -21,7 +21,9 @@ describe('web UI: the first-run admin must choose a password', () => {
 
   before(async () => {
     // No REVOKD_ADMIN_*: the server generates the first admin.
-    server = await ServerProcess.start({ env: { REVOKD_ADMIN_EMAIL: '', REVOKD_ADMIN_PASSWORD: '' } });
+    server = await ServerProcess.start({
+      env: { REVOKD_ADMIN_EMAIL: '', REVOKD_ADMIN_PASSWORD: '' },
+    });
     browser = await launchChromium();
   });
   after(async () => {
@@ -38,7 +40,10 @@ describe('web UI: the first-run admin must choose a password', () => {
 
   test('sign in with initial-admin.json → forced to the password page → weak refused → changed → file gone', async () => {
     const file = path.join(server.dataDir, 'initial-admin.json');
-    const initial = JSON.parse(fs.readFileSync(file, 'utf8')) as { email: string; password: string };
+    const initial = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+      email: string;
+      password: string;
+    };
 
     // A second browser signed in as the same admin: it must be signed out by the change.
     const other = await (await newContext(browser)).newPage();
@@ -49,13 +54,20 @@ describe('web UI: the first-run admin must choose a password', () => {
     const page = await context.newPage();
     await signInByForm(page, initial.email, initial.password);
     await page.waitForURL(`${server.url}/account`);
-    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Choose a new password');
+    assert.equal(
+      await page.getByRole('heading', { level: 1 }).textContent(),
+      'Choose a new password',
+    );
     assert.deepEqual(await unlabelledControls(page), []);
 
     // Nothing else opens first: the security console and the tokens page lead back here.
     for (const target of ['/tokens', '/admin/users', '/sessions']) {
       await page.goto(`${server.url}${target}`);
-      assert.equal(new URL(page.url()).pathname, '/account', `${target} waits for the new password`);
+      assert.equal(
+        new URL(page.url()).pathname,
+        '/account',
+        `${target} waits for the new password`,
+      );
     }
 
     const fill = async (current: string, next: string, again = next) => {
@@ -67,7 +79,10 @@ describe('web UI: the first-run admin must choose a password', () => {
 
     await fill(initial.password, 'password123');
     const refusal = page.getByRole('alert');
-    assert.match((await refusal.textContent()) ?? '', /too easy to guess.*commonly used password.*Nothing was changed/);
+    assert.match(
+      (await refusal.textContent()) ?? '',
+      /too easy to guess.*commonly used password.*Nothing was changed/,
+    );
     await screenshot(page, 'first-run-password');
 
     await fill(initial.password, CHOSEN, `${CHOSEN}!`);
@@ -75,8 +90,11 @@ describe('web UI: the first-run admin must choose a password', () => {
 
     await fill(initial.password, CHOSEN);
     await page.waitForURL(`${server.url}/sessions`);
-    assert.match((await page.getByRole('status').first().textContent()) ?? '', /Your password was changed\. 1 other session was signed out\./);
-    assert.equal(fs.existsSync(file), false, 'the generated password\'s file is deleted');
+    assert.match(
+      (await page.getByRole('status').first().textContent()) ?? '',
+      /Your password was changed\. 1 other session was signed out\./,
+    );
+    assert.equal(fs.existsSync(file), false, "the generated password's file is deleted");
 
     // This browser stays signed in and can now open everything; the other one is signed out.
     await page.goto(`${server.url}/admin/users`);
@@ -85,7 +103,10 @@ describe('web UI: the first-run admin must choose a password', () => {
     assert.equal(new URL(other.url()).pathname, '/login');
 
     // The generated password is dead; the chosen one works.
-    const old = await request(`${server.url}/api/v1/auth/login`, { method: 'POST', json: { email: initial.email, password: initial.password } });
+    const old = await request(`${server.url}/api/v1/auth/login`, {
+      method: 'POST',
+      json: { email: initial.email, password: initial.password },
+    });
     assert.equal(old.status, 401);
     await login(server.url, initial.email, CHOSEN);
 
@@ -94,7 +115,10 @@ describe('web UI: the first-run admin must choose a password', () => {
     await page.waitForURL(`${server.url}/account`);
     assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Account');
     await fill('not my password', 'Another 5 perfectly fine bicycles');
-    assert.match((await page.getByRole('alert').textContent()) ?? '', /current password is not right/);
+    assert.match(
+      (await page.getByRole('alert').textContent()) ?? '',
+      /current password is not right/,
+    );
     await context.close();
   });
 });

@@ -40,14 +40,22 @@ describe('web UI: security console', () => {
     await createUserViaAdmin(base, adminApi.access_token, CAROL, PASSWORD);
 
     // Carol: a browser at a hotel (203.0.113.7), a browser at home (198.51.100.9), an API login and an API token.
-    const hotel = await newContext(browser, { extraHTTPHeaders: { 'x-forwarded-for': '203.0.113.7' } });
-    const home = await newContext(browser, { extraHTTPHeaders: { 'x-forwarded-for': '198.51.100.9' } });
+    const hotel = await newContext(browser, {
+      extraHTTPHeaders: { 'x-forwarded-for': '203.0.113.7' },
+    });
+    const home = await newContext(browser, {
+      extraHTTPHeaders: { 'x-forwarded-for': '198.51.100.9' },
+    });
     const hotelPage = await hotel.newPage();
     const homePage = await home.newPage();
     await signIn(hotelPage, base, CAROL, PASSWORD);
     await signIn(homePage, base, CAROL, PASSWORD);
     const carolApi = await login(base, CAROL, PASSWORD, { 'x-forwarded-for': '198.51.100.9' });
-    const apiToken = await request(`${base}/api/v1/tokens`, { method: 'POST', bearer: carolApi.access_token, json: { name: 'carol sync' } });
+    const apiToken = await request(`${base}/api/v1/tokens`, {
+      method: 'POST',
+      bearer: carolApi.access_token,
+      json: { name: 'carol sync' },
+    });
     assert.equal(apiToken.status, 201, apiToken.text);
 
     // Block the hotel's range from the console. The admin's own address is refused first.
@@ -56,13 +64,21 @@ describe('web UI: security console', () => {
     await admin.getByLabel('IP address or CIDR range').fill('127.0.0.0/8');
     await admin.getByLabel(/^Reason/).fill('oops');
     await admin.getByRole('button', { name: 'Block', exact: true }).click();
-    await admin.getByRole('alert').getByText(/contains your own address \(127\.0\.0\.1\)/).waitFor();
+    await admin
+      .getByRole('alert')
+      .getByText(/contains your own address \(127\.0\.0\.1\)/)
+      .waitFor();
     await admin.getByLabel('IP address or CIDR range').fill('203.0.113.0/24');
     await admin.getByLabel(/^Reason/).fill('credential stuffing from the hotel network');
     await admin.getByLabel('Duration').selectOption('permanent');
     await admin.getByRole('button', { name: 'Block', exact: true }).click();
-    await admin.getByText('Blocked 203.0.113.0/24. Revoked from it: 1 session and 0 API tokens.').waitFor();
-    await admin.getByRole('row', { name: /203\.0\.113\.0\/24/ }).getByText('credential stuffing from the hotel network').waitFor();
+    await admin
+      .getByText('Blocked 203.0.113.0/24. Revoked from it: 1 session and 0 API tokens.')
+      .waitFor();
+    await admin
+      .getByRole('row', { name: /203\.0\.113\.0\/24/ })
+      .getByText('credential stuffing from the hotel network')
+      .waitFor();
 
     // The hotel browser is refused outright; home still works.
     const blocked = await hotelPage.goto(`${base}/sessions`);
@@ -79,18 +95,32 @@ describe('web UI: security console', () => {
     const preview = admin.locator('[data-preview]');
     assert.match(await preview.innerText(), /2\s*live sessions/);
     assert.match(await preview.innerText(), /1\s*active API token/);
-    assert.equal((await request(`${base}/api/v1/auth/me`, { bearer: apiToken.body.token })).status, 200, 'the preview must revoke nothing');
+    assert.equal(
+      (await request(`${base}/api/v1/auth/me`, { bearer: apiToken.body.token })).status,
+      200,
+      'the preview must revoke nothing',
+    );
     await admin.getByLabel(/^Reason/).fill('   ');
     await admin.getByRole('button', { name: 'Revoke everything' }).click();
     await admin.getByRole('alert').getByText('A reason is required').waitFor();
-    assert.equal((await request(`${base}/api/v1/auth/me`, { bearer: apiToken.body.token })).status, 200, 'no reason, no revocation');
+    assert.equal(
+      (await request(`${base}/api/v1/auth/me`, { bearer: apiToken.body.token })).status,
+      200,
+      'no reason, no revocation',
+    );
     await admin.getByLabel(/^Reason/).fill('laptop stolen, ticket SEC-1234');
     await admin.getByRole('button', { name: 'Revoke everything' }).click();
     await admin.getByText(`Revoked everything ${CAROL} held: 2 sessions`).waitFor();
 
     // Everything of Carol's is dead: the API token, the API session, the home browser.
-    assert.equal((await request(`${base}/api/v1/auth/me`, { bearer: apiToken.body.token })).status, 401);
-    assert.equal((await request(`${base}/api/v1/auth/me`, { bearer: carolApi.access_token })).status, 401);
+    assert.equal(
+      (await request(`${base}/api/v1/auth/me`, { bearer: apiToken.body.token })).status,
+      401,
+    );
+    assert.equal(
+      (await request(`${base}/api/v1/auth/me`, { bearer: carolApi.access_token })).status,
+      401,
+    );
     await homePage.goto(`${base}/tokens`);
     assert.equal(new URL(homePage.url()).pathname, '/login');
 
@@ -99,9 +129,14 @@ describe('web UI: security console', () => {
     await admin.getByRole('link', { name: 'Alerts' }).click();
     await admin.getByLabel('Severity', { exact: true }).selectOption('CRITICAL');
     await admin.getByRole('button', { name: 'Filter' }).click();
-    const replays = admin.getByRole('row', { name: /Revoked token used again/ }).filter({ hasText: CAROL });
+    const replays = admin
+      .getByRole('row', { name: /Revoked token used again/ })
+      .filter({ hasText: CAROL });
     assert.equal(await replays.count(), 2);
-    await replays.filter({ hasText: 'kind: access_token' }).getByRole('button', { name: /^Acknowledge/ }).click();
+    await replays
+      .filter({ hasText: 'kind: access_token' })
+      .getByRole('button', { name: /^Acknowledge/ })
+      .click();
     await admin.getByText('Alert acknowledged (CRITICAL revoked_token_replay).').waitFor();
     assert.equal(await replays.count(), 1, 'the acknowledged alert leaves the open list');
     assert.match(await replays.innerText(), /kind: api_token/);
@@ -109,7 +144,10 @@ describe('web UI: security console', () => {
     await admin.getByRole('button', { name: 'Filter' }).click();
     const acknowledged = admin.getByRole('row', { name: /Revoked token used again/ });
     assert.equal(await acknowledged.count(), 1);
-    assert.match(await acknowledged.innerText(), new RegExp(`kind: access_token[\\s\\S]*by ${ADMIN_EMAIL.replace('.', '\\.')}`));
+    assert.match(
+      await acknowledged.innerText(),
+      new RegExp(`kind: access_token[\\s\\S]*by ${ADMIN_EMAIL.replace('.', '\\.')}`),
+    );
 
     // Lift the block with a reason: the range may come back, but nothing it revoked does.
     await admin.getByRole('link', { name: 'IP blocks' }).click();
@@ -117,7 +155,9 @@ describe('web UI: security console', () => {
     const unblock = admin.getByRole('dialog', { name: 'Unblock 203.0.113.0/24?' });
     await unblock.getByLabel(/^Reason/).fill('hotel fixed its network');
     await unblock.getByRole('button', { name: 'Unblock' }).click();
-    await admin.getByText('Unblocked 203.0.113.0/24. Tokens the block revoked stay revoked.').waitFor();
+    await admin
+      .getByText('Unblocked 203.0.113.0/24. Tokens the block revoked stay revoked.')
+      .waitFor();
     await hotelPage.goto(`${base}/sessions`);
     assert.equal(new URL(hotelPage.url()).pathname, '/login');
 
@@ -127,9 +167,14 @@ describe('web UI: security console', () => {
     const blockedEntry = admin.getByRole('row', { name: /ip\.blocked/ });
     assert.match(await blockedEntry.innerText(), /203\.0\.113\.0\/24/);
     assert.match(await blockedEntry.innerText(), new RegExp(ADMIN_EMAIL.replace('.', '\\.')));
-    const revokedEntry = admin.getByRole('row', { name: /user\.tokens_revoked/ }).filter({ hasText: 'laptop stolen, ticket SEC-1234' });
+    const revokedEntry = admin
+      .getByRole('row', { name: /user\.tokens_revoked/ })
+      .filter({ hasText: 'laptop stolen, ticket SEC-1234' });
     assert.match(await revokedEntry.innerText(), new RegExp(CAROL.replace('.', '\\.')));
-    await admin.getByRole('row', { name: /ip\.unblocked/ }).filter({ hasText: 'hotel fixed its network' }).waitFor();
+    await admin
+      .getByRole('row', { name: /ip\.unblocked/ })
+      .filter({ hasText: 'hotel fixed its network' })
+      .waitFor();
 
     // Filtered to Carol and to one event type.
     await admin.getByLabel('Event', { exact: true }).selectOption('user.tokens_revoked');

@@ -12,21 +12,35 @@ import { until } from '../support/until.js';
 
 const PASSWORD = 'user-password-1';
 const MAIL_FROM = 'revokd-test@example.org';
-const FAST_MAIL = { REVOKD_MAIL_POLL_MS: '50', REVOKD_MAIL_FROM: MAIL_FROM, REVOKD_LOG_LEVEL: 'info' };
+const FAST_MAIL = {
+  REVOKD_MAIL_POLL_MS: '50',
+  REVOKD_MAIL_FROM: MAIL_FROM,
+  REVOKD_LOG_LEVEL: 'info',
+};
 const SEND_FAILED_LOG = 'mail outbox: send failed';
-
 
 const occurrences = (haystack: string, needle: string): number => haystack.split(needle).length - 1;
 
-async function newUser(server: ServerProcess, tag: string): Promise<{ email: string; bearer: string }> {
+async function newUser(
+  server: ServerProcess,
+  tag: string,
+): Promise<{ email: string; bearer: string }> {
   const admin = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
   const email = `${tag}-${Date.now()}@example.com`;
   await createUserViaAdmin(server.url, admin.access_token, email, PASSWORD);
   return { email, bearer: (await login(server.url, email, PASSWORD)).access_token };
 }
 
-async function createToken(server: ServerProcess, bearer: string, name: string): Promise<{ id: string; name: string; token: string; token_prefix: string }> {
-  const res = await request(`${server.url}/api/v1/tokens`, { method: 'POST', bearer, json: { name } });
+async function createToken(
+  server: ServerProcess,
+  bearer: string,
+  name: string,
+): Promise<{ id: string; name: string; token: string; token_prefix: string }> {
+  const res = await request(`${server.url}/api/v1/tokens`, {
+    method: 'POST',
+    bearer,
+    json: { name },
+  });
   assert.equal(res.status, 201, res.text);
   return res.body;
 }
@@ -44,21 +58,34 @@ async function readyz(server: ServerProcess): Promise<{ status: number; body: an
 
 /** Waits until the outbox has nothing left to send, so every message that will arrive has arrived. */
 async function outboxDrained(server: ServerProcess): Promise<void> {
-  await until('an empty outbox', async () => ((await readyz(server)).body?.checks?.mail_pending === 0 ? true : undefined));
+  await until('an empty outbox', async () =>
+    (await readyz(server)).body?.checks?.mail_pending === 0 ? true : undefined,
+  );
 }
 
 function mailsFor(received: readonly ReceivedMail[], email: string): ReceivedMail[] {
   return received.filter((m) => m.envelopeTo.includes(email));
 }
 
-function assertNotification(mail: ReceivedMail, owner: string, token: { name: string; token: string; token_prefix: string }, reasonCode: string): void {
+function assertNotification(
+  mail: ReceivedMail,
+  owner: string,
+  token: { name: string; token: string; token_prefix: string },
+  reasonCode: string,
+): void {
   assert.deepEqual(mail.envelopeTo, [owner]);
   assert.equal(mail.envelopeFrom, MAIL_FROM);
   assert.match(mail.headers.to ?? '', new RegExp(owner.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
   assert.match(mail.headers.from ?? '', /revokd-test@example\.org/);
   assert.ok(mail.subject.includes(`"${token.name}"`), `subject names the token: ${mail.subject}`);
-  assert.ok(mail.text.includes(`"${token.name}" (${token.token_prefix}`), `body names the token:\n${mail.text}`);
-  assert.ok(mail.text.includes(`reason code: ${reasonCode}`), `body gives the reason:\n${mail.text}`);
+  assert.ok(
+    mail.text.includes(`"${token.name}" (${token.token_prefix}`),
+    `body names the token:\n${mail.text}`,
+  );
+  assert.ok(
+    mail.text.includes(`reason code: ${reasonCode}`),
+    `body gives the reason:\n${mail.text}`,
+  );
   assert.ok(!mail.raw.includes(token.token), 'the secret is never mailed');
 }
 
@@ -70,7 +97,9 @@ describe('API-token revocation emails through a real SMTP server', () => {
 
   before(async () => {
     sink = await SmtpSink.start(0, received);
-    server = await ServerProcess.start({ env: { ...FAST_MAIL, REVOKD_SMTP_URL: `smtp://127.0.0.1:${sink.port}` } });
+    server = await ServerProcess.start({
+      env: { ...FAST_MAIL, REVOKD_SMTP_URL: `smtp://127.0.0.1:${sink.port}` },
+    });
   });
   after(async () => {
     await server?.stop();
@@ -93,10 +122,15 @@ describe('API-token revocation emails through a real SMTP server', () => {
 
     const a = await createToken(server, owner.bearer, 'laptop cli');
     const b = await createToken(server, owner.bearer, 'backup job');
-    const all = await request(`${server.url}/api/v1/tokens/revoke-all`, { method: 'POST', bearer: owner.bearer });
+    const all = await request(`${server.url}/api/v1/tokens/revoke-all`, {
+      method: 'POST',
+      bearer: owner.bearer,
+    });
     assert.equal(all.status, 200, all.text);
     assert.equal(all.body.revoked_count, 2);
-    await until('the two revoke-all emails', () => (mailsFor(received, owner.email).length >= 3 ? true : undefined));
+    await until('the two revoke-all emails', () =>
+      mailsFor(received, owner.email).length >= 3 ? true : undefined,
+    );
     await outboxDrained(server);
 
     const mails = mailsFor(received, owner.email);
@@ -119,32 +153,45 @@ describe('API-token revocation emails through a real SMTP server', () => {
     const failuresBefore = occurrences(server.output, SEND_FAILED_LOG);
     await revoke(server, owner.bearer, token.id);
     // The worker tried and failed at least once while the mail server was down.
-    await until('a failed send attempt', () => (occurrences(server.output, SEND_FAILED_LOG) > failuresBefore ? true : undefined));
+    await until('a failed send attempt', () =>
+      occurrences(server.output, SEND_FAILED_LOG) > failuresBefore ? true : undefined,
+    );
     assert.equal(mailsFor(received, owner.email).length, 0);
     assert.ok((await readyz(server)).body.checks.mail_pending >= 1);
 
     sink = await SmtpSink.start(sink.port, received);
-    await until('the delayed email', () => (mailsFor(received, owner.email).length >= 1 ? true : undefined), 30_000);
+    await until(
+      'the delayed email',
+      () => (mailsFor(received, owner.email).length >= 1 ? true : undefined),
+      30_000,
+    );
     await outboxDrained(server);
     const mails = mailsFor(received, owner.email);
     assert.equal(mails.length, 1);
     assertNotification(mails[0] as ReceivedMail, owner.email, token, 'user_request');
     // Failures were logged, but never the message itself or its recipient.
-    assert.ok(!server.output.includes('Your API token') && !server.output.includes(owner.email), 'no mail body or address in the logs');
+    assert.ok(
+      !server.output.includes('Your API token') && !server.output.includes(owner.email),
+      'no mail body or address in the logs',
+    );
   });
 });
 
 test('SIGKILL between queueing and sending: the message arrives after restart, exactly once', async () => {
   const smtpPort = await freePort(); // nothing listens here until after the crash
   const received: ReceivedMail[] = [];
-  const server = await ServerProcess.start({ env: { ...FAST_MAIL, REVOKD_SMTP_URL: `smtp://127.0.0.1:${smtpPort}` } });
+  const server = await ServerProcess.start({
+    env: { ...FAST_MAIL, REVOKD_SMTP_URL: `smtp://127.0.0.1:${smtpPort}` },
+  });
   let sink: SmtpSink | undefined;
   try {
     const owner = await newUser(server, 'mail-crash');
     const token = await createToken(server, owner.bearer, 'crash token');
     await revoke(server, owner.bearer, token.id);
     // Queued, tried, not sent (connection refused): the message lives only in the outbox now.
-    await until('a failed send attempt', () => (server.output.includes(SEND_FAILED_LOG) ? true : undefined));
+    await until('a failed send attempt', () =>
+      server.output.includes(SEND_FAILED_LOG) ? true : undefined,
+    );
 
     await server.kill();
     sink = await SmtpSink.start(smtpPort, received);

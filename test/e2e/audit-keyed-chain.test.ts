@@ -19,14 +19,31 @@ import Database from 'better-sqlite3';
 import { GENESIS_HASH, LEGACY_UNKEYED, chainHash } from '../../src/core/audit/audit-event.js';
 import { toAudit } from '../../src/stores/sql/rows.js';
 import { createUserViaAdmin, login, request } from '../support/http-client.js';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess, runCli, tempDir } from '../support/server-process.js';
+import {
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
+  ServerProcess,
+  runCli,
+  tempDir,
+} from '../support/server-process.js';
 
 const EXIT_CHAIN_BROKEN = 3;
 
 /** Recomputes every hash from `fromSeq` on with plain SHA-256, as an attacker without the key would. */
 function rechainWithSha256(db: Database.Database, fromSeq = 1): void {
-  const rows = (db.prepare('SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq').all(fromSeq) as Record<string, unknown>[]).map(toAudit);
-  let prev = fromSeq === 1 ? GENESIS_HASH : (db.prepare('SELECT hash FROM audit_log WHERE seq = ?').pluck().get(fromSeq - 1) as string);
+  const rows = (
+    db.prepare('SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq').all(fromSeq) as Record<
+      string,
+      unknown
+    >[]
+  ).map(toAudit);
+  let prev =
+    fromSeq === 1
+      ? GENESIS_HASH
+      : (db
+          .prepare('SELECT hash FROM audit_log WHERE seq = ?')
+          .pluck()
+          .get(fromSeq - 1) as string);
   const update = db.prepare('UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?');
   db.transaction(() => {
     for (const row of rows) {
@@ -44,7 +61,8 @@ describe('keyed audit chain and checkpoints', () => {
   let checkpointFile: string;
   const dirs: string[] = [];
   const servers: ServerProcess[] = [];
-  const cli = (dir: string, args: string[]) => runCli(args, { PATH: process.env.PATH, HOME: process.env.HOME, REVOKD_DATA_DIR: dir });
+  const cli = (dir: string, args: string[]) =>
+    runCli(args, { PATH: process.env.PATH, HOME: process.env.HOME, REVOKD_DATA_DIR: dir });
 
   function copyOf(tamper?: (db: Database.Database) => void): string {
     const dir = tempDir('keyed-copy');
@@ -71,7 +89,8 @@ describe('keyed audit chain and checkpoints', () => {
     const server = await ServerProcess.start({ dataDir });
     servers.push(server);
     const admin = await adminOf(server);
-    for (let i = 0; i < 3; i++) await createUserViaAdmin(server.url, admin, `keyed${i}@example.com`, 'keyed-password-1');
+    for (let i = 0; i < 3; i++)
+      await createUserViaAdmin(server.url, admin, `keyed${i}@example.com`, 'keyed-password-1');
     const cp = await request(`${server.url}/api/v1/security/audit/checkpoint`, { bearer: admin });
     assert.equal(cp.status, 200, cp.text);
     checkpoint = cp.body;
@@ -80,13 +99,20 @@ describe('keyed audit chain and checkpoints', () => {
     dirs.push(path.dirname(checkpointFile));
     fs.writeFileSync(checkpointFile, cp.text);
     // Entries after the checkpoint, so deleting "the newest rows" can leave the chain looking whole.
-    for (let i = 3; i < 6; i++) await createUserViaAdmin(server.url, admin, `keyed${i}@example.com`, 'keyed-password-1');
+    for (let i = 3; i < 6; i++)
+      await createUserViaAdmin(server.url, admin, `keyed${i}@example.com`, 'keyed-password-1');
     const verify = await request(`${server.url}/api/v1/security/audit/verify`, { bearer: admin });
     assert.equal(verify.body.ok, true, verify.text);
     entries = verify.body.entries;
-    assert.ok(entries > checkpoint.seq + 2, `entries after the checkpoint: ${entries} > ${checkpoint.seq}`);
+    assert.ok(
+      entries > checkpoint.seq + 2,
+      `entries after the checkpoint: ${entries} > ${checkpoint.seq}`,
+    );
     // The start-up checkpoint in the service log carries the same shape.
-    assert.match(server.output, /"auditCheckpoint":\{"seq":\d+,"hash":"[0-9a-f]{64}","signature":"[0-9a-f]{64}","signed_at":"[^"]+"\}/);
+    assert.match(
+      server.output,
+      /"auditCheckpoint":\{"seq":\d+,"hash":"[0-9a-f]{64}","signature":"[0-9a-f]{64}","signed_at":"[^"]+"\}/,
+    );
     await server.stop();
   });
   after(async () => {
@@ -100,7 +126,10 @@ describe('keyed audit chain and checkpoints', () => {
     const secret = fs.readFileSync(secretFile, 'utf8').trim();
     assert.ok(secret.length >= 32);
     for (const f of fs.readdirSync(dataDir).filter((n) => n.startsWith('revokd.db'))) {
-      assert.ok(!fs.readFileSync(path.join(dataDir, f)).includes(Buffer.from(secret)), `${f} does not hold the secret`);
+      assert.ok(
+        !fs.readFileSync(path.join(dataDir, f)).includes(Buffer.from(secret)),
+        `${f} does not hold the secret`,
+      );
     }
     const out = await cli(dataDir, ['audit', 'verify', '--json']);
     assert.equal(out.code, 0, out.stdout + out.stderr);
@@ -115,24 +144,38 @@ describe('keyed audit chain and checkpoints', () => {
     });
     const out = await cli(dir, ['audit', 'verify', '--json']);
     assert.equal(out.code, EXIT_CHAIN_BROKEN, out.stdout + out.stderr);
-    assert.equal(JSON.parse(out.stdout).first_bad_seq, 1, 'no entry of an unkeyed chain passes the keyed check');
+    assert.equal(
+      JSON.parse(out.stdout).first_bad_seq,
+      1,
+      'no entry of an unkeyed chain passes the keyed check',
+    );
   });
 
   test('with the rows intact, verify --checkpoint exits 0', async () => {
     const out = await cli(copyOf(), ['audit', 'verify', '--checkpoint', checkpointFile]);
     assert.equal(out.code, 0, out.stdout + out.stderr);
-    assert.match(out.stdout, new RegExp(`intact: ${entries} entries.*contains checkpoint head seq ${checkpoint.seq}`));
+    assert.match(
+      out.stdout,
+      new RegExp(`intact: ${entries} entries.*contains checkpoint head seq ${checkpoint.seq}`),
+    );
   });
 
   test('the newest rows deleted: the chain alone still verifies, verify --checkpoint exits non-zero and names the missing head', async () => {
-    const dir = copyOf((db) => { db.prepare('DELETE FROM audit_log WHERE seq >= ?').run(checkpoint.seq - 1); });
+    const dir = copyOf((db) => {
+      db.prepare('DELETE FROM audit_log WHERE seq >= ?').run(checkpoint.seq - 1);
+    });
     const plain = await cli(dir, ['audit', 'verify', '--json']);
     assert.equal(plain.code, 0, 'a truncated chain is a valid chain: only a checkpoint can tell');
     const out = await cli(dir, ['audit', 'verify', '--checkpoint', checkpointFile]);
     assert.equal(out.code, EXIT_CHAIN_BROKEN, out.stdout + out.stderr);
-    assert.ok(out.stdout.includes(`seq ${checkpoint.seq}`) && out.stdout.includes(checkpoint.hash), out.stdout);
+    assert.ok(
+      out.stdout.includes(`seq ${checkpoint.seq}`) && out.stdout.includes(checkpoint.hash),
+      out.stdout,
+    );
     assert.match(out.stdout, /entries removed/);
-    const json = JSON.parse((await cli(dir, ['audit', 'verify', '--json', '--checkpoint', checkpointFile])).stdout);
+    const json = JSON.parse(
+      (await cli(dir, ['audit', 'verify', '--json', '--checkpoint', checkpointFile])).stdout,
+    );
     assert.equal(json.ok, false);
     assert.ok(json.problem.includes(checkpoint.hash));
   });
@@ -148,7 +191,12 @@ describe('keyed audit chain and checkpoints', () => {
     const notOne = await cli(dataDir, ['audit', 'verify', '--checkpoint', forgedFile, '--json']);
     assert.equal(notOne.code, 2);
     assert.match(JSON.parse(notOne.stderr).message, /checkpoint seq must be a whole number/);
-    const missing = await cli(dataDir, ['audit', 'verify', '--checkpoint', path.join(dataDir, 'nope.json')]);
+    const missing = await cli(dataDir, [
+      'audit',
+      'verify',
+      '--checkpoint',
+      path.join(dataDir, 'nope.json'),
+    ]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /cannot read the checkpoint file/);
   });
@@ -158,15 +206,27 @@ describe('keyed audit chain and checkpoints', () => {
     const server = await ServerProcess.start({ dataDir: dir });
     servers.push(server);
     const admin = await adminOf(server);
-    const verify = (query: string) => request(`${server.url}/api/v1/security/audit/verify${query}`, { bearer: admin });
+    const verify = (query: string) =>
+      request(`${server.url}/api/v1/security/audit/verify${query}`, { bearer: admin });
     const withHead = `?seq=${checkpoint.seq}&hash=${checkpoint.hash}`;
     assert.equal((await verify(withHead)).body.ok, true);
 
-    for (const bad of ['?seq=abc&hash=' + checkpoint.hash, `?seq=${checkpoint.seq}&hash=xyz`, `?seq=${checkpoint.seq}`, `?hash=${checkpoint.hash}`, '?seq=0&hash=' + checkpoint.hash, `?seq=1&seq=2&hash=${checkpoint.hash}`]) {
+    for (const bad of [
+      '?seq=abc&hash=' + checkpoint.hash,
+      `?seq=${checkpoint.seq}&hash=xyz`,
+      `?seq=${checkpoint.seq}`,
+      `?hash=${checkpoint.hash}`,
+      '?seq=0&hash=' + checkpoint.hash,
+      `?seq=1&seq=2&hash=${checkpoint.hash}`,
+    ]) {
       const res = await verify(bad);
       assert.equal(res.status, 400, `${bad}: ${res.text}`);
       assert.equal(res.body.code, 'ERR_VALIDATION');
-      assert.doesNotMatch(res.body.error_description, /[A-Z]{2,}_[A-Z]{2,}/, 'no internal identifier in the message');
+      assert.doesNotMatch(
+        res.body.error_description,
+        /[A-Z]{2,}_[A-Z]{2,}/,
+        'no internal identifier in the message',
+      );
     }
 
     // Truncated while running: the server appends after the cut, so the chain stays whole but the
@@ -177,12 +237,17 @@ describe('keyed audit chain and checkpoints', () => {
     } finally {
       db.close();
     }
-    for (let i = 0; i < 3; i++) await createUserViaAdmin(server.url, admin, `after-cut${i}@example.com`, 'keyed-password-1');
+    for (let i = 0; i < 3; i++)
+      await createUserViaAdmin(server.url, admin, `after-cut${i}@example.com`, 'keyed-password-1');
     assert.equal((await verify('')).body.ok, true);
     const cut = await verify(withHead);
     assert.equal(cut.status, 200);
     assert.equal(cut.body.ok, false);
-    assert.ok(cut.body.problem.includes(`seq ${checkpoint.seq}`) && cut.body.problem.includes(checkpoint.hash), cut.body.problem);
+    assert.ok(
+      cut.body.problem.includes(`seq ${checkpoint.seq}`) &&
+        cut.body.problem.includes(checkpoint.hash),
+      cut.body.problem,
+    );
 
     const db2 = new Database(path.join(dir, 'revokd.db'));
     try {
@@ -195,7 +260,10 @@ describe('keyed audit chain and checkpoints', () => {
     assert.equal(edited.body.ok, false);
     assert.equal(edited.body.first_bad_seq, 3);
     // No checkpoint is signed over a chain that does not verify.
-    assert.equal((await request(`${server.url}/api/v1/security/audit/checkpoint`, { bearer: admin })).status, 409);
+    assert.equal(
+      (await request(`${server.url}/api/v1/security/audit/checkpoint`, { bearer: admin })).status,
+      409,
+    );
   });
 
   /** A data directory as the version before keyed chains left it: SHA-256 rows, no secret, no keying record. */
@@ -215,7 +283,9 @@ describe('keyed audit chain and checkpoints', () => {
     const out = await cli(dir, ['audit', 'verify', '--json']);
     assert.equal(out.code, 0, out.stdout + out.stderr);
     assert.deepEqual(JSON.parse(out.stdout), { ok: true, entries: entries + 1 });
-    const last = JSON.parse((await cli(dir, ['audit', 'export', '--after', String(entries)])).stdout.trim());
+    const last = JSON.parse(
+      (await cli(dir, ['audit', 'export', '--after', String(entries)])).stdout.trim(),
+    );
     assert.equal(last.type, 'audit.chain_keyed');
     assert.equal(last.details.legacy_entries, entries);
     assert.equal(fs.statSync(path.join(dir, 'audit-secret')).mode & 0o777, 0o600);
@@ -233,7 +303,9 @@ describe('keyed audit chain and checkpoints', () => {
   });
 
   test('a legacy chain that does not verify is not re-keyed, and stays reported', async () => {
-    const dir = legacyCopy((db) => { db.prepare(`UPDATE audit_log SET ip = '203.0.113.9' WHERE seq = 5`).run(); });
+    const dir = legacyCopy((db) => {
+      db.prepare(`UPDATE audit_log SET ip = '203.0.113.9' WHERE seq = 5`).run();
+    });
     const first = await cli(dir, ['audit', 'verify', '--json']);
     assert.equal(first.code, EXIT_CHAIN_BROKEN, first.stdout);
     // Even once "repaired" as a legacy chain, it is not keyed later: the break stays on record.

@@ -2,7 +2,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { introspect, login, request } from '../support/http-client.js';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess, runCli, sleep } from '../support/server-process.js';
+import {
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
+  ServerProcess,
+  runCli,
+  sleep,
+} from '../support/server-process.js';
 
 describe('revokd CLI', () => {
   let server: ServerProcess;
@@ -13,7 +19,9 @@ describe('revokd CLI', () => {
     server = await ServerProcess.start();
     env = { PATH: process.env.PATH, HOME: process.env.HOME, REVOKD_DATA_DIR: server.dataDir };
   });
-  after(async () => { await server?.stop(); });
+  after(async () => {
+    await server?.stop();
+  });
 
   async function waitFor401(token: string): Promise<void> {
     for (let i = 0; i < 50; i++) {
@@ -24,7 +32,17 @@ describe('revokd CLI', () => {
   }
 
   test('every command answers --help with exit 0', async () => {
-    for (const args of [[], ['serve'], ['migrate'], ['user', 'create'], ['client', 'create'], ['revoke'], ['keys', 'rotate'], ['keys', 'list'], ['keys', 'revoke']]) {
+    for (const args of [
+      [],
+      ['serve'],
+      ['migrate'],
+      ['user', 'create'],
+      ['client', 'create'],
+      ['revoke'],
+      ['keys', 'rotate'],
+      ['keys', 'list'],
+      ['keys', 'revoke'],
+    ]) {
       const out = await cli([...args, '--help']);
       assert.equal(out.code, 0, `${args.join(' ')} --help: ${out.stderr}`);
       assert.match(out.stdout, /Usage: revokd/);
@@ -42,42 +60,88 @@ describe('revokd CLI', () => {
   });
 
   test('user create (password on stdin) → the user can log in; a duplicate is refused with exit 2', async () => {
-    const out = await cli(['user', 'create', '--email', 'cli-user@example.com', '--json'], 'cli-password-1\n');
+    const out = await cli(
+      ['user', 'create', '--email', 'cli-user@example.com', '--json'],
+      'cli-password-1\n',
+    );
     assert.equal(out.code, 0, out.stderr);
     const created = JSON.parse(out.stdout);
     assert.equal(created.email, 'cli-user@example.com');
     assert.equal(created.role, 'user');
     await login(server.url, 'cli-user@example.com', 'cli-password-1');
-    const dup = await cli(['user', 'create', '--email', 'cli-user@example.com', '--password', 'whatever-1', '--json']);
+    const dup = await cli([
+      'user',
+      'create',
+      '--email',
+      'cli-user@example.com',
+      '--password',
+      'whatever-1',
+      '--json',
+    ]);
     assert.equal(dup.code, 2);
     assert.equal(JSON.parse(dup.stderr).error, 'ERR_CONFLICT');
-    assert.ok(!out.stdout.includes('cli-password-1') && !dup.stderr.includes('whatever-1'), 'passwords are never echoed');
+    assert.ok(
+      !out.stdout.includes('cli-password-1') && !dup.stderr.includes('whatever-1'),
+      'passwords are never echoed',
+    );
   });
 
   test('client create --json returns a secret that introspects; revoke user by email from the CLI reaches the server', async () => {
     // Explicit scopes must include introspect for the client to introspect (issue 17 item 4).
-    const made = await cli(['client', 'create', '--name', 'rs', '--scope', 'read', 'write', 'introspect', '--json']);
+    const made = await cli([
+      'client',
+      'create',
+      '--name',
+      'rs',
+      '--scope',
+      'read',
+      'write',
+      'introspect',
+      '--json',
+    ]);
     assert.equal(made.code, 0, made.stderr);
     const client = JSON.parse(made.stdout);
     assert.match(client.client_secret, /^cs_/);
     assert.deepEqual(client.scopes, ['read', 'write', 'introspect']);
     const session = await login(server.url, 'cli-user@example.com', 'cli-password-1');
     assert.equal((await introspect(server.url, client, session.access_token)).body.active, true);
-    const out = await cli(['revoke', 'user', 'cli-user@example.com', '--reason', 'compromised', '--json']);
+    const out = await cli([
+      'revoke',
+      'user',
+      'cli-user@example.com',
+      '--reason',
+      'compromised',
+      '--json',
+    ]);
     assert.equal(out.code, 0, out.stderr);
     assert.equal(JSON.parse(out.stdout).sessions, 2, 'this login and the one in the previous test');
     await waitFor401(session.access_token);
-    assert.equal((await introspect(server.url, client, session.access_token)).text, '{"active":false}');
+    assert.equal(
+      (await introspect(server.url, client, session.access_token)).text,
+      '{"active":false}',
+    );
   });
 
   test('an id that starts with "-" (base64url jtis and kids can) is read as the value, and a mistyped option still fails', async () => {
-    const dashed = await cli(['revoke', 'jti', '-dashed-jti-0123456789', '--reason', 'compromised', '--json']);
+    const dashed = await cli([
+      'revoke',
+      'jti',
+      '-dashed-jti-0123456789',
+      '--reason',
+      'compromised',
+      '--json',
+    ]);
     assert.equal(dashed.code, 0, dashed.stderr);
     assert.equal(JSON.parse(dashed.stdout).changed, true);
     const typo = await cli(['revoke', 'jti', 'some-jti', '--reasn', 'compromised']);
     assert.notEqual(typo.code, 0);
     assert.match(typo.stderr, /too many arguments/);
-    const unknownKid = await cli(['keys', 'revoke', '-NoSuchKid0123456789abcdefghijklmnopqrstu', '--json']);
+    const unknownKid = await cli([
+      'keys',
+      'revoke',
+      '-NoSuchKid0123456789abcdefghijklmnopqrstu',
+      '--json',
+    ]);
     assert.notEqual(unknownKid.code, 0, 'an unknown kid is refused, not taken for an option');
     assert.doesNotMatch(unknownKid.stderr, /unknown option/);
   });
@@ -111,12 +175,19 @@ describe('revokd CLI', () => {
     // Windows and client cutoffs are in the past now; a fresh login (after the window) works.
     await sleep(1100);
     const e = await login(server.url, email, 'cli-password-2');
-    assert.equal((await request(`${server.url}/api/v1/auth/me`, { bearer: e.access_token })).status, 200);
+    assert.equal(
+      (await request(`${server.url}/api/v1/auth/me`, { bearer: e.access_token })).status,
+      200,
+    );
     const all = await cli(['revoke', 'all', '--reason', 'compromised', '--json']);
     assert.equal(all.code, 0, all.stderr);
     await waitFor401(e.access_token);
     const admin = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
-    assert.equal((await request(`${server.url}/api/v1/auth/me`, { bearer: admin.access_token })).status, 200, 'logins after a global revocation work');
+    assert.equal(
+      (await request(`${server.url}/api/v1/auth/me`, { bearer: admin.access_token })).status,
+      200,
+      'logins after a global revocation work',
+    );
   });
 
   test('bad input: unknown scope, bad CIDR, unknown user, bad reason → exit 2 with a clear message', async () => {
@@ -133,16 +204,32 @@ describe('revokd CLI', () => {
   });
 
   test('keys list / rotate / revoke', async () => {
-    const list = JSON.parse((await cli(['keys', 'list', '--json'])).stdout) as Array<{ kid: string; status: string; published: boolean }>;
+    const list = JSON.parse((await cli(['keys', 'list', '--json'])).stdout) as Array<{
+      kid: string;
+      status: string;
+      published: boolean;
+    }>;
     const active = list.find((k) => k.status === 'active')!;
     assert.ok(active.published);
     const session = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
     const rotated = JSON.parse((await cli(['keys', 'rotate', '--json'])).stdout);
     assert.notEqual(rotated.kid, active.kid);
-    const after = JSON.parse((await cli(['keys', 'list', '--json'])).stdout) as Array<{ kid: string; status: string; published: boolean }>;
+    const after = JSON.parse((await cli(['keys', 'list', '--json'])).stdout) as Array<{
+      kid: string;
+      status: string;
+      published: boolean;
+    }>;
     assert.equal(after.find((k) => k.kid === active.kid)?.status, 'retired');
-    assert.equal(after.find((k) => k.kid === active.kid)?.published, true, 'a retired key verifies until its tokens expire');
-    assert.equal((await request(`${server.url}/api/v1/auth/me`, { bearer: session.access_token })).status, 200, 'rotation does not revoke');
+    assert.equal(
+      after.find((k) => k.kid === active.kid)?.published,
+      true,
+      'a retired key verifies until its tokens expire',
+    );
+    assert.equal(
+      (await request(`${server.url}/api/v1/auth/me`, { bearer: session.access_token })).status,
+      200,
+      'rotation does not revoke',
+    );
     const revoked = await cli(['keys', 'revoke', active.kid, '--json']);
     assert.equal(revoked.code, 0, revoked.stderr);
     await waitFor401(session.access_token);

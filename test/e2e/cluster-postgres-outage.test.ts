@@ -27,7 +27,11 @@ async function answered(url: string, init: Parameters<typeof request>[1]): Promi
 }
 
 function assertUnavailable(res: JsonResponse, what: string): void {
-  assert.equal(res.status, 503, `${what}: expected 503 while PostgreSQL is down, got ${res.status} ${res.text}`);
+  assert.equal(
+    res.status,
+    503,
+    `${what}: expected 503 while PostgreSQL is down, got ${res.status} ${res.text}`,
+  );
   assert.match(res.headers.get('retry-after') ?? '', /^[1-9]\d*$/, `${what}: Retry-After`);
   assert.equal(res.body?.code, 'ERR_STORE_UNAVAILABLE', `${what}: ${res.text}`);
 }
@@ -44,7 +48,10 @@ describe('PostgreSQL outage under two instances', () => {
     postgres = await PrivatePostgres.start();
     const databaseUrl = await postgres.createDatabase('revokd_outage');
     cluster = await Cluster.start({
-      label: 'cluster_pg_outage', instances: 2, backend: 'postgres', databaseUrl,
+      label: 'cluster_pg_outage',
+      instances: 2,
+      backend: 'postgres',
+      databaseUrl,
       // Long enough that the whole outage is served from the in-process view (the bound itself is
       // the replica tests' business); checks past it would answer 503, still never 200.
       env: { REVOKD_MAX_STALENESS_MS: '120000', REVOKD_LOG_LEVEL: 'warn' },
@@ -55,11 +62,31 @@ describe('PostgreSQL outage under two instances', () => {
     await createUserViaAdmin(a.url, admin.access_token, 'outage-all@example.com', PASSWORD);
     // Revoked before the outage: one token on A, one user's every session on B.
     revokedBefore = (await login(a.url, 'outage@example.com', PASSWORD)).access_token;
-    assert.equal((await request(`${a.url}/api/v1/auth/revoke`, { method: 'POST', bearer: revokedBefore })).status, 200);
-    revokedUserTokens = [(await login(b.url, 'outage-all@example.com', PASSWORD)).access_token, (await login(a.url, 'outage-all@example.com', PASSWORD)).access_token];
-    assert.equal((await request(`${b.url}/api/v1/auth/revoke-all`, { method: 'POST', bearer: revokedUserTokens[0], json: {} })).status, 200);
+    assert.equal(
+      (await request(`${a.url}/api/v1/auth/revoke`, { method: 'POST', bearer: revokedBefore }))
+        .status,
+      200,
+    );
+    revokedUserTokens = [
+      (await login(b.url, 'outage-all@example.com', PASSWORD)).access_token,
+      (await login(a.url, 'outage-all@example.com', PASSWORD)).access_token,
+    ];
+    assert.equal(
+      (
+        await request(`${b.url}/api/v1/auth/revoke-all`, {
+          method: 'POST',
+          bearer: revokedUserTokens[0],
+          json: {},
+        })
+      ).status,
+      200,
+    );
     for (const server of [a, b]) {
-      await until('both instances knowing the revocations', async () => (await request(`${server.url}/api/v1/auth/me`, { bearer: revokedBefore })).status === 401 ? true : undefined);
+      await until('both instances knowing the revocations', async () =>
+        (await request(`${server.url}/api/v1/auth/me`, { bearer: revokedBefore })).status === 401
+          ? true
+          : undefined,
+      );
     }
   });
   after(async () => {
@@ -70,44 +97,89 @@ describe('PostgreSQL outage under two instances', () => {
   async function outageChecks(label: string, live: string): Promise<void> {
     const nameOf = (server: ServerProcess): string => `${label}, ${server === a ? 'A' : 'B'}`;
     // Every write at once on both instances (a hung database costs each one its timeout, not one after another).
-    const writes = [a, b].flatMap((server) => [0, 1].flatMap(() => [
-      answered(`${server.url}/api/v1/auth/revoke`, { method: 'POST', bearer: live }).then((res) => assertUnavailable(res, `${nameOf(server)}: revoke`)),
-      answered(`${server.url}/api/v1/auth/revoke-all`, { method: 'POST', bearer: live, json: {} }).then((res) => assertUnavailable(res, `${nameOf(server)}: revoke-all`)),
-      answered(`${server.url}/api/v1/auth/login`, { method: 'POST', json: { email: 'outage@example.com', password: PASSWORD } })
-        .then((res) => assertUnavailable(res, `${nameOf(server)}: login`)),
-    ]));
+    const writes = [a, b].flatMap((server) =>
+      [0, 1].flatMap(() => [
+        answered(`${server.url}/api/v1/auth/revoke`, { method: 'POST', bearer: live }).then((res) =>
+          assertUnavailable(res, `${nameOf(server)}: revoke`),
+        ),
+        answered(`${server.url}/api/v1/auth/revoke-all`, {
+          method: 'POST',
+          bearer: live,
+          json: {},
+        }).then((res) => assertUnavailable(res, `${nameOf(server)}: revoke-all`)),
+        answered(`${server.url}/api/v1/auth/login`, {
+          method: 'POST',
+          json: { email: 'outage@example.com', password: PASSWORD },
+        }).then((res) => assertUnavailable(res, `${nameOf(server)}: login`)),
+      ]),
+    );
     await Promise.all(writes);
     for (const server of [a, b]) {
       const name = nameOf(server);
       // Checks keep being decided from the in-process view: revoked stays revoked, live stays live.
       // (token/validate: a bearer route that reads nothing from the store; /me also loads the user.)
-      assert.equal((await answered(`${server.url}/api/v1/auth/token/validate`, { bearer: revokedBefore })).status, 401, `${name}: token revoked before the outage`);
+      assert.equal(
+        (await answered(`${server.url}/api/v1/auth/token/validate`, { bearer: revokedBefore }))
+          .status,
+        401,
+        `${name}: token revoked before the outage`,
+      );
       for (const token of revokedUserTokens) {
-        assert.equal((await answered(`${server.url}/api/v1/auth/token/validate`, { bearer: token })).status, 401, `${name}: user revoked before the outage`);
+        assert.equal(
+          (await answered(`${server.url}/api/v1/auth/token/validate`, { bearer: token })).status,
+          401,
+          `${name}: user revoked before the outage`,
+        );
       }
-      assert.equal((await answered(`${server.url}/api/v1/auth/token/validate`, { bearer: live })).status, 200, `${name}: a revoke that answered 503 left the token live`);
+      assert.equal(
+        (await answered(`${server.url}/api/v1/auth/token/validate`, { bearer: live })).status,
+        200,
+        `${name}: a revoke that answered 503 left the token live`,
+      );
       const ready = await answered(`${server.url}/readyz`, {});
-      assert.equal(ready.status, 200, `${name}: /readyz keeps the instance in rotation: ${ready.text}`);
+      assert.equal(
+        ready.status,
+        200,
+        `${name}: /readyz keeps the instance in rotation: ${ready.text}`,
+      );
       assert.equal(ready.body.status, 'degraded', `${name}: ${ready.text}`);
-      assert.ok(ready.body.reasons.some((r: { reason: string }) => r.reason === 'store_unreachable'), `${name}: reason named: ${ready.text}`);
+      assert.ok(
+        ready.body.reasons.some((r: { reason: string }) => r.reason === 'store_unreachable'),
+        `${name}: reason named: ${ready.text}`,
+      );
     }
   }
 
   async function afterRecovery(label: string, live: string): Promise<void> {
     // No revokd restart: the pool reconnects by itself.
-    await until(`${label}: a revoke on A answering 200 again`, async () => {
-      const res = await answered(`${a.url}/api/v1/auth/revoke`, { method: 'POST', bearer: live });
-      if (res.status === 200) return true;
-      assertUnavailable(res, `${label}: revoke while recovering`);
-      return undefined;
-    }, 30_000);
+    await until(
+      `${label}: a revoke on A answering 200 again`,
+      async () => {
+        const res = await answered(`${a.url}/api/v1/auth/revoke`, { method: 'POST', bearer: live });
+        if (res.status === 200) return true;
+        assertUnavailable(res, `${label}: revoke while recovering`);
+        return undefined;
+      },
+      30_000,
+    );
     await until(`${label}: B refusing the token revoked on A after the recovery`, async () =>
-      (await request(`${b.url}/api/v1/auth/me`, { bearer: live })).status === 401 ? true : undefined);
+      (await request(`${b.url}/api/v1/auth/me`, { bearer: live })).status === 401
+        ? true
+        : undefined,
+    );
     const fresh = await login(b.url, 'outage@example.com', PASSWORD);
-    assert.equal((await request(`${a.url}/api/v1/auth/me`, { bearer: fresh.access_token })).status, 200);
+    assert.equal(
+      (await request(`${a.url}/api/v1/auth/me`, { bearer: fresh.access_token })).status,
+      200,
+    );
     for (const server of [a, b]) {
-      await until(`${label}: /readyz ready again`, async () => (await request(`${server.url}/readyz`)).body?.status === 'ready' ? true : undefined);
-      assert.equal((await request(`${server.url}/api/v1/auth/me`, { bearer: revokedBefore })).status, 401);
+      await until(`${label}: /readyz ready again`, async () =>
+        (await request(`${server.url}/readyz`)).body?.status === 'ready' ? true : undefined,
+      );
+      assert.equal(
+        (await request(`${server.url}/api/v1/auth/me`, { bearer: revokedBefore })).status,
+        401,
+      );
     }
   }
 
@@ -132,5 +204,4 @@ describe('PostgreSQL outage under two instances', () => {
     }
     await afterRecovery('frozen', live);
   });
-
 });

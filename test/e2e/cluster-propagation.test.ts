@@ -23,16 +23,24 @@ describe('two instances: a revocation on A is enforced by B', () => {
 
   before(async () => {
     cluster = await Cluster.start({
-      label: 'cluster_propagation', instances: 2,
+      label: 'cluster_propagation',
+      instances: 2,
       // The latency loop polls B as fast as it answers: thousands of bearer requests from one address.
-      env: { REVOKD_RATE_LIMIT_LOGIN_PER_MINUTE: '0', REVOKD_RATE_LIMIT_REFRESH_PER_MINUTE: '0', REVOKD_RATE_LIMIT_REVOKE_PER_MINUTE: '0', REVOKD_RATE_LIMIT_BEARER_PER_MINUTE: '0' },
+      env: {
+        REVOKD_RATE_LIMIT_LOGIN_PER_MINUTE: '0',
+        REVOKD_RATE_LIMIT_REFRESH_PER_MINUTE: '0',
+        REVOKD_RATE_LIMIT_REVOKE_PER_MINUTE: '0',
+        REVOKD_RATE_LIMIT_BEARER_PER_MINUTE: '0',
+      },
     });
     const created = await cluster.cli(['client', 'create', '--name', 'resource-server', '--json']);
     assert.equal(created.code, 0, created.stderr);
     client = JSON.parse(created.stdout) as Client;
     assert.ok(client.client_secret, 'a confidential client');
   });
-  after(async () => { await cluster?.stop(); });
+  after(async () => {
+    await cluster?.stop();
+  });
 
   test('issued by A, accepted by B; revoked on A, refused by B on /me and on introspection', async () => {
     const [a, b] = [cluster.instance(0), cluster.instance(1)];
@@ -46,12 +54,21 @@ describe('two instances: a revocation on A is enforced by B', () => {
     const live = await introspect(b.url, client, session.access_token);
     assert.equal(live.body.active, true, live.text);
 
-    const revoked = await request(`${a.url}/api/v1/auth/revoke`, { method: 'POST', bearer: session.access_token });
+    const revoked = await request(`${a.url}/api/v1/auth/revoke`, {
+      method: 'POST',
+      bearer: session.access_token,
+    });
     assert.equal(revoked.status, 200, revoked.text);
     // A enforces its own revocation before acknowledging it; B once it has reached it.
-    assert.equal((await request(`${a.url}/api/v1/auth/me`, { bearer: session.access_token })).status, 401);
+    assert.equal(
+      (await request(`${a.url}/api/v1/auth/me`, { bearer: session.access_token })).status,
+      401,
+    );
     await until('B refusing the token revoked on A', async () =>
-      (await request(`${b.url}/api/v1/auth/me`, { bearer: session.access_token })).status === 401 ? true : undefined);
+      (await request(`${b.url}/api/v1/auth/me`, { bearer: session.access_token })).status === 401
+        ? true
+        : undefined,
+    );
     const refused = await request(`${b.url}/api/v1/auth/me`, { bearer: session.access_token });
     assert.match(refused.headers.get('www-authenticate') ?? '', /^Bearer .*error="invalid_token"/);
     const inactive = await introspect(b.url, client, session.access_token);
@@ -60,10 +77,25 @@ describe('two instances: a revocation on A is enforced by B', () => {
 
     // A user-wide revocation on A reaches B too (a cutoff, not a jti entry).
     const other = await login(a.url, 'spread@example.com', 'user-password-1');
-    assert.equal((await request(`${a.url}/api/v1/auth/revoke-all`, { method: 'POST', bearer: other.access_token, json: {} })).status, 200);
+    assert.equal(
+      (
+        await request(`${a.url}/api/v1/auth/revoke-all`, {
+          method: 'POST',
+          bearer: other.access_token,
+          json: {},
+        })
+      ).status,
+      200,
+    );
     await until('B refusing the user revoked on A', async () =>
-      (await introspect(b.url, client, other.access_token)).text === '{"active":false}' ? true : undefined);
-    assert.equal((await request(`${b.url}/api/v1/auth/me`, { bearer: other.access_token })).status, 401);
+      (await introspect(b.url, client, other.access_token)).text === '{"active":false}'
+        ? true
+        : undefined,
+    );
+    assert.equal(
+      (await request(`${b.url}/api/v1/auth/me`, { bearer: other.access_token })).status,
+      401,
+    );
   });
 
   test(`revoke on A → 401 on B, ${SAMPLES} samples: every one refused by B, on /me and on introspection`, async (t) => {
@@ -76,6 +108,8 @@ describe('two instances: a revocation on A is enforced by B', () => {
     });
     assert.equal(result.samples, SAMPLES);
     const fmt = (ms: number): string => `${ms.toFixed(1)} ms`;
-    t.diagnostic(`revoke on A → 401 on B over ${SAMPLES} revocations (${cluster.backend}): p50 ${fmt(result.p50Ms)}, p99 ${fmt(result.p99Ms)}, max ${fmt(result.maxMs)}`);
+    t.diagnostic(
+      `revoke on A → 401 on B over ${SAMPLES} revocations (${cluster.backend}): p50 ${fmt(result.p50Ms)}, p99 ${fmt(result.p99Ms)}, max ${fmt(result.maxMs)}`,
+    );
   });
 });

@@ -37,15 +37,22 @@ describe('scripts/cluster/start.sh and stop.sh', { skip }, () => {
   let env: NodeJS.ProcessEnv;
   let proxy: string;
   const script = (name: string, args: string[] = []) =>
-    run('bash', [path.join(REPO_ROOT, 'scripts/cluster', name), ...args], { env, cwd: REPO_ROOT, timeout: 90_000 });
+    run('bash', [path.join(REPO_ROOT, 'scripts/cluster', name), ...args], {
+      env,
+      cwd: REPO_ROOT,
+      timeout: 90_000,
+    });
 
   before(async () => {
     const port = await freePort();
     proxy = `http://127.0.0.1:${port}`;
     env = {
-      PATH: process.env.PATH, HOME: process.env.HOME,
-      REVOKD_CLUSTER_DIR: dir, REVOKD_CLUSTER_PORT: String(port),
-      REVOKD_ADMIN_PASSWORD: ADMIN_PASSWORD, REVOKD_REDIS_PREFIX: `revokd-test:cluster-script:${randomBytes(4).toString('hex')}:`,
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      REVOKD_CLUSTER_DIR: dir,
+      REVOKD_CLUSTER_PORT: String(port),
+      REVOKD_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      REVOKD_REDIS_PREFIX: `revokd-test:cluster-script:${randomBytes(4).toString('hex')}:`,
     };
     database = await createTestDatabase('cluster_script');
     env.REVOKD_DATABASE_URL = database.url;
@@ -60,7 +67,10 @@ describe('scripts/cluster/start.sh and stop.sh', { skip }, () => {
     const started = await script('start.sh');
     assert.match(started.stdout, new RegExp(`3 instances on .*HAProxy on ${proxy}`));
     assert.match(started.stdout, /stop\.sh/, 'it says how to stop it');
-    assert.ok(!started.stdout.includes(fs.readFileSync(path.join(dir, 'secret'), 'utf8')), 'the secret is never printed');
+    assert.ok(
+      !started.stdout.includes(fs.readFileSync(path.join(dir, 'secret'), 'utf8')),
+      'the secret is never printed',
+    );
     for (const file of ['secret', 'cluster.env']) {
       assert.equal(fs.statSync(path.join(dir, file)).mode & 0o777, 0o600, `${file} is private`);
     }
@@ -73,13 +83,26 @@ describe('scripts/cluster/start.sh and stop.sh', { skip }, () => {
       landed.add(me.headers.get('x-revokd-instance') ?? '');
     }
     assert.deepEqual([...landed].sort(), [0, 1, 2].map(instanceName));
-    assert.equal((await request(`${proxy}/api/v1/auth/revoke`, { method: 'POST', bearer: session.access_token })).status, 200);
+    assert.equal(
+      (
+        await request(`${proxy}/api/v1/auth/revoke`, {
+          method: 'POST',
+          bearer: session.access_token,
+        })
+      ).status,
+      200,
+    );
     for (let i = 0; i < 3; i++) {
       await until('every instance refusing the revoked token through HAProxy', async () =>
-        (await request(`${proxy}/api/v1/auth/me`, { bearer: session.access_token })).status === 401 ? true : undefined);
+        (await request(`${proxy}/api/v1/auth/me`, { bearer: session.access_token })).status === 401
+          ? true
+          : undefined,
+      );
     }
 
-    const pids = fs.readdirSync(path.join(dir, 'pids')).map((f) => Number(fs.readFileSync(path.join(dir, 'pids', f), 'utf8')));
+    const pids = fs
+      .readdirSync(path.join(dir, 'pids'))
+      .map((f) => Number(fs.readFileSync(path.join(dir, 'pids', f), 'utf8')));
     assert.equal(pids.length, 4, 'three instances and HAProxy');
     assert.ok(pids.every(alive));
     await script('stop.sh');

@@ -11,9 +11,16 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../support/server-process.js';
 
 for (const backend of ['postgres', 'sqlite'] as const) {
   test(`three instances started at once on a fresh ${backend} database all come up and accept each other's tokens`, async () => {
-    const cluster = await Cluster.start({ label: `start_together_${backend}`, instances: 3, backend, startTogether: true });
+    const cluster = await Cluster.start({
+      label: `start_together_${backend}`,
+      instances: 3,
+      backend,
+      startTogether: true,
+    });
     try {
-      const admins = await Promise.all(cluster.instances.map((s) => login(s.url, ADMIN_EMAIL, ADMIN_PASSWORD)));
+      const admins = await Promise.all(
+        cluster.instances.map((s) => login(s.url, ADMIN_EMAIL, ADMIN_PASSWORD)),
+      );
       for (const server of cluster.instances) {
         for (const admin of admins) {
           const me = await request(`${server.url}/api/v1/auth/me`, { bearer: admin.access_token });

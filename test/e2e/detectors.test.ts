@@ -14,7 +14,14 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess, sleep } from '../support/server-process.js';
-import { type LoginResult, createClientViaAdmin, createUserViaAdmin, introspect, login, request } from '../support/http-client.js';
+import {
+  type LoginResult,
+  createClientViaAdmin,
+  createUserViaAdmin,
+  introspect,
+  login,
+  request,
+} from '../support/http-client.js';
 
 const DEADLINE_MS = 15_000;
 
@@ -30,7 +37,9 @@ interface AlertRow {
 const xff = (ip: string): Record<string, string> => ({ 'x-forwarded-for': ip });
 
 function jwtSub(token: string): string {
-  const payload = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString('utf8')) as { sub: string };
+  const payload = JSON.parse(
+    Buffer.from(token.split('.')[1] as string, 'base64url').toString('utf8'),
+  ) as { sub: string };
   return payload.sub;
 }
 
@@ -41,24 +50,41 @@ describe('detectors and alerts', () => {
 
   /** Alerts of one type (optionally narrowed), straight from the database. */
   function alerts(type: string, where: { subject?: string; ip?: string } = {}): AlertRow[] {
-    const db = new Database(path.join(server.dataDir, 'revokd.db'), { readonly: true, fileMustExist: true });
+    const db = new Database(path.join(server.dataDir, 'revokd.db'), {
+      readonly: true,
+      fileMustExist: true,
+    });
     try {
-      const rows = db.prepare('SELECT id, severity, type, subject, ip, details FROM alerts WHERE type = ? ORDER BY created_at').all(type) as
-        Array<Omit<AlertRow, 'details'> & { details: string }>;
-      return rows.map((r) => ({ ...r, details: JSON.parse(r.details) as Record<string, unknown> }))
-        .filter((r) => (where.subject === undefined || r.subject === where.subject) && (where.ip === undefined || r.ip === where.ip));
+      const rows = db
+        .prepare(
+          'SELECT id, severity, type, subject, ip, details FROM alerts WHERE type = ? ORDER BY created_at',
+        )
+        .all(type) as Array<Omit<AlertRow, 'details'> & { details: string }>;
+      return rows
+        .map((r) => ({ ...r, details: JSON.parse(r.details) as Record<string, unknown> }))
+        .filter(
+          (r) =>
+            (where.subject === undefined || r.subject === where.subject) &&
+            (where.ip === undefined || r.ip === where.ip),
+        );
     } finally {
       db.close();
     }
   }
 
   /** Waits until at least one matching alert exists; fails with what was there at the deadline. */
-  async function waitForAlerts(type: string, where: { subject?: string; ip?: string } = {}): Promise<AlertRow[]> {
+  async function waitForAlerts(
+    type: string,
+    where: { subject?: string; ip?: string } = {},
+  ): Promise<AlertRow[]> {
     const deadline = Date.now() + DEADLINE_MS;
     for (;;) {
       const found = alerts(type, where);
       if (found.length > 0) return found;
-      if (Date.now() > deadline) assert.fail(`no ${type} alert matching ${JSON.stringify(where)}; all ${type}: ${JSON.stringify(alerts(type))}`);
+      if (Date.now() > deadline)
+        assert.fail(
+          `no ${type} alert matching ${JSON.stringify(where)}; all ${type}: ${JSON.stringify(alerts(type))}`,
+        );
       await sleep(50);
     }
   }
@@ -67,12 +93,15 @@ describe('detectors and alerts', () => {
   async function waitForBlocked(ip: string): Promise<void> {
     const deadline = Date.now() + DEADLINE_MS;
     for (;;) {
-      const res = await request(`${server.url}/api/v1/auth/revocation-status`, { headers: xff(ip) });
+      const res = await request(`${server.url}/api/v1/auth/revocation-status`, {
+        headers: xff(ip),
+      });
       if (res.status === 403) {
         assert.equal(res.body.code, 'ERR_IP_BLOCKED', res.text);
         return;
       }
-      if (Date.now() > deadline) assert.fail(`${ip} was never blocked (last answer ${res.status} ${res.text})`);
+      if (Date.now() > deadline)
+        assert.fail(`${ip} was never blocked (last answer ${res.status} ${res.text})`);
       await sleep(50);
     }
   }
@@ -85,7 +114,9 @@ describe('detectors and alerts', () => {
   }
 
   before(async () => {
-    server = await ServerProcess.start({ env: { REVOKD_TRUSTED_PROXIES: '127.0.0.1', REVOKD_LOG_LEVEL: 'warn' } });
+    server = await ServerProcess.start({
+      env: { REVOKD_TRUSTED_PROXIES: '127.0.0.1', REVOKD_LOG_LEVEL: 'warn' },
+    });
     admin = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
   });
 
@@ -101,12 +132,16 @@ describe('detectors and alerts', () => {
       assert.equal(res.body.code, 'ERR_NOT_FOUND');
     }
     // The third hit's answer waited for the block to commit: the very next request is refused.
-    const health = await request(`${server.url}/api/v1/auth/revocation-status`, { headers: xff(attacker) });
+    const health = await request(`${server.url}/api/v1/auth/revocation-status`, {
+      headers: xff(attacker),
+    });
     assert.equal(health.status, 403, health.text);
     assert.deepEqual(Object.keys(health.body).sort(), ['code', 'error', 'error_description']);
     assert.equal(health.body.code, 'ERR_IP_BLOCKED');
     const loginAttempt = await request(`${server.url}/api/v1/auth/login`, {
-      method: 'POST', json: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD }, headers: xff(attacker),
+      method: 'POST',
+      json: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD },
+      headers: xff(attacker),
     });
     assert.equal(loginAttempt.status, 403, 'blocked before routing, even with the right password');
     assert.equal(loginAttempt.body.code, 'ERR_IP_BLOCKED');
@@ -117,16 +152,26 @@ describe('detectors and alerts', () => {
     assert.equal(alert!.details.blocked, true);
 
     // The admin (no X-Forwarded-For: 127.0.0.1) is unaffected.
-    assert.equal((await request(`${server.url}/api/v1/auth/me`, { bearer: admin.access_token })).status, 200);
+    assert.equal(
+      (await request(`${server.url}/api/v1/auth/me`, { bearer: admin.access_token })).status,
+      200,
+    );
   });
 
   test('one use of a canary API token: 401 like an unknown token, then the address is blocked and a CRITICAL canary_triggered alert exists', async () => {
-    const planted = await request(`${server.url}/api/v1/security/canaries`, { method: 'POST', bearer: admin.access_token, json: { name: 'ci-deploy-key' } });
+    const planted = await request(`${server.url}/api/v1/security/canaries`, {
+      method: 'POST',
+      bearer: admin.access_token,
+      json: { name: 'ci-deploy-key' },
+    });
     assert.equal(planted.status, 201, planted.text);
     const canary = planted.body.token as string;
     const attacker = '198.51.100.77';
 
-    const used = await request(`${server.url}/api/v1/auth/me`, { bearer: canary, headers: xff(attacker) });
+    const used = await request(`${server.url}/api/v1/auth/me`, {
+      bearer: canary,
+      headers: xff(attacker),
+    });
     assert.equal(used.status, 401, used.text);
     assert.equal(used.body.code, 'ERR_INVALID_TOKEN');
     assert.match(used.headers.get('www-authenticate') ?? '', /^Bearer /);
@@ -136,7 +181,14 @@ describe('detectors and alerts', () => {
     assert.deepEqual(more, []);
     assert.equal(alert!.severity, 'CRITICAL');
     // Someone else's address is not touched.
-    assert.equal((await request(`${server.url}/api/v1/auth/revocation-status`, { headers: xff('198.51.100.78') })).status, 200);
+    assert.equal(
+      (
+        await request(`${server.url}/api/v1/auth/revocation-status`, {
+          headers: xff('198.51.100.78'),
+        })
+      ).status,
+      200,
+    );
   });
 
   test('a revoked access token presented again (3× on a bearer route, 1× to introspection) raises exactly one CRITICAL revoked_token_replay alert for its sub', async () => {
@@ -144,15 +196,25 @@ describe('detectors and alerts', () => {
     const session = await login(server.url, user.email, user.password, xff('192.0.2.30'));
     const sub = jwtSub(session.access_token);
     assert.equal(sub, user.id);
-    const revoked = await request(`${server.url}/api/v1/auth/revoke`, { method: 'POST', bearer: session.access_token });
+    const revoked = await request(`${server.url}/api/v1/auth/revoke`, {
+      method: 'POST',
+      bearer: session.access_token,
+    });
     assert.equal(revoked.status, 200, revoked.text);
 
     for (let i = 0; i < 3; i++) {
-      const res = await request(`${server.url}/api/v1/auth/me`, { bearer: session.access_token, headers: xff('192.0.2.31') });
+      const res = await request(`${server.url}/api/v1/auth/me`, {
+        bearer: session.access_token,
+        headers: xff('192.0.2.31'),
+      });
       assert.equal(res.status, 401, res.text);
       assert.equal(res.body.code, 'ERR_TOKEN_REVOKED');
     }
-    const client = await createClientViaAdmin(server.url, admin.access_token, 'replay-introspector');
+    const client = await createClientViaAdmin(
+      server.url,
+      admin.access_token,
+      'replay-introspector',
+    );
     const inspected = await introspect(server.url, client, session.access_token);
     assert.equal(inspected.status, 200, inspected.text);
     assert.deepEqual(inspected.body, { active: false });
@@ -171,7 +233,11 @@ describe('detectors and alerts', () => {
     const victim = await newUser('brute');
     const attacker = '192.0.2.10';
     const attempt = (password: string, ip: string) =>
-      request(`${server.url}/api/v1/auth/login`, { method: 'POST', json: { email: victim.email, password }, headers: xff(ip) });
+      request(`${server.url}/api/v1/auth/login`, {
+        method: 'POST',
+        json: { email: victim.email, password },
+        headers: xff(ip),
+      });
 
     for (let i = 1; i <= 10; i++) {
       const res = await attempt(`wrong-password-${i}`, attacker);
@@ -184,7 +250,10 @@ describe('detectors and alerts', () => {
       assert.equal(res.body.code, 'ERR_RATE_LIMITED');
       assert.equal(res.body.error, 'slow_down');
       const retryAfter = Number(res.headers.get('retry-after'));
-      assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 3600, `Retry-After: ${res.headers.get('retry-after')}`);
+      assert.ok(
+        Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 3600,
+        `Retry-After: ${res.headers.get('retry-after')}`,
+      );
     }
 
     const [alert] = await waitForAlerts('brute_force_user', { subject: victim.id });
@@ -205,7 +274,12 @@ describe('detectors and alerts', () => {
   test('refresh-token reuse revokes the session and raises exactly one CRITICAL refresh_token_reuse alert', async () => {
     const user = await newUser('reuse');
     const first = await login(server.url, user.email, user.password, xff('192.0.2.40'));
-    const refresh = (token: string) => request(`${server.url}/api/v1/auth/refresh`, { method: 'POST', json: { refresh_token: token }, headers: xff('192.0.2.40') });
+    const refresh = (token: string) =>
+      request(`${server.url}/api/v1/auth/refresh`, {
+        method: 'POST',
+        json: { refresh_token: token },
+        headers: xff('192.0.2.40'),
+      });
     const second = await refresh(first.refresh_token);
     assert.equal(second.status, 200, second.text);
     const third = await refresh(second.body.refresh_token);
@@ -217,7 +291,11 @@ describe('detectors and alerts', () => {
     assert.equal(replayed.body.code, 'ERR_REFRESH_REUSED');
     const again = await refresh(first.refresh_token);
     assert.equal(again.status, 401, again.text);
-    assert.equal((await request(`${server.url}/api/v1/auth/me`, { bearer: third.body.access_token })).status, 401, 'the session is revoked');
+    assert.equal(
+      (await request(`${server.url}/api/v1/auth/me`, { bearer: third.body.access_token })).status,
+      401,
+      'the session is revoked',
+    );
 
     const found = await waitForAlerts('refresh_token_reuse', { subject: user.id });
     await sleep(500);

@@ -16,25 +16,41 @@ const PASSWORD = 'empty-body-password-1';
 describe('empty JSON bodies', () => {
   let server: ServerProcess;
   const emptyJson = (path: string, bearer?: string, body = '') =>
-    request(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, ...(bearer === undefined ? {} : { bearer }) });
-  const alive = async (accessToken: string): Promise<boolean> => (await request(`${server.url}/api/v1/auth/me`, { bearer: accessToken })).status === 200;
+    request(`${server.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      ...(bearer === undefined ? {} : { bearer }),
+    });
+  const alive = async (accessToken: string): Promise<boolean> =>
+    (await request(`${server.url}/api/v1/auth/me`, { bearer: accessToken })).status === 200;
 
   before(async () => {
     server = await ServerProcess.start();
     const admin = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
     await createUserViaAdmin(server.url, admin.access_token, EMAIL, PASSWORD);
   });
-  after(async () => { await server?.stop(); });
+  after(async () => {
+    await server?.stop();
+  });
 
   test('logout, logout-all, revoke and revoke-all accept an empty body and do their work', async () => {
-    for (const path of ['/api/v1/auth/logout', '/api/v1/auth/logout-all', '/api/v1/auth/revoke', '/api/v1/auth/revoke-all']) {
+    for (const path of [
+      '/api/v1/auth/logout',
+      '/api/v1/auth/logout-all',
+      '/api/v1/auth/revoke',
+      '/api/v1/auth/revoke-all',
+    ]) {
       const session = await login(server.url, EMAIL, PASSWORD);
       assert.equal(await alive(session.access_token), true);
       const res = await emptyJson(path, session.access_token);
       assert.ok(res.status === 200 || res.status === 204, `${path}: ${res.status} ${res.text}`);
       assert.equal(await alive(session.access_token), false, `${path} revoked the presented token`);
     }
-    const res = await emptyJson('/api/v1/tokens/revoke-all', (await login(server.url, EMAIL, PASSWORD)).access_token);
+    const res = await emptyJson(
+      '/api/v1/tokens/revoke-all',
+      (await login(server.url, EMAIL, PASSWORD)).access_token,
+    );
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.revoked_count, 0);
   });
@@ -42,7 +58,11 @@ describe('empty JSON bodies', () => {
   test('where a body is required, an empty one is a 400 that says so', async () => {
     const res = await emptyJson('/api/v1/auth/login');
     assert.equal(res.status, 400);
-    assert.deepEqual(res.body, { error: 'invalid_request', error_description: 'a JSON object body is required', code: 'ERR_VALIDATION' });
+    assert.deepEqual(res.body, {
+      error: 'invalid_request',
+      error_description: 'a JSON object body is required',
+      code: 'ERR_VALIDATION',
+    });
   });
 
   test('a body that is not JSON is still a 400 where the body is optional, and revokes nothing', async () => {
@@ -61,6 +81,10 @@ describe('empty JSON bodies', () => {
         assert.equal(typeof res.body.code, 'string');
       }
     }
-    assert.equal(await alive(session.access_token), true, 'the session survived every refused call');
+    assert.equal(
+      await alive(session.access_token),
+      true,
+      'the session survived every refused call',
+    );
   });
 });

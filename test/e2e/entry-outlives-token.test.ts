@@ -9,14 +9,32 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess, sleep } from '../support/se
 
 let server: ServerProcess;
 before(async () => {
-  server = await ServerProcess.start({ env: { REVOKD_ACCESS_TTL_SECONDS: '5', REVOKD_CLOCK_TOLERANCE_SECONDS: '2', REVOKD_PRUNE_INTERVAL_MS: '200' } });
+  server = await ServerProcess.start({
+    env: {
+      REVOKD_ACCESS_TTL_SECONDS: '5',
+      REVOKD_CLOCK_TOLERANCE_SECONDS: '2',
+      REVOKD_PRUNE_INTERVAL_MS: '200',
+    },
+  });
 });
-after(async () => { await server?.stop(); });
+after(async () => {
+  await server?.stop();
+});
 
 test('a revoked token is never accepted between revocation and exp + tolerance (pruning every 200 ms)', async () => {
   const session = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
-  const { exp } = JSON.parse(Buffer.from(session.access_token.split('.')[1]!, 'base64url').toString()) as { exp: number };
-  assert.equal((await request(`${server.url}/api/v1/auth/revoke`, { method: 'POST', bearer: session.access_token })).status, 200);
+  const { exp } = JSON.parse(
+    Buffer.from(session.access_token.split('.')[1]!, 'base64url').toString(),
+  ) as { exp: number };
+  assert.equal(
+    (
+      await request(`${server.url}/api/v1/auth/revoke`, {
+        method: 'POST',
+        bearer: session.access_token,
+      })
+    ).status,
+    200,
+  );
   const until = (exp + 2 + 2) * 1000; // past exp + tolerance, with margin
   const seen = new Map<string, number>();
   let polls = 0;

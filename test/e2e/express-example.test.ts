@@ -10,7 +10,12 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { REPO_ROOT, ServerProcess, freePort, sleep } from '../support/server-process.js';
-import { type StreamClient, adminRevoker, clientCredentialsToken, createStreamClient } from '../support/stream-setup.js';
+import {
+  type StreamClient,
+  adminRevoker,
+  clientCredentialsToken,
+  createStreamClient,
+} from '../support/stream-setup.js';
 import { killProcessGroup } from '../support/kill-process-group.js';
 
 const PROPAGATION_BOUND_MS = 1000;
@@ -23,11 +28,15 @@ describe('Express example: @revokd/verifier/express with requireScopes, against 
   let writer: StreamClient;
   let revoke: (scope: string, value: string) => Promise<void>;
 
-  const call = (method: 'GET' | 'POST', token: string | undefined) => fetch(`${url}/orders`, {
-    method,
-    headers: { ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), 'content-type': 'application/json' },
-    ...(method === 'POST' ? { body: JSON.stringify({ item: 'book' }) } : {}),
-  });
+  const call = (method: 'GET' | 'POST', token: string | undefined) =>
+    fetch(`${url}/orders`, {
+      method,
+      headers: {
+        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+        'content-type': 'application/json',
+      },
+      ...(method === 'POST' ? { body: JSON.stringify({ item: 'book' }) } : {}),
+    });
 
   const killExample = (): Promise<void> => killProcessGroup(example);
 
@@ -42,20 +51,44 @@ describe('Express example: @revokd/verifier/express with requireScopes, against 
     ]);
     writer = orderWriter;
     revoke = await adminRevoker(server.url);
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'examples/express/server.ts')], {
-      cwd: REPO_ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, REVOKD_URL: server.url, REVOKD_CLIENT_ID: reader.client_id, REVOKD_CLIENT_SECRET: reader.client_secret, PORT: String(port) },
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(REPO_ROOT, 'examples/express/server.ts')],
+      {
+        cwd: REPO_ROOT,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          REVOKD_URL: server.url,
+          REVOKD_CLIENT_ID: reader.client_id,
+          REVOKD_CLIENT_SECRET: reader.client_secret,
+          PORT: String(port),
+        },
+      },
+    );
     example = child;
     try {
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`the Express example did not start:\n${output}`)), 30_000);
+        const timer = setTimeout(
+          () => reject(new Error(`the Express example did not start:\n${output}`)),
+          30_000,
+        );
         child.stdout.on('data', (d: Buffer) => {
           output += d.toString();
-          if (output.includes('listening on')) { clearTimeout(timer); resolve(); }
+          if (output.includes('listening on')) {
+            clearTimeout(timer);
+            resolve();
+          }
         });
-        child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
-        child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`the Express example exited with ${code}:\n${output}`)); });
+        child.stderr.on('data', (d: Buffer) => {
+          output += d.toString();
+        });
+        child.once('exit', (code) => {
+          clearTimeout(timer);
+          reject(new Error(`the Express example exited with ${code}:\n${output}`));
+        });
       });
     } catch (err) {
       await killExample();
@@ -71,7 +104,10 @@ describe('Express example: @revokd/verifier/express with requireScopes, against 
   });
 
   test('prints one line on stdout when listening', () => {
-    assert.match(output, new RegExp(`^express example listening on http://127\\.0\\.0\\.1:${new URL(url).port}\\n$`));
+    assert.match(
+      output,
+      new RegExp(`^express example listening on http://127\\.0\\.0\\.1:${new URL(url).port}\\n$`),
+    );
   });
 
   test('a live token with orders:write → 200 and 201; no token → 401', async () => {
@@ -93,8 +129,15 @@ describe('Express example: @revokd/verifier/express with requireScopes, against 
     assert.equal((await call('GET', token)).status, 200);
     const res = await call('POST', token);
     assert.equal(res.status, 403);
-    assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="orders", error="insufficient_scope", scope="orders:write"');
-    assert.deepEqual(await res.json(), { error: 'insufficient_scope', error_description: 'the token lacks the scope orders:write', code: 'ERR_FORBIDDEN' });
+    assert.equal(
+      res.headers.get('www-authenticate'),
+      'Bearer realm="orders", error="insufficient_scope", scope="orders:write"',
+    );
+    assert.deepEqual(await res.json(), {
+      error: 'insufficient_scope',
+      error_description: 'the token lacks the scope orders:write',
+      code: 'ERR_FORBIDDEN',
+    });
   });
 
   test(`a token revoked through the HTTP API → 401 within ${PROPAGATION_BOUND_MS} ms`, async (t) => {
@@ -110,10 +153,16 @@ describe('Express example: @revokd/verifier/express with requireScopes, against 
     const elapsed = performance.now() - revokedAt;
     t.diagnostic(`revoked through the API → 401 from the example after ${elapsed.toFixed(1)} ms`);
     assert.equal(res.status, 401, `still ${res.status} after ${elapsed.toFixed(0)} ms`);
-    assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer realm="orders", error="invalid_token"/);
+    assert.match(
+      res.headers.get('www-authenticate') ?? '',
+      /^Bearer realm="orders", error="invalid_token"/,
+    );
     assert.equal(((await res.json()) as { code: string }).code, 'ERR_TOKEN_REVOKED');
     // Another token of the same client is not affected.
-    assert.equal((await call('GET', await clientCredentialsToken(server.url, writer, 'orders:write'))).status, 200);
+    assert.equal(
+      (await call('GET', await clientCredentialsToken(server.url, writer, 'orders:write'))).status,
+      200,
+    );
   });
 
   test('GET /healthz answers the verifier status; SIGTERM → exit 0', async () => {
@@ -121,7 +170,9 @@ describe('Express example: @revokd/verifier/express with requireScopes, against 
     assert.equal(health.status, 200);
     assert.equal(((await health.json()) as { canDecide: boolean }).canDecide, true);
     const child = example as ChildProcess;
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => resolve(code)),
+    );
     child.kill('SIGTERM');
     assert.equal(await exited, 0, output);
   });

@@ -10,13 +10,23 @@ import path from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { login, request } from '../support/http-client.js';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, REPO_ROOT, ServerProcess, tempDir } from '../support/server-process.js';
+import {
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
+  REPO_ROOT,
+  ServerProcess,
+  tempDir,
+} from '../support/server-process.js';
 
 /** The real server, started by a shell whose umask is 022 (the common default that leaves files world-readable). */
 function startWithUmask022(dataDir: string): Promise<ServerProcess> {
   return ServerProcess.start({
     dataDir,
-    command: ['sh', '-c', `umask 022 && exec "${process.execPath}" --import tsx "${path.join(REPO_ROOT, 'src/cli/main.ts')}" serve`],
+    command: [
+      'sh',
+      '-c',
+      `umask 022 && exec "${process.execPath}" --import tsx "${path.join(REPO_ROOT, 'src/cli/main.ts')}" serve`,
+    ],
   });
 }
 
@@ -44,10 +54,23 @@ test('with umask 022, every file in a fresh data dir is 0600 and the directories
   try {
     // Some writes, so the WAL and shared-memory files exist and hold data.
     const session = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
-    assert.equal((await request(`${server.url}/api/v1/auth/revoke`, { method: 'POST', bearer: session.access_token })).status, 200);
+    assert.equal(
+      (
+        await request(`${server.url}/api/v1/auth/revoke`, {
+          method: 'POST',
+          bearer: session.access_token,
+        })
+      ).status,
+      200,
+    );
     const modes = assertPrivate(dataDir);
-    for (const expected of ['revokd.db', 'revokd.db-wal', 'revokd.db-shm', 'audit-secret']) assert.ok(expected in modes, `${expected} exists: ${JSON.stringify(modes)}`);
-    assert.equal('keys' in modes, false, `private signing keys are sealed into the database, not written to keys/: ${JSON.stringify(modes)}`);
+    for (const expected of ['revokd.db', 'revokd.db-wal', 'revokd.db-shm', 'audit-secret'])
+      assert.ok(expected in modes, `${expected} exists: ${JSON.stringify(modes)}`);
+    assert.equal(
+      'keys' in modes,
+      false,
+      `private signing keys are sealed into the database, not written to keys/: ${JSON.stringify(modes)}`,
+    );
   } finally {
     await server.stop();
     fs.rmSync(path.dirname(dataDir), { recursive: true, force: true });

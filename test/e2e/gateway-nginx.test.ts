@@ -21,14 +21,25 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import {
-  APP_SCOPE, GatewayProcess, type GatewaySetup, echoed, installed, rawGet, runGateway, setUpRevokd, untilStatus,
+  APP_SCOPE,
+  GatewayProcess,
+  type GatewaySetup,
+  echoed,
+  installed,
+  rawGet,
+  runGateway,
+  setUpRevokd,
+  untilStatus,
 } from '../support/gateway.js';
 import { REPO_ROOT, freePort, tempDir } from '../support/server-process.js';
 
 const MAX_STALENESS_MS = 1500;
 const PROPAGATION_BOUND_MS = 1000;
 const NGINX = installed('nginx', '/usr/sbin/nginx');
-const skip = NGINX === undefined ? 'nginx is not installed (.ci/run installs Debian\'s nginx): the nginx gateway tests cannot run' : false;
+const skip =
+  NGINX === undefined
+    ? "nginx is not installed (.ci/run installs Debian's nginx): the nginx gateway tests cannot run"
+    : false;
 
 /** examples/nginx/run.sh as a child process (its own process group). */
 class ExampleRun {
@@ -37,7 +48,9 @@ class ExampleRun {
 
   static async start(env: Record<string, string>): Promise<ExampleRun> {
     const child = spawn('bash', [path.join(REPO_ROOT, 'examples/nginx/run.sh')], {
-      env: { PATH: `${process.env.PATH ?? ''}:/usr/sbin`, HOME: process.env.HOME ?? '', ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: `${process.env.PATH ?? ''}:/usr/sbin`, HOME: process.env.HOME ?? '', ...env },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     const run = new ExampleRun(child);
     await new Promise<void>((resolve, reject) => {
@@ -56,9 +69,17 @@ class ExampleRun {
   async stop(): Promise<number | null> {
     const child = this.child;
     if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => resolve(code)),
+    );
     child.kill('SIGTERM');
-    const timer = setTimeout(() => { try { process.kill(-(child.pid as number), 'SIGKILL'); } catch { /* gone */ } }, 10_000);
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-(child.pid as number), 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }, 10_000);
     const code = await exited;
     clearTimeout(timer);
     return code;
@@ -66,7 +87,11 @@ class ExampleRun {
 
   /** Kills whatever is left of its process group (after a failed test). */
   kill(): void {
-    try { process.kill(-(this.child.pid as number), 'SIGKILL'); } catch { /* gone */ }
+    try {
+      process.kill(-(this.child.pid as number), 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   }
 }
 
@@ -79,11 +104,19 @@ describe('revokd-verifier serve behind nginx auth_request (examples/nginx)', { s
 
   before(async () => {
     setup = await setUpRevokd('nginx', MAX_STALENESS_MS);
-    const [nginxPort, gatewayPort, upstreamPort] = [await freePort(), await freePort(), await freePort()];
+    const [nginxPort, gatewayPort, upstreamPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     runDir = tempDir('nginx-example');
     run = await ExampleRun.start({
-      ...setup.env, NGINX: NGINX as string, NGINX_LISTEN: `127.0.0.1:${nginxPort}`, UPSTREAM_PORT: String(upstreamPort),
-      REVOKD_VERIFIER_PORT: String(gatewayPort), RUN_DIR: runDir,
+      ...setup.env,
+      NGINX: NGINX as string,
+      NGINX_LISTEN: `127.0.0.1:${nginxPort}`,
+      UPSTREAM_PORT: String(upstreamPort),
+      REVOKD_VERIFIER_PORT: String(gatewayPort),
+      RUN_DIR: runDir,
     });
     proxy = `http://127.0.0.1:${nginxPort}`;
     gateway = `http://127.0.0.1:${gatewayPort}`;
@@ -111,16 +144,24 @@ describe('revokd-verifier serve behind nginx auth_request (examples/nginx)', { s
   test('a client-supplied X-Revokd-Sub never reaches the upstream: with a valid token, without one, with a bad one, sent twice', async () => {
     const token = await setup.userToken();
     const claims = decodeJwt(token);
-    const forged = { 'x-revokd-sub': 'forged-admin', 'X-Revokd-Sid': 'forged-sid', 'x-revokd-scope': 'admin', 'X-REVOKD-CLIENT-ID': 'forged' };
+    const forged = {
+      'x-revokd-sub': 'forged-admin',
+      'X-Revokd-Sid': 'forged-sid',
+      'x-revokd-scope': 'admin',
+      'X-REVOKD-CLIENT-ID': 'forged',
+    };
     const withToken = await rawGet(`${proxy}/`, { ...forged, authorization: `Bearer ${token}` });
     assert.equal(withToken.status, 200, withToken.body);
     const seen = echoed(withToken)!;
-    assert.equal(seen['x-revokd-sub'], claims.sub, 'the gateway\'s sub, not the client\'s');
+    assert.equal(seen['x-revokd-sub'], claims.sub, "the gateway's sub, not the client's");
     assert.equal(seen['x-revokd-sid'], claims.sid);
     assert.equal(seen['x-revokd-client-id'], claims.client_id);
     assert.doesNotMatch(JSON.stringify(seen), /forged/);
 
-    const twice = await rawGet(`${proxy}/`, { 'x-revokd-sub': ['forged-1', 'forged-2'], authorization: `Bearer ${token}` });
+    const twice = await rawGet(`${proxy}/`, {
+      'x-revokd-sub': ['forged-1', 'forged-2'],
+      authorization: `Bearer ${token}`,
+    });
     assert.equal(twice.status, 200);
     assert.equal(echoed(twice)!['x-revokd-sub'], claims.sub);
 
@@ -132,7 +173,10 @@ describe('revokd-verifier serve behind nginx auth_request (examples/nginx)', { s
     assert.doesNotMatch(JSON.stringify(echoed(noSid)), /forged/);
 
     for (const authorization of [undefined, 'Bearer not-a-token', `Bearer ${token}x`]) {
-      const res = await rawGet(`${proxy}/`, { ...forged, ...(authorization === undefined ? {} : { authorization }) });
+      const res = await rawGet(`${proxy}/`, {
+        ...forged,
+        ...(authorization === undefined ? {} : { authorization }),
+      });
       assert.equal(res.status, 401, `${authorization}: ${res.body}`);
       assert.equal(echoed(res), undefined, 'the request never reached the upstream');
     }
@@ -144,7 +188,10 @@ describe('revokd-verifier serve behind nginx auth_request (examples/nginx)', { s
     assert.equal(none.headers['www-authenticate'], 'Bearer realm="api"');
     const bad = await rawGet(`${proxy}/`, { authorization: 'Bearer not-a-token' });
     assert.equal(bad.status, 401);
-    assert.match(bad.headers['www-authenticate'] ?? '', /^Bearer realm="api", error="invalid_token", error_description="[^"]+"$/);
+    assert.match(
+      bad.headers['www-authenticate'] ?? '',
+      /^Bearer realm="api", error="invalid_token", error_description="[^"]+"$/,
+    );
     const malformed = await rawGet(`${proxy}/`, { authorization: 'Basic dXNlcjpwYXNz' });
     assert.equal(malformed.status, 400, malformed.body);
     assert.equal(echoed(malformed), undefined);
@@ -155,17 +202,26 @@ describe('revokd-verifier serve behind nginx auth_request (examples/nginx)', { s
     const refused = await rawGet(`${proxy}/orders/1`, { authorization: `Bearer ${user}` });
     assert.equal(refused.status, 403, refused.body);
     assert.equal(echoed(refused), undefined);
-    assert.equal(refused.headers['www-authenticate'], `Bearer realm="api", error="insufficient_scope", scope="${APP_SCOPE}"`);
+    assert.equal(
+      refused.headers['www-authenticate'],
+      `Bearer realm="api", error="insufficient_scope", scope="${APP_SCOPE}"`,
+    );
     const app = await setup.appToken();
-    const allowed = await rawGet(`${proxy}/orders/1`, { authorization: `Bearer ${app}`, 'x-revokd-require-scope': '' });
+    const allowed = await rawGet(`${proxy}/orders/1`, {
+      authorization: `Bearer ${app}`,
+      'x-revokd-require-scope': '',
+    });
     assert.equal(allowed.status, 200, allowed.body);
     assert.equal(echoed(allowed)!['x-revokd-scope'], APP_SCOPE);
     // A client cannot lift the requirement by sending the header itself: nginx sets it.
-    const lifted = await rawGet(`${proxy}/orders/1`, { authorization: `Bearer ${user}`, 'x-revokd-require-scope': '' });
+    const lifted = await rawGet(`${proxy}/orders/1`, {
+      authorization: `Bearer ${user}`,
+      'x-revokd-require-scope': '',
+    });
     assert.equal(lifted.status, 403);
   });
 
-  test('a revoked token is refused through nginx within 1 s of the revoke\'s 200', async (t) => {
+  test("a revoked token is refused through nginx within 1 s of the revoke's 200", async (t) => {
     const token = await setup.userToken();
     const headers = { authorization: `Bearer ${token}` };
     assert.equal((await rawGet(`${proxy}/`, headers)).status, 200);
@@ -175,17 +231,28 @@ describe('revokd-verifier serve behind nginx auth_request (examples/nginx)', { s
     assert.ok(ms <= PROPAGATION_BOUND_MS, `refused after ${ms} ms`);
     assert.match(res.headers['www-authenticate'] ?? '', /error="invalid_token"/);
     // Another token of the same user is still let through.
-    assert.equal((await rawGet(`${proxy}/`, { authorization: `Bearer ${await setup.userToken()}` })).status, 200);
+    assert.equal(
+      (await rawGet(`${proxy}/`, { authorization: `Bearer ${await setup.userToken()}` })).status,
+      200,
+    );
   });
 
   test('the gateway directly: /auth/<original path> (Envoy), /healthz and /metrics', async () => {
     const token = await setup.userToken();
-    const envoy = await rawGet(`${gateway}/auth/orders/7?x=1`, { authorization: `Bearer ${token}` });
+    const envoy = await rawGet(`${gateway}/auth/orders/7?x=1`, {
+      authorization: `Bearer ${token}`,
+    });
     assert.equal(envoy.status, 200);
     assert.equal(envoy.body, '');
     assert.equal(envoy.headers['x-revokd-sub'], decodeJwt(token).sub);
-    assert.equal((await rawGet(`${gateway}/authx`, { authorization: `Bearer ${token}` })).status, 404);
-    const scoped = await rawGet(`${gateway}/auth`, { authorization: `Bearer ${token}`, 'x-revokd-require-scope': `${APP_SCOPE} other` });
+    assert.equal(
+      (await rawGet(`${gateway}/authx`, { authorization: `Bearer ${token}` })).status,
+      404,
+    );
+    const scoped = await rawGet(`${gateway}/auth`, {
+      authorization: `Bearer ${token}`,
+      'x-revokd-require-scope': `${APP_SCOPE} other`,
+    });
     assert.equal(scoped.status, 403);
     assert.equal(JSON.parse(scoped.body).error, 'insufficient_scope');
 
@@ -204,32 +271,73 @@ describe('revokd-verifier serve behind nginx auth_request (examples/nginx)', { s
     assert.match(metrics.body, /revokd_gateway_auth_answers_total\{status="401"\} [1-9]/);
   });
 
-  test('docs/gateway.md shows examples/nginx\'s configuration files verbatim (the ones this test runs)', () => {
+  test("docs/gateway.md shows examples/nginx's configuration files verbatim (the ones this test runs)", () => {
     const doc = fs.readFileSync(path.join(REPO_ROOT, 'docs/gateway.md'), 'utf8');
     for (const file of ['revokd-auth.conf', 'nginx.conf.template']) {
-      assert.ok(doc.includes(fs.readFileSync(path.join(REPO_ROOT, 'examples/nginx', file), 'utf8')), `docs/gateway.md lacks examples/nginx/${file} as it is`);
+      assert.ok(
+        doc.includes(fs.readFileSync(path.join(REPO_ROOT, 'examples/nginx', file), 'utf8')),
+        `docs/gateway.md lacks examples/nginx/${file} as it is`,
+      );
     }
   });
 
   test('options: every bad one listed at once (exit 2), the secret never on the command line; --help', async () => {
-    const out = await runGateway(['serve', '--issuer', 'x', '--jwks-uri', 'ftp://x', '--stream-url', 'http://revokd.example/api/v1/revocations/stream', '--fail-mode', 'maybe', '--client-secret', 's3cret', '--bogus'], {
-      REVOKD_VERIFIER_PORT: 'abc', REVOKD_VERIFIER_CLIENT_SECRET_FILE: path.join(runDir, 'missing'),
-    });
+    const out = await runGateway(
+      [
+        'serve',
+        '--issuer',
+        'x',
+        '--jwks-uri',
+        'ftp://x',
+        '--stream-url',
+        'http://revokd.example/api/v1/revocations/stream',
+        '--fail-mode',
+        'maybe',
+        '--client-secret',
+        's3cret',
+        '--bogus',
+      ],
+      {
+        REVOKD_VERIFIER_PORT: 'abc',
+        REVOKD_VERIFIER_CLIENT_SECRET_FILE: path.join(runDir, 'missing'),
+      },
+    );
     assert.equal(out.code, 2, out.stderr);
     for (const expected of [
-      /--client-secret is not accepted/, /unknown option --bogus/, /--audience \(or REVOKD_VERIFIER_AUDIENCE\) is required/,
-      /--jwks-uri must be an http\(s\) URL/, /--stream-url must be an https: URL.*--allow-insecure-http/, /--client-id .* is required/,
-      /REVOKD_VERIFIER_CLIENT_SECRET_FILE names a file that cannot be read \(ENOENT\)/, /--max-staleness-ms .* is required/,
-      /--fail-mode must be closed or open/, /REVOKD_VERIFIER_PORT must be a whole number/,
-    ]) assert.match(out.stderr, expected);
+      /--client-secret is not accepted/,
+      /unknown option --bogus/,
+      /--audience \(or REVOKD_VERIFIER_AUDIENCE\) is required/,
+      /--jwks-uri must be an http\(s\) URL/,
+      /--stream-url must be an https: URL.*--allow-insecure-http/,
+      /--client-id .* is required/,
+      /REVOKD_VERIFIER_CLIENT_SECRET_FILE names a file that cannot be read \(ENOENT\)/,
+      /--max-staleness-ms .* is required/,
+      /--fail-mode must be closed or open/,
+      /REVOKD_VERIFIER_PORT must be a whole number/,
+    ])
+      assert.match(out.stderr, expected);
     assert.match(out.stderr, /10 options are wrong/);
     assert.doesNotMatch(out.stderr, /s3cret/);
     const help = await runGateway(['serve', '--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^Usage: revokd-verifier serve/);
-    for (const flag of ['issuer', 'audience', 'jwks-uri', 'stream-url', 'client-id', 'client-secret-file', 'max-staleness-ms', 'fail-mode', 'port', 'host']) {
+    for (const flag of [
+      'issuer',
+      'audience',
+      'jwks-uri',
+      'stream-url',
+      'client-id',
+      'client-secret-file',
+      'max-staleness-ms',
+      'fail-mode',
+      'port',
+      'host',
+    ]) {
       assert.match(help.stdout, new RegExp(`--${flag} `));
-      assert.match(help.stdout, new RegExp(`REVOKD_VERIFIER_${flag.toUpperCase().replaceAll('-', '_')}\\b`));
+      assert.match(
+        help.stdout,
+        new RegExp(`REVOKD_VERIFIER_${flag.toUpperCase().replaceAll('-', '_')}\\b`),
+      );
     }
   });
 
@@ -254,9 +362,20 @@ describe('revokd-verifier serve behind nginx auth_request (examples/nginx)', { s
     assert.equal((await rawGet(`${proxy}/`, headers)).status, 200);
     const stopping = Date.now();
     await setup.server.stop();
-    const { res, ms } = await untilStatus(`${proxy}/`, headers, 503, stopping, MAX_STALENESS_MS + 5000);
-    t.diagnostic(`revokd stopped → nginx 503 after ${ms} ms (max staleness ${MAX_STALENESS_MS} ms)`);
-    assert.ok(Number(res.headers['retry-after']) >= 1, `Retry-After: ${res.headers['retry-after']}`);
+    const { res, ms } = await untilStatus(
+      `${proxy}/`,
+      headers,
+      503,
+      stopping,
+      MAX_STALENESS_MS + 5000,
+    );
+    t.diagnostic(
+      `revokd stopped → nginx 503 after ${ms} ms (max staleness ${MAX_STALENESS_MS} ms)`,
+    );
+    assert.ok(
+      Number(res.headers['retry-after']) >= 1,
+      `Retry-After: ${res.headers['retry-after']}`,
+    );
     assert.equal(echoed(res), undefined);
     assert.equal(JSON.parse(res.body).error, 'temporarily_unavailable');
     const direct = await rawGet(`${gateway}/auth`, headers);
@@ -271,6 +390,10 @@ describe('revokd-verifier serve behind nginx auth_request (examples/nginx)', { s
     assert.equal(await run.stop(), 0, run.output);
     await assert.rejects(fetch(`${gateway}/healthz`), 'the gateway is stopped');
     await assert.rejects(fetch(`${proxy}/`), 'nginx is stopped');
-    assert.equal(fs.existsSync(path.join(runDir, 'nginx.pid')), false, 'nginx removed its pid file (a clean stop)');
+    assert.equal(
+      fs.existsSync(path.join(runDir, 'nginx.pid')),
+      false,
+      'nginx removed its pid file (a clean stop)',
+    );
   });
 });

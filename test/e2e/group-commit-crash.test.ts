@@ -15,7 +15,10 @@ import { type Verifier, createVerifier } from '../../packages/verifier/src/index
 import { mintClientCredentialsTokens } from '../../bench/http-throughput.js';
 import { createClientViaAdmin, introspect, login, request } from '../support/http-client.js';
 import {
-  BACKENDS, type Backend, type ServerOnBackend, startServerOn,
+  BACKENDS,
+  type Backend,
+  type ServerOnBackend,
+  startServerOn,
 } from '../support/server-on-backend.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, freePort } from '../support/server-process.js';
 import { basicAuth } from '../support/sse-client.js';
@@ -49,7 +52,8 @@ function describeCrash(backend: Backend): void {
     before(async () => {
       port = await freePort();
       running = await startServerOn(backend, `group_commit_crash_${backend}`, {
-        port, env: { ...NO_LIMITS, REVOKD_SECRET: randomBytes(32).toString('hex') },
+        port,
+        env: { ...NO_LIMITS, REVOKD_SECRET: randomBytes(32).toString('hex') },
       });
     });
     after(async () => {
@@ -57,75 +61,99 @@ function describeCrash(backend: Backend): void {
       await running?.stop();
     });
 
-    test('every revocation answered 200 is enforced after the restart, and the stream resumes '
-      + 'with a consistent chain', async () => {
-      const { server } = running;
-      const base = server.url;
-      const admin = await login(base, ADMIN_EMAIL, ADMIN_PASSWORD);
-      const client = await createClientViaAdmin(base, admin.access_token, 'burst client');
-      const authorization = basicAuth(client.client_id, client.client_secret);
-      const tokens = await mintClientCredentialsTokens(`${base}/oauth/token`, authorization, BURST);
+    test(
+      'every revocation answered 200 is enforced after the restart, and the stream resumes ' +
+        'with a consistent chain',
+      async () => {
+        const { server } = running;
+        const base = server.url;
+        const admin = await login(base, ADMIN_EMAIL, ADMIN_PASSWORD);
+        const client = await createClientViaAdmin(base, admin.access_token, 'burst client');
+        const authorization = basicAuth(client.client_id, client.client_secret);
+        const tokens = await mintClientCredentialsTokens(
+          `${base}/oauth/token`,
+          authorization,
+          BURST,
+        );
 
-      const reader = await createStreamClient((args) => server.cli(args), 'burst-reader');
-      verifier = await createVerifier({
-        issuer: `http://127.0.0.1:${port}`,
-        audience: `http://127.0.0.1:${port}`,
-        jwksUri: `${base}/.well-known/jwks.json`,
-        stream: {
-          url: `${base}${STREAM_PATH}`,
-          clientId: reader.client_id,
-          clientSecret: reader.client_secret,
-        },
-        maxStalenessMs: 2000, failMode: 'closed',
-      });
-      const streamed = new Set<string>();
-      verifier.onRevocation((r) => { if (r.scope === 'token') streamed.add(r.target); });
+        const reader = await createStreamClient((args) => server.cli(args), 'burst-reader');
+        verifier = await createVerifier({
+          issuer: `http://127.0.0.1:${port}`,
+          audience: `http://127.0.0.1:${port}`,
+          jwksUri: `${base}/.well-known/jwks.json`,
+          stream: {
+            url: `${base}${STREAM_PATH}`,
+            clientId: reader.client_id,
+            clientSecret: reader.client_secret,
+          },
+          maxStalenessMs: 2000,
+          failMode: 'closed',
+        });
+        const streamed = new Set<string>();
+        verifier.onRevocation((r) => {
+          if (r.scope === 'token') streamed.add(r.target);
+        });
 
-      // The burst: every request sent at once; killed once KILL_AFTER have been acknowledged.
-      const acknowledged: string[] = [];
-      let killing: Promise<void> | undefined;
-      const revokeAtOAuth = (token: string) => request(`${base}/oauth/revoke`, {
-        method: 'POST', headers: { authorization }, form: { token },
-      });
-      const revokeOne = async (token: string, i: number): Promise<void> => {
-        const res = await (i % 4 === 0
-          ? request(`${base}/api/v1/admin/revocations`, {
-            method: 'POST', bearer: admin.access_token, json: { scope: 'jti', value: jtiOf(token) },
-          })
-          : revokeAtOAuth(token)
-        ).catch(() => undefined);
-        if (res?.status !== 200) return;
-        acknowledged.push(token);
-        if (acknowledged.length >= KILL_AFTER) killing ??= server.kill();
-      };
-      await Promise.all(tokens.map(revokeOne));
-      await (killing ?? server.kill());
-      const answered = acknowledged.length;
-      process.stderr.write(`group-commit-crash (${backend}): ${answered} of ${BURST} `
-        + 'answered 200 before SIGKILL\n');
-      assert.ok(answered >= KILL_AFTER);
-      // (All of them on a fast run: the kill may land after the last answer. Still a valid check.)
+        // The burst: every request sent at once; killed once KILL_AFTER have been acknowledged.
+        const acknowledged: string[] = [];
+        let killing: Promise<void> | undefined;
+        const revokeAtOAuth = (token: string) =>
+          request(`${base}/oauth/revoke`, {
+            method: 'POST',
+            headers: { authorization },
+            form: { token },
+          });
+        const revokeOne = async (token: string, i: number): Promise<void> => {
+          const res = await (
+            i % 4 === 0
+              ? request(`${base}/api/v1/admin/revocations`, {
+                  method: 'POST',
+                  bearer: admin.access_token,
+                  json: { scope: 'jti', value: jtiOf(token) },
+                })
+              : revokeAtOAuth(token)
+          ).catch(() => undefined);
+          if (res?.status !== 200) return;
+          acknowledged.push(token);
+          if (acknowledged.length >= KILL_AFTER) killing ??= server.kill();
+        };
+        await Promise.all(tokens.map(revokeOne));
+        await (killing ?? server.kill());
+        const answered = acknowledged.length;
+        process.stderr.write(
+          `group-commit-crash (${backend}): ${answered} of ${BURST} ` +
+            'answered 200 before SIGKILL\n',
+        );
+        assert.ok(answered >= KILL_AFTER);
+        // (All of them on a fast run: the kill may land after the last answer. Still a valid check.)
 
-      await server.restart();
-      for (const token of acknowledged) {
-        const res = await introspect(base, client, token);
+        await server.restart();
+        for (const token of acknowledged) {
+          const res = await introspect(base, client, token);
+          assert.equal(res.status, 200, res.text);
+          assert.equal(res.text, '{"active":false}', `acknowledged ${jtiOf(token)} stays revoked`);
+        }
+        // The verifier resumes from the cursor it had before the crash: it receives every
+        // acknowledged revocation (those committed but not yet sent too) and the chain checks out.
+        const wanted = acknowledged.map(jtiOf);
+        await until(
+          'the verifier received every acknowledged revocation',
+          () => (wanted.every((jti) => streamed.has(jti)) ? true : undefined),
+          60_000,
+        );
+        assert.equal(verifier.status().streamProofMismatches, 0, 'no proof mismatch on resuming');
+        // A revocation made after the restart reaches it too (the stream goes on from that chain).
+        const [later] = await mintClientCredentialsTokens(`${base}/oauth/token`, authorization, 1);
+        const res = await revokeAtOAuth(later!);
         assert.equal(res.status, 200, res.text);
-        assert.equal(res.text, '{"active":false}', `acknowledged ${jtiOf(token)} stays revoked`);
-      }
-      // The verifier resumes from the cursor it had before the crash: it receives every
-      // acknowledged revocation (those committed but not yet sent too) and the chain checks out.
-      const wanted = acknowledged.map(jtiOf);
-      await until('the verifier received every acknowledged revocation', () =>
-        (wanted.every((jti) => streamed.has(jti)) ? true : undefined), 60_000);
-      assert.equal(verifier.status().streamProofMismatches, 0, 'no proof mismatch on resuming');
-      // A revocation made after the restart reaches it too (the stream goes on from that chain).
-      const [later] = await mintClientCredentialsTokens(`${base}/oauth/token`, authorization, 1);
-      const res = await revokeAtOAuth(later!);
-      assert.equal(res.status, 200, res.text);
-      await until('the verifier received the revocation made after the restart',
-        () => (streamed.has(jtiOf(later!)) ? true : undefined), 60_000);
-      assert.equal(verifier.status().streamProofMismatches, 0);
-    });
+        await until(
+          'the verifier received the revocation made after the restart',
+          () => (streamed.has(jtiOf(later!)) ? true : undefined),
+          60_000,
+        );
+        assert.equal(verifier.status().streamProofMismatches, 0);
+      },
+    );
   });
 }
 

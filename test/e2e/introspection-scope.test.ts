@@ -6,7 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createClientViaAdmin, createUserViaAdmin, introspect, login, request } from '../support/http-client.js';
+import {
+  createClientViaAdmin,
+  createUserViaAdmin,
+  introspect,
+  login,
+  request,
+} from '../support/http-client.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess } from '../support/server-process.js';
 import { clientCredentialsToken, createStreamClient } from '../support/stream-setup.js';
 
@@ -17,17 +23,27 @@ describe('introspection needs the scope introspect', () => {
     server = await ServerProcess.start({ env: { REVOKD_LOG_LEVEL: 'warn' } });
     adminToken = (await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token;
   });
-  after(async () => { await server?.stop(); });
+  after(async () => {
+    await server?.stop();
+  });
 
   test('a stream-only client (revocations:read) gets 403 insufficient_scope with a challenge, for every kind of token', async () => {
     const email = `victim-${Date.now()}@example.com`;
     await createUserViaAdmin(server.url, adminToken, email, 'victim-password-1');
     const victim = await login(server.url, email, 'victim-password-1');
-    const apiToken = await request(`${server.url}/api/v1/tokens`, { method: 'POST', bearer: victim.access_token, json: { name: 'ci' } });
+    const apiToken = await request(`${server.url}/api/v1/tokens`, {
+      method: 'POST',
+      bearer: victim.access_token,
+      json: { name: 'ci' },
+    });
     assert.equal(apiToken.status, 201, apiToken.text);
 
     const reader = await createStreamClient((args) => server.cli(args), 'stream-only');
-    for (const [kind, token] of [['access', victim.access_token], ['refresh', victim.refresh_token], ['api', apiToken.body.token as string]] as const) {
+    for (const [kind, token] of [
+      ['access', victim.access_token],
+      ['refresh', victim.refresh_token],
+      ['api', apiToken.body.token as string],
+    ] as const) {
       const res = await introspect(server.url, reader, token);
       assert.equal(res.status, 403, `${kind}: ${res.text}`);
       assert.equal(res.body.error, 'insufficient_scope');
@@ -44,7 +60,10 @@ describe('introspection needs the scope introspect', () => {
 
   test('clients created without scopes, or with introspect, may introspect', async () => {
     const unscoped = await createClientViaAdmin(server.url, adminToken, 'unscoped', []);
-    const scoped = await createClientViaAdmin(server.url, adminToken, 'scoped', ['introspect', 'revocations:read']);
+    const scoped = await createClientViaAdmin(server.url, adminToken, 'scoped', [
+      'introspect',
+      'revocations:read',
+    ]);
     for (const client of [unscoped, scoped]) {
       const res = await introspect(server.url, client, adminToken);
       assert.equal(res.status, 200, res.text);
@@ -52,13 +71,19 @@ describe('introspection needs the scope introspect', () => {
     }
   });
 
-  test('an API token\'s introspection gives sub = the user id and never the email', async () => {
+  test("an API token's introspection gives sub = the user id and never the email", async () => {
     const email = `owner-${Date.now()}@example.com`;
     const owner = await createUserViaAdmin(server.url, adminToken, email, 'owner-password-1');
     const session = await login(server.url, email, 'owner-password-1');
-    const created = await request(`${server.url}/api/v1/tokens`, { method: 'POST', bearer: session.access_token, json: { name: 'deploy' } });
+    const created = await request(`${server.url}/api/v1/tokens`, {
+      method: 'POST',
+      bearer: session.access_token,
+      json: { name: 'deploy' },
+    });
     assert.equal(created.status, 201, created.text);
-    const introspector = await createClientViaAdmin(server.url, adminToken, 'introspector', ['introspect']);
+    const introspector = await createClientViaAdmin(server.url, adminToken, 'introspector', [
+      'introspect',
+    ]);
     const res = await introspect(server.url, introspector, created.body.token as string);
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.active, true);

@@ -22,12 +22,16 @@ import { until } from '../support/until.js';
 
 const REDIS_URL = process.env.REVOKD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const common = {
-  REVOKD_ISSUER: 'http://revokd.test', REVOKD_SECRET: randomBytes(32).toString('hex'),
+  REVOKD_ISSUER: 'http://revokd.test',
+  REVOKD_SECRET: randomBytes(32).toString('hex'),
   // Only a wake-up can deliver within the test: the poll is a minute, the staleness bound ten.
-  REVOKD_FEED_POLL_MS: '60000', REVOKD_MAX_STALENESS_MS: '600000',
+  REVOKD_FEED_POLL_MS: '60000',
+  REVOKD_MAX_STALENESS_MS: '600000',
   // X-Forwarded-For from the test (127.0.0.1) names the address a request comes from.
   REVOKD_TRUSTED_PROXIES: '127.0.0.1',
-  REVOKD_RATE_LIMIT_LOGIN_PER_MINUTE: '0', REVOKD_RATE_LIMIT_REVOKE_PER_MINUTE: '0', REVOKD_RATE_LIMIT_BEARER_PER_MINUTE: '0',
+  REVOKD_RATE_LIMIT_LOGIN_PER_MINUTE: '0',
+  REVOKD_RATE_LIMIT_REVOKE_PER_MINUTE: '0',
+  REVOKD_RATE_LIMIT_BEARER_PER_MINUTE: '0',
 };
 
 const from = (ip: string): Record<string, string> => ({ 'x-forwarded-for': ip });
@@ -45,22 +49,38 @@ function describeBlocks(name: string, servers: () => { a: ServerProcess; b: Serv
   });
 
   const block = async (cidr: string): Promise<string> => {
-    const res = await request(`${servers().a.url}/api/v1/security/blocks`, { method: 'POST', bearer: admin, json: { cidr, reason: `issue 17 test (${name})` } });
+    const res = await request(`${servers().a.url}/api/v1/security/blocks`, {
+      method: 'POST',
+      bearer: admin,
+      json: { cidr, reason: `issue 17 test (${name})` },
+    });
     assert.equal(res.status, 201, res.text);
     return res.body.id as string;
   };
   const lift = async (id: string): Promise<void> => {
-    const res = await request(`${servers().a.url}/api/v1/security/blocks/${id}`, { method: 'DELETE', bearer: admin });
+    const res = await request(`${servers().a.url}/api/v1/security/blocks/${id}`, {
+      method: 'DELETE',
+      bearer: admin,
+    });
     assert.equal(res.status, 200, res.text);
   };
   /** A token revoked on A now, and B refusing it: B has applied everything A committed before. */
   const markerReachesB = async (): Promise<void> => {
     const { a, b } = servers();
     const marker = (await login(a.url, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token;
-    const revoked = await request(`${a.url}/api/v1/auth/revoke`, { method: 'POST', bearer: marker });
+    const revoked = await request(`${a.url}/api/v1/auth/revoke`, {
+      method: 'POST',
+      bearer: marker,
+    });
     assert.equal(revoked.status, 200, revoked.text);
-    await until('B refuses the marker A revoked', async () =>
-      ((await request(`${b.url}/api/v1/auth/me`, { bearer: marker })).status === 401 ? true : undefined), 15_000);
+    await until(
+      'B refuses the marker A revoked',
+      async () =>
+        (await request(`${b.url}/api/v1/auth/me`, { bearer: marker })).status === 401
+          ? true
+          : undefined,
+      15_000,
+    );
   };
 
   test(`${name}: B enforces a block made on A (403) as soon as it has applied what A committed after it; a lift likewise`, async () => {
@@ -72,20 +92,35 @@ function describeBlocks(name: string, servers: () => { a: ServerProcess; b: Serv
       const id = await block(`198.51.${100 + i}.0/24`);
       assert.equal(await statusFrom(a, inside), 403, 'A enforces its own block at once');
       await markerReachesB();
-      assert.equal(await statusFrom(b, inside), 403, `round ${i}: B has applied A's later revocation, so the earlier block too`);
-      assert.equal(await statusFrom(b, '192.0.2.1'), 401, 'an address outside the range is not blocked');
+      assert.equal(
+        await statusFrom(b, inside),
+        403,
+        `round ${i}: B has applied A's later revocation, so the earlier block too`,
+      );
+      assert.equal(
+        await statusFrom(b, '192.0.2.1'),
+        401,
+        'an address outside the range is not blocked',
+      );
 
       await lift(id);
       assert.equal(await statusFrom(a, inside), 401, 'A lets the address in at once');
       await markerReachesB();
-      assert.equal(await statusFrom(b, inside), 401, `round ${i}: B has applied A's later revocation, so the earlier lift too`);
+      assert.equal(
+        await statusFrom(b, inside),
+        401,
+        `round ${i}: B has applied A's later revocation, so the earlier lift too`,
+      );
     }
   });
 
   test(`${name}: a block ends the streams open from its range on both instances; lifting it lets them back in on both`, async () => {
     const { a, b } = servers();
     const open = async (server: ServerProcess, ip: string): Promise<SseStream> => {
-      const stream = await openSse(`${server.url}${STREAM_PATH}`, { authorization: reader.basic, headers: from(ip) });
+      const stream = await openSse(`${server.url}${STREAM_PATH}`, {
+        authorization: reader.basic,
+        headers: from(ip),
+      });
       await stream.snapshot();
       return stream;
     };
@@ -94,15 +129,30 @@ function describeBlocks(name: string, servers: () => { a: ServerProcess; b: Serv
     const sparedOnB = await open(b, '192.0.2.44');
 
     const id = await block('203.0.113.0/24');
-    await Promise.all([blockedOnA, blockedOnB].map((s) => until('the stream from the blocked range ends', () => (s.ended ? true : undefined), 15_000)));
+    await Promise.all(
+      [blockedOnA, blockedOnB].map((s) =>
+        until('the stream from the blocked range ends', () => (s.ended ? true : undefined), 15_000),
+      ),
+    );
     // The spared stream gets the marker (committed after the block), so it was not ended by it.
-    const marker = await request(`${a.url}/api/v1/auth/revoke`, { method: 'POST', bearer: (await login(a.url, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token });
+    const marker = await request(`${a.url}/api/v1/auth/revoke`, {
+      method: 'POST',
+      bearer: (await login(a.url, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token,
+    });
     assert.equal(marker.status, 200, marker.text);
-    await sparedOnB.until('the marker revocation', (events) => events.find((e) => e.event === 'revocation' && e.data.jti === marker.body.jti));
+    await sparedOnB.until('the marker revocation', (events) =>
+      events.find((e) => e.event === 'revocation' && e.data.jti === marker.body.jti),
+    );
     assert.equal(sparedOnB.ended, false);
     for (const server of [a, b]) {
-      const refused = await connectSse(`${server.url}${STREAM_PATH}`, { authorization: reader.basic, headers: from('203.0.113.10') });
-      assert.ok(!('events' in refused) && refused.status === 403, 'a new stream from the range is refused');
+      const refused = await connectSse(`${server.url}${STREAM_PATH}`, {
+        authorization: reader.basic,
+        headers: from('203.0.113.10'),
+      });
+      assert.ok(
+        !('events' in refused) && refused.status === 403,
+        'a new stream from the range is refused',
+      );
     }
 
     await lift(id);
@@ -138,7 +188,12 @@ describe('IP blocks on SQLite (Redis pub/sub)', () => {
   let a: ServerProcess;
   let b: ServerProcess;
   before(async () => {
-    const env = { ...common, REVOKD_REDIS_URL: REDIS_URL, REVOKD_REDIS_PREFIX: `revokd-test-blockfeed-${randomBytes(4).toString('hex')}:`, REVOKD_FEED_WAKEUP: 'redis' };
+    const env = {
+      ...common,
+      REVOKD_REDIS_URL: REDIS_URL,
+      REVOKD_REDIS_PREFIX: `revokd-test-blockfeed-${randomBytes(4).toString('hex')}:`,
+      REVOKD_FEED_WAKEUP: 'redis',
+    };
     a = await ServerProcess.start({ env });
     b = await ServerProcess.start({ env, dataDir: a.dataDir });
   });

@@ -18,12 +18,19 @@ import type { AddressInfo } from 'node:net';
 import { SignJWT, calculateJwkThumbprint } from 'jose';
 import { newKeyPair } from '../../src/keys/new-key-pair.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess } from '../support/server-process.js';
-import { type JsonResponse, createClientViaAdmin, introspect, login, request } from '../support/http-client.js';
+import {
+  type JsonResponse,
+  createClientViaAdmin,
+  introspect,
+  login,
+  request,
+} from '../support/http-client.js';
 import { openServerPrivateKey, readSigningKeyRows } from '../support/server-signing-key.js';
 
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
-const b64url = (value: string | Buffer | Uint8Array): string => Buffer.from(value).toString('base64url');
+const b64url = (value: string | Buffer | Uint8Array): string =>
+  Buffer.from(value).toString('base64url');
 const jsonSegment = (value: unknown): string => b64url(JSON.stringify(value));
 const nowSec = (): number => Math.floor(Date.now() / 1000);
 const newJti = (): string => randomBytes(16).toString('base64url');
@@ -60,12 +67,16 @@ describe('JWT attack corpus', () => {
     server = await ServerProcess.start();
     const session = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
     adminToken = session.access_token;
-    const me = await request<{ id: string }>(`${server.url}/api/v1/auth/me`, { bearer: adminToken });
+    const me = await request<{ id: string }>(`${server.url}/api/v1/auth/me`, {
+      bearer: adminToken,
+    });
     assert.equal(me.status, 200, me.text);
     adminId = me.body.id;
     client = await createClientViaAdmin(server.url, adminToken, 'attack-corpus-introspector');
 
-    const jwks = await request<{ keys: Array<Record<string, unknown>> }>(`${server.url}/.well-known/jwks.json`);
+    const jwks = await request<{ keys: Array<Record<string, unknown>> }>(
+      `${server.url}/.well-known/jwks.json`,
+    );
     assert.equal(jwks.status, 200);
     assert.equal(jwks.body.keys.length, 1, 'a fresh server publishes one key');
     publishedJwk = jwks.body.keys[0] as Record<string, unknown>;
@@ -73,7 +84,10 @@ describe('JWT attack corpus', () => {
     assert.equal(typeof serverKid, 'string');
     serverPublicKey = createPublicKey({ key: publishedJwk as never, format: 'jwk' });
 
-    assert.equal(readSigningKeyRows(server.dataDir).find((row) => row.kid === serverKid)?.alg, 'EdDSA');
+    assert.equal(
+      readSigningKeyRows(server.dataDir).find((row) => row.kid === serverKid)?.alg,
+      'EdDSA',
+    );
     serverPrivateKey = openServerPrivateKey(server.dataDir, serverKid);
 
     const attacker = newKeyPair('EdDSA');
@@ -85,7 +99,14 @@ describe('JWT attack corpus', () => {
     listener = http.createServer((req, res) => {
       listenerRequests.push(`${req.method} ${req.url}`);
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ keys: [{ ...attackerPublicJwk, kid: attackerKid, alg: 'EdDSA', use: 'sig' }, { ...attackerPublicJwk, kid: serverKid, alg: 'EdDSA', use: 'sig' }] }));
+      res.end(
+        JSON.stringify({
+          keys: [
+            { ...attackerPublicJwk, kid: attackerKid, alg: 'EdDSA', use: 'sig' },
+            { ...attackerPublicJwk, kid: serverKid, alg: 'EdDSA', use: 'sig' },
+          ],
+        }),
+      );
     });
     await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
     listenerUrl = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
@@ -93,21 +114,41 @@ describe('JWT attack corpus', () => {
 
   after(async () => {
     await server?.stop();
-    await new Promise<void>((resolve) => (listener === undefined ? resolve() : listener.close(() => resolve())));
+    await new Promise<void>((resolve) =>
+      listener === undefined ? resolve() : listener.close(() => resolve()),
+    );
   });
 
   /** The claim set the server itself issues (src/core/tokens/access-token.ts), with overrides. */
-  function claims(overrides: Record<string, unknown> = {}, omit: readonly string[] = []): Record<string, unknown> {
+  function claims(
+    overrides: Record<string, unknown> = {},
+    omit: readonly string[] = [],
+  ): Record<string, unknown> {
     const iat = nowSec();
     const base: Record<string, unknown> = {
-      iss: server.url, aud: server.url, sub: adminId, sid: newJti(), client_id: 'revokd', scope: '',
-      gen: 0, ugen: 0, cgen: 0, jti: newJti(), iat, nbf: iat, exp: iat + 900, ...overrides,
+      iss: server.url,
+      aud: server.url,
+      sub: adminId,
+      sid: newJti(),
+      client_id: 'revokd',
+      scope: '',
+      gen: 0,
+      ugen: 0,
+      cgen: 0,
+      jti: newJti(),
+      iat,
+      nbf: iat,
+      exp: iat + 900,
+      ...overrides,
     };
     for (const name of omit) delete base[name];
     return base;
   }
 
-  async function forge(payload: Record<string, unknown>, options: { header?: Record<string, unknown>; key?: KeyObject } = {}): Promise<string> {
+  async function forge(
+    payload: Record<string, unknown>,
+    options: { header?: Record<string, unknown>; key?: KeyObject } = {},
+  ): Promise<string> {
     return new SignJWT(payload)
       .setProtectedHeader({ alg: 'EdDSA', kid: serverKid, typ: 'at+jwt', ...options.header })
       .sign(options.key ?? serverPrivateKey);
@@ -135,7 +176,10 @@ describe('JWT attack corpus', () => {
     const res = await me(token);
     assert.equal(res.status, 401, `${label}: /me answered ${res.status} ${res.text}`);
     const challenge = res.headers.get('www-authenticate');
-    assert.ok(challenge !== null && /^Bearer\b/.test(challenge), `${label}: WWW-Authenticate is ${String(challenge)}`);
+    assert.ok(
+      challenge !== null && /^Bearer\b/.test(challenge),
+      `${label}: WWW-Authenticate is ${String(challenge)}`,
+    );
     assert.equal(res.body?.error, 'invalid_token', `${label}: ${res.text}`);
     assert.equal(typeof res.body?.code, 'string', label);
     const intro = await introspect(server.url, client, token);
@@ -152,13 +196,19 @@ describe('JWT attack corpus', () => {
 
   test('alg none in every casing, empty signature', async () => {
     for (const alg of ['none', 'None', 'NONE', 'nOnE']) {
-      for (const header of [{ alg, typ: 'at+jwt' }, { alg, kid: serverKid, typ: 'at+jwt' }]) {
-        await assertRejected(`${jsonSegment(header)}.${jsonSegment(claims())}.`, `alg=${alg} kid=${String((header as { kid?: string }).kid)}`);
+      for (const header of [
+        { alg, typ: 'at+jwt' },
+        { alg, kid: serverKid, typ: 'at+jwt' },
+      ]) {
+        await assertRejected(
+          `${jsonSegment(header)}.${jsonSegment(claims())}.`,
+          `alg=${alg} kid=${String((header as { kid?: string }).kid)}`,
+        );
       }
     }
   });
 
-  test('HS256 HMAC\'d with the published public key (PEM, JWK JSON, DER), correct kid', async () => {
+  test("HS256 HMAC'd with the published public key (PEM, JWK JSON, DER), correct kid", async () => {
     const pem = serverPublicKey.export({ type: 'spki', format: 'pem' }) as string;
     const der = serverPublicKey.export({ type: 'spki', format: 'der' });
     const exportedJwk = serverPublicKey.export({ format: 'jwk' });
@@ -174,18 +224,35 @@ describe('JWT attack corpus', () => {
   });
 
   test('kid with path traversal, SQL injection and shell injection', async () => {
-    const kids = ['../../../dev/null', '/dev/null', `../keys/${serverKid}`, `${serverKid}/../${serverKid}`, "' OR 1=1 --", `${serverKid}' OR '1'='1`,
-      '$(touch /tmp/pwned)', '; rm -rf /', '`touch /tmp/pwned`', `${serverKid}\u0000`, ''];
+    const kids = [
+      '../../../dev/null',
+      '/dev/null',
+      `../keys/${serverKid}`,
+      `${serverKid}/../${serverKid}`,
+      "' OR 1=1 --",
+      `${serverKid}' OR '1'='1`,
+      '$(touch /tmp/pwned)',
+      '; rm -rf /',
+      '`touch /tmp/pwned`',
+      `${serverKid}\u0000`,
+      '',
+    ];
     for (const kid of kids) {
-      await assertRejected(await forge(claims(), { header: { kid } }), `kid=${JSON.stringify(kid)}`);
+      await assertRejected(
+        await forge(claims(), { header: { kid } }),
+        `kid=${JSON.stringify(kid)}`,
+      );
     }
     // A kid that is not a string at all.
     await assertRejected(await forge(claims(), { header: { kid: 1 } }), 'numeric kid');
     await assertRejected(await forge(claims(), { header: { kid: [serverKid] } }), 'array kid');
     // No kid at all.
-    const noKid = await new SignJWT(claims()).setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt' }).sign(serverPrivateKey);
+    const noKid = await new SignJWT(claims())
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt' })
+      .sign(serverPrivateKey);
     await assertRejected(noKid, 'no kid');
-    if (!pwnedExistedBefore) assert.equal(fs.existsSync('/tmp/pwned'), false, 'no shell ran the kid');
+    if (!pwnedExistedBefore)
+      assert.equal(fs.existsSync('/tmp/pwned'), false, 'no shell ran the kid');
   });
 
   test('jku, x5u and embedded jwk pointing at / carrying an attacker key are rejected and nothing is fetched', async () => {
@@ -198,7 +265,10 @@ describe('JWT attack corpus', () => {
       ['x5u, attacker kid', { x5u, kid: attackerKid }],
       ['x5u, server kid', { x5u, kid: serverKid }],
       ['embedded jwk, no kid', { jwk: attackerJwk, kid: undefined }],
-      ['embedded jwk, attacker kid', { jwk: { ...attackerJwk, kid: attackerKid }, kid: attackerKid }],
+      [
+        'embedded jwk, attacker kid',
+        { jwk: { ...attackerJwk, kid: attackerKid }, kid: attackerKid },
+      ],
       ['embedded jwk, server kid', { jwk: { ...attackerJwk, kid: serverKid }, kid: serverKid }],
       ['jku + x5u + jwk, server kid', { jku, x5u, jwk: attackerJwk, kid: serverKid }],
     ];
@@ -214,13 +284,22 @@ describe('JWT attack corpus', () => {
 
   test('jku, x5u and jwk headers on a token signed by the server key are ignored (accepted, nothing fetched)', async () => {
     // REFERENCE.md: jose ignores these headers; the key comes only from the in-memory map by kid.
-    const token = await forge(claims(), { header: { jku: `${listenerUrl}/jwks.json`, x5u: `${listenerUrl}/cert.pem`, jwk: attackerPublicJwk } });
+    const token = await forge(claims(), {
+      header: {
+        jku: `${listenerUrl}/jwks.json`,
+        x5u: `${listenerUrl}/cert.pem`,
+        jwk: attackerPublicJwk,
+      },
+    });
     await assertAccepted(token, 'server-signed with jku/x5u/jwk');
     assert.deepEqual(listenerRequests, [], 'the service fetched nothing from jku/x5u');
   });
 
   test('signature, key and alg mismatches', async () => {
-    await assertRejected(await forge(claims(), { key: attackerPrivateKey }), 'attacker key, server kid, no extra headers');
+    await assertRejected(
+      await forge(claims(), { key: attackerPrivateKey }),
+      'attacker key, server kid, no extra headers',
+    );
     const good = await forge(claims());
     const [h, p] = good.split('.') as [string, string, string];
     await assertRejected(`${h}.${p}.`, 'signature stripped');
@@ -231,11 +310,16 @@ describe('JWT attack corpus', () => {
     // Right key, alg claimed as something else.
     for (const alg of ['ES256', 'RS256', 'HS256', 'Ed25519', 'eddsa']) {
       const input = `${jsonSegment({ alg, kid: serverKid, typ: 'at+jwt' })}.${jsonSegment(claims())}`;
-      await assertRejected(`${input}.${good.split('.')[2] as string}`, `alg=${alg} with an EdDSA signature`);
+      await assertRejected(
+        `${input}.${good.split('.')[2] as string}`,
+        `alg=${alg} with an EdDSA signature`,
+      );
     }
     // Wrong or missing typ.
     await assertRejected(await forge(claims(), { header: { typ: 'JWT' } }), 'typ JWT');
-    const noTyp = await new SignJWT(claims()).setProtectedHeader({ alg: 'EdDSA', kid: serverKid }).sign(serverPrivateKey);
+    const noTyp = await new SignJWT(claims())
+      .setProtectedHeader({ alg: 'EdDSA', kid: serverKid })
+      .sign(serverPrivateKey);
     await assertRejected(noTyp, 'no typ');
   });
 
@@ -270,14 +354,20 @@ describe('JWT attack corpus', () => {
     const session = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
     const token = session.access_token;
     await assertAccepted(token, 'fresh login');
-    const revoked = await request(`${server.url}/api/v1/auth/revoke`, { method: 'POST', bearer: token });
+    const revoked = await request(`${server.url}/api/v1/auth/revoke`, {
+      method: 'POST',
+      bearer: token,
+    });
     assert.equal(revoked.status, 200, revoked.text);
     assert.equal((await assertRejected(token, 'revoked token')).body.code, 'ERR_TOKEN_REVOKED');
     // (a) `==` appended: refused before jose (the token shape allows no `=`).
     await assertRejected(`${token}==`, 'revoked token + "=="');
     // (b) the last character's low bit flipped: the same signature bytes to a lenient decoder, but
     // not the canonical spelling, so refused before the signature is looked at.
-    const res = await assertRejected(flipLowBitsOfLastChar(token), 'revoked token, last char low bit flipped');
+    const res = await assertRejected(
+      flipLowBitsOfLastChar(token),
+      'revoked token, last char low bit flipped',
+    );
     assert.equal(res.body.code, 'ERR_INVALID_TOKEN', res.text);
   });
 
@@ -287,7 +377,10 @@ describe('JWT attack corpus', () => {
     const flipped = flipLowBitsOfLastChar(token);
     assert.notEqual(flipped, token);
     // jose decodes base64url leniently (the padding bits are ignored): the service must not.
-    assert.equal((await assertRejected(flipped, 'flipped padding bit')).body.code, 'ERR_INVALID_TOKEN');
+    assert.equal(
+      (await assertRejected(flipped, 'flipped padding bit')).body.code,
+      'ERR_INVALID_TOKEN',
+    );
     await assertAccepted(token, 'original still fine');
   });
 
@@ -295,6 +388,10 @@ describe('JWT attack corpus', () => {
     assert.deepEqual(listenerRequests, []);
     const health = await request(`${server.url}/healthz`);
     assert.equal(health.status, 200);
-    assert.doesNotMatch(server.output, /"level":50|unhandled error/, 'no unhandled errors were logged');
+    assert.doesNotMatch(
+      server.output,
+      /"level":50|unhandled error/,
+      'no unhandled errors were logged',
+    );
   });
 });

@@ -17,7 +17,13 @@ import pg from 'pg';
 import { PrivateKeySealer } from '../../src/keys/sealed-private-key.js';
 import { login, request } from '../support/http-client.js';
 import { createTestDatabase } from '../support/postgres.js';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess, runCli, tempDir } from '../support/server-process.js';
+import {
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
+  ServerProcess,
+  runCli,
+  tempDir,
+} from '../support/server-process.js';
 import { type SigningKeyRow, readSigningKeyRows } from '../support/server-signing-key.js';
 import { until } from '../support/until.js';
 
@@ -45,7 +51,11 @@ async function postgresDatabase(): Promise<SharedDatabase> {
       const client = new pg.Client({ connectionString: db.url });
       await client.connect();
       try {
-        return (await client.query<SigningKeyRow>('SELECT kid, alg, status, private_key_sealed FROM signing_keys ORDER BY created_at, kid')).rows;
+        return (
+          await client.query<SigningKeyRow>(
+            'SELECT kid, alg, status, private_key_sealed FROM signing_keys ORDER BY created_at, kid',
+          )
+        ).rows;
       } finally {
         await client.end();
       }
@@ -54,7 +64,10 @@ async function postgresDatabase(): Promise<SharedDatabase> {
   };
 }
 
-for (const [backend, openDatabase] of [['SQLite', sqliteDatabase], ['PostgreSQL', postgresDatabase]] as const) {
+for (const [backend, openDatabase] of [
+  ['SQLite', sqliteDatabase],
+  ['PostgreSQL', postgresDatabase],
+] as const) {
   describe(`signing keys shared through the database (${backend})`, () => {
     const SECRET = randomBytes(32).toString('hex');
     const cliDataDir = tempDir('keys-cli');
@@ -86,8 +99,16 @@ for (const [backend, openDatabase] of [['SQLite', sqliteDatabase], ['PostgreSQL'
       fs.rmSync(cliDataDir, { recursive: true, force: true });
     });
 
-    function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-      return runCli(args, { PATH: process.env.PATH, HOME: process.env.HOME, REVOKD_DATA_DIR: cliDataDir, REVOKD_LOG_LEVEL: 'warn', ...sharedEnv });
+    function cli(
+      args: readonly string[],
+    ): Promise<{ code: number; stdout: string; stderr: string }> {
+      return runCli(args, {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        REVOKD_DATA_DIR: cliDataDir,
+        REVOKD_LOG_LEVEL: 'warn',
+        ...sharedEnv,
+      });
     }
 
     async function signingKid(server: ServerProcess): Promise<{ kid: string; token: string }> {
@@ -100,13 +121,19 @@ for (const [backend, openDatabase] of [['SQLite', sqliteDatabase], ['PostgreSQL'
     }
 
     async function jwksKids(server: ServerProcess): Promise<string[]> {
-      return (await request<{ keys: Array<{ kid: string }> }>(`${server.url}/.well-known/jwks.json`)).body.keys.map((k) => k.kid);
+      return (
+        await request<{ keys: Array<{ kid: string }> }>(`${server.url}/.well-known/jwks.json`)
+      ).body.keys.map((k) => k.kid);
     }
 
     function noKeyFiles(): void {
       for (const dir of [a.dataDir, b.dataDir, cliDataDir]) {
         assert.equal(fs.existsSync(path.join(dir, 'keys')), false, `no keys/ directory in ${dir}`);
-        assert.equal(fs.existsSync(path.join(dir, 'audit-secret')), false, `with REVOKD_SECRET no secret file in ${dir}`);
+        assert.equal(
+          fs.existsSync(path.join(dir, 'audit-secret')),
+          false,
+          `with REVOKD_SECRET no secret file in ${dir}`,
+        );
       }
     }
 
@@ -130,13 +157,29 @@ for (const [backend, openDatabase] of [['SQLite', sqliteDatabase], ['PostgreSQL'
       const { kid } = JSON.parse(rotated.stdout) as { kid: string };
       assert.notEqual(kid, old.kid);
       const startedMs = Date.now();
-      const tokens = await until('both instances to sign with the rotated key', async () => {
-        const [fromA, fromB] = await Promise.all([signingKid(a), signingKid(b)]);
-        return fromA.kid === kid && fromB.kid === kid ? { fromA: fromA.token, fromB: fromB.token } : undefined;
-      }, 15_000);
-      t.diagnostic(`both instances signed with the rotated key ${Date.now() - startedMs} ms after \`keys rotate\` returned (reload every 5 s)`);
-      assert.equal(await meStatus(a, tokens.fromB), 200, 'A accepts what B signed with the new key');
-      assert.equal(await meStatus(b, tokens.fromA), 200, 'B accepts what A signed with the new key');
+      const tokens = await until(
+        'both instances to sign with the rotated key',
+        async () => {
+          const [fromA, fromB] = await Promise.all([signingKid(a), signingKid(b)]);
+          return fromA.kid === kid && fromB.kid === kid
+            ? { fromA: fromA.token, fromB: fromB.token }
+            : undefined;
+        },
+        15_000,
+      );
+      t.diagnostic(
+        `both instances signed with the rotated key ${Date.now() - startedMs} ms after \`keys rotate\` returned (reload every 5 s)`,
+      );
+      assert.equal(
+        await meStatus(a, tokens.fromB),
+        200,
+        'A accepts what B signed with the new key',
+      );
+      assert.equal(
+        await meStatus(b, tokens.fromA),
+        200,
+        'B accepts what A signed with the new key',
+      );
       assert.equal(await meStatus(b, old.token), 200, 'the retired key still verifies its tokens');
 
       noKeyFiles();
@@ -144,11 +187,16 @@ for (const [backend, openDatabase] of [['SQLite', sqliteDatabase], ['PostgreSQL'
       assert.equal(row?.status, 'active');
       const sealed = row?.private_key_sealed ?? '';
       assert.match(sealed, /^v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
-      const d = (new PrivateKeySealer(Buffer.from(SECRET)).open(kid, sealed).export({ format: 'jwk' }) as { d: string }).d;
+      const d = (
+        new PrivateKeySealer(Buffer.from(SECRET)).open(kid, sealed).export({ format: 'jwk' }) as {
+          d: string;
+        }
+      ).d;
       assert.ok(d.length > 0);
       assert.ok(!sealed.includes(d), 'the private d is not in the row in base64url');
       const raw = Buffer.from(d, 'base64url');
-      for (const part of sealed.split('.').slice(1)) assert.ok(!Buffer.from(part, 'base64url').includes(raw), 'nor as raw bytes');
+      for (const part of sealed.split('.').slice(1))
+        assert.ok(!Buffer.from(part, 'base64url').includes(raw), 'nor as raw bytes');
     });
 
     test('`revokd keys revoke` of the old key: both instances reject its tokens and drop it from their JWKS', async () => {
@@ -156,15 +204,28 @@ for (const [backend, openDatabase] of [['SQLite', sqliteDatabase], ['PostgreSQL'
       const retired = rows.find((r) => r.status === 'retired')?.kid;
       const active = rows.find((r) => r.status === 'active')?.kid;
       assert.equal(retired, firstKey.kid, JSON.stringify(rows.map((r) => [r.kid, r.status])));
-      for (const server of [a, b]) assert.equal(await meStatus(server, firstKey.token), 200, 'before: the retired key verifies');
+      for (const server of [a, b])
+        assert.equal(
+          await meStatus(server, firstKey.token),
+          200,
+          'before: the retired key verifies',
+        );
       const revoked = await cli(['keys', 'revoke', retired, '--json']);
       assert.equal(revoked.code, 0, revoked.stderr);
-      await until('both instances to reject the revoked key\'s token and drop it from the JWKS', async () => {
-        for (const server of [a, b]) {
-          if ((await meStatus(server, firstKey.token)) !== 401 || (await jwksKids(server)).includes(retired)) return undefined;
-        }
-        return true;
-      }, 10_000);
+      await until(
+        "both instances to reject the revoked key's token and drop it from the JWKS",
+        async () => {
+          for (const server of [a, b]) {
+            if (
+              (await meStatus(server, firstKey.token)) !== 401 ||
+              (await jwksKids(server)).includes(retired)
+            )
+              return undefined;
+          }
+          return true;
+        },
+        10_000,
+      );
       for (const server of [a, b]) {
         assert.deepEqual(await jwksKids(server), [active]);
         assert.equal((await signingKid(server)).kid, active, 'the active key keeps signing');

@@ -16,7 +16,9 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess } from '../support/server-pr
 import { openServerPrivateKey, readSigningKeyRows } from '../support/server-signing-key.js';
 
 let server: ServerProcess | undefined;
-after(async () => { await server?.stop(); });
+after(async () => {
+  await server?.stop();
+});
 
 test('a key whose private half is a legacy file keeps signing after the upgrade and is moved into the database once', async () => {
   server = await ServerProcess.start();
@@ -33,22 +35,42 @@ test('a key whose private half is a legacy file keeps signing after the upgrade 
   const db = new Database(path.join(server.dataDir, 'revokd.db'));
   db.prepare('UPDATE signing_keys SET private_key_sealed = NULL WHERE kid = ?').run(kid);
   db.close();
-  assert.equal(readSigningKeyRows(server.dataDir).find((r) => r.kid === kid)?.private_key_sealed, null);
+  assert.equal(
+    readSigningKeyRows(server.dataDir).find((r) => r.kid === kid)?.private_key_sealed,
+    null,
+  );
 
   await server.spawn();
-  assert.equal((await request(`${server.url}/api/v1/auth/me`, { bearer: before.access_token })).status, 200, 'a token from before the upgrade');
+  assert.equal(
+    (await request(`${server.url}/api/v1/auth/me`, { bearer: before.access_token })).status,
+    200,
+    'a token from before the upgrade',
+  );
   const afterUpgrade = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
-  assert.equal(decodeProtectedHeader(afterUpgrade.access_token).kid, kid, 'the same key signs: no rotation');
+  assert.equal(
+    decodeProtectedHeader(afterUpgrade.access_token).kid,
+    kid,
+    'the same key signs: no rotation',
+  );
   const rows = readSigningKeyRows(server.dataDir);
   assert.equal(rows.length, 1);
   assert.match(rows[0]?.private_key_sealed ?? '', /^v1\./);
   assert.equal(fs.existsSync(file), true, 'the file is left for a rollback');
-  const moved = (server.output.match(/signing key moved from its file in keys\/ into the store/g) ?? []).length;
+  const moved = (
+    server.output.match(/signing key moved from its file in keys\/ into the store/g) ?? []
+  ).length;
   assert.equal(moved, 1, server.output);
 
   // The next start finds it sealed: nothing to move, even without the file.
   fs.rmSync(keysDir, { recursive: true });
   await server.restart();
-  assert.equal(decodeProtectedHeader((await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token).kid, kid);
-  assert.equal((server.output.match(/signing key moved from its file/g) ?? []).length, 1, 'moved once');
+  assert.equal(
+    decodeProtectedHeader((await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token).kid,
+    kid,
+  );
+  assert.equal(
+    (server.output.match(/signing key moved from its file/g) ?? []).length,
+    1,
+    'moved once',
+  );
 });

@@ -14,7 +14,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Cluster, type ClusterBackend } from '../support/cluster.js';
-import { type JsonResponse, type LoginResult, createUserViaAdmin, introspect, login, request } from '../support/http-client.js';
+import {
+  type JsonResponse,
+  type LoginResult,
+  createUserViaAdmin,
+  introspect,
+  login,
+  request,
+} from '../support/http-client.js';
 import type { ServerProcess } from '../support/server-process.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../support/server-process.js';
 import { until } from '../support/until.js';
@@ -33,21 +40,35 @@ for (const backend of ['sqlite', 'postgres'] as const satisfies readonly Cluster
 
     before(async () => {
       cluster = await Cluster.start({
-        label: `login_race_${backend}`, instances: 2, backend,
+        label: `login_race_${backend}`,
+        instances: 2,
+        backend,
         // The burst comes from many addresses (X-Forwarded-For through the trusted proxy), but the
         // refused logins after each remedy still count: keep the limits out of the way.
         env: {
-          REVOKD_RATE_LIMIT_LOGIN_PER_MINUTE: '0', REVOKD_RATE_LIMIT_REFRESH_PER_MINUTE: '0', REVOKD_RATE_LIMIT_BEARER_PER_MINUTE: '0',
-          REVOKD_LOGIN_FAILURES_PER_USER_AND_IP: '100000', REVOKD_ALERT_FAILED_LOGINS_PER_IP: '1000000', REVOKD_ALERT_FAILED_LOGINS_PER_USER: '100000',
+          REVOKD_RATE_LIMIT_LOGIN_PER_MINUTE: '0',
+          REVOKD_RATE_LIMIT_REFRESH_PER_MINUTE: '0',
+          REVOKD_RATE_LIMIT_BEARER_PER_MINUTE: '0',
+          REVOKD_LOGIN_FAILURES_PER_USER_AND_IP: '100000',
+          REVOKD_ALERT_FAILED_LOGINS_PER_IP: '1000000',
+          REVOKD_ALERT_FAILED_LOGINS_PER_USER: '100000',
         },
       });
       instances = [cluster.instance(0), cluster.instance(1)];
       admin = (await login(instances[0]!.url, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token;
-      const created = await cluster.cli(['client', 'create', '--name', 'resource-server', '--json']);
+      const created = await cluster.cli([
+        'client',
+        'create',
+        '--name',
+        'resource-server',
+        '--json',
+      ]);
       assert.equal(created.code, 0, created.stderr);
       client = JSON.parse(created.stdout) as Client;
     });
-    after(async () => { await cluster?.stop(); });
+    after(async () => {
+      await cluster?.stop();
+    });
 
     /**
      * BURST parallel logins (alternating instances, each from its own address), each repeated as
@@ -57,16 +78,25 @@ for (const backend of ['sqlite', 'postgres'] as const satisfies readonly Cluster
      * repeating login stops once the remedy has answered or it was refused. Resolves with every
      * login's answer and the remedy's.
      */
-    async function burstAround(email: string, remedy: () => Promise<JsonResponse>): Promise<{ logins: JsonResponse<LoginResult>[]; remedy: JsonResponse }> {
+    async function burstAround(
+      email: string,
+      remedy: () => Promise<JsonResponse>,
+    ): Promise<{ logins: JsonResponse<LoginResult>[]; remedy: JsonResponse }> {
       let startRemedy!: () => void;
-      const firstAnswer = new Promise<void>((resolve) => { startRemedy = resolve; });
+      const firstAnswer = new Promise<void>((resolve) => {
+        startRemedy = resolve;
+      });
       let remedyAnswered = false;
-      const remedied = firstAnswer.then(remedy).finally(() => { remedyAnswered = true; });
+      const remedied = firstAnswer.then(remedy).finally(() => {
+        remedyAnswered = true;
+      });
       const answers: JsonResponse<LoginResult>[] = [];
       const repeatLogin = async (i: number): Promise<void> => {
         for (;;) {
           const res = await request<LoginResult>(`${instances[i % 2]!.url}/api/v1/auth/login`, {
-            method: 'POST', json: { email, password: PASSWORD }, headers: { 'x-forwarded-for': `198.51.100.${i + 1}` },
+            method: 'POST',
+            json: { email, password: PASSWORD },
+            headers: { 'x-forwarded-for': `198.51.100.${i + 1}` },
           });
           answers.push(res);
           startRemedy();
@@ -81,24 +111,51 @@ for (const backend of ['sqlite', 'postgres'] as const satisfies readonly Cluster
     async function assertDead(session: LoginResult, label: string): Promise<void> {
       for (const server of instances) {
         await until(`${label}: access token refused by ${server.url}`, async () =>
-          (await request(`${server.url}/api/v1/auth/token/validate`, { bearer: session.access_token })).status === 401 ? true : undefined);
+          (
+            await request(`${server.url}/api/v1/auth/token/validate`, {
+              bearer: session.access_token,
+            })
+          ).status === 401
+            ? true
+            : undefined,
+        );
         await until(`${label}: access token inactive on ${server.url}`, async () =>
-          (await introspect(server.url, client, session.access_token)).text === '{"active":false}' ? true : undefined);
+          (await introspect(server.url, client, session.access_token)).text === '{"active":false}'
+            ? true
+            : undefined,
+        );
         await until(`${label}: refresh token inactive on ${server.url}`, async () =>
-          (await introspect(server.url, client, session.refresh_token)).text === '{"active":false}' ? true : undefined);
+          (await introspect(server.url, client, session.refresh_token)).text === '{"active":false}'
+            ? true
+            : undefined,
+        );
       }
       // Tried last (a refusal consumes nothing; a success would rotate it).
       for (const server of instances) {
-        const refreshed = await request(`${server.url}/api/v1/auth/refresh`, { method: 'POST', json: { refresh_token: session.refresh_token } });
-        assert.equal(refreshed.status, 401, `${label}: the refresh token refreshed on ${server.url}: ${refreshed.text}`);
+        const refreshed = await request(`${server.url}/api/v1/auth/refresh`, {
+          method: 'POST',
+          json: { refresh_token: session.refresh_token },
+        });
+        assert.equal(
+          refreshed.status,
+          401,
+          `${label}: the refresh token refreshed on ${server.url}: ${refreshed.text}`,
+        );
       }
     }
 
     /** Each login either succeeded (and must now be dead) or was refused like any bad password; none failed otherwise. */
     async function assertNoneLive(logins: readonly JsonResponse<LoginResult>[]): Promise<number> {
-      for (const res of logins) assert.ok(res.status === 200 || (res.status === 401 && (res.body as unknown as { error?: string }).error === 'invalid_credentials'), `a login answered ${res.status} ${res.text}`);
+      for (const res of logins)
+        assert.ok(
+          res.status === 200 ||
+            (res.status === 401 &&
+              (res.body as unknown as { error?: string }).error === 'invalid_credentials'),
+          `a login answered ${res.status} ${res.text}`,
+        );
       const returned = logins.filter((res) => res.status === 200).map((res) => res.body);
-      for (const [i, session] of returned.entries()) await assertDead(session, `session ${i + 1} of ${returned.length} returned by the burst`);
+      for (const [i, session] of returned.entries())
+        await assertDead(session, `session ${i + 1} of ${returned.length} returned by the burst`);
       return returned.length;
     }
 
@@ -106,7 +163,11 @@ for (const backend of ['sqlite', 'postgres'] as const satisfies readonly Cluster
       const email = `disabled-${backend}@example.com`;
       const { id } = await createUserViaAdmin(instances[0]!.url, admin, email, PASSWORD);
       const { logins, remedy } = await burstAround(email, () =>
-        request(`${instances[0]!.url}/api/v1/admin/users/${id}/disable`, { method: 'POST', bearer: admin }));
+        request(`${instances[0]!.url}/api/v1/admin/users/${id}/disable`, {
+          method: 'POST',
+          bearer: admin,
+        }),
+      );
       assert.equal(remedy.status, 200, remedy.text);
       await assertNoneLive(logins);
     });
@@ -115,31 +176,52 @@ for (const backend of ['sqlite', 'postgres'] as const satisfies readonly Cluster
       const email = `reset-${backend}@example.com`;
       const { id } = await createUserViaAdmin(instances[0]!.url, admin, email, PASSWORD);
       const { logins, remedy } = await burstAround(email, () =>
-        request(`${instances[1]!.url}/api/v1/admin/users/${id}/password`, { method: 'POST', bearer: admin, json: { new_password: NEW_PASSWORD } }));
+        request(`${instances[1]!.url}/api/v1/admin/users/${id}/password`, {
+          method: 'POST',
+          bearer: admin,
+          json: { new_password: NEW_PASSWORD },
+        }),
+      );
       assert.equal(remedy.status, 200, remedy.text);
       await assertNoneLive(logins);
       // The new password signs in (the remedy did not lock the user out).
       await login(instances[1]!.url, email, NEW_PASSWORD);
     });
 
-    test('the owner\'s password change: no session from the burst survives; the changer\'s own is re-issued and lives', async () => {
+    test("the owner's password change: no session from the burst survives; the changer's own is re-issued and lives", async () => {
       const email = `changer-${backend}@example.com`;
       await createUserViaAdmin(instances[0]!.url, admin, email, PASSWORD);
-      const changer = await login(instances[0]!.url, email, PASSWORD, { 'x-forwarded-for': '203.0.113.9' });
-      const { logins, remedy } = await burstAround(email, () => request(`${instances[0]!.url}/api/v1/auth/password`, {
-        method: 'POST', bearer: changer.access_token, json: { current_password: PASSWORD, new_password: NEW_PASSWORD },
-      }));
+      const changer = await login(instances[0]!.url, email, PASSWORD, {
+        'x-forwarded-for': '203.0.113.9',
+      });
+      const { logins, remedy } = await burstAround(email, () =>
+        request(`${instances[0]!.url}/api/v1/auth/password`, {
+          method: 'POST',
+          bearer: changer.access_token,
+          json: { current_password: PASSWORD, new_password: NEW_PASSWORD },
+        }),
+      );
       await assertNoneLive(logins);
       assert.equal(remedy.status, 200, remedy.text);
       const reissued = remedy.body as LoginResult;
       assert.equal(reissued.session_id, changer.session_id, 'the same session, re-issued');
       // The tokens the changer presented are covered by the change too; the new ones work everywhere.
-      await assertDead(changer, 'the changer\'s tokens from before the change');
+      await assertDead(changer, "the changer's tokens from before the change");
       for (const server of instances) {
         await until(`the re-issued access token accepted by ${server.url}`, async () =>
-          (await request(`${server.url}/api/v1/auth/token/validate`, { bearer: reissued.access_token })).status === 200 ? true : undefined);
+          (
+            await request(`${server.url}/api/v1/auth/token/validate`, {
+              bearer: reissued.access_token,
+            })
+          ).status === 200
+            ? true
+            : undefined,
+        );
       }
-      const rotated = await request(`${instances[1]!.url}/api/v1/auth/refresh`, { method: 'POST', json: { refresh_token: reissued.refresh_token } });
+      const rotated = await request(`${instances[1]!.url}/api/v1/auth/refresh`, {
+        method: 'POST',
+        json: { refresh_token: reissued.refresh_token },
+      });
       assert.equal(rotated.status, 200, rotated.text);
       assert.equal(rotated.body.session_id, changer.session_id);
     });

@@ -16,13 +16,21 @@ describe('metrics: API-token revocations and refresh checks', () => {
     assert.equal(res.status, 200);
     return parsePrometheusText(res.text);
   };
-  before(async () => { server = await ServerProcess.start(); });
-  after(async () => { await server?.stop(); });
+  before(async () => {
+    server = await ServerProcess.start();
+  });
+  after(async () => {
+    await server?.stop();
+  });
 
   test('revoking an API token (owner, then admin) moves revokd_revocations_total{scope="api_token"} by one each', async () => {
     const admin = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
     const create = async (name: string) => {
-      const res = await request(`${server.url}/api/v1/tokens`, { method: 'POST', bearer: admin.access_token, json: { name } });
+      const res = await request(`${server.url}/api/v1/tokens`, {
+        method: 'POST',
+        bearer: admin.access_token,
+        json: { name },
+      });
       assert.equal(res.status, 201, res.text);
       return res.body.id as string;
     };
@@ -32,24 +40,59 @@ describe('metrics: API-token revocations and refresh checks', () => {
     const b = await create('deploy');
     const m0 = await scrape();
 
-    assert.equal((await request(`${server.url}/api/v1/tokens/${a}`, { method: 'DELETE', bearer: admin.access_token })).status, 200);
+    assert.equal(
+      (
+        await request(`${server.url}/api/v1/tokens/${a}`, {
+          method: 'DELETE',
+          bearer: admin.access_token,
+        })
+      ).status,
+      200,
+    );
     const m1 = await scrape();
-    assert.equal(sampleValue(m1, 'revokd_revocations_total', byOwner), (sampleValue(m0, 'revokd_revocations_total', byOwner) ?? 0) + 1);
+    assert.equal(
+      sampleValue(m1, 'revokd_revocations_total', byOwner),
+      (sampleValue(m0, 'revokd_revocations_total', byOwner) ?? 0) + 1,
+    );
 
-    const res = await request(`${server.url}/api/v1/admin/api-tokens/${b}/revoke`, { method: 'POST', bearer: admin.access_token, json: { reason: 'leaked' } });
+    const res = await request(`${server.url}/api/v1/admin/api-tokens/${b}/revoke`, {
+      method: 'POST',
+      bearer: admin.access_token,
+      json: { reason: 'leaked' },
+    });
     assert.equal(res.status, 200, res.text);
     // Revoking it again is a 409 and counts nothing.
-    assert.equal((await request(`${server.url}/api/v1/admin/api-tokens/${b}/revoke`, { method: 'POST', bearer: admin.access_token, json: { reason: 'x' } })).status, 409);
+    assert.equal(
+      (
+        await request(`${server.url}/api/v1/admin/api-tokens/${b}/revoke`, {
+          method: 'POST',
+          bearer: admin.access_token,
+          json: { reason: 'x' },
+        })
+      ).status,
+      409,
+    );
     const m2 = await scrape();
-    assert.equal(sampleValue(m2, 'revokd_revocations_total', byAdmin), (sampleValue(m0, 'revokd_revocations_total', byAdmin) ?? 0) + 1);
-    assert.equal(sampleValue(m2, 'revokd_revocations_total', byOwner), sampleValue(m1, 'revokd_revocations_total', byOwner));
+    assert.equal(
+      sampleValue(m2, 'revokd_revocations_total', byAdmin),
+      (sampleValue(m0, 'revokd_revocations_total', byAdmin) ?? 0) + 1,
+    );
+    assert.equal(
+      sampleValue(m2, 'revokd_revocations_total', byOwner),
+      sampleValue(m1, 'revokd_revocations_total', byOwner),
+    );
   });
 
   test('refresh attempts are counted by outcome: valid, then a reuse (revoked), then a malformed token (invalid)', async () => {
-    const checks = (m: Exposition, outcome: string) => sampleValue(m, 'revokd_token_checks_total', { kind: 'refresh_token', outcome }) ?? 0;
+    const checks = (m: Exposition, outcome: string) =>
+      sampleValue(m, 'revokd_token_checks_total', { kind: 'refresh_token', outcome }) ?? 0;
     const session = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
     const m0 = await scrape();
-    const refresh = (token: string) => request(`${server.url}/api/v1/auth/refresh`, { method: 'POST', json: { refresh_token: token } });
+    const refresh = (token: string) =>
+      request(`${server.url}/api/v1/auth/refresh`, {
+        method: 'POST',
+        json: { refresh_token: token },
+      });
 
     assert.equal((await refresh(session.refresh_token)).status, 200);
     const m1 = await scrape();
@@ -57,7 +100,11 @@ describe('metrics: API-token revocations and refresh checks', () => {
 
     // A replay inside the grace window (default 10 s) is answered with the same successor: valid.
     const rotated = await refresh(session.refresh_token);
-    assert.equal(rotated.status, 200, 'inside the grace window the predecessor gets the same successor');
+    assert.equal(
+      rotated.status,
+      200,
+      'inside the grace window the predecessor gets the same successor',
+    );
     const next = await refresh(rotated.body.refresh_token);
     assert.equal(next.status, 200);
     // Now the original's successor is consumed too: the original is no longer the immediate predecessor → reuse.

@@ -12,7 +12,8 @@ import pg from 'pg';
 import { login } from '../support/http-client.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess } from '../support/server-process.js';
 
-const ADMIN_URL = process.env.REVOKD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const ADMIN_URL =
+  process.env.REVOKD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 async function asAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: ADMIN_URL });
@@ -25,7 +26,10 @@ async function asAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
 }
 
 const databaseExists = (name: string): Promise<boolean> =>
-  asAdmin(async (c) => (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1);
+  asAdmin(
+    async (c) =>
+      (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1,
+  );
 
 /** ADMIN_URL as `user`, on database `name`. */
 function urlFor(name: string, user?: string): string {
@@ -44,7 +48,10 @@ describe('a PostgreSQL database that does not exist yet', () => {
 
   after(async () => {
     await asAdmin(async (c) => {
-      await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database]);
+      await c.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+        [database],
+      );
       await c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(database)}`);
       await c.query(`DROP ROLE IF EXISTS ${c.escapeIdentifier(role)}`);
     });
@@ -52,8 +59,13 @@ describe('a PostgreSQL database that does not exist yet', () => {
 
   test('a role without CREATEDB: the start fails with one line naming the database and what to run', async () => {
     await asAdmin((c) => c.query(`CREATE ROLE ${c.escapeIdentifier(role)} LOGIN NOCREATEDB`));
-    const failed = await ServerProcess.start({ env: { ...env, REVOKD_DATABASE_URL: urlFor(database, role) } }).then(
-      async (s) => { await s.stop(); return undefined; },
+    const failed = await ServerProcess.start({
+      env: { ...env, REVOKD_DATABASE_URL: urlFor(database, role) },
+    }).then(
+      async (s) => {
+        await s.stop();
+        return undefined;
+      },
       (err: unknown) => String(err),
     );
     assert.ok(failed !== undefined, 'the server must not start');
@@ -68,11 +80,19 @@ describe('a PostgreSQL database that does not exist yet', () => {
 
   test('a role that may create databases: it is created, the service starts on it, and a restart just uses it', async () => {
     assert.equal(await databaseExists(database), false);
-    const server = await ServerProcess.start({ env: { ...env, REVOKD_DATABASE_URL: urlFor(database) } });
+    const server = await ServerProcess.start({
+      env: { ...env, REVOKD_DATABASE_URL: urlFor(database) },
+    });
     try {
       assert.equal(await databaseExists(database), true);
-      assert.match(server.output, new RegExp(`the PostgreSQL database \\\\"${database}\\\\" did not exist: created it`));
-      assert.ok((await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token, 'the admin signs in: the schema is there');
+      assert.match(
+        server.output,
+        new RegExp(`the PostgreSQL database \\\\"${database}\\\\" did not exist: created it`),
+      );
+      assert.ok(
+        (await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token,
+        'the admin signs in: the schema is there',
+      );
       await server.restart();
       assert.equal(server.output.match(/did not exist: created it/g)?.length, 1, 'created once');
       assert.ok((await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token);

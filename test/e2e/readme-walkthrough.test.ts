@@ -35,7 +35,8 @@ function readWalkthrough(): Walkthrough {
   const start = /^((?:[A-Z_]+=(?:'[^']*'|\S+)\s+)+)npm start$/m.exec(server);
   assert.ok(start, `the server block is "VAR=value … npm start": ${server}`);
   const serverEnv: Record<string, string> = {};
-  for (const m of start[1]!.matchAll(/([A-Z_]+)=('([^']*)'|\S+)/g)) serverEnv[m[1]!] = m[3] ?? m[2]!;
+  for (const m of start[1]!.matchAll(/([A-Z_]+)=('([^']*)'|\S+)/g))
+    serverEnv[m[1]!] = m[3] ?? m[2]!;
   const blocks = markedBlocks(readme, 'walkthrough');
   assert.ok(blocks.length >= 5, `the walkthrough has its blocks (found ${blocks.length})`);
   const script = blocks.join('\n');
@@ -47,29 +48,59 @@ function runBash(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<R
   return runToEnd('bash', ['-c', `set -euo pipefail\n${script}`], { cwd, env });
 }
 
-test('the README walkthrough runs, top to bottom, against a fresh server started as the README says', { timeout: 120_000 }, async () => {
-  const walkthrough = readWalkthrough();
-  assert.ok(walkthrough.serverEnv.REVOKD_ADMIN_EMAIL !== undefined, 'the server block names the admin');
-  assert.ok(walkthrough.expectedStatuses.length >= 10, 'the walkthrough states the statuses it expects');
-  const dataDir = tempDir('walkthrough');
-  const port = await freePort();
-  const server = await ServerProcess.start({ command: ['npm', 'start', '--silent'], dataDir, port, bareEnv: true, env: {
-    ...walkthrough.serverEnv, REVOKD_DATA_DIR: dataDir, PORT: String(port),
-  } });
-  const workDir = tempDir('walkthrough-cwd'); // where it writes login.json and friends
-  try {
-    const out = await runBash(walkthrough.script, workDir, { PATH: process.env.PATH, HOME: process.env.HOME, REVOKD: server.url });
-    assert.equal(out.code, 0, `the walkthrough failed (exit ${out.code}):\n--- stdout\n${out.stdout}\n--- stderr\n${out.stderr}`);
-    assert.equal(out.stderr, '', 'nothing on stderr');
-    const statuses = out.stdout.split('\n').filter((l) => /^\d{3}$/.test(l));
-    assert.deepEqual(statuses, walkthrough.expectedStatuses, `statuses as the README states them:\n${out.stdout}`);
-    // What the commented outputs show is what a reader sees.
-    assert.match(out.stdout, /^ERR_TOKEN_REVOKED$/m);
-    assert.match(out.stdout, /"cidr":"203\.0\.113\.0\/24","revoked_sessions":1/);
-    assert.match(out.stdout, /^\{"ok":true,"entries":\d+\}$/m);
-  } finally {
-    await server.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-    fs.rmSync(workDir, { recursive: true, force: true });
-  }
-});
+test(
+  'the README walkthrough runs, top to bottom, against a fresh server started as the README says',
+  { timeout: 120_000 },
+  async () => {
+    const walkthrough = readWalkthrough();
+    assert.ok(
+      walkthrough.serverEnv.REVOKD_ADMIN_EMAIL !== undefined,
+      'the server block names the admin',
+    );
+    assert.ok(
+      walkthrough.expectedStatuses.length >= 10,
+      'the walkthrough states the statuses it expects',
+    );
+    const dataDir = tempDir('walkthrough');
+    const port = await freePort();
+    const server = await ServerProcess.start({
+      command: ['npm', 'start', '--silent'],
+      dataDir,
+      port,
+      bareEnv: true,
+      env: {
+        ...walkthrough.serverEnv,
+        REVOKD_DATA_DIR: dataDir,
+        PORT: String(port),
+      },
+    });
+    const workDir = tempDir('walkthrough-cwd'); // where it writes login.json and friends
+    try {
+      const out = await runBash(walkthrough.script, workDir, {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        REVOKD: server.url,
+      });
+      assert.equal(
+        out.code,
+        0,
+        `the walkthrough failed (exit ${out.code}):\n--- stdout\n${out.stdout}\n--- stderr\n${out.stderr}`,
+      );
+      assert.equal(out.stderr, '', 'nothing on stderr');
+      const statuses = out.stdout.split('\n').filter((l) => /^\d{3}$/.test(l));
+      assert.deepEqual(
+        statuses,
+        walkthrough.expectedStatuses,
+        `statuses as the README states them:\n${out.stdout}`,
+      );
+      // What the commented outputs show is what a reader sees.
+      assert.match(out.stdout, /^ERR_TOKEN_REVOKED$/m);
+      assert.match(out.stdout, /"cidr":"203\.0\.113\.0\/24","revoked_sessions":1/);
+      assert.match(out.stdout, /^\{"ok":true,"entries":\d+\}$/m);
+    } finally {
+      await server.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      fs.rmSync(workDir, { recursive: true, force: true });
+    }
+  },
+);

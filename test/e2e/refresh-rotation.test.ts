@@ -8,7 +8,15 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess, sleep } from '../support/server-process.js';
-import { type JsonResponse, type LoginResult, createClientViaAdmin, createUserViaAdmin, introspect, login, request } from '../support/http-client.js';
+import {
+  type JsonResponse,
+  type LoginResult,
+  createClientViaAdmin,
+  createUserViaAdmin,
+  introspect,
+  login,
+  request,
+} from '../support/http-client.js';
 
 interface TokenBody {
   access_token: string;
@@ -31,7 +39,10 @@ async function prepare(server: ServerProcess): Promise<Env> {
 
 let userSeq = 0;
 /** A fresh user per case, so cases are independent. */
-async function newUser(env: Env, label: string): Promise<{ id: string; email: string; password: string }> {
+async function newUser(
+  env: Env,
+  label: string,
+): Promise<{ id: string; email: string; password: string }> {
   userSeq += 1;
   const email = `rotation-${label}-${userSeq}@example.com`;
   const password = `rotation-password-${userSeq}`;
@@ -40,7 +51,10 @@ async function newUser(env: Env, label: string): Promise<{ id: string; email: st
 }
 
 function refresh(env: Env, refreshToken: string): Promise<JsonResponse<TokenBody>> {
-  return request<TokenBody>(`${env.server.url}/api/v1/auth/refresh`, { method: 'POST', json: { refresh_token: refreshToken } });
+  return request<TokenBody>(`${env.server.url}/api/v1/auth/refresh`, {
+    method: 'POST',
+    json: { refresh_token: refreshToken },
+  });
 }
 
 async function refreshOk(env: Env, refreshToken: string): Promise<TokenBody> {
@@ -67,7 +81,11 @@ async function me(env: Env, accessToken: string): Promise<JsonResponse> {
 }
 
 /** Asserts a whole session is dead: refresh tokens unusable, access tokens rejected and inactive. */
-async function assertSessionRevoked(env: Env, refreshTokens: readonly string[], accessTokens: readonly string[]): Promise<void> {
+async function assertSessionRevoked(
+  env: Env,
+  refreshTokens: readonly string[],
+  accessTokens: readonly string[],
+): Promise<void> {
   for (const rt of refreshTokens) {
     assert.equal(await active(env, rt), false, 'refresh token of the revoked session is inactive');
     assertInvalidGrant(await refresh(env, rt), 'refresh token of the revoked session');
@@ -80,16 +98,29 @@ async function assertSessionRevoked(env: Env, refreshTokens: readonly string[], 
   }
 }
 
-function auditRows(server: ServerProcess, type: string, sessionId: string): Record<string, unknown>[] {
-  const db = new Database(path.join(server.dataDir, 'revokd.db'), { readonly: true, fileMustExist: true });
+function auditRows(
+  server: ServerProcess,
+  type: string,
+  sessionId: string,
+): Record<string, unknown>[] {
+  const db = new Database(path.join(server.dataDir, 'revokd.db'), {
+    readonly: true,
+    fileMustExist: true,
+  });
   try {
-    return db.prepare('SELECT * FROM audit_log WHERE type = ? AND target_id = ? ORDER BY seq').all(type, sessionId) as Record<string, unknown>[];
+    return db
+      .prepare('SELECT * FROM audit_log WHERE type = ? AND target_id = ? ORDER BY seq')
+      .all(type, sessionId) as Record<string, unknown>[];
   } finally {
     db.close();
   }
 }
 
-async function concurrentRefreshes(env: Env, refreshToken: string, n: number): Promise<JsonResponse<TokenBody>[]> {
+async function concurrentRefreshes(
+  env: Env,
+  refreshToken: string,
+  n: number,
+): Promise<JsonResponse<TokenBody>[]> {
   return Promise.all(Array.from({ length: n }, () => refresh(env, refreshToken)));
 }
 
@@ -123,7 +154,11 @@ describe('refresh rotation and reuse detection (SPEC §4)', () => {
 
     const replay = await refresh(main, s.refresh_token);
     assert.equal(replay.status, 200, replay.text);
-    assert.equal(replay.body.refresh_token, r1.refresh_token, 'the very same successor, string-equal');
+    assert.equal(
+      replay.body.refresh_token,
+      r1.refresh_token,
+      'the very same successor, string-equal',
+    );
     assert.equal(replay.body.session_id, s.session_id);
     // A second replay inside the window is still the same successor — never a second chain.
     const replay2 = await refresh(main, s.refresh_token);
@@ -132,12 +167,20 @@ describe('refresh rotation and reuse detection (SPEC §4)', () => {
 
     assert.equal(await active(main, r1.refresh_token), true, 'R1 is live');
     assert.equal(await active(main, s.refresh_token), false, 'R0 is consumed');
-    assert.equal((await me(main, replay.body.access_token)).status, 200, 'the replay answer carries a working access token');
+    assert.equal(
+      (await me(main, replay.body.access_token)).status,
+      200,
+      'the replay answer carries a working access token',
+    );
 
     const r2 = await refreshOk(main, r1.refresh_token);
     assert.equal(r2.session_id, s.session_id);
     assert.equal((await me(main, r2.access_token)).status, 200);
-    assert.equal(auditRows(main.server, 'refresh_token.reused', s.session_id).length, 0, 'a grace replay is not theft');
+    assert.equal(
+      auditRows(main.server, 'refresh_token.reused', s.session_id).length,
+      0,
+      'a grace replay is not theft',
+    );
   });
 
   test('(b) replaying a token older than the immediate predecessor revokes that session only', async () => {
@@ -150,7 +193,11 @@ describe('refresh rotation and reuse detection (SPEC §4)', () => {
     // Well inside the 10 s window, but R0 is not R2's immediate predecessor.
     assertInvalidGrant(await refresh(main, s.refresh_token), 'replay of R0 after R1 → R2');
 
-    await assertSessionRevoked(main, [r2.refresh_token, r1.refresh_token, s.refresh_token], [s.access_token, r1.access_token, r2.access_token]);
+    await assertSessionRevoked(
+      main,
+      [r2.refresh_token, r1.refresh_token, s.refresh_token],
+      [s.access_token, r1.access_token, r2.access_token],
+    );
 
     // The user's other session keeps working.
     const otherMe = await me(main, other.access_token);
@@ -170,7 +217,11 @@ describe('refresh rotation and reuse detection (SPEC §4)', () => {
     await sleep(1_600); // let the 1 s window pass (a wait, not a timing assertion)
     assertInvalidGrant(await refresh(graceOne, s.refresh_token), 'replay of R0 after the window');
     await assertSessionRevoked(graceOne, [r1.refresh_token], [s.access_token, r1.access_token]);
-    assert.equal((await me(graceOne, other.access_token)).status, 200, 'the other session is untouched');
+    assert.equal(
+      (await me(graceOne, other.access_token)).status,
+      200,
+      'the other session is untouched',
+    );
     assert.equal(auditRows(graceOne.server, 'refresh_token.reused', s.session_id).length, 1);
   });
 
@@ -201,14 +252,22 @@ describe('refresh rotation and reuse detection (SPEC §4)', () => {
     const results = await concurrentRefreshes(graceZero, s.refresh_token, 20);
     const ok = results.filter((r) => r.status === 200);
     assert.equal(ok.length, 1, `statuses: ${results.map((r) => r.status).join(',')}`);
-    for (const r of results.filter((x) => x.status !== 200)) assertInvalidGrant(r, 'concurrent replay with grace 0');
+    for (const r of results.filter((x) => x.status !== 200))
+      assertInvalidGrant(r, 'concurrent replay with grace 0');
     // With no window every replay is reuse, so the session is revoked — the winner's successor too.
-    assert.equal(await active(graceZero, ok[0]!.body.refresh_token), false, 'no live successor after detected reuse');
+    assert.equal(
+      await active(graceZero, ok[0]!.body.refresh_token),
+      false,
+      'no live successor after detected reuse',
+    );
     assert.ok(auditRows(graceZero.server, 'refresh_token.reused', s.session_id).length >= 1);
   });
 
   test('(f) reuse is recorded in the audit log for that session', () => {
-    assert.ok(theftSessionId !== undefined && graceReplaySessionId !== undefined, 'cases (a) and (b) ran');
+    assert.ok(
+      theftSessionId !== undefined && graceReplaySessionId !== undefined,
+      'cases (a) and (b) ran',
+    );
     const reused = auditRows(main.server, 'refresh_token.reused', theftSessionId);
     assert.equal(reused.length, 1, 'one refresh_token.reused row for the stolen session');
     const row = reused[0]!;
@@ -216,6 +275,10 @@ describe('refresh rotation and reuse detection (SPEC §4)', () => {
     assert.equal(row.reason, 'refresh_reuse');
     assert.equal(typeof row.hash, 'string');
     assert.ok(!String(row.details).includes('rt_'), 'no refresh token secret in the audit details');
-    assert.equal(auditRows(main.server, 'refresh_token.replayed_in_grace', graceReplaySessionId).length, 2, 'grace replays are recorded as such');
+    assert.equal(
+      auditRows(main.server, 'refresh_token.replayed_in_grace', graceReplaySessionId).length,
+      2,
+      'grace replays are recorded as such',
+    );
   });
 });

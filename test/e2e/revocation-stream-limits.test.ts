@@ -34,30 +34,48 @@ describe('push stream bounds', () => {
       db.close();
     }
   };
-  const commitMany = (count: number, tag: string): void => withDb((db) => {
-    const insert = db.prepare(`INSERT INTO revocations (scope, target, issuer, expires_at, initiator, reason, created_at)
+  const commitMany = (count: number, tag: string): void =>
+    withDb((db) => {
+      const insert =
+        db.prepare(`INSERT INTO revocations (scope, target, issuer, expires_at, initiator, reason, created_at)
       VALUES ('token', ?, NULL, ?, 'admin', 'admin', ?)`);
-    const now = Date.now();
-    db.transaction(() => {
-      for (let i = 0; i < count; i++) insert.run(`${tag}${i}${LONG_ID}`.slice(0, 255), now + 3_600_000, now);
-    }).immediate();
-  });
-  const storeCountAfter = (seq: number): number => withDb((db) => db.prepare('SELECT COUNT(*) FROM revocations WHERE seq > ?').pluck().get(seq) as number);
+      const now = Date.now();
+      db.transaction(() => {
+        for (let i = 0; i < count; i++)
+          insert.run(`${tag}${i}${LONG_ID}`.slice(0, 255), now + 3_600_000, now);
+      }).immediate();
+    });
+  const storeCountAfter = (seq: number): number =>
+    withDb(
+      (db) =>
+        db.prepare('SELECT COUNT(*) FROM revocations WHERE seq > ?').pluck().get(seq) as number,
+    );
   const openStreams = async (): Promise<number> => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
     const line = /^revokd_streams_open (\d+)/m.exec(text);
     assert.ok(line !== null, 'the open-streams gauge is exported');
     return Number(line[1]);
   };
-  const closedFor = (reason: string): number => server.output.split('\n').filter((l) => l.includes('revocation stream closed') && l.includes(`"reason":"${reason}"`)).length;
+  const closedFor = (reason: string): number =>
+    server.output
+      .split('\n')
+      .filter((l) => l.includes('revocation stream closed') && l.includes(`"reason":"${reason}"`))
+      .length;
 
   before(async () => {
     server = await ServerProcess.start({
-      env: { REVOKD_STREAM_MAX_BUFFER_BYTES: '65536', REVOKD_STREAM_STALL_TIMEOUT_MS: '1000', REVOKD_STREAM_MAX_PER_CLIENT: '2', REVOKD_STREAM_HEARTBEAT_MS: '300' },
+      env: {
+        REVOKD_STREAM_MAX_BUFFER_BYTES: '65536',
+        REVOKD_STREAM_STALL_TIMEOUT_MS: '1000',
+        REVOKD_STREAM_MAX_PER_CLIENT: '2',
+        REVOKD_STREAM_HEARTBEAT_MS: '300',
+      },
     });
     reader = await createStreamClient((args) => server.cli(args), 'limits-reader');
   });
-  after(async () => { await server?.stop(); });
+  after(async () => {
+    await server?.stop();
+  });
 
   test('a consumer that stops reading live events is disconnected, not buffered for, and resumes losing nothing', async () => {
     const slow = await openSse(url(), { authorization: reader.basic });
@@ -65,7 +83,11 @@ describe('push stream bounds', () => {
     const cursor = slow.lastEventId!;
     slow.pause();
     commitMany(40_000, 'slow');
-    await until('the slow stream to be closed', async () => (closedFor('slow_consumer') >= 1 ? true : undefined), 60_000);
+    await until(
+      'the slow stream to be closed',
+      async () => (closedFor('slow_consumer') >= 1 ? true : undefined),
+      60_000,
+    );
     slow.close();
     await until('no stream open', async () => ((await openStreams()) === 0 ? true : undefined));
 
@@ -73,10 +95,18 @@ describe('push stream bounds', () => {
     const resumed = await openSse(url(), { authorization: reader.basic, lastEventId: cursor });
     const expected = storeCountAfter(Number(cursor));
     assert.ok(expected >= 40_000);
-    await resumed.until('the whole backlog', (events) => (events.filter((e) => e.event === 'revocation').length >= expected ? true : undefined), 120_000);
+    await resumed.until(
+      'the whole backlog',
+      (events) =>
+        events.filter((e) => e.event === 'revocation').length >= expected ? true : undefined,
+      120_000,
+    );
     const seqs = resumed.revocations().map((e) => e.data.seq as number);
     assert.equal(new Set(seqs).size, seqs.length, 'no duplicates');
-    assert.ok(seqs.every((s, i) => i === 0 || s > seqs[i - 1]!), 'in commit order');
+    assert.ok(
+      seqs.every((s, i) => i === 0 || s > seqs[i - 1]!),
+      'in commit order',
+    );
     resumed.close();
   });
 
@@ -84,7 +114,11 @@ describe('push stream bounds', () => {
     const before = closedFor('stalled');
     const stuck = await openSse(url(), { authorization: reader.basic });
     stuck.pause();
-    await until('the stalled stream to be closed', async () => (closedFor('stalled') > before ? true : undefined), 30_000);
+    await until(
+      'the stalled stream to be closed',
+      async () => (closedFor('stalled') > before ? true : undefined),
+      30_000,
+    );
     stuck.close();
   });
 
@@ -97,7 +131,9 @@ describe('push stream bounds', () => {
     assert.equal(third.status, 429);
     assert.match(String(third.headers['retry-after']), /^\d+$/);
     first.close();
-    await until('the slot to be freed', async () => ((await openStreams()) === 1 ? true : undefined));
+    await until('the slot to be freed', async () =>
+      (await openStreams()) === 1 ? true : undefined,
+    );
     const again = await openSse(url(), { authorization: reader.basic, lastEventId: '0' });
     again.close();
     second.close();
@@ -105,7 +141,10 @@ describe('push stream bounds', () => {
 
   test('SIGTERM ends every stream and the server exits promptly', async () => {
     await until('no stream open', async () => ((await openStreams()) === 0 ? true : undefined));
-    const streams = [await openSse(url(), { authorization: reader.basic }), await openSse(url(), { authorization: reader.basic })];
+    const streams = [
+      await openSse(url(), { authorization: reader.basic }),
+      await openSse(url(), { authorization: reader.basic }),
+    ];
     await Promise.all(streams.map((s) => s.snapshot(60_000)));
     const started = Date.now();
     await server.stop();

@@ -18,7 +18,13 @@ import pg from 'pg';
 import { createVerifier, type Verifier } from '../../packages/verifier/src/index.js';
 import { login, request } from '../support/http-client.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess, freePort, tempDir } from '../support/server-process.js';
+import {
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
+  ServerProcess,
+  freePort,
+  tempDir,
+} from '../support/server-process.js';
 import { openSse } from '../support/sse-client.js';
 import { STREAM_PATH, type StreamClient, createStreamClient } from '../support/stream-setup.js';
 import { until } from '../support/until.js';
@@ -40,7 +46,8 @@ function sqliteStore(): RestorableStore {
   const dataDir = tempDir('ahead-live');
   const backupDir = tempDir('ahead-backup');
   return {
-    env: {}, dataDir,
+    env: {},
+    dataDir,
     backup: async () => fs.cpSync(dataDir, backupDir, { recursive: true }),
     restored: () => ({ env: {}, dataDir: backupDir }),
     release: async () => {
@@ -55,7 +62,8 @@ async function postgresStore(): Promise<RestorableStore> {
   let backup: TestDatabase | undefined;
   const dataDir = tempDir('ahead-pg');
   return {
-    env: { REVOKD_DATABASE_URL: live.url }, dataDir,
+    env: { REVOKD_DATABASE_URL: live.url },
+    dataDir,
     backup: async () => {
       // CREATE DATABASE … TEMPLATE copies the database as it is (no server may be connected to it).
       backup = await createTestDatabase('ahead_backup');
@@ -68,7 +76,10 @@ async function postgresStore(): Promise<RestorableStore> {
         await admin.end();
       }
     },
-    restored: () => ({ env: { REVOKD_DATABASE_URL: backup!.url }, dataDir: path.join(dataDir, 'restored') }),
+    restored: () => ({
+      env: { REVOKD_DATABASE_URL: backup!.url },
+      dataDir: path.join(dataDir, 'restored'),
+    }),
     release: async () => {
       await backup?.drop();
       await live.drop();
@@ -94,8 +105,11 @@ function describeAhead(name: string, openStore: () => Promise<RestorableStore>):
       store = await openStore();
       port = await freePort();
       env = {
-        ...store.env, REVOKD_SECRET: randomBytes(32).toString('hex'), REVOKD_MAX_STALENESS_MS: JOIN_DEADLINE_MS,
-        REVOKD_RATE_LIMIT_LOGIN_PER_MINUTE: '0', REVOKD_RATE_LIMIT_REVOKE_PER_MINUTE: '0',
+        ...store.env,
+        REVOKD_SECRET: randomBytes(32).toString('hex'),
+        REVOKD_MAX_STALENESS_MS: JOIN_DEADLINE_MS,
+        REVOKD_RATE_LIMIT_LOGIN_PER_MINUTE: '0',
+        REVOKD_RATE_LIMIT_REVOKE_PER_MINUTE: '0',
       };
       server = await start({ env: {}, dataDir: store.dataDir });
       reader = await createStreamClient((args) => server!.cli(args), 'ahead-reader');
@@ -107,16 +121,28 @@ function describeAhead(name: string, openStore: () => Promise<RestorableStore>):
     });
 
     test('a raw stream resuming from a cursor the store never handed out gets a snapshot at once, then live revocations', async () => {
-      const stream = await openSse(`${server!.url}${STREAM_PATH}`, { authorization: reader.basic, lastEventId: '987654321' });
+      const stream = await openSse(`${server!.url}${STREAM_PATH}`, {
+        authorization: reader.basic,
+        lastEventId: '987654321',
+      });
       try {
         const parts = await stream.snapshot(20_000);
         assert.ok(parts.length >= 1);
         const snapshotCursor = stream.lastEventId;
-        assert.notEqual(snapshotCursor, '987654321', 'the stream continues from the store\'s own cursor');
+        assert.notEqual(
+          snapshotCursor,
+          '987654321',
+          "the stream continues from the store's own cursor",
+        );
         const session = await login(server!.url, ADMIN_EMAIL, ADMIN_PASSWORD);
-        const revoked = await request(`${server!.url}/api/v1/auth/revoke`, { method: 'POST', bearer: session.access_token });
+        const revoked = await request(`${server!.url}/api/v1/auth/revoke`, {
+          method: 'POST',
+          bearer: session.access_token,
+        });
         assert.equal(revoked.status, 200, revoked.text);
-        await stream.until('the live revocation', (events) => events.find((e) => e.event === 'revocation' && e.data.jti === revoked.body.jti));
+        await stream.until('the live revocation', (events) =>
+          events.find((e) => e.event === 'revocation' && e.data.jti === revoked.body.jti),
+        );
       } finally {
         stream.close();
       }
@@ -127,19 +153,38 @@ function describeAhead(name: string, openStore: () => Promise<RestorableStore>):
       await store.backup();
       server = await start({ env: {}, dataDir: store.dataDir });
       verifier = await createVerifier({
-        issuer: `http://127.0.0.1:${port}`, audience: `http://127.0.0.1:${port}`, jwksUri: `${server.url}/.well-known/jwks.json`,
-        stream: { url: `${server.url}${STREAM_PATH}`, clientId: reader.client_id, clientSecret: reader.client_secret },
+        issuer: `http://127.0.0.1:${port}`,
+        audience: `http://127.0.0.1:${port}`,
+        jwksUri: `${server.url}/.well-known/jwks.json`,
+        stream: {
+          url: `${server.url}${STREAM_PATH}`,
+          clientId: reader.client_id,
+          clientSecret: reader.client_secret,
+        },
         // Under the old 5 s of silence (its idle timeout is max(3 s, this)).
-        maxStalenessMs: 1000, failMode: 'closed',
+        maxStalenessMs: 1000,
+        failMode: 'closed',
       });
       // Revocations the backup will not have: the verifier's cursor moves past the backup's head.
       let applied = 0;
-      const stop = verifier.onRevocation(() => { applied++; });
+      const stop = verifier.onRevocation(() => {
+        applied++;
+      });
       for (let i = 0; i < 3; i++) {
         const session = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
-        assert.equal((await request(`${server.url}/api/v1/auth/revoke`, { method: 'POST', bearer: session.access_token })).status, 200);
+        assert.equal(
+          (
+            await request(`${server.url}/api/v1/auth/revoke`, {
+              method: 'POST',
+              bearer: session.access_token,
+            })
+          ).status,
+          200,
+        );
       }
-      await until('the verifier applied the three revocations', () => (applied >= 3 ? true : undefined));
+      await until('the verifier applied the three revocations', () =>
+        applied >= 3 ? true : undefined,
+      );
       stop();
       const connectionsBefore = verifier.status().streamConnections;
 
@@ -147,13 +192,34 @@ function describeAhead(name: string, openStore: () => Promise<RestorableStore>):
       await server.stop();
       server = await start(store.restored());
       const session = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
-      await until('the verifier accepts a fresh token (it is current again)', async () =>
-        verifier!.verify(session.access_token).then(() => true, () => undefined), 20_000);
-      const revoked = await request(`${server.url}/api/v1/auth/revoke`, { method: 'POST', bearer: session.access_token });
+      await until(
+        'the verifier accepts a fresh token (it is current again)',
+        async () =>
+          verifier!.verify(session.access_token).then(
+            () => true,
+            () => undefined,
+          ),
+        20_000,
+      );
+      const revoked = await request(`${server.url}/api/v1/auth/revoke`, {
+        method: 'POST',
+        bearer: session.access_token,
+      });
       assert.equal(revoked.status, 200, revoked.text);
-      await until('the verifier refuses the token revoked on the restored service', async () =>
-        verifier!.verify(session.access_token).then(() => undefined, (err: { code?: string }) => (err.code === 'ERR_TOKEN_REVOKED' ? true : undefined)), 20_000);
-      assert.equal(verifier.status().streamConnections, connectionsBefore + 1, 'one reconnection (to the restored service), no loop');
+      await until(
+        'the verifier refuses the token revoked on the restored service',
+        async () =>
+          verifier!.verify(session.access_token).then(
+            () => undefined,
+            (err: { code?: string }) => (err.code === 'ERR_TOKEN_REVOKED' ? true : undefined),
+          ),
+        20_000,
+      );
+      assert.equal(
+        verifier.status().streamConnections,
+        connectionsBefore + 1,
+        'one reconnection (to the restored service), no loop',
+      );
     });
   });
 }
@@ -168,11 +234,18 @@ describe('a stream catching up sends SSE comments', () => {
     // No wake-up and a one-minute poll: a revocation another process commits is in the store long
     // before this instance's replica (and so its stream hub) has it.
     server = await ServerProcess.start({
-      env: { REVOKD_FEED_WAKEUP: 'none', REVOKD_FEED_POLL_MS: '60000', REVOKD_MAX_STALENESS_MS: '600000', REVOKD_STREAM_HEARTBEAT_MS: '200' },
+      env: {
+        REVOKD_FEED_WAKEUP: 'none',
+        REVOKD_FEED_POLL_MS: '60000',
+        REVOKD_MAX_STALENESS_MS: '600000',
+        REVOKD_STREAM_HEARTBEAT_MS: '200',
+      },
     });
     reader = await createStreamClient((args) => server.cli(args), 'catch-up-reader');
   });
-  after(async () => { await server?.stop(); });
+  after(async () => {
+    await server?.stop();
+  });
 
   test('a stream that has read past what the instance applied waits to join, and says so in comments meanwhile', async () => {
     const first = await openSse(`${server.url}${STREAM_PATH}`, { authorization: reader.basic });
@@ -180,14 +253,34 @@ describe('a stream catching up sends SSE comments', () => {
     const cursor = first.lastEventId;
     first.close();
     // Another process (the CLI) revokes: the store has it, this instance's replica will not for a minute.
-    const cli = await server.cli(['revoke', 'jti', 'caught-up-from-the-store', '--reason', 'compromised', '--json']);
+    const cli = await server.cli([
+      'revoke',
+      'jti',
+      'caught-up-from-the-store',
+      '--reason',
+      'compromised',
+      '--json',
+    ]);
     assert.equal(cli.code, 0, cli.stderr);
 
-    const stream = await openSse(`${server.url}${STREAM_PATH}`, { authorization: reader.basic, lastEventId: cursor });
+    const stream = await openSse(`${server.url}${STREAM_PATH}`, {
+      authorization: reader.basic,
+      lastEventId: cursor,
+    });
     try {
-      await stream.until('the revocation read from the store', (events) => events.find((e) => e.event === 'revocation' && e.data.jti === 'caught-up-from-the-store'));
-      await stream.until('comments while the stream waits to join', () => (stream.comments >= 3 ? true : undefined), 20_000);
-      assert.deepEqual(stream.events.filter((e) => e.event === 'heartbeat'), [], 'no heartbeat: the stream does not vouch for a view it has not joined');
+      await stream.until('the revocation read from the store', (events) =>
+        events.find((e) => e.event === 'revocation' && e.data.jti === 'caught-up-from-the-store'),
+      );
+      await stream.until(
+        'comments while the stream waits to join',
+        () => (stream.comments >= 3 ? true : undefined),
+        20_000,
+      );
+      assert.deepEqual(
+        stream.events.filter((e) => e.event === 'heartbeat'),
+        [],
+        'no heartbeat: the stream does not vouch for a view it has not joined',
+      );
     } finally {
       stream.close();
     }

@@ -4,7 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createClientViaAdmin, createUserViaAdmin, introspect, login, request } from '../support/http-client.js';
+import {
+  createClientViaAdmin,
+  createUserViaAdmin,
+  introspect,
+  login,
+  request,
+} from '../support/http-client.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess } from '../support/server-process.js';
 
 describe('revoke-all then login in the same second', () => {
@@ -16,7 +22,9 @@ describe('revoke-all then login in the same second', () => {
     admin = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
     client = await createClientViaAdmin(server.url, admin.access_token, 'introspector');
   });
-  after(async () => { await server?.stop(); });
+  after(async () => {
+    await server?.stop();
+  });
 
   for (const route of ['revoke-all', 'logout-all']) {
     test(`${route}: old token rejected, new token accepted, on bearer routes and introspection`, async () => {
@@ -25,14 +33,33 @@ describe('revoke-all then login in the same second', () => {
       // Several rounds: at least some land inside one second of iat, which an iat cutoff would get wrong.
       for (let round = 0; round < 5; round++) {
         const old = await login(server.url, email, 'user-password-1');
-        const res = await request(`${server.url}/api/v1/auth/${route}`, { method: 'POST', bearer: old.access_token, json: route === 'revoke-all' ? {} : undefined });
+        const res = await request(`${server.url}/api/v1/auth/${route}`, {
+          method: 'POST',
+          bearer: old.access_token,
+          json: route === 'revoke-all' ? {} : undefined,
+        });
         assert.ok(res.status === 200 || res.status === 204, `${route}: ${res.status} ${res.text}`);
         const fresh = await login(server.url, email, 'user-password-1');
-        const oldIat = JSON.parse(Buffer.from(old.access_token.split('.')[1]!, 'base64url').toString()).iat;
-        const newIat = JSON.parse(Buffer.from(fresh.access_token.split('.')[1]!, 'base64url').toString()).iat;
-        assert.equal((await request(`${server.url}/api/v1/auth/me`, { bearer: old.access_token })).status, 401, `round ${round} old (iat ${oldIat} vs ${newIat})`);
-        assert.equal((await request(`${server.url}/api/v1/auth/me`, { bearer: fresh.access_token })).status, 200, `round ${round} new`);
-        assert.equal((await introspect(server.url, client, old.access_token)).text, '{"active":false}');
+        const oldIat = JSON.parse(
+          Buffer.from(old.access_token.split('.')[1]!, 'base64url').toString(),
+        ).iat;
+        const newIat = JSON.parse(
+          Buffer.from(fresh.access_token.split('.')[1]!, 'base64url').toString(),
+        ).iat;
+        assert.equal(
+          (await request(`${server.url}/api/v1/auth/me`, { bearer: old.access_token })).status,
+          401,
+          `round ${round} old (iat ${oldIat} vs ${newIat})`,
+        );
+        assert.equal(
+          (await request(`${server.url}/api/v1/auth/me`, { bearer: fresh.access_token })).status,
+          200,
+          `round ${round} new`,
+        );
+        assert.equal(
+          (await introspect(server.url, client, old.access_token)).text,
+          '{"active":false}',
+        );
         assert.equal((await introspect(server.url, client, fresh.access_token)).body.active, true);
         if (route === 'revoke-all') {
           assert.equal(res.body.message, 'All tokens revoked successfully');

@@ -20,8 +20,10 @@ import { adminRevoker } from '../support/stream-setup.js';
 
 const HALF = 500_000;
 
-const jtiOf = (token: string): string => (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { jti: string }).jti;
-const validate = (base: string, token: string) => request(`${base}/api/v1/auth/token/validate`, { bearer: token });
+const jtiOf = (token: string): string =>
+  (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { jti: string }).jti;
+const validate = (base: string, token: string) =>
+  request(`${base}/api/v1/auth/token/validate`, { bearer: token });
 
 for (const backend of BACKENDS) {
   describe(`start with 1 M live revocations on ${backend}`, () => {
@@ -43,18 +45,24 @@ for (const backend of BACKENDS) {
     let revoked = '';
 
     // Steps as tests of their own: each reports as it ends (the run's watchdog counts silence).
-    test('the server starts on an empty store; two tokens are issued', { timeout: 120_000 }, async () => {
-      db = backend === 'postgres' ? await createTestDatabase('start_at_scale') : undefined;
-      const env: Record<string, string> = {
-        REVOKD_LOG_LEVEL: 'warn',
-        ...(db === undefined ? {} : { REVOKD_DATABASE_URL: db.url, REVOKD_SECRET: randomBytes(32).toString('hex') }),
-      };
-      // The compiled server (no tsx compile per start), given as long as the test's own timeout to start.
-      const command = [process.execPath, 'dist/src/cli/main.js', 'serve'];
-      server = await ServerProcess.start({ dataDir, env, command, readyTimeoutMs: 160_000 });
-      live = (await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token;
-      revoked = (await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token;
-    });
+    test(
+      'the server starts on an empty store; two tokens are issued',
+      { timeout: 120_000 },
+      async () => {
+        db = backend === 'postgres' ? await createTestDatabase('start_at_scale') : undefined;
+        const env: Record<string, string> = {
+          REVOKD_LOG_LEVEL: 'warn',
+          ...(db === undefined
+            ? {}
+            : { REVOKD_DATABASE_URL: db.url, REVOKD_SECRET: randomBytes(32).toString('hex') }),
+        };
+        // The compiled server (no tsx compile per start), given as long as the test's own timeout to start.
+        const command = [process.execPath, 'dist/src/cli/main.js', 'serve'];
+        server = await ServerProcess.start({ dataDir, env, command, readyTimeoutMs: 160_000 });
+        live = (await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token;
+        revoked = (await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token;
+      },
+    );
 
     // Each bulk write with the server down: a running replica would read and chain every row.
     test('500 k revocations written in bulk', { timeout: 170_000 }, async () => {
@@ -64,7 +72,9 @@ for (const backend of BACKENDS) {
 
     test('one token revoked through the API, after them', { timeout: 170_000 }, async () => {
       await server!.spawn();
-      await (await adminRevoker(server!.url))('jti', jtiOf(revoked));
+      await (
+        await adminRevoker(server!.url)
+      )('jti', jtiOf(revoked));
       await server!.kill();
     });
 
@@ -72,14 +82,18 @@ for (const backend of BACKENDS) {
       await bulk(backend, HALF);
     });
 
-    test('started cold on the 1 M: the revoked token is refused, the live one accepted', { timeout: 170_000 }, async () => {
-      // Everything the new process knows comes from the store.
-      await server!.spawn();
-      const refused = await validate(server!.url, revoked);
-      assert.equal(refused.status, 401, refused.text);
-      const accepted = await validate(server!.url, live);
-      assert.equal(accepted.status, 200, accepted.text);
-      assert.equal(accepted.body.jti, jtiOf(live));
-    });
+    test(
+      'started cold on the 1 M: the revoked token is refused, the live one accepted',
+      { timeout: 170_000 },
+      async () => {
+        // Everything the new process knows comes from the store.
+        await server!.spawn();
+        const refused = await validate(server!.url, revoked);
+        assert.equal(refused.status, 401, refused.text);
+        const accepted = await validate(server!.url, live);
+        assert.equal(accepted.status, 200, accepted.text);
+        assert.equal(accepted.body.jti, jtiOf(live));
+      },
+    );
   });
 }

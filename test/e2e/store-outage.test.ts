@@ -12,25 +12,50 @@ import { login, request } from '../support/http-client.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess } from '../support/server-process.js';
 
 let server: ServerProcess;
-before(async () => { server = await ServerProcess.start(); });
-after(async () => { await server?.stop(); });
+before(async () => {
+  server = await ServerProcess.start();
+});
+after(async () => {
+  await server?.stop();
+});
 
 test('a revoke while the store is locked is 503 with Retry-After, and changes nothing', async () => {
   const session = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
   const db = new Database(path.join(server.dataDir, 'revokd.db'));
   db.exec('BEGIN IMMEDIATE');
   try {
-    const res = await request(`${server.url}/api/v1/auth/revoke`, { method: 'POST', bearer: session.access_token });
+    const res = await request(`${server.url}/api/v1/auth/revoke`, {
+      method: 'POST',
+      bearer: session.access_token,
+    });
     assert.equal(res.status, 503, res.text);
     assert.equal(res.headers.get('retry-after'), '1');
     assert.equal(res.body.error, 'temporarily_unavailable');
     // Reads still work: checks come from the in-process view, so the token is still (correctly) valid.
-    assert.equal((await request(`${server.url}/api/v1/auth/me`, { bearer: session.access_token })).status, 200);
+    assert.equal(
+      (await request(`${server.url}/api/v1/auth/me`, { bearer: session.access_token })).status,
+      200,
+    );
   } finally {
     db.exec('ROLLBACK');
     db.close();
   }
-  assert.equal((await request(`${server.url}/api/v1/auth/me`, { bearer: session.access_token })).status, 200, 'nothing was half revoked');
-  assert.equal((await request(`${server.url}/api/v1/auth/revoke`, { method: 'POST', bearer: session.access_token })).status, 200);
-  assert.equal((await request(`${server.url}/api/v1/auth/me`, { bearer: session.access_token })).status, 401);
+  assert.equal(
+    (await request(`${server.url}/api/v1/auth/me`, { bearer: session.access_token })).status,
+    200,
+    'nothing was half revoked',
+  );
+  assert.equal(
+    (
+      await request(`${server.url}/api/v1/auth/revoke`, {
+        method: 'POST',
+        bearer: session.access_token,
+      })
+    ).status,
+    200,
+  );
+  assert.equal(
+    (await request(`${server.url}/api/v1/auth/me`, { bearer: session.access_token })).status,
+    401,
+  );
 });

@@ -9,7 +9,13 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createUserViaAdmin, login, request } from '../support/http-client.js';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, REPO_ROOT, ServerProcess, freePort } from '../support/server-process.js';
+import {
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
+  REPO_ROOT,
+  ServerProcess,
+  freePort,
+} from '../support/server-process.js';
 import { killProcessGroup } from '../support/kill-process-group.js';
 
 const DEADLINE_MS = 5000;
@@ -36,11 +42,13 @@ class LineClient {
       this.waiter?.();
     });
     socket.on('error', () => undefined);
-    this.closedPromise = new Promise((resolve) => socket.once('close', () => {
-      this.closed = true;
-      this.waiter?.();
-      resolve();
-    }));
+    this.closedPromise = new Promise((resolve) =>
+      socket.once('close', () => {
+        this.closed = true;
+        this.waiter?.();
+        resolve();
+      }),
+    );
   }
 
   static connect(port: number): Promise<LineClient> {
@@ -66,7 +74,10 @@ class LineClient {
       if (left <= 0) throw new Error(`no line within ${ms} ms`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
-        this.waiter = () => { clearTimeout(timer); resolve(); };
+        this.waiter = () => {
+          clearTimeout(timer);
+          resolve();
+        };
       });
       this.waiter = undefined;
     }
@@ -81,7 +92,9 @@ class LineClient {
   /** Resolves once the server has closed the connection (rejects after the deadline). */
   async waitClosed(ms = DEADLINE_MS): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`still connected after ${ms} ms`)), ms); });
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`still connected after ${ms} ms`)), ms);
+    });
     try {
       await Promise.race([this.closedPromise, timeout]);
     } finally {
@@ -108,14 +121,25 @@ describe('TCP example: API-token clients are dropped when their token is revoked
     return client;
   }
 
-  async function newUser(tag: string): Promise<{ id: string; email: string; access_token: string }> {
+  async function newUser(
+    tag: string,
+  ): Promise<{ id: string; email: string; access_token: string }> {
     const email = `${tag}-${Date.now()}@example.com`;
-    const { id } = await createUserViaAdmin(server.url, admin.access_token, email, 'user-password-1');
+    const { id } = await createUserViaAdmin(
+      server.url,
+      admin.access_token,
+      email,
+      'user-password-1',
+    );
     return { id, email, ...(await login(server.url, email, 'user-password-1')) };
   }
 
   async function newApiToken(bearer: string, name: string): Promise<{ id: string; token: string }> {
-    const res = await request(`${server.url}/api/v1/tokens`, { method: 'POST', bearer, json: { name } });
+    const res = await request(`${server.url}/api/v1/tokens`, {
+      method: 'POST',
+      bearer,
+      json: { name },
+    });
     assert.equal(res.status, 201, res.text);
     assert.match(res.body.token, /^rvk_/);
     return { id: res.body.id, token: res.body.token };
@@ -127,20 +151,43 @@ describe('TCP example: API-token clients are dropped when their token is revoked
     server = await ServerProcess.start();
     admin = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
     tcpPort = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'examples/tcp-server/server.ts')], {
-      cwd: REPO_ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, REVOKD_DATA_DIR: server.dataDir, TCP_PORT: String(tcpPort), TCP_HOST: '127.0.0.1' },
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(REPO_ROOT, 'examples/tcp-server/server.ts')],
+      {
+        cwd: REPO_ROOT,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          REVOKD_DATA_DIR: server.dataDir,
+          TCP_PORT: String(tcpPort),
+          TCP_HOST: '127.0.0.1',
+        },
+      },
+    );
     tcp = child;
     try {
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`TCP example did not start:\n${tcpOutput}`)), 30_000);
+        const timer = setTimeout(
+          () => reject(new Error(`TCP example did not start:\n${tcpOutput}`)),
+          30_000,
+        );
         child.stdout.on('data', (d: Buffer) => {
           tcpOutput += d.toString();
-          if (tcpOutput.includes('listening on')) { clearTimeout(timer); resolve(); }
+          if (tcpOutput.includes('listening on')) {
+            clearTimeout(timer);
+            resolve();
+          }
         });
-        child.stderr.on('data', (d: Buffer) => { tcpOutput += d.toString(); });
-        child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`TCP example exited with ${code}:\n${tcpOutput}`)); });
+        child.stderr.on('data', (d: Buffer) => {
+          tcpOutput += d.toString();
+        });
+        child.once('exit', (code) => {
+          clearTimeout(timer);
+          reject(new Error(`TCP example exited with ${code}:\n${tcpOutput}`));
+        });
       });
     } catch (err) {
       await killTcp();
@@ -156,7 +203,10 @@ describe('TCP example: API-token clients are dropped when their token is revoked
   });
 
   test('prints one line on stdout when listening', () => {
-    assert.match(tcpOutput, new RegExp(`^revokd tcp example listening on 127\\.0\\.0\\.1:${tcpPort}\\n$`));
+    assert.match(
+      tcpOutput,
+      new RegExp(`^revokd tcp example listening on 127\\.0\\.0\\.1:${tcpPort}\\n$`),
+    );
   });
 
   test('revoking the token over HTTP disconnects its client; a client with another live token stays', async () => {
@@ -171,7 +221,10 @@ describe('TCP example: API-token clients are dropped when their token is revoked
     const b = await connect();
     assert.equal(await b.request(`AUTH ${kept.token}`), `OK ${user.email} -`);
 
-    const revoked = await request(`${server.url}/api/v1/tokens/${doomed.id}`, { method: 'DELETE', bearer: user.access_token });
+    const revoked = await request(`${server.url}/api/v1/tokens/${doomed.id}`, {
+      method: 'DELETE',
+      bearer: user.access_token,
+    });
     assert.equal(revoked.status, 200, revoked.text);
     assert.equal(await a.next(), 'BYE token revoked');
     await a.waitClosed();
@@ -194,7 +247,10 @@ describe('TCP example: API-token clients are dropped when their token is revoked
     const c = await connect();
     assert.equal(await c.request(`AUTH ${token}`), `OK ${user.email} -`);
 
-    const disabled = await request(`${server.url}/api/v1/admin/users/${user.id}/disable`, { method: 'POST', bearer: admin.access_token });
+    const disabled = await request(`${server.url}/api/v1/admin/users/${user.id}/disable`, {
+      method: 'POST',
+      bearer: admin.access_token,
+    });
     assert.equal(disabled.status, 200, disabled.text);
     assert.equal(await c.next(), 'BYE token revoked');
     await c.waitClosed();
@@ -222,7 +278,9 @@ describe('TCP example: API-token clients are dropped when their token is revoked
     assert.equal(await d.request(`AUTH ${token}`), `OK ${user.email} -`);
 
     const child = tcp as ChildProcess;
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => resolve(code)),
+    );
     child.kill('SIGTERM');
     assert.equal(await d.next(), 'BYE server shutting down');
     await d.waitClosed();

@@ -17,7 +17,12 @@ const me = (base: string, token: string) => request(`${base}/api/v1/auth/me`, { 
 
 /** Presents `token` several times, so its verdict is certainly in the cache. */
 async function warm(base: string, token: string): Promise<void> {
-  for (let i = 0; i < 5; i++) assert.equal((await me(base, token)).status, 200, 'the token works before the change under test');
+  for (let i = 0; i < 5; i++)
+    assert.equal(
+      (await me(base, token)).status,
+      200,
+      'the token works before the change under test',
+    );
 }
 
 /** Replaces one base64url character in the middle of `segment` (0 header, 1 payload, 2 signature). */
@@ -31,7 +36,9 @@ function alter(token: string, segment: 0 | 1 | 2): string {
 
 describe('verified-token cache on the service', () => {
   let server: ServerProcess | undefined;
-  after(async () => { await server?.stop(); });
+  after(async () => {
+    await server?.stop();
+  });
 
   test('a cached token is refused once revoked (bearer routes and introspection), and a one-byte variant is never accepted', async () => {
     server = await ServerProcess.start();
@@ -49,13 +56,21 @@ describe('verified-token cache on the service', () => {
       assert.equal((await introspect(server.url, client, variant)).body.active, false);
     }
 
-    const revoked = await request(`${server.url}/api/v1/auth/revoke`, { method: 'POST', bearer: admin.access_token, json: { token: user.access_token } });
+    const revoked = await request(`${server.url}/api/v1/auth/revoke`, {
+      method: 'POST',
+      bearer: admin.access_token,
+      json: { token: user.access_token },
+    });
     assert.equal(revoked.status, 200, JSON.stringify(revoked.body));
     const after = await me(server.url, user.access_token);
     assert.equal(after.status, 401);
     assert.equal(after.body.code, 'ERR_TOKEN_REVOKED');
     assert.equal((await introspect(server.url, client, user.access_token)).body.active, false);
-    assert.equal((await me(server.url, admin.access_token)).status, 200, 'another cached token is unaffected');
+    assert.equal(
+      (await me(server.url, admin.access_token)).status,
+      200,
+      'another cached token is unaffected',
+    );
   });
 
   test('the 15 other spellings of a signature (unused bits of its last character set) are refused and never cached; the token itself still works', async () => {
@@ -66,18 +81,26 @@ describe('verified-token cache on the service', () => {
     const signatureSpellings = nonCanonicalSpellings(session.access_token, 2);
     assert.equal(signatureSpellings.length, 15, 'an Ed25519 signature has 4 unused bits');
     // Header and payload too, when their length leaves unused bits (the payload's varies).
-    const variants = [...signatureSpellings, ...nonCanonicalSpellings(session.access_token, 0), ...nonCanonicalSpellings(session.access_token, 1)];
+    const variants = [
+      ...signatureSpellings,
+      ...nonCanonicalSpellings(session.access_token, 0),
+      ...nonCanonicalSpellings(session.access_token, 1),
+    ];
     for (const variant of variants) {
       // Each one twice: a first answer that was cached would be a 200 the second time.
       for (let i = 0; i < 2; i++) {
         const res = await me(server!.url, variant);
         assert.equal(res.status, 401, `${variant.slice(-4)}: ${JSON.stringify(res.body)}`);
-        assert.equal(res.body.code, 'ERR_INVALID_TOKEN', 'the hostile-token corpus\'s code');
+        assert.equal(res.body.code, 'ERR_INVALID_TOKEN', "the hostile-token corpus's code");
         assert.equal(res.body.error, 'invalid_token');
       }
       assert.equal((await introspect(server!.url, client, variant)).body.active, false);
     }
-    assert.equal((await me(server!.url, session.access_token)).status, 200, 'the canonical spelling is accepted');
+    assert.equal(
+      (await me(server!.url, session.access_token)).status,
+      200,
+      'the canonical spelling is accepted',
+    );
     assert.equal((await introspect(server!.url, client, session.access_token)).body.active, true);
   });
 
@@ -89,19 +112,29 @@ describe('verified-token cache on the service', () => {
     const kid = decodeProtectedHeader(old.access_token).kid as string;
     const cli = await server.cli(['keys', 'revoke', kid, '--json']);
     assert.equal(cli.code, 0, cli.stderr);
-    const res = await until('the cached token of the revoked key to be refused', async () => {
-      const r = await me(server!.url, old.access_token);
-      return r.status === 200 ? undefined : r;
-    }, 5_000);
+    const res = await until(
+      'the cached token of the revoked key to be refused',
+      async () => {
+        const r = await me(server!.url, old.access_token);
+        return r.status === 200 ? undefined : r;
+      },
+      5_000,
+    );
     assert.equal(res.status, 401);
     // Revoked by the replica's key record, or unknown once the key ring has reloaded without it.
-    assert.ok(['ERR_TOKEN_REVOKED', 'ERR_INVALID_TOKEN'].includes(res.body.code), JSON.stringify(res.body));
-    for (let i = 0; i < 3; i++) assert.equal((await me(server.url, old.access_token)).status, 401, 'and it stays refused');
+    assert.ok(
+      ['ERR_TOKEN_REVOKED', 'ERR_INVALID_TOKEN'].includes(res.body.code),
+      JSON.stringify(res.body),
+    );
+    for (let i = 0; i < 3; i++)
+      assert.equal((await me(server.url, old.access_token)).status, 401, 'and it stays refused');
   });
 
   test('a cached token expires on time (exp is checked on every call, not only the first)', async () => {
     await server?.stop();
-    server = await ServerProcess.start({ env: { REVOKD_ACCESS_TTL_SECONDS: '2', REVOKD_CLOCK_TOLERANCE_SECONDS: '0' } });
+    server = await ServerProcess.start({
+      env: { REVOKD_ACCESS_TTL_SECONDS: '2', REVOKD_CLOCK_TOLERANCE_SECONDS: '0' },
+    });
     const session = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
     await warm(server.url, session.access_token);
     const { exp } = decodeJwt(session.access_token) as { exp: number };
@@ -117,10 +150,19 @@ describe('verified-token cache on the service', () => {
     const session = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
     await warm(server.url, session.access_token);
     assert.equal((await me(server.url, alter(session.access_token, 2))).status, 401);
-    const refused = await ServerProcess.start({ env: { REVOKD_VERIFIED_TOKEN_CACHE_SIZE: '-1' } }).then(
-      async (s) => { await s.stop(); return false; },
+    const refused = await ServerProcess.start({
+      env: { REVOKD_VERIFIED_TOKEN_CACHE_SIZE: '-1' },
+    }).then(
+      async (s) => {
+        await s.stop();
+        return false;
+      },
       (err: unknown) => /REVOKD_VERIFIED_TOKEN_CACHE_SIZE/.test(String(err)),
     );
-    assert.equal(refused, true, 'a negative cache size is a configuration error naming the variable');
+    assert.equal(
+      refused,
+      true,
+      'a negative cache size is a configuration error naming the variable',
+    );
   });
 });

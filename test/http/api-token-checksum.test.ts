@@ -25,13 +25,26 @@ let token: string;
 before(async () => {
   const dataDir = tempDir('checksum');
   // The per-address bearer budget off: this counts database work per token, not the flood guard.
-  const config = loadConfig({ REVOKD_DATA_DIR: dataDir, REVOKD_LOG_LEVEL: 'silent', REVOKD_RATE_LIMIT_BEARER_PER_MINUTE: '0' });
-  const store = await createSqliteStore(path.join(dataDir, 'revokd.db'), { onQuery: () => { queries++; }, auditChainKey: resolveAuditKeys(config).chain });
+  const config = loadConfig({
+    REVOKD_DATA_DIR: dataDir,
+    REVOKD_LOG_LEVEL: 'silent',
+    REVOKD_RATE_LIMIT_BEARER_PER_MINUTE: '0',
+  });
+  const store = await createSqliteStore(path.join(dataDir, 'revokd.db'), {
+    onQuery: () => {
+      queries++;
+    },
+    auditChainKey: resolveAuditKeys(config).chain,
+  });
   ctx = await openAppContext(config, { store, log: pino({ level: 'silent' }) });
   // Keep background work (feed polling, key-ring reloads) out of the count.
   await ctx.replica.stop();
   ctx.keys.stop();
-  const user = await createUser(ctx, { email: 'owner@example.com', password: 'user-password-1' }, { type: 'cli', id: null });
+  const user = await createUser(
+    ctx,
+    { email: 'owner@example.com', password: 'user-password-1' },
+    { type: 'cli', id: null },
+  );
   ({ token } = await createApiToken(ctx, { userId: user.id, name: 'real', ip: null }));
   app = await buildApp(ctx);
 });
@@ -46,11 +59,18 @@ function mutate(t: string): string {
     const i = randomInt(4, t.length);
     const c = ALPHABET[randomInt(ALPHABET.length)]!;
     const op = randomInt(5);
-    const out = op === 0 ? t.slice(0, i) + c + t.slice(i + 1)
-      : op === 1 ? t.slice(0, i) + t.slice(i + 1)
-      : op === 2 ? t.slice(0, i) + c + t.slice(i)
-      : op === 3 && i + 1 < t.length ? t.slice(0, i) + t[i + 1] + t[i] + t.slice(i + 2)
-      : t.slice(0, i) + (t[i] === t[i]!.toUpperCase() ? t[i].toLowerCase() : t[i]!.toUpperCase()) + t.slice(i + 1);
+    const out =
+      op === 0
+        ? t.slice(0, i) + c + t.slice(i + 1)
+        : op === 1
+          ? t.slice(0, i) + t.slice(i + 1)
+          : op === 2
+            ? t.slice(0, i) + c + t.slice(i)
+            : op === 3 && i + 1 < t.length
+              ? t.slice(0, i) + t[i + 1] + t[i] + t.slice(i + 2)
+              : t.slice(0, i) +
+                (t[i] === t[i]!.toUpperCase() ? t[i].toLowerCase() : t[i]!.toUpperCase()) +
+                t.slice(i + 1);
     if (out !== t) return out;
   }
 }
@@ -58,7 +78,11 @@ function mutate(t: string): string {
 test('1 000 random mutations of a valid API token: all 401, zero database queries', async () => {
   const before = queries;
   for (let n = 0; n < 1000; n++) {
-    const res = await app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { authorization: `Bearer ${mutate(token)}` } });
+    const res = await app.inject({
+      method: 'GET',
+      url: '/api/v1/auth/me',
+      headers: { authorization: `Bearer ${mutate(token)}` },
+    });
     assert.equal(res.statusCode, 401, res.body);
     assert.equal(res.json().code, 'ERR_INVALID_TOKEN');
   }
@@ -67,7 +91,11 @@ test('1 000 random mutations of a valid API token: all 401, zero database querie
 
 test('control: the valid token does reach the database (so the counter counts)', async () => {
   const before = queries;
-  const res = await app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { authorization: `Bearer ${token}` } });
+  const res = await app.inject({
+    method: 'GET',
+    url: '/api/v1/auth/me',
+    headers: { authorization: `Bearer ${token}` },
+  });
   assert.equal(res.statusCode, 200, res.body);
   assert.ok(queries - before >= 1);
 });

@@ -25,17 +25,39 @@ let userId: string;
 before(async () => {
   const dataDir = tempDir('policies');
   const config = loadConfig({ REVOKD_DATA_DIR: dataDir, REVOKD_API_TOKEN_UNUSED_DAYS: '30' });
-  const store = await createSqliteStore(path.join(dataDir, 'revokd.db'), { auditChainKey: resolveAuditKeys(config).chain });
-  ctx = await openAppContext(config, { store, log: pino({ level: 'silent' }), now: () => clock.now });
-  userId = (await createUser(ctx, { email: 'policy@example.com', password: 'user-password-1' }, { type: 'cli', id: null })).id;
+  const store = await createSqliteStore(path.join(dataDir, 'revokd.db'), {
+    auditChainKey: resolveAuditKeys(config).chain,
+  });
+  ctx = await openAppContext(config, {
+    store,
+    log: pino({ level: 'silent' }),
+    now: () => clock.now,
+  });
+  userId = (
+    await createUser(
+      ctx,
+      { email: 'policy@example.com', password: 'user-password-1' },
+      { type: 'cli', id: null },
+    )
+  ).id;
 });
-after(async () => { await ctx?.close(); });
+after(async () => {
+  await ctx?.close();
+});
 
 test('a token past expires_in_days is refused as expired', async () => {
-  const { token } = await createApiToken(ctx, { userId, name: 'short-lived', expiresInDays: 1, ip: null });
+  const { token } = await createApiToken(ctx, {
+    userId,
+    name: 'short-lived',
+    expiresInDays: 1,
+    ip: null,
+  });
   assert.equal((await verifyApiToken(ctx, token, null)).user.id, userId);
   clock.now += 2 * DAY;
-  await assert.rejects(verifyApiToken(ctx, token, null), (err: { code?: string }) => err.code === 'ERR_TOKEN_EXPIRED');
+  await assert.rejects(
+    verifyApiToken(ctx, token, null),
+    (err: { code?: string }) => err.code === 'ERR_TOKEN_EXPIRED',
+  );
 });
 
 test('tokens unused for 30 days are revoked by the sweep (reason unused, owner emailed); used ones stay', async () => {
@@ -52,7 +74,10 @@ test('tokens unused for 30 days are revoked by the sweep (reason unused, owner e
   assert.equal(idleRow?.revokeReason, 'unused');
   assert.equal((await ctx.stores.records.findApiTokenById(busy.record.id))?.isActive, true);
   assert.ok((await ctx.stores.outbox.countPendingOutbox()) > pendingBefore, 'the owner is told');
-  await assert.rejects(verifyApiToken(ctx, idle.token, null), (err: { code?: string }) => err.code === 'ERR_TOKEN_REVOKED');
+  await assert.rejects(
+    verifyApiToken(ctx, idle.token, null),
+    (err: { code?: string }) => err.code === 'ERR_TOKEN_REVOKED',
+  );
   const audit = await ctx.stores.audit.listAudit({ limit: 1000 });
   const entry = audit.find((e) => e.type === 'api_token.revoked' && e.targetId === idle.record.id);
   assert.equal(entry?.initiator, 'policy');

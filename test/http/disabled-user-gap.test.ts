@@ -50,22 +50,41 @@ for (const backend of ['sqlite', 'postgres'] as const) {
     test('refresh refused, introspection inactive, login refused', async () => {
       const email = `gap-${backend}@example.com`;
       const user = await createUser(ctx, { email, password: PASSWORD }, { type: 'cli', id: null });
-      const session = await login(ctx, { email, password: PASSWORD, ip: '192.0.2.10', userAgent: 'test' });
+      const session = await login(ctx, {
+        email,
+        password: PASSWORD,
+        ip: '192.0.2.10',
+        userAgent: 'test',
+      });
       assert.equal((await introspect(ctx, session.access_token, null, 'rs')).active, true);
       assert.equal((await introspect(ctx, session.refresh_token, null, 'rs')).active, true);
 
       // Only the first of the disable's two commits.
       await ctx.stores.records.disableUser(user.id, ctx.now(), {
-        type: 'user.disabled', actorType: 'cli', actorId: null, targetType: 'user', targetId: user.id, ip: null, details: {},
+        type: 'user.disabled',
+        actorType: 'cli',
+        actorId: null,
+        targetType: 'user',
+        targetId: user.id,
+        ip: null,
+        details: {},
       });
 
       assert.deepEqual(await introspect(ctx, session.access_token, null, 'rs'), { active: false });
       assert.deepEqual(await introspect(ctx, session.refresh_token, null, 'rs'), { active: false });
-      await assert.rejects(refreshSession(ctx, { refreshToken: session.refresh_token, ip: '192.0.2.10' }),
-        (err: { code?: string }) => err.code === 'ERR_REFRESH_INVALID');
-      await assert.rejects(login(ctx, { email, password: PASSWORD, ip: '192.0.2.10', userAgent: 'test' }),
-        (err: { code?: string }) => err.code === 'ERR_INVALID_CREDENTIALS');
-      assert.equal((await ctx.stores.records.listLiveSessions(user.id, ctx.now())).length, 1, 'only the session from before the disable, which its revocation will end');
+      await assert.rejects(
+        refreshSession(ctx, { refreshToken: session.refresh_token, ip: '192.0.2.10' }),
+        (err: { code?: string }) => err.code === 'ERR_REFRESH_INVALID',
+      );
+      await assert.rejects(
+        login(ctx, { email, password: PASSWORD, ip: '192.0.2.10', userAgent: 'test' }),
+        (err: { code?: string }) => err.code === 'ERR_INVALID_CREDENTIALS',
+      );
+      assert.equal(
+        (await ctx.stores.records.listLiveSessions(user.id, ctx.now())).length,
+        1,
+        'only the session from before the disable, which its revocation will end',
+      );
     });
   });
 }

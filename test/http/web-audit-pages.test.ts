@@ -23,7 +23,9 @@ const PASSWORD = 'admin-password-1';
 
 /** The sequence numbers of the rows on an audit page, in page order. */
 function seqs(body: string): number[] {
-  return [...body.matchAll(/<td data-label="#" class="mono">(\d+)<\/td>/g)].map((m) => Number(m[1]));
+  return [...body.matchAll(/<td data-label="#" class="mono">(\d+)<\/td>/g)].map((m) =>
+    Number(m[1]),
+  );
 }
 
 function olderLink(body: string): string | undefined {
@@ -39,9 +41,21 @@ describe('web UI: audit log pages', () => {
 
   before(async () => {
     dataDir = tempDir('web-audit');
-    ctx = await openAppContext(loadConfig({ REVOKD_DATA_DIR: dataDir, REVOKD_LOG_LEVEL: 'silent' }), { log: pino({ level: 'silent' }) });
-    await createUser(ctx, { email: ADMIN, password: PASSWORD, role: 'admin' }, { type: 'cli', id: null });
-    for (let i = 0; i < 70; i++) await createUser(ctx, { email: `user${i}@example.com`, password: PASSWORD }, { type: 'cli', id: null });
+    ctx = await openAppContext(
+      loadConfig({ REVOKD_DATA_DIR: dataDir, REVOKD_LOG_LEVEL: 'silent' }),
+      { log: pino({ level: 'silent' }) },
+    );
+    await createUser(
+      ctx,
+      { email: ADMIN, password: PASSWORD, role: 'admin' },
+      { type: 'cli', id: null },
+    );
+    for (let i = 0; i < 70; i++)
+      await createUser(
+        ctx,
+        { email: `user${i}@example.com`, password: PASSWORD },
+        { type: 'cli', id: null },
+      );
     app = await buildApp(ctx);
     ({ cookie } = await signInByForm(app, ADMIN, PASSWORD));
   });
@@ -76,19 +90,30 @@ describe('web UI: audit log pages', () => {
     assert.match(first, /Chain verified/);
     assert.equal(seqs(first).length, 50);
     const all = await walk('/admin/audit');
-    assert.deepEqual(all, Array.from({ length: total }, (_, i) => total - i));
+    assert.deepEqual(
+      all,
+      Array.from({ length: total }, (_, i) => total - i),
+    );
   });
 
   test('filtered by type and by user, the pages hold only matches, all of them', async () => {
-    const created = (await ctx.stores.audit.listAudit({ afterSeq: 0, limit: 10_000 })).filter((e) => e.type === 'user.created').map((e) => e.seq);
+    const created = (await ctx.stores.audit.listAudit({ afterSeq: 0, limit: 10_000 }))
+      .filter((e) => e.type === 'user.created')
+      .map((e) => e.seq);
     assert.equal(created.length, 71);
     assert.deepEqual(await walk('/admin/audit?type=user.created'), created.reverse());
 
     const user = await ctx.stores.records.findUserByEmail('user7@example.com');
     const own = await walk(`/admin/audit?user=${encodeURIComponent('user7@example.com')}`);
-    const expected = (await ctx.stores.audit.listAudit({ afterSeq: 0, limit: 10_000 })).filter((e) => e.targetId === user!.id || e.actorId === user!.id).map((e) => e.seq).reverse();
+    const expected = (await ctx.stores.audit.listAudit({ afterSeq: 0, limit: 10_000 }))
+      .filter((e) => e.targetId === user!.id || e.actorId === user!.id)
+      .map((e) => e.seq)
+      .reverse();
     assert.deepEqual(own, expected);
-    assert.match(await get('/admin/audit?user=nobody%40example.com'), /No user with that email or id\./);
+    assert.match(
+      await get('/admin/audit?user=nobody%40example.com'),
+      /No user with that email or id\./,
+    );
   });
 
   test('verified incrementally: an edit after the last verified point shows on the pages; one before it is caught by the full /audit/verify', async () => {
@@ -102,7 +127,12 @@ describe('web UI: audit log pages', () => {
     };
     assert.match(await get('/admin/audit'), /Chain verified/);
     const verifiedHead = (await ctx.stores.audit.listAudit({ afterSeq: 0, limit: 10_000 })).length;
-    for (let i = 0; i < 5; i++) await createUser(ctx, { email: `later${i}@example.com`, password: PASSWORD }, { type: 'cli', id: null });
+    for (let i = 0; i < 5; i++)
+      await createUser(
+        ctx,
+        { email: `later${i}@example.com`, password: PASSWORD },
+        { type: 'cli', id: null },
+      );
     const edited = verifiedHead + 2;
     const [original] = await ctx.stores.audit.listAudit({ afterSeq: edited - 1, limit: 1 });
     edit("UPDATE audit_log SET ip = '203.0.113.66' WHERE seq = ?", edited);
@@ -118,10 +148,21 @@ describe('web UI: audit log pages', () => {
     // the explicit verification reads the whole chain and names it.
     edit("UPDATE audit_log SET ip = '203.0.113.66' WHERE seq = 30");
     assert.match(await get('/admin/audit'), /Chain verified/);
-    const loginRes = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: ADMIN, password: PASSWORD } });
+    const loginRes = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { email: ADMIN, password: PASSWORD },
+    });
     assert.equal(loginRes.statusCode, 200, loginRes.body);
-    const verify = await app.inject({ method: 'GET', url: '/api/v1/security/audit/verify', headers: { authorization: `Bearer ${loginRes.json().access_token}` } });
+    const verify = await app.inject({
+      method: 'GET',
+      url: '/api/v1/security/audit/verify',
+      headers: { authorization: `Bearer ${loginRes.json().access_token}` },
+    });
     assert.equal(verify.statusCode, 200);
-    assert.deepEqual({ ok: verify.json().ok, first_bad_seq: verify.json().first_bad_seq }, { ok: false, first_bad_seq: 30 });
+    assert.deepEqual(
+      { ok: verify.json().ok, first_bad_seq: verify.json().first_bad_seq },
+      { ok: false, first_bad_seq: 30 },
+    );
   });
 });

@@ -16,7 +16,15 @@ import { createTestDatabase } from '../support/postgres.js';
 import { tempDir } from '../support/server-process.js';
 import { NOW, audit } from './conformance/fixtures.js';
 
-const confidential = (id: string, scopes: string[]): ClientRecord => ({ id, name: id, secretHash: 'a'.repeat(64), grants: ['client_credentials'], scopes, createdAtMs: NOW, disabledAtMs: null });
+const confidential = (id: string, scopes: string[]): ClientRecord => ({
+  id,
+  name: id,
+  secretHash: 'a'.repeat(64),
+  grants: ['client_credentials'],
+  scopes,
+  createdAtMs: NOW,
+  disabledAtMs: null,
+});
 const CLIENTS: ClientRecord[] = [
   confidential('resource-server', ['read', 'write']),
   confidential('stream-reader', ['revocations:read']),
@@ -35,7 +43,9 @@ const EXPECTED: Record<string, string[]> = {
 };
 
 async function scopesAfterUpgrade(store: RevokdStore): Promise<Record<string, string[]>> {
-  return Object.fromEntries((await store.listClients()).filter((c) => c.id in EXPECTED).map((c) => [c.id, [...c.scopes]]));
+  return Object.fromEntries(
+    (await store.listClients()).filter((c) => c.id in EXPECTED).map((c) => [c.id, [...c.scopes]]),
+  );
 }
 
 describe('the introspect scope on an upgraded database', () => {

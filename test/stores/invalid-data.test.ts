@@ -18,23 +18,37 @@ import { tempDir } from '../support/server-process.js';
 const NUL_EMAIL = 'admin\u0000@example.com';
 
 /** What the store answered: a value, or the error's code and status (anything but a RevokdError fails). */
-async function outcome<T>(work: Promise<T>): Promise<{ value: T } | { code: string; status: number }> {
+async function outcome<T>(
+  work: Promise<T>,
+): Promise<{ value: T } | { code: string; status: number }> {
   try {
     return { value: await work };
   } catch (err) {
-    assert.ok(isRevokdError(err), `a driver error came through untranslated: ${String((err as { code?: unknown }).code)} ${String(err)}`);
+    assert.ok(
+      isRevokdError(err),
+      `a driver error came through untranslated: ${String((err as { code?: unknown }).code)} ${String(err)}`,
+    );
     return { code: err.code, status: err.status };
   }
 }
 
 describe('a NUL byte reaching the store (SQLite)', () => {
   let store: RevokdStore;
-  before(async () => { store = await openStore(`sqlite:${path.join(tempDir('invalid-data'), 'revokd.db')}`, { auditChainKey: TEST_AUDIT_KEY }); });
-  after(async () => { await store?.close(); });
+  before(async () => {
+    store = await openStore(`sqlite:${path.join(tempDir('invalid-data'), 'revokd.db')}`, {
+      auditChainKey: TEST_AUDIT_KEY,
+    });
+  });
+  after(async () => {
+    await store?.close();
+  });
 
   test('finds nothing: a different value, not an error', async () => {
     assert.deepEqual(await outcome(store.findUserByEmail(NUL_EMAIL)), { value: undefined });
-    assert.deepEqual(await outcome(store.listUsers({ limit: 10, offset: 0, search: 'admin\u0000' })), { value: [] });
+    assert.deepEqual(
+      await outcome(store.listUsers({ limit: 10, offset: 0, search: 'admin\u0000' })),
+      { value: [] },
+    );
   });
 });
 
@@ -51,9 +65,17 @@ describe('a NUL byte reaching the store (PostgreSQL)', () => {
   });
 
   test('PostgreSQL refuses it (class 22): answered as ERR_BAD_REQUEST (400), never a 500', async () => {
-    assert.deepEqual(await outcome(store.findUserByEmail(NUL_EMAIL)), { code: 'ERR_BAD_REQUEST', status: 400 });
-    assert.deepEqual(await outcome(store.listUsers({ limit: 10, offset: 0, search: 'admin\u0000' })), { code: 'ERR_BAD_REQUEST', status: 400 });
+    assert.deepEqual(await outcome(store.findUserByEmail(NUL_EMAIL)), {
+      code: 'ERR_BAD_REQUEST',
+      status: 400,
+    });
+    assert.deepEqual(
+      await outcome(store.listUsers({ limit: 10, offset: 0, search: 'admin\u0000' })),
+      { code: 'ERR_BAD_REQUEST', status: 400 },
+    );
     // The store still works afterwards (the failed statement poisoned no pooled connection).
-    assert.deepEqual(await outcome(store.findUserByEmail('nobody@example.com')), { value: undefined });
+    assert.deepEqual(await outcome(store.findUserByEmail('nobody@example.com')), {
+      value: undefined,
+    });
   });
 });

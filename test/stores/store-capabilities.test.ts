@@ -19,13 +19,17 @@ async function assertDeclarationsAgree(url: string, store: RevokdStore): Promise
   assert.ok('capabilities' in location, `${url} names a backend`);
   assert.deepEqual(store.capabilities, location.capabilities, 'as its URL declares');
   const notifier = store as Partial<{ feedNotifyChannel: unknown; connectListener: unknown }>;
-  const implemented = typeof notifier.feedNotifyChannel === 'string'
-    && typeof notifier.connectListener === 'function';
-  assert.equal(implemented, store.capabilities.feedNotifications,
-    'feedNotifications is declared exactly when implemented');
+  const implemented =
+    typeof notifier.feedNotifyChannel === 'string' &&
+    typeof notifier.connectListener === 'function';
+  assert.equal(
+    implemented,
+    store.capabilities.feedNotifications,
+    'feedNotifications is declared exactly when implemented',
+  );
 }
 
-test('sqlite: the store declares its URL\'s capabilities and implements them', async () => {
+test("sqlite: the store declares its URL's capabilities and implements them", async () => {
   const url = `sqlite:${path.join(tempDir('capabilities'), 'revokd.db')}`;
   const store = await openStore(url, { auditChainKey: TEST_AUDIT_KEY });
   try {
@@ -36,7 +40,7 @@ test('sqlite: the store declares its URL\'s capabilities and implements them', a
   }
 });
 
-test('postgres: the store declares its URL\'s capabilities and implements them', async (t) => {
+test("postgres: the store declares its URL's capabilities and implements them", async (t) => {
   const database = await createTestDatabase('capabilities');
   t.after(() => database.drop());
   const store = await openStore(database.url, { auditChainKey: TEST_AUDIT_KEY });

@@ -13,7 +13,8 @@ function otherSpellings(segment: string): string[] {
   const value = B64URL.indexOf(segment.at(-1) as string);
   assert.ok(value >= 0, 'the segment ends in a base64url character');
   const spellings: string[] = [];
-  for (let low = 1; low < 1 << unusedBits; low++) spellings.push(segment.slice(0, -1) + B64URL[value ^ low]);
+  for (let low = 1; low < 1 << unusedBits; low++)
+    spellings.push(segment.slice(0, -1) + B64URL[value ^ low]);
   return spellings;
 }
 
@@ -24,5 +25,7 @@ function otherSpellings(segment: string): string[] {
 export function nonCanonicalSpellings(token: string, index: 0 | 1 | 2): string[] {
   const parts = token.split('.');
   assert.equal(parts.length, 3, 'a compact JWS');
-  return otherSpellings(parts[index] as string).map((segment) => parts.map((p, i) => (i === index ? segment : p)).join('.'));
+  return otherSpellings(parts[index] as string).map((segment) =>
+    parts.map((p, i) => (i === index ? segment : p)).join('.'),
+  );
 }

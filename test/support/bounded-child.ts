@@ -22,9 +22,18 @@ export interface BoundedRunOptions {
   readonly cwd?: string;
 }
 
-export async function runBounded(command: string, args: readonly string[], options: BoundedRunOptions): Promise<BoundedRun> {
+export async function runBounded(
+  command: string,
+  args: readonly string[],
+  options: BoundedRunOptions,
+): Promise<BoundedRun> {
   // Its own process group, so the kill reaches whatever the child started too.
-  const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   let killedForSilence = false;
   let timer: NodeJS.Timeout | undefined;
@@ -32,7 +41,11 @@ export async function runBounded(command: string, args: readonly string[], optio
     clearTimeout(timer);
     timer = setTimeout(() => {
       killedForSilence = true;
-      try { process.kill(-(child.pid as number), 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(-(child.pid as number), 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     }, options.silenceMs);
   };
   const onData = (chunk: Buffer): void => {
@@ -42,10 +55,12 @@ export async function runBounded(command: string, args: readonly string[], optio
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
   armSilenceTimer();
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (c, s) => resolve([c, s]));
-  });
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>(
+    (resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (c, s) => resolve([c, s]));
+    },
+  );
   clearTimeout(timer);
   return { code, signal, output, killedForSilence };
 }

@@ -6,7 +6,13 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { type Browser, type BrowserContext, type BrowserContextOptions, type Page, chromium } from 'playwright-core';
+import {
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  type Page,
+  chromium,
+} from 'playwright-core';
 import { REPO_ROOT } from './server-process.js';
 
 export const CHROMIUM_PATH = process.env['REVOKD_TEST_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -19,25 +25,48 @@ export const PHONE = { width: 390, height: 844 } as const;
 
 export async function launchChromium(): Promise<Browser> {
   if (!fs.existsSync(CHROMIUM_PATH)) {
-    assert.fail(`Chromium is not installed at ${CHROMIUM_PATH}: run \`apt-get install -y chromium\` (.ci/run does), or set REVOKD_TEST_CHROMIUM`);
+    assert.fail(
+      `Chromium is not installed at ${CHROMIUM_PATH}: run \`apt-get install -y chromium\` (.ci/run does), or set REVOKD_TEST_CHROMIUM`,
+    );
   }
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     // As root in a container there is no user namespace for the sandbox; the rest keeps Chromium
     // from calling out to Google's services on a closed network.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
   });
 }
 
-export async function newContext(browser: Browser, options: BrowserContextOptions = {}): Promise<BrowserContext> {
-  const context = await browser.newContext({ viewport: DESKTOP, locale: 'en-GB', timezoneId: 'Europe/London', ...options });
+export async function newContext(
+  browser: Browser,
+  options: BrowserContextOptions = {},
+): Promise<BrowserContext> {
+  const context = await browser.newContext({
+    viewport: DESKTOP,
+    locale: 'en-GB',
+    timezoneId: 'Europe/London',
+    ...options,
+  });
   context.setDefaultTimeout(15_000);
   return context;
 }
 
 /** Signs in through the form, as a person would, and waits for the sessions page. */
-export async function signIn(page: Page, base: string, email: string, password: string): Promise<void> {
+export async function signIn(
+  page: Page,
+  base: string,
+  email: string,
+  password: string,
+): Promise<void> {
   await page.goto(`${base}/login`);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
@@ -53,10 +82,18 @@ export async function sessionCookie(context: BrowserContext): Promise<string> {
 }
 
 /** Writes a screenshot (the whole page, or only the first screen of a long one) to docs/screenshots/<name>.png. */
-export async function screenshot(page: Page, name: string, options: { firstScreenOnly?: boolean } = {}): Promise<string> {
+export async function screenshot(
+  page: Page,
+  name: string,
+  options: { firstScreenOnly?: boolean } = {},
+): Promise<string> {
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const file = path.join(SCREENSHOT_DIR, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: options.firstScreenOnly !== true, animations: 'disabled' });
+  await page.screenshot({
+    path: file,
+    fullPage: options.firstScreenOnly !== true,
+    animations: 'disabled',
+  });
   return file;
 }
 
@@ -71,7 +108,9 @@ export async function overflowsHorizontally(page: Page): Promise<boolean> {
  * button's own text), skipping those inside closed dialogs. Should be none on every page.
  */
 export async function unlabelledControls(page: Page): Promise<string[]> {
-  return page.evaluate<string[]>(`[...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
+  return page.evaluate<
+    string[]
+  >(`[...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
     .filter((el) => {
       const named = (el.labels && el.labels.length > 0) || el.hasAttribute('aria-label') || el.hasAttribute('aria-labelledby');
       const text = el.tagName === 'BUTTON' && el.textContent.trim() !== '';

@@ -29,13 +29,28 @@ export interface BulkOptions {
 }
 
 /** One batch of token revocations after `lastSeq`, as the store reads them back (rows.ts toRevocation). */
-function batchOf(lastSeq: number, size: number, expiresAtMs: number, createdAtMs: number): RevocationRecord[] {
+function batchOf(
+  lastSeq: number,
+  size: number,
+  expiresAtMs: number,
+  createdAtMs: number,
+): RevocationRecord[] {
   const bytes = randomBytes(16 * size);
   const records: RevocationRecord[] = [];
   for (let i = 0; i < size; i++) {
     records.push({
-      seq: lastSeq + 1 + i, scope: 'token', target: bytes.subarray(i * 16, i * 16 + 16).toString('base64url'), issuer: ISSUER,
-      generation: null, windowFrom: null, windowTo: null, expiresAtMs, initiator: 'admin', reason: 'admin', note: null, createdAtMs,
+      seq: lastSeq + 1 + i,
+      scope: 'token',
+      target: bytes.subarray(i * 16, i * 16 + 16).toString('base64url'),
+      issuer: ISSUER,
+      generation: null,
+      windowFrom: null,
+      windowTo: null,
+      expiresAtMs,
+      initiator: 'admin',
+      reason: 'admin',
+      note: null,
+      createdAtMs,
     });
   }
   return records;
@@ -46,24 +61,31 @@ export function bulkRevokeSqlite(file: string, options: BulkOptions): number {
   const db = new Database(file);
   try {
     db.pragma('busy_timeout = 10000');
-    const insert = db.prepare(`INSERT INTO revocations (seq, scope, target, issuer, expires_at, initiator, reason, created_at)
+    const insert =
+      db.prepare(`INSERT INTO revocations (seq, scope, target, issuer, expires_at, initiator, reason, created_at)
       VALUES (?, 'token', ?, ?, ?, 'admin', 'admin', ?)`);
-    return db.transaction(() => {
-      const last = db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'revocations'`).get() as { seq: number } | undefined;
-      let seq = last?.seq ?? 0;
-      let chain = (db.prepare('SELECT chain FROM feed_head WHERE id = 1').get() as { chain: string }).chain;
-      const now = Date.now();
-      const expires = options.expiresAtMs ?? now + 3_600_000;
-      for (let done = 0; done < options.count; done += BATCH) {
-        for (const r of batchOf(seq, Math.min(BATCH, options.count - done), expires, now)) {
-          insert.run(r.seq, r.target, r.issuer, r.expiresAtMs, r.createdAtMs);
-          if (options.chain !== false) chain = chainAfter(chain, r);
-          seq = r.seq;
+    return db
+      .transaction(() => {
+        const last = db
+          .prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'revocations'`)
+          .get() as { seq: number } | undefined;
+        let seq = last?.seq ?? 0;
+        let chain = (
+          db.prepare('SELECT chain FROM feed_head WHERE id = 1').get() as { chain: string }
+        ).chain;
+        const now = Date.now();
+        const expires = options.expiresAtMs ?? now + 3_600_000;
+        for (let done = 0; done < options.count; done += BATCH) {
+          for (const r of batchOf(seq, Math.min(BATCH, options.count - done), expires, now)) {
+            insert.run(r.seq, r.target, r.issuer, r.expiresAtMs, r.createdAtMs);
+            if (options.chain !== false) chain = chainAfter(chain, r);
+            seq = r.seq;
+          }
         }
-      }
-      db.prepare('UPDATE feed_head SET chain = ? WHERE id = 1').run(chain);
-      return seq;
-    }).immediate();
+        db.prepare('UPDATE feed_head SET chain = ? WHERE id = 1').run(chain);
+        return seq;
+      })
+      .immediate();
   } finally {
     db.close();
   }
@@ -85,14 +107,19 @@ export async function bulkRevokePostgres(url: string, options: BulkOptions): Pro
     const expires = options.expiresAtMs ?? now + 3_600_000;
     for (let done = 0; done < options.count; done += BATCH) {
       const records = batchOf(seq, Math.min(BATCH, options.count - done), expires, now);
-      await client.query(`INSERT INTO revocations (seq, scope, target, issuer, expires_at, initiator, reason, created_at)
+      await client.query(
+        `INSERT INTO revocations (seq, scope, target, issuer, expires_at, initiator, reason, created_at)
         OVERRIDING SYSTEM VALUE SELECT s, 'token', t, $3, $4, 'admin', 'admin', $5 FROM unnest($1::bigint[], $2::text[]) AS u(s, t)`,
-      [records.map((r) => r.seq), records.map((r) => r.target), ISSUER, expires, now]);
+        [records.map((r) => r.seq), records.map((r) => r.target), ISSUER, expires, now],
+      );
       if (options.chain !== false) for (const r of records) chain = chainAfter(chain, r);
       seq = records[records.length - 1]!.seq;
     }
     await client.query(`SELECT setval(pg_get_serial_sequence('revocations', 'seq'), $1)`, [seq]);
-    await client.query('UPDATE feed_head SET chain = $1, seq = GREATEST(seq, $2) WHERE id = 1', [chain, seq]);
+    await client.query('UPDATE feed_head SET chain = $1, seq = GREATEST(seq, $2) WHERE id = 1', [
+      chain,
+      seq,
+    ]);
     await client.query('COMMIT');
     return seq;
   } finally {

@@ -57,17 +57,37 @@ async function openSharedStore(options: ClusterOptions): Promise<SharedStore> {
   const backend = options.backend ?? 'postgres';
   if (backend === 'sqlite') {
     const dir = tempDir(`cluster-${options.label}`);
-    return { backend, env: {}, sharedDataDir: dir, release: async () => fs.rmSync(dir, { recursive: true, force: true }) };
+    return {
+      backend,
+      env: {},
+      sharedDataDir: dir,
+      release: async () => fs.rmSync(dir, { recursive: true, force: true }),
+    };
   }
   // Each instance has a data dir of its own: with PostgreSQL it holds nothing another needs.
-  if (options.databaseUrl !== undefined) return { backend, env: { REVOKD_DATABASE_URL: options.databaseUrl }, sharedDataDir: undefined, release: async () => {} };
+  if (options.databaseUrl !== undefined)
+    return {
+      backend,
+      env: { REVOKD_DATABASE_URL: options.databaseUrl },
+      sharedDataDir: undefined,
+      release: async () => {},
+    };
   const db: TestDatabase = await createTestDatabase(options.label);
-  return { backend, env: { REVOKD_DATABASE_URL: db.url }, sharedDataDir: undefined, release: () => db.drop() };
+  return {
+    backend,
+    env: { REVOKD_DATABASE_URL: db.url },
+    sharedDataDir: undefined,
+    release: () => db.drop(),
+  };
 }
 
 /** Deletes every Redis key under `prefix` (SCAN, never KEYS). */
 async function deleteRedisKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 1 });
+  const redis = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    connectTimeout: 2000,
+    maxRetriesPerRequest: 1,
+  });
   try {
     await redis.connect();
     let cursor = '0';
@@ -82,9 +102,14 @@ async function deleteRedisKeys(prefix: string): Promise<void> {
 }
 
 /** The HAProxy config the script writes, for these servers. */
-export function haproxyConfig(bindPort: number, servers: readonly { name: string; port: number }[], checkIntervalMs = CHECK_INTERVAL_MS): string {
+export function haproxyConfig(
+  bindPort: number,
+  servers: readonly { name: string; port: number }[],
+  checkIntervalMs = CHECK_INTERVAL_MS,
+): string {
   const lines = servers.map((s) => `    server ${s.name} 127.0.0.1:${s.port} check`).join('\n');
-  return fs.readFileSync(HAPROXY_TEMPLATE, 'utf8')
+  return fs
+    .readFileSync(HAPROXY_TEMPLATE, 'utf8')
     .replaceAll('@BIND@', `127.0.0.1:${bindPort}`)
     .replaceAll('@UPSTREAM_PROXIES@', '127.0.0.1')
     .replaceAll('@CHECK_INTERVAL_MS@', String(checkIntervalMs))
@@ -94,17 +119,31 @@ export function haproxyConfig(bindPort: number, servers: readonly { name: string
 /** HAProxy as a foreground child process (`-db`), in its own process group. */
 export class HaproxyProcess {
   output = '';
-  private constructor(readonly url: string, private readonly child: ChildProcess) {}
+  private constructor(
+    readonly url: string,
+    private readonly child: ChildProcess,
+  ) {}
 
   static async start(configFile: string, port: number): Promise<HaproxyProcess> {
-    const child = spawn('haproxy', ['-db', '-f', configFile], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('haproxy', ['-db', '-f', configFile], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const proxy = new HaproxyProcess(`http://127.0.0.1:${port}`, child);
-    child.stdout?.on('data', (d: Buffer) => { proxy.output += d.toString(); });
-    child.stderr?.on('data', (d: Buffer) => { proxy.output += d.toString(); });
+    child.stdout?.on('data', (d: Buffer) => {
+      proxy.output += d.toString();
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      proxy.output += d.toString();
+    });
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`haproxy exited with ${child.exitCode}:\n${proxy.output}`);
-      const ready = await fetch(`${proxy.url}/readyz`).then((r) => r.status === 200, () => false);
+      if (child.exitCode !== null)
+        throw new Error(`haproxy exited with ${child.exitCode}:\n${proxy.output}`);
+      const ready = await fetch(`${proxy.url}/readyz`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (ready) return proxy;
       await sleep(100);
     }
@@ -123,7 +162,9 @@ export class HaproxyProcess {
 
 /** True when Debian's haproxy is on PATH (`.ci/run` installs it). */
 export function haproxyInstalled(): boolean {
-  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => fs.existsSync(path.join(dir, 'haproxy')));
+  return (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .some((dir) => fs.existsSync(path.join(dir, 'haproxy')));
 }
 
 export class Cluster {
@@ -147,11 +188,15 @@ export class Cluster {
   }
 
   static async start(options: ClusterOptions): Promise<Cluster> {
-    if (!fs.existsSync(COMPILED_CLI)) throw new Error(`${COMPILED_CLI} is missing: run \`npm run build\` first (npm test does)`);
+    if (!fs.existsSync(COMPILED_CLI))
+      throw new Error(`${COMPILED_CLI} is missing: run \`npm run build\` first (npm test does)`);
     const store = await openSharedStore(options);
     const workDir = tempDir(`cluster-${options.label}-work`);
     const proxyPort = await freePort();
-    const issuer = options.haproxy === true ? `http://127.0.0.1:${proxyPort}` : `http://revokd-cluster-${options.label}.test`;
+    const issuer =
+      options.haproxy === true
+        ? `http://127.0.0.1:${proxyPort}`
+        : `http://revokd-cluster-${options.label}.test`;
     const sharedEnv: Record<string, string> = {
       ...store.env,
       REVOKD_ISSUER: issuer,
@@ -164,22 +209,33 @@ export class Cluster {
     const instances: ServerProcess[] = [];
     const cluster = new Cluster(instances, undefined, sharedEnv, store, workDir);
     try {
-      const startOne = async (index: number): Promise<ServerProcess> => ServerProcess.start({
-        command: [process.execPath, COMPILED_CLI, 'serve'],
-        dataDir: store.sharedDataDir ?? fs.mkdtempSync(path.join(workDir, `instance-${index + 1}-`)),
-        env: sharedEnv,
-      });
+      const startOne = async (index: number): Promise<ServerProcess> =>
+        ServerProcess.start({
+          command: [process.execPath, COMPILED_CLI, 'serve'],
+          dataDir:
+            store.sharedDataDir ?? fs.mkdtempSync(path.join(workDir, `instance-${index + 1}-`)),
+          env: sharedEnv,
+        });
       // Unless told otherwise, the first creates the schema, the first admin and the signing key alone.
       const first = options.startTogether === true ? 0 : 1;
       if (first === 1) instances.push(await startOne(0));
       // allSettled: the ones that did start are stopped with the rest if another one failed.
-      const rest = await Promise.allSettled(Array.from({ length: options.instances - first }, (_, i) => startOne(i + first)));
+      const rest = await Promise.allSettled(
+        Array.from({ length: options.instances - first }, (_, i) => startOne(i + first)),
+      );
       for (const r of rest) if (r.status === 'fulfilled') instances.push(r.value);
       const failed = rest.find((r) => r.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
-      if (options.haproxy !== true) return new Cluster(instances, undefined, sharedEnv, store, workDir);
+      if (options.haproxy !== true)
+        return new Cluster(instances, undefined, sharedEnv, store, workDir);
       const configFile = path.join(workDir, 'haproxy.cfg');
-      fs.writeFileSync(configFile, haproxyConfig(proxyPort, instances.map((s, i) => ({ name: instanceName(i), port: s.port }))));
+      fs.writeFileSync(
+        configFile,
+        haproxyConfig(
+          proxyPort,
+          instances.map((s, i) => ({ name: instanceName(i), port: s.port })),
+        ),
+      );
       const proxy = await HaproxyProcess.start(configFile, proxyPort);
       return new Cluster(instances, proxy, sharedEnv, store, workDir);
     } catch (err) {
@@ -195,9 +251,21 @@ export class Cluster {
   }
 
   /** Runs the CLI (source, through tsx) on the cluster's store with the cluster's secret and issuer. */
-  async cli(args: readonly string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  async cli(
+    args: readonly string[],
+    input?: string,
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
     const first = this.instance(0);
-    return runCli(args, { PATH: process.env.PATH, HOME: process.env.HOME, REVOKD_DATA_DIR: first.dataDir, ...this.sharedEnv }, input);
+    return runCli(
+      args,
+      {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        REVOKD_DATA_DIR: first.dataDir,
+        ...this.sharedEnv,
+      },
+      input,
+    );
   }
 
   /** Stops HAProxy, every instance, and gives back the database, the Redis keys and the directories. */

@@ -10,8 +10,14 @@ import { REPO_ROOT, tempDir } from './server-process.js';
 
 export function freshCheckout(): string {
   const dir = tempDir('checkout');
-  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: REPO_ROOT })
-    .toString('utf8').split('\0').filter((f) => f.length > 0);
+  const files = execFileSync(
+    'git',
+    ['ls-files', '-z', '--cached', '--others', '--exclude-standard'],
+    { cwd: REPO_ROOT },
+  )
+    .toString('utf8')
+    .split('\0')
+    .filter((f) => f.length > 0);
   for (const file of files) {
     const from = path.join(REPO_ROOT, file);
     if (!fs.existsSync(from)) continue; // deleted in the working tree

@@ -9,13 +9,26 @@ import http from 'node:http';
 import path from 'node:path';
 import { decodeJwt } from 'jose';
 import { createClientViaAdmin, createUserViaAdmin, login, request } from './http-client.js';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, REPO_ROOT, ServerProcess, sleep, tempDir } from './server-process.js';
+import {
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
+  REPO_ROOT,
+  ServerProcess,
+  sleep,
+  tempDir,
+} from './server-process.js';
 import { basicAuth } from './sse-client.js';
 import { type RanToEnd, runToEnd } from './run-to-end.js';
 
-const verifierPackage = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'packages/verifier/package.json'), 'utf8')) as { bin: Record<string, string> };
+const verifierPackage = JSON.parse(
+  fs.readFileSync(path.join(REPO_ROOT, 'packages/verifier/package.json'), 'utf8'),
+) as { bin: Record<string, string> };
 /** The package's `revokd-verifier` bin: compiled JavaScript in its dist (built by `npm run build`). */
-export const GATEWAY_BIN = path.join(REPO_ROOT, 'packages/verifier', verifierPackage.bin['revokd-verifier'] as string);
+export const GATEWAY_BIN = path.join(
+  REPO_ROOT,
+  'packages/verifier',
+  verifierPackage.bin['revokd-verifier'] as string,
+);
 
 export const USER = { email: 'gateway-user@example.com', password: 'gateway-user-password-1' };
 export const APP_SCOPE = 'orders:read';
@@ -40,9 +53,14 @@ export async function setUpRevokd(label: string, maxStalenessMs: number): Promis
   const server = await ServerProcess.start();
   const adminToken = (await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token;
   await createUserViaAdmin(server.url, adminToken, USER.email, USER.password);
-  const stream = await createClientViaAdmin(server.url, adminToken, `${label}-gateway`, ['revocations:read']);
+  const stream = await createClientViaAdmin(server.url, adminToken, `${label}-gateway`, [
+    'revocations:read',
+  ]);
   const app = await createClientViaAdmin(server.url, adminToken, `${label}-app`, [APP_SCOPE]);
-  const metadata = (await request(`${server.url}/.well-known/oauth-authorization-server`)).body as { issuer: string; jwks_uri: string };
+  const metadata = (await request(`${server.url}/.well-known/oauth-authorization-server`)).body as {
+    issuer: string;
+    jwks_uri: string;
+  };
   const dir = tempDir(`gateway-${label}`);
   const secretFile = path.join(dir, 'stream-secret');
   fs.writeFileSync(secretFile, `${stream.client_secret}\n`, { mode: 0o600 });
@@ -58,22 +76,36 @@ export async function setUpRevokd(label: string, maxStalenessMs: number): Promis
   };
   let revoker = adminToken;
   return {
-    server, env, dir, adminToken,
+    server,
+    env,
+    dir,
+    adminToken,
     userToken: async () => (await login(server.url, USER.email, USER.password)).access_token,
     appToken: async () => {
       const res = await request(`${server.url}/oauth/token`, {
-        method: 'POST', form: { grant_type: 'client_credentials', scope: APP_SCOPE }, headers: { authorization: basicAuth(app.client_id, app.client_secret) },
+        method: 'POST',
+        form: { grant_type: 'client_credentials', scope: APP_SCOPE },
+        headers: { authorization: basicAuth(app.client_id, app.client_secret) },
       });
       if (res.status !== 200) throw new Error(`client_credentials: ${res.status} ${res.text}`);
       return res.body.access_token as string;
     },
     async revoke(scope, value) {
-      let res = await request(`${server.url}/api/v1/admin/revocations`, { method: 'POST', bearer: revoker, json: { scope, value } });
+      let res = await request(`${server.url}/api/v1/admin/revocations`, {
+        method: 'POST',
+        bearer: revoker,
+        json: { scope, value },
+      });
       if (res.status === 401) {
         revoker = (await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token;
-        res = await request(`${server.url}/api/v1/admin/revocations`, { method: 'POST', bearer: revoker, json: { scope, value } });
+        res = await request(`${server.url}/api/v1/admin/revocations`, {
+          method: 'POST',
+          bearer: revoker,
+          json: { scope, value },
+        });
       }
-      if (res.status !== 200) throw new Error(`revoke ${scope} ${value}: ${res.status} ${res.text}`);
+      if (res.status !== 200)
+        throw new Error(`revoke ${scope} ${value}: ${res.status} ${res.text}`);
     },
     async cleanup() {
       await server.stop();
@@ -85,11 +117,21 @@ export async function setUpRevokd(label: string, maxStalenessMs: number): Promis
 /** `revokd-verifier serve` as a child process (its own process group). */
 export class GatewayProcess {
   output = '';
-  private constructor(private readonly child: ChildProcess, readonly url: string) {}
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly url: string,
+  ) {}
 
   /** Starts the bin with this environment (plus PATH) and `args`; resolves once it listens. */
-  static async start(env: Record<string, string>, args: readonly string[] = ['--port', '0']): Promise<GatewayProcess> {
-    const child = spawn(process.execPath, [GATEWAY_BIN, 'serve', ...args], { env: { PATH: process.env.PATH ?? '', ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  static async start(
+    env: Record<string, string>,
+    args: readonly string[] = ['--port', '0'],
+  ): Promise<GatewayProcess> {
+    const child = spawn(process.execPath, [GATEWAY_BIN, 'serve', ...args], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     const url = await new Promise<string>((resolve, reject) => {
       const onData = (d: Buffer): void => {
@@ -99,13 +141,22 @@ export class GatewayProcess {
       };
       child.stdout?.on('data', onData);
       child.stderr?.on('data', onData);
-      child.once('exit', (code) => reject(new Error(`revokd-verifier serve exited (${code}):\n${output}`)));
-      setTimeout(() => reject(new Error(`revokd-verifier serve did not listen within 20 s:\n${output}`)), 20_000).unref();
+      child.once('exit', (code) =>
+        reject(new Error(`revokd-verifier serve exited (${code}):\n${output}`)),
+      );
+      setTimeout(
+        () => reject(new Error(`revokd-verifier serve did not listen within 20 s:\n${output}`)),
+        20_000,
+      ).unref();
     });
     const gateway = new GatewayProcess(child, url);
     gateway.output = output;
-    child.stdout?.on('data', (d: Buffer) => { gateway.output += d.toString(); });
-    child.stderr?.on('data', (d: Buffer) => { gateway.output += d.toString(); });
+    child.stdout?.on('data', (d: Buffer) => {
+      gateway.output += d.toString();
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      gateway.output += d.toString();
+    });
     return gateway;
   }
 
@@ -114,13 +165,25 @@ export class GatewayProcess {
   }
 
   /** Sends `signal` to the process (not its group) and resolves with how it exited; SIGKILLs the group after `graceMs`. */
-  async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }> {
+  async stop(
+    signal: NodeJS.Signals = 'SIGTERM',
+    graceMs = 5000,
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }> {
     const child = this.child;
     const started = Date.now();
-    if (child.exitCode !== null || child.signalCode !== null) return { code: child.exitCode, signal: child.signalCode, ms: 0 };
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, sig) => resolve({ code, signal: sig })));
+    if (child.exitCode !== null || child.signalCode !== null)
+      return { code: child.exitCode, signal: child.signalCode, ms: 0 };
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, sig) => resolve({ code, signal: sig })),
+    );
     child.kill(signal);
-    const timer = setTimeout(() => { try { process.kill(-(child.pid as number), 'SIGKILL'); } catch { /* gone */ } }, graceMs);
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-(child.pid as number), 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }, graceMs);
     const result = await exited;
     clearTimeout(timer);
     return { ...result, ms: Date.now() - started };
@@ -128,8 +191,13 @@ export class GatewayProcess {
 }
 
 /** Runs the bin to its end (for option errors and --help). */
-export function runGateway(args: readonly string[], env: Record<string, string> = {}): Promise<RanToEnd> {
-  return runToEnd(process.execPath, [GATEWAY_BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+export function runGateway(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<RanToEnd> {
+  return runToEnd(process.execPath, [GATEWAY_BIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+  });
 }
 
 export interface RawResponse {
@@ -144,8 +212,12 @@ export function rawGet(url: string, headers: http.OutgoingHttpHeaders = {}): Pro
     const req = http.get(url, { headers, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (chunk: string) => { body += chunk; });
-      res.on('end', () => resolve({ status: res.statusCode as number, headers: res.headers, body }));
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      res.on('end', () =>
+        resolve({ status: res.statusCode as number, headers: res.headers, body }),
+      );
     });
     req.once('error', reject);
   });
@@ -162,12 +234,21 @@ export function echoed(res: RawResponse): Record<string, string | string[]> | un
 }
 
 /** Polls `url` with `headers` until the answer's status is `status`; the ms it took from `since`. */
-export async function untilStatus(url: string, headers: http.OutgoingHttpHeaders, status: number, since: number, timeoutMs: number): Promise<{ res: RawResponse; ms: number }> {
+export async function untilStatus(
+  url: string,
+  headers: http.OutgoingHttpHeaders,
+  status: number,
+  since: number,
+  timeoutMs: number,
+): Promise<{ res: RawResponse; ms: number }> {
   const deadline = since + timeoutMs;
   for (;;) {
     const res = await rawGet(url, headers);
     if (res.status === status) return { res, ms: Date.now() - since };
-    if (Date.now() > deadline) throw new Error(`${url} still answered ${res.status} (${res.body.slice(0, 200)}) ${timeoutMs} ms after; wanted ${status}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${url} still answered ${res.status} (${res.body.slice(0, 200)}) ${timeoutMs} ms after; wanted ${status}`,
+      );
     await sleep(10);
   }
 }

@@ -6,7 +6,10 @@ export interface JsonResponse<T = any> {
   readonly text: string;
 }
 
-export async function request<T = any>(url: string, init: RequestInit & { json?: unknown; form?: Record<string, string>; bearer?: string } = {}): Promise<JsonResponse<T>> {
+export async function request<T = any>(
+  url: string,
+  init: RequestInit & { json?: unknown; form?: Record<string, string>; bearer?: string } = {},
+): Promise<JsonResponse<T>> {
   const headers = new Headers(init.headers);
   let body = init.body;
   if (init.json !== undefined) {
@@ -36,27 +39,61 @@ export interface LoginResult {
   readonly expires_in: number;
 }
 
-export async function login(base: string, email: string, password: string, headers: Record<string, string> = {}): Promise<LoginResult> {
-  const res = await request<LoginResult>(`${base}/api/v1/auth/login`, { method: 'POST', json: { email, password }, headers });
+export async function login(
+  base: string,
+  email: string,
+  password: string,
+  headers: Record<string, string> = {},
+): Promise<LoginResult> {
+  const res = await request<LoginResult>(`${base}/api/v1/auth/login`, {
+    method: 'POST',
+    json: { email, password },
+    headers,
+  });
   if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.text}`);
   return res.body;
 }
 
-export async function createUserViaAdmin(base: string, adminToken: string, email: string, password: string): Promise<{ id: string }> {
-  const res = await request(`${base}/api/v1/admin/users`, { method: 'POST', bearer: adminToken, json: { email, password } });
+export async function createUserViaAdmin(
+  base: string,
+  adminToken: string,
+  email: string,
+  password: string,
+): Promise<{ id: string }> {
+  const res = await request(`${base}/api/v1/admin/users`, {
+    method: 'POST',
+    bearer: adminToken,
+    json: { email, password },
+  });
   if (res.status !== 201) throw new Error(`create user failed: ${res.status} ${res.text}`);
   return res.body;
 }
 
-export async function createClientViaAdmin(base: string, adminToken: string, name: string, scopes: string[] = []): Promise<{ client_id: string; client_secret: string }> {
-  const res = await request(`${base}/api/v1/admin/clients`, { method: 'POST', bearer: adminToken, json: { name, scopes } });
+export async function createClientViaAdmin(
+  base: string,
+  adminToken: string,
+  name: string,
+  scopes: string[] = [],
+): Promise<{ client_id: string; client_secret: string }> {
+  const res = await request(`${base}/api/v1/admin/clients`, {
+    method: 'POST',
+    bearer: adminToken,
+    json: { name, scopes },
+  });
   if (res.status !== 201) throw new Error(`create client failed: ${res.status} ${res.text}`);
   return res.body;
 }
 
-export async function introspect(base: string, client: { client_id: string; client_secret: string }, token: string): Promise<JsonResponse> {
+export async function introspect(
+  base: string,
+  client: { client_id: string; client_secret: string },
+  token: string,
+): Promise<JsonResponse> {
   return request(`${base}/oauth/introspect`, {
-    method: 'POST', form: { token },
-    headers: { authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.client_id)}:${encodeURIComponent(client.client_secret)}`).toString('base64')}` },
+    method: 'POST',
+    form: { token },
+    headers: {
+      authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.client_id)}:${encodeURIComponent(client.client_secret)}`).toString('base64')}`,
+    },
   });
 }

@@ -20,7 +20,8 @@ export type FrameTamper = (frame: Frame) => readonly string[];
 export const passThrough: FrameTamper = (frame) => [frame.text];
 
 function parseFrame(text: string): Frame {
-  const line = (name: string): string | undefined => new RegExp(`^${name}: ?(.*)$`, 'm').exec(text)?.[1];
+  const line = (name: string): string | undefined =>
+    new RegExp(`^${name}: ?(.*)$`, 'm').exec(text)?.[1];
   return { text, event: line('event'), data: line('data') };
 }
 
@@ -58,31 +59,40 @@ export class InterceptingStreamProxy {
 
   private forward(req: http.IncomingMessage, res: http.ServerResponse): void {
     const headers = { ...req.headers, host: this.upstream.host };
-    const out = http.request({ host: this.upstream.hostname, port: this.upstream.port, method: req.method, path: req.url, headers }, (upstream) => {
-      res.writeHead(upstream.statusCode ?? 502, upstream.headers);
-      if (!String(upstream.headers['content-type'] ?? '').startsWith('text/event-stream')) {
-        upstream.pipe(res);
-        return;
-      }
-      res.flushHeaders();
-      this.downstreams.add(res);
-      res.once('close', () => {
-        this.downstreams.delete(res);
-        upstream.destroy();
-      });
-      upstream.once('close', () => res.end());
-      let buffered = '';
-      upstream.setEncoding('utf8');
-      upstream.on('data', (chunk: string) => {
-        buffered += chunk;
-        for (let end = buffered.indexOf('\n\n'); end !== -1; end = buffered.indexOf('\n\n')) {
-          const frame = parseFrame(buffered.slice(0, end + 2));
-          buffered = buffered.slice(end + 2);
-          this.seen.push(frame);
-          for (const text of this.tamper(frame)) res.write(text);
+    const out = http.request(
+      {
+        host: this.upstream.hostname,
+        port: this.upstream.port,
+        method: req.method,
+        path: req.url,
+        headers,
+      },
+      (upstream) => {
+        res.writeHead(upstream.statusCode ?? 502, upstream.headers);
+        if (!String(upstream.headers['content-type'] ?? '').startsWith('text/event-stream')) {
+          upstream.pipe(res);
+          return;
         }
-      });
-    });
+        res.flushHeaders();
+        this.downstreams.add(res);
+        res.once('close', () => {
+          this.downstreams.delete(res);
+          upstream.destroy();
+        });
+        upstream.once('close', () => res.end());
+        let buffered = '';
+        upstream.setEncoding('utf8');
+        upstream.on('data', (chunk: string) => {
+          buffered += chunk;
+          for (let end = buffered.indexOf('\n\n'); end !== -1; end = buffered.indexOf('\n\n')) {
+            const frame = parseFrame(buffered.slice(0, end + 2));
+            buffered = buffered.slice(end + 2);
+            this.seen.push(frame);
+            for (const text of this.tamper(frame)) res.write(text);
+          }
+        });
+      },
+    );
     out.on('error', () => res.destroy());
     res.once('close', () => out.destroy());
     req.pipe(out);

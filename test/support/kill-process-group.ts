@@ -5,6 +5,10 @@ import type { ChildProcess } from 'node:child_process';
 export async function killProcessGroup(child: ChildProcess | undefined): Promise<void> {
   if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  try { process.kill(-(child.pid as number), 'SIGKILL'); } catch { /* gone */ }
+  try {
+    process.kill(-(child.pid as number), 'SIGKILL');
+  } catch {
+    /* gone */
+  }
   await exited;
 }

@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
-const ADMIN_URL = process.env.REVOKD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const ADMIN_URL =
+  process.env.REVOKD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export interface TestDatabase {
   /** A postgres:// URL for REVOKD_DATABASE_URL or openStore. */
@@ -28,22 +29,32 @@ async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T>
 
 /** Creates an empty database named after `label` (letters, digits, underscores) plus a random suffix. */
 export async function createTestDatabase(label: string): Promise<TestDatabase> {
-  const name = `revokd_${label.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 30)}_${randomBytes(4).toString('hex')}`;
+  const name = `revokd_${label
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_')
+    .slice(0, 30)}_${randomBytes(4).toString('hex')}`;
   await withAdmin((c) => c.query(`CREATE DATABASE "${name}"`));
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     name,
-    drop: () => withAdmin(async (c) => {
-      await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
-      await c.query(`DROP DATABASE IF EXISTS "${name}"`);
-    }),
+    drop: () =>
+      withAdmin(async (c) => {
+        await c.query(
+          'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+          [name],
+        );
+        await c.query(`DROP DATABASE IF EXISTS "${name}"`);
+      }),
   };
 }
 
 /** Ends every connection to the database except the caller's (a listener, a pool): a dropped link, not an outage. */
-export async function terminateConnections(name: string, filter: { applicationName?: string } = {}): Promise<number> {
+export async function terminateConnections(
+  name: string,
+  filter: { applicationName?: string } = {},
+): Promise<number> {
   return withAdmin(async (c) => {
     const result = await c.query(
       `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()

@@ -17,9 +17,12 @@ const run = promisify(execFile);
 /** The newest installed server's bin directory (Debian: /usr/lib/postgresql/<version>/bin). */
 function postgresBinDir(): string {
   const root = '/usr/lib/postgresql';
-  const versions = fs.existsSync(root) ? fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, 'bin', 'initdb'))) : [];
+  const versions = fs.existsSync(root)
+    ? fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, 'bin', 'initdb')))
+    : [];
   const newest = versions.sort((x, y) => Number(y) - Number(x))[0];
-  if (newest === undefined) throw new Error(`no PostgreSQL server binaries under ${root} (apt-get install postgresql)`);
+  if (newest === undefined)
+    throw new Error(`no PostgreSQL server binaries under ${root} (apt-get install postgresql)`);
   return path.join(root, newest, 'bin');
 }
 
@@ -48,7 +51,17 @@ export class PrivatePostgres {
     if (asRoot) await run('chown', ['postgres:postgres', dir]);
     const server = new PrivatePostgres(dir, await freePort(), bin);
     try {
-      await server.exec('initdb', ['-D', server.dataDir, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
+      await server.exec('initdb', [
+        '-D',
+        server.dataDir,
+        '-U',
+        'postgres',
+        '-A',
+        'trust',
+        '--no-sync',
+        '-E',
+        'UTF8',
+      ]);
       await server.startServer();
     } catch (err) {
       await server.destroy();
@@ -79,7 +92,18 @@ export class PrivatePostgres {
     // fsync off: these tests are about availability; a crash of the postmaster (not of the machine)
     // loses nothing that was committed even so, the data being in the OS page cache.
     const options = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
-    await this.exec('pg_ctl', ['start', '-w', '-t', '30', '-D', this.dataDir, '-l', path.join(this.dir, 'server.log'), '-o', options]);
+    await this.exec('pg_ctl', [
+      'start',
+      '-w',
+      '-t',
+      '30',
+      '-D',
+      this.dataDir,
+      '-l',
+      path.join(this.dir, 'server.log'),
+      '-o',
+      options,
+    ]);
   }
 
   /** `pg_ctl stop -m immediate`: the postmaster and every backend end at once, no checkpoint — like a crash. */
@@ -108,15 +132,19 @@ export class PrivatePostgres {
   /** The postmaster and its backends (children), by /proc. */
   private serverPids(): number[] {
     const postmaster = this.postmasterPid();
-    const children = fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).filter((e) => {
-      try {
-        // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces, so split after ')'.
-        const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster;
-      } catch {
-        return false;
-      }
-    }).map(Number);
+    const children = fs
+      .readdirSync('/proc')
+      .filter((e) => /^\d+$/.test(e))
+      .filter((e) => {
+        try {
+          // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces, so split after ')'.
+          const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster;
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
     return [postmaster, ...children];
   }
 
@@ -133,9 +161,26 @@ export class PrivatePostgres {
   /** Whatever state it is in (running, stopped, frozen): the server is stopped and its directory removed. */
   async destroy(): Promise<void> {
     if (fs.existsSync(path.join(this.dataDir, 'postmaster.pid'))) {
-      try { this.thaw(); } catch { /* not running */ }
-      await this.exec('pg_ctl', ['stop', '-w', '-t', '10', '-D', this.dataDir, '-m', 'immediate']).catch(() => {
-        try { process.kill(this.postmasterPid(), 'SIGKILL'); } catch { /* gone */ }
+      try {
+        this.thaw();
+      } catch {
+        /* not running */
+      }
+      await this.exec('pg_ctl', [
+        'stop',
+        '-w',
+        '-t',
+        '10',
+        '-D',
+        this.dataDir,
+        '-m',
+        'immediate',
+      ]).catch(() => {
+        try {
+          process.kill(this.postmasterPid(), 'SIGKILL');
+        } catch {
+          /* gone */
+        }
       });
     }
     fs.rmSync(this.dir, { recursive: true, force: true });

@@ -36,10 +36,15 @@ function parseFloatStrict(text: string, where: string): number {
 }
 
 /** Parses `{a="x",b="y\"z"}` starting at `text[0] === '{'`; returns the labels and the rest. */
-function parseLabels(text: string, where: string): { labels: Record<string, string>; rest: string } {
+function parseLabels(
+  text: string,
+  where: string,
+): { labels: Record<string, string>; rest: string } {
   const labels: Record<string, string> = {};
   let i = 1;
-  const fail = (why: string): never => { throw new Error(`${where}: ${why}`); };
+  const fail = (why: string): never => {
+    throw new Error(`${where}: ${why}`);
+  };
   if (text[i] === '}') return { labels, rest: text.slice(i + 1) };
   for (;;) {
     const nameMatch = /^[a-zA-Z_][a-zA-Z0-9_]*/.exec(text.slice(i));
@@ -116,7 +121,8 @@ export function parsePrometheusText(text: string): Exposition {
         family.help = rest;
       } else {
         if (family.type !== undefined) throw new Error(`${where}: second TYPE for ${name}`);
-        if (!(TYPES as readonly string[]).includes(rest)) throw new Error(`${where}: unknown type "${rest}"`);
+        if (!(TYPES as readonly string[]).includes(rest))
+          throw new Error(`${where}: unknown type "${rest}"`);
         family.type = rest as MetricType;
       }
       return;
@@ -134,14 +140,16 @@ export function parsePrometheusText(text: string): Exposition {
     if (family === undefined) throw new Error(`${where}: ${name} has no # TYPE before it`);
     if (family.help === undefined) throw new Error(`${where}: ${family.name} has no # HELP`);
     if (family.type === undefined) throw new Error(`${where}: ${family.name} has no # TYPE`);
-    if (name.endsWith('_bucket') && family.type === 'histogram' && labels.le === undefined) throw new Error(`${where}: bucket without le`);
+    if (name.endsWith('_bucket') && family.type === 'histogram' && labels.le === undefined)
+      throw new Error(`${where}: bucket without le`);
     const key = `${name}${JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)))}`;
     if (seen.has(key)) throw new Error(`${where}: duplicate series`);
     seen.add(key);
     samples.push({ name, family: family.name, labels, value });
   });
   for (const family of families.values()) {
-    if (family.help === undefined || family.type === undefined) throw new Error(`${family.name}: needs both # HELP and # TYPE`);
+    if (family.help === undefined || family.type === undefined)
+      throw new Error(`${family.name}: needs both # HELP and # TYPE`);
     if (family.type === 'histogram') checkHistogram(family.name, samples);
   }
   return { families, samples };
@@ -151,30 +159,45 @@ export function parsePrometheusText(text: string): Exposition {
 function checkHistogram(name: string, samples: readonly Sample[]): void {
   const series = new Map<string, { buckets: Array<[number, number]>; count: number | undefined }>();
   const keyOf = (labels: Readonly<Record<string, string>>): string =>
-    JSON.stringify(Object.entries(labels).filter(([k]) => k !== 'le').sort(([a], [b]) => a.localeCompare(b)));
+    JSON.stringify(
+      Object.entries(labels)
+        .filter(([k]) => k !== 'le')
+        .sort(([a], [b]) => a.localeCompare(b)),
+    );
   for (const s of samples) {
     if (s.family !== name) continue;
     const entry = series.get(keyOf(s.labels)) ?? { buckets: [], count: undefined };
     series.set(keyOf(s.labels), entry);
-    if (s.name === `${name}_bucket`) entry.buckets.push([parseFloatStrict(s.labels.le as string, `${name} le`), s.value]);
+    if (s.name === `${name}_bucket`)
+      entry.buckets.push([parseFloatStrict(s.labels.le as string, `${name} le`), s.value]);
     if (s.name === `${name}_count`) entry.count = s.value;
   }
   for (const [key, { buckets, count }] of series) {
     const sorted = [...buckets].sort((a, b) => a[0] - b[0]);
     for (let i = 1; i < sorted.length; i++) {
-      if ((sorted[i] as [number, number])[1] < (sorted[i - 1] as [number, number])[1]) throw new Error(`${name}${key}: buckets are not cumulative`);
+      if ((sorted[i] as [number, number])[1] < (sorted[i - 1] as [number, number])[1])
+        throw new Error(`${name}${key}: buckets are not cumulative`);
     }
     const inf = sorted[sorted.length - 1];
     if (inf === undefined || inf[0] !== Infinity) throw new Error(`${name}${key}: no +Inf bucket`);
-    if (count !== inf[1]) throw new Error(`${name}${key}: _count ${count} differs from the +Inf bucket ${inf[1]}`);
+    if (count !== inf[1])
+      throw new Error(`${name}${key}: _count ${count} differs from the +Inf bucket ${inf[1]}`);
   }
 }
 
 /** The value of the series with exactly these labels; undefined when absent. */
-export function sampleValue(exposition: Exposition, name: string, labels: Record<string, string> = {}): number | undefined {
+export function sampleValue(
+  exposition: Exposition,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
   const wanted = Object.entries(labels);
-  const found = exposition.samples.find((s) =>
-    s.name === name && Object.keys(s.labels).length === wanted.length && wanted.every(([k, v]) => s.labels[k] === v));
+  const found = exposition.samples.find(
+    (s) =>
+      s.name === name &&
+      Object.keys(s.labels).length === wanted.length &&
+      wanted.every(([k, v]) => s.labels[k] === v),
+  );
   return found?.value;
 }
 

@@ -18,7 +18,12 @@ export function testPrefix(label: string): string {
 
 /** A short-lived client that fails fast (for test setup and assertions, not for revokd). */
 export function testClient(url: string): Redis {
-  const client = new Redis(url, { connectTimeout: 1000, maxRetriesPerRequest: 1, retryStrategy: () => null, lazyConnect: true });
+  const client = new Redis(url, {
+    connectTimeout: 1000,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+    lazyConnect: true,
+  });
   client.on('error', () => {});
   return client;
 }
@@ -73,14 +78,24 @@ export class RedisServer {
 
   /** Starts (again) on the same port: after kill(), this is Redis coming back empty. */
   async spawn(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     this.child = child;
-    child.stdout?.on('data', (d: Buffer) => { this.output += d.toString(); });
-    child.stderr?.on('data', (d: Buffer) => { this.output += d.toString(); });
+    child.stdout?.on('data', (d: Buffer) => {
+      this.output += d.toString();
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      this.output += d.toString();
+    });
     const deadline = Date.now() + 10_000;
     while (!(await redisReachable(this.url))) {
-      if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}:\n${this.output}`);
-      if (Date.now() > deadline) throw new Error(`redis-server did not answer on ${this.port}:\n${this.output}`);
+      if (child.exitCode !== null)
+        throw new Error(`redis-server exited with ${child.exitCode}:\n${this.output}`);
+      if (Date.now() > deadline)
+        throw new Error(`redis-server did not answer on ${this.port}:\n${this.output}`);
       await sleep(50);
     }
   }
@@ -106,13 +121,18 @@ export class RedisServer {
 
   /** Stops it for good (resumes it first if paused, so the kill is not left pending). */
   async stop(): Promise<void> {
-    try { this.resume(); } catch { /* not running */ }
+    try {
+      this.resume();
+    } catch {
+      /* not running */
+    }
     await this.kill();
   }
 
   private signal(signal: NodeJS.Signals): void {
     const child = this.child;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) throw new Error('redis-server is not running');
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null)
+      throw new Error('redis-server is not running');
     child.kill(signal);
   }
 }

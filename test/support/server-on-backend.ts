@@ -17,9 +17,21 @@ export interface ServerOnBackend {
 }
 
 /** Starts revokd on `backend`; `label` names the PostgreSQL database (letters, digits, underscores). */
-export async function startServerOn(backend: Backend, label: string, options: ServerProcessOptions = {}): Promise<ServerOnBackend> {
-  const db: TestDatabase | undefined = backend === 'postgres' ? await createTestDatabase(label) : undefined;
-  const env = db === undefined ? options.env : { REVOKD_DATABASE_URL: db.url, REVOKD_SECRET: randomBytes(32).toString('hex'), ...options.env };
+export async function startServerOn(
+  backend: Backend,
+  label: string,
+  options: ServerProcessOptions = {},
+): Promise<ServerOnBackend> {
+  const db: TestDatabase | undefined =
+    backend === 'postgres' ? await createTestDatabase(label) : undefined;
+  const env =
+    db === undefined
+      ? options.env
+      : {
+          REVOKD_DATABASE_URL: db.url,
+          REVOKD_SECRET: randomBytes(32).toString('hex'),
+          ...options.env,
+        };
   let server: ServerProcess;
   try {
     server = await ServerProcess.start({ ...options, ...(env === undefined ? {} : { env }) });

@@ -62,7 +62,11 @@ export class ServerProcess {
   }
 
   static async start(options: ServerProcessOptions = {}): Promise<ServerProcess> {
-    const server = new ServerProcess(options, options.dataDir ?? tempDir('data'), options.port ?? (await freePort()));
+    const server = new ServerProcess(
+      options,
+      options.dataDir ?? tempDir('data'),
+      options.port ?? (await freePort()),
+    );
     await server.spawn();
     return server;
   }
@@ -83,18 +87,34 @@ export class ServerProcess {
   }
 
   async spawn(): Promise<void> {
-    const [cmd, ...args] = this.options.command ?? [process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), 'serve'];
-    const child = spawn(cmd as string, args, { cwd: this.options.cwd ?? REPO_ROOT, env: this.env(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd, ...args] = this.options.command ?? [
+      process.execPath,
+      '--import',
+      'tsx',
+      path.join(REPO_ROOT, 'src/cli/main.ts'),
+      'serve',
+    ];
+    const child = spawn(cmd as string, args, {
+      cwd: this.options.cwd ?? REPO_ROOT,
+      env: this.env(),
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child = child;
-    child.stdout?.on('data', (d: Buffer) => { this.output += d.toString(); });
-    child.stderr?.on('data', (d: Buffer) => { this.output += d.toString(); });
+    child.stdout?.on('data', (d: Buffer) => {
+      this.output += d.toString();
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      this.output += d.toString();
+    });
     await this.waitReady(child);
   }
 
   private async waitReady(child: ChildProcess): Promise<void> {
     const deadline = Date.now() + (this.options.readyTimeoutMs ?? 60_000);
     while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${this.output}`);
+      if (child.exitCode !== null)
+        throw new Error(`server exited with ${child.exitCode}:\n${this.output}`);
       try {
         const res = await fetch(`${this.url}/readyz`);
         if (res.status === 200) return;
@@ -116,8 +136,11 @@ export class ServerProcess {
   exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     const child = this.child;
     if (child === undefined) throw new Error('not started');
-    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-    return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    if (child.exitCode !== null || child.signalCode !== null)
+      return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+    return new Promise((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
   }
 
   /** SIGKILL the whole process group: no shutdown hooks, no flushing — a crash. */
@@ -145,7 +168,11 @@ export class ServerProcess {
       return;
     }
     const timer = setTimeout(() => {
-      try { process.kill(-(child.pid as number), 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(-(child.pid as number), 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     }, 5000);
     await exited;
     clearTimeout(timer);
@@ -153,18 +180,33 @@ export class ServerProcess {
   }
 
   /** Runs the CLI against this server's data directory. */
-  async cli(args: readonly string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  async cli(
+    args: readonly string[],
+    input?: string,
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
     return runCli(args, { ...this.env(), ...{} }, input);
   }
 }
 
-export async function runCli(args: readonly string[], env: NodeJS.ProcessEnv, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runCli(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  input?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), ...args], { cwd: REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), ...args],
+      { cwd: REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     child.once('error', reject);
     child.once('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     child.stdin.end(input ?? '');

@@ -20,7 +20,11 @@ export interface SigningKeyRow {
 export function readSigningKeyRows(dataDir: string): SigningKeyRow[] {
   const db = new Database(path.join(dataDir, 'revokd.db'), { readonly: true, fileMustExist: true });
   try {
-    return db.prepare('SELECT kid, alg, status, private_key_sealed FROM signing_keys ORDER BY created_at, kid').all() as SigningKeyRow[];
+    return db
+      .prepare(
+        'SELECT kid, alg, status, private_key_sealed FROM signing_keys ORDER BY created_at, kid',
+      )
+      .all() as SigningKeyRow[];
   } finally {
     db.close();
   }
@@ -30,6 +34,10 @@ export function readSigningKeyRows(dataDir: string): SigningKeyRow[] {
 export function openServerPrivateKey(dataDir: string, kid: string, secret?: string): KeyObject {
   const row = readSigningKeyRows(dataDir).find((r) => r.kid === kid);
   if (row?.private_key_sealed == null) throw new Error(`no sealed private half for ${kid}`);
-  const serviceSecret = resolveServiceSecret({ dataDir, secret, databaseUrl: `sqlite:${path.join(dataDir, 'revokd.db')}` });
+  const serviceSecret = resolveServiceSecret({
+    dataDir,
+    secret,
+    databaseUrl: `sqlite:${path.join(dataDir, 'revokd.db')}`,
+  });
   return new PrivateKeySealer(serviceSecret).open(kid, row.private_key_sealed);
 }

@@ -42,27 +42,47 @@ function decodeBody(body: string, transferEncoding: string | undefined): string 
 function decodeHeader(value: string): string {
   return value
     .replace(/\?=\s+=\?/g, '?==?')
-    .replace(/=\?([^?]+)\?([QqBb])\?([^?]*)\?=/g, (_m, _charset: string, enc: string, text: string) =>
-      enc.toUpperCase() === 'B' ? Buffer.from(text, 'base64').toString('utf8') : decodeBody(text.replace(/_/g, ' '), 'quoted-printable'));
+    .replace(
+      /=\?([^?]+)\?([QqBb])\?([^?]*)\?=/g,
+      (_m, _charset: string, enc: string, text: string) =>
+        enc.toUpperCase() === 'B'
+          ? Buffer.from(text, 'base64').toString('utf8')
+          : decodeBody(text.replace(/_/g, ' '), 'quoted-printable'),
+    );
 }
 
-export function parseMail(raw: string, envelopeFrom: string | null, envelopeTo: readonly string[]): ReceivedMail {
+export function parseMail(
+  raw: string,
+  envelopeFrom: string | null,
+  envelopeTo: readonly string[],
+): ReceivedMail {
   const split = raw.search(/\r?\n\r?\n/);
   const head = split === -1 ? raw : raw.slice(0, split);
   const body = split === -1 ? '' : raw.slice(split).replace(/^\r?\n\r?\n/, '');
   const headers: Record<string, string> = {};
   for (const line of head.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {
     const colon = line.indexOf(':');
-    if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = decodeHeader(line.slice(colon + 1).trim());
+    if (colon > 0)
+      headers[line.slice(0, colon).trim().toLowerCase()] = decodeHeader(
+        line.slice(colon + 1).trim(),
+      );
   }
   return {
-    envelopeFrom, envelopeTo, headers, subject: headers.subject ?? '',
-    text: decodeBody(body, headers['content-transfer-encoding']).replace(/\r\n/g, '\n'), raw,
+    envelopeFrom,
+    envelopeTo,
+    headers,
+    subject: headers.subject ?? '',
+    text: decodeBody(body, headers['content-transfer-encoding']).replace(/\r\n/g, '\n'),
+    raw,
   };
 }
 
 export class SmtpSink {
-  private constructor(private readonly server: SMTPServer, readonly port: number, readonly received: ReceivedMail[]) {}
+  private constructor(
+    private readonly server: SMTPServer,
+    readonly port: number,
+    readonly received: ReceivedMail[],
+  ) {}
 
   /** Listens on 127.0.0.1:`port` (0: any free port). Messages go to `into` when given (kept across sinks). */
   static async start(port = 0, into?: ReceivedMail[]): Promise<SmtpSink> {
@@ -76,15 +96,24 @@ export class SmtpSink {
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
         stream.on('error', callback);
         stream.on('end', () => {
-          const from = session.envelope.mailFrom === false ? null : session.envelope.mailFrom.address;
-          received.push(parseMail(Buffer.concat(chunks).toString('utf8'), from, session.envelope.rcptTo.map((r) => r.address)));
+          const from =
+            session.envelope.mailFrom === false ? null : session.envelope.mailFrom.address;
+          received.push(
+            parseMail(
+              Buffer.concat(chunks).toString('utf8'),
+              from,
+              session.envelope.rcptTo.map((r) => r.address),
+            ),
+          );
           callback();
         });
       },
     });
     const bound = await new Promise<number>((resolve, reject) => {
       server.once('error', reject);
-      const net = server.listen(port, '127.0.0.1', () => resolve((net.address() as AddressInfo).port));
+      const net = server.listen(port, '127.0.0.1', () =>
+        resolve((net.address() as AddressInfo).port),
+      );
     });
     return new SmtpSink(server, bound, received);
   }

@@ -44,7 +44,10 @@ export class SseStream {
   readonly endedPromise: Promise<void>;
   private markEnded!: () => void;
 
-  constructor(readonly response: http.IncomingMessage, private readonly request: http.ClientRequest) {
+  constructor(
+    readonly response: http.IncomingMessage,
+    private readonly request: http.ClientRequest,
+  ) {
     this.endedPromise = new Promise((resolve) => {
       this.markEnded = resolve;
     });
@@ -104,14 +107,20 @@ export class SseStream {
   }
 
   /** Waits until `probe(events)` gives a value (or throws after timeoutMs, or if the stream ends first). */
-  async until<T>(what: string, probe: (events: readonly SseEvent[]) => T | undefined, timeoutMs = 15_000): Promise<T> {
+  async until<T>(
+    what: string,
+    probe: (events: readonly SseEvent[]) => T | undefined,
+    timeoutMs = 15_000,
+  ): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const value = probe(this.events);
       if (value !== undefined) return value;
-      if (this.ended) throw new Error(`stream ended while waiting for ${what} (${this.events.length} events)`);
+      if (this.ended)
+        throw new Error(`stream ended while waiting for ${what} (${this.events.length} events)`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what} (${this.events.length} events)`);
+      if (left <= 0)
+        throw new Error(`timed out waiting for ${what} (${this.events.length} events)`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(left, 200));
         this.waiters.push(() => {
@@ -124,10 +133,16 @@ export class SseStream {
 
   /** Waits for the whole first snapshot (through its final part); returns its parts. */
   async snapshot(timeoutMs = 15_000): Promise<SseEvent[]> {
-    return this.until('the snapshot', (events) => {
-      const final = events.findIndex((e) => e.event === 'snapshot' && e.data.final === true);
-      return final < 0 ? undefined : events.slice(0, final + 1).filter((e) => e.event === 'snapshot');
-    }, timeoutMs);
+    return this.until(
+      'the snapshot',
+      (events) => {
+        const final = events.findIndex((e) => e.event === 'snapshot' && e.data.final === true);
+        return final < 0
+          ? undefined
+          : events.slice(0, final + 1).filter((e) => e.event === 'snapshot');
+      },
+      timeoutMs,
+    );
   }
 
   /** The revocation events received so far (in order). */
@@ -147,7 +162,10 @@ export class SseStream {
 }
 
 /** Opens the stream; resolves a live SseStream for a 200, else the refusal. */
-export function connectSse(url: string, options: SseConnectOptions = {}): Promise<SseStream | SseRefusal> {
+export function connectSse(
+  url: string,
+  options: SseConnectOptions = {},
+): Promise<SseStream | SseRefusal> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { accept: 'text/event-stream', ...options.headers };
     if (options.authorization !== undefined) headers.authorization = options.authorization;
@@ -158,10 +176,16 @@ export function connectSse(url: string, options: SseConnectOptions = {}): Promis
       if (res.statusCode !== 200) {
         let text = '';
         res.setEncoding('utf8');
-        res.on('data', (c: string) => { text += c; });
+        res.on('data', (c: string) => {
+          text += c;
+        });
         res.on('end', () => {
           let body: unknown;
-          try { body = JSON.parse(text); } catch { body = text; }
+          try {
+            body = JSON.parse(text);
+          } catch {
+            body = text;
+          }
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
         });
         return;
@@ -174,6 +198,7 @@ export function connectSse(url: string, options: SseConnectOptions = {}): Promis
 /** connectSse that must succeed. */
 export async function openSse(url: string, options: SseConnectOptions = {}): Promise<SseStream> {
   const result = await connectSse(url, options);
-  if (!(result instanceof SseStream)) throw new Error(`stream refused: ${result.status} ${JSON.stringify(result.body)}`);
+  if (!(result instanceof SseStream))
+    throw new Error(`stream refused: ${result.status} ${JSON.stringify(result.body)}`);
   return result;
 }

@@ -19,8 +19,17 @@ export function setCookieLines(res: LightMyRequestResponse): string[] {
 }
 
 /** A POST of URL-encoded form fields, as a browser sends a <form>. */
-export function formPost(url: string, headers: Record<string, string>, fields: Record<string, string>): InjectOptions {
-  return { method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, payload: new URLSearchParams(fields).toString() };
+export function formPost(
+  url: string,
+  headers: Record<string, string>,
+  fields: Record<string, string>,
+): InjectOptions {
+  return {
+    method: 'POST',
+    url,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    payload: new URLSearchParams(fields).toString(),
+  };
 }
 
 /** The value of the first anti-CSRF field on a page. */
@@ -31,10 +40,20 @@ export function hiddenCsrf(body: string): string {
 }
 
 /** Signs in through the form; returns the session cookie header and the session's anti-CSRF token. */
-export async function signInByForm(app: FastifyInstance, email: string, password: string): Promise<{ cookie: string; csrf: string }> {
+export async function signInByForm(
+  app: FastifyInstance,
+  email: string,
+  password: string,
+): Promise<{ cookie: string; csrf: string }> {
   const form = await app.inject({ method: 'GET', url: '/login' });
   const loginCookie = cookiesOf(form)['revokd_login']!;
-  const res = await app.inject(formPost('/login', { cookie: `revokd_login=${loginCookie}` }, { _csrf: hiddenCsrf(form.body), email, password }));
+  const res = await app.inject(
+    formPost(
+      '/login',
+      { cookie: `revokd_login=${loginCookie}` },
+      { _csrf: hiddenCsrf(form.body), email, password },
+    ),
+  );
   assert.equal(res.statusCode, 303, res.body);
   const cookie = `revokd_session=${encodeURIComponent(cookiesOf(res)['revokd_session']!)}`;
   const page = await app.inject({ method: 'GET', url: '/tokens', headers: { cookie } });

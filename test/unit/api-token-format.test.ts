@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { API_TOKEN_LENGTH, displayPrefix, generateApiToken, hasValidApiTokenChecksum } from '../../src/core/tokens/api-token.js';
+import {
+  API_TOKEN_LENGTH,
+  displayPrefix,
+  generateApiToken,
+  hasValidApiTokenChecksum,
+} from '../../src/core/tokens/api-token.js';
 
 test('generated tokens: rvk_ + 30 base62 + 6 base62 checksum, all distinct, all valid', () => {
   const seen = new Set<string>();
@@ -18,10 +23,12 @@ test('generated tokens: rvk_ + 30 base62 + 6 base62 checksum, all distinct, all 
 test('the entropy part is uniform over base62 (no modulo bias visible over many tokens)', () => {
   const counts = new Map<string, number>();
   const n = 4000;
-  for (let i = 0; i < n; i++) for (const c of generateApiToken().slice(4, 34)) counts.set(c, (counts.get(c) ?? 0) + 1);
+  for (let i = 0; i < n; i++)
+    for (const c of generateApiToken().slice(4, 34)) counts.set(c, (counts.get(c) ?? 0) + 1);
   assert.equal(counts.size, 62);
   const expected = (n * 30) / 62;
-  for (const [c, count] of counts) assert.ok(Math.abs(count - expected) < expected * 0.15, `${c}: ${count} vs ${expected}`);
+  for (const [c, count] of counts)
+    assert.ok(Math.abs(count - expected) < expected * 0.15, `${c}: ${count} vs ${expected}`);
 });
 
 test('every single-character substitution, deletion and wrong prefix is rejected', () => {
@@ -31,13 +38,28 @@ test('every single-character substitution, deletion and wrong prefix is rejected
   for (let i = 4; i < token.length; i++) {
     for (const c of alphabet) {
       if (c === token[i]) continue;
-      assert.equal(hasValidApiTokenChecksum(token.slice(0, i) + c + token.slice(i + 1)), false, `position ${i} → ${c}`);
+      assert.equal(
+        hasValidApiTokenChecksum(token.slice(0, i) + c + token.slice(i + 1)),
+        false,
+        `position ${i} → ${c}`,
+      );
       checked++;
     }
     assert.equal(hasValidApiTokenChecksum(token.slice(0, i) + token.slice(i + 1)), false);
   }
   assert.ok(checked > 2000);
-  for (const bad of ['', 'rvk_', `RVK_${token.slice(4)}`, `ghp_${token.slice(4)}`, `${token} `, `${token}0`, token.replace('rvk_', 'rvk-'), null, 42, {}]) {
+  for (const bad of [
+    '',
+    'rvk_',
+    `RVK_${token.slice(4)}`,
+    `ghp_${token.slice(4)}`,
+    `${token} `,
+    `${token}0`,
+    token.replace('rvk_', 'rvk-'),
+    null,
+    42,
+    {},
+  ]) {
     assert.equal(hasValidApiTokenChecksum(bad), false, JSON.stringify(bad));
   }
 });

@@ -9,7 +9,10 @@ test('without trusted proxies X-Forwarded-For is ignored', () => {
 
 test('from a trusted peer, the right-most untrusted hop is the client', () => {
   const trusted = trustedProxyMatcher(['127.0.0.1', '10.0.0.0/8']);
-  assert.equal(resolveClientIp('127.0.0.1', '198.51.100.1, 203.0.113.7, 10.1.2.3', trusted), '203.0.113.7');
+  assert.equal(
+    resolveClientIp('127.0.0.1', '198.51.100.1, 203.0.113.7, 10.1.2.3', trusted),
+    '203.0.113.7',
+  );
   assert.equal(resolveClientIp('192.0.2.9', '203.0.113.7', trusted), '192.0.2.9');
   assert.equal(resolveClientIp('::ffff:127.0.0.1', '203.0.113.7', trusted), '203.0.113.7');
   assert.equal(resolveClientIp('127.0.0.1', 'not-an-ip', trusted), '127.0.0.1');

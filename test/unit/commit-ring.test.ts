@@ -5,8 +5,18 @@ import { CommitRing } from '../../src/app/revocation-stream/commit-ring.js';
 import type { RevocationRecord } from '../../src/core/revocation/types.js';
 
 const record = (seq: number): RevocationRecord => ({
-  seq, scope: 'token', target: `j${seq}`, issuer: null, generation: null, windowFrom: null, windowTo: null,
-  expiresAtMs: null, initiator: 'admin', reason: 'admin', note: null, createdAtMs: 0,
+  seq,
+  scope: 'token',
+  target: `j${seq}`,
+  issuer: null,
+  generation: null,
+  windowFrom: null,
+  windowTo: null,
+  expiresAtMs: null,
+  initiator: 'admin',
+  reason: 'admin',
+  note: null,
+  createdAtMs: 0,
 });
 const seqsAfter = (ring: CommitRing, cursor: string): number[] | undefined => {
   const at = ring.positionOf(cursor);
@@ -27,7 +37,11 @@ test('past capacity the oldest leave: their cursors stop being positions, the la
   for (let i = 1; i <= 5; i++) ring.push({ record: record(i), cursor: `c${i}` });
   assert.equal(ring.positionOf('c0'), undefined);
   assert.equal(ring.positionOf('c1'), undefined);
-  assert.deepEqual(seqsAfter(ring, 'c2'), [3, 4, 5], 'the cursor just before the oldest kept record');
+  assert.deepEqual(
+    seqsAfter(ring, 'c2'),
+    [3, 4, 5],
+    'the cursor just before the oldest kept record',
+  );
   assert.deepEqual(seqsAfter(ring, 'c4'), [5]);
 });
 

@@ -16,7 +16,12 @@ const read = (relative: string): string => fs.readFileSync(path.join(ROOT, relat
 
 /** Splits a markdown table row into trimmed cells (no escaped pipes are used in these docs). */
 function cells(line: string): string[] {
-  return line.trim().replace(/^\|/, '').replace(/\|$/, '').split('|').map((c) => c.trim());
+  return line
+    .trim()
+    .replace(/^\|/, '')
+    .replace(/\|$/, '')
+    .split('|')
+    .map((c) => c.trim());
 }
 
 const isSeparator = (line: string): boolean => /^\|(\s*:?-+:?\s*\|)+\s*$/.test(line.trim());
@@ -27,7 +32,9 @@ const isSeparator = (line: string): boolean => /^\|(\s*:?-+:?\s*\|)+\s*$/.test(l
  */
 function tableRows(markdown: string, header: string): string[][] {
   const lines = markdown.split('\n');
-  const starts = lines.flatMap((line, i) => (line.trim().startsWith('|') && cells(line)[0] === header ? [i] : []));
+  const starts = lines.flatMap((line, i) =>
+    line.trim().startsWith('|') && cells(line)[0] === header ? [i] : [],
+  );
   assert.equal(starts.length, 1, `expected exactly one table headed "${header}"`);
   const start = starts[0] as number;
   assert.ok(isSeparator(lines[start + 1] ?? ''), `the "${header}" table has no separator row`);
@@ -41,7 +48,10 @@ function tableRows(markdown: string, header: string): string[][] {
 /** The single backticked name a first cell must consist of. */
 function backticked(cell: string | undefined, where: string): string {
   const match = /^`([^`]+)`$/.exec(cell ?? '');
-  assert.ok(match !== null, `${where}: first cell must be one backticked name, got ${JSON.stringify(cell)}`);
+  assert.ok(
+    match !== null,
+    `${where}: first cell must be one backticked name, got ${JSON.stringify(cell)}`,
+  );
   return match[1] as string;
 }
 
@@ -79,25 +89,44 @@ test('docs/configuration.md documents every environment variable config.ts reads
 
   // What loadConfig() reads: names passed to its readers, and direct env.X accesses.
   const readers = new Set<string>();
-  for (const m of source.matchAll(/\b(?:str|int|oneOf|list)(?:<[^>()]*>)?\(\s*'([A-Z][A-Z0-9_]*)'/g)) readers.add(m[1] as string);
+  for (const m of source.matchAll(
+    /\b(?:str|int|oneOf|list)(?:<[^>()]*>)?\(\s*'([A-Z][A-Z0-9_]*)'/g,
+  ))
+    readers.add(m[1] as string);
   for (const m of source.matchAll(/\benv\.([A-Z][A-Z0-9_]*)\b/g)) readers.add(m[1] as string);
-  assert.ok(readers.has('PORT') && readers.has('HOST') && readers.has('REVOKD_FAIL_MODE'), 'the readers were found in config.ts');
+  assert.ok(
+    readers.has('PORT') && readers.has('HOST') && readers.has('REVOKD_FAIL_MODE'),
+    'the readers were found in config.ts',
+  );
   // Any other variable name the file mentions (in messages or comments) must be documented too.
-  const mentioned = [...source.matchAll(/\b(PORT|HOST|REVOKD_[A-Z_]+)\b/g)].map((m) => m[1] as string);
+  const mentioned = [...source.matchAll(/\b(PORT|HOST|REVOKD_[A-Z_]+)\b/g)].map(
+    (m) => m[1] as string,
+  );
   const names = [...new Set([...readers, ...mentioned])].sort();
 
   // A variable is documented by a table row whose first cell is the backticked name.
   const documentedRows = new Set(
-    docs.split('\n').filter((line) => line.trim().startsWith('|')).map((line) => cells(line)[0] ?? '')
+    docs
+      .split('\n')
+      .filter((line) => line.trim().startsWith('|'))
+      .map((line) => cells(line)[0] ?? '')
       .flatMap((cell) => {
         const m = /^`([A-Z][A-Z0-9_]*)`$/.exec(cell);
         return m === null ? [] : [m[1] as string];
       }),
   );
   const undocumented = names.filter((name) => !documentedRows.has(name));
-  assert.deepEqual(undocumented, [], 'every variable has a row (first cell `NAME`) in docs/configuration.md');
+  assert.deepEqual(
+    undocumented,
+    [],
+    'every variable has a row (first cell `NAME`) in docs/configuration.md',
+  );
   const phantom = [...documentedRows].filter((name) => !names.includes(name));
-  assert.deepEqual(phantom, [], 'docs/configuration.md documents no variable that config.ts does not read');
+  assert.deepEqual(
+    phantom,
+    [],
+    'docs/configuration.md documents no variable that config.ts does not read',
+  );
 });
 
 /** Every error code the source throws with a retry delay (`new RevokdError('ERR_…', …, { retryAfterSeconds …`). */
@@ -108,7 +137,10 @@ function codesWithRetryDelay(): Set<string> {
       const relative = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(relative);
       else if (entry.name.endsWith('.ts')) {
-        for (const m of read(relative).matchAll(/new RevokdError\(\s*'(ERR_[A-Z_]+)'[^;]*?retryAfterSeconds/gs)) codes.add(m[1]!);
+        for (const m of read(relative).matchAll(
+          /new RevokdError\(\s*'(ERR_[A-Z_]+)'[^;]*?retryAfterSeconds/gs,
+        ))
+          codes.add(m[1]!);
       }
     }
   };
@@ -120,7 +152,14 @@ test('docs/errors.md "Headers": the Retry-After table names exactly the codes th
   const rows = tableRows(read('docs/errors.md'), 'Retry-After with');
   const documented = new Set(rows.map((r) => (r[0] ?? '').replace(/`/g, '')));
   const inCode = codesWithRetryDelay();
-  assert.ok(inCode.has('ERR_RATE_LIMITED') && inCode.has('ERR_STORE_UNAVAILABLE'), `the scan finds the delays: ${[...inCode].join(', ')}`);
+  assert.ok(
+    inCode.has('ERR_RATE_LIMITED') && inCode.has('ERR_STORE_UNAVAILABLE'),
+    `the scan finds the delays: ${[...inCode].join(', ')}`,
+  );
   assert.deepEqual([...documented].sort(), [...inCode].sort());
-  for (const row of rows) assert.ok(row.length === 3 && row[1] !== '' && row[2] !== '', `each row says when and what value: ${row.join(' | ')}`);
+  for (const row of rows)
+    assert.ok(
+      row.length === 3 && row[1] !== '' && row[2] !== '',
+      `each row says when and what value: ${row.join(' | ')}`,
+    );
 });

@@ -2,7 +2,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  SEALED_SUCCESSOR_RETENTION_MS, entryIsLive, entryMayBePruned, refreshRowsMayBePruned, sealedSuccessorsDroppableBeforeMs, sessionEntryExpiryMs,
+  SEALED_SUCCESSOR_RETENTION_MS,
+  entryIsLive,
+  entryMayBePruned,
+  refreshRowsMayBePruned,
+  sealedSuccessorsDroppableBeforeMs,
+  sessionEntryExpiryMs,
 } from '../../src/core/revocation/entry-lifetime.js';
 
 const NOW = 1_800_000_000_000;

@@ -29,7 +29,11 @@ test('a hung head file is caught even while files behind it keep finishing', () 
   clock.record(...enqueue(fileC), 60_000);
   clock.record(...finish(fileC), 120_000);
   assert.equal(clock.silentHead(180_000, LIMIT_MS), undefined, 'not yet: 179 s of silence');
-  assert.equal(clock.silentHead(181_000, LIMIT_MS)?.file, fileA, 'A, silent since 1 s, is named at 181 s');
+  assert.equal(
+    clock.silentHead(181_000, LIMIT_MS)?.file,
+    fileA,
+    'A, silent since 1 s, is named at 181 s',
+  );
 });
 
 test('a file that becomes the head starts its clock then, not when it started', () => {

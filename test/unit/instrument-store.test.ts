@@ -52,7 +52,12 @@ class FakeStore {
 
 async function count(metrics: Metrics, method: string, ok: boolean): Promise<number> {
   const exposition = parsePrometheusText((await metrics.render()).body);
-  return sampleValue(exposition, 'revokd_store_call_duration_seconds_count', { method, ok: String(ok) }) ?? 0;
+  return (
+    sampleValue(exposition, 'revokd_store_call_duration_seconds_count', {
+      method,
+      ok: String(ok),
+    }) ?? 0
+  );
 }
 
 function wrapFake(): { fake: FakeStore; store: FakeStore; metrics: Metrics } {
@@ -70,9 +75,17 @@ test('results pass through unchanged and each call is observed once, with ok="tr
   await store.ping();
   assert.equal(await count(metrics, 'findUserById', true), 2);
   assert.equal(await count(metrics, 'countUsersWithRole', true), 1);
-  assert.equal(await count(metrics, 'ping', true), 1, 'the internal this.ping() inside countUsersWithRole is not counted');
+  assert.equal(
+    await count(metrics, 'ping', true),
+    1,
+    'the internal this.ping() inside countUsersWithRole is not counted',
+  );
   assert.deepEqual(fake.calls, ['findUserById', 'findUserById', 'ping', 'ping']);
-  const sum = sampleValue(parsePrometheusText((await metrics.render()).body), 'revokd_store_call_duration_seconds_sum', { method: 'findUserById', ok: 'true' });
+  const sum = sampleValue(
+    parsePrometheusText((await metrics.render()).body),
+    'revokd_store_call_duration_seconds_sum',
+    { method: 'findUserById', ok: 'true' },
+  );
   assert.ok(sum !== undefined && sum >= 0 && sum < 5, `seconds observed: ${sum}`);
 });
 
@@ -90,7 +103,10 @@ test('a rejection propagates as the very same error object, observed with ok="fa
 
 test('a synchronous throw is rethrown synchronously, unchanged, and observed as a failure', async () => {
   const { fake, store, metrics } = wrapFake();
-  assert.throws(() => store.migrate(), (err: unknown) => err === fake.failure);
+  assert.throws(
+    () => store.migrate(),
+    (err: unknown) => err === fake.failure,
+  );
   assert.equal(await count(metrics, 'migrate', false), 1);
 });
 
@@ -114,7 +130,10 @@ test('non-function properties, plain-value methods, identity and prototype are p
 test('the real SQLite store works through the wrapper (private state, backend, close)', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revokd-instrument-'));
   const metrics = new Metrics();
-  const store = instrumentStore(await createSqliteStore(path.join(dir, 'revokd.db'), { auditChainKey: TEST_AUDIT_KEY }), metrics);
+  const store = instrumentStore(
+    await createSqliteStore(path.join(dir, 'revokd.db'), { auditChainKey: TEST_AUDIT_KEY }),
+    metrics,
+  );
   try {
     assert.equal(store.backend, 'sqlite');
     await store.ping();

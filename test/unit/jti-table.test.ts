@@ -24,14 +24,21 @@ describe('decodeJti128', () => {
     const bytes = randomBytes(16);
     const out = new Int32Array(4);
     assert.equal(decodeJti128(bytes.toString('base64url'), out), true);
-    assert.deepEqual([...out], [bytes.readInt32BE(0), bytes.readInt32BE(4), bytes.readInt32BE(8), bytes.readInt32BE(12)]);
+    assert.deepEqual(
+      [...out],
+      [bytes.readInt32BE(0), bytes.readInt32BE(4), bytes.readInt32BE(8), bytes.readInt32BE(12)],
+    );
   });
 
   test('refuses a non-canonical spelling of the same bytes, other lengths and other alphabets', () => {
     const out = new Int32Array(4);
     const jti = Buffer.alloc(16, 7).toString('base64url');
     assert.equal(jti.at(-1), 'w');
-    assert.equal(decodeJti128(`${jti.slice(0, 21)}x`, out), false, 'padding bits set: the same bytes, another string');
+    assert.equal(
+      decodeJti128(`${jti.slice(0, 21)}x`, out),
+      false,
+      'padding bits set: the same bytes, another string',
+    );
     assert.equal(decodeJti128(jti.slice(0, 21), out), false);
     assert.equal(decodeJti128(`${jti}A`, out), false);
     assert.equal(decodeJti128(`${jti.slice(0, 20)}+w`, out), false, 'base64 (not url) alphabet');
@@ -87,7 +94,10 @@ describe('JtiTable', () => {
     const table = new JtiTable();
     const canonical = Buffer.alloc(16, 7).toString('base64url');
     const odd = [
-      'operator-typed-this', `${canonical.slice(0, 21)}x`, 'a'.repeat(128), '',
+      'operator-typed-this',
+      `${canonical.slice(0, 21)}x`,
+      'a'.repeat(128),
+      '',
       // First word 0: the table's free-slot marker, so kept by string.
       Buffer.concat([Buffer.alloc(4), randomBytes(12)]).toString('base64url'),
     ];
@@ -96,7 +106,11 @@ describe('JtiTable', () => {
     assert.equal(table.size, odd.length + 1);
     assert.equal(table.compactSize, 1);
     for (const jti of odd) assert.equal(table.has(jti), true, jti);
-    assert.equal(table.has(`${canonical.slice(0, 21)}y`), false, 'another spelling of the same bytes is another jti');
+    assert.equal(
+      table.has(`${canonical.slice(0, 21)}y`),
+      false,
+      'another spelling of the same bytes is another jti',
+    );
     assert.equal(table.prune(20_000), odd.length + 1);
     assert.equal(table.size, 0);
   });
@@ -108,7 +122,10 @@ describe('JtiTable', () => {
     assert.equal(table.size, jtis.length);
     for (const jti of jtis) assert.equal(table.has(jti), true);
     for (let i = 0; i < 10_000; i++) assert.equal(table.has(newJti()), false);
-    assert.ok(table.tableBytes / table.size <= 32, `${table.tableBytes / table.size} bytes per entry`);
+    assert.ok(
+      table.tableBytes / table.size <= 32,
+      `${table.tableBytes / table.size} bytes per entry`,
+    );
   });
 
   test('prune drops exactly the expired entries and leaves the rest findable (backward shift)', () => {
@@ -116,7 +133,9 @@ describe('JtiTable', () => {
     const jtis = Array.from({ length: 20_000 }, newJti);
     jtis.forEach((jti, i) => table.set(jti, (i % 10) * 1000 + 1000));
     assert.equal(table.prune(5_500), jtis.length / 2);
-    jtis.forEach((jti, i) => assert.equal(table.has(jti), (i % 10) * 1000 + 1000 >= 5_500, `entry ${i}`));
+    jtis.forEach((jti, i) =>
+      assert.equal(table.has(jti), (i % 10) * 1000 + 1000 >= 5_500, `entry ${i}`),
+    );
   });
 
   test('behaves like a Map<string, number> under random set, has and prune', () => {
@@ -130,13 +149,19 @@ describe('JtiTable', () => {
       if (r < 0.5) {
         // Mostly fresh jtis, some repeats, a few odd ones for the fallback.
         const pick = random();
-        const jti = pick < 0.7 || seen.length === 0 ? newJti() : pick < 0.95 ? seen[Math.floor(random() * seen.length)]! : `odd-${Math.floor(random() * 50)}`;
+        const jti =
+          pick < 0.7 || seen.length === 0
+            ? newJti()
+            : pick < 0.95
+              ? seen[Math.floor(random() * seen.length)]!
+              : `odd-${Math.floor(random() * 50)}`;
         const expiresAt = (now + Math.floor(random() * 5)) * 1000;
         table.set(jti, expiresAt);
         model.set(jti, expiresAt);
         seen.push(jti);
       } else if (r < 0.97) {
-        const jti = random() < 0.5 && seen.length > 0 ? seen[Math.floor(random() * seen.length)]! : newJti();
+        const jti =
+          random() < 0.5 && seen.length > 0 ? seen[Math.floor(random() * seen.length)]! : newJti();
         assert.equal(table.has(jti), model.has(jti), `has(${jti}) after ${op} ops`);
       } else {
         now++;

@@ -31,7 +31,10 @@ after(async () => {
 });
 
 /** One "instance": its own data directory and its own connection to the shared database file. */
-async function instance(dbFile: string, secret: Buffer = SECRET): Promise<{ manager: KeyManager; store: SqliteStore; config: Config }> {
+async function instance(
+  dbFile: string,
+  secret: Buffer = SECRET,
+): Promise<{ manager: KeyManager; store: SqliteStore; config: Config }> {
   const config = loadConfig({ REVOKD_DATA_DIR: tempDir('keys-instance') });
   const store = await createSqliteStore(dbFile, { auditChainKey: TEST_AUDIT_KEY });
   stores.push(store);
@@ -53,17 +56,44 @@ function assertSignsAs(ring: KeyRing, kid: string, other: KeyRing = ring): void 
 }
 
 /** What an older revokd left: a key row without a sealed half and `<dataDir>/keys/<kid>.json`. */
-async function legacyKey(store: SqliteStore, dataDir: string, status: 'active' | 'retired' = 'active'): Promise<{ kid: string; file: string }> {
+async function legacyKey(
+  store: SqliteStore,
+  dataDir: string,
+  status: 'active' | 'retired' = 'active',
+): Promise<{ kid: string; file: string }> {
   const { privateKey, publicKey } = newKeyPair('EdDSA');
   const publicJwk = publicKey.export({ format: 'jwk' }) as Record<string, unknown>;
   const kid = await calculateJwkThumbprint(publicJwk, 'sha256');
   const now = Date.now();
-  await store.insertSigningKey({
-    kid, alg: 'EdDSA', publicJwk: { ...publicJwk, kid, alg: 'EdDSA', use: 'sig' }, status, createdAtMs: now, retiredAtMs: status === 'retired' ? now : null, revokedAtMs: null, privateKeySealed: null,
-  }, status === 'active', { type: 'key.rotated', actorType: 'system', actorId: null, targetType: 'key', targetId: kid, ip: null, details: { alg: 'EdDSA' } });
+  await store.insertSigningKey(
+    {
+      kid,
+      alg: 'EdDSA',
+      publicJwk: { ...publicJwk, kid, alg: 'EdDSA', use: 'sig' },
+      status,
+      createdAtMs: now,
+      retiredAtMs: status === 'retired' ? now : null,
+      revokedAtMs: null,
+      privateKeySealed: null,
+    },
+    status === 'active',
+    {
+      type: 'key.rotated',
+      actorType: 'system',
+      actorId: null,
+      targetType: 'key',
+      targetId: kid,
+      ip: null,
+      details: { alg: 'EdDSA' },
+    },
+  );
   fs.mkdirSync(path.join(dataDir, 'keys'), { recursive: true, mode: 0o700 });
   const file = path.join(dataDir, 'keys', `${kid}.json`);
-  fs.writeFileSync(file, JSON.stringify({ kid, alg: 'EdDSA', privateJwk: privateKey.export({ format: 'jwk' }) }), { mode: 0o600 });
+  fs.writeFileSync(
+    file,
+    JSON.stringify({ kid, alg: 'EdDSA', privateJwk: privateKey.export({ format: 'jwk' }) }),
+    { mode: 0o600 },
+  );
   return { kid, file };
 }
 
@@ -86,14 +116,22 @@ test('a new key is sealed into its row and written to no file; another instance 
   assert.ok(!(sealed as string).includes(d), 'the private d is not in the row in clear');
 
   const b = await instance(db);
-  assert.deepEqual(await b.manager.ensureKeys(), { sealedFromFiles: [], created: undefined }, 'the second instance creates nothing');
+  assert.deepEqual(
+    await b.manager.ensureKeys(),
+    { sealedFromFiles: [], created: undefined },
+    'the second instance creates nothing',
+  );
   const ringB = await b.manager.loadRing();
   assertSignsAs(ringB, kid, ringA);
   assertSignsAs(ringA, kid, ringB);
 
   const rotated = await a.manager.rotate({ type: 'cli', id: null });
   assert.equal('privateKeySealed' in rotated, false, 'what rotate returns carries no private half');
-  assert.equal((await a.manager.list()).some((k) => 'privateKeySealed' in k), false, 'nor does list');
+  assert.equal(
+    (await a.manager.list()).some((k) => 'privateKeySealed' in k),
+    false,
+    'nor does list',
+  );
   assertSignsAs(await b.manager.loadRing(), rotated.kid, await a.manager.loadRing());
 });
 
@@ -103,7 +141,10 @@ test('an instance with another service secret refuses to start, naming REVOKD_SE
   await a.manager.ensureKeys();
   const before = await a.store.listSigningKeys();
   const stranger = await instance(db, Buffer.from('a different secret, also 32 bytes or more'));
-  await assert.rejects(stranger.manager.ensureKeys(), /does not open with this service secret: every instance on one database must run with the same REVOKD_SECRET/);
+  await assert.rejects(
+    stranger.manager.ensureKeys(),
+    /does not open with this service secret: every instance on one database must run with the same REVOKD_SECRET/,
+  );
   await assert.rejects(stranger.manager.loadRing(), /REVOKD_SECRET/);
   assert.deepEqual(await a.store.listSigningKeys(), before, 'the key is left as it was');
 });
@@ -118,7 +159,11 @@ test('a key made before sealing still signs from its file, and the first start m
   assert.deepEqual(await a.manager.ensureKeys(), { sealedFromFiles: [kid], created: undefined });
   assert.match((await sealedOf(a.store, kid)) ?? '', /^v1\./);
   assert.equal(fs.existsSync(file), true, 'the file is left for a rollback');
-  assert.deepEqual(await a.manager.ensureKeys(), { sealedFromFiles: [], created: undefined }, 'moved once');
+  assert.deepEqual(
+    await a.manager.ensureKeys(),
+    { sealedFromFiles: [], created: undefined },
+    'moved once',
+  );
 
   // An instance that never had the file signs with the key now.
   const b = await instance(db);
@@ -132,19 +177,31 @@ test('a retired legacy key is not copied into the store; a legacy file holding a
   const retired = await legacyKey(a.store, a.config.dataDir, 'retired');
   const report = await a.manager.ensureKeys();
   assert.deepEqual(report.sealedFromFiles, []);
-  assert.equal(await sealedOf(a.store, retired.kid), null, 'a retired key never signs again: its private half stays where it was');
+  assert.equal(
+    await sealedOf(a.store, retired.kid),
+    null,
+    'a retired key never signs again: its private half stays where it was',
+  );
   assert.notEqual(report.created, undefined);
 
   const b = await instance(freshDatabase());
   const swapped = await legacyKey(b.store, b.config.dataDir);
   const other = newKeyPair('EdDSA').privateKey.export({ format: 'jwk' });
-  fs.writeFileSync(swapped.file, JSON.stringify({ kid: swapped.kid, alg: 'EdDSA', privateJwk: other }));
-  await assert.rejects(b.manager.ensureKeys(), new RegExp(`legacy key file of signing key ${swapped.kid} holds a different key`));
+  fs.writeFileSync(
+    swapped.file,
+    JSON.stringify({ kid: swapped.kid, alg: 'EdDSA', privateJwk: other }),
+  );
+  await assert.rejects(
+    b.manager.ensureKeys(),
+    new RegExp(`legacy key file of signing key ${swapped.kid} holds a different key`),
+  );
   assert.equal(await sealedOf(b.store, swapped.kid), null);
 });
 
 /** Starts `instances` on one fresh database at once: one key stays active and every ring signs with it. */
-async function assertConcurrentStartsAgree(all: ReadonlyArray<{ manager: KeyManager; store: RevokdStore }>): Promise<void> {
+async function assertConcurrentStartsAgree(
+  all: ReadonlyArray<{ manager: KeyManager; store: RevokdStore }>,
+): Promise<void> {
   await Promise.all(all.map((i) => i.manager.ensureKeys()));
   const keys = await all[0]!.store.listSigningKeys();
   const active = keys.filter((k) => k.status === 'active');
@@ -163,10 +220,19 @@ test('three instances starting at once on a fresh SQLite database sign with the 
 test('three instances starting at once on a fresh PostgreSQL database (three pools) sign with the one active key', async (t) => {
   const database = await createTestDatabase('key_manager_starts');
   t.after(() => database.drop());
-  const all = await Promise.all([0, 1, 2].map(async () => {
-    const store = await openStore(database.url, { auditChainKey: TEST_AUDIT_KEY });
-    t.after(() => store.close());
-    return { store, manager: new KeyManager(loadConfig({ REVOKD_DATA_DIR: tempDir('keys-instance') }), store, new PrivateKeySealer(SECRET)) };
-  }));
+  const all = await Promise.all(
+    [0, 1, 2].map(async () => {
+      const store = await openStore(database.url, { auditChainKey: TEST_AUDIT_KEY });
+      t.after(() => store.close());
+      return {
+        store,
+        manager: new KeyManager(
+          loadConfig({ REVOKD_DATA_DIR: tempDir('keys-instance') }),
+          store,
+          new PrivateKeySealer(SECRET),
+        ),
+      };
+    }),
+  );
   await assertConcurrentStartsAgree(all);
 });

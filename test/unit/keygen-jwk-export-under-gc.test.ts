@@ -20,25 +20,51 @@ const SILENCE_MS = 30_000;
 
 test('new key pairs export to JWK under constant garbage collection without deadlocking (Ed25519 and P-256)', async () => {
   const stress = path.join(REPO_ROOT, 'test/fixtures/keygen-jwk-export-stress.ts');
-  const run = await runBounded(process.execPath, ['--import', 'tsx', '--max-semi-space-size=1', stress, String(ED25519_PAIRS), String(P256_PAIRS)], {
-    cwd: REPO_ROOT, silenceMs: SILENCE_MS,
-  });
+  const run = await runBounded(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--max-semi-space-size=1',
+      stress,
+      String(ED25519_PAIRS),
+      String(P256_PAIRS),
+    ],
+    {
+      cwd: REPO_ROOT,
+      silenceMs: SILENCE_MS,
+    },
+  );
   const lastProgress = run.output.trim().split('\n').at(-1);
-  assert.equal(run.killedForSilence, false,
-    `the child stopped reporting (last line: ${lastProgress}) and was killed after ${SILENCE_MS} ms of silence: deadlocked generating or exporting a key`);
+  assert.equal(
+    run.killedForSilence,
+    false,
+    `the child stopped reporting (last line: ${lastProgress}) and was killed after ${SILENCE_MS} ms of silence: deadlocked generating or exporting a key`,
+  );
   assert.equal(run.code, 0, run.output);
   assert.match(run.output, new RegExp(`^done ${ED25519_PAIRS} ${P256_PAIRS}$`, 'm'));
 });
 
-test('newKeyPair: the public key is the private key\'s, as JWK of the expected curve', () => {
-  for (const [alg, kty, crv] of [['EdDSA', 'OKP', 'Ed25519'], ['ES256', 'EC', 'P-256']] as const) {
+test("newKeyPair: the public key is the private key's, as JWK of the expected curve", () => {
+  for (const [alg, kty, crv] of [
+    ['EdDSA', 'OKP', 'Ed25519'],
+    ['ES256', 'EC', 'P-256'],
+  ] as const) {
     const { privateKey, publicKey } = newKeyPair(alg);
     const privateJwk = privateKey.export({ format: 'jwk' });
     const publicJwk = publicKey.export({ format: 'jwk' });
     assert.equal(privateKey.type, 'private');
     assert.equal(publicKey.type, 'public');
     assert.deepEqual({ kty: publicJwk.kty, crv: publicJwk.crv }, { kty, crv }, alg);
-    assert.deepEqual({ ...privateJwk, d: undefined }, { ...publicJwk, d: undefined }, `${alg}: same public part`);
-    assert.notDeepEqual(newKeyPair(alg).publicKey.export({ format: 'jwk' }), publicJwk, `${alg}: a new key each time`);
+    assert.deepEqual(
+      { ...privateJwk, d: undefined },
+      { ...publicJwk, d: undefined },
+      `${alg}: same public part`,
+    );
+    assert.notDeepEqual(
+      newKeyPair(alg).publicKey.export({ format: 'jwk' }),
+      publicJwk,
+      `${alg}: a new key each time`,
+    );
   }
 });

@@ -9,13 +9,21 @@ import { openAppContext } from '../../src/app/open-app-context.js';
 import { createUser } from '../../src/app/users.js';
 import { generateApiToken } from '../../src/core/tokens/api-token.js';
 import * as revokd from '../../src/index.js';
-import { ConfigError, RevokdError, isRevokdError, loadConfig, openRevokd } from '../../src/index.js';
+import {
+  ConfigError,
+  RevokdError,
+  isRevokdError,
+  loadConfig,
+  openRevokd,
+} from '../../src/index.js';
 import { tempDir } from '../support/server-process.js';
 
 /** The feed timer is unref'd: a ref'd deadline keeps the test alive while it waits (and bounds the wait). */
 async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`nothing within ${ms} ms`)), ms); });
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`nothing within ${ms} ms`)), ms);
+  });
   try {
     return await Promise.race([promise, deadline]);
   } finally {
@@ -30,7 +38,13 @@ describe('library surface', () => {
   });
 
   test('exports exactly the named surface', () => {
-    assert.deepEqual(Object.keys(revokd).sort(), ['ConfigError', 'RevokdError', 'isRevokdError', 'loadConfig', 'openRevokd']);
+    assert.deepEqual(Object.keys(revokd).sort(), [
+      'ConfigError',
+      'RevokdError',
+      'isRevokdError',
+      'loadConfig',
+      'openRevokd',
+    ]);
     assert.equal(typeof openRevokd, 'function');
     assert.equal(typeof loadConfig, 'function');
     assert.ok(isRevokdError(new RevokdError('ERR_INVALID_TOKEN', 'x')));
@@ -38,11 +52,14 @@ describe('library surface', () => {
   });
 
   test('openRevokd rejects an invalid environment with every problem listed', async () => {
-    await assert.rejects(openRevokd({ env: { REVOKD_FEED_POLL_MS: 'soon', REVOKD_FAIL_MODE: 'maybe' } }), (err: unknown) => {
-      assert.ok(err instanceof ConfigError);
-      assert.equal(err.problems.length, 2);
-      return true;
-    });
+    await assert.rejects(
+      openRevokd({ env: { REVOKD_FEED_POLL_MS: 'soon', REVOKD_FAIL_MODE: 'maybe' } }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(err.problems.length, 2);
+        return true;
+      },
+    );
   });
 
   test('rejects malformed and unknown tokens with ERR_INVALID_TOKEN and closes cleanly', async () => {
@@ -71,15 +88,35 @@ describe('library surface', () => {
     const server = await openAppContext(loadConfig(env), { log: pino({ level: 'silent' }) });
     const lib = await openRevokd({ env });
     try {
-      const user = await createUser(server, { email: 'tcp@example.com', password: 'tcp-password-1' }, { type: 'system', id: null });
-      const { record, token } = await createApiToken(server, { userId: user.id, name: 'tcp client', scopes: ['read'], ip: null });
+      const user = await createUser(
+        server,
+        { email: 'tcp@example.com', password: 'tcp-password-1' },
+        { type: 'system', id: null },
+      );
+      const { record, token } = await createApiToken(server, {
+        userId: user.id,
+        name: 'tcp client',
+        scopes: ['read'],
+        ip: null,
+      });
 
       const who = await lib.verifyApiToken(token, { ip: '127.0.0.1' });
-      assert.deepEqual(who, { tokenId: record.id, userId: user.id, email: 'tcp@example.com', scopes: ['read'], name: 'tcp client', expiresAt: null });
+      assert.deepEqual(who, {
+        tokenId: record.id,
+        userId: user.id,
+        email: 'tcp@example.com',
+        scopes: ['read'],
+        name: 'tcp client',
+        expiresAt: null,
+      });
       await lib.recheckApiToken(record.id);
 
       const heard = new Promise<string>((resolve) => lib.onApiTokenRevoked(resolve));
-      await revokeApiToken(server, record.id, user.id, { actor: { type: 'user', id: user.id }, initiator: 'user', reason: 'user_request' });
+      await revokeApiToken(server, record.id, user.id, {
+        actor: { type: 'user', id: user.id },
+        initiator: 'user',
+        reason: 'user_request',
+      });
       assert.equal(await withDeadline(heard, 5000), record.id);
       await assert.rejects(lib.recheckApiToken(record.id), { code: 'ERR_TOKEN_REVOKED' });
       await assert.rejects(lib.verifyApiToken(token), { code: 'ERR_TOKEN_REVOKED' });

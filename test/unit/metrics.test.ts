@@ -39,17 +39,46 @@ test('every event the bus carries moves its counter; stop() unsubscribes', async
     events.emit('check', { kind: 'refresh_token', outcome: 'invalid' });
     events.emit('revoked', { scope: 'user', reason: 'compromised', initiator: 'admin', count: 3 });
     events.emit('alert_raised', { severity: 'HIGH', type: 'credential_stuffing' });
-    events.emit('revoked_token_used', { kind: 'api_token', subject: 'u', tokenId: 't', ip: null, audit: { type: 'api_token.used_after_revoke', actorType: 'anonymous', actorId: null, targetType: 'api_token', targetId: 't', ip: null, details: {} } });
+    events.emit('revoked_token_used', {
+      kind: 'api_token',
+      subject: 'u',
+      tokenId: 't',
+      ip: null,
+      audit: {
+        type: 'api_token.used_after_revoke',
+        actorType: 'anonymous',
+        actorId: null,
+        targetType: 'api_token',
+        targetId: 't',
+        ip: null,
+        details: {},
+      },
+    });
     events.emit('login_failed', { email: 'a@example.com', userId: null, ip: '127.0.0.1' });
     events.emit('refresh_reused', { userId: 'u', sessionId: 's', ip: '127.0.0.1' });
     events.emit('token_issued', { subject: 'c', kind: 'client_credentials', ip: null });
-    events.emit('deception_hit', { kind: 'canary', ip: '127.0.0.1', detail: 'x', via: { kind: 'direct' } });
+    events.emit('deception_hit', {
+      kind: 'canary',
+      ip: '127.0.0.1',
+      detail: 'x',
+      via: { kind: 'direct' },
+    });
   };
   emitAll();
   const expect = async (n: number): Promise<void> => {
     const e = await read(metrics);
-    assert.equal(sampleValue(e, 'revokd_token_checks_total', { kind: 'refresh_token', outcome: 'invalid' }), n);
-    assert.equal(sampleValue(e, 'revokd_revocations_total', { scope: 'user', reason: 'compromised', initiator: 'admin' }), n);
+    assert.equal(
+      sampleValue(e, 'revokd_token_checks_total', { kind: 'refresh_token', outcome: 'invalid' }),
+      n,
+    );
+    assert.equal(
+      sampleValue(e, 'revokd_revocations_total', {
+        scope: 'user',
+        reason: 'compromised',
+        initiator: 'admin',
+      }),
+      n,
+    );
     assert.equal(sampleValue(e, 'revokd_alerts_total', { severity: 'HIGH' }), n);
     assert.equal(sampleValue(e, 'revokd_alerts_total', { severity: 'CRITICAL' }), 0);
     assert.equal(sampleValue(e, 'revokd_revoked_token_replays_total', { kind: 'api_token' }), n);
@@ -80,7 +109,10 @@ test('propagation: each record the view applies is observed from its createdAt, 
   const source: RecordSource = {
     onRecord(l) {
       listener = l;
-      return () => { unsubscribed++; listener = undefined; };
+      return () => {
+        unsubscribed++;
+        listener = undefined;
+      };
     },
   };
   const metrics = new Metrics();
@@ -107,20 +139,35 @@ test('metricsTokenMatches wants exactly "Bearer <token>"', () => {
   const token = 'metrics-token-0123456789';
   assert.equal(metricsTokenMatches(`Bearer ${token}`, token), true);
   assert.equal(metricsTokenMatches(`bearer ${token}`, token), true);
-  for (const header of [undefined, '', token, `Bearer ${token}x`, `Bearer ${token.slice(1)}`, `Basic ${token}`, `Bearer  `, `Bearer ${token} extra`]) {
+  for (const header of [
+    undefined,
+    '',
+    token,
+    `Bearer ${token}x`,
+    `Bearer ${token.slice(1)}`,
+    `Basic ${token}`,
+    `Bearer  `,
+    `Bearer ${token} extra`,
+  ]) {
     assert.equal(metricsTokenMatches(header, token), false, String(header));
   }
 });
 
 test('REVOKD_METRICS_TOKEN: optional, at least 16 printable characters, never echoed in the error', () => {
   assert.equal(loadConfig({}, '/tmp').metricsToken, undefined);
-  assert.equal(loadConfig({ REVOKD_METRICS_TOKEN: 'a-long-enough-token-1' }, '/tmp').metricsToken, 'a-long-enough-token-1');
+  assert.equal(
+    loadConfig({ REVOKD_METRICS_TOKEN: 'a-long-enough-token-1' }, '/tmp').metricsToken,
+    'a-long-enough-token-1',
+  );
   for (const bad of ['short-token', 'has a space inside it', 'tab\tinside-the-token-x']) {
-    assert.throws(() => loadConfig({ REVOKD_METRICS_TOKEN: bad }, '/tmp'), (err: unknown) => {
-      assert.ok(err instanceof ConfigError);
-      assert.ok(err.problems.some((p) => p.startsWith('REVOKD_METRICS_TOKEN')));
-      assert.ok(!err.message.includes(bad), 'the value is not echoed');
-      return true;
-    });
+    assert.throws(
+      () => loadConfig({ REVOKD_METRICS_TOKEN: bad }, '/tmp'),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.ok(err.problems.some((p) => p.startsWith('REVOKD_METRICS_TOKEN')));
+        assert.ok(!err.message.includes(bad), 'the value is not echoed');
+        return true;
+      },
+    );
   }
 });

@@ -29,12 +29,15 @@ test('openStore: a sqlite: URL opens a migrated SQLite store at that path, and w
 });
 
 test('openStore: an unknown scheme is refused with the schemes it takes, and without the URL credentials', async () => {
-  await assert.rejects(openStore('mysql://admin:hunter2@db.example/revokd', { auditChainKey: TEST_AUDIT_KEY }), (err: unknown) => {
-    assert.ok(err instanceof Error);
-    assert.match(err.message, /must start with sqlite: or postgres:\/\//);
-    assert.doesNotMatch(err.message, /hunter2/);
-    return true;
-  });
+  await assert.rejects(
+    openStore('mysql://admin:hunter2@db.example/revokd', { auditChainKey: TEST_AUDIT_KEY }),
+    (err: unknown) => {
+      assert.ok(err instanceof Error);
+      assert.match(err.message, /must start with sqlite: or postgres:\/\//);
+      assert.doesNotMatch(err.message, /hunter2/);
+      return true;
+    },
+  );
 });
 
 test('openStore: a postgres:// URL opens a migrated PostgreSQL store, and what it wrote is there on reopening; the configuration takes the URL', async (t) => {
@@ -52,7 +55,10 @@ test('openStore: a postgres:// URL opens a migrated PostgreSQL store, and what i
   } finally {
     await second.close();
   }
-  assert.equal(loadConfig({ REVOKD_DATABASE_URL: db.url, REVOKD_SECRET: 'x'.repeat(48) }).databaseUrl, db.url);
+  assert.equal(
+    loadConfig({ REVOKD_DATABASE_URL: db.url, REVOKD_SECRET: 'x'.repeat(48) }).databaseUrl,
+    db.url,
+  );
 });
 
 test('openStore: a process on SQLite never loads the PostgreSQL driver', async () => {
@@ -64,6 +70,16 @@ test('openStore: a process on SQLite never loads the PostgreSQL driver', async (
     await store.close();
     const loaded = Object.keys(createRequire(process.cwd() + '/').cache);
     console.log(JSON.stringify({ pg: loaded.some((f) => /node_modules[\\/]pg[\\/]/.test(f)), sqlite: loaded.some((f) => /better-sqlite3/.test(f)) }));`;
-  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
-  assert.deepEqual(JSON.parse(stdout.trim().split('\n').pop()!), { pg: false, sqlite: true }, 'better-sqlite3 loaded (so the check sees CommonJS drivers), pg not');
+  const { stdout } = await execFileAsync(process.execPath, [
+    '--import',
+    'tsx',
+    '--input-type=module',
+    '-e',
+    script,
+  ]);
+  assert.deepEqual(
+    JSON.parse(stdout.trim().split('\n').pop()!),
+    { pg: false, sqlite: true },
+    'better-sqlite3 loaded (so the check sees CommonJS drivers), pg not',
+  );
 });

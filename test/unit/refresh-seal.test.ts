@@ -11,5 +11,9 @@ test('a sealed successor opens only with the predecessor and salt it was sealed 
   assert.equal(openSuccessor('rt_predecessor', 'salt-1', 'garbage'), undefined);
   const [iv, tag, body] = sealed.split('.') as [string, string, string];
   const flipped = (body[0] === 'A' ? 'B' : 'A') + body.slice(1);
-  assert.equal(openSuccessor('rt_predecessor', 'salt-1', [iv, tag, flipped].join('.')), undefined, 'a tampered body fails authentication');
+  assert.equal(
+    openSuccessor('rt_predecessor', 'salt-1', [iv, tag, flipped].join('.')),
+    undefined,
+    'a tampered body fails authentication',
+  );
 });

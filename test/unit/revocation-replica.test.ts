@@ -16,28 +16,71 @@ class MemoryFeed implements FeedSource {
   records: RevocationRecord[] = [];
   failing = false;
   async loadSnapshot() {
-    return { records: [...this.records], globalGeneration: 0, userGenerations: [], clientGenerations: [], cursor: String(this.records.length),
-      chain: chainOver(GENESIS_CHAIN, this.records) };
+    return {
+      records: [...this.records],
+      globalGeneration: 0,
+      userGenerations: [],
+      clientGenerations: [],
+      cursor: String(this.records.length),
+      chain: chainOver(GENESIS_CHAIN, this.records),
+    };
   }
   /** The cursor is a count of records read: records are appended in commit order here. */
   async readFeed(after: string) {
     if (this.failing) throw new Error('store unreachable');
     const records = this.records.slice(Number(after));
-    return { records, cursors: records.map((_, i) => String(Number(after) + i + 1)), cursor: String(this.records.length) };
+    return {
+      records,
+      cursors: records.map((_, i) => String(Number(after) + i + 1)),
+      cursor: String(this.records.length),
+    };
   }
 }
 
-const stamp = { iss: 'i', jti: 'jti-00000001', sid: 's', sub: 'u', clientId: 'c', iat: 1, gen: 0, ugen: 0, cgen: 0 };
+const stamp = {
+  iss: 'i',
+  jti: 'jti-00000001',
+  sid: 's',
+  sub: 'u',
+  clientId: 'c',
+  iat: 1,
+  gen: 0,
+  ugen: 0,
+  cgen: 0,
+};
 const sessionRecord = (seq: number): RevocationRecord => ({
-  seq, scope: 'session', target: 's', issuer: null, generation: null, windowFrom: null, windowTo: null, expiresAtMs: null,
-  initiator: 'user', reason: 'logout', note: null, createdAtMs: 0,
+  seq,
+  scope: 'session',
+  target: 's',
+  issuer: null,
+  generation: null,
+  windowFrom: null,
+  windowTo: null,
+  expiresAtMs: null,
+  initiator: 'user',
+  reason: 'logout',
+  note: null,
+  createdAtMs: 0,
 });
 
 /** A replica on the poll driver, with the driver's sync() to read on demand (the poll is a minute). */
-function replica(feed: MemoryFeed, clock: { now: number }, failMode: 'open' | 'closed', onFailOpen?: () => void) {
+function replica(
+  feed: MemoryFeed,
+  clock: { now: number },
+  failMode: 'open' | 'closed',
+  onFailOpen?: () => void,
+) {
   const now = () => clock.now;
   const driver = new PollDriver({ source: feed, pollMs: 60_000, now });
-  const r = new RevocationReplica({ driver, maxStalenessMs: 1000, failOpenMaxMs: 10_000, pruneIntervalMs: 60_000, failMode, now, onFailOpen });
+  const r = new RevocationReplica({
+    driver,
+    maxStalenessMs: 1000,
+    failOpenMaxMs: 10_000,
+    pruneIntervalMs: 60_000,
+    failMode,
+    now,
+    onFailOpen,
+  });
   return Object.assign(r, { sync: () => driver.sync() });
 }
 
@@ -66,7 +109,11 @@ test('a local write does not skip a lower seq another process committed but this
   r.applyLocal([local]);
   assert.equal(r.check({ ...stamp, sid: 'local' }).revoked, true);
   await r.sync();
-  assert.equal(r.check({ ...stamp, sid: 'from-cli' }).revoked, true, 'seq 1 must still be read after seq 2 was applied locally');
+  assert.equal(
+    r.check({ ...stamp, sid: 'from-cli' }).revoked,
+    true,
+    'seq 1 must still be read after seq 2 was applied locally',
+  );
   assert.deepEqual(told, [2, 1], 'each record is told once');
   await r.stop();
 });
@@ -83,7 +130,11 @@ test('committed listeners are told every record in commit order with its cursor,
   r.applyLocal([local]);
   assert.deepEqual(committed, [], 'a local commit is not told before the feed orders it');
   await r.sync();
-  assert.deepEqual(committed, [[1, '1'], [2, '2'], [3, '3']]);
+  assert.deepEqual(committed, [
+    [1, '1'],
+    [2, '2'],
+    [3, '3'],
+  ]);
   assert.equal(r.cursor, '3');
   await r.stop();
 });
@@ -99,7 +150,11 @@ test('fail closed: past the staleness bound a check throws ERR_STORE_UNAVAILABLE
   assert.equal(r.check(stamp).revoked, false, 'inside the bound the last known state answers');
   clock.now = 1500;
   await r.sync();
-  assert.throws(() => r.check(stamp), (err: { code?: string; retryAfterSeconds?: number }) => err.code === 'ERR_STORE_UNAVAILABLE' && err.retryAfterSeconds === 1);
+  assert.throws(
+    () => r.check(stamp),
+    (err: { code?: string; retryAfterSeconds?: number }) =>
+      err.code === 'ERR_STORE_UNAVAILABLE' && err.retryAfterSeconds === 1,
+  );
   feed.failing = false;
   await r.sync();
   assert.equal(r.check(stamp).revoked, false, 'a successful sync restores service');
@@ -111,7 +166,9 @@ test('fail open: a stale check still answers from the last known state, and is r
   feed.records.push(sessionRecord(1));
   const clock = { now: 0 };
   let reported = 0;
-  const r = replica(feed, clock, 'open', () => { reported++; });
+  const r = replica(feed, clock, 'open', () => {
+    reported++;
+  });
   await r.start();
   feed.failing = true;
   clock.now = 5000;
@@ -121,6 +178,10 @@ test('fail open: a stale check still answers from the last known state, and is r
   assert.equal(reported, 2);
   clock.now = 10_001;
   await r.sync();
-  assert.throws(() => r.check(stamp), (err: { code?: string }) => err.code === 'ERR_STORE_UNAVAILABLE', 'fail-open ends after the access-token TTL');
+  assert.throws(
+    () => r.check(stamp),
+    (err: { code?: string }) => err.code === 'ERR_STORE_UNAVAILABLE',
+    'fail-open ends after the access-token TTL',
+  );
   await r.stop();
 });

@@ -2,18 +2,44 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { RevocationState } from '../../src/core/revocation/revocation-state.js';
-import type { RevocationRecord, RevocationScope, TokenStamp } from '../../src/core/revocation/types.js';
+import type {
+  RevocationRecord,
+  RevocationScope,
+  TokenStamp,
+} from '../../src/core/revocation/types.js';
 
 /** The scopes a token stamp is checked against (API tokens are checked by id, below). */
 type StampScope = Exclude<RevocationScope, 'api_token'>;
 
 let seq = 0;
-const record = (over: Partial<RevocationRecord> & Pick<RevocationRecord, 'scope' | 'target'>): RevocationRecord => ({
-  seq: ++seq, issuer: null, generation: null, windowFrom: null, windowTo: null, expiresAtMs: null,
-  initiator: 'admin', reason: 'admin', note: null, createdAtMs: 0, ...over,
+const record = (
+  over: Partial<RevocationRecord> & Pick<RevocationRecord, 'scope' | 'target'>,
+): RevocationRecord => ({
+  seq: ++seq,
+  issuer: null,
+  generation: null,
+  windowFrom: null,
+  windowTo: null,
+  expiresAtMs: null,
+  initiator: 'admin',
+  reason: 'admin',
+  note: null,
+  createdAtMs: 0,
+  ...over,
 });
 
-const token: TokenStamp = { iss: 'https://iss', jti: 'jti-00000001', sid: 'sid-1', sub: 'user-1', clientId: 'client-1', kid: 'kid-1', iat: 1000, gen: 0, ugen: 0, cgen: 0 };
+const token: TokenStamp = {
+  iss: 'https://iss',
+  jti: 'jti-00000001',
+  sid: 'sid-1',
+  sub: 'user-1',
+  clientId: 'client-1',
+  kid: 'kid-1',
+  iat: 1000,
+  gen: 0,
+  ugen: 0,
+  cgen: 0,
+};
 
 /** One revocation of each scope that covers `token`. */
 const covering: Record<StampScope, RevocationRecord> = {
@@ -102,7 +128,7 @@ describe('revocation state', () => {
     assert.equal(state.check({ ...token, iat: 1010 }).revoked, false);
   });
 
-  test('a token entry is keyed on the verified jti (a feed is one issuer\'s), with or without an issuer named', () => {
+  test("a token entry is keyed on the verified jti (a feed is one issuer's), with or without an issuer named", () => {
     const named = new RevocationState();
     named.apply(record({ scope: 'token', target: token.jti, issuer: token.iss }));
     assert.deepEqual(named.check(token), { revoked: true, scope: 'token' });
@@ -124,7 +150,9 @@ describe('revocation state', () => {
 
   test('prune drops only entries past their expiry', () => {
     const state = new RevocationState();
-    state.apply(record({ scope: 'token', target: token.jti, issuer: token.iss, expiresAtMs: 5000 }));
+    state.apply(
+      record({ scope: 'token', target: token.jti, issuer: token.iss, expiresAtMs: 5000 }),
+    );
     state.apply(record({ scope: 'session', target: 'sid-keep', expiresAtMs: 9000 }));
     assert.equal(state.prune(4999), 0);
     assert.equal(state.check(token).revoked, true);

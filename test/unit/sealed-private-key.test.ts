@@ -26,7 +26,10 @@ function refused(pattern: RegExp): (err: unknown) => boolean {
   return (err: unknown) => {
     assert.ok(err instanceof RevokdError, String(err));
     assert.match(err.message, pattern);
-    assert.doesNotMatch(err.message, /unable to authenticate|Unsupported state|Invalid authentication tag/i);
+    assert.doesNotMatch(
+      err.message,
+      /unable to authenticate|Unsupported state|Invalid authentication tag/i,
+    );
     return true;
   };
 }
@@ -53,20 +56,32 @@ test('the sealed string is v1.<iv>.<tag>.<ciphertext> and contains neither the p
   // random ciphertext cannot hold them by chance, unlike a 3-letter "OKP").
   const ciphertext = Buffer.from(sealed.split('.')[3]!, 'base64url');
   for (const clear of ['"crv":"Ed25519"', '"kty":"OKP"']) {
-    assert.ok(!sealed.includes(clear) && !ciphertext.includes(Buffer.from(clear)), `${clear} in clear`);
-    assert.ok(!sealed.includes(Buffer.from(clear).toString('base64url').slice(0, 12)), `${clear} as base64url`);
+    assert.ok(
+      !sealed.includes(clear) && !ciphertext.includes(Buffer.from(clear)),
+      `${clear} in clear`,
+    );
+    assert.ok(
+      !sealed.includes(Buffer.from(clear).toString('base64url').slice(0, 12)),
+      `${clear} as base64url`,
+    );
   }
 });
 
 test('a wrong service secret is refused with a message naming REVOKD_SECRET', () => {
   const sealed = new PrivateKeySealer(SECRET).seal(KID, newKeyPair('EdDSA').privateKey);
-  assert.throws(() => new PrivateKeySealer(OTHER_SECRET).open(KID, sealed), refused(new RegExp(`signing key ${KID} does not open .*REVOKD_SECRET`)));
+  assert.throws(
+    () => new PrivateKeySealer(OTHER_SECRET).open(KID, sealed),
+    refused(new RegExp(`signing key ${KID} does not open .*REVOKD_SECRET`)),
+  );
 });
 
-test('a blob copied into another kid\'s row does not open (the kid is bound)', () => {
+test("a blob copied into another kid's row does not open (the kid is bound)", () => {
   const sealer = new PrivateKeySealer(SECRET);
   const sealed = sealer.seal(KID, newKeyPair('EdDSA').privateKey);
-  assert.throws(() => sealer.open('kid-other', sealed), refused(/signing key kid-other does not open/));
+  assert.throws(
+    () => sealer.open('kid-other', sealed),
+    refused(/signing key kid-other does not open/),
+  );
 });
 
 test('any altered part (iv, tag, ciphertext) is refused', () => {
@@ -76,7 +91,9 @@ test('any altered part (iv, tag, ciphertext) is refused', () => {
   for (const index of [1, 2, 3]) {
     const bytes = Buffer.from(parts[index] as string, 'base64url');
     bytes.writeUInt8((bytes.at(-1) as number) ^ 0x01, bytes.length - 1);
-    const altered = parts.map((part, i) => (i === index ? bytes.toString('base64url') : part)).join('.');
+    const altered = parts
+      .map((part, i) => (i === index ? bytes.toString('base64url') : part))
+      .join('.');
     assert.throws(() => sealer.open(KID, altered), refused(/does not open/), `part ${index}`);
   }
 });
@@ -85,8 +102,22 @@ test('malformed values are refused as not a v1 sealed key, not decrypted', () =>
   const sealer = new PrivateKeySealer(SECRET);
   const sealed = sealer.seal(KID, newKeyPair('EdDSA').privateKey);
   const [, iv, tag, ciphertext] = sealed.split('.');
-  for (const value of ['', 'v1', `v2.${iv}.${tag}.${ciphertext}`, `v1.${iv}.${tag}`, `v1.${iv}.${tag}.${ciphertext}.x`, `v1.${iv}.${tag}.`,
-    `v1.${iv}.${tag?.slice(0, 20)}.${ciphertext}`, `v1.${iv}x.${tag}.${ciphertext}`, `v1.${iv}.${tag}.${ciphertext}==`, '{"d":"x"}']) {
-    assert.throws(() => sealer.open(KID, value), refused(/is not a v1 sealed key/), JSON.stringify(value));
+  for (const value of [
+    '',
+    'v1',
+    `v2.${iv}.${tag}.${ciphertext}`,
+    `v1.${iv}.${tag}`,
+    `v1.${iv}.${tag}.${ciphertext}.x`,
+    `v1.${iv}.${tag}.`,
+    `v1.${iv}.${tag?.slice(0, 20)}.${ciphertext}`,
+    `v1.${iv}x.${tag}.${ciphertext}`,
+    `v1.${iv}.${tag}.${ciphertext}==`,
+    '{"d":"x"}',
+  ]) {
+    assert.throws(
+      () => sealer.open(KID, value),
+      refused(/is not a v1 sealed key/),
+      JSON.stringify(value),
+    );
   }
 });

@@ -17,10 +17,17 @@ import { tempDir } from '../support/server-process.js';
 async function setup(failMode: 'closed' | 'open') {
   const dir = tempDir('health');
   const config = loadConfig({ REVOKD_DATA_DIR: dir, REVOKD_FAIL_MODE: failMode });
-  const store = await createSqliteStore(path.join(dir, 'revokd.db'), { auditChainKey: TEST_AUDIT_KEY });
+  const store = await createSqliteStore(path.join(dir, 'revokd.db'), {
+    auditChainKey: TEST_AUDIT_KEY,
+  });
   const clock = { now: 1_000_000 };
   const replica = new RevocationReplica({
-    driver: new PollDriver({ source: store, pollMs: 60_000, now: () => clock.now }), maxStalenessMs: 1_000, failOpenMaxMs: 10_000, pruneIntervalMs: 60_000, failMode, now: () => clock.now,
+    driver: new PollDriver({ source: store, pollMs: 60_000, now: () => clock.now }),
+    maxStalenessMs: 1_000,
+    failOpenMaxMs: 10_000,
+    pruneIntervalMs: 60_000,
+    failMode,
+    now: () => clock.now,
   });
   await replica.start();
   return { config, store, replica, clock };
@@ -40,12 +47,18 @@ test('store unreachable while the view is current: degraded (checks still decide
   await store.close();
   const first = await probeServiceHealth({ config, stores: { lifecycle: store }, replica });
   assert.equal(first.state, 'degraded');
-  assert.deepEqual(first.reasons.map((r) => r.reason), ['store_unreachable']);
+  assert.deepEqual(
+    first.reasons.map((r) => r.reason),
+    ['store_unreachable'],
+  );
   assert.equal(first.store, 'unreachable');
   clock.now += 1_001;
   const later = await probeServiceHealth({ config, stores: { lifecycle: store }, replica });
   assert.equal(later.state, 'unavailable');
-  assert.deepEqual(later.reasons.map((r) => r.reason), ['store_unreachable', 'replica_stale']);
+  assert.deepEqual(
+    later.reasons.map((r) => r.reason),
+    ['store_unreachable', 'replica_stale'],
+  );
   await replica.stop();
 });
 
@@ -55,16 +68,29 @@ test('fail open: a stale view is degraded (tokens accepted, metered) until the f
   clock.now += 1_001;
   const open = await probeServiceHealth({ config, stores: { lifecycle: store }, replica });
   assert.equal(open.state, 'degraded');
-  assert.match(open.reasons.find((r) => r.reason === 'replica_stale')?.detail ?? '', /accepted without a current check/);
+  assert.match(
+    open.reasons.find((r) => r.reason === 'replica_stale')?.detail ?? '',
+    /accepted without a current check/,
+  );
   clock.now += 10_000;
-  assert.equal((await probeServiceHealth({ config, stores: { lifecycle: store }, replica })).state, 'unavailable');
+  assert.equal(
+    (await probeServiceHealth({ config, stores: { lifecycle: store }, replica })).state,
+    'unavailable',
+  );
   await replica.stop();
 });
 
 test('counters that fell back to per-instance ones make an instance degraded, not unavailable', async () => {
   const { config, store, replica } = await setup('closed');
-  const counters = { status: () => ({ backend: 'redis', degraded: true, reason: 'connection refused' }) };
-  const health = await probeServiceHealth({ config, stores: { lifecycle: store }, replica, counters });
+  const counters = {
+    status: () => ({ backend: 'redis', degraded: true, reason: 'connection refused' }),
+  };
+  const health = await probeServiceHealth({
+    config,
+    stores: { lifecycle: store },
+    replica,
+    counters,
+  });
   assert.equal(health.state, 'degraded');
   assert.match(health.reasons[0]?.detail ?? '', /redis.*connection refused.*per instance/);
   await replica.stop();

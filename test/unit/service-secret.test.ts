@@ -7,19 +7,30 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { resolveAuditKeys, resolveServiceKeys, serviceSecretPath } from '../../src/app/security/service-secret.js';
+import {
+  resolveAuditKeys,
+  resolveServiceKeys,
+  serviceSecretPath,
+} from '../../src/app/security/service-secret.js';
 import { ConfigError, loadConfig } from '../../src/core/config.js';
 import { tempDir } from '../support/server-process.js';
 
 const sqliteIn = (dataDir: string): string => `sqlite:${path.join(dataDir, 'revokd.db')}`;
 
 test('REVOKD_SECRET shorter than 32 bytes is refused without echoing it; the checkpoint interval is bounded', () => {
-  assert.throws(() => loadConfig({ REVOKD_SECRET: 'short-secret-value', REVOKD_AUDIT_CHECKPOINT_INTERVAL_MS: '5' }), (err: unknown) => {
-    assert.ok(err instanceof ConfigError);
-    assert.deepEqual(err.problems, ['REVOKD_SECRET must be at least 32 bytes long', 'REVOKD_AUDIT_CHECKPOINT_INTERVAL_MS must be between 1000 and 86400000, got 5']);
-    assert.ok(!err.message.includes('short-secret-value'));
-    return true;
-  });
+  assert.throws(
+    () =>
+      loadConfig({ REVOKD_SECRET: 'short-secret-value', REVOKD_AUDIT_CHECKPOINT_INTERVAL_MS: '5' }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.deepEqual(err.problems, [
+        'REVOKD_SECRET must be at least 32 bytes long',
+        'REVOKD_AUDIT_CHECKPOINT_INTERVAL_MS must be between 1000 and 86400000, got 5',
+      ]);
+      assert.ok(!err.message.includes('short-secret-value'));
+      return true;
+    },
+  );
   assert.equal(loadConfig({}).auditCheckpointIntervalMs, 300_000);
 });
 
@@ -49,15 +60,25 @@ test('with REVOKD_SECRET nothing is written, and the keys follow the secret', ()
 test('a secret file cut short is refused, not used as a weak key', () => {
   const dataDir = tempDir('secret-short');
   fs.writeFileSync(serviceSecretPath({ dataDir }), 'abc', { mode: 0o600 });
-  assert.throws(() => resolveAuditKeys({ dataDir, secret: undefined, databaseUrl: sqliteIn(dataDir) }), /shorter than 32 characters/);
+  assert.throws(
+    () => resolveAuditKeys({ dataDir, secret: undefined, databaseUrl: sqliteIn(dataDir) }),
+    /shorter than 32 characters/,
+  );
 });
 
 test('on PostgreSQL no secret file is generated: without REVOKD_SECRET resolving refuses, naming it', () => {
   const dataDir = tempDir('secret-pg');
   const databaseUrl = 'postgres://revokd@127.0.0.1:5432/revokd';
-  assert.throws(() => resolveServiceKeys({ dataDir, secret: undefined, databaseUrl }), /REVOKD_SECRET is required with a PostgreSQL/);
+  assert.throws(
+    () => resolveServiceKeys({ dataDir, secret: undefined, databaseUrl }),
+    /REVOKD_SECRET is required with a PostgreSQL/,
+  );
   assert.equal(fs.existsSync(serviceSecretPath({ dataDir })), false);
   const keys = resolveServiceKeys({ dataDir, secret: 's'.repeat(32), databaseUrl });
-  assert.deepEqual(keys.audit, resolveAuditKeys({ dataDir, secret: 's'.repeat(32), databaseUrl: sqliteIn(dataDir) }), 'the same secret gives the same audit keys on either backend');
+  assert.deepEqual(
+    keys.audit,
+    resolveAuditKeys({ dataDir, secret: 's'.repeat(32), databaseUrl: sqliteIn(dataDir) }),
+    'the same secret gives the same audit keys on either backend',
+  );
   assert.deepEqual(fs.readdirSync(dataDir), [], 'nothing written');
 });

@@ -32,7 +32,11 @@ function tsFiles(dir: string): string[] {
 /** The relative module specifiers a source file imports. */
 function importedSpecifiers(source: string): string[] {
   const specifiers: string[] = [];
-  const patterns = [/\bfrom\s+['"]([^'"]+)['"]/g, /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g, /^\s*import\s+['"]([^'"]+)['"]/gm];
+  const patterns = [
+    /\bfrom\s+['"]([^'"]+)['"]/g,
+    /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
+    /^\s*import\s+['"]([^'"]+)['"]/gm,
+  ];
   for (const pattern of patterns) for (const m of source.matchAll(pattern)) specifiers.push(m[1]!);
   return specifiers.filter((s) => s.startsWith('.'));
 }
@@ -51,7 +55,8 @@ function violations(): string[] {
     for (const file of tsFiles(path.join(STORES, folder))) {
       for (const spec of importedSpecifiers(fs.readFileSync(file, 'utf8'))) {
         const target = storesFolderOf(path.resolve(path.dirname(file), spec));
-        if (target !== undefined && forbidden.includes(target)) found.push(`${path.relative(STORES, file)} imports ${spec}`);
+        if (target !== undefined && forbidden.includes(target))
+          found.push(`${path.relative(STORES, file)} imports ${spec}`);
       }
     }
   }
@@ -66,8 +71,13 @@ test('no file of src/stores/sqlite imports from src/stores/postgres or the rever
 function statementsIn(folder: string): Map<string, string> {
   const found = new Map<string, string>();
   for (const file of tsFiles(path.join(STORES, folder))) {
-    for (const m of fs.readFileSync(file, 'utf8').matchAll(/(['`])\s*((?:SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP)\b[^'`]*)\1/g)) {
-      found.set(m[2]!.replace(/\$\d+/g, '?').replace(/\s+/g, ' ').trim(), path.relative(STORES, file));
+    for (const m of fs
+      .readFileSync(file, 'utf8')
+      .matchAll(/(['`])\s*((?:SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP)\b[^'`]*)\1/g)) {
+      found.set(
+        m[2]!.replace(/\$\d+/g, '?').replace(/\s+/g, ' ').trim(),
+        path.relative(STORES, file),
+      );
     }
   }
   return found;
@@ -77,17 +87,30 @@ test('no SQL statement text is written in both src/stores/sqlite and src/stores/
   const sqlite = statementsIn('sqlite');
   const postgres = statementsIn('postgres');
   assert.ok(sqlite.size > 0 && postgres.size > 0, 'the scan finds statements');
-  assert.deepEqual([...sqlite.keys()].filter((sql) => postgres.has(sql)), []);
+  assert.deepEqual(
+    [...sqlite.keys()].filter((sql) => postgres.has(sql)),
+    [],
+  );
 });
 
 test('no SQL statement text of a dialect folder is also written in src/stores/sql', () => {
   const shared = statementsIn('sql');
   assert.ok(shared.size > 0, 'the scan finds statements');
-  const again = [...statementsIn('sqlite'), ...statementsIn('postgres')].filter(([sql]) => shared.has(sql));
-  assert.deepEqual(again.map(([sql, file]) => `${file}: ${sql}`), []);
+  const again = [...statementsIn('sqlite'), ...statementsIn('postgres')].filter(([sql]) =>
+    shared.has(sql),
+  );
+  assert.deepEqual(
+    again.map(([sql, file]) => `${file}: ${sql}`),
+    [],
+  );
 });
 
 test('the import scan sees every form of import it checks', () => {
   const source = `import { a } from '../postgres/x.js';\nexport { b } from "../sqlite/y.js";\nconst c = await import('../postgres/z.js');\nimport '../sqlite/side-effect.js';\nimport pg from 'pg';`;
-  assert.deepEqual(importedSpecifiers(source).sort(), ['../postgres/x.js', '../postgres/z.js', '../sqlite/side-effect.js', '../sqlite/y.js']);
+  assert.deepEqual(importedSpecifiers(source).sort(), [
+    '../postgres/x.js',
+    '../postgres/z.js',
+    '../sqlite/side-effect.js',
+    '../sqlite/y.js',
+  ]);
 });

@@ -42,7 +42,9 @@ function undocumentedMembers(file: string): { interfaces: number; missing: strin
 }
 
 test('every port interface member in src/stores/ports has a TSDoc comment', () => {
-  const files = fs.readdirSync(PORTS).filter((f) => f.endsWith('.ts'))
+  const files = fs
+    .readdirSync(PORTS)
+    .filter((f) => f.endsWith('.ts'))
     .map((f) => path.join(PORTS, f));
   assert.ok(files.length >= 7, `port files found: ${files.join(', ')}`);
   const results = files.map(undocumentedMembers);

@@ -8,8 +8,14 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { clientGenerationOf, type StreamClient } from '../../src/app/revocation-stream/authorize-stream-client.js';
-import { staleCredentials, watchCredentials } from '../../src/app/revocation-stream/credential-watch.js';
+import {
+  clientGenerationOf,
+  type StreamClient,
+} from '../../src/app/revocation-stream/authorize-stream-client.js';
+import {
+  staleCredentials,
+  watchCredentials,
+} from '../../src/app/revocation-stream/credential-watch.js';
 import { PollDriver } from '../../src/replica/drivers/poll-driver.js';
 import { RevocationReplica } from '../../src/replica/revocation-replica.js';
 import { type SqliteStore, createSqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
@@ -21,12 +27,29 @@ let store: SqliteStore;
 let replica: RevocationReplica;
 let driver: PollDriver;
 const now = (): number => Date.now();
-const client: ClientRecord = { id: 'cl_streamrace', name: 'reader', secretHash: 'a'.repeat(64), grants: [], scopes: ['revocations:read'], createdAtMs: 0, disabledAtMs: null };
+const client: ClientRecord = {
+  id: 'cl_streamrace',
+  name: 'reader',
+  secretHash: 'a'.repeat(64),
+  grants: [],
+  scopes: ['revocations:read'],
+  createdAtMs: 0,
+  disabledAtMs: null,
+};
 
 before(async () => {
-  store = await createSqliteStore(path.join(tempDir('stream-race'), 'revokd.db'), { auditChainKey: TEST_AUDIT_KEY });
+  store = await createSqliteStore(path.join(tempDir('stream-race'), 'revokd.db'), {
+    auditChainKey: TEST_AUDIT_KEY,
+  });
   driver = new PollDriver({ source: store, pollMs: 60_000, now });
-  replica = new RevocationReplica({ driver, maxStalenessMs: 60_000, failOpenMaxMs: 60_000, pruneIntervalMs: 60_000, failMode: 'closed', now });
+  replica = new RevocationReplica({
+    driver,
+    maxStalenessMs: 60_000,
+    failOpenMaxMs: 60_000,
+    pruneIntervalMs: 60_000,
+    failMode: 'closed',
+    now,
+  });
   await replica.start();
 });
 after(async () => {
@@ -41,20 +64,41 @@ test('a client revocation applied between the secret check and the watch refuses
   assert.equal(staleCredentials(ctx(), who), undefined, 'good until something happens');
 
   // The rotation (or disable) commits and reaches this replica while the stream reads its start.
-  await store.revoke({ scope: 'client', clientId: client.id }, {
-    initiator: 'admin', reason: 'compromised', actor: { type: 'cli', id: null }, nowMs: now(), accessCoverMs: 1,
-  });
+  await store.revoke(
+    { scope: 'client', clientId: client.id },
+    {
+      initiator: 'admin',
+      reason: 'compromised',
+      actor: { type: 'cli', id: null },
+      nowMs: now(),
+      accessCoverMs: 1,
+    },
+  );
   await driver.sync();
 
   let ended = false;
-  const stop = watchCredentials(ctx(), who, () => { ended = true; });
+  const stop = watchCredentials(ctx(), who, () => {
+    ended = true;
+  });
   stop();
-  assert.equal(ended, false, 'the watch alone would never learn of it: the record came before it subscribed');
-  assert.equal(staleCredentials(ctx(), who)?.code, 'ERR_INVALID_CLIENT', 'so the stream is refused before it starts');
+  assert.equal(
+    ended,
+    false,
+    'the watch alone would never learn of it: the record came before it subscribed',
+  );
+  assert.equal(
+    staleCredentials(ctx(), who)?.code,
+    'ERR_INVALID_CLIENT',
+    'so the stream is refused before it starts',
+  );
 });
 
 test('a secret whose grace ended while the stream was opening refuses it', () => {
-  const who: StreamClient = { client, clientGeneration: clientGenerationOf(ctx(), client.id), secretEndsAtMs: now() - 1 };
+  const who: StreamClient = {
+    client,
+    clientGeneration: clientGenerationOf(ctx(), client.id),
+    secretEndsAtMs: now() - 1,
+  };
   assert.equal(staleCredentials(ctx(), who)?.code, 'ERR_INVALID_CLIENT');
   assert.equal(staleCredentials(ctx(), { ...who, secretEndsAtMs: now() + 60_000 }), undefined);
 });

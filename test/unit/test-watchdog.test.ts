@@ -42,29 +42,56 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function runTests(files: readonly string[], silenceMs: number, env: Record<string, string> = {}): Promise<Awaited<ReturnType<typeof runBounded>>> {
+async function runTests(
+  files: readonly string[],
+  silenceMs: number,
+  env: Record<string, string> = {},
+): Promise<Awaited<ReturnType<typeof runBounded>>> {
   // Without this file's NODE_TEST_CONTEXT, or the inner `node --test` takes itself for a nested run and skips its files.
   const { NODE_TEST_CONTEXT: _nested, ...outer } = process.env;
   return runBounded(process.execPath, [RUNNER, ...files], {
-    cwd: REPO_ROOT, silenceMs: OUTER_SILENCE_MS, env: { ...outer, REVOKD_TEST_SILENCE_MS: String(silenceMs), ...env },
+    cwd: REPO_ROOT,
+    silenceMs: OUTER_SILENCE_MS,
+    env: { ...outer, REVOKD_TEST_SILENCE_MS: String(silenceMs), ...env },
   });
 }
 
 test('a silent test file fails the run: named, killed with every process it started, with a closing summary', async () => {
   const pidsFile = path.join(dir, 'pids.json');
-  const run = await runTests(['test/fixtures/silent-forever.fixture.ts'], SILENT_FILE_LIMIT_MS, { SILENT_FOREVER_PIDS_FILE: pidsFile });
+  const run = await runTests(['test/fixtures/silent-forever.fixture.ts'], SILENT_FILE_LIMIT_MS, {
+    SILENT_FOREVER_PIDS_FILE: pidsFile,
+  });
   assert.equal(run.killedForSilence, false, `the watchdog never ended the run:\n${run.output}`);
   assert.notEqual(run.code, 0, run.output);
-  assert.match(run.output, new RegExp(`watchdog: test/fixtures/silent-forever\\.fixture\\.ts reported nothing for ${SILENT_FILE_LIMIT_MS / 1000} s`));
-  assert.match(run.output, /^1 passed, 1 failed$/m, 'the closing summary counts the hung file as a failure');
+  assert.match(
+    run.output,
+    new RegExp(
+      `watchdog: test/fixtures/silent-forever\\.fixture\\.ts reported nothing for ${SILENT_FILE_LIMIT_MS / 1000} s`,
+    ),
+  );
+  assert.match(
+    run.output,
+    /^1 passed, 1 failed$/m,
+    'the closing summary counts the hung file as a failure',
+  );
   const pids = JSON.parse(fs.readFileSync(pidsFile, 'utf8')) as number[];
   assert.equal(pids.length, 3);
   // Killed before the runner exited; reaping (by init, for the orphans) may trail a little.
-  await until('no process of the silent file alive', () => (pids.some(isAlive) ? undefined : true), 10_000);
+  await until(
+    'no process of the silent file alive',
+    () => (pids.some(isAlive) ? undefined : true),
+    10_000,
+  );
 });
 
-test('files that keep reporting, or wait quietly behind another, finish even past the limit; node\'s summary stays', async () => {
-  const run = await runTests(['test/fixtures/watchdog-1-talks-slowly.fixture.ts', 'test/fixtures/watchdog-2-quiet-behind.fixture.ts'], HEALTHY_FILES_LIMIT_MS);
+test("files that keep reporting, or wait quietly behind another, finish even past the limit; node's summary stays", async () => {
+  const run = await runTests(
+    [
+      'test/fixtures/watchdog-1-talks-slowly.fixture.ts',
+      'test/fixtures/watchdog-2-quiet-behind.fixture.ts',
+    ],
+    HEALTHY_FILES_LIMIT_MS,
+  );
   assert.doesNotMatch(run.output, /watchdog:/);
   assert.equal(run.code, 0, run.output);
   // Not a terminal here, so node's default reporter (TAP on node 20) and its closing summary.

@@ -31,8 +31,18 @@ export interface InstallDocs {
 export function readInstallDocs(): InstallDocs {
   const docs = fs.readFileSync(path.join(REPO_ROOT, 'docs/verifier.md'), 'utf8');
   const block = (name: string): string => {
-    const found = [...docs.matchAll(new RegExp(`^<!-- verifier-install: ${name.replace('.', '\\.')} -->\\n\`\`\`(?:sh|js)\\n([\\s\\S]*?)^\`\`\`$`, 'gm'))];
-    if (found.length !== 1) throw new Error(`docs/verifier.md: expected one <!-- verifier-install: ${name} --> block, found ${found.length}`);
+    const found = [
+      ...docs.matchAll(
+        new RegExp(
+          `^<!-- verifier-install: ${name.replace('.', '\\.')} -->\\n\`\`\`(?:sh|js)\\n([\\s\\S]*?)^\`\`\`$`,
+          'gm',
+        ),
+      ),
+    ];
+    if (found.length !== 1)
+      throw new Error(
+        `docs/verifier.md: expected one <!-- verifier-install: ${name} --> block, found ${found.length}`,
+      );
     return found[0]![1]!;
   };
   return { pack: block('pack'), checkScript: block('check.mjs'), run: block('run') };
@@ -42,7 +52,8 @@ export function readInstallDocs(): InstallDocs {
 function docsEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const userconfig = process.env.npm_config_userconfig ?? path.join(os.homedir(), '.npmrc');
   return {
-    PATH: process.env.PATH, HOME: home,
+    PATH: process.env.PATH,
+    HOME: home,
     npm_config_cache: process.env.npm_config_cache ?? path.join(os.homedir(), '.npm'),
     ...(fs.existsSync(userconfig) ? { npm_config_userconfig: userconfig } : {}),
     ...extra,
@@ -50,12 +61,24 @@ function docsEnv(home: string, extra: Record<string, string> = {}): NodeJS.Proce
 }
 
 /** Runs a docs block in bash (`set -euo pipefail`); stdout, or throws with everything printed. */
-export function runDocsBlock(script: string, cwd: string, home: string, env: Record<string, string> = {}): string {
+export function runDocsBlock(
+  script: string,
+  cwd: string,
+  home: string,
+  env: Record<string, string> = {},
+): string {
   try {
-    return execFileSync('bash', ['-c', `set -euo pipefail\n${script}`], { cwd, env: docsEnv(home, env), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return execFileSync('bash', ['-c', `set -euo pipefail\n${script}`], {
+      cwd,
+      env: docsEnv(home, env),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   } catch (err) {
     const e = err as { status?: number; stdout?: string; stderr?: string };
-    throw new Error(`docs block failed (exit ${e.status}):\n${script}\n--- stdout\n${e.stdout}\n--- stderr\n${e.stderr}`);
+    throw new Error(
+      `docs block failed (exit ${e.status}):\n${script}\n--- stdout\n${e.stdout}\n--- stderr\n${e.stderr}`,
+    );
   }
 }
 
@@ -69,10 +92,16 @@ export function installPackedVerifier(): InstalledProject {
   const home = tempDir('verifier-consumer');
   const stdout = runDocsBlock(`${docs.pack}\npwd`, REPO_ROOT, home);
   const project = stdout.trimEnd().split('\n').at(-1)!;
-  if (!project.startsWith(home)) throw new Error(`the docs' install ended in ${project}, not under the fresh HOME ${home}`);
-  const { version } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'packages/verifier/package.json'), 'utf8')) as { version: string };
+  if (!project.startsWith(home))
+    throw new Error(`the docs' install ended in ${project}, not under the fresh HOME ${home}`);
+  const { version } = JSON.parse(
+    fs.readFileSync(path.join(REPO_ROOT, 'packages/verifier/package.json'), 'utf8'),
+  ) as { version: string };
   const tarball = path.join(project, `revokd-verifier-${version}.tgz`);
-  if (!fs.existsSync(tarball)) throw new Error(`no ${path.basename(tarball)} in the project: the docs name another version than packages/verifier/package.json (${version})? ${fs.readdirSync(project).join(', ')}`);
+  if (!fs.existsSync(tarball))
+    throw new Error(
+      `no ${path.basename(tarball)} in the project: the docs name another version than packages/verifier/package.json (${version})? ${fs.readdirSync(project).join(', ')}`,
+    );
   fs.writeFileSync(path.join(project, 'check.mjs'), docs.checkScript);
   fs.writeFileSync(path.join(project, 'probe.mjs'), PROBE);
   return { dir: project, tarball, remove: () => fs.rmSync(home, { recursive: true, force: true }) };
@@ -81,7 +110,9 @@ export function installPackedVerifier(): InstalledProject {
 /** Every file under the project's node_modules, relative to it. */
 export function installedFiles(project: InstalledProject): string[] {
   const root = path.join(project.dir, 'node_modules');
-  return (fs.readdirSync(root, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(root, f)).isFile()).sort();
+  return (fs.readdirSync(root, { recursive: true }) as string[])
+    .filter((f) => fs.statSync(path.join(root, f)).isFile())
+    .sort();
 }
 
 /** The packages installed (name@version), from node_modules. */
@@ -90,9 +121,13 @@ export function installedPackages(project: InstalledProject): string[] {
   const names: string[] = [];
   for (const entry of fs.readdirSync(root)) {
     if (entry.startsWith('.')) continue;
-    const dirs = entry.startsWith('@') ? fs.readdirSync(path.join(root, entry)).map((e) => `${entry}/${e}`) : [entry];
+    const dirs = entry.startsWith('@')
+      ? fs.readdirSync(path.join(root, entry)).map((e) => `${entry}/${e}`)
+      : [entry];
     for (const name of dirs) {
-      const manifest = JSON.parse(fs.readFileSync(path.join(root, name, 'package.json'), 'utf8')) as { version: string };
+      const manifest = JSON.parse(
+        fs.readFileSync(path.join(root, name, 'package.json'), 'utf8'),
+      ) as { version: string };
       names.push(`${name}@${manifest.version}`);
     }
   }
@@ -109,22 +144,32 @@ export class Probe {
 
   private constructor(child: ChildProcessWithoutNullStreams) {
     this.child = child;
-    readline.createInterface({ input: child.stdout }).on('line', (line) => this.waiting.shift()?.(JSON.parse(line) as ProbeAnswer));
-    child.stderr.on('data', (d: Buffer) => { this.stderr += d.toString(); });
+    readline
+      .createInterface({ input: child.stdout })
+      .on('line', (line) => this.waiting.shift()?.(JSON.parse(line) as ProbeAnswer));
+    child.stderr.on('data', (d: Buffer) => {
+      this.stderr += d.toString();
+    });
   }
 
   /** Starts `node probe.mjs` with these createVerifier options; resolves once it is ready. */
   static async start(project: InstalledProject, options: Record<string, unknown>): Promise<Probe> {
-    const child = spawn(process.execPath, ['probe.mjs'], { cwd: project.dir, env: { PATH: process.env.PATH, VERIFIER_OPTIONS: JSON.stringify(options) }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['probe.mjs'], {
+      cwd: project.dir,
+      env: { PATH: process.env.PATH, VERIFIER_OPTIONS: JSON.stringify(options) },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const probe = new Probe(child);
     const ready = await probe.next();
-    if (ready.ready !== true) throw new Error(`probe did not start: ${JSON.stringify(ready)} ${probe.stderr}`);
+    if (ready.ready !== true)
+      throw new Error(`probe did not start: ${JSON.stringify(ready)} ${probe.stderr}`);
     return probe;
   }
 
   private next(): Promise<ProbeAnswer> {
     return new Promise((resolve, reject) => {
-      const onExit = (code: number | null): void => reject(new Error(`probe exited (${code}): ${this.stderr}`));
+      const onExit = (code: number | null): void =>
+        reject(new Error(`probe exited (${code}): ${this.stderr}`));
       this.child.once('exit', onExit);
       this.waiting.push((answer) => {
         this.child.off('exit', onExit);
@@ -154,7 +199,10 @@ export class Probe {
     let killed = false;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.stdin.end(`${JSON.stringify({ cmd: 'close' })}\n`);
-    const timer = setTimeout(() => { killed = true; this.child.kill('SIGKILL'); }, 5000);
+    const timer = setTimeout(() => {
+      killed = true;
+      this.child.kill('SIGKILL');
+    }, 5000);
     await exited;
     clearTimeout(timer);
     return !killed;

@@ -10,12 +10,18 @@ runMiddlewareScenarios('node:http', async (verifier, options) => {
     // nodeBearer answers refusals itself and does not reject: nothing to catch here.
     void requireBearer(req, res).then((claims) => {
       if (claims === undefined) return;
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ sub: claims.sub, jti: claims.jti, scope: claims.scope }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ sub: claims.sub, jti: claims.jti, scope: claims.scope }));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 });

@@ -6,9 +6,21 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createVerifier, type MiddlewareOptions, type Verifier } from '../../packages/verifier/src/index.js';
+import {
+  createVerifier,
+  type MiddlewareOptions,
+  type Verifier,
+} from '../../packages/verifier/src/index.js';
 import { until } from '../support/until.js';
-import { AUDIENCE, CLIENT_ID, CLIENT_SECRET, ISSUER, WireStreamServer, record, signToken } from './wire-stream-server.js';
+import {
+  AUDIENCE,
+  CLIENT_ID,
+  CLIENT_SECRET,
+  ISSUER,
+  WireStreamServer,
+  record,
+  signToken,
+} from './wire-stream-server.js';
 
 export interface ServedApp {
   readonly url: string;
@@ -35,13 +47,21 @@ export function runMiddlewareScenarios(adapter: string, serve: ServeApp): void {
 
     before(async () => {
       stream = await WireStreamServer.start();
-      const options = { issuer: ISSUER, audience: AUDIENCE, jwksUri: stream.jwksUri, stream: { url: stream.streamUrl, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }, maxStalenessMs: 300 };
+      const options = {
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        jwksUri: stream.jwksUri,
+        stream: { url: stream.streamUrl, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
+        maxStalenessMs: 300,
+      };
       closedVerifier = await createVerifier({ ...options, failMode: 'closed' });
       openVerifier = await createVerifier({ ...options, failMode: 'open' });
       closedApp = await serve(closedVerifier);
       openApp = await serve(openVerifier);
       writeApp = await serve(closedVerifier, { realm: 'orders', requireScopes: ['orders:write'] });
-      readWriteApp = await serve(closedVerifier, { requireScopes: ['orders:read', 'orders:write'] });
+      readWriteApp = await serve(closedVerifier, {
+        requireScopes: ['orders:read', 'orders:write'],
+      });
     });
     after(async () => {
       await closedApp?.close();
@@ -53,12 +73,17 @@ export function runMiddlewareScenarios(adapter: string, serve: ServeApp): void {
       await stream?.stop();
     });
 
-    const get = (app: ServedApp, authorization?: string) => fetch(`${app.url}/whoami`, { headers: authorization === undefined ? {} : { authorization } });
+    const get = (app: ServedApp, authorization?: string) =>
+      fetch(`${app.url}/whoami`, { headers: authorization === undefined ? {} : { authorization } });
     const errorCode = async (res: Response) => ((await res.json()) as { code: string }).code;
-    const bearer = async (fields: Parameters<typeof signToken>[1]) => `Bearer ${await signToken(stream.keys[0]!, fields)}`;
+    const bearer = async (fields: Parameters<typeof signToken>[1]) =>
+      `Bearer ${await signToken(stream.keys[0]!, fields)}`;
 
     test('valid token → 200 and the claims on the request', async () => {
-      const res = await get(closedApp, `Bearer ${await signToken(stream.keys[0]!, { sub: 'alice', jti: 'valid-token-1' })}`);
+      const res = await get(
+        closedApp,
+        `Bearer ${await signToken(stream.keys[0]!, { sub: 'alice', jti: 'valid-token-1' })}`,
+      );
       assert.equal(res.status, 200);
       assert.deepEqual(await res.json(), { sub: 'alice', jti: 'valid-token-1', scope: 'read' });
     });
@@ -73,7 +98,10 @@ export function runMiddlewareScenarios(adapter: string, serve: ServeApp): void {
     test('malformed Authorization → 400 invalid_request; a malformed token → 401 invalid_token', async () => {
       const basic = await get(closedApp, 'Basic dXNlcjpwYXNz');
       assert.equal(basic.status, 400);
-      assert.match(basic.headers.get('www-authenticate') ?? '', /^Bearer realm="api", error="invalid_request"/);
+      assert.match(
+        basic.headers.get('www-authenticate') ?? '',
+        /^Bearer realm="api", error="invalid_request"/,
+      );
       const junk = await get(closedApp, 'Bearer not.a.token');
       assert.equal(junk.status, 401);
       assert.match(junk.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
@@ -81,7 +109,10 @@ export function runMiddlewareScenarios(adapter: string, serve: ServeApp): void {
     });
 
     test('expired token → 401 ERR_TOKEN_EXPIRED', async () => {
-      const res = await get(closedApp, `Bearer ${await signToken(stream.keys[0]!, { iat: Math.floor(Date.now() / 1000) - 700, ttl: 600 })}`);
+      const res = await get(
+        closedApp,
+        `Bearer ${await signToken(stream.keys[0]!, { iat: Math.floor(Date.now() / 1000) - 700, ttl: 600 })}`,
+      );
       assert.equal(res.status, 401);
       assert.match(res.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
       assert.equal(await errorCode(res), 'ERR_TOKEN_EXPIRED');
@@ -104,7 +135,9 @@ export function runMiddlewareScenarios(adapter: string, serve: ServeApp): void {
       const token = `Bearer ${await signToken(stream.keys[0]!)}`;
       stream.down();
       try {
-        await until('both verifiers stale', async () => (closedVerifier.status().stale && openVerifier.status().stale ? true : undefined));
+        await until('both verifiers stale', async () =>
+          closedVerifier.status().stale && openVerifier.status().stale ? true : undefined,
+        );
         const closed = await get(closedApp, token);
         assert.equal(closed.status, 503);
         assert.ok(Number(closed.headers.get('retry-after')) >= 1);
@@ -120,9 +153,16 @@ export function runMiddlewareScenarios(adapter: string, serve: ServeApp): void {
     });
 
     test('requireScopes: a token with the scope → 200 and the claims unchanged', async () => {
-      const res = await get(writeApp, await bearer({ sub: 'bob', jti: 'scoped-1', scope: 'orders:read orders:write' }));
+      const res = await get(
+        writeApp,
+        await bearer({ sub: 'bob', jti: 'scoped-1', scope: 'orders:read orders:write' }),
+      );
       assert.equal(res.status, 200);
-      assert.deepEqual(await res.json(), { sub: 'bob', jti: 'scoped-1', scope: 'orders:read orders:write' });
+      assert.deepEqual(await res.json(), {
+        sub: 'bob',
+        jti: 'scoped-1',
+        scope: 'orders:read orders:write',
+      });
     });
 
     test('requireScopes: a token without it → 403 insufficient_scope with the RFC 6750 challenge', async () => {
@@ -130,24 +170,44 @@ export function runMiddlewareScenarios(adapter: string, serve: ServeApp): void {
       for (const scope of ['read', '', 'orders:writer', 'orders:write:all orders']) {
         const res = await get(writeApp, await bearer({ scope }));
         assert.equal(res.status, 403, `scope "${scope}"`);
-        assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="orders", error="insufficient_scope", scope="orders:write"');
+        assert.equal(
+          res.headers.get('www-authenticate'),
+          'Bearer realm="orders", error="insufficient_scope", scope="orders:write"',
+        );
         assert.equal(res.headers.get('cache-control'), 'no-store');
         assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
-        assert.deepEqual(await res.json(), { error: 'insufficient_scope', error_description: 'the token lacks the scope orders:write', code: 'ERR_FORBIDDEN' });
+        assert.deepEqual(await res.json(), {
+          error: 'insufficient_scope',
+          error_description: 'the token lacks the scope orders:write',
+          code: 'ERR_FORBIDDEN',
+        });
       }
     });
 
     test('requireScopes with several: all are needed, in any order; the challenge names them all', async () => {
       for (const scope of ['orders:write orders:read', 'admin orders:read  orders:write']) {
-        assert.equal((await get(readWriteApp, await bearer({ scope }))).status, 200, `scope "${scope}"`);
+        assert.equal(
+          (await get(readWriteApp, await bearer({ scope }))).status,
+          200,
+          `scope "${scope}"`,
+        );
       }
       const onlyRead = await get(readWriteApp, await bearer({ scope: 'orders:read' }));
       assert.equal(onlyRead.status, 403);
-      assert.equal(onlyRead.headers.get('www-authenticate'), 'Bearer realm="api", error="insufficient_scope", scope="orders:read orders:write"');
-      assert.equal(((await onlyRead.json()) as { error_description: string }).error_description, 'the token lacks the scope orders:write');
+      assert.equal(
+        onlyRead.headers.get('www-authenticate'),
+        'Bearer realm="api", error="insufficient_scope", scope="orders:read orders:write"',
+      );
+      assert.equal(
+        ((await onlyRead.json()) as { error_description: string }).error_description,
+        'the token lacks the scope orders:write',
+      );
       const none = await get(readWriteApp, await bearer({ scope: 'read' }));
       assert.equal(none.status, 403);
-      assert.equal(((await none.json()) as { error_description: string }).error_description, 'the token lacks the scopes orders:read orders:write');
+      assert.equal(
+        ((await none.json()) as { error_description: string }).error_description,
+        'the token lacks the scopes orders:read orders:write',
+      );
     });
 
     test('requireScopes: a missing, bad, expired or revoked token is 400/401 before any scope check', async () => {
@@ -158,9 +218,15 @@ export function runMiddlewareScenarios(adapter: string, serve: ServeApp): void {
       assert.equal(basic.status, 400);
       const junk = await get(writeApp, 'Bearer not.a.token');
       assert.equal(junk.status, 401);
-      assert.match(junk.headers.get('www-authenticate') ?? '', /^Bearer realm="orders", error="invalid_token"/);
+      assert.match(
+        junk.headers.get('www-authenticate') ?? '',
+        /^Bearer realm="orders", error="invalid_token"/,
+      );
       // Expired and lacking the scope: 401 expired, not 403.
-      const expired = await get(writeApp, await bearer({ scope: 'read', iat: Math.floor(Date.now() / 1000) - 700, ttl: 600 }));
+      const expired = await get(
+        writeApp,
+        await bearer({ scope: 'read', iat: Math.floor(Date.now() / 1000) - 700, ttl: 600 }),
+      );
       assert.equal(expired.status, 401);
       assert.equal(await errorCode(expired), 'ERR_TOKEN_EXPIRED');
       // Revoked and lacking the scope: 401 revoked, not 403.
@@ -181,7 +247,9 @@ export function runMiddlewareScenarios(adapter: string, serve: ServeApp): void {
       const withScope = await bearer({ scope: 'orders:write' });
       stream.down();
       try {
-        await until('verifier stale', async () => (closedVerifier.status().stale ? true : undefined));
+        await until('verifier stale', async () =>
+          closedVerifier.status().stale ? true : undefined,
+        );
         for (const token of [without, withScope]) {
           const res = await get(writeApp, token);
           assert.equal(res.status, 503);
@@ -198,8 +266,17 @@ export function runMiddlewareScenarios(adapter: string, serve: ServeApp): void {
     });
 
     test('requireScopes that are not scope-tokens are refused when the middleware is made (TypeError)', async () => {
-      for (const requireScopes of [['orders write'], [''], ['a"b'], 'orders:write' as unknown as string[]]) {
-        await assert.rejects(serve(closedVerifier, { requireScopes }), TypeError, JSON.stringify(requireScopes));
+      for (const requireScopes of [
+        ['orders write'],
+        [''],
+        ['a"b'],
+        'orders:write' as unknown as string[],
+      ]) {
+        await assert.rejects(
+          serve(closedVerifier, { requireScopes }),
+          TypeError,
+          JSON.stringify(requireScopes),
+        );
       }
     });
   });

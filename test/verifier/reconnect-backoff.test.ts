@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  MIN_RETRY_MS, QUICK_ATTEMPTS, ReconnectBackoff,
+  MIN_RETRY_MS,
+  QUICK_ATTEMPTS,
+  ReconnectBackoff,
 } from '../../packages/verifier/src/reconnect-backoff.js';
 
 /** The delays before `n` attempts that all fail, the first one right after `start`. */

@@ -65,9 +65,13 @@ export class ScriptedStreamServer {
         res.writeHead(503, { 'retry-after': '1' }).end();
         return;
       case 'half-snapshot': {
-        const revocations = Array.from({ length: 5_000 }, (_, i) => toWire(record('token', `big-snapshot-${i}`)));
+        const revocations = Array.from({ length: 5_000 }, (_, i) =>
+          toWire(record('token', `big-snapshot-${i}`)),
+        );
         res.writeHead(200, { 'content-type': 'text/event-stream' });
-        res.write(`event: snapshot\ndata: ${JSON.stringify({ part: 0, final: false, generations: { global: 0, users: [], clients: [] }, revocations })}\n\n`);
+        res.write(
+          `event: snapshot\ndata: ${JSON.stringify({ part: 0, final: false, generations: { global: 0, users: [], clients: [] }, revocations })}\n\n`,
+        );
         this.open.delete(res); // no heartbeats: the snapshot never completes
         return;
       }

@@ -40,7 +40,14 @@ export class SignedStream {
 
   /** The frames of a snapshot of every record so far (`partSize` per part), proven as of `atMs`. */
   snapshot(atMs = Date.now(), partSize = 2): string {
-    const snapshot = { records: this.records, globalGeneration: 0, userGenerations: [], clientGenerations: [], cursor: this.head, chain: this.chain };
+    const snapshot = {
+      records: this.records,
+      globalGeneration: 0,
+      userGenerations: [],
+      clientGenerations: [],
+      cursor: this.head,
+      chain: this.chain,
+    };
     return [...snapshotFrames(snapshot, { atMs, sign: (p) => this.sign(p), partSize })].join('');
   }
 

@@ -13,18 +13,32 @@ import type { Decision, ExpectedError, Vector } from '../../conformance/stream/v
 import { VECTOR_DIR, vectorFiles } from '../../conformance/stream/generate.js';
 import { decide } from '../../packages/verifier/src/decide.js';
 import { toKeyMap } from '../../packages/verifier/src/jwks.js';
-import { StreamConsumer, StreamHaltedError, StreamTamperedError } from '../../packages/verifier/src/stream-consumer.js';
+import {
+  StreamConsumer,
+  StreamHaltedError,
+  StreamTamperedError,
+} from '../../packages/verifier/src/stream-consumer.js';
 import { isRevokdError } from '../../src/core/errors.js';
-import { RevocationReplica, type ReplicaDriver, type ReplicaSink } from '../../src/replica/revocation-replica.js';
+import {
+  RevocationReplica,
+  type ReplicaDriver,
+  type ReplicaSink,
+} from '../../src/replica/revocation-replica.js';
 
-const files = fs.readdirSync(VECTOR_DIR).filter((name) => name.endsWith('.json')).sort();
+const files = fs
+  .readdirSync(VECTOR_DIR)
+  .filter((name) => name.endsWith('.json'))
+  .sort();
 
 function decisionOf(err: unknown): Decision {
   if (!isRevokdError(err)) throw err;
   switch (err.code) {
-    case 'ERR_TOKEN_REVOKED': return 'revoked';
-    case 'ERR_STORE_UNAVAILABLE': return 'unavailable';
-    default: return 'invalid';
+    case 'ERR_TOKEN_REVOKED':
+      return 'revoked';
+    case 'ERR_STORE_UNAVAILABLE':
+      return 'unavailable';
+    default:
+      return 'invalid';
   }
 }
 
@@ -38,21 +52,40 @@ function errorOf(err: unknown): ExpectedError {
 async function run(vector: Vector): Promise<void> {
   let nowMs = 0;
   let sink: ReplicaSink | undefined;
-  const driver: ReplicaDriver = { start: async (s) => { sink = s; }, stop: async () => {} };
+  const driver: ReplicaDriver = {
+    start: async (s) => {
+      sink = s;
+    },
+    stop: async () => {},
+  };
   const replica = new RevocationReplica({
-    driver, maxStalenessMs: vector.consumer.max_staleness_ms, failMode: vector.consumer.fail_mode,
-    failOpenMaxMs: vector.consumer.max_token_lifetime_seconds * 1000, pruneIntervalMs: 60_000, now: () => nowMs,
+    driver,
+    maxStalenessMs: vector.consumer.max_staleness_ms,
+    failMode: vector.consumer.fail_mode,
+    failOpenMaxMs: vector.consumer.max_token_lifetime_seconds * 1000,
+    pruneIntervalMs: 60_000,
+    now: () => nowMs,
   });
   await replica.start();
   const keys = toKeyMap(vector.jwks.keys, () => false);
-  const consumer = new StreamConsumer({ sink: sink!, issuer: vector.consumer.issuer, resolveKey: (kid) => keys.get(kid) });
+  const consumer = new StreamConsumer({
+    sink: sink!,
+    issuer: vector.consumer.issuer,
+    resolveKey: (kid) => keys.get(kid),
+  });
   let halted = false;
   for (const [index, step] of vector.steps.entries()) {
     const where = `${vector.name}, step ${index}`;
     if ('connect' in step) {
       assert.equal(halted, false, `${where}: a halted consumer never connects again`);
-      assert.equal(consumer.position ?? null, step.connect.expect_last_event_id, `${where}: Last-Event-ID`);
-      consumer.connected(step.connect.protocol_header === null ? undefined : Number(step.connect.protocol_header));
+      assert.equal(
+        consumer.position ?? null,
+        step.connect.expect_last_event_id,
+        `${where}: Last-Event-ID`,
+      );
+      consumer.connected(
+        step.connect.protocol_header === null ? undefined : Number(step.connect.protocol_header),
+      );
       continue;
     }
     nowMs = step.now_ms;
@@ -60,7 +93,11 @@ async function run(vector: Vector): Promise<void> {
       if (halted) continue;
       let raised: ExpectedError | undefined;
       try {
-        await consumer.receive({ event: step.receive.event, data: step.receive.data, id: step.receive.id ?? undefined });
+        await consumer.receive({
+          event: step.receive.event,
+          data: step.receive.data,
+          id: step.receive.id ?? undefined,
+        });
       } catch (err) {
         raised = errorOf(err);
         // What the SSE driver does on each (sse-driver.ts).
@@ -76,8 +113,12 @@ async function run(vector: Vector): Promise<void> {
     let got: Decision;
     try {
       await decide(vector.tokens[step.check.token], replica, {
-        issuer: vector.consumer.issuer, audience: vector.consumer.audience, clockToleranceSeconds: vector.consumer.clock_tolerance_seconds,
-        maxLifetimeSeconds: vector.consumer.max_token_lifetime_seconds, nowSec: Math.floor(nowMs / 1000), resolveKey: (kid) => keys.get(kid),
+        issuer: vector.consumer.issuer,
+        audience: vector.consumer.audience,
+        clockToleranceSeconds: vector.consumer.clock_tolerance_seconds,
+        maxLifetimeSeconds: vector.consumer.max_token_lifetime_seconds,
+        nowSec: Math.floor(nowMs / 1000),
+        resolveKey: (kid) => keys.get(kid),
       });
       got = 'accept';
     } catch (err) {
@@ -88,10 +129,19 @@ async function run(vector: Vector): Promise<void> {
 }
 
 describe('stream conformance vectors', () => {
-  test('there are vectors, and they are what the generator makes from the service\'s frame builders', async () => {
+  test("there are vectors, and they are what the generator makes from the service's frame builders", async () => {
     const generated = await vectorFiles();
-    assert.deepEqual(files, [...generated.keys()].sort(), 'run `npx tsx conformance/stream/generate.ts`');
-    for (const [name, text] of generated) assert.equal(fs.readFileSync(path.join(VECTOR_DIR, name), 'utf8'), text, `${name} is out of date: run the generator`);
+    assert.deepEqual(
+      files,
+      [...generated.keys()].sort(),
+      'run `npx tsx conformance/stream/generate.ts`',
+    );
+    for (const [name, text] of generated)
+      assert.equal(
+        fs.readFileSync(path.join(VECTOR_DIR, name), 'utf8'),
+        text,
+        `${name} is out of date: run the generator`,
+      );
   });
 
   for (const file of files) {

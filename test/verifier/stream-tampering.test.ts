@@ -9,17 +9,31 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { createVerifier, type Verifier } from '../../packages/verifier/src/index.js';
-import { type Frame, type FrameTamper, InterceptingStreamProxy, passThrough } from '../support/intercepting-stream-proxy.js';
+import {
+  type Frame,
+  type FrameTamper,
+  InterceptingStreamProxy,
+  passThrough,
+} from '../support/intercepting-stream-proxy.js';
 import { request } from '../support/http-client.js';
 import { ServerProcess, sleep } from '../support/server-process.js';
-import { STREAM_PATH, type StreamClient, adminRevoker, clientCredentialsToken, createStreamClient } from '../support/stream-setup.js';
+import {
+  STREAM_PATH,
+  type StreamClient,
+  adminRevoker,
+  clientCredentialsToken,
+  createStreamClient,
+} from '../support/stream-setup.js';
 import { until } from '../support/until.js';
 
 const MAX_STALENESS_MS = 2_000;
 /** Heartbeats (the proofs) four times a second, so each test is quick; the bound is still 2 s. */
 const HEARTBEAT_MS = 250;
 
-interface Outcome { readonly atMs: number; readonly result: 'accepted' | 'revoked' | 'refused' | 'other' }
+interface Outcome {
+  readonly atMs: number;
+  readonly result: 'accepted' | 'revoked' | 'refused' | 'other';
+}
 
 describe('a man in the middle of the revocation stream', () => {
   let server: ServerProcess;
@@ -29,16 +43,26 @@ describe('a man in the middle of the revocation stream', () => {
   let revoke: (scope: string, value: string) => Promise<void>;
 
   before(async () => {
-    server = await ServerProcess.start({ env: { REVOKD_STREAM_HEARTBEAT_MS: String(HEARTBEAT_MS) } });
+    server = await ServerProcess.start({
+      env: { REVOKD_STREAM_HEARTBEAT_MS: String(HEARTBEAT_MS) },
+    });
     client = await createStreamClient((args) => server.cli(args), 'tamper-rs');
     revoke = await adminRevoker(server.url);
     proxy = await InterceptingStreamProxy.start(server.url);
-    const metadata = (await request(`${server.url}/.well-known/oauth-authorization-server`)).body as { issuer: string; jwks_uri: string };
+    const metadata = (await request(`${server.url}/.well-known/oauth-authorization-server`))
+      .body as { issuer: string; jwks_uri: string };
     const sample = await clientCredentialsToken(server.url, client);
     verifier = await createVerifier({
-      issuer: metadata.issuer, audience: decodeJwt(sample).aud as string, jwksUri: metadata.jwks_uri,
-      stream: { url: `${proxy.url}${STREAM_PATH}`, clientId: client.client_id, clientSecret: client.client_secret },
-      maxStalenessMs: MAX_STALENESS_MS, failMode: 'closed',
+      issuer: metadata.issuer,
+      audience: decodeJwt(sample).aud as string,
+      jwksUri: metadata.jwks_uri,
+      stream: {
+        url: `${proxy.url}${STREAM_PATH}`,
+        clientId: client.client_id,
+        clientSecret: client.client_secret,
+      },
+      maxStalenessMs: MAX_STALENESS_MS,
+      failMode: 'closed',
     });
   });
 
@@ -54,7 +78,11 @@ describe('a man in the middle of the revocation stream', () => {
       return 'accepted';
     } catch (err) {
       const code = (err as { code?: string }).code;
-      return code === 'ERR_TOKEN_REVOKED' ? 'revoked' : code === 'ERR_STORE_UNAVAILABLE' ? 'refused' : 'other';
+      return code === 'ERR_TOKEN_REVOKED'
+        ? 'revoked'
+        : code === 'ERR_STORE_UNAVAILABLE'
+          ? 'refused'
+          : 'other';
     }
   }
 
@@ -63,8 +91,19 @@ describe('a man in the middle of the revocation stream', () => {
    * few ms: it must be refused (503) within the bound, never accepted after the bound or after a
    * refusal; then the proxy turns transparent and the verifier must recover by itself.
    */
-  async function underAttack(name: string, tamper: FrameTamper, options: { beforeAttack?: () => void; alsoRevoke?: () => Promise<void>; afterRevoke?: () => void; countsMismatch?: boolean } = {}): Promise<void> {
-    await until(`${name}: current before the attack`, async () => (verifier.status().stale ? undefined : true));
+  async function underAttack(
+    name: string,
+    tamper: FrameTamper,
+    options: {
+      beforeAttack?: () => void;
+      alsoRevoke?: () => Promise<void>;
+      afterRevoke?: () => void;
+      countsMismatch?: boolean;
+    } = {},
+  ): Promise<void> {
+    await until(`${name}: current before the attack`, async () =>
+      verifier.status().stale ? undefined : true,
+    );
     const token = await clientCredentialsToken(server.url, client);
     assert.equal(await outcomeOf(token), 'accepted');
     const mismatchesBefore = verifier.status().streamProofMismatches;
@@ -82,17 +121,48 @@ describe('a man in the middle of the revocation stream', () => {
       await sleep(5);
     }
     const firstRefusal = outcomes.findIndex((o) => o.result === 'refused');
-    const summary = `${name}: ${outcomes.map((o) => `${o.atMs}:${o.result}`).join(' ').slice(0, 600)}`;
+    const summary = `${name}: ${outcomes
+      .map((o) => `${o.atMs}:${o.result}`)
+      .join(' ')
+      .slice(0, 600)}`;
     assert.ok(firstRefusal >= 0, `never refused to decide: ${summary}`);
-    assert.ok(outcomes[firstRefusal]!.atMs <= MAX_STALENESS_MS, `refused only after the bound: ${summary}`);
-    assert.deepEqual(outcomes.filter((o) => o.result === 'accepted' && o.atMs > MAX_STALENESS_MS), [], `accepted past the bound: ${summary}`);
-    assert.deepEqual(outcomes.slice(firstRefusal).filter((o) => o.result === 'accepted'), [], `accepted after refusing: ${summary}`);
-    assert.deepEqual(outcomes.filter((o) => o.result === 'other'), [], summary);
-    if (options.countsMismatch !== false) assert.ok(verifier.status().streamProofMismatches > mismatchesBefore, `the mismatch is counted: ${summary}`);
+    assert.ok(
+      outcomes[firstRefusal]!.atMs <= MAX_STALENESS_MS,
+      `refused only after the bound: ${summary}`,
+    );
+    assert.deepEqual(
+      outcomes.filter((o) => o.result === 'accepted' && o.atMs > MAX_STALENESS_MS),
+      [],
+      `accepted past the bound: ${summary}`,
+    );
+    assert.deepEqual(
+      outcomes.slice(firstRefusal).filter((o) => o.result === 'accepted'),
+      [],
+      `accepted after refusing: ${summary}`,
+    );
+    assert.deepEqual(
+      outcomes.filter((o) => o.result === 'other'),
+      [],
+      summary,
+    );
+    if (options.countsMismatch !== false)
+      assert.ok(
+        verifier.status().streamProofMismatches > mismatchesBefore,
+        `the mismatch is counted: ${summary}`,
+      );
 
     proxy.tamper = passThrough;
-    await until(`${name}: recovered`, async () => (!verifier.status().stale && (await outcomeOf(token)) === 'revoked' ? true : undefined), 15_000);
-    assert.equal(await outcomeOf(await clientCredentialsToken(server.url, client)), 'accepted', `${name}: a valid token passes again`);
+    await until(
+      `${name}: recovered`,
+      async () =>
+        !verifier.status().stale && (await outcomeOf(token)) === 'revoked' ? true : undefined,
+      15_000,
+    );
+    assert.equal(
+      await outcomeOf(await clientCredentialsToken(server.url, client)),
+      'accepted',
+      `${name}: a valid token passes again`,
+    );
   }
 
   test('revocation events withheld, heartbeats passed', async () => {
@@ -112,19 +182,23 @@ describe('a man in the middle of the revocation stream', () => {
   test('two revocations swapped', async () => {
     let held: Frame | undefined;
     let swapped = false;
-    await underAttack('reorder', (frame) => {
-      if (swapped) return [frame.text];
-      if (frame.event === 'revocation' && held === undefined) {
-        held = frame;
-        return [];
-      }
-      if (frame.event === 'revocation' && held !== undefined) {
-        swapped = true;
-        return [frame.text, held.text];
-      }
-      // While one is held, nothing else passes (else a heartbeat would give the loss away first).
-      return held === undefined ? [frame.text] : [];
-    }, { alsoRevoke: () => revoke('jti', `second-${Date.now()}`) });
+    await underAttack(
+      'reorder',
+      (frame) => {
+        if (swapped) return [frame.text];
+        if (frame.event === 'revocation' && held === undefined) {
+          held = frame;
+          return [];
+        }
+        if (frame.event === 'revocation' && held !== undefined) {
+          swapped = true;
+          return [frame.text, held.text];
+        }
+        // While one is held, nothing else passes (else a heartbeat would give the loss away first).
+        return held === undefined ? [frame.text] : [];
+      },
+      { alsoRevoke: () => revoke('jti', `second-${Date.now()}`) },
+    );
     assert.ok(swapped, 'the proxy swapped two events');
   });
 

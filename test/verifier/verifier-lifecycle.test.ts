@@ -14,7 +14,14 @@ import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { createVerifier, type VerifierOptions } from '../../packages/verifier/src/index.js';
 import { createClientViaAdmin, login, request } from '../support/http-client.js';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess, freePort, sleep, tempDir } from '../support/server-process.js';
+import {
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
+  ServerProcess,
+  freePort,
+  sleep,
+  tempDir,
+} from '../support/server-process.js';
 
 /** The bound asserted on close(): the issue asks for 1 s; this stays robust on a loaded machine. */
 const CLOSE_BOUND_MS = 5_000;
@@ -30,7 +37,10 @@ async function closeWithin(close: () => Promise<void>, what: string): Promise<nu
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: close() did not resolve within ${CLOSE_BOUND_MS} ms`)), CLOSE_BOUND_MS);
+    timer = setTimeout(
+      () => reject(new Error(`${what}: close() did not resolve within ${CLOSE_BOUND_MS} ms`)),
+      CLOSE_BOUND_MS,
+    );
   });
   try {
     await Promise.race([close(), limit]);
@@ -52,12 +62,22 @@ describe('createVerifier against a revokd process: start, stop, tolerance', () =
     const setup = await ServerProcess.start({ dataDir, port });
     try {
       const admin = (await login(setup.url, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token;
-      const client = await createClientViaAdmin(setup.url, admin, 'lifecycle-rs', ['revocations:read']);
-      const metadata = (await request(`${setup.url}/.well-known/oauth-authorization-server`)).body as { issuer: string; jwks_uri: string };
+      const client = await createClientViaAdmin(setup.url, admin, 'lifecycle-rs', [
+        'revocations:read',
+      ]);
+      const metadata = (await request(`${setup.url}/.well-known/oauth-authorization-server`))
+        .body as { issuer: string; jwks_uri: string };
       options = {
-        issuer: metadata.issuer, audience: decodeJwt(admin).aud as string, jwksUri: metadata.jwks_uri,
-        stream: { url: `${setup.url}/api/v1/revocations/stream`, clientId: client.client_id, clientSecret: client.client_secret },
-        maxStalenessMs: 2_000, failMode: 'closed',
+        issuer: metadata.issuer,
+        audience: decodeJwt(admin).aud as string,
+        jwksUri: metadata.jwks_uri,
+        stream: {
+          url: `${setup.url}/api/v1/revocations/stream`,
+          clientId: client.client_id,
+          clientSecret: client.client_secret,
+        },
+        maxStalenessMs: 2_000,
+        failMode: 'closed',
       };
     } finally {
       await setup.stop();
@@ -72,9 +92,20 @@ describe('createVerifier against a revokd process: start, stop, tolerance', () =
     const started = Date.now();
     const creating = createVerifier({ ...options, startTimeoutMs: 120_000 });
     let settled = false;
-    creating.then(() => { settled = true; }, () => { settled = true; });
+    creating.then(
+      () => {
+        settled = true;
+      },
+      () => {
+        settled = true;
+      },
+    );
     await sleep(3_000);
-    assert.equal(settled, false, 'still waiting while revokd is down (neither resolved nor rejected)');
+    assert.equal(
+      settled,
+      false,
+      'still waiting while revokd is down (neither resolved nor rejected)',
+    );
     server = await ServerProcess.start({ dataDir, port });
     const verifier = await creating;
     t.diagnostic(`resolved ${Date.now() - started} ms after the call (revokd started after 3 s)`);
@@ -86,17 +117,22 @@ describe('createVerifier against a revokd process: start, stop, tolerance', () =
     assert.ok(server !== undefined);
     const started = Date.now();
     await assert.rejects(
-      createVerifier({ ...options, stream: { ...options.stream, clientSecret: 'not-the-secret' }, startTimeoutMs: 60_000 }),
+      createVerifier({
+        ...options,
+        stream: { ...options.stream, clientSecret: 'not-the-secret' },
+        startTimeoutMs: 60_000,
+      }),
       /^Error: createVerifier: the revocation stream refused the client credentials \(HTTP 401\); the client needs scope revocations:read$/,
     );
     assert.ok(Date.now() - started < 30_000, 'long before startTimeoutMs');
   });
 
-  test('a clockToleranceSeconds larger than the service\'s is refused at start, naming both', async () => {
+  test("a clockToleranceSeconds larger than the service's is refused at start, naming both", async () => {
     assert.ok(server !== undefined);
-    await assert.rejects(
-      createVerifier({ ...options, clockToleranceSeconds: 30 }),
-      (err: Error) => /options\.clockToleranceSeconds is 30 but the service's clock tolerance is 5 s/.test(err.message),
+    await assert.rejects(createVerifier({ ...options, clockToleranceSeconds: 30 }), (err: Error) =>
+      /options\.clockToleranceSeconds is 30 but the service's clock tolerance is 5 s/.test(
+        err.message,
+      ),
     );
     // Equal to the service's (its default, 5) or unset: accepted.
     for (const extra of [{ clockToleranceSeconds: 5 }, {}]) {
@@ -109,10 +145,15 @@ describe('createVerifier against a revokd process: start, stop, tolerance', () =
     assert.ok(server !== undefined);
     const url = server.url;
     const tokens: string[] = [];
-    for (let i = 0; i < 20; i++) tokens.push((await login(url, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token);
+    for (let i = 0; i < 20; i++)
+      tokens.push((await login(url, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token);
     const revoked = new Set(tokens.slice(0, 5));
     for (const token of revoked) {
-      const res = await request(`${url}/api/v1/admin/revocations`, { method: 'POST', bearer: tokens[19], json: { scope: 'jti', value: decodeJwt(token).jti, reason: 'admin' } });
+      const res = await request(`${url}/api/v1/admin/revocations`, {
+        method: 'POST',
+        bearer: tokens[19],
+        json: { scope: 'jti', value: decodeJwt(token).jti, reason: 'admin' },
+      });
       assert.equal(res.status, 200, res.text);
     }
     const started = performance.now();
@@ -135,6 +176,8 @@ describe('createVerifier against a revokd process: start, stop, tolerance', () =
       closeTimes.push(await closeWithin(() => v.close(), `run ${run}`));
     }
     const max = Math.max(...closeTimes);
-    t.diagnostic(`${RUNS} runs in ${((performance.now() - started) / 1000).toFixed(1)} s; close() max ${max.toFixed(1)} ms, median ${closeTimes.sort((a, b) => a - b)[RUNS / 2]!.toFixed(1)} ms`);
+    t.diagnostic(
+      `${RUNS} runs in ${((performance.now() - started) / 1000).toFixed(1)} s; close() max ${max.toFixed(1)} ms, median ${closeTimes.sort((a, b) => a - b)[RUNS / 2]!.toFixed(1)} ms`,
+    );
   });
 });

@@ -18,7 +18,11 @@ import { QUICK_ATTEMPTS } from '../../packages/verifier/src/reconnect-backoff.js
 import { type Attempt, CountingTcpProxy } from '../support/counting-tcp-proxy.js';
 import { REPO_ROOT, ServerProcess } from '../support/server-process.js';
 import {
-  STREAM_PATH, type StreamClient, adminRevoker, clientCredentialsToken, createStreamClient,
+  STREAM_PATH,
+  type StreamClient,
+  adminRevoker,
+  clientCredentialsToken,
+  createStreamClient,
 } from '../support/stream-setup.js';
 import { until } from '../support/until.js';
 import { decodeJwt } from 'jose';
@@ -52,12 +56,16 @@ describe('verifier reconnects after a restart of revokd (issue 21)', () => {
     client = await createStreamClient((args) => server.cli(args), 'reconnect-rs');
     revoke = await adminRevoker(server.url);
     verifier = await createVerifier({
-      issuer: server.url, audience: server.url, jwksUri: `${server.url}/.well-known/jwks.json`,
+      issuer: server.url,
+      audience: server.url,
+      jwksUri: `${server.url}/.well-known/jwks.json`,
       stream: {
         url: `http://127.0.0.1:${proxy.port}${STREAM_PATH}`,
-        clientId: client.client_id, clientSecret: client.client_secret,
+        clientId: client.client_id,
+        clientSecret: client.client_secret,
       },
-      maxStalenessMs: 2_000, failMode: 'closed',
+      maxStalenessMs: 2_000,
+      failMode: 'closed',
     });
   });
   after(async () => {
@@ -66,10 +74,11 @@ describe('verifier reconnects after a restart of revokd (issue 21)', () => {
     await server?.stop();
   });
 
-  test('every stream starts with the server\'s retry:', async () => {
+  test("every stream starts with the server's retry:", async () => {
     const abort = new AbortController();
     const res = await fetch(`${server.url}${STREAM_PATH}`, {
-      headers: { authorization: client.basic }, signal: abort.signal,
+      headers: { authorization: client.basic },
+      signal: abort.signal,
     });
     assert.equal(res.status, 200);
     const reader = res.body!.getReader();
@@ -92,19 +101,25 @@ describe('verifier reconnects after a restart of revokd (issue 21)', () => {
     await server.kill();
     // The verifier is trying while the server is down: its attempts are refused.
     await until('an attempt refused while the server is down', () =>
-      proxy.attempts.slice(killedAt).some((a) => a.outcome === 'refused') ? true : undefined);
+      proxy.attempts.slice(killedAt).some((a) => a.outcome === 'refused') ? true : undefined,
+    );
     await server.spawn();
     await currentAgain(connections);
     const during = proxy.attempts.slice(killedAt);
     t.diagnostic(`attempts while down and after: ${during.map((a) => a.outcome).join(', ')}`);
     const through = during.findIndex((a) => a.outcome === 'forwarded');
     assert.ok(through > 0, 'refused while the server was down, then through to the new one');
-    assert.ok(during.slice(through).every((a) => a.outcome === 'forwarded'), 'no refusal after');
+    assert.ok(
+      during.slice(through).every((a) => a.outcome === 'forwarded'),
+      'no refusal after',
+    );
     await revoke('jti', decodeJwt(victim).jti as string);
-    await until('the token revoked after the restart refused', () => verifier.verify(victim).then(
-      () => undefined,
-      (err: { code?: string }) => (err.code === 'ERR_TOKEN_REVOKED' ? true : undefined),
-    ));
+    await until('the token revoked after the restart refused', () =>
+      verifier.verify(victim).then(
+        () => undefined,
+        (err: { code?: string }) => (err.code === 'ERR_TOKEN_REVOKED' ? true : undefined),
+      ),
+    );
     assert.equal((await verifier.verify(kept)).client_id, client.client_id);
   });
 

@@ -10,13 +10,30 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { Registry } from 'prom-client';
-import { createVerifier, type Verifier, type VerifierOptions } from '../../packages/verifier/src/index.js';
+import {
+  createVerifier,
+  type Verifier,
+  type VerifierOptions,
+} from '../../packages/verifier/src/index.js';
 import { nonCanonicalSpellings } from '../support/base64url-spellings.js';
 import { REPO_ROOT } from '../support/server-process.js';
 import { until } from '../support/until.js';
-import { AUDIENCE, CLIENT_ID, CLIENT_SECRET, ISSUER, WireStreamServer, makeSigningKey, record, signToken } from './wire-stream-server.js';
+import {
+  AUDIENCE,
+  CLIENT_ID,
+  CLIENT_SECRET,
+  ISSUER,
+  WireStreamServer,
+  makeSigningKey,
+  record,
+  signToken,
+} from './wire-stream-server.js';
 
-const rejectsWith = async (promise: Promise<unknown>, code: string, status: number): Promise<void> => {
+const rejectsWith = async (
+  promise: Promise<unknown>,
+  code: string,
+  status: number,
+): Promise<void> => {
   await assert.rejects(promise, (err: { code?: string; status?: number }) => {
     assert.equal(err.code, code);
     assert.equal(err.status, status);
@@ -29,15 +46,21 @@ describe('createVerifier over the push stream', () => {
   const verifiers: Verifier[] = [];
   const open = async (extra: Partial<VerifierOptions> = {}): Promise<Verifier> => {
     const v = await createVerifier({
-      issuer: ISSUER, audience: AUDIENCE, jwksUri: server.jwksUri,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      jwksUri: server.jwksUri,
       stream: { url: server.streamUrl, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
-      maxStalenessMs: 1000, failMode: 'closed', ...extra,
+      maxStalenessMs: 1000,
+      failMode: 'closed',
+      ...extra,
     });
     verifiers.push(v);
     return v;
   };
 
-  before(async () => { server = await WireStreamServer.start(); });
+  before(async () => {
+    server = await WireStreamServer.start();
+  });
   // A failed outage test must not leave the next tests without a stream.
   afterEach(() => server.bringUp());
   after(async () => {
@@ -61,23 +84,56 @@ describe('createVerifier over the push stream', () => {
     const v = await open();
     const nowSec = Math.floor(Date.now() / 1000);
     const cases: Array<{ name: string; token: string; revoke: () => void }> = [
-      { name: 'jti', token: await signToken(key, { jti: 'scope-jti-0001' }), revoke: () => server.publish(record('token', 'scope-jti-0001')) },
-      { name: 'session', token: await signToken(key, { sid: 'scope-sid' }), revoke: () => server.publish(record('session', 'scope-sid')) },
-      { name: 'user', token: await signToken(key, { sub: 'scope-user' }), revoke: () => server.publish(record('user', 'scope-user', { generation: 1 })) },
-      { name: 'client', token: await signToken(key, { client_id: 'scope-client' }), revoke: () => server.publish(record('client', 'scope-client', { generation: 1 })) },
-      { name: 'window', token: await signToken(key, { iat: nowSec - 100 }), revoke: () => server.publish(record('window', '*', { windowFrom: nowSec - 101, windowTo: nowSec - 99 })) },
+      {
+        name: 'jti',
+        token: await signToken(key, { jti: 'scope-jti-0001' }),
+        revoke: () => server.publish(record('token', 'scope-jti-0001')),
+      },
+      {
+        name: 'session',
+        token: await signToken(key, { sid: 'scope-sid' }),
+        revoke: () => server.publish(record('session', 'scope-sid')),
+      },
+      {
+        name: 'user',
+        token: await signToken(key, { sub: 'scope-user' }),
+        revoke: () => server.publish(record('user', 'scope-user', { generation: 1 })),
+      },
+      {
+        name: 'client',
+        token: await signToken(key, { client_id: 'scope-client' }),
+        revoke: () => server.publish(record('client', 'scope-client', { generation: 1 })),
+      },
+      {
+        name: 'window',
+        token: await signToken(key, { iat: nowSec - 100 }),
+        revoke: () =>
+          server.publish(
+            record('window', '*', { windowFrom: nowSec - 101, windowTo: nowSec - 99 }),
+          ),
+      },
     ];
     const bystander = await signToken(key, { sub: 'bystander', sid: 'other', client_id: 'other' });
     for (const c of cases) {
       await v.verify(c.token);
       c.revoke();
-      await until(`${c.name} revocation applied`, async () => v.verify(c.token).then(() => undefined, (err) => (err.code === 'ERR_TOKEN_REVOKED' ? true : undefined)));
+      await until(`${c.name} revocation applied`, async () =>
+        v.verify(c.token).then(
+          () => undefined,
+          (err) => (err.code === 'ERR_TOKEN_REVOKED' ? true : undefined),
+        ),
+      );
       await v.verify(bystander);
     }
     const newAfterUserRevoke = await signToken(key, { sub: 'scope-user', ugen: 1 });
     await v.verify(newAfterUserRevoke);
     server.publish(record('global', '*', { generation: 1 }));
-    await until('global revocation applied', async () => v.verify(bystander).then(() => undefined, (err) => (err.code === 'ERR_TOKEN_REVOKED' ? true : undefined)));
+    await until('global revocation applied', async () =>
+      v.verify(bystander).then(
+        () => undefined,
+        (err) => (err.code === 'ERR_TOKEN_REVOKED' ? true : undefined),
+      ),
+    );
     await v.verify(await signToken(key, { sub: 'scope-user', ugen: 1 }));
   });
 
@@ -89,7 +145,12 @@ describe('createVerifier over the push stream', () => {
     await v.verify(token);
     const fetches = server.jwksFetches;
     server.publish(record('key', 'key-2'));
-    await until('key revocation applied', async () => v.verify(token).then(() => undefined, (err) => (err.code === 'ERR_TOKEN_REVOKED' ? true : undefined)));
+    await until('key revocation applied', async () =>
+      v.verify(token).then(
+        () => undefined,
+        (err) => (err.code === 'ERR_TOKEN_REVOKED' ? true : undefined),
+      ),
+    );
     assert.equal(server.jwksFetches, fetches);
     server.keys.pop();
   });
@@ -108,19 +169,31 @@ describe('createVerifier over the push stream', () => {
         await rejectsWith(v.verify(parts.join('.')), 'ERR_INVALID_TOKEN', 401);
       }
       const exp = (Math.floor(Date.now() / 1000) + 2) * 1000;
-      await until('the cached token to expire', async () => v.verify(token).then(() => undefined, (err) => (err.code === 'ERR_TOKEN_EXPIRED' ? true : undefined)), 6_000);
+      await until(
+        'the cached token to expire',
+        async () =>
+          v.verify(token).then(
+            () => undefined,
+            (err) => (err.code === 'ERR_TOKEN_EXPIRED' ? true : undefined),
+          ),
+        6_000,
+      );
       assert.ok(Date.now() >= exp - 1000, 'not before its exp');
     }
   });
 
-  test('the 15 other spellings of a cached token\'s signature are refused (each time: never cached); the token itself passes', async () => {
+  test("the 15 other spellings of a cached token's signature are refused (each time: never cached); the token itself passes", async () => {
     const key = server.keys[0]!;
     const v = await open();
     const token = await signToken(key);
     for (let i = 0; i < 3; i++) await v.verify(token);
     const spellings = nonCanonicalSpellings(token, 2);
     assert.equal(spellings.length, 15, 'an Ed25519 signature has 4 unused bits');
-    for (const variant of [...spellings, ...nonCanonicalSpellings(token, 0), ...nonCanonicalSpellings(token, 1)]) {
+    for (const variant of [
+      ...spellings,
+      ...nonCanonicalSpellings(token, 0),
+      ...nonCanonicalSpellings(token, 1),
+    ]) {
       for (let i = 0; i < 2; i++) await rejectsWith(v.verify(variant), 'ERR_INVALID_TOKEN', 401);
     }
     assert.equal((await v.verify(token)).iss, ISSUER, 'the canonical spelling is accepted');
@@ -135,14 +208,29 @@ describe('createVerifier over the push stream', () => {
     const unsubscribe = v.onRevocation((r) => {
       told.push({ scope: r.scope, target: r.target, refused: false });
       const entry = told.at(-1)!;
-      v.verify(token).then(() => undefined, (err: { code?: string }) => { entry.refused = err.code === 'ERR_TOKEN_REVOKED'; });
+      v.verify(token).then(
+        () => undefined,
+        (err: { code?: string }) => {
+          entry.refused = err.code === 'ERR_TOKEN_REVOKED';
+        },
+      );
     });
     server.publish(record('token', 'told-jti-0001'));
-    await until('the revocation to be told', async () => (told[0]?.refused === true ? true : undefined));
-    assert.deepEqual(told.map(({ scope, target }) => ({ scope, target })), [{ scope: 'token', target: 'told-jti-0001' }]);
+    await until('the revocation to be told', async () =>
+      told[0]?.refused === true ? true : undefined,
+    );
+    assert.deepEqual(
+      told.map(({ scope, target }) => ({ scope, target })),
+      [{ scope: 'token', target: 'told-jti-0001' }],
+    );
     unsubscribe();
     server.publish(record('token', 'told-jti-0002'));
-    await until('the second revocation to be applied', async () => v.verify(await signToken(key, { jti: 'told-jti-0002' })).then(() => undefined, () => true));
+    await until('the second revocation to be applied', async () =>
+      v.verify(await signToken(key, { jti: 'told-jti-0002' })).then(
+        () => undefined,
+        () => true,
+      ),
+    );
     assert.equal(told.length, 1);
   });
 
@@ -155,8 +243,13 @@ describe('createVerifier over the push stream', () => {
     assert.equal(server.jwksFetches, fetches + 1);
     const stranger = makeSigningKey('never-published');
     const forged = await signToken(stranger);
-    await Promise.all(Array.from({ length: 20 }, () => rejectsWith(v.verify(forged), 'ERR_INVALID_TOKEN', 401)));
-    assert.ok(server.jwksFetches <= fetches + 2, `at most one more fetch, saw ${server.jwksFetches - fetches - 1}`);
+    await Promise.all(
+      Array.from({ length: 20 }, () => rejectsWith(v.verify(forged), 'ERR_INVALID_TOKEN', 401)),
+    );
+    assert.ok(
+      server.jwksFetches <= fetches + 2,
+      `at most one more fetch, saw ${server.jwksFetches - fetches - 1}`,
+    );
     server.keys.pop();
   });
 
@@ -169,9 +262,19 @@ describe('createVerifier over the push stream', () => {
     const missed = await signToken(key, { jti: 'missed-while-down' });
     server.feed.append(record('token', 'missed-while-down'));
     server.bringUp();
-    await until('reconnected', async () => (server.lastEventIds.length > requestsBefore && server.openStreams > 0 ? true : undefined));
-    assert.ok(server.lastEventIds.slice(requestsBefore).includes(lastBefore), `resumed from ${lastBefore}: ${server.lastEventIds.slice(requestsBefore).join(',')}`);
-    await until('missed revocation applied', async () => v.verify(missed).then(() => undefined, (err) => (err.code === 'ERR_TOKEN_REVOKED' ? true : undefined)));
+    await until('reconnected', async () =>
+      server.lastEventIds.length > requestsBefore && server.openStreams > 0 ? true : undefined,
+    );
+    assert.ok(
+      server.lastEventIds.slice(requestsBefore).includes(lastBefore),
+      `resumed from ${lastBefore}: ${server.lastEventIds.slice(requestsBefore).join(',')}`,
+    );
+    await until('missed revocation applied', async () =>
+      v.verify(missed).then(
+        () => undefined,
+        (err) => (err.code === 'ERR_TOKEN_REVOKED' ? true : undefined),
+      ),
+    );
     assert.ok(v.status().streamConnections >= 2);
   });
 
@@ -181,12 +284,15 @@ describe('createVerifier over the push stream', () => {
     await v.verify(token);
     server.down();
     await until('stale', async () => (v.status().stale ? true : undefined));
-    await assert.rejects(v.verify(token), (err: { code: string; status: number; retryAfterSeconds: number }) => {
-      assert.equal(err.code, 'ERR_STORE_UNAVAILABLE');
-      assert.equal(err.status, 503);
-      assert.ok(err.retryAfterSeconds >= 1);
-      return true;
-    });
+    await assert.rejects(
+      v.verify(token),
+      (err: { code: string; status: number; retryAfterSeconds: number }) => {
+        assert.equal(err.code, 'ERR_STORE_UNAVAILABLE');
+        assert.equal(err.status, 503);
+        assert.ok(err.retryAfterSeconds >= 1);
+        return true;
+      },
+    );
     server.bringUp();
     await until('current again', async () => (v.status().stale ? undefined : true));
     await v.verify(token);
@@ -194,12 +300,22 @@ describe('createVerifier over the push stream', () => {
 
   test('stale and open: accepted and counted (status and metric), revocations known still reject; bounded by the token lifetime', async () => {
     const registry = new Registry();
-    const v = await open({ maxStalenessMs: 300, failMode: 'open', metrics: { registry }, maxTokenLifetimeSeconds: 600 });
+    const v = await open({
+      maxStalenessMs: 300,
+      failMode: 'open',
+      metrics: { registry },
+      maxTokenLifetimeSeconds: 600,
+    });
     const key = server.keys[0]!;
     const token = await signToken(key);
     const revoked = await signToken(key, { jti: 'revoked-then-outage' });
     server.publish(record('token', 'revoked-then-outage'));
-    await until('revocation applied', async () => v.verify(revoked).then(() => undefined, () => true));
+    await until('revocation applied', async () =>
+      v.verify(revoked).then(
+        () => undefined,
+        () => true,
+      ),
+    );
     server.down();
     await until('stale', async () => (v.status().stale ? true : undefined));
     assert.equal(v.status().failOpenAccepted, 0);
@@ -221,14 +337,24 @@ describe('createVerifier over the push stream', () => {
     const v = await open();
     const connections = v.status().streamConnections;
     server.broadcast('event: revocation\nid: 999999\ndata: {"scope":"token","jti":"x"}\n\n');
-    await until('reconnected', async () => (v.status().streamConnections > connections && v.status().streamConnected ? true : undefined));
+    await until('reconnected', async () =>
+      v.status().streamConnections > connections && v.status().streamConnected ? true : undefined,
+    );
     await v.verify(await signToken(server.keys[0]!, { jti: 'x-but-longer' }));
   });
 
   test('refused credentials reject createVerifier at once with a clear error', async () => {
     const started = Date.now();
     await assert.rejects(
-      createVerifier({ issuer: ISSUER, audience: AUDIENCE, jwksUri: server.jwksUri, stream: { url: server.streamUrl, clientId: CLIENT_ID, clientSecret: 'wrong' }, maxStalenessMs: 1000, failMode: 'closed', startTimeoutMs: 30_000 }),
+      createVerifier({
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        jwksUri: server.jwksUri,
+        stream: { url: server.streamUrl, clientId: CLIENT_ID, clientSecret: 'wrong' },
+        maxStalenessMs: 1000,
+        failMode: 'closed',
+        startTimeoutMs: 30_000,
+      }),
       /refused the client credentials \(HTTP 401\).*revocations:read/,
     );
     assert.ok(Date.now() - started < 30_000);
@@ -241,11 +367,17 @@ describe('createVerifier over the push stream', () => {
       await createVerifier({ issuer: 'https://i.test', audience: 'a', keys: [${JSON.stringify(server.keys[0]!.publicJwk)}],
         stream: { url: 'http://127.0.0.1:9/stream', clientId: 'c', clientSecret: 's' }, maxStalenessMs: 1000, failMode: 'closed', startTimeoutMs: 500 })
         .then(() => console.log('resolved'), (err) => console.log(err.message));`;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let output = '';
-    child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
     const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    const [code, signal] = await once(child, 'exit') as [number | null, string | null];
+    const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
     clearTimeout(killer);
     assert.match(output, /not loaded within 500 ms/);
     assert.deepEqual([code, signal], [0, null], 'the process exited by itself');
@@ -255,10 +387,19 @@ describe('createVerifier over the push stream', () => {
     // A server of its own: its only stream is this verifier's.
     const own = await WireStreamServer.start(server.keys);
     try {
-      const v = await createVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: { keys: [own.keys[0]!.publicJwk!] }, stream: { url: own.streamUrl, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }, maxStalenessMs: 1000, failMode: 'closed' });
+      const v = await createVerifier({
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        keys: { keys: [own.keys[0]!.publicJwk!] },
+        stream: { url: own.streamUrl, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
+        maxStalenessMs: 1000,
+        failMode: 'closed',
+      });
       assert.equal(own.openStreams, 1);
       await v.close();
-      await until('stream closed at the server', async () => (own.openStreams === 0 ? true : undefined));
+      await until('stream closed at the server', async () =>
+        own.openStreams === 0 ? true : undefined,
+      );
       await rejectsWith(v.verify(await signToken(own.keys[0]!)), 'ERR_STORE_UNAVAILABLE', 503);
     } finally {
       await own.stop();
@@ -266,12 +407,19 @@ describe('createVerifier over the push stream', () => {
   });
 
   test('programming errors in options are TypeErrors naming the option', async () => {
-    const good = { issuer: ISSUER, audience: AUDIENCE, jwksUri: server.jwksUri, stream: { url: server.streamUrl, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }, maxStalenessMs: 1000, failMode: 'closed' as const };
+    const good = {
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      jwksUri: server.jwksUri,
+      stream: { url: server.streamUrl, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
+      maxStalenessMs: 1000,
+      failMode: 'closed' as const,
+    };
     const bad: Array<[Record<string, unknown>, RegExp]> = [
       [{ issuer: '' }, /options\.issuer/],
       [{ audience: 3 }, /options\.audience/],
       [{ jwksUri: 'ftp://x' }, /options\.jwksUri/],
-      [{ keys: [] , jwksUri: undefined }, /options\.keys/],
+      [{ keys: [], jwksUri: undefined }, /options\.keys/],
       [{ keys: [{}] }, /jwksUri or options\.keys, not both/],
       [{ stream: undefined }, /options\.stream/],
       [{ stream: { ...good.stream, url: 'not a url' } }, /options\.stream\.url/],
@@ -283,7 +431,10 @@ describe('createVerifier over the push stream', () => {
       [{ metrics: { registry: {} } }, /options\.metrics\.registry/],
     ];
     for (const [change, message] of bad) {
-      await assert.rejects(createVerifier({ ...good, ...change }), (err: Error) => err instanceof TypeError && message.test(err.message));
+      await assert.rejects(
+        createVerifier({ ...good, ...change }),
+        (err: Error) => err instanceof TypeError && message.test(err.message),
+      );
     }
   });
 
@@ -292,7 +443,11 @@ describe('createVerifier over the push stream', () => {
     const key = server.keys[0]!;
     await rejectsWith(v.verify('not.a.jwt'), 'ERR_INVALID_TOKEN', 401);
     await rejectsWith(v.verify(undefined), 'ERR_INVALID_TOKEN', 401);
-    await rejectsWith(v.verify(await signToken(key, { iat: Math.floor(Date.now() / 1000) - 700, ttl: 600 })), 'ERR_TOKEN_EXPIRED', 401);
+    await rejectsWith(
+      v.verify(await signToken(key, { iat: Math.floor(Date.now() / 1000) - 700, ttl: 600 })),
+      'ERR_TOKEN_EXPIRED',
+      401,
+    );
     await rejectsWith(v.verify(await signToken(key, { ttl: 100_000 })), 'ERR_INVALID_TOKEN', 401);
     const good = await signToken(key);
     const [h, p, s] = good.split('.');

@@ -20,30 +20,76 @@ export const CLIENT_SECRET = 'rs-secret with spaces+plus';
 
 export function makeSigningKey(kid: string): SigningKey {
   const { publicKey, privateKey } = newKeyPair('EdDSA');
-  return { kid, alg: 'EdDSA', key: publicKey, privateKey, publicJwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'EdDSA', use: 'sig' } };
+  return {
+    kid,
+    alg: 'EdDSA',
+    key: publicKey,
+    privateKey,
+    publicJwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'EdDSA', use: 'sig' },
+  };
 }
 
-export interface TokenFields { sub?: string; sid?: string; client_id?: string; jti?: string; iat?: number; ttl?: number; gen?: number; ugen?: number; cgen?: number; scope?: string }
+export interface TokenFields {
+  sub?: string;
+  sid?: string;
+  client_id?: string;
+  jti?: string;
+  iat?: number;
+  ttl?: number;
+  gen?: number;
+  ugen?: number;
+  cgen?: number;
+  scope?: string;
+}
 
 export async function signToken(key: SigningKey, fields: TokenFields = {}): Promise<string> {
   const iat = fields.iat ?? Math.floor(Date.now() / 1000);
-  return signAccessToken({
-    iss: ISSUER, aud: AUDIENCE, sub: fields.sub ?? 'user-1', iat, exp: iat + (fields.ttl ?? 600),
-    jti: fields.jti ?? randomBytes(16).toString('base64url'), sid: fields.sid ?? 'sess-1', client_id: fields.client_id ?? 'web',
-    scope: fields.scope ?? 'read', gen: fields.gen ?? globalGeneration, ugen: fields.ugen ?? 0, cgen: fields.cgen ?? 0,
-  }, key);
+  return signAccessToken(
+    {
+      iss: ISSUER,
+      aud: AUDIENCE,
+      sub: fields.sub ?? 'user-1',
+      iat,
+      exp: iat + (fields.ttl ?? 600),
+      jti: fields.jti ?? randomBytes(16).toString('base64url'),
+      sid: fields.sid ?? 'sess-1',
+      client_id: fields.client_id ?? 'web',
+      scope: fields.scope ?? 'read',
+      gen: fields.gen ?? globalGeneration,
+      ugen: fields.ugen ?? 0,
+      cgen: fields.cgen ?? 0,
+    },
+    key,
+  );
 }
 
 let seqCounter = 0;
 /** The global generation published so far: new tokens are stamped with it, as the service does. */
 let globalGeneration = 0;
 /** A revocation record of a scope, as a store would commit it. */
-export function record(scope: RevocationRecord['scope'], target: string, extra: Partial<RevocationRecord> = {}): RevocationRecord {
+export function record(
+  scope: RevocationRecord['scope'],
+  target: string,
+  extra: Partial<RevocationRecord> = {},
+): RevocationRecord {
   if (scope === 'global') globalGeneration = Math.max(globalGeneration, extra.generation ?? 0);
   return {
-    seq: ++seqCounter, scope, target, issuer: scope === 'token' ? ISSUER : null, generation: null, windowFrom: null, windowTo: null,
-    expiresAtMs: scope === 'token' || scope === 'session' || scope === 'window' ? Date.now() + 3_600_000 : null,
-    initiator: 'admin', reason: 'admin', note: null, createdAtMs: Date.now(), ...extra,
+    seq: ++seqCounter,
+    scope,
+    target,
+    issuer: scope === 'token' ? ISSUER : null,
+    generation: null,
+    windowFrom: null,
+    windowTo: null,
+    expiresAtMs:
+      scope === 'token' || scope === 'session' || scope === 'window'
+        ? Date.now() + 3_600_000
+        : null,
+    initiator: 'admin',
+    reason: 'admin',
+    note: null,
+    createdAtMs: Date.now(),
+    ...extra,
   };
 }
 
@@ -78,10 +124,18 @@ export class WireStreamServer {
     return s;
   }
 
-  get url(): string { return `http://127.0.0.1:${this.port}`; }
-  get streamUrl(): string { return `${this.url}/stream`; }
-  get jwksUri(): string { return `${this.url}/jwks.json`; }
-  get openStreams(): number { return this.streams.size; }
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+  get streamUrl(): string {
+    return `${this.url}/stream`;
+  }
+  get jwksUri(): string {
+    return `${this.url}/jwks.json`;
+  }
+  get openStreams(): number {
+    return this.streams.size;
+  }
 
   /** Commits a revocation and pushes it to every open stream. */
   publish(r: RevocationRecord): void {
@@ -112,20 +166,31 @@ export class WireStreamServer {
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     if (req.url === '/jwks.json') {
       this.jwksFetches++;
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: this.keys.map((k) => k.publicJwk) }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ keys: this.keys.map((k) => k.publicJwk) }));
       return;
     }
     if (req.url !== '/stream') return void res.writeHead(404).end();
     const expected = `Basic ${Buffer.from(`${CLIENT_ID}:${encodeURIComponent(CLIENT_SECRET).replace(/%20/g, '+')}`).toString('base64')}`;
-    if (req.headers.authorization !== expected) return void res.writeHead(401, { 'www-authenticate': 'Basic realm="revokd"' }).end();
+    if (req.headers.authorization !== expected)
+      return void res.writeHead(401, { 'www-authenticate': 'Basic realm="revokd"' }).end();
     if (!this.up) return void res.writeHead(503, { 'retry-after': '1' }).end();
     const lastId = req.headers['last-event-id'] as string | undefined;
     this.lastEventIds.push(lastId);
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', 'revokd-stream-protocol': '2' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      'revokd-stream-protocol': '2',
+    });
     res.write('retry: 50\n\n');
-    const known = lastId !== undefined && /^[0-9]+$/.test(lastId) && this.records.some((r) => String(r.seq) === lastId);
+    const known =
+      lastId !== undefined &&
+      /^[0-9]+$/.test(lastId) &&
+      this.records.some((r) => String(r.seq) === lastId);
     if (known) {
-      for (const r of this.records.filter((x) => x.seq > Number(lastId))) res.write(revocationEvent(r));
+      for (const r of this.records.filter((x) => x.seq > Number(lastId)))
+        res.write(revocationEvent(r));
     } else {
       res.write(this.feed.snapshot());
     }

@@ -14,13 +14,20 @@ export interface AccountView {
 }
 
 export function accountPage(viewer: Viewer, view: AccountView): SafeHtml {
-  const invalid = view.error === undefined ? '' : raw('aria-invalid="true" aria-describedby="password-error"');
+  const invalid =
+    view.error === undefined ? '' : raw('aria-invalid="true" aria-describedby="password-error"');
   return page({
-    title: view.forced ? 'Choose a new password' : 'Account', viewer, section: 'account', flash: view.flash,
+    title: view.forced ? 'Choose a new password' : 'Account',
+    viewer,
+    section: 'account',
+    flash: view.flash,
     body: html`
-      ${pageHeader(view.forced ? 'Choose a new password' : 'Account', view.forced
-        ? 'Your password was generated when this service was set up. Choose your own before you continue; the file that holds the generated one is then deleted.'
-        : html`Signed in as <strong>${viewer.email}</strong>.`)}
+      ${pageHeader(
+        view.forced ? 'Choose a new password' : 'Account',
+        view.forced
+          ? 'Your password was generated when this service was set up. Choose your own before you continue; the file that holds the generated one is then deleted.'
+          : html`Signed in as <strong>${viewer.email}</strong>.`,
+      )}
       <section class="card" aria-labelledby="password-heading">
         <h2 id="password-heading">Change password</h2>
         <p class="muted">Changing it signs out every other device and session of your account; this one stays signed in. API tokens keep working.</p>

@@ -33,7 +33,12 @@ export interface AlertsView {
   readonly flash?: Flash | undefined;
 }
 
-export const SEVERITY_TONE: Record<Severity, Tone> = { CRITICAL: 'danger', HIGH: 'warning', MEDIUM: 'info', LOW: 'neutral' };
+export const SEVERITY_TONE: Record<Severity, Tone> = {
+  CRITICAL: 'danger',
+  HIGH: 'warning',
+  MEDIUM: 'info',
+  LOW: 'neutral',
+};
 
 const TITLES: Record<string, string> = {
   revoked_token_replay: 'Revoked token used again',
@@ -67,14 +72,15 @@ function filterQuery(view: Pick<AlertsView, 'severity' | 'state'>, offset = 0): 
 
 function alertRow(a: AlertRow, view: AlertsView, csrf: string): SafeHtml {
   const details = detailText(a.details);
-  const state = a.acknowledgedAtMs === null
-    ? html`<form method="post" action="/admin/alerts/${a.id}/acknowledge" class="inline-form">
+  const state =
+    a.acknowledgedAtMs === null
+      ? html`<form method="post" action="/admin/alerts/${a.id}/acknowledge" class="inline-form">
         ${csrfField(csrf)}
         ${view.severity === undefined ? '' : html`<input type="hidden" name="severity" value="${view.severity}">`}
         <input type="hidden" name="status" value="${view.state}">
         <button type="submit" class="btn btn-small btn-secondary" aria-label="Acknowledge: ${alertTitle(a.type)}">Acknowledge</button>
       </form>`
-    : html`<span class="muted small">${badge('Acknowledged')}<br>${a.acknowledgedByEmail === null ? '' : html`by ${a.acknowledgedByEmail} `}${time(a.acknowledgedAtMs, { relative: true })}</span>`;
+      : html`<span class="muted small">${badge('Acknowledged')}<br>${a.acknowledgedByEmail === null ? '' : html`by ${a.acknowledgedByEmail} `}${time(a.acknowledgedAtMs, { relative: true })}</span>`;
   return html`<tr${a.acknowledgedAtMs === null ? '' : html` class="row-muted"`}>
     <td data-label="Severity">${badge(a.severity, SEVERITY_TONE[a.severity])}</td>
     <td data-label="Alert" class="cell-primary"><span class="strong">${alertTitle(a.type)}</span>${details === '' ? '' : html`<div class="muted small details-text">${details}</div>`}</td>
@@ -86,10 +92,17 @@ function alertRow(a: AlertRow, view: AlertsView, csrf: string): SafeHtml {
 }
 
 export function adminAlertsPage(viewer: Viewer, view: AlertsView): SafeHtml {
-  const summary = SEVERITIES.map((s) => html`<a class="summary-tile tone-${SEVERITY_TONE[s]}" href="${filterQuery({ severity: s, state: 'open' })}">
-      <span class="summary-value">${view.counts[s].unacknowledged}</span><span class="summary-label">${s.toLowerCase()} open</span></a>`);
+  const summary = SEVERITIES.map(
+    (
+      s,
+    ) => html`<a class="summary-tile tone-${SEVERITY_TONE[s]}" href="${filterQuery({ severity: s, state: 'open' })}">
+      <span class="summary-value">${view.counts[s].unacknowledged}</span><span class="summary-label">${s.toLowerCase()} open</span></a>`,
+  );
   return page({
-    title: 'Alerts', viewer, section: 'admin-alerts', flash: view.flash,
+    title: 'Alerts',
+    viewer,
+    section: 'admin-alerts',
+    flash: view.flash,
     body: html`
       ${pageHeader('Alerts', 'Raised by the detectors: replayed revoked tokens, refresh-token theft, brute force, decoys touched.')}
       <div class="summary" aria-label="Open alerts by severity">${summary}</div>
@@ -110,11 +123,20 @@ export function adminAlertsPage(viewer: Viewer, view: AlertsView): SafeHtml {
           </div>
           <div class="field field-submit"><button type="submit" class="btn btn-secondary">Filter</button></div>
         </form>
-        ${view.alerts.length === 0 ? emptyState('No alerts', view.state === 'open' ? 'Nothing needs attention.' : 'No alert matches these filters.') : html`
+        ${
+          view.alerts.length === 0
+            ? emptyState(
+                'No alerts',
+                view.state === 'open'
+                  ? 'Nothing needs attention.'
+                  : 'No alert matches these filters.',
+              )
+            : html`
         <table class="table responsive">
           <thead><tr><th scope="col">Severity</th><th scope="col">Alert</th><th scope="col">Subject</th><th scope="col">IP</th><th scope="col">Raised</th><th scope="col">State</th></tr></thead>
           <tbody>${view.alerts.map((a) => alertRow(a, view, viewer.csrf))}</tbody>
-        </table>`}
+        </table>`
+        }
         ${pager({ offset: view.offset, pageSize: view.pageSize, shown: view.alerts.length, hasMore: view.hasMore, href: (o) => filterQuery(view, o), label: 'Alert pages' })}
       </section>`,
   });

@@ -21,7 +21,12 @@ export interface AuditRow {
 
 export type ChainState =
   | { readonly ok: true; readonly entries: number; readonly headSeq: number }
-  | { readonly ok: false; readonly entries: number; readonly firstBadSeq: number; readonly problem: string };
+  | {
+      readonly ok: false;
+      readonly entries: number;
+      readonly firstBadSeq: number;
+      readonly problem: string;
+    };
 
 export interface AuditView {
   readonly chain: ChainState;
@@ -36,16 +41,27 @@ export interface AuditView {
 }
 
 function typeTone(type: string) {
-  if (type.endsWith('revoked') || type === 'ip.blocked' || type.includes('reused') || type.includes('used_after')) return 'danger' as const;
-  if (type.startsWith('alert.') || type.includes('failed') || type.startsWith('deception')) return 'warning' as const;
+  if (
+    type.endsWith('revoked') ||
+    type === 'ip.blocked' ||
+    type.includes('reused') ||
+    type.includes('used_after')
+  )
+    return 'danger' as const;
+  if (type.startsWith('alert.') || type.includes('failed') || type.startsWith('deception'))
+    return 'warning' as const;
   if (type.endsWith('created') || type.endsWith('logged_in')) return 'success' as const;
   return 'neutral' as const;
 }
 
 /** Details as one `key value` line each (values of any shape, shown as text). */
 function detailLines(details: Readonly<Record<string, unknown>>): SafeHtml[] {
-  return Object.entries(details).filter(([, v]) => v !== null && v !== undefined)
-    .map(([k, v]) => html`<span class="kv"><span class="kv-key">${k}</span> ${typeof v === 'string' ? v : JSON.stringify(v)}</span>`);
+  return Object.entries(details)
+    .filter(([, v]) => v !== null && v !== undefined)
+    .map(
+      ([k, v]) =>
+        html`<span class="kv"><span class="kv-key">${k}</span> ${typeof v === 'string' ? v : JSON.stringify(v)}</span>`,
+    );
 }
 
 function chainBanner(chain: ChainState): SafeHtml {
@@ -80,7 +96,10 @@ export function adminAuditPage(viewer: Viewer, view: AuditView): SafeHtml {
     return q === '' ? '/admin/audit' : `/admin/audit?${q}`;
   };
   return page({
-    title: 'Audit log', viewer, section: 'admin-audit', wide: true,
+    title: 'Audit log',
+    viewer,
+    section: 'admin-audit',
+    wide: true,
     body: html`
       ${pageHeader('Audit log', 'Every issue, revocation, block and admin action, hash-chained so that any edit, deletion or reordering shows.')}
       ${chainBanner(view.chain)}
@@ -101,11 +120,15 @@ export function adminAuditPage(viewer: Viewer, view: AuditView): SafeHtml {
           </div>
           <div class="field field-submit"><button type="submit" class="btn btn-secondary">Filter</button></div>
         </form>
-        ${view.entries.length === 0 ? emptyState('No entries', 'No audit entry matches these filters.') : html`
+        ${
+          view.entries.length === 0
+            ? emptyState('No entries', 'No audit entry matches these filters.')
+            : html`
         <div class="table-scroll"><table class="table responsive table-dense">
           <thead><tr><th scope="col">#</th><th scope="col">Time</th><th scope="col">Event</th><th scope="col">Actor</th><th scope="col">Target</th><th scope="col">Reason</th><th scope="col">Details</th></tr></thead>
           <tbody>${view.entries.map(row)}</tbody>
-        </table></div>`}
+        </table></div>`
+        }
         ${pager({ offset: view.offset, pageSize: view.pageSize, shown: view.entries.length, hasMore: view.hasMore, href, label: 'Audit pages', newerOlder: true })}
       </section>`,
   });

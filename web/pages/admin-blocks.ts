@@ -1,5 +1,13 @@
 /** Security console — IP blocks: add (with a reason; revokes the sessions from the range), lift (with a reason). */
-import { badge, confirmAction, confirmPanel, type ConfirmSpec, emptyState, pageHeader, time } from '../components.js';
+import {
+  badge,
+  confirmAction,
+  confirmPanel,
+  type ConfirmSpec,
+  emptyState,
+  pageHeader,
+  time,
+} from '../components.js';
 import { type SafeHtml, html, raw } from '../html.js';
 import { type Flash, type Viewer, page } from '../layout.js';
 
@@ -31,27 +39,48 @@ export interface BlocksView {
 }
 
 export const DURATION_CHOICES: ReadonlyArray<[string, string]> = [
-  ['3600', '1 hour'], ['86400', '24 hours'], ['604800', '7 days'], ['2592000', '30 days'], ['permanent', 'Until lifted'],
+  ['3600', '1 hour'],
+  ['86400', '24 hours'],
+  ['604800', '7 days'],
+  ['2592000', '30 days'],
+  ['permanent', 'Until lifted'],
 ];
 
 export function unblockSpec(b: BlockRow, csrf: string, reason?: string): ConfirmSpec {
   return {
-    id: `unblock-${b.id}`, fallbackHref: `/admin/blocks/${b.id}/unblock`, cancelHref: '/admin/blocks',
-    triggerLabel: 'Unblock…', triggerClass: 'btn btn-small btn-secondary', triggerAriaLabel: `Unblock ${b.cidr}`,
+    id: `unblock-${b.id}`,
+    fallbackHref: `/admin/blocks/${b.id}/unblock`,
+    cancelHref: '/admin/blocks',
+    triggerLabel: 'Unblock…',
+    triggerClass: 'btn btn-small btn-secondary',
+    triggerAriaLabel: `Unblock ${b.cidr}`,
     title: `Unblock ${b.cidr}?`,
     message: html`<p>Requests from this range will be accepted again. Sessions and tokens the block revoked stay revoked.</p>`,
     fields: html`<div class="field">
         <label for="unblock-reason-${b.id}">Reason <span class="required">(required)</span></label>
         <input id="unblock-reason-${b.id}" name="reason" type="text" required maxlength="500" value="${reason ?? ''}" placeholder="e.g. false positive, office NAT">
       </div>`,
-    action: `/admin/blocks/${b.id}/unblock`, confirmLabel: 'Unblock', danger: false, csrf,
+    action: `/admin/blocks/${b.id}/unblock`,
+    confirmLabel: 'Unblock',
+    danger: false,
+    csrf,
   };
 }
 
-const SOURCE_LABEL: Record<string, string> = { manual: 'manual', honeypot: 'honeypot', canary: 'canary token', decoy: 'decoy account', brute_force: 'brute force' };
+const SOURCE_LABEL: Record<string, string> = {
+  manual: 'manual',
+  honeypot: 'honeypot',
+  canary: 'canary token',
+  decoy: 'decoy account',
+  brute_force: 'brute force',
+};
 
 function blockRow(b: BlockRow, trigger: SafeHtml | undefined): SafeHtml {
-  const state = b.active ? badge('Active', 'danger') : b.liftedAtMs !== null ? badge('Lifted') : badge('Expired');
+  const state = b.active
+    ? badge('Active', 'danger')
+    : b.liftedAtMs !== null
+      ? badge('Lifted')
+      : badge('Expired');
   return html`<tr${b.active ? '' : html` class="row-muted"`}>
     <td data-label="Address" class="cell-primary"><code class="strong">${b.cidr}</code></td>
     <td data-label="Reason">${b.reason}</td>
@@ -64,11 +93,18 @@ function blockRow(b: BlockRow, trigger: SafeHtml | undefined): SafeHtml {
 }
 
 export function adminBlocksPage(viewer: Viewer, view: BlocksView): SafeHtml {
-  const confirms = new Map(view.blocks.filter((b) => b.active).map((b) => [b.id, confirmAction(unblockSpec(b, viewer.csrf))]));
+  const confirms = new Map(
+    view.blocks
+      .filter((b) => b.active)
+      .map((b) => [b.id, confirmAction(unblockSpec(b, viewer.csrf))]),
+  );
   const form = view.form;
   const duration = form?.duration ?? '86400';
   return page({
-    title: 'IP blocks', viewer, section: 'admin-blocks', flash: view.flash,
+    title: 'IP blocks',
+    viewer,
+    section: 'admin-blocks',
+    flash: view.flash,
     body: html`
       ${pageHeader('IP blocks', 'A blocked address gets 403 on every request, sign-in included, and every session created or refreshed from it, and every API token created or last used from it, is revoked.')}
       <section class="card" aria-labelledby="block-heading">
@@ -100,11 +136,15 @@ export function adminBlocksPage(viewer: Viewer, view: BlocksView): SafeHtml {
           <h2 id="blocks-heading">${view.showAll ? 'All blocks' : 'Active blocks'} <span class="count">${view.blocks.length}</span></h2>
           <a class="small" href="${view.showAll ? '/admin/blocks' : '/admin/blocks?all=1'}">${view.showAll ? 'Show active only' : 'Show lifted and expired too'}</a>
         </div>
-        ${view.blocks.length === 0 ? emptyState('No blocks', 'Nothing is blocked right now.') : html`
+        ${
+          view.blocks.length === 0
+            ? emptyState('No blocks', 'Nothing is blocked right now.')
+            : html`
         <table class="table responsive">
           <thead><tr><th scope="col">Address</th><th scope="col">Reason</th><th scope="col">Source</th><th scope="col">Blocked</th><th scope="col">Until</th><th scope="col">State</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
           <tbody>${view.blocks.map((b) => blockRow(b, confirms.get(b.id)?.trigger))}</tbody>
-        </table>`}
+        </table>`
+        }
       </section>`,
     dialogs: [...confirms.values()].map((c) => c.dialog),
   });
@@ -112,7 +152,9 @@ export function adminBlocksPage(viewer: Viewer, view: BlocksView): SafeHtml {
 
 export function unblockConfirmPage(viewer: Viewer, spec: ConfirmSpec, error?: string): SafeHtml {
   return page({
-    title: spec.title, viewer, section: 'admin-blocks',
+    title: spec.title,
+    viewer,
+    section: 'admin-blocks',
     body: html`${error === undefined ? '' : html`<div class="flash flash-error" role="alert">${error}</div>`}${confirmPanel(spec)}`,
   });
 }

@@ -15,10 +15,16 @@ function stat(value: number | string, label: string): SafeHtml {
   return html`<div class="stat"><span class="stat-value">${value}</span><span class="stat-label">${label}</span></div>`;
 }
 
-export function adminRevokeUserPage(viewer: Viewer, preview: RevokeUserPreview, form: { reason?: string; error?: string } = {}): SafeHtml {
+export function adminRevokeUserPage(
+  viewer: Viewer,
+  preview: RevokeUserPreview,
+  form: { reason?: string; error?: string } = {},
+): SafeHtml {
   const err = form.error;
   return page({
-    title: `Revoke ${preview.email}`, viewer, section: 'admin-users',
+    title: `Revoke ${preview.email}`,
+    viewer,
+    section: 'admin-users',
     body: html`
       ${pageHeader(`Revoke everything for ${preview.email}`, 'A preview (dry run) of what this reaches right now. Nothing has been changed yet.')}
       <section class="card" aria-labelledby="preview-heading">

@@ -25,7 +25,12 @@ export interface UsersView {
 }
 
 function userRow(u: UserRow): SafeHtml {
-  const state = u.disabledAtMs !== null ? badge('Disabled', 'neutral') : u.isDecoy ? badge('Decoy', 'warning') : badge('Active', 'success');
+  const state =
+    u.disabledAtMs !== null
+      ? badge('Disabled', 'neutral')
+      : u.isDecoy
+        ? badge('Decoy', 'warning')
+        : badge('Active', 'success');
   return html`<tr>
     <td data-label="User" class="cell-primary"><span class="strong">${u.email}</span><div class="muted small mono">${u.id}</div></td>
     <td data-label="Role">${u.role === 'admin' ? badge('admin', 'accent') : badge('user')}</td>
@@ -38,9 +43,13 @@ function userRow(u: UserRow): SafeHtml {
 }
 
 export function adminUsersPage(viewer: Viewer, view: UsersView): SafeHtml {
-  const query = (offset: number) => `/admin/users?${new URLSearchParams({ ...(view.search === '' ? {} : { q: view.search }), offset: String(offset) })}`;
+  const query = (offset: number) =>
+    `/admin/users?${new URLSearchParams({ ...(view.search === '' ? {} : { q: view.search }), offset: String(offset) })}`;
   return page({
-    title: 'Users', viewer, section: 'admin-users', flash: view.flash,
+    title: 'Users',
+    viewer,
+    section: 'admin-users',
+    flash: view.flash,
     body: html`
       ${pageHeader('Users', 'Find an account and revoke everything it holds: sessions, refresh tokens, access tokens and API tokens.')}
       <section class="card card-flush" aria-label="Users">
@@ -51,11 +60,20 @@ export function adminUsersPage(viewer: Viewer, view: UsersView): SafeHtml {
           </div>
           <div class="field field-submit"><button type="submit" class="btn btn-secondary">Search</button></div>
         </form>
-        ${view.users.length === 0 ? emptyState('No users found', view.search === '' ? 'There are no users yet.' : html`Nothing matches “${view.search}”.`) : html`
+        ${
+          view.users.length === 0
+            ? emptyState(
+                'No users found',
+                view.search === ''
+                  ? 'There are no users yet.'
+                  : html`Nothing matches “${view.search}”.`,
+              )
+            : html`
         <table class="table responsive">
           <thead><tr><th scope="col">User</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col">Live sessions</th><th scope="col">Active API tokens</th><th scope="col">Created</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
           <tbody>${view.users.map(userRow)}</tbody>
-        </table>`}
+        </table>`
+        }
         ${pager({ offset: view.offset, pageSize: view.pageSize, shown: view.users.length, hasMore: view.hasMore, href: query, label: 'Users pages' })}
       </section>`,
   });

@@ -1,9 +1,22 @@
 /** Your sessions: where you are signed in, revoke one, log out everywhere, "this wasn't me". */
-import { badge, confirmAction, confirmPanel, csrfField, emptyState, pageHeader, time } from '../components.js';
+import {
+  badge,
+  confirmAction,
+  confirmPanel,
+  csrfField,
+  emptyState,
+  pageHeader,
+  time,
+} from '../components.js';
 import { type SafeHtml, html } from '../html.js';
 import { type Flash, type Viewer, page } from '../layout.js';
 import { ICONS } from '../icons.js';
-import { USER_AGENT_PARSE_LIMIT, USER_AGENT_SHOWN_LIMIT, describeUserAgent, printable } from '../user-agent.js';
+import {
+  USER_AGENT_PARSE_LIMIT,
+  USER_AGENT_SHOWN_LIMIT,
+  describeUserAgent,
+  printable,
+} from '../user-agent.js';
 
 export interface SessionRow {
   readonly id: string;
@@ -15,26 +28,35 @@ export interface SessionRow {
   readonly current: boolean;
 }
 
-
 export function logoutEverywhereSpec(csrf: string) {
   return {
-    id: 'confirm-logout-all', fallbackHref: '/sessions/logout-all', cancelHref: '/sessions', triggerLabel: 'Log out everywhere…',
+    id: 'confirm-logout-all',
+    fallbackHref: '/sessions/logout-all',
+    cancelHref: '/sessions',
+    triggerLabel: 'Log out everywhere…',
     triggerClass: 'btn btn-secondary',
     title: 'Log out everywhere?',
     message: html`<p>Every session of your account ends now, this one included. Access tokens already handed out stop working
       at once. Your API tokens are not affected.</p>`,
-    action: '/sessions/logout-all', confirmLabel: 'Log out everywhere', csrf,
+    action: '/sessions/logout-all',
+    confirmLabel: 'Log out everywhere',
+    csrf,
   };
 }
 
 export function notMeSpec(csrf: string) {
   return {
-    id: 'confirm-not-me', fallbackHref: '/sessions/not-me', cancelHref: '/sessions', triggerLabel: 'This wasn’t me…',
+    id: 'confirm-not-me',
+    fallbackHref: '/sessions/not-me',
+    cancelHref: '/sessions',
+    triggerLabel: 'This wasn’t me…',
     triggerClass: 'btn btn-danger-outline',
     title: 'Secure your account?',
     message: html`<p>This ends <strong>every session</strong> of your account and revokes <strong>every API token</strong> you own,
       then alerts the security team. Programs using your tokens will stop working until you create new ones.</p>`,
-    action: '/sessions/not-me', confirmLabel: 'Revoke everything and alert', csrf,
+    action: '/sessions/not-me',
+    confirmLabel: 'Revoke everything and alert',
+    csrf,
   };
 }
 
@@ -57,20 +79,31 @@ function sessionRow(s: SessionRow, csrf: string): SafeHtml {
   </tr>`;
 }
 
-export function sessionsPage(viewer: Viewer, sessions: readonly SessionRow[], flash?: Flash): SafeHtml {
+export function sessionsPage(
+  viewer: Viewer,
+  sessions: readonly SessionRow[],
+  flash?: Flash,
+): SafeHtml {
   const logoutAll = confirmAction(logoutEverywhereSpec(viewer.csrf));
   const notMe = confirmAction(notMeSpec(viewer.csrf));
   const others = sessions.filter((s) => !s.current).length;
   return page({
-    title: 'Sessions', viewer, section: 'sessions', flash,
+    title: 'Sessions',
+    viewer,
+    section: 'sessions',
+    flash,
     body: html`
       ${pageHeader('Sessions', `You are signed in on ${sessions.length} ${sessions.length === 1 ? 'device' : 'devices'}${others > 0 ? ` (${others} besides this one)` : ''}. Revoke any you do not recognise.`, logoutAll.trigger)}
       <section class="card card-flush" aria-label="Active sessions">
-        ${sessions.length === 0 ? emptyState('No active sessions', 'Sessions appear here when you sign in.') : html`
+        ${
+          sessions.length === 0
+            ? emptyState('No active sessions', 'Sessions appear here when you sign in.')
+            : html`
         <table class="table responsive">
           <thead><tr><th scope="col">Device</th><th scope="col">IP address</th><th scope="col">Signed in</th><th scope="col">Last active</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
           <tbody>${sessions.map((s) => sessionRow(s, viewer.csrf))}</tbody>
-        </table>`}
+        </table>`
+        }
       </section>
       <section class="card card-danger" aria-labelledby="not-me-heading">
         <div class="split">

@@ -2,14 +2,35 @@
  * API tokens: create (the secret is shown once, with a copy button and a warning), list, revoke one
  * through a confirmation dialog that names it, revoke all (once an hour).
  */
-import { badge, confirmAction, confirmPanel, type ConfirmSpec, csrfField, emptyState, pageHeader, time } from '../components.js';
+import {
+  badge,
+  confirmAction,
+  confirmPanel,
+  type ConfirmSpec,
+  csrfField,
+  emptyState,
+  pageHeader,
+  time,
+} from '../components.js';
 import { ICONS } from '../icons.js';
 import { type SafeHtml, html, raw } from '../html.js';
 import type { ApiTokenRecord } from '../../src/stores/types.js';
 import { type Flash, type Viewer, page } from '../layout.js';
 
 /** What the page shows of a token: the stored record's own fields (never a secret: only the hash is stored). */
-export type TokenRow = Pick<ApiTokenRecord, 'id' | 'name' | 'tokenPrefix' | 'scopes' | 'createdAtMs' | 'expiresAtMs' | 'lastUsedAtMs' | 'lastUsedIp' | 'isActive' | 'revokedAtMs'>;
+export type TokenRow = Pick<
+  ApiTokenRecord,
+  | 'id'
+  | 'name'
+  | 'tokenPrefix'
+  | 'scopes'
+  | 'createdAtMs'
+  | 'expiresAtMs'
+  | 'lastUsedAtMs'
+  | 'lastUsedIp'
+  | 'isActive'
+  | 'revokedAtMs'
+>;
 
 export interface CreatedToken {
   readonly name: string;
@@ -35,7 +56,11 @@ export interface TokensView {
 }
 
 export const EXPIRY_CHOICES: ReadonlyArray<[string, string]> = [
-  ['7', '7 days'], ['30', '30 days'], ['90', '90 days'], ['365', '1 year'], ['never', 'No expiry'],
+  ['7', '7 days'],
+  ['30', '30 days'],
+  ['90', '90 days'],
+  ['365', '1 year'],
+  ['never', 'No expiry'],
 ];
 
 function status(t: TokenRow, nowMs: number): SafeHtml {
@@ -46,21 +71,32 @@ function status(t: TokenRow, nowMs: number): SafeHtml {
 
 export function revokeTokenSpec(t: TokenRow, csrf: string): ConfirmSpec {
   return {
-    id: `revoke-${t.id}`, fallbackHref: `/tokens/${t.id}/revoke`, cancelHref: '/tokens',
-    triggerLabel: 'Revoke…', triggerClass: 'btn btn-small btn-danger-outline', triggerAriaLabel: `Revoke token ${t.name}`,
+    id: `revoke-${t.id}`,
+    fallbackHref: `/tokens/${t.id}/revoke`,
+    cancelHref: '/tokens',
+    triggerLabel: 'Revoke…',
+    triggerClass: 'btn btn-small btn-danger-outline',
+    triggerAriaLabel: `Revoke token ${t.name}`,
     title: `Revoke “${t.name}”?`,
     message: html`<p>Anything using <code>${t.tokenPrefix}…</code> will be refused from now on. A revoked token cannot be restored;
       you would have to create a new one.</p>`,
-    action: `/tokens/${t.id}/revoke`, confirmLabel: 'Revoke token', csrf,
+    action: `/tokens/${t.id}/revoke`,
+    confirmLabel: 'Revoke token',
+    csrf,
   };
 }
 
 export function revokeAllSpec(csrf: string, live: number): ConfirmSpec {
   return {
-    id: 'confirm-revoke-all', fallbackHref: '/tokens/revoke-all', cancelHref: '/tokens', triggerLabel: 'Revoke all…',
+    id: 'confirm-revoke-all',
+    fallbackHref: '/tokens/revoke-all',
+    cancelHref: '/tokens',
+    triggerLabel: 'Revoke all…',
     title: 'Revoke all API tokens?',
     message: html`<p>All ${live} active ${live === 1 ? 'token' : 'tokens'} will be refused from now on. You can do this once an hour.</p>`,
-    action: '/tokens/revoke-all', confirmLabel: 'Revoke all tokens', csrf,
+    action: '/tokens/revoke-all',
+    confirmLabel: 'Revoke all tokens',
+    csrf,
   };
 }
 
@@ -126,12 +162,19 @@ export function tokensPage(viewer: Viewer, view: TokensView): SafeHtml {
   const live = view.tokens.filter((t) => t.isActive);
   const confirms = new Map(live.map((t) => [t.id, confirmAction(revokeTokenSpec(t, viewer.csrf))]));
   const revokeAll = confirmAction(revokeAllSpec(viewer.csrf, live.length));
-  const available = view.revokeAllAvailableAtMs === undefined || view.revokeAllAvailableAtMs <= view.nowMs;
-  const revokeAllControl = live.length === 0
-    ? html`<button type="button" class="btn btn-danger-outline" disabled>Revoke all…</button>`
-    : available ? revokeAll.trigger : html`<button type="button" class="btn btn-danger-outline" disabled aria-describedby="revoke-all-limit">Revoke all…</button>`;
+  const available =
+    view.revokeAllAvailableAtMs === undefined || view.revokeAllAvailableAtMs <= view.nowMs;
+  const revokeAllControl =
+    live.length === 0
+      ? html`<button type="button" class="btn btn-danger-outline" disabled>Revoke all…</button>`
+      : available
+        ? revokeAll.trigger
+        : html`<button type="button" class="btn btn-danger-outline" disabled aria-describedby="revoke-all-limit">Revoke all…</button>`;
   return page({
-    title: 'API tokens', viewer, section: 'tokens', flash: view.flash,
+    title: 'API tokens',
+    viewer,
+    section: 'tokens',
+    flash: view.flash,
     body: html`
       ${pageHeader('API tokens', 'Long-lived tokens for scripts and services. Each acts as you; revoke any you no longer use.')}
       ${view.created === undefined ? '' : createdPanel(view.created)}
@@ -144,13 +187,23 @@ export function tokensPage(viewer: Viewer, view: TokensView): SafeHtml {
             ${revokeAllControl}
           </div>
         </div>
-        ${view.tokens.length === 0 ? emptyState('No API tokens yet', 'Create one above to call the API from a script or a service.') : html`
+        ${
+          view.tokens.length === 0
+            ? emptyState(
+                'No API tokens yet',
+                'Create one above to call the API from a script or a service.',
+              )
+            : html`
         <table class="table responsive">
           <thead><tr><th scope="col">Name</th><th scope="col">Token</th><th scope="col">Scopes</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Expires</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
           <tbody>${view.tokens.map((t) => tokenRow(t, view, confirms.get(t.id)?.trigger))}</tbody>
-        </table>`}
+        </table>`
+        }
       </section>`,
-    dialogs: [[...confirms.values()].map((c) => c.dialog), live.length > 0 && available ? revokeAll.dialog : ''],
+    dialogs: [
+      [...confirms.values()].map((c) => c.dialog),
+      live.length > 0 && available ? revokeAll.dialog : '',
+    ],
   });
 }
 

@@ -6,16 +6,31 @@
 
 (function () {
   var dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-  var relativeFormat = typeof Intl.RelativeTimeFormat === 'function' ? new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' }) : null;
-  var UNITS = [['year', 31536000], ['month', 2592000], ['week', 604800], ['day', 86400], ['hour', 3600], ['minute', 60], ['second', 1]];
+  var relativeFormat =
+    typeof Intl.RelativeTimeFormat === 'function'
+      ? new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' })
+      : null;
+  var UNITS = [
+    ['year', 31536000],
+    ['month', 2592000],
+    ['week', 604800],
+    ['day', 86400],
+    ['hour', 3600],
+    ['minute', 60],
+    ['second', 1],
+  ];
 
   function relative(date) {
     if (relativeFormat === null) return dateFormat.format(date);
     var seconds = Math.round((date.getTime() - Date.now()) / 1000);
-    if (Math.abs(seconds) < 45) return seconds <= 0 ? relativeFormat.format(0, 'second') : relativeFormat.format(seconds, 'second');
+    if (Math.abs(seconds) < 45)
+      return seconds <= 0
+        ? relativeFormat.format(0, 'second')
+        : relativeFormat.format(seconds, 'second');
     for (var i = 0; i < UNITS.length; i++) {
       var unit = UNITS[i];
-      if (Math.abs(seconds) >= unit[1] || unit[0] === 'second') return relativeFormat.format(Math.round(seconds / unit[1]), unit[0]);
+      if (Math.abs(seconds) >= unit[1] || unit[0] === 'second')
+        return relativeFormat.format(Math.round(seconds / unit[1]), unit[0]);
     }
     return dateFormat.format(date);
   }
@@ -51,15 +66,27 @@
     var status = document.querySelector('[data-copy-status]');
     if (input === null) return;
     var done = function (ok) {
-      if (status !== null) status.textContent = ok ? 'Copied to the clipboard.' : 'Could not copy: select the token and copy it by hand.';
+      if (status !== null)
+        status.textContent = ok
+          ? 'Copied to the clipboard.'
+          : 'Could not copy: select the token and copy it by hand.';
       var label = button.querySelector('span');
       if (ok && label !== null) {
         label.textContent = 'Copied';
-        setTimeout(function () { label.textContent = 'Copy'; }, 2500);
+        setTimeout(function () {
+          label.textContent = 'Copy';
+        }, 2500);
       }
     };
     if (navigator.clipboard && typeof navigator.clipboard.writeText === 'function') {
-      navigator.clipboard.writeText(input.value).then(function () { done(true); }, function () { fallbackCopy(input, done); });
+      navigator.clipboard.writeText(input.value).then(
+        function () {
+          done(true);
+        },
+        function () {
+          fallbackCopy(input, done);
+        },
+      );
     } else {
       fallbackCopy(input, done);
     }
@@ -69,7 +96,11 @@
     input.focus();
     input.select();
     var ok = false;
-    try { ok = document.execCommand('copy'); } catch (e) { ok = false; }
+    try {
+      ok = document.execCommand('copy');
+    } catch (e) {
+      ok = false;
+    }
     done(ok);
   }
 
@@ -87,12 +118,17 @@
     var target = event.target;
     if (!(target instanceof HTMLDialogElement) || !target.open) return;
     var box = target.getBoundingClientRect();
-    var inside = event.clientX >= box.left && event.clientX <= box.right && event.clientY >= box.top && event.clientY <= box.bottom;
+    var inside =
+      event.clientX >= box.left &&
+      event.clientX <= box.right &&
+      event.clientY >= box.top &&
+      event.clientY <= box.bottom;
     if (!inside) target.close('cancel');
   });
 
   document.addEventListener('focusin', function (event) {
-    if (event.target.matches && event.target.matches('[data-select-on-focus]')) event.target.select();
+    if (event.target.matches && event.target.matches('[data-select-on-focus]'))
+      event.target.select();
   });
 
   function init() {

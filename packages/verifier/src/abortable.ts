@@ -11,7 +11,11 @@
  */
 
 /** Resolves or rejects with `promise`, or rejects with the signal's reason as soon as it aborts. */
-export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal, onOrphaned: (value: T) => void): Promise<T> {
+export function raceAbort<T>(
+  promise: Promise<T>,
+  signal: AbortSignal,
+  onOrphaned: (value: T) => void,
+): Promise<T> {
   if (signal.aborted) {
     promise.then(onOrphaned, () => {});
     return Promise.reject(abortReason(signal));
@@ -23,20 +27,26 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal, onOrphane
       reject(abortReason(signal));
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    promise.then((value) => {
-      signal.removeEventListener('abort', onAbort);
-      // Aborted first: nobody will read this response; release its connection.
-      if (settled) onOrphaned(value);
-      else resolve(value);
-    }, (err: unknown) => {
-      signal.removeEventListener('abort', onAbort);
-      if (!settled) reject(err);
-    });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        // Aborted first: nobody will read this response; release its connection.
+        if (settled) onOrphaned(value);
+        else resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        if (!settled) reject(err);
+      },
+    );
   });
 }
 
 /** Cancels `reader` when `signal` aborts (a pending read then ends); returns the unsubscribe. */
-export function cancelOnAbort(reader: ReadableStreamDefaultReader<Uint8Array>, signal: AbortSignal): () => void {
+export function cancelOnAbort(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  signal: AbortSignal,
+): () => void {
   const cancel = (): void => {
     reader.cancel(abortReason(signal)).catch(() => {});
   };

@@ -23,7 +23,9 @@ async function main(argv: readonly string[]): Promise<number> {
     return command === undefined ? 2 : 0;
   }
   if (command !== 'serve') {
-    log(`unknown command ${JSON.stringify(command)} (the command is serve; see revokd-verifier --help)`);
+    log(
+      `unknown command ${JSON.stringify(command)} (the command is serve; see revokd-verifier --help)`,
+    );
     return 2;
   }
   const parsed = parseServeArgs(rest, process.env);
@@ -32,7 +34,9 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (parsed.kind === 'error') {
-    log(`serve: ${parsed.errors.length === 1 ? 'an option is' : `${parsed.errors.length} options are`} wrong:\n${parsed.errors.map((e) => `  - ${e}`).join('\n')}\n(revokd-verifier serve --help lists them)`);
+    log(
+      `serve: ${parsed.errors.length === 1 ? 'an option is' : `${parsed.errors.length} options are`} wrong:\n${parsed.errors.map((e) => `  - ${e}`).join('\n')}\n(revokd-verifier serve --help lists them)`,
+    );
     return 2;
   }
   const { config } = parsed;
@@ -41,7 +45,9 @@ async function main(argv: readonly string[]): Promise<number> {
   let verifier: Verifier | undefined;
   let server: http.Server | undefined;
   let exit: (code: number) => void = () => {};
-  const exited = new Promise<number>((resolve) => { exit = resolve; });
+  const exited = new Promise<number>((resolve) => {
+    exit = resolve;
+  });
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping !== undefined) return;
     log(`${signal}: closing`);
@@ -55,23 +61,28 @@ async function main(argv: readonly string[]): Promise<number> {
       }
       await verifier?.close();
     })();
-    stopping.then(() => exit(0), (err: unknown) => {
-      log(`shutdown failed: ${err instanceof Error ? err.message : String(err)}`);
-      exit(1);
-    });
+    stopping.then(
+      () => exit(0),
+      (err: unknown) => {
+        log(`shutdown failed: ${err instanceof Error ? err.message : String(err)}`);
+        exit(1);
+      },
+    );
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 
   // prom-client is an optional peer of the package: /metrics is served when it is installed.
-  let registry: (import('prom-client').Registry) | undefined;
+  let registry: import('prom-client').Registry | undefined;
   let onAuthAnswer: GatewayHandlerOptions['onAuthAnswer'];
   try {
     const prom = await import('prom-client');
     registry = new prom.Registry();
     const answers = new prom.Counter({
-      name: 'revokd_gateway_auth_answers_total', help: 'Answers of the gateway\'s /auth endpoint, by HTTP status.',
-      labelNames: ['status'], registers: [registry],
+      name: 'revokd_gateway_auth_answers_total',
+      help: "Answers of the gateway's /auth endpoint, by HTTP status.",
+      labelNames: ['status'],
+      registers: [registry],
     });
     onAuthAnswer = (status) => answers.inc({ status: String(status) });
   } catch {
@@ -79,7 +90,10 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 
   try {
-    verifier = await createVerifier({ ...config.verifier, ...(registry === undefined ? {} : { metrics: { registry } }) });
+    verifier = await createVerifier({
+      ...config.verifier,
+      ...(registry === undefined ? {} : { metrics: { registry } }),
+    });
   } catch (err) {
     log(err instanceof Error ? err.message : String(err));
     return 1;
@@ -89,7 +103,9 @@ async function main(argv: readonly string[]): Promise<number> {
     return exited;
   }
 
-  server = http.createServer(gatewayHandler(verifier, { realm: config.realm, registry, onAuthAnswer }));
+  server = http.createServer(
+    gatewayHandler(verifier, { realm: config.realm, registry, onAuthAnswer }),
+  );
   // Longer than a proxy's idle upstream keepalive (nginx 60 s), so the proxy closes first.
   server.keepAliveTimeout = 75_000;
   const listening = await new Promise<Error | undefined>((resolve) => {
@@ -103,11 +119,16 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  log(`listening on http://${host}:${address.port} (issuer ${config.verifier.issuer}, fail mode ${config.verifier.failMode}, max staleness ${config.verifier.maxStalenessMs} ms)`);
+  log(
+    `listening on http://${host}:${address.port} (issuer ${config.verifier.issuer}, fail mode ${config.verifier.failMode}, max staleness ${config.verifier.maxStalenessMs} ms)`,
+  );
   return exited;
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
-  log(err instanceof Error ? (err.stack ?? err.message) : String(err));
-  process.exit(1);
-});
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    log(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    process.exit(1);
+  },
+);

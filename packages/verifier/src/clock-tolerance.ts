@@ -30,7 +30,9 @@ export class ClockTolerance {
   announced(limits: WireServiceLimits | undefined): void {
     if (limits === undefined) return;
     this.serviceSeconds = limits.clockToleranceSeconds;
-    this.current = this.given ? Math.min(this.configured, limits.clockToleranceSeconds) : limits.clockToleranceSeconds;
+    this.current = this.given
+      ? Math.min(this.configured, limits.clockToleranceSeconds)
+      : limits.clockToleranceSeconds;
   }
 
   /** Throws when the application asked for more tolerance than the first snapshot's service allows. */
@@ -38,8 +40,8 @@ export class ClockTolerance {
     if (this.given && this.serviceSeconds !== undefined && this.configured > this.serviceSeconds) {
       throw new Error(
         `createVerifier: options.clockToleranceSeconds is ${this.configured} but the service's clock tolerance is ` +
-        `${this.serviceSeconds} s (REVOKD_CLOCK_TOLERANCE_SECONDS): revoked tokens leave its snapshots ${this.serviceSeconds} s + 1 s ` +
-        `after they expire, so this verifier could accept one. Set clockToleranceSeconds to at most ${this.serviceSeconds} (or leave it unset to follow the service).`,
+          `${this.serviceSeconds} s (REVOKD_CLOCK_TOLERANCE_SECONDS): revoked tokens leave its snapshots ${this.serviceSeconds} s + 1 s ` +
+          `after they expire, so this verifier could accept one. Set clockToleranceSeconds to at most ${this.serviceSeconds} (or leave it unset to follow the service).`,
       );
     }
   }

@@ -98,10 +98,15 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
   let decidedWhileStale = false;
   const tolerance = new ClockTolerance(o.clockToleranceSeconds, o.clockToleranceGiven);
   // The stream's proofs are checked with the issuer's keys (declared below; only called once events arrive).
-  const proofKey = (kid: string): VerificationKey | undefined | Promise<VerificationKey | undefined> => keys.resolve(kid);
+  const proofKey = (
+    kid: string,
+  ): VerificationKey | undefined | Promise<VerificationKey | undefined> => keys.resolve(kid);
   const driver = new SseDriver({
-    ...o.stream, idleTimeoutMs: Math.max(MIN_IDLE_TIMEOUT_MS, o.maxStalenessMs), onServiceLimits: (limits) => tolerance.announced(limits),
-    issuer: o.issuer, resolveKey: proofKey,
+    ...o.stream,
+    idleTimeoutMs: Math.max(MIN_IDLE_TIMEOUT_MS, o.maxStalenessMs),
+    onServiceLimits: (limits) => tolerance.announced(limits),
+    issuer: o.issuer,
+    resolveKey: proofKey,
   });
   const replica = new RevocationReplica({
     driver,
@@ -113,13 +118,21 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
     failOpenMaxMs: o.maxTokenLifetimeSeconds * 1000,
     // The stream consumer keeps the chain over the bytes it received; the replica need not.
     followChain: false,
-    onFailOpen: () => { decidedWhileStale = true; },
+    onFailOpen: () => {
+      decidedWhileStale = true;
+    },
   });
   const keys = new KeySet({
-    jwksUri: o.jwksUri, keys: o.keys, refetchIntervalMs: JWKS_REFETCH_INTERVAL_MS, fetchTimeoutMs: JWKS_FETCH_TIMEOUT_MS,
+    jwksUri: o.jwksUri,
+    keys: o.keys,
+    refetchIntervalMs: JWKS_REFETCH_INTERVAL_MS,
+    fetchTimeoutMs: JWKS_FETCH_TIMEOUT_MS,
     isRevoked: (kid) => replica.state.isKeyRevoked(kid),
   });
-  const metrics = o.registry === undefined ? NO_METRICS : await createVerifierMetrics(o.registry, () => replica.stalenessMs());
+  const metrics =
+    o.registry === undefined
+      ? NO_METRICS
+      : await createVerifierMetrics(o.registry, () => replica.stalenessMs());
   const unsubscribe = replica.onRecord((record) => {
     if (record.scope === 'key') keys.drop(record.target);
     metrics.propagated(record, Date.now());
@@ -141,23 +154,34 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      const stream = driver.wakeupStatus().map((s) => (s.connected ? 'connected' : s.problem)).join('');
-      reject(new Error(
-        `createVerifier: the keys and the first revocation snapshot were not loaded within ${o.startTimeoutMs} ms ` +
-        `(stream: ${stream}${keysProblem === undefined ? '' : `; keys: ${keysProblem}`})`,
-      ));
+      const stream = driver
+        .wakeupStatus()
+        .map((s) => (s.connected ? 'connected' : s.problem))
+        .join('');
+      reject(
+        new Error(
+          `createVerifier: the keys and the first revocation snapshot were not loaded within ${o.startTimeoutMs} ms ` +
+            `(stream: ${stream}${keysProblem === undefined ? '' : `; keys: ${keysProblem}`})`,
+        ),
+      );
     }, o.startTimeoutMs);
   });
-  const loadKeys = retryUntilAborted(() => keys.load(), starting.signal, (err) => {
-    keysProblem = err instanceof Error ? err.message : String(err);
-  });
+  const loadKeys = retryUntilAborted(
+    () => keys.load(),
+    starting.signal,
+    (err) => {
+      keysProblem = err instanceof Error ? err.message : String(err);
+    },
+  );
   try {
     await Promise.race([Promise.all([replica.start(), loadKeys]), timeout]);
     tolerance.assertSafeAtStart();
   } catch (err) {
     starting.abort(new Error('start abandoned'));
     await Promise.all([close(), loadKeys.catch(() => {})]);
-    throw err instanceof Error && err.message.startsWith('createVerifier:') ? err : new Error(`createVerifier: ${(err as Error).message}`, { cause: err });
+    throw err instanceof Error && err.message.startsWith('createVerifier:')
+      ? err
+      : new Error(`createVerifier: ${(err as Error).message}`, { cause: err });
   } finally {
     clearTimeout(timer);
   }
@@ -166,14 +190,20 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
   // One options object for every call, its clock and tolerance set before each: built per call
   // (with its closure), it was most of what a repeat token allocated (issue 21).
   const verifyOptions: { -readonly [K in keyof VerifyOptions]: VerifyOptions[K] } = {
-    issuer: o.issuer, audience: o.audience, clockToleranceSeconds: tolerance.seconds,
-    maxLifetimeSeconds: o.maxTokenLifetimeSeconds, nowSec: 0,
+    issuer: o.issuer,
+    audience: o.audience,
+    clockToleranceSeconds: tolerance.seconds,
+    maxLifetimeSeconds: o.maxTokenLifetimeSeconds,
+    nowSec: 0,
     resolveKey: revokedKeysRefused(replica, (kid) => keys.resolve(kid)),
   };
 
   return {
     async verify(token: unknown): Promise<AccessClaims> {
-      if (closed) throw new RevokdError('ERR_STORE_UNAVAILABLE', 'the verifier is closed', { retryAfterSeconds: 1 });
+      if (closed)
+        throw new RevokdError('ERR_STORE_UNAVAILABLE', 'the verifier is closed', {
+          retryAfterSeconds: 1,
+        });
       try {
         verifyOptions.nowSec = Math.floor(Date.now() / 1000);
         verifyOptions.clockToleranceSeconds = tolerance.seconds;
@@ -201,14 +231,24 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
     status(): VerifierStatus {
       const stream = driver.wakeupStatus()[0];
       return {
-        stalenessMs: replica.stalenessMs(), stale: replica.isStale(), canDecide: replica.canDecide(),
-        streamConnected: stream?.connected === true, streamProblem: stream?.connected === false ? stream.problem : undefined,
-        failOpenAccepted, streamConnections: driver.connections, streamProofMismatches: driver.mismatches,
+        stalenessMs: replica.stalenessMs(),
+        stale: replica.isStale(),
+        canDecide: replica.canDecide(),
+        streamConnected: stream?.connected === true,
+        streamProblem: stream?.connected === false ? stream.problem : undefined,
+        failOpenAccepted,
+        streamConnections: driver.connections,
+        streamProofMismatches: driver.mismatches,
       };
     },
     onRevocation(listener) {
       return replica.onRecord((record) => {
-        listener({ scope: record.scope, target: record.target, generation: record.generation, createdAtMs: record.createdAtMs });
+        listener({
+          scope: record.scope,
+          target: record.target,
+          generation: record.generation,
+          createdAtMs: record.createdAtMs,
+        });
       });
     },
     close,
@@ -218,9 +258,13 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
 function outcomeOf(err: unknown): CheckOutcomeLabel {
   if (!isRevokdError(err)) return 'invalid';
   switch (err.code) {
-    case 'ERR_TOKEN_REVOKED': return 'revoked';
-    case 'ERR_TOKEN_EXPIRED': return 'expired';
-    case 'ERR_STORE_UNAVAILABLE': return 'unavailable';
-    default: return 'invalid';
+    case 'ERR_TOKEN_REVOKED':
+      return 'revoked';
+    case 'ERR_TOKEN_EXPIRED':
+      return 'expired';
+    case 'ERR_STORE_UNAVAILABLE':
+      return 'unavailable';
+    default:
+      return 'invalid';
   }
 }

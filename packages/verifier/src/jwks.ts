@@ -41,7 +41,8 @@ export class KeySet {
   /** Loads the set once (resolves at once for fixed keys). Throws when the JWKS cannot be read. */
   async load(): Promise<void> {
     if (this.options.jwksUri !== undefined) await this.refetch();
-    if (this.keys.size === 0) throw new Error('the issuer publishes no usable signing key (EdDSA or ES256 with a kid)');
+    if (this.keys.size === 0)
+      throw new Error('the issuer publishes no usable signing key (EdDSA or ES256 with a kid)');
   }
 
   /** The key for `kid`, refetching the JWKS once if it is unknown (rate-limited). */
@@ -49,10 +50,14 @@ export class KeySet {
     const key = this.keys.get(kid);
     if (key !== undefined || this.options.jwksUri === undefined) return key;
     if (this.inFlight === undefined) {
-      if (Date.now() - this.lastUnknownKidFetchMs < this.options.refetchIntervalMs) return undefined;
+      if (Date.now() - this.lastUnknownKidFetchMs < this.options.refetchIntervalMs)
+        return undefined;
       this.lastUnknownKidFetchMs = Date.now();
     }
-    return this.refetch().then(() => this.keys.get(kid), () => undefined);
+    return this.refetch().then(
+      () => this.keys.get(kid),
+      () => undefined,
+    );
   }
 
   /** Forgets a key at once (the stream said it was revoked). */
@@ -74,10 +79,21 @@ export class KeySet {
   }
 
   private async fetchKeys(): Promise<void> {
-    const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.options.fetchTimeoutMs)]);
+    const signal = AbortSignal.any([
+      this.abort.signal,
+      AbortSignal.timeout(this.options.fetchTimeoutMs),
+    ]);
     // Raced against the signal ourselves, and the body cancelled through its reader: fetch's own
     // signal may no longer reach the request (abortable.ts).
-    const response = await raceAbort(fetch(this.options.jwksUri as string, { signal, redirect: 'error', headers: { accept: 'application/json' } }), signal, discard);
+    const response = await raceAbort(
+      fetch(this.options.jwksUri as string, {
+        signal,
+        redirect: 'error',
+        headers: { accept: 'application/json' },
+      }),
+      signal,
+      discard,
+    );
     if (response.status !== 200) {
       await response.body?.cancel();
       throw new Error(`the JWKS at ${this.options.jwksUri} answered HTTP ${response.status}`);
@@ -90,13 +106,18 @@ export class KeySet {
       throw new Error(`the JWKS at ${this.options.jwksUri} is not JSON`);
     }
     const list = (document as { keys?: unknown } | null)?.keys;
-    if (!Array.isArray(list)) throw new Error(`the JWKS at ${this.options.jwksUri} has no "keys" array`);
+    if (!Array.isArray(list))
+      throw new Error(`the JWKS at ${this.options.jwksUri} has no "keys" array`);
     // Replaced whole: a key the issuer stopped publishing stops verifying here too.
     this.keys = toKeyMap(list as PublicJwk[], this.options.isRevoked);
   }
 }
 
-async function readBounded(response: Response, maxBytes: number, signal: AbortSignal): Promise<string> {
+async function readBounded(
+  response: Response,
+  maxBytes: number,
+  signal: AbortSignal,
+): Promise<string> {
   const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   const stopCancelling = cancelOnAbort(reader, signal);
   const chunks: Uint8Array[] = [];
@@ -121,13 +142,22 @@ async function readBounded(response: Response, maxBytes: number, signal: AbortSi
 
 /** The algorithm a public JWK is for, or undefined when revokd never signs with it. */
 function algorithmOf(jwk: PublicJwk): JwtAlg | undefined {
-  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519' && (jwk.alg === undefined || jwk.alg === 'EdDSA' || jwk.alg === 'Ed25519')) return 'EdDSA';
-  if (jwk.kty === 'EC' && jwk.crv === 'P-256' && (jwk.alg === undefined || jwk.alg === 'ES256')) return 'ES256';
+  if (
+    jwk.kty === 'OKP' &&
+    jwk.crv === 'Ed25519' &&
+    (jwk.alg === undefined || jwk.alg === 'EdDSA' || jwk.alg === 'Ed25519')
+  )
+    return 'EdDSA';
+  if (jwk.kty === 'EC' && jwk.crv === 'P-256' && (jwk.alg === undefined || jwk.alg === 'ES256'))
+    return 'ES256';
   return undefined;
 }
 
 /** Builds the key map, skipping what is not a usable public signing key (never a private or secret one). */
-export function toKeyMap(jwks: readonly PublicJwk[], isRevoked: (kid: string) => boolean): Map<string, VerificationKey> {
+export function toKeyMap(
+  jwks: readonly PublicJwk[],
+  isRevoked: (kid: string) => boolean,
+): Map<string, VerificationKey> {
   const keys = new Map<string, VerificationKey>();
   for (const jwk of jwks) {
     if (typeof jwk !== 'object' || jwk === null) continue;

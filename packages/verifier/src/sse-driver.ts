@@ -22,7 +22,12 @@ import type { ReplicaDriver, ReplicaSink, WakeupStatus } from '#replica/revocati
 import { abortReason, cancelOnAbort, discard, raceAbort } from './abortable.js';
 import { ReconnectBackoff } from './reconnect-backoff.js';
 import { SseParser, type SseEvent } from './sse-parser.js';
-import { StreamConsumer, StreamHaltedError, StreamProtocolError, StreamTamperedError } from './stream-consumer.js';
+import {
+  StreamConsumer,
+  StreamHaltedError,
+  StreamProtocolError,
+  StreamTamperedError,
+} from './stream-consumer.js';
 
 export interface SseDriverOptions {
   readonly url: string;
@@ -46,17 +51,20 @@ export interface SseDriverOptions {
   /** The issuer whose key signs the stream's proofs (the `iss` they must name). */
   readonly issuer: string;
   /** The issuer's verification key for a kid (the verifier's JWKS; may refetch once). */
-  readonly resolveKey: (kid: string) => VerificationKey | undefined | Promise<VerificationKey | undefined>;
+  readonly resolveKey: (
+    kid: string,
+  ) => VerificationKey | undefined | Promise<VerificationKey | undefined>;
 }
 
 /** The credentials were refused: retrying cannot help until an operator fixes them. */
 export class StreamAuthError extends Error {
   constructor(status: number) {
-    super(`the revocation stream refused the client credentials (HTTP ${status}); the client needs scope revocations:read`);
+    super(
+      `the revocation stream refused the client credentials (HTTP ${status}); the client needs scope revocations:read`,
+    );
     this.name = 'StreamAuthError';
   }
 }
-
 
 const MAX_LINE_LENGTH = 1 << 20;
 /** A snapshot part (the largest event) is bounded by the service; this is a generous ceiling. */
@@ -103,11 +111,19 @@ export class SseDriver implements ReplicaDriver {
     if (this.sink !== undefined) throw new Error('SseDriver.start called twice');
     this.sink = sink;
     this.consumer = new StreamConsumer({
-      sink, issuer: this.options.issuer, resolveKey: this.options.resolveKey,
-      ...(this.options.onServiceLimits === undefined ? {} : { onServiceLimits: this.options.onServiceLimits }),
-      onUnprovenProof: (message) => { this.problem = message; },
+      sink,
+      issuer: this.options.issuer,
+      resolveKey: this.options.resolveKey,
+      ...(this.options.onServiceLimits === undefined
+        ? {}
+        : { onServiceLimits: this.options.onServiceLimits }),
+      onUnprovenProof: (message) => {
+        this.problem = message;
+      },
     });
-    const first = new Promise<void>((resolve, reject) => { this.firstSnapshot = { resolve, reject }; });
+    const first = new Promise<void>((resolve, reject) => {
+      this.firstSnapshot = { resolve, reject };
+    });
     this.loop = this.run();
     return first;
   }
@@ -116,13 +132,19 @@ export class SseDriver implements ReplicaDriver {
     this.stopped = true;
     this.abort?.abort();
     this.wakeSleep?.();
-    this.firstSnapshot?.reject(new Error('the verifier was closed before the first snapshot arrived'));
+    this.firstSnapshot?.reject(
+      new Error('the verifier was closed before the first snapshot arrived'),
+    );
     this.firstSnapshot = undefined;
     await this.loop;
   }
 
   wakeupStatus(): WakeupStatus[] {
-    return [this.connected ? { name: 'stream', connected: true } : { name: 'stream', connected: false, problem: this.problem }];
+    return [
+      this.connected
+        ? { name: 'stream', connected: true }
+        : { name: 'stream', connected: false, problem: this.problem },
+    ];
   }
 
   private async run(): Promise<void> {
@@ -193,13 +215,24 @@ export class SseDriver implements ReplicaDriver {
     const abort = new AbortController();
     this.abort = abort;
     const consumer = this.consumer as StreamConsumer;
-    const headers: Record<string, string> = { accept: 'text/event-stream', 'cache-control': 'no-cache', authorization: this.authorization };
+    const headers: Record<string, string> = {
+      accept: 'text/event-stream',
+      'cache-control': 'no-cache',
+      authorization: this.authorization,
+    };
     if (consumer.position !== undefined) headers['last-event-id'] = consumer.position;
-    const connectTimer = setTimeout(() => abort.abort(new Error('timed out connecting to the revocation stream')), this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+    const connectTimer = setTimeout(
+      () => abort.abort(new Error('timed out connecting to the revocation stream')),
+      this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    );
     let response: Response;
     try {
       // Raced against our own signal: fetch's may no longer reach the request (abortable.ts).
-      response = await raceAbort(fetch(this.options.url, { headers, signal: abort.signal, redirect: 'error' }), abort.signal, discard);
+      response = await raceAbort(
+        fetch(this.options.url, { headers, signal: abort.signal, redirect: 'error' }),
+        abort.signal,
+        discard,
+      );
     } catch (err) {
       throw abort.signal.aborted ? abortReason(abort.signal) : err;
     } finally {
@@ -212,12 +245,16 @@ export class SseDriver implements ReplicaDriver {
     const type = response.headers.get('content-type') ?? '';
     if (response.status !== 200 || !/^text\/event-stream\b/i.test(type) || response.body === null) {
       await response.body?.cancel();
-      throw new StreamProtocolError(`expected 200 text/event-stream, got ${response.status} ${type}`);
+      throw new StreamProtocolError(
+        `expected 200 text/event-stream, got ${response.status} ${type}`,
+      );
     }
     this.connections++;
     this.connected = true;
     const announced = response.headers.get(STREAM_PROTOCOL_HEADER);
-    consumer.connected(announced !== null && /^[0-9]{1,6}$/.test(announced) ? Number(announced) : undefined);
+    consumer.connected(
+      announced !== null && /^[0-9]{1,6}$/.test(announced) ? Number(announced) : undefined,
+    );
     const proofsBefore = consumer.proofs;
     // Events are handled in order, one at a time (a proof may wait for a JWKS refetch): the parser
     // collects a chunk's events, and the next chunk is read only once they are handled.
@@ -226,7 +263,9 @@ export class SseDriver implements ReplicaDriver {
       maxLineLength: MAX_LINE_LENGTH,
       maxEventLength: MAX_EVENT_LENGTH,
       onRetry: (ms) => this.backoff.serverRetry(ms),
-      onEvent: (event) => { events.push(event); },
+      onEvent: (event) => {
+        events.push(event);
+      },
     });
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();
     // stop() and the idle timer abort; the abort cancels this reader, which closes the socket.
@@ -234,7 +273,10 @@ export class SseDriver implements ReplicaDriver {
     let idleTimer: NodeJS.Timeout | undefined;
     const armIdle = (): void => {
       clearTimeout(idleTimer);
-      idleTimer = setTimeout(() => abort.abort(new Error('the revocation stream went quiet (no heartbeat)')), this.options.idleTimeoutMs);
+      idleTimer = setTimeout(
+        () => abort.abort(new Error('the revocation stream went quiet (no heartbeat)')),
+        this.options.idleTimeoutMs,
+      );
     };
     try {
       armIdle();
@@ -267,4 +309,3 @@ export class SseDriver implements ReplicaDriver {
     }
   }
 }
-

@@ -84,13 +84,17 @@ export class SseParser {
     }
     this.pending = buffer.slice(start);
     if (this.pending.length > this.options.maxLineLength) {
-      throw new SseLimitError(`a line on the stream is longer than ${this.options.maxLineLength} characters`);
+      throw new SseLimitError(
+        `a line on the stream is longer than ${this.options.maxLineLength} characters`,
+      );
     }
   }
 
   private line(line: string): void {
     if (line.length > this.options.maxLineLength) {
-      throw new SseLimitError(`a line on the stream is longer than ${this.options.maxLineLength} characters`);
+      throw new SseLimitError(
+        `a line on the stream is longer than ${this.options.maxLineLength} characters`,
+      );
     }
     if (line === '') return this.dispatch();
     if (line[0] === ':') return;
@@ -105,7 +109,9 @@ export class SseParser {
       case 'data':
         this.dataLength += value.length + 1;
         if (this.dataLength > this.options.maxEventLength) {
-          throw new SseLimitError(`an event on the stream is larger than ${this.options.maxEventLength} characters`);
+          throw new SseLimitError(
+            `an event on the stream is larger than ${this.options.maxEventLength} characters`,
+          );
         }
         this.data.push(value);
         break;
@@ -127,7 +133,11 @@ export class SseParser {
 
   private dispatch(): void {
     const hadData = this.data.length > 0;
-    const event: SseEvent = { event: this.eventType === '' ? 'message' : this.eventType, data: this.data.join('\n'), id: this.eventId };
+    const event: SseEvent = {
+      event: this.eventType === '' ? 'message' : this.eventType,
+      data: this.data.join('\n'),
+      id: this.eventId,
+    };
     this.eventType = '';
     this.data = [];
     this.dataLength = 0;

@@ -19,9 +19,19 @@ import { createHash, type Hash } from 'node:crypto';
 import type { FeedCursor } from '#core/revocation/feed.js';
 import { nextChain } from '#core/revocation/feed-chain.js';
 import { STREAM_PROTOCOL_VERSION } from '#core/revocation/stream-protocol.js';
-import { StreamProofError, readStreamProof, type StreamProof } from '#core/revocation/stream-proof.js';
+import {
+  StreamProofError,
+  readStreamProof,
+  type StreamProof,
+} from '#core/revocation/stream-proof.js';
 import type { RevocationRecord } from '#core/revocation/types.js';
-import { UnknownScopeError, fromWire, heartbeatProofFromWire, snapshotPartFromWire, type WireServiceLimits } from '#core/revocation/wire-format.js';
+import {
+  UnknownScopeError,
+  fromWire,
+  heartbeatProofFromWire,
+  snapshotPartFromWire,
+  type WireServiceLimits,
+} from '#core/revocation/wire-format.js';
 import type { VerificationKey } from '#core/tokens/key-ring.js';
 import type { ReplicaSink, SnapshotBuilder } from '#replica/revocation-replica.js';
 import type { SseEvent } from './sse-parser.js';
@@ -31,7 +41,9 @@ export interface StreamConsumerOptions {
   /** The issuer whose key signs the stream's proofs (the `iss` they must name). */
   readonly issuer: string;
   /** The issuer's verification key for a kid (the verifier's JWKS; may refetch once). */
-  readonly resolveKey: (kid: string) => VerificationKey | undefined | Promise<VerificationKey | undefined>;
+  readonly resolveKey: (
+    kid: string,
+  ) => VerificationKey | undefined | Promise<VerificationKey | undefined>;
   /** Told what each snapshot announces about the service, just before it is loaded. */
   readonly onServiceLimits?: (limits: WireServiceLimits | undefined) => void;
   /** Told when a proof is signed by a key not published (yet): it proved nothing. */
@@ -132,14 +144,17 @@ export class StreamConsumer {
         await this.heartbeat(event);
         return;
       default:
-        // An event type of a newer protocol: ignored (docs/stream-protocol.md, "Versions"). It proves nothing.
+      // An event type of a newer protocol: ignored (docs/stream-protocol.md, "Versions"). It proves nothing.
     }
   }
 
   private revocation(event: SseEvent): void {
-    if (this.snapshot !== undefined) throw new StreamProtocolError('a revocation arrived in the middle of a snapshot');
-    if (!this.snapshotLoaded || this.chain === undefined) throw new StreamProtocolError('a revocation arrived before any snapshot');
-    if (event.id === undefined || event.id === '') throw new StreamProtocolError('a revocation event has no id');
+    if (this.snapshot !== undefined)
+      throw new StreamProtocolError('a revocation arrived in the middle of a snapshot');
+    if (!this.snapshotLoaded || this.chain === undefined)
+      throw new StreamProtocolError('a revocation arrived before any snapshot');
+    if (event.id === undefined || event.id === '')
+      throw new StreamProtocolError('a revocation event has no id');
     let record: RevocationRecord;
     try {
       record = fromWire(parseJson(event));
@@ -164,7 +179,9 @@ export class StreamConsumer {
     const proof = await this.readProof(jws);
     if (proof === undefined) return;
     if (proof.chain !== this.chain) {
-      throw new StreamTamperedError(`a heartbeat proves feed chain ${proof.chain.slice(0, 12)}… at ${proof.head}, but the events received make ${this.chain.slice(0, 12)}… (an event was lost, altered, reordered or replayed on the way)`);
+      throw new StreamTamperedError(
+        `a heartbeat proves feed chain ${proof.chain.slice(0, 12)}… at ${proof.head}, but the events received make ${this.chain.slice(0, 12)}… (an event was lost, altered, reordered or replayed on the way)`,
+      );
     }
     this.sink.markCurrent(proof.at);
     this.proofs++;
@@ -194,15 +211,27 @@ export class StreamConsumer {
       if (err instanceof UnknownScopeError) throw this.tooOld(err);
       throw err;
     }
-    const current = this.snapshot ?? { nextPart: 0, limits: undefined, builder: this.sink.snapshotBuilder(), digest: createHash('sha256') };
-    if (part.part !== current.nextPart) throw new StreamProtocolError(`snapshot part ${part.part} arrived, ${current.nextPart} expected`);
+    const current = this.snapshot ?? {
+      nextPart: 0,
+      limits: undefined,
+      builder: this.sink.snapshotBuilder(),
+      digest: createHash('sha256'),
+    };
+    if (part.part !== current.nextPart)
+      throw new StreamProtocolError(
+        `snapshot part ${part.part} arrived, ${current.nextPart} expected`,
+      );
     if (part.part === 0) {
       const generations = part.generations ?? { global: 0, users: [], clients: [] };
       // The wire names no count: the jti table grows as parts arrive (in a state nobody reads yet).
       // Cursor and chain come with the final part.
       current.builder.begin({
-        tokenEntries: 0, globalGeneration: generations.global, userGenerations: generations.users,
-        clientGenerations: generations.clients, cursor: '', chain: '',
+        tokenEntries: 0,
+        globalGeneration: generations.global,
+        userGenerations: generations.users,
+        clientGenerations: generations.clients,
+        cursor: '',
+        chain: '',
       });
       current.limits = part.limits;
       if (part.protocol !== undefined) this.serviceProtocol = part.protocol;
@@ -215,14 +244,25 @@ export class StreamConsumer {
       return;
     }
     this.snapshot = undefined;
-    if (event.id === undefined || event.id === '') throw new StreamProtocolError('the final snapshot part has no id');
+    if (event.id === undefined || event.id === '')
+      throw new StreamProtocolError('the final snapshot part has no id');
     if (part.proof === undefined || part.chain === undefined) throw this.unprovable();
     // The proof covers the parts before this one: revocations here would be unproven.
-    if (part.records.length > 0) throw new StreamProtocolError('the final snapshot part carries revocations');
+    if (part.records.length > 0)
+      throw new StreamProtocolError('the final snapshot part carries revocations');
     const proof = await this.readProof(part.proof);
-    if (proof === undefined) throw new StreamProtocolError('the snapshot is signed by a key the issuer does not publish (yet)');
+    if (proof === undefined)
+      throw new StreamProtocolError(
+        'the snapshot is signed by a key the issuer does not publish (yet)',
+      );
     const digest = current.digest.digest('hex');
-    if (proof.snapshot === undefined || proof.snapshot.parts !== part.part || proof.snapshot.digest !== digest || proof.head !== event.id || proof.chain !== part.chain) {
+    if (
+      proof.snapshot === undefined ||
+      proof.snapshot.parts !== part.part ||
+      proof.snapshot.digest !== digest ||
+      proof.head !== event.id ||
+      proof.chain !== part.chain
+    ) {
       throw new StreamTamperedError('the snapshot received is not the one its proof signs for');
     }
     this.options.onServiceLimits?.(current.limits);
@@ -241,14 +281,18 @@ export class StreamConsumer {
   private unprovable(): StreamHaltedError {
     return new StreamHaltedError(
       `the revocation service speaks stream protocol ${this.serviceProtocol ?? 1}, which cannot prove a consumer current; ` +
-      `this verifier needs protocol ${STREAM_PROTOCOL_VERSION}: upgrade revokd`,
+        `this verifier needs protocol ${STREAM_PROTOCOL_VERSION}: upgrade revokd`,
     );
   }
 
   private tooOld(err: UnknownScopeError): StreamHaltedError {
-    const needs = this.serviceProtocol !== undefined && this.serviceProtocol > STREAM_PROTOCOL_VERSION
-      ? `the service speaks protocol ${this.serviceProtocol}` : `a newer protocol than ${STREAM_PROTOCOL_VERSION}`;
-    return new StreamHaltedError(`${err.message}; ${needs}: upgrade @revokd/verifier to a release that speaks it. Until then every token is refused (503).`);
+    const needs =
+      this.serviceProtocol !== undefined && this.serviceProtocol > STREAM_PROTOCOL_VERSION
+        ? `the service speaks protocol ${this.serviceProtocol}`
+        : `a newer protocol than ${STREAM_PROTOCOL_VERSION}`;
+    return new StreamHaltedError(
+      `${err.message}; ${needs}: upgrade @revokd/verifier to a release that speaks it. Until then every token is refused (503).`,
+    );
   }
 }
 

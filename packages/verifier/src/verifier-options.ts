@@ -85,7 +85,8 @@ const fail = (message: string): never => {
 };
 
 function text(value: unknown, name: string): string {
-  if (typeof value !== 'string' || value.trim() === '') fail(`options.${name} must be a non-empty string`);
+  if (typeof value !== 'string' || value.trim() === '')
+    fail(`options.${name} must be a non-empty string`);
   return value as string;
 }
 
@@ -108,18 +109,28 @@ function httpUrl(value: unknown, name: string, allowInsecure: boolean, insecure:
   } catch {
     // reported below
   }
-  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) fail(`options.${name} must be an http(s) URL`);
-  if (url!.username !== '' || url!.password !== '') fail(`options.${name} must not carry credentials (use options.stream.clientId/clientSecret)`);
+  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:'))
+    fail(`options.${name} must be an http(s) URL`);
+  if (url!.username !== '' || url!.password !== '')
+    fail(`options.${name} must not carry credentials (use options.stream.clientId/clientSecret)`);
   if (url!.protocol === 'http:' && !isLoopbackHost(url!.hostname)) {
     if (!allowInsecure) {
-      fail(`options.${name} must be an https: URL (plain http: is accepted for loopback hosts only; set options.allowInsecureHttp: true to send the client secret and the JWKS in clear)`);
+      fail(
+        `options.${name} must be an https: URL (plain http: is accepted for loopback hosts only; set options.allowInsecureHttp: true to send the client secret and the JWKS in clear)`,
+      );
     }
     insecure.push(value as string);
   }
   return value as string;
 }
 
-function wholeNumber(value: unknown, name: string, min: number, max: number, fallback?: number): number {
+function wholeNumber(
+  value: unknown,
+  name: string,
+  min: number,
+  max: number,
+  fallback?: number,
+): number {
   if (value === undefined && fallback !== undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
     fail(`options.${name} must be a whole number from ${min} to ${max}`);
@@ -131,38 +142,70 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   if (typeof input !== 'object' || input === null) fail('options must be an object');
   const o = input as Record<string, unknown>;
   const stream = o.stream as Record<string, unknown> | undefined;
-  if (typeof stream !== 'object' || stream === null) fail('options.stream must be { url, clientId, clientSecret }');
-  if (o.jwksUri !== undefined && o.keys !== undefined) fail('give options.jwksUri or options.keys, not both');
-  if (o.jwksUri === undefined && o.keys === undefined) fail('options.jwksUri or options.keys is required');
+  if (typeof stream !== 'object' || stream === null)
+    fail('options.stream must be { url, clientId, clientSecret }');
+  if (o.jwksUri !== undefined && o.keys !== undefined)
+    fail('give options.jwksUri or options.keys, not both');
+  if (o.jwksUri === undefined && o.keys === undefined)
+    fail('options.jwksUri or options.keys is required');
   let keys: readonly PublicJwk[] | undefined;
   if (o.keys !== undefined) {
     const given = o.keys as unknown[] | { keys?: unknown } | null;
     const list = Array.isArray(given) ? given : given?.keys;
-    if (!Array.isArray(list) || list.length === 0) fail('options.keys must be a non-empty array of JWKs or a JWKS { keys: [...] }');
+    if (!Array.isArray(list) || list.length === 0)
+      fail('options.keys must be a non-empty array of JWKs or a JWKS { keys: [...] }');
     keys = list as PublicJwk[];
   }
-  if (o.failMode !== 'closed' && o.failMode !== 'open') fail(`options.failMode must be 'closed' or 'open'`);
+  if (o.failMode !== 'closed' && o.failMode !== 'open')
+    fail(`options.failMode must be 'closed' or 'open'`);
   const metrics = o.metrics as { registry?: unknown } | undefined;
   if (metrics !== undefined) {
     const registry = metrics?.registry as Partial<MetricsRegistry> | undefined;
-    if (typeof registry?.registerMetric !== 'function') fail('options.metrics.registry must be a prom-client Registry');
+    if (typeof registry?.registerMetric !== 'function')
+      fail('options.metrics.registry must be a prom-client Registry');
   }
-  if (o.allowInsecureHttp !== undefined && typeof o.allowInsecureHttp !== 'boolean') fail('options.allowInsecureHttp must be a boolean');
+  if (o.allowInsecureHttp !== undefined && typeof o.allowInsecureHttp !== 'boolean')
+    fail('options.allowInsecureHttp must be a boolean');
   const allowInsecure = o.allowInsecureHttp === true;
   const insecureUrls: string[] = [];
   return {
     issuer: text(o.issuer, 'issuer'),
     audience: text(o.audience, 'audience'),
-    jwksUri: o.jwksUri === undefined ? undefined : httpUrl(o.jwksUri, 'jwksUri', allowInsecure, insecureUrls),
+    jwksUri:
+      o.jwksUri === undefined
+        ? undefined
+        : httpUrl(o.jwksUri, 'jwksUri', allowInsecure, insecureUrls),
     keys,
-    stream: { url: httpUrl(stream!.url, 'stream.url', allowInsecure, insecureUrls), clientId: text(stream!.clientId, 'stream.clientId'), clientSecret: text(stream!.clientSecret, 'stream.clientSecret') },
+    stream: {
+      url: httpUrl(stream!.url, 'stream.url', allowInsecure, insecureUrls),
+      clientId: text(stream!.clientId, 'stream.clientId'),
+      clientSecret: text(stream!.clientSecret, 'stream.clientSecret'),
+    },
     maxStalenessMs: wholeNumber(o.maxStalenessMs, 'maxStalenessMs', 100, 86_400_000),
     failMode: o.failMode as 'closed' | 'open',
-    clockToleranceSeconds: wholeNumber(o.clockToleranceSeconds, 'clockToleranceSeconds', 0, 300, DEFAULT_CLOCK_TOLERANCE_SECONDS),
+    clockToleranceSeconds: wholeNumber(
+      o.clockToleranceSeconds,
+      'clockToleranceSeconds',
+      0,
+      300,
+      DEFAULT_CLOCK_TOLERANCE_SECONDS,
+    ),
     clockToleranceGiven: o.clockToleranceSeconds !== undefined,
-    maxTokenLifetimeSeconds: wholeNumber(o.maxTokenLifetimeSeconds, 'maxTokenLifetimeSeconds', 1, 86_400, 900),
+    maxTokenLifetimeSeconds: wholeNumber(
+      o.maxTokenLifetimeSeconds,
+      'maxTokenLifetimeSeconds',
+      1,
+      86_400,
+      900,
+    ),
     startTimeoutMs: wholeNumber(o.startTimeoutMs, 'startTimeoutMs', 1, 600_000, 10_000),
-    verifiedTokenCacheSize: wholeNumber(o.verifiedTokenCacheSize, 'verifiedTokenCacheSize', 0, 1_000_000, DEFAULT_VERIFIED_TOKEN_CACHE_SIZE),
+    verifiedTokenCacheSize: wholeNumber(
+      o.verifiedTokenCacheSize,
+      'verifiedTokenCacheSize',
+      0,
+      1_000_000,
+      DEFAULT_VERIFIED_TOKEN_CACHE_SIZE,
+    ),
     registry: metrics?.registry as MetricsRegistry | undefined,
     insecureUrls,
   };

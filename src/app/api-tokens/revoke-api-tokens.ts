@@ -24,7 +24,12 @@ export interface ApiTokenRevokeRequest {
   readonly ip?: string | undefined;
 }
 
-async function apply(ctx: AppContext, selection: Parameters<AppContext['stores']['records']['revokeApiTokens']>[0]['selection'], request: ApiTokenRevokeRequest, rateWindow?: { key: string; windowMs: number }) {
+async function apply(
+  ctx: AppContext,
+  selection: Parameters<AppContext['stores']['records']['revokeApiTokens']>[0]['selection'],
+  request: ApiTokenRevokeRequest,
+  rateWindow?: { key: string; windowMs: number },
+) {
   const revoked = await ctx.stores.records.revokeApiTokens({
     selection,
     context: { ...request, nowMs: ctx.now(), accessCoverMs: accessCoverMs(ctx.config) },
@@ -34,7 +39,12 @@ async function apply(ctx: AppContext, selection: Parameters<AppContext['stores']
   });
   // Counted like every other revocation (revokd_revocations_total), once per token revoked.
   if (revoked.length > 0) {
-    ctx.events.emit('revoked', { scope: 'api_token', reason: request.reason, initiator: request.initiator, count: revoked.length });
+    ctx.events.emit('revoked', {
+      scope: 'api_token',
+      reason: request.reason,
+      initiator: request.initiator,
+      count: revoked.length,
+    });
   }
   return revoked;
 }
@@ -43,26 +53,46 @@ async function apply(ctx: AppContext, selection: Parameters<AppContext['stores']
  * Revokes one token. `ownerId` limits it to that user's token (404 otherwise — the same answer as
  * for a token that does not exist); an already revoked token is 409.
  */
-export async function revokeApiToken(ctx: AppContext, tokenId: string, ownerId: string | null, request: ApiTokenRevokeRequest): Promise<ApiTokenRecord> {
+export async function revokeApiToken(
+  ctx: AppContext,
+  tokenId: string,
+  ownerId: string | null,
+  request: ApiTokenRevokeRequest,
+): Promise<ApiTokenRecord> {
   const id = validateTokenId(tokenId);
   const existing = await ctx.stores.records.findApiTokenById(id);
-  if (existing === undefined || (ownerId !== null && existing.userId !== ownerId)) throw new RevokdError('ERR_NOT_FOUND', 'no such token');
+  if (existing === undefined || (ownerId !== null && existing.userId !== ownerId))
+    throw new RevokdError('ERR_NOT_FOUND', 'no such token');
   if (!existing.isActive) throw new RevokdError('ERR_CONFLICT', 'token is already revoked');
-  const [revoked] = await apply(ctx, { kind: 'ids', ids: [id], ...(ownerId === null ? {} : { userId: ownerId }) }, request);
+  const [revoked] = await apply(
+    ctx,
+    { kind: 'ids', ids: [id], ...(ownerId === null ? {} : { userId: ownerId }) },
+    request,
+  );
   // Lost a race with another revocation of the same token.
   if (revoked === undefined) throw new RevokdError('ERR_CONFLICT', 'token is already revoked');
   return revoked;
 }
 
-const ownerRevokeAllWindow = (userId: string) => ({ key: `api_token.revoke_all:${userId}`, windowMs: BULK_REVOKE_WINDOW_MS });
+const ownerRevokeAllWindow = (userId: string) => ({
+  key: `api_token.revoke_all:${userId}`,
+  windowMs: BULK_REVOKE_WINDOW_MS,
+});
 
 /** The owner's "revoke all", limited to once per hour (kept in the store: holds across restarts). */
-export async function revokeAllApiTokensOfOwner(ctx: AppContext, userId: string, request: ApiTokenRevokeRequest): Promise<ApiTokenRecord[]> {
+export async function revokeAllApiTokensOfOwner(
+  ctx: AppContext,
+  userId: string,
+  request: ApiTokenRevokeRequest,
+): Promise<ApiTokenRecord[]> {
   return apply(ctx, { kind: 'all_of_user', userId }, request, ownerRevokeAllWindow(userId));
 }
 
 /** When the owner's "revoke all" may be used again, or undefined when it may be used now. */
-export async function ownerRevokeAllAvailableAt(ctx: AppContext, userId: string): Promise<number | undefined> {
+export async function ownerRevokeAllAvailableAt(
+  ctx: AppContext,
+  userId: string,
+): Promise<number | undefined> {
   const window = ownerRevokeAllWindow(userId);
   const last = await ctx.stores.rateWindows.findRateWindowLastUse(window.key);
   const at = last === undefined ? undefined : last + window.windowMs;
@@ -70,6 +100,10 @@ export async function ownerRevokeAllAvailableAt(ctx: AppContext, userId: string)
 }
 
 /** Revoke every live token of a user with no rate limit (admin, user disabled, revoke-all with include_api_tokens). */
-export async function revokeAllApiTokensOfUser(ctx: AppContext, userId: string, request: ApiTokenRevokeRequest): Promise<ApiTokenRecord[]> {
+export async function revokeAllApiTokensOfUser(
+  ctx: AppContext,
+  userId: string,
+  request: ApiTokenRevokeRequest,
+): Promise<ApiTokenRecord[]> {
   return apply(ctx, { kind: 'all_of_user', userId }, request);
 }

@@ -12,7 +12,10 @@ export async function sweepUnusedApiTokens(ctx: AppContext): Promise<number> {
   for (const token of stale) {
     try {
       await revokeApiToken(ctx, token.id, null, {
-        actor: { type: 'system', id: null }, initiator: 'policy', reason: 'unused', note: `not used for ${days} days`,
+        actor: { type: 'system', id: null },
+        initiator: 'policy',
+        reason: 'unused',
+        note: `not used for ${days} days`,
       });
       revoked++;
     } catch (err) {

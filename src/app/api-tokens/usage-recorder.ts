@@ -9,7 +9,10 @@ export class ApiTokenUsageRecorder {
   private pending = new Map<string, { atMs: number; ip: string }>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly store: Pick<ApiTokenRecords, 'recordApiTokenUse'>, private readonly log: Logger) {}
+  constructor(
+    private readonly store: Pick<ApiTokenRecords, 'recordApiTokenUse'>,
+    private readonly log: Logger,
+  ) {}
 
   record(id: string, atMs: number, ip: string): void {
     this.pending.set(id, { atMs, ip });

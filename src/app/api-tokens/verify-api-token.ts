@@ -18,12 +18,21 @@ export interface VerifiedApiToken {
 }
 
 /** What API-token verification needs (no signing keys): the server's context, or the library's. */
-export type ApiTokenContext = Pick<AppContext, 'replica' | 'now' | 'apiTokenUsage' | 'log' | 'events'> & UsesStores<'records'>;
+export type ApiTokenContext = Pick<
+  AppContext,
+  'replica' | 'now' | 'apiTokenUsage' | 'log' | 'events'
+> &
+  UsesStores<'records'>;
 
 const rejected = (message: string): RevokdError => new RevokdError('ERR_INVALID_TOKEN', message);
 
 /** `via`: relayed when a client passes on a token it was handed (introspection), so a canary does not block the client. */
-export async function verifyApiToken(ctx: ApiTokenContext, presented: unknown, ip: string | null, via: Presentation = DIRECT): Promise<VerifiedApiToken> {
+export async function verifyApiToken(
+  ctx: ApiTokenContext,
+  presented: unknown,
+  ip: string | null,
+  via: Presentation = DIRECT,
+): Promise<VerifiedApiToken> {
   try {
     const verified = await verifyOrThrow(ctx, presented, ip, via);
     ctx.events.emit('check', { kind: 'api_token', outcome: 'valid' });
@@ -43,21 +52,33 @@ export function outcomeOf(err: unknown): CheckOutcome {
   return 'invalid';
 }
 
-async function verifyOrThrow(ctx: ApiTokenContext, presented: unknown, ip: string | null, via: Presentation): Promise<VerifiedApiToken> {
+async function verifyOrThrow(
+  ctx: ApiTokenContext,
+  presented: unknown,
+  ip: string | null,
+  via: Presentation,
+): Promise<VerifiedApiToken> {
   if (!hasValidApiTokenChecksum(presented)) throw rejected('malformed API token');
   const hash = sha256Hex(presented);
   const token = await ctx.stores.records.findApiTokenByHash(hash);
-  if (token === undefined || !timingSafeEqual(Buffer.from(token.tokenHash), Buffer.from(hash))) throw rejected('unknown API token');
+  if (token === undefined || !timingSafeEqual(Buffer.from(token.tokenHash), Buffer.from(hash)))
+    throw rejected('unknown API token');
   // A canary never authenticates: whoever holds it took it from where only an attacker would look.
   if (token.isCanary) {
-    ctx.events.emit('deception_hit', { kind: 'canary', ip: ip ?? 'unknown', detail: `canary token ${token.tokenPrefix}`, via });
+    ctx.events.emit('deception_hit', {
+      kind: 'canary',
+      ip: ip ?? 'unknown',
+      detail: `canary token ${token.tokenPrefix}`,
+      via,
+    });
     throw rejected('unknown API token');
   }
   let user: UserRecord;
   try {
     user = await checkApiTokenStanding(ctx, token);
   } catch (err) {
-    if (err instanceof RevokdError && err.code === 'ERR_TOKEN_REVOKED' && !token.isActive) recordRevokedUse(ctx, token, ip);
+    if (err instanceof RevokdError && err.code === 'ERR_TOKEN_REVOKED' && !token.isActive)
+      recordRevokedUse(ctx, token, ip);
     throw err;
   }
   ctx.apiTokenUsage.record(token.id, ctx.now(), ip ?? 'unknown');
@@ -68,11 +89,17 @@ async function verifyOrThrow(ctx: ApiTokenContext, presented: unknown, ip: strin
  * Is this (already identified) token still good? Throws ERR_TOKEN_REVOKED / ERR_TOKEN_EXPIRED;
  * returns the owner. No side effects: long-lived connections re-check with this.
  */
-export async function checkApiTokenStanding(ctx: Pick<ApiTokenContext, 'stores' | 'replica' | 'now'>, token: ApiTokenRecord): Promise<UserRecord> {
-  if (!token.isActive || ctx.replica.state.isApiTokenRevoked(token.id)) throw new RevokdError('ERR_TOKEN_REVOKED', 'API token has been revoked');
-  if (token.expiresAtMs !== null && token.expiresAtMs <= ctx.now()) throw new RevokdError('ERR_TOKEN_EXPIRED', 'API token has expired');
+export async function checkApiTokenStanding(
+  ctx: Pick<ApiTokenContext, 'stores' | 'replica' | 'now'>,
+  token: ApiTokenRecord,
+): Promise<UserRecord> {
+  if (!token.isActive || ctx.replica.state.isApiTokenRevoked(token.id))
+    throw new RevokdError('ERR_TOKEN_REVOKED', 'API token has been revoked');
+  if (token.expiresAtMs !== null && token.expiresAtMs <= ctx.now())
+    throw new RevokdError('ERR_TOKEN_EXPIRED', 'API token has expired');
   const user = await ctx.stores.records.findUserById(token.userId);
-  if (user === undefined || user.disabledAtMs !== null) throw new RevokdError('ERR_TOKEN_REVOKED', 'the owner of this API token is disabled');
+  if (user === undefined || user.disabledAtMs !== null)
+    throw new RevokdError('ERR_TOKEN_REVOKED', 'the owner of this API token is disabled');
   return user;
 }
 
@@ -80,10 +107,22 @@ export async function checkApiTokenStanding(ctx: Pick<ApiTokenContext, 'stores' 
 function recordRevokedUse(ctx: ApiTokenContext, token: ApiTokenRecord, ip: string | null): void {
   // The listener writes the entry, at most one per token per window (app/security/replay-audit.ts).
   ctx.events.emit('revoked_token_used', {
-    kind: 'api_token', subject: token.userId, tokenId: token.id, ip,
+    kind: 'api_token',
+    subject: token.userId,
+    tokenId: token.id,
+    ip,
     audit: {
-      type: 'api_token.used_after_revoke', actorType: 'anonymous', actorId: null, targetType: 'api_token', targetId: token.id, ip,
-      details: { owner: token.userId, prefix: token.tokenPrefix, revoke_reason: token.revokeReason },
+      type: 'api_token.used_after_revoke',
+      actorType: 'anonymous',
+      actorId: null,
+      targetType: 'api_token',
+      targetId: token.id,
+      ip,
+      details: {
+        owner: token.userId,
+        prefix: token.tokenPrefix,
+        revoke_reason: token.revokeReason,
+      },
     },
   });
 }

@@ -53,7 +53,9 @@ export class CircuitBreaker {
 
   private scheduleProbe(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => { void this.probe(); }, this.options.coolDownMs);
+    this.timer = setTimeout(() => {
+      void this.probe();
+    }, this.options.coolDownMs);
     // Probing never keeps a process alive.
     this.timer.unref();
   }

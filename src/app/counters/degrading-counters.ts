@@ -50,7 +50,10 @@ export class DegradingCounters implements AppCounters {
       onChange: (open, cause) => {
         options.meter.setCountersDegraded(open);
         if (open) {
-          options.log.warn({ reason: describeFailure(cause) }, 'Redis (counters) is unreachable or slow: rate limits, lockouts and detector counts are per instance until it answers');
+          options.log.warn(
+            { reason: describeFailure(cause) },
+            'Redis (counters) is unreachable or slow: rate limits, lockouts and detector counts are per instance until it answers',
+          );
         } else {
           options.log.info('Redis (counters) answers again: counts are shared by every instance');
         }
@@ -59,7 +62,13 @@ export class DegradingCounters implements AppCounters {
   }
 
   status(): CountersStatus {
-    return this.breaker.isOpen ? { backend: 'redis', degraded: true, reason: `redis: ${describeFailure(this.breaker.cause)}` } : { backend: 'redis', degraded: false };
+    return this.breaker.isOpen
+      ? {
+          backend: 'redis',
+          degraded: true,
+          reason: `redis: ${describeFailure(this.breaker.cause)}`,
+        }
+      : { backend: 'redis', degraded: false };
   }
 
   /** Something outside a call saw Redis fail (the connection closed): degrade now, not at the next call. */
@@ -71,7 +80,11 @@ export class DegradingCounters implements AppCounters {
     return this.call((port) => port.incrementCounter(key, windowMs, nowMs));
   }
 
-  readCounter(key: string, windowMs: number, nowMs: number): Promise<{ count: number; resetAtMs: number }> {
+  readCounter(
+    key: string,
+    windowMs: number,
+    nowMs: number,
+  ): Promise<{ count: number; resetAtMs: number }> {
     return this.call((port) => port.readCounter(key, windowMs, nowMs));
   }
 

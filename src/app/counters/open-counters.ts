@@ -43,7 +43,10 @@ async function firstConnectAttempt(client: Redis): Promise<void> {
   const ac = new AbortController();
   const timeout = setTimeout(() => ac.abort(), CONNECT_TIMEOUT_MS + 200);
   try {
-    await Promise.race([once(client, 'ready', { signal: ac.signal }), once(client, 'close', { signal: ac.signal })]);
+    await Promise.race([
+      once(client, 'ready', { signal: ac.signal }),
+      once(client, 'close', { signal: ac.signal }),
+    ]);
   } catch {
     // Timed out (or the attempt errored first): the counters find out on their own.
   } finally {
@@ -56,15 +59,31 @@ async function firstConnectAttempt(client: Redis): Promise<void> {
  * Opens the counters `config` names. With Redis, waits only for the first connect attempt: Redis
  * down at start degrades the counters, it does not stop the process.
  */
-export async function openCounters(config: Pick<Config, 'redisUrl' | 'redisPrefix'>, store: CountersPort, log: Logger, meter: DegradationMeter): Promise<OpenedCounters> {
-  if (config.redisUrl === undefined) return { counters: storeCounters(store), close: async () => undefined };
+export async function openCounters(
+  config: Pick<Config, 'redisUrl' | 'redisPrefix'>,
+  store: CountersPort,
+  log: Logger,
+  meter: DegradationMeter,
+): Promise<OpenedCounters> {
+  if (config.redisUrl === undefined)
+    return { counters: storeCounters(store), close: async () => undefined };
   const client = openRedisClient(config.redisUrl);
   const redis = new RedisCounters(client, config.redisPrefix);
-  const counters = new DegradingCounters({ primary: redis, probe: () => redis.ping(), fallback: new MemoryCounters(), log, meter });
+  const counters = new DegradingCounters({
+    primary: redis,
+    probe: () => redis.ping(),
+    fallback: new MemoryCounters(),
+    log,
+    meter,
+  });
   let closing = false;
   // A failed connect attempt or a dropped connection degrades at once, before a call has to find out.
-  client.on('error', (err: unknown) => { if (!closing) counters.degrade(err); });
-  client.on('close', () => { if (!closing) counters.degrade(new Error('connection to Redis closed')); });
+  client.on('error', (err: unknown) => {
+    if (!closing) counters.degrade(err);
+  });
+  client.on('close', () => {
+    if (!closing) counters.degrade(new Error('connection to Redis closed'));
+  });
   await firstConnectAttempt(client);
   return {
     counters,

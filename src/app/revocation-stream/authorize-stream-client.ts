@@ -50,31 +50,51 @@ function insufficientScope(message: string): RevokdError {
 }
 
 /** The client the stream is for; throws the 401/403 described in the module comment. */
-export async function authorizeStreamClient(ctx: AppContext, presented: StreamCredentials, ip: string): Promise<StreamClient> {
+export async function authorizeStreamClient(
+  ctx: AppContext,
+  presented: StreamCredentials,
+  ip: string,
+): Promise<StreamClient> {
   switch (presented.kind) {
     case 'none':
-      throw new RevokdError('ERR_INVALID_CLIENT', 'client credentials are required (HTTP Basic, or a client_credentials bearer token)');
+      throw new RevokdError(
+        'ERR_INVALID_CLIENT',
+        'client credentials are required (HTTP Basic, or a client_credentials bearer token)',
+      );
     case 'basic': {
       // Read before the secret check (synchronously, before any store read): see StreamClient.
       const clientGeneration = clientGenerationOf(ctx, presented.credentials.clientId ?? '');
       const client = await authenticateClient(ctx, presented.credentials);
       // A public client has no secret: anyone could name it.
-      if (client.secretHash === null) throw new RevokdError('ERR_INVALID_CLIENT', 'the stream needs a confidential client');
-      if (!client.scopes.includes(STREAM_SCOPE)) throw insufficientScope(`the client does not have the scope ${STREAM_SCOPE}`);
-      return { client, clientGeneration, ...(client.secretEndsAtMs === null ? {} : { secretEndsAtMs: client.secretEndsAtMs }) };
+      if (client.secretHash === null)
+        throw new RevokdError('ERR_INVALID_CLIENT', 'the stream needs a confidential client');
+      if (!client.scopes.includes(STREAM_SCOPE))
+        throw insufficientScope(`the client does not have the scope ${STREAM_SCOPE}`);
+      return {
+        client,
+        clientGeneration,
+        ...(client.secretEndsAtMs === null ? {} : { secretEndsAtMs: client.secretEndsAtMs }),
+      };
     }
     case 'bearer': {
-      if (presented.token.startsWith(API_TOKEN_PREFIX)) throw insufficientScope('an API token acts for a user; the stream needs a client');
+      if (presented.token.startsWith(API_TOKEN_PREFIX))
+        throw insufficientScope('an API token acts for a user; the stream needs a client');
       const verified = await authenticateAccessToken(ctx, presented.token, ip);
       const { sub, client_id: clientId, scope } = verified.claims;
       // clientCredentialsGrant issues tokens whose subject is the client itself; a user's token is not one.
-      if (sub !== clientId) throw insufficientScope('a user\'s access token cannot open the stream; use the client_credentials grant');
-      if (!scope.split(' ').includes(STREAM_SCOPE)) throw insufficientScope(`the token's scope does not include ${STREAM_SCOPE}`);
+      if (sub !== clientId)
+        throw insufficientScope(
+          "a user's access token cannot open the stream; use the client_credentials grant",
+        );
+      if (!scope.split(' ').includes(STREAM_SCOPE))
+        throw insufficientScope(`the token's scope does not include ${STREAM_SCOPE}`);
       const client = await ctx.stores.records.findClient(clientId);
       // Disabling a client revokes its tokens too (client generation); this also covers a token
       // checked in the instant before that revocation reached this instance.
-      if (client === undefined || client.disabledAtMs !== null) throw new RevokdError('ERR_TOKEN_REVOKED', 'the client is disabled');
-      if (!client.scopes.includes(STREAM_SCOPE)) throw insufficientScope(`the client does not have the scope ${STREAM_SCOPE}`);
+      if (client === undefined || client.disabledAtMs !== null)
+        throw new RevokdError('ERR_TOKEN_REVOKED', 'the client is disabled');
+      if (!client.scopes.includes(STREAM_SCOPE))
+        throw insufficientScope(`the client does not have the scope ${STREAM_SCOPE}`);
       return { client, token: { stamp: verified.stamp, expiresAtMs: verified.claims.exp * 1000 } };
     }
   }

@@ -12,12 +12,16 @@ import type { TimedSnapshot } from './stream-session.js';
  * Each snapshot is stamped with the time its read began — the first asker's, for all who share it:
  * a proof must never claim a later time than the store was read at (stream-proof.ts).
  */
-export function coalescedSnapshots(load: (nowMs: number) => Promise<FeedSnapshot>): (nowMs: number) => Promise<TimedSnapshot> {
+export function coalescedSnapshots(
+  load: (nowMs: number) => Promise<FeedSnapshot>,
+): (nowMs: number) => Promise<TimedSnapshot> {
   let inFlight: Promise<TimedSnapshot> | undefined;
   return (nowMs) => {
-    inFlight ??= load(nowMs).then((snapshot) => ({ ...snapshot, asOfMs: nowMs })).finally(() => {
-      inFlight = undefined;
-    });
+    inFlight ??= load(nowMs)
+      .then((snapshot) => ({ ...snapshot, asOfMs: nowMs }))
+      .finally(() => {
+        inFlight = undefined;
+      });
     return inFlight;
   };
 }

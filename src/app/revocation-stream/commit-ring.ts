@@ -27,7 +27,8 @@ export class CommitRing {
   private baseCursor: FeedCursor | undefined;
 
   constructor(capacity: number, startCursor: FeedCursor | undefined) {
-    if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError('ring capacity must be a whole number ≥ 1');
+    if (!Number.isSafeInteger(capacity) || capacity < 1)
+      throw new RangeError('ring capacity must be a whole number ≥ 1');
     this.capacity = capacity;
     this.entries = new Array<CommittedEntry | undefined>(capacity);
     this.baseCursor = startCursor;
@@ -43,7 +44,11 @@ export class CommitRing {
   push(entry: CommittedEntry): void {
     if (this.next - this.first === this.capacity) {
       const oldest = this.entries[this.first % this.capacity] as CommittedEntry;
-      if (this.baseCursor !== undefined && this.indexOfCursor.get(this.baseCursor) === this.first - 1) this.indexOfCursor.delete(this.baseCursor);
+      if (
+        this.baseCursor !== undefined &&
+        this.indexOfCursor.get(this.baseCursor) === this.first - 1
+      )
+        this.indexOfCursor.delete(this.baseCursor);
       this.baseCursor = oldest.cursor;
       this.first += 1;
     }
@@ -64,7 +69,8 @@ export class CommitRing {
   /** The records after `index` (a value positionOf returned), oldest first. */
   after(index: number): CommittedEntry[] {
     const out: CommittedEntry[] = [];
-    for (let i = Math.max(index + 1, this.first); i < this.next; i++) out.push(this.entries[i % this.capacity] as CommittedEntry);
+    for (let i = Math.max(index + 1, this.first); i < this.next; i++)
+      out.push(this.entries[i % this.capacity] as CommittedEntry);
     return out;
   }
 }

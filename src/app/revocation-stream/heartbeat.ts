@@ -24,7 +24,11 @@ export interface HeartbeatTiming {
  * it: within one poll plus one heartbeat interval (a healthy view is confirmed every poll), and
  * never once the replica itself counts as stale. Undefined: send no heartbeat.
  */
-export function currentAsOf(view: ViewFreshness, timing: HeartbeatTiming, nowMs: number): number | undefined {
+export function currentAsOf(
+  view: ViewFreshness,
+  timing: HeartbeatTiming,
+  nowMs: number,
+): number | undefined {
   if (view.isStale()) return undefined;
   const staleness = view.stalenessMs();
   if (staleness > timing.feedPollMs + timing.heartbeatMs) return undefined;

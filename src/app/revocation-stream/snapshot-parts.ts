@@ -10,7 +10,11 @@ import { createHash } from 'node:crypto';
 import type { FeedSnapshot } from '../../core/revocation/feed.js';
 import { STREAM_PROTOCOL_VERSION } from '../../core/revocation/stream-protocol.js';
 import type { SnapshotDigest } from '../../core/revocation/stream-proof.js';
-import { type WireServiceLimits, type WireSnapshotPart, toWire } from '../../core/revocation/wire-format.js';
+import {
+  type WireServiceLimits,
+  type WireSnapshotPart,
+  toWire,
+} from '../../core/revocation/wire-format.js';
 import { frameOf } from './sse-frames.js';
 import type { ProofSigner } from './stream-hub.js';
 
@@ -26,17 +30,33 @@ export interface SnapshotFrameOptions {
 }
 
 /** The snapshot's frames, in order: at least one part with revocations (maybe none), then the final one. */
-export function* snapshotFrames(snapshot: FeedSnapshot, options: SnapshotFrameOptions): Generator<string> {
+export function* snapshotFrames(
+  snapshot: FeedSnapshot,
+  options: SnapshotFrameOptions,
+): Generator<string> {
   const partSize = options.partSize ?? SNAPSHOT_PART_SIZE;
   const digest = createHash('sha256');
   const parts = Math.max(1, Math.ceil(snapshot.records.length / partSize));
   for (let part = 0; part < parts; part++) {
     const first = part === 0;
     const data: WireSnapshotPart = {
-      part, final: false,
-      ...(first ? { protocol: STREAM_PROTOCOL_VERSION, generations: { global: snapshot.globalGeneration, users: snapshot.userGenerations, clients: snapshot.clientGenerations } } : {}),
+      part,
+      final: false,
+      ...(first
+        ? {
+            protocol: STREAM_PROTOCOL_VERSION,
+            generations: {
+              global: snapshot.globalGeneration,
+              users: snapshot.userGenerations,
+              clients: snapshot.clientGenerations,
+            },
+          }
+        : {}),
       ...(first && options.limits !== undefined
-        ? { clock_tolerance_seconds: options.limits.clockToleranceSeconds, access_ttl_seconds: options.limits.accessTtlSeconds }
+        ? {
+            clock_tolerance_seconds: options.limits.clockToleranceSeconds,
+            access_ttl_seconds: options.limits.accessTtlSeconds,
+          }
         : {}),
       revocations: snapshot.records.slice(part * partSize, (part + 1) * partSize).map(toWire),
     };
@@ -46,7 +66,18 @@ export function* snapshotFrames(snapshot: FeedSnapshot, options: SnapshotFrameOp
     yield frameOf('snapshot', text);
   }
   const covered: SnapshotDigest = { parts, digest: digest.digest('hex') };
-  const proof = options.sign({ head: snapshot.cursor, chain: snapshot.chain, at: options.atMs, snapshot: covered });
-  const final: WireSnapshotPart = { part: parts, final: true, chain: snapshot.chain, ...(proof === undefined ? {} : { proof }), revocations: [] };
+  const proof = options.sign({
+    head: snapshot.cursor,
+    chain: snapshot.chain,
+    at: options.atMs,
+    snapshot: covered,
+  });
+  const final: WireSnapshotPart = {
+    part: parts,
+    final: true,
+    chain: snapshot.chain,
+    ...(proof === undefined ? {} : { proof }),
+    revocations: [],
+  };
   yield frameOf('snapshot', JSON.stringify(final), snapshot.cursor);
 }

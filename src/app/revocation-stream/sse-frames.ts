@@ -12,7 +12,8 @@ import type { WireHeartbeat } from '../../core/revocation/wire-format.js';
 const SAFE_EVENT_ID = /^[^\r\n\0]{1,1024}$/;
 
 function eventId(cursor: FeedCursor): string {
-  if (!SAFE_EVENT_ID.test(cursor)) throw new TypeError('a feed cursor cannot be sent as an SSE event id');
+  if (!SAFE_EVENT_ID.test(cursor))
+    throw new TypeError('a feed cursor cannot be sent as an SSE event id');
   return cursor;
 }
 
@@ -35,7 +36,10 @@ export function revocationFrame(record: RevocationRecord, cursor: FeedCursor): s
  * chain there, and the proof of both (a JWS; absent when this process has no key to sign with, and
  * then the heartbeat proves nothing: it only keeps the connection from looking dead).
  */
-export function heartbeatFrame(fields: Omit<WireHeartbeat, 'proof'>, proof: string | undefined): string {
+export function heartbeatFrame(
+  fields: Omit<WireHeartbeat, 'proof'>,
+  proof: string | undefined,
+): string {
   return frameOf('heartbeat', JSON.stringify(proof === undefined ? fields : { ...fields, proof }));
 }
 

@@ -14,7 +14,14 @@
 import type { ServerResponse } from 'node:http';
 import type { StreamConfig } from '../../core/config.js';
 
-export type CloseReason = 'client_gone' | 'slow_consumer' | 'stalled' | 'shutdown' | 'credentials_ended' | 'ip_blocked' | 'error';
+export type CloseReason =
+  | 'client_gone'
+  | 'slow_consumer'
+  | 'stalled'
+  | 'shutdown'
+  | 'credentials_ended'
+  | 'ip_blocked'
+  | 'error';
 
 export class SseWriter {
   private readonly res: ServerResponse;
@@ -29,7 +36,11 @@ export class SseWriter {
   lastWriteMs: number;
   framesSent = 0;
 
-  constructor(res: ServerResponse, limits: Pick<StreamConfig, 'maxBufferBytes' | 'stallTimeoutMs'>, now: () => number = Date.now) {
+  constructor(
+    res: ServerResponse,
+    limits: Pick<StreamConfig, 'maxBufferBytes' | 'stallTimeoutMs'>,
+    now: () => number = Date.now,
+  ) {
     this.res = res;
     this.limits = limits;
     this.now = now;
@@ -77,7 +88,11 @@ export class SseWriter {
 
   /** Closes the connection if its output has waited too long for the consumer (see the module comment). */
   checkStall(): void {
-    if (this.waitingSince !== undefined && this.now() - this.waitingSince > this.limits.stallTimeoutMs) this.close('stalled');
+    if (
+      this.waitingSince !== undefined &&
+      this.now() - this.waitingSince > this.limits.stallTimeoutMs
+    )
+      this.close('stalled');
   }
 
   /**

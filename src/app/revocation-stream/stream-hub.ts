@@ -72,7 +72,11 @@ export class StreamHub {
    * goes out at most a tick late). One timer for all streams, not one each.
    */
   constructor(
-    source: CommittedSource, limits: Pick<StreamConfig, 'maxPerClient' | 'maxTotal'>, tickMs: number, sign: ProofSigner, capacity = RING_CAPACITY,
+    source: CommittedSource,
+    limits: Pick<StreamConfig, 'maxPerClient' | 'maxTotal'>,
+    tickMs: number,
+    sign: ProofSigner,
+    capacity = RING_CAPACITY,
   ) {
     this.limits = limits;
     this.sign = sign;
@@ -101,7 +105,8 @@ export class StreamHub {
   heartbeat(atMs: number): string | undefined {
     if (this.headCursor === undefined || this.headChain === undefined) return undefined;
     const head = this.ring.head;
-    if (this.lastHeartbeat?.head === head && this.lastHeartbeat.at === atMs) return this.lastHeartbeat.frame;
+    if (this.lastHeartbeat?.head === head && this.lastHeartbeat.at === atMs)
+      return this.lastHeartbeat.frame;
     const fields = { at: atMs, head: this.headCursor, chain: this.headChain };
     const frame = heartbeatFrame(fields, this.sign(fields));
     this.lastHeartbeat = { head, at: atMs, frame };
@@ -118,12 +123,20 @@ export class StreamHub {
    * the consumer retries later, and no stream ever waits in memory for a slot). Returns release().
    */
   admit(clientId: string): () => void {
-    if (this.closed) throw new RevokdError('ERR_STORE_UNAVAILABLE', 'the server is shutting down', { retryAfterSeconds: 1 });
+    if (this.closed)
+      throw new RevokdError('ERR_STORE_UNAVAILABLE', 'the server is shutting down', {
+        retryAfterSeconds: 1,
+      });
     const held = this.perClient.get(clientId) ?? 0;
     if (held >= this.limits.maxPerClient) {
-      throw new RevokdError('ERR_RATE_LIMITED', `this client already holds ${held} open streams`, { retryAfterSeconds: 5 });
+      throw new RevokdError('ERR_RATE_LIMITED', `this client already holds ${held} open streams`, {
+        retryAfterSeconds: 5,
+      });
     }
-    if (this.total >= this.limits.maxTotal) throw new RevokdError('ERR_RATE_LIMITED', 'too many open streams on this instance', { retryAfterSeconds: 5 });
+    if (this.total >= this.limits.maxTotal)
+      throw new RevokdError('ERR_RATE_LIMITED', 'too many open streams on this instance', {
+        retryAfterSeconds: 5,
+      });
     this.perClient.set(clientId, held + 1);
     this.total += 1;
     let released = false;
@@ -143,7 +156,8 @@ export class StreamHub {
     const range = parseCidr(cidr);
     if (range === undefined) return;
     for (const subscriber of [...this.subscribers]) {
-      if (subscriber.peerIp !== undefined && rangeContains(range, subscriber.peerIp)) subscriber.blocked();
+      if (subscriber.peerIp !== undefined && rangeContains(range, subscriber.peerIp))
+        subscriber.blocked();
     }
   }
 

@@ -39,7 +39,12 @@
 import type { FeedCursor, FeedPage, FeedRecord, FeedSnapshot } from '../../core/revocation/feed.js';
 import { isIpBlockChange } from '../../core/revocation/ip-block-change.js';
 import type { WireServiceLimits } from '../../core/revocation/wire-format.js';
-import { type HeartbeatTiming, type ViewFreshness, currentAsOf, heartbeatDue } from './heartbeat.js';
+import {
+  type HeartbeatTiming,
+  type ViewFreshness,
+  currentAsOf,
+  heartbeatDue,
+} from './heartbeat.js';
 import { snapshotFrames } from './snapshot-parts.js';
 import { catchingUpComment, revocationFrame } from './sse-frames.js';
 import type { CloseReason, SseWriter } from './sse-writer.js';
@@ -121,7 +126,9 @@ export class StreamSession implements HubSubscriber {
         this.position = start.after;
         await this.sendPage(start.firstPage);
       }
-      await this.catchUp(start.kind === 'resume' && start.firstPage.records.length === CATCH_UP_PAGE);
+      await this.catchUp(
+        start.kind === 'resume' && start.firstPage.records.length === CATCH_UP_PAGE,
+      );
     } catch (err) {
       // A store that fails mid-stream: end it; the consumer resumes from its last id elsewhere or later.
       this.options.log.warn({ err }, 'revocation stream ended: the store could not be read');
@@ -146,7 +153,10 @@ export class StreamSession implements HubSubscriber {
     this.writer.checkStall();
     if (!this.writer.isOpen) return;
     if (!this.joined) {
-      if (heartbeatDue(this.writer.lastWriteMs, nowMs, this.options.timing.heartbeatMs) && !this.writer.waitingForDrain) {
+      if (
+        heartbeatDue(this.writer.lastWriteMs, nowMs, this.options.timing.heartbeatMs) &&
+        !this.writer.waitingForDrain
+      ) {
         this.writer.send(catchingUpComment());
       }
       this.wakeUp();
@@ -154,7 +164,8 @@ export class StreamSession implements HubSubscriber {
     }
     // Due by the last heartbeat, not the last write: events prove nothing, so a busy stream needs
     // its proofs as much as a quiet one.
-    if (heartbeatDue(this.lastHeartbeatMs, nowMs, this.options.timing.heartbeatMs)) this.heartbeat(nowMs);
+    if (heartbeatDue(this.lastHeartbeatMs, nowMs, this.options.timing.heartbeatMs))
+      this.heartbeat(nowMs);
   }
 
   /** Sends a heartbeat if this instance's view is current enough to vouch for (heartbeat.ts). */
@@ -209,7 +220,11 @@ export class StreamSession implements HubSubscriber {
   }
 
   private async sendSnapshot(snapshot: TimedSnapshot): Promise<void> {
-    const options = { atMs: snapshot.asOfMs, sign: this.options.hub.sign, ...(this.options.limits === undefined ? {} : { limits: this.options.limits }) };
+    const options = {
+      atMs: snapshot.asOfMs,
+      sign: this.options.hub.sign,
+      ...(this.options.limits === undefined ? {} : { limits: this.options.limits }),
+    };
     for (const frame of snapshotFrames(snapshot, options)) {
       if (!(await this.writer.sendPaced(frame))) return;
       this.options.onEvent?.('snapshot');
@@ -272,7 +287,9 @@ export class StreamSession implements HubSubscriber {
       if (!this.writer.isOpen || this.position === undefined) return;
       if (!more) {
         if (this.pastJoinDeadline()) {
-          this.options.log.info('revocation stream: the resume position is not on this feed; sending a fresh snapshot');
+          this.options.log.info(
+            'revocation stream: the resume position is not on this feed; sending a fresh snapshot',
+          );
           await this.sendSnapshot(await this.options.feed.loadSnapshot(this.now()));
           this.idleSince = undefined;
           continue;
@@ -292,6 +309,8 @@ export class StreamSession implements HubSubscriber {
 
   private pastJoinDeadline(): boolean {
     if (this.idleSince === undefined) return false;
-    return this.now() - this.idleSince > this.options.joinDeadlineMs && !this.options.view.isStale();
+    return (
+      this.now() - this.idleSince > this.options.joinDeadlineMs && !this.options.view.isStale()
+    );
   }
 }

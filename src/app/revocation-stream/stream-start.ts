@@ -24,22 +24,33 @@ export interface CursorParser {
  * The resume point a request names: the `Last-Event-ID` header (what EventSource sends), or the
  * `last_event_id` query parameter for clients that cannot set headers. Both, differing: 400.
  */
-export function lastEventIdOf(header: string | string[] | undefined, query: unknown): string | undefined {
-  if (Array.isArray(header)) throw new RevokdError('ERR_BAD_REQUEST', 'Last-Event-ID must be given once');
-  if (query !== undefined && typeof query !== 'string') throw new RevokdError('ERR_BAD_REQUEST', 'last_event_id must be given once');
+export function lastEventIdOf(
+  header: string | string[] | undefined,
+  query: unknown,
+): string | undefined {
+  if (Array.isArray(header))
+    throw new RevokdError('ERR_BAD_REQUEST', 'Last-Event-ID must be given once');
+  if (query !== undefined && typeof query !== 'string')
+    throw new RevokdError('ERR_BAD_REQUEST', 'last_event_id must be given once');
   const value = header ?? query;
   if (header !== undefined && query !== undefined && header !== query) {
     throw new RevokdError('ERR_BAD_REQUEST', 'Last-Event-ID and last_event_id differ');
   }
   if (value === undefined) return undefined;
-  if (value.length > MAX_LAST_EVENT_ID) throw new RevokdError('ERR_BAD_REQUEST', 'Last-Event-ID is too long');
+  if (value.length > MAX_LAST_EVENT_ID)
+    throw new RevokdError('ERR_BAD_REQUEST', 'Last-Event-ID is too long');
   // EventSource sends an empty Last-Event-ID when no event carried an id yet: start afresh.
   return value.trim() === '' ? undefined : value.trim();
 }
 
 /** Reads the stream's start from the store (a snapshot for an unknown, absent or ahead id). */
-export async function streamStart(feed: StreamFeed & CursorParser, lastEventId: string | undefined, nowMs: number): Promise<StreamStart> {
+export async function streamStart(
+  feed: StreamFeed & CursorParser,
+  lastEventId: string | undefined,
+  nowMs: number,
+): Promise<StreamStart> {
   const after = lastEventId === undefined ? undefined : feed.parseFeedCursor(lastEventId);
-  if (after === undefined || await feed.cursorIsAhead(after)) return { kind: 'snapshot', snapshot: await feed.loadSnapshot(nowMs) };
+  if (after === undefined || (await feed.cursorIsAhead(after)))
+    return { kind: 'snapshot', snapshot: await feed.loadSnapshot(nowMs) };
   return { kind: 'resume', after, firstPage: await feed.readFeed(after, CATCH_UP_PAGE) };
 }

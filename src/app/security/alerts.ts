@@ -13,23 +13,55 @@ export interface AlertInput {
   readonly dedupeKey?: string;
 }
 
-export async function raiseAlert(ctx: Pick<AppContext, 'now' | 'log' | 'events'> & UsesStores<'containment'>, input: AlertInput): Promise<AlertRecord> {
+export async function raiseAlert(
+  ctx: Pick<AppContext, 'now' | 'log' | 'events'> & UsesStores<'containment'>,
+  input: AlertInput,
+): Promise<AlertRecord> {
   const nowMs = ctx.now();
-  const { alert, created } = await ctx.stores.containment.raiseAlert({
-    id: randomUUID(), severity: input.severity, type: input.type, subject: input.subject ?? null, ip: input.ip ?? null,
-    details: input.details ?? {}, createdAtMs: nowMs, dedupeKey: input.dedupeKey ?? null,
-  }, {
-    type: 'alert.raised', actorType: 'system', actorId: null, targetType: input.subject === undefined || input.subject === null ? null : 'subject',
-    targetId: input.subject ?? null, ip: input.ip ?? null, details: { severity: input.severity, alert_type: input.type },
-  });
+  const { alert, created } = await ctx.stores.containment.raiseAlert(
+    {
+      id: randomUUID(),
+      severity: input.severity,
+      type: input.type,
+      subject: input.subject ?? null,
+      ip: input.ip ?? null,
+      details: input.details ?? {},
+      createdAtMs: nowMs,
+      dedupeKey: input.dedupeKey ?? null,
+    },
+    {
+      type: 'alert.raised',
+      actorType: 'system',
+      actorId: null,
+      targetType: input.subject === undefined || input.subject === null ? null : 'subject',
+      targetId: input.subject ?? null,
+      ip: input.ip ?? null,
+      details: { severity: input.severity, alert_type: input.type },
+    },
+  );
   if (created) {
-    ctx.log.warn({ alert: { id: alert.id, severity: alert.severity, type: alert.type, subject: alert.subject, ip: alert.ip } }, 'security alert');
+    ctx.log.warn(
+      {
+        alert: {
+          id: alert.id,
+          severity: alert.severity,
+          type: alert.type,
+          subject: alert.subject,
+          ip: alert.ip,
+        },
+      },
+      'security alert',
+    );
     ctx.events.emit('alert_raised', { severity: alert.severity, type: alert.type });
   }
   return alert;
 }
 
 /** Acknowledges an alert (id any case) as `by`; undefined when unknown or already acknowledged. */
-export function acknowledgeAlert(ctx: Pick<AppContext, 'now'> & UsesStores<'containment'>, id: string, by: string): Promise<AlertRecord | undefined> {
+export function acknowledgeAlert(
+  ctx: Pick<AppContext, 'now'> & UsesStores<'containment'>,
+  id: string,
+  by: string,
+): Promise<AlertRecord | undefined> {
   return ctx.stores.containment.acknowledgeAlert(id.toLowerCase(), by, ctx.now());
 }

@@ -17,7 +17,12 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { canonicalJson, GENESIS_HASH } from '../../core/audit/audit-event.js';
 import type { AuditKeys } from '../../core/audit/audit-keys.js';
 import type { RevokdStore } from '../../stores/types.js';
-import { type AuditVerification, type ChainHead, type VerifyOptions, verifyAuditLog } from './audit-verify.js';
+import {
+  type AuditVerification,
+  type ChainHead,
+  type VerifyOptions,
+  verifyAuditLog,
+} from './audit-verify.js';
 
 export interface AuditCheckpoint {
   readonly seq: number;
@@ -34,7 +39,10 @@ export class AuditTrail {
   constructor(readonly keys: AuditKeys) {}
 
   /** The whole chain from its first entry (and, when given, that it still holds `expectHead`). */
-  async verifyAll(store: Pick<RevokdStore, 'listAudit'>, options: Omit<VerifyOptions, 'from'> = {}): Promise<AuditVerification> {
+  async verifyAll(
+    store: Pick<RevokdStore, 'listAudit'>,
+    options: Omit<VerifyOptions, 'from'> = {},
+  ): Promise<AuditVerification> {
     const v = await verifyAuditLog(store, this.keys.chain, options);
     if (v.result.ok) this.advance(v.head);
     return v;
@@ -48,14 +56,22 @@ export class AuditTrail {
   }
 
   /** A signed checkpoint of the head, after verifying up to it; undefined when the chain does not verify. */
-  async checkpoint(store: Pick<RevokdStore, 'listAudit'>, nowMs: number): Promise<AuditCheckpoint | undefined> {
+  async checkpoint(
+    store: Pick<RevokdStore, 'listAudit'>,
+    nowMs: number,
+  ): Promise<AuditCheckpoint | undefined> {
     const v = await this.verifyForward(store);
     if (!v.result.ok) return undefined;
     return this.sign(v.head, new Date(nowMs).toISOString());
   }
 
   sign(head: ChainHead, signedAt: string): AuditCheckpoint {
-    return { seq: head.seq, hash: head.hash, signature: this.signatureOf(head.seq, head.hash, signedAt), signed_at: signedAt };
+    return {
+      seq: head.seq,
+      hash: head.hash,
+      signature: this.signatureOf(head.seq, head.hash, signedAt),
+      signed_at: signedAt,
+    };
   }
 
   /** Whether the checkpoint was signed with this service's checkpoint key. */
@@ -66,7 +82,9 @@ export class AuditTrail {
   }
 
   private signatureOf(seq: number, hash: string, signedAt: string): string {
-    return createHmac('sha256', this.keys.checkpoint).update(canonicalJson({ seq, hash, signed_at: signedAt })).digest('hex');
+    return createHmac('sha256', this.keys.checkpoint)
+      .update(canonicalJson({ seq, hash, signed_at: signedAt }))
+      .digest('hex');
   }
 
   private advance(head: ChainHead): void {
@@ -80,12 +98,16 @@ export const HEX_64 = /^[0-9a-f]{64}$/;
 
 /** Parses a checkpoint as served (saved as JSON); a message for the operator when it is not one. */
 export function parseCheckpoint(value: unknown): AuditCheckpoint | string {
-  if (value === null || typeof value !== 'object') return 'a checkpoint must be a JSON object with seq, hash, signature and signed_at';
+  if (value === null || typeof value !== 'object')
+    return 'a checkpoint must be a JSON object with seq, hash, signature and signed_at';
   const v = value as Record<string, unknown>;
-  if (typeof v.seq !== 'number' || !Number.isSafeInteger(v.seq) || v.seq < 0) return 'the checkpoint seq must be a whole number ≥ 0';
-  if (typeof v.hash !== 'string' || !HEX_64.test(v.hash)) return 'the checkpoint hash must be 64 lowercase hex characters';
-  if (typeof v.signature !== 'string' || !HEX_64.test(v.signature)) return 'the checkpoint signature must be 64 lowercase hex characters';
-  if (typeof v.signed_at !== 'string' || Number.isNaN(Date.parse(v.signed_at))) return 'the checkpoint signed_at must be an ISO 8601 time';
+  if (typeof v.seq !== 'number' || !Number.isSafeInteger(v.seq) || v.seq < 0)
+    return 'the checkpoint seq must be a whole number ≥ 0';
+  if (typeof v.hash !== 'string' || !HEX_64.test(v.hash))
+    return 'the checkpoint hash must be 64 lowercase hex characters';
+  if (typeof v.signature !== 'string' || !HEX_64.test(v.signature))
+    return 'the checkpoint signature must be 64 lowercase hex characters';
+  if (typeof v.signed_at !== 'string' || Number.isNaN(Date.parse(v.signed_at)))
+    return 'the checkpoint signed_at must be an ISO 8601 time';
   return { seq: v.seq, hash: v.hash, signature: v.signature, signed_at: v.signed_at };
 }
-

@@ -4,7 +4,13 @@
  * entry edited, deleted or moved at a page boundary is caught exactly like one in the middle of a
  * page. Between pages it yields to the event loop: a server verifying a long log keeps answering.
  */
-import { type AuditEntry, type AuditEventType, type ChainVerification, ChainVerifier, GENESIS_HASH } from '../../core/audit/audit-event.js';
+import {
+  type AuditEntry,
+  type AuditEventType,
+  type ChainVerification,
+  ChainVerifier,
+  GENESIS_HASH,
+} from '../../core/audit/audit-event.js';
 import type { RevokdStore } from '../../stores/types.js';
 
 export const AUDIT_PAGE = 1000;
@@ -21,12 +27,19 @@ export interface AuditPagingOptions {
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Every entry after `afterSeq`, in seq order, read a page at a time. */
-export async function* auditEntries(store: Pick<RevokdStore, 'listAudit'>, options: AuditPagingOptions = {}): AsyncGenerator<AuditEntry> {
+export async function* auditEntries(
+  store: Pick<RevokdStore, 'listAudit'>,
+  options: AuditPagingOptions = {},
+): AsyncGenerator<AuditEntry> {
   const pageSize = options.pageSize ?? AUDIT_PAGE;
   let afterSeq = options.afterSeq ?? 0;
   let read = 0;
   for (;;) {
-    const page = await store.listAudit({ afterSeq, limit: pageSize, ...(options.type === undefined ? {} : { type: options.type }) });
+    const page = await store.listAudit({
+      afterSeq,
+      limit: pageSize,
+      ...(options.type === undefined ? {} : { type: options.type }),
+    });
     for (const entry of page) yield entry;
     read += page.length;
     options.onProgress?.(read);
@@ -55,12 +68,24 @@ export interface VerifyOptions extends Pick<AuditPagingOptions, 'pageSize' | 'on
 }
 
 /** Verifies the chain (from its first entry, or forward from `from`); stops at the first entry that breaks it. */
-export async function verifyAuditLog(store: Pick<RevokdStore, 'listAudit'>, chainKey: Buffer, options: VerifyOptions = {}): Promise<AuditVerification> {
+export async function verifyAuditLog(
+  store: Pick<RevokdStore, 'listAudit'>,
+  chainKey: Buffer,
+  options: VerifyOptions = {},
+): Promise<AuditVerification> {
   const from = options.from ?? { seq: 0, hash: GENESIS_HASH };
   if (from.seq > 0) {
     const [at] = await store.listAudit({ afterSeq: from.seq - 1, limit: 1 });
     if (at === undefined || at.seq !== from.seq || at.hash !== from.hash) {
-      return { result: { ok: false, entries: 0, firstBadSeq: from.seq, problem: `entry ${from.seq}, verified earlier, was changed or removed` }, head: from };
+      return {
+        result: {
+          ok: false,
+          entries: 0,
+          firstBadSeq: from.seq,
+          problem: `entry ${from.seq}, verified earlier, was changed or removed`,
+        },
+        head: from,
+      };
     }
   }
   const verifier = new ChainVerifier(chainKey, from);
@@ -80,15 +105,28 @@ export async function verifyAuditLog(store: Pick<RevokdStore, 'listAudit'>, chai
     expectedProblem = `the chain no longer contains the checkpoint head (seq ${expect.seq}, hash ${expect.hash}): it ends at seq ${head.seq} (entries removed)`;
   }
   if (result.ok && expectedProblem !== undefined) {
-    return { result: { ok: false, entries, firstBadSeq: Math.min(expect!.seq, head.seq + 1), problem: expectedProblem }, head };
+    return {
+      result: {
+        ok: false,
+        entries,
+        firstBadSeq: Math.min(expect!.seq, head.seq + 1),
+        problem: expectedProblem,
+      },
+      head,
+    };
   }
   // Entries are counted from the genesis whatever the starting point, so the number means the same.
-  return { result: result.ok ? { ok: true, entries } : { ...result, entries: from.seq + result.entries }, head };
+  return {
+    result: result.ok ? { ok: true, entries } : { ...result, entries: from.seq + result.entries },
+    head,
+  };
 }
 
 /** The verification outcome as the API and `revokd audit verify --json` report it. */
 export function presentVerification(v: ChainVerification) {
-  return v.ok ? { ok: true, entries: v.entries } : { ok: false, entries: v.entries, first_bad_seq: v.firstBadSeq, problem: v.problem };
+  return v.ok
+    ? { ok: true, entries: v.entries }
+    : { ok: false, entries: v.entries, first_bad_seq: v.firstBadSeq, problem: v.problem };
 }
 
 /**
@@ -98,8 +136,19 @@ export function presentVerification(v: ChainVerification) {
  */
 export function presentAuditEntry(e: AuditEntry) {
   return {
-    seq: e.seq, at: e.atMs, time: new Date(e.atMs).toISOString(), type: e.type, actor_type: e.actorType, actor_id: e.actorId,
-    initiator: e.initiator ?? null, reason: e.reason ?? null, target_type: e.targetType, target_id: e.targetId, ip: e.ip,
-    details: e.details, prev_hash: e.prevHash, hash: e.hash,
+    seq: e.seq,
+    at: e.atMs,
+    time: new Date(e.atMs).toISOString(),
+    type: e.type,
+    actor_type: e.actorType,
+    actor_id: e.actorId,
+    initiator: e.initiator ?? null,
+    reason: e.reason ?? null,
+    target_type: e.targetType,
+    target_id: e.targetId,
+    ip: e.ip,
+    details: e.details,
+    prev_hash: e.prevHash,
+    hash: e.hash,
   };
 }

@@ -12,7 +12,12 @@
  *   across restarts of revokd); beyond it, one HIGH `auto_block_cap_reached` alert an hour and no
  *   more blocks. While Redis is down the cap holds per instance (its memory fallback).
  */
-import { type CidrRange, countingRange, parseCidr, rangeCovers } from '../../core/containment/ip-address.js';
+import {
+  type CidrRange,
+  countingRange,
+  parseCidr,
+  rangeCovers,
+} from '../../core/containment/ip-address.js';
 import type { Config } from '../../core/config.js';
 import type { BlockSource, IpBlockRecord } from '../../stores/types.js';
 import type { AppContext } from '../context.js';
@@ -46,11 +51,19 @@ export function neverAutoBlocked(config: Config): CidrRange[] {
 
 /** True when blocking `target` would hit an exempt address (the ranges overlap either way). */
 function hitsExempt(config: Config, target: CidrRange): boolean {
-  return neverAutoBlocked(config).some((exempt) => rangeCovers(exempt, target) || rangeCovers(target, exempt));
+  return neverAutoBlocked(config).some(
+    (exempt) => rangeCovers(exempt, target) || rangeCovers(target, exempt),
+  );
 }
 
 /** Blocks the counting range of an address automatically, within the bounds above. */
-export async function autoBlock(ctx: AppContext, blocks: ActiveBlocks, ip: string, source: BlockSource, reason: string): Promise<AutoBlockOutcome> {
+export async function autoBlock(
+  ctx: AppContext,
+  blocks: ActiveBlocks,
+  ip: string,
+  source: BlockSource,
+  reason: string,
+): Promise<AutoBlockOutcome> {
   const target = countingRange(ip);
   if (target === undefined) return { kind: 'never_block' };
   if (blocks.blockFor(ip) !== undefined) return { kind: 'already_blocked' };
@@ -58,8 +71,15 @@ export async function autoBlock(ctx: AppContext, blocks: ActiveBlocks, ip: strin
   const window = Math.floor(nowMs / HOUR_MS);
   if (hitsExempt(ctx.config, target)) {
     await raiseAlert(ctx, {
-      severity: 'HIGH', type: 'auto_block_suppressed', ip,
-      details: { source, range: target.text, reason: reason.slice(0, 200), why: 'loopback, a trusted proxy or REVOKD_NEVER_BLOCK' },
+      severity: 'HIGH',
+      type: 'auto_block_suppressed',
+      ip,
+      details: {
+        source,
+        range: target.text,
+        reason: reason.slice(0, 200),
+        why: 'loopback, a trusted proxy or REVOKD_NEVER_BLOCK',
+      },
       dedupeKey: `auto_block_suppressed:${target.text}:${window}`,
     });
     return { kind: 'never_block' };
@@ -67,14 +87,23 @@ export async function autoBlock(ctx: AppContext, blocks: ActiveBlocks, ip: strin
   const made = await ctx.counters.incrementCounter(AUTO_BLOCK_COUNTER, HOUR_MS, nowMs);
   if (made > ctx.config.autoBlocksPerHour) {
     await raiseAlert(ctx, {
-      severity: 'HIGH', type: 'auto_block_cap_reached', ip,
-      details: { limit_per_hour: ctx.config.autoBlocksPerHour, first_refused: { source, range: target.text } },
+      severity: 'HIGH',
+      type: 'auto_block_cap_reached',
+      ip,
+      details: {
+        limit_per_hour: ctx.config.autoBlocksPerHour,
+        first_refused: { source, range: target.text },
+      },
       dedupeKey: `auto_block_cap:${window}`,
     });
     return { kind: 'capped' };
   }
   const { block } = await blockIp(ctx, blocks, {
-    target: target.text, reason, durationSeconds: ctx.config.autoBlockSeconds, source, actor: { type: 'system', id: null },
+    target: target.text,
+    reason,
+    durationSeconds: ctx.config.autoBlockSeconds,
+    source,
+    actor: { type: 'system', id: null },
   });
   return { kind: 'blocked', block };
 }

@@ -7,12 +7,17 @@
 import type { AppContext, UsesStores } from '../context.js';
 
 /** Starts the log; the returned stop() waits for a checkpoint in progress (the store is closed next). */
-export function startCheckpointLog(ctx: Pick<AppContext, 'audit' | 'log' | 'now' | 'config'> & UsesStores<'audit'>): () => Promise<void> {
+export function startCheckpointLog(
+  ctx: Pick<AppContext, 'audit' | 'log' | 'now' | 'config'> & UsesStores<'audit'>,
+): () => Promise<void> {
   let inFlight: Promise<void> = Promise.resolve();
   const emit = async (): Promise<void> => {
     try {
       const checkpoint = await ctx.audit.checkpoint(ctx.stores.audit, ctx.now());
-      if (checkpoint === undefined) ctx.log.error('audit log does not verify: no checkpoint signed (run `revokd audit verify`)');
+      if (checkpoint === undefined)
+        ctx.log.error(
+          'audit log does not verify: no checkpoint signed (run `revokd audit verify`)',
+        );
       else ctx.log.info({ auditCheckpoint: checkpoint }, 'audit checkpoint');
     } catch (err) {
       ctx.log.warn({ err }, 'audit checkpoint failed');

@@ -11,7 +11,12 @@ import type { AppContext } from '../context.js';
 import { createUser } from '../users.js';
 
 /** A canary API token owned by the admin who plants it; the secret is returned once. */
-export async function createCanaryToken(ctx: AppContext, ownerId: string, name: unknown, ip: string | null): Promise<{ record: NewApiToken; token: string }> {
+export async function createCanaryToken(
+  ctx: AppContext,
+  ownerId: string,
+  name: unknown,
+  ip: string | null,
+): Promise<{ record: NewApiToken; token: string }> {
   return createApiToken(ctx, { userId: ownerId, name: name ?? 'canary', isCanary: true, ip });
 }
 
@@ -19,12 +24,32 @@ export async function createCanaryToken(ctx: AppContext, ownerId: string, name: 
  * A decoy account: a user with a long random password nobody knows, marked decoy. Any login attempt
  * on it — right password or not — fails like any bad login and blocks the address.
  */
-export async function createDecoyUser(ctx: AppContext, email: unknown, actor: Actor, ip: string | null): Promise<UserRecord> {
-  const user = await createUser(ctx, { email, password: randomBytes(48).toString('base64url') }, actor);
+export async function createDecoyUser(
+  ctx: AppContext,
+  email: unknown,
+  actor: Actor,
+  ip: string | null,
+): Promise<UserRecord> {
+  const user = await createUser(
+    ctx,
+    { email, password: randomBytes(48).toString('base64url') },
+    actor,
+  );
   await ctx.stores.containment.setUserDecoy(user.id, true);
-  await ctx.stores.audit.appendAudit([{
-    type: 'user.marked_decoy', actorType: actor.type, actorId: actor.id, targetType: 'user', targetId: user.id, ip, details: {},
-  }], ctx.now());
+  await ctx.stores.audit.appendAudit(
+    [
+      {
+        type: 'user.marked_decoy',
+        actorType: actor.type,
+        actorId: actor.id,
+        targetType: 'user',
+        targetId: user.id,
+        ip,
+        details: {},
+      },
+    ],
+    ctx.now(),
+  );
   return { ...user, isDecoy: true };
 }
 
@@ -33,9 +58,19 @@ export async function createDecoyUser(ctx: AppContext, email: unknown, actor: Ac
  * (/oauth/revoke refuses API tokens): if it is a canary, raise the alert naming the client — the
  * client only relays what it was handed, so nothing is blocked. The caller's answer is unchanged.
  */
-export async function noticeRelayedCanary(ctx: AppContext, presented: string, clientId: string, ip: string): Promise<void> {
+export async function noticeRelayedCanary(
+  ctx: AppContext,
+  presented: string,
+  clientId: string,
+  ip: string,
+): Promise<void> {
   const token = await ctx.stores.records.findApiTokenByHash(sha256Hex(presented));
   if (token?.isCanary !== true) return;
-  ctx.events.emit('deception_hit', { kind: 'canary', ip, detail: `canary token ${token.tokenPrefix}`, via: { kind: 'relayed_by_client', clientId } });
+  ctx.events.emit('deception_hit', {
+    kind: 'canary',
+    ip,
+    detail: `canary token ${token.tokenPrefix}`,
+    via: { kind: 'relayed_by_client', clientId },
+  });
   await ctx.security.monitor.settled();
 }

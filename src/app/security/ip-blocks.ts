@@ -13,7 +13,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { RevokdError } from '../../core/errors.js';
-import { type CidrRange, IpMatcher, parseCidr, rangeContains } from '../../core/containment/ip-address.js';
+import {
+  type CidrRange,
+  IpMatcher,
+  parseCidr,
+  rangeContains,
+} from '../../core/containment/ip-address.js';
 import type { FeedRecord } from '../../core/revocation/feed.js';
 import { type IpBlockChange, isIpBlockChange } from '../../core/revocation/ip-block-change.js';
 import { apiTokenRevokedMessage } from '../../mail/api-token-revoked-message.js';
@@ -75,7 +80,8 @@ export class ActiveBlocks {
 
   /** Applies a block change (from the feed, or from this process's own commit). Idempotent. */
   applyChange(change: IpBlockChange): void {
-    if (change.scope === 'ip_block') this.add({ id: change.target, cidr: change.cidr, expiresAtMs: change.expiresAtMs });
+    if (change.scope === 'ip_block')
+      this.add({ id: change.target, cidr: change.cidr, expiresAtMs: change.expiresAtMs });
     else this.lift(change.target);
   }
 
@@ -85,7 +91,10 @@ export class ActiveBlocks {
     const range = parseCidr(block.cidr);
     if (range === undefined) return;
     this.dropExpired();
-    this.active.set(block.id, { block: { id: block.id, cidr: block.cidr, expiresAtMs: block.expiresAtMs }, range });
+    this.active.set(block.id, {
+      block: { id: block.id, cidr: block.cidr, expiresAtMs: block.expiresAtMs },
+      range,
+    });
     this.matcher.add(range);
   }
 
@@ -100,7 +109,8 @@ export class ActiveBlocks {
     if (!this.matcher.matches(ip)) return undefined;
     const nowMs = this.ctx.now();
     for (const { block, range } of this.active.values()) {
-      if ((block.expiresAtMs === null || block.expiresAtMs > nowMs) && rangeContains(range, ip)) return block;
+      if ((block.expiresAtMs === null || block.expiresAtMs > nowMs) && rangeContains(range, ip))
+        return block;
     }
     return undefined;
   }
@@ -143,21 +153,34 @@ function checkManualBlock(range: CidrRange, request: BlockRequest): void {
     throw new RevokdError('ERR_VALIDATION', 'force must be true or false');
   }
   if (range.prefix < MIN_PREFIX[range.family] && request.force !== true) {
-    throw new RevokdError('ERR_VALIDATION',
-      `${range.text} is broader than /${MIN_PREFIX.ipv4} (IPv4) or /${MIN_PREFIX.ipv6} (IPv6); to block it anyway, ask again with force (API: "force": true, CLI: --force)`);
+    throw new RevokdError(
+      'ERR_VALIDATION',
+      `${range.text} is broader than /${MIN_PREFIX.ipv4} (IPv4) or /${MIN_PREFIX.ipv6} (IPv6); to block it anyway, ask again with force (API: "force": true, CLI: --force)`,
+    );
   }
   // Blocking your own address would lock you out of the admin API and console at once.
   if (request.ip !== undefined && rangeContains(range, request.ip)) {
-    throw new RevokdError('ERR_VALIDATION',
-      `${range.text} contains your own address (${request.ip}); blocking it would lock you out. Block it from another network, or with the CLI.`);
+    throw new RevokdError(
+      'ERR_VALIDATION',
+      `${range.text} contains your own address (${request.ip}); blocking it would lock you out. Block it from another network, or with the CLI.`,
+    );
   }
 }
 
-export async function blockIp(ctx: AppContext, blocks: ActiveBlocks, request: BlockRequest): Promise<{ block: IpBlockRecord; report: IpBlockReport }> {
+export async function blockIp(
+  ctx: AppContext,
+  blocks: ActiveBlocks,
+  request: BlockRequest,
+): Promise<{ block: IpBlockRecord; report: IpBlockReport }> {
   const range = typeof request.target === 'string' ? parseCidr(request.target) : undefined;
-  if (range === undefined) throw new RevokdError('ERR_VALIDATION', 'ip/cidr must be an IP address or CIDR range');
+  if (range === undefined)
+    throw new RevokdError('ERR_VALIDATION', 'ip/cidr must be an IP address or CIDR range');
   if (request.source === 'manual') checkManualBlock(range, request);
-  if (typeof request.reason !== 'string' || request.reason.trim() === '' || request.reason.length > 500) {
+  if (
+    typeof request.reason !== 'string' ||
+    request.reason.trim() === '' ||
+    request.reason.length > 500
+  ) {
     throw new RevokdError('ERR_VALIDATION', 'reason is required (1 to 500 characters)');
   }
   let expiresAtMs: number | null = null;
@@ -165,42 +188,92 @@ export async function blockIp(ctx: AppContext, blocks: ActiveBlocks, request: Bl
   if (request.durationSeconds !== undefined && request.durationSeconds !== null) {
     const d = request.durationSeconds;
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 1 || d > 31_536_000) {
-      throw new RevokdError('ERR_VALIDATION', 'duration_seconds must be a whole number from 1 to 31536000');
+      throw new RevokdError(
+        'ERR_VALIDATION',
+        'duration_seconds must be a whole number from 1 to 31536000',
+      );
     }
     expiresAtMs = nowMs + d * 1000;
   }
   const block = {
-    id: randomUUID(), cidr: range.text, reason: request.reason.trim(), source: request.source, createdAtMs: nowMs, expiresAtMs,
+    id: randomUUID(),
+    cidr: range.text,
+    reason: request.reason.trim(),
+    source: request.source,
+    createdAtMs: nowMs,
+    expiresAtMs,
     createdBy: request.actor.id,
   };
   // API-token last use is batched: write what is pending so a token used from the range a moment
   // ago is found by the block's own commit.
   await ctx.apiTokenUsage.flush();
-  const report = await ctx.stores.containment.createIpBlock(block, {
-    initiator: request.source === 'manual' ? 'admin' : 'system', reason: 'ip_block', note: block.reason, actor: request.actor,
-    ip: request.ip, nowMs, accessCoverMs: accessCoverMs(ctx.config),
-  }, { notify: (token, owner) => apiTokenRevokedMessage(token, owner, block.reason) });
+  const report = await ctx.stores.containment.createIpBlock(
+    block,
+    {
+      initiator: request.source === 'manual' ? 'admin' : 'system',
+      reason: 'ip_block',
+      note: block.reason,
+      actor: request.actor,
+      ip: request.ip,
+      nowMs,
+      accessCoverMs: accessCoverMs(ctx.config),
+    },
+    { notify: (token, owner) => apiTokenRevokedMessage(token, owner, block.reason) },
+  );
   // Enforced here at once; the feed brings the same change to every instance (this one again, harmlessly).
   blocks.add(block);
   ctx.replica.applyLocal(report.records);
   // applyLocal tells the other instances only when the block revoked something; the block itself is news too.
   if (report.records.length === 0) ctx.replica.committedLocally();
   const initiator = request.source === 'manual' ? 'admin' : 'system';
-  ctx.events.emit('revoked', { scope: 'ip', reason: 'ip_block', initiator, count: report.sessions });
-  if (report.apiTokens.length > 0) ctx.events.emit('revoked', { scope: 'api_token', reason: 'ip_block', initiator, count: report.apiTokens.length });
+  ctx.events.emit('revoked', {
+    scope: 'ip',
+    reason: 'ip_block',
+    initiator,
+    count: report.sessions,
+  });
+  if (report.apiTokens.length > 0)
+    ctx.events.emit('revoked', {
+      scope: 'api_token',
+      reason: 'ip_block',
+      initiator,
+      count: report.apiTokens.length,
+    });
   // An automatic block is an alarm (warn); a manual one is an operator's own action, already
   // answered to them and audited (info: in the server log, not echoed again by the CLI).
-  const fields = { cidr: block.cidr, source: block.source, sessions: report.sessions, api_tokens: report.apiTokens.length };
+  const fields = {
+    cidr: block.cidr,
+    source: block.source,
+    sessions: report.sessions,
+    api_tokens: report.apiTokens.length,
+  };
   if (request.source === 'manual') ctx.log.info(fields, 'IP blocked');
   else ctx.log.warn(fields, 'IP blocked');
-  const revoked = { sessions: report.sessions, refreshTokens: report.refreshTokens, apiTokens: report.apiTokens.length };
+  const revoked = {
+    sessions: report.sessions,
+    refreshTokens: report.refreshTokens,
+    apiTokens: report.apiTokens.length,
+  };
   return { block: { ...block, liftedAtMs: null, liftedBy: null, revoked }, report };
 }
 
 /** Lifts an active block (404 when there is none); `note`, the operator's reason, goes into the audit entry. */
-export async function unblockIp(ctx: AppContext, blocks: ActiveBlocks, id: string, actor: Actor, ip?: string, note?: string): Promise<IpBlockRecord> {
+export async function unblockIp(
+  ctx: AppContext,
+  blocks: ActiveBlocks,
+  id: string,
+  actor: Actor,
+  ip?: string,
+  note?: string,
+): Promise<IpBlockRecord> {
   const lifted = await ctx.stores.containment.liftIpBlock(id, ctx.now(), actor.id, {
-    type: 'ip.unblocked', actorType: actor.type, actorId: actor.id, targetType: 'ip', targetId: null, ip: ip ?? null, details: note === undefined ? {} : { note },
+    type: 'ip.unblocked',
+    actorType: actor.type,
+    actorId: actor.id,
+    targetType: 'ip',
+    targetId: null,
+    ip: ip ?? null,
+    details: note === undefined ? {} : { note },
   });
   if (lifted === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such active block');
   blocks.lift(lifted.id);

@@ -32,7 +32,11 @@ export class ReplayAuditLog {
   private readonly pending = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly store: Pick<AuditLogPort, 'appendAudit'>, private readonly log: Pick<Logger, 'warn'>, private readonly maxTracked = MAX_TRACKED) {}
+  constructor(
+    private readonly store: Pick<AuditLogPort, 'appendAudit'>,
+    private readonly log: Pick<Logger, 'warn'>,
+    private readonly maxTracked = MAX_TRACKED,
+  ) {}
 
   start(): void {
     this.timer = setInterval(() => this.sweep(Date.now()), SWEEP_MS);
@@ -60,7 +64,8 @@ export class ReplayAuditLog {
 
   /** Closes every window that has ended. */
   sweep(nowMs: number): void {
-    for (const [key, w] of this.windows) if (nowMs - w.startMs >= REPLAY_WINDOW_MS) this.close(key, w);
+    for (const [key, w] of this.windows)
+      if (nowMs - w.startMs >= REPLAY_WINDOW_MS) this.close(key, w);
   }
 
   /** Writes every open count and waits for the writes (process stopping). */
@@ -77,14 +82,23 @@ export class ReplayAuditLog {
   private close(key: string, w: Window): void {
     this.windows.delete(key);
     if (w.suppressed === 0) return;
-    this.write({
-      ...w.last,
-      details: { ...w.last.details, replays: w.suppressed, window_start: new Date(w.startMs).toISOString(), window_end: new Date(w.startMs + REPLAY_WINDOW_MS).toISOString() },
-    }, w.lastMs);
+    this.write(
+      {
+        ...w.last,
+        details: {
+          ...w.last.details,
+          replays: w.suppressed,
+          window_start: new Date(w.startMs).toISOString(),
+          window_end: new Date(w.startMs + REPLAY_WINDOW_MS).toISOString(),
+        },
+      },
+      w.lastMs,
+    );
   }
 
   private write(audit: AuditEventInput, atMs: number): void {
-    const p = this.store.appendAudit([audit], atMs)
+    const p = this.store
+      .appendAudit([audit], atMs)
       .catch((err: unknown) => this.log.warn({ err }, 'could not record revoked-token use'))
       .finally(() => this.pending.delete(p));
     this.pending.add(p);

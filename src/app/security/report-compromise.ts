@@ -15,13 +15,31 @@ export interface CompromiseReport {
   readonly apiTokens: number;
 }
 
-export async function reportCompromise(ctx: AppContext, user: UserRecord, reportedFromSessionId: string, ip: string): Promise<CompromiseReport> {
-  const request = { initiator: 'user' as const, reason: 'compromised' as const, actor: { type: 'user' as const, id: user.id }, ip };
+export async function reportCompromise(
+  ctx: AppContext,
+  user: UserRecord,
+  reportedFromSessionId: string,
+  ip: string,
+): Promise<CompromiseReport> {
+  const request = {
+    initiator: 'user' as const,
+    reason: 'compromised' as const,
+    actor: { type: 'user' as const, id: user.id },
+    ip,
+  };
   const revoked = await revoke(ctx, { scope: 'user', userId: user.id }, request);
   const apiTokens = await revokeAllApiTokensOfUser(ctx, user.id, request);
   await raiseAlert(ctx, {
-    severity: 'HIGH', type: 'user_reported_compromise', subject: user.id, ip,
-    details: { email: user.email, sessions_revoked: revoked.sessions, api_tokens_revoked: apiTokens.length, reported_from_session: reportedFromSessionId },
+    severity: 'HIGH',
+    type: 'user_reported_compromise',
+    subject: user.id,
+    ip,
+    details: {
+      email: user.email,
+      sessions_revoked: revoked.sessions,
+      api_tokens_revoked: apiTokens.length,
+      reported_from_session: reportedFromSessionId,
+    },
   });
   return { sessions: revoked.sessions, apiTokens: apiTokens.length };
 }

@@ -28,7 +28,11 @@ export interface RevokeUserRequest {
   readonly dryRun: boolean;
 }
 
-export async function revokeUserEverything(ctx: AppContext, userId: string, request: RevokeUserRequest): Promise<RevokeUserReport> {
+export async function revokeUserEverything(
+  ctx: AppContext,
+  userId: string,
+  request: RevokeUserRequest,
+): Promise<RevokeUserReport> {
   const user = await ctx.stores.records.findUserById(userId);
   if (user === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
   const base = { userId: user.id, reason: request.reason, dryRun: request.dryRun };
@@ -41,20 +45,43 @@ export async function revokeUserEverything(ctx: AppContext, userId: string, requ
     const refreshTokens = await ctx.stores.records.countLiveRefreshTokens(sessionIds, nowMs);
     const tokens = await ctx.stores.records.listApiTokens(user.id);
     const apiTokens = tokens.filter((t) => t.isActive).length;
-    return { ...base, sessions: sessions.length, refreshTokens, accessTokensCutoffMs: nowMs, apiTokens };
+    return {
+      ...base,
+      sessions: sessions.length,
+      refreshTokens,
+      accessTokensCutoffMs: nowMs,
+      apiTokens,
+    };
   }
-  const revokeRequest = { initiator: 'admin' as const, reason: 'admin' as const, note: request.reason, actor: request.actor, ip: request.ip };
+  const revokeRequest = {
+    initiator: 'admin' as const,
+    reason: 'admin' as const,
+    note: request.reason,
+    actor: request.actor,
+    ip: request.ip,
+  };
   const report = await revoke(ctx, { scope: 'user', userId: user.id }, revokeRequest);
   const cutoffMs = ctx.now();
   const apiTokens = await revokeAllApiTokensOfUser(ctx, user.id, revokeRequest);
-  return { ...base, sessions: report.sessions, refreshTokens: report.refreshTokens, accessTokensCutoffMs: cutoffMs, apiTokens: apiTokens.length };
+  return {
+    ...base,
+    sessions: report.sessions,
+    refreshTokens: report.refreshTokens,
+    accessTokensCutoffMs: cutoffMs,
+    apiTokens: apiTokens.length,
+  };
 }
 
 export function presentRevokeUserReport(r: RevokeUserReport) {
   return {
-    user_id: r.userId, reason: r.reason, dry_run: r.dryRun,
+    user_id: r.userId,
+    reason: r.reason,
+    dry_run: r.dryRun,
     revoked: {
-      sessions: r.sessions, refresh_tokens: r.refreshTokens, access_tokens_cutoff: new Date(r.accessTokensCutoffMs).toISOString(), api_tokens: r.apiTokens,
+      sessions: r.sessions,
+      refresh_tokens: r.refreshTokens,
+      access_tokens_cutoff: new Date(r.accessTokensCutoffMs).toISOString(),
+      api_tokens: r.apiTokens,
     },
   };
 }

@@ -39,13 +39,17 @@ export function resolveServiceSecret(config: SecretConfig): Buffer {
   // Configuration already refuses this; a caller that built its own config must not get a file
   // secret that the other instances of the cluster cannot have.
   const location = parseStoreUrl(config.databaseUrl);
-  if ('capabilities' in location && location.capabilities.sharedAcrossHosts) throw new Error(SECRET_REQUIRED_WITH_POSTGRES);
+  if ('capabilities' in location && location.capabilities.sharedAcrossHosts)
+    throw new Error(SECRET_REQUIRED_WITH_POSTGRES);
   const file = serviceSecretPath(config);
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   if (!fs.existsSync(file)) createSecretFile(file);
   const secret = fs.readFileSync(file, 'utf8').trim();
   // A file cut short (disk full at first start) must not become a weak key.
-  if (secret.length < 32) throw new Error(`${file} is shorter than 32 characters; restore it from backup or remove it only if the audit log is empty`);
+  if (secret.length < 32)
+    throw new Error(
+      `${file} is shorter than 32 characters; restore it from backup or remove it only if the audit log is empty`,
+    );
   return Buffer.from(secret, 'utf8');
 }
 

@@ -7,13 +7,43 @@
 import { createHash, createHmac } from 'node:crypto';
 
 export const AUDIT_EVENT_TYPES = [
-  'user.created', 'user.disabled', 'user.enabled', 'user.logged_in', 'user.login_failed', 'user.password_changed', 'user.password_reset',
-  'client.created', 'client.disabled', 'client.enabled', 'client.secret_rotated', 'key.created', 'key.rotated', 'key.revoked',
-  'session.created', 'session.revoked', 'refresh_token.rotated', 'refresh_token.replayed_in_grace',
-  'refresh_token.reused', 'access_token.issued', 'token.revoked', 'user.tokens_revoked',
-  'client.tokens_revoked', 'ip.tokens_revoked', 'window.tokens_revoked', 'global.tokens_revoked',
-  'token.revoked_token_used', 'api_token.created', 'api_token.revoked', 'api_token.all_revoked', 'api_token.used_after_revoke',
-  'ip.blocked', 'ip.unblocked', 'alert.raised', 'alert.acknowledged', 'deception.triggered', 'user.marked_decoy',
+  'user.created',
+  'user.disabled',
+  'user.enabled',
+  'user.logged_in',
+  'user.login_failed',
+  'user.password_changed',
+  'user.password_reset',
+  'client.created',
+  'client.disabled',
+  'client.enabled',
+  'client.secret_rotated',
+  'key.created',
+  'key.rotated',
+  'key.revoked',
+  'session.created',
+  'session.revoked',
+  'refresh_token.rotated',
+  'refresh_token.replayed_in_grace',
+  'refresh_token.reused',
+  'access_token.issued',
+  'token.revoked',
+  'user.tokens_revoked',
+  'client.tokens_revoked',
+  'ip.tokens_revoked',
+  'window.tokens_revoked',
+  'global.tokens_revoked',
+  'token.revoked_token_used',
+  'api_token.created',
+  'api_token.revoked',
+  'api_token.all_revoked',
+  'api_token.used_after_revoke',
+  'ip.blocked',
+  'ip.unblocked',
+  'alert.raised',
+  'alert.acknowledged',
+  'deception.triggered',
+  'user.marked_decoy',
   'audit.chain_keyed',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
@@ -63,11 +93,23 @@ export type ChainKey = Buffer | typeof LEGACY_UNKEYED;
 export const LEGACY_UNKEYED = 'legacy-sha256' as const;
 
 /** HMAC-SHA256 (or, legacy, SHA-256) over the previous hash and the canonical entry (everything but its own hash). */
-export function chainHash(prevHash: string, entry: Omit<AuditEntry, 'hash' | 'prevHash'>, key: ChainKey): string {
+export function chainHash(
+  prevHash: string,
+  entry: Omit<AuditEntry, 'hash' | 'prevHash'>,
+  key: ChainKey,
+): string {
   const body = canonicalJson({
-    seq: entry.seq, atMs: entry.atMs, type: entry.type, actorType: entry.actorType, actorId: entry.actorId,
-    initiator: entry.initiator ?? null, reason: entry.reason ?? null, targetType: entry.targetType,
-    targetId: entry.targetId, ip: entry.ip, details: entry.details,
+    seq: entry.seq,
+    atMs: entry.atMs,
+    type: entry.type,
+    actorType: entry.actorType,
+    actorId: entry.actorId,
+    initiator: entry.initiator ?? null,
+    reason: entry.reason ?? null,
+    targetType: entry.targetType,
+    targetId: entry.targetId,
+    ip: entry.ip,
+    details: entry.details,
   });
   const mac = key === LEGACY_UNKEYED ? createHash('sha256') : createHmac('sha256', key);
   return mac.update(prevHash).update('\n').update(body).digest('hex');
@@ -75,7 +117,12 @@ export function chainHash(prevHash: string, entry: Omit<AuditEntry, 'hash' | 'pr
 
 export type ChainVerification =
   | { readonly ok: true; readonly entries: number }
-  | { readonly ok: false; readonly entries: number; readonly firstBadSeq: number; readonly problem: string };
+  | {
+      readonly ok: false;
+      readonly entries: number;
+      readonly firstBadSeq: number;
+      readonly problem: string;
+    };
 
 /**
  * Checks a chain one entry at a time, so a log of any length can be verified page by page in
@@ -93,7 +140,10 @@ export class ChainVerifier {
   private failure: { readonly firstBadSeq: number; readonly problem: string } | undefined;
 
   /** `from`: continue after an already verified entry instead of from the genesis. */
-  constructor(private readonly key: ChainKey, from: { readonly seq: number; readonly hash: string } = { seq: 0, hash: GENESIS_HASH }) {
+  constructor(
+    private readonly key: ChainKey,
+    from: { readonly seq: number; readonly hash: string } = { seq: 0, hash: GENESIS_HASH },
+  ) {
     this.prevSeq = from.seq;
     this.prevHash = from.hash;
   }
@@ -113,10 +163,14 @@ export class ChainVerifier {
     if (this.failure !== undefined) return false;
     this.count++;
     if (entry.seq !== this.prevSeq + 1) {
-      return this.fail(entry.seq, `expected entry ${this.prevSeq + 1}, found ${entry.seq} (deleted or reordered)`);
+      return this.fail(
+        entry.seq,
+        `expected entry ${this.prevSeq + 1}, found ${entry.seq} (deleted or reordered)`,
+      );
     }
     if (entry.prevHash !== this.prevHash) return this.fail(entry.seq, 'previous-hash link broken');
-    if (chainHash(this.prevHash, entry, this.key) !== entry.hash) return this.fail(entry.seq, 'content does not match its hash (edited)');
+    if (chainHash(this.prevHash, entry, this.key) !== entry.hash)
+      return this.fail(entry.seq, 'content does not match its hash (edited)');
     this.prevHash = entry.hash;
     this.prevSeq = entry.seq;
     return true;
@@ -126,7 +180,12 @@ export class ChainVerifier {
   result(): ChainVerification {
     return this.failure === undefined
       ? { ok: true, entries: this.count }
-      : { ok: false, entries: this.count, firstBadSeq: this.failure.firstBadSeq, problem: this.failure.problem };
+      : {
+          ok: false,
+          entries: this.count,
+          firstBadSeq: this.failure.firstBadSeq,
+          problem: this.failure.problem,
+        };
   }
 
   private fail(firstBadSeq: number, problem: string): false {

@@ -23,5 +23,8 @@ export function deriveKey(secret: Buffer, purpose: string): Buffer {
 }
 
 export function deriveAuditKeys(secret: Buffer): AuditKeys {
-  return { chain: deriveKey(secret, 'revokd audit chain v1'), checkpoint: deriveKey(secret, 'revokd audit checkpoint v1') };
+  return {
+    chain: deriveKey(secret, 'revokd audit chain v1'),
+    checkpoint: deriveKey(secret, 'revokd audit checkpoint v1'),
+  };
 }

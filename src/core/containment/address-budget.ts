@@ -9,7 +9,9 @@ export class AddressBudget {
   private totalUsed = 0;
   private readonly used = new Map<string, number>();
 
-  constructor(private readonly options: { perKey: number; total: number; windowMs: number; maxKeys: number }) {}
+  constructor(
+    private readonly options: { perKey: number; total: number; windowMs: number; maxKeys: number },
+  ) {}
 
   /** Spends one unit for `key` at `nowMs`; false when the key or the whole budget is used up. */
   take(key: string, nowMs: number): boolean {

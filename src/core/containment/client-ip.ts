@@ -9,7 +9,8 @@ export function trustedProxyMatcher(entries: readonly string[]): IpMatcher {
   const matcher = new IpMatcher();
   for (const entry of entries) {
     const range = parseCidr(entry);
-    if (range === undefined) throw new TypeError(`REVOKD_TRUSTED_PROXIES: "${entry}" is not an IP address or CIDR range`);
+    if (range === undefined)
+      throw new TypeError(`REVOKD_TRUSTED_PROXIES: "${entry}" is not an IP address or CIDR range`);
     matcher.add(range);
   }
   return matcher;
@@ -34,7 +35,10 @@ export function resolveClientIp(
     return peer;
   }
   const header = Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor;
-  const hops = header.split(',').map((h) => h.trim()).filter((h) => h.length > 0);
+  const hops = header
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h.length > 0);
   for (let i = hops.length - 1; i >= 0; i--) {
     const hop = normaliseIp(hops[i] as string);
     if (hop === undefined) return peer; // a garbled chain: trust nothing beyond our own proxy

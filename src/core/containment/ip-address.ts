@@ -44,10 +44,13 @@ function ipv6Bytes(address: string): Buffer {
   const groups = (part: string): string[] => (part === '' ? [] : part.split(':'));
   let left = groups(head);
   let right = groups(tail);
-  const expand = (gs: string[]): string[] => gs.flatMap((g) => (g.includes('.') ? dottedGroups(g) : [g]));
+  const expand = (gs: string[]): string[] =>
+    gs.flatMap((g) => (g.includes('.') ? dottedGroups(g) : [g]));
   left = expand(left);
   right = expand(right);
-  const zeros = canonical.includes('::') ? Array<string>(8 - left.length - right.length).fill('0') : [];
+  const zeros = canonical.includes('::')
+    ? Array<string>(8 - left.length - right.length).fill('0')
+    : [];
   return Buffer.from([...left, ...zeros, ...right].map((g) => g.padStart(4, '0')).join(''), 'hex');
 }
 
@@ -60,7 +63,9 @@ function ipv4MappedBytes(v4: string): Buffer {
   const bytes = Buffer.alloc(16);
   bytes[10] = 0xff;
   bytes[11] = 0xff;
-  v4.split('.').forEach((octet, i) => { bytes[12 + i] = Number(octet); });
+  v4.split('.').forEach((octet, i) => {
+    bytes[12 + i] = Number(octet);
+  });
   return bytes;
 }
 
@@ -71,10 +76,16 @@ function formatIpv6(bytes: Buffer): string {
   let bestStart = -1;
   let bestLen = 0;
   for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) { i++; continue; }
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   const hex = groups.map((g) => g.toString(16));
@@ -122,11 +133,17 @@ export const IPV6_COUNTING_PREFIX = 64;
 export function countingRange(ip: string): CidrRange | undefined {
   const canonical = normaliseIp(ip);
   if (canonical === undefined) return undefined;
-  if (isIP(canonical) === 4) return { address: canonical, prefix: 32, family: 'ipv4', text: `${canonical}/32` };
+  if (isIP(canonical) === 4)
+    return { address: canonical, prefix: 32, family: 'ipv4', text: `${canonical}/32` };
   const bytes = ipv6Bytes(canonical);
   bytes.fill(0, IPV6_COUNTING_PREFIX / 8);
   const address = formatIpv6(bytes);
-  return { address, prefix: IPV6_COUNTING_PREFIX, family: 'ipv6', text: `${address}/${IPV6_COUNTING_PREFIX}` };
+  return {
+    address,
+    prefix: IPV6_COUNTING_PREFIX,
+    family: 'ipv6',
+    text: `${address}/${IPV6_COUNTING_PREFIX}`,
+  };
 }
 
 /** The key rate limits, detector counters and honeypot counts use for an address (see countingRange). */
@@ -161,7 +178,11 @@ export function rangeContains(range: CidrRange, ip: string): boolean {
 
 /** True when `inner` lies wholly inside `outer` (same family, no shorter prefix, start inside). */
 export function rangeCovers(outer: CidrRange, inner: CidrRange): boolean {
-  return outer.family === inner.family && inner.prefix >= outer.prefix && rangeContains(outer, inner.address);
+  return (
+    outer.family === inner.family &&
+    inner.prefix >= outer.prefix &&
+    rangeContains(outer, inner.address)
+  );
 }
 
 /** A matcher over a set of ranges; `matches` takes any address form and never throws. */

@@ -21,17 +21,42 @@ export function apiTokenEntry(token: RevokedApiToken): FeedEntry {
   return { scope: 'api_token', target: token.id, expiresAtMs: token.expiresAtMs };
 }
 
-export function apiTokenRevokedAudit(token: RevokedApiToken, ctx: RevocationContextSpec): AuditEventInput {
+export function apiTokenRevokedAudit(
+  token: RevokedApiToken,
+  ctx: RevocationContextSpec,
+): AuditEventInput {
   return {
-    type: SCOPE_RULES.api_token.auditType, actorType: ctx.actor.type, actorId: ctx.actor.id, initiator: ctx.initiator, reason: ctx.reason,
-    targetType: 'api_token', targetId: token.id, ip: ctx.ip ?? null,
-    details: { name: token.name, prefix: truncateId(token.tokenPrefix), owner: token.userId, note: ctx.note ?? null },
+    type: SCOPE_RULES.api_token.auditType,
+    actorType: ctx.actor.type,
+    actorId: ctx.actor.id,
+    initiator: ctx.initiator,
+    reason: ctx.reason,
+    targetType: 'api_token',
+    targetId: token.id,
+    ip: ctx.ip ?? null,
+    details: {
+      name: token.name,
+      prefix: truncateId(token.tokenPrefix),
+      owner: token.userId,
+      note: ctx.note ?? null,
+    },
   };
 }
 
-export function allApiTokensRevokedAudit(userId: string, count: number, ctx: RevocationContextSpec): AuditEventInput {
+export function allApiTokensRevokedAudit(
+  userId: string,
+  count: number,
+  ctx: RevocationContextSpec,
+): AuditEventInput {
   return {
-    type: 'api_token.all_revoked', actorType: ctx.actor.type, actorId: ctx.actor.id, initiator: ctx.initiator, reason: ctx.reason,
-    targetType: 'user', targetId: userId, ip: ctx.ip ?? null, details: { count },
+    type: 'api_token.all_revoked',
+    actorType: ctx.actor.type,
+    actorId: ctx.actor.id,
+    initiator: ctx.initiator,
+    reason: ctx.reason,
+    targetType: 'user',
+    targetId: userId,
+    ip: ctx.ip ?? null,
+    details: { count },
   };
 }

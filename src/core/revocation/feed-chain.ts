@@ -38,7 +38,10 @@ export function revocationData(record: RevocationRecord): string {
 /** The chain after one more event whose `data:` text is `data`. */
 export function nextChain(previous: string, data: string): string {
   if (!isChainValue(previous)) throw new TypeError('a feed chain value is 64 lowercase hex digits');
-  return createHash('sha256').update(Buffer.from(previous, 'hex')).update(data, 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(Buffer.from(previous, 'hex'))
+    .update(data, 'utf8')
+    .digest('hex');
 }
 
 /** The chain after one more revocation record. */

@@ -74,7 +74,10 @@ export class JtiTable {
       this.fallback.set(jti, expiresAtMs);
       return;
     }
-    const w0 = words[0]!, w1 = words[1]!, w2 = words[2]!, w3 = words[3]!;
+    const w0 = words[0]!,
+      w1 = words[1]!,
+      w2 = words[2]!,
+      w3 = words[3]!;
     const existing = this.find(w0, w1, w2, w3);
     const expiry = toSeconds(expiresAtMs);
     if (existing >= 0) {
@@ -131,7 +134,13 @@ export class JtiTable {
     for (let distance = 0; ; distance++) {
       const k0 = keys[slot * 4]!;
       if (k0 === 0) return -1;
-      if (k0 === w0 && keys[slot * 4 + 1] === w1 && keys[slot * 4 + 2] === w2 && keys[slot * 4 + 3] === w3) return slot;
+      if (
+        k0 === w0 &&
+        keys[slot * 4 + 1] === w1 &&
+        keys[slot * 4 + 2] === w2 &&
+        keys[slot * 4 + 3] === w3
+      )
+        return slot;
       // Robin Hood invariant: had our entry been inserted, it would sit before any entry that is
       // closer to its own home than we are to ours.
       if (this.distance(slot, this.home(k0)) < distance) return -1;
@@ -149,16 +158,29 @@ export class JtiTable {
     for (;;) {
       const k0 = keys[slot * 4]!;
       if (k0 === 0) {
-        keys[slot * 4] = w0; keys[slot * 4 + 1] = w1; keys[slot * 4 + 2] = w2; keys[slot * 4 + 3] = w3;
+        keys[slot * 4] = w0;
+        keys[slot * 4 + 1] = w1;
+        keys[slot * 4 + 2] = w2;
+        keys[slot * 4 + 3] = w3;
         expiries[slot] = expiry;
         return;
       }
       const residentDistance = this.distance(slot, this.home(k0));
       if (residentDistance < distance) {
-        const k1 = keys[slot * 4 + 1]!, k2 = keys[slot * 4 + 2]!, k3 = keys[slot * 4 + 3]!, kExpiry = expiries[slot]!;
-        keys[slot * 4] = w0; keys[slot * 4 + 1] = w1; keys[slot * 4 + 2] = w2; keys[slot * 4 + 3] = w3;
+        const k1 = keys[slot * 4 + 1]!,
+          k2 = keys[slot * 4 + 2]!,
+          k3 = keys[slot * 4 + 3]!,
+          kExpiry = expiries[slot]!;
+        keys[slot * 4] = w0;
+        keys[slot * 4 + 1] = w1;
+        keys[slot * 4 + 2] = w2;
+        keys[slot * 4 + 3] = w3;
         expiries[slot] = expiry;
-        w0 = k0; w1 = k1; w2 = k2; w3 = k3; expiry = kExpiry;
+        w0 = k0;
+        w1 = k1;
+        w2 = k2;
+        w3 = k3;
+        expiry = kExpiry;
         distance = residentDistance;
       }
       slot = slot + 1 === capacity ? 0 : slot + 1;
@@ -194,7 +216,14 @@ export class JtiTable {
     this.expiries = new Uint32Array(capacity);
     for (let slot = 0; slot < oldCapacity; slot++) {
       const k0 = oldKeys[slot * 4]!;
-      if (k0 !== 0) this.place(k0, oldKeys[slot * 4 + 1]!, oldKeys[slot * 4 + 2]!, oldKeys[slot * 4 + 3]!, oldExpiries[slot]!);
+      if (k0 !== 0)
+        this.place(
+          k0,
+          oldKeys[slot * 4 + 1]!,
+          oldKeys[slot * 4 + 2]!,
+          oldKeys[slot * 4 + 3]!,
+          oldExpiries[slot]!,
+        );
     }
   }
 

@@ -41,7 +41,10 @@ export interface RotatingSubject {
 }
 
 /** A token stamped below any current counter is covered by a generation revocation. */
-export function generationSuperseded(stamped: GenerationCounters, current: GenerationCounters): boolean {
+export function generationSuperseded(
+  stamped: GenerationCounters,
+  current: GenerationCounters,
+): boolean {
   return stamped.gen < current.gen || stamped.ugen < current.ugen || stamped.cgen < current.cgen;
 }
 
@@ -50,17 +53,30 @@ export function generationSuperseded(stamped: GenerationCounters, current: Gener
  * replay is reuse even after expiry); a token or session ending at exactly `nowMs` is over; then
  * the subject read in the same transaction, when given.
  */
-export function rotationRefusal(token: RotatingToken, session: RotatingSession, nowMs: number, subject?: RotatingSubject): RotationRefusal | null {
+export function rotationRefusal(
+  token: RotatingToken,
+  session: RotatingSession,
+  nowMs: number,
+  subject?: RotatingSubject,
+): RotationRefusal | null {
   if (token.consumedAtMs !== null) return 'already_consumed';
   if (!isLiveAt(token.expiresAtMs, nowMs)) return 'expired';
-  if (session.revokedAtMs !== null || !isLiveAt(session.expiresAtMs, nowMs)) return 'session_inactive';
+  if (session.revokedAtMs !== null || !isLiveAt(session.expiresAtMs, nowMs))
+    return 'session_inactive';
   // A disable or a generation bump not yet reflected on the session row (the disable's revocation
   // is a second commit; the owner's password change keeps its session but bumps the generation).
-  if (subject !== undefined && (subject.userDisabled || generationSuperseded(subject.stamped, subject.current))) return 'session_inactive';
+  if (
+    subject !== undefined &&
+    (subject.userDisabled || generationSuperseded(subject.stamped, subject.current))
+  )
+    return 'session_inactive';
   return null;
 }
 
 /** A refresh token (a successor, or a session's first) never outlives its session's absolute end. */
-export function clampRefreshExpiryMs(requestedExpiresAtMs: number, sessionExpiresAtMs: number): number {
+export function clampRefreshExpiryMs(
+  requestedExpiresAtMs: number,
+  sessionExpiresAtMs: number,
+): number {
   return Math.min(requestedExpiresAtMs, sessionExpiresAtMs);
 }

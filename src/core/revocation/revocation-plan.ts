@@ -18,7 +18,12 @@ import { type ChangeRule, SCOPE_RULES } from './scope-rules.js';
 /** What a revocation names; the store contract's `RevocationTarget` is this type. */
 export type RevocationTargetSpec =
   /** issuer null: the jti from this service, whatever its issuer URL (operator revocations by bare jti). */
-  | { readonly scope: 'token'; readonly issuer: string | null; readonly jti: string; readonly expiresAtMs: number }
+  | {
+      readonly scope: 'token';
+      readonly issuer: string | null;
+      readonly jti: string;
+      readonly expiresAtMs: number;
+    }
   | { readonly scope: 'session'; readonly sessionId: string }
   /**
    * exceptSessionId: a session the bump does not mark revoked (the owner's password change keeps the
@@ -31,7 +36,12 @@ export type RevocationTargetSpec =
   /** Sessions created or refreshed from an address in the CIDR (a plain IP is a /32 or /128). */
   | { readonly scope: 'ip'; readonly cidr: string }
   /** expiresAtMs: when the entry can go (set by app/revoke from core's window rules). */
-  | { readonly scope: 'window'; readonly fromSec: number; readonly toSec: number; readonly expiresAtMs?: number }
+  | {
+      readonly scope: 'window';
+      readonly fromSec: number;
+      readonly toSec: number;
+      readonly expiresAtMs?: number;
+    }
   | { readonly scope: 'global' };
 
 export type TargetScope = RevocationTargetSpec['scope'];
@@ -63,7 +73,10 @@ export interface RevocationPlan {
   /** An entry written as is (token: only when none exists for the same jti and issuer). */
   readonly entry: FeedEntry | null;
   /** user / client / global: the generation counter to bump; its entry is {@link generationEntry}. */
-  readonly generation: { readonly scope: 'user' | 'client' | 'global'; readonly target: string } | null;
+  readonly generation: {
+    readonly scope: 'user' | 'client' | 'global';
+    readonly target: string;
+  } | null;
   /** key: the signing key to mark revoked; its entry is {@link keyEntry}, written only if marked. */
   readonly key: string | null;
   readonly sessions: SessionReach;
@@ -90,32 +103,74 @@ export function planRevocation(target: RevocationTargetSpec): RevocationPlan {
   switch (target.scope) {
     case 'token':
       return {
-        ...NO_ACTION, ...rule, auditTargetId: truncateId(target.jti),
-        entry: { scope: 'token', target: target.jti, issuer: target.issuer, expiresAtMs: target.expiresAtMs },
+        ...NO_ACTION,
+        ...rule,
+        auditTargetId: truncateId(target.jti),
+        entry: {
+          scope: 'token',
+          target: target.jti,
+          issuer: target.issuer,
+          expiresAtMs: target.expiresAtMs,
+        },
       };
     case 'session':
-      return { ...NO_ACTION, ...rule, auditTargetId: target.sessionId, sessions: { kind: 'one', sessionId: target.sessionId } };
+      return {
+        ...NO_ACTION,
+        ...rule,
+        auditTargetId: target.sessionId,
+        sessions: { kind: 'one', sessionId: target.sessionId },
+      };
     case 'user':
       return {
-        ...NO_ACTION, ...rule, auditTargetId: target.userId,
+        ...NO_ACTION,
+        ...rule,
+        auditTargetId: target.userId,
         generation: { scope: 'user', target: target.userId },
-        sessions: { kind: 'of_user', userId: target.userId, ...(target.exceptSessionId === undefined ? {} : { exceptSessionId: target.exceptSessionId }) },
+        sessions: {
+          kind: 'of_user',
+          userId: target.userId,
+          ...(target.exceptSessionId === undefined
+            ? {}
+            : { exceptSessionId: target.exceptSessionId }),
+        },
       };
     case 'client':
       return {
-        ...NO_ACTION, ...rule, auditTargetId: target.clientId,
-        generation: { scope: 'client', target: target.clientId }, sessions: { kind: 'of_client', clientId: target.clientId },
+        ...NO_ACTION,
+        ...rule,
+        auditTargetId: target.clientId,
+        generation: { scope: 'client', target: target.clientId },
+        sessions: { kind: 'of_client', clientId: target.clientId },
       };
     case 'global':
-      return { ...NO_ACTION, ...rule, auditTargetId: '*', generation: { scope: 'global', target: '*' }, sessions: { kind: 'all' } };
+      return {
+        ...NO_ACTION,
+        ...rule,
+        auditTargetId: '*',
+        generation: { scope: 'global', target: '*' },
+        sessions: { kind: 'all' },
+      };
     case 'key':
       return { ...NO_ACTION, ...rule, auditTargetId: target.kid, key: target.kid };
     case 'ip':
-      return { ...NO_ACTION, ...rule, auditTargetId: canonicalCidr(target.cidr), sessions: { kind: 'in_range', cidr: target.cidr } };
+      return {
+        ...NO_ACTION,
+        ...rule,
+        auditTargetId: canonicalCidr(target.cidr),
+        sessions: { kind: 'in_range', cidr: target.cidr },
+      };
     case 'window':
       return {
-        ...NO_ACTION, ...rule, auditTargetId: `${target.fromSec}-${target.toSec}`,
-        entry: { scope: 'window', target: '*', windowFrom: target.fromSec, windowTo: target.toSec, expiresAtMs: target.expiresAtMs ?? null },
+        ...NO_ACTION,
+        ...rule,
+        auditTargetId: `${target.fromSec}-${target.toSec}`,
+        entry: {
+          scope: 'window',
+          target: '*',
+          windowFrom: target.fromSec,
+          windowTo: target.toSec,
+          expiresAtMs: target.expiresAtMs ?? null,
+        },
       };
     default:
       return unhandled(target, 'revocation target');
@@ -130,8 +185,16 @@ function canonicalCidr(cidr: string): string {
 }
 
 /** The entry for a bumped generation counter: tokens stamped below it are revoked, forever. */
-export function generationEntry(generation: NonNullable<RevocationPlan['generation']>, value: number): FeedEntry {
-  return { scope: generation.scope, target: generation.target, generation: value, expiresAtMs: NEVER_EXPIRES };
+export function generationEntry(
+  generation: NonNullable<RevocationPlan['generation']>,
+  value: number,
+): FeedEntry {
+  return {
+    scope: generation.scope,
+    target: generation.target,
+    generation: value,
+    expiresAtMs: NEVER_EXPIRES,
+  };
 }
 
 /** The entry for a revoked signing key: it never expires (the key's tokens must stay refused). */
@@ -140,8 +203,16 @@ export function keyEntry(kid: string): FeedEntry {
 }
 
 /** A revoked session's entry lives until its last access token can no longer be accepted. */
-export function sessionEntry(sessionId: string, sessionExpiresAtMs: number, accessCoverMs: number): FeedEntry {
-  return { scope: 'session', target: sessionId, expiresAtMs: sessionEntryExpiryMs(sessionExpiresAtMs, accessCoverMs) };
+export function sessionEntry(
+  sessionId: string,
+  sessionExpiresAtMs: number,
+  accessCoverMs: number,
+): FeedEntry {
+  return {
+    scope: 'session',
+    target: sessionId,
+    expiresAtMs: sessionEntryExpiryMs(sessionExpiresAtMs, accessCoverMs),
+  };
 }
 
 /** What the backend observed while carrying out a plan. */
@@ -153,11 +224,16 @@ export interface PlanFacts {
 
 export function revocationChanged(rule: ChangeRule, facts: PlanFacts): boolean {
   switch (rule) {
-    case 'always': return true;
-    case 'unless_entry_exists': return !facts.entryExisted;
-    case 'if_sessions_marked': return facts.sessionsMarked > 0;
-    case 'if_key_marked': return facts.keyMarked;
-    default: return unhandled(rule, 'change rule');
+    case 'always':
+      return true;
+    case 'unless_entry_exists':
+      return !facts.entryExisted;
+    case 'if_sessions_marked':
+      return facts.sessionsMarked > 0;
+    case 'if_key_marked':
+      return facts.keyMarked;
+    default:
+      return unhandled(rule, 'change rule');
   }
 }
 
@@ -165,11 +241,26 @@ export function revocationChanged(rule: ChangeRule, facts: PlanFacts): boolean {
 export function revocationAudit(
   plan: RevocationPlan,
   ctx: RevocationContextSpec,
-  counts: { readonly sessions: number; readonly refreshTokens: number; readonly generation: number | null },
+  counts: {
+    readonly sessions: number;
+    readonly refreshTokens: number;
+    readonly generation: number | null;
+  },
 ): AuditEventInput {
   return {
-    type: plan.auditType, actorType: ctx.actor.type, actorId: ctx.actor.id, initiator: ctx.initiator,
-    reason: ctx.reason, targetType: plan.scope, targetId: plan.auditTargetId, ip: ctx.ip ?? null,
-    details: { sessions: counts.sessions, refreshTokens: counts.refreshTokens, generation: counts.generation, note: ctx.note ?? null },
+    type: plan.auditType,
+    actorType: ctx.actor.type,
+    actorId: ctx.actor.id,
+    initiator: ctx.initiator,
+    reason: ctx.reason,
+    targetType: plan.scope,
+    targetId: plan.auditTargetId,
+    ip: ctx.ip ?? null,
+    details: {
+      sessions: counts.sessions,
+      refreshTokens: counts.refreshTokens,
+      generation: counts.generation,
+      note: ctx.note ?? null,
+    },
   };
 }

@@ -17,8 +17,12 @@ const NOT_REVOKED: CheckOutcome = Object.freeze({ revoked: false });
 const revokedBy = (scope: Exclude<RevocationScope, 'api_token'>): CheckOutcome =>
   Object.freeze({ revoked: true, scope });
 const REVOKED = {
-  key: revokedBy('key'), token: revokedBy('token'), session: revokedBy('session'),
-  global: revokedBy('global'), client: revokedBy('client'), user: revokedBy('user'),
+  key: revokedBy('key'),
+  token: revokedBy('token'),
+  session: revokedBy('session'),
+  global: revokedBy('global'),
+  client: revokedBy('client'),
+  user: revokedBy('user'),
   window: revokedBy('window'),
 } as const;
 
@@ -81,7 +85,11 @@ export class RevocationState {
         break;
       case 'window':
         if (record.windowFrom !== null && record.windowTo !== null) {
-          this.windows.push({ from: record.windowFrom, to: record.windowTo, expiresAtMs: record.expiresAtMs });
+          this.windows.push({
+            from: record.windowFrom,
+            to: record.windowTo,
+            expiresAtMs: record.expiresAtMs,
+          });
         }
         break;
       default:
@@ -90,7 +98,11 @@ export class RevocationState {
   }
 
   /** Loads counters that the store keeps outside the feed (a snapshot at start). */
-  setGenerations(global: number, users: Iterable<readonly [string, number]>, clients: Iterable<readonly [string, number]>): void {
+  setGenerations(
+    global: number,
+    users: Iterable<readonly [string, number]>,
+    clients: Iterable<readonly [string, number]>,
+  ): void {
     this.globalGeneration = Math.max(this.globalGeneration, global);
     for (const [id, gen] of users) raise(this.userGenerations, id, gen);
     for (const [id, gen] of clients) raise(this.clientGenerations, id, gen);

@@ -60,7 +60,12 @@ export interface ScopeRule {
   readonly wire: WireShape | null;
 }
 
-const NOTHING: Omit<WireShape, 'target'> = { issuer: false, window: false, generation: false, expires: false };
+const NOTHING: Omit<WireShape, 'target'> = {
+  issuer: false,
+  window: false,
+  generation: false,
+  expires: false,
+};
 
 /**
  * Per scope: what it reaches and writes (the planner turns a target into these, see
@@ -70,48 +75,75 @@ const NOTHING: Omit<WireShape, 'target'> = { issuer: false, window: false, gener
 export const SCOPE_RULES = {
   // Writes a token entry (unless one exists for the jti and issuer); reaches no session.
   token: {
-    operatorName: 'jti', changed: 'unless_entry_exists', entryPerSession: false, auditType: 'token.revoked',
+    operatorName: 'jti',
+    changed: 'unless_entry_exists',
+    entryPerSession: false,
+    auditType: 'token.revoked',
     wire: { ...NOTHING, target: 'jti', issuer: true, expires: true },
   },
   // Marks the session revoked and writes its entry.
   session: {
-    operatorName: 'session', changed: 'if_sessions_marked', entryPerSession: true, auditType: 'session.revoked',
+    operatorName: 'session',
+    changed: 'if_sessions_marked',
+    entryPerSession: true,
+    auditType: 'session.revoked',
     wire: { ...NOTHING, target: 'sid', expires: true },
   },
   // Bumps the user's generation (one entry covers every token) and marks the user's sessions revoked.
   user: {
-    operatorName: 'user', changed: 'always', entryPerSession: false, auditType: 'user.tokens_revoked',
+    operatorName: 'user',
+    changed: 'always',
+    entryPerSession: false,
+    auditType: 'user.tokens_revoked',
     wire: { ...NOTHING, target: 'sub', generation: true },
   },
   // Bumps the client's generation and marks the client's sessions revoked.
   client: {
-    operatorName: 'client', changed: 'always', entryPerSession: false, auditType: 'client.tokens_revoked',
+    operatorName: 'client',
+    changed: 'always',
+    entryPerSession: false,
+    auditType: 'client.tokens_revoked',
     wire: { ...NOTHING, target: 'client_id', generation: true },
   },
   // Marks the signing key revoked and writes its entry, only if it was not already.
   key: {
-    operatorName: 'key', changed: 'if_key_marked', entryPerSession: false, auditType: 'key.revoked',
+    operatorName: 'key',
+    changed: 'if_key_marked',
+    entryPerSession: false,
+    auditType: 'key.revoked',
     wire: { ...NOTHING, target: 'kid' },
   },
   // Marks the sessions created or refreshed from the range revoked, one session entry each.
   ip: {
-    operatorName: 'ip', changed: 'always', entryPerSession: true, auditType: 'ip.tokens_revoked',
+    operatorName: 'ip',
+    changed: 'always',
+    entryPerSession: true,
+    auditType: 'ip.tokens_revoked',
     wire: null,
   },
   // Writes one entry covering every token issued in the window; reaches no session.
   window: {
-    operatorName: 'window', changed: 'always', entryPerSession: false, auditType: 'window.tokens_revoked',
+    operatorName: 'window',
+    changed: 'always',
+    entryPerSession: false,
+    auditType: 'window.tokens_revoked',
     wire: { ...NOTHING, target: null, window: true, expires: true },
   },
   // Written by the API-token module (api-token-revocation.ts), not the planner: one entry per
   // token. `changed` and `entryPerSession` are unused (that module decides for itself).
   api_token: {
-    operatorName: 'api-token', changed: 'always', entryPerSession: false, auditType: 'api_token.revoked',
+    operatorName: 'api-token',
+    changed: 'always',
+    entryPerSession: false,
+    auditType: 'api_token.revoked',
     wire: { ...NOTHING, target: 'api_token_id', expires: true },
   },
   // Bumps the global generation and marks every live session revoked.
   global: {
-    operatorName: 'all', changed: 'always', entryPerSession: false, auditType: 'global.tokens_revoked',
+    operatorName: 'all',
+    changed: 'always',
+    entryPerSession: false,
+    auditType: 'global.tokens_revoked',
     wire: { ...NOTHING, target: null, generation: true },
   },
 } as const satisfies Record<ScopeName, ScopeRule>;

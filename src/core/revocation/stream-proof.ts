@@ -64,7 +64,11 @@ export async function readStreamProof(
   try {
     const parsed = parseCompactJws(jws, STREAM_PROOF_TYPE);
     const key = await resolveKey(parsed.kid);
-    if (key === undefined) throw new StreamProofError(`signed by key ${parsed.kid}, which the issuer does not publish`, true);
+    if (key === undefined)
+      throw new StreamProofError(
+        `signed by key ${parsed.kid}, which the issuer does not publish`,
+        true,
+      );
     payload = parsed.verifyWith(key);
   } catch (err) {
     if (err instanceof StreamProofError) throw err;
@@ -74,20 +78,32 @@ export async function readStreamProof(
 }
 
 function proofFromPayload(payload: unknown, issuer: string): StreamProof {
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new StreamProofError('the payload is not an object');
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
+    throw new StreamProofError('the payload is not an object');
   const p = payload as Record<string, unknown>;
   const whole = (name: string, value: unknown): number => {
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new StreamProofError(`"${name}" is not a whole number`);
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+      throw new StreamProofError(`"${name}" is not a whole number`);
     return value;
   };
-  if (p.iss !== issuer) throw new StreamProofError(`issued by ${JSON.stringify(p.iss)}, not ${issuer}`);
-  if (typeof p.head !== 'string' || p.head === '' || p.head.length > 1_024) throw new StreamProofError('"head" is not a cursor');
+  if (p.iss !== issuer)
+    throw new StreamProofError(`issued by ${JSON.stringify(p.iss)}, not ${issuer}`);
+  if (typeof p.head !== 'string' || p.head === '' || p.head.length > 1_024)
+    throw new StreamProofError('"head" is not a cursor');
   if (!isChainValue(p.chain)) throw new StreamProofError('"chain" is not a chain value');
   let snapshot: SnapshotDigest | undefined;
   if (p.snapshot !== undefined) {
     const s = p.snapshot as Record<string, unknown> | null;
-    if (typeof s !== 'object' || s === null || !isChainValue(s.digest)) throw new StreamProofError('"snapshot" is not a digest');
+    if (typeof s !== 'object' || s === null || !isChainValue(s.digest))
+      throw new StreamProofError('"snapshot" is not a digest');
     snapshot = { parts: whole('snapshot.parts', s.parts), digest: s.digest };
   }
-  return { v: whole('v', p.v), iss: issuer, head: p.head, chain: p.chain, at: whole('at', p.at), ...(snapshot === undefined ? {} : { snapshot }) };
+  return {
+    v: whole('v', p.v),
+    iss: issuer,
+    head: p.head,
+    chain: p.chain,
+    at: whole('at', p.at),
+    ...(snapshot === undefined ? {} : { snapshot }),
+  };
 }

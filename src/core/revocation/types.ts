@@ -4,15 +4,37 @@
  * the same {@link RevocationState} whether any revocation covers it.
  */
 
-export const REVOCATION_SCOPES = ['token', 'session', 'user', 'client', 'key', 'window', 'global', 'api_token'] as const;
+export const REVOCATION_SCOPES = [
+  'token',
+  'session',
+  'user',
+  'client',
+  'key',
+  'window',
+  'global',
+  'api_token',
+] as const;
 export type RevocationScope = (typeof REVOCATION_SCOPES)[number];
 
 export const INITIATORS = ['user', 'admin', 'policy', 'system'] as const;
 export type Initiator = (typeof INITIATORS)[number];
 
 export const REASON_CODES = [
-  'logout', 'logout_all', 'password_change', 'password_reset', 'admin', 'compromised', 'refresh_reuse', 'ip_block',
-  'key_revoked', 'user_disabled', 'client_disabled', 'user_request', 'policy', 'unused', 'expired_policy',
+  'logout',
+  'logout_all',
+  'password_change',
+  'password_reset',
+  'admin',
+  'compromised',
+  'refresh_reuse',
+  'ip_block',
+  'key_revoked',
+  'user_disabled',
+  'client_disabled',
+  'user_request',
+  'policy',
+  'unused',
+  'expired_policy',
   // The owner's "revoke all my API tokens" (not a logout: sessions are untouched).
   'revoke_all_api_tokens',
 ] as const;

@@ -20,9 +20,16 @@ export interface WindowLifetimes {
 }
 
 /** Refuses a window that ends in the future (beyond the clock tolerance) with a 400. */
-export function assertWindowInPast(toSec: number, nowMs: number, clockToleranceSeconds: number): void {
+export function assertWindowInPast(
+  toSec: number,
+  nowMs: number,
+  clockToleranceSeconds: number,
+): void {
   if (toSec * 1000 > nowMs + clockToleranceSeconds * 1000) {
-    throw new RevokdError('ERR_VALIDATION', 'window: the end must not lie in the future (a window can only cover tokens already issued)');
+    throw new RevokdError(
+      'ERR_VALIDATION',
+      'window: the end must not lie in the future (a window can only cover tokens already issued)',
+    );
   }
 }
 

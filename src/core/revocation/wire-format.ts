@@ -27,8 +27,21 @@ import { STREAM_PROTOCOL_VERSION } from './stream-protocol.js';
  * reason stays in the store and the audit log; resource servers do not act on reasons.
  */
 export const WIRE_REASON_CODES = [
-  'logout', 'logout_all', 'password_change', 'password_reset', 'admin', 'compromised', 'refresh_reuse', 'ip_block',
-  'key_revoked', 'user_disabled', 'client_disabled', 'user_request', 'policy', 'unused', 'expired_policy',
+  'logout',
+  'logout_all',
+  'password_change',
+  'password_reset',
+  'admin',
+  'compromised',
+  'refresh_reuse',
+  'ip_block',
+  'key_revoked',
+  'user_disabled',
+  'client_disabled',
+  'user_request',
+  'policy',
+  'unused',
+  'expired_policy',
 ] as const satisfies readonly ReasonCode[];
 export type WireReasonCode = (typeof WIRE_REASON_CODES)[number];
 
@@ -39,7 +52,9 @@ const WIRE_REASON_FOR: Record<Exclude<ReasonCode, WireReasonCode>, WireReasonCod
 };
 
 function wireReason(reason: ReasonCode): WireReasonCode {
-  return reason in WIRE_REASON_FOR ? WIRE_REASON_FOR[reason as keyof typeof WIRE_REASON_FOR] : reason as WireReasonCode;
+  return reason in WIRE_REASON_FOR
+    ? WIRE_REASON_FOR[reason as keyof typeof WIRE_REASON_FOR]
+    : (reason as WireReasonCode);
 }
 
 /** What every revocation event carries besides its target. */
@@ -56,16 +71,17 @@ interface WireMeta {
 /** When an entry stops mattering (its tokens have all expired), ms since the epoch; null: never. */
 type Expiry = { readonly expires_at: number | null };
 
-export type WireRevocation = WireMeta & (
-  | ({ readonly scope: 'token'; readonly jti: string; readonly iss: string | null } & Expiry)
-  | ({ readonly scope: 'session'; readonly sid: string } & Expiry)
-  | { readonly scope: 'user'; readonly sub: string; readonly generation: number }
-  | { readonly scope: 'client'; readonly client_id: string; readonly generation: number }
-  | { readonly scope: 'key'; readonly kid: string }
-  | ({ readonly scope: 'window'; readonly iat_from: number; readonly iat_to: number } & Expiry)
-  | { readonly scope: 'global'; readonly generation: number }
-  | ({ readonly scope: 'api_token'; readonly api_token_id: string } & Expiry)
-);
+export type WireRevocation = WireMeta &
+  (
+    | ({ readonly scope: 'token'; readonly jti: string; readonly iss: string | null } & Expiry)
+    | ({ readonly scope: 'session'; readonly sid: string } & Expiry)
+    | { readonly scope: 'user'; readonly sub: string; readonly generation: number }
+    | { readonly scope: 'client'; readonly client_id: string; readonly generation: number }
+    | { readonly scope: 'key'; readonly kid: string }
+    | ({ readonly scope: 'window'; readonly iat_from: number; readonly iat_to: number } & Expiry)
+    | { readonly scope: 'global'; readonly generation: number }
+    | ({ readonly scope: 'api_token'; readonly api_token_id: string } & Expiry)
+  );
 
 /**
  * Every feed scope must have a member above: toWire builds events from SCOPE_RULES and casts, so
@@ -127,7 +143,11 @@ export function toWire(record: RevocationRecord): WireRevocation {
   // Built field by field in WireShape's order: the feed chain hashes this exact JSON text, so the
   // key order is part of the protocol (test/unit/wire-format.test.ts and conformance/stream pin it).
   const wire: Record<string, unknown> = {
-    seq: record.seq, initiator: record.initiator, reason: wireReason(record.reason), created_at: record.createdAtMs, scope: record.scope,
+    seq: record.seq,
+    initiator: record.initiator,
+    reason: wireReason(record.reason),
+    created_at: record.createdAtMs,
+    scope: record.scope,
   };
   if (shape.target !== null) wire[shape.target] = record.target;
   if (shape.issuer) wire.iss = record.issuer;
@@ -163,7 +183,8 @@ function idField(value: Record<string, unknown>, name: string): string {
 
 function wholeNumber(value: Record<string, unknown>, name: string): number {
   const v = field(value, name);
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new WireFormatError(`"${name}" must be a whole number ≥ 0`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    throw new WireFormatError(`"${name}" must be a whole number ≥ 0`);
   return v;
 }
 
@@ -173,9 +194,14 @@ function expiry(value: Record<string, unknown>): number | null {
   return wholeNumber(value, 'expires_at');
 }
 
-function oneOf<T extends string>(value: Record<string, unknown>, name: string, allowed: readonly T[]): T {
+function oneOf<T extends string>(
+  value: Record<string, unknown>,
+  name: string,
+  allowed: readonly T[],
+): T {
   const v = field(value, name);
-  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) throw new WireFormatError(`"${name}" is not one of ${allowed.join(', ')}`);
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v))
+    throw new WireFormatError(`"${name}" is not one of ${allowed.join(', ')}`);
   return v as T;
 }
 
@@ -187,7 +213,9 @@ function oneOf<T extends string>(value: Record<string, unknown>, name: string, a
 export class UnknownScopeError extends Error {
   readonly scope: string;
   constructor(scope: string) {
-    super(`the revocation stream carries revocations of scope "${scope}", which stream protocol ${STREAM_PROTOCOL_VERSION} does not define`);
+    super(
+      `the revocation stream carries revocations of scope "${scope}", which stream protocol ${STREAM_PROTOCOL_VERSION} does not define`,
+    );
     this.name = 'UnknownScopeError';
     this.scope = scope;
   }
@@ -202,18 +230,23 @@ const REASON = /^[a-z][a-z0-9_]{0,63}$/;
  */
 function reasonField(value: Record<string, unknown>): ReasonCode {
   const v = field(value, 'reason');
-  if (typeof v !== 'string' || !REASON.test(v)) throw new WireFormatError('"reason" is not a reason code');
+  if (typeof v !== 'string' || !REASON.test(v))
+    throw new WireFormatError('"reason" is not a reason code');
   return v as ReasonCode;
 }
 
 /** Reads a wire revocation back into the record the replica applies. Throws WireFormatError. */
 export function fromWire(input: unknown): RevocationRecord {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new WireFormatError('not an object');
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw new WireFormatError('not an object');
   const v = input as Record<string, unknown>;
   const base = {
-    seq: wholeNumber(v, 'seq'), initiator: oneOf(v, 'initiator', INITIATORS), reason: reasonField(v),
+    seq: wholeNumber(v, 'seq'),
+    initiator: oneOf(v, 'initiator', INITIATORS),
+    reason: reasonField(v),
     // An operator's free-text note stays in the audit log: it is not for every resource server.
-    createdAtMs: wholeNumber(v, 'created_at'), note: null,
+    createdAtMs: wholeNumber(v, 'created_at'),
+    note: null,
   };
   const scope = field(v, 'scope');
   if (typeof scope !== 'string' || !isRevocationScope(scope)) {
@@ -225,7 +258,8 @@ export function fromWire(input: unknown): RevocationRecord {
   let issuer: string | null = null;
   if (shape.issuer) {
     const iss = field(v, 'iss');
-    if (iss !== null && typeof iss !== 'string') throw new WireFormatError('"iss" must be a string or null');
+    if (iss !== null && typeof iss !== 'string')
+      throw new WireFormatError('"iss" must be a string or null');
     issuer = iss;
   }
   const target = shape.target === null ? '*' : idField(v, shape.target);
@@ -243,10 +277,17 @@ export function fromWire(input: unknown): RevocationRecord {
 
 /** Reads a snapshot part (validating every revocation in it). */
 export function snapshotPartFromWire(input: unknown): {
-  part: number; final: boolean; generations: WireGenerations | undefined; limits: WireServiceLimits | undefined; records: RevocationRecord[];
-  protocol: number | undefined; chain: string | undefined; proof: unknown;
+  part: number;
+  final: boolean;
+  generations: WireGenerations | undefined;
+  limits: WireServiceLimits | undefined;
+  records: RevocationRecord[];
+  protocol: number | undefined;
+  chain: string | undefined;
+  proof: unknown;
 } {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new WireFormatError('snapshot part is not an object');
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw new WireFormatError('snapshot part is not an object');
   const v = input as Record<string, unknown>;
   const part = wholeNumber(v, 'part');
   const final = field(v, 'final');
@@ -260,25 +301,44 @@ export function snapshotPartFromWire(input: unknown): {
       const list = field(g, name);
       if (!Array.isArray(list)) throw new WireFormatError(`"generations.${name}" must be an array`);
       return list.map((pair) => {
-        if (!Array.isArray(pair) || pair.length !== 2) throw new WireFormatError(`"generations.${name}" entries are [id, generation]`);
+        if (!Array.isArray(pair) || pair.length !== 2)
+          throw new WireFormatError(`"generations.${name}" entries are [id, generation]`);
         return [idField({ id: pair[0] }, 'id'), wholeNumber({ generation: pair[1] }, 'generation')];
       });
     };
-    generations = { global: wholeNumber(g, 'global'), users: pairs('users'), clients: pairs('clients') };
+    generations = {
+      global: wholeNumber(g, 'global'),
+      users: pairs('users'),
+      clients: pairs('clients'),
+    };
   }
   // Announced together or not at all (a service before the announcement sends neither).
   let limits: WireServiceLimits | undefined;
   if (v.clock_tolerance_seconds !== undefined || v.access_ttl_seconds !== undefined) {
-    limits = { clockToleranceSeconds: wholeNumber(v, 'clock_tolerance_seconds'), accessTtlSeconds: wholeNumber(v, 'access_ttl_seconds') };
+    limits = {
+      clockToleranceSeconds: wholeNumber(v, 'clock_tolerance_seconds'),
+      accessTtlSeconds: wholeNumber(v, 'access_ttl_seconds'),
+    };
   }
   const protocol = v.protocol === undefined ? undefined : wholeNumber(v, 'protocol');
   const chain = v.chain;
-  if (chain !== undefined && (typeof chain !== 'string' || !/^[0-9a-f]{64}$/.test(chain))) throw new WireFormatError('"chain" is not a chain value');
-  return { part, final, generations, limits, records: revocations.map(fromWire), protocol, chain, proof: v.proof };
+  if (chain !== undefined && (typeof chain !== 'string' || !/^[0-9a-f]{64}$/.test(chain)))
+    throw new WireFormatError('"chain" is not a chain value');
+  return {
+    part,
+    final,
+    generations,
+    limits,
+    records: revocations.map(fromWire),
+    protocol,
+    chain,
+    proof: v.proof,
+  };
 }
 
 /** Reads a heartbeat: its proof, unread (undefined from a protocol-1 service, which proves nothing). */
 export function heartbeatProofFromWire(input: unknown): unknown {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new WireFormatError('heartbeat is not an object');
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw new WireFormatError('heartbeat is not an object');
   return (input as Record<string, unknown>).proof;
 }

@@ -44,5 +44,7 @@ export interface VerifyOptions {
   /** The access-token TTL: no token of ours lives longer (`exp - iat`) than this plus the tolerance. */
   readonly maxLifetimeSeconds: number;
   readonly nowSec: number;
-  readonly resolveKey: (kid: string) => VerificationKey | undefined | Promise<VerificationKey | undefined>;
+  readonly resolveKey: (
+    kid: string,
+  ) => VerificationKey | undefined | Promise<VerificationKey | undefined>;
 }

@@ -45,7 +45,9 @@ const invalid = (message: string): RevokdError => new RevokdError('ERR_INVALID_T
  * or ERR_TOKEN_EXPIRED; never anything else (but what `resolveKey` throws).
  */
 export async function verifyAccessToken(
-  token: unknown, options: VerifyOptions, cache?: VerifiedTokenCache,
+  token: unknown,
+  options: VerifyOptions,
+  cache?: VerifiedTokenCache,
 ): Promise<VerifiedAccessToken> {
   return checkAccessToken(token, options, cache);
 }
@@ -58,7 +60,9 @@ export async function verifyAccessToken(
  * because Object.freeze would slow every read of it).
  */
 export function checkAccessToken(
-  token: unknown, options: VerifyOptions, cache?: VerifiedTokenCache,
+  token: unknown,
+  options: VerifyOptions,
+  cache?: VerifiedTokenCache,
 ): VerifiedAccessToken | Promise<VerifiedAccessToken> {
   if (typeof token !== 'string' || token.length === 0) throw invalid('no access token');
   if (token.length > MAX_JWT_LENGTH) throw invalid('malformed access token');
@@ -80,7 +84,9 @@ export function checkAccessToken(
 
 /** The key was rotated away, revoked or reloaded since the hit was cached: the full check. */
 function reverify(
-  token: string, options: VerifyOptions, cache: VerifiedTokenCache,
+  token: string,
+  options: VerifyOptions,
+  cache: VerifiedTokenCache,
 ): VerifiedAccessToken | Promise<VerifiedAccessToken> {
   cache.forget(token);
   return verifyFresh(token, options, cache);
@@ -92,7 +98,9 @@ function reverify(
  * cache entry), which the segment decoders check as they go.
  */
 function verifyFresh(
-  token: string, options: VerifyOptions, cache: VerifiedTokenCache | undefined,
+  token: string,
+  options: VerifyOptions,
+  cache: VerifiedTokenCache | undefined,
 ): VerifiedAccessToken | Promise<VerifiedAccessToken> {
   const firstDot = token.indexOf('.');
   const secondDot = firstDot <= 0 ? -1 : token.indexOf('.', firstDot + 1);
@@ -110,8 +118,13 @@ function verifyFresh(
 }
 
 function verifyWithKey(
-  token: string, firstDot: number, secondDot: number, header: AccessTokenHeader,
-  key: VerificationKey | undefined, options: VerifyOptions, cache: VerifiedTokenCache | undefined,
+  token: string,
+  firstDot: number,
+  secondDot: number,
+  header: AccessTokenHeader,
+  key: VerificationKey | undefined,
+  options: VerifyOptions,
+  cache: VerifiedTokenCache | undefined,
 ): VerifiedAccessToken {
   if (key === undefined) throw invalid('unknown signing key');
   // The key decides the algorithm (no `none`, no HS256 keyed with a public key); a header that

@@ -49,7 +49,8 @@ export function generateApiToken(): string {
 
 /** Format and checksum only; true means "worth a database lookup", not "valid". */
 export function hasValidApiTokenChecksum(value: unknown): value is string {
-  if (typeof value !== 'string' || value.length !== API_TOKEN_LENGTH || !SHAPE.test(value)) return false;
+  if (typeof value !== 'string' || value.length !== API_TOKEN_LENGTH || !SHAPE.test(value))
+    return false;
   const body = value.slice(0, API_TOKEN_PREFIX.length + ENTROPY_LENGTH);
   return checksumOf(body) === value.slice(-CHECKSUM_LENGTH);
 }

@@ -27,10 +27,14 @@ export function isCanonicalBase64urlSegment(text: string, start: number, end: nu
   const value = code < 128 ? VALUE_OF[code]! : -1;
   if (value < 0) return false;
   switch (length % 4) {
-    case 0: return true; // 3 whole bytes per 4 characters: every bit is used
-    case 2: return (value & 0b1111) === 0; // one byte: 2 of the last 6 bits used
-    case 3: return (value & 0b11) === 0; // two bytes: 4 of the last 6 bits used
-    default: return false; // 1: six bits cannot make a byte
+    case 0:
+      return true; // 3 whole bytes per 4 characters: every bit is used
+    case 2:
+      return (value & 0b1111) === 0; // one byte: 2 of the last 6 bits used
+    case 3:
+      return (value & 0b11) === 0; // two bytes: 4 of the last 6 bits used
+    default:
+      return false; // 1: six bits cannot make a byte
   }
 }
 
@@ -54,15 +58,22 @@ export function hasCanonicalBase64urlSegments(compact: string): boolean {
  * `(end - start) * 3 / 4` bytes.
  */
 export function decodeBase64urlInto(
-  text: string, start: number, end: number, out: Uint8Array, at: number,
+  text: string,
+  start: number,
+  end: number,
+  out: Uint8Array,
+  at: number,
 ): number {
   if (!isCanonicalBase64urlSegment(text, start, end)) return -1;
   let o = at;
   let i = start;
   const whole = end - ((end - start) & 3);
   for (; i < whole; i += 4) {
-    const n = (sextetAt(text, i) << 18) | (sextetAt(text, i + 1) << 12)
-      | (sextetAt(text, i + 2) << 6) | sextetAt(text, i + 3);
+    const n =
+      (sextetAt(text, i) << 18) |
+      (sextetAt(text, i + 1) << 12) |
+      (sextetAt(text, i + 2) << 6) |
+      sextetAt(text, i + 3);
     if (n < 0) return -1;
     out[o++] = n >>> 16;
     out[o++] = (n >>> 8) & 0xff;

@@ -21,9 +21,12 @@ function b64(data: string | Buffer): string {
 
 function signature(alg: JwtAlg, input: Buffer, key: SigningKey): Buffer {
   switch (alg) {
-    case 'EdDSA': return sign(null, input, key.privateKey);
-    case 'ES256': return sign('sha256', input, { key: key.privateKey, dsaEncoding: 'ieee-p1363' });
-    case 'HS256': return createHmac('sha256', key.privateKey).update(input).digest();
+    case 'EdDSA':
+      return sign(null, input, key.privateKey);
+    case 'ES256':
+      return sign('sha256', input, { key: key.privateKey, dsaEncoding: 'ieee-p1363' });
+    case 'HS256':
+      return createHmac('sha256', key.privateKey).update(input).digest();
   }
 }
 
@@ -32,11 +35,19 @@ function signature(alg: JwtAlg, input: Buffer, key: SigningKey): Buffer {
  * caller). Synchronous node:crypto on the cached KeyObject; also the access-token check's.
  */
 export function signatureHolds(
-  alg: JwtAlg, input: Uint8Array, sig: Uint8Array, key: VerificationKey,
+  alg: JwtAlg,
+  input: Uint8Array,
+  sig: Uint8Array,
+  key: VerificationKey,
 ): boolean {
   switch (alg) {
-    case 'EdDSA': return sig.length === 64 && verify(null, input, key.key, sig);
-    case 'ES256': return sig.length === 64 && verify('sha256', input, { key: key.key, dsaEncoding: 'ieee-p1363' }, sig);
+    case 'EdDSA':
+      return sig.length === 64 && verify(null, input, key.key, sig);
+    case 'ES256':
+      return (
+        sig.length === 64 &&
+        verify('sha256', input, { key: key.key, dsaEncoding: 'ieee-p1363' }, sig)
+      );
     case 'HS256': {
       const expected = createHmac('sha256', key.key).update(input).digest();
       return sig.length === expected.length && timingSafeEqual(sig, expected);
@@ -71,7 +82,12 @@ export interface ParsedJws {
  * it throws CompactJwsError for anything wrong.
  */
 export function parseCompactJws(jws: unknown, typ: string): ParsedJws {
-  if (typeof jws !== 'string' || jws.length > MAX_JWS_LENGTH || !/^[\w-]+\.[\w-]+\.[\w-]+$/.test(jws) || !hasCanonicalBase64urlSegments(jws)) {
+  if (
+    typeof jws !== 'string' ||
+    jws.length > MAX_JWS_LENGTH ||
+    !/^[\w-]+\.[\w-]+\.[\w-]+$/.test(jws) ||
+    !hasCanonicalBase64urlSegments(jws)
+  ) {
     throw new CompactJwsError('not a compact JWS');
   }
   const [headText, payloadText, sigText] = jws.split('.') as [string, string, string];
@@ -81,12 +97,17 @@ export function parseCompactJws(jws: unknown, typ: string): ParsedJws {
   } catch {
     throw new CompactJwsError('the JWS header is not JSON');
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new CompactJwsError('the JWS header is not an object');
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    throw new CompactJwsError('the JWS header is not an object');
   const h = header as Record<string, unknown>;
   const keys = Object.keys(h).sort().join(',');
-  if (keys !== 'alg,kid,typ') throw new CompactJwsError(`the JWS header must hold exactly alg, kid and typ (it holds ${keys || 'nothing'})`);
+  if (keys !== 'alg,kid,typ')
+    throw new CompactJwsError(
+      `the JWS header must hold exactly alg, kid and typ (it holds ${keys || 'nothing'})`,
+    );
   if (h.typ !== typ) throw new CompactJwsError(`the JWS typ is not ${typ}`);
-  if (typeof h.kid !== 'string' || !KID_PATTERN.test(h.kid)) throw new CompactJwsError('the JWS kid is not a key id');
+  if (typeof h.kid !== 'string' || !KID_PATTERN.test(h.kid))
+    throw new CompactJwsError('the JWS kid is not a key id');
   if (typeof h.alg !== 'string') throw new CompactJwsError('the JWS alg is not a string');
   const kid = h.kid;
   const alg = h.alg;
@@ -96,9 +117,11 @@ export function parseCompactJws(jws: unknown, typ: string): ParsedJws {
     verifyWith(key: VerificationKey): unknown {
       if (key.kid !== kid) throw new CompactJwsError('the key is not the one the JWS names');
       // The key decides the algorithm; a header that disagrees is refused, never followed.
-      if (alg !== key.alg) throw new CompactJwsError(`the JWS alg ${alg} is not its key's (${key.alg})`);
+      if (alg !== key.alg)
+        throw new CompactJwsError(`the JWS alg ${alg} is not its key's (${key.alg})`);
       const input = Buffer.from(`${headText}.${payloadText}`);
-      if (!signatureHolds(key.alg, input, Buffer.from(sigText, 'base64url'), key)) throw new CompactJwsError('the JWS signature does not verify');
+      if (!signatureHolds(key.alg, input, Buffer.from(sigText, 'base64url'), key))
+        throw new CompactJwsError('the JWS signature does not verify');
       try {
         return JSON.parse(Buffer.from(payloadText, 'base64url').toString('utf8'));
       } catch {

@@ -25,8 +25,13 @@ export function digestsEqual(a: string, b: string): boolean {
 
 /** Cheap shape check before any lookup: prefix, length, alphabet. */
 export function looksLikeOpaqueToken(value: unknown, prefix: string): value is string {
-  return typeof value === 'string' && value.length >= prefix.length + 40 && value.length <= 128 &&
-    value.startsWith(prefix) && OPAQUE_PATTERN.test(value.slice(prefix.length));
+  return (
+    typeof value === 'string' &&
+    value.length >= prefix.length + 40 &&
+    value.length <= 128 &&
+    value.startsWith(prefix) &&
+    OPAQUE_PATTERN.test(value.slice(prefix.length))
+  );
 }
 
 /** A short random identifier (session ids, jtis, row ids): 128 bits, base64url. */

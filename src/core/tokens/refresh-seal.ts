@@ -9,7 +9,9 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 const INFO = Buffer.from('revokd refresh successor v1');
 
 function deriveKey(predecessor: string, salt: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', Buffer.from(predecessor, 'utf8'), Buffer.from(salt, 'utf8'), INFO, 32));
+  return Buffer.from(
+    hkdfSync('sha256', Buffer.from(predecessor, 'utf8'), Buffer.from(salt, 'utf8'), INFO, 32),
+  );
 }
 
 /** Seals `successor` under `predecessor`; `salt` binds it to one row (the predecessor's id). */
@@ -21,11 +23,19 @@ export function sealSuccessor(predecessor: string, salt: string, successor: stri
 }
 
 /** Opens a sealed successor; undefined if the predecessor or salt does not match. */
-export function openSuccessor(predecessor: string, salt: string, sealed: string): string | undefined {
+export function openSuccessor(
+  predecessor: string,
+  salt: string,
+  sealed: string,
+): string | undefined {
   const parts = sealed.split('.');
   if (parts.length !== 3) return undefined;
   try {
-    const [iv, tag, body] = parts.map((p) => Buffer.from(p, 'base64url')) as [Buffer, Buffer, Buffer];
+    const [iv, tag, body] = parts.map((p) => Buffer.from(p, 'base64url')) as [
+      Buffer,
+      Buffer,
+      Buffer,
+    ];
     const decipher = createDecipheriv('aes-256-gcm', deriveKey(predecessor, salt), iv);
     decipher.setAuthTag(tag);
     return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');

@@ -33,7 +33,8 @@ export class VerifiedTokenCache {
 
   /** `capacity` 0 disables caching (every call verifies the signature). */
   constructor(readonly capacity: number = DEFAULT_VERIFIED_TOKEN_CACHE_SIZE) {
-    if (!Number.isSafeInteger(capacity) || capacity < 0) throw new RangeError(`cache capacity must be a whole number ≥ 0, got ${capacity}`);
+    if (!Number.isSafeInteger(capacity) || capacity < 0)
+      throw new RangeError(`cache capacity must be a whole number ≥ 0, got ${capacity}`);
   }
 
   get(token: string): VerifiedAccessToken | undefined {

@@ -24,18 +24,31 @@ import { Closed } from '../schemas/shapes.js';
 const UserIdParams = UuidParam('user id');
 
 function userIdOf(request: FastifyRequest<{ Params: { id: string } }>): string {
-  if (!UUID_PATTERN.test(request.params.id)) throw new RevokdError('ERR_VALIDATION', 'user id must be a UUID');
+  if (!UUID_PATTERN.test(request.params.id))
+    throw new RevokdError('ERR_VALIDATION', 'user id must be a UUID');
   return request.params.id.toLowerCase();
 }
 
-const PasswordResetBody = Type.Object({
-  new_password: Type.String({ minLength: 1, maxLength: MAX_PASSWORD_BYTES, description: 'At least 8 characters, at most 1024 bytes, and not easy to guess (zxcvbn score ≥ 3)' }),
-}, { additionalProperties: false });
+const PasswordResetBody = Type.Object(
+  {
+    new_password: Type.String({
+      minLength: 1,
+      maxLength: MAX_PASSWORD_BYTES,
+      description:
+        'At least 8 characters, at most 1024 bytes, and not easy to guess (zxcvbn score ≥ 3)',
+    }),
+  },
+  { additionalProperties: false },
+);
 
 const PasswordResetResponse = Closed({
   user_id: Type.String(),
   password_reset: Type.Literal(true),
-  revoked: Closed({ sessions: Type.Integer({ description: 'Sessions of the user that were live and are now revoked' }) }),
+  revoked: Closed({
+    sessions: Type.Integer({
+      description: 'Sessions of the user that were live and are now revoked',
+    }),
+  }),
 });
 
 const EnableResponse = Closed({
@@ -46,31 +59,59 @@ const EnableResponse = Closed({
 
 export function adminUserStateRoutes(app: FastifyInstance, ctx: AppContext): void {
   const admin = bearerGuard(ctx, { role: 'admin' });
-  const actorOf = (request: FastifyRequest) => ({ type: 'admin' as const, id: requireUser(request).id });
-
-  app.post<{ Params: { id: string }; Body: { new_password: string } }>('/api/v1/admin/users/:id/password', {
-    preHandler: admin,
-    config: { body: 'json' },
-    schema: {
-      tags: ['admin'], summary: 'Set a user\'s password (revokes every session of the user)', security: SECURITY.bearer,
-      params: UserIdParams, body: PasswordResetBody, response: { 200: PasswordResetResponse, ...ERROR_RESPONSES },
-    },
-  }, async (request, reply) => {
-    const userId = userIdOf(request);
-    const result = await resetPassword(ctx, userId, request.body.new_password, actorOf(request), request.clientIp);
-    return reply.header('cache-control', 'no-store').send({ user_id: userId, password_reset: true, revoked: { sessions: result.sessionsRevoked } });
+  const actorOf = (request: FastifyRequest) => ({
+    type: 'admin' as const,
+    id: requireUser(request).id,
   });
 
-  app.post<{ Params: { id: string } }>('/api/v1/admin/users/:id/enable', {
-    preHandler: admin,
-    config: { body: 'none' },
-    schema: {
-      tags: ['admin'], summary: 'Let a disabled user sign in again (what the disable revoked stays revoked)', security: SECURITY.bearer,
-      params: UserIdParams, response: { 200: EnableResponse, ...ERROR_RESPONSES },
+  app.post<{ Params: { id: string }; Body: { new_password: string } }>(
+    '/api/v1/admin/users/:id/password',
+    {
+      preHandler: admin,
+      config: { body: 'json' },
+      schema: {
+        tags: ['admin'],
+        summary: "Set a user's password (revokes every session of the user)",
+        security: SECURITY.bearer,
+        params: UserIdParams,
+        body: PasswordResetBody,
+        response: { 200: PasswordResetResponse, ...ERROR_RESPONSES },
+      },
     },
-  }, async (request) => {
-    const userId = userIdOf(request);
-    const { changed } = await enableUser(ctx, userId, actorOf(request), request.clientIp);
-    return { user_id: userId, disabled: false as const, changed };
-  });
+    async (request, reply) => {
+      const userId = userIdOf(request);
+      const result = await resetPassword(
+        ctx,
+        userId,
+        request.body.new_password,
+        actorOf(request),
+        request.clientIp,
+      );
+      return reply.header('cache-control', 'no-store').send({
+        user_id: userId,
+        password_reset: true,
+        revoked: { sessions: result.sessionsRevoked },
+      });
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/api/v1/admin/users/:id/enable',
+    {
+      preHandler: admin,
+      config: { body: 'none' },
+      schema: {
+        tags: ['admin'],
+        summary: 'Let a disabled user sign in again (what the disable revoked stays revoked)',
+        security: SECURITY.bearer,
+        params: UserIdParams,
+        response: { 200: EnableResponse, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const userId = userIdOf(request);
+      const { changed } = await enableUser(ctx, userId, actorOf(request), request.clientIp);
+      return { user_id: userId, disabled: false as const, changed };
+    },
+  );
 }

@@ -16,12 +16,17 @@ import { AddressBudget } from '../../core/containment/address-budget.js';
 import { RevokdError } from '../../core/errors.js';
 
 /** Hits recorded per address (counting key) per minute, and in all per minute; more are answered but not recorded. */
-export const HONEYPOT_BUDGET = { perKey: 10, total: 600, windowMs: 60_000, maxKeys: 10_000 } as const;
+export const HONEYPOT_BUDGET = {
+  perKey: 10,
+  total: 600,
+  windowMs: 60_000,
+  maxKeys: 10_000,
+} as const;
 
 /** A request another site may have made the browser send (Fetch Metadata). */
 function mayBeLedByAnotherSite(request: FastifyRequest): boolean {
   const site = request.headers['sec-fetch-site'];
-  const value = (Array.isArray(site) ? site.join(',') : site ?? '').toLowerCase();
+  const value = (Array.isArray(site) ? site.join(',') : (site ?? '')).toLowerCase();
   return value.includes('cross-site') || value.includes('same-site');
 }
 
@@ -33,7 +38,12 @@ export function honeypotRoutes(app: FastifyInstance, ctx: AppContext): void {
     // ignoresInput: a NUL in the query would otherwise be a 400 here and a 404 on a real unknown path.
     app.all(path, { schema: { hide: true }, config: { ignoresInput: true } }, async (request) => {
       if (!mayBeLedByAnotherSite(request) && budget.take(request.clientKey, ctx.now())) {
-        ctx.events.emit('deception_hit', { kind: 'honeypot', ip: request.clientIp, detail: `${request.method} ${path}`, via: DIRECT });
+        ctx.events.emit('deception_hit', {
+          kind: 'honeypot',
+          ip: request.clientIp,
+          detail: `${request.method} ${path}`,
+          via: DIRECT,
+        });
         // Wait for the count (and a block, at the threshold) to be committed before answering.
         await ctx.security.monitor.settled();
       }

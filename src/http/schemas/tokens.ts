@@ -7,7 +7,9 @@ export const TokenResponse = Closed({
   access_token: Type.String({ description: 'A signed JWT' }),
   token_type: Type.Literal('Bearer'),
   expires_in: Type.Integer({ description: 'Seconds the access token lives' }),
-  refresh_token: Type.Optional(Type.String({ description: 'Rotating refresh token (rt_…); shown once' })),
+  refresh_token: Type.Optional(
+    Type.String({ description: 'Rotating refresh token (rt_…); shown once' }),
+  ),
   refresh_expires_in: Type.Optional(Type.Integer()),
   session_id: Type.String(),
   scope: Type.Optional(Type.String()),
@@ -18,22 +20,50 @@ export const Introspection = Type.Union([
   Closed({ active: Type.Literal(false) }),
   Closed({
     active: Type.Literal(true),
-    token_type: Type.Union([Type.Literal('access_token'), Type.Literal('refresh_token'), Type.Literal('api_token')]),
-    iss: Type.String(), sub: Type.String(),
+    token_type: Type.Union([
+      Type.Literal('access_token'),
+      Type.Literal('refresh_token'),
+      Type.Literal('api_token'),
+    ]),
+    iss: Type.String(),
+    sub: Type.String(),
     aud: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
-    client_id: Type.Optional(Type.String()), scope: Type.Optional(Type.String()),
-    exp: Type.Optional(Type.Integer()), iat: Type.Optional(Type.Integer()), nbf: Type.Optional(Type.Integer()),
-    jti: Type.Optional(Type.String()), sid: Type.Optional(Type.String()), token_id: Type.Optional(Type.String()),
+    client_id: Type.Optional(Type.String()),
+    scope: Type.Optional(Type.String()),
+    exp: Type.Optional(Type.Integer()),
+    iat: Type.Optional(Type.Integer()),
+    nbf: Type.Optional(Type.Integer()),
+    jti: Type.Optional(Type.String()),
+    sid: Type.Optional(Type.String()),
+    token_id: Type.Optional(Type.String()),
   }),
 ]);
 
 const apiTokenFields = {
-  id: Type.String({ format: 'uuid' }), name: Type.String(), token_prefix: Type.String(), scopes: Type.Array(Type.String()),
-  created_at: IsoTime, expires_at: NullableIsoTime, last_used_at: NullableIsoTime, last_used_ip: Nullable(Type.String()),
-  is_active: Type.Boolean(), revoked_at: NullableIsoTime, revoke_reason: Nullable(Type.String()),
-  revoked_by: Nullable(Closed({
-    type: Nullable(Type.String({ description: 'user, admin, system or cli; null if revoked before it was kept' })), id: Nullable(Type.String()),
-  }, { description: 'Who revoked it; null while active' })),
+  id: Type.String({ format: 'uuid' }),
+  name: Type.String(),
+  token_prefix: Type.String(),
+  scopes: Type.Array(Type.String()),
+  created_at: IsoTime,
+  expires_at: NullableIsoTime,
+  last_used_at: NullableIsoTime,
+  last_used_ip: Nullable(Type.String()),
+  is_active: Type.Boolean(),
+  revoked_at: NullableIsoTime,
+  revoke_reason: Nullable(Type.String()),
+  revoked_by: Nullable(
+    Closed(
+      {
+        type: Nullable(
+          Type.String({
+            description: 'user, admin, system or cli; null if revoked before it was kept',
+          }),
+        ),
+        id: Nullable(Type.String()),
+      },
+      { description: 'Who revoked it; null while active' },
+    ),
+  ),
 };
 
 /** presentApiToken (src/app/api-tokens/create-api-token.ts): a token without its secret. */
@@ -44,9 +74,18 @@ export const AdminApiTokenView = Closed({ ...apiTokenFields, canary: Type.Boolea
 
 /** A token just created: the secret (`token`) is in this answer only. */
 export const CreatedApiToken = Closed({
-  id: Type.String({ format: 'uuid' }), name: Type.String(), token: Type.String({ description: 'The secret, shown once' }),
-  token_prefix: Type.String(), scopes: Type.Array(Type.String()), created_at: IsoTime, expires_at: NullableIsoTime,
+  id: Type.String({ format: 'uuid' }),
+  name: Type.String(),
+  token: Type.String({ description: 'The secret, shown once' }),
+  token_prefix: Type.String(),
+  scopes: Type.Array(Type.String()),
+  created_at: IsoTime,
+  expires_at: NullableIsoTime,
 });
 
 /** The answer to revoking one API token. */
-export const RevokedApiToken = Closed({ message: Type.String(), token_id: Type.String({ format: 'uuid' }), revoked_at: IsoTime });
+export const RevokedApiToken = Closed({
+  message: Type.String(),
+  token_id: Type.String({ format: 'uuid' }),
+  revoked_at: IsoTime,
+});

@@ -4,7 +4,13 @@ import { Closed, IsoTime, NullableIsoTime, StringEnum } from './shapes.js';
 
 export const Role = StringEnum(['user', 'admin'] as const);
 
-const userFields = { id: Type.String({ format: 'uuid' }), email: Type.String(), role: Role, created_at: IsoTime, disabled_at: NullableIsoTime };
+const userFields = {
+  id: Type.String({ format: 'uuid' }),
+  email: Type.String(),
+  role: Role,
+  created_at: IsoTime,
+  disabled_at: NullableIsoTime,
+};
 
 export const PublicUser = Closed(userFields);
 

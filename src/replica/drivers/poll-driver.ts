@@ -104,10 +104,11 @@ export class PollDriver implements ReplicaDriver {
     if (this.sink === undefined) return;
     const running = this.syncing;
     if (running === undefined) void this.sync();
-    else this.pendingWake ??= running.then(() => {
-      this.pendingWake = undefined;
-      return this.sync();
-    });
+    else
+      this.pendingWake ??= running.then(() => {
+        this.pendingWake = undefined;
+        return this.sync();
+      });
   }
 
   private async readAll(): Promise<void> {

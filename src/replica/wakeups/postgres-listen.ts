@@ -13,7 +13,6 @@ import type { FeedListenerConnection as ListenerClient } from '../../stores/port
 import type { FeedWakeup } from '../drivers/poll-driver.js';
 import type { WakeupStatus } from '../revocation-replica.js';
 
-
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 2_000;
 
@@ -30,7 +29,8 @@ export class PostgresListenWakeup implements FeedWakeup {
     private readonly channel: string,
     private readonly onProblem: (err: unknown) => void = () => undefined,
   ) {
-    if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new TypeError(`invalid LISTEN channel: ${channel}`);
+    if (!/^[a-z_][a-z0-9_]*$/.test(channel))
+      throw new TypeError(`invalid LISTEN channel: ${channel}`);
   }
 
   async start(wake: () => void): Promise<void> {
@@ -86,7 +86,9 @@ export class PostgresListenWakeup implements FeedWakeup {
   }
 
   status(): WakeupStatus {
-    return this.client !== undefined ? { name: this.name, connected: true } : { name: this.name, connected: false, problem: this.lastProblem ?? 'not connected' };
+    return this.client !== undefined
+      ? { name: this.name, connected: true }
+      : { name: this.name, connected: false, problem: this.lastProblem ?? 'not connected' };
   }
 
   async stop(): Promise<void> {

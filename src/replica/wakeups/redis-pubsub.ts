@@ -35,7 +35,11 @@ export class RedisPubSubWakeup implements FeedWakeup, FeedAnnouncer {
   private subscribed = false;
   private lastProblem: string | undefined;
 
-  constructor(url: string, prefix: string, private readonly onProblem: (err: unknown) => void = () => undefined) {
+  constructor(
+    url: string,
+    prefix: string,
+    private readonly onProblem: (err: unknown) => void = () => undefined,
+  ) {
     this.channel = `${prefix}feed`;
     this.subscriber = connect(url, 'subscriber');
     this.publisher = connect(url, 'publisher');
@@ -52,14 +56,19 @@ export class RedisPubSubWakeup implements FeedWakeup, FeedAnnouncer {
       this.lastProblem = err.message;
       this.onProblem(err);
     });
-    sub.on('close', () => { this.subscribed = false; });
+    sub.on('close', () => {
+      this.subscribed = false;
+    });
     // (Re)subscribe on every connect, then catch up on what was committed while unsubscribed.
     sub.on('ready', () => {
-      void sub.subscribe(this.channel).then(() => {
-        this.subscribed = true;
-        this.lastProblem = undefined;
-        wake();
-      }, (err: unknown) => this.onProblem(err));
+      void sub.subscribe(this.channel).then(
+        () => {
+          this.subscribed = true;
+          this.lastProblem = undefined;
+          wake();
+        },
+        (err: unknown) => this.onProblem(err),
+      );
     });
     sub.connect().catch((err: unknown) => {
       this.lastProblem = err instanceof Error ? err.message : String(err);
@@ -75,7 +84,9 @@ export class RedisPubSubWakeup implements FeedWakeup, FeedAnnouncer {
   }
 
   status(): WakeupStatus {
-    return this.subscribed ? { name: this.name, connected: true } : { name: this.name, connected: false, problem: this.lastProblem ?? 'not subscribed' };
+    return this.subscribed
+      ? { name: this.name, connected: true }
+      : { name: this.name, connected: false, problem: this.lastProblem ?? 'not subscribed' };
   }
 
   async stop(): Promise<void> {

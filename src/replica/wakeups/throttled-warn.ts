@@ -6,7 +6,11 @@ import type { Logger } from 'pino';
 
 const LOG_EVERY_MS = 10_000;
 
-export function throttledWarn(log: Logger, message: string, everyMs = LOG_EVERY_MS): (err: unknown) => void {
+export function throttledWarn(
+  log: Logger,
+  message: string,
+  everyMs = LOG_EVERY_MS,
+): (err: unknown) => void {
   let lastMs = 0;
   let suppressed = 0;
   return (err) => {

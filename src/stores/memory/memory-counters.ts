@@ -30,16 +30,24 @@ export class MemoryCounters implements CountersPort {
     return this.windows.size;
   }
 
-  async readCounter(key: string, windowMs: number, nowMs: number): Promise<{ count: number; resetAtMs: number }> {
+  async readCounter(
+    key: string,
+    windowMs: number,
+    nowMs: number,
+  ): Promise<{ count: number; resetAtMs: number }> {
     const window = this.windows.get(key);
-    if (window === undefined || nowMs - window.startMs >= windowMs) return { count: 0, resetAtMs: nowMs };
+    if (window === undefined || nowMs - window.startMs >= windowMs)
+      return { count: 0, resetAtMs: nowMs };
     return { count: window.count, resetAtMs: window.startMs + windowMs };
   }
 
   async incrementCounter(key: string, windowMs: number, nowMs: number): Promise<number> {
     const current = this.windows.get(key);
     this.windows.delete(key);
-    const window = current === undefined || nowMs - current.startMs >= windowMs ? { startMs: nowMs, count: 0 } : current;
+    const window =
+      current === undefined || nowMs - current.startMs >= windowMs
+        ? { startMs: nowMs, count: 0 }
+        : current;
     window.count++;
     if (this.windows.size >= this.maxKeys) {
       const oldest = this.windows.keys().next().value;

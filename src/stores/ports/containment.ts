@@ -4,7 +4,14 @@
  */
 import type { AuditEventInput } from '../../core/audit/audit-event.js';
 import type {
-  AlertCounts, AlertQuery, AlertRecord, ApiTokenRevocation, IpBlockReport, NewIpBlock, RevocationContext, IpBlockRecord,
+  AlertCounts,
+  AlertQuery,
+  AlertRecord,
+  ApiTokenRevocation,
+  IpBlockReport,
+  NewIpBlock,
+  RevocationContext,
+  IpBlockRecord,
 } from '../types.js';
 
 export interface ContainmentPort {
@@ -28,12 +35,20 @@ export interface ContainmentPort {
    */
   findIpBlock(id: string): Promise<IpBlockRecord | undefined>;
   /** Lifts a block (tokens it revoked stay revoked); undefined when unknown or already lifted. */
-  liftIpBlock(id: string, nowMs: number, by: string | null, audit: AuditEventInput): Promise<IpBlockRecord | undefined>;
+  liftIpBlock(
+    id: string,
+    nowMs: number,
+    by: string | null,
+    audit: AuditEventInput,
+  ): Promise<IpBlockRecord | undefined>;
   /** Marks a user as a decoy (or not). */
   setUserDecoy(id: string, isDecoy: boolean): Promise<void>;
 
   /** Stores an alert; with a dedupeKey already used, stores nothing and returns created=false. */
-  raiseAlert(alert: Omit<AlertRecord, 'acknowledgedAtMs' | 'acknowledgedBy'>, audit: AuditEventInput): Promise<{ alert: AlertRecord; created: boolean }>;
+  raiseAlert(
+    alert: Omit<AlertRecord, 'acknowledgedAtMs' | 'acknowledgedBy'>,
+    audit: AuditEventInput,
+  ): Promise<{ alert: AlertRecord; created: boolean }>;
   /** Alerts matching the severity and acknowledged filters, newest first, paged by limit/offset. */
   listAlerts(query: AlertQuery): Promise<AlertRecord[]>;
   /**

@@ -8,7 +8,11 @@ export interface CountersPort {
   /** Adds one to a counter whose window opens at its first event; returns the count in the window. */
   incrementCounter(key: string, windowMs: number, nowMs: number): Promise<number>;
   /** The count in the open window (0 when none) and when that window closes. */
-  readCounter(key: string, windowMs: number, nowMs: number): Promise<{ count: number; resetAtMs: number }>;
+  readCounter(
+    key: string,
+    windowMs: number,
+    nowMs: number,
+  ): Promise<{ count: number; resetAtMs: number }>;
 }
 
 /**

@@ -4,8 +4,22 @@
  */
 import type { AuditEventInput } from '../../core/audit/audit-event.js';
 import type {
-  ApiTokenRecord, ApiTokenRevocation, ClientRecord, ConsumeOutcome, ConsumeRefreshInput, Generations, NewApiToken,
-  NewSession, OutboxMessage, PasswordSetReport, PasswordUpdate, RefreshTokenRecord, Role, SessionRecord, SigningKeyRecord, UserRecord,
+  ApiTokenRecord,
+  ApiTokenRevocation,
+  ClientRecord,
+  ConsumeOutcome,
+  ConsumeRefreshInput,
+  Generations,
+  NewApiToken,
+  NewSession,
+  OutboxMessage,
+  PasswordSetReport,
+  PasswordUpdate,
+  RefreshTokenRecord,
+  Role,
+  SessionRecord,
+  SigningKeyRecord,
+  UserRecord,
 } from '../types.js';
 
 export interface UserRecords {
@@ -14,7 +28,11 @@ export interface UserRecords {
    * `onlyIfNoActiveAdmin`, also ERR_CONFLICT (nothing written) when an active admin exists, checked
    * in the insert's own commit — so instances creating the first admin at once make exactly one.
    */
-  createUser(user: UserRecord, audit: AuditEventInput, options?: { readonly onlyIfNoActiveAdmin?: boolean }): Promise<void>;
+  createUser(
+    user: UserRecord,
+    audit: AuditEventInput,
+    options?: { readonly onlyIfNoActiveAdmin?: boolean },
+  ): Promise<void>;
   /** The user with this id (exact match), or undefined. */
   findUserById(id: string): Promise<UserRecord | undefined>;
   /** The user with this email, compared case-insensitively, or undefined. */
@@ -42,7 +60,12 @@ export interface UserRecords {
    * (`update.endSessions`), in one commit. Undefined, and nothing written, when the user is unknown
    * or `ifPasswordHash` no longer matches.
    */
-  setUserPassword(id: string, update: PasswordUpdate, audit: AuditEventInput, mail?: OutboxMessage): Promise<PasswordSetReport | undefined>;
+  setUserPassword(
+    id: string,
+    update: PasswordUpdate,
+    audit: AuditEventInput,
+    mail?: OutboxMessage,
+  ): Promise<PasswordSetReport | undefined>;
 }
 
 export interface ClientRecords {
@@ -53,13 +76,24 @@ export interface ClientRecords {
   /** Every client, disabled ones included, oldest first. */
   listClients(): Promise<ClientRecord[]>;
   /** Disables (`disabledAtMs` = nowMs) or enables a client; false (and no audit row) when it was already so or is unknown. */
-  setClientDisabled(id: string, disabled: boolean, nowMs: number, audit: AuditEventInput): Promise<boolean>;
+  setClientDisabled(
+    id: string,
+    disabled: boolean,
+    nowMs: number,
+    audit: AuditEventInput,
+  ): Promise<boolean>;
   /**
    * Replaces a confidential client's secret hash; false when there is no such confidential client.
    * With `previousSecretExpiresAtMs`, the replaced hash keeps authenticating until then (a grace
    * period; one running before is dropped); without, no previous secret is kept.
    */
-  replaceClientSecret(id: string, secretHash: string, nowMs: number, audit: AuditEventInput, previousSecretExpiresAtMs?: number | null): Promise<boolean>;
+  replaceClientSecret(
+    id: string,
+    secretHash: string,
+    nowMs: number,
+    audit: AuditEventInput,
+    previousSecretExpiresAtMs?: number | null,
+  ): Promise<boolean>;
   /** Clients whose secret grace ended at or before `nowMs` and is not yet finished (endSecretGrace). */
   listEndedSecretGraces(nowMs: number): Promise<ClientRecord[]>;
   /**
@@ -71,7 +105,11 @@ export interface ClientRecords {
 
 export interface SigningKeyRecords {
   /** Adds a key; with `retireActive`, every other active key becomes retired in the same commit. */
-  insertSigningKey(key: SigningKeyRecord, retireActive: boolean, audit: AuditEventInput): Promise<void>;
+  insertSigningKey(
+    key: SigningKeyRecord,
+    retireActive: boolean,
+    audit: AuditEventInput,
+  ): Promise<void>;
   /** Every key, whatever its status, oldest first. */
   listSigningKeys(): Promise<SigningKeyRecord[]>;
   /**
@@ -113,7 +151,11 @@ export interface SessionRecords {
 
 export interface ApiTokenRecords {
   /** Creates an API token; with `maxLivePerUser`, refuses (409) when the user already has that many live. */
-  createApiToken(token: NewApiToken, limits: { maxLivePerUser: number | null }, audit: AuditEventInput): Promise<void>;
+  createApiToken(
+    token: NewApiToken,
+    limits: { maxLivePerUser: number | null },
+    audit: AuditEventInput,
+  ): Promise<void>;
   /** The API token with this id, revoked ones included, or undefined. */
   findApiTokenById(id: string): Promise<ApiTokenRecord | undefined>;
   /** The API token whose string hashes to this, revoked ones included, or undefined. */
@@ -131,4 +173,5 @@ export interface ApiTokenRecords {
   recordApiTokenUse(uses: ReadonlyArray<{ id: string; atMs: number; ip: string }>): Promise<void>;
 }
 
-export interface RecordsPort extends UserRecords, ClientRecords, SigningKeyRecords, SessionRecords, ApiTokenRecords {}
+export interface RecordsPort
+  extends UserRecords, ClientRecords, SigningKeyRecords, SessionRecords, ApiTokenRecords {}

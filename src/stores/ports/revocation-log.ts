@@ -6,7 +6,15 @@
 import type { SnapshotReceiver } from '../../core/revocation/snapshot-stream.js';
 import type { RevocationRecord } from '../../core/revocation/types.js';
 import type { StoreLifecycle } from './lifecycle.js';
-import type { FeedCursor, FeedPage, FeedSnapshot, Generations, RevocationContext, RevocationReport, RevocationTarget } from '../types.js';
+import type {
+  FeedCursor,
+  FeedPage,
+  FeedSnapshot,
+  Generations,
+  RevocationContext,
+  RevocationReport,
+  RevocationTarget,
+} from '../types.js';
 
 export interface RevocationLogPort {
   /** The counters a token issued now must carry. Read from the system of record, never a cache. */

@@ -36,11 +36,23 @@ export interface StorePorts {
 
 /** The ports of a store that implements them all (SQLite, PostgreSQL): the one object each time. */
 export function storePorts(
-  store: StoreLifecycle & RecordsPort & RevocationLogPort & AuditLogPort & CountersPort
-    & RateWindowsPort & OutboxPort & ContainmentPort,
+  store: StoreLifecycle &
+    RecordsPort &
+    RevocationLogPort &
+    AuditLogPort &
+    CountersPort &
+    RateWindowsPort &
+    OutboxPort &
+    ContainmentPort,
 ): StorePorts {
   return {
-    lifecycle: store, records: store, revocations: store, audit: store, counters: store,
-    rateWindows: store, outbox: store, containment: store,
+    lifecycle: store,
+    records: store,
+    revocations: store,
+    audit: store,
+    counters: store,
+    rateWindows: store,
+    outbox: store,
+    containment: store,
   };
 }

@@ -51,25 +51,32 @@ function maintenanceUrl(url: string): string {
  */
 export async function createMissingDatabase(url: string, timeoutMs: number): Promise<string> {
   const { database, user } = target(url);
-  const client = new pg.Client(connectionSettings(maintenanceUrl(url), timeoutMs, 'revokd-create-database'));
+  const client = new pg.Client(
+    connectionSettings(maintenanceUrl(url), timeoutMs, 'revokd-create-database'),
+  );
   // The name goes in as an identifier, quoted by pg (doubled quotes): never pasted into SQL as is.
   const create = `CREATE DATABASE ${client.escapeIdentifier(database)}`;
-  const cannot = (why: string, cause: unknown): DatabaseMissingError => new DatabaseMissingError(
-    `the PostgreSQL database "${database}" (REVOKD_DATABASE_URL) does not exist and ${why}: ` +
-    `create it as a role that may (psql -d ${MAINTENANCE_DATABASE} -c '${create.replace(/'/g, `'\\''`)}'), or grant CREATEDB to "${user}", then start again`,
-    { cause },
-  );
+  const cannot = (why: string, cause: unknown): DatabaseMissingError =>
+    new DatabaseMissingError(
+      `the PostgreSQL database "${database}" (REVOKD_DATABASE_URL) does not exist and ${why}: ` +
+        `create it as a role that may (psql -d ${MAINTENANCE_DATABASE} -c '${create.replace(/'/g, `'\\''`)}'), or grant CREATEDB to "${user}", then start again`,
+      { cause },
+    );
   try {
     await client.connect();
   } catch (err) {
-    throw cannot(`revokd could not connect to the "${MAINTENANCE_DATABASE}" database to create it (${(err as Error).message})`, err);
+    throw cannot(
+      `revokd could not connect to the "${MAINTENANCE_DATABASE}" database to create it (${(err as Error).message})`,
+      err,
+    );
   }
   try {
     await client.query(create);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'string' && ALREADY_CREATED.has(code)) return database;
-    if (code === INSUFFICIENT_PRIVILEGE) throw cannot(`the role "${user}" may not create databases`, err);
+    if (code === INSUFFICIENT_PRIVILEGE)
+      throw cannot(`the role "${user}" may not create databases`, err);
     throw cannot(`creating it failed (${(err as Error).message})`, err);
   } finally {
     await client.end().catch(() => undefined);

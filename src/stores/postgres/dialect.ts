@@ -28,10 +28,12 @@ export const postgresDialect: Dialect = {
    * lock; READ COMMITTED, so the head it read was its predecessor's): the updates are serial across
    * every instance. The seq is the last record the chain covers (migration 006 says why a snapshot needs it).
    */
-  writeFeedHead: (chain, seq) => run('UPDATE feed_head SET chain = ?, seq = GREATEST(seq, ?) WHERE id = 1', [chain, seq]),
+  writeFeedHead: (chain, seq) =>
+    run('UPDATE feed_head SET chain = ?, seq = GREATEST(seq, ?) WHERE id = 1', [chain, seq]),
   notifyFeed,
   lastSeqSql: `SELECT pg_sequence_last_value(pg_get_serial_sequence('revocations', 'seq')::regclass) AS last`,
   // The cursor is never below the last record the chain covers, pruned or not (migration 006).
-  snapshotHeadSql: 'SELECT GREATEST((SELECT COALESCE(MAX(seq), 0) FROM revocations), seq) AS last, chain FROM feed_head WHERE id = 1',
+  snapshotHeadSql:
+    'SELECT GREATEST((SELECT COALESCE(MAX(seq), 0) FROM revocations), seq) AS last, chain FROM feed_head WHERE id = 1',
   arrayParams: true,
 };

@@ -18,7 +18,8 @@ const revokdTypes = {
     if (oid === INT8_OID && format !== 'binary') {
       return (text: string): number => {
         const value = Number(text);
-        if (!Number.isSafeInteger(value)) throw new RangeError(`BIGINT ${text} is beyond what revokd stores`);
+        if (!Number.isSafeInteger(value))
+          throw new RangeError(`BIGINT ${text} is beyond what revokd stores`);
         return value;
       };
     }
@@ -31,7 +32,11 @@ export const POOL_MAX = 10;
 const IDLE_TIMEOUT_MS = 30_000;
 
 /** The settings every connection of the store (pooled or the listener) is made with. */
-export function connectionSettings(url: string, timeoutMs: number, applicationName: string): pg.ClientConfig {
+export function connectionSettings(
+  url: string,
+  timeoutMs: number,
+  applicationName: string,
+): pg.ClientConfig {
   return {
     connectionString: url,
     application_name: applicationName,
@@ -51,8 +56,16 @@ export function connectionSettings(url: string, timeoutMs: number, applicationNa
  * reported by pg as a pool 'error' event; without a listener Node would crash the process. The
  * next checkout simply gets a fresh connection, so the event is only passed on to `onError`.
  */
-export function createPool(url: string, timeoutMs: number, onError: (err: Error) => void = () => undefined): pg.Pool {
-  const pool = new pg.Pool({ ...connectionSettings(url, timeoutMs, 'revokd'), max: POOL_MAX, idleTimeoutMillis: IDLE_TIMEOUT_MS });
+export function createPool(
+  url: string,
+  timeoutMs: number,
+  onError: (err: Error) => void = () => undefined,
+): pg.Pool {
+  const pool = new pg.Pool({
+    ...connectionSettings(url, timeoutMs, 'revokd'),
+    max: POOL_MAX,
+    idleTimeoutMillis: IDLE_TIMEOUT_MS,
+  });
   pool.on('error', onError);
   return pool;
 }

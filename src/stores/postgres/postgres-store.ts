@@ -18,7 +18,12 @@ import { BACKEND_CAPABILITIES } from '../../core/database-url.js';
 import type { FeedNotifications } from '../ports/revocation-log.js';
 import { unitOfWork } from '../sql/feed.js';
 import { type Proc, Unit } from '../sql/procedure.js';
-import { DEFAULT_STORE_TIMEOUT_MS, SqlStore, type SqlStoreOptions, type UnitMode } from '../sql/sql-store.js';
+import {
+  DEFAULT_STORE_TIMEOUT_MS,
+  SqlStore,
+  type SqlStoreOptions,
+  type UnitMode,
+} from '../sql/sql-store.js';
 import type { RevokdStore } from '../types.js';
 import { createMissingDatabase, isMissingDatabase } from './create-database.js';
 import { postgresDialect } from './dialect.js';
@@ -63,9 +68,14 @@ export class PostgresStore extends SqlStore implements RevokdStore, FeedNotifica
     const newUnit = () => new Unit(postgresDialect, this.auditChainKey, mode === 'audited');
     return this.open(() => {
       switch (mode) {
-        case 'autocommit': return runOn(this.pool, work(newUnit()));
-        case 'snapshot': return runTransaction(this.pool, { snapshot: true }, () => work(newUnit()));
-        default: return runTransaction(this.pool, {}, () => unitOfWork(newUnit(), work, mode === 'audited'));
+        case 'autocommit':
+          return runOn(this.pool, work(newUnit()));
+        case 'snapshot':
+          return runTransaction(this.pool, { snapshot: true }, () => work(newUnit()));
+        default:
+          return runTransaction(this.pool, {}, () =>
+            unitOfWork(newUnit(), work, mode === 'audited'),
+          );
       }
     });
   }
@@ -98,7 +108,9 @@ export class PostgresStore extends SqlStore implements RevokdStore, FeedNotifica
    */
   connectListener(): Promise<pg.Client> {
     return this.open(async () => {
-      const client = new pg.Client(connectionSettings(this.url, this.storeTimeoutMs, 'revokd-listener'));
+      const client = new pg.Client(
+        connectionSettings(this.url, this.storeTimeoutMs, 'revokd-listener'),
+      );
       await client.connect();
       return client;
     });
@@ -109,7 +121,11 @@ export class PostgresStore extends SqlStore implements RevokdStore, FeedNotifica
  * Opens a PostgreSQL store on `url` and applies migrations (the pool is ended if that fails). A
  * database that does not exist yet is created first, when the role may (create-database.ts).
  */
-export async function createPostgresStore(url: string, options: PostgresStoreOptions, createIfMissing = true): Promise<PostgresStore> {
+export async function createPostgresStore(
+  url: string,
+  options: PostgresStoreOptions,
+  createIfMissing = true,
+): Promise<PostgresStore> {
   const store = new PostgresStore(url, options);
   try {
     await store.migrate();
@@ -117,7 +133,10 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     await store.close();
     // Only the first connection tells; the check costs nothing when the database is there.
     if (!createIfMissing || !isMissingDatabase(err)) throw err;
-    const name = await createMissingDatabase(url, options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS);
+    const name = await createMissingDatabase(
+      url,
+      options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS,
+    );
     options.onDatabaseCreated?.(name);
     return createPostgresStore(url, options, false);
   }

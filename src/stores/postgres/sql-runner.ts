@@ -25,9 +25,12 @@ export function runOn<T>(client: Queryable, proc: Proc<T>): Promise<T> {
     if (q.kind === 'exec') return void (await client.query(q.sql));
     const result = await client.query(numberPlaceholders(q.sql), q.params as unknown[]);
     switch (q.kind) {
-      case 'all': return result.rows as unknown[];
-      case 'get': return result.rows[0] as unknown;
-      case 'run': return result.rowCount ?? 0;
+      case 'all':
+        return result.rows as unknown[];
+      case 'get':
+        return result.rows[0] as unknown;
+      case 'run':
+        return result.rowCount ?? 0;
     }
   });
 }
@@ -45,7 +48,11 @@ const ATTEMPTS = 3;
  * sees everything committed before it starts, which is what the feed lock relies on) unless a
  * snapshot read is asked for.
  */
-export async function runTransaction<T>(pool: pg.Pool, options: TransactionOptions, work: () => Proc<T>): Promise<T> {
+export async function runTransaction<T>(
+  pool: pg.Pool,
+  options: TransactionOptions,
+  work: () => Proc<T>,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await attemptTransaction(pool, options, work);
@@ -55,18 +62,26 @@ export async function runTransaction<T>(pool: pg.Pool, options: TransactionOptio
   }
 }
 
-async function attemptTransaction<T>(pool: pg.Pool, options: TransactionOptions, work: () => Proc<T>): Promise<T> {
+async function attemptTransaction<T>(
+  pool: pg.Pool,
+  options: TransactionOptions,
+  work: () => Proc<T>,
+): Promise<T> {
   const client = await pool.connect();
   // A client whose connection failed (or whose query timed out mid-flight) is destroyed, not reused.
   let discard = false;
   try {
-    await client.query(options.snapshot === true ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
+    await client.query(
+      options.snapshot === true ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN',
+    );
     try {
       const result = await runOn(client, work());
       await client.query('COMMIT');
       return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => { discard = true; });
+      await client.query('ROLLBACK').catch(() => {
+        discard = true;
+      });
       throw err;
     }
   } catch (err) {

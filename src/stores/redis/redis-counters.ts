@@ -36,18 +36,29 @@ return count
 `;
 
 type CountingRedis = Redis & {
-  revokdIncrementCounter(key: string, windowMs: string, nowMs: string, slackMs: string): Promise<number>;
+  revokdIncrementCounter(
+    key: string,
+    windowMs: string,
+    nowMs: string,
+    slackMs: string,
+  ): Promise<number>;
 };
 
 export class RedisCounters implements CountersPort {
   private readonly redis: CountingRedis;
 
   /** `prefix` (REVOKD_REDIS_PREFIX) starts every key, so deployments and test runs can share a Redis. */
-  constructor(redis: Redis, private readonly prefix: string) {
+  constructor(
+    redis: Redis,
+    private readonly prefix: string,
+  ) {
     this.redis = redis as CountingRedis;
     // EVALSHA, and EVAL when Redis has not seen the script (a restarted Redis forgets it).
     if (typeof this.redis.revokdIncrementCounter !== 'function') {
-      this.redis.defineCommand('revokdIncrementCounter', { numberOfKeys: 1, lua: INCREMENT_SCRIPT });
+      this.redis.defineCommand('revokdIncrementCounter', {
+        numberOfKeys: 1,
+        lua: INCREMENT_SCRIPT,
+      });
     }
   }
 
@@ -57,14 +68,24 @@ export class RedisCounters implements CountersPort {
   }
 
   async incrementCounter(key: string, windowMs: number, nowMs: number): Promise<number> {
-    const count = await this.redis.revokdIncrementCounter(this.keyOf(key), String(Math.trunc(windowMs)), String(Math.trunc(nowMs)), String(EXPIRY_SLACK_MS));
+    const count = await this.redis.revokdIncrementCounter(
+      this.keyOf(key),
+      String(Math.trunc(windowMs)),
+      String(Math.trunc(nowMs)),
+      String(EXPIRY_SLACK_MS),
+    );
     return Number(count);
   }
 
-  async readCounter(key: string, windowMs: number, nowMs: number): Promise<{ count: number; resetAtMs: number }> {
+  async readCounter(
+    key: string,
+    windowMs: number,
+    nowMs: number,
+  ): Promise<{ count: number; resetAtMs: number }> {
     const [start, count] = await this.redis.hmget(this.keyOf(key), 's', 'c');
     const startMs = start === null ? undefined : Number(start);
-    if (startMs === undefined || count === null || nowMs - startMs >= windowMs) return { count: 0, resetAtMs: nowMs };
+    if (startMs === undefined || count === null || nowMs - startMs >= windowMs)
+      return { count: 0, resetAtMs: nowMs };
     return { count: Number(count), resetAtMs: startMs + windowMs };
   }
 

@@ -5,14 +5,23 @@
  * lock (postgres/feed-lock.ts; on SQLite, the IMMEDIATE transaction), which is what keeps it one
  * chain when several writers append at once; appending without it is refused as a programming error.
  */
-import { type AuditEntry, type AuditEventInput, GENESIS_HASH, chainHash } from '../../core/audit/audit-event.js';
+import {
+  type AuditEntry,
+  type AuditEventInput,
+  GENESIS_HASH,
+  chainHash,
+} from '../../core/audit/audit-event.js';
 import type { AuditQuery } from '../types.js';
 import { type Proc, type Unit, get, many, run } from './procedure.js';
 import { toAudit } from './rows.js';
 
 /** One statement, and the audit entry when it changed a row; whether it did. */
 export function* auditedChange(
-  u: Unit, sql: string, params: readonly unknown[], audit: AuditEventInput, nowMs: number,
+  u: Unit,
+  sql: string,
+  params: readonly unknown[],
+  audit: AuditEventInput,
+  nowMs: number,
 ): Proc<boolean> {
   const changed = (yield* run(sql, params)) > 0;
   if (changed) yield* appendAudit(u, [audit], nowMs);
@@ -21,7 +30,11 @@ export function* auditedChange(
 
 const AUDIT_HEAD_SQL = 'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1';
 
-export function* appendAudit(u: Unit, events: readonly AuditEventInput[], nowMs: number): Proc<void> {
+export function* appendAudit(
+  u: Unit,
+  events: readonly AuditEventInput[],
+  nowMs: number,
+): Proc<void> {
   if (events.length === 0) return;
   u.assertFeedLocked('audit entries appended');
   // Read once per unit: under the lock nobody else appends, so a batch's later members (group
@@ -31,13 +44,33 @@ export function* appendAudit(u: Unit, events: readonly AuditEventInput[], nowMs:
   let prevHash = last?.hash ?? GENESIS_HASH;
   for (const event of events) {
     seq += 1;
-    const entry = { ...event, initiator: event.initiator ?? null, reason: event.reason ?? null, seq, atMs: nowMs };
+    const entry = {
+      ...event,
+      initiator: event.initiator ?? null,
+      reason: event.reason ?? null,
+      seq,
+      atMs: nowMs,
+    };
     const hash = chainHash(prevHash, entry, u.auditChainKey);
-    yield* run(`INSERT INTO audit_log (seq, at, type, actor_type, actor_id, initiator, reason, target_type, target_id, ip, details, prev_hash, hash)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
-      seq, nowMs, entry.type, entry.actorType, entry.actorId, entry.initiator, entry.reason, entry.targetType, entry.targetId, entry.ip,
-      JSON.stringify(entry.details), prevHash, hash,
-    ]);
+    yield* run(
+      `INSERT INTO audit_log (seq, at, type, actor_type, actor_id, initiator, reason, target_type, target_id, ip, details, prev_hash, hash)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        seq,
+        nowMs,
+        entry.type,
+        entry.actorType,
+        entry.actorId,
+        entry.initiator,
+        entry.reason,
+        entry.targetType,
+        entry.targetId,
+        entry.ip,
+        JSON.stringify(entry.details),
+        prevHash,
+        hash,
+      ],
+    );
     prevHash = hash;
   }
   u.auditHead = { seq, hash: prevHash };
@@ -47,10 +80,14 @@ export function* appendAudit(u: Unit, events: readonly AuditEventInput[], nowMs:
 export function listAudit(_u: Unit, query: AuditQuery): Proc<AuditEntry[]> {
   const after = query.afterSeq ?? 0;
   return query.type === undefined
-    ? many('SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?', [after, query.limit], toAudit)
+    ? many(
+        'SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?',
+        [after, query.limit],
+        toAudit,
+      )
     : many(
-      'SELECT * FROM audit_log WHERE seq > ? AND type = ? ORDER BY seq LIMIT ?',
-      [after, query.type, query.limit],
-      toAudit,
-    );
+        'SELECT * FROM audit_log WHERE seq > ? AND type = ? ORDER BY seq LIMIT ?',
+        [after, query.type, query.limit],
+        toAudit,
+      );
 }

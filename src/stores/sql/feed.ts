@@ -20,10 +20,15 @@ import { toFeedRecord, toRevocation } from './rows.js';
  * postgres/feed-lock.ts; nothing on SQLite, whose IMMEDIATE transaction is the lock),
  * then the work, then the feed head and NOTIFY as its last statements.
  */
-export function* unitOfWork<T>(u: Unit, work: (u: Unit) => Proc<T>, takeFeedLock: boolean): Proc<T> {
+export function* unitOfWork<T>(
+  u: Unit,
+  work: (u: Unit) => Proc<T>,
+  takeFeedLock: boolean,
+): Proc<T> {
   if (takeFeedLock) yield* u.d.takeFeedLock();
   const result = yield* work(u);
-  if (u.feedChain !== null && (yield* u.d.writeFeedHead(u.feedChain, u.chainedSeq)) !== 1) throw new Error('feed_head has no row; the database is damaged');
+  if (u.feedChain !== null && (yield* u.d.writeFeedHead(u.feedChain, u.chainedSeq)) !== 1)
+    throw new Error('feed_head has no row; the database is damaged');
   if (u.highestFeedSeq !== null) yield* u.d.notifyFeed(u.highestFeedSeq);
   return result;
 }
@@ -33,17 +38,36 @@ function noteFeedSeq(u: Unit, seq: number): void {
 }
 
 /** Appends one revocation record and chains it. */
-export function* appendFeedRecord(u: Unit, input: FeedEntry, ctx: RevocationContext): Proc<RevocationRecord> {
+export function* appendFeedRecord(
+  u: Unit,
+  input: FeedEntry,
+  ctx: RevocationContext,
+): Proc<RevocationRecord> {
   u.assertFeedLocked('a feed record was appended');
-  const row = yield* get(`INSERT INTO revocations (scope, target, issuer, generation, window_from, window_to, expires_at, initiator, reason, note, created_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`, [
-    input.scope, input.target, input.issuer ?? null, input.generation ?? null, input.windowFrom ?? null, input.windowTo ?? null,
-    input.expiresAtMs, ctx.initiator, ctx.reason, ctx.note ?? null, ctx.nowMs,
-  ]);
+  const row = yield* get(
+    `INSERT INTO revocations (scope, target, issuer, generation, window_from, window_to, expires_at, initiator, reason, note, created_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+    [
+      input.scope,
+      input.target,
+      input.issuer ?? null,
+      input.generation ?? null,
+      input.windowFrom ?? null,
+      input.windowTo ?? null,
+      input.expiresAtMs,
+      ctx.initiator,
+      ctx.reason,
+      ctx.note ?? null,
+      ctx.nowMs,
+    ],
+  );
   // The RETURNING row through the mapper readFeed uses: the chain hashes exactly what readers get.
   const record = toRevocation(row!);
   noteFeedSeq(u, record.seq);
-  u.feedChain = chainAfter(u.feedChain ?? storedChain((yield* get<{ chain: string }>(READ_FEED_HEAD_SQL))?.chain), record);
+  u.feedChain = chainAfter(
+    u.feedChain ?? storedChain((yield* get<{ chain: string }>(READ_FEED_HEAD_SQL))?.chain),
+    record,
+  );
   u.chainedSeq = record.seq;
   return record;
 }
@@ -54,10 +78,16 @@ export function* appendFeedRecord(u: Unit, input: FeedEntry, ctx: RevocationCont
  * Its expiry is the block's, so prune drops it once the block has ended by itself. Not a
  * revocation, so not sent on the stream and not chained: the feed head is left as it is.
  */
-export function* appendIpBlockChange(u: Unit, change: Omit<IpBlockChange, 'seq'>): Proc<IpBlockChange> {
+export function* appendIpBlockChange(
+  u: Unit,
+  change: Omit<IpBlockChange, 'seq'>,
+): Proc<IpBlockChange> {
   u.assertFeedLocked('a feed record was appended');
-  const row = yield* get(`INSERT INTO revocations (scope, target, expires_at, initiator, reason, note, created_at)
-    VALUES (?, ?, ?, 'admin', 'ip_block', ?, ?) RETURNING *`, [change.scope, change.target, change.expiresAtMs, change.cidr, change.createdAtMs]);
+  const row = yield* get(
+    `INSERT INTO revocations (scope, target, expires_at, initiator, reason, note, created_at)
+    VALUES (?, ?, ?, 'admin', 'ip_block', ?, ?) RETURNING *`,
+    [change.scope, change.target, change.expiresAtMs, change.cidr, change.createdAtMs],
+  );
   const record = toFeedRecord(row!) as IpBlockChange;
   noteFeedSeq(u, record.seq);
   return record;

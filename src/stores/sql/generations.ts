@@ -4,8 +4,11 @@ import { type Proc, all, get } from './procedure.js';
 
 /** Generations for a subject, read inside the caller's transaction when there is one. */
 export function* readGenerations(sub: string, clientId: string): Proc<Generations> {
-  const rows = yield* all<{ scope: string; generation: number }>(`SELECT scope, generation FROM generations
-    WHERE (scope = 'global' AND target = '*') OR (scope = 'user' AND target = ?) OR (scope = 'client' AND target = ?)`, [sub, clientId]);
+  const rows = yield* all<{ scope: string; generation: number }>(
+    `SELECT scope, generation FROM generations
+    WHERE (scope = 'global' AND target = '*') OR (scope = 'user' AND target = ?) OR (scope = 'client' AND target = ?)`,
+    [sub, clientId],
+  );
   const of = (scope: string): number => rows.find((r) => r.scope === scope)?.generation ?? 0;
   return { gen: of('global'), ugen: of('user'), cgen: of('client') };
 }
@@ -16,7 +19,10 @@ export function* readGenerations(sub: string, clientId: string): Proc<Generation
  * value (none is lost).
  */
 export function* bumpGeneration(scope: 'user' | 'client' | 'global', target: string): Proc<number> {
-  const row = yield* get<{ generation: number }>(`INSERT INTO generations (scope, target, generation) VALUES (?, ?, 1)
-    ON CONFLICT (scope, target) DO UPDATE SET generation = generations.generation + 1 RETURNING generation`, [scope, target]);
+  const row = yield* get<{ generation: number }>(
+    `INSERT INTO generations (scope, target, generation) VALUES (?, ?, 1)
+    ON CONFLICT (scope, target) DO UPDATE SET generation = generations.generation + 1 RETURNING generation`,
+    [scope, target],
+  );
   return row!.generation;
 }

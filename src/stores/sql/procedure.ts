@@ -36,7 +36,11 @@ export function* run(sql: string, params: readonly unknown[] = []): Proc<number>
 }
 
 /** The first row, mapped; undefined when there is none. */
-export function* one<T>(sql: string, params: readonly unknown[], map: (r: Row) => T): Proc<T | undefined> {
+export function* one<T>(
+  sql: string,
+  params: readonly unknown[],
+  map: (r: Row) => T,
+): Proc<T | undefined> {
   const row = yield* get(sql, params);
   return row === undefined ? undefined : map(row);
 }
@@ -70,10 +74,15 @@ export class Unit {
   /** The audit head after this unit's last append (audit.ts); null until the first. */
   auditHead: { seq: number; hash: string } | null = null;
 
-  constructor(readonly d: Dialect, readonly auditChainKey: Buffer, readonly feedLocked: boolean) {}
+  constructor(
+    readonly d: Dialect,
+    readonly auditChainKey: Buffer,
+    readonly feedLocked: boolean,
+  ) {}
 
   assertFeedLocked(what: string): void {
-    if (!this.feedLocked) throw new Error(`${what} without the feed lock (see postgres/feed-lock.ts)`);
+    if (!this.feedLocked)
+      throw new Error(`${what} without the feed lock (see postgres/feed-lock.ts)`);
   }
 }
 
@@ -98,7 +107,10 @@ export function runSync<T>(proc: Proc<T>, execute: (q: Query) => unknown): T {
 }
 
 /** Drives a procedure whose statements are answered asynchronously (pg), one at a time. */
-export async function runAsync<T>(proc: Proc<T>, execute: (q: Query) => Promise<unknown>): Promise<T> {
+export async function runAsync<T>(
+  proc: Proc<T>,
+  execute: (q: Query) => Promise<unknown>,
+): Promise<T> {
   for (let step = proc.next(); ; step = proc.next(await execute(step.value))) {
     if (step.done === true) return step.value;
   }

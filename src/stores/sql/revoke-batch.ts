@@ -62,7 +62,10 @@ export class RevokeBatcher {
   private inFlight = false;
   private scheduled = false;
 
-  constructor(private readonly store: BatchCommitter, private readonly maxBatch = MAX_BATCH) {}
+  constructor(
+    private readonly store: BatchCommitter,
+    private readonly maxBatch = MAX_BATCH,
+  ) {}
 
   /** Resolves with this revocation's report once the batch holding it has committed. */
   revoke(target: RevocationTarget, context: RevocationContext): Promise<RevocationReport> {
@@ -97,9 +100,10 @@ export class RevokeBatcher {
   private async commit(batch: readonly Waiting[]): Promise<void> {
     let reports: RevocationReport[];
     try {
-      reports = batch.length === 1
-        ? [await this.store.commitOne(batch[0]!)]
-        : await this.store.commitBatch(batch);
+      reports =
+        batch.length === 1
+          ? [await this.store.commitOne(batch[0]!)]
+          : await this.store.commitBatch(batch);
     } catch (err) {
       if (batch.length === 1 || isStoreUnavailable(err)) {
         for (const m of batch) m.reject(err);

@@ -5,7 +5,14 @@
  * core/revocation/revocation-plan; this file only carries the plan out in SQL.
  */
 import {
-  type FeedEntry, type SessionReach, generationEntry, keyEntry, planRevocation, revocationAudit, revocationChanged, sessionEntry,
+  type FeedEntry,
+  type SessionReach,
+  generationEntry,
+  keyEntry,
+  planRevocation,
+  revocationAudit,
+  revocationChanged,
+  sessionEntry,
 } from '../../core/revocation/revocation-plan.js';
 import type { RevocationRecord } from '../../core/revocation/types.js';
 import { unhandled } from '../../core/exhaustive.js';
@@ -17,18 +24,27 @@ import { LIVE_REFRESH, liveCutoff, liveSession } from './live.js';
 import { type Proc, type Unit, all, count, get, run } from './procedure.js';
 import { liveSessionIdsInRange } from './session-ips.js';
 
-export function* revoke(u: Unit, target: RevocationTarget, ctx: RevocationContext): Proc<RevocationReport> {
+export function* revoke(
+  u: Unit,
+  target: RevocationTarget,
+  ctx: RevocationContext,
+): Proc<RevocationReport> {
   const plan = planRevocation(target);
   const records: RevocationRecord[] = [];
-  function* feed(input: FeedEntry): Proc<void> { records.push(yield* appendFeedRecord(u, input, ctx)); }
+  function* feed(input: FeedEntry): Proc<void> {
+    records.push(yield* appendFeedRecord(u, input, ctx));
+  }
   let entryExisted = false;
   let keyMarked = false;
   let generation: number | null = null;
 
   if (plan.entry !== null) {
-    entryExisted = plan.entry.scope === 'token'
-      && (yield* get(`SELECT 1 FROM revocations WHERE scope = 'token' AND target = ? AND issuer IS NOT DISTINCT FROM ?`,
-        [plan.entry.target, plan.entry.issuer ?? null])) !== undefined;
+    entryExisted =
+      plan.entry.scope === 'token' &&
+      (yield* get(
+        `SELECT 1 FROM revocations WHERE scope = 'token' AND target = ? AND issuer IS NOT DISTINCT FROM ?`,
+        [plan.entry.target, plan.entry.issuer ?? null],
+      )) !== undefined;
     if (!entryExisted) yield* feed(plan.entry);
   }
   if (plan.generation !== null) {
@@ -36,32 +52,57 @@ export function* revoke(u: Unit, target: RevocationTarget, ctx: RevocationContex
     yield* feed(generationEntry(plan.generation, generation));
   }
   if (plan.key !== null) {
-    keyMarked = (yield* run(`UPDATE signing_keys SET status = 'revoked', revoked_at = ? WHERE kid = ? AND status <> 'revoked'`, [ctx.nowMs, plan.key])) > 0;
+    keyMarked =
+      (yield* run(
+        `UPDATE signing_keys SET status = 'revoked', revoked_at = ? WHERE kid = ? AND status <> 'revoked'`,
+        [ctx.nowMs, plan.key],
+      )) > 0;
     if (keyMarked) yield* feed(keyEntry(plan.key));
   }
   // Mark the sessions revoked too, so listings and the refresh grant agree with the entries.
   const ids = yield* liveSessionIds(plan.sessions, ctx.nowMs);
-  const { sessions, refreshTokens } = yield* revokeSessions(ids, ctx, plan.entryPerSession ? feed : null);
+  const { sessions, refreshTokens } = yield* revokeSessions(
+    ids,
+    ctx,
+    plan.entryPerSession ? feed : null,
+  );
 
-  const changed = revocationChanged(plan.changed, { entryExisted, sessionsMarked: sessions, keyMarked });
-  if (changed) yield* appendAudit(u, [revocationAudit(plan, ctx, { sessions, refreshTokens, generation })], ctx.nowMs);
+  const changed = revocationChanged(plan.changed, {
+    entryExisted,
+    sessionsMarked: sessions,
+    keyMarked,
+  });
+  if (changed)
+    yield* appendAudit(
+      u,
+      [revocationAudit(plan, ctx, { sessions, refreshTokens, generation })],
+      ctx.nowMs,
+    );
   return { sessions, refreshTokens, generation, records, changed };
 }
 
 /** The live sessions a plan reaches (a named session is passed as is: marking skips it if it is already revoked). */
 function* liveSessionIds(reach: SessionReach, nowMs: number): Proc<string[]> {
   switch (reach.kind) {
-    case 'none': return [];
-    case 'one': return [reach.sessionId];
-    case 'in_range': return yield* liveSessionIdsInRange(reach.cidr, nowMs);
+    case 'none':
+      return [];
+    case 'one':
+      return [reach.sessionId];
+    case 'in_range':
+      return yield* liveSessionIdsInRange(reach.cidr, nowMs);
     case 'all':
-      return (yield* all<{ id: string }>(`SELECT id FROM sessions WHERE ${liveSession()}`, [liveCutoff(nowMs)])).map((r) => r.id);
+      return (yield* all<{ id: string }>(`SELECT id FROM sessions WHERE ${liveSession()}`, [
+        liveCutoff(nowMs),
+      ])).map((r) => r.id);
     case 'of_user':
     case 'of_client': {
       const column = reach.kind === 'of_user' ? 'user_id' : 'client_id';
       const id = reach.kind === 'of_user' ? reach.userId : reach.clientId;
       const except = reach.kind === 'of_user' ? reach.exceptSessionId : undefined;
-      const ids = (yield* all<{ id: string }>(`SELECT id FROM sessions WHERE ${column} = ? AND ${liveSession()}`, [id, liveCutoff(nowMs)])).map((r) => r.id);
+      const ids = (yield* all<{ id: string }>(
+        `SELECT id FROM sessions WHERE ${column} = ? AND ${liveSession()}`,
+        [id, liveCutoff(nowMs)],
+      )).map((r) => r.id);
       return except === undefined ? ids : ids.filter((sid) => sid !== except);
     }
     default:
@@ -78,8 +119,10 @@ function* revokeSessions(
   let sessions = 0;
   let refreshTokens = 0;
   for (const id of ids) {
-    const row = yield* get<{ expires_at: number }>('UPDATE sessions SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL RETURNING expires_at',
-      [ctx.nowMs, ctx.reason, id]);
+    const row = yield* get<{ expires_at: number }>(
+      'UPDATE sessions SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL RETURNING expires_at',
+      [ctx.nowMs, ctx.reason, id],
+    );
     if (row === undefined) continue;
     sessions++;
     refreshTokens += yield* countLiveRefresh(id, ctx.nowMs);
@@ -90,5 +133,8 @@ function* revokeSessions(
 
 /** Refresh tokens of a session still usable at `nowMs` (the count revocations report). */
 export function* countLiveRefresh(sessionId: string, nowMs: number): Proc<number> {
-  return yield* count(`SELECT COUNT(*) AS n FROM refresh_tokens WHERE session_id = ? AND ${LIVE_REFRESH}`, [sessionId, liveCutoff(nowMs)]);
+  return yield* count(
+    `SELECT COUNT(*) AS n FROM refresh_tokens WHERE session_id = ? AND ${LIVE_REFRESH}`,
+    [sessionId, liveCutoff(nowMs)],
+  );
 }

@@ -18,23 +18,48 @@ import { toSession } from './rows.js';
 import { insertRefreshToken } from './sessions.js';
 
 export function* setUserPassword(
-  u: Unit, id: string, update: PasswordUpdate, audit: AuditEventInput, mail: OutboxMessage | undefined,
+  u: Unit,
+  id: string,
+  update: PasswordUpdate,
+  audit: AuditEventInput,
+  mail: OutboxMessage | undefined,
 ): Proc<PasswordSetReport | undefined> {
   const flag = update.mustChangePassword ? 1 : 0;
-  const changed = (update.ifPasswordHash === undefined
-    ? yield* run('UPDATE users SET password_hash = ?, must_change_password = ? WHERE id = ?', [update.passwordHash, flag, id])
-    : yield* run('UPDATE users SET password_hash = ?, must_change_password = ? WHERE id = ? AND password_hash = ?',
-      [update.passwordHash, flag, id, update.ifPasswordHash])) > 0;
+  const changed =
+    (update.ifPasswordHash === undefined
+      ? yield* run('UPDATE users SET password_hash = ?, must_change_password = ? WHERE id = ?', [
+          update.passwordHash,
+          flag,
+          id,
+        ])
+      : yield* run(
+          'UPDATE users SET password_hash = ?, must_change_password = ? WHERE id = ? AND password_hash = ?',
+          [update.passwordHash, flag, id, update.ifPasswordHash],
+        )) > 0;
   if (!changed) return undefined;
   const end = update.endSessions;
-  const kept = end?.keep === undefined ? undefined
-    : yield* get(`SELECT * FROM sessions WHERE id = ? AND user_id = ? AND ${liveSession()}${u.d.forUpdate}`, [end.keep.sessionId, id, liveCutoff(update.nowMs)]);
+  const kept =
+    end?.keep === undefined
+      ? undefined
+      : yield* get(
+          `SELECT * FROM sessions WHERE id = ? AND user_id = ? AND ${liveSession()}${u.d.forUpdate}`,
+          [end.keep.sessionId, id, liveCutoff(update.nowMs)],
+        );
   // Throwing rolls the new hash back: a revoked session cannot change the password.
-  if (end?.keep !== undefined && kept === undefined) throw new RevokdError('ERR_TOKEN_REVOKED', 'this session has been revoked');
+  if (end?.keep !== undefined && kept === undefined)
+    throw new RevokdError('ERR_TOKEN_REVOKED', 'this session has been revoked');
   yield* appendAudit(u, [audit], update.nowMs);
   if (mail !== undefined) yield* enqueueMail(mail, update.nowMs);
   if (end === undefined) return { revocation: null, kept: null };
-  const revocation = yield* revoke(u, { scope: 'user', userId: id, ...(end.keep === undefined ? {} : { exceptSessionId: end.keep.sessionId }) }, end.context);
+  const revocation = yield* revoke(
+    u,
+    {
+      scope: 'user',
+      userId: id,
+      ...(end.keep === undefined ? {} : { exceptSessionId: end.keep.sessionId }),
+    },
+    end.context,
+  );
   if (end.keep === undefined || kept === undefined) return { revocation, kept: null };
   const session = toSession(kept);
   const gens = yield* readGenerations(id, session.clientId);
@@ -44,6 +69,8 @@ export function* setUserPassword(
 
 /** Queues a message in the outbox, in the caller's transaction (sent after commit by the outbox worker). */
 export function* enqueueMail(mail: OutboxMessage, nowMs: number): Proc<void> {
-  yield* run('INSERT INTO outbox (kind, recipient, subject, body, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)',
-    [mail.kind, mail.recipient, mail.subject, mail.body, nowMs, nowMs]);
+  yield* run(
+    'INSERT INTO outbox (kind, recipient, subject, body, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)',
+    [mail.kind, mail.recipient, mail.subject, mail.body, nowMs, nowMs],
+  );
 }

@@ -27,7 +27,12 @@ const PAGE_SQL = `SELECT * FROM revocations WHERE seq > ? AND seq <= ? AND ${LIV
  * Reads a snapshot into `receiver`. The jti count is every token row, expired ones not yet pruned
  * included: an upper bound the (scope, target) index answers without reading expiries.
  */
-export function* streamSnapshot(headSql: string, nowMs: number, receiver: SnapshotReceiver, pageSize = SNAPSHOT_PAGE): Proc<void> {
+export function* streamSnapshot(
+  headSql: string,
+  nowMs: number,
+  receiver: SnapshotReceiver,
+  pageSize = SNAPSHOT_PAGE,
+): Proc<void> {
   const head = yield* get<{ last: number | null; chain: string }>(headSql);
   const gens = yield* all<GenerationRow>('SELECT scope, target, generation FROM generations');
   const tokenEntries = yield* count(`SELECT COUNT(*) AS n FROM revocations WHERE scope = 'token'`);
@@ -36,7 +41,9 @@ export function* streamSnapshot(headSql: string, nowMs: number, receiver: Snapsh
   receiver.begin({ ...rest, tokenEntries });
   const cutoff = entryCutoff(nowMs);
   // Nothing past `last` is visible in this transaction: it is the highest seq handed out.
-  const first = Number((yield* get<{ first: number | null }>('SELECT MIN(seq) AS first FROM revocations'))?.first ?? 1);
+  const first = Number(
+    (yield* get<{ first: number | null }>('SELECT MIN(seq) AS first FROM revocations'))?.first ?? 1,
+  );
   for (let after = first - 1; after < last; after += pageSize) {
     const rows = yield* all(PAGE_SQL, [after, after + pageSize, cutoff]);
     if (rows.length > 0) receiver.records(rows.map(toRevocation));

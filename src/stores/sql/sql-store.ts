@@ -14,8 +14,15 @@ import type { SchemaState } from '../ports/lifecycle.js';
 import { type SnapshotReceiver, snapshotCollector } from '../../core/revocation/snapshot-stream.js';
 import { parseSeqCursor, seqFeedPage, seqOfCursor } from '../seq-cursor.js';
 import type {
-  ConsumeOutcome, ConsumeRefreshInput, FeedCursor, FeedPage, FeedSnapshot, RevocationContext,
-  RevocationReport, RevocationTarget, RevokdStore,
+  ConsumeOutcome,
+  ConsumeRefreshInput,
+  FeedCursor,
+  FeedPage,
+  FeedSnapshot,
+  RevocationContext,
+  RevocationReport,
+  RevocationTarget,
+  RevokdStore,
 } from '../types.js';
 import * as apiTokens from './api-tokens.js';
 import { appendAudit, auditedChange, listAudit } from './audit.js';
@@ -23,15 +30,28 @@ import * as containment from './containment.js';
 import type { Dialect } from './dialect.js';
 import { readGenerations } from './generations.js';
 import {
-  LIVE_ENTRY, PRUNABLE_ENTRY, PRUNABLE_REFRESH_SESSION, entryCutoff, liveCutoff, liveSession,
+  LIVE_ENTRY,
+  PRUNABLE_ENTRY,
+  PRUNABLE_REFRESH_SESSION,
+  entryCutoff,
+  liveCutoff,
+  liveSession,
   refreshPruneCutoff,
 } from './live.js';
 import { type Proc, type Unit, all, count, get, many, one, run } from './procedure.js';
 import { revoke } from './revoke.js';
 import { RevokeBatcher, revokeEach } from './revoke-batch.js';
 import {
-  toApiToken, toAudit, toClient, toFeedRecord, toOutbox, toRefresh, toRevocation, toSession,
-  toSigningKey, toUser,
+  toApiToken,
+  toAudit,
+  toClient,
+  toFeedRecord,
+  toOutbox,
+  toRefresh,
+  toRevocation,
+  toSession,
+  toSigningKey,
+  toUser,
 } from './rows.js';
 import { recordSessionIp } from './session-ips.js';
 import { consumeRefresh, countLiveRefreshTokens, createSession } from './sessions.js';
@@ -98,13 +118,18 @@ const AUTOCOMMIT = {
   findClient: (_, id) => one('SELECT * FROM clients WHERE id = ?', [id], toClient),
   listClients: () => many('SELECT * FROM clients ORDER BY created_at, id', [], toClient),
   listEndedSecretGraces: (_, nowMs) =>
-    many('SELECT * FROM clients WHERE previous_secret_expires_at <= ? ORDER BY id', [nowMs], toClient),
+    many(
+      'SELECT * FROM clients WHERE previous_secret_expires_at <= ? ORDER BY id',
+      [nowMs],
+      toClient,
+    ),
   *endSecretGrace(_, id, expiresAtMs) {
     const sql = `UPDATE clients SET previous_secret_hash = NULL, previous_secret_expires_at = NULL
       WHERE id = ? AND previous_secret_expires_at = ?`;
     return (yield* run(sql, [id, expiresAtMs])) > 0;
   },
-  listSigningKeys: () => many('SELECT * FROM signing_keys ORDER BY created_at, kid', [], toSigningKey),
+  listSigningKeys: () =>
+    many('SELECT * FROM signing_keys ORDER BY created_at, kid', [], toSigningKey),
   *storeSealedPrivateKey(_, kid, sealed) {
     const sql = `UPDATE signing_keys SET private_key_sealed = ?
       WHERE kid = ? AND alg <> 'HS256' AND private_key_sealed IS NULL`;
@@ -132,7 +157,9 @@ const AUTOCOMMIT = {
    * so a cursor just past the committed head is not caught here; the stream's join deadline still is.
    */
   *cursorIsAhead(u, cursor) {
-    return seqOfCursor(cursor) > Number((yield* get<{ last: number | null }>(u.d.lastSeqSql))?.last ?? 0);
+    return (
+      seqOfCursor(cursor) > Number((yield* get<{ last: number | null }>(u.d.lastSeqSql))?.last ?? 0)
+    );
   },
   listWindowRevocations: (_, nowMs) =>
     many(
@@ -183,11 +210,14 @@ const AUTOCOMMIT = {
    * instead of queueing on each other; the lease keeps a claimed row out of later claims until it ends.
    */
   *claimOutbox(u, nowMs, leaseMs, limit) {
-    const rows = yield* all(`UPDATE outbox SET lease_until = ?, attempts = attempts + 1
+    const rows = yield* all(
+      `UPDATE outbox SET lease_until = ?, attempts = attempts + 1
       WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ?
                    AND (lease_until IS NULL OR lease_until <= ?)
                    ORDER BY id LIMIT ?${u.d.forUpdateSkipLocked})
-      RETURNING *`, [nowMs + leaseMs, nowMs, nowMs, limit]);
+      RETURNING *`,
+      [nowMs + leaseMs, nowMs, nowMs, limit],
+    );
     return rows.map(toOutbox).sort((a, b) => a.id - b.id);
   },
   *markOutboxSent(_, id, nowMs) {
@@ -215,23 +245,47 @@ const WRITE = {
   recordSessionIp,
   *prune(_, nowMs) {
     // Exactly the entries loadSnapshot no longer loads (core/revocation/entry-lifetime entryMayBePruned).
-    const feedRecords = yield* run(`DELETE FROM revocations WHERE ${PRUNABLE_ENTRY}`, [entryCutoff(nowMs)]);
+    const feedRecords = yield* run(`DELETE FROM revocations WHERE ${PRUNABLE_ENTRY}`, [
+      entryCutoff(nowMs),
+    ]);
     // Consumed or expired refresh rows of sessions that are over are no longer needed for reuse detection.
-    const refreshTokens = yield* run(`DELETE FROM refresh_tokens WHERE session_id IN (SELECT id FROM sessions WHERE ${PRUNABLE_REFRESH_SESSION})`,
-      [refreshPruneCutoff(nowMs)]);
+    const refreshTokens = yield* run(
+      `DELETE FROM refresh_tokens WHERE session_id IN (SELECT id FROM sessions WHERE ${PRUNABLE_REFRESH_SESSION})`,
+      [refreshPruneCutoff(nowMs)],
+    );
     // Sealed successors only serve the grace window; drop them once it has passed (core/revocation/entry-lifetime).
-    yield* run('UPDATE refresh_tokens SET successor_sealed = NULL WHERE successor_sealed IS NOT NULL AND consumed_at < ?', [sealedSuccessorsDroppableBeforeMs(nowMs)]);
+    yield* run(
+      'UPDATE refresh_tokens SET successor_sealed = NULL WHERE successor_sealed IS NOT NULL AND consumed_at < ?',
+      [sealedSuccessorsDroppableBeforeMs(nowMs)],
+    );
     return { feedRecords, refreshTokens };
   },
 } satisfies Procedures;
 
 /** Sets or clears `disabled_at` (users, clients), with the audit entry when it changed. */
 function setDisabled(
-  u: Unit, table: 'users' | 'clients', id: string, disabled: boolean, nowMs: number, audit: AuditEventInput,
+  u: Unit,
+  table: 'users' | 'clients',
+  id: string,
+  disabled: boolean,
+  nowMs: number,
+  audit: AuditEventInput,
 ): Proc<boolean> {
   return disabled
-    ? auditedChange(u, `UPDATE ${table} SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL`, [nowMs, id], audit, nowMs)
-    : auditedChange(u, `UPDATE ${table} SET disabled_at = NULL WHERE id = ? AND disabled_at IS NOT NULL`, [id], audit, nowMs);
+    ? auditedChange(
+        u,
+        `UPDATE ${table} SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL`,
+        [nowMs, id],
+        audit,
+        nowMs,
+      )
+    : auditedChange(
+        u,
+        `UPDATE ${table} SET disabled_at = NULL WHERE id = ? AND disabled_at IS NOT NULL`,
+        [id],
+        audit,
+        nowMs,
+      );
 }
 
 /** Methods that append audit entries or feed records: under the feed lock ('audited'). */
@@ -245,7 +299,14 @@ const AUDITED = {
     const sql = `INSERT INTO users (id, email, role, password_hash, created_at, disabled_at,
       must_change_password) VALUES (?, ?, ?, ?, ?, ?, ?)`;
     const mustChange = user.mustChangePassword === true ? 1 : 0;
-    const row = [user.id, user.email, user.role, user.passwordHash, user.createdAtMs, user.disabledAtMs];
+    const row = [
+      user.id,
+      user.email,
+      user.role,
+      user.passwordHash,
+      user.createdAtMs,
+      user.disabledAtMs,
+    ];
     yield* auditedChange(u, sql, [...row, mustChange], audit, user.createdAtMs);
   },
   /**
@@ -254,11 +315,20 @@ const AUDITED = {
    * sees the first's commit and is refused.
    */
   *disableUser(u, id, nowMs, audit) {
-    const target = yield* get<{ role: string }>(`SELECT role FROM users WHERE id = ? AND disabled_at IS NULL${u.d.forUpdate}`, [id]);
+    const target = yield* get<{ role: string }>(
+      `SELECT role FROM users WHERE id = ? AND disabled_at IS NULL${u.d.forUpdate}`,
+      [id],
+    );
     if (target === undefined) return false;
     if (target.role === 'admin') {
-      const admins = yield* all<{ id: string }>(`SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL ORDER BY id${u.d.forUpdate}`);
-      if (!admins.some((a) => a.id !== id)) throw new RevokdError('ERR_CONFLICT', 'cannot disable the last active admin; make another user an admin first');
+      const admins = yield* all<{ id: string }>(
+        `SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL ORDER BY id${u.d.forUpdate}`,
+      );
+      if (!admins.some((a) => a.id !== id))
+        throw new RevokdError(
+          'ERR_CONFLICT',
+          'cannot disable the last active admin; make another user an admin first',
+        );
     }
     return yield* setDisabled(u, 'users', id, true, nowMs, audit);
   },
@@ -287,7 +357,15 @@ const AUDITED = {
     const sql = `INSERT INTO signing_keys (kid, alg, public_jwk, status, created_at, retired_at,
       revoked_at, private_key_sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
     const jwk = JSON.stringify(key.publicJwk);
-    const row = [key.kid, key.alg, jwk, key.status, key.createdAtMs, key.retiredAtMs, key.revokedAtMs];
+    const row = [
+      key.kid,
+      key.alg,
+      jwk,
+      key.status,
+      key.createdAtMs,
+      key.retiredAtMs,
+      key.revokedAtMs,
+    ];
     yield* auditedChange(u, sql, [...row, key.privateKeySealed], audit, key.createdAtMs);
   },
   createSession,
@@ -314,20 +392,29 @@ export abstract class SqlStore {
   protected readonly storeTimeoutMs: number;
 
   static {
-    const tables = [['autocommit', AUTOCOMMIT], ['write', WRITE], ['audited', AUDITED]] as const;
+    const tables = [
+      ['autocommit', AUTOCOMMIT],
+      ['write', WRITE],
+      ['audited', AUDITED],
+    ] as const;
     for (const [mode, procedures] of tables) {
       for (const [name, procedure] of Object.entries(procedures) as [string, AnyProcedure][]) {
         const method = function (this: SqlStore, ...args: unknown[]) {
           return this.unit(mode, (u) => procedure(u, ...args));
         };
         Object.defineProperty(method, 'name', { value: name });
-        Object.defineProperty(this.prototype, name, { value: method, writable: true, configurable: true });
+        Object.defineProperty(this.prototype, name, {
+          value: method,
+          writable: true,
+          configurable: true,
+        });
       }
     }
   }
 
   constructor(options: SqlStoreOptions) {
-    if (options.auditChainKey.length < 32) throw new Error('the audit chain key must be at least 32 bytes');
+    if (options.auditChainKey.length < 32)
+      throw new Error('the audit chain key must be at least 32 bytes');
     this.auditChainKey = options.auditChainKey;
     this.storeTimeoutMs = options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
   }
@@ -368,7 +455,13 @@ export abstract class SqlStore {
   readFeed(after: FeedCursor, limit: number): Promise<FeedPage> {
     const afterSeq = seqOfCursor(after);
     return this.unit('autocommit', function* () {
-      return seqFeedPage(after, (yield* all('SELECT * FROM revocations WHERE seq > ? ORDER BY seq LIMIT ?', [afterSeq, limit])).map(toFeedRecord));
+      return seqFeedPage(
+        after,
+        (yield* all('SELECT * FROM revocations WHERE seq > ? ORDER BY seq LIMIT ?', [
+          afterSeq,
+          limit,
+        ])).map(toFeedRecord),
+      );
     });
   }
 

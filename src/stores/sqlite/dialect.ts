@@ -2,7 +2,9 @@
 import type { Dialect } from '../sql/dialect.js';
 import { type Proc, run } from '../sql/procedure.js';
 
-function* nothing(): Proc<void> { /* no statement */ }
+function* nothing(): Proc<void> {
+  /* no statement */
+}
 
 export const sqliteDialect: Dialect = {
   forUpdate: '',

@@ -13,13 +13,20 @@
  * app/open-app-context.ts): a DB-only attacker could otherwise delete the marker row, rewrite the
  * log as a "legacy" SHA-256 chain and have the next start key their forgery.
  */
-import { type AuditEntry, ChainVerifier, LEGACY_UNKEYED, chainHash, GENESIS_HASH } from '../../core/audit/audit-event.js';
+import {
+  type AuditEntry,
+  ChainVerifier,
+  LEGACY_UNKEYED,
+  chainHash,
+  GENESIS_HASH,
+} from '../../core/audit/audit-event.js';
 import { appendAudit, listAudit } from '../sql/audit.js';
 import { type Proc, type Unit, get, run } from '../sql/procedure.js';
 
 const PAGE = 1000;
 /** The entries after seq `after`: paged, so a long log is never read at once. */
-const page = (u: Unit, after: number): Proc<AuditEntry[]> => listAudit(u, { afterSeq: after, limit: PAGE });
+const page = (u: Unit, after: number): Proc<AuditEntry[]> =>
+  listAudit(u, { afterSeq: after, limit: PAGE });
 
 export type KeyingOutcome = 'already_keyed' | 'keyed' | 'not_allowed' | 'legacy_chain_broken';
 
@@ -28,7 +35,10 @@ export function* keyingRecorded(): Proc<boolean> {
   return (yield* get('SELECT 1 FROM audit_chain_keying WHERE id = 1')) !== undefined;
 }
 
-function* verifies(u: Unit, verifier: ChainVerifier): Proc<{ ok: boolean; entries: number; head: string }> {
+function* verifies(
+  u: Unit,
+  verifier: ChainVerifier,
+): Proc<{ ok: boolean; entries: number; head: string }> {
   for (let entries = yield* page(u, 0); ; entries = yield* page(u, entries.at(-1)!.seq)) {
     if (!entries.every((entry) => verifier.push(entry)) || entries.length < PAGE) break;
   }
@@ -43,7 +53,10 @@ function* verifies(u: Unit, verifier: ChainVerifier): Proc<{ ok: boolean; entrie
 export function* keyLegacyChain(u: Unit, allowed: boolean, nowMs: number): Proc<KeyingOutcome> {
   if (yield* keyingRecorded()) return 'already_keyed';
   const record = (legacyEntries: number) =>
-    run('INSERT INTO audit_chain_keying (id, keyed_at, legacy_entries) VALUES (1, ?, ?)', [nowMs, legacyEntries]);
+    run('INSERT INTO audit_chain_keying (id, keyed_at, legacy_entries) VALUES (1, ?, ?)', [
+      nowMs,
+      legacyEntries,
+    ]);
   if ((yield* verifies(u, new ChainVerifier(u.auditChainKey))).ok) {
     yield* record(0);
     return 'already_keyed';
@@ -56,15 +69,30 @@ export function* keyLegacyChain(u: Unit, allowed: boolean, nowMs: number): Proc<
   for (let entries = yield* page(u, 0); ; entries = yield* page(u, entries.at(-1)!.seq)) {
     for (const entry of entries) {
       const hash = chainHash(prevHash, entry, u.auditChainKey);
-      yield* run('UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?', [prevHash, hash, entry.seq]);
+      yield* run('UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?', [
+        prevHash,
+        hash,
+        entry.seq,
+      ]);
       prevHash = hash;
     }
     if (entries.length < PAGE) break;
   }
-  yield* appendAudit(u, [{
-    type: 'audit.chain_keyed', actorType: 'system', actorId: null, targetType: null, targetId: null, ip: null,
-    details: { legacy_entries: legacy.entries, legacy_head_hash: legacy.head },
-  }], nowMs);
+  yield* appendAudit(
+    u,
+    [
+      {
+        type: 'audit.chain_keyed',
+        actorType: 'system',
+        actorId: null,
+        targetType: null,
+        targetId: null,
+        ip: null,
+        details: { legacy_entries: legacy.entries, legacy_head_hash: legacy.head },
+      },
+    ],
+    nowMs,
+  );
   yield* record(legacy.entries);
   return 'keyed';
 }

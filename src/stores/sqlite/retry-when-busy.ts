@@ -17,7 +17,9 @@ const MAX_DELAY_MS = 50;
 
 export function isBusyError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+  return (
+    typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
+  );
 }
 
 /** The next wait: doubling from 5 ms up to 50 ms, each drawn from [d/2, d] so waiters spread out. */

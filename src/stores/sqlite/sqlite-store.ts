@@ -51,9 +51,14 @@ export class SqliteStore extends SqlStore implements RevokdStore {
     return this.run(() => {
       const u = new Unit(sqliteDialect, this.auditChainKey, mode === 'write' || mode === 'audited');
       switch (mode) {
-        case 'autocommit': return runSync(work(u), this.execute);
-        case 'snapshot': return this.db.transaction(() => runSync(work(u), this.execute))();
-        default: return this.db.transaction(() => runSync(unitOfWork(u, work, mode === 'audited'), this.execute)).immediate();
+        case 'autocommit':
+          return runSync(work(u), this.execute);
+        case 'snapshot':
+          return this.db.transaction(() => runSync(work(u), this.execute))();
+        default:
+          return this.db
+            .transaction(() => runSync(unitOfWork(u, work, mode === 'audited'), this.execute))
+            .immediate();
       }
     });
   }
@@ -71,9 +76,12 @@ export class SqliteStore extends SqlStore implements RevokdStore {
     if (q.kind === 'exec') return void this.db.exec(q.sql);
     const statement = this.prepared(q.sql);
     switch (q.kind) {
-      case 'all': return statement.all(...q.params);
-      case 'get': return statement.get(...q.params);
-      case 'run': return statement.run(...q.params).changes;
+      case 'all':
+        return statement.all(...q.params);
+      case 'get':
+        return statement.get(...q.params);
+      case 'run':
+        return statement.run(...q.params).changes;
     }
   };
 
@@ -99,7 +107,10 @@ export class SqliteStore extends SqlStore implements RevokdStore {
 }
 
 /** Opens (creating if needed, mode 0600) a SQLite store at `file` and applies migrations. */
-export async function createSqliteStore(file: string, options: SqliteStoreOptions): Promise<SqliteStore> {
+export async function createSqliteStore(
+  file: string,
+  options: SqliteStoreOptions,
+): Promise<SqliteStore> {
   const store = new SqliteStore(openDatabase(file), options);
   await store.migrate();
   return store;
@@ -108,14 +119,26 @@ export async function createSqliteStore(file: string, options: SqliteStoreOption
 /** Constraint violations are conflicts; busy/locked/IO errors mean the store is unavailable. */
 function translateError(err: unknown): unknown {
   if (err instanceof Error && /database connection is not open/.test(err.message)) {
-    return new RevokdError('ERR_STORE_UNAVAILABLE', 'the store is closed', { retryAfterSeconds: 1, cause: err });
+    return new RevokdError('ERR_STORE_UNAVAILABLE', 'the store is closed', {
+      retryAfterSeconds: 1,
+      cause: err,
+    });
   }
   if (err instanceof RevokdError || err instanceof TypeError) return err;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string') {
-    if (code.startsWith('SQLITE_CONSTRAINT')) return new RevokdError('ERR_CONFLICT', 'already exists', { cause: err });
-    if (isBusyError(err) || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_FULL' || code === 'SQLITE_CANTOPEN') {
-      return new RevokdError('ERR_STORE_UNAVAILABLE', 'the store is unavailable', { retryAfterSeconds: 1, cause: err });
+    if (code.startsWith('SQLITE_CONSTRAINT'))
+      return new RevokdError('ERR_CONFLICT', 'already exists', { cause: err });
+    if (
+      isBusyError(err) ||
+      code.startsWith('SQLITE_IOERR') ||
+      code === 'SQLITE_FULL' ||
+      code === 'SQLITE_CANTOPEN'
+    ) {
+      return new RevokdError('ERR_STORE_UNAVAILABLE', 'the store is unavailable', {
+        retryAfterSeconds: 1,
+        cause: err,
+      });
     }
   }
   return err;

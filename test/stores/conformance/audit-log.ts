@@ -12,7 +12,9 @@ import { NOW, audit, ctx } from './fixtures.js';
 export function describeAuditLogConformance(backend: StoreBackend): void {
   describe('audit log', () => {
     let store!: RevokdStore;
-    const { newUser, newSession, consume } = useStore(backend, (opened) => { store = opened; });
+    const { newUser, newSession, consume } = useStore(backend, (opened) => {
+      store = opened;
+    });
 
     test('read-only summaries: live refresh tokens of sessions, audit counts by type, audit filtered by type and user', async () => {
       const user = await newUser();
@@ -20,17 +22,31 @@ export function describeAuditLogConformance(backend: StoreBackend): void {
       const b = await newSession(user.id);
       assert.equal(await store.countLiveRefreshTokens([a.id, b.id], NOW), 2);
       await consume(a.token);
-      assert.equal(await store.countLiveRefreshTokens([a.id, b.id], NOW + 2000), 2, 'a rotation replaces, it does not add');
+      assert.equal(
+        await store.countLiveRefreshTokens([a.id, b.id], NOW + 2000),
+        2,
+        'a rotation replaces, it does not add',
+      );
       await store.revoke({ scope: 'session', sessionId: b.id }, ctx());
       const counts = await store.countAuditByType(null);
       assert.ok((counts['session.revoked'] ?? 0) >= 1);
       assert.equal(Object.keys(await store.countAuditByType(NOW + 10 ** 12)).length, 0);
       const revokedOnly = await store.listAudit({ limit: 1000, type: 'session.revoked' });
       assert.ok(revokedOnly.length >= 1 && revokedOnly.every((e) => e.type === 'session.revoked'));
-      await store.appendAudit([{ ...audit('user.logged_in'), actorType: 'user', actorId: user.id }], NOW);
-      await store.appendAudit([{ ...audit('user.disabled'), targetType: 'user', targetId: user.id }], NOW);
+      await store.appendAudit(
+        [{ ...audit('user.logged_in'), actorType: 'user', actorId: user.id }],
+        NOW,
+      );
+      await store.appendAudit(
+        [{ ...audit('user.disabled'), targetType: 'user', targetId: user.id }],
+        NOW,
+      );
       const mine = await store.listAuditForUser(user.id, 100);
-      assert.deepEqual(mine.map((e) => e.type), ['user.disabled', 'user.logged_in'], 'newest first, as actor or target');
+      assert.deepEqual(
+        mine.map((e) => e.type),
+        ['user.disabled', 'user.logged_in'],
+        'newest first, as actor or target',
+      );
       const counts2 = await store.countAlerts();
       for (const severity of ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'] as const) {
         assert.ok(counts2[severity].total >= counts2[severity].unacknowledged, severity);
@@ -56,12 +72,22 @@ export function describeAuditLogConformance(backend: StoreBackend): void {
     });
     test('the last entry is the one with the highest seq', async () => {
       const user = await newUser();
-      await store.appendAudit([{ ...audit('user.logged_in'), actorType: 'user', actorId: user.id }, { ...audit('user.disabled'), targetType: 'user', targetId: user.id }], NOW);
+      await store.appendAudit(
+        [
+          { ...audit('user.logged_in'), actorType: 'user', actorId: user.id },
+          { ...audit('user.disabled'), targetType: 'user', targetId: user.id },
+        ],
+        NOW,
+      );
       const last = await store.lastAuditEntry();
       assert.ok(last !== undefined);
       assert.equal(last.type, 'user.disabled');
       assert.equal(last.targetId, user.id);
-      assert.deepEqual(await store.listAudit({ afterSeq: last.seq, limit: 10 }), [], 'nothing after it');
+      assert.deepEqual(
+        await store.listAudit({ afterSeq: last.seq, limit: 10 }),
+        [],
+        'nothing after it',
+      );
       assert.deepEqual((await store.listAudit({ afterSeq: last.seq - 1, limit: 1 }))[0], last);
     });
 
@@ -71,7 +97,11 @@ export function describeAuditLogConformance(backend: StoreBackend): void {
         await store.appendAudit([{ ...audit(type), actorType: 'user', actorId: user.id }], NOW);
       }
       const all = await store.listAuditForUser(user.id, 100);
-      assert.deepEqual(all.map((e) => e.type), ['api_token.created', 'user.login_failed', 'user.logged_in'], 'newest first');
+      assert.deepEqual(
+        all.map((e) => e.type),
+        ['api_token.created', 'user.login_failed', 'user.logged_in'],
+        'newest first',
+      );
       assert.deepEqual(await store.listAuditForUser(user.id, 2), all.slice(0, 2));
     });
   });

@@ -35,14 +35,19 @@ export interface StoreBackend {
  * the reset hook when the backend has one, handed to `onOpen` before the first case, closed at the
  * end. Returns the record-making fixtures bound to that store.
  */
-export function useStore(backend: StoreBackend, onOpen: (store: RevokdStore) => void): ReturnType<typeof storeFixtures> {
+export function useStore(
+  backend: StoreBackend,
+  onOpen: (store: RevokdStore) => void,
+): ReturnType<typeof storeFixtures> {
   let store: RevokdStore | undefined;
   before(async () => {
     store = await backend.open();
     await backend.reset?.(store);
     onOpen(store);
   });
-  after(async () => { if (store !== undefined) await backend.close(store); });
+  after(async () => {
+    if (store !== undefined) await backend.close(store);
+  });
   return storeFixtures(() => {
     if (store === undefined) throw new Error(`the ${backend.name} store is not open yet`);
     return store;

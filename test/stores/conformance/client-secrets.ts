@@ -18,10 +18,20 @@ const GRACE_END = NOW + 60_000;
 export function describeClientSecretsConformance(backend: StoreBackend): void {
   describe('client secrets', () => {
     let store!: RevokdStore;
-    useStore(backend, (opened) => { store = opened; });
+    useStore(backend, (opened) => {
+      store = opened;
+    });
 
     async function newClient(): Promise<ClientRecord> {
-      const client: ClientRecord = { id: `cl_${newId()}`, name: 'c', secretHash: OLD, grants: ['client_credentials'], scopes: [], createdAtMs: NOW, disabledAtMs: null };
+      const client: ClientRecord = {
+        id: `cl_${newId()}`,
+        name: 'c',
+        secretHash: OLD,
+        grants: ['client_credentials'],
+        scopes: [],
+        createdAtMs: NOW,
+        disabledAtMs: null,
+      };
       await store.createClient(client, audit('client.created'));
       return client;
     }
@@ -29,39 +39,102 @@ export function describeClientSecretsConformance(backend: StoreBackend): void {
     async function sessionWith(clientId: string, hash: string, nowMs = NOW): Promise<string> {
       const id = newId();
       await store.createSession({
-        session: { id, userId: null, clientId, createdAtMs: nowMs, expiresAtMs: nowMs + 900_000, ip: '192.0.2.1', userAgent: '', scope: '' },
-        refresh: null, clientSecret: { hash, nowMs }, audit: audit('access_token.issued'),
+        session: {
+          id,
+          userId: null,
+          clientId,
+          createdAtMs: nowMs,
+          expiresAtMs: nowMs + 900_000,
+          ip: '192.0.2.1',
+          userAgent: '',
+          scope: '',
+        },
+        refresh: null,
+        clientSecret: { hash, nowMs },
+        audit: audit('access_token.issued'),
       });
       return id;
     }
-    const refusedAsInvalidClient = (err: { code?: string }): boolean => err.code === 'ERR_INVALID_CLIENT';
+    const refusedAsInvalidClient = (err: { code?: string }): boolean =>
+      err.code === 'ERR_INVALID_CLIENT';
 
     test('a session is written only while the secret it was obtained with still authenticates the client', async () => {
       const client = await newClient();
       assert.ok(await store.findSession(await sessionWith(client.id, OLD)), 'the current secret');
-      assert.equal(await store.replaceClientSecret(client.id, NEW, NOW, audit('client.secret_rotated')), true);
+      assert.equal(
+        await store.replaceClientSecret(client.id, NEW, NOW, audit('client.secret_rotated')),
+        true,
+      );
       const auditBefore = (await store.listAudit({ afterSeq: 0, limit: 10_000 })).length;
-      await assert.rejects(sessionWith(client.id, OLD), refusedAsInvalidClient, 'the replaced secret, no grace');
-      assert.equal((await store.listAudit({ afterSeq: 0, limit: 10_000 })).length, auditBefore, 'nothing written');
+      await assert.rejects(
+        sessionWith(client.id, OLD),
+        refusedAsInvalidClient,
+        'the replaced secret, no grace',
+      );
+      assert.equal(
+        (await store.listAudit({ afterSeq: 0, limit: 10_000 })).length,
+        auditBefore,
+        'nothing written',
+      );
       assert.ok(await store.findSession(await sessionWith(client.id, NEW)), 'the new secret');
-      assert.equal(await store.setClientDisabled(client.id, true, NOW, audit('client.disabled')), true);
-      await assert.rejects(sessionWith(client.id, NEW), refusedAsInvalidClient, 'a disabled client');
-      await assert.rejects(sessionWith(`cl_${newId()}`, NEW), refusedAsInvalidClient, 'an unknown client');
+      assert.equal(
+        await store.setClientDisabled(client.id, true, NOW, audit('client.disabled')),
+        true,
+      );
+      await assert.rejects(
+        sessionWith(client.id, NEW),
+        refusedAsInvalidClient,
+        'a disabled client',
+      );
+      await assert.rejects(
+        sessionWith(`cl_${newId()}`, NEW),
+        refusedAsInvalidClient,
+        'an unknown client',
+      );
     });
 
     test('a grace keeps the replaced secret until it ends; a rotation without one drops it', async () => {
       const client = await newClient();
-      assert.equal(await store.replaceClientSecret(client.id, NEW, NOW, audit('client.secret_rotated'), GRACE_END), true);
+      assert.equal(
+        await store.replaceClientSecret(
+          client.id,
+          NEW,
+          NOW,
+          audit('client.secret_rotated'),
+          GRACE_END,
+        ),
+        true,
+      );
       const rotated = await store.findClient(client.id);
       assert.equal(rotated?.secretHash, NEW);
       assert.equal(rotated?.previousSecretHash, OLD);
       assert.equal(rotated?.previousSecretExpiresAtMs, GRACE_END);
-      assert.ok(await store.findSession(await sessionWith(client.id, OLD, GRACE_END - 1)), 'the old secret within the grace');
-      await assert.rejects(sessionWith(client.id, OLD, GRACE_END), refusedAsInvalidClient, 'the old secret once the grace has ended');
+      assert.ok(
+        await store.findSession(await sessionWith(client.id, OLD, GRACE_END - 1)),
+        'the old secret within the grace',
+      );
+      await assert.rejects(
+        sessionWith(client.id, OLD, GRACE_END),
+        refusedAsInvalidClient,
+        'the old secret once the grace has ended',
+      );
 
-      assert.deepEqual((await store.listEndedSecretGraces(GRACE_END - 1)).filter((c) => c.id === client.id), [], 'not ended yet');
-      assert.deepEqual((await store.listEndedSecretGraces(GRACE_END)).filter((c) => c.id === client.id).map((c) => c.id), [client.id]);
-      assert.equal(await store.endSecretGrace(client.id, GRACE_END + 1), false, 'another grace: left alone');
+      assert.deepEqual(
+        (await store.listEndedSecretGraces(GRACE_END - 1)).filter((c) => c.id === client.id),
+        [],
+        'not ended yet',
+      );
+      assert.deepEqual(
+        (await store.listEndedSecretGraces(GRACE_END))
+          .filter((c) => c.id === client.id)
+          .map((c) => c.id),
+        [client.id],
+      );
+      assert.equal(
+        await store.endSecretGrace(client.id, GRACE_END + 1),
+        false,
+        'another grace: left alone',
+      );
       assert.equal(await store.endSecretGrace(client.id, GRACE_END), true);
       assert.equal(await store.endSecretGrace(client.id, GRACE_END), false, 'once');
       const ended = await store.findClient(client.id);
@@ -69,9 +142,24 @@ export function describeClientSecretsConformance(backend: StoreBackend): void {
       assert.equal(ended?.previousSecretExpiresAtMs ?? null, null);
 
       const other = await newClient();
-      await store.replaceClientSecret(other.id, NEW, NOW, audit('client.secret_rotated'), GRACE_END);
-      await store.replaceClientSecret(other.id, 'c'.repeat(64), NOW, audit('client.secret_rotated'));
-      assert.equal((await store.findClient(other.id))?.previousSecretHash ?? null, null, 'a rotation without grace ends a running one');
+      await store.replaceClientSecret(
+        other.id,
+        NEW,
+        NOW,
+        audit('client.secret_rotated'),
+        GRACE_END,
+      );
+      await store.replaceClientSecret(
+        other.id,
+        'c'.repeat(64),
+        NOW,
+        audit('client.secret_rotated'),
+      );
+      assert.equal(
+        (await store.findClient(other.id))?.previousSecretHash ?? null,
+        null,
+        'a rotation without grace ends a running one',
+      );
       await assert.rejects(sessionWith(other.id, NEW), refusedAsInvalidClient);
       await assert.rejects(sessionWith(other.id, OLD), refusedAsInvalidClient);
     });

@@ -28,63 +28,90 @@ async function readAll(store: RevokdStore, after: FeedCursor): Promise<FeedRecor
 export function describeGroupCommitConformance(backend: StoreBackend): void {
   describe('group commit', () => {
     let store!: RevokdStore;
-    const { newUser, newSession } = useStore(backend, (opened) => { store = opened; });
-
-    test('revocations started at once: the feed holds them in the order they were made, '
-      + 'chained one by one', async () => {
-      const user = await newUser();
-      const sessions = await Promise.all(
-        [...Array(5)].map((_, i) => newSession(user.id, `198.18.7.${i + 1}`)));
-      const from = await store.loadSnapshot(NOW);
-      const jtis = [...Array(40)].map(() => newId());
-      // All started in one turn of the event loop: they reach the store together.
-      const reports = await Promise.all(jtis.map((jti, i) => store.revoke(i % 8 === 0
-        ? { scope: 'session', sessionId: sessions[i / 8]!.id }
-        : { scope: 'token', issuer: 'i', jti, expiresAtMs: NOW + 60_000 },
-        ctx({ nowMs: NOW + i }))));
-
-      const feed = await readAll(store, from.cursor);
-      const handedOut = reports.flatMap((r) => r.records);
-      assert.deepEqual(feed, handedOut, 'every caller\'s records, in call order');
-      for (const [i, report] of reports.entries()) {
-        const target = i % 8 === 0 ? sessions[i / 8]!.id : jtis[i];
-        const own = report.records.length > 0 && report.records.every((r) => r.target === target);
-        assert.ok(own, `call ${i} got its own records`);
-        const clock = report.records.every((r) => r.createdAtMs === NOW + i);
-        assert.ok(clock, `call ${i}'s records carry its own clock`);
-      }
-      const oneByOne = feed.reduce((c, r) => chainAfter(c, r), from.chain);
-      assert.equal((await store.loadSnapshot(NOW)).chain, oneByOne);
+    const { newUser, newSession } = useStore(backend, (opened) => {
+      store = opened;
     });
 
-    test('the same token revoked twice at once: the second finds the first\'s entry, '
-      + 'as if one after the other', async () => {
-      const from = await store.loadSnapshot(NOW);
-      const target = { scope: 'token' as const, issuer: 'i', jti: newId(), expiresAtMs: NOW + 9 };
-      const both = await Promise.all([0, 1].map(() => store.revoke(target, ctx())));
-      const [first, second] = [both[0]!, both[1]!];
-      assert.deepEqual([first.changed, first.records.length], [true, 1]);
-      assert.deepEqual([second.changed, second.records.length], [false, 0]);
-      assert.equal((await readAll(store, from.cursor)).length, 1);
-    });
+    test(
+      'revocations started at once: the feed holds them in the order they were made, ' +
+        'chained one by one',
+      async () => {
+        const user = await newUser();
+        const sessions = await Promise.all(
+          [...Array(5)].map((_, i) => newSession(user.id, `198.18.7.${i + 1}`)),
+        );
+        const from = await store.loadSnapshot(NOW);
+        const jtis = [...Array(40)].map(() => newId());
+        // All started in one turn of the event loop: they reach the store together.
+        const reports = await Promise.all(
+          jtis.map((jti, i) =>
+            store.revoke(
+              i % 8 === 0
+                ? { scope: 'session', sessionId: sessions[i / 8]!.id }
+                : { scope: 'token', issuer: 'i', jti, expiresAtMs: NOW + 60_000 },
+              ctx({ nowMs: NOW + i }),
+            ),
+          ),
+        );
 
-    test('a revocation the store refuses fails alone: the others started with it commit '
-      + 'and chain', async () => {
-      const from = await store.loadSnapshot(NOW);
-      const jtis = [...Array(6)].map(() => newId());
-      // A NOT NULL column left null: the store refuses this one (a conflict on both backends).
-      const refused = ctx({ initiator: null as unknown as RevocationContext['initiator'] });
-      const outcomes = await Promise.allSettled(jtis.map((jti, i) => store.revoke(
-        { scope: 'token', issuer: 'i', jti, expiresAtMs: NOW + 60_000 },
-        i === 2 ? refused : ctx())));
-      const fulfilled = outcomes.map((o) => o.status === 'fulfilled');
-      assert.deepEqual(fulfilled, [true, true, false, true, true, true]);
-      assert.equal((outcomes[2] as PromiseRejectedResult).reason?.code, 'ERR_CONFLICT');
-      const feed = await readAll(store, from.cursor);
-      const others = jtis.filter((_, i) => i !== 2);
-      assert.deepEqual(feed.map((r) => r.target), others, 'the others, in order');
-      const oneByOne = feed.reduce((c, r) => chainAfter(c, r as RevocationRecord), from.chain);
-      assert.equal((await store.loadSnapshot(NOW)).chain, oneByOne);
-    });
+        const feed = await readAll(store, from.cursor);
+        const handedOut = reports.flatMap((r) => r.records);
+        assert.deepEqual(feed, handedOut, "every caller's records, in call order");
+        for (const [i, report] of reports.entries()) {
+          const target = i % 8 === 0 ? sessions[i / 8]!.id : jtis[i];
+          const own = report.records.length > 0 && report.records.every((r) => r.target === target);
+          assert.ok(own, `call ${i} got its own records`);
+          const clock = report.records.every((r) => r.createdAtMs === NOW + i);
+          assert.ok(clock, `call ${i}'s records carry its own clock`);
+        }
+        const oneByOne = feed.reduce((c, r) => chainAfter(c, r), from.chain);
+        assert.equal((await store.loadSnapshot(NOW)).chain, oneByOne);
+      },
+    );
+
+    test(
+      "the same token revoked twice at once: the second finds the first's entry, " +
+        'as if one after the other',
+      async () => {
+        const from = await store.loadSnapshot(NOW);
+        const target = { scope: 'token' as const, issuer: 'i', jti: newId(), expiresAtMs: NOW + 9 };
+        const both = await Promise.all([0, 1].map(() => store.revoke(target, ctx())));
+        const [first, second] = [both[0]!, both[1]!];
+        assert.deepEqual([first.changed, first.records.length], [true, 1]);
+        assert.deepEqual([second.changed, second.records.length], [false, 0]);
+        assert.equal((await readAll(store, from.cursor)).length, 1);
+      },
+    );
+
+    test(
+      'a revocation the store refuses fails alone: the others started with it commit ' +
+        'and chain',
+      async () => {
+        const from = await store.loadSnapshot(NOW);
+        const jtis = [...Array(6)].map(() => newId());
+        // A NOT NULL column left null: the store refuses this one (a conflict on both backends).
+        const refused = ctx({ initiator: null as unknown as RevocationContext['initiator'] });
+        const outcomes = await Promise.allSettled(
+          jtis.map((jti, i) =>
+            store.revoke(
+              { scope: 'token', issuer: 'i', jti, expiresAtMs: NOW + 60_000 },
+              i === 2 ? refused : ctx(),
+            ),
+          ),
+        );
+        const fulfilled = outcomes.map((o) => o.status === 'fulfilled');
+        assert.deepEqual(fulfilled, [true, true, false, true, true, true]);
+        assert.equal((outcomes[2] as PromiseRejectedResult).reason?.code, 'ERR_CONFLICT');
+        const feed = await readAll(store, from.cursor);
+        const others = jtis.filter((_, i) => i !== 2);
+        assert.deepEqual(
+          feed.map((r) => r.target),
+          others,
+          'the others, in order',
+        );
+        const oneByOne = feed.reduce((c, r) => chainAfter(c, r as RevocationRecord), from.chain);
+        assert.equal((await store.loadSnapshot(NOW)).chain, oneByOne);
+      },
+    );
   });
 }

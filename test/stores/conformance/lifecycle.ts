@@ -28,7 +28,10 @@ export function describeLifecycleConformance(backend: StoreBackend): void {
       const store = await backend.open();
       await store.ping();
       await store.close();
-      await assert.rejects(store.ping(), (err: { code?: string }) => err.code === 'ERR_STORE_UNAVAILABLE');
+      await assert.rejects(
+        store.ping(),
+        (err: { code?: string }) => err.code === 'ERR_STORE_UNAVAILABLE',
+      );
     });
   });
 }

@@ -12,13 +12,18 @@ import { COVER, NOW, audit, ctx } from './fixtures.js';
 export function describeRecordsConformance(backend: StoreBackend): void {
   describe('records', () => {
     let store!: RevokdStore;
-    const { newUser, newSession, consume, newApiToken, apiCtx } = useStore(backend, (opened) => { store = opened; });
+    const { newUser, newSession, consume, newApiToken, apiCtx } = useStore(backend, (opened) => {
+      store = opened;
+    });
 
     test('users: found by id and by email ignoring case; a second user with the same email is a conflict', async () => {
       const user = await newUser(`Mixed-${randomUUID()}@Example.com`);
       assert.equal((await store.findUserById(user.id))?.email, user.email);
       assert.equal((await store.findUserByEmail(user.email.toLowerCase()))?.id, user.id);
-      await assert.rejects(newUser(user.email.toUpperCase()), (err: { code?: string }) => err.code === 'ERR_CONFLICT');
+      await assert.rejects(
+        newUser(user.email.toUpperCase()),
+        (err: { code?: string }) => err.code === 'ERR_CONFLICT',
+      );
       assert.equal(await store.findUserById(randomUUID()), undefined);
     });
 
@@ -35,24 +40,48 @@ export function describeRecordsConformance(backend: StoreBackend): void {
       const before = await store.countActiveUsersWithRole('admin');
       const admin = { ...(await newUser()), id: randomUUID() };
       const other = randomUUID();
-      await store.createUser({ ...admin, email: `admin-${admin.id}@example.com`, role: 'admin' }, audit('user.created'));
-      await store.createUser({ ...admin, id: other, email: `admin-${other}@example.com`, role: 'admin' }, audit('user.created'));
-      assert.equal(await store.countActiveUsersWithRole('admin'), before + 2, 'new admins count; the plain user does not');
+      await store.createUser(
+        { ...admin, email: `admin-${admin.id}@example.com`, role: 'admin' },
+        audit('user.created'),
+      );
+      await store.createUser(
+        { ...admin, id: other, email: `admin-${other}@example.com`, role: 'admin' },
+        audit('user.created'),
+      );
+      assert.equal(
+        await store.countActiveUsersWithRole('admin'),
+        before + 2,
+        'new admins count; the plain user does not',
+      );
       await store.disableUser(admin.id, NOW, audit('user.disabled'));
-      assert.equal(await store.countActiveUsersWithRole('admin'), before + 1, 'a disabled admin does not');
-      assert.ok((await store.countUsersWithRole('admin')) >= before + 2, 'though it is still an admin');
+      assert.equal(
+        await store.countActiveUsersWithRole('admin'),
+        before + 1,
+        'a disabled admin does not',
+      );
+      assert.ok(
+        (await store.countUsersWithRole('admin')) >= before + 2,
+        'though it is still an admin',
+      );
     });
 
     test('users: the last active admin cannot be disabled, even by two disables at once', async () => {
       const ids: string[] = [randomUUID(), randomUUID()];
       const base = await newUser();
-      for (const id of ids) await store.createUser({ ...base, id, email: `last-${id}@example.com`, role: 'admin' }, audit('user.created'));
+      for (const id of ids)
+        await store.createUser(
+          { ...base, id, email: `last-${id}@example.com`, role: 'admin' },
+          audit('user.created'),
+        );
       // Leave exactly these two admins active (earlier tests may have made others).
       for (const u of await store.listUsers({ limit: 1000, offset: 0 })) {
-        if (u.role === 'admin' && u.disabledAtMs === null && !ids.includes(u.id)) await store.disableUser(u.id, NOW, audit('user.disabled'));
+        if (u.role === 'admin' && u.disabledAtMs === null && !ids.includes(u.id))
+          await store.disableUser(u.id, NOW, audit('user.disabled'));
       }
       assert.equal(await store.countActiveUsersWithRole('admin'), 2);
-      const outcomes = await Promise.allSettled(ids.map((id) => store.disableUser(id, NOW, audit('user.disabled'))));
+      const outcomes = await Promise.allSettled(
+        ids.map((id) => store.disableUser(id, NOW, audit('user.disabled'))),
+      );
       assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1, 'one disable wins');
       const refused = outcomes.find((o) => o.status === 'rejected');
       assert.equal((refused as PromiseRejectedResult).reason.code, 'ERR_CONFLICT');
@@ -60,11 +89,18 @@ export function describeRecordsConformance(backend: StoreBackend): void {
     });
 
     test('users: a create only-if-no-active-admin is refused, and writes nothing, once an active admin exists', async () => {
-      assert.ok((await store.countActiveUsersWithRole('admin')) > 0, 'the test above left an active admin');
+      assert.ok(
+        (await store.countActiveUsersWithRole('admin')) > 0,
+        'the test above left an active admin',
+      );
       const base = await newUser();
       const id = randomUUID();
       await assert.rejects(
-        store.createUser({ ...base, id, email: `first-${id}@example.com`, role: 'admin' }, audit('user.created'), { onlyIfNoActiveAdmin: true }),
+        store.createUser(
+          { ...base, id, email: `first-${id}@example.com`, role: 'admin' },
+          audit('user.created'),
+          { onlyIfNoActiveAdmin: true },
+        ),
         (err: { code?: string }) => err.code === 'ERR_CONFLICT',
       );
       assert.equal(await store.findUserById(id), undefined, 'nothing written');
@@ -79,35 +115,86 @@ export function describeRecordsConformance(backend: StoreBackend): void {
 
     test('users: enable clears the disable once; an active or unknown user is not changed', async () => {
       const user = await newUser();
-      assert.equal(await store.enableUser(user.id, NOW, audit('user.enabled')), false, 'not disabled');
+      assert.equal(
+        await store.enableUser(user.id, NOW, audit('user.enabled')),
+        false,
+        'not disabled',
+      );
       await store.disableUser(user.id, NOW, audit('user.disabled'));
       assert.equal(await store.enableUser(user.id, NOW + 1, audit('user.enabled')), true);
       assert.equal((await store.findUserById(user.id))?.disabledAtMs, null);
-      assert.equal(await store.enableUser(user.id, NOW + 2, audit('user.enabled')), false, 'already enabled');
+      assert.equal(
+        await store.enableUser(user.id, NOW + 2, audit('user.enabled')),
+        false,
+        'already enabled',
+      );
       assert.equal(await store.enableUser(randomUUID(), NOW, audit('user.enabled')), false);
     });
 
     test('users: the must-change-password flag is stored at creation and replaced with the password', async () => {
       const base = await newUser();
-      const flagged = { ...base, id: randomUUID(), email: `flag-${randomUUID()}@example.com`, mustChangePassword: true };
+      const flagged = {
+        ...base,
+        id: randomUUID(),
+        email: `flag-${randomUUID()}@example.com`,
+        mustChangePassword: true,
+      };
       await store.createUser(flagged, audit('user.created'));
       assert.equal((await store.findUserById(flagged.id))?.mustChangePassword, true);
       assert.equal((await store.findUserByEmail(flagged.email))?.mustChangePassword, true);
-      assert.equal((await store.findUserById(base.id))?.mustChangePassword, false, 'absent means false');
-      const mail = { kind: 'user.password_changed', recipient: flagged.email, subject: 's', body: 'b' };
-      assert.ok(await store.setUserPassword(flagged.id, { passwordHash: 'scrypt$new', mustChangePassword: false, nowMs: NOW }, audit('user.password_changed'), mail));
+      assert.equal(
+        (await store.findUserById(base.id))?.mustChangePassword,
+        false,
+        'absent means false',
+      );
+      const mail = {
+        kind: 'user.password_changed',
+        recipient: flagged.email,
+        subject: 's',
+        body: 'b',
+      };
+      assert.ok(
+        await store.setUserPassword(
+          flagged.id,
+          { passwordHash: 'scrypt$new', mustChangePassword: false, nowMs: NOW },
+          audit('user.password_changed'),
+          mail,
+        ),
+      );
       const after = await store.findUserById(flagged.id);
       assert.equal(after?.passwordHash, 'scrypt$new');
       assert.equal(after?.mustChangePassword, false);
-      const queued = (await store.claimOutbox(NOW + 999_999, 30_000, 1000)).filter((m) => m.recipient === flagged.email);
-      assert.deepEqual(queued.map((m) => m.kind), ['user.password_changed'], 'the owner mail is queued in the same commit');
-      assert.equal(await store.setUserPassword(randomUUID(), { passwordHash: 'x', mustChangePassword: false, nowMs: NOW }, audit('user.password_reset')), undefined);
+      const queued = (await store.claimOutbox(NOW + 999_999, 30_000, 1000)).filter(
+        (m) => m.recipient === flagged.email,
+      );
+      assert.deepEqual(
+        queued.map((m) => m.kind),
+        ['user.password_changed'],
+        'the owner mail is queued in the same commit',
+      );
+      assert.equal(
+        await store.setUserPassword(
+          randomUUID(),
+          { passwordHash: 'x', mustChangePassword: false, nowMs: NOW },
+          audit('user.password_reset'),
+        ),
+        undefined,
+      );
     });
 
     test('users: a password change conditioned on the old hash lands once, even when two race', async () => {
       const user = await newUser();
-      const change = (hash: string) => store.setUserPassword(user.id, { passwordHash: hash, mustChangePassword: false, nowMs: NOW, ifPasswordHash: user.passwordHash },
-        audit('user.password_changed'));
+      const change = (hash: string) =>
+        store.setUserPassword(
+          user.id,
+          {
+            passwordHash: hash,
+            mustChangePassword: false,
+            nowMs: NOW,
+            ifPasswordHash: user.passwordHash,
+          },
+          audit('user.password_changed'),
+        );
       const outcomes = await Promise.all([change('scrypt$a'), change('scrypt$b')]);
       assert.deepEqual(outcomes.filter(Boolean).length, 1, 'exactly one change is applied');
       const stored = (await store.findUserById(user.id))?.passwordHash;
@@ -120,8 +207,14 @@ export function describeRecordsConformance(backend: StoreBackend): void {
       await store.revoke({ scope: 'user', userId: user.id }, ctx());
       const s = await newSession(user.id);
       assert.equal(s.gens.ugen, 1);
-      assert.deepEqual((await store.listLiveSessions(user.id, NOW)).map((x) => x.id), [s.id]);
-      const report = await store.revoke({ scope: 'session', sessionId: s.id }, ctx({ reason: 'logout' }));
+      assert.deepEqual(
+        (await store.listLiveSessions(user.id, NOW)).map((x) => x.id),
+        [s.id],
+      );
+      const report = await store.revoke(
+        { scope: 'session', sessionId: s.id },
+        ctx({ reason: 'logout' }),
+      );
       assert.equal(report.sessions, 1);
       assert.equal(report.refreshTokens, 1);
       assert.equal(report.records.length, 1);
@@ -167,7 +260,10 @@ export function describeRecordsConformance(backend: StoreBackend): void {
       const s = await newSession(user.id, '198.51.100.1');
       await consume(s.token, NOW + 1000, '203.0.113.77');
       const other = await newSession(user.id, '198.51.100.2');
-      const report = await store.revoke({ scope: 'ip', cidr: '203.0.113.0/24' }, ctx({ reason: 'ip_block' }));
+      const report = await store.revoke(
+        { scope: 'ip', cidr: '203.0.113.0/24' },
+        ctx({ reason: 'ip_block' }),
+      );
       assert.equal(report.sessions, 1);
       assert.equal((await store.findSession(s.id))?.revokedAtMs, NOW);
       assert.equal((await store.findSession(other.id))?.revokedAtMs, null);
@@ -178,62 +274,185 @@ export function describeRecordsConformance(backend: StoreBackend): void {
       const a = `a${newId()}`;
       const b = `b${newId()}`;
       const key = (kid: string, privateKeySealed: string | null) => ({
-        kid, alg: 'EdDSA', publicJwk: { kty: 'OKP', crv: 'Ed25519', x: kid }, status: 'active' as const, createdAtMs: NOW, retiredAtMs: null, revokedAtMs: null, privateKeySealed,
+        kid,
+        alg: 'EdDSA',
+        publicJwk: { kty: 'OKP', crv: 'Ed25519', x: kid },
+        status: 'active' as const,
+        createdAtMs: NOW,
+        retiredAtMs: null,
+        revokedAtMs: null,
+        privateKeySealed,
       });
       await store.insertSigningKey(key(a, null), true, audit('key.rotated'));
       await store.insertSigningKey(key(b, `v1.sealed-${b}`), true, audit('key.rotated'));
       const keys = await store.listSigningKeys();
-      assert.deepEqual(keys.filter((k) => k.status === 'active').map((k) => k.kid), [b]);
+      assert.deepEqual(
+        keys.filter((k) => k.status === 'active').map((k) => k.kid),
+        [b],
+      );
       assert.equal(keys.find((k) => k.kid === a)?.status, 'retired');
-      assert.deepEqual(keys.find((k) => k.kid === b), key(b, `v1.sealed-${b}`), 'read back as written: public JWK and the sealed private half');
+      assert.deepEqual(
+        keys.find((k) => k.kid === b),
+        key(b, `v1.sealed-${b}`),
+        'read back as written: public JWK and the sealed private half',
+      );
       assert.equal(keys.find((k) => k.kid === a)?.privateKeySealed, null);
     });
 
     test('a key without a sealed private half gets one once; a second, an HS256 kid and an unknown kid change nothing', async () => {
       const legacy = `l${newId()}`;
       const hs = `hs256-${newId()}`;
-      await store.insertSigningKey({ kid: legacy, alg: 'EdDSA', publicJwk: { kty: 'OKP', crv: 'Ed25519', x: legacy }, status: 'active', createdAtMs: NOW, retiredAtMs: null, revokedAtMs: null, privateKeySealed: null }, true, audit('key.rotated'));
-      await store.insertSigningKey({ kid: hs, alg: 'HS256', publicJwk: {}, status: 'retired', createdAtMs: NOW, retiredAtMs: NOW, revokedAtMs: null, privateKeySealed: null }, false, audit('key.created'));
+      await store.insertSigningKey(
+        {
+          kid: legacy,
+          alg: 'EdDSA',
+          publicJwk: { kty: 'OKP', crv: 'Ed25519', x: legacy },
+          status: 'active',
+          createdAtMs: NOW,
+          retiredAtMs: null,
+          revokedAtMs: null,
+          privateKeySealed: null,
+        },
+        true,
+        audit('key.rotated'),
+      );
+      await store.insertSigningKey(
+        {
+          kid: hs,
+          alg: 'HS256',
+          publicJwk: {},
+          status: 'retired',
+          createdAtMs: NOW,
+          retiredAtMs: NOW,
+          revokedAtMs: null,
+          privateKeySealed: null,
+        },
+        false,
+        audit('key.created'),
+      );
       assert.equal(await store.storeSealedPrivateKey(legacy, `v1.first-${legacy}`), true);
       assert.equal(await store.storeSealedPrivateKey(legacy, `v1.second-${legacy}`), false);
       assert.equal(await store.storeSealedPrivateKey(hs, `v1.sealed-${hs}`), false);
       assert.equal(await store.storeSealedPrivateKey(`u${newId()}`, 'v1.sealed'), false);
       const keys = await store.listSigningKeys();
-      assert.equal(keys.find((k) => k.kid === legacy)?.privateKeySealed, `v1.first-${legacy}`, 'the first one stays');
-      assert.equal(keys.find((k) => k.kid === legacy)?.status, 'active', 'nothing else about the key changes');
+      assert.equal(
+        keys.find((k) => k.kid === legacy)?.privateKeySealed,
+        `v1.first-${legacy}`,
+        'the first one stays',
+      );
+      assert.equal(
+        keys.find((k) => k.kid === legacy)?.status,
+        'active',
+        'nothing else about the key changes',
+      );
       assert.equal(keys.find((k) => k.kid === hs)?.privateKeySealed, null);
     });
 
     test('a client is disabled and enabled once each: repeats change nothing and write no audit row', async () => {
       const clientId = `cl_${newId()}`;
-      await store.createClient({ id: clientId, name: 'c', secretHash: 'a'.repeat(64), grants: [], scopes: [], createdAtMs: NOW, disabledAtMs: null }, audit('client.created'));
-      assert.equal(await store.setClientDisabled(clientId, true, NOW + 1, audit('client.disabled')), true);
+      await store.createClient(
+        {
+          id: clientId,
+          name: 'c',
+          secretHash: 'a'.repeat(64),
+          grants: [],
+          scopes: [],
+          createdAtMs: NOW,
+          disabledAtMs: null,
+        },
+        audit('client.created'),
+      );
+      assert.equal(
+        await store.setClientDisabled(clientId, true, NOW + 1, audit('client.disabled')),
+        true,
+      );
       assert.equal((await store.findClient(clientId))?.disabledAtMs, NOW + 1);
-      assert.equal(await store.setClientDisabled(clientId, true, NOW + 2, audit('client.disabled')), false);
+      assert.equal(
+        await store.setClientDisabled(clientId, true, NOW + 2, audit('client.disabled')),
+        false,
+      );
       assert.equal((await store.findClient(clientId))?.disabledAtMs, NOW + 1);
-      assert.equal(await store.setClientDisabled(clientId, false, NOW + 3, audit('client.enabled')), true);
+      assert.equal(
+        await store.setClientDisabled(clientId, false, NOW + 3, audit('client.enabled')),
+        true,
+      );
       assert.equal((await store.findClient(clientId))?.disabledAtMs, null);
-      assert.equal(await store.setClientDisabled(clientId, false, NOW + 4, audit('client.enabled')), false);
-      assert.equal(await store.setClientDisabled(`cl_${newId()}`, true, NOW, audit('client.disabled')), false);
+      assert.equal(
+        await store.setClientDisabled(clientId, false, NOW + 4, audit('client.enabled')),
+        false,
+      );
+      assert.equal(
+        await store.setClientDisabled(`cl_${newId()}`, true, NOW, audit('client.disabled')),
+        false,
+      );
     });
 
-    test('a confidential client\'s secret hash is replaced; a public or unknown client has none to replace', async () => {
+    test("a confidential client's secret hash is replaced; a public or unknown client has none to replace", async () => {
       const confidential = `cl_${newId()}`;
       const publicId = `cl_${newId()}`;
-      await store.createClient({ id: confidential, name: 'c', secretHash: 'a'.repeat(64), grants: [], scopes: [], createdAtMs: NOW, disabledAtMs: null }, audit('client.created'));
-      await store.createClient({ id: publicId, name: 'p', secretHash: null, grants: [], scopes: [], createdAtMs: NOW, disabledAtMs: null }, audit('client.created'));
-      assert.equal(await store.replaceClientSecret(confidential, 'b'.repeat(64), NOW, audit('client.secret_rotated')), true);
+      await store.createClient(
+        {
+          id: confidential,
+          name: 'c',
+          secretHash: 'a'.repeat(64),
+          grants: [],
+          scopes: [],
+          createdAtMs: NOW,
+          disabledAtMs: null,
+        },
+        audit('client.created'),
+      );
+      await store.createClient(
+        {
+          id: publicId,
+          name: 'p',
+          secretHash: null,
+          grants: [],
+          scopes: [],
+          createdAtMs: NOW,
+          disabledAtMs: null,
+        },
+        audit('client.created'),
+      );
+      assert.equal(
+        await store.replaceClientSecret(
+          confidential,
+          'b'.repeat(64),
+          NOW,
+          audit('client.secret_rotated'),
+        ),
+        true,
+      );
       assert.equal((await store.findClient(confidential))?.secretHash, 'b'.repeat(64));
-      assert.equal(await store.replaceClientSecret(publicId, 'b'.repeat(64), NOW, audit('client.secret_rotated')), false);
+      assert.equal(
+        await store.replaceClientSecret(
+          publicId,
+          'b'.repeat(64),
+          NOW,
+          audit('client.secret_rotated'),
+        ),
+        false,
+      );
       assert.equal((await store.findClient(publicId))?.secretHash, null);
-      assert.equal(await store.replaceClientSecret(`cl_${newId()}`, 'b'.repeat(64), NOW, audit('client.secret_rotated')), false);
+      assert.equal(
+        await store.replaceClientSecret(
+          `cl_${newId()}`,
+          'b'.repeat(64),
+          NOW,
+          audit('client.secret_rotated'),
+        ),
+        false,
+      );
     });
 
     test('api tokens: found by id and hash; the per-user cap counts only live tokens', async () => {
       const user = await newUser();
       const a = await newApiToken(user.id, {}, 2);
       await newApiToken(user.id, {}, 2);
-      await assert.rejects(newApiToken(user.id, {}, 2), (err: { code?: string }) => err.code === 'ERR_CONFLICT');
+      await assert.rejects(
+        newApiToken(user.id, {}, 2),
+        (err: { code?: string }) => err.code === 'ERR_CONFLICT',
+      );
       assert.equal((await store.findApiTokenByHash(sha256Hex(a)))?.id, a);
       await store.revokeApiTokens(apiCtx(user.id, [a]));
       await newApiToken(user.id, {}, 2);
@@ -249,16 +468,30 @@ export function describeRecordsConformance(backend: StoreBackend): void {
       assert.equal(revoked?.isActive, false);
       assert.equal(revoked?.revokedAtMs, NOW);
       assert.equal(revoked?.revokedBy, user.id);
-      assert.equal(revoked?.revokedByType, 'cli', 'the type of the revoking actor is kept with its id');
+      assert.equal(
+        revoked?.revokedByType,
+        'cli',
+        'the type of the revoking actor is kept with its id',
+      );
       assert.equal(revoked?.revokeReason, 'admin');
-      assert.deepEqual(await store.revokeApiTokens(apiCtx(user.id, [id])), [], 'a second revocation changes nothing');
+      assert.deepEqual(
+        await store.revokeApiTokens(apiCtx(user.id, [id])),
+        [],
+        'a second revocation changes nothing',
+      );
       assert.equal((await store.countPendingOutbox()) - pendingBefore, 1);
       const feed = (await store.readFeed(feedStart, 10)).records;
-      assert.deepEqual(feed.map((r) => [r.scope, r.target]), [['api_token', id]]);
+      assert.deepEqual(
+        feed.map((r) => [r.scope, r.target]),
+        [['api_token', id]],
+      );
       const found = await store.findApiTokenById(id);
       assert.equal(found?.isActive, false);
       assert.deepEqual([found?.revokedBy, found?.revokedByType], [user.id, 'cli']);
-      assert.equal((await store.listApiTokens(user.id)).find((t) => t.id === id)?.revokedByType, 'cli');
+      assert.equal(
+        (await store.listApiTokens(user.id)).find((t) => t.id === id)?.revokedByType,
+        'cli',
+      );
     });
 
     test('api tokens: an id of another user is not revoked when the owner is named', async () => {
@@ -288,20 +521,41 @@ export function describeRecordsConformance(backend: StoreBackend): void {
       const users = await store.countUsersWithRole('user');
       const base = await newUser();
       const [a, b] = [randomUUID(), randomUUID()];
-      for (const id of [a, b]) await store.createUser({ ...base, id, email: `role-${id}@example.com`, role: 'admin' }, audit('user.created'));
+      for (const id of [a, b])
+        await store.createUser(
+          { ...base, id, email: `role-${id}@example.com`, role: 'admin' },
+          audit('user.created'),
+        );
       assert.equal(await store.countUsersWithRole('admin'), admins + 2);
-      assert.equal(await store.countUsersWithRole('user'), users + 1, 'the plain user counts as a user only');
+      assert.equal(
+        await store.countUsersWithRole('user'),
+        users + 1,
+        'the plain user counts as a user only',
+      );
       assert.equal(await store.disableUser(a, NOW, audit('user.disabled')), true);
-      assert.equal(await store.countUsersWithRole('admin'), admins + 2, 'a disabled admin is still an admin');
+      assert.equal(
+        await store.countUsersWithRole('admin'),
+        admins + 2,
+        'a disabled admin is still an admin',
+      );
     });
 
     test('users: a decoy mark is set and cleared, and shows wherever the user is found; marking an unknown id creates nothing', async () => {
       const user = await newUser();
-      assert.equal((await store.findUserById(user.id))?.isDecoy ?? false, false, 'not a decoy unless marked');
+      assert.equal(
+        (await store.findUserById(user.id))?.isDecoy ?? false,
+        false,
+        'not a decoy unless marked',
+      );
       await store.setUserDecoy(user.id, true);
       assert.equal((await store.findUserById(user.id))?.isDecoy, true);
       assert.equal((await store.findUserByEmail(user.email))?.isDecoy, true);
-      assert.equal((await store.listUsers({ limit: 10, offset: 0, search: user.email })).find((u) => u.id === user.id)?.isDecoy, true);
+      assert.equal(
+        (await store.listUsers({ limit: 10, offset: 0, search: user.email })).find(
+          (u) => u.id === user.id,
+        )?.isDecoy,
+        true,
+      );
       await store.setUserDecoy(user.id, false);
       assert.equal((await store.findUserById(user.id))?.isDecoy ?? false, false);
       const unknown = randomUUID();
@@ -310,8 +564,24 @@ export function describeRecordsConformance(backend: StoreBackend): void {
     });
 
     test('clients: listed with every field as created, disabled ones included', async () => {
-      const confidential = { id: `cl_${newId()}`, name: 'a', secretHash: 'a'.repeat(64), grants: ['client_credentials'], scopes: ['read', 'write'], createdAtMs: NOW, disabledAtMs: null };
-      const publicClient = { id: `cl_${newId()}`, name: 'b', secretHash: null, grants: ['authorization_code', 'refresh_token'], scopes: [], createdAtMs: NOW + 1, disabledAtMs: null };
+      const confidential = {
+        id: `cl_${newId()}`,
+        name: 'a',
+        secretHash: 'a'.repeat(64),
+        grants: ['client_credentials'],
+        scopes: ['read', 'write'],
+        createdAtMs: NOW,
+        disabledAtMs: null,
+      };
+      const publicClient = {
+        id: `cl_${newId()}`,
+        name: 'b',
+        secretHash: null,
+        grants: ['authorization_code', 'refresh_token'],
+        scopes: [],
+        createdAtMs: NOW + 1,
+        disabledAtMs: null,
+      };
       await store.createClient(confidential, audit('client.created'));
       await store.createClient(publicClient, audit('client.created'));
       await store.setClientDisabled(publicClient.id, true, NOW + 2, audit('client.disabled'));
@@ -333,7 +603,10 @@ export function describeRecordsConformance(backend: StoreBackend): void {
       assert.equal(first.ugen, 1, 'stamped after the user revocation');
       assert.deepEqual([first.gen, first.ugen, first.cgen], [s.gens.gen, s.gens.ugen, s.gens.cgen]);
       assert.deepEqual([first.createdAtMs, first.expiresAtMs], [NOW, NOW + 600_000]);
-      assert.deepEqual([first.parentId, first.consumedAtMs, first.successorId, first.successorSealed], [null, null, null, null]);
+      assert.deepEqual(
+        [first.parentId, first.consumedAtMs, first.successorId, first.successorSealed],
+        [null, null, null, null],
+      );
       assert.deepEqual(await store.findRefreshById(first.id), first);
 
       const { outcome, next } = await consume(s.token, NOW + 1000);
@@ -344,7 +617,10 @@ export function describeRecordsConformance(backend: StoreBackend): void {
       assert.equal(consumed?.successorSealed, 'sealed');
       assert.ok(successor);
       assert.equal(consumed?.successorId, successor.id);
-      assert.deepEqual([successor.parentId, successor.sessionId, successor.consumedAtMs], [first.id, s.id, null]);
+      assert.deepEqual(
+        [successor.parentId, successor.sessionId, successor.consumedAtMs],
+        [first.id, s.id, null],
+      );
       assert.deepEqual(await store.findRefreshById(successor.id), successor);
 
       assert.equal(await store.findRefreshByHash(sha256Hex('rt_nope')), undefined);
@@ -352,8 +628,13 @@ export function describeRecordsConformance(backend: StoreBackend): void {
     });
     test('users: pages by limit and offset never overlap, and together list every match', async () => {
       const tag = randomUUID().slice(0, 8);
-      const made = [await newUser(`${tag}-1@example.com`), await newUser(`${tag}-2@example.com`), await newUser(`${tag}-3@example.com`)];
-      const page = async (offset: number) => (await store.listUsers({ limit: 2, offset, search: tag })).map((u) => u.id);
+      const made = [
+        await newUser(`${tag}-1@example.com`),
+        await newUser(`${tag}-2@example.com`),
+        await newUser(`${tag}-3@example.com`),
+      ];
+      const page = async (offset: number) =>
+        (await store.listUsers({ limit: 2, offset, search: tag })).map((u) => u.id);
       const [first, second, third] = [await page(0), await page(2), await page(4)];
       assert.deepEqual([first.length, second.length, third.length], [2, 1, 0]);
       assert.deepEqual([...first, ...second].sort(), made.map((u) => u.id).sort());
@@ -363,15 +644,35 @@ export function describeRecordsConformance(backend: StoreBackend): void {
       const user = await newUser();
       const make = async (createdAtMs: number, expiresAtMs: number) => {
         const id = newId();
-        await store.createSession({ session: { id, userId: user.id, clientId: 'revokd', createdAtMs, expiresAtMs, ip: '192.0.2.1', userAgent: 'ua', scope: '' }, refresh: null, audit: audit() });
+        await store.createSession({
+          session: {
+            id,
+            userId: user.id,
+            clientId: 'revokd',
+            createdAtMs,
+            expiresAtMs,
+            ip: '192.0.2.1',
+            userAgent: 'ua',
+            scope: '',
+          },
+          refresh: null,
+          audit: audit(),
+        });
         return id;
       };
       const ended = await make(NOW - 3000, NOW - 1);
       const older = await make(NOW - 2000, NOW + 3_600_000);
       const newer = await make(NOW - 1000, NOW + 3_600_000);
-      assert.deepEqual((await store.listLiveSessions(user.id, NOW)).map((x) => x.id), [newer, older]);
-      assert.deepEqual((await store.listLiveSessions(user.id, NOW - 2)).map((x) => x.id), [newer, older, ended], 'live until its end');
-      assert.deepEqual((await store.listLiveSessions(randomUUID(), NOW)), []);
+      assert.deepEqual(
+        (await store.listLiveSessions(user.id, NOW)).map((x) => x.id),
+        [newer, older],
+      );
+      assert.deepEqual(
+        (await store.listLiveSessions(user.id, NOW - 2)).map((x) => x.id),
+        [newer, older, ended],
+        'live until its end',
+      );
+      assert.deepEqual(await store.listLiveSessions(randomUUID(), NOW), []);
     });
   });
 }

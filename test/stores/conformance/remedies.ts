@@ -18,22 +18,47 @@ const conflict = (err: { code?: string }) => err.code === 'ERR_CONFLICT';
 export function describeRemediesConformance(backend: StoreBackend): void {
   describe('remedies', () => {
     let store!: RevokdStore;
-    const { newUser, newSession, consume } = useStore(backend, (opened) => { store = opened; });
+    const { newUser, newSession, consume } = useStore(backend, (opened) => {
+      store = opened;
+    });
 
     /** A password login's session: only if the user is enabled and the hash is still `verifiedHash`. */
     const loginSession = (userId: string, verifiedHash: string, on: RevokdStore = store) => {
       const id = newId();
       const token = `rt_${newId()}${newId()}`;
       const input: NewSession = {
-        session: { id, userId, clientId: 'revokd', createdAtMs: NOW, expiresAtMs: NOW + 3_600_000, ip: '192.0.2.7', userAgent: 'ua', scope: '' },
-        refresh: { id: newId(), tokenHash: sha256Hex(token), createdAtMs: NOW, expiresAtMs: NOW + 600_000 },
+        session: {
+          id,
+          userId,
+          clientId: 'revokd',
+          createdAtMs: NOW,
+          expiresAtMs: NOW + 3_600_000,
+          ip: '192.0.2.7',
+          userAgent: 'ua',
+          scope: '',
+        },
+        refresh: {
+          id: newId(),
+          tokenHash: sha256Hex(token),
+          createdAtMs: NOW,
+          expiresAtMs: NOW + 600_000,
+        },
         audit: audit('user.logged_in'),
         ifUserUnchanged: { passwordHash: verifiedHash },
       };
       return on.createSession(input).then((gens) => ({ id, token, gens }));
     };
-    const newPassword = (userId: string, hash: string, end: PasswordSessionsEnd, on: RevokdStore = store) =>
-      on.setUserPassword(userId, { passwordHash: hash, mustChangePassword: false, nowMs: NOW, endSessions: end }, audit('user.password_reset'));
+    const newPassword = (
+      userId: string,
+      hash: string,
+      end: PasswordSessionsEnd,
+      on: RevokdStore = store,
+    ) =>
+      on.setUserPassword(
+        userId,
+        { passwordHash: hash, mustChangePassword: false, nowMs: NOW, endSessions: end },
+        audit('user.password_reset'),
+      );
 
     test('a login session is created while the verified hash is current and the user enabled', async () => {
       const user = await newUser();
@@ -44,7 +69,11 @@ export function describeRemediesConformance(backend: StoreBackend): void {
 
     test('a login whose verified hash was replaced meanwhile creates nothing (ERR_CONFLICT)', async () => {
       const user = await newUser();
-      await store.setUserPassword(user.id, { passwordHash: 'scrypt$new', mustChangePassword: false, nowMs: NOW }, audit('user.password_reset'));
+      await store.setUserPassword(
+        user.id,
+        { passwordHash: 'scrypt$new', mustChangePassword: false, nowMs: NOW },
+        audit('user.password_reset'),
+      );
       const attempt = loginSession(user.id, user.passwordHash);
       await assert.rejects(attempt, conflict);
       assert.deepEqual(await store.listLiveSessions(user.id, NOW), [], 'no session written');
@@ -52,7 +81,7 @@ export function describeRemediesConformance(backend: StoreBackend): void {
       await loginSession(user.id, 'scrypt$new');
     });
 
-    test('a login for a user disabled meanwhile creates nothing (ERR_CONFLICT), even before the disable\'s revocation', async () => {
+    test("a login for a user disabled meanwhile creates nothing (ERR_CONFLICT), even before the disable's revocation", async () => {
       const user = await newUser();
       await store.disableUser(user.id, NOW, audit('user.disabled'));
       await assert.rejects(loginSession(user.id, user.passwordHash), conflict);
@@ -61,7 +90,7 @@ export function describeRemediesConformance(backend: StoreBackend): void {
       await assert.rejects(unknown, conflict, 'an unknown user is refused too');
     });
 
-    test('a refresh of a disabled user\'s session does not rotate, before the disable\'s revocation commits', async () => {
+    test("a refresh of a disabled user's session does not rotate, before the disable's revocation commits", async () => {
       const user = await newUser();
       const s = await newSession(user.id);
       await store.disableUser(user.id, NOW, audit('user.disabled'));
@@ -72,69 +101,145 @@ export function describeRemediesConformance(backend: StoreBackend): void {
       const user = await newUser();
       const a = await newSession(user.id);
       const b = await newSession(user.id);
-      const report = await newPassword(user.id, 'scrypt$reset', { context: ctx({ reason: 'password_reset' }) });
+      const report = await newPassword(user.id, 'scrypt$reset', {
+        context: ctx({ reason: 'password_reset' }),
+      });
       assert.ok(report !== undefined && report.revocation !== null);
       assert.equal(report.kept, null);
       assert.equal(report.revocation.sessions, 2);
       assert.equal(report.revocation.generation, a.gens.ugen + 1);
-      assert.deepEqual(report.revocation.records.map((r) => [r.scope, r.target, r.reason]), [['user', user.id, 'password_reset']], 'one feed record');
+      assert.deepEqual(
+        report.revocation.records.map((r) => [r.scope, r.target, r.reason]),
+        [['user', user.id, 'password_reset']],
+        'one feed record',
+      );
       assert.deepEqual(await store.listLiveSessions(user.id, NOW), []);
-      for (const s of [a, b]) assert.equal((await consume(s.token)).outcome.kind, 'session_inactive');
+      for (const s of [a, b])
+        assert.equal((await consume(s.token)).outcome.kind, 'session_inactive');
       assert.equal((await store.readGenerations(user.id, 'revokd')).ugen, a.gens.ugen + 1);
-      assert.equal(await newPassword(randomUUID(), 'x', { context: ctx() }), undefined, 'an unknown user: nothing');
+      assert.equal(
+        await newPassword(randomUUID(), 'x', { context: ctx() }),
+        undefined,
+        'an unknown user: nothing',
+      );
     });
 
-    test('the owner\'s change keeps its session, re-issued past the bump; its old refresh token and every other session are dead', async () => {
+    test("the owner's change keeps its session, re-issued past the bump; its old refresh token and every other session are dead", async () => {
       const user = await newUser();
       const mine = await newSession(user.id);
       const other = await newSession(user.id);
       const fresh = `rt_${newId()}${newId()}`;
-      const report = await store.setUserPassword(user.id, {
-        passwordHash: 'scrypt$changed', mustChangePassword: false, nowMs: NOW, ifPasswordHash: user.passwordHash,
-        endSessions: {
-          context: ctx({ initiator: 'user', reason: 'password_change' }),
-          keep: { sessionId: mine.id, refresh: { id: newId(), tokenHash: sha256Hex(fresh), createdAtMs: NOW, expiresAtMs: NOW + 600_000 } },
+      const report = await store.setUserPassword(
+        user.id,
+        {
+          passwordHash: 'scrypt$changed',
+          mustChangePassword: false,
+          nowMs: NOW,
+          ifPasswordHash: user.passwordHash,
+          endSessions: {
+            context: ctx({ initiator: 'user', reason: 'password_change' }),
+            keep: {
+              sessionId: mine.id,
+              refresh: {
+                id: newId(),
+                tokenHash: sha256Hex(fresh),
+                createdAtMs: NOW,
+                expiresAtMs: NOW + 600_000,
+              },
+            },
+          },
         },
-      }, audit('user.password_changed'));
+        audit('user.password_changed'),
+      );
       assert.ok(report !== undefined && report.revocation !== null && report.kept !== null);
       assert.equal(report.revocation.sessions, 1, 'only the other session is marked');
       assert.equal(report.kept.session.id, mine.id);
-      assert.equal(report.kept.refresh.ugen, report.revocation.generation, 'the new refresh token is stamped past the bump');
-      assert.deepEqual((await store.listLiveSessions(user.id, NOW)).map((s) => s.id), [mine.id]);
+      assert.equal(
+        report.kept.refresh.ugen,
+        report.revocation.generation,
+        'the new refresh token is stamped past the bump',
+      );
+      assert.deepEqual(
+        (await store.listLiveSessions(user.id, NOW)).map((s) => s.id),
+        [mine.id],
+      );
       assert.equal((await consume(other.token)).outcome.kind, 'session_inactive');
-      assert.equal((await consume(mine.token)).outcome.kind, 'session_inactive', 'the kept session\'s old token is below the bump');
+      assert.equal(
+        (await consume(mine.token)).outcome.kind,
+        'session_inactive',
+        "the kept session's old token is below the bump",
+      );
       assert.equal((await consume(fresh)).outcome.kind, 'rotated');
     });
 
-    test('the owner\'s change from a session revoked meanwhile is refused and changes nothing', async () => {
+    test("the owner's change from a session revoked meanwhile is refused and changes nothing", async () => {
       const user = await newUser();
       const mine = await newSession(user.id);
       await store.revoke({ scope: 'session', sessionId: mine.id }, ctx({ reason: 'logout' }));
-      const attempt = store.setUserPassword(user.id, {
-        passwordHash: 'scrypt$changed', mustChangePassword: false, nowMs: NOW, ifPasswordHash: user.passwordHash,
-        endSessions: {
-          context: ctx({ reason: 'password_change' }),
-          keep: { sessionId: mine.id, refresh: { id: newId(), tokenHash: sha256Hex(`rt_${newId()}`), createdAtMs: NOW, expiresAtMs: NOW + 600_000 } },
+      const attempt = store.setUserPassword(
+        user.id,
+        {
+          passwordHash: 'scrypt$changed',
+          mustChangePassword: false,
+          nowMs: NOW,
+          ifPasswordHash: user.passwordHash,
+          endSessions: {
+            context: ctx({ reason: 'password_change' }),
+            keep: {
+              sessionId: mine.id,
+              refresh: {
+                id: newId(),
+                tokenHash: sha256Hex(`rt_${newId()}`),
+                createdAtMs: NOW,
+                expiresAtMs: NOW + 600_000,
+              },
+            },
+          },
         },
-      }, audit('user.password_changed'));
+        audit('user.password_changed'),
+      );
       await assert.rejects(attempt, (err: { code?: string }) => err.code === 'ERR_TOKEN_REVOKED');
-      assert.equal((await store.findUserById(user.id))?.passwordHash, user.passwordHash, 'the hash is unchanged');
-      assert.equal((await store.readGenerations(user.id, 'revokd')).ugen, mine.gens.ugen, 'no bump');
+      assert.equal(
+        (await store.findUserById(user.id))?.passwordHash,
+        user.passwordHash,
+        'the hash is unchanged',
+      );
+      assert.equal(
+        (await store.readGenerations(user.id, 'revokd')).ugen,
+        mine.gens.ugen,
+        'no bump',
+      );
     });
 
     test('logins racing a new password (through two instances when the backend has them) leave no live session', async () => {
       const peer = backend.openPeer === undefined ? store : await backend.openPeer(store);
       try {
         const user = await newUser();
-        const logins = Array.from({ length: 20 }, (_, i) => loginSession(user.id, user.passwordHash, i % 2 === 0 ? store : peer)
-          .then((s) => s, (err: { code?: string }) => { if (!conflict(err)) throw err; return undefined; }));
-        const reset = newPassword(user.id, 'scrypt$raced', { context: ctx({ reason: 'password_reset' }) }, peer);
+        const logins = Array.from({ length: 20 }, (_, i) =>
+          loginSession(user.id, user.passwordHash, i % 2 === 0 ? store : peer).then(
+            (s) => s,
+            (err: { code?: string }) => {
+              if (!conflict(err)) throw err;
+              return undefined;
+            },
+          ),
+        );
+        const reset = newPassword(
+          user.id,
+          'scrypt$raced',
+          { context: ctx({ reason: 'password_reset' }) },
+          peer,
+        );
         const [created, report] = await Promise.all([Promise.all(logins), reset]);
         assert.ok(report !== undefined);
         for (const s of created) {
           if (s === undefined) continue;
           // Committed before the reset: the reset's own commit ended it.
-          assert.notEqual((await store.findSession(s.id))?.revokedAtMs, null, `session ${s.id} outlived the reset`);
+          assert.notEqual(
+            (await store.findSession(s.id))?.revokedAtMs,
+            null,
+            `session ${s.id} outlived the reset`,
+          );
           assert.equal((await consume(s.token)).outcome.kind, 'session_inactive');
         }
         assert.deepEqual(await store.listLiveSessions(user.id, NOW), []);

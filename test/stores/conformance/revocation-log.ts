@@ -13,12 +13,17 @@ import { NOW, audit, ctx } from './fixtures.js';
 export function describeRevocationLogConformance(backend: StoreBackend): void {
   describe('revocation log', () => {
     let store!: RevokdStore;
-    const { newUser, newSession } = useStore(backend, (opened) => { store = opened; });
+    const { newUser, newSession } = useStore(backend, (opened) => {
+      store = opened;
+    });
 
     test('generations start at zero and a user revocation bumps only that user', async () => {
       const a = await newUser();
       const b = await newUser();
-      assert.deepEqual(await store.readGenerations(a.id, 'revokd'), (await store.readGenerations(b.id, 'revokd')));
+      assert.deepEqual(
+        await store.readGenerations(a.id, 'revokd'),
+        await store.readGenerations(b.id, 'revokd'),
+      );
       const before = await store.readGenerations(a.id, 'revokd');
       const report = await store.revoke({ scope: 'user', userId: a.id }, ctx());
       assert.equal(report.generation, before.ugen + 1);
@@ -29,7 +34,10 @@ export function describeRevocationLogConformance(backend: StoreBackend): void {
     test('revoking the same session twice changes nothing the second time', async () => {
       const user = await newUser();
       const s = await newSession(user.id);
-      assert.equal((await store.revoke({ scope: 'session', sessionId: s.id }, ctx())).changed, true);
+      assert.equal(
+        (await store.revoke({ scope: 'session', sessionId: s.id }, ctx())).changed,
+        true,
+      );
       const again = await store.revoke({ scope: 'session', sessionId: s.id }, ctx());
       assert.equal(again.changed, false);
       assert.equal(again.records.length, 0);
@@ -37,20 +45,43 @@ export function describeRevocationLogConformance(backend: StoreBackend): void {
 
     test('token revocations are idempotent and carry their expiry', async () => {
       const jti = newId();
-      const first = await store.revoke({ scope: 'token', issuer: 'https://iss', jti, expiresAtMs: NOW + 5000 }, ctx());
+      const first = await store.revoke(
+        { scope: 'token', issuer: 'https://iss', jti, expiresAtMs: NOW + 5000 },
+        ctx(),
+      );
       assert.equal(first.changed, true);
       assert.equal(first.records[0]?.expiresAtMs, NOW + 5000);
-      assert.equal((await store.revoke({ scope: 'token', issuer: 'https://iss', jti, expiresAtMs: NOW + 5000 }, ctx())).changed, false);
+      assert.equal(
+        (
+          await store.revoke(
+            { scope: 'token', issuer: 'https://iss', jti, expiresAtMs: NOW + 5000 },
+            ctx(),
+          )
+        ).changed,
+        false,
+      );
     });
 
     test('window entries: listed while live, with their bounds and expiry; gone from the list and the snapshot once expired and pruned', async () => {
       const from = 10_000 + Math.floor(Math.random() * 1_000_000);
-      await store.revoke({ scope: 'window', fromSec: from, toSec: from + 10, expiresAtMs: NOW + 1000 }, ctx());
-      const mine = <R extends { scope: string; windowFrom: number | null }>(records: readonly R[]) => records.filter((r) => r.scope === 'window' && r.windowFrom === from);
+      await store.revoke(
+        { scope: 'window', fromSec: from, toSec: from + 10, expiresAtMs: NOW + 1000 },
+        ctx(),
+      );
+      const mine = <R extends { scope: string; windowFrom: number | null }>(
+        records: readonly R[],
+      ) => records.filter((r) => r.scope === 'window' && r.windowFrom === from);
       const listed = mine(await store.listWindowRevocations(NOW));
       assert.equal(listed.length, 1);
-      assert.deepEqual([listed[0]!.windowTo, listed[0]!.expiresAtMs, listed[0]!.reason], [from + 10, NOW + 1000, 'admin']);
-      assert.deepEqual(mine(await store.listWindowRevocations(NOW + 1001)), [], 'an expired entry is not listed');
+      assert.deepEqual(
+        [listed[0]!.windowTo, listed[0]!.expiresAtMs, listed[0]!.reason],
+        [from + 10, NOW + 1000, 'admin'],
+      );
+      assert.deepEqual(
+        mine(await store.listWindowRevocations(NOW + 1001)),
+        [],
+        'an expired entry is not listed',
+      );
       await store.prune(NOW + 1001);
       assert.deepEqual(mine((await store.loadSnapshot(NOW)).records), [], 'pruned from the store');
     });
@@ -64,27 +95,65 @@ export function describeRevocationLogConformance(backend: StoreBackend): void {
       await store.revoke({ scope: 'window', fromSec: 100, toSec: 200 }, ctx());
       const page = await store.readFeed(start, 100);
       const feed = page.records;
-      assert.deepEqual(feed.map((r) => r.scope), ['session', 'global', 'window']);
+      assert.deepEqual(
+        feed.map((r) => r.scope),
+        ['session', 'global', 'window'],
+      );
       assert.equal(new Set(feed.map((r) => r.seq)).size, 3, 'each record has its own id');
       const first = await store.readFeed(start, 1);
       assert.deepEqual(first.records, feed.slice(0, 1));
-      assert.deepEqual((await store.readFeed(first.cursor, 100)).records, feed.slice(1), 'resuming from a cursor continues right after it');
-      assert.deepEqual(await store.readFeed(page.cursor, 100), { records: [], cursors: [], cursor: page.cursor }, 'at the head: nothing, and the cursor stays');
+      assert.deepEqual(
+        (await store.readFeed(first.cursor, 100)).records,
+        feed.slice(1),
+        'resuming from a cursor continues right after it',
+      );
+      assert.deepEqual(
+        await store.readFeed(page.cursor, 100),
+        { records: [], cursors: [], cursor: page.cursor },
+        'at the head: nothing, and the cursor stays',
+      );
       assert.equal(page.cursors.length, 3, 'a cursor per record');
-      assert.equal(page.cursors[2], page.cursor, 'the last record\'s cursor is the page\'s');
-      assert.deepEqual((await store.readFeed(page.cursors[0]!, 100)).records, feed.slice(1), 'resuming from a record\'s cursor continues right after it');
-      assert.equal(store.parseFeedCursor(page.cursors[1]!), page.cursors[1], 'a cursor handed back is recognised');
-      for (const junk of ['', '-1', 'abc', '1e3', '01', ' 1', '9'.repeat(40)]) assert.equal(store.parseFeedCursor(junk), undefined, `not a cursor: ${JSON.stringify(junk)}`);
+      assert.equal(page.cursors[2], page.cursor, "the last record's cursor is the page's");
+      assert.deepEqual(
+        (await store.readFeed(page.cursors[0]!, 100)).records,
+        feed.slice(1),
+        "resuming from a record's cursor continues right after it",
+      );
+      assert.equal(
+        store.parseFeedCursor(page.cursors[1]!),
+        page.cursors[1],
+        'a cursor handed back is recognised',
+      );
+      for (const junk of ['', '-1', 'abc', '1e3', '01', ' 1', '9'.repeat(40)])
+        assert.equal(
+          store.parseFeedCursor(junk),
+          undefined,
+          `not a cursor: ${JSON.stringify(junk)}`,
+        );
 
       const snap = await store.loadSnapshot(NOW);
       const state = new RevocationState();
       state.setGenerations(snap.globalGeneration, snap.userGenerations, snap.clientGenerations);
       for (const r of snap.records) state.apply(r);
-      const stamp = { iss: 'x', jti: newId(), sid: s.id, sub: user.id, clientId: 'revokd', iat: 150, ...s.gens };
+      const stamp = {
+        iss: 'x',
+        jti: newId(),
+        sid: s.id,
+        sub: user.id,
+        clientId: 'revokd',
+        iat: 150,
+        ...s.gens,
+      };
       assert.deepEqual(state.check(stamp), { revoked: true, scope: 'session' });
       assert.deepEqual(state.check({ ...stamp, sid: 'other' }), { revoked: true, scope: 'global' });
-      assert.deepEqual(state.check({ ...stamp, sid: 'other', gen: snap.globalGeneration }), { revoked: true, scope: 'window' });
-      assert.deepEqual(state.check({ ...stamp, sid: 'other', gen: snap.globalGeneration, iat: 300 }), { revoked: false });
+      assert.deepEqual(state.check({ ...stamp, sid: 'other', gen: snap.globalGeneration }), {
+        revoked: true,
+        scope: 'window',
+      });
+      assert.deepEqual(
+        state.check({ ...stamp, sid: 'other', gen: snap.globalGeneration, iat: 300 }),
+        { revoked: false },
+      );
     });
 
     test('expired entries leave the snapshot and are pruned; counters stay', async () => {
@@ -101,7 +170,8 @@ export function describeRevocationLogConformance(backend: StoreBackend): void {
       const jti = newId();
       const at = NOW + 50;
       await store.revoke({ scope: 'token', issuer: 'i', jti, expiresAtMs: at }, ctx());
-      const mine = async (nowMs: number) => (await store.loadSnapshot(nowMs)).records.filter((r) => r.target === jti);
+      const mine = async (nowMs: number) =>
+        (await store.loadSnapshot(nowMs)).records.filter((r) => r.target === jti);
       await store.prune(at);
       assert.equal((await mine(at)).length, 1, 'loaded and kept at its expiry instant');
       assert.equal((await mine(at + 1)).length, 0, 'no longer loaded one ms later');
@@ -111,7 +181,20 @@ export function describeRevocationLogConformance(backend: StoreBackend): void {
 
     test('key revocation flips status once and is in the feed', async () => {
       const kid = `k${newId()}`;
-      await store.insertSigningKey({ kid, alg: 'EdDSA', publicJwk: { kty: 'OKP' }, status: 'active', createdAtMs: NOW, retiredAtMs: null, revokedAtMs: null, privateKeySealed: null }, true, audit('key.rotated'));
+      await store.insertSigningKey(
+        {
+          kid,
+          alg: 'EdDSA',
+          publicJwk: { kty: 'OKP' },
+          status: 'active',
+          createdAtMs: NOW,
+          retiredAtMs: null,
+          revokedAtMs: null,
+          privateKeySealed: null,
+        },
+        true,
+        audit('key.rotated'),
+      );
       const report = await store.revoke({ scope: 'key', kid }, ctx({ reason: 'key_revoked' }));
       assert.equal(report.records[0]?.scope, 'key');
       assert.equal((await store.listSigningKeys()).find((k) => k.kid === kid)?.status, 'revoked');
@@ -120,7 +203,18 @@ export function describeRevocationLogConformance(backend: StoreBackend): void {
 
     test('client revocation bumps the client generation and revokes its sessions', async () => {
       const clientId = `cl_${newId()}`;
-      await store.createClient({ id: clientId, name: 'c', secretHash: null, grants: [], scopes: [], createdAtMs: NOW, disabledAtMs: null }, audit('client.created'));
+      await store.createClient(
+        {
+          id: clientId,
+          name: 'c',
+          secretHash: null,
+          grants: [],
+          scopes: [],
+          createdAtMs: NOW,
+          disabledAtMs: null,
+        },
+        audit('client.created'),
+      );
       const user = await newUser();
       const s = await newSession(user.id, '192.0.2.1', { clientId });
       const report = await store.revoke({ scope: 'client', clientId }, ctx());
@@ -132,14 +226,22 @@ export function describeRevocationLogConformance(backend: StoreBackend): void {
 
     test('feed: a read returns at most limit records, the first ones after the cursor', async () => {
       const start = (await store.loadSnapshot(NOW)).cursor;
-      for (let i = 0; i < 3; i++) await store.revoke({ scope: 'token', issuer: null, jti: newId(), expiresAtMs: NOW + 60_000 }, ctx());
+      for (let i = 0; i < 3; i++)
+        await store.revoke(
+          { scope: 'token', issuer: null, jti: newId(), expiresAtMs: NOW + 60_000 },
+          ctx(),
+        );
       const all = (await store.readFeed(start, 100)).records;
       assert.equal(all.length, 3);
       const two = await store.readFeed(start, 2);
       assert.deepEqual(two.records, all.slice(0, 2));
       const rest = await store.readFeed(two.cursor, 2);
       assert.deepEqual(rest.records, all.slice(2));
-      assert.deepEqual((await store.readFeed(rest.cursor, 2)).records, [], 'nothing after the last record');
+      assert.deepEqual(
+        (await store.readFeed(rest.cursor, 2)).records,
+        [],
+        'nothing after the last record',
+      );
     });
   });
 }

@@ -5,15 +5,28 @@
  */
 import type { AccessClaims } from '#core/tokens/access-token.js';
 import type { Verifier } from '../create-verifier.js';
-import { type MiddlewareOptions, authenticateBearer, checkMiddlewareOptions } from './bearer-auth.js';
+import {
+  type MiddlewareOptions,
+  authenticateBearer,
+  checkMiddlewareOptions,
+} from './bearer-auth.js';
 
 /** No `auth` here: an application may have declared its own type for it (declaration merging). */
-interface FastifyRequestLike { headers: { authorization?: string | undefined } }
-interface FastifyReplyLike { code(status: number): FastifyReplyLike; headers(values: Record<string, string>): FastifyReplyLike; send(body: string): unknown }
+interface FastifyRequestLike {
+  headers: { authorization?: string | undefined };
+}
+interface FastifyReplyLike {
+  code(status: number): FastifyReplyLike;
+  headers(values: Record<string, string>): FastifyReplyLike;
+  send(body: string): unknown;
+}
 
 export function fastifyBearer(verifier: Verifier, options: MiddlewareOptions = {}) {
   checkMiddlewareOptions(options);
-  return async function requireBearer(request: FastifyRequestLike, reply: FastifyReplyLike): Promise<void> {
+  return async function requireBearer(
+    request: FastifyRequestLike,
+    reply: FastifyReplyLike,
+  ): Promise<void> {
     const result = await authenticateBearer(verifier, request.headers.authorization, options);
     if (result.ok) {
       (request as { auth?: AccessClaims }).auth = result.claims;
