@@ -75,11 +75,11 @@ describe('/metrics (open: no REVOKD_METRICS_TOKEN)', () => {
     }
     const staleness = sampleValue(exposition, 'revokd_replica_staleness_seconds');
     assert.ok(staleness !== undefined && staleness >= 0 && staleness < 5, `staleness ${staleness}`);
-    // The store was used to start up, and its calls were timed.
+    // The store was used to start up (the replica's first snapshot, streamed), and its calls timed.
     const storeCalls = samplesOf(exposition, 'revokd_store_call_duration_seconds_count');
     assert.ok(
       storeCalls.some(
-        (s) => s.labels.method === 'loadSnapshot' && s.labels.ok === 'true' && s.value >= 1,
+        (s) => s.labels.method === 'streamSnapshot' && s.labels.ok === 'true' && s.value >= 1,
       ),
     );
   });
