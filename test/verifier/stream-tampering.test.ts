@@ -96,6 +96,8 @@ describe('a man in the middle of the revocation stream', () => {
     tamper: FrameTamper,
     options: {
       beforeAttack?: () => void;
+      /** Called as the attack ends, before the proxy passes frames through again. */
+      afterAttack?: () => void;
       alsoRevoke?: () => Promise<void>;
       afterRevoke?: () => void;
       countsMismatch?: boolean;
@@ -151,6 +153,7 @@ describe('a man in the middle of the revocation stream', () => {
         `the mismatch is counted: ${summary}`,
       );
 
+    options.afterAttack?.();
     proxy.tamper = passThrough;
     await until(
       `${name}: recovered`,
@@ -218,6 +221,9 @@ describe('a man in the middle of the revocation stream', () => {
           assert.ok(old !== undefined, 'a heartbeat went through the proxy');
           replays = setInterval(() => proxy.inject(old.text), HEARTBEAT_MS);
         },
+        // The attack ends here: an old heartbeat injected after the recovery would make the
+        // verifier stale again (rightly) and race the test's own "a valid token passes again".
+        afterAttack: () => clearInterval(replays),
         countsMismatch: false,
       });
     } finally {
