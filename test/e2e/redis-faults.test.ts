@@ -79,10 +79,13 @@ describe('Redis hung (SIGSTOP) and crashed (SIGKILL) under mixed traffic', () =>
     return { status: res.status, body: text.length > 0 ? JSON.parse(text) : undefined };
   }
 
-  /** Logins (good and bad), checks and revokes, one at a time, for `ms`. */
+  /**
+   * Logins (good and bad), checks and revokes, one at a time, for `ms` — and at least three rounds
+   * (a dozen requests), so a slow machine still sends enough for assertAllAnswered to judge.
+   */
   async function traffic(phase: string, ms: number): Promise<void> {
     const end = Date.now() + ms;
-    for (let i = 0; Date.now() < end; i++) {
+    for (let i = 0; Date.now() < end || i < 3; i++) {
       const ip = `198.51.100.${(ipCounter++ % 200) + 1}`;
       const good = await call(phase, 'login', '/api/v1/auth/login', {
         method: 'POST',
