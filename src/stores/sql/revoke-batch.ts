@@ -5,10 +5,10 @@
  * Batching is "whoever arrived meanwhile", not a timer: the first revocation schedules a commit at
  * the end of the current event-loop turn (setImmediate, no added sleep); every revocation that
  * reaches the store before that commit starts, or while it is in flight, joins the next batch (at
- * most MAX_BATCH). A request alone therefore commits at once. SQLite commits synchronously (the
- * whole transaction is one better-sqlite3 call), so there the batch is everything that reached the
- * store in one turn of the loop; on PostgreSQL it is also everything that arrived during the
- * previous commit's round trips.
+ * most MAX_BATCH). A request alone commits at the end of its own loop turn, with no timer. SQLite
+ * commits synchronously (the whole transaction is one better-sqlite3 call), so there the batch is
+ * everything that reached the store in one turn of the loop; on PostgreSQL it is also everything
+ * that arrived during the previous commit's round trips.
  *
  * Inside the batch each member runs the same procedure as alone (revoke.ts), one after the other,
  * in arrival order: the feed chain is extended record by record in commit order and feed_head and
