@@ -400,14 +400,19 @@ describe('revokd-verifier for Python', () => {
     const oldToken = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
     const oldKid = decodeProtectedHeader(oldToken.access_token).kid as string;
     ok(await server.cli(['keys', 'rotate', '--json']), 'keys rotate');
-    const newToken = await until(
-      'a token signed by the new key',
+    // Wait for the server's ring reload (every 5 s) through the JWKS, which it serves from the same
+    // ring it signs with: logging in to find out would spend the address's login rate limit.
+    await until(
+      'the rotated key in the JWKS',
       async () => {
-        const t = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
-        return decodeProtectedHeader(t.access_token).kid !== oldKid ? t : undefined;
+        const res = await fetch(`${server.url}/.well-known/jwks.json`);
+        const { keys } = (await res.json()) as { keys: { kid: string }[] };
+        return keys.some((k) => k.kid !== oldKid) ? true : undefined;
       },
-      10_000,
+      15_000,
     );
+    const newToken = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+    assert.notEqual(decodeProtectedHeader(newToken.access_token).kid, oldKid, 'signed by the new key');
     assert.equal(
       (await get(closed, newToken.access_token)).status,
       200,
