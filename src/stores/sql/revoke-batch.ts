@@ -51,11 +51,8 @@ interface Waiting extends BatchedRevocation {
   readonly reject: (err: unknown) => void;
 }
 
-/** How the store commits: several revocations in one audited unit, or one alone. */
-export interface BatchCommitter {
-  commitBatch(members: readonly BatchedRevocation[]): Promise<RevocationReport[]>;
-  commitOne(member: BatchedRevocation): Promise<RevocationReport>;
-}
+/** How the store commits revocations (one or several) in one audited unit: one report each, in order. */
+export type BatchCommitter = (members: readonly BatchedRevocation[]) => Promise<RevocationReport[]>;
 
 export class RevokeBatcher {
   private readonly queue: Waiting[] = [];
@@ -63,7 +60,7 @@ export class RevokeBatcher {
   private scheduled = false;
 
   constructor(
-    private readonly store: BatchCommitter,
+    private readonly commitUnit: BatchCommitter,
     private readonly maxBatch = MAX_BATCH,
   ) {}
 
@@ -100,10 +97,7 @@ export class RevokeBatcher {
   private async commit(batch: readonly Waiting[]): Promise<void> {
     let reports: RevocationReport[];
     try {
-      reports =
-        batch.length === 1
-          ? [await this.store.commitOne(batch[0]!)]
-          : await this.store.commitBatch(batch);
+      reports = await this.commitUnit(batch);
     } catch (err) {
       if (batch.length === 1 || isStoreUnavailable(err)) {
         for (const m of batch) m.reject(err);
@@ -112,7 +106,7 @@ export class RevokeBatcher {
       // One member's own failure rolled the batch back: each alone, in order (see the header).
       for (const m of batch) {
         try {
-          m.resolve(await this.store.commitOne(m));
+          m.resolve((await this.commitUnit([m]))[0]!);
         } catch (own) {
           m.reject(own);
         }

@@ -39,7 +39,6 @@ import {
   refreshPruneCutoff,
 } from './live.js';
 import { type Proc, type Unit, all, count, get, many, one, run } from './procedure.js';
-import { revoke } from './revoke.js';
 import { RevokeBatcher, revokeEach } from './revoke-batch.js';
 import {
   toApiToken,
@@ -425,10 +424,9 @@ export abstract class SqlStore {
   schema: SchemaState = { version: 0, applied: [] };
 
   /** Group commit of concurrent revocations (revoke-batch.ts): one transaction, one commit. */
-  private readonly revocations = new RevokeBatcher({
-    commitBatch: (members) => this.unit('audited', (u) => revokeEach(u, members)),
-    commitOne: (m) => this.unit('audited', (u) => revoke(u, m.target, m.context)),
-  });
+  private readonly revocations = new RevokeBatcher((members) =>
+    this.unit('audited', (u) => revokeEach(u, members)),
+  );
 
   /** After a migration run that applied `ran`: the database's version now, and what this object applied. */
   protected async schemaAfter(ran: readonly number[]): Promise<void> {
