@@ -1,6 +1,6 @@
 // Which test file is silent, as node's test runner lets a reporter see it.
 //
-// With --test-concurrency=2 two files run at once, but only the HEAD file — the first, in run
+// With --test-concurrency=N several files run at once, but only the HEAD file — the first, in run
 // order, that has not finished — reaches the reporters live. Node holds back the events of a file
 // behind it until that file's turn comes (and flushes them with its next event), so a file behind
 // the head looks silent while it may be working fine: judging it would kill healthy runs. The head
