@@ -6,7 +6,7 @@
 import { isRevokdError } from '../core/errors.js';
 import { REFRESH_PREFIX, looksLikeOpaqueToken, sha256Hex } from '../core/tokens/opaque.js';
 import { API_TOKEN_PREFIX } from '../core/tokens/api-token.js';
-import { verifyApiToken } from './api-tokens/verify-api-token.js';
+import { verifyApiTokenFromView } from './api-tokens/verify-api-token-from-view.js';
 import type { AppContext } from './context.js';
 import { authenticateAccessToken } from './authenticate-access-token.js';
 import { stampOf } from './refresh-session.js';
@@ -88,7 +88,7 @@ async function introspectApiToken(
   clientId: string,
 ): Promise<Introspection> {
   try {
-    const { token: t, user } = await verifyApiToken(ctx, token, ip, {
+    const t = await verifyApiTokenFromView(ctx, token, ip, {
       kind: 'relayed_by_client',
       clientId,
     });
@@ -96,7 +96,7 @@ async function introspectApiToken(
       active: true,
       token_type: 'api_token',
       iss: ctx.config.issuer,
-      sub: user.id,
+      sub: t.userId,
       scope: t.scopes.join(' '),
       iat: Math.floor(t.createdAtMs / 1000),
       ...(t.expiresAtMs === null ? {} : { exp: Math.floor(t.expiresAtMs / 1000) }),
