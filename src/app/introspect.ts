@@ -111,7 +111,8 @@ async function introspectApiToken(
 
 /**
  * Defence in depth: a disabled user's tokens are inactive even before the disable's revocation has
- * committed or reached this instance (the disable and its revocation are two commits). A client's
+ * reached this instance's replica (the disable and its revocation are one commit,
+ * disableUserAndRevoke, but the feed brings it a moment later). A client's
  * subject is not a user id, so it is never found here. Best effort: with the store unreachable the
  * replica's verdict stands (it decides access tokens without the store, and the revocation that
  * follows every disable reaches it through the feed), so an outage does not turn this into a 503.

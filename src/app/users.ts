@@ -8,6 +8,7 @@ import {
   hashPassword,
 } from '../core/passwords.js';
 import { assertStrongPassword, estimatePasswordStrength } from '../core/password-policy.js';
+import type { AuditEventInput } from '../core/audit/audit-event.js';
 import type { Actor, Role, UserRecord } from '../stores/types.js';
 import type { AppContext, UsesStores } from './context.js';
 import { apiTokensRevoked } from './api-tokens/revoke-api-tokens.js';
@@ -145,17 +146,28 @@ export async function enableUser(
 ): Promise<{ changed: boolean }> {
   const user = await ctx.stores.records.findUserById(userId);
   if (user === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
-  const changed = await ctx.stores.records.enableUser(userId, ctx.now(), {
-    type: 'user.enabled',
-    actorType: actor.type,
-    actorId: actor.id,
-    targetType: 'user',
-    targetId: userId,
-    ip: ip ?? null,
-    details: {},
-  });
+  const changed = await ctx.stores.records.enableUser(
+    userId,
+    ctx.now(),
+    userStateAudit('user.enabled', actor, userId, ip),
+  );
   return { changed };
 }
+
+const userStateAudit = (
+  type: 'user.enabled' | 'user.disabled',
+  actor: Actor,
+  userId: string,
+  ip: string | undefined,
+): AuditEventInput => ({
+  type,
+  actorType: actor.type,
+  actorId: actor.id,
+  targetType: 'user',
+  targetId: userId,
+  ip: ip ?? null,
+  details: {},
+});
 
 /**
  * Disables a user (no new logins) and revokes every session and token they hold, in one commit
@@ -181,15 +193,7 @@ export async function disableUser(
   const report = await ctx.stores.records.disableUserAndRevoke(
     userId,
     nowMs,
-    {
-      type: 'user.disabled',
-      actorType: actor.type,
-      actorId: actor.id,
-      targetType: 'user',
-      targetId: userId,
-      ip: ip ?? null,
-      details: {},
-    },
+    userStateAudit('user.disabled', actor, userId, ip),
     {
       context: revocationContext(ctx, request, nowMs),
       revokedBy: actor.id,

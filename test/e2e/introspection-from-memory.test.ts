@@ -22,7 +22,7 @@ import {
 } from '../support/http-client.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess } from '../support/server-process.js';
-import { until } from '../support/until.js';
+import { markerReaches } from '../support/feed-marker.js';
 import { generateApiToken } from '../../src/core/tokens/api-token.js';
 
 const REDIS_URL = process.env.REVOKD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -84,24 +84,8 @@ function describeView(name: string, servers: () => { a: ServerProcess; b: Server
     }
   };
 
-  /** A revokes a marker and B refuses it: B has applied everything A committed before. */
-  const markerReachesB = async (): Promise<void> => {
-    const { a, b } = servers();
-    const marker = (await login(a.url, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token;
-    const revoked = await request(`${a.url}/api/v1/auth/revoke`, {
-      method: 'POST',
-      bearer: marker,
-    });
-    assert.equal(revoked.status, 200, revoked.text);
-    await until(
-      'B refuses the marker A revoked',
-      async () =>
-        (await request(`${b.url}/api/v1/auth/me`, { bearer: marker })).status === 401
-          ? true
-          : undefined,
-      15_000,
-    );
-  };
+  /** A marker revoked on A and refused by B: B has applied everything A committed before. */
+  const markerReachesB = (): Promise<void> => markerReaches(servers().a, servers().b);
 
   const inactiveOn = async (server: ServerProcess, token: string, why: string): Promise<void> => {
     const res = await introspect(server.url, client, token);

@@ -18,6 +18,7 @@ import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess } from '../support/server-process.js';
 import { type SseStream, openSse, connectSse } from '../support/sse-client.js';
 import { STREAM_PATH, type StreamClient, createStreamClient } from '../support/stream-setup.js';
+import { markerReaches } from '../support/feed-marker.js';
 import { until } from '../support/until.js';
 
 const REDIS_URL = process.env.REVOKD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -64,24 +65,8 @@ function describeBlocks(name: string, servers: () => { a: ServerProcess; b: Serv
     });
     assert.equal(res.status, 200, res.text);
   };
-  /** A token revoked on A now, and B refusing it: B has applied everything A committed before. */
-  const markerReachesB = async (): Promise<void> => {
-    const { a, b } = servers();
-    const marker = (await login(a.url, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token;
-    const revoked = await request(`${a.url}/api/v1/auth/revoke`, {
-      method: 'POST',
-      bearer: marker,
-    });
-    assert.equal(revoked.status, 200, revoked.text);
-    await until(
-      'B refuses the marker A revoked',
-      async () =>
-        (await request(`${b.url}/api/v1/auth/me`, { bearer: marker })).status === 401
-          ? true
-          : undefined,
-      15_000,
-    );
-  };
+  /** A marker revoked on A and refused by B: B has applied everything A committed before. */
+  const markerReachesB = (): Promise<void> => markerReaches(servers().a, servers().b);
 
   test(`${name}: B enforces a block made on A (403) as soon as it has applied what A committed after it; a lift likewise`, async () => {
     const { a, b } = servers();

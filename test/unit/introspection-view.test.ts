@@ -8,39 +8,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RevocationRecord } from '../../src/core/revocation/types.js';
 import { RevocationReplica } from '../../src/replica/revocation-replica.js';
-import { PollDriver, type FeedSource } from '../../src/replica/drivers/poll-driver.js';
+import { PollDriver } from '../../src/replica/drivers/poll-driver.js';
+import { MemoryFeed } from '../support/memory-feed.js';
 import { GENESIS_CHAIN } from '../../src/core/revocation/feed-chain.js';
-import { chainOver } from '../../src/stores/feed-head.js';
 import {
   API_TOKEN_ENTRIES,
   CLIENT_ENTRY_MAX_AGE_MS,
   IntrospectionView,
 } from '../../src/app/introspection-view.js';
 import type { ApiTokenRecord, ClientRecord } from '../../src/stores/types.js';
-
-class MemoryFeed implements FeedSource {
-  records: RevocationRecord[] = [];
-  failing = false;
-  async loadSnapshot() {
-    return {
-      records: [...this.records],
-      globalGeneration: 0,
-      userGenerations: [],
-      clientGenerations: [],
-      cursor: String(this.records.length),
-      chain: chainOver(GENESIS_CHAIN, this.records),
-    };
-  }
-  async readFeed(after: string) {
-    if (this.failing) throw new Error('store unreachable');
-    const records = this.records.slice(Number(after));
-    return {
-      records,
-      cursors: records.map((_, i) => String(Number(after) + i + 1)),
-      cursor: String(this.records.length),
-    };
-  }
-}
 
 const record = (scope: RevocationRecord['scope'], target: string, seq: number) =>
   ({

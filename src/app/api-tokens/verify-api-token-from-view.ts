@@ -16,7 +16,7 @@ import {
   assertApiTokenLive,
   assertFoundAndNoCanary,
   assertOwnerEnabled,
-  outcomeOf,
+  countedCheck,
   recordIfRevokedUse,
 } from './verify-api-token.js';
 
@@ -33,14 +33,7 @@ export async function verifyApiTokenFromView(
   ip: string | null,
   via: Presentation,
 ): Promise<ApiTokenRecord> {
-  try {
-    const token = await verifyOrThrow(ctx, presented, ip, via);
-    ctx.events.emit('check', { kind: 'api_token', outcome: 'valid' });
-    return token;
-  } catch (err) {
-    ctx.events.emit('check', { kind: 'api_token', outcome: outcomeOf(err) });
-    throw err;
-  }
+  return countedCheck(ctx, () => verifyOrThrow(ctx, presented, ip, via));
 }
 
 async function verifyOrThrow(

@@ -33,8 +33,16 @@ export async function verifyApiToken(
   ip: string | null,
   via: Presentation = DIRECT,
 ): Promise<VerifiedApiToken> {
+  return countedCheck(ctx, () => verifyOrThrow(ctx, presented, ip, via));
+}
+
+/** Runs an API-token verification and emits its `check` event: valid, or the error's outcome. */
+export async function countedCheck<T>(
+  ctx: Pick<ApiTokenContext, 'events'>,
+  verify: () => Promise<T>,
+): Promise<T> {
   try {
-    const verified = await verifyOrThrow(ctx, presented, ip, via);
+    const verified = await verify();
     ctx.events.emit('check', { kind: 'api_token', outcome: 'valid' });
     return verified;
   } catch (err) {
