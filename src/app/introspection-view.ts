@@ -8,10 +8,11 @@
  *   - an API token's revocation: its `api_token` record (same commit as `is_active = false`);
  *   - its owner's disable: the user-scope record of the disable's own commit
  *     (`disableUserAndRevoke`), which also revokes the owner's API tokens;
- *   - a client's disable or secret rotation: the client-scope record that follows it. A rotation
- *     with a grace period revokes nothing until the grace ends, so a client entry is also trusted
- *     for at most {@link CLIENT_ENTRY_MAX_AGE_MS} (the shortest grace, 1 s: an entry read before
- *     a rotation cannot outlive the replaced secret's grace).
+ *   - a client's disable or secret rotation without grace: the client-scope record of the same
+ *     commit (`cutOffClient`). A rotation with a grace period revokes nothing until the grace
+ *     ends, so a client entry is also trusted for at most {@link CLIENT_ENTRY_MAX_AGE_MS} (the
+ *     shortest grace, 1 s: an entry read before such a rotation cannot outlive the replaced
+ *     secret's grace).
  * Each such record, applied by the replica (local commit or feed), drops the entries it names. A
  * read that raced a record (started before, answered after) is not remembered (`mark`/epoch), and
  * a new snapshot (the replica's state replaced whole) makes every entry a miss. Expiry is checked

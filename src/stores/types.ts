@@ -226,6 +226,12 @@ export interface UserDisableReport {
   readonly apiTokens: readonly ApiTokenRecord[];
 }
 
+/** A client's remedy committed with its client-scope revocation (ClientRecords.cutOffClient). */
+export type ClientCutOff =
+  | { readonly kind: 'disable' }
+  /** A new secret with no grace: the old one stops working in the same commit. */
+  | { readonly kind: 'rotate'; readonly secretHash: string };
+
 export type ConsumeOutcome =
   | {
       readonly kind: 'rotated';

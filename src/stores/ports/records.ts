@@ -7,6 +7,7 @@ import type {
   ApiTokenRecord,
   ApiTokenRevocation,
   ApiTokenWithOwner,
+  ClientCutOff,
   ClientRecord,
   ConsumeOutcome,
   ConsumeRefreshInput,
@@ -17,6 +18,8 @@ import type {
   PasswordSetReport,
   PasswordUpdate,
   RefreshTokenRecord,
+  RevocationContext,
+  RevocationReport,
   Role,
   SessionRecord,
   SigningKeyRecord,
@@ -110,6 +113,21 @@ export interface ClientRecords {
     audit: AuditEventInput,
     previousSecretExpiresAtMs?: number | null,
   ): Promise<boolean>;
+  /**
+   * A disable (as setClientDisabled) or a rotation without grace (as replaceClientSecret with no
+   * previous secret kept), and in the same commit the client-scope revocation of everything issued
+   * to the client. One commit, so a crash cannot leave the client cut off but its tokens alive,
+   * and a view that caches clients (app/introspection-view.ts) learns of it from the remedy's own
+   * feed record. `changed`: the flag or the hash changed (a disable of a disabled client revokes
+   * all the same). A rotation of an unknown or public client is ERR_NOT_FOUND, nothing written.
+   */
+  cutOffClient(
+    id: string,
+    remedy: ClientCutOff,
+    nowMs: number,
+    audit: AuditEventInput,
+    revocation: RevocationContext,
+  ): Promise<{ changed: boolean; revocation: RevocationReport }>;
   /** Clients whose secret grace ended at or before `nowMs` and is not yet finished (endSecretGrace). */
   listEndedSecretGraces(nowMs: number): Promise<ClientRecord[]>;
   /**

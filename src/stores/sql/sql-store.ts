@@ -320,6 +320,21 @@ function* disableUser(u: Unit, id: string, nowMs: number, audit: AuditEventInput
   return yield* setDisabled(u, 'users', id, true, nowMs, audit);
 }
 
+function replaceClientSecret(
+  u: Unit,
+  id: string,
+  secretHash: string,
+  nowMs: number,
+  audit: AuditEventInput,
+  previousExpiresAtMs: number | null = null,
+): Proc<boolean> {
+  const sql = `UPDATE clients SET previous_secret_hash =
+      CASE WHEN CAST(? AS BIGINT) IS NULL THEN NULL ELSE secret_hash END,
+    previous_secret_expires_at = ?, secret_hash = ? WHERE id = ? AND secret_hash IS NOT NULL`;
+  const params = [previousExpiresAtMs, previousExpiresAtMs, secretHash, id];
+  return auditedChange(u, sql, params, audit, nowMs);
+}
+
 /** Methods that append audit entries or feed records: under the feed lock ('audited'). */
 const AUDITED = {
   *createUser(u, user, audit, options = {}) {
@@ -365,12 +380,16 @@ const AUDITED = {
   },
   setClientDisabled: (u, id, disabled, nowMs, audit) =>
     setDisabled(u, 'clients', id, disabled, nowMs, audit),
-  replaceClientSecret(u, id, secretHash, nowMs, audit, previousExpiresAtMs = null) {
-    const sql = `UPDATE clients SET previous_secret_hash =
-        CASE WHEN CAST(? AS BIGINT) IS NULL THEN NULL ELSE secret_hash END,
-      previous_secret_expires_at = ?, secret_hash = ? WHERE id = ? AND secret_hash IS NOT NULL`;
-    const params = [previousExpiresAtMs, previousExpiresAtMs, secretHash, id];
-    return auditedChange(u, sql, params, audit, nowMs);
+  replaceClientSecret,
+  *cutOffClient(u, id, remedy, nowMs, audit, context) {
+    const changed =
+      remedy.kind === 'disable'
+        ? yield* setDisabled(u, 'clients', id, true, nowMs, audit)
+        : yield* replaceClientSecret(u, id, remedy.secretHash, nowMs, audit);
+    if (remedy.kind === 'rotate' && !changed)
+      throw new RevokdError('ERR_NOT_FOUND', 'no such client');
+    const revocation = yield* revoke(u, { scope: 'client', clientId: id }, context);
+    return { changed, revocation };
   },
   *insertSigningKey(u, key, retireActive, audit) {
     if (retireActive) {
