@@ -152,6 +152,26 @@ function describeView(name: string, servers: () => { a: ServerProcess; b: Server
     await activeOnB(token, renewed);
   });
 
+  test(`${name}: a canary introspected on B is inactive every time and raises an alert naming the client`, async () => {
+    const { b } = servers();
+    const planted = await request(`${servers().a.url}/api/v1/security/canaries`, {
+      method: 'POST',
+      bearer: admin,
+      json: { name: `canary-${name}` },
+    });
+    assert.equal(planted.status, 201, planted.text);
+    const relay = await createClientViaAdmin(b.url, admin, `relay-${name}`, ['introspect']);
+    for (let i = 0; i < 2; i++) {
+      const res = await introspect(b.url, relay, planted.body.token as string);
+      assert.deepEqual(res.body, { active: false }, `presentation ${i + 1}`);
+    }
+    const alerts = await request(`${b.url}/api/v1/security/alerts?limit=500`, { bearer: admin });
+    const raised = (alerts.body.alerts as { type: string; details: Record<string, unknown> }[])
+      .filter((a) => a.type === 'canary_triggered')
+      .filter((a) => a.details.relayed_by_client === relay.client_id);
+    assert.ok(raised.length >= 1, 'the canary alerted, naming the relaying client');
+  });
+
   test(`${name}: a well-formed token nobody holds is inactive on B however often it is asked`, async () => {
     const unknown = generateApiToken();
     for (let i = 0; i < 3; i++)
