@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { before, test } from 'node:test';
 import {
   createClientViaAdmin,
   createUserViaAdmin,
@@ -20,28 +20,16 @@ import {
   login,
   request,
 } from '../support/http-client.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess } from '../support/server-process.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, type ServerProcess } from '../support/server-process.js';
+import { type TwoInstances, describeOnTwoInstances } from '../support/two-instances.js';
 import { markerReaches } from '../support/feed-marker.js';
 import { generateApiToken } from '../../src/core/tokens/api-token.js';
 
-const REDIS_URL = process.env.REVOKD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const common = {
-  REVOKD_ISSUER: 'http://revokd.test',
-  REVOKD_SECRET: randomBytes(32).toString('hex'),
-  REVOKD_LOG_LEVEL: 'warn',
-  // Only a wake-up can deliver within the test: the poll is a minute, the staleness bound ten.
-  REVOKD_FEED_POLL_MS: '60000',
-  REVOKD_MAX_STALENESS_MS: '600000',
-  REVOKD_RATE_LIMIT_LOGIN_PER_MINUTE: '0',
-  REVOKD_RATE_LIMIT_REVOKE_PER_MINUTE: '0',
-  REVOKD_RATE_LIMIT_BEARER_PER_MINUTE: '0',
-};
 const PASSWORD = 'correct horse battery staple 21';
 
 type Client = { client_id: string; client_secret: string };
 
-function describeView(name: string, servers: () => { a: ServerProcess; b: ServerProcess }): void {
+function describeView(name: string, servers: TwoInstances): void {
   let admin: string;
   let client: Client;
   before(async () => {
@@ -179,40 +167,9 @@ function describeView(name: string, servers: () => { a: ServerProcess; b: Server
   });
 }
 
-describe('introspection from memory on PostgreSQL (LISTEN/NOTIFY)', () => {
-  let a: ServerProcess;
-  let b: ServerProcess;
-  let db: TestDatabase;
-  before(async () => {
-    db = await createTestDatabase('introspection_view');
-    const env = { ...common, REVOKD_DATABASE_URL: db.url, REVOKD_FEED_WAKEUP: 'notify' };
-    a = await ServerProcess.start({ env });
-    b = await ServerProcess.start({ env });
-  });
-  after(async () => {
-    await b?.stop();
-    await a?.stop();
-    await db?.drop();
-  });
-  describeView('postgres', () => ({ a, b }));
-});
-
-describe('introspection from memory on SQLite (Redis pub/sub)', () => {
-  let a: ServerProcess;
-  let b: ServerProcess;
-  before(async () => {
-    const env = {
-      ...common,
-      REVOKD_REDIS_URL: REDIS_URL,
-      REVOKD_REDIS_PREFIX: `revokd-test-introspect-${randomBytes(4).toString('hex')}:`,
-      REVOKD_FEED_WAKEUP: 'redis',
-    };
-    a = await ServerProcess.start({ env });
-    b = await ServerProcess.start({ env, dataDir: a.dataDir });
-  });
-  after(async () => {
-    await b?.stop();
-    await a?.stop();
-  });
-  describeView('sqlite', () => ({ a, b }));
-});
+describeOnTwoInstances(
+  'introspection from memory',
+  'introspection_view',
+  { REVOKD_LOG_LEVEL: 'warn' },
+  describeView,
+);
