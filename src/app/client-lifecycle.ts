@@ -5,10 +5,11 @@
  */
 import { RevokdError } from '../core/errors.js';
 import { newOpaqueToken, sha256Hex } from '../core/tokens/opaque.js';
-import type { Actor, ClientRecord, RevocationReport } from '../stores/types.js';
+import type { AuditEventInput } from '../core/audit/audit-event.js';
+import type { Actor, ClientCutOff, ClientRecord, RevocationReport } from '../stores/types.js';
 import { FIRST_PARTY_CLIENT_ID } from './clients.js';
 import type { AppContext } from './context.js';
-import { revoke } from './revoke.js';
+import { type RevokeRequest, revocationCommitted, revocationContext } from './revoke.js';
 
 const CLIENT_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
 
@@ -52,24 +53,42 @@ export async function disableClient(
       'the built-in client serves the web UI and logins and cannot be disabled; revoke its tokens instead',
     );
   }
-  const changed = await ctx.stores.records.setClientDisabled(
-    client.id,
-    true,
-    ctx.now(),
-    auditOf('client.disabled', actor, client.id, ip),
-  );
-  // After the flag, so no token can be minted between the revocation and the flag.
-  const revoked = await revoke(
+  const request: RevokeRequest = {
+    initiator: actor.type === 'system' ? 'system' : 'admin',
+    reason: 'client_disabled',
+    actor,
+    ip: ip ?? undefined,
+  };
+  // The flag and the revocation in one commit: no token can be minted between them, and no
+  // instance sees the client refused while its tokens live on.
+  const { changed, revocation } = await cutOff(
     ctx,
-    { scope: 'client', clientId: client.id },
-    {
-      initiator: actor.type === 'system' ? 'system' : 'admin',
-      reason: 'client_disabled',
-      actor,
-      ip: ip ?? undefined,
-    },
+    client.id,
+    { kind: 'disable' },
+    auditOf('client.disabled', actor, client.id, ip),
+    request,
   );
-  return { changed, revoked };
+  return { changed, revoked: revocation };
+}
+
+/** A client's remedy and its client-scope revocation, committed together (store.cutOffClient). */
+async function cutOff(
+  ctx: AppContext,
+  id: string,
+  remedy: ClientCutOff,
+  audit: AuditEventInput,
+  request: RevokeRequest,
+): Promise<{ changed: boolean; revocation: RevocationReport }> {
+  const nowMs = ctx.now();
+  const result = await ctx.stores.records.cutOffClient(
+    id,
+    remedy,
+    nowMs,
+    audit,
+    revocationContext(ctx, request, nowMs),
+  );
+  revocationCommitted(ctx, 'client', request, result.revocation);
+  return result;
 }
 
 /** Lets the client authenticate again; tokens revoked when it was disabled stay revoked. */
@@ -146,29 +165,38 @@ export async function rotateClientSecret(
     ...auditOf('client.secret_rotated', actor, client.id, ip),
     details: { grace_seconds: grace },
   };
+  if (grace === 0) {
+    // The new hash and the cut-off in one commit: a token minted with the old secret either
+    // committed before it (and this revocation covers it) or was refused at its commit.
+    const { revocation } = await cutOff(
+      ctx,
+      client.id,
+      { kind: 'rotate', secretHash: sha256Hex(secret) },
+      audit,
+      {
+        initiator: actor.type === 'system' ? 'system' : 'admin',
+        reason: 'compromised',
+        note: 'client secret rotated',
+        actor,
+        ip: ip ?? undefined,
+      },
+    );
+    return {
+      clientId: client.id,
+      secret,
+      graceSeconds: 0,
+      oldSecretExpiresAtMs,
+      revoked: revocation,
+    };
+  }
   const replaced = await ctx.stores.records.replaceClientSecret(
     client.id,
     sha256Hex(secret),
     nowMs,
     audit,
-    grace === 0 ? null : oldSecretExpiresAtMs,
+    oldSecretExpiresAtMs,
   );
   if (!replaced) throw new RevokdError('ERR_NOT_FOUND', 'no such client');
-  // After the new hash is committed, as for disableClient: a token minted with the old secret
-  // either committed before it (and this revocation covers it) or was refused at its commit.
-  const revoked =
-    grace > 0
-      ? null
-      : await revoke(
-          ctx,
-          { scope: 'client', clientId: client.id },
-          {
-            initiator: actor.type === 'system' ? 'system' : 'admin',
-            reason: 'compromised',
-            note: 'client secret rotated',
-            actor,
-            ip: ip ?? undefined,
-          },
-        );
-  return { clientId: client.id, secret, graceSeconds: grace, oldSecretExpiresAtMs, revoked };
+  // Nothing revoked yet: the grace's end does it (finishEndedSecretGraces).
+  return { clientId: client.id, secret, graceSeconds: grace, oldSecretExpiresAtMs, revoked: null };
 }

@@ -9,6 +9,7 @@ import { newOpaqueToken, sha256Hex } from '../core/tokens/opaque.js';
 import { randomBytes } from 'node:crypto';
 import type { Actor, ClientRecord } from '../stores/types.js';
 import type { AppContext, UsesStores } from './context.js';
+import type { IntrospectionView } from './introspection-view.js';
 import { UNPRINTABLE } from './users.js';
 
 export const FIRST_PARTY_CLIENT_ID = 'revokd';
@@ -124,26 +125,52 @@ export interface AuthenticatedClient extends ClientRecord {
  * Authenticates a client. Confidential clients must present their secret (or, during a rotation's
  * grace period, the replaced one); a public client is identified by client_id alone. Any failure
  * is 401 invalid_client (RFC 6749 §5.2).
+ *
+ * With `view` (introspection only: what it authorizes is a read, and nothing it obtains needs a
+ * re-check at a commit), a client the view holds is authenticated from memory; a secret the entry
+ * does not match (one rotated in, not yet seen here) is checked against the store, as is any
+ * client the view does not hold — one read, remembered when it succeeds.
  */
 export async function authenticateClient(
   ctx: Pick<AppContext, 'now'> & UsesStores<'records'>,
   creds: ClientCredentials,
+  view?: IntrospectionView,
 ): Promise<AuthenticatedClient> {
   const fail = (): RevokdError =>
     new RevokdError('ERR_INVALID_CLIENT', 'client authentication failed');
   if (creds.clientId === undefined || creds.clientId.length === 0 || creds.clientId.length > 128)
     throw fail();
-  const client = await ctx.stores.records.findClient(creds.clientId);
-  // Hash even when the client is unknown, so the timing does not tell which ids exist.
+  // Hashed before any lookup, so the timing does not tell which ids exist.
   const presented = sha256Hex(creds.clientSecret ?? '');
-  if (client === undefined || client.disabledAtMs !== null) throw fail();
+  const cached = view?.client(creds.clientId);
+  const fromView =
+    cached === undefined ? undefined : authenticatedAs(ctx, cached, creds, presented);
+  if (fromView !== undefined) return fromView;
+  const mark = view?.mark();
+  const readAtMs = ctx.now();
+  const client = await ctx.stores.records.findClient(creds.clientId);
+  if (client === undefined) throw fail();
+  const authenticated = authenticatedAs(ctx, client, creds, presented);
+  if (authenticated === undefined) throw fail();
+  if (mark !== undefined) view?.rememberClient(mark, client, readAtMs);
+  return authenticated;
+}
+
+/** The client authenticated by these credentials, or undefined (disabled, wrong or stale secret). */
+function authenticatedAs(
+  ctx: Pick<AppContext, 'now'>,
+  client: ClientRecord,
+  creds: ClientCredentials,
+  presented: string,
+): AuthenticatedClient | undefined {
+  if (client.disabledAtMs !== null) return undefined;
   if (client.secretHash === null) {
-    if (creds.clientSecret !== undefined && creds.clientSecret !== '') throw fail();
+    if (creds.clientSecret !== undefined && creds.clientSecret !== '') return undefined;
     return { ...client, presentedSecretHash: null, secretEndsAtMs: null };
   }
   const match =
     creds.clientSecret === undefined ? undefined : matchClientSecret(client, presented, ctx.now());
-  if (match === undefined) throw fail();
+  if (match === undefined) return undefined;
   return {
     ...client,
     presentedSecretHash: presented,

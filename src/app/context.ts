@@ -17,6 +17,7 @@ import type { ActiveBlocks } from './security/ip-blocks.js';
 import type { SecurityMonitor } from './security/security-monitor.js';
 import type { AuditTrail } from './security/audit-trail.js';
 import type { AppCounters } from './counters/counters-status.js';
+import type { IntrospectionView } from './introspection-view.js';
 
 export interface AppContext {
   readonly config: Config;
@@ -38,6 +39,8 @@ export interface AppContext {
   readonly verifiedTokens: VerifiedTokenCache;
   readonly now: () => number;
   readonly log: Logger;
+  /** API tokens and clients introspection reads, kept current by the feed (introspection-view.ts). */
+  readonly introspectionView: IntrospectionView;
   /** Batches API-token last-use writes. */
   readonly apiTokenUsage: ApiTokenUsageRecorder;
   /** Security and operations events: detectors, alerts and metrics listen here. */

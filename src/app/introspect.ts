@@ -6,7 +6,7 @@
 import { isRevokdError } from '../core/errors.js';
 import { REFRESH_PREFIX, looksLikeOpaqueToken, sha256Hex } from '../core/tokens/opaque.js';
 import { API_TOKEN_PREFIX } from '../core/tokens/api-token.js';
-import { verifyApiToken } from './api-tokens/verify-api-token.js';
+import { verifyApiTokenFromView } from './api-tokens/verify-api-token-from-view.js';
 import type { AppContext } from './context.js';
 import { authenticateAccessToken } from './authenticate-access-token.js';
 import { stampOf } from './refresh-session.js';
@@ -88,7 +88,7 @@ async function introspectApiToken(
   clientId: string,
 ): Promise<Introspection> {
   try {
-    const { token: t, user } = await verifyApiToken(ctx, token, ip, {
+    const t = await verifyApiTokenFromView(ctx, token, ip, {
       kind: 'relayed_by_client',
       clientId,
     });
@@ -96,7 +96,7 @@ async function introspectApiToken(
       active: true,
       token_type: 'api_token',
       iss: ctx.config.issuer,
-      sub: user.id,
+      sub: t.userId,
       scope: t.scopes.join(' '),
       iat: Math.floor(t.createdAtMs / 1000),
       ...(t.expiresAtMs === null ? {} : { exp: Math.floor(t.expiresAtMs / 1000) }),
@@ -111,7 +111,8 @@ async function introspectApiToken(
 
 /**
  * Defence in depth: a disabled user's tokens are inactive even before the disable's revocation has
- * committed or reached this instance (the disable and its revocation are two commits). A client's
+ * reached this instance's replica (the disable and its revocation are one commit,
+ * disableUserAndRevoke, but the feed brings it a moment later). A client's
  * subject is not a user id, so it is never found here. Best effort: with the store unreachable the
  * replica's verdict stands (it decides access tokens without the store, and the revocation that
  * follows every disable reaches it through the feed), so an outage does not turn this into a 503.

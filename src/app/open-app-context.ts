@@ -14,6 +14,7 @@ import { storePorts } from '../stores/ports/store-ports.js';
 import { ApiTokenUsageRecorder } from './api-tokens/usage-recorder.js';
 import { ensureFirstPartyClient } from './clients.js';
 import { createConfiguredReplica } from './configured-replica.js';
+import { IntrospectionView } from './introspection-view.js';
 import { probeServiceHealth } from './service-health.js';
 import { EventBus } from '../core/events.js';
 import { ActiveBlocks } from './security/ip-blocks.js';
@@ -115,6 +116,8 @@ export async function openAppContext(
     if (record.scope === 'key')
       keys.reload().catch((err: unknown) => log.warn({ err }, 'key ring reload failed'));
   });
+  // Subscribed before start(), so no record applied after the snapshot escapes it.
+  const introspectionView = new IntrospectionView(replica, now);
   await replica.start();
   keys.startReloading((err) => log.warn({ err }, 'key ring reload failed'));
   metrics.attach(base.events, {
@@ -137,6 +140,7 @@ export async function openAppContext(
     keys,
     replica,
     apiTokenUsage,
+    introspectionView,
     audit,
     verifiedTokens: new VerifiedTokenCache(config.verifiedTokenCacheSize),
     // The monitor needs the finished context; it is set right below.

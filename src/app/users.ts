@@ -8,10 +8,12 @@ import {
   hashPassword,
 } from '../core/passwords.js';
 import { assertStrongPassword, estimatePasswordStrength } from '../core/password-policy.js';
+import type { AuditEventInput } from '../core/audit/audit-event.js';
 import type { Actor, Role, UserRecord } from '../stores/types.js';
 import type { AppContext, UsesStores } from './context.js';
-import { revokeAllApiTokensOfUser } from './api-tokens/revoke-api-tokens.js';
-import { revoke } from './revoke.js';
+import { apiTokensRevoked } from './api-tokens/revoke-api-tokens.js';
+import { revocationCommitted, revocationContext } from './revoke.js';
+import { apiTokenRevokedMessage } from '../mail/api-token-revoked-message.js';
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,189}$/;
 /** Control characters (NUL included) and lone UTF-16 surrogates (stored as U+FFFD, i.e. not what was validated). */
@@ -144,19 +146,34 @@ export async function enableUser(
 ): Promise<{ changed: boolean }> {
   const user = await ctx.stores.records.findUserById(userId);
   if (user === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
-  const changed = await ctx.stores.records.enableUser(userId, ctx.now(), {
-    type: 'user.enabled',
-    actorType: actor.type,
-    actorId: actor.id,
-    targetType: 'user',
-    targetId: userId,
-    ip: ip ?? null,
-    details: {},
-  });
+  const changed = await ctx.stores.records.enableUser(
+    userId,
+    ctx.now(),
+    userStateAudit('user.enabled', actor, userId, ip),
+  );
   return { changed };
 }
 
-/** Disables a user (no new logins) and revokes every session and token they hold. */
+const userStateAudit = (
+  type: 'user.enabled' | 'user.disabled',
+  actor: Actor,
+  userId: string,
+  ip: string | undefined,
+): AuditEventInput => ({
+  type,
+  actorType: actor.type,
+  actorId: actor.id,
+  targetType: 'user',
+  targetId: userId,
+  ip: ip ?? null,
+  details: {},
+});
+
+/**
+ * Disables a user (no new logins) and revokes every session and token they hold, in one commit
+ * (the store's disableUserAndRevoke): no instance, and no view of the feed, can see the disable
+ * without its revocations, and a crash cannot fall between them.
+ */
 export async function disableUser(
   ctx: AppContext,
   userId: string,
@@ -166,24 +183,26 @@ export async function disableUser(
   const user = await ctx.stores.records.findUserById(userId);
   if (user === undefined) throw new RevokdError('ERR_NOT_FOUND', 'no such user');
   assertMayDisable(user, actor);
-  await ctx.stores.records.disableUser(userId, ctx.now(), {
-    type: 'user.disabled',
-    actorType: actor.type,
-    actorId: actor.id,
-    targetType: 'user',
-    targetId: userId,
-    ip: ip ?? null,
-    details: {},
-  });
   const request = {
     initiator: actor.type === 'system' ? ('system' as const) : ('admin' as const),
     reason: 'user_disabled' as const,
     actor,
     ip,
   };
-  const report = await revoke(ctx, { scope: 'user', userId }, request);
-  const apiTokens = await revokeAllApiTokensOfUser(ctx, userId, request);
-  return { sessions: report.sessions, apiTokens: apiTokens.length };
+  const nowMs = ctx.now();
+  const report = await ctx.stores.records.disableUserAndRevoke(
+    userId,
+    nowMs,
+    userStateAudit('user.disabled', actor, userId, ip),
+    {
+      context: revocationContext(ctx, request, nowMs),
+      revokedBy: actor.id,
+      notify: (token, owner) => apiTokenRevokedMessage(token, owner, undefined),
+    },
+  );
+  revocationCommitted(ctx, 'user', request, report.revocation);
+  apiTokensRevoked(ctx, report.apiTokens, request);
+  return { sessions: report.revocation.sessions, apiTokens: report.apiTokens.length };
 }
 
 /**

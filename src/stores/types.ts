@@ -208,6 +208,30 @@ export interface RevocationReport {
   readonly changed: boolean;
 }
 
+/**
+ * A user's disable with what it ends, one commit (UserRecords.disableUserAndRevoke): the
+ * user-scope revocation and every live API token of the user.
+ */
+export interface UserDisableRevocation {
+  readonly context: RevocationContext;
+  /** Stored as the API tokens' revoked_by (null for the system/CLI). */
+  readonly revokedBy: string | null;
+  readonly notify: ApiTokenRevocation['notify'];
+}
+
+export interface UserDisableReport {
+  /** False when the user was already disabled (the revocations run all the same). */
+  readonly disabled: boolean;
+  readonly revocation: RevocationReport;
+  readonly apiTokens: readonly ApiTokenRecord[];
+}
+
+/** A client's remedy committed with its client-scope revocation (ClientRecords.cutOffClient). */
+export type ClientCutOff =
+  | { readonly kind: 'disable' }
+  /** A new secret with no grace: the old one stops working in the same commit. */
+  | { readonly kind: 'rotate'; readonly secretHash: string };
+
 export type ConsumeOutcome =
   | {
       readonly kind: 'rotated';
@@ -264,6 +288,12 @@ export interface ConsumeRefreshInput {
 
 // The change feed's shapes are the replica's as much as the stores': they live in core.
 export type { FeedCursor, FeedPage, FeedSnapshot } from '../core/revocation/feed.js';
+
+/** An API token and what introspection needs of its owner (ApiTokenRecords.findApiTokenWithOwner). */
+export interface ApiTokenWithOwner {
+  readonly token: ApiTokenRecord;
+  readonly owner: Pick<UserRecord, 'disabledAtMs'> | undefined;
+}
 
 export interface ApiTokenRecord {
   readonly id: string;

@@ -11,35 +11,21 @@
  * in force when the marker arrives by wake-up, milliseconds later).
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { before, test } from 'node:test';
 import { login, request } from '../support/http-client.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess } from '../support/server-process.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, type ServerProcess } from '../support/server-process.js';
+import { type TwoInstances, describeOnTwoInstances } from '../support/two-instances.js';
 import { type SseStream, openSse, connectSse } from '../support/sse-client.js';
 import { STREAM_PATH, type StreamClient, createStreamClient } from '../support/stream-setup.js';
+import { markerReaches } from '../support/feed-marker.js';
 import { until } from '../support/until.js';
-
-const REDIS_URL = process.env.REVOKD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const common = {
-  REVOKD_ISSUER: 'http://revokd.test',
-  REVOKD_SECRET: randomBytes(32).toString('hex'),
-  // Only a wake-up can deliver within the test: the poll is a minute, the staleness bound ten.
-  REVOKD_FEED_POLL_MS: '60000',
-  REVOKD_MAX_STALENESS_MS: '600000',
-  // X-Forwarded-For from the test (127.0.0.1) names the address a request comes from.
-  REVOKD_TRUSTED_PROXIES: '127.0.0.1',
-  REVOKD_RATE_LIMIT_LOGIN_PER_MINUTE: '0',
-  REVOKD_RATE_LIMIT_REVOKE_PER_MINUTE: '0',
-  REVOKD_RATE_LIMIT_BEARER_PER_MINUTE: '0',
-};
 
 const from = (ip: string): Record<string, string> => ({ 'x-forwarded-for': ip });
 /** An unauthenticated bearer route: 403 while the address is blocked, else 401. */
 const statusFrom = async (server: ServerProcess, ip: string): Promise<number> =>
   (await request(`${server.url}/api/v1/auth/me`, { headers: from(ip) })).status;
 
-function describeBlocks(name: string, servers: () => { a: ServerProcess; b: ServerProcess }): void {
+function describeBlocks(name: string, servers: TwoInstances): void {
   let admin: string;
   let reader: StreamClient;
   before(async () => {
@@ -64,24 +50,8 @@ function describeBlocks(name: string, servers: () => { a: ServerProcess; b: Serv
     });
     assert.equal(res.status, 200, res.text);
   };
-  /** A token revoked on A now, and B refusing it: B has applied everything A committed before. */
-  const markerReachesB = async (): Promise<void> => {
-    const { a, b } = servers();
-    const marker = (await login(a.url, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token;
-    const revoked = await request(`${a.url}/api/v1/auth/revoke`, {
-      method: 'POST',
-      bearer: marker,
-    });
-    assert.equal(revoked.status, 200, revoked.text);
-    await until(
-      'B refuses the marker A revoked',
-      async () =>
-        (await request(`${b.url}/api/v1/auth/me`, { bearer: marker })).status === 401
-          ? true
-          : undefined,
-      15_000,
-    );
-  };
+  /** A marker revoked on A and refused by B: B has applied everything A committed before. */
+  const markerReachesB = (): Promise<void> => markerReaches(servers().a, servers().b);
 
   test(`${name}: B enforces a block made on A (403) as soon as it has applied what A committed after it; a lift likewise`, async () => {
     const { a, b } = servers();
@@ -166,40 +136,10 @@ function describeBlocks(name: string, servers: () => { a: ServerProcess; b: Serv
   });
 }
 
-describe('IP blocks on PostgreSQL (LISTEN/NOTIFY)', () => {
-  let a: ServerProcess;
-  let b: ServerProcess;
-  let db: TestDatabase;
-  before(async () => {
-    db = await createTestDatabase('ip_block_feed');
-    const env = { ...common, REVOKD_DATABASE_URL: db.url, REVOKD_FEED_WAKEUP: 'notify' };
-    a = await ServerProcess.start({ env });
-    b = await ServerProcess.start({ env });
-  });
-  after(async () => {
-    await b?.stop();
-    await a?.stop();
-    await db?.drop();
-  });
-  describeBlocks('postgres', () => ({ a, b }));
-});
-
-describe('IP blocks on SQLite (Redis pub/sub)', () => {
-  let a: ServerProcess;
-  let b: ServerProcess;
-  before(async () => {
-    const env = {
-      ...common,
-      REVOKD_REDIS_URL: REDIS_URL,
-      REVOKD_REDIS_PREFIX: `revokd-test-blockfeed-${randomBytes(4).toString('hex')}:`,
-      REVOKD_FEED_WAKEUP: 'redis',
-    };
-    a = await ServerProcess.start({ env });
-    b = await ServerProcess.start({ env, dataDir: a.dataDir });
-  });
-  after(async () => {
-    await b?.stop();
-    await a?.stop();
-  });
-  describeBlocks('sqlite', () => ({ a, b }));
-});
+// X-Forwarded-For from the test (127.0.0.1) names the address a request comes from.
+describeOnTwoInstances(
+  'IP blocks',
+  'ip_block_feed',
+  { REVOKD_TRUSTED_PROXIES: '127.0.0.1' },
+  describeBlocks,
+);

@@ -8,34 +8,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RevocationRecord } from '../../src/core/revocation/types.js';
 import { RevocationReplica } from '../../src/replica/revocation-replica.js';
-import { PollDriver, type FeedSource } from '../../src/replica/drivers/poll-driver.js';
-import { GENESIS_CHAIN } from '../../src/core/revocation/feed-chain.js';
-import { chainOver } from '../../src/stores/feed-head.js';
-
-class MemoryFeed implements FeedSource {
-  records: RevocationRecord[] = [];
-  failing = false;
-  async loadSnapshot() {
-    return {
-      records: [...this.records],
-      globalGeneration: 0,
-      userGenerations: [],
-      clientGenerations: [],
-      cursor: String(this.records.length),
-      chain: chainOver(GENESIS_CHAIN, this.records),
-    };
-  }
-  /** The cursor is a count of records read: records are appended in commit order here. */
-  async readFeed(after: string) {
-    if (this.failing) throw new Error('store unreachable');
-    const records = this.records.slice(Number(after));
-    return {
-      records,
-      cursors: records.map((_, i) => String(Number(after) + i + 1)),
-      cursor: String(this.records.length),
-    };
-  }
-}
+import { PollDriver } from '../../src/replica/drivers/poll-driver.js';
+import { MemoryFeed } from '../support/memory-feed.js';
 
 const stamp = {
   iss: 'i',

@@ -37,6 +37,18 @@ async function apply(
     ...(rateWindow === undefined ? {} : { rateWindow }),
     notify: (token, owner) => apiTokenRevokedMessage(token, owner, request.note),
   });
+  apiTokensRevoked(ctx, revoked, request);
+  return revoked;
+}
+
+/** After any commit that revoked API tokens (this file's, a user's disable). */
+export function apiTokensRevoked(
+  ctx: Pick<AppContext, 'introspectionView' | 'events'>,
+  revoked: readonly ApiTokenRecord[],
+  request: Pick<ApiTokenRevokeRequest, 'reason' | 'initiator'>,
+): void {
+  // This instance answers for them at once; others when the feed brings their records.
+  ctx.introspectionView.forgetApiTokens(revoked);
   // Counted like every other revocation (revokd_revocations_total), once per token revoked.
   if (revoked.length > 0) {
     ctx.events.emit('revoked', {
@@ -46,7 +58,6 @@ async function apply(
       count: revoked.length,
     });
   }
-  return revoked;
 }
 
 /**

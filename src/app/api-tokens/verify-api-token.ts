@@ -33,8 +33,16 @@ export async function verifyApiToken(
   ip: string | null,
   via: Presentation = DIRECT,
 ): Promise<VerifiedApiToken> {
+  return countedCheck(ctx, () => verifyOrThrow(ctx, presented, ip, via));
+}
+
+/** Runs an API-token verification and emits its `check` event: valid, or the error's outcome. */
+export async function countedCheck<T>(
+  ctx: Pick<ApiTokenContext, 'events'>,
+  verify: () => Promise<T>,
+): Promise<T> {
   try {
-    const verified = await verifyOrThrow(ctx, presented, ip, via);
+    const verified = await verify();
     ctx.events.emit('check', { kind: 'api_token', outcome: 'valid' });
     return verified;
   } catch (err) {
@@ -58,12 +66,40 @@ async function verifyOrThrow(
   ip: string | null,
   via: Presentation,
 ): Promise<VerifiedApiToken> {
-  if (!hasValidApiTokenChecksum(presented)) throw rejected('malformed API token');
-  const hash = sha256Hex(presented);
+  const hash = apiTokenHashOf(presented);
   const token = await ctx.stores.records.findApiTokenByHash(hash);
+  assertFoundAndNoCanary(ctx, token, hash, ip, via);
+  let user: UserRecord;
+  try {
+    user = await checkApiTokenStanding(ctx, token);
+  } catch (err) {
+    recordIfRevokedUse(ctx, token, ip, err);
+    throw err;
+  }
+  ctx.apiTokenUsage.record(token.id, ctx.now(), ip ?? 'unknown');
+  return { token, user };
+}
+
+/** The hash an API token is looked up by; a wrong checksum is rejected before any lookup. */
+export function apiTokenHashOf(presented: unknown): string {
+  if (!hasValidApiTokenChecksum(presented)) throw rejected('malformed API token');
+  return sha256Hex(presented);
+}
+
+/**
+ * The record looked up by `hash` is that token (compared in constant time) and no canary. A canary
+ * never authenticates: whoever holds it took it from where only an attacker would look; its hit is
+ * told (deception_hit) every time it is presented.
+ */
+export function assertFoundAndNoCanary(
+  ctx: Pick<ApiTokenContext, 'events'>,
+  token: ApiTokenRecord | undefined,
+  hash: string,
+  ip: string | null,
+  via: Presentation,
+): asserts token is ApiTokenRecord {
   if (token === undefined || !timingSafeEqual(Buffer.from(token.tokenHash), Buffer.from(hash)))
     throw rejected('unknown API token');
-  // A canary never authenticates: whoever holds it took it from where only an attacker would look.
   if (token.isCanary) {
     ctx.events.emit('deception_hit', {
       kind: 'canary',
@@ -73,16 +109,17 @@ async function verifyOrThrow(
     });
     throw rejected('unknown API token');
   }
-  let user: UserRecord;
-  try {
-    user = await checkApiTokenStanding(ctx, token);
-  } catch (err) {
-    if (err instanceof RevokdError && err.code === 'ERR_TOKEN_REVOKED' && !token.isActive)
-      recordRevokedUse(ctx, token, ip);
-    throw err;
-  }
-  ctx.apiTokenUsage.record(token.id, ctx.now(), ip ?? 'unknown');
-  return { token, user };
+}
+
+/** A revoked token came back (the standing check threw `err` for it): audited. */
+export function recordIfRevokedUse(
+  ctx: Pick<ApiTokenContext, 'events'>,
+  token: ApiTokenRecord,
+  ip: string | null,
+  err: unknown,
+): void {
+  if (err instanceof RevokdError && err.code === 'ERR_TOKEN_REVOKED' && !token.isActive)
+    recordRevokedUse(ctx, token, ip);
 }
 
 /**
@@ -93,18 +130,37 @@ export async function checkApiTokenStanding(
   ctx: Pick<ApiTokenContext, 'stores' | 'replica' | 'now'>,
   token: ApiTokenRecord,
 ): Promise<UserRecord> {
+  assertApiTokenLive(ctx, token);
+  const user = await ctx.stores.records.findUserById(token.userId);
+  assertOwnerEnabled(user);
+  return user;
+}
+
+/** Active, not revoked by a record this replica holds, not expired (no I/O). */
+export function assertApiTokenLive(
+  ctx: Pick<ApiTokenContext, 'replica' | 'now'>,
+  token: ApiTokenRecord,
+): void {
   if (!token.isActive || ctx.replica.state.isApiTokenRevoked(token.id))
     throw new RevokdError('ERR_TOKEN_REVOKED', 'API token has been revoked');
   if (token.expiresAtMs !== null && token.expiresAtMs <= ctx.now())
     throw new RevokdError('ERR_TOKEN_EXPIRED', 'API token has expired');
-  const user = await ctx.stores.records.findUserById(token.userId);
-  if (user === undefined || user.disabledAtMs !== null)
+}
+
+/** A token of a missing or disabled owner counts as revoked. */
+export function assertOwnerEnabled<U extends Pick<UserRecord, 'disabledAtMs'>>(
+  owner: U | undefined,
+): asserts owner is U {
+  if (owner === undefined || owner.disabledAtMs !== null)
     throw new RevokdError('ERR_TOKEN_REVOKED', 'the owner of this API token is disabled');
-  return user;
 }
 
 /** A revoked token came back: worth an audit entry (and, with the monitoring work, an alert). */
-function recordRevokedUse(ctx: ApiTokenContext, token: ApiTokenRecord, ip: string | null): void {
+function recordRevokedUse(
+  ctx: Pick<ApiTokenContext, 'events'>,
+  token: ApiTokenRecord,
+  ip: string | null,
+): void {
   // The listener writes the entry, at most one per token per window (app/security/replay-audit.ts).
   ctx.events.emit('revoked_token_used', {
     kind: 'api_token',

@@ -223,6 +223,7 @@ export async function blockIp(
   // Enforced here at once; the feed brings the same change to every instance (this one again, harmlessly).
   blocks.add(block);
   ctx.replica.applyLocal(report.records);
+  ctx.introspectionView.forgetApiTokens(report.apiTokens);
   // applyLocal tells the other instances only when the block revoked something; the block itself is news too.
   if (report.records.length === 0) ctx.replica.committedLocally();
   const initiator = request.source === 'manual' ? 'admin' : 'system';

@@ -16,6 +16,7 @@ import {
 import { clientCredentialsGrant } from '../../app/client-credentials.js';
 import type { AppContext } from '../../app/context.js';
 import { introspect } from '../../app/introspect.js';
+import type { IntrospectionView } from '../../app/introspection-view.js';
 import { noticeRelayedCanary } from '../../app/security/deception.js';
 import { refreshSession } from '../../app/refresh-session.js';
 import { identifyToken, ownerOf, revokeIdentified } from '../../app/revoke-presented-token.js';
@@ -65,16 +66,20 @@ const clientOf = (request: FastifyRequest): AuthenticatedClient =>
   (request as Authenticated).oauthClient!;
 
 export function oauthRoutes(app: FastifyInstance, ctx: AppContext): void {
-  const authenticate = async (request: FastifyRequest): Promise<void> => {
-    const body =
-      request.body !== null && typeof request.body === 'object'
-        ? (request.body as Record<string, unknown>)
-        : {};
-    (request as Authenticated).oauthClient = await authenticateClient(
-      ctx,
-      clientCredentialsOf(request, body),
-    );
-  };
+  const authenticateWith =
+    (view?: IntrospectionView) =>
+    async (request: FastifyRequest): Promise<void> => {
+      const body =
+        request.body !== null && typeof request.body === 'object'
+          ? (request.body as Record<string, unknown>)
+          : {};
+      (request as Authenticated).oauthClient = await authenticateClient(
+        ctx,
+        clientCredentialsOf(request, body),
+        view,
+      );
+    };
+  const authenticate = authenticateWith();
 
   app.post<{ Body: Static<typeof TokenForm> }>(
     '/oauth/token',
@@ -182,7 +187,8 @@ export function oauthRoutes(app: FastifyInstance, ctx: AppContext): void {
     '/oauth/introspect',
     {
       preHandler: [
-        authenticate,
+        // Introspection only reads: the client may be authenticated from the in-process view.
+        authenticateWith(ctx.introspectionView),
         async (request, reply) => {
           const client = clientOf(request);
           if (client.secretHash === null)

@@ -6,6 +6,8 @@ import type { AuditEventInput } from '../../core/audit/audit-event.js';
 import type {
   ApiTokenRecord,
   ApiTokenRevocation,
+  ApiTokenWithOwner,
+  ClientCutOff,
   ClientRecord,
   ConsumeOutcome,
   ConsumeRefreshInput,
@@ -16,9 +18,13 @@ import type {
   PasswordSetReport,
   PasswordUpdate,
   RefreshTokenRecord,
+  RevocationContext,
+  RevocationReport,
   Role,
   SessionRecord,
   SigningKeyRecord,
+  UserDisableReport,
+  UserDisableRevocation,
   UserRecord,
 } from '../types.js';
 
@@ -52,6 +58,19 @@ export interface UserRecords {
    * commit so two admins disabling each other at once cannot both succeed.
    */
   disableUser(id: string, nowMs: number, audit: AuditEventInput): Promise<boolean>;
+  /**
+   * The same disable, and in the same commit the user-scope revocation and the revocation of every
+   * live API token of the user (their feed records, audit entries and owner emails). One commit,
+   * so no instance can see the user disabled while its tokens live on, and a view that caches an
+   * owner's state (app/introspection-view.ts) learns of the disable from the disable's own feed
+   * record. ERR_NOT_FOUND (nothing written) for an unknown user; ERR_CONFLICT as disableUser.
+   */
+  disableUserAndRevoke(
+    id: string,
+    nowMs: number,
+    audit: AuditEventInput,
+    revocation: UserDisableRevocation,
+  ): Promise<UserDisableReport>;
   /** Clears `disabledAtMs`; false (and no audit row) when the user is unknown or not disabled. */
   enableUser(id: string, nowMs: number, audit: AuditEventInput): Promise<boolean>;
   /**
@@ -94,6 +113,21 @@ export interface ClientRecords {
     audit: AuditEventInput,
     previousSecretExpiresAtMs?: number | null,
   ): Promise<boolean>;
+  /**
+   * A disable (as setClientDisabled) or a rotation without grace (as replaceClientSecret with no
+   * previous secret kept), and in the same commit the client-scope revocation of everything issued
+   * to the client. One commit, so a crash cannot leave the client cut off but its tokens alive,
+   * and a view that caches clients (app/introspection-view.ts) learns of it from the remedy's own
+   * feed record. `changed`: the flag or the hash changed (a disable of a disabled client revokes
+   * all the same). A rotation of an unknown or public client is ERR_NOT_FOUND, nothing written.
+   */
+  cutOffClient(
+    id: string,
+    remedy: ClientCutOff,
+    nowMs: number,
+    audit: AuditEventInput,
+    revocation: RevocationContext,
+  ): Promise<{ changed: boolean; revocation: RevocationReport }>;
   /** Clients whose secret grace ended at or before `nowMs` and is not yet finished (endSecretGrace). */
   listEndedSecretGraces(nowMs: number): Promise<ClientRecord[]>;
   /**
@@ -160,6 +194,11 @@ export interface ApiTokenRecords {
   findApiTokenById(id: string): Promise<ApiTokenRecord | undefined>;
   /** The API token whose string hashes to this, revoked ones included, or undefined. */
   findApiTokenByHash(tokenHash: string): Promise<ApiTokenRecord | undefined>;
+  /**
+   * The same token with its owner's disabled state, in one read (introspection's miss path: one
+   * round trip, not two); `owner` undefined when the owner row is gone.
+   */
+  findApiTokenWithOwner(tokenHash: string): Promise<ApiTokenWithOwner | undefined>;
   /** The user's tokens, revoked ones included, newest first. */
   listApiTokens(userId: string): Promise<ApiTokenRecord[]>;
   /** Live tokens unused (by last use, or creation) since before `unusedSinceMs`. */

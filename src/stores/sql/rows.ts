@@ -15,6 +15,7 @@ import type {
 import type {
   AlertRecord,
   ApiTokenRecord,
+  ApiTokenWithOwner,
   ClientRecord,
   IpBlockRecord,
   KeyStatus,
@@ -184,6 +185,14 @@ export function toApiToken(r: Row): ApiTokenRecord {
     revokeReason: strOrNull(r.revoke_reason),
     isCanary: flag(r.is_canary),
     createdIp: strOrNull(r.created_ip),
+  };
+}
+
+/** A token row joined with its owner's `owner_id` and `owner_disabled_at` (null: no owner). */
+export function toApiTokenWithOwner(r: Row): ApiTokenWithOwner {
+  return {
+    token: toApiToken(r),
+    owner: r.owner_id === null ? undefined : { disabledAtMs: numOrNull(r.owner_disabled_at) },
   };
 }
 

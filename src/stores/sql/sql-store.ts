@@ -42,6 +42,7 @@ import { type Proc, type Unit, all, count, get, many, one, run } from './procedu
 import { RevokeBatcher, revokeEach } from './revoke-batch.js';
 import {
   toApiToken,
+  toApiTokenWithOwner,
   toAudit,
   toClient,
   toFeedRecord,
@@ -188,6 +189,13 @@ const AUTOCOMMIT = {
   findApiTokenById: (_, id) => one('SELECT * FROM api_tokens WHERE id = ?', [id], toApiToken),
   findApiTokenByHash: (_, hash) =>
     one('SELECT * FROM api_tokens WHERE token_hash = ?', [hash], toApiToken),
+  findApiTokenWithOwner: (_, hash) =>
+    one(
+      `SELECT t.*, u.id AS owner_id, u.disabled_at AS owner_disabled_at
+      FROM api_tokens t LEFT JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?`,
+      [hash],
+      toApiTokenWithOwner,
+    ),
   listApiTokens: (_, userId) =>
     many(
       'SELECT * FROM api_tokens WHERE user_id = ? ORDER BY created_at DESC, id',
@@ -287,6 +295,45 @@ function setDisabled(
       );
 }
 
+/**
+ * The last-admin rule across instances: the active admins' rows are locked (FOR UPDATE, where
+ * rows lock) before counting the others, so of two admins disabling each other at once the second
+ * sees the first's commit and is refused.
+ */
+function* disableUser(u: Unit, id: string, nowMs: number, audit: AuditEventInput): Proc<boolean> {
+  const target = yield* get<{ role: string }>(
+    `SELECT role FROM users WHERE id = ? AND disabled_at IS NULL${u.d.forUpdate}`,
+    [id],
+  );
+  if (target === undefined) return false;
+  if (target.role === 'admin') {
+    const admins = yield* all<{ id: string }>(
+      `SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL ORDER BY id${u.d.forUpdate}`,
+    );
+    if (!admins.some((a) => a.id !== id))
+      throw new RevokdError(
+        'ERR_CONFLICT',
+        'cannot disable the last active admin; make another user an admin first',
+      );
+  }
+  return yield* setDisabled(u, 'users', id, true, nowMs, audit);
+}
+
+function replaceClientSecret(
+  u: Unit,
+  id: string,
+  secretHash: string,
+  nowMs: number,
+  audit: AuditEventInput,
+  previousExpiresAtMs: number | null = null,
+): Proc<boolean> {
+  const sql = `UPDATE clients SET previous_secret_hash =
+      CASE WHEN CAST(? AS BIGINT) IS NULL THEN NULL ELSE secret_hash END,
+    previous_secret_expires_at = ?, secret_hash = ? WHERE id = ? AND secret_hash IS NOT NULL`;
+  const params = [previousExpiresAtMs, previousExpiresAtMs, secretHash, id];
+  return auditedChange(u, sql, params, audit, nowMs);
+}
+
 /** Methods that append audit entries or feed records: under the feed lock ('audited'). */
 const AUDITED = {
   *createUser(u, user, audit, options = {}) {
@@ -308,28 +355,19 @@ const AUDITED = {
     ];
     yield* auditedChange(u, sql, [...row, mustChange], audit, user.createdAtMs);
   },
-  /**
-   * The last-admin rule across instances: the active admins' rows are locked (FOR UPDATE, where
-   * rows lock) before counting the others, so of two admins disabling each other at once the second
-   * sees the first's commit and is refused.
-   */
-  *disableUser(u, id, nowMs, audit) {
-    const target = yield* get<{ role: string }>(
-      `SELECT role FROM users WHERE id = ? AND disabled_at IS NULL${u.d.forUpdate}`,
-      [id],
-    );
-    if (target === undefined) return false;
-    if (target.role === 'admin') {
-      const admins = yield* all<{ id: string }>(
-        `SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL ORDER BY id${u.d.forUpdate}`,
-      );
-      if (!admins.some((a) => a.id !== id))
-        throw new RevokdError(
-          'ERR_CONFLICT',
-          'cannot disable the last active admin; make another user an admin first',
-        );
-    }
-    return yield* setDisabled(u, 'users', id, true, nowMs, audit);
+  disableUser,
+  *disableUserAndRevoke(u, id, nowMs, audit, revocation) {
+    if ((yield* get('SELECT 1 FROM users WHERE id = ?', [id])) === undefined)
+      throw new RevokdError('ERR_NOT_FOUND', 'no such user');
+    const disabled = yield* disableUser(u, id, nowMs, audit);
+    const report = yield* revoke(u, { scope: 'user', userId: id }, revocation.context);
+    const revokedTokens = yield* apiTokens.revokeApiTokens(u, {
+      selection: { kind: 'all_of_user', userId: id },
+      context: revocation.context,
+      revokedBy: revocation.revokedBy,
+      notify: revocation.notify,
+    });
+    return { disabled, revocation: report, apiTokens: revokedTokens };
   },
   enableUser: (u, id, nowMs, audit) => setDisabled(u, 'users', id, false, nowMs, audit),
   setUserPassword,
@@ -341,12 +379,16 @@ const AUDITED = {
   },
   setClientDisabled: (u, id, disabled, nowMs, audit) =>
     setDisabled(u, 'clients', id, disabled, nowMs, audit),
-  replaceClientSecret(u, id, secretHash, nowMs, audit, previousExpiresAtMs = null) {
-    const sql = `UPDATE clients SET previous_secret_hash =
-        CASE WHEN CAST(? AS BIGINT) IS NULL THEN NULL ELSE secret_hash END,
-      previous_secret_expires_at = ?, secret_hash = ? WHERE id = ? AND secret_hash IS NOT NULL`;
-    const params = [previousExpiresAtMs, previousExpiresAtMs, secretHash, id];
-    return auditedChange(u, sql, params, audit, nowMs);
+  replaceClientSecret,
+  *cutOffClient(u, id, remedy, nowMs, audit, context) {
+    const changed =
+      remedy.kind === 'disable'
+        ? yield* setDisabled(u, 'clients', id, true, nowMs, audit)
+        : yield* replaceClientSecret(u, id, remedy.secretHash, nowMs, audit);
+    if (remedy.kind === 'rotate' && !changed)
+      throw new RevokdError('ERR_NOT_FOUND', 'no such client');
+    const revocation = yield* revoke(u, { scope: 'client', clientId: id }, context);
+    return { changed, revocation };
   },
   *insertSigningKey(u, key, retireActive, audit) {
     if (retireActive) {

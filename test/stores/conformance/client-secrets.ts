@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import { newId } from '../../../src/core/tokens/opaque.js';
 import type { ClientRecord, RevokdStore } from '../../../src/stores/types.js';
 import { type StoreBackend, useStore } from './backend.js';
-import { NOW, audit } from './fixtures.js';
+import { NOW, audit, ctx } from './fixtures.js';
 
 const OLD = 'a'.repeat(64);
 const NEW = 'b'.repeat(64);
@@ -90,6 +90,62 @@ export function describeClientSecretsConformance(backend: StoreBackend): void {
         sessionWith(`cl_${newId()}`, NEW),
         refusedAsInvalidClient,
         'an unknown client',
+      );
+    });
+
+    test('cutOffClient: a disable or a rotation without grace commits with its client-scope revocation', async () => {
+      const disabled = await newClient();
+      const session = await sessionWith(disabled.id, OLD);
+      const off = await store.cutOffClient(
+        disabled.id,
+        { kind: 'disable' },
+        NOW,
+        audit('client.disabled'),
+        ctx({ reason: 'client_disabled' }),
+      );
+      assert.equal(off.changed, true);
+      assert.deepEqual(
+        off.revocation.records.map((r) => [r.scope, r.target, r.reason]),
+        [['client', disabled.id, 'client_disabled']],
+        'the revocation is in the same commit',
+      );
+      assert.notEqual((await store.findClient(disabled.id))?.disabledAtMs, null);
+      assert.notEqual((await store.findSession(session))?.revokedAtMs, null);
+      await assert.rejects(sessionWith(disabled.id, OLD), refusedAsInvalidClient);
+
+      const rotated = await newClient();
+      const cut = await store.cutOffClient(
+        rotated.id,
+        { kind: 'rotate', secretHash: NEW },
+        NOW,
+        audit('client.secret_rotated'),
+        ctx({ reason: 'compromised' }),
+      );
+      assert.equal(cut.changed, true);
+      assert.deepEqual(
+        cut.revocation.records.map((r) => [r.scope, r.target]),
+        [['client', rotated.id]],
+      );
+      const after = await store.findClient(rotated.id);
+      assert.equal(after?.secretHash, NEW);
+      assert.equal(after?.previousSecretHash ?? null, null, 'no grace: the old hash is gone');
+      await assert.rejects(sessionWith(rotated.id, OLD), refusedAsInvalidClient);
+
+      const feedBefore = (await store.readFeed('0', 100_000)).records.length;
+      await assert.rejects(
+        store.cutOffClient(
+          `cl_${newId()}`,
+          { kind: 'rotate', secretHash: NEW },
+          NOW,
+          audit('client.secret_rotated'),
+          ctx(),
+        ),
+        (err: { code?: string }) => err.code === 'ERR_NOT_FOUND',
+      );
+      assert.equal(
+        (await store.readFeed('0', 100_000)).records.length,
+        feedBefore,
+        'a refused rotation revokes nothing',
       );
     });
 

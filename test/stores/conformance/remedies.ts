@@ -18,7 +18,7 @@ const conflict = (err: { code?: string }) => err.code === 'ERR_CONFLICT';
 export function describeRemediesConformance(backend: StoreBackend): void {
   describe('remedies', () => {
     let store!: RevokdStore;
-    const { newUser, newSession, consume } = useStore(backend, (opened) => {
+    const { newUser, newSession, consume, newApiToken } = useStore(backend, (opened) => {
       store = opened;
     });
 
@@ -95,6 +95,80 @@ export function describeRemediesConformance(backend: StoreBackend): void {
       const s = await newSession(user.id);
       await store.disableUser(user.id, NOW, audit('user.disabled'));
       assert.equal((await consume(s.token)).outcome.kind, 'session_inactive');
+    });
+
+    test("a disable with its revocations is one commit: the user-scope bump, every live API token, and the owner's mail", async () => {
+      const user = await newUser();
+      const s = await newSession(user.id);
+      const live = await newApiToken(user.id);
+      const other = await newUser();
+      const untouched = await newApiToken(other.id);
+      const mailed: string[] = [];
+      const report = await store.disableUserAndRevoke(user.id, NOW, audit('user.disabled'), {
+        context: ctx({ reason: 'user_disabled' }),
+        revokedBy: null,
+        notify: (token) => {
+          mailed.push(token.id);
+          return null;
+        },
+      });
+      assert.equal(report.disabled, true);
+      assert.equal(report.revocation.generation, s.gens.ugen + 1);
+      assert.deepEqual(
+        report.revocation.records.map((r) => [r.scope, r.target]),
+        [['user', user.id]],
+      );
+      assert.deepEqual(
+        report.apiTokens.map((t) => [t.id, t.isActive, t.revokeReason]),
+        [[live, false, 'user_disabled']],
+      );
+      assert.deepEqual(mailed, [live]);
+      assert.notEqual((await store.findUserById(user.id))?.disabledAtMs, null);
+      assert.equal((await consume(s.token)).outcome.kind, 'session_inactive');
+      // The feed holds the user record and the token's, in that order, from the one commit.
+      const feed = await store.readFeed('0', 100_000);
+      const mine = feed.records.filter((r) => r.target === user.id || r.target === live);
+      assert.deepEqual(
+        mine.map((r) => r.scope),
+        ['user', 'api_token'],
+      );
+      assert.equal((await store.findApiTokenById(untouched))?.isActive, true);
+      // Again: already disabled, still revokes (a second bump, nothing left to revoke).
+      const again = await store.disableUserAndRevoke(user.id, NOW, audit('user.disabled'), {
+        context: ctx({ reason: 'user_disabled' }),
+        revokedBy: null,
+        notify: () => null,
+      });
+      assert.equal(again.disabled, false);
+      assert.deepEqual(again.apiTokens, []);
+    });
+
+    test('a disable of an unknown user is refused (ERR_NOT_FOUND) and writes nothing', async () => {
+      const before = await store.readFeed('0', 100_000);
+      await assert.rejects(
+        store.disableUserAndRevoke(randomUUID(), NOW, audit('user.disabled'), {
+          context: ctx(),
+          revokedBy: null,
+          notify: () => null,
+        }),
+        (err: { code?: string }) => err.code === 'ERR_NOT_FOUND',
+      );
+      const after = await store.readFeed('0', 100_000);
+      assert.equal(after.records.length, before.records.length, 'no feed record written');
+    });
+
+    test("findApiTokenWithOwner: the token and its owner's disabled state in one read", async () => {
+      const user = await newUser();
+      const id = await newApiToken(user.id);
+      const hash = sha256Hex(id);
+      const found = await store.findApiTokenWithOwner(hash);
+      assert.deepEqual(found?.token, await store.findApiTokenByHash(hash));
+      assert.deepEqual(found?.owner, { disabledAtMs: null });
+      await store.disableUser(user.id, NOW + 5, audit('user.disabled'));
+      assert.deepEqual((await store.findApiTokenWithOwner(hash))?.owner, {
+        disabledAtMs: NOW + 5,
+      });
+      assert.equal(await store.findApiTokenWithOwner(sha256Hex('nobody')), undefined);
     });
 
     test('a new password with endSessions: one generation bump and every session ended, in its commit', async () => {
