@@ -412,7 +412,11 @@ describe('revokd-verifier for Python', () => {
       15_000,
     );
     const newToken = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
-    assert.notEqual(decodeProtectedHeader(newToken.access_token).kid, oldKid, 'signed by the new key');
+    assert.notEqual(
+      decodeProtectedHeader(newToken.access_token).kid,
+      oldKid,
+      'signed by the new key',
+    );
     assert.equal(
       (await get(closed, newToken.access_token)).status,
       200,

@@ -39,6 +39,7 @@ import {
   refreshPruneCutoff,
 } from './live.js';
 import { type Proc, type Unit, all, count, get, many, one, run } from './procedure.js';
+import { revoke } from './revoke.js';
 import { RevokeBatcher, revokeEach } from './revoke-batch.js';
 import {
   toApiToken,
