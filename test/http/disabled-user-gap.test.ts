@@ -1,9 +1,10 @@
 /**
  * Issue 17, item 1, defence in depth (in-process, real SQLite file and real PostgreSQL database):
- * a disable is two commits — the disabled flag, then the user-scope revocation (app/users.ts). In
- * between (or if the second never lands: a crash, an outage), the user's tokens must already be
- * refused where a new token would be minted or a token vouched for: the refresh grant yields no
- * successor, introspection says inactive, and a login creates nothing.
+ * the disabled flag alone, without its user-scope revocation. disableUser now writes both in one
+ * commit (disableUserAndRevoke), but a flag set without the revocation is still a state a store can
+ * hold (a restore, a hand edit, an older version's crash between its two commits): the user's
+ * tokens must then be refused where a new token would be minted or a token vouched for — the
+ * refresh grant yields no successor, introspection says inactive, and a login creates nothing.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
