@@ -8,6 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { portListenerInGroup } from './port-owner.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const ADMIN_EMAIL = 'admin@example.com';
@@ -62,13 +63,18 @@ export class ServerProcess {
   }
 
   static async start(options: ServerProcessOptions = {}): Promise<ServerProcess> {
-    const server = new ServerProcess(
-      options,
-      options.dataDir ?? tempDir('data'),
-      options.port ?? (await freePort()),
-    );
-    await server.spawn();
-    return server;
+    const dataDir = options.dataDir ?? tempDir('data');
+    for (let attempt = 1; ; attempt++) {
+      const server = new ServerProcess(options, dataDir, options.port ?? (await freePort()));
+      try {
+        await server.spawn();
+        return server;
+      } catch (err) {
+        // The port freePort() found was taken before the server bound it: another port.
+        const lostPort = options.port === undefined && server.output.includes('EADDRINUSE');
+        if (!lostPort || attempt === 3) throw err;
+      }
+    }
   }
 
   private env(): NodeJS.ProcessEnv {
@@ -117,7 +123,9 @@ export class ServerProcess {
         throw new Error(`server exited with ${child.exitCode}:\n${this.output}`);
       try {
         const res = await fetch(`${this.url}/readyz`);
-        if (res.status === 200) return;
+        // Another test's server on the same port would answer too (port-owner.ts).
+        if (res.status === 200 && portListenerInGroup(this.port, child.pid as number) !== false)
+          return;
       } catch {
         // not listening yet
       }
