@@ -22,7 +22,11 @@ import {
 
 /** Bytes of encoded parts held for the streams sharing one snapshot. */
 export const SHARED_WINDOW_BYTES = 4 * 1024 * 1024;
-/** A snapshot older than this is not joined (a newer one is read): its proof's `at` would lag. */
+/**
+ * For this long after its head was read, a snapshot keeps its parts from part 0 on (within the
+ * window) so that streams opening meanwhile can join it; after that it is not joined (a newer one
+ * is read: its proof's `at` would lag) and parts every stream has sent are dropped.
+ */
 export const JOIN_WITHIN_MS = 1_000;
 
 /** What the shared snapshots read (RevocationLogPort fits). */
@@ -53,8 +57,16 @@ class SharedSnapshot {
   private producing: Promise<void> | undefined;
   private readonly readers = new Set<SharedReader>();
 
-  constructor(source: SnapshotPageSource, head: PagedSnapshotHead, options: SnapshotPartOptions) {
+  private readonly now: () => number;
+
+  constructor(
+    source: SnapshotPageSource,
+    head: PagedSnapshotHead,
+    options: SnapshotPartOptions,
+    now: () => number,
+  ) {
     this.source = source;
+    this.now = now;
     this.head = head;
     this.options = options;
     this.producer = new SnapshotProducer(source, head, options);
@@ -132,7 +144,18 @@ class SharedSnapshot {
     return this.producing;
   }
 
+  /** Whether parts are still kept from part 0 on for streams that may yet join. */
+  private keptForJoiners(): boolean {
+    return (
+      !this.closed &&
+      this.base === 0 &&
+      this.heldBytes <= SHARED_WINDOW_BYTES &&
+      this.now() - this.head.asOfMs <= JOIN_WITHIN_MS
+    );
+  }
+
   private trim(): void {
+    if (this.keptForJoiners()) return;
     let lowest = this.base + this.held.length;
     for (const reader of this.readers) lowest = Math.min(lowest, reader.nextPart);
     while (this.base < lowest) {
@@ -214,6 +237,7 @@ class SharedReader implements SnapshotReader {
 export function sharedSnapshots(
   source: PagedSnapshotSource,
   options: SnapshotPartOptions,
+  now: () => number = Date.now,
 ): (nowMs: number) => Promise<SnapshotReader> {
   let current: SharedSnapshot | undefined;
   let reading: Promise<SharedSnapshot> | undefined;
@@ -221,7 +245,7 @@ export function sharedSnapshots(
     if (current?.joinableAt(nowMs)) return current.join();
     reading ??= source
       .readSnapshotHead(nowMs)
-      .then((head) => (current = new SharedSnapshot(source, head, options)))
+      .then((head) => (current = new SharedSnapshot(source, head, options, now)))
       .finally(() => {
         reading = undefined;
       });

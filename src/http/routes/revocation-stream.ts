@@ -95,13 +95,17 @@ export function revocationStreamRoutes(app: FastifyInstance, ctx: AppContext): v
   ctx.metrics.watchStreams(() => hub.size);
   const feed = {
     // Announced in every snapshot, so a consumer can refuse a clock tolerance it cannot cover.
-    openSnapshot: sharedSnapshots(ctx.stores.revocations, {
-      sign,
-      limits: {
-        clockToleranceSeconds: ctx.config.clockToleranceSeconds,
-        accessTtlSeconds: ctx.config.accessTtlSeconds,
+    openSnapshot: sharedSnapshots(
+      ctx.stores.revocations,
+      {
+        sign,
+        limits: {
+          clockToleranceSeconds: ctx.config.clockToleranceSeconds,
+          accessTtlSeconds: ctx.config.accessTtlSeconds,
+        },
       },
-    }),
+      ctx.now,
+    ),
     readFeed: (after: string, limit: number) => ctx.stores.revocations.readFeed(after, limit),
     parseFeedCursor: (text: string) => ctx.stores.revocations.parseFeedCursor(text),
     cursorIsAhead: (cursor: string) => ctx.stores.revocations.cursorIsAhead(cursor),
