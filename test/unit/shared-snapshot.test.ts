@@ -123,14 +123,14 @@ test('a stream that falls a window behind reads on its own and gets the same fra
   let now = NOW;
   const open = sharedSnapshots(store, { sign, limits }, () => now);
   const [fast, slow] = await Promise.all([open(NOW), open(NOW)]);
-  const slowFirst = await slow!.next();
+  const slowFirst = await slow.next();
   now += 5_000; // past the joining time: parts are kept only for streams that still need them
-  const fastFrames = await drain(fast!);
+  const fastFrames = await drain(fast);
   const fastBytes = fastFrames.reduce((sum, f) => sum + f.length, 0);
   assert.ok(fastBytes > 3 * SHARED_WINDOW_BYTES, `${fastBytes} bytes of frames`);
   const readsBySharedProducer = store.pages;
   assert.equal(readsBySharedProducer, pagesPerSnapshot, 'the fast stream never waited');
-  const slowFrames = [slowFirst!, ...(await drain(slow!))];
+  const slowFrames = [slowFirst!, ...(await drain(slow))];
   assert.ok(store.pages > readsBySharedProducer, 'the slow stream read the rest itself');
   assert.deepEqual(slowFrames, fastFrames);
   // A stream opening now does not join the old snapshot: it reads a new head.
