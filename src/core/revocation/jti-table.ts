@@ -9,8 +9,8 @@
  * word 0; a shard holds at most about MAX_SHARD_SLOTS slots. A full shard grows by 1.25× (a rehash
  * of that shard alone) or, past that size, splits in two by its next bit of word 0 (the directory
  * doubles when needed: an array of references, not entries). So one set() moves at most one
- * shard's entries — ~52 000, a millisecond or two — where a single table of 10 M entries rehashed
- * all of them at once (about a second). An incremental rehash (old and new arrays, a few slots
+ * shard's entries — ~26 000, under a millisecond on a quiet core — where a single table of 10 M
+ * entries rehashed all of them at once (about a second). An incremental rehash (old and new arrays, a few slots
  * migrated per call) was the other way: it keeps both arrays alive for the whole migration (2.25×
  * the table's bytes for a long time) and makes every lookup during it probe twice; shards keep a
  * lookup one array read more than a single table and the extra memory to one shard's copy.
@@ -27,7 +27,7 @@ const MAX_LOAD = 0.8;
 const GROWTH = 1.25;
 const MIN_CAPACITY = 256;
 /** A shard larger than this splits instead of growing: what bounds one growth's pause. */
-export const MAX_SHARD_SLOTS = 65_536;
+export const MAX_SHARD_SLOTS = 32_768;
 /** Beyond this the directory (8 bytes a reference) would outgrow the shards: shards just grow. */
 const MAX_DEPTH = 20;
 
@@ -45,6 +45,7 @@ export class JtiTable {
   /** Jtis the table cannot hold by their bits, by string; expiry in ms exactly as given. */
   private readonly fallback = new Map<string, number>();
   private largestMove = 0;
+  private growthCount = 0;
 
   /**
    * `expectedEntries`: how many entries are about to be set (a snapshot's jti count). The shards
@@ -82,6 +83,11 @@ export class JtiTable {
   /** The most entries one set() has moved (a shard's growth or split): what bounds its pause. */
   get largestGrowth(): number {
     return this.largestMove;
+  }
+
+  /** How many shard growths and splits there have been. */
+  get growths(): number {
+    return this.growthCount;
   }
 
   /** Adds or replaces an entry (like `Map.set`: the last expiry given wins). */
@@ -155,6 +161,7 @@ export class JtiTable {
       this.split(shard, w0);
     }
     this.largestMove = Math.max(this.largestMove, shard.used);
+    this.growthCount++;
   }
 
   /** Splits `shard` by the next bit of word 0 into two shards sized for what each receives. */
