@@ -243,5 +243,49 @@ export function describeRevocationLogConformance(backend: StoreBackend): void {
         'nothing after the last record',
       );
     });
+
+    test('the paged snapshot (readSnapshotHead, readSnapshotPage) is loadSnapshot read in pieces', async () => {
+      const live = [newId(), newId(), newId()];
+      const expiring = newId();
+      for (const jti of live)
+        await store.revoke({ scope: 'token', issuer: 'i', jti, expiresAtMs: NOW + 60_000 }, ctx());
+      await store.revoke(
+        { scope: 'token', issuer: 'i', jti: expiring, expiresAtMs: NOW + 10 },
+        ctx(),
+      );
+      const at = NOW + 1_000;
+      const head = await store.readSnapshotHead(at);
+      const later = newId();
+      await store.revoke(
+        { scope: 'token', issuer: 'i', jti: later, expiresAtMs: NOW + 60_000 },
+        ctx(),
+      );
+      const whole = await store.loadSnapshot(at);
+      assert.equal(head.asOfMs, at);
+      const records = [];
+      for (let after = head.start; ;) {
+        const page = await store.readSnapshotPage(head, after);
+        assert.equal(page.cursors.length, page.records.length);
+        records.push(...page.records);
+        if (page.done) break;
+        after = page.cursor;
+      }
+      const targets = records.map((r) => r.target);
+      for (const jti of live) assert.ok(targets.includes(jti), 'every live entry');
+      assert.ok(!targets.includes(expiring), 'not an entry expired at the head instant');
+      assert.ok(!targets.includes(later), 'nothing committed after the head');
+      // What loadSnapshot read a moment later, less what came after the head.
+      assert.deepEqual(
+        records,
+        whole.records.filter((r) => r.target !== later),
+      );
+      const first = await store.readSnapshotPage(head, head.start);
+      const resumed = await store.readSnapshotPage(head, first.cursors[0]!);
+      assert.deepEqual(
+        resumed.records[0],
+        first.records[1],
+        'resuming after a record continues with the next',
+      );
+    });
   });
 }
