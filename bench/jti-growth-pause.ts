@@ -16,7 +16,7 @@ export interface JtiGrowthPause {
   readonly to: number;
   /** The longest single set() (ms). */
   readonly worstSetMs: number;
-  /** The longest set() that grew or split a shard (ms); undefined for a table that does not count growths. */
+  /** The longest set() that grew or split a shard (ms); undefined: the table counts no growths. */
   readonly worstGrowthMs: number | undefined;
   readonly growths: number | undefined;
   /** set() calls that took over 5 ms. */

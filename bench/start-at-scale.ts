@@ -58,7 +58,7 @@ export interface StartAtScaleResult {
 
 /**
  * Resets the peak RSS (VmHWM) of a process of ours to its current RSS (Linux: `5` to clear_refs),
- * so a later VmHWM is the peak of what happened in between. False where the kernel does not allow it.
+ * so a later VmHWM is the peak of what happened in between. False where the kernel refuses.
  */
 export function resetPeakRss(pid: number): boolean {
   try {

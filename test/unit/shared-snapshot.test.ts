@@ -20,7 +20,7 @@ import type { RevocationRecord } from '../../src/core/revocation/types.js';
 
 const NOW = 1_800_000_000_000;
 const PAGE = 500;
-/** A proof that shows what was signed (Ed25519 is deterministic too: equal inputs, equal proofs). */
+/** A proof showing what was signed (Ed25519 is deterministic too: equal inputs, equal proofs). */
 const sign: ProofSigner = (proof) => Buffer.from(JSON.stringify(proof)).toString('base64url');
 const limits = { clockToleranceSeconds: 5, accessTtlSeconds: 900 };
 
@@ -89,22 +89,25 @@ async function drain(reader: SnapshotReader): Promise<string[]> {
 
 const dataOf = (frame: string): string => frame.split('\ndata: ')[1]!.split('\n')[0]!;
 
-test('the frames are those of the snapshot loaded whole, in parts of at most 64 KiB and 2 000', async () => {
-  const { store, loaded } = fakeStore(30_000);
-  const open = sharedSnapshots(store, { sign, limits }, () => NOW);
-  const frames = await drain(await open(NOW));
-  const whole = [...snapshotFrames(loaded, { atMs: NOW, sign, limits, partBytes: 64 * 1024 })];
-  assert.deepEqual(frames, whole);
-  assert.ok(frames.length > 50, `${frames.length} frames`);
-  for (const frame of frames) {
-    const data = dataOf(frame);
-    assert.ok(Buffer.byteLength(data) <= 64 * 1024);
-    assert.ok((JSON.parse(data) as { revocations: unknown[] }).revocations.length <= 2_000);
-  }
-  // The default count bound alone (a part of 2 000 small records) would pass 64 KiB.
-  const byCount = [...snapshotFrames(loaded, { atMs: NOW, sign, limits, partBytes: 1e9 })];
-  assert.ok(byCount.length < frames.length / 2);
-});
+test(
+  'the frames are those of the snapshot loaded whole, in parts of at most 64 KiB and 2 ' + '000',
+  async () => {
+    const { store, loaded } = fakeStore(30_000);
+    const open = sharedSnapshots(store, { sign, limits }, () => NOW);
+    const frames = await drain(await open(NOW));
+    const whole = [...snapshotFrames(loaded, { atMs: NOW, sign, limits, partBytes: 64 * 1024 })];
+    assert.deepEqual(frames, whole);
+    assert.ok(frames.length > 50, `${frames.length} frames`);
+    for (const frame of frames) {
+      const data = dataOf(frame);
+      assert.ok(Buffer.byteLength(data) <= 64 * 1024);
+      assert.ok((JSON.parse(data) as { revocations: unknown[] }).revocations.length <= 2_000);
+    }
+    // The default count bound alone (a part of 2 000 small records) would pass 64 KiB.
+    const byCount = [...snapshotFrames(loaded, { atMs: NOW, sign, limits, partBytes: 1e9 })];
+    assert.ok(byCount.length < frames.length / 2);
+  },
+);
 
 test('streams opening together share one head read and one read per page', async () => {
   const { store, pagesPerSnapshot } = fakeStore(20_000);

@@ -114,7 +114,7 @@ class SharedSnapshot {
     } else this.trim();
   }
 
-  /** A producer of its own for a stream that leaves the shared one after `last` (or before part 0). */
+  /** A producer of its own for a stream leaving the shared one after `last` (or before part 0). */
   ownProducer(last: EncodedPart | undefined): SnapshotProducer {
     return new SnapshotProducer(this.source, this.head, this.options, last);
   }
@@ -164,7 +164,7 @@ class SharedSnapshot {
     }
   }
 
-  /** Over the window: the streams at its start go on alone, and what only they needed is dropped. */
+  /** Over the window: the streams at its start go on alone; what only they needed is dropped. */
   private detachStragglers(): void {
     this.trim();
     while (this.heldBytes > SHARED_WINDOW_BYTES) {

@@ -56,7 +56,7 @@ export interface StreamFeed {
   readFeed(after: FeedCursor, limit: number): Promise<FeedPage>;
 }
 
-/** Where a stream starts: a snapshot with its head read, or a resumption with its first page read. */
+/** Where a stream starts: a snapshot (its head read), or a resumption (its first page read). */
 export type StreamStart =
   | { readonly kind: 'snapshot'; readonly snapshot: SnapshotReader }
   | { readonly kind: 'resume'; readonly after: FeedCursor; readonly firstPage: FeedPage };

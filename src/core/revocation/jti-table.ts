@@ -10,10 +10,11 @@
  * of that shard alone) or, past that size, splits in two by its next bit of word 0 (the directory
  * doubles when needed: an array of references, not entries). So one set() moves at most one
  * shard's entries — ~26 000, under a millisecond on a quiet core — where a single table of 10 M
- * entries rehashed all of them at once (about a second). An incremental rehash (old and new arrays, a few slots
- * migrated per call) was the other way: it keeps both arrays alive for the whole migration (2.25×
- * the table's bytes for a long time) and makes every lookup during it probe twice; shards keep a
- * lookup one array read more than a single table and the extra memory to one shard's copy.
+ * entries rehashed all of them at once (about a second). An incremental rehash (old and new
+ * arrays, a few slots migrated per call) was the other way: it keeps both arrays alive for the
+ * whole migration (2.25× the table's bytes for a long time) and makes every lookup during it
+ * probe twice; shards cost a lookup one array read more than a single table, and a growth's
+ * extra memory is one shard's copy.
  *
  * Expiries round UP to the second, so an entry is never dropped before its millisecond expiry.
  * A jti that is not a canonical 22-character base64url string, or whose first word is 0, is kept
