@@ -57,7 +57,11 @@ function verifierFirstSnapshot(run: BenchRun): Measured | undefined {
   const v = run.startAtScale?.verifier;
   if (v === undefined) return undefined;
   const rss = `${v.steadyRssMiB.toFixed(0)} MiB steady, ${v.peakRssMiB.toFixed(0)} MiB peak`;
-  return { value: `${(v.firstSnapshotMs / 1000).toFixed(1)} s, ${rss}`, met: v.met };
+  const server =
+    v.serverPeakRssMiB === undefined || v.serverSteadyRssMiB === undefined
+      ? ''
+      : `; server ${v.serverSteadyRssMiB.toFixed(0)} → peak ${v.serverPeakRssMiB.toFixed(0)} MiB`;
+  return { value: `${(v.firstSnapshotMs / 1000).toFixed(1)} s, ${rss}${server}`, met: v.met };
 }
 
 function hotPathAt(run: BenchRun, revoked: number): HotPathSize | undefined {

@@ -36,32 +36,29 @@
  * IP block changes in the feed (ip-block-change.ts) are not sent: `position` moves past them as
  * past a record already sent, so the event ids a consumer sees stay positions of the same feed.
  */
-import type { FeedCursor, FeedPage, FeedRecord, FeedSnapshot } from '../../core/revocation/feed.js';
+import type { FeedCursor, FeedPage, FeedRecord } from '../../core/revocation/feed.js';
 import { isIpBlockChange } from '../../core/revocation/ip-block-change.js';
-import type { WireServiceLimits } from '../../core/revocation/wire-format.js';
 import {
   type HeartbeatTiming,
   type ViewFreshness,
   currentAsOf,
   heartbeatDue,
 } from './heartbeat.js';
-import { snapshotFrames } from './snapshot-parts.js';
+import type { SnapshotReader } from './shared-snapshot.js';
 import { catchingUpComment, revocationFrame } from './sse-frames.js';
 import type { CloseReason, SseWriter } from './sse-writer.js';
 import type { HubSubscriber, StreamHub } from './stream-hub.js';
 
-/** A snapshot and the time its store read began (its view was current then: the proof's `at`). */
-export type TimedSnapshot = FeedSnapshot & { readonly asOfMs: number };
-
 /** What the stream reads from the store. */
 export interface StreamFeed {
-  loadSnapshot(nowMs: number): Promise<TimedSnapshot>;
+  /** A snapshot to send, its head read (shared-snapshot.ts); its parts come as they are sent. */
+  openSnapshot(nowMs: number): Promise<SnapshotReader>;
   readFeed(after: FeedCursor, limit: number): Promise<FeedPage>;
 }
 
-/** Where a stream starts: a snapshot already loaded, or a resumption with its first page read. */
+/** Where a stream starts: a snapshot (its head read), or a resumption (its first page read). */
 export type StreamStart =
-  | { readonly kind: 'snapshot'; readonly snapshot: TimedSnapshot }
+  | { readonly kind: 'snapshot'; readonly snapshot: SnapshotReader }
   | { readonly kind: 'resume'; readonly after: FeedCursor; readonly firstPage: FeedPage };
 
 export type StreamEventKind = 'snapshot' | 'revocation' | 'heartbeat';
@@ -76,8 +73,6 @@ export interface StreamSessionOptions {
   readonly writer: SseWriter;
   /** The consumer's address as resolved for its request: an IP block covering it ends the stream. */
   readonly peerIp?: string;
-  /** Announced in every snapshot, so a consumer can refuse a clock tolerance the snapshot cannot cover. */
-  readonly limits?: WireServiceLimits;
   /** Where the stream's own problems are logged (the request's logger). */
   readonly log: { warn(details: object, message: string): void; info(message: string): void };
   readonly now?: () => number;
@@ -219,17 +214,17 @@ export class StreamSession implements HubSubscriber {
     }
   }
 
-  private async sendSnapshot(snapshot: TimedSnapshot): Promise<void> {
-    const options = {
-      atMs: snapshot.asOfMs,
-      sign: this.options.hub.sign,
-      ...(this.options.limits === undefined ? {} : { limits: this.options.limits }),
-    };
-    for (const frame of snapshotFrames(snapshot, options)) {
-      if (!(await this.writer.sendPaced(frame))) return;
-      this.options.onEvent?.('snapshot');
+  /** Sends a snapshot part by part, each once the socket has taken the one before. */
+  private async sendSnapshot(snapshot: SnapshotReader): Promise<void> {
+    try {
+      for (let frame = await snapshot.next(); frame !== undefined; frame = await snapshot.next()) {
+        if (!(await this.writer.sendPaced(frame))) return;
+        this.options.onEvent?.('snapshot');
+      }
+    } finally {
+      snapshot.leave();
     }
-    this.position = snapshot.cursor;
+    this.position = snapshot.head.cursor;
     // The snapshot holds every record before its cursor: none of them is a duplicate to watch for.
     this.sentSeqs.clear();
   }
@@ -290,7 +285,7 @@ export class StreamSession implements HubSubscriber {
           this.options.log.info(
             'revocation stream: the resume position is not on this feed; sending a fresh snapshot',
           );
-          await this.sendSnapshot(await this.options.feed.loadSnapshot(this.now()));
+          await this.sendSnapshot(await this.options.feed.openSnapshot(this.now()));
           this.idleSince = undefined;
           continue;
         }

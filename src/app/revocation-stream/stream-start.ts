@@ -51,6 +51,6 @@ export async function streamStart(
 ): Promise<StreamStart> {
   const after = lastEventId === undefined ? undefined : feed.parseFeedCursor(lastEventId);
   if (after === undefined || (await feed.cursorIsAhead(after)))
-    return { kind: 'snapshot', snapshot: await feed.loadSnapshot(nowMs) };
+    return { kind: 'snapshot', snapshot: await feed.openSnapshot(nowMs) };
   return { kind: 'resume', after, firstPage: await feed.readFeed(after, CATCH_UP_PAGE) };
 }

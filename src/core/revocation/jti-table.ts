@@ -2,70 +2,93 @@
  * The revoked-jti set of the revocation state: jti → expiry, sized for 10 M entries in a replica
  * that answers on every request. A `Map<string, number>` costs ~90 bytes an entry (a string
  * header and its 22 characters, a hash-table slot, a boxed number); this table costs 20 bytes a
- * slot and one or two cache lines a lookup.
+ * slot (jti-shard.ts) and one or two cache lines a lookup.
  *
- * Layout: open addressing over the jti's own 128 bits (`keys`, four int32 words a slot; word 0 is
- * never 0 in a used slot, so 0 marks a free one) and a parallel array of expiries in whole seconds
- * (`expiries`, uint32). A lookup reads `keys` only. The home slot is word 0 scaled to the capacity
- * (Lemire's multiply-shift range reduction), so any capacity works, not only powers of two: that
- * is what lets the table grow by 1.25× and stay between 25 and 31.25 bytes per entry at any size
- * (at most 0.8 full; doubling would swing between 25 and 50). Robin Hood probing with
- * backward-shift deletion: no tombstones, and a miss stops as soon as it passes a slot whose
- * entry sits closer to its own home than the probe does to ours.
+ * Growth never stops the event loop for long (issue 21): the table is extendible hashing over
+ * shards. A directory of 2^depth shard references is indexed by the top `depth` bits of the jti's
+ * word 0; a shard holds at most about MAX_SHARD_SLOTS slots. A full shard grows by 1.25× (a rehash
+ * of that shard alone) or, past that size, splits in two by its next bit of word 0 (the directory
+ * doubles when needed: an array of references, not entries). So one set() moves at most one
+ * shard's entries — ~26 000, under a millisecond on a quiet core — where a single table of 10 M
+ * entries rehashed all of them at once (about a second). An incremental rehash (old and new
+ * arrays, a few slots migrated per call) was the other way: it keeps both arrays alive for the
+ * whole migration (2.25× the table's bytes for a long time) and makes every lookup during it
+ * probe twice; shards cost a lookup one array read more than a single table, and a growth's
+ * extra memory is one shard's copy.
  *
  * Expiries round UP to the second, so an entry is never dropped before its millisecond expiry.
  * A jti that is not a canonical 22-character base64url string, or whose first word is 0, is kept
  * exactly as given in a small fallback Map: nothing is dropped, and two jtis are the same entry
  * only if they are the same string.
  */
+import { JtiShard, NEVER_SEC } from './jti-shard.js';
 import { decodeJti128 } from './jti-words.js';
 
-/** Stored for "never expires" (and anything past 2106): never pruned. */
-const NEVER_SEC = 0xffff_ffff;
 const MAX_LOAD = 0.8;
 const GROWTH = 1.25;
 const MIN_CAPACITY = 256;
-const TWO_POW_32 = 4_294_967_296;
+/** A shard larger than this splits instead of growing: what bounds one growth's pause. */
+export const MAX_SHARD_SLOTS = 32_768;
+/** Beyond this the directory (8 bytes a reference) would outgrow the shards: shards just grow. */
+const MAX_DEPTH = 20;
 
 /** Scratch for decoding: the table is single-threaded JavaScript, so one buffer serves every call. */
 const words = new Int32Array(4);
 
+/** The top `depth` bits of `w0` (0 for depth 0: `>>> 1` leaves the top bit 0). */
+function prefixOf(w0: number, depth: number): number {
+  return (w0 >>> 1) >>> (31 - depth);
+}
+
 export class JtiTable {
-  private capacity: number;
-  /** capacity / 2^32: a word-0 value times this is its home slot. */
-  private scale: number;
-  private keys: Int32Array;
-  private expiries: Uint32Array;
-  private used = 0;
+  private depth: number;
+  private directory: JtiShard[];
   /** Jtis the table cannot hold by their bits, by string; expiry in ms exactly as given. */
   private readonly fallback = new Map<string, number>();
+  private largestMove = 0;
+  private growthCount = 0;
 
   /**
-   * `expectedEntries`: how many entries are about to be set (a snapshot's jti count). The table is
-   * allocated once with room for them and a growth step more, so loading a snapshot never rehashes
-   * and the first revocations after it do not either: at 10 M entries a rehash holds the event
-   * loop for about a second.
+   * `expectedEntries`: how many entries are about to be set (a snapshot's jti count). The shards
+   * are allocated once with room for them and a growth step more, so loading a snapshot never
+   * rehashes and the first revocations after it do not either.
    */
   constructor(expectedEntries = 0) {
-    this.capacity = Math.max(MIN_CAPACITY, Math.ceil((expectedEntries * GROWTH) / MAX_LOAD));
-    this.scale = this.capacity / TWO_POW_32;
-    this.keys = new Int32Array(this.capacity * 4);
-    this.expiries = new Uint32Array(this.capacity);
+    const slots = Math.max(MIN_CAPACITY, Math.ceil((expectedEntries * GROWTH) / MAX_LOAD));
+    let depth = 0;
+    while (depth < MAX_DEPTH && slots / 2 ** depth > MAX_SHARD_SLOTS) depth++;
+    this.depth = depth;
+    const perShard = Math.max(MIN_CAPACITY, Math.ceil(slots / 2 ** depth));
+    this.directory = Array.from({ length: 2 ** depth }, () => new JtiShard(perShard, depth));
   }
 
   /** Entries held, in the table and in the fallback. */
   get size(): number {
-    return this.used + this.fallback.size;
+    return this.compactSize + this.fallback.size;
   }
 
   /** Entries held by their bits (the rest are in the fallback Map). */
   get compactSize(): number {
-    return this.used;
+    let used = 0;
+    this.eachShard((shard) => (used += shard.used));
+    return used;
   }
 
   /** Bytes of the typed arrays (the fallback Map is not counted: it holds the rare odd jti). */
   get tableBytes(): number {
-    return this.keys.byteLength + this.expiries.byteLength;
+    let bytes = 0;
+    this.eachShard((shard) => (bytes += shard.keys.byteLength + shard.expiries.byteLength));
+    return bytes;
+  }
+
+  /** The most entries one set() has moved (a shard's growth or split): what bounds its pause. */
+  get largestGrowth(): number {
+    return this.largestMove;
+  }
+
+  /** How many shard growths and splits there have been. */
+  get growths(): number {
+    return this.growthCount;
   }
 
   /** Adds or replaces an entry (like `Map.set`: the last expiry given wins). */
@@ -78,27 +101,32 @@ export class JtiTable {
       w1 = words[1]!,
       w2 = words[2]!,
       w3 = words[3]!;
-    const existing = this.find(w0, w1, w2, w3);
+    let shard = this.directory[prefixOf(w0, this.depth)]!;
+    const existing = shard.find(w0, w1, w2, w3);
     const expiry = toSeconds(expiresAtMs);
     if (existing >= 0) {
-      this.expiries[existing] = expiry;
+      shard.expiries[existing] = expiry;
       return;
     }
-    if (this.used + 1 > this.capacity * MAX_LOAD) this.resize(Math.ceil(this.capacity * GROWTH));
-    this.place(w0, w1, w2, w3, expiry);
-    this.used++;
+    if (shard.used + 1 > shard.capacity * MAX_LOAD) {
+      this.grow(shard, w0);
+      shard = this.directory[prefixOf(w0, this.depth)]!;
+    }
+    shard.place(w0, w1, w2, w3, expiry);
   }
 
   has(jti: string): boolean {
     if (!decodeJti128(jti, words) || words[0] === 0) return this.fallback.has(jti);
-    return this.find(words[0]!, words[1]!, words[2]!, words[3]!) >= 0;
+    const w0 = words[0]!;
+    return this.directory[prefixOf(w0, this.depth)]!.find(w0, words[1]!, words[2]!, words[3]!) >= 0;
   }
 
   /** The expiry kept for `jti` (ms; rounded up to the second unless it is in the fallback). */
   expiryMs(jti: string): number | undefined {
     if (!decodeJti128(jti, words) || words[0] === 0) return this.fallback.get(jti);
-    const slot = this.find(words[0]!, words[1]!, words[2]!, words[3]!);
-    return slot < 0 ? undefined : fromSeconds(this.expiries[slot]!);
+    const shard = this.directory[prefixOf(words[0]!, this.depth)]!;
+    const slot = shard.find(words[0]!, words[1]!, words[2]!, words[3]!);
+    return slot < 0 ? undefined : fromSeconds(shard.expiries[slot]!);
   }
 
   /** Drops entries whose expiry is before `nowMs`. Returns how many were dropped. */
@@ -110,130 +138,59 @@ export class JtiTable {
         dropped++;
       }
     }
-    const keys = this.keys;
-    const expiries = this.expiries;
-    let slot = 0;
-    while (slot < this.capacity) {
-      const expiry = expiries[slot]!;
-      if (keys[slot * 4] !== 0 && expiry !== NEVER_SEC && expiry * 1000 < nowMs) {
-        // The backward shift may move the next entry into this slot: look at it again.
-        this.removeAt(slot);
-        dropped++;
-      } else {
-        slot++;
-      }
-    }
+    this.eachShard((shard) => (dropped += shard.prune(nowMs)));
     return dropped;
   }
 
-  /** The slot holding these words, or -1. */
-  private find(w0: number, w1: number, w2: number, w3: number): number {
-    const keys = this.keys;
-    const capacity = this.capacity;
-    let slot = this.home(w0);
-    for (let distance = 0; ; distance++) {
-      const k0 = keys[slot * 4]!;
-      if (k0 === 0) return -1;
-      if (
-        k0 === w0 &&
-        keys[slot * 4 + 1] === w1 &&
-        keys[slot * 4 + 2] === w2 &&
-        keys[slot * 4 + 3] === w3
-      )
-        return slot;
-      // Robin Hood invariant: had our entry been inserted, it would sit before any entry that is
-      // closer to its own home than we are to ours.
-      if (this.distance(slot, this.home(k0)) < distance) return -1;
-      slot = slot + 1 === capacity ? 0 : slot + 1;
+  /** Each shard once (a shard of local depth l fills 2^(depth − l) consecutive directory slots). */
+  private eachShard(visit: (shard: JtiShard) => void): void {
+    for (let i = 0; i < this.directory.length;) {
+      const shard = this.directory[i]!;
+      visit(shard);
+      i += 2 ** (this.depth - shard.depth);
     }
   }
 
-  /** Inserts an entry known to be absent, displacing richer entries (Robin Hood). */
-  private place(w0: number, w1: number, w2: number, w3: number, expiry: number): void {
-    const keys = this.keys;
-    const expiries = this.expiries;
-    const capacity = this.capacity;
-    let slot = this.home(w0);
-    let distance = 0;
-    for (;;) {
-      const k0 = keys[slot * 4]!;
-      if (k0 === 0) {
-        keys[slot * 4] = w0;
-        keys[slot * 4 + 1] = w1;
-        keys[slot * 4 + 2] = w2;
-        keys[slot * 4 + 3] = w3;
-        expiries[slot] = expiry;
-        return;
-      }
-      const residentDistance = this.distance(slot, this.home(k0));
-      if (residentDistance < distance) {
-        const k1 = keys[slot * 4 + 1]!,
-          k2 = keys[slot * 4 + 2]!,
-          k3 = keys[slot * 4 + 3]!,
-          kExpiry = expiries[slot]!;
-        keys[slot * 4] = w0;
-        keys[slot * 4 + 1] = w1;
-        keys[slot * 4 + 2] = w2;
-        keys[slot * 4 + 3] = w3;
-        expiries[slot] = expiry;
-        w0 = k0;
-        w1 = k1;
-        w2 = k2;
-        w3 = k3;
-        expiry = kExpiry;
-        distance = residentDistance;
-      }
-      slot = slot + 1 === capacity ? 0 : slot + 1;
-      distance++;
+  /** Makes room in the full `shard` (holding `w0`'s prefix): a bigger copy, or two halves. */
+  private grow(shard: JtiShard, w0: number): void {
+    const bigger = Math.ceil(shard.capacity * GROWTH);
+    if (bigger <= MAX_SHARD_SLOTS || shard.depth >= MAX_DEPTH) {
+      const grown = new JtiShard(bigger, shard.depth);
+      shard.forEach((a, b, c, d, expiry) => grown.place(a, b, c, d, expiry));
+      this.replace(shard, w0, [grown]);
+    } else {
+      this.split(shard, w0);
     }
+    this.largestMove = Math.max(this.largestMove, shard.used);
+    this.growthCount++;
   }
 
-  /** Empties a slot and shifts the entries after it back by one until one is at its home. */
-  private removeAt(slot: number): void {
-    const keys = this.keys;
-    const expiries = this.expiries;
-    const capacity = this.capacity;
-    for (;;) {
-      const next = slot + 1 === capacity ? 0 : slot + 1;
-      const k0 = keys[next * 4]!;
-      if (k0 === 0 || this.home(k0) === next) break;
-      keys.copyWithin(slot * 4, next * 4, next * 4 + 4);
-      expiries[slot] = expiries[next]!;
-      slot = next;
+  /** Splits `shard` by the next bit of word 0 into two shards sized for what each receives. */
+  private split(shard: JtiShard, w0: number): void {
+    if (shard.depth === this.depth) {
+      // Each reference twice: the same shards, addressed by one more bit.
+      this.directory = this.directory.flatMap((s) => [s, s]);
+      this.depth++;
     }
-    keys.fill(0, slot * 4, slot * 4 + 4);
-    expiries[slot] = 0;
-    this.used--;
+    const bit = 31 - shard.depth;
+    let ones = 0;
+    shard.forEach((a) => (ones += (a >>> bit) & 1));
+    const sized = (entries: number): JtiShard =>
+      new JtiShard(
+        Math.max(MIN_CAPACITY, Math.ceil((entries * GROWTH) / MAX_LOAD)),
+        shard.depth + 1,
+      );
+    const halves = [sized(shard.used - ones), sized(ones)];
+    shard.forEach((a, b, c, d, expiry) => halves[(a >>> bit) & 1]!.place(a, b, c, d, expiry));
+    this.replace(shard, w0, halves);
   }
 
-  private resize(capacity: number): void {
-    const oldKeys = this.keys;
-    const oldExpiries = this.expiries;
-    const oldCapacity = this.capacity;
-    this.capacity = capacity;
-    this.scale = capacity / TWO_POW_32;
-    this.keys = new Int32Array(capacity * 4);
-    this.expiries = new Uint32Array(capacity);
-    for (let slot = 0; slot < oldCapacity; slot++) {
-      const k0 = oldKeys[slot * 4]!;
-      if (k0 !== 0)
-        this.place(
-          k0,
-          oldKeys[slot * 4 + 1]!,
-          oldKeys[slot * 4 + 2]!,
-          oldKeys[slot * 4 + 3]!,
-          oldExpiries[slot]!,
-        );
-    }
-  }
-
-  private home(w0: number): number {
-    return Math.floor((w0 >>> 0) * this.scale);
-  }
-
-  /** How far `slot` is past `home`, going round the end. */
-  private distance(slot: number, home: number): number {
-    return slot >= home ? slot - home : slot + this.capacity - home;
+  /** Points the directory range of `shard` (found by `w0`) at `by`, split evenly between them. */
+  private replace(shard: JtiShard, w0: number, by: readonly JtiShard[]): void {
+    const span = 2 ** (this.depth - shard.depth);
+    const start = prefixOf(w0, shard.depth) * span;
+    const each = span / by.length;
+    for (let i = 0; i < span; i++) this.directory[start + i] = by[Math.floor(i / each)]!;
   }
 }
 

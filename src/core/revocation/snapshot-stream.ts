@@ -4,13 +4,31 @@
  * records in batches, in seq order. Neither end ever holds the records of a snapshot as one array:
  * at 10 M live revocations that array alone is gigabytes of objects.
  */
-import type { FeedSnapshot } from './feed.js';
+import type { FeedCursor, FeedPage, FeedSnapshot } from './feed.js';
 import type { RevocationRecord } from './types.js';
 
 /** Everything of a snapshot but its records, plus sizing hints. */
 export interface SnapshotHead extends Omit<FeedSnapshot, 'records'> {
   /** At least the number of token-scope records that follow (an upper bound is fine). */
   readonly tokenEntries: number;
+}
+
+/**
+ * A snapshot's head for reading it page by page, each page its own short read
+ * (RevocationLogPort.readSnapshotHead: the push stream's, which a consumer paces).
+ */
+export interface PagedSnapshotHead extends Omit<FeedSnapshot, 'records'> {
+  /** The instant it was read for: which entries are live, and the `at` its proof may claim. */
+  readonly asOfMs: number;
+  /** The store's position before the snapshot's first record: where its first page starts. */
+  readonly start: FeedCursor;
+}
+
+/** One page of a paged snapshot: `cursors[i]` is the position just past `records[i]`. */
+export interface SnapshotPage extends FeedPage {
+  readonly records: readonly RevocationRecord[];
+  /** Nothing follows this page: the snapshot is complete. */
+  readonly done: boolean;
 }
 
 /**

@@ -12,7 +12,7 @@ import {
   type StreamCredentials,
   authorizeStreamClient,
 } from '../../app/revocation-stream/authorize-stream-client.js';
-import { coalescedSnapshots } from '../../app/revocation-stream/coalesced-snapshots.js';
+import { sharedSnapshots } from '../../app/revocation-stream/shared-snapshot.js';
 import {
   staleCredentials,
   watchCredentials,
@@ -25,7 +25,7 @@ import {
   STREAM_PROTOCOL_VERSION,
 } from '../../core/revocation/stream-protocol.js';
 import { signStreamProof } from '../../core/revocation/stream-proof.js';
-import { StreamSession } from '../../app/revocation-stream/stream-session.js';
+import { type StreamStart, StreamSession } from '../../app/revocation-stream/stream-session.js';
 import { lastEventIdOf, streamStart } from '../../app/revocation-stream/stream-start.js';
 import { RevokdError, isRevokdError } from '../../core/errors.js';
 import { bearerTokenOf } from '../bearer-guard.js';
@@ -94,7 +94,18 @@ export function revocationStreamRoutes(app: FastifyInstance, ctx: AppContext): v
   );
   ctx.metrics.watchStreams(() => hub.size);
   const feed = {
-    loadSnapshot: coalescedSnapshots((nowMs) => ctx.stores.revocations.loadSnapshot(nowMs)),
+    // Announced in every snapshot, so a consumer can refuse a clock tolerance it cannot cover.
+    openSnapshot: sharedSnapshots(
+      ctx.stores.revocations,
+      {
+        sign,
+        limits: {
+          clockToleranceSeconds: ctx.config.clockToleranceSeconds,
+          accessTtlSeconds: ctx.config.accessTtlSeconds,
+        },
+      },
+      ctx.now,
+    ),
     readFeed: (after: string, limit: number) => ctx.stores.revocations.readFeed(after, limit),
     parseFeedCursor: (text: string) => ctx.stores.revocations.parseFeedCursor(text),
     cursorIsAhead: (cursor: string) => ctx.stores.revocations.cursorIsAhead(cursor),
@@ -134,20 +145,25 @@ export function revocationStreamRoutes(app: FastifyInstance, ctx: AppContext): v
         (request.query as Record<string, unknown>).last_event_id,
       );
       const release = hub.admit(who.client.id);
-      let start;
+      let start: StreamStart | undefined;
+      // A snapshot this request will not send: its shared parts are not held for it.
+      const abandon = (): void => {
+        if (start?.kind === 'snapshot') start.snapshot.leave();
+        release();
+      };
       try {
         start = await streamStart(feed, lastEventId, ctx.now());
         // From here to watchCredentials nothing awaits: a record the replica applies now is seen by the watch.
         const stale = staleCredentials(ctx, who);
         if (stale !== undefined) throw stale;
       } catch (err) {
-        release();
+        abandon();
         throw err;
       }
       // A block that arrived during the start read found no session to end: refuse it here (from
       // this check to the session's subscription to the hub, nothing awaits).
       if (ctx.security.blocks.blockFor(request.clientIp) !== undefined) {
-        release();
+        abandon();
         throw new RevokdError('ERR_IP_BLOCKED', 'requests from this address are blocked');
       }
 
@@ -175,10 +191,6 @@ export function revocationStreamRoutes(app: FastifyInstance, ctx: AppContext): v
         peerIp: request.clientIp,
         timing: { heartbeatMs: settings.heartbeatMs, feedPollMs: ctx.config.feedPollMs },
         joinDeadlineMs: ctx.config.maxStalenessMs,
-        limits: {
-          clockToleranceSeconds: ctx.config.clockToleranceSeconds,
-          accessTtlSeconds: ctx.config.accessTtlSeconds,
-        },
         onEvent: (kind) => ctx.metrics.countStreamEvent(kind),
       });
       const stopWatching = watchCredentials(ctx, who, () => session.end('credentials_ended'));

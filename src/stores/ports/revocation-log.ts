@@ -3,7 +3,11 @@
  * they start from, window entries, prune, and the generation counters revocations bump
  * (conformance: test/stores/conformance/revocation-log.ts).
  */
-import type { SnapshotReceiver } from '../../core/revocation/snapshot-stream.js';
+import type {
+  PagedSnapshotHead,
+  SnapshotPage,
+  SnapshotReceiver,
+} from '../../core/revocation/snapshot-stream.js';
 import type { RevocationRecord } from '../../core/revocation/types.js';
 import type { StoreLifecycle } from './lifecycle.js';
 import type {
@@ -51,6 +55,21 @@ export interface RevocationLogPort {
    * to size tables once), then its records in bounded batches — never all of them in one array.
    */
   streamSnapshot(nowMs: number, receiver: SnapshotReceiver): Promise<void>;
+  /**
+   * The head of the snapshot loadSnapshot would read at `nowMs` — counters, cursor and feed chain
+   * from one consistent read — for reading its records with readSnapshotPage, each page its own
+   * short read: the push stream's snapshots, which a consumer paces, so no transaction may stay
+   * open for the whole of one.
+   */
+  readSnapshotHead(nowMs: number): Promise<PagedSnapshotHead>;
+  /**
+   * The next records of the snapshot `head` after `after` (head.start, or a cursor of a page read
+   * before): at most one page of the records at or before the head's cursor that are live at
+   * head.asOfMs, in order; `done` when nothing follows. Feed records are never changed after their
+   * commit, only pruned once expired, so a page read later holds what the head's instant held,
+   * less entries that expired meanwhile (they cover no live token: a consumer may drop them too).
+   */
+  readSnapshotPage(head: PagedSnapshotHead, after: FeedCursor): Promise<SnapshotPage>;
   /** Deletes feed records and refresh rows that can no longer matter. */
   prune(nowMs: number): Promise<{ feedRecords: number; refreshTokens: number }>;
 }

@@ -5,9 +5,20 @@
  * one bounded page in memory at a time on both backends, no server-side cursor state to clean up,
  * and the same SQL on both.
  */
-import type { SnapshotReceiver } from '../../core/revocation/snapshot-stream.js';
+import type {
+  PagedSnapshotHead,
+  SnapshotPage,
+  SnapshotReceiver,
+} from '../../core/revocation/snapshot-stream.js';
+import type { RevocationRecord } from '../../core/revocation/types.js';
 import { storedChain } from '../feed-head.js';
-import { type GenerationRow, BLOCK_CHANGE_SCOPES_SQL, seqFeedSnapshot } from '../seq-cursor.js';
+import {
+  type GenerationRow,
+  BLOCK_CHANGE_SCOPES_SQL,
+  cursorOfSeq,
+  seqFeedSnapshot,
+  seqOfCursor,
+} from '../seq-cursor.js';
 import { LIVE_ENTRY, entryCutoff } from './live.js';
 import { type Proc, all, count, get } from './procedure.js';
 import { toRevocation } from './rows.js';
@@ -19,13 +30,57 @@ import { toRevocation } from './rows.js';
  * A range that pruning left empty costs one index probe.
  */
 export const SNAPSHOT_PAGE = 10_000;
+/**
+ * Seqs per page of a paged snapshot (the push stream's): each page is its own read, and on SQLite
+ * a synchronous one, so it is kept to a few milliseconds of the event loop.
+ */
+export const PAGED_SNAPSHOT_PAGE = 2_500;
 
 const PAGE_SQL = `SELECT * FROM revocations WHERE seq > ? AND seq <= ? AND ${LIVE_ENTRY}
   AND scope NOT IN ${BLOCK_CHANGE_SCOPES_SQL} ORDER BY seq`;
 
 /**
- * Reads a snapshot into `receiver`. The jti count is every token row, expired ones not yet pruned
- * included: an upper bound the (scope, target) index answers without reading expiries.
+ * The head: counters, the highest seq handed out (the cursor) and the chain there, and the seq
+ * before the first record. Nothing past the cursor is visible in the same transaction.
+ */
+export function* snapshotHead(headSql: string, nowMs: number): Proc<PagedSnapshotHead> {
+  const head = yield* get<{ last: number | null; chain: string }>(headSql);
+  const gens = yield* all<GenerationRow>('SELECT scope, target, generation FROM generations');
+  const last = Number(head?.last ?? 0);
+  const { records: _none, ...rest } = seqFeedSnapshot([], gens, last, storedChain(head?.chain));
+  const first = Number(
+    (yield* get<{ first: number | null }>('SELECT MIN(seq) AS first FROM revocations'))?.first ?? 1,
+  );
+  return { ...rest, asOfMs: nowMs, start: cursorOfSeq(Math.min(first - 1, last)) };
+}
+
+/** The live records of the seq range after `after`, up to `pageSize` seqs, at most the head's. */
+export function* snapshotPage(
+  head: PagedSnapshotHead,
+  after: string,
+  pageSize = PAGED_SNAPSHOT_PAGE,
+): Proc<SnapshotPage> {
+  const last = seqOfCursor(head.cursor);
+  const afterSeq = seqOfCursor(after);
+  const upTo = Math.min(afterSeq + pageSize, last);
+  // Inline, not a helper generator: a nested `yield*` that returned the mapped page measured 40 MiB
+  // more peak RSS over a 1 M-row read (the same rows, kept alive longer).
+  const records: RevocationRecord[] =
+    upTo > afterSeq
+      ? (yield* all(PAGE_SQL, [afterSeq, upTo, entryCutoff(head.asOfMs)])).map(toRevocation)
+      : [];
+  return {
+    records,
+    cursors: records.map((r) => cursorOfSeq(r.seq)),
+    cursor: cursorOfSeq(Math.max(upTo, afterSeq)),
+    done: upTo >= last,
+  };
+}
+
+/**
+ * Reads a snapshot into `receiver`, in one transaction. The jti count is every token row, expired
+ * ones not yet pruned included: an upper bound the (scope, target) index answers without reading
+ * expiries.
  */
 export function* streamSnapshot(
   headSql: string,
@@ -33,18 +88,14 @@ export function* streamSnapshot(
   receiver: SnapshotReceiver,
   pageSize = SNAPSHOT_PAGE,
 ): Proc<void> {
-  const head = yield* get<{ last: number | null; chain: string }>(headSql);
-  const gens = yield* all<GenerationRow>('SELECT scope, target, generation FROM generations');
+  const head = yield* snapshotHead(headSql, nowMs);
   const tokenEntries = yield* count(`SELECT COUNT(*) AS n FROM revocations WHERE scope = 'token'`);
-  const last = Number(head?.last ?? 0);
-  const { records: _none, ...rest } = seqFeedSnapshot([], gens, last, storedChain(head?.chain));
+  const { asOfMs: _at, start, ...rest } = head;
   receiver.begin({ ...rest, tokenEntries });
+  const last = seqOfCursor(head.cursor);
   const cutoff = entryCutoff(nowMs);
-  // Nothing past `last` is visible in this transaction: it is the highest seq handed out.
-  const first = Number(
-    (yield* get<{ first: number | null }>('SELECT MIN(seq) AS first FROM revocations'))?.first ?? 1,
-  );
-  for (let after = first - 1; after < last; after += pageSize) {
+  // Records only (no per-record cursors): the replica's start reads millions of them.
+  for (let after = seqOfCursor(start); after < last; after += pageSize) {
     const rows = yield* all(PAGE_SQL, [after, after + pageSize, cutoff]);
     if (rows.length > 0) receiver.records(rows.map(toRevocation));
   }

@@ -11,7 +11,12 @@ import type { AuditEventInput } from '../../core/audit/audit-event.js';
 import { RevokdError } from '../../core/errors.js';
 import { sealedSuccessorsDroppableBeforeMs } from '../../core/revocation/entry-lifetime.js';
 import type { SchemaState } from '../ports/lifecycle.js';
-import { type SnapshotReceiver, snapshotCollector } from '../../core/revocation/snapshot-stream.js';
+import {
+  type PagedSnapshotHead,
+  type SnapshotPage,
+  type SnapshotReceiver,
+  snapshotCollector,
+} from '../../core/revocation/snapshot-stream.js';
 import { parseSeqCursor, seqFeedPage, seqOfCursor } from '../seq-cursor.js';
 import type {
   ConsumeOutcome,
@@ -58,7 +63,7 @@ import { recordSessionIp } from './session-ips.js';
 import { consumeRefresh, countLiveRefreshTokens, createSession } from './sessions.js';
 import { schemaVersion } from './schema-migrations.js';
 import { setUserPassword } from './set-user-password.js';
-import { streamSnapshot } from './snapshot-stream.js';
+import { snapshotHead, snapshotPage, streamSnapshot } from './snapshot-stream.js';
 
 /**
  * How a unit of work runs:
@@ -523,6 +528,16 @@ export abstract class SqlStore {
   streamSnapshot(nowMs: number, receiver: SnapshotReceiver): Promise<void> {
     const headSql = this.dialect.snapshotHeadSql;
     return this.unit('snapshot', () => streamSnapshot(headSql, nowMs, receiver));
+  }
+
+  readSnapshotHead(nowMs: number): Promise<PagedSnapshotHead> {
+    const headSql = this.dialect.snapshotHeadSql;
+    return this.unit('snapshot', () => snapshotHead(headSql, nowMs));
+  }
+
+  /** Its own read: every record at or before the head's cursor is committed and never changes. */
+  readSnapshotPage(head: PagedSnapshotHead, after: FeedCursor): Promise<SnapshotPage> {
+    return this.unit('autocommit', () => snapshotPage(head, after));
   }
 
   recordApiTokenUse(uses: ReadonlyArray<{ id: string; atMs: number; ip: string }>): Promise<void> {

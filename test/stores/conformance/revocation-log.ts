@@ -62,99 +62,114 @@ export function describeRevocationLogConformance(backend: StoreBackend): void {
       );
     });
 
-    test('window entries: listed while live, with their bounds and expiry; gone from the list and the snapshot once expired and pruned', async () => {
-      const from = 10_000 + Math.floor(Math.random() * 1_000_000);
-      await store.revoke(
-        { scope: 'window', fromSec: from, toSec: from + 10, expiresAtMs: NOW + 1000 },
-        ctx(),
-      );
-      const mine = <R extends { scope: string; windowFrom: number | null }>(
-        records: readonly R[],
-      ) => records.filter((r) => r.scope === 'window' && r.windowFrom === from);
-      const listed = mine(await store.listWindowRevocations(NOW));
-      assert.equal(listed.length, 1);
-      assert.deepEqual(
-        [listed[0]!.windowTo, listed[0]!.expiresAtMs, listed[0]!.reason],
-        [from + 10, NOW + 1000, 'admin'],
-      );
-      assert.deepEqual(
-        mine(await store.listWindowRevocations(NOW + 1001)),
-        [],
-        'an expired entry is not listed',
-      );
-      await store.prune(NOW + 1001);
-      assert.deepEqual(mine((await store.loadSnapshot(NOW)).records), [], 'pruned from the store');
-    });
-
-    test('the feed is in commit order and resumes from its cursor, and a snapshot plus the feed rebuild the same decisions', async () => {
-      const start = (await store.loadSnapshot(NOW)).cursor;
-      const user = await newUser();
-      const s = await newSession(user.id);
-      await store.revoke({ scope: 'session', sessionId: s.id }, ctx());
-      await store.revoke({ scope: 'global' }, ctx());
-      await store.revoke({ scope: 'window', fromSec: 100, toSec: 200 }, ctx());
-      const page = await store.readFeed(start, 100);
-      const feed = page.records;
-      assert.deepEqual(
-        feed.map((r) => r.scope),
-        ['session', 'global', 'window'],
-      );
-      assert.equal(new Set(feed.map((r) => r.seq)).size, 3, 'each record has its own id');
-      const first = await store.readFeed(start, 1);
-      assert.deepEqual(first.records, feed.slice(0, 1));
-      assert.deepEqual(
-        (await store.readFeed(first.cursor, 100)).records,
-        feed.slice(1),
-        'resuming from a cursor continues right after it',
-      );
-      assert.deepEqual(
-        await store.readFeed(page.cursor, 100),
-        { records: [], cursors: [], cursor: page.cursor },
-        'at the head: nothing, and the cursor stays',
-      );
-      assert.equal(page.cursors.length, 3, 'a cursor per record');
-      assert.equal(page.cursors[2], page.cursor, "the last record's cursor is the page's");
-      assert.deepEqual(
-        (await store.readFeed(page.cursors[0]!, 100)).records,
-        feed.slice(1),
-        "resuming from a record's cursor continues right after it",
-      );
-      assert.equal(
-        store.parseFeedCursor(page.cursors[1]!),
-        page.cursors[1],
-        'a cursor handed back is recognised',
-      );
-      for (const junk of ['', '-1', 'abc', '1e3', '01', ' 1', '9'.repeat(40)])
-        assert.equal(
-          store.parseFeedCursor(junk),
-          undefined,
-          `not a cursor: ${JSON.stringify(junk)}`,
+    test(
+      'window entries: listed while live, with their bounds and expiry; gone from the list ' +
+        'and the snapshot once expired and pruned',
+      async () => {
+        const from = 10_000 + Math.floor(Math.random() * 1_000_000);
+        await store.revoke(
+          { scope: 'window', fromSec: from, toSec: from + 10, expiresAtMs: NOW + 1000 },
+          ctx(),
         );
+        const mine = <R extends { scope: string; windowFrom: number | null }>(
+          records: readonly R[],
+        ) => records.filter((r) => r.scope === 'window' && r.windowFrom === from);
+        const listed = mine(await store.listWindowRevocations(NOW));
+        assert.equal(listed.length, 1);
+        assert.deepEqual(
+          [listed[0]!.windowTo, listed[0]!.expiresAtMs, listed[0]!.reason],
+          [from + 10, NOW + 1000, 'admin'],
+        );
+        assert.deepEqual(
+          mine(await store.listWindowRevocations(NOW + 1001)),
+          [],
+          'an expired entry is not listed',
+        );
+        await store.prune(NOW + 1001);
+        assert.deepEqual(
+          mine((await store.loadSnapshot(NOW)).records),
+          [],
+          'pruned from the store',
+        );
+      },
+    );
 
-      const snap = await store.loadSnapshot(NOW);
-      const state = new RevocationState();
-      state.setGenerations(snap.globalGeneration, snap.userGenerations, snap.clientGenerations);
-      for (const r of snap.records) state.apply(r);
-      const stamp = {
-        iss: 'x',
-        jti: newId(),
-        sid: s.id,
-        sub: user.id,
-        clientId: 'revokd',
-        iat: 150,
-        ...s.gens,
-      };
-      assert.deepEqual(state.check(stamp), { revoked: true, scope: 'session' });
-      assert.deepEqual(state.check({ ...stamp, sid: 'other' }), { revoked: true, scope: 'global' });
-      assert.deepEqual(state.check({ ...stamp, sid: 'other', gen: snap.globalGeneration }), {
-        revoked: true,
-        scope: 'window',
-      });
-      assert.deepEqual(
-        state.check({ ...stamp, sid: 'other', gen: snap.globalGeneration, iat: 300 }),
-        { revoked: false },
-      );
-    });
+    test(
+      'the feed is in commit order and resumes from its cursor, and a snapshot plus the feed ' +
+        'rebuild the same decisions',
+      async () => {
+        const start = (await store.loadSnapshot(NOW)).cursor;
+        const user = await newUser();
+        const s = await newSession(user.id);
+        await store.revoke({ scope: 'session', sessionId: s.id }, ctx());
+        await store.revoke({ scope: 'global' }, ctx());
+        await store.revoke({ scope: 'window', fromSec: 100, toSec: 200 }, ctx());
+        const page = await store.readFeed(start, 100);
+        const feed = page.records;
+        assert.deepEqual(
+          feed.map((r) => r.scope),
+          ['session', 'global', 'window'],
+        );
+        assert.equal(new Set(feed.map((r) => r.seq)).size, 3, 'each record has its own id');
+        const first = await store.readFeed(start, 1);
+        assert.deepEqual(first.records, feed.slice(0, 1));
+        assert.deepEqual(
+          (await store.readFeed(first.cursor, 100)).records,
+          feed.slice(1),
+          'resuming from a cursor continues right after it',
+        );
+        assert.deepEqual(
+          await store.readFeed(page.cursor, 100),
+          { records: [], cursors: [], cursor: page.cursor },
+          'at the head: nothing, and the cursor stays',
+        );
+        assert.equal(page.cursors.length, 3, 'a cursor per record');
+        assert.equal(page.cursors[2], page.cursor, "the last record's cursor is the page's");
+        assert.deepEqual(
+          (await store.readFeed(page.cursors[0]!, 100)).records,
+          feed.slice(1),
+          "resuming from a record's cursor continues right after it",
+        );
+        assert.equal(
+          store.parseFeedCursor(page.cursors[1]!),
+          page.cursors[1],
+          'a cursor handed back is recognised',
+        );
+        for (const junk of ['', '-1', 'abc', '1e3', '01', ' 1', '9'.repeat(40)])
+          assert.equal(
+            store.parseFeedCursor(junk),
+            undefined,
+            `not a cursor: ${JSON.stringify(junk)}`,
+          );
+
+        const snap = await store.loadSnapshot(NOW);
+        const state = new RevocationState();
+        state.setGenerations(snap.globalGeneration, snap.userGenerations, snap.clientGenerations);
+        for (const r of snap.records) state.apply(r);
+        const stamp = {
+          iss: 'x',
+          jti: newId(),
+          sid: s.id,
+          sub: user.id,
+          clientId: 'revokd',
+          iat: 150,
+          ...s.gens,
+        };
+        assert.deepEqual(state.check(stamp), { revoked: true, scope: 'session' });
+        assert.deepEqual(state.check({ ...stamp, sid: 'other' }), {
+          revoked: true,
+          scope: 'global',
+        });
+        assert.deepEqual(state.check({ ...stamp, sid: 'other', gen: snap.globalGeneration }), {
+          revoked: true,
+          scope: 'window',
+        });
+        assert.deepEqual(
+          state.check({ ...stamp, sid: 'other', gen: snap.globalGeneration, iat: 300 }),
+          { revoked: false },
+        );
+      },
+    );
 
     test('expired entries leave the snapshot and are pruned; counters stay', async () => {
       const jti = newId();
@@ -166,18 +181,22 @@ export function describeRevocationLogConformance(backend: StoreBackend): void {
       assert.ok((await store.loadSnapshot(NOW)).globalGeneration >= 1);
     });
 
-    test('an entry expiring at this very instant is still in the snapshot and survives a prune at that instant (core entryIsLive / entryMayBePruned)', async () => {
-      const jti = newId();
-      const at = NOW + 50;
-      await store.revoke({ scope: 'token', issuer: 'i', jti, expiresAtMs: at }, ctx());
-      const mine = async (nowMs: number) =>
-        (await store.loadSnapshot(nowMs)).records.filter((r) => r.target === jti);
-      await store.prune(at);
-      assert.equal((await mine(at)).length, 1, 'loaded and kept at its expiry instant');
-      assert.equal((await mine(at + 1)).length, 0, 'no longer loaded one ms later');
-      await store.prune(at + 1);
-      assert.equal((await mine(NOW)).length, 0, 'pruned one ms later');
-    });
+    test(
+      'an entry expiring at this very instant is still in the snapshot and survives a prune ' +
+        'at that instant (core entryIsLive / entryMayBePruned)',
+      async () => {
+        const jti = newId();
+        const at = NOW + 50;
+        await store.revoke({ scope: 'token', issuer: 'i', jti, expiresAtMs: at }, ctx());
+        const mine = async (nowMs: number) =>
+          (await store.loadSnapshot(nowMs)).records.filter((r) => r.target === jti);
+        await store.prune(at);
+        assert.equal((await mine(at)).length, 1, 'loaded and kept at its expiry instant');
+        assert.equal((await mine(at + 1)).length, 0, 'no longer loaded one ms later');
+        await store.prune(at + 1);
+        assert.equal((await mine(NOW)).length, 0, 'pruned one ms later');
+      },
+    );
 
     test('key revocation flips status once and is in the feed', async () => {
       const kid = `k${newId()}`;
@@ -224,24 +243,77 @@ export function describeRevocationLogConformance(backend: StoreBackend): void {
       assert.equal((await store.findSession(s.id))?.revokedAtMs, NOW);
     });
 
-    test('feed: a read returns at most limit records, the first ones after the cursor', async () => {
-      const start = (await store.loadSnapshot(NOW)).cursor;
-      for (let i = 0; i < 3; i++)
+    test(
+      'feed: a read returns at most limit records, the first ones after the ' + 'cursor',
+      async () => {
+        const start = (await store.loadSnapshot(NOW)).cursor;
+        for (let i = 0; i < 3; i++)
+          await store.revoke(
+            { scope: 'token', issuer: null, jti: newId(), expiresAtMs: NOW + 60_000 },
+            ctx(),
+          );
+        const all = (await store.readFeed(start, 100)).records;
+        assert.equal(all.length, 3);
+        const two = await store.readFeed(start, 2);
+        assert.deepEqual(two.records, all.slice(0, 2));
+        const rest = await store.readFeed(two.cursor, 2);
+        assert.deepEqual(rest.records, all.slice(2));
+        assert.deepEqual(
+          (await store.readFeed(rest.cursor, 2)).records,
+          [],
+          'nothing after the last record',
+        );
+      },
+    );
+
+    test(
+      'the paged snapshot (readSnapshotHead, readSnapshotPage) is loadSnapshot read in ' + 'pieces',
+      async () => {
+        const live = [newId(), newId(), newId()];
+        const expiring = newId();
+        for (const jti of live)
+          await store.revoke(
+            { scope: 'token', issuer: 'i', jti, expiresAtMs: NOW + 60_000 },
+            ctx(),
+          );
         await store.revoke(
-          { scope: 'token', issuer: null, jti: newId(), expiresAtMs: NOW + 60_000 },
+          { scope: 'token', issuer: 'i', jti: expiring, expiresAtMs: NOW + 10 },
           ctx(),
         );
-      const all = (await store.readFeed(start, 100)).records;
-      assert.equal(all.length, 3);
-      const two = await store.readFeed(start, 2);
-      assert.deepEqual(two.records, all.slice(0, 2));
-      const rest = await store.readFeed(two.cursor, 2);
-      assert.deepEqual(rest.records, all.slice(2));
-      assert.deepEqual(
-        (await store.readFeed(rest.cursor, 2)).records,
-        [],
-        'nothing after the last record',
-      );
-    });
+        const at = NOW + 1_000;
+        const head = await store.readSnapshotHead(at);
+        const later = newId();
+        await store.revoke(
+          { scope: 'token', issuer: 'i', jti: later, expiresAtMs: NOW + 60_000 },
+          ctx(),
+        );
+        const whole = await store.loadSnapshot(at);
+        assert.equal(head.asOfMs, at);
+        const records = [];
+        for (let after = head.start; ;) {
+          const page = await store.readSnapshotPage(head, after);
+          assert.equal(page.cursors.length, page.records.length);
+          records.push(...page.records);
+          if (page.done) break;
+          after = page.cursor;
+        }
+        const targets = records.map((r) => r.target);
+        for (const jti of live) assert.ok(targets.includes(jti), 'every live entry');
+        assert.ok(!targets.includes(expiring), 'not an entry expired at the head instant');
+        assert.ok(!targets.includes(later), 'nothing committed after the head');
+        // What loadSnapshot read a moment later, less what came after the head.
+        assert.deepEqual(
+          records,
+          whole.records.filter((r) => r.target !== later),
+        );
+        const first = await store.readSnapshotPage(head, head.start);
+        const resumed = await store.readSnapshotPage(head, first.cursors[0]!);
+        assert.deepEqual(
+          resumed.records[0],
+          first.records[1],
+          'resuming after a record continues with the next',
+        );
+      },
+    );
   });
 }
