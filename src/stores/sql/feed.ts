@@ -12,7 +12,7 @@ import type { FeedEntry } from '../../core/revocation/revocation-plan.js';
 import type { RevocationRecord } from '../../core/revocation/types.js';
 import { READ_FEED_HEAD_SQL, storedChain } from '../feed-head.js';
 import type { RevocationContext } from '../types.js';
-import { type Proc, type Unit, get } from './procedure.js';
+import { type Proc, type Unit, all, get, rowsOf } from './procedure.js';
 import { toFeedRecord, toRevocation } from './rows.js';
 
 /**
@@ -43,11 +43,36 @@ export function* appendFeedRecord(
   input: FeedEntry,
   ctx: RevocationContext,
 ): Proc<RevocationRecord> {
+  return (yield* appendFeedRecords(u, [{ input, ctx }]))[0]!;
+}
+
+const FEED_COLUMNS =
+  'scope, target, issuer, generation, window_from, window_to, expires_at, initiator, reason, note, created_at';
+const FEED_ROW = `(${FEED_COLUMNS.split(', ')
+  .map(() => '?')
+  .join(', ')})`;
+
+/** What tells a batch's records apart: two records of one unit never share it (see below). */
+function feedKey(r: Pick<RevocationRecord, 'scope' | 'target' | 'issuer'>): string {
+  return JSON.stringify([r.scope, r.target, r.issuer ?? null]);
+}
+
+/**
+ * Appends revocation records as one multi-row INSERT (one round trip on PostgreSQL) and chains
+ * them in seq order — the order they commit in, which is what readers verify. Returned in the
+ * order given. Neither database promises RETURNING's order nor which row gets which seq, so rows
+ * are matched back by (scope, target, issuer): the caller never appends two records with the same
+ * one in one call (a repeated token is one entry, revoke-tokens.ts), which is checked.
+ */
+export function* appendFeedRecords(
+  u: Unit,
+  items: readonly { readonly input: FeedEntry; readonly ctx: RevocationContext }[],
+): Proc<RevocationRecord[]> {
   u.assertFeedLocked('a feed record was appended');
-  const row = yield* get(
-    `INSERT INTO revocations (scope, target, issuer, generation, window_from, window_to, expires_at, initiator, reason, note, created_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
-    [
+  if (items.length === 0) return [];
+  const params: unknown[] = [];
+  for (const { input, ctx } of items)
+    params.push(
       input.scope,
       input.target,
       input.issuer ?? null,
@@ -59,17 +84,23 @@ export function* appendFeedRecord(
       ctx.reason,
       ctx.note ?? null,
       ctx.nowMs,
-    ],
+    );
+  const rows = yield* all(
+    `INSERT INTO revocations (${FEED_COLUMNS}) VALUES ${rowsOf(FEED_ROW, items.length)} RETURNING *`,
+    params,
   );
-  // The RETURNING row through the mapper readFeed uses: the chain hashes exactly what readers get.
-  const record = toRevocation(row!);
-  noteFeedSeq(u, record.seq);
-  u.feedChain = chainAfter(
-    u.feedChain ?? storedChain((yield* get<{ chain: string }>(READ_FEED_HEAD_SQL))?.chain),
-    record,
-  );
-  u.chainedSeq = record.seq;
-  return record;
+  // The RETURNING rows through the mapper readFeed uses: the chain hashes exactly what readers get.
+  const records = rows.map(toRevocation).sort((a, b) => a.seq - b.seq);
+  const byKey = new Map(records.map((r) => [feedKey(r), r]));
+  if (byKey.size !== items.length || records.length !== items.length)
+    throw new Error('appendFeedRecords: two records of one call share scope, target and issuer');
+  let chain =
+    u.feedChain ?? storedChain((yield* get<{ chain: string }>(READ_FEED_HEAD_SQL))?.chain);
+  for (const record of records) chain = chainAfter(chain, record);
+  u.feedChain = chain;
+  u.chainedSeq = records.at(-1)!.seq;
+  noteFeedSeq(u, u.chainedSeq);
+  return items.map(({ input }) => byKey.get(feedKey({ ...input, issuer: input.issuer ?? null }))!);
 }
 
 /**

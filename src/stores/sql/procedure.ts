@@ -35,6 +35,14 @@ export function* run(sql: string, params: readonly unknown[] = []): Proc<number>
   return (yield { kind: 'run', sql, params }) as number;
 }
 
+/**
+ * `n` copies of a `(?, …)` row for a multi-row INSERT's VALUES. Callers bound n (a group commit's
+ * MAX_BATCH) so the parameter count stays far under both databases' limits.
+ */
+export function rowsOf(row: string, n: number): string {
+  return Array.from({ length: n }, () => row).join(', ');
+}
+
 /** The first row, mapped; undefined when there is none. */
 export function* one<T>(
   sql: string,
