@@ -28,7 +28,8 @@ export function* auditedChange(
   return changed;
 }
 
-const AUDIT_HEAD_SQL = 'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1';
+/** The last audit entry (the chain's head); no row when the log is empty. */
+export const AUDIT_HEAD_SQL = 'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1';
 
 export function* appendAudit(
   u: Unit,

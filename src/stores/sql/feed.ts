@@ -7,10 +7,9 @@
  * rolls back never writes it.
  */
 import type { IpBlockChange } from '../../core/revocation/ip-block-change.js';
-import { chainAfter } from '../../core/revocation/feed-chain.js';
 import type { FeedEntry } from '../../core/revocation/revocation-plan.js';
 import type { RevocationRecord } from '../../core/revocation/types.js';
-import { READ_FEED_HEAD_SQL, storedChain } from '../feed-head.js';
+import { READ_FEED_HEAD_SQL, chainOver, storedChain } from '../feed-head.js';
 import type { RevocationContext } from '../types.js';
 import { type Proc, type Unit, all, get, rowsOf } from './procedure.js';
 import { toFeedRecord, toRevocation } from './rows.js';
@@ -94,10 +93,10 @@ export function* appendFeedRecords(
   const byKey = new Map(records.map((r) => [feedKey(r), r]));
   if (byKey.size !== items.length || records.length !== items.length)
     throw new Error('appendFeedRecords: two records of one call share scope, target and issuer');
-  let chain =
-    u.feedChain ?? storedChain((yield* get<{ chain: string }>(READ_FEED_HEAD_SQL))?.chain);
-  for (const record of records) chain = chainAfter(chain, record);
-  u.feedChain = chain;
+  u.feedChain = chainOver(
+    u.feedChain ?? storedChain((yield* get<{ chain: string }>(READ_FEED_HEAD_SQL))?.chain),
+    records,
+  );
   u.chainedSeq = records.at(-1)!.seq;
   noteFeedSeq(u, u.chainedSeq);
   return items.map(({ input }) => byKey.get(feedKey({ ...input, issuer: input.issuer ?? null }))!);

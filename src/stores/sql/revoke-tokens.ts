@@ -18,6 +18,7 @@ import {
 } from '../../core/revocation/revocation-plan.js';
 import type { RevocationContext, RevocationReport, RevocationTarget } from '../types.js';
 import { appendAuditAt } from './audit.js';
+import { readChainHeads } from './chain-heads.js';
 import { appendFeedRecords } from './feed.js';
 import { type Proc, type Unit, all } from './procedure.js';
 import { tokenEntryExists } from './revoke.js';
@@ -56,6 +57,8 @@ export function* revokeTokens(
     writes.push(i);
     return false;
   });
+  // Every write is a change here, so a batch that writes appends to both chains.
+  if (writes.length > 0) yield* readChainHeads(u);
   const records = yield* appendFeedRecords(
     u,
     writes.map((i) => ({ input: plans[i]!.entry!, ctx: members[i]!.context })),
