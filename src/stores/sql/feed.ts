@@ -26,9 +26,14 @@ export function* unitOfWork<T>(
 ): Proc<T> {
   if (takeFeedLock) yield* u.d.takeFeedLock();
   const result = yield* work(u);
-  if (u.feedChain !== null && (yield* u.d.writeFeedHead(u.feedChain, u.chainedSeq)) !== 1)
-    throw new Error('feed_head has no row; the database is damaged');
-  if (u.highestFeedSeq !== null) yield* u.d.notifyFeed(u.highestFeedSeq);
+  const { feedChain, chainedSeq, highestFeedSeq } = u;
+  if (feedChain !== null) {
+    const written =
+      highestFeedSeq === null
+        ? yield* u.d.writeFeedHead(feedChain, chainedSeq)
+        : yield* u.d.writeFeedHeadAndNotify(feedChain, chainedSeq, highestFeedSeq);
+    if (written !== 1) throw new Error('feed_head has no row; the database is damaged');
+  } else if (highestFeedSeq !== null) yield* u.d.notifyFeed(highestFeedSeq);
   return result;
 }
 
