@@ -43,7 +43,8 @@ export function* appendAudit(
 }
 
 const AUDIT_COLUMNS =
-  'seq, at, type, actor_type, actor_id, initiator, reason, target_type, target_id, ip, details, prev_hash, hash';
+  'seq, at, type, actor_type, actor_id, initiator, reason, target_type, target_id, ip, details, ' +
+  'prev_hash, hash';
 const AUDIT_ROW = `(${AUDIT_COLUMNS.split(', ')
   .map(() => '?')
   .join(', ')})`;

@@ -51,7 +51,8 @@ export function* appendFeedRecord(
 }
 
 const FEED_COLUMNS =
-  'scope, target, issuer, generation, window_from, window_to, expires_at, initiator, reason, note, created_at';
+  'scope, target, issuer, generation, window_from, window_to, expires_at, initiator, reason, ' +
+  'note, created_at';
 const FEED_ROW = `(${FEED_COLUMNS.split(', ')
   .map(() => '?')
   .join(', ')})`;

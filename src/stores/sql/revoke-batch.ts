@@ -13,8 +13,9 @@
  * Inside the batch the members run in arrival order: a run of consecutive token revocations (the
  * RFC 7009 access-token case) as one set of multi-row statements (revoke-tokens.ts), any other
  * member with the same procedure as alone (revoke.ts). The feed chain is extended in commit (seq)
- * order and feed_head and NOTIFY are written once, at the end of the unit (feed.ts unitOfWork). A member's promise settles
- * only after the batch committed: no 200 before its revocation is durable.
+ * order and feed_head and NOTIFY are written once, at the end of the unit (feed.ts unitOfWork).
+ * A member's promise settles only after the batch committed: no 200 before its revocation is
+ * durable.
  *
  * Failure: a batch that fails with ERR_STORE_UNAVAILABLE (the database cannot commit now) rejects
  * every member with it (503, as a lone revocation would). Any other failure can only be one

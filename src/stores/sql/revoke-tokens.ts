@@ -85,7 +85,10 @@ export function* revokeTokens(
   });
 }
 
-/** The (jti, issuer) keys among `targets` that already have an entry: one statement where arrays bind. */
+/**
+ * The (jti, issuer) keys among `targets` that already have an entry: one statement where arrays
+ * bind, else one lookup each (SQLite, where a statement is no round trip).
+ */
 function* existingEntries(u: Unit, targets: readonly TokenTarget[]): Proc<Set<string>> {
   const found = new Set<string>();
   if (!u.d.arrayParams) {

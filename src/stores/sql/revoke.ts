@@ -78,7 +78,7 @@ export function* revoke(
   return { sessions, refreshTokens, generation, records, changed };
 }
 
-/** Whether a token entry for this jti and issuer exists (a repeated token revocation changes nothing). */
+/** Whether an entry for this jti and issuer exists (a repeated token revocation changes nothing). */
 export function* tokenEntryExists(jti: string, issuer: string | null): Proc<boolean> {
   return (
     (yield* get(
