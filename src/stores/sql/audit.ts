@@ -12,7 +12,7 @@ import {
   chainHash,
 } from '../../core/audit/audit-event.js';
 import type { AuditQuery } from '../types.js';
-import { type Proc, type Unit, get, many, rowsOf, run } from './procedure.js';
+import { type Proc, type Unit, get, insertChunks, many, rowsOf, run } from './procedure.js';
 import { toAudit } from './rows.js';
 
 /** One statement, and the audit entry when it changed a row; whether it did. */
@@ -51,7 +51,7 @@ const AUDIT_ROW = `(${AUDIT_COLUMNS.split(', ')
 
 /**
  * Appends entries, each at its own time (a group commit's members each keep their request's time),
- * in the order given, as one multi-row INSERT: one round trip on PostgreSQL however many entries.
+ * in the order given, as multi-row INSERTs (one round trip on PostgreSQL per ROWS_PER_INSERT).
  * The chain is computed here, entry by entry, before the statement: seq and prev_hash are exactly
  * what one INSERT per entry would write.
  */
@@ -66,7 +66,7 @@ export function* appendAuditAt(
   const last = u.auditHead ?? (yield* get<{ seq: number; hash: string }>(AUDIT_HEAD_SQL));
   let seq = Number(last?.seq ?? 0);
   let prevHash = last?.hash ?? GENESIS_HASH;
-  const params: unknown[] = [];
+  const rows: unknown[][] = [];
   for (const { event, atMs } of items) {
     seq += 1;
     const entry = {
@@ -77,7 +77,7 @@ export function* appendAuditAt(
       atMs,
     };
     const hash = chainHash(prevHash, entry, u.auditChainKey);
-    params.push(
+    rows.push([
       seq,
       atMs,
       entry.type,
@@ -91,13 +91,14 @@ export function* appendAuditAt(
       JSON.stringify(entry.details),
       prevHash,
       hash,
-    );
+    ]);
     prevHash = hash;
   }
-  yield* run(
-    `INSERT INTO audit_log (${AUDIT_COLUMNS}) VALUES ${rowsOf(AUDIT_ROW, items.length)}`,
-    params,
-  );
+  for (const chunk of insertChunks(rows))
+    yield* run(
+      `INSERT INTO audit_log (${AUDIT_COLUMNS}) VALUES ${rowsOf(AUDIT_ROW, chunk.length)}`,
+      chunk.flat(),
+    );
   u.auditHead = { seq, hash: prevHash };
 }
 

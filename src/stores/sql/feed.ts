@@ -11,7 +11,7 @@ import type { FeedEntry } from '../../core/revocation/revocation-plan.js';
 import type { RevocationRecord } from '../../core/revocation/types.js';
 import { READ_FEED_HEAD_SQL, chainOver, storedChain } from '../feed-head.js';
 import type { RevocationContext } from '../types.js';
-import { type Proc, type Unit, all, get, rowsOf } from './procedure.js';
+import { type Proc, type Unit, all, get, insertChunks, rowsOf } from './procedure.js';
 import { toFeedRecord, toRevocation } from './rows.js';
 
 /**
@@ -57,24 +57,29 @@ const FEED_ROW = `(${FEED_COLUMNS.split(', ')
   .map(() => '?')
   .join(', ')})`;
 
-/** What tells a batch's records apart: two records of one unit never share it (see below). */
+/** What tells one call's records apart: two records of one call never share it (see below). */
 function feedKey(r: Pick<RevocationRecord, 'scope' | 'target' | 'issuer'>): string {
   return JSON.stringify([r.scope, r.target, r.issuer ?? null]);
 }
 
 /**
- * Appends revocation records as one multi-row INSERT (one round trip on PostgreSQL) and chains
- * them in seq order — the order they commit in, which is what readers verify. Returned in the
- * order given. Neither database promises RETURNING's order nor which row gets which seq, so rows
+ * Appends revocation records as multi-row INSERTs (one round trip on PostgreSQL per
+ * ROWS_PER_INSERT records) and chains them in seq order — the order they commit in, which is what
+ * readers verify. Returned in the order given. Neither database promises RETURNING's order nor which row gets which seq, so rows
  * are matched back by (scope, target, issuer): the caller never appends two records with the same
  * one in one call (a repeated token is one entry, revoke-tokens.ts), which is checked.
  */
-export function* appendFeedRecords(
-  u: Unit,
-  items: readonly { readonly input: FeedEntry; readonly ctx: RevocationContext }[],
-): Proc<RevocationRecord[]> {
+export function* appendFeedRecords(u: Unit, items: readonly FeedItem[]): Proc<RevocationRecord[]> {
   u.assertFeedLocked('a feed record was appended');
-  if (items.length === 0) return [];
+  const records: RevocationRecord[] = [];
+  // A later chunk's seqs all follow an earlier one's: chaining chunk after chunk is seq order.
+  for (const chunk of insertChunks(items)) records.push(...(yield* appendFeedChunk(u, chunk)));
+  return records;
+}
+
+type FeedItem = { readonly input: FeedEntry; readonly ctx: RevocationContext };
+
+function* appendFeedChunk(u: Unit, items: readonly FeedItem[]): Proc<RevocationRecord[]> {
   const params: unknown[] = [];
   for (const { input, ctx } of items)
     params.push(

@@ -27,12 +27,12 @@
  */
 import { isRevokdError } from '../../core/errors.js';
 import type { RevocationContext, RevocationReport, RevocationTarget } from '../types.js';
-import type { Proc, Unit } from './procedure.js';
+import { type Proc, ROWS_PER_INSERT, type Unit } from './procedure.js';
 import { revoke } from './revoke.js';
 import { type TokenRevocation, isTokenRevocation, revokeTokens } from './revoke-tokens.js';
 
 /** Bounds how long one batch holds the write lock (and how long its first member waits). */
-export const MAX_BATCH = 64;
+export const MAX_BATCH = ROWS_PER_INSERT;
 
 export interface BatchedRevocation {
   readonly target: RevocationTarget;
