@@ -382,6 +382,53 @@ describe('postgres: the feed lock and NOTIFY', () => {
   });
 });
 
+describe('postgres: round trips of a group commit', () => {
+  /** The statements this process sends to PostgreSQL while `work` runs (each one a round trip). */
+  async function statementsDuring(work: () => Promise<unknown>): Promise<string[]> {
+    const sent: string[] = [];
+    const proto = pg.Client.prototype as unknown as Record<'query', (...a: unknown[]) => unknown>;
+    const { query } = proto;
+    proto.query = function (this: pg.Client, ...args: unknown[]) {
+      const text = args[0];
+      sent.push(typeof text === 'string' ? text : String((text as { text?: unknown }).text));
+      return query.apply(this, args);
+    };
+    try {
+      await work();
+    } finally {
+      proto.query = query;
+    }
+    return sent;
+  }
+
+  test('token revocations committed together cost the statements of one: the count does not grow with the batch', async (t) => {
+    const store = await open((await newDatabase('round_trips')).url);
+    const token = (jti: string) =>
+      ({ scope: 'token', issuer: 'i', jti, expiresAtMs: NOW + 60_000 }) as const;
+    try {
+      await store.revoke(token('warm-up'), revokeCtx);
+      const alone = await statementsDuring(() => store.revoke(token('alone'), revokeCtx));
+      const { cursor } = await store.loadSnapshot(NOW);
+      const jtis = [...Array(20)].map((_, i) => `together-${i}`);
+      const together = await statementsDuring(() =>
+        Promise.all(jtis.map((jti) => store.revoke(token(jti), revokeCtx))),
+      );
+      t.diagnostic(
+        `one token revocation: ${alone.length} statements; 20 at once: ${together.length}`,
+      );
+      assert.equal(together.length, alone.length, together.join('\n'));
+      const feed = await store.readFeed(cursor, 100);
+      assert.deepEqual(
+        feed.records.map((r) => r.target),
+        jtis,
+        'all twenty committed, in call order',
+      );
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('postgres: IP ranges use an index', () => {
   test('with enough rows, the session and API-token range searches are index scans, not sequential scans', async () => {
     const db = await newDatabase('ipindex');

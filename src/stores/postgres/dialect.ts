@@ -6,7 +6,7 @@
 import type { Dialect } from '../sql/dialect.js';
 import { type Proc, all, run } from '../sql/procedure.js';
 import { takeFeedLock } from './feed-lock.js';
-import { notifyFeed } from './feed-notify.js';
+import { notifyFeed, writeFeedHeadAndNotify } from './feed-notify.js';
 
 export const postgresDialect: Dialect = {
   forUpdate: ' FOR UPDATE',
@@ -31,6 +31,7 @@ export const postgresDialect: Dialect = {
   writeFeedHead: (chain, seq) =>
     run('UPDATE feed_head SET chain = ?, seq = GREATEST(seq, ?) WHERE id = 1', [chain, seq]),
   notifyFeed,
+  writeFeedHeadAndNotify,
   lastSeqSql: `SELECT pg_sequence_last_value(pg_get_serial_sequence('revocations', 'seq')::regclass) AS last`,
   // The cursor is never below the last record the chain covers, pruned or not (migration 006).
   snapshotHeadSql:

@@ -12,7 +12,7 @@ import {
   chainHash,
 } from '../../core/audit/audit-event.js';
 import type { AuditQuery } from '../types.js';
-import { type Proc, type Unit, get, many, run } from './procedure.js';
+import { type Proc, type Unit, get, insertChunks, many, rowsOf, run } from './procedure.js';
 import { toAudit } from './rows.js';
 
 /** One statement, and the audit entry when it changed a row; whether it did. */
@@ -28,51 +28,77 @@ export function* auditedChange(
   return changed;
 }
 
-const AUDIT_HEAD_SQL = 'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1';
+/** The last audit entry (the chain's head); no row when the log is empty. */
+export const AUDIT_HEAD_SQL = 'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1';
 
 export function* appendAudit(
   u: Unit,
   events: readonly AuditEventInput[],
   nowMs: number,
 ): Proc<void> {
-  if (events.length === 0) return;
+  yield* appendAuditAt(
+    u,
+    events.map((event) => ({ event, atMs: nowMs })),
+  );
+}
+
+const AUDIT_COLUMNS =
+  'seq, at, type, actor_type, actor_id, initiator, reason, target_type, target_id, ip, details, ' +
+  'prev_hash, hash';
+const AUDIT_ROW = `(${AUDIT_COLUMNS.split(', ')
+  .map(() => '?')
+  .join(', ')})`;
+
+/**
+ * Appends entries, each at its own time (a group commit's members each keep their request's time),
+ * in the order given, as multi-row INSERTs (one round trip on PostgreSQL per ROWS_PER_INSERT).
+ * The chain is computed here, entry by entry, before the statement: seq and prev_hash are exactly
+ * what one INSERT per entry would write.
+ */
+export function* appendAuditAt(
+  u: Unit,
+  items: readonly { readonly event: AuditEventInput; readonly atMs: number }[],
+): Proc<void> {
+  if (items.length === 0) return;
   u.assertFeedLocked('audit entries appended');
   // Read once per unit: under the lock nobody else appends, so a batch's later members (group
   // commit, revoke-batch.ts) continue from what this unit wrote without another round trip.
   const last = u.auditHead ?? (yield* get<{ seq: number; hash: string }>(AUDIT_HEAD_SQL));
   let seq = Number(last?.seq ?? 0);
   let prevHash = last?.hash ?? GENESIS_HASH;
-  for (const event of events) {
+  const rows: unknown[][] = [];
+  for (const { event, atMs } of items) {
     seq += 1;
     const entry = {
       ...event,
       initiator: event.initiator ?? null,
       reason: event.reason ?? null,
       seq,
-      atMs: nowMs,
+      atMs,
     };
     const hash = chainHash(prevHash, entry, u.auditChainKey);
-    yield* run(
-      `INSERT INTO audit_log (seq, at, type, actor_type, actor_id, initiator, reason, target_type, target_id, ip, details, prev_hash, hash)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        seq,
-        nowMs,
-        entry.type,
-        entry.actorType,
-        entry.actorId,
-        entry.initiator,
-        entry.reason,
-        entry.targetType,
-        entry.targetId,
-        entry.ip,
-        JSON.stringify(entry.details),
-        prevHash,
-        hash,
-      ],
-    );
+    rows.push([
+      seq,
+      atMs,
+      entry.type,
+      entry.actorType,
+      entry.actorId,
+      entry.initiator,
+      entry.reason,
+      entry.targetType,
+      entry.targetId,
+      entry.ip,
+      JSON.stringify(entry.details),
+      prevHash,
+      hash,
+    ]);
     prevHash = hash;
   }
+  for (const chunk of insertChunks(rows))
+    yield* run(
+      `INSERT INTO audit_log (${AUDIT_COLUMNS}) VALUES ${rowsOf(AUDIT_ROW, chunk.length)}`,
+      chunk.flat(),
+    );
   u.auditHead = { seq, hash: prevHash };
 }
 

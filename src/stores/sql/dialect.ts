@@ -38,6 +38,11 @@ export interface Dialect {
   writeFeedHead(chain: string, seq: number): Proc<number>;
   /** Wakes other instances on commit (postgres/feed-notify.ts); nothing on SQLite. */
   notifyFeed(highestSeq: number): Proc<void>;
+  /**
+   * writeFeedHead then notifyFeed, as one statement where the database allows (one round trip
+   * fewer on PostgreSQL for every unit that appends revocation records); the rows changed.
+   */
+  writeFeedHeadAndNotify(chain: string, seq: number, highestSeq: number): Proc<number>;
   /** `SELECT … AS last`: the highest seq ever handed out (not MAX(seq): the newest may be pruned). */
   readonly lastSeqSql: string;
   /** `SELECT … AS last, chain`: a snapshot's cursor and feed chain, read in its transaction. */

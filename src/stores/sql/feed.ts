@@ -7,12 +7,11 @@
  * rolls back never writes it.
  */
 import type { IpBlockChange } from '../../core/revocation/ip-block-change.js';
-import { chainAfter } from '../../core/revocation/feed-chain.js';
 import type { FeedEntry } from '../../core/revocation/revocation-plan.js';
 import type { RevocationRecord } from '../../core/revocation/types.js';
-import { READ_FEED_HEAD_SQL, storedChain } from '../feed-head.js';
+import { READ_FEED_HEAD_SQL, chainOver, storedChain } from '../feed-head.js';
 import type { RevocationContext } from '../types.js';
-import { type Proc, type Unit, get } from './procedure.js';
+import { type Proc, type Unit, all, get, insertChunks, rowsOf } from './procedure.js';
 import { toFeedRecord, toRevocation } from './rows.js';
 
 /**
@@ -27,9 +26,14 @@ export function* unitOfWork<T>(
 ): Proc<T> {
   if (takeFeedLock) yield* u.d.takeFeedLock();
   const result = yield* work(u);
-  if (u.feedChain !== null && (yield* u.d.writeFeedHead(u.feedChain, u.chainedSeq)) !== 1)
-    throw new Error('feed_head has no row; the database is damaged');
-  if (u.highestFeedSeq !== null) yield* u.d.notifyFeed(u.highestFeedSeq);
+  const { feedChain, chainedSeq, highestFeedSeq } = u;
+  if (feedChain !== null) {
+    const written =
+      highestFeedSeq === null
+        ? yield* u.d.writeFeedHead(feedChain, chainedSeq)
+        : yield* u.d.writeFeedHeadAndNotify(feedChain, chainedSeq, highestFeedSeq);
+    if (written !== 1) throw new Error('feed_head has no row; the database is damaged');
+  } else if (highestFeedSeq !== null) yield* u.d.notifyFeed(highestFeedSeq);
   return result;
 }
 
@@ -43,11 +47,42 @@ export function* appendFeedRecord(
   input: FeedEntry,
   ctx: RevocationContext,
 ): Proc<RevocationRecord> {
+  return (yield* appendFeedRecords(u, [{ input, ctx }]))[0]!;
+}
+
+const FEED_COLUMNS =
+  'scope, target, issuer, generation, window_from, window_to, expires_at, initiator, reason, ' +
+  'note, created_at';
+const FEED_ROW = `(${FEED_COLUMNS.split(', ')
+  .map(() => '?')
+  .join(', ')})`;
+
+/** What tells one call's records apart: two records of one call never share it (see below). */
+function feedKey(r: Pick<RevocationRecord, 'scope' | 'target' | 'issuer'>): string {
+  return JSON.stringify([r.scope, r.target, r.issuer ?? null]);
+}
+
+/**
+ * Appends revocation records as multi-row INSERTs (one round trip on PostgreSQL per
+ * ROWS_PER_INSERT records) and chains them in seq order — the order they commit in, which is what
+ * readers verify. Returned in the order given. Neither database promises RETURNING's order nor which row gets which seq, so rows
+ * are matched back by (scope, target, issuer): the caller never appends two records with the same
+ * one in one call (a repeated token is one entry, revoke-tokens.ts), which is checked.
+ */
+export function* appendFeedRecords(u: Unit, items: readonly FeedItem[]): Proc<RevocationRecord[]> {
   u.assertFeedLocked('a feed record was appended');
-  const row = yield* get(
-    `INSERT INTO revocations (scope, target, issuer, generation, window_from, window_to, expires_at, initiator, reason, note, created_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
-    [
+  const records: RevocationRecord[] = [];
+  // A later chunk's seqs all follow an earlier one's: chaining chunk after chunk is seq order.
+  for (const chunk of insertChunks(items)) records.push(...(yield* appendFeedChunk(u, chunk)));
+  return records;
+}
+
+type FeedItem = { readonly input: FeedEntry; readonly ctx: RevocationContext };
+
+function* appendFeedChunk(u: Unit, items: readonly FeedItem[]): Proc<RevocationRecord[]> {
+  const params: unknown[] = [];
+  for (const { input, ctx } of items)
+    params.push(
       input.scope,
       input.target,
       input.issuer ?? null,
@@ -59,17 +94,23 @@ export function* appendFeedRecord(
       ctx.reason,
       ctx.note ?? null,
       ctx.nowMs,
-    ],
+    );
+  const rows = yield* all(
+    `INSERT INTO revocations (${FEED_COLUMNS}) VALUES ${rowsOf(FEED_ROW, items.length)} RETURNING *`,
+    params,
   );
-  // The RETURNING row through the mapper readFeed uses: the chain hashes exactly what readers get.
-  const record = toRevocation(row!);
-  noteFeedSeq(u, record.seq);
-  u.feedChain = chainAfter(
+  // The RETURNING rows through the mapper readFeed uses: the chain hashes exactly what readers get.
+  const records = rows.map(toRevocation).sort((a, b) => a.seq - b.seq);
+  const byKey = new Map(records.map((r) => [feedKey(r), r]));
+  if (byKey.size !== items.length || records.length !== items.length)
+    throw new Error('appendFeedRecords: two records of one call share scope, target and issuer');
+  u.feedChain = chainOver(
     u.feedChain ?? storedChain((yield* get<{ chain: string }>(READ_FEED_HEAD_SQL))?.chain),
-    record,
+    records,
   );
-  u.chainedSeq = record.seq;
-  return record;
+  u.chainedSeq = records.at(-1)!.seq;
+  noteFeedSeq(u, u.chainedSeq);
+  return items.map(({ input }) => byKey.get(feedKey({ ...input, issuer: input.issuer ?? null }))!);
 }
 
 /**

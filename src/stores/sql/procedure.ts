@@ -35,6 +35,25 @@ export function* run(sql: string, params: readonly unknown[] = []): Proc<number>
   return (yield { kind: 'run', sql, params }) as number;
 }
 
+/**
+ * The most rows one multi-row INSERT carries (a group commit's MAX_BATCH): keeps the parameters far
+ * under both databases' limits and the statement texts (one per row count) a small fixed set.
+ */
+export const ROWS_PER_INSERT = 64;
+
+/** `n` copies of a `(?, …)` row for a multi-row INSERT's VALUES (n ≤ ROWS_PER_INSERT). */
+export function rowsOf(row: string, n: number): string {
+  return Array.from({ length: n }, () => row).join(', ');
+}
+
+/** `items` in consecutive slices of at most ROWS_PER_INSERT, in order. */
+export function insertChunks<T>(items: readonly T[]): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += ROWS_PER_INSERT)
+    chunks.push(items.slice(i, i + ROWS_PER_INSERT));
+  return chunks;
+}
+
 /** The first row, mapped; undefined when there is none. */
 export function* one<T>(
   sql: string,
@@ -88,7 +107,8 @@ export class Unit {
 
 /**
  * `compute` memoized by statement text (a prepared statement, a renumbered text). The cache never
- * shrinks: every statement of this folder is one of a fixed set of texts (values are parameters).
+ * shrinks: every statement of this folder is one of a fixed set of texts (values are parameters;
+ * a multi-row INSERT has one text per row count, at most ROWS_PER_INSERT).
  */
 export function perStatement<T>(compute: (sql: string) => T): (sql: string) => T {
   const cache = new Map<string, T>();

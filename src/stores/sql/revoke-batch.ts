@@ -10,10 +10,12 @@
  * everything that reached the store in one turn of the loop; on PostgreSQL it is also everything
  * that arrived during the previous commit's round trips.
  *
- * Inside the batch each member runs the same procedure as alone (revoke.ts), one after the other,
- * in arrival order: the feed chain is extended record by record in commit order and feed_head and
- * NOTIFY are written once, at the end of the unit (feed.ts unitOfWork). A member's promise settles
- * only after the batch committed: no 200 before its revocation is durable.
+ * Inside the batch the members run in arrival order: a run of consecutive token revocations (the
+ * RFC 7009 access-token case) as one set of multi-row statements (revoke-tokens.ts), any other
+ * member with the same procedure as alone (revoke.ts). The feed chain is extended in commit (seq)
+ * order and feed_head and NOTIFY are written once, at the end of the unit (feed.ts unitOfWork).
+ * A member's promise settles only after the batch committed: no 200 before its revocation is
+ * durable.
  *
  * Failure: a batch that fails with ERR_STORE_UNAVAILABLE (the database cannot commit now) rejects
  * every member with it (503, as a lone revocation would). Any other failure can only be one
@@ -25,11 +27,12 @@
  */
 import { isRevokdError } from '../../core/errors.js';
 import type { RevocationContext, RevocationReport, RevocationTarget } from '../types.js';
-import type { Proc, Unit } from './procedure.js';
+import { type Proc, ROWS_PER_INSERT, type Unit } from './procedure.js';
 import { revoke } from './revoke.js';
+import { type TokenRevocation, isTokenRevocation, revokeTokens } from './revoke-tokens.js';
 
 /** Bounds how long one batch holds the write lock (and how long its first member waits). */
-export const MAX_BATCH = 64;
+export const MAX_BATCH = ROWS_PER_INSERT;
 
 export interface BatchedRevocation {
   readonly target: RevocationTarget;
@@ -42,7 +45,18 @@ export function* revokeEach(
   members: readonly BatchedRevocation[],
 ): Proc<RevocationReport[]> {
   const reports: RevocationReport[] = [];
-  for (const m of members) reports.push(yield* revoke(u, m.target, m.context));
+  for (let i = 0; i < members.length;) {
+    // A run of token revocations goes in a fixed number of statements (revoke-tokens.ts).
+    let end = i;
+    while (end < members.length && isTokenRevocation(members[end]!)) end++;
+    if (end > i) {
+      reports.push(...(yield* revokeTokens(u, members.slice(i, end) as TokenRevocation[])));
+      i = end;
+    } else {
+      reports.push(yield* revoke(u, members[i]!.target, members[i]!.context));
+      i++;
+    }
+  }
   return reports;
 }
 

@@ -41,10 +41,7 @@ export function* revoke(
   if (plan.entry !== null) {
     entryExisted =
       plan.entry.scope === 'token' &&
-      (yield* get(
-        `SELECT 1 FROM revocations WHERE scope = 'token' AND target = ? AND issuer IS NOT DISTINCT FROM ?`,
-        [plan.entry.target, plan.entry.issuer ?? null],
-      )) !== undefined;
+      (yield* tokenEntryExists(plan.entry.target, plan.entry.issuer ?? null));
     if (!entryExisted) yield* feed(plan.entry);
   }
   if (plan.generation !== null) {
@@ -79,6 +76,16 @@ export function* revoke(
       ctx.nowMs,
     );
   return { sessions, refreshTokens, generation, records, changed };
+}
+
+/** Whether an entry for this jti and issuer exists (a repeated token revocation changes nothing). */
+export function* tokenEntryExists(jti: string, issuer: string | null): Proc<boolean> {
+  return (
+    (yield* get(
+      `SELECT 1 FROM revocations WHERE scope = 'token' AND target = ? AND issuer IS NOT DISTINCT FROM ?`,
+      [jti, issuer],
+    )) !== undefined
+  );
 }
 
 /** The live sessions a plan reaches (a named session is passed as is: marking skips it if it is already revoked). */

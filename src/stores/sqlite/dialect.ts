@@ -6,6 +6,11 @@ function* nothing(): Proc<void> {
   /* no statement */
 }
 
+// No seq column: the snapshot cursor is the highest seq handed out (sqlite_sequence), pruned or not.
+function writeFeedHead(chain: string): Proc<number> {
+  return run('UPDATE feed_head SET chain = ? WHERE id = 1', [chain]);
+}
+
 export const sqliteDialect: Dialect = {
   forUpdate: '',
   forShare: '',
@@ -19,9 +24,10 @@ export const sqliteDialect: Dialect = {
   ilike: 'LIKE',
   // users.email is COLLATE NOCASE (migration 001): its unique index answers this.
   emailMatches: 'email = ?',
-  // No seq column: the snapshot cursor is the highest seq handed out (sqlite_sequence), pruned or not.
-  writeFeedHead: (chain) => run('UPDATE feed_head SET chain = ? WHERE id = 1', [chain]),
+  writeFeedHead,
   notifyFeed: nothing,
+  // Nothing to notify: the head write alone.
+  writeFeedHeadAndNotify: (chain) => writeFeedHead(chain),
   lastSeqSql: `SELECT seq AS last FROM sqlite_sequence WHERE name = 'revocations'`,
   snapshotHeadSql: `SELECT (SELECT seq FROM sqlite_sequence WHERE name = 'revocations') AS last, chain FROM feed_head WHERE id = 1`,
   arrayParams: false,

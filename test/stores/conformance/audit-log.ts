@@ -12,7 +12,7 @@ import { NOW, audit, ctx } from './fixtures.js';
 export function describeAuditLogConformance(backend: StoreBackend): void {
   describe('audit log', () => {
     let store!: RevokdStore;
-    const { newUser, newSession, consume } = useStore(backend, (opened) => {
+    const { newUser, newSession, consume, newApiToken, apiCtx } = useStore(backend, (opened) => {
       store = opened;
     });
 
@@ -51,6 +51,26 @@ export function describeAuditLogConformance(backend: StoreBackend): void {
       for (const severity of ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'] as const) {
         assert.ok(counts2[severity].total >= counts2[severity].unacknowledged, severity);
       }
+    });
+
+    test('one write with more audit entries than one INSERT carries: all of them, in order, chained', async () => {
+      const user = await newUser();
+      // 70 revoked API tokens + the "all revoked" entry: more rows than ROWS_PER_INSERT (64).
+      const ids: string[] = [];
+      for (let i = 0; i < 70; i++) ids.push(await newApiToken(user.id));
+      const { seq: before } = (await store.listAudit({ afterSeq: 0, limit: 100_000 })).at(-1)!;
+      assert.equal((await store.revokeApiTokens(apiCtx(user.id))).length, 70);
+      const entries = await store.listAudit({ afterSeq: 0, limit: 100_000 });
+      assert.deepEqual(verifyChain(entries, TEST_AUDIT_KEY), { ok: true, entries: entries.length });
+      const added = entries.filter((e) => e.seq > before);
+      assert.deepEqual(
+        added.map((e) => e.seq),
+        added.map((_, i) => before + 1 + i),
+      );
+      assert.deepEqual(
+        added.map((e) => e.type),
+        [...ids.map(() => 'api_token.revoked'), 'api_token.all_revoked'],
+      );
     });
 
     test('every write is in the audit log and the chain verifies', async () => {

@@ -7,11 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { type AuditEntry, truncateId, verifyChain } from '../../../src/core/audit/audit-event.js';
 import { chainAfter } from '../../../src/core/revocation/feed-chain.js';
 import type { FeedRecord } from '../../../src/core/revocation/feed.js';
 import type { RevocationRecord } from '../../../src/core/revocation/types.js';
 import { newId } from '../../../src/core/tokens/opaque.js';
 import type { FeedCursor, RevocationContext, RevokdStore } from '../../../src/stores/types.js';
+import { TEST_AUDIT_KEY } from '../../support/audit-key.js';
 import { type StoreBackend, useStore } from './backend.js';
 import { NOW, ctx } from './fixtures.js';
 
@@ -22,6 +24,16 @@ async function readAll(store: RevokdStore, after: FeedCursor): Promise<FeedRecor
     if (page.records.length === 0) return all;
     all.push(...page.records);
     cursor = page.cursor;
+  }
+}
+
+async function readAudit(store: RevokdStore, afterSeq: number): Promise<AuditEntry[]> {
+  const entries: AuditEntry[] = [];
+  for (let after = afterSeq; ;) {
+    const page = await store.listAudit({ afterSeq: after, limit: 500 });
+    if (page.length === 0) return entries;
+    entries.push(...page);
+    after = page.at(-1)!.seq;
   }
 }
 
@@ -80,6 +92,37 @@ export function describeGroupCommitConformance(backend: StoreBackend): void {
         assert.deepEqual([first.changed, first.records.length], [true, 1]);
         assert.deepEqual([second.changed, second.records.length], [false, 0]);
         assert.equal((await readAll(store, from.cursor)).length, 1);
+      },
+    );
+
+    test(
+      'token revocations at once, one repeated: one audit entry per change, in call order, ' +
+        'each at its own time, and the audit chain verifies',
+      async () => {
+        const before = await readAudit(store, 0);
+        const jtis = [...Array(12)].map(() => newId());
+        // The token of call 3 is named again by call 7: that repeat changes nothing.
+        const calls = jtis.map((jti, i) => (i === 7 ? jtis[3]! : jti));
+        const reports = await Promise.all(
+          calls.map((jti, i) =>
+            store.revoke(
+              { scope: 'token', issuer: 'i', jti, expiresAtMs: NOW + 60_000 },
+              ctx({ nowMs: NOW + 100 + i }),
+            ),
+          ),
+        );
+        assert.deepEqual(
+          reports.map((r) => r.changed),
+          calls.map((_, i) => i !== 7),
+        );
+        const all = await readAudit(store, 0);
+        assert.deepEqual(verifyChain(all, TEST_AUDIT_KEY), { ok: true, entries: all.length });
+        const added = all.slice(before.length);
+        const changedCalls = [...calls.keys()].filter((i) => i !== 7);
+        assert.deepEqual(
+          added.map((e) => [e.type, e.targetId, e.atMs]),
+          changedCalls.map((i) => ['token.revoked', truncateId(calls[i]!), NOW + 100 + i]),
+        );
       },
     );
 
