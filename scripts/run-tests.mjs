@@ -20,6 +20,7 @@ const SLOW_FILES = [
   'test/e2e/window-revocations.test.ts',
   'test/python/verifier-python.test.ts',
   'test/e2e/start-at-scale.test.ts',
+  'test/e2e/revocation-stream-snapshot-at-scale.test.ts',
   'test/e2e/cluster-sigkill.test.ts',
   'test/e2e/login-races-remedy.test.ts',
   'test/e2e/group-commit-crash.test.ts',
