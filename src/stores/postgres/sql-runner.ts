@@ -10,6 +10,7 @@ import { isRetryableConflict, translatePgError } from './translate-error.js';
 /** What runs a query: a checked-out client (a transaction) or the pool itself (one autocommit statement each). */
 export interface Queryable {
   query(text: string, values?: unknown[]): Promise<pg.QueryResult>;
+  query(config: pg.QueryArrayConfig): Promise<pg.QueryArrayResult>;
 }
 
 /** `?` → `$1`, `$2`, … (the SQL of ../sql never has a `?` inside a literal). */
@@ -23,6 +24,10 @@ export function runOn<T>(client: Queryable, proc: Proc<T>): Promise<T> {
   return runAsync(proc, async (q: Query) => {
     // A script goes as written, with no parameters: the simple query protocol runs all of it.
     if (q.kind === 'exec') return void (await client.query(q.sql));
+    if (q.kind === 'rows') {
+      const text = numberPlaceholders(q.sql);
+      return (await client.query({ text, values: q.params as unknown[], rowMode: 'array' })).rows;
+    }
     const result = await client.query(numberPlaceholders(q.sql), q.params as unknown[]);
     switch (q.kind) {
       case 'all':

@@ -12,10 +12,12 @@ export type Row = Record<string, unknown>;
 
 /**
  * One statement: 'all' rows, the first row ('get', or undefined), or the number of rows changed
- * ('run'); or 'exec': a script of statements, without parameters, run as written (a migration).
+ * ('run'); 'rows': all rows as arrays of the selected columns, in the SELECT's order (no object
+ * per row: for reads of millions, where building the row objects is most of the time); or
+ * 'exec': a script of statements, without parameters, run as written (a migration).
  */
 export interface Query {
-  readonly kind: 'all' | 'get' | 'run' | 'exec';
+  readonly kind: 'all' | 'get' | 'run' | 'rows' | 'exec';
   readonly sql: string;
   readonly params: readonly unknown[];
 }
@@ -25,6 +27,11 @@ export type Proc<T> = Generator<Query, T, unknown>;
 
 export function* all<R = Row>(sql: string, params: readonly unknown[] = []): Proc<R[]> {
   return (yield { kind: 'all', sql, params }) as R[];
+}
+
+/** Every row as an array of its columns, in the SELECT's order (name the columns, never `*`). */
+export function* rows(sql: string, params: readonly unknown[] = []): Proc<unknown[][]> {
+  return (yield { kind: 'rows', sql, params }) as unknown[][];
 }
 
 export function* get<R = Row>(sql: string, params: readonly unknown[] = []): Proc<R | undefined> {

@@ -20,8 +20,8 @@ import {
   seqOfCursor,
 } from '../seq-cursor.js';
 import { LIVE_ENTRY, entryCutoff } from './live.js';
-import { type Proc, all, count, get } from './procedure.js';
-import { toRevocation } from './rows.js';
+import { type Proc, all, count, get, rows } from './procedure.js';
+import { REVOCATION_COLUMNS, revocationFromColumns } from './rows.js';
 
 /**
  * Seqs per page. Pages are seq ranges, not `LIMIT n`: a range on the primary key is the plan both
@@ -36,7 +36,7 @@ export const SNAPSHOT_PAGE = 10_000;
  */
 export const PAGED_SNAPSHOT_PAGE = 2_500;
 
-const PAGE_SQL = `SELECT * FROM revocations WHERE seq > ? AND seq <= ? AND ${LIVE_ENTRY}
+const PAGE_SQL = `SELECT ${REVOCATION_COLUMNS} FROM revocations WHERE seq > ? AND seq <= ? AND ${LIVE_ENTRY}
   AND scope NOT IN ${BLOCK_CHANGE_SCOPES_SQL} ORDER BY seq`;
 
 /**
@@ -67,7 +67,9 @@ export function* snapshotPage(
   // more peak RSS over a 1 M-row read (the same rows, kept alive longer).
   const records: RevocationRecord[] =
     upTo > afterSeq
-      ? (yield* all(PAGE_SQL, [afterSeq, upTo, entryCutoff(head.asOfMs)])).map(toRevocation)
+      ? (yield* rows(PAGE_SQL, [afterSeq, upTo, entryCutoff(head.asOfMs)])).map(
+          revocationFromColumns,
+        )
       : [];
   return {
     records,
@@ -96,7 +98,7 @@ export function* streamSnapshot(
   const cutoff = entryCutoff(nowMs);
   // Records only (no per-record cursors): the replica's start reads millions of them.
   for (let after = seqOfCursor(start); after < last; after += pageSize) {
-    const rows = yield* all(PAGE_SQL, [after, after + pageSize, cutoff]);
-    if (rows.length > 0) receiver.records(rows.map(toRevocation));
+    const page = yield* rows(PAGE_SQL, [after, after + pageSize, cutoff]);
+    if (page.length > 0) receiver.records(page.map(revocationFromColumns));
   }
 }

@@ -82,6 +82,8 @@ export class SqliteStore extends SqlStore implements RevokdStore {
         return statement.get(...q.params);
       case 'run':
         return statement.run(...q.params).changes;
+      case 'rows':
+        return this.preparedRaw(q.sql).all(...q.params);
     }
   };
 
@@ -91,6 +93,8 @@ export class SqliteStore extends SqlStore implements RevokdStore {
    * statement to completion synchronously, and SQLite re-prepares it itself if the schema changes.
    */
   private readonly prepared = perStatement((sql): Statement => this.db.prepare(sql));
+  /** The same, in raw mode (rows as arrays): a statement's mode is its own, so never shared. */
+  private readonly preparedRaw = perStatement((sql): Statement => this.db.prepare(sql).raw(true));
 
   async migrate(): Promise<void> {
     await this.schemaAfter(await this.run(() => migrateSqlite(this.db, Date.now(), this.execute)));
