@@ -10,7 +10,7 @@ import { REFRESH_PREFIX, looksLikeOpaqueToken, sha256Hex } from '../core/tokens/
 import type { Actor } from '../stores/types.js';
 import type { AppContext } from './context.js';
 import { verifyPresentedAccessToken } from './verify-presented-access-token.js';
-import { revoke, tokenEntryExpiryMs } from './revoke.js';
+import { accessTokenTarget, revoke } from './revoke.js';
 
 export type PresentedToken =
   | {
@@ -66,16 +66,7 @@ export async function revokeIdentified(
     return token.id;
   }
   const { claims } = token.verified;
-  await revoke(
-    ctx,
-    {
-      scope: 'token',
-      issuer: claims.iss,
-      jti: claims.jti,
-      expiresAtMs: tokenEntryExpiryMs(ctx, claims.exp),
-    },
-    common,
-  );
+  await revoke(ctx, accessTokenTarget(ctx, claims), common);
   return claims.jti;
 }
 

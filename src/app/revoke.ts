@@ -5,6 +5,7 @@
  */
 import type { RevocationContext, RevocationReport, RevocationTarget } from '../stores/types.js';
 import { assertWindowInPast, windowEntryExpiryMs } from '../core/revocation/window-rules.js';
+import type { AccessClaims } from '../core/tokens/access-token.js';
 import { type AppContext, accessCoverMs } from './context.js';
 
 /** Who asks and why; the clock and the entry lifetimes are filled in here. */
@@ -65,7 +66,14 @@ function withEntryLifetime(
   return { ...target, expiresAtMs: windowEntryExpiryMs(target.toSec, ctx.config) };
 }
 
-/** Entry lifetime for a single access token: until it can no longer be accepted (exp + tolerance). */
-export function tokenEntryExpiryMs(ctx: AppContext, expSec: number): number {
-  return (expSec + ctx.config.clockToleranceSeconds + 1) * 1000;
+/**
+ * The revocation of one verified access token: its own entry, by issuer and jti, kept until the
+ * token can no longer be accepted (exp + tolerance).
+ */
+export function accessTokenTarget(
+  ctx: AppContext,
+  claims: Pick<AccessClaims, 'iss' | 'jti' | 'exp'>,
+): Extract<RevocationTarget, { scope: 'token' }> {
+  const expiresAtMs = (claims.exp + ctx.config.clockToleranceSeconds + 1) * 1000;
+  return { scope: 'token', issuer: claims.iss, jti: claims.jti, expiresAtMs };
 }

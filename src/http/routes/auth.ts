@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../app/context.js';
 import { login } from '../../app/login.js';
 import { refreshSession } from '../../app/refresh-session.js';
-import { revoke, tokenEntryExpiryMs } from '../../app/revoke.js';
+import { accessTokenTarget, revoke } from '../../app/revoke.js';
 import {
   identifyToken,
   notYours,
@@ -176,21 +176,12 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
       const given = request.body.token;
       const { claims } = request.auth!.token;
       if (given === undefined) {
-        await revoke(
-          ctx,
-          {
-            scope: 'token',
-            issuer: claims.iss,
-            jti: claims.jti,
-            expiresAtMs: tokenEntryExpiryMs(ctx, claims.exp),
-          },
-          {
-            initiator: 'user',
-            reason: 'user_request',
-            actor: userActor(claims.sub),
-            ip: request.clientIp,
-          },
-        );
+        await revoke(ctx, accessTokenTarget(ctx, claims), {
+          initiator: 'user',
+          reason: 'user_request',
+          actor: userActor(claims.sub),
+          ip: request.clientIp,
+        });
         return { message: 'Token revoked successfully', jti: claims.jti };
       }
       const token = await identifyToken(ctx, given);
