@@ -7,30 +7,15 @@
  * reconnects, is woken, and catches up from the feed — without a restart.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { login, request } from '../support/http-client.js';
-import {
-  createTestDatabase,
-  terminateConnections,
-  type TestDatabase,
-} from '../support/postgres.js';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess } from '../support/server-process.js';
+import { terminateConnections } from '../support/postgres.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, type ServerProcess } from '../support/server-process.js';
+import { type TwoInstances, describeOnTwoInstances } from '../support/two-instances.js';
 import { until } from '../support/until.js';
 
 const REDIS_URL = process.env.REVOKD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const common = {
-  // One issuer and one secret for both instances (each would otherwise name itself by its own port).
-  REVOKD_ISSUER: 'http://revokd.test',
-  REVOKD_SECRET: randomBytes(32).toString('hex'),
-  // Only a wake-up can deliver within the test: the poll is a minute, the staleness bound ten.
-  REVOKD_FEED_POLL_MS: '60000',
-  REVOKD_MAX_STALENESS_MS: '600000',
-  REVOKD_RATE_LIMIT_LOGIN_PER_MINUTE: '0',
-  REVOKD_RATE_LIMIT_REVOKE_PER_MINUTE: '0',
-  REVOKD_RATE_LIMIT_BEARER_PER_MINUTE: '0',
-};
 
 const me = (server: ServerProcess, token: string) =>
   request(`${server.url}/api/v1/auth/me`, { bearer: token }).then((r) => r.status);
@@ -49,7 +34,7 @@ async function revokeOn(a: ServerProcess, b: ServerProcess): Promise<string> {
 /** The two cases, for one driver: delivery by wake-up, and no loss when its connections are killed. */
 function describeWakeups(
   name: string,
-  servers: () => { a: ServerProcess; b: ServerProcess },
+  servers: TwoInstances,
   killConnections: () => Promise<number>,
 ): void {
   test(`${name}: a revocation on A reaches B by wake-up, long before B would poll`, async () => {
@@ -99,51 +84,21 @@ function describeWakeups(
   });
 }
 
-describe('Redis pub/sub (REVOKD_FEED_WAKEUP=redis)', () => {
-  let a: ServerProcess;
-  let b: ServerProcess;
+// The pairs (two-instances.ts): Redis pub/sub on one SQLite file (REVOKD_FEED_WAKEUP=redis), and
+// LISTEN/NOTIFY on one PostgreSQL database — the default there, left unset.
+describeOnTwoInstances('feed wake-ups', 'wakeups', {}, (backend, servers) => {
+  if (backend === 'postgres') {
+    describeWakeups('notify', servers, () =>
+      terminateConnections(servers().db!.name, { applicationName: 'revokd-listener' }),
+    );
+    return;
+  }
   let redis: Redis;
-  const env = {
-    ...common,
-    REVOKD_REDIS_URL: REDIS_URL,
-    REVOKD_REDIS_PREFIX: `revokd-test-wakeups-${randomBytes(4).toString('hex')}:`,
-    REVOKD_FEED_WAKEUP: 'redis',
-  };
-  before(async () => {
-    a = await ServerProcess.start({ env });
-    b = await ServerProcess.start({ env, dataDir: a.dataDir });
+  before(() => {
     redis = new Redis(REDIS_URL);
   });
-  after(async () => {
-    await b?.stop();
-    await a?.stop();
-    redis?.disconnect();
-  });
-  describeWakeups(
-    'redis',
-    () => ({ a, b }),
-    async () => Number(await redis.call('CLIENT', 'KILL', 'TYPE', 'pubsub')),
-  );
-});
-
-describe('PostgreSQL LISTEN/NOTIFY (the default on PostgreSQL)', () => {
-  let a: ServerProcess;
-  let b: ServerProcess;
-  let db: TestDatabase;
-  before(async () => {
-    db = await createTestDatabase('wakeups');
-    const env = { ...common, REVOKD_DATABASE_URL: db.url };
-    a = await ServerProcess.start({ env });
-    b = await ServerProcess.start({ env });
-  });
-  after(async () => {
-    await b?.stop();
-    await a?.stop();
-    await db?.drop();
-  });
-  describeWakeups(
-    'notify',
-    () => ({ a, b }),
-    () => terminateConnections(db.name, { applicationName: 'revokd-listener' }),
+  after(() => redis?.disconnect());
+  describeWakeups('redis', servers, async () =>
+    Number(await redis.call('CLIENT', 'KILL', 'TYPE', 'pubsub')),
   );
 });

@@ -11,7 +11,8 @@ import { ServerProcess } from './server-process.js';
 
 const REDIS_URL = process.env.REVOKD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-export type TwoInstances = () => { a: ServerProcess; b: ServerProcess };
+/** The pair, and on PostgreSQL its database (to reach its connections, e.g. the listener's). */
+export type TwoInstances = () => { a: ServerProcess; b: ServerProcess; db?: TestDatabase };
 
 /** What every pair shares, on top of `env`: one issuer and secret, wake-ups only, no rate limits. */
 function pairEnv(env: Record<string, string>): Record<string, string> {
@@ -40,7 +41,8 @@ export function describeOnTwoInstances(
     let db: TestDatabase;
     before(async () => {
       db = await createTestDatabase(label);
-      const shared = pairEnv({ ...env, REVOKD_DATABASE_URL: db.url, REVOKD_FEED_WAKEUP: 'notify' });
+      // LISTEN/NOTIFY is the default wake-up on PostgreSQL: left unset, so that feed-wakeups pins it.
+      const shared = pairEnv({ ...env, REVOKD_DATABASE_URL: db.url });
       a = await ServerProcess.start({ env: shared });
       b = await ServerProcess.start({ env: shared });
     });
@@ -49,7 +51,7 @@ export function describeOnTwoInstances(
       await a?.stop();
       await db?.drop();
     });
-    body('postgres', () => ({ a, b }));
+    body('postgres', () => ({ a, b, db }));
   });
 
   describe(`${title} on SQLite (Redis pub/sub)`, () => {
