@@ -3,10 +3,12 @@
  * `revokd-verifier serve` process (the package's compiled bin, run by plain node), the environment
  * that configures it, and a raw HTTP request that can send a header twice.
  */
+import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import type { TestContext } from 'node:test';
 import { decodeJwt } from 'jose';
 import { createClientViaAdmin, createUserViaAdmin, login, request } from './http-client.js';
 import {
@@ -251,6 +253,28 @@ export async function untilStatus(
       );
     await sleep(10);
   }
+}
+
+/**
+ * Fail mode closed behind a proxy: stops revokd, waits for `proxyUrl` to answer 503 (once the
+ * gateway's view is past `maxStalenessMs`), notes how long it took and checks its Retry-After.
+ * The 503 is returned for the proxy-specific checks.
+ */
+export async function stopRevokdUntil503(
+  t: TestContext,
+  setup: GatewaySetup,
+  proxy: { name: string; url: string },
+  headers: http.OutgoingHttpHeaders,
+  maxStalenessMs: number,
+): Promise<RawResponse> {
+  const stopping = Date.now();
+  await setup.server.stop();
+  const { res, ms } = await untilStatus(proxy.url, headers, 503, stopping, maxStalenessMs + 5000);
+  t.diagnostic(
+    `revokd stopped → ${proxy.name} 503 after ${ms} ms (max staleness ${maxStalenessMs} ms)`,
+  );
+  assert.ok(Number(res.headers['retry-after']) >= 1, `Retry-After: ${res.headers['retry-after']}`);
+  return res;
 }
 
 /** True when `name` is an executable on PATH (or at `fallback`). */
