@@ -14,7 +14,7 @@ import { isIpBlockChange } from '../../../src/core/revocation/ip-block-change.js
 import { newId } from '../../../src/core/tokens/opaque.js';
 import type { FeedCursor, RevokdStore } from '../../../src/stores/types.js';
 import { type StoreBackend, useStore } from './backend.js';
-import { NOW, audit, ctx } from './fixtures.js';
+import { NOW, activeKey, audit, ctx } from './fixtures.js';
 
 /** Every record after `after`, page by page. */
 async function readAll(store: RevokdStore, after: FeedCursor): Promise<FeedRecord[]> {
@@ -91,20 +91,7 @@ export function describeFeedChainConformance(backend: StoreBackend): void {
       );
       await newSession(user.id, '192.0.2.1', { clientId });
       const kid = `k${newId()}`;
-      await store.insertSigningKey(
-        {
-          kid,
-          alg: 'EdDSA',
-          publicJwk: { kty: 'OKP' },
-          status: 'active',
-          createdAtMs: NOW,
-          retiredAtMs: null,
-          revokedAtMs: null,
-          privateKeySealed: null,
-        },
-        true,
-        audit('key.rotated'),
-      );
+      await store.insertSigningKey(activeKey(kid), true, audit('key.rotated'));
 
       await store.revoke(
         { scope: 'token', issuer: 'https://iss', jti: newId(), expiresAtMs: NOW + 60_000 },

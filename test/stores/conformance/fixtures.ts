@@ -10,6 +10,7 @@ import type {
   ApiTokenRevocation,
   RevocationContext,
   RevokdStore,
+  SigningKeyRecord,
 } from '../../../src/stores/types.js';
 
 export const NOW = 1_800_000_000_000;
@@ -31,6 +32,19 @@ export const ctx = (over: Partial<RevocationContext> = {}): RevocationContext =>
   actor: { type: 'cli', id: null },
   nowMs: NOW,
   accessCoverMs: COVER,
+  ...over,
+});
+
+/** An active EdDSA signing key named `kid` (public JWK made up, no private half), with `over` applied. */
+export const activeKey = (kid: string, over: Partial<SigningKeyRecord> = {}): SigningKeyRecord => ({
+  kid,
+  alg: 'EdDSA',
+  publicJwk: { kty: 'OKP', crv: 'Ed25519', x: kid },
+  status: 'active',
+  createdAtMs: NOW,
+  retiredAtMs: null,
+  revokedAtMs: null,
+  privateKeySealed: null,
   ...over,
 });
 

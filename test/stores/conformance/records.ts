@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { newId, sha256Hex } from '../../../src/core/tokens/opaque.js';
 import type { RevokdStore } from '../../../src/stores/types.js';
 import { type StoreBackend, useStore } from './backend.js';
-import { COVER, NOW, audit, ctx } from './fixtures.js';
+import { COVER, NOW, activeKey, audit, ctx } from './fixtures.js';
 
 export function describeRecordsConformance(backend: StoreBackend): void {
   describe('records', () => {
@@ -273,16 +273,8 @@ export function describeRecordsConformance(backend: StoreBackend): void {
     test('rotating keys retires the previous active key in the same commit', async () => {
       const a = `a${newId()}`;
       const b = `b${newId()}`;
-      const key = (kid: string, privateKeySealed: string | null) => ({
-        kid,
-        alg: 'EdDSA',
-        publicJwk: { kty: 'OKP', crv: 'Ed25519', x: kid },
-        status: 'active' as const,
-        createdAtMs: NOW,
-        retiredAtMs: null,
-        revokedAtMs: null,
-        privateKeySealed,
-      });
+      const key = (kid: string, privateKeySealed: string | null) =>
+        activeKey(kid, { privateKeySealed });
       await store.insertSigningKey(key(a, null), true, audit('key.rotated'));
       await store.insertSigningKey(key(b, `v1.sealed-${b}`), true, audit('key.rotated'));
       const keys = await store.listSigningKeys();
@@ -302,20 +294,7 @@ export function describeRecordsConformance(backend: StoreBackend): void {
     test('a key without a sealed private half gets one once; a second, an HS256 kid and an unknown kid change nothing', async () => {
       const legacy = `l${newId()}`;
       const hs = `hs256-${newId()}`;
-      await store.insertSigningKey(
-        {
-          kid: legacy,
-          alg: 'EdDSA',
-          publicJwk: { kty: 'OKP', crv: 'Ed25519', x: legacy },
-          status: 'active',
-          createdAtMs: NOW,
-          retiredAtMs: null,
-          revokedAtMs: null,
-          privateKeySealed: null,
-        },
-        true,
-        audit('key.rotated'),
-      );
+      await store.insertSigningKey(activeKey(legacy), true, audit('key.rotated'));
       await store.insertSigningKey(
         {
           kid: hs,

@@ -8,7 +8,7 @@ import { RevocationState } from '../../../src/core/revocation/revocation-state.j
 import { newId } from '../../../src/core/tokens/opaque.js';
 import type { RevokdStore } from '../../../src/stores/types.js';
 import { type StoreBackend, useStore } from './backend.js';
-import { NOW, audit, ctx } from './fixtures.js';
+import { NOW, activeKey, audit, ctx } from './fixtures.js';
 
 export function describeRevocationLogConformance(backend: StoreBackend): void {
   describe('revocation log', () => {
@@ -200,20 +200,7 @@ export function describeRevocationLogConformance(backend: StoreBackend): void {
 
     test('key revocation flips status once and is in the feed', async () => {
       const kid = `k${newId()}`;
-      await store.insertSigningKey(
-        {
-          kid,
-          alg: 'EdDSA',
-          publicJwk: { kty: 'OKP' },
-          status: 'active',
-          createdAtMs: NOW,
-          retiredAtMs: null,
-          revokedAtMs: null,
-          privateKeySealed: null,
-        },
-        true,
-        audit('key.rotated'),
-      );
+      await store.insertSigningKey(activeKey(kid), true, audit('key.rotated'));
       const report = await store.revoke({ scope: 'key', kid }, ctx({ reason: 'key_revoked' }));
       assert.equal(report.records[0]?.scope, 'key');
       assert.equal((await store.listSigningKeys()).find((k) => k.kid === kid)?.status, 'revoked');
