@@ -43,6 +43,8 @@ export interface ReplicaSink {
 
 /** A snapshot being received (core/revocation/snapshot-stream.ts) into a state not yet in use. */
 export interface SnapshotBuilder extends SnapshotReceiver {
+  /** The next records as whole records (a stream's snapshot parts, a loaded FeedSnapshot). */
+  records(batch: readonly RevocationRecord[]): void;
   /**
    * Replaces the view with what was received; returns the snapshot's cursor. `position`: where a
    * snapshot learns its cursor and chain only at its end (the stream's final part), those.
@@ -206,6 +208,10 @@ export class RevocationReplica {
       records: (batch) => {
         if (state === undefined) throw new Error('snapshot records before its head');
         for (const record of batch) state.apply(record);
+      },
+      entries: (batch) => {
+        if (state === undefined) throw new Error('snapshot entries before its head');
+        for (const e of batch) state.applyEntry(e[0], e[1], e[2], e[3], e[4]);
       },
       install: (position) => {
         if (state === undefined || head === undefined)

@@ -9,7 +9,13 @@
  * entries leave once no token they cover can still be alive.
  */
 import { JtiTable } from './jti-table.js';
-import type { CheckOutcome, RevocationRecord, RevocationScope, TokenStamp } from './types.js';
+import type {
+  CheckOutcome,
+  EntryScope,
+  RevocationRecord,
+  RevocationScope,
+  TokenStamp,
+} from './types.js';
 import { unhandled } from '../exhaustive.js';
 
 const NOT_REVOKED: CheckOutcome = Object.freeze({ revoked: false });
@@ -62,12 +68,6 @@ export class RevocationState {
   /** Applies one feed record. Idempotent and order-tolerant: counters only move up. */
   apply(record: RevocationRecord): void {
     switch (record.scope) {
-      case 'token':
-        this.revokedTokens.set(record.target, record.expiresAtMs ?? Number.MAX_SAFE_INTEGER);
-        break;
-      case 'session':
-        this.revokedSessions.set(record.target, record.expiresAtMs ?? Number.MAX_SAFE_INTEGER);
-        break;
       case 'user':
         raise(this.userGenerations, record.target, record.generation ?? 0);
         break;
@@ -77,23 +77,48 @@ export class RevocationState {
       case 'global':
         this.globalGeneration = Math.max(this.globalGeneration, record.generation ?? 0);
         break;
+      default:
+        this.applyEntry(
+          record.scope,
+          record.target,
+          record.windowFrom,
+          record.windowTo,
+          record.expiresAtMs,
+        );
+    }
+  }
+
+  /**
+   * Applies an entry scope's record from the fields it keeps — a feed record's, or a snapshot
+   * entry's columns as the store read them (snapshot-stream.ts SnapshotEntry), with no record built.
+   */
+  applyEntry(
+    scope: EntryScope,
+    target: string,
+    windowFrom: number | null,
+    windowTo: number | null,
+    expiresAtMs: number | null,
+  ): void {
+    switch (scope) {
+      case 'token':
+        this.revokedTokens.set(target, expiresAtMs ?? Number.MAX_SAFE_INTEGER);
+        break;
+      case 'session':
+        this.revokedSessions.set(target, expiresAtMs ?? Number.MAX_SAFE_INTEGER);
+        break;
       case 'key':
-        this.revokedKeys.add(record.target);
+        this.revokedKeys.add(target);
         break;
       case 'api_token':
-        this.revokedApiTokens.set(record.target, record.expiresAtMs ?? Number.MAX_SAFE_INTEGER);
+        this.revokedApiTokens.set(target, expiresAtMs ?? Number.MAX_SAFE_INTEGER);
         break;
       case 'window':
-        if (record.windowFrom !== null && record.windowTo !== null) {
-          this.windows.push({
-            from: record.windowFrom,
-            to: record.windowTo,
-            expiresAtMs: record.expiresAtMs,
-          });
+        if (windowFrom !== null && windowTo !== null) {
+          this.windows.push({ from: windowFrom, to: windowTo, expiresAtMs });
         }
         break;
       default:
-        unhandled(record.scope, 'revocation scope');
+        unhandled(scope, 'revocation scope');
     }
   }
 

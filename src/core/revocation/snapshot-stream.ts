@@ -1,11 +1,11 @@
 /**
  * A snapshot read as a stream (issue 21): the head first — counters, cursor, chain, and how many
- * jti entries may follow, so a receiver sizes its jti table once — then the live revocation
- * records in batches, in seq order. Neither end ever holds the records of a snapshot as one array:
- * at 10 M live revocations that array alone is gigabytes of objects.
+ * jti entries may follow, so a receiver sizes its jti table once — then the live entries in
+ * batches, in seq order. Neither end ever holds the records of a snapshot as one array: at 10 M
+ * live revocations that array alone is gigabytes of objects.
  */
 import type { FeedCursor, FeedPage, FeedSnapshot } from './feed.js';
-import type { RevocationRecord } from './types.js';
+import type { EntryScope, RevocationRecord } from './types.js';
 
 /** Everything of a snapshot but its records, plus sizing hints. */
 export interface SnapshotHead extends Omit<FeedSnapshot, 'records'> {
@@ -32,31 +32,24 @@ export interface SnapshotPage extends FeedPage {
 }
 
 /**
+ * What a replica keeps of a live revocation of an entry scope — the five columns of its row, in
+ * this order, exactly as the store reads them (an array per row, no record object: a start reads
+ * millions). Generation scopes never come as entries: the head's counters carry them.
+ */
+export type SnapshotEntry = readonly [
+  scope: EntryScope,
+  target: string,
+  windowFrom: number | null,
+  windowTo: number | null,
+  expiresAtMs: number | null,
+];
+
+/**
  * Where a streamed snapshot goes. `begin` comes first and once per attempt: a store that retries
  * its read calls it again, and the receiver starts over.
  */
 export interface SnapshotReceiver {
   begin(head: SnapshotHead): void;
-  /** The next records, in seq order; the batch is the caller's, not to be kept. */
-  records(batch: readonly RevocationRecord[]): void;
-}
-
-/** A receiver that collects a whole FeedSnapshot (small snapshots and tests only). */
-export function snapshotCollector(): SnapshotReceiver & { snapshot(): FeedSnapshot } {
-  let head: SnapshotHead | undefined;
-  let records: RevocationRecord[] = [];
-  return {
-    begin(h) {
-      head = h;
-      records = [];
-    },
-    records(batch) {
-      for (const record of batch) records.push(record);
-    },
-    snapshot() {
-      if (head === undefined) throw new Error('the snapshot was never begun');
-      const { tokenEntries: _sizing, ...rest } = head;
-      return { ...rest, records };
-    },
-  };
+  /** The next entries, in seq order; the batch and its rows are the caller's, not to be kept. */
+  entries(batch: readonly SnapshotEntry[]): void;
 }

@@ -16,6 +16,19 @@ export const REVOCATION_SCOPES = [
 ] as const;
 export type RevocationScope = (typeof REVOCATION_SCOPES)[number];
 
+/**
+ * The scopes that bump a counter (the store's `generations` table, the system of record) instead of
+ * keeping entries: a snapshot's head carries their counters, so a replica's start never reads
+ * their records. Every other scope keeps entries ({@link EntryScope}).
+ */
+export const GENERATION_SCOPES = [
+  'global',
+  'user',
+  'client',
+] as const satisfies readonly RevocationScope[];
+export type GenerationScope = (typeof GENERATION_SCOPES)[number];
+export type EntryScope = Exclude<RevocationScope, GenerationScope>;
+
 export const INITIATORS = ['user', 'admin', 'policy', 'system'] as const;
 export type Initiator = (typeof INITIATORS)[number];
 

@@ -51,8 +51,10 @@ export interface RevocationLogPort {
    */
   loadSnapshot(nowMs: number): Promise<FeedSnapshot>;
   /**
-   * The same snapshot as a stream (core/revocation/snapshot-stream.ts): its head (with a jti count
-   * to size tables once), then its records in bounded batches — never all of them in one array.
+   * The same snapshot as a replica keeps it, streamed (core/revocation/snapshot-stream.ts): its head
+   * (with a jti count to size tables once), then the live entries of its entry scopes in bounded
+   * batches, each a SnapshotEntry row (the generation scopes are the head's counters) — never all
+   * of them in one array, never a record object per row.
    */
   streamSnapshot(nowMs: number, receiver: SnapshotReceiver): Promise<void>;
   /**

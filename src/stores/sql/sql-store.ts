@@ -15,7 +15,6 @@ import {
   type PagedSnapshotHead,
   type SnapshotPage,
   type SnapshotReceiver,
-  snapshotCollector,
 } from '../../core/revocation/snapshot-stream.js';
 import { parseSeqCursor, seqFeedPage, seqOfCursor } from '../seq-cursor.js';
 import type {
@@ -63,7 +62,7 @@ import { recordSessionIp } from './session-ips.js';
 import { consumeRefresh, countLiveRefreshTokens, createSession } from './sessions.js';
 import { schemaVersion } from './schema-migrations.js';
 import { setUserPassword } from './set-user-password.js';
-import { snapshotHead, snapshotPage, streamSnapshot } from './snapshot-stream.js';
+import { loadSnapshot, snapshotHead, snapshotPage, streamSnapshot } from './snapshot-stream.js';
 
 /**
  * How a unit of work runs:
@@ -518,13 +517,12 @@ export abstract class SqlStore {
    * nothing. The chain is the head at that cursor: it is advanced in the transaction of each
    * record it covers.
    */
-  async loadSnapshot(nowMs: number): Promise<FeedSnapshot> {
-    const collector = snapshotCollector();
-    await this.streamSnapshot(nowMs, collector);
-    return collector.snapshot();
+  loadSnapshot(nowMs: number): Promise<FeedSnapshot> {
+    const headSql = this.dialect.snapshotHeadSql;
+    return this.unit('snapshot', () => loadSnapshot(headSql, nowMs));
   }
 
-  /** loadSnapshot as a stream: the head first, then the records in pages (sql/snapshot-stream.ts). */
+  /** loadSnapshot as a replica keeps it: the head, then its entries in pages (sql/snapshot-stream.ts). */
   streamSnapshot(nowMs: number, receiver: SnapshotReceiver): Promise<void> {
     const headSql = this.dialect.snapshotHeadSql;
     return this.unit('snapshot', () => streamSnapshot(headSql, nowMs, receiver));

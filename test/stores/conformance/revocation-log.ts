@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { RevocationState } from '../../../src/core/revocation/revocation-state.js';
+import type { SnapshotHead } from '../../../src/core/revocation/snapshot-stream.js';
+import { GENERATION_SCOPES } from '../../../src/core/revocation/types.js';
 import { newId } from '../../../src/core/tokens/opaque.js';
 import type { RevokdStore } from '../../../src/stores/types.js';
 import { type StoreBackend, useStore } from './backend.js';
@@ -302,5 +304,95 @@ export function describeRevocationLogConformance(backend: StoreBackend): void {
         );
       },
     );
+
+    test('streamSnapshot hands a replica the entries of loadSnapshot: entry scopes, five columns', async () => {
+      const user = await newUser();
+      const s = await newSession(user.id);
+      const kid = `k${newId()}`;
+      await store.insertSigningKey(activeKey(kid), true, audit('key.rotated'));
+      const jti = newId();
+      await store.revoke({ scope: 'token', issuer: 'i', jti, expiresAtMs: NOW + 60_000 }, ctx());
+      await store.revoke(
+        { scope: 'token', issuer: null, jti: newId(), expiresAtMs: NOW + 10 },
+        ctx(),
+      );
+      await store.revoke({ scope: 'session', sessionId: s.id }, ctx());
+      await store.revoke({ scope: 'key', kid }, ctx({ reason: 'key_revoked' }));
+      await store.revoke(
+        { scope: 'window', fromSec: 100, toSec: 200, expiresAtMs: NOW + 5_000 },
+        ctx(),
+      );
+      await store.revoke({ scope: 'user', userId: user.id }, ctx());
+      await store.revoke({ scope: 'global' }, ctx());
+      const at = NOW + 1_000;
+
+      const whole = await store.loadSnapshot(at);
+      let head: SnapshotHead | undefined;
+      const entries: unknown[][] = [];
+      await store.streamSnapshot(at, {
+        begin: (h) => {
+          head = h;
+          entries.length = 0;
+        },
+        entries: (batch) => {
+          for (const e of batch) entries.push([...e]);
+        },
+      });
+      assert.ok(head !== undefined);
+      const { tokenEntries, ...rest } = head;
+      const { records: _records, ...wholeHead } = whole;
+      assert.deepEqual(rest, wholeHead, 'the same head: counters, cursor, chain');
+      assert.ok(tokenEntries >= whole.records.filter((r) => r.scope === 'token').length);
+      const generationScopes: readonly string[] = GENERATION_SCOPES;
+      assert.deepEqual(
+        entries,
+        whole.records
+          .filter((r) => !generationScopes.includes(r.scope))
+          .map((r) => [r.scope, r.target, r.windowFrom, r.windowTo, r.expiresAtMs]),
+        'every entry-scope record, in order, as scope/target/window/expiry with numbers as numbers',
+      );
+      for (const scope of ['token', 'session', 'key', 'window'])
+        assert.ok(
+          entries.some((e) => e[0] === scope),
+          `a ${scope} entry`,
+        );
+      assert.ok(whole.records.some((r) => r.scope === 'user' && r.target === user.id));
+      assert.ok(!entries.some((e) => generationScopes.includes(e[0] as string)));
+
+      // A replica built from the entries decides as one built from the records.
+      const fromEntries = new RevocationState();
+      const fromRecords = new RevocationState();
+      for (const state of [fromEntries, fromRecords])
+        state.setGenerations(head.globalGeneration, head.userGenerations, head.clientGenerations);
+      for (const e of entries)
+        fromEntries.applyEntry(...(e as Parameters<RevocationState['applyEntry']>));
+      for (const r of whole.records) fromRecords.apply(r);
+      const stamp = {
+        iss: 'i',
+        jti: newId(),
+        sid: newId(),
+        sub: newId(),
+        clientId: 'c',
+        iat: 50,
+        gen: head.globalGeneration,
+        ugen: 0,
+        cgen: 0,
+      };
+      for (const probe of [
+        { ...stamp, jti },
+        { ...stamp, sid: s.id },
+        { ...stamp, kid },
+        { ...stamp, iat: 150 },
+        { ...stamp, sub: user.id },
+        stamp,
+      ])
+        assert.deepEqual(fromEntries.check(probe), fromRecords.check(probe));
+      assert.deepEqual(fromEntries.check({ ...stamp, jti }), { revoked: true, scope: 'token' });
+      assert.deepEqual(fromEntries.check({ ...stamp, sub: user.id }), {
+        revoked: true,
+        scope: 'user',
+      });
+      assert.deepEqual(fromEntries.check(stamp), { revoked: false });
+    });
   });
 }
