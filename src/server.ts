@@ -13,7 +13,6 @@ import { ensureFirstRunAdmin } from './app/first-run-admin.js';
 import { buildApp } from './http/app.js';
 import { DEFAULT_MAIL_FROM } from './mail/mail-transport.js';
 import { OutboxWorker } from './mail/outbox-worker.js';
-import { createSmtpTransport } from './mail/smtp-transport.js';
 
 /** What close() had to do; the shutdown log line reports it. */
 export interface ShutdownReport {
@@ -54,7 +53,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
       ? undefined
       : new OutboxWorker({
           store: ctx.stores.outbox,
-          transport: createSmtpTransport(config.smtpUrl),
+          // Loaded only when configured: a process that sends no mail need not hold nodemailer.
+          transport: (await import('./mail/smtp-transport.js')).createSmtpTransport(config.smtpUrl),
           from: config.mailFrom ?? DEFAULT_MAIL_FROM,
           log: ctx.log,
           now: ctx.now,

@@ -14,7 +14,6 @@ import type { Logger } from 'pino';
 import type { Config } from '../../core/config.js';
 import { MemoryCounters } from '../../stores/memory/memory-counters.js';
 import type { CountersPort } from '../../stores/ports/counters.js';
-import { CONNECT_TIMEOUT_MS, openRedisClient } from '../../stores/redis/redis-client.js';
 import { RedisCounters } from '../../stores/redis/redis-counters.js';
 import type { AppContext } from '../context.js';
 import type { AppCounters } from './counters-status.js';
@@ -39,9 +38,9 @@ function storeCounters(store: CountersPort): AppCounters {
  * Waits for the first connect attempt to end either way (at most about the connect timeout), so a
  * process does not start by reporting Redis down merely because it had not connected yet.
  */
-async function firstConnectAttempt(client: Redis): Promise<void> {
+async function firstConnectAttempt(client: Redis, connectTimeoutMs: number): Promise<void> {
   const ac = new AbortController();
-  const timeout = setTimeout(() => ac.abort(), CONNECT_TIMEOUT_MS + 200);
+  const timeout = setTimeout(() => ac.abort(), connectTimeoutMs + 200);
   try {
     await Promise.race([
       once(client, 'ready', { signal: ac.signal }),
@@ -67,6 +66,9 @@ export async function openCounters(
 ): Promise<OpenedCounters> {
   if (config.redisUrl === undefined)
     return { counters: storeCounters(store), close: async () => undefined };
+  // Loaded only when configured: a process without Redis need not hold ioredis in memory.
+  const { CONNECT_TIMEOUT_MS, openRedisClient } =
+    await import('../../stores/redis/redis-client.js');
   const client = openRedisClient(config.redisUrl);
   const redis = new RedisCounters(client, config.redisPrefix);
   const counters = new DegradingCounters({
@@ -84,7 +86,7 @@ export async function openCounters(
   client.on('close', () => {
     if (!closing) counters.degrade(new Error('connection to Redis closed'));
   });
-  await firstConnectAttempt(client);
+  await firstConnectAttempt(client, CONNECT_TIMEOUT_MS);
   return {
     counters,
     async close() {
