@@ -26,6 +26,7 @@ describe('the push stream snapshot', () => {
     stream.close();
     return {
       generations: parts[0]!.data.generations,
+      tokenEntries: parts[0]!.data.token_entries,
       revocations: parts.flatMap((p) => p.data.revocations as any[]),
     };
   };
@@ -120,6 +121,12 @@ describe('the push stream snapshot', () => {
       snap.generations.clients.some(
         ([id, g]: [string, number]) => id === victimClient.client_id && g === 1,
       ),
+    );
+    // Part 0 sizes a consumer's jti table: the instance's own count of token entries.
+    assert.equal(
+      snap.tokenEntries,
+      snap.revocations.filter((r) => r.scope === 'token').length,
+      'token_entries announces the token entries',
     );
     for (const r of snap.revocations) {
       assert.equal(typeof r.seq, 'number');

@@ -162,6 +162,37 @@ test("part 0 announces the protocol, the service's clock tolerance and access TT
   );
 });
 
+test('part 0 may announce token_entries, a sizing hint read when part 0 is made; without it, none', async () => {
+  const { snapshotFrames } = await import('../../src/app/revocation-stream/snapshot-parts.js');
+  const snapshot = {
+    records,
+    globalGeneration: 0,
+    userGenerations: [],
+    clientGenerations: [],
+    cursor: '9',
+    chain: '0'.repeat(64),
+  };
+  let count = 41;
+  const part0 = (tokenEntries?: () => number) =>
+    JSON.parse(
+      /^data: (.*)$/m.exec(
+        [...snapshotFrames(snapshot, { atMs: 1, sign: () => undefined, tokenEntries })][0]!,
+      )![1]!,
+    ) as Record<string, unknown>;
+  count = 42;
+  const announced = part0(() => count);
+  assert.equal(announced.token_entries, 42, 'the count when part 0 is made');
+  assert.equal(snapshotPartFromWire(announced).tokenEntries, 42);
+  const silent = part0();
+  assert.equal('token_entries' in silent, false);
+  assert.equal(snapshotPartFromWire(silent).tokenEntries, undefined);
+  for (const bad of [-1, 1.5, '42', null])
+    assert.throws(
+      () => snapshotPartFromWire({ ...announced, token_entries: bad }),
+      WireFormatError,
+    );
+});
+
 test('every reason code goes on the wire as one that @revokd/verifier 0.1.x accepts (it refuses any other)', () => {
   // Copied from the published verifier, not imported: a new reason must not widen this list.
   const published = [

@@ -50,6 +50,13 @@ export interface StreamConsumerOptions {
   readonly onUnprovenProof?: (message: string) => void;
 }
 
+/**
+ * The most token entries a snapshot's announced count (`token_entries`, a hint no proof covers
+ * yet) sizes the jti table for up front: ~60 MiB of table. A forged count costs no more than that;
+ * a larger true one just grows the table as the parts arrive.
+ */
+export const PRESIZED_TOKEN_ENTRIES_MAX = 2_000_000;
+
 /** Anything the stream sent that does not follow its format. */
 export class StreamProtocolError extends Error {
   constructor(message: string) {
@@ -223,10 +230,11 @@ export class StreamConsumer {
       );
     if (part.part === 0) {
       const generations = part.generations ?? { global: 0, users: [], clients: [] };
-      // The wire names no count: the jti table grows as parts arrive (in a state nobody reads yet).
-      // Cursor and chain come with the final part.
+      // The jti table is sized once from the announced count, up to a bound (the count is unproven
+      // until the final part: a forged one must not make this process allocate much); past that
+      // it grows as parts arrive, in a state nobody reads yet. Cursor and chain come at the end.
       current.builder.begin({
-        tokenEntries: 0,
+        tokenEntries: Math.min(part.tokenEntries ?? 0, PRESIZED_TOKEN_ENTRIES_MAX),
         globalGeneration: generations.global,
         userGenerations: generations.users,
         clientGenerations: generations.clients,

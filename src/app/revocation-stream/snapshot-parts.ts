@@ -33,6 +33,8 @@ export type SnapshotHeadFields = Omit<FeedSnapshot, 'records'>;
 export interface SnapshotFrameOptions {
   /** Announced in part 0. */
   readonly limits?: WireServiceLimits;
+  /** Announced in part 0 as `token_entries` (a sizing hint): read when part 0 is made. */
+  readonly tokenEntries?: () => number;
   /** When the snapshot's view was current (the store read's start): the proof's `at`. */
   readonly atMs: number;
   readonly sign: ProofSigner;
@@ -60,6 +62,7 @@ export interface EncodedPart {
 export class SnapshotPartEncoder {
   private readonly head: SnapshotHeadFields;
   private readonly limits: WireServiceLimits | undefined;
+  private readonly tokenEntries: (() => number) | undefined;
   private readonly maxRecords: number;
   private readonly maxBytes: number;
   private readonly digest: Hash;
@@ -78,6 +81,7 @@ export class SnapshotPartEncoder {
   ) {
     this.head = head;
     this.limits = options.limits;
+    this.tokenEntries = options.tokenEntries;
     this.maxRecords = options.partSize ?? SNAPSHOT_PART_SIZE;
     this.maxBytes = options.partBytes ?? SNAPSHOT_PART_BYTES;
     this.parts = from.parts ?? 0;
@@ -170,6 +174,7 @@ export class SnapshotPartEncoder {
             access_ttl_seconds: this.limits.accessTtlSeconds,
           }
         : {}),
+      ...(first && this.tokenEntries !== undefined ? { token_entries: this.tokenEntries() } : {}),
     };
     return `${JSON.stringify(fields).slice(0, -1)},"revocations":[`;
   }

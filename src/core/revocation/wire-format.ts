@@ -113,6 +113,12 @@ export interface WireSnapshotPart {
    */
   readonly clock_tolerance_seconds?: number;
   readonly access_ttl_seconds?: number;
+  /**
+   * In part 0 only, optional: about how many token entries the snapshot holds, so a consumer can
+   * size its jti table once. A hint from a part no proof covers yet: bounded by whoever allocates
+   * on it, never relied on.
+   */
+  readonly token_entries?: number;
   /** In part 0 only (protocol ≥ 2): the protocol the service speaks. */
   readonly protocol?: number;
   /** On the final part only (protocol ≥ 2): the feed chain at the snapshot's cursor. */
@@ -293,6 +299,7 @@ export function snapshotPartFromWire(input: unknown): {
   final: boolean;
   generations: WireGenerations | undefined;
   limits: WireServiceLimits | undefined;
+  tokenEntries: number | undefined;
   records: RevocationRecord[];
   protocol: number | undefined;
   chain: string | undefined;
@@ -333,6 +340,7 @@ export function snapshotPartFromWire(input: unknown): {
     };
   }
   const protocol = v.protocol === undefined ? undefined : wholeNumber(v, 'protocol');
+  const tokenEntries = v.token_entries === undefined ? undefined : wholeNumber(v, 'token_entries');
   const chain = v.chain;
   if (chain !== undefined && (typeof chain !== 'string' || !/^[0-9a-f]{64}$/.test(chain)))
     throw new WireFormatError('"chain" is not a chain value');
@@ -341,6 +349,7 @@ export function snapshotPartFromWire(input: unknown): {
     final,
     generations,
     limits,
+    tokenEntries,
     records: revocations.map(fromWire),
     protocol,
     chain,

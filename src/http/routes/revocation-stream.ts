@@ -103,6 +103,8 @@ export function revocationStreamRoutes(app: FastifyInstance, ctx: AppContext): v
           clockToleranceSeconds: ctx.config.clockToleranceSeconds,
           accessTtlSeconds: ctx.config.accessTtlSeconds,
         },
+        // This instance's own count: a hint for the consumer's table, not a promise.
+        tokenEntries: () => ctx.replica.state.size().tokens,
       },
       ctx.now,
     ),
