@@ -120,6 +120,8 @@ async function runCase(
     command: [process.execPath, 'dist/src/cli/main.js', 'serve'],
     dataDir,
     env,
+    // The restart on millions of rows is what is measured: give it far longer than a test would.
+    readyTimeoutMs: 600_000,
   });
   try {
     const stream = withVerifier

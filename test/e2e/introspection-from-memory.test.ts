@@ -23,6 +23,7 @@ import {
 import { ADMIN_EMAIL, ADMIN_PASSWORD, type ServerProcess } from '../support/server-process.js';
 import { type TwoInstances, describeOnTwoInstances } from '../support/two-instances.js';
 import { markerReaches } from '../support/feed-marker.js';
+import { basicAuth } from '../support/sse-client.js';
 import { generateApiToken } from '../../src/core/tokens/api-token.js';
 
 const PASSWORD = 'correct horse battery staple 21';
@@ -118,13 +119,25 @@ function describeView(name: string, servers: TwoInstances): void {
       await inactiveOn(server, token, 'what the disable revoked stays revoked');
   });
 
-  test(`${name}: a client disabled on A gets 401 on B; a client whose secret A rotated too (old secret), the new one works on B`, async () => {
+  test(`${name}: a client disabled on A gets 401 on B (introspection and revocation); a client whose secret A rotated too (old secret), the new one works on B`, async () => {
     const { a, b } = servers();
     const { token } = await ownerWithToken();
     const doomed = await createClientViaAdmin(a.url, admin, `doomed-${name}`, ['introspect']);
     const rotated = await createClientViaAdmin(a.url, admin, `rotated-${name}`, ['introspect']);
+    // /oauth/revoke authenticates from the same view: an unknown token answers 200 (RFC 7009).
+    const revokeAs = (
+      server: ServerProcess,
+      client: { client_id: string; client_secret: string },
+    ) =>
+      request(`${server.url}/oauth/revoke`, {
+        method: 'POST',
+        headers: { authorization: basicAuth(client.client_id, client.client_secret) },
+        form: { token: 'not-a-token-of-anyone' },
+      });
     await activeOnB(token, doomed);
     await activeOnB(token, rotated);
+    for (const client of [doomed, rotated])
+      assert.equal((await revokeAs(b, client)).status, 200, 'B holds both clients in its view');
 
     await adminPost(`/api/v1/admin/clients/${doomed.client_id}/disable`);
     const fresh = await adminPost(`/api/v1/admin/clients/${rotated.client_id}/rotate-secret`);
@@ -136,7 +149,10 @@ function describeView(name: string, servers: TwoInstances): void {
       assert.equal(off.body.error, 'invalid_client');
       const old = await introspect(server.url, rotated, token);
       assert.equal(old.status, 401, `the replaced secret: ${old.text}`);
+      assert.equal((await revokeAs(server, doomed)).status, 401, 'the disabled client revokes');
+      assert.equal((await revokeAs(server, rotated)).status, 401, 'the replaced secret revokes');
     }
+    assert.equal((await revokeAs(b, renewed)).status, 200);
     await activeOnB(token, renewed);
   });
 

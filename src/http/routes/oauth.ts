@@ -137,7 +137,9 @@ export function oauthRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post<{ Body: Static<typeof TokenParamForm> }>(
     '/oauth/revoke',
     {
-      preHandler: authenticate,
+      // A revocation only takes access away: the client may be authenticated from the in-process
+      // view too (docs/architecture.md, "Introspection from memory": what a stale entry can do).
+      preHandler: authenticateWith(ctx.introspectionView),
       config,
       schema: {
         tags: ['oauth'],
