@@ -209,21 +209,24 @@ export interface RevocationReport {
 }
 
 /**
- * A user's disable with what it ends, one commit (UserRecords.disableUserAndRevoke): the
- * user-scope revocation and every live API token of the user.
+ * What a user holds, revoked in one commit (RecordsPort.revokeUserHoldings, and with the user's
+ * disable disableUserAndRevoke): the user-scope revocation and every live API token of the user.
  */
-export interface UserDisableRevocation {
+export interface UserHoldingsRevocation {
   readonly context: RevocationContext;
   /** Stored as the API tokens' revoked_by (null for the system/CLI). */
   readonly revokedBy: string | null;
   readonly notify: ApiTokenRevocation['notify'];
 }
 
-export interface UserDisableReport {
-  /** False when the user was already disabled (the revocations run all the same). */
-  readonly disabled: boolean;
+export interface UserHoldingsReport {
   readonly revocation: RevocationReport;
   readonly apiTokens: readonly ApiTokenRecord[];
+}
+
+export interface UserDisableReport extends UserHoldingsReport {
+  /** False when the user was already disabled (the revocations run all the same). */
+  readonly disabled: boolean;
 }
 
 /** A client's remedy committed with its client-scope revocation (ClientRecords.cutOffClient). */

@@ -41,7 +41,7 @@ async function apply(
   return revoked;
 }
 
-/** After any commit that revoked API tokens (this file's, a user's disable). */
+/** After any commit that revoked API tokens (this file's, a user's disable, revoke-user-holdings.ts). */
 export function apiTokensRevoked(
   ctx: Pick<AppContext, 'introspectionView' | 'events'>,
   revoked: readonly ApiTokenRecord[],
@@ -108,13 +108,4 @@ export async function ownerRevokeAllAvailableAt(
   const last = await ctx.stores.rateWindows.findRateWindowLastUse(window.key);
   const at = last === undefined ? undefined : last + window.windowMs;
   return at !== undefined && at > ctx.now() ? at : undefined;
-}
-
-/** Revoke every live token of a user with no rate limit (admin, user disabled, revoke-all with include_api_tokens). */
-export async function revokeAllApiTokensOfUser(
-  ctx: AppContext,
-  userId: string,
-  request: ApiTokenRevokeRequest,
-): Promise<ApiTokenRecord[]> {
-  return apply(ctx, { kind: 'all_of_user', userId }, request);
 }

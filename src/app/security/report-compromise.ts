@@ -5,9 +5,8 @@
  * team, with what was reached and which session reported it.
  */
 import type { UserRecord } from '../../stores/types.js';
-import { revokeAllApiTokensOfUser } from '../api-tokens/revoke-api-tokens.js';
 import type { AppContext } from '../context.js';
-import { revoke } from '../revoke.js';
+import { revokeUserHoldings } from '../revoke-user-holdings.js';
 import { raiseAlert } from './alerts.js';
 
 export interface CompromiseReport {
@@ -27,8 +26,7 @@ export async function reportCompromise(
     actor: { type: 'user' as const, id: user.id },
     ip,
   };
-  const revoked = await revoke(ctx, { scope: 'user', userId: user.id }, request);
-  const apiTokens = await revokeAllApiTokensOfUser(ctx, user.id, request);
+  const { revocation: revoked, apiTokens } = await revokeUserHoldings(ctx, user.id, request);
   await raiseAlert(ctx, {
     severity: 'HIGH',
     type: 'user_reported_compromise',

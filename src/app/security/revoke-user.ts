@@ -6,9 +6,8 @@
  */
 import { RevokdError } from '../../core/errors.js';
 import type { Actor } from '../../stores/types.js';
-import { revokeAllApiTokensOfUser } from '../api-tokens/revoke-api-tokens.js';
 import type { AppContext } from '../context.js';
-import { revoke } from '../revoke.js';
+import { revokeUserHoldings } from '../revoke-user-holdings.js';
 
 export interface RevokeUserReport {
   readonly userId: string;
@@ -60,14 +59,12 @@ export async function revokeUserEverything(
     actor: request.actor,
     ip: request.ip,
   };
-  const report = await revoke(ctx, { scope: 'user', userId: user.id }, revokeRequest);
-  const cutoffMs = ctx.now();
-  const apiTokens = await revokeAllApiTokensOfUser(ctx, user.id, revokeRequest);
+  const { revocation, apiTokens } = await revokeUserHoldings(ctx, user.id, revokeRequest);
   return {
     ...base,
-    sessions: report.sessions,
-    refreshTokens: report.refreshTokens,
-    accessTokensCutoffMs: cutoffMs,
+    sessions: revocation.sessions,
+    refreshTokens: revocation.refreshTokens,
+    accessTokensCutoffMs: ctx.now(),
     apiTokens: apiTokens.length,
   };
 }

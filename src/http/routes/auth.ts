@@ -12,7 +12,7 @@ import {
   revokeIdentified,
 } from '../../app/revoke-presented-token.js';
 import { bearerGuard, bearerOrApiTokenGuard, bearerSubject, requireUser } from '../bearer-guard.js';
-import { revokeAllApiTokensOfUser } from '../../app/api-tokens/revoke-api-tokens.js';
+import { revokeUserHoldings } from '../../app/revoke-user-holdings.js';
 import { Type } from '@sinclair/typebox';
 import { PRESENTED_TOKEN } from '../nul-bytes.js';
 import { SECURITY } from '../openapi.js';
@@ -228,12 +228,15 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
         actor: userActor(sub),
         ip: request.clientIp,
       };
-      const report = await revoke(ctx, { scope: 'user', userId: sub }, request_);
-      // API tokens are long-lived credentials: only revoked here when asked for explicitly.
-      const apiTokens =
+      // API tokens are long-lived credentials: only revoked here when asked for explicitly, and
+      // then in the same commit as the sessions (revoke-user-holdings.ts).
+      const { revocation: report, apiTokens } =
         body.include_api_tokens === true
-          ? (await revokeAllApiTokensOfUser(ctx, sub, request_)).length
-          : 0;
+          ? await revokeUserHoldings(ctx, sub, request_)
+          : {
+              revocation: await revoke(ctx, { scope: 'user', userId: sub }, request_),
+              apiTokens: [],
+            };
       return {
         message: 'All tokens revoked successfully',
         user_id: sub,
@@ -241,7 +244,7 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
           sessions: report.sessions,
           access_tokens_cutoff: new Date(ctx.now()).toISOString(),
           generation: report.generation,
-          api_tokens: apiTokens,
+          api_tokens: apiTokens.length,
         },
       };
     },

@@ -24,7 +24,8 @@ import type {
   SessionRecord,
   SigningKeyRecord,
   UserDisableReport,
-  UserDisableRevocation,
+  UserHoldingsReport,
+  UserHoldingsRevocation,
   UserRecord,
 } from '../types.js';
 
@@ -69,8 +70,16 @@ export interface UserRecords {
     id: string,
     nowMs: number,
     audit: AuditEventInput,
-    revocation: UserDisableRevocation,
+    revocation: UserHoldingsRevocation,
   ): Promise<UserDisableReport>;
+  /**
+   * The same revocations without the disable: the user-scope revocation (every session, every
+   * access token issued before it) and every live API token of the user, with their feed records,
+   * audit entries and owner emails, in one commit — a crash cannot leave the API tokens live after
+   * the sessions died (an admin's "revoke everything", a user's "this wasn't me", logout-all with
+   * API tokens). ERR_NOT_FOUND (nothing written) for an unknown user.
+   */
+  revokeUserHoldings(id: string, revocation: UserHoldingsRevocation): Promise<UserHoldingsReport>;
   /** Clears `disabledAtMs`; false (and no audit row) when the user is unknown or not disabled. */
   enableUser(id: string, nowMs: number, audit: AuditEventInput): Promise<boolean>;
   /**

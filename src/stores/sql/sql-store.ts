@@ -27,6 +27,8 @@ import type {
   RevocationReport,
   RevocationTarget,
   RevokdStore,
+  UserHoldingsReport,
+  UserHoldingsRevocation,
 } from '../types.js';
 import * as apiTokens from './api-tokens.js';
 import { appendAudit, auditedChange, listAudit } from './audit.js';
@@ -305,6 +307,27 @@ function setDisabled(
  * rows lock) before counting the others, so of two admins disabling each other at once the second
  * sees the first's commit and is refused.
  */
+function* mustBeUser(id: string): Proc<void> {
+  if ((yield* get('SELECT 1 FROM users WHERE id = ?', [id])) === undefined)
+    throw new RevokdError('ERR_NOT_FOUND', 'no such user');
+}
+
+/** The user-scope revocation and every live API token of the user, in the unit `u`. */
+function* revokeUserHoldings(
+  u: Unit,
+  id: string,
+  revocation: UserHoldingsRevocation,
+): Proc<UserHoldingsReport> {
+  const report = yield* revoke(u, { scope: 'user', userId: id }, revocation.context);
+  const revokedTokens = yield* apiTokens.revokeApiTokens(u, {
+    selection: { kind: 'all_of_user', userId: id },
+    context: revocation.context,
+    revokedBy: revocation.revokedBy,
+    notify: revocation.notify,
+  });
+  return { revocation: report, apiTokens: revokedTokens };
+}
+
 function* disableUser(u: Unit, id: string, nowMs: number, audit: AuditEventInput): Proc<boolean> {
   const target = yield* get<{ role: string }>(
     `SELECT role FROM users WHERE id = ? AND disabled_at IS NULL${u.d.forUpdate}`,
@@ -362,17 +385,13 @@ const AUDITED = {
   },
   disableUser,
   *disableUserAndRevoke(u, id, nowMs, audit, revocation) {
-    if ((yield* get('SELECT 1 FROM users WHERE id = ?', [id])) === undefined)
-      throw new RevokdError('ERR_NOT_FOUND', 'no such user');
+    yield* mustBeUser(id);
     const disabled = yield* disableUser(u, id, nowMs, audit);
-    const report = yield* revoke(u, { scope: 'user', userId: id }, revocation.context);
-    const revokedTokens = yield* apiTokens.revokeApiTokens(u, {
-      selection: { kind: 'all_of_user', userId: id },
-      context: revocation.context,
-      revokedBy: revocation.revokedBy,
-      notify: revocation.notify,
-    });
-    return { disabled, revocation: report, apiTokens: revokedTokens };
+    return { disabled, ...(yield* revokeUserHoldings(u, id, revocation)) };
+  },
+  *revokeUserHoldings(u, id, revocation) {
+    yield* mustBeUser(id);
+    return yield* revokeUserHoldings(u, id, revocation);
   },
   enableUser: (u, id, nowMs, audit) => setDisabled(u, 'users', id, false, nowMs, audit),
   setUserPassword,

@@ -143,6 +143,56 @@ export function describeRemediesConformance(backend: StoreBackend): void {
       assert.deepEqual(again.apiTokens, []);
     });
 
+    test("revoking a user's holdings is one commit: the user-scope bump and every live API token, the user left enabled", async () => {
+      const user = await newUser();
+      const s = await newSession(user.id);
+      const live = await newApiToken(user.id);
+      const other = await newUser();
+      const untouched = await newApiToken(other.id);
+      const mailed: string[] = [];
+      const before = await store.readFeed('0', 100_000);
+      const report = await store.revokeUserHoldings(user.id, {
+        context: ctx({ reason: 'compromised' }),
+        revokedBy: null,
+        notify: (token) => {
+          mailed.push(token.id);
+          return null;
+        },
+      });
+      assert.equal(report.revocation.generation, s.gens.ugen + 1);
+      assert.equal(report.revocation.sessions, 1);
+      assert.deepEqual(
+        report.apiTokens.map((t) => [t.id, t.isActive, t.revokeReason]),
+        [[live, false, 'compromised']],
+      );
+      assert.deepEqual(mailed, [live]);
+      assert.equal((await store.findUserById(user.id))?.disabledAtMs, null, 'not a disable');
+      assert.equal((await consume(s.token)).outcome.kind, 'session_inactive');
+      // Both records, in this order, and nothing between them: the one commit's.
+      const after = await store.readFeed(before.cursor, 100_000);
+      assert.deepEqual(
+        after.records.map((r) => [r.scope, r.target]),
+        [
+          ['user', user.id],
+          ['api_token', live],
+        ],
+      );
+      assert.equal((await store.findApiTokenById(untouched))?.isActive, true);
+      await assert.rejects(
+        store.revokeUserHoldings(randomUUID(), {
+          context: ctx(),
+          revokedBy: null,
+          notify: () => null,
+        }),
+        (err: { code?: string }) => err.code === 'ERR_NOT_FOUND',
+      );
+      assert.deepEqual(
+        (await store.readFeed(after.cursor, 100_000)).records,
+        [],
+        'nothing written',
+      );
+    });
+
     test('a disable of an unknown user is refused (ERR_NOT_FOUND) and writes nothing', async () => {
       const before = await store.readFeed('0', 100_000);
       await assert.rejects(
