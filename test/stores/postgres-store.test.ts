@@ -18,6 +18,8 @@ import type { RevokdStore } from '../../src/stores/types.js';
 import { TEST_AUDIT_KEY } from '../support/audit-key.js';
 import { type TestDatabase, createTestDatabase } from '../support/postgres.js';
 import { until } from '../support/until.js';
+import { bulkRevokePostgres } from '../support/bulk-revocations.js';
+import { ENTRY_PAGE_SQL, PAGE_SQL } from '../../src/stores/sql/snapshot-stream.js';
 import { describeStoreConformance } from './conformance/index.js';
 import { NOW, ctx, storeFixtures } from './conformance/fixtures.js';
 
@@ -426,6 +428,36 @@ describe('postgres: round trips of a group commit', () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('postgres: snapshot pages on a table never analysed', () => {
+  test('a page is read by the primary key range, never through the expiry index (a restore, a bulk load)', async () => {
+    const db = await newDatabase('unanalysed');
+    await (await open(db.url)).close();
+    await withClient(db.url, (c) =>
+      c.query('ALTER TABLE revocations SET (autovacuum_enabled = false)'),
+    );
+    // Written in bulk and never analysed: the planner has no statistics on the table.
+    await bulkRevokePostgres(db.url, { count: 300_000, chain: false });
+    await withClient(db.url, async (c) => {
+      const never = await c.query(
+        `SELECT last_analyze, last_autoanalyze FROM pg_stat_user_tables WHERE relname = 'revocations'`,
+      );
+      assert.deepEqual(never.rows, [{ last_analyze: null, last_autoanalyze: null }]);
+      for (const [name, sql] of [
+        ['the stream and loadSnapshot page', PAGE_SQL],
+        ["the replica's entry page", ENTRY_PAGE_SQL],
+      ] as const) {
+        let n = 0;
+        const text = sql.replace(/\?/g, () => `$${++n}`);
+        const plan = (await c.query(`EXPLAIN ${text}`, [150_000, 160_000, NOW])).rows
+          .map((r) => r['QUERY PLAN'] as string)
+          .join('\n');
+        assert.match(plan, /revocations_pkey/, `${name}: ${plan}`);
+        assert.doesNotMatch(plan, /revocations_by_expiry|Seq Scan/, `${name}: ${plan}`);
+      }
+    });
   });
 });
 

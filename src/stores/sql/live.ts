@@ -15,6 +15,14 @@ export const LIVE_ENTRY = '(expires_at IS NULL OR expires_at >= ?)';
 /** A feed entry prune deletes: exactly those a snapshot no longer loads (entryMayBePruned). Parameter: {@link entryCutoff}. */
 export const PRUNABLE_ENTRY = 'expires_at IS NOT NULL AND expires_at < ?';
 export const entryCutoff = entryLiveFromMs;
+/**
+ * LIVE_ENTRY for a page of a seq range (the snapshot's): the same test, written so that no index
+ * on `expires_at` can serve it (`+ 0` makes it an expression, on both databases), so the primary
+ * key's range is the only plan. Without statistics — a table just restored or bulk loaded, not yet
+ * analysed — PostgreSQL combined the expiry index with the range and read that whole index for
+ * every page: a start on 10 M rows did not finish in 10 minutes. Parameter: {@link entryCutoff}.
+ */
+export const LIVE_ENTRY_IN_RANGE = '(expires_at IS NULL OR expires_at + 0 >= ?)';
 
 /** A session neither revoked nor over (`alias` for a joined table, e.g. 's.'). Parameter: {@link liveCutoff}. */
 export const liveSession = (alias = ''): string =>

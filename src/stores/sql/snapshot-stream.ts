@@ -21,7 +21,7 @@ import {
   seqFeedSnapshot,
   seqOfCursor,
 } from '../seq-cursor.js';
-import { LIVE_ENTRY, entryCutoff } from './live.js';
+import { LIVE_ENTRY_IN_RANGE, entryCutoff } from './live.js';
 import { type Proc, all, count, get, rows } from './procedure.js';
 import { REVOCATION_COLUMNS, revocationFromColumns } from './rows.js';
 
@@ -38,7 +38,7 @@ export const SNAPSHOT_PAGE = 10_000;
  */
 export const PAGED_SNAPSHOT_PAGE = 2_500;
 
-const PAGE_SQL = `SELECT ${REVOCATION_COLUMNS} FROM revocations WHERE seq > ? AND seq <= ? AND ${LIVE_ENTRY}
+export const PAGE_SQL = `SELECT ${REVOCATION_COLUMNS} FROM revocations WHERE seq > ? AND seq <= ? AND ${LIVE_ENTRY_IN_RANGE}
   AND scope NOT IN ${BLOCK_CHANGE_SCOPES_SQL} ORDER BY seq`;
 
 /**
@@ -46,8 +46,8 @@ const PAGE_SQL = `SELECT ${REVOCATION_COLUMNS} FROM revocations WHERE seq > ? AN
  * order) and to entry scopes — the head's counters already carry the generation scopes. Five
  * columns instead of twelve: reading (stepping) the rows was most of a start's time.
  */
-const ENTRY_PAGE_SQL = `SELECT scope, target, window_from, window_to, expires_at FROM revocations
-  WHERE seq > ? AND seq <= ? AND ${LIVE_ENTRY} AND scope NOT IN ${BLOCK_CHANGE_SCOPES_SQL}
+export const ENTRY_PAGE_SQL = `SELECT scope, target, window_from, window_to, expires_at FROM revocations
+  WHERE seq > ? AND seq <= ? AND ${LIVE_ENTRY_IN_RANGE} AND scope NOT IN ${BLOCK_CHANGE_SCOPES_SQL}
   AND scope NOT IN (${GENERATION_SCOPES.map((s) => `'${s}'`).join(', ')}) ORDER BY seq`;
 
 /**
