@@ -120,16 +120,19 @@ test('a snapshot part carries generations in part 0 and validated revocations', 
   );
 });
 
+/** A snapshot of `records` with no generations, at cursor 9. */
+const snapshotOf = (held: readonly RevocationRecord[]) => ({
+  records: held,
+  globalGeneration: 0,
+  userGenerations: [],
+  clientGenerations: [],
+  cursor: '9',
+  chain: '0'.repeat(64),
+});
+
 test("part 0 announces the protocol, the service's clock tolerance and access TTL; older parts without them still decode", async () => {
   const { snapshotFrames } = await import('../../src/app/revocation-stream/snapshot-parts.js');
-  const snapshot = {
-    records,
-    globalGeneration: 0,
-    userGenerations: [],
-    clientGenerations: [],
-    cursor: '9',
-    chain: '0'.repeat(64),
-  };
+  const snapshot = snapshotOf(records);
   const frames = [
     ...snapshotFrames(snapshot, {
       atMs: 1,
@@ -164,14 +167,7 @@ test("part 0 announces the protocol, the service's clock tolerance and access TT
 
 test('part 0 may announce token_entries, a sizing hint read when part 0 is made; without it, none', async () => {
   const { snapshotFrames } = await import('../../src/app/revocation-stream/snapshot-parts.js');
-  const snapshot = {
-    records,
-    globalGeneration: 0,
-    userGenerations: [],
-    clientGenerations: [],
-    cursor: '9',
-    chain: '0'.repeat(64),
-  };
+  const snapshot = snapshotOf(records);
   let count = 41;
   const part0 = (tokenEntries?: () => number) =>
     JSON.parse(

@@ -12,6 +12,18 @@ import {
 import type { SnapshotHead } from '../../src/core/revocation/snapshot-stream.js';
 import type { ReplicaSink, SnapshotBuilder } from '../../src/replica/revocation-replica.js';
 
+/** A consumer connected with protocol 2, and what each snapshot it builds began with. */
+function connectedConsumer(): { consumer: StreamConsumer; begun: SnapshotHead[] } {
+  const { sink, begun } = recordingSink();
+  const consumer = new StreamConsumer({
+    sink,
+    issuer: 'https://issuer',
+    resolveKey: () => undefined,
+  });
+  consumer.connected(2);
+  return { consumer, begun };
+}
+
 /** A sink that records what each snapshot began with (nothing else is looked at here). */
 function recordingSink(): { sink: ReplicaSink; begun: SnapshotHead[] } {
   const begun: SnapshotHead[] = [];
@@ -52,13 +64,7 @@ test('the announced count sizes the table, up to the bound; no count, no presizi
     [PRESIZED_TOKEN_ENTRIES_MAX, PRESIZED_TOKEN_ENTRIES_MAX],
     [Number.MAX_SAFE_INTEGER, PRESIZED_TOKEN_ENTRIES_MAX],
   ] as const) {
-    const { sink, begun } = recordingSink();
-    const consumer = new StreamConsumer({
-      sink,
-      issuer: 'https://issuer',
-      resolveKey: () => undefined,
-    });
-    consumer.connected(2);
+    const { consumer, begun } = connectedConsumer();
     await consumer.receive(part0(announced === undefined ? {} : { token_entries: announced }));
     assert.equal(begun.length, 1);
     assert.equal(begun[0]!.tokenEntries, expected, `announced ${announced}`);
@@ -66,13 +72,7 @@ test('the announced count sizes the table, up to the bound; no count, no presizi
 });
 
 test('a malformed count is a protocol error, and nothing is begun', async () => {
-  const { sink, begun } = recordingSink();
-  const consumer = new StreamConsumer({
-    sink,
-    issuer: 'https://issuer',
-    resolveKey: () => undefined,
-  });
-  consumer.connected(2);
+  const { consumer, begun } = connectedConsumer();
   await assert.rejects(consumer.receive(part0({ token_entries: -5 })), /token_entries/);
   assert.equal(begun.length, 0);
 });
