@@ -97,20 +97,26 @@ export function describeRemediesConformance(backend: StoreBackend): void {
       assert.equal((await consume(s.token)).outcome.kind, 'session_inactive');
     });
 
-    test("a disable with its revocations is one commit: the user-scope bump, every live API token, and the owner's mail", async () => {
+    /** A user with a session and a live API token, another user's token, and a mail recorder. */
+    const userWithHoldings = async () => {
       const user = await newUser();
       const s = await newSession(user.id);
       const live = await newApiToken(user.id);
-      const other = await newUser();
-      const untouched = await newApiToken(other.id);
+      const untouched = await newApiToken((await newUser()).id);
       const mailed: string[] = [];
+      const notify = (token: { id: string }): null => {
+        mailed.push(token.id);
+        return null;
+      };
+      return { user, s, live, untouched, mailed, notify };
+    };
+
+    test("a disable with its revocations is one commit: the user-scope bump, every live API token, and the owner's mail", async () => {
+      const { user, s, live, untouched, mailed, notify } = await userWithHoldings();
       const report = await store.disableUserAndRevoke(user.id, NOW, audit('user.disabled'), {
         context: ctx({ reason: 'user_disabled' }),
         revokedBy: null,
-        notify: (token) => {
-          mailed.push(token.id);
-          return null;
-        },
+        notify,
       });
       assert.equal(report.disabled, true);
       assert.equal(report.revocation.generation, s.gens.ugen + 1);
@@ -144,20 +150,12 @@ export function describeRemediesConformance(backend: StoreBackend): void {
     });
 
     test("revoking a user's holdings is one commit: the user-scope bump and every live API token, the user left enabled", async () => {
-      const user = await newUser();
-      const s = await newSession(user.id);
-      const live = await newApiToken(user.id);
-      const other = await newUser();
-      const untouched = await newApiToken(other.id);
-      const mailed: string[] = [];
+      const { user, s, live, untouched, mailed, notify } = await userWithHoldings();
       const before = await store.readFeed('0', 100_000);
       const report = await store.revokeUserHoldings(user.id, {
         context: ctx({ reason: 'compromised' }),
         revokedBy: null,
-        notify: (token) => {
-          mailed.push(token.id);
-          return null;
-        },
+        notify,
       });
       assert.equal(report.revocation.generation, s.gens.ugen + 1);
       assert.equal(report.revocation.sessions, 1);
