@@ -209,6 +209,10 @@ export class RevocationReplica {
         if (state === undefined) throw new Error('snapshot records before its head');
         for (const record of batch) state.apply(record);
       },
+      tokens: (batch) => {
+        if (state === undefined) throw new Error('snapshot entries before its head');
+        for (const t of batch) state.applyEntry('token', t[0], null, null, t[1]);
+      },
       entries: (batch) => {
         if (state === undefined) throw new Error('snapshot entries before its head');
         for (const e of batch) state.applyEntry(e[0], e[1], e[2], e[3], e[4]);

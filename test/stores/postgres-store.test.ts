@@ -19,7 +19,7 @@ import { TEST_AUDIT_KEY } from '../support/audit-key.js';
 import { type TestDatabase, createTestDatabase } from '../support/postgres.js';
 import { until } from '../support/until.js';
 import { bulkRevokePostgres } from '../support/bulk-revocations.js';
-import { ENTRY_PAGE_SQL, PAGE_SQL } from '../../src/stores/sql/snapshot-stream.js';
+import { ENTRY_PAGE_SQL, PAGE_SQL, TOKEN_PAGE_SQL } from '../../src/stores/sql/snapshot-stream.js';
 import { describeStoreConformance } from './conformance/index.js';
 import { NOW, ctx, storeFixtures } from './conformance/fixtures.js';
 
@@ -447,7 +447,8 @@ describe('postgres: snapshot pages on a table never analysed', () => {
       assert.deepEqual(never.rows, [{ last_analyze: null, last_autoanalyze: null }]);
       for (const [name, sql] of [
         ['the stream and loadSnapshot page', PAGE_SQL],
-        ["the replica's entry page", ENTRY_PAGE_SQL],
+        ["the replica's token page", TOKEN_PAGE_SQL],
+        ["the replica's other-entries page", ENTRY_PAGE_SQL],
       ] as const) {
         let n = 0;
         const text = sql.replace(/\?/g, () => `$${++n}`);

@@ -7,6 +7,8 @@ import { SqliteStore, createSqliteStore } from '../../src/stores/sqlite/sqlite-s
 import { tempDir } from '../support/server-process.js';
 import { describeStoreConformance } from './conformance/index.js';
 import { TEST_AUDIT_KEY } from '../support/audit-key.js';
+import { bulkRevokeSqlite } from '../support/bulk-revocations.js';
+import { ENTRY_PAGE_SQL, PAGE_SQL, TOKEN_PAGE_SQL } from '../../src/stores/sql/snapshot-stream.js';
 
 // Each suite opens a new file, so it starts empty: no reset hook needed.
 describeStoreConformance({
@@ -329,5 +331,32 @@ test('sqlite: migration 014 starts the feed chain at genesis on an existing data
     );
   } finally {
     await second.close();
+  }
+});
+
+test('sqlite: snapshot pages are read by the rowid range, never through the scope or expiry index', async () => {
+  const file = path.join(tempDir('page-plans'), 'revokd.db');
+  await (await createSqliteStore(file, { auditChainKey: TEST_AUDIT_KEY })).close();
+  bulkRevokeSqlite(file, { count: 20_000, chain: false });
+  const store = await createSqliteStore(file, { auditChainKey: TEST_AUDIT_KEY });
+  try {
+    for (const [name, sql] of [
+      ['the stream and loadSnapshot page', PAGE_SQL],
+      ["the replica's token page", TOKEN_PAGE_SQL],
+      ["the replica's other-entries page", ENTRY_PAGE_SQL],
+    ] as const) {
+      const plan = (
+        store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(5_000, 15_000, 0) as Array<{
+          detail: string;
+        }>
+      )
+        .map((row) => row.detail)
+        .join('\n');
+      // `scope = 'token'` alone made SQLite search the (scope, target) index for every page.
+      assert.match(plan, /USING INTEGER PRIMARY KEY \(rowid>\? AND rowid<\?\)/, `${name}: ${plan}`);
+      assert.doesNotMatch(plan, /INDEX/, `${name}: ${plan}`);
+    }
+  } finally {
+    await store.close();
   }
 });

@@ -29,6 +29,7 @@ function recordingSink(): { sink: ReplicaSink; begun: SnapshotHead[] } {
   const begun: SnapshotHead[] = [];
   const builder: SnapshotBuilder = {
     begin: (head) => begun.push(head),
+    tokens: () => undefined,
     entries: () => undefined,
     records: () => undefined,
     install: () => '',

@@ -33,8 +33,8 @@ export interface SnapshotPage extends FeedPage {
 
 /**
  * What a replica keeps of a live revocation of an entry scope — the five columns of its row, in
- * this order, exactly as the store reads them (an array per row, no record object: a start reads
- * millions). Generation scopes never come as entries: the head's counters carry them.
+ * this order, exactly as the store reads them (an array per row, no record object). Generation
+ * scopes never come as entries: the head's counters carry them; tokens come as SnapshotTokenEntry.
  */
 export type SnapshotEntry = readonly [
   scope: EntryScope,
@@ -44,12 +44,20 @@ export type SnapshotEntry = readonly [
   expiresAtMs: number | null,
 ];
 
+/** A revoked token as the store reads it — the millions of a snapshot, in two columns. */
+export type SnapshotTokenEntry = readonly [jti: string, expiresAtMs: number | null];
+
 /**
  * Where a streamed snapshot goes. `begin` comes first and once per attempt: a store that retries
- * its read calls it again, and the receiver starts over.
+ * its read calls it again, and the receiver starts over. Then token entries and other entries, as
+ * the store reads them: each kind in seq order, the two kinds interleaved by page (the replica's
+ * state keeps each scope apart, so only the order within a scope matters). Batches and their rows
+ * are the caller's, not to be kept.
  */
 export interface SnapshotReceiver {
   begin(head: SnapshotHead): void;
-  /** The next entries, in seq order; the batch and its rows are the caller's, not to be kept. */
+  /** The next token entries. */
+  tokens(batch: readonly SnapshotTokenEntry[]): void;
+  /** The next entries of the other entry scopes (session, key, window, api_token). */
   entries(batch: readonly SnapshotEntry[]): void;
 }

@@ -53,8 +53,8 @@ export interface RevocationLogPort {
   /**
    * The same snapshot as a replica keeps it, streamed (core/revocation/snapshot-stream.ts): its head
    * (with a jti count to size tables once), then the live entries of its entry scopes in bounded
-   * batches, each a SnapshotEntry row (the generation scopes are the head's counters) — never all
-   * of them in one array, never a record object per row.
+   * batches — tokens as SnapshotTokenEntry rows, the others as SnapshotEntry rows (the generation
+   * scopes are the head's counters) — never all of them in one array, never a record per row.
    */
   streamSnapshot(nowMs: number, receiver: SnapshotReceiver): Promise<void>;
   /**

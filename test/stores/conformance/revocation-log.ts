@@ -328,11 +328,16 @@ export function describeRevocationLogConformance(backend: StoreBackend): void {
 
       const whole = await store.loadSnapshot(at);
       let head: SnapshotHead | undefined;
+      const tokens: unknown[][] = [];
       const entries: unknown[][] = [];
       await store.streamSnapshot(at, {
         begin: (h) => {
           head = h;
+          tokens.length = 0;
           entries.length = 0;
+        },
+        tokens: (batch) => {
+          for (const t of batch) tokens.push([...t]);
         },
         entries: (batch) => {
           for (const e of batch) entries.push([...e]);
@@ -345,13 +350,19 @@ export function describeRevocationLogConformance(backend: StoreBackend): void {
       assert.ok(tokenEntries >= whole.records.filter((r) => r.scope === 'token').length);
       const generationScopes: readonly string[] = GENERATION_SCOPES;
       assert.deepEqual(
+        tokens,
+        whole.records.filter((r) => r.scope === 'token').map((r) => [r.target, r.expiresAtMs]),
+        'every token record, in order, as jti and expiry (a number)',
+      );
+      assert.deepEqual(
         entries,
         whole.records
-          .filter((r) => !generationScopes.includes(r.scope))
+          .filter((r) => r.scope !== 'token' && !generationScopes.includes(r.scope))
           .map((r) => [r.scope, r.target, r.windowFrom, r.windowTo, r.expiresAtMs]),
-        'every entry-scope record, in order, as scope/target/window/expiry with numbers as numbers',
+        'every other entry-scope record, in order, as scope/target/window/expiry',
       );
-      for (const scope of ['token', 'session', 'key', 'window'])
+      assert.ok(tokens.some((t) => t[0] === jti));
+      for (const scope of ['session', 'key', 'window'])
         assert.ok(
           entries.some((e) => e[0] === scope),
           `a ${scope} entry`,
@@ -364,6 +375,8 @@ export function describeRevocationLogConformance(backend: StoreBackend): void {
       const fromRecords = new RevocationState();
       for (const state of [fromEntries, fromRecords])
         state.setGenerations(head.globalGeneration, head.userGenerations, head.clientGenerations);
+      for (const t of tokens)
+        fromEntries.applyEntry('token', t[0] as string, null, null, t[1] as number | null);
       for (const e of entries)
         fromEntries.applyEntry(...(e as Parameters<RevocationState['applyEntry']>));
       for (const r of whole.records) fromRecords.apply(r);
