@@ -8,7 +8,15 @@ import { tempDir } from '../support/server-process.js';
 import { describeStoreConformance } from './conformance/index.js';
 import { TEST_AUDIT_KEY } from '../support/audit-key.js';
 import { bulkRevokeSqlite } from '../support/bulk-revocations.js';
-import { ENTRY_PAGE_SQL, PAGE_SQL, TOKEN_PAGE_SQL } from '../../src/stores/sql/snapshot-stream.js';
+import {
+  ENTRY_PAGE_SQL,
+  PAGE_SQL,
+  TOKEN_PAGE_SQL,
+  streamSnapshot,
+} from '../../src/stores/sql/snapshot-stream.js';
+import { type Query, runSync } from '../../src/stores/sql/procedure.js';
+import { sqliteDialect } from '../../src/stores/sqlite/dialect.js';
+import { NOW, ctx as revocationCtx } from './conformance/fixtures.js';
 
 // Each suite opens a new file, so it starts empty: no reset hook needed.
 describeStoreConformance({
@@ -356,6 +364,59 @@ test('sqlite: snapshot pages are read by the rowid range, never through the scop
       assert.match(plan, /USING INTEGER PRIMARY KEY \(rowid>\? AND rowid<\?\)/, `${name}: ${plan}`);
       assert.doesNotMatch(plan, /INDEX/, `${name}: ${plan}`);
     }
+  } finally {
+    await store.close();
+  }
+});
+
+test("sqlite: the replica's snapshot over many small pages holds every entry of loadSnapshot, each kind in order", async () => {
+  const store = await createSqliteStore(path.join(tempDir('many-pages'), 'revokd.db'), {
+    auditChainKey: TEST_AUDIT_KEY,
+  });
+  try {
+    // Tokens and windows interleaved over 120 seqs: with 3-seq token pages, the windows' reads
+    // (30 seqs each) start on some token pages and not others.
+    for (let i = 0; i < 120; i++) {
+      const target =
+        i % 7 === 3
+          ? { scope: 'window' as const, fromSec: i, toSec: i + 1, expiresAtMs: NOW + 60_000 }
+          : {
+              scope: 'token' as const,
+              issuer: 'i',
+              jti: `jti-${String(i).padStart(3, '0')}`,
+              expiresAtMs: NOW + 60_000 + i,
+            };
+      await store.revoke(target, revocationCtx());
+    }
+    const whole = await store.loadSnapshot(NOW);
+    const tokens: unknown[][] = [];
+    const entries: unknown[][] = [];
+    // The store's own statement runner, with a page size no real snapshot uses.
+    const execute = (store as unknown as { execute: (q: Query) => unknown }).execute;
+    runSync(
+      streamSnapshot(
+        sqliteDialect.snapshotHeadSql,
+        NOW,
+        {
+          begin: () => undefined,
+          tokens: (batch) => batch.forEach((t) => tokens.push([...t])),
+          entries: (batch) => batch.forEach((e) => entries.push([...e])),
+        },
+        3,
+      ),
+      execute,
+    );
+    assert.deepEqual(
+      tokens,
+      whole.records.filter((r) => r.scope === 'token').map((r) => [r.target, r.expiresAtMs]),
+    );
+    assert.deepEqual(
+      entries,
+      whole.records
+        .filter((r) => r.scope === 'window')
+        .map((r) => [r.scope, r.target, r.windowFrom, r.windowTo, r.expiresAtMs]),
+    );
+    assert.equal(tokens.length + entries.length, 120);
   } finally {
     await store.close();
   }

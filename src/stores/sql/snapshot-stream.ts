@@ -42,6 +42,8 @@ export const SNAPSHOT_PAGE = 10_000;
  * a synchronous one, so it is kept to a few milliseconds of the event loop.
  */
 export const PAGED_SNAPSHOT_PAGE = 2_500;
+/** How many token pages one read of the other entry scopes spans (streamSnapshot). */
+const OTHER_ENTRIES_PAGES = 10;
 
 export const PAGE_SQL = `SELECT ${REVOCATION_COLUMNS} FROM revocations WHERE seq > ? AND seq <= ? AND ${LIVE_ENTRY_IN_RANGE}
   AND scope NOT IN ${BLOCK_CHANGE_SCOPES_SQL} ORDER BY seq`;
@@ -120,13 +122,18 @@ export function* streamSnapshot(
   receiver.begin({ ...rest, tokenEntries });
   const last = seqOfCursor(head.cursor);
   const cutoff = entryCutoff(nowMs);
-  for (let after = seqOfCursor(start); after < last; after += pageSize) {
-    const range = [after, after + pageSize, cutoff];
-    // The driver's row arrays, handed on as they are: each statement selects its entry's shape.
-    const tokens = yield* rows(TOKEN_PAGE_SQL, range);
+  // The driver's row arrays are handed on as they are: each statement selects its entry's shape.
+  // Tokens are most of a snapshot; the other entries are read over ranges OTHER_ENTRIES_PAGES
+  // token pages long (still a bounded number of rows per read), so a feed of tokens costs few
+  // empty reads — a round trip each on PostgreSQL.
+  const otherSpan = pageSize * OTHER_ENTRIES_PAGES;
+  for (let after = seqOfCursor(start), page = 0; after < last; after += pageSize, page++) {
+    if (page % OTHER_ENTRIES_PAGES === 0) {
+      const others = yield* rows(ENTRY_PAGE_SQL, [after, after + otherSpan, cutoff]);
+      if (others.length > 0) receiver.entries(others as unknown as readonly SnapshotEntry[]);
+    }
+    const tokens = yield* rows(TOKEN_PAGE_SQL, [after, after + pageSize, cutoff]);
     if (tokens.length > 0) receiver.tokens(tokens as unknown as readonly SnapshotTokenEntry[]);
-    const others = yield* rows(ENTRY_PAGE_SQL, range);
-    if (others.length > 0) receiver.entries(others as unknown as readonly SnapshotEntry[]);
   }
 }
 
