@@ -31,9 +31,10 @@ import { type Proc, all, count, get, rows } from './procedure.js';
 import { REVOCATION_COLUMNS, revocationFromColumns } from './rows.js';
 
 /**
- * Seqs per page. Pages are seq ranges, not `LIMIT n`: a range on the primary key is the plan both
- * databases pick whatever their statistics say, where `seq > ? … ORDER BY seq LIMIT n` let
- * PostgreSQL scan the expiry index and sort every live row for each page (36 s at 500 k rows).
+ * Seqs per page. Pages are seq ranges, not `LIMIT n`: `seq > ? … ORDER BY seq LIMIT n` let
+ * PostgreSQL scan the expiry index and sort every live row for each page (36 s at 500 k rows). A
+ * range on the primary key is the only plan left once no other index can serve the page's other
+ * tests (LIVE_ENTRY_IN_RANGE, the scope expressions below) — without that, statistics decided.
  * A range that pruning left empty costs one index probe.
  */
 export const SNAPSHOT_PAGE = 10_000;
