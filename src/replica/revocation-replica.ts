@@ -199,6 +199,10 @@ export class RevocationReplica {
   private snapshotBuilder(): SnapshotBuilder {
     let head: SnapshotHead | undefined;
     let state: RevocationState | undefined;
+    const begun = (): RevocationState => {
+      if (state === undefined) throw new Error('snapshot contents before its head');
+      return state;
+    };
     return {
       begin: (h) => {
         head = h;
@@ -206,16 +210,16 @@ export class RevocationReplica {
         state.setGenerations(h.globalGeneration, h.userGenerations, h.clientGenerations);
       },
       records: (batch) => {
-        if (state === undefined) throw new Error('snapshot records before its head');
-        for (const record of batch) state.apply(record);
+        const into = begun();
+        for (const record of batch) into.apply(record);
       },
       tokens: (batch) => {
-        if (state === undefined) throw new Error('snapshot entries before its head');
-        for (const t of batch) state.applyEntry('token', t[0], null, null, t[1]);
+        const into = begun();
+        for (const t of batch) into.applyEntry('token', t[0], null, null, t[1]);
       },
       entries: (batch) => {
-        if (state === undefined) throw new Error('snapshot entries before its head');
-        for (const e of batch) state.applyEntry(e[0], e[1], e[2], e[3], e[4]);
+        const into = begun();
+        for (const e of batch) into.applyEntry(e[0], e[1], e[2], e[3], e[4]);
       },
       install: (position) => {
         if (state === undefined || head === undefined)

@@ -37,7 +37,7 @@ export interface SnapshotPage extends FeedPage {
  * scopes never come as entries: the head's counters carry them; tokens come as SnapshotTokenEntry.
  */
 export type SnapshotEntry = readonly [
-  scope: EntryScope,
+  scope: Exclude<EntryScope, 'token'>,
   target: string,
   windowFrom: number | null,
   windowTo: number | null,
@@ -58,6 +58,6 @@ export interface SnapshotReceiver {
   begin(head: SnapshotHead): void;
   /** The next token entries. */
   tokens(batch: readonly SnapshotTokenEntry[]): void;
-  /** The next entries of the other entry scopes (session, key, window, api_token). */
+  /** The next entries of the other entry scopes. */
   entries(batch: readonly SnapshotEntry[]): void;
 }

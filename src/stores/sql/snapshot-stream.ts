@@ -138,16 +138,18 @@ export function* streamSnapshot(
   }
 }
 
-/** The same snapshot as whole records, collected (feed consumers' starts, tests: not millions). */
+/**
+ * The same snapshot as whole records, collected (feed consumers' starts, tests: not millions):
+ * the paged snapshot's pages, read in this one transaction.
+ */
 export function* loadSnapshot(headSql: string, nowMs: number): Proc<FeedSnapshot> {
   const head = yield* snapshotHead(headSql, nowMs);
   const { asOfMs: _at, start, ...rest } = head;
   const records: RevocationRecord[] = [];
-  const last = seqOfCursor(head.cursor);
-  const cutoff = entryCutoff(nowMs);
-  for (let after = seqOfCursor(start); after < last; after += SNAPSHOT_PAGE) {
-    const page = yield* rows(PAGE_SQL, [after, after + SNAPSHOT_PAGE, cutoff]);
-    for (const row of page) records.push(revocationFromColumns(row));
+  for (let after = start; ;) {
+    const page = yield* snapshotPage(head, after, SNAPSHOT_PAGE);
+    for (const record of page.records) records.push(record);
+    if (page.done) return { ...rest, records };
+    after = page.cursor;
   }
-  return { ...rest, records };
 }
