@@ -2,22 +2,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CommitRing } from '../../src/app/revocation-stream/commit-ring.js';
-import type { RevocationRecord } from '../../src/core/revocation/types.js';
+import { revocationRecord } from '../support/revocation-record.js';
 
-const record = (seq: number): RevocationRecord => ({
-  seq,
-  scope: 'token',
-  target: `j${seq}`,
-  issuer: null,
-  generation: null,
-  windowFrom: null,
-  windowTo: null,
-  expiresAtMs: null,
-  initiator: 'admin',
-  reason: 'admin',
-  note: null,
-  createdAtMs: 0,
-});
+const record = (seq: number) => revocationRecord({ seq, scope: 'token', target: `j${seq}` });
 const seqsAfter = (ring: CommitRing, cursor: string): number[] | undefined => {
   const at = ring.positionOf(cursor);
   return at === undefined ? undefined : ring.after(at).map((e) => e.record.seq);

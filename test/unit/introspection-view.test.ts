@@ -17,22 +17,15 @@ import {
   IntrospectionView,
 } from '../../src/app/introspection-view.js';
 import type { ApiTokenRecord, ClientRecord } from '../../src/stores/types.js';
+import { revocationRecord } from '../support/revocation-record.js';
 
 const record = (scope: RevocationRecord['scope'], target: string, seq: number) =>
-  ({
+  revocationRecord({
     seq,
     scope,
     target,
-    issuer: null,
     generation: scope === 'user' || scope === 'client' ? seq : null,
-    windowFrom: null,
-    windowTo: null,
-    expiresAtMs: null,
-    initiator: 'admin',
-    reason: 'admin',
-    note: null,
-    createdAtMs: 0,
-  }) satisfies RevocationRecord;
+  });
 
 const token = (n: number, over: Partial<ApiTokenRecord> = {}): ApiTokenRecord => ({
   id: `id-${n}`,

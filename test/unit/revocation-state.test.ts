@@ -7,6 +7,7 @@ import type {
   RevocationScope,
   TokenStamp,
 } from '../../src/core/revocation/types.js';
+import { revocationRecord } from '../support/revocation-record.js';
 
 /** The scopes a token stamp is checked against (API tokens are checked by id, below). */
 type StampScope = Exclude<RevocationScope, 'api_token'>;
@@ -14,19 +15,7 @@ type StampScope = Exclude<RevocationScope, 'api_token'>;
 let seq = 0;
 const record = (
   over: Partial<RevocationRecord> & Pick<RevocationRecord, 'scope' | 'target'>,
-): RevocationRecord => ({
-  seq: ++seq,
-  issuer: null,
-  generation: null,
-  windowFrom: null,
-  windowTo: null,
-  expiresAtMs: null,
-  initiator: 'admin',
-  reason: 'admin',
-  note: null,
-  createdAtMs: 0,
-  ...over,
-});
+): RevocationRecord => revocationRecord({ seq: ++seq, ...over });
 
 const token: TokenStamp = {
   iss: 'https://iss',

@@ -17,6 +17,7 @@ import { snapshotFrames } from '../../src/app/revocation-stream/snapshot-parts.j
 import type { ProofSigner } from '../../src/app/revocation-stream/stream-hub.js';
 import type { PagedSnapshotHead, SnapshotPage } from '../../src/core/revocation/snapshot-stream.js';
 import type { RevocationRecord } from '../../src/core/revocation/types.js';
+import { revocationRecord } from '../support/revocation-record.js';
 
 const NOW = 1_800_000_000_000;
 const PAGE = 500;
@@ -25,20 +26,14 @@ const sign: ProofSigner = (proof) => Buffer.from(JSON.stringify(proof)).toString
 const limits = { clockToleranceSeconds: 5, accessTtlSeconds: 900 };
 
 function tokenRecord(seq: number): RevocationRecord {
-  return {
+  return revocationRecord({
     seq,
     scope: 'token',
     target: randomBytes(16).toString('base64url'),
     issuer: 'http://issuer.test',
-    generation: null,
-    windowFrom: null,
-    windowTo: null,
     expiresAtMs: NOW + 3_600_000,
-    initiator: 'admin',
-    reason: 'admin',
-    note: null,
     createdAtMs: NOW,
-  };
+  });
 }
 
 /** A store of `count` records (seqs 1…count, every tenth pruned away) that counts its reads. */
