@@ -6,7 +6,7 @@
  * "revoke everything", a user's "this wasn't me" and logout-all with API tokens; a disable does
  * the same inside its own commit (users.ts disableUser).
  */
-import type { ApiTokenRecord, RevocationReport } from '../stores/types.js';
+import type { UserHoldingsReport, UserHoldingsRevocation } from '../stores/types.js';
 import { apiTokenRevokedMessage } from '../mail/api-token-revoked-message.js';
 import { type ApiTokenRevokeRequest, apiTokensRevoked } from './api-tokens/revoke-api-tokens.js';
 import type { AppContext } from './context.js';
@@ -16,13 +16,34 @@ export async function revokeUserHoldings(
   ctx: AppContext,
   userId: string,
   request: ApiTokenRevokeRequest,
-): Promise<{ revocation: RevocationReport; apiTokens: readonly ApiTokenRecord[] }> {
-  const report = await ctx.stores.records.revokeUserHoldings(userId, {
-    context: revocationContext(ctx, request, ctx.now()),
+): Promise<UserHoldingsReport> {
+  const report = await ctx.stores.records.revokeUserHoldings(
+    userId,
+    holdingsRevocation(ctx, request, ctx.now()),
+  );
+  holdingsRevoked(ctx, request, report);
+  return report;
+}
+
+/** What the store's commit needs to revoke a user's holdings (here, and inside a disable's). */
+export function holdingsRevocation(
+  ctx: AppContext,
+  request: ApiTokenRevokeRequest,
+  nowMs: number,
+): UserHoldingsRevocation {
+  return {
+    context: revocationContext(ctx, request, nowMs),
     revokedBy: request.actor.id,
     notify: (token, owner) => apiTokenRevokedMessage(token, owner, request.note),
-  });
+  };
+}
+
+/** After the commit: this replica and the introspection view learn of it; it is counted. */
+export function holdingsRevoked(
+  ctx: AppContext,
+  request: ApiTokenRevokeRequest,
+  report: UserHoldingsReport,
+): void {
   revocationCommitted(ctx, 'user', request, report.revocation);
   apiTokensRevoked(ctx, report.apiTokens, request);
-  return report;
 }

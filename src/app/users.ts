@@ -11,9 +11,7 @@ import { assertStrongPassword, estimatePasswordStrength } from '../core/password
 import type { AuditEventInput } from '../core/audit/audit-event.js';
 import type { Actor, Role, UserRecord } from '../stores/types.js';
 import type { AppContext, UsesStores } from './context.js';
-import { apiTokensRevoked } from './api-tokens/revoke-api-tokens.js';
-import { revocationCommitted, revocationContext } from './revoke.js';
-import { apiTokenRevokedMessage } from '../mail/api-token-revoked-message.js';
+import { holdingsRevocation, holdingsRevoked } from './revoke-user-holdings.js';
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,189}$/;
 /** Control characters (NUL included) and lone UTF-16 surrogates (stored as U+FFFD, i.e. not what was validated). */
@@ -194,14 +192,9 @@ export async function disableUser(
     userId,
     nowMs,
     userStateAudit('user.disabled', actor, userId, ip),
-    {
-      context: revocationContext(ctx, request, nowMs),
-      revokedBy: actor.id,
-      notify: (token, owner) => apiTokenRevokedMessage(token, owner, undefined),
-    },
+    holdingsRevocation(ctx, request, nowMs),
   );
-  revocationCommitted(ctx, 'user', request, report.revocation);
-  apiTokensRevoked(ctx, report.apiTokens, request);
+  holdingsRevoked(ctx, request, report);
   return { sessions: report.revocation.sessions, apiTokens: report.apiTokens.length };
 }
 
