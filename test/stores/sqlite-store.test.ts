@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
 import path from 'node:path';
 import { test } from 'node:test';
 import { GENESIS_CHAIN, chainAfter } from '../../src/core/revocation/feed-chain.js';
@@ -419,5 +420,28 @@ test("sqlite: the replica's snapshot over many small pages holds every entry of 
     assert.equal(tokens.length + entries.length, 120);
   } finally {
     await store.close();
+  }
+});
+
+test('sqlite: a fresh file another connection is reading is switched to WAL once it is free, not refused as locked', async () => {
+  // Instances started together on a fresh file: the first switch to WAL needs the file to itself,
+  // and SQLite answered the others SQLITE_BUSY at once ("database is locked": the start failed).
+  const file = path.join(tempDir('wal-switch'), 'revokd.db');
+  const other = new Database(file);
+  other.exec('CREATE TABLE held (a); INSERT INTO held VALUES (1); BEGIN');
+  other.prepare('SELECT a FROM held').all(); // a read lock, in the default rollback-journal mode
+  const released = new Promise<void>((resolve) =>
+    setTimeout(() => {
+      other.exec('COMMIT');
+      resolve();
+    }, 300),
+  );
+  try {
+    const store = await createSqliteStore(file, { auditChainKey: TEST_AUDIT_KEY });
+    assert.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');
+    await store.close();
+  } finally {
+    await released;
+    other.close();
   }
 });

@@ -24,7 +24,7 @@ export function openDatabase(file: string): SqliteDatabase {
     tightenIfPresent(`${file}-shm`);
   }
   const db = new Database(file);
-  db.pragma('journal_mode = WAL');
+  // journal_mode = WAL is set by the store (useWal, sqlite-store.ts), which can wait for it.
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   // REPLACE deletes the conflicting row; without this its DELETE triggers would not fire, and an
@@ -35,4 +35,14 @@ export function openDatabase(file: string): SqliteDatabase {
   // retries on SQLITE_BUSY asynchronously instead, bounded by the store timeout.
   db.pragma('busy_timeout = 0');
   return db;
+}
+
+/**
+ * Switches the file to WAL (once per file: the mode is kept in it) and says whether it is in WAL
+ * now. The first switch needs the file to itself: while another process opens the same fresh file
+ * (instances started together) SQLite answers SQLITE_BUSY at once, without its busy handler, or
+ * leaves the old mode and returns that — so the caller retries until this says true.
+ */
+export function useWal(db: SqliteDatabase): boolean {
+  return db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
 }

@@ -16,7 +16,7 @@ import type { RevokdStore } from '../types.js';
 import { sqliteDialect } from './dialect.js';
 import { type KeyingOutcome, keyLegacyChain, keyingRecorded } from './key-legacy-chain.js';
 import { migrateSqlite } from './migrate.js';
-import { type SqliteDatabase, openDatabase } from './open-database.js';
+import { type SqliteDatabase, openDatabase, useWal } from './open-database.js';
 import { isBusyError, retryWhenBusy } from './retry-when-busy.js';
 
 export interface SqliteStoreOptions extends SqlStoreOptions {
@@ -97,6 +97,13 @@ export class SqliteStore extends SqlStore implements RevokdStore {
   private readonly preparedRaw = perStatement((sql): Statement => this.db.prepare(sql).raw(true));
 
   async migrate(): Promise<void> {
+    await this.run(() => {
+      // A mode left as it was is retried like a busy error (retry-when-busy.ts).
+      if (!useWal(this.db))
+        throw Object.assign(new Error('the database could not be switched to WAL yet'), {
+          code: 'SQLITE_BUSY',
+        });
+    });
     await this.schemaAfter(await this.run(() => migrateSqlite(this.db, Date.now(), this.execute)));
     // Checked first outside a write transaction: a keyed database opens without the write lock.
     const allowed = this.allowLegacyChainUpgrade;
