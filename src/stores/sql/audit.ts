@@ -12,7 +12,16 @@ import {
   chainHash,
 } from '../../core/audit/audit-event.js';
 import type { AuditQuery } from '../types.js';
-import { type Proc, type Unit, get, insertChunks, many, rowsOf, run } from './procedure.js';
+import {
+  type Proc,
+  type Unit,
+  get,
+  insertChunks,
+  many,
+  placeholderRow,
+  rowsOf,
+  run,
+} from './procedure.js';
 import { toAudit } from './rows.js';
 
 /** One statement, and the audit entry when it changed a row; whether it did. */
@@ -45,9 +54,7 @@ export function* appendAudit(
 const AUDIT_COLUMNS =
   'seq, at, type, actor_type, actor_id, initiator, reason, target_type, target_id, ip, details, ' +
   'prev_hash, hash';
-const AUDIT_ROW = `(${AUDIT_COLUMNS.split(', ')
-  .map(() => '?')
-  .join(', ')})`;
+const AUDIT_ROW = placeholderRow(AUDIT_COLUMNS);
 
 /**
  * Appends entries, each at its own time (a group commit's members each keep their request's time),

@@ -11,7 +11,15 @@ import type { FeedEntry } from '../../core/revocation/revocation-plan.js';
 import type { RevocationRecord } from '../../core/revocation/types.js';
 import { READ_FEED_HEAD_SQL, chainOver, storedChain } from '../feed-head.js';
 import type { RevocationContext } from '../types.js';
-import { type Proc, type Unit, all, get, insertChunks, rowsOf } from './procedure.js';
+import {
+  type Proc,
+  type Unit,
+  all,
+  get,
+  insertChunks,
+  placeholderRow,
+  rowsOf,
+} from './procedure.js';
 import { toFeedRecord, toRevocation } from './rows.js';
 
 /**
@@ -53,9 +61,7 @@ export function* appendFeedRecord(
 const FEED_COLUMNS =
   'scope, target, issuer, generation, window_from, window_to, expires_at, initiator, reason, ' +
   'note, created_at';
-const FEED_ROW = `(${FEED_COLUMNS.split(', ')
-  .map(() => '?')
-  .join(', ')})`;
+const FEED_ROW = placeholderRow(FEED_COLUMNS);
 
 /** What tells one call's records apart: two records of one call never share it (see below). */
 function feedKey(r: Pick<RevocationRecord, 'scope' | 'target' | 'issuer'>): string {

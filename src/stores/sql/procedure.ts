@@ -48,6 +48,14 @@ export function* run(sql: string, params: readonly unknown[] = []): Proc<number>
  */
 export const ROWS_PER_INSERT = 64;
 
+/** The `(?, …)` row of a multi-row INSERT into `columns` (a comma-and-space separated list). */
+export function placeholderRow(columns: string): string {
+  return `(${columns
+    .split(', ')
+    .map(() => '?')
+    .join(', ')})`;
+}
+
 /** `n` copies of a `(?, …)` row for a multi-row INSERT's VALUES (n ≤ ROWS_PER_INSERT). */
 export function rowsOf(row: string, n: number): string {
   return Array.from({ length: n }, () => row).join(', ');
