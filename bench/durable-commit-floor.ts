@@ -1,7 +1,7 @@
 /**
- * What one durable SQLite commit costs on this disk, measured the way revokd opens its file (WAL,
- * synchronous=FULL — src/stores/sqlite/open-database.ts): a one-row insert transaction, one at a
- * time. A revocation is acknowledged only after such a commit, so this is the floor under any
+ * What one durable SQLite commit costs on this disk: a one-row insert transaction in WAL mode with
+ * synchronous=FULL, one at a time — the commit and its fdatasync of the -wal file in one call, the
+ * same work revokd does with the sync run on the thread pool (src/stores/sqlite/wal-sync.ts). A revocation is acknowledged only after such a commit, so this is the floor under any
  * "revoke through the API → refused elsewhere" latency on SQLite; the propagation bench prints it
  * beside its own figures so the two can be told apart.
  */

@@ -1,10 +1,11 @@
 /**
  * Opens the SQLite file with the settings revokd's guarantees rest on.
  *
- * Durability: WAL with synchronous=FULL. NORMAL would already survive a killed *process* (the WAL
- * frame is in the OS page cache before COMMIT returns), but not a power loss or kernel crash; an
- * acknowledged revocation must survive both, and revocations are rare next to checks (which never
- * touch the database), so the fsync per commit is a price worth paying.
+ * Durability: WAL with synchronous=NORMAL, plus a sync of the -wal file after every commit before
+ * the unit that made it resolves (wal-sync.ts, on the thread pool). NORMAL alone would survive a
+ * killed *process* (the WAL frames are in the OS page cache before COMMIT returns) but not a power
+ * loss or kernel crash, and FULL would sync inside the call, stopping the event loop for every
+ * fsync; an acknowledged revocation must survive both, and the server must keep serving meanwhile.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -25,7 +26,8 @@ export function openDatabase(file: string): SqliteDatabase {
   }
   const db = new Database(file);
   // journal_mode = WAL is set by the store (useWal, sqlite-store.ts), which can wait for it.
-  db.pragma('synchronous = FULL');
+  // NORMAL: the per-commit sync is wal-sync.ts's, off the event loop; a checkpoint still syncs here.
+  db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   // REPLACE deletes the conflicting row; without this its DELETE triggers would not fire, and an
   // INSERT OR REPLACE could bring a revoked API token back (see migration 002).

@@ -1,5 +1,6 @@
 /**
- * The embedded backend: one SQLite file (WAL, synchronous=FULL). The store contract is
+ * The embedded backend: one SQLite file (WAL; every commit synced before its unit resolves, off the
+ * event loop — wal-sync.ts). The store contract is
  * ../sql/sql-store.ts; this file says how a unit of work runs on better-sqlite3, which is
  * synchronous: a write runs its whole procedure (../sql/procedure.ts runSync) inside one IMMEDIATE
  * transaction, in one call — so the busy wait (retry-when-busy.ts) can repeat it, since BUSY at
@@ -18,12 +19,15 @@ import { type KeyingOutcome, keyLegacyChain, keyingRecorded } from './key-legacy
 import { migrateSqlite } from './migrate.js';
 import { type SqliteDatabase, openDatabase, useWal } from './open-database.js';
 import { isBusyError, retryWhenBusy } from './retry-when-busy.js';
+import { type SyncFile, WalSync } from './wal-sync.js';
 
 export interface SqliteStoreOptions extends SqlStoreOptions {
   /** Called before each query; tests use it to count database work. */
   readonly onQuery?: () => void;
   /** May a legacy (plain SHA-256) audit chain be re-chained under the key? See key-legacy-chain.ts. */
   readonly allowLegacyChainUpgrade?: boolean;
+  /** How the -wal file is made durable after a commit (default fdatasync; tests hold it back). */
+  readonly syncWal?: SyncFile;
 }
 
 export class SqliteStore extends SqlStore implements RevokdStore {
@@ -33,6 +37,10 @@ export class SqliteStore extends SqlStore implements RevokdStore {
   readonly db: SqliteDatabase;
   private readonly onQuery: () => void;
   private readonly allowLegacyChainUpgrade: boolean;
+  /** Commits made durable off the event loop; none for an in-memory database. */
+  private readonly walSync: WalSync | undefined;
+  /** Whether the attempt running now ran a statement that may write (set by execute). */
+  private wrote = false;
   /** What opening did to a legacy audit chain (set by migrate()). */
   auditKeying: KeyingOutcome | undefined;
 
@@ -41,26 +49,43 @@ export class SqliteStore extends SqlStore implements RevokdStore {
     this.db = db;
     this.onQuery = options.onQuery ?? (() => undefined);
     this.allowLegacyChainUpgrade = options.allowLegacyChainUpgrade ?? false;
+    this.walSync = db.memory ? undefined : new WalSync(db, options.syncWal);
   }
 
   /**
    * Every method's one unit of work. The connection does not busy-wait (open-database.ts); a locked
    * database is waited for here, off the event loop, and the whole unit runs again (a new Unit).
    */
-  protected unit<T>(mode: UnitMode, work: (u: Unit) => Proc<T>): Promise<T> {
-    return this.run(() => {
-      const u = new Unit(sqliteDialect, this.auditChainKey, mode === 'write' || mode === 'audited');
-      switch (mode) {
-        case 'autocommit':
-          return runSync(work(u), this.execute);
-        case 'snapshot':
-          return this.db.transaction(() => runSync(work(u), this.execute))();
-        default:
-          return this.db
-            .transaction(() => runSync(unitOfWork(u, work, mode === 'audited'), this.execute))
-            .immediate();
+  protected async unit<T>(mode: UnitMode, work: (u: Unit) => Proc<T>): Promise<T> {
+    const writes = mode === 'write' || mode === 'audited';
+    let ticket: number | undefined;
+    const result = await this.run(() => {
+      // Counted inside the attempt (synchronous): another unit may run before this one resumes.
+      this.wrote = false;
+      try {
+        const u = new Unit(sqliteDialect, this.auditChainKey, writes);
+        switch (mode) {
+          case 'autocommit':
+            return runSync(work(u), this.execute);
+          case 'snapshot':
+            return this.db.transaction(() => runSync(work(u), this.execute))();
+          default: {
+            const value = this.db
+              .transaction(() => runSync(unitOfWork(u, work, mode === 'audited'), this.execute))
+              .immediate();
+            ticket = this.walSync?.committedNow();
+            return value;
+          }
+        }
+      } finally {
+        // An autocommit statement that wrote committed on its own, even if a later one failed.
+        if (mode === 'autocommit' && this.wrote) ticket = this.walSync?.committedNow();
+        else if (!writes) ticket = this.walSync?.seenOthers();
       }
     });
+    // A write resolves once its commit is on disk; a read once every commit it could see is.
+    await this.walSync?.durable(ticket);
+    return result;
   }
 
   private async run<T>(work: () => T): Promise<T> {
@@ -73,6 +98,7 @@ export class SqliteStore extends SqlStore implements RevokdStore {
   }
 
   private readonly execute = (q: Query): unknown => {
+    if (q.kind === 'run' || q.kind === 'exec') this.wrote = true;
     if (q.kind === 'exec') return void this.db.exec(q.sql);
     const statement = this.prepared(q.sql);
     switch (q.kind) {
@@ -104,7 +130,9 @@ export class SqliteStore extends SqlStore implements RevokdStore {
           code: 'SQLITE_BUSY',
         });
     });
-    await this.schemaAfter(await this.run(() => migrateSqlite(this.db, Date.now(), this.execute)));
+    const ran = await this.run(() => migrateSqlite(this.db, Date.now(), this.execute));
+    await this.walSync?.durable(this.walSync.committedNow());
+    await this.schemaAfter(ran);
     // Checked first outside a write transaction: a keyed database opens without the write lock.
     const allowed = this.allowLegacyChainUpgrade;
     this.auditKeying = (await this.unit('autocommit', keyingRecorded))
@@ -113,7 +141,11 @@ export class SqliteStore extends SqlStore implements RevokdStore {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    try {
+      await this.walSync?.close();
+    } finally {
+      if (this.db.open) this.db.close();
+    }
   }
 }
 
