@@ -30,6 +30,7 @@ function heldSync(): {
   release(): void;
   started: number;
   done: number;
+  files: Set<string>;
 } {
   let open: () => void = () => undefined;
   let gate = Promise.resolve();
