@@ -89,7 +89,7 @@ function backendsEnv(): ClusterBackend[] {
 }
 
 /** What the load generator needs of one server: where, how to authenticate, what to present. */
-interface Target {
+export interface Target {
   readonly name: string;
   readonly url: string;
   readonly introspectPath: string;
@@ -101,7 +101,7 @@ interface Target {
   stop(): Promise<void>;
 }
 
-async function startRevokd(backend: ClusterBackend): Promise<Target> {
+export async function startRevokd(backend: ClusterBackend): Promise<Target> {
   const cluster = await Cluster.start({
     label: `bench_http_${backend}`,
     instances: 1,
@@ -140,7 +140,7 @@ async function startRevokd(backend: ClusterBackend): Promise<Target> {
   }
 }
 
-async function startPeer(): Promise<Target> {
+export async function startPeer(): Promise<Target> {
   const peer: OidcProviderPeer = await startOidcProviderPeer();
   try {
     return {
@@ -245,7 +245,7 @@ async function load(
 }
 
 /** Nearest-rank percentile of sorted values. */
-function percentile(sorted: readonly number[], q: number): number {
+export function percentile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 }

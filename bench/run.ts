@@ -26,9 +26,11 @@
  *      verify of a repeat and a first-seen token vs bare PyJWT (bench/python-verify.ts).
  *  10. start at scale (issue 21): server start time and RSS on 1 M / 10 M live revocations, and a
  *      verifier's first snapshot over the stream at 1 M (bench/start-at-scale.ts).
+ *  11. introspection while revocations are committed, revokd vs node-oidc-provider
+ *      (bench/introspect-during-revocations.ts).
  *
  * Skip parts with BENCH_HOT_PATH=0, BENCH_INTROSPECT_SCALE=0, BENCH_VERIFIER_PROPAGATION=0,
- * BENCH_HTTP=0, BENCH_SCALE_OUT=0, BENCH_IP_BLOCK_PROPAGATION=0, BENCH_VERIFIER_HAPROXY=0, BENCH_GATEWAY=0, BENCH_PYTHON=0, BENCH_START_AT_SCALE=0. Knobs of part 1: BENCH_REVOKED (comma list, default
+ * BENCH_HTTP=0, BENCH_SCALE_OUT=0, BENCH_IP_BLOCK_PROPAGATION=0, BENCH_VERIFIER_HAPROXY=0, BENCH_GATEWAY=0, BENCH_PYTHON=0, BENCH_START_AT_SCALE=0, BENCH_MIXED=0. Knobs of part 1: BENCH_REVOKED (comma list, default
  * 1000000,10000000), BENCH_ROUNDS, BENCH_SLICES, BENCH_VERIFY_OPS, BENCH_REPEAT_OPS,
  * BENCH_REDIS_OPS, BENCH_REDIS_IN_FLIGHT, BENCH_LOOKUP_OPS, BENCH_REDIS_URL; the other parts
  * document theirs. No test asserts any of these numbers.
@@ -190,6 +192,26 @@ if (enabled('BENCH_HTTP')) {
       });
     }
   }
+}
+
+// 4b. Introspection while revocations are being committed.
+if (enabled('BENCH_MIXED')) {
+  const { runIntrospectDuringRevocationsBench } =
+    await import('./introspect-during-revocations.js');
+  log();
+  const runs = await runIntrospectDuringRevocationsBench(log);
+  json.introspectDuringRevocations = runs;
+  const peer = runs.at(-1)!;
+  for (const r of runs)
+    summary.push({
+      part: 'introspect while revoking',
+      row: r.server,
+      value: `${int(r.introspectionsPerSec)} introspections/s (${int(r.revocationsPerSec)} revocations/s)`,
+      p50: ms(r.introspectP50Ms),
+      p99: ms(r.introspectP99Ms),
+      ratio: `${(r.introspectionsPerSec / peer.introspectionsPerSec).toFixed(2)}×`,
+      target: '',
+    });
 }
 
 // 5. Scale-out.
