@@ -15,7 +15,11 @@ import {
 } from '../../src/app/revocation-stream/shared-snapshot.js';
 import { snapshotFrames } from '../../src/app/revocation-stream/snapshot-parts.js';
 import type { ProofSigner } from '../../src/app/revocation-stream/stream-hub.js';
-import type { PagedSnapshotHead, SnapshotPage } from '../../src/core/revocation/snapshot-stream.js';
+import type {
+  PagedSnapshotHead,
+  WireSnapshotPage,
+} from '../../src/core/revocation/snapshot-stream.js';
+import { toWire } from '../../src/core/revocation/wire-format.js';
 import type { RevocationRecord } from '../../src/core/revocation/types.js';
 import { revocationRecord } from '../support/revocation-record.js';
 
@@ -57,13 +61,13 @@ function fakeStore(count: number) {
       store.heads++;
       return head;
     },
-    readSnapshotPage: async (h: PagedSnapshotHead, after: string): Promise<SnapshotPage> => {
+    readSnapshotPage: async (h: PagedSnapshotHead, after: string): Promise<WireSnapshotPage> => {
       store.pages++;
       const from = Number(after);
       const upTo = Math.min(from + PAGE, Number(h.cursor));
       const page = records.filter((r) => r.seq > from && r.seq <= upTo);
       return {
-        records: page,
+        revocations: page.map((r) => JSON.stringify(toWire(r))),
         cursors: page.map((r) => String(r.seq)),
         cursor: String(upTo),
         done: upTo >= Number(h.cursor),

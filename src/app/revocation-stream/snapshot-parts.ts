@@ -97,7 +97,11 @@ export class SnapshotPartEncoder {
   }
 
   add(record: RevocationRecord, after: FeedCursor): EncodedPart | undefined {
-    const text = JSON.stringify(toWire(record));
+    return this.addWire(JSON.stringify(toWire(record)), after);
+  }
+
+  /** `add` for a revocation already in its wire JSON text (a store's snapshot page). */
+  addWire(text: string, after: FeedCursor): EncodedPart | undefined {
     const bytes = Buffer.byteLength(text);
     let full: EncodedPart | undefined;
     const fits =

@@ -7,7 +7,7 @@
  * its numbering and digest: how a stream that fell behind a shared snapshot goes on alone.
  */
 import type { FeedCursor } from '../../core/revocation/feed.js';
-import type { PagedSnapshotHead, SnapshotPage } from '../../core/revocation/snapshot-stream.js';
+import type { PagedSnapshotHead, WireSnapshotPage } from '../../core/revocation/snapshot-stream.js';
 import {
   type EncodedPart,
   type SnapshotFrameOptions,
@@ -16,7 +16,7 @@ import {
 
 /** What a producer reads (RevocationLogPort fits). */
 export interface SnapshotPageSource {
-  readSnapshotPage(head: PagedSnapshotHead, after: FeedCursor): Promise<SnapshotPage>;
+  readSnapshotPage(head: PagedSnapshotHead, after: FeedCursor): Promise<WireSnapshotPage>;
 }
 
 export type SnapshotPartOptions = Omit<SnapshotFrameOptions, 'atMs'>;
@@ -57,8 +57,8 @@ export class SnapshotProducer {
         return this.encoder.end();
       }
       const page = await this.source.readSnapshotPage(this.head, this.after);
-      for (let i = 0; i < page.records.length; i++) {
-        const full = this.encoder.add(page.records[i]!, page.cursors[i]!);
+      for (let i = 0; i < page.revocations.length; i++) {
+        const full = this.encoder.addWire(page.revocations[i]!, page.cursors[i]!);
         if (full !== undefined) this.ready.push(full);
       }
       this.after = page.cursor;

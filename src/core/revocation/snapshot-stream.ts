@@ -24,6 +24,21 @@ export interface PagedSnapshotHead extends Omit<FeedSnapshot, 'records'> {
   readonly start: FeedCursor;
 }
 
+/**
+ * One page of a paged snapshot as the stream sends it: `revocations[i]` is a revocation's wire
+ * JSON — exactly `JSON.stringify(toWire(record))` (wire-format.ts), written by the store's query
+ * (stores/sql/wire-json.ts) so no record object is built for it — and `cursors[i]` the position
+ * just past it.
+ */
+export interface WireSnapshotPage {
+  readonly revocations: readonly string[];
+  readonly cursors: readonly FeedCursor[];
+  /** Where the next page starts. */
+  readonly cursor: FeedCursor;
+  /** Nothing follows this page: the snapshot is complete. */
+  readonly done: boolean;
+}
+
 /** One page of a paged snapshot: `cursors[i]` is the position just past `records[i]`. */
 export interface SnapshotPage extends FeedPage {
   readonly records: readonly RevocationRecord[];

@@ -46,7 +46,7 @@ export const WIRE_REASON_CODES = [
 export type WireReasonCode = (typeof WIRE_REASON_CODES)[number];
 
 /** How each reason newer than the wire's vocabulary is sent (one entry per such reason: checked by the compiler). */
-const WIRE_REASON_FOR: Record<Exclude<ReasonCode, WireReasonCode>, WireReasonCode> = {
+export const WIRE_REASON_FOR: Record<Exclude<ReasonCode, WireReasonCode>, WireReasonCode> = {
   // What the owner's revoke-all was recorded as before it had a reason of its own.
   revoke_all_api_tokens: 'logout_all',
 };

@@ -5,7 +5,7 @@
  */
 import type {
   PagedSnapshotHead,
-  SnapshotPage,
+  WireSnapshotPage,
   SnapshotReceiver,
 } from '../../core/revocation/snapshot-stream.js';
 import type { RevocationRecord } from '../../core/revocation/types.js';
@@ -67,11 +67,12 @@ export interface RevocationLogPort {
   /**
    * The next records of the snapshot `head` after `after` (head.start, or a cursor of a page read
    * before): at most one page of the records at or before the head's cursor that are live at
-   * head.asOfMs, in order; `done` when nothing follows. Feed records are never changed after their
+   * head.asOfMs, in order, each as its wire JSON text (the stream sends nothing else of them);
+   * `done` when nothing follows. Feed records are never changed after their
    * commit, only pruned once expired, so a page read later holds what the head's instant held,
    * less entries that expired meanwhile (they cover no live token: a consumer may drop them too).
    */
-  readSnapshotPage(head: PagedSnapshotHead, after: FeedCursor): Promise<SnapshotPage>;
+  readSnapshotPage(head: PagedSnapshotHead, after: FeedCursor): Promise<WireSnapshotPage>;
   /** Deletes feed records and refresh rows that can no longer matter. */
   prune(nowMs: number): Promise<{ feedRecords: number; refreshTokens: number }>;
 }

@@ -23,6 +23,7 @@ export const postgresDialect: Dialect = {
   ilike: 'ILIKE',
   // Through the unique index on lower(email) (migration 001).
   emailMatches: 'lower(email) = lower(?)',
+  jsonString: (expression) => `COALESCE(to_json(${expression})::text, 'null')`,
   /**
    * Written once per transaction, just before COMMIT, by the only writer of the moment (the feed
    * lock; READ COMMITTED, so the head it read was its predecessor's): the updates are serial across

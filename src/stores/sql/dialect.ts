@@ -32,6 +32,11 @@ export interface Dialect {
   readonly ilike: string;
   /** Finds a user by email, case-insensitively, through the dialect's unique index. */
   readonly emailMatches: string;
+  /**
+   * A text expression as a JSON string literal (`null` for NULL), byte for byte what
+   * JSON.stringify writes for the same string (wire-json.ts; pinned by the revocation-log conformance).
+   */
+  jsonString(expression: string): string;
 
   // The feed head and the feed's highest seq.
   /** Writes the feed chain (and, on PostgreSQL, the seq it covers) just before commit (feed.ts); the rows changed. */

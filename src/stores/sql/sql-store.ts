@@ -13,7 +13,7 @@ import { sealedSuccessorsDroppableBeforeMs } from '../../core/revocation/entry-l
 import type { SchemaState } from '../ports/lifecycle.js';
 import {
   type PagedSnapshotHead,
-  type SnapshotPage,
+  type WireSnapshotPage,
   type SnapshotReceiver,
 } from '../../core/revocation/snapshot-stream.js';
 import { parseSeqCursor, seqFeedPage, seqOfCursor } from '../seq-cursor.js';
@@ -64,7 +64,7 @@ import { recordSessionIp } from './session-ips.js';
 import { consumeRefresh, countLiveRefreshTokens, createSession } from './sessions.js';
 import { schemaVersion } from './schema-migrations.js';
 import { setUserPassword } from './set-user-password.js';
-import { loadSnapshot, snapshotHead, snapshotPage, streamSnapshot } from './snapshot-stream.js';
+import { loadSnapshot, snapshotHead, snapshotWirePage, streamSnapshot } from './snapshot-stream.js';
 
 /**
  * How a unit of work runs:
@@ -553,8 +553,8 @@ export abstract class SqlStore {
   }
 
   /** Its own read: every record at or before the head's cursor is committed and never changes. */
-  readSnapshotPage(head: PagedSnapshotHead, after: FeedCursor): Promise<SnapshotPage> {
-    return this.unit('autocommit', () => snapshotPage(head, after));
+  readSnapshotPage(head: PagedSnapshotHead, after: FeedCursor): Promise<WireSnapshotPage> {
+    return this.unit('autocommit', (u) => snapshotWirePage(u.d, head, after));
   }
 
   recordApiTokenUse(uses: ReadonlyArray<{ id: string; atMs: number; ip: string }>): Promise<void> {

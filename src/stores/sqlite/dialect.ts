@@ -24,6 +24,7 @@ export const sqliteDialect: Dialect = {
   ilike: 'LIKE',
   // users.email is COLLATE NOCASE (migration 001): its unique index answers this.
   emailMatches: 'email = ?',
+  jsonString: (expression) => `json_quote(${expression})`,
   writeFeedHead,
   notifyFeed: nothing,
   // Nothing to notify: the head write alone.

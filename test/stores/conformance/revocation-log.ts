@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import { RevocationState } from '../../../src/core/revocation/revocation-state.js';
 import type { SnapshotHead } from '../../../src/core/revocation/snapshot-stream.js';
 import { GENERATION_SCOPES } from '../../../src/core/revocation/types.js';
+import { toWire } from '../../../src/core/revocation/wire-format.js';
 import { newId } from '../../../src/core/tokens/opaque.js';
 import type { RevokdStore } from '../../../src/stores/types.js';
 import { type StoreBackend, useStore } from './backend.js';
@@ -278,32 +279,73 @@ export function describeRevocationLogConformance(backend: StoreBackend): void {
         );
         const whole = await store.loadSnapshot(at);
         assert.equal(head.asOfMs, at);
-        const records = [];
+        const texts: string[] = [];
         for (let after = head.start; ;) {
           const page = await store.readSnapshotPage(head, after);
-          assert.equal(page.cursors.length, page.records.length);
-          records.push(...page.records);
+          assert.equal(page.cursors.length, page.revocations.length);
+          texts.push(...page.revocations);
           if (page.done) break;
           after = page.cursor;
         }
-        const targets = records.map((r) => r.target);
+        const targets = texts.map((t) => (JSON.parse(t) as { jti?: string }).jti);
         for (const jti of live) assert.ok(targets.includes(jti), 'every live entry');
         assert.ok(!targets.includes(expiring), 'not an entry expired at the head instant');
         assert.ok(!targets.includes(later), 'nothing committed after the head');
-        // What loadSnapshot read a moment later, less what came after the head.
+        // What loadSnapshot read a moment later, less what came after the head, as the wire says it.
         assert.deepEqual(
-          records,
-          whole.records.filter((r) => r.target !== later),
+          texts,
+          whole.records.filter((r) => r.target !== later).map((r) => JSON.stringify(toWire(r))),
         );
         const first = await store.readSnapshotPage(head, head.start);
         const resumed = await store.readSnapshotPage(head, first.cursors[0]!);
-        assert.deepEqual(
-          resumed.records[0],
-          first.records[1],
+        assert.equal(
+          resumed.revocations[0],
+          first.revocations[1],
           'resuming after a record continues with the next',
         );
       },
     );
+
+    test("a snapshot page's wire text is toWire's, byte for byte: every scope, odd characters, a reason newer than the wire", async () => {
+      const user = await newUser();
+      const s = await newSession(user.id);
+      const kid = `k${newId()}`;
+      await store.insertSigningKey(activeKey(kid), true, audit('key.rotated'));
+      const odd = `q"b\\s\nn\tt\u0001c\u001fé中🙂'</x>${newId()}`;
+      await store.revoke(
+        { scope: 'token', issuer: odd, jti: odd, expiresAtMs: NOW + 60_000 },
+        ctx({ initiator: 'user', reason: 'revoke_all_api_tokens' }),
+      );
+      await store.revoke(
+        { scope: 'token', issuer: null, jti: newId(), expiresAtMs: NOW + 60_000 },
+        ctx({ initiator: 'system', reason: 'refresh_reuse' }),
+      );
+      await store.revoke({ scope: 'session', sessionId: s.id }, ctx({ reason: 'logout' }));
+      await store.revoke({ scope: 'key', kid }, ctx({ reason: 'key_revoked' }));
+      await store.revoke({ scope: 'window', fromSec: 100, toSec: 200 }, ctx());
+      await store.revoke({ scope: 'user', userId: user.id }, ctx({ reason: 'password_change' }));
+      await store.revoke({ scope: 'global' }, ctx());
+      const at = NOW + 1_000;
+      const head = await store.readSnapshotHead(at);
+      const texts: string[] = [];
+      for (let after = head.start; ;) {
+        const page = await store.readSnapshotPage(head, after);
+        texts.push(...page.revocations);
+        if (page.done) break;
+        after = page.cursor;
+      }
+      const records = (await store.loadSnapshot(at)).records;
+      assert.deepEqual(
+        texts,
+        records.map((r) => JSON.stringify(toWire(r))),
+      );
+      const scopes = new Set(records.map((r) => r.scope));
+      for (const scope of ['token', 'session', 'key', 'window', 'user', 'global'])
+        assert.ok(scopes.has(scope as never), `a ${scope} record compared`);
+      const oddText = texts.find((t) => t.includes('"reason":"logout_all"'));
+      assert.ok(oddText !== undefined, 'the newer reason is sent as its wire code');
+      assert.equal((JSON.parse(oddText) as { jti: string }).jti, odd);
+    });
 
     test('streamSnapshot hands a replica the entries of loadSnapshot: entry scopes, five columns', async () => {
       const user = await newUser();
