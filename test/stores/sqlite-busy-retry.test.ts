@@ -12,15 +12,10 @@ import { GENESIS_CHAIN, chainAfter } from '../../src/core/revocation/feed-chain.
 import { backoffDelayMs } from '../../src/stores/sqlite/retry-when-busy.js';
 import { createSqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
 import { TEST_AUDIT_KEY } from '../support/audit-key.js';
+import { ctx } from './conformance/fixtures.js';
 import { tempDir } from '../support/server-process.js';
 
-const revokeAll = {
-  initiator: 'admin',
-  reason: 'admin',
-  actor: { type: 'cli', id: null },
-  nowMs: 1,
-  accessCoverMs: 1,
-} as const;
+const revokeAll = ctx();
 
 test("sqlite: a write meeting another connection's lock waits without blocking and commits once it is released", async () => {
   const file = path.join(tempDir('busy-wait'), 'revokd.db');

@@ -13,15 +13,10 @@ import { isRevokdError } from '../../src/core/errors.js';
 import { createSqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
 import { type SyncFile, fdatasync } from '../../src/stores/sqlite/wal-sync.js';
 import { TEST_AUDIT_KEY } from '../support/audit-key.js';
+import { ctx } from './conformance/fixtures.js';
 import { tempDir } from '../support/server-process.js';
 
-const revokeAll = {
-  initiator: 'admin',
-  reason: 'admin',
-  actor: { type: 'cli', id: null },
-  nowMs: 1,
-  accessCoverMs: 1,
-} as const;
+const revokeAll = ctx();
 
 /** The real fdatasync, held from `hold()` until `release()`; counts the calls made and finished. */
 function heldSync(): {
