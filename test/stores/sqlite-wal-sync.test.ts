@@ -89,6 +89,26 @@ test('sqlite: a revocation resolves only after the sync of its commit, and the e
   await store.close();
 });
 
+test('sqlite: a database opened through a symbolic link syncs the log beside the real file', async () => {
+  const dir = tempDir('wal-sync');
+  fs.mkdirSync(path.join(dir, 'real'));
+  fs.mkdirSync(path.join(dir, 'link'));
+  const real = path.join(dir, 'real', 'revokd.db');
+  fs.writeFileSync(real, '', { mode: 0o600 });
+  fs.symlinkSync(real, path.join(dir, 'link', 'revokd.db'));
+  const held = heldSync();
+  const store = await openStore(path.join(dir, 'link', 'revokd.db'), held.sync);
+  const before = held.done;
+  await store.revoke({ scope: 'global' }, revokeAll);
+  assert.equal(held.done, before + 1, 'the commit was synced');
+  assert.deepEqual(
+    [...held.files],
+    [`${fs.realpathSync(real)}-wal`],
+    "SQLite's log, by its real path",
+  );
+  await store.close();
+});
+
 test('sqlite: commits made while a sync runs share the next one', async () => {
   const file = path.join(tempDir('wal-sync'), 'revokd.db');
   const held = heldSync();

@@ -24,7 +24,8 @@
  * the disk holds — PostgreSQL's answer to the same problem (it stops).
  *
  * The -wal file stays the same file while this connection is open: SQLite resets it in place after
- * a checkpoint and deletes it only when the last connection to the database closes.
+ * a checkpoint and deletes it only when the last connection to the database closes. It lies beside
+ * the database's real path — SQLite follows symbolic links — so that is where it is looked for.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -45,6 +46,8 @@ export class WalSync {
   private fd: number | undefined;
   /** Commits made or seen by this connection, and how many of them are known to be on disk. */
   private committed = 0;
+  /** Whether this connection has committed: from then on the -wal file must exist. */
+  private wroteHere = false;
   private synced = 0;
   private running: Promise<void> | undefined;
   private failure: RevokdError | undefined;
@@ -53,12 +56,13 @@ export class WalSync {
     db: SqliteDatabase,
     private readonly sync: SyncFile = fdatasync,
   ) {
-    this.walFile = `${path.resolve(db.name)}-wal`;
+    this.walFile = `${fs.realpathSync(path.resolve(db.name))}-wal`;
     this.dataVersion = db.prepare('PRAGMA data_version').pluck();
   }
 
   /** Records a commit this connection just made; its ticket is what `durable` waits for. */
   committedNow(): number {
+    this.wroteHere = true;
     return ++this.committed;
   }
 
@@ -70,7 +74,7 @@ export class WalSync {
     const version = this.dataVersion.get();
     if (version === this.lastDataVersion) return undefined;
     this.lastDataVersion = version;
-    return this.committedNow();
+    return ++this.committed;
   }
 
   /** Resolves once every commit up to `ticket` (default: every commit so far) is on disk. */
@@ -100,7 +104,10 @@ export class WalSync {
     const upTo = this.committed;
     try {
       this.fd ??= openIfPresent(this.walFile);
-      // No -wal file yet: nothing was ever written through it, so there is nothing to sync.
+      // No -wal file before this connection's first commit: nothing was written through it yet.
+      // After one, a missing file means the log is elsewhere: failing beats acknowledging unsynced.
+      if (this.fd === undefined && this.wroteHere)
+        throw new Error(`the write-ahead log ${this.walFile} is missing after a commit`);
       if (this.fd !== undefined) await this.sync(this.fd);
       this.synced = Math.max(this.synced, upTo);
     } catch (err) {
