@@ -52,8 +52,16 @@ const OTHER_ENTRIES_PAGES = 10;
 const PAGE_RANGE = `FROM revocations WHERE seq > ? AND seq <= ? AND ${LIVE_ENTRY_IN_RANGE}
   AND scope NOT IN ${BLOCK_CHANGE_SCOPES_SQL} ORDER BY seq`;
 export const PAGE_SQL = `SELECT ${REVOCATION_COLUMNS} ${PAGE_RANGE}`;
-/** PAGE_SQL's rows as `seq` and the wire JSON text (wire-json.ts): the push stream's pages. */
-export const wirePageSql = (d: Dialect): string => `SELECT seq, ${wireJsonSql(d)} ${PAGE_RANGE}`;
+const wirePageSqls = new Map<Dialect, string>();
+/**
+ * PAGE_SQL's rows as `seq` and the wire JSON text (wire-json.ts): the push stream's pages. Built
+ * once per dialect: the expression is a few kilobytes, and the statement cache is keyed by it.
+ */
+export function wirePageSql(d: Dialect): string {
+  let sql = wirePageSqls.get(d);
+  if (sql === undefined) wirePageSqls.set(d, (sql = `SELECT seq, ${wireJsonSql(d)} ${PAGE_RANGE}`));
+  return sql;
+}
 
 /**
  * The same range as PAGE_SQL, narrowed to what a replica keeps, in two statements: the token
@@ -135,10 +143,10 @@ export function* snapshotWirePage(
   const page =
     params === undefined
       ? []
-      : ((yield* rows(wirePageSql(d), params)) as unknown as [number | string, string][]);
+      : ((yield* rows(wirePageSql(d), params)) as unknown as [seq: number, wire: string][]);
   return {
     revocations: page.map((row) => row[1]),
-    cursors: page.map((row) => cursorOfSeq(Number(row[0]))),
+    cursors: page.map((row) => cursorOfSeq(row[0])),
     cursor,
     done,
   };

@@ -30,7 +30,8 @@ function number(column: string, fallback: string): string {
   return `COALESCE(CAST(${column} AS TEXT), ${literal(fallback)})`;
 }
 
-function build(d: Dialect): string {
+/** The SQL expression, over a `revocations` row, of that row's wire JSON text. */
+export function wireJsonSql(d: Dialect): string {
   const reasons = Object.entries(WIRE_REASON_FOR)
     .map(([stored, sent]) => `WHEN ${literal(stored)} THEN ${literal(sent)}`)
     .join(' ');
@@ -66,13 +67,4 @@ function build(d: Dialect): string {
     return [`WHEN ${literal(scope)} THEN ${parts.join(' || ')}`];
   });
   return `CASE scope ${branches.join(' ')} END`;
-}
-
-const built = new Map<Dialect, string>();
-
-/** The SQL expression, over a `revocations` row, of that row's wire JSON text. */
-export function wireJsonSql(d: Dialect): string {
-  let sql = built.get(d);
-  if (sql === undefined) built.set(d, (sql = build(d)));
-  return sql;
 }
